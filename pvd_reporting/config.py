@@ -85,6 +85,12 @@ def config_from_dict(raw: dict[str, Any], source: str) -> Config:
     region = raw.get("region")
     if not isinstance(region, dict):
         raise ConfigError("Configuration : la section [region] est absente.")
+    for key in region:
+        if key not in ("name", "code"):
+            raise ConfigError(
+                f"Configuration : clé inconnue « region.{key} » (attendues : name, code). "
+                "Les clés de premier niveau comme « financers » se placent avant toute section [..]."
+            )
     name, code = region.get("name"), region.get("code")
     if not isinstance(name, str) or not name.strip():
         raise ConfigError("Configuration : « region.name » doit être le nom de la région.")

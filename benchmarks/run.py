@@ -1,0 +1,205 @@
+"""Benchmark of §9: consolidate against the floor and the plain pandas approach, in one run.
+
+    python benchmarks/run.py [-n 1000] [--repeat 2] [--work DIR]
+
+Generates N workbooks with the project's writer (kept in --work between runs), then times, each
+at least twice: the floor (python-calamine read + xlsxwriter write of the same rows), the plain
+approach (pandas read_excel with openpyxl, concat, to_excel), `pvd-report consolidate
+--no-images` end to end with its peak memory (whole process tree), the same at N/4 and N/2, and
+`pvd-report validate` on one workbook. Prints the ratios the targets are stated in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(HERE))
+
+REFERENCE = REPO.parent / "shared" / "data" / "pvd-communes-2021.csv"
+
+
+def floor(paths: list[Path], out: Path) -> None:
+    """The least any tool must do: read every sheet with calamine, write the rows with xlsxwriter."""
+    import xlsxwriter
+    from python_calamine import CalamineWorkbook
+
+    tables: dict[str, list[list[object]]] = {}
+    for path in paths:
+        wb = CalamineWorkbook.from_path(str(path))
+        for name in wb.sheet_names:
+            rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=True)
+            tables.setdefault(name, []).extend(rows[1:])
+    book = xlsxwriter.Workbook(str(out), {"constant_memory": True})
+    for name, rows in tables.items():
+        ws = book.add_worksheet(name[:31])
+        for r, row in enumerate(rows):
+            ws.write_row(r, 0, row)
+    book.close()
+
+
+def plain(paths: list[Path], out: Path) -> None:
+    """What a data analyst would write first."""
+    import pandas as pd
+
+    frames: dict[str, list[object]] = {}
+    for path in paths:
+        for name, frame in pd.read_excel(path, sheet_name=None, engine="openpyxl").items():
+            frames.setdefault(name, []).append(frame)
+    with pd.ExcelWriter(out) as writer:
+        for name, parts in frames.items():
+            pd.concat(parts, ignore_index=True).to_excel(writer, sheet_name=name[:31], index=False)
+
+
+class PeakRss:
+    """Sum of the RSS of a process and all its descendants, sampled every 20 ms."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _tree(self, pid: int) -> list[int]:
+        out = [pid]
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as fh:
+                    for child in fh.read().split():
+                        out.extend(self._tree(int(child)))
+        except OSError:
+            pass
+        return out
+
+    def _rss(self, pid: int) -> int:
+        try:
+            with open(f"/proc/{pid}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return 0
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, sum(self._rss(p) for p in self._tree(self.pid)))
+            time.sleep(0.02)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def run_cli(args: list[str]) -> tuple[float, int]:
+    cmd = [sys.executable, "-m", "pvd_reporting", *args]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    sampler = PeakRss(proc.pid) if Path("/proc").exists() else None
+    _, err = proc.communicate()
+    elapsed = time.perf_counter() - start
+    peak = sampler.stop() if sampler else 0
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd)} a échoué ({proc.returncode}) :\n{err.decode()}")
+    return elapsed, peak
+
+
+def best(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Mesure les objectifs de vitesse du §9.")
+    parser.add_argument("-n", type=int, default=1000, help="nombre de classeurs (défaut 1000)")
+    parser.add_argument("--repeat", type=int, default=2, help="mesures par étape, la meilleure est gardée")
+    parser.add_argument("--work", type=Path, default=HERE / "out", help="dossier de travail (gardé)")
+    parser.add_argument("--skip-plain", action="store_true", help="ne mesure pas l'approche pandas")
+    args = parser.parse_args()
+
+    from generate import generate
+
+    from pvd_reporting.reference import load_reference
+    from pvd_reporting.schema import build_schema
+
+    schema = build_schema()
+    reference = load_reference(REFERENCE) if REFERENCE.exists() else None
+    n = args.n
+    t0 = time.perf_counter()
+    src = args.work / f"classeurs-{n}"
+    paths = generate(src, n, schema, reference)
+    print(f"{n} classeurs prêts dans {src} ({time.perf_counter() - t0:.1f} s)")
+
+    tmp = Path(tempfile.mkdtemp(prefix="pvd-bench-"))
+    results: dict[str, float] = {}
+    try:
+        results["floor"] = best(lambda: floor(paths, tmp / "floor.xlsx"), args.repeat)
+        print(f"plancher (calamine + xlsxwriter)      : {results['floor']:7.2f} s")
+        if not args.skip_plain:
+            results["plain"] = best(lambda: plain(paths, tmp / "plain.xlsx"), args.repeat)
+            print(f"approche simple (pandas + openpyxl)   : {results['plain']:7.2f} s")
+        peaks = []
+        runs = []
+        for _ in range(args.repeat):
+            out = tmp / "consolidate"
+            shutil.rmtree(out, ignore_errors=True)
+            elapsed, peak = run_cli(["consolidate", str(src), "--output-dir", str(out), "--no-images", "--quiet"])
+            runs.append(elapsed)
+            peaks.append(peak)
+        results["consolidate"] = min(runs)
+        print(f"pvd-report consolidate --no-images    : {results['consolidate']:7.2f} s, "
+              f"mémoire max {max(peaks) / 2**20:.0f} Mo")
+        scaling = {}
+        for part in (n // 4, n // 2):
+            if part < 1:
+                continue
+            sub = tmp / f"part-{part}"
+            sub.mkdir()
+            for p in paths[:part]:
+                os.symlink(p, sub / p.name)
+            times = []
+            for _ in range(args.repeat):
+                out = tmp / f"out-{part}"
+                shutil.rmtree(out, ignore_errors=True)
+                times.append(run_cli(["consolidate", str(sub), "--output-dir", str(out), "--no-images", "--quiet"])[0])
+            scaling[part] = min(times)
+            print(f"consolidate sur {part:5d} classeurs       : {scaling[part]:7.2f} s")
+        scaling[n] = results["consolidate"]
+        one = paths[0]
+        results["validate"] = min(run_cli(["validate", str(one), "--quiet"])[0] for _ in range(max(3, args.repeat)))
+        print(f"pvd-report validate (un classeur)     : {results['validate']:7.2f} s")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print()
+    print(f"Machine : {platform.machine()}, {os.cpu_count()} cœurs, Python {platform.python_version()}")
+    print(f"consolidate / plancher                : {results['consolidate'] / results['floor']:.2f}×  (objectif ≤ 2×)")
+    if "plain" in results:
+        print(f"approche simple / consolidate         : {results['plain'] / results['consolidate']:.1f}×  (objectif ≥ 10×)")
+    print(f"mémoire max                           : {max(peaks) / 2**20:.0f} Mo  (objectif < 500 Mo)")
+    per = {k: v / k for k, v in sorted(scaling.items())}
+    spread = (max(per.values()) / min(per.values())) if per else 1.0
+    print("temps par classeur selon N            : "
+          + ", ".join(f"N={k}: {v * 1000:.1f} ms" for k, v in per.items())
+          + f"  (écart {spread:.2f}×, linéaire si proche de 1)")
+    print(f"validate un classeur                  : {results['validate']:.2f} s  (objectif < 0,5 s)")
+
+
+if __name__ == "__main__":
+    main()
