@@ -145,6 +145,7 @@ def json_value(value: Any) -> Any:
 
 def make_issue(
     code: str,
+    /,
     *,
     sheet: str | None = None,
     cell: str | None = None,

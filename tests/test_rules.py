@@ -1,0 +1,384 @@
+"""The cross-field rules of §3 on parsed data, independently of the reader.
+
+Data are built from the factory's baseline (the same values the fixture workbooks hold), laid out
+as `make_workbook` lays them out: headers on row 1 in schema order, data from row 2.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import pytest
+from factory import baseline_rows, baseline_territory
+
+from pvd_reporting import parsing
+from pvd_reporting.issues import Issue, Severity
+from pvd_reporting.model import Record, WorkbookData
+from pvd_reporting.reference import RefCommune, Reference, RefTerritory
+from pvd_reporting.rules import apply_rules, fr_money, quarters, set_controls
+from pvd_reporting.schema import Field, Kind, Schema
+from pvd_reporting.text import col_letter
+
+_PARSERS = {
+    Kind.DATE: parsing.parse_date,
+    Kind.PERCENT: parsing.parse_percent,
+    Kind.AMOUNT: parsing.parse_amount,
+    Kind.INTEGER: parsing.parse_int,
+    Kind.YESNO: parsing.parse_yes_no,
+}
+
+
+def _parse(f: Field, value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    parser = _PARSERS.get(f.kind)
+    try:
+        return parser(value) if parser else value
+    except ValueError:
+        return None
+
+
+def build_data(
+    schema: Schema,
+    territory: dict[str, Any] | None = None,
+    rows: dict[str, list[dict[str, Any]]] | None = None,
+) -> WorkbookData:
+    form = {**baseline_territory(schema), **(territory or {})}
+    rec = Record(sheet=schema.form.name, row=None)
+    for i, f in enumerate(schema.form.fields, start=2):
+        rec.raw[f.key] = form.get(f.key)
+        rec.values[f.key] = _parse(f, form.get(f.key))
+        rec.cells[f.key] = f"B{i}"
+    data = WorkbookData(territory=rec, version=schema.version)
+    tables = {**baseline_rows(schema), **(rows or {})}
+    for table in schema.tables:
+        records = []
+        for r, values in enumerate(tables.get(table.key, []), start=2):
+            record = Record(sheet=table.name, row=r)
+            for j, c in enumerate(table.columns):
+                record.raw[c.key] = values.get(c.key)
+                record.values[c.key] = _parse(c, values.get(c.key))
+                record.cells[c.key] = f"{col_letter(j)}{r}"
+            records.append(record)
+        data.tables[table.key] = records
+    return data
+
+
+def cell(schema: Schema, table: str, row_index: int, key: str) -> str:
+    """A1 of a field in `build_data`'s layout (0-based data row)."""
+    return f"{col_letter(schema.table(table).keys.index(key))}{row_index + 2}"
+
+
+def form_cell(schema: Schema, key: str) -> str:
+    return f"B{[f.key for f in schema.form.fields].index(key) + 2}"
+
+
+def places(issues: list[Issue]) -> list[tuple[str, str, str | None, str | None]]:
+    return [(i.code, str(i.severity), i.sheet, i.cell) for i in issues]
+
+
+def with_row(schema: Schema, table: str, index: int, **changes: Any) -> dict[str, list[dict[str, Any]]]:
+    rows = [dict(r) for r in baseline_rows(schema)[table]]
+    rows[index].update(changes)
+    return {table: rows}
+
+
+def test_baseline_has_no_issue(schema: Schema) -> None:
+    data = build_data(schema)
+    assert apply_rules(data, schema) == []
+    set_controls(data, [])
+    assert {r.control for rows in data.tables.values() for r in rows} == {"OK"}
+
+
+# --- Territoire -------------------------------------------------------------------------------
+
+
+def test_bdt_cofinancing_below_threshold(schema: Schema) -> None:
+    issues = apply_rules(build_data(schema, territory={"etp": 0.5}), schema)
+    assert places(issues) == [("etp-below-threshold", "error", "Territoire", form_cell(schema, "etp"))]
+    assert "50 %" in issues[0].message and "80 %" in issues[0].message
+
+
+@pytest.mark.parametrize("index", [1, 3])  # ANAH, Aucun
+def test_other_cofinancing_has_no_threshold(schema: Schema, index: int) -> None:
+    territory = {"etp": 0.5, "cofinancing": schema.lists["cofinancement"][index]}
+    assert apply_rules(build_data(schema, territory=territory), schema) == []
+
+
+def test_bdt_and_anah_cofinancing_below_threshold(schema: Schema) -> None:
+    territory = {"etp": 79, "cofinancing": schema.lists["cofinancement"][2]}
+    assert [i.code for i in apply_rules(build_data(schema, territory=territory), schema)] == [
+        "etp-below-threshold"
+    ]
+
+
+def test_unreadable_etp_is_not_reported_twice(schema: Schema) -> None:
+    assert apply_rules(build_data(schema, territory={"etp": "beaucoup"}), schema) == []
+
+
+# --- Communes ---------------------------------------------------------------------------------
+
+
+def test_no_commune(schema: Schema) -> None:
+    issues = apply_rules(build_data(schema, rows={"communes": []}), schema)
+    assert places(issues) == [("required-value", "error", "Communes", None)]
+
+
+def test_population_over_limit(schema: Schema) -> None:
+    issues = apply_rules(build_data(schema, rows=with_row(schema, "communes", 1, population=25000)), schema)
+    assert places(issues) == [
+        ("population-over-limit", "warning", "Communes", cell(schema, "communes", 1, "population"))
+    ]
+    assert "20 000" in issues[0].message
+
+
+def test_population_of_other_commune_is_not_limited(schema: Schema) -> None:
+    rows = with_row(schema, "communes", 1, population=25000, role=schema.lists["role_commune"][1])
+    assert apply_rules(build_data(schema, rows=rows), schema) == []
+
+
+def _reference() -> Reference:
+    territory = RefTerritory("pvd-44-67-3", [RefCommune("67061", "Bouxwiller"), RefCommune("67222", "Ingwiller")])
+    return Reference([territory], "test")
+
+
+def test_reference_matches_baseline(schema: Schema) -> None:
+    assert apply_rules(build_data(schema), schema, reference=_reference()) == []
+
+
+def test_commune_code_absent_from_reference(schema: Schema) -> None:
+    rows = with_row(schema, "communes", 0, insee="67999")
+    issues = apply_rules(build_data(schema, rows=rows), schema, reference=_reference())
+    assert places(issues) == [("unknown-commune", "warning", "Communes", cell(schema, "communes", 0, "insee"))]
+    assert "67999" in issues[0].message
+
+
+def test_commune_name_differs_from_reference(schema: Schema) -> None:
+    rows = with_row(schema, "communes", 1, name="Ingviller")
+    issues = apply_rules(build_data(schema, rows=rows), schema, reference=_reference())
+    assert places(issues) == [("unknown-commune", "warning", "Communes", cell(schema, "communes", 1, "name"))]
+    assert "Ingwiller" in issues[0].message
+
+
+def test_commune_name_compared_without_case_or_accents(schema: Schema) -> None:
+    rows = with_row(schema, "communes", 1, name="INGWILLER ")
+    assert apply_rules(build_data(schema, rows=rows), schema, reference=_reference()) == []
+
+
+def test_real_reference_list(schema: Schema, reference_csv: Any) -> None:
+    from pvd_reporting.reference import load_reference
+
+    reference = load_reference(reference_csv)
+    rows = with_row(schema, "communes", 0, insee="00000")
+    issues = apply_rules(build_data(schema, rows=rows), schema, reference=reference)
+    assert ("unknown-commune", cell(schema, "communes", 0, "insee")) in [(i.code, i.cell) for i in issues]
+
+
+# --- Jalons -----------------------------------------------------------------------------------
+
+
+def test_j1_realisation_required(schema: Schema) -> None:
+    issues = apply_rules(build_data(schema, rows=with_row(schema, "jalons", 0, done_on=None)), schema)
+    assert places(issues) == [("required-value", "error", "Jalons", cell(schema, "jalons", 0, "done_on"))]
+    assert issues[0].column == "Date de réalisation"
+
+
+def test_missing_milestone(schema: Schema) -> None:
+    rows = [r for r in baseline_rows(schema)["jalons"] if r["code"] != "J6"]
+    issues = apply_rules(build_data(schema, rows={"jalons": rows}), schema)
+    assert places(issues) == [("missing-milestone", "error", "Jalons", None)]
+    assert "J6" in issues[0].message
+
+
+def test_milestone_after_update_date(schema: Schema) -> None:
+    rows = with_row(schema, "jalons", 5, done_on=date(2026, 1, 10))
+    issues = apply_rules(build_data(schema, rows=rows), schema)
+    assert places(issues) == [("date-in-future", "warning", "Jalons", cell(schema, "jalons", 5, "done_on"))]
+
+
+def test_milestones_out_of_order(schema: Schema) -> None:
+    rows = with_row(schema, "jalons", 3, done_on=date(2024, 11, 20))  # J4 before J3
+    issues = apply_rules(build_data(schema, rows=rows), schema)
+    assert places(issues) == [
+        ("milestones-out-of-order", "warning", "Jalons", cell(schema, "jalons", 3, "done_on"))
+    ]
+    assert "J4" in issues[0].message and "J3" in issues[0].message
+
+
+# --- Engagements ------------------------------------------------------------------------------
+
+
+def _fin(schema: Schema, i: int) -> str:
+    return schema.financer_fields[i].key
+
+
+def test_financing_exceeds_cost_on_second_action(schema: Schema) -> None:
+    rows = with_row(schema, "engagements", 1, cost=40_000.0)  # financings: 45 000
+    issues = apply_rules(build_data(schema, rows=rows), schema)
+    assert places(issues) == [
+        ("financing-exceeds-cost", "error", "Engagements", cell(schema, "engagements", 1, "cost"))
+    ]
+    assert "45 000 €" in issues[0].message and "40 000 €" in issues[0].message
+    assert "5 000 €" in issues[0].message
+
+
+def test_financing_within_one_euro_tolerance(schema: Schema) -> None:
+    rows = with_row(schema, "engagements", 1, cost=44_999.5)
+    assert apply_rules(build_data(schema, rows=rows), schema) == []
+
+
+def test_missing_cost(schema: Schema) -> None:
+    issues = apply_rules(build_data(schema, rows=with_row(schema, "engagements", 0, cost=None)), schema)
+    assert places(issues) == [("missing-cost", "error", "Engagements", cell(schema, "engagements", 0, "cost"))]
+
+
+def test_no_cost_needed_in_preparation(schema: Schema) -> None:
+    rows = with_row(schema, "engagements", 2, cost=None)  # En préparation
+    assert apply_rules(build_data(schema, rows=rows), schema) == []
+
+
+def test_unreadable_cost_is_not_reported_twice(schema: Schema) -> None:
+    rows = with_row(schema, "engagements", 0, cost="beaucoup")
+    assert apply_rules(build_data(schema, rows=rows), schema) == []
+
+
+def test_end_before_start(schema: Schema) -> None:
+    rows = with_row(schema, "engagements", 0, end_on=date(2025, 1, 1))
+    issues = apply_rules(build_data(schema, rows=rows), schema)
+    assert places(issues) == [
+        ("dates-out-of-order", "error", "Engagements", cell(schema, "engagements", 0, "end_on"))
+    ]
+
+
+def test_done_without_end_date(schema: Schema) -> None:
+    issues = apply_rules(build_data(schema, rows=with_row(schema, "engagements", 1, end_on=None)), schema)
+    assert places(issues) == [
+        ("missing-end-date", "warning", "Engagements", cell(schema, "engagements", 1, "end_on"))
+    ]
+
+
+def test_duplicate_action_flagged_on_second(schema: Schema) -> None:
+    rows = with_row(schema, "engagements", 2, action_id="a1 ")
+    issues = apply_rules(build_data(schema, rows=rows), schema)
+    assert places(issues) == [
+        ("duplicate-action", "error", "Engagements", cell(schema, "engagements", 2, "action_id"))
+    ]
+    assert "ligne 2" in issues[0].message
+
+
+def test_negative_amount(schema: Schema) -> None:
+    rows = with_row(schema, "engagements", 2, **{_fin(schema, 1): -150_000})
+    issues = apply_rules(build_data(schema, rows=rows), schema)
+    assert places(issues) == [
+        ("negative-amount", "error", "Engagements", cell(schema, "engagements", 2, _fin(schema, 1)))
+    ]
+
+
+def test_total_row_is_not_an_action(schema: Schema) -> None:
+    rows = baseline_rows(schema)["engagements"]
+    total = {"action_id": "Total", "cost": 100.0, _fin(schema, 0): 5_000_000}
+    data = build_data(schema, rows={"engagements": [*rows, total]})
+    data.tables["engagements"][-1].is_total = True
+    assert apply_rules(data, schema) == []
+
+
+# --- Comités ----------------------------------------------------------------------------------
+
+
+def test_comite_after_update_date_is_an_error(schema: Schema) -> None:
+    rows = with_row(schema, "comites", 5, date=date(2025, 12, 20))
+    issues = apply_rules(build_data(schema, rows=rows), schema)
+    assert places(issues) == [("date-in-future", "error", "Comités", cell(schema, "comites", 5, "date"))]
+
+
+def test_project_committee_without_state(schema: Schema) -> None:
+    rows = with_row(schema, "comites", 1, etat_present=schema.lists["oui_non"][1])
+    issues = apply_rules(build_data(schema, rows=rows), schema)
+    assert places(issues) == [
+        ("etat-absent", "warning", "Comités", cell(schema, "comites", 1, "etat_present"))
+    ]
+
+
+def test_missing_quarters(schema: Schema) -> None:
+    # Drop the comités de projet of 2025-T2 and 2025-T3.
+    rows = [r for r in baseline_rows(schema)["comites"]
+            if r["date"] not in (date(2025, 6, 24), date(2025, 9, 23))]
+    issues = apply_rules(build_data(schema, rows={"comites": rows}), schema)
+    assert places(issues) == [("comite-cadence", "warning", "Comités", None)] * 2
+    assert ["2025-T2" in issues[0].message, "2025-T3" in issues[1].message] == [True, True]
+
+
+def test_cadence_starts_at_first_comite_without_j3(schema: Schema) -> None:
+    rows = with_row(schema, "jalons", 2, done_on=None)
+    comites = [r for r in baseline_rows(schema)["comites"] if r["date"] >= date(2025, 6, 1)]
+    rows["comites"] = comites
+    issues = apply_rules(build_data(schema, rows=rows), schema)
+    assert [i.code for i in issues] == []
+
+
+def test_cadence_up_to_reporting_period(schema: Schema) -> None:
+    issues = apply_rules(build_data(schema, territory={"period": "2026-T2",
+                                                       "updated_on": date(2026, 6, 30)}), schema)
+    found = [re.search(r"\d{4}-T\d", i.message) for i in issues if i.code == "comite-cadence"]
+    assert [m.group(0) for m in found if m] == ["2026-T1", "2026-T2"]
+
+
+def test_quarters() -> None:
+    assert quarters((2024, 4), (2025, 2)) == [(2024, 4), (2025, 1), (2025, 2)]
+    assert quarters((2025, 3), (2025, 2)) == []
+
+
+# --- Ingénierie, Annuaire ---------------------------------------------------------------------
+
+
+def test_unknown_linked_action(schema: Schema) -> None:
+    issues = apply_rules(build_data(schema, rows=with_row(schema, "ingenierie", 1, action_id="A9")), schema)
+    assert places(issues) == [
+        ("unknown-action", "warning", "Ingénierie", cell(schema, "ingenierie", 1, "action_id"))
+    ]
+
+
+def test_negative_estimated_amount(schema: Schema) -> None:
+    issues = apply_rules(build_data(schema, rows=with_row(schema, "ingenierie", 0, amount=-5)), schema)
+    assert places(issues) == [
+        ("negative-amount", "error", "Ingénierie", cell(schema, "ingenierie", 0, "amount"))
+    ]
+
+
+def test_no_project_lead(schema: Schema) -> None:
+    rows = with_row(schema, "annuaire", 0, role=schema.lists["role_contact"][4])
+    issues = apply_rules(build_data(schema, rows=rows), schema)
+    assert places(issues) == [("no-project-lead", "warning", "Annuaire", None)]
+
+
+def test_missing_sheets_add_no_rule_issue(schema: Schema) -> None:
+    data = build_data(schema)
+    data.tables = {}
+    assert apply_rules(data, schema) == []
+
+
+# --- controls and formatting ------------------------------------------------------------------
+
+
+def test_set_controls(schema: Schema) -> None:
+    rows = with_row(schema, "engagements", 1, end_on=None, cost=40_000.0)
+    rows["engagements"][2].update(end_on=None, status=schema.lists["statut_action"][4])
+    data = build_data(schema, rows=rows, territory={"etp": 0.5})
+    issues = apply_rules(data, schema)
+    set_controls(data, issues)
+    assert [r.control for r in data.tables["engagements"]] == ["OK", "Erreur", "Avertissement", "OK"]
+    assert data.territory.control == "Erreur"
+    assert {r.control for r in data.tables["comites"]} == {"OK"}
+
+
+def test_fr_money() -> None:
+    assert fr_money(1_200_000) == "1 200 000 €"
+    assert fr_money(1_200_000.5) == "1 200 000,50 €"
+    assert fr_money(12) == "12 €"
+
+
+def test_severities_are_catalog_ones(schema: Schema) -> None:
+    issues = apply_rules(build_data(schema, rows=with_row(schema, "engagements", 1, end_on=None)), schema)
+    assert issues[0].severity is Severity.WARNING
