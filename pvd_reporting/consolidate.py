@@ -1,0 +1,261 @@
+"""`consolidate`: read every workbook in parallel, pick the period, settle duplicates, and build
+the regional view of §6 (figures computed in regional.py).
+
+Nothing is lost: every workbook read stays in `Consolidation.reports`; those left out of the
+view carry the whole-file issue that says why (`duplicate-submission`, `period-mismatch`, or an
+unreadable file), and every other data row is in `Consolidation.rows`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import os
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from datetime import date
+from pathlib import Path
+
+from .issues import Issue, WorkbookReport, make_issue
+from .parsing import parse_period
+from .reference import Reference, RefTerritory, territory_key
+from .regional import as_date, missing_view, region_view, territory_view
+from .schema import Schema
+from .text import norm
+from .view import Consolidation, TerritoryView
+
+# Issues this module adds to a report; dropped first so consolidating twice never doubles them.
+CONSOLIDATION_CODES = frozenset({"duplicate-submission", "period-mismatch"})
+TABLE_KEYS = ("communes", "jalons", "engagements", "comites", "ingenierie", "annuaire")
+VILLE_PVD = "Ville PVD"
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+_worker_schema: Schema | None = None
+_worker_reference: Reference | None = None
+
+
+def _init_worker(schema: Schema, reference: Reference | None) -> None:
+    # Sent once per process, not once per file: the reference list has some 1,600 communes.
+    global _worker_schema, _worker_reference
+    _worker_schema, _worker_reference = schema, reference
+
+
+def _read_in_worker(path: Path) -> WorkbookReport:
+    assert _worker_schema is not None
+    return read_one(path, _worker_schema, _worker_reference)
+
+
+def read_one(path: Path, schema: Schema, reference: Reference | None = None) -> WorkbookReport:
+    """validate_workbook, with a last guard: nothing that happens to one file stops the run."""
+    from .validate import validate_workbook
+
+    try:
+        return validate_workbook(path, schema, reference=reference)
+    except Exception as exc:  # noqa: BLE001 — an odd file becomes an issue, never a crash (§5)
+        return WorkbookReport(str(path), [make_issue("unreadable-file", reason=f"{type(exc).__name__} : {exc}")])
+
+
+def read_all(
+    paths: list[Path],
+    schema: Schema,
+    *,
+    reference: Reference | None = None,
+    workers: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> list[WorkbookReport]:
+    """Validate every workbook on all cores; reports in the order of `paths`."""
+    advance = on_progress or (lambda n: None)
+    count = workers if workers and workers > 0 else (os.cpu_count() or 1)
+    count = min(count, len(paths))
+    if count <= 1:
+        out = []
+        for path in paths:
+            out.append(read_one(path, schema, reference))
+            advance(1)
+        return out
+    results: list[WorkbookReport | None] = [None] * len(paths)
+    with ProcessPoolExecutor(max_workers=count, initializer=_init_worker,
+                             initargs=(schema, reference)) as pool:
+        futures: dict[Future[WorkbookReport], int] = {
+            pool.submit(_read_in_worker, path): i for i, path in enumerate(paths)
+        }
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                results[i] = future.result()
+            except Exception as exc:  # noqa: BLE001 — a worker that died takes only its file
+                results[i] = WorkbookReport(
+                    str(paths[i]), [make_issue("unreadable-file", reason=f"{type(exc).__name__} : {exc}")])
+            advance(1)
+    return [r for r in results if r is not None]
+
+
+# --- period and identity ----------------------------------------------------------------------
+
+
+def period_of(report: WorkbookReport) -> str | None:
+    """The report's period as `2025-T4`, or None when it cannot be read."""
+    values = report.data.territory.values if report.data is not None else {}
+    for candidate in (values.get("period"), report.period):
+        if candidate is None:
+            continue
+        try:
+            return parse_period(candidate)
+        except (ValueError, TypeError):
+            continue
+    return None
+
+
+def period_sort_key(period: str) -> tuple[int, int]:
+    year, quarter = period.split("-T")
+    return int(year), int(quarter)
+
+
+def period_end(period: str) -> date:
+    """Last day of the quarter: the default reference date."""
+    year, quarter = period_sort_key(period)
+    month = 3 * quarter
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _pvd_insee(report: WorkbookReport) -> list[str]:
+    codes = []
+    for record in report.data.rows("communes"):
+        if norm(record.values.get("role")) == norm(VILLE_PVD) and record.values.get("insee"):
+            codes.append(str(record.values["insee"]))
+    return codes
+
+
+def identify(report: WorkbookReport, reference: Reference | None) -> tuple[str, RefTerritory | None]:
+    """§6: Identifiant PVD, else EPCI SIREN + Ville PVD codes; the reference's key when matched."""
+    values = report.data.territory.values
+    id_pvd, siren = values.get("id_pvd"), values.get("siren")
+    codes = _pvd_insee(report)
+    ref = reference.match(id_pvd, siren, codes) if reference is not None else None
+    if ref is not None:
+        return ref.key.lower(), ref
+    if not id_pvd and not siren and not codes:
+        # Nothing identifies it: it cannot be a duplicate of anything.
+        return f"fichier:{report.path}", None
+    return territory_key(id_pvd, siren, codes), None
+
+
+# --- consolidation ----------------------------------------------------------------------------
+
+
+def consolidate(
+    reports: list[WorkbookReport],
+    schema: Schema,
+    *,
+    period: str | None = None,
+    as_of: date | None = None,
+    reference: Reference | None = None,
+) -> Consolidation:
+    """The regional view of `period` (default: the latest found) at `as_of` (default: its end).
+
+    Adds `period-mismatch` and `duplicate-submission` issues to the reports left out.
+    A readable report whose period cannot be read is kept in the view (its own errors say so).
+    """
+    for report in reports:
+        report.issues = [i for i in report.issues if i.code not in CONSOLIDATION_CODES]
+    readable = [r for r in reports if r.data is not None]
+    periods = {id(r): period_of(r) for r in readable}
+    if period is None:
+        found = [p for p in periods.values() if p]
+        period = max(found, key=period_sort_key) if found else None
+    else:
+        period = parse_period(period)
+    if period is None:
+        raise_nothing(reports)
+    assert period is not None
+    as_of = as_of or period_end(period)
+
+    in_period: list[WorkbookReport] = []
+    for report in readable:
+        own = periods[id(report)]
+        if own is not None and own != period:
+            report.issues.append(make_issue("period-mismatch", value=own, period=period))
+        else:
+            in_period.append(report)
+
+    groups: dict[str, list[WorkbookReport]] = {}
+    refs: dict[str, RefTerritory | None] = {}
+    for report in in_period:
+        key, ref = identify(report, reference)
+        groups.setdefault(key, []).append(report)
+        refs[key] = refs.get(key) or ref
+
+    territories: list[TerritoryView] = []
+    for key, group in groups.items():
+        winner = _settle(group)
+        territories.append(territory_view(winner, key, schema, as_of, refs[key]))
+
+    expected: int | None = None
+    if reference is not None:
+        region_refs = reference.in_region(schema.config.region_name)
+        expected = len(region_refs)
+        seen = set(groups)
+        territories.extend(missing_view(ref) for ref in region_refs if ref.key.lower() not in seen)
+
+    territories.sort(key=lambda t: (t.department or "~", norm(t.name), t.key))
+    rows = {
+        key: [(t, record) for t in territories if t.report is not None for record in t.report.data.rows(key)]
+        for key in TABLE_KEYS
+    }
+    anomalies: list[tuple[WorkbookReport, Issue]] = [(r, i) for r in reports for i in r.issues]
+    return Consolidation(
+        region=region_view(territories, schema, period, as_of, expected),
+        territories=territories,
+        reports=list(reports),
+        rows=rows,
+        anomalies=anomalies,
+        options={"period": period, "as_of": as_of},
+    )
+
+
+def _update_key(report: WorkbookReport) -> tuple[date, str]:
+    updated = as_date(report.data.territory.values.get("updated_on")) or date.min
+    return updated, Path(report.path).name
+
+
+def _settle(group: list[WorkbookReport]) -> WorkbookReport:
+    """The later `Date de mise à jour` wins (tie: the later file name); the others are flagged."""
+    ordered = sorted(group, key=_update_key)
+    winner = ordered[-1]
+    won_on = as_date(winner.data.territory.values.get("updated_on"))
+    shown = won_on.strftime("%d/%m/%Y") if won_on else "date inconnue"
+    for loser in ordered[:-1]:
+        rows = sum(len(loser.data.rows(k)) for k in TABLE_KEYS)
+        loser.issues.append(make_issue(
+            "duplicate-submission", value=Path(loser.path).name, other=Path(winner.path).name,
+            reason=(f"le classeur mis à jour le plus récemment ({shown}) est retenu ; "
+                    f"les {rows} lignes de celui-ci ne sont pas consolidées."),
+        ))
+    return winner
+
+
+def raise_nothing(reports: list[WorkbookReport]) -> None:
+    from .errors import UsageError
+
+    if not reports:
+        raise UsageError("Aucun classeur à consolider.")
+    raise UsageError("Aucun classeur lisible avec une période de suivi : rien à consolider.")
+
+
+def left_out(consolidation: Consolidation) -> list[WorkbookReport]:
+    """Reports read but not in the view (duplicate, other period, unreadable)."""
+    kept = {id(t.report) for t in consolidation.territories if t.report is not None}
+    return [r for r in consolidation.reports if id(r) not in kept]
+
+
+def placement(consolidation: Consolidation, report: WorkbookReport) -> str:
+    """How a workbook was used, in French, for the Sources sheet."""
+    codes = {i.code for i in report.issues}
+    if report.data is None:
+        return "Illisible"
+    if "period-mismatch" in codes:
+        return "Autre période"
+    if "duplicate-submission" in codes:
+        return "Envoi en double"
+    return "Consolidé"

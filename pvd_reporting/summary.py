@@ -1,0 +1,347 @@
+"""The summary workbook `synthese-pvd-<period>.xlsx` (§7), written with xlsxwriter.
+
+Every text is written with `write_string`, and the workbook refuses to turn strings into
+formulas or links: a cell typed `=HYPERLINK(…)` or `+33…` in a territory workbook stays text.
+The Synthèse sheet (figures and native charts) is built in summary_charts.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from .issues import ISSUE_TYPES, Severity, json_value
+from .model import Record
+from .outputs import atomic_write
+from .schema import NOT_RECEIVED, Field, Kind, Schema
+from .text import norm, slug
+from .view import Consolidation, TerritoryView
+
+# Okabe–Ito, as in the charts: (fill, font). The status is always written in words too.
+STATUS_STYLES: dict[str, tuple[str, str]] = {
+    "ORT signée": ("#009E73", "#FFFFFF"),
+    "Échéance dépassée": ("#D55E00", "#FFFFFF"),
+    "À risque": ("#E69F00", "#000000"),
+    "Dans les temps": ("#56B4E9", "#000000"),
+    "Non renseigné": ("#999999", "#000000"),
+    NOT_RECEIVED: ("#DDDDDD", "#333333"),
+}
+CONTACT_KEYS = ("name", "email", "phone")  # left out with --no-contacts
+SHEET_ORDER = ("jalons", "engagements", "comites", "ingenierie", "annuaire")
+TERRITORIES = "Territoires"
+ANOMALIES = "Anomalies"
+SOURCES = "Sources"
+SYNTHESIS = "Synthèse"
+STATUS_HEADER = "Statut ORT"
+SEVERITY_FR = {Severity.ERROR: "Erreur", Severity.WARNING: "Avertissement"}
+TEXT, DATE, MONEY, INT, PERCENT, NUMBER = "text", "date", "money", "int", "percent", "number"
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    kind: str = TEXT
+    width: int = 16
+
+
+class Formats:
+    """The workbook's cell formats, made once."""
+
+    def __init__(self, wb: Workbook) -> None:
+        base = {"valign": "top"}
+        self.header = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DCE6F1"})
+        self.cell = {
+            TEXT: wb.add_format({**base, "text_wrap": False}),
+            DATE: wb.add_format({**base, "num_format": "dd/mm/yyyy"}),
+            MONEY: wb.add_format({**base, "num_format": '#,##0.00 "€";-#,##0.00 "€"'}),
+            INT: wb.add_format({**base, "num_format": "0"}),
+            PERCENT: wb.add_format({**base, "num_format": "0%"}),
+            NUMBER: wb.add_format({**base, "num_format": "0.0"}),
+        }
+        self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.subtitle = wb.add_format({"italic": True, "font_color": "#444444"})
+        self.label = wb.add_format({"bold": True})
+        self.share = wb.add_format({"num_format": "0.0%"})
+        self.status = {s: wb.add_format({"bg_color": f, "font_color": c}) for s, (f, c) in STATUS_STYLES.items()}
+
+
+def field_kind(f: Field) -> str:
+    return {Kind.DATE: DATE, Kind.AMOUNT: MONEY, Kind.INTEGER: INT, Kind.PERCENT: NUMBER}.get(f.kind, TEXT)
+
+
+def put(ws: Worksheet, row: int, col: int, value: Any, kind: str, fmt: Formats) -> None:
+    """One cell, typed: text is always a string cell, never a formula."""
+    style = fmt.cell[kind]
+    if value is None or value == "":
+        ws.write_blank(row, col, None, style)
+    elif isinstance(value, bool):
+        ws.write_string(row, col, "Oui" if value else "Non", fmt.cell[TEXT])
+    elif isinstance(value, datetime):
+        ws.write_datetime(row, col, value, style)
+    elif isinstance(value, date):
+        ws.write_datetime(row, col, datetime(value.year, value.month, value.day), style)
+    elif isinstance(value, (int, float)):
+        ws.write_number(row, col, value, style if kind != TEXT else fmt.cell[NUMBER])
+    else:
+        ws.write_string(row, col, str(value), fmt.cell[TEXT])
+
+
+def unique_headers(headers: list[str]) -> list[str]:
+    """Excel tables need distinct headers."""
+    seen: dict[str, int] = {}
+    out = []
+    for h in headers:
+        n = seen.get(h.casefold(), 0)
+        seen[h.casefold()] = n + 1
+        out.append(h if n == 0 else f"{h} ({n + 1})")
+    return out
+
+
+def table_sheet(wb: Workbook, name: str, columns: list[Column], rows: list[list[Any]], fmt: Formats) -> Worksheet:
+    """A sheet holding one Excel table: headers, filters, frozen header row, widths."""
+    ws = wb.add_worksheet(name)
+    headers = unique_headers([c.header for c in columns])
+    for i, row in enumerate(rows, start=1):
+        for j, column in enumerate(columns):
+            put(ws, i, j, row[j], column.kind, fmt)
+    last = max(len(rows), 1)  # a table needs one data row, even an empty one
+    ws.add_table(0, 0, last, len(columns) - 1, {
+        "name": f"T_{slug(name).replace('-', '_')}",
+        "columns": [{"header": h, "header_format": fmt.header} for h in headers],
+        "style": "Table Style Light 9",
+        "autofilter": True,
+    })
+    for j, column in enumerate(columns):
+        ws.set_column(j, j, column.width)
+    ws.set_row(0, 30)
+    ws.freeze_panes(1, 2)
+    return ws
+
+
+# --- rows -------------------------------------------------------------------------------------
+
+SUFFIX = (Column("Contrôle", TEXT, 14), Column("Fichier", TEXT, 30), Column("Onglet", TEXT, 14),
+          Column("Ligne", INT, 7))
+
+
+def _prefix(schema: Schema) -> list[Column]:
+    return [Column(schema.form.field("id_pvd").label, TEXT, 14), Column(schema.form.name, TEXT, 26)]
+
+
+def _source(t: TerritoryView, control: str, sheet: str, row: int | None) -> list[Any]:
+    path = t.report.path if t.report is not None else None
+    return [control, path, sheet if path else None, row]
+
+
+def record_value(record: Record, key: str) -> Any:
+    """The parsed value, or what was typed when it could not be understood: nothing is lost."""
+    value = record.values.get(key)
+    if value is None:
+        raw = record.raw.get(key)
+        if raw is not None and str(raw).strip():
+            return json_value(raw) if not isinstance(raw, (int, float, date)) else raw
+    return value
+
+
+def data_sheet_columns(schema: Schema, key: str, no_contacts: bool) -> list[Field]:
+    fields = list(schema.table(key).columns)
+    if key == "annuaire" and no_contacts:
+        fields = [f for f in fields if f.key not in CONTACT_KEYS]
+    return fields
+
+
+class Masker:
+    """With --no-contacts: the annuaire's names, mails and phones, and the chefs de projet, are
+    also hidden where people typed them elsewhere (a comité's "Présidé par", a message)."""
+
+    HIDDEN = "(contact masqué)"
+
+    def __init__(self, consolidation: Consolidation, active: bool) -> None:
+        found: set[str] = set()
+        if active:
+            for t in consolidation.territories:
+                if isinstance(t.project_lead, str):
+                    found.add(t.project_lead.strip())
+            for report in consolidation.reports:
+                for record in report.data.rows("annuaire") if report.data is not None else []:
+                    for key in CONTACT_KEYS:
+                        for value in (record.values.get(key), record.raw.get(key)):
+                            if isinstance(value, str):
+                                found.add(value.strip())
+        self.secrets = sorted((v for v in found if len(v) >= 3), key=len, reverse=True)
+
+    def __call__(self, value: Any) -> Any:
+        if not self.secrets or not isinstance(value, str):
+            return value
+        for secret in self.secrets:
+            if secret in value:
+                value = value.replace(secret, self.HIDDEN)
+        return value
+
+
+def data_rows(consolidation: Consolidation, schema: Schema, key: str, fields: list[Field],
+              mask: Masker | None = None) -> list[list[Any]]:
+    hide = mask or (lambda v: v)
+    out = []
+    for t, record in consolidation.rows.get(key, []):
+        sheet = (t.report.data.sheet_titles.get(key) if t.report is not None else None) or record.sheet
+        out.append([t.id_pvd, t.name, *(hide(record_value(record, f.key)) for f in fields),
+                    *_source(t, record.control, sheet, record.row)])
+    return out
+
+
+def territory_columns(schema: Schema) -> list[Column]:
+    form = schema.form
+    statuses = schema.lists["statut_action"]
+    return [
+        *_prefix(schema),
+        Column(form.field("department").label, TEXT, 8),
+        Column(form.field("epci").label, TEXT, 28),
+        Column(form.field("siren").label, TEXT, 12),
+        Column("Communes", TEXT, 30),
+        Column("Dernier jalon", TEXT, 40),
+        Column("Jalons réalisés (sur 8)", INT, 10),
+        Column("Date J1", DATE, 12),
+        Column("Date J8", DATE, 12),
+        Column("Échéance ORT", DATE, 12),
+        Column("Prolongée par avenant", TEXT, 10),
+        Column(STATUS_HEADER, TEXT, 18),
+        Column("Jours restants", INT, 9),
+        Column(form.field("project_lead").label, TEXT, 22),
+        Column("ETP (%)", PERCENT, 8),
+        Column(form.field("cofinancing").label, TEXT, 20),
+        Column("Comités de projet (4 derniers trimestres)", INT, 12),
+        Column("Cadence tenue", TEXT, 9),
+        Column("Actions", INT, 8),
+        *(Column(f"Actions : {s}", INT, 10) for s in statuses),
+        Column(schema.table("engagements").column("cost").label, MONEY, 15),
+        *(Column(f.label, MONEY, 15) for f in schema.financer_fields),
+        Column("Reste à financer (€)", MONEY, 15),
+        Column("Besoins", INT, 8),
+        Column("Montant des besoins (€)", MONEY, 15),
+        Column("Erreurs", INT, 8),
+        Column("Avertissements", INT, 8),
+        *SUFFIX,
+    ]
+
+
+def _communes(t: TerritoryView) -> str | None:
+    if t.report is None:
+        return None
+    names = [f"{r.values.get('name') or r.raw.get('name') or '?'} ({r.values.get('insee') or r.raw.get('insee') or '?'})"
+             for r in t.report.data.rows("communes")]
+    return ", ".join(names) or None
+
+
+def _yes_no(value: bool | None) -> str | None:
+    return None if value is None else ("Oui" if value else "Non")
+
+
+def territory_row(t: TerritoryView, schema: Schema, no_contacts: bool = False) -> list[Any]:
+    statuses = schema.lists["statut_action"]
+    head = [t.id_pvd, t.name, t.department, t.epci, t.siren, _communes(t)]
+    if not t.received:
+        headers = [c.header for c in territory_columns(schema)]
+        row = head + [None] * (len(headers) - len(head))
+        row[headers.index(STATUS_HEADER)] = t.ort_status
+        return row
+    return [
+        *head,
+        t.last_milestone, t.milestones_done, t.j1_on, t.j8_on, t.ort_deadline,
+        "Oui" if t.deadline_extended else "Non", t.ort_status, t.days_left,
+        _lead(t.project_lead, no_contacts), t.etp / 100 if isinstance(t.etp, (int, float)) else t.etp, t.cofinancing,
+        t.comites_last4, _yes_no(t.cadence_held), t.actions,
+        *(t.actions_by_status.get(s, 0) for s in statuses),
+        t.cost, *(t.financing.get(f.financer or "", 0.0) for f in schema.financer_fields),
+        t.remaining, t.needs, t.needs_amount, t.errors, t.warnings,
+        *_source(t, t.control, schema.form.name, None),
+    ]
+
+
+def _lead(name: Any, no_contacts: bool) -> Any:
+    # Without contacts, say whether a chef de projet is named, not who.
+    return ("En poste" if name else None) if no_contacts else name
+
+
+def anomaly_rows(consolidation: Consolidation, schema: Schema, no_contacts: bool = False) -> list[list[Any]]:
+    annuaire = norm(schema.table("annuaire").name)
+    hide = Masker(consolidation, no_contacts)
+    out = []
+    for report, issue in consolidation.anomalies:
+        value, message = json_value(issue.value), issue.message
+        if no_contacts and issue.sheet and norm(issue.sheet) == annuaire:
+            # The value and the message may quote a name, a mail or a phone: keep the kind only.
+            value, message = None, ISSUE_TYPES[issue.code].title if issue.code in ISSUE_TYPES else "Anomalie"
+        out.append([report.id_pvd, report.territory, report.path, SEVERITY_FR.get(issue.severity, str(issue.severity)),
+                    issue.code, issue.sheet, issue.cell, issue.column,
+                    None if value is None else hide(str(value)), hide(message)])
+    return out
+
+
+ANOMALY_COLUMNS = [Column("Identifiant PVD", TEXT, 14), Column("Territoire", TEXT, 24), Column("Fichier", TEXT, 30),
+                   Column("Gravité", TEXT, 14), Column("Code", TEXT, 22), Column("Onglet", TEXT, 14),
+                   Column("Cellule", TEXT, 8), Column("Colonne", TEXT, 22), Column("Valeur", TEXT, 20),
+                   Column("Message", TEXT, 80)]
+
+
+def source_rows(consolidation: Consolidation) -> list[list[Any]]:
+    from .consolidate import period_of, placement
+
+    out = []
+    for report in consolidation.reports:
+        out.append([report.path, report.size, report.sha256, report.version,
+                    period_of(report) if report.data is not None else report.period, report.verdict,
+                    placement(consolidation, report), report.id_pvd, report.territory,
+                    report.errors, report.warnings])
+    return out
+
+
+def source_columns(schema: Schema) -> list[Column]:
+    from .schema import VERSION_LABEL
+
+    return [Column("Fichier", TEXT, 34), Column("Taille (octets)", INT, 12), Column("SHA-256", TEXT, 66),
+            Column(VERSION_LABEL, TEXT, 10), Column(schema.form.field("period").label, TEXT, 10),
+            Column("Verdict", TEXT, 14), Column("Prise en compte", TEXT, 16),
+            Column("Identifiant PVD", TEXT, 14), Column("Territoire", TEXT, 24),
+            Column("Erreurs", INT, 8), Column("Avertissements", INT, 8)]
+
+
+# --- the workbook -----------------------------------------------------------------------------
+
+
+def write_summary(consolidation: Consolidation, path: Path, schema: Schema, *, no_contacts: bool = False) -> Path:
+    """Write the summary workbook atomically; returns its path."""
+    return atomic_write(Path(path), lambda tmp: _write(consolidation, tmp, schema, no_contacts))
+
+
+def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts: bool) -> None:
+    from .summary_charts import write_synthesis
+
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                         "strings_to_numbers": False, "default_date_format": "dd/mm/yyyy"})
+    wb.set_properties({"title": f"Synthèse PVD {consolidation.region.period}", "subject": "Petites villes de demain",
+                       "created": datetime(2000, 1, 1)})
+    fmt = Formats(wb)
+    write_synthesis(wb, SYNTHESIS, consolidation, schema, fmt)
+    columns = territory_columns(schema)
+    ws = table_sheet(wb, TERRITORIES, columns, [territory_row(t, schema, no_contacts) for t in consolidation.territories], fmt)
+    status_col = [c.header for c in columns].index(STATUS_HEADER)
+    last = max(len(consolidation.territories), 1)
+    for status, style in fmt.status.items():
+        ws.conditional_format(1, status_col, last, status_col,
+                              {"type": "cell", "criteria": "==", "value": f'"{status}"', "format": style})
+    mask = Masker(consolidation, no_contacts)
+    for key in SHEET_ORDER:
+        fields = data_sheet_columns(schema, key, no_contacts)
+        cols = [*_prefix(schema), *(Column(f.label, field_kind(f), f.width) for f in fields), *SUFFIX]
+        table_sheet(wb, schema.table(key).name, cols, data_rows(consolidation, schema, key, fields, mask), fmt)
+    table_sheet(wb, ANOMALIES, ANOMALY_COLUMNS, anomaly_rows(consolidation, schema, no_contacts), fmt)
+    table_sheet(wb, SOURCES, source_columns(schema), source_rows(consolidation), fmt)
+    wb.close()
+
