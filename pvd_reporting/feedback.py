@@ -1,0 +1,133 @@
+"""Feedback workbooks (`validate --annotate`): the territory's own data in a fresh template, each
+flagged cell coloured (red error, orange warning) with its messages as a comment, and an
+Anomalies sheet listing every issue."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .issues import Issue, Severity, WorkbookReport, json_value
+from .model import WorkbookData
+from .schema import Schema
+from .text import norm
+from .workbook_writer import Content, Formats, Mark, Marks
+
+if TYPE_CHECKING:
+    from xlsxwriter import Workbook
+
+ANOMALIES_NAME = "Anomalies"
+ANOMALIES_HEADERS = ("Gravité", "Onglet", "Cellule", "Colonne", "Valeur", "Code", "Message")
+ANOMALIES_WIDTHS = (14, 14, 9, 30, 24, 24, 90)
+SEVERITY_LABELS = {Severity.ERROR: "Erreur", Severity.WARNING: "Avertissement"}
+
+
+def write_feedback(path: Path, schema: Schema, report: WorkbookReport, force: bool = False) -> Path:
+    """The feedback workbook of one validated workbook; a blank template when it was unreadable."""
+    from .template import write_filled
+    from .workbook_writer import write_workbook
+
+    data: WorkbookData | None = report.data
+    if data is None:
+        from .template import template_content
+
+        content = template_content(schema)
+        content.anomalies = _anomalies_writer(report.issues)
+        return write_workbook(Path(path), schema, content, force=force)
+    return write_filled(Path(path), schema, data, force=force, issues=report.issues)
+
+
+def add_feedback(content: Content, schema: Schema, data: WorkbookData,
+                 placement: dict[tuple[str, int | None], int], issues: list[Issue]) -> None:
+    """Colour and comment the cells where the issues' values land; list them all in Anomalies."""
+    content.marks = locate(schema, data, placement, issues)
+    content.anomalies = _anomalies_writer(issues)
+
+
+def locate(schema: Schema, data: WorkbookData, placement: dict[tuple[str, int | None], int],
+           issues: list[Issue]) -> Marks:
+    """Marks by (sheet key, row, column) in the new workbook; issues without a cell get none."""
+    sheet_keys = _sheet_keys(schema, data)
+    marks: Marks = {}
+    for issue in issues:
+        if issue.row is None and issue.cell is None:
+            continue
+        key = sheet_keys.get(norm(issue.sheet))
+        where: tuple[int, int] | None = None
+        if key == schema.form.key:
+            where = _locate_form(schema, data, issue)
+        elif key is not None:
+            where = _locate_table(schema, data, placement, key, issue)
+        if where is None:
+            continue
+        mark = marks.setdefault((key, *where), Mark(issue.severity))  # type: ignore[arg-type]
+        mark.add(issue.severity, issue.message)
+    return marks
+
+
+def _sheet_keys(schema: Schema, data: WorkbookData) -> dict[str, str]:
+    keys = {norm(schema.form.name): schema.form.key}
+    keys.update({norm(t.name): t.key for t in schema.tables})
+    keys.update({norm(title): key for key, title in data.sheet_titles.items()})
+    return keys
+
+
+def _field_from_cell(cells: dict[str, str], cell: str | None) -> str | None:
+    if not cell:
+        return None
+    return next((k for k, ref in cells.items() if ref.upper() == cell.upper()), None)
+
+
+def _locate_form(schema: Schema, data: WorkbookData, issue: Issue) -> tuple[int, int] | None:
+    fields = schema.form.fields
+    index = {f.key: i for i, f in enumerate(fields)}
+    by_label = {norm(f.label): f.key for f in fields}
+    key = by_label.get(norm(issue.column)) if issue.column else None
+    key = key or _field_from_cell(data.territory.cells, issue.cell)
+    if key is None and issue.row is not None:
+        key = next((k for k, ref in data.territory.cells.items() if _row_of(ref) == issue.row), None)
+    return (index[key], 1) if key in index else None
+
+
+def _locate_table(schema: Schema, data: WorkbookData, placement: dict[tuple[str, int | None], int],
+                  key: str, issue: Issue) -> tuple[int, int] | None:
+    table = schema.table(key)
+    row = issue.row if issue.row is not None else _row_of(issue.cell or "")
+    new_row = placement.get((key, row))
+    if new_row is None:
+        return None
+    columns = {c.key: i for i, c in enumerate(table.columns)}
+    by_label = {norm(c.label): c.key for c in table.columns}
+    field_key = by_label.get(norm(issue.column)) if issue.column else None
+    if field_key is None:
+        record = next((r for r in data.tables.get(key, []) if r.row == row), None)
+        field_key = _field_from_cell(record.cells, issue.cell) if record else None
+    return new_row, columns.get(field_key or "", 0)
+
+
+def _row_of(ref: str) -> int | None:
+    digits = "".join(ch for ch in ref if ch.isdigit())
+    return int(digits) if digits else None
+
+
+def _anomalies_writer(issues: list[Issue]) -> Callable[[Workbook, Formats], None]:
+    def write(wb: Workbook, fmt: Formats) -> None:
+        ws = wb.add_worksheet(ANOMALIES_NAME)
+        for c, (header, width) in enumerate(zip(ANOMALIES_HEADERS, ANOMALIES_WIDTHS, strict=True)):
+            ws.set_column(c, c, width, fmt.wrap if header == "Message" else None)
+            ws.write_string(0, c, header, fmt.header)
+        ws.freeze_panes(1, 0)
+        for r, issue in enumerate(issues, start=1):
+            marked = fmt.get("general", mark=issue.severity, bold=True)
+            value = json_value(issue.value)
+            ws.write_string(r, 0, SEVERITY_LABELS.get(issue.severity, str(issue.severity)), marked)
+            for c, text in enumerate((issue.sheet, issue.cell, issue.column), start=1):
+                ws.write_string(r, c, text or "")
+            ws.write_string(r, 4, "" if value is None else str(value))
+            ws.write_string(r, 5, issue.code)
+            ws.write_string(r, 6, issue.message, fmt.wrap)
+        ws.autofilter(0, 0, max(len(issues), 1), len(ANOMALIES_HEADERS) - 1)
+        ws.activate()
+
+    return write

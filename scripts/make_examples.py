@@ -1,0 +1,340 @@
+"""Write the example workbooks of workbooks/ for real Grand Est territories, period 2025-T4.
+
+Deterministic: the same run gives the same files. Most workbooks are valid (some with warnings);
+a few carry the typical mistakes of §3. workbooks/EXPECTED.json says, per file, the verdict, the
+ORT status at 2025-12-31 and the issue codes expected.
+
+    python scripts/make_examples.py [--output-dir workbooks]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+
+from pvd_reporting.model import Record, WorkbookData  # noqa: E402
+from pvd_reporting.reference import RefTerritory, load_reference  # noqa: E402
+from pvd_reporting.schema import Schema, build_schema, territory_file_name  # noqa: E402
+from pvd_reporting.template import write_filled  # noqa: E402
+from pvd_reporting.text import slug  # noqa: E402
+
+REFERENCE = REPO.parent / "shared" / "data" / "pvd-communes-2021.csv"
+PERIOD = "2025-T4"
+
+# (title, theme, cost, shares of the nine financers in config order: État, Région, Département/CeA,
+# Banque des Territoires, ANAH, ADEME, Fonds européens, Autres, Autofinancement)
+ACTIONS: list[tuple[str, str, int, tuple[float, ...]]] = [
+    ("Réhabilitation de la halle du marché", "Patrimoine", 1_200_000, (.30, .15, .10, 0, 0, 0, .05, 0, .40)),
+    ("Requalification de la place de l'Hôtel de ville", "Aménagement des espaces publics", 850_000,
+     (.35, .20, .10, 0, 0, 0, 0, 0, .35)),
+    ("OPAH-RU du centre ancien", "Rénovation de l'habitat", 640_000, (.10, .05, .05, 0, .50, 0, 0, 0, .30)),
+    ("Manager de commerce de centre-ville", "Commerces, services et activités", 120_000,
+     (0, .20, 0, .40, 0, 0, 0, 0, .40)),
+    ("Création d'une maison France Services", "Équipements et services publics", 420_000,
+     (.40, .10, .10, 0, 0, 0, 0, .05, .35)),
+    ("Aménagement d'une voie verte vers la gare", "Mobilité", 560_000, (.30, .25, .15, 0, 0, .10, 0, 0, .20)),
+    ("Rénovation énergétique de l'école élémentaire", "Transition écologique et environnement", 980_000,
+     (.35, .15, .05, 0, 0, .10, .10, 0, .25)),
+    ("Reconversion de la friche industrielle", "Commerces, services et activités", 1_650_000,
+     (.25, .20, .10, .10, 0, .05, 0, .05, .25)),
+    ("Tiers-lieu numérique dans l'ancienne poste", "Numérique", 310_000, (.30, .20, 0, .10, 0, 0, 0, 0, .40)),
+    ("Mise en valeur des remparts et signalétique touristique", "Tourisme", 260_000,
+     (.20, .20, .20, 0, 0, 0, 0, 0, .40)),
+]
+STATUSES = ["Terminée", "En cours", "Engagée", "En cours", "En préparation", "Engagée", "Envisagée", "Terminée"]
+NEEDS = [
+    ("Étude de programmation de la halle", "Patrimoine", "Étude de programmation", 0, "Banque des Territoires",
+     45_000, "Accordé"),
+    ("Étude pré-opérationnelle OPAH-RU", "Rénovation de l'habitat", "Étude pré-opérationnelle", 2, "ANAH",
+     60_000, "Réalisé"),
+    ("Stratégie commerciale du centre-ville", "Commerces, services et activités", "Étude de marché", 3,
+     "Banque des Territoires", 30_000, "Sollicité"),
+    ("Accompagnement à la concertation", "Participation citoyenne", "Animation", None, "ANCT", 15_000,
+     "Identifié"),
+    ("Formation des élus à la sobriété foncière", "Transition écologique et environnement", "Formation", None,
+     "CEREMA", 5_000, "Identifié"),
+]
+FIRST = ["Claire", "Julien", "Sophie", "Mathieu", "Élodie", "Nicolas", "Camille", "Thomas", "Aurélie",
+         "Pierre", "Laure", "Antoine", "Émilie", "François", "Céline", "Olivier"]
+LAST = ["Muller", "Schmitt", "Meyer", "Weber", "Klein", "Fischer", "Hoffmann", "Wagner", "Lambert",
+        "Girard", "Roux", "Bernard", "Mathis", "Koenig", "Henry", "Marchal"]
+
+
+@dataclass
+class Spec:
+    """One example territory and what its workbook shows."""
+
+    id_pvd: str
+    j1: date | None  # convention d'adhésion
+    ort_status: str
+    j_done: int = 8  # jalons realised (J1..Jn)
+    avenant: date | None = None
+    cofinancing: str = "Banque des Territoires"
+    etp: float = 100.0
+    opah: str = "En cours"
+    chair: str = "Maire"
+    amounts_as_text: bool = False
+    mistakes: tuple[str, ...] = ()
+    codes: tuple[str, ...] = ()
+    updated_on: date = date(2025, 12, 12)
+
+    @property
+    def valid(self) -> bool:
+        return not any(c in ERROR_CODES for c in self.codes)
+
+
+ERROR_CODES = {"invalid-date", "invalid-email", "financing-exceeds-cost", "missing-cost", "required-value"}
+
+SPECS = [
+    Spec("pvd-44-67-1", date(2021, 3, 26), "ORT signée", chair="Président de l'EPCI"),
+    Spec("pvd-44-10-9", date(2021, 5, 7), "ORT signée", amounts_as_text=True, opah="Étude pré-opérationnelle"),
+    Spec("pvd-44-54-13", date(2021, 6, 18), "Dans les temps", j_done=6, avenant=date(2026, 9, 30),
+         cofinancing="ANAH", etp=60.0),
+    Spec("pvd-44-57-5", date(2021, 4, 9), "À risque", j_done=7, avenant=date(2026, 3, 15),
+         mistakes=("skip-quarter",), codes=("comite-cadence",)),
+    Spec("pvd-44-08-4", date(2021, 7, 2), "Échéance dépassée", j_done=5, chair="Coprésidence",
+         mistakes=("etat-absent",), codes=("etat-absent",)),
+    Spec("pvd-44-68-4", date(2021, 5, 21), "ORT signée", opah="Terminée"),
+    Spec("pvd-44-88-5", date(2021, 9, 10), "ORT signée", cofinancing="Banque des Territoires et ANAH", etp=90.0),
+    Spec("pvd-44-67-8", date(2021, 6, 4), "Dans les temps", j_done=6, avenant=date(2026, 6, 30),
+         chair="Président de l'EPCI", mistakes=("total-row", "over-financed"),
+         codes=("financing-exceeds-cost", "total-row")),
+    Spec("pvd-44-52-15", date(2021, 4, 23), "ORT signée", mistakes=("bad-date", "bad-email"),
+         codes=("invalid-date", "invalid-email")),
+    Spec("pvd-44-51-7", date(2021, 10, 15), "Échéance dépassée", j_done=6, cofinancing="Aucun", etp=50.0,
+         opah="Envisagée", mistakes=("missing-cost",), codes=("missing-cost",)),
+    Spec("pvd-44-55-7", None, "Non renseigné", j_done=0, cofinancing="ANAH", etp=50.0, opah="Aucune",
+         codes=("required-value",)),
+]
+
+
+def add_months(day: date, months: int) -> date:
+    y, m = divmod(day.month - 1 + months, 12)
+    return date(day.year + y, m + 1, min(day.day, 28))
+
+
+def euros(amount: float) -> str:
+    return f"{int(round(amount)):,}".replace(",", " ") + " €"
+
+
+def person(seed: int) -> tuple[str, str]:
+    return FIRST[seed % len(FIRST)], LAST[(seed * 7 + 3) % len(LAST)]
+
+
+def mail(first: str, last: str, where: str) -> str:
+    return f"{slug(first)}.{slug(last)}@{slug(where)}.example.fr"
+
+
+def phone(seed: int, department: str) -> str:
+    area = "03"
+    n = (seed * 7919 + int(department) * 104729) % 100_000_000
+    digits = f"{area}{n:08d}"
+    return " ".join(digits[i:i + 2] for i in range(0, 10, 2))
+
+
+def jalons(spec: Spec) -> list[dict[str, Any]]:
+    """Planned and realised dates, in order, all before the update date."""
+    if spec.j1 is None:
+        plans = [date(2026, 1, 15) + timedelta(days=60 * i) for i in range(8)]
+        return [{"planned_on": p} for p in plans]
+    steps = [0, 3, 5, 9, 13, 16, 19, 21]  # months after J1
+    rows = []
+    for i, months in enumerate(steps):
+        planned = add_months(spec.j1, months)
+        row: dict[str, Any] = {"planned_on": planned}
+        if i < spec.j_done:
+            done = planned + timedelta(days=12 * i)
+            row["done_on"] = min(done, spec.updated_on - timedelta(days=10))
+        if i == 7 and spec.avenant:
+            row["comment"] = f"Délai prolongé par avenant jusqu'au {spec.avenant:%d/%m/%Y}."
+            row["planned_on"] = spec.avenant - timedelta(days=45)
+        rows.append(row)
+    return rows
+
+
+def comites(spec: Spec, j_rows: list[dict[str, Any]], lead: str, mayor: str) -> list[dict[str, Any]]:
+    """A comité de projet every quarter from J3 (or 2025-T1) to the period, plus a few others."""
+    start = j_rows[2].get("done_on") or date(2025, 1, 10)
+    year, quarter = start.year, (start.month - 1) // 3 + 1
+    rows: list[dict[str, Any]] = []
+    i = 0
+    while (year, quarter) <= (2025, 4):
+        day = date(year, 3 * quarter - 1, 8 + (i * 5) % 15)
+        day = max(day, start)
+        skip = "skip-quarter" in spec.mistakes and (year, quarter) == (2025, 2)
+        if not skip:
+            absent = "etat-absent" in spec.mistakes and (year, quarter) == (2025, 3)
+            rows.append({
+                "date": day, "body": "Comité de projet", "chaired_by": mayor, "etat_present": not absent,
+                "partners": "Région Grand Est, Banque des Territoires, Département" if not absent
+                else "Région Grand Est, Banque des Territoires",
+                "decisions": DECISIONS[i % len(DECISIONS)],
+            })
+        if quarter in (1, 3) and i % 2 == 0:
+            rows.append({"date": day + timedelta(days=21), "body": "Comité technique", "chaired_by": lead,
+                         "etat_present": True, "partners": "DDT, CAUE, Banque des Territoires",
+                         "decisions": "Suivi technique des opérations en cours."})
+        i += 1
+        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+    return rows
+
+
+DECISIONS = [
+    "Validation du calendrier et du périmètre de l'ORT.",
+    "Point d'étape sur l'étude de revitalisation ; arbitrage des actions prioritaires.",
+    "Validation du plan de financement des opérations de l'année.",
+    "Lancement de la concertation avec les commerçants du centre-ville.",
+    "Bilan des aides à la rénovation des façades ; ajustement du règlement.",
+    "Présentation de l'avancement des travaux et des demandes de subvention.",
+]
+
+
+def actions(spec: Spec, t: RefTerritory, schema: Schema, seed: int) -> list[dict[str, Any]]:
+    money = [f.key for f in schema.financer_fields]
+    owner_epci = t.epci or "Intercommunalité"
+    rows: list[dict[str, Any]] = []
+    count = 6 + seed % 3
+    for n in range(count):
+        title, theme, cost, shares = ACTIONS[(seed * 3 + n) % len(ACTIONS)]
+        cost = cost + 10_000 * ((seed + n) % 7)
+        status = STATUSES[(seed + n) % len(STATUSES)]
+        commune = t.communes[n % len(t.communes)].name
+        start = date(2022 + n % 4, 1 + (3 * n) % 12, 1)
+        end = add_months(start, 18 + 6 * (n % 3))
+        if status == "Terminée":
+            end = min(end, date(2025, 10, 31))
+            start = min(start, add_months(end, -12))
+        row: dict[str, Any] = {
+            "action_id": f"A{n + 1}", "title": title, "commune": commune, "theme": theme,
+            "owner": owner_epci if n % 3 == 2 else f"Commune de {commune}", "status": status,
+            "in_ort": status != "Envisagée", "start_on": start, "end_on": end, "cost": float(cost),
+        }
+        for key, share in zip(money, shares, strict=False):
+            if share:
+                row[key] = float(int(cost * share))
+        rows.append(row)
+    if spec.amounts_as_text:
+        for row in rows[:3]:
+            for key in ("cost", *money):
+                if isinstance(row.get(key), float):
+                    row[key] = euros(row[key])
+    if "over-financed" in spec.mistakes:
+        rows[1][money[0]] = rows[1]["cost"]  # État alone pays everything, on top of the others
+    if "missing-cost" in spec.mistakes:
+        rows[2]["status"] = "Engagée"
+        rows[2].pop("cost")
+        for key in money:
+            rows[2].pop(key, None)
+    if "bad-date" in spec.mistakes:
+        rows[0]["start_on"] = "32/13/2024"
+    if "total-row" in spec.mistakes:
+        total: dict[str, Any] = {"title": "Total"}
+        for key in ("cost", *money):
+            total[key] = float(sum(r.get(key, 0) for r in rows if isinstance(r.get(key), float)))
+        rows.append(total)
+    return rows
+
+
+def needs(t: RefTerritory, seed: int, n_actions: int) -> list[dict[str, Any]]:
+    rows = []
+    for n, (need, theme, kind, action, partner, amount, status) in enumerate(NEEDS[: 3 + seed % 3]):
+        rows.append({
+            "need": need, "theme": theme, "need_type": kind,
+            "action_id": f"A{action + 1}" if action is not None and action < n_actions else None,
+            "partner": partner, "amount": float(amount + 5_000 * (seed % 4)), "status": status,
+            "wanted_by": date(2026, 3 + 3 * (n % 3), 30),
+        })
+    return rows
+
+
+def contacts(spec: Spec, t: RefTerritory, seed: int, lead: tuple[str, str], mayor: tuple[str, str]) -> list[dict[str, Any]]:
+    town = t.name
+    dep = t.department or "67"
+    ddt = f"DDT {t.department_name or dep}"
+    people = [
+        (lead, f"Commune de {town}", "Chef de projet Petites villes de demain, direction générale", "Chef de projet PVD"),
+        (mayor, f"Commune de {town}", "Maire", "Élu référent"),
+        (person(seed + 5), ddt, "Référent PVD, service aménagement", "Référent État"),
+        (person(seed + 9), "Banque des Territoires", "Chargée de développement territorial", "Partenaire"),
+        (person(seed + 11), "Région Grand Est", "Chargé de mission aménagement du territoire", "Partenaire"),
+    ]
+    rows = []
+    for i, ((first, last), org, position, role) in enumerate(people):
+        rows.append({"name": f"{last.upper()} {first}", "organisation": org, "position": position,
+                     "email": mail(first, last, org), "phone": phone(seed * 10 + i, dep), "role": role})
+    if "bad-email" in spec.mistakes:
+        first, last = person(seed + 9)
+        rows[3]["email"] = f"{slug(first)}.{slug(last)}.caissedesdepots.example.fr"
+    return rows
+
+
+def records(sheet: str, rows: list[dict[str, Any]]) -> list[Record]:
+    return [Record(sheet=sheet, row=i + 2, values={k: v for k, v in r.items() if v is not None})
+            for i, r in enumerate(rows)]
+
+
+def build(spec: Spec, t: RefTerritory, schema: Schema, seed: int) -> WorkbookData:
+    lead, mayor = person(seed), person(seed + 2)
+    j_rows = jalons(spec)
+    for (code, _), row in zip(schema.table("jalons").fixed_rows, j_rows, strict=True):
+        row["code"] = code
+    acts = actions(spec, t, schema, seed)
+    territory = {
+        "id_pvd": t.id_pvd, "name": t.name, "department": t.department, "region": t.region,
+        "epci": t.epci, "siren": t.siren, "period": PERIOD, "updated_on": spec.updated_on,
+        "ort_deadline_extended": spec.avenant, "project_lead": f"{lead[0]} {lead[1]}", "etp": spec.etp,
+        "cofinancing": spec.cofinancing, "chair": spec.chair, "opah_ru": spec.opah,
+    }
+    communes = [{"insee": c.insee, "name": c.name, "population": c.population, "role": "Ville PVD"}
+                for c in t.communes]
+    tables = {
+        "communes": communes, "jalons": j_rows, "engagements": acts,
+        "comites": comites(spec, j_rows, f"{lead[0]} {lead[1]}", f"{mayor[0]} {mayor[1]}"),
+        "ingenierie": needs(t, seed, len(acts)), "annuaire": contacts(spec, t, seed, lead, mayor),
+    }
+    return WorkbookData(
+        territory=Record(sheet=schema.form.name, row=None,
+                         values={k: v for k, v in territory.items() if v is not None}),
+        tables={key: records(schema.table(key).name, rows) for key, rows in tables.items()},
+        version=schema.version,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Écrit les classeurs d'exemple de workbooks/.")
+    parser.add_argument("--output-dir", type=Path, default=REPO / "workbooks")
+    parser.add_argument("--reference", type=Path, default=REFERENCE)
+    args = parser.parse_args(argv)
+    if not args.reference.exists():
+        print(f"Liste de référence introuvable : {args.reference} (../shared/data/ à côté du dépôt).",
+              file=sys.stderr)
+        return 2
+    reference = load_reference(args.reference)
+    schema = build_schema()
+    out: Path = args.output_dir
+    out.mkdir(parents=True, exist_ok=True)
+    expected: dict[str, dict[str, Any]] = {}
+    for seed, spec in enumerate(SPECS):
+        t = reference.by_id(spec.id_pvd)
+        if t is None:
+            print(f"Territoire {spec.id_pvd} absent de {args.reference}.", file=sys.stderr)
+            return 2
+        name = territory_file_name(spec.id_pvd, t.name)
+        write_filled(out / name, schema, build(spec, t, schema, seed), force=True)
+        expected[name] = {"valid": spec.valid, "ort_status": spec.ort_status, "codes": sorted(set(spec.codes))}
+    (out / "EXPECTED.json").write_text(json.dumps(expected, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"{len(expected)} classeurs écrits dans {out}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""scripts/make_examples.py: deterministic, up to date with workbooks/, verdicts as EXPECTED.json says."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from test_template_filled import data_values
+
+from pvd_reporting.reader import read_workbook
+from pvd_reporting.schema import ORT_STATUSES, Schema
+from pvd_reporting.validate import validate_workbook
+
+REPO = Path(__file__).resolve().parent.parent
+WORKBOOKS = REPO / "workbooks"
+AS_OF = date(2025, 12, 31)
+
+
+def _load_script():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("make_examples", REPO / "scripts" / "make_examples.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, reference_csv: Path) -> Path:
+    out = tmp_path_factory.mktemp("examples")
+    assert _load_script().main(["--output-dir", str(out), "--reference", str(reference_csv)]) == 0
+    return out
+
+
+def test_deterministic(built: Path, tmp_path: Path, reference_csv: Path) -> None:
+    assert _load_script().main(["--output-dir", str(tmp_path), "--reference", str(reference_csv)]) == 0
+    names = sorted(p.name for p in built.iterdir())
+    assert names == sorted(p.name for p in tmp_path.iterdir())
+    for name in names:
+        assert (built / name).read_bytes() == (tmp_path / name).read_bytes(), name
+
+
+def test_missing_reference_is_a_clear_failure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = _load_script().main(["--output-dir", str(tmp_path), "--reference", str(tmp_path / "absent.csv")])
+    assert code == 2 and "introuvable" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_committed_examples_are_up_to_date(built: Path, schema: Schema) -> None:
+    built_names = sorted(p.name for p in built.iterdir())
+    assert built_names == sorted(p.name for p in WORKBOOKS.iterdir() if p.suffix in (".xlsx", ".json"))
+    assert json.loads((built / "EXPECTED.json").read_text("utf-8")) == json.loads(
+        (WORKBOOKS / "EXPECTED.json").read_text("utf-8"))
+    for name in built_names:
+        if name.endswith(".xlsx"):
+            fresh, committed = read_workbook(built / name, schema)[0], read_workbook(WORKBOOKS / name, schema)[0]
+            assert fresh is not None and committed is not None
+            assert data_values(fresh) == data_values(committed), f"{name} : relancez scripts/make_examples.py"
+
+
+def test_expected_covers_the_demo_needs(built: Path) -> None:
+    expected = json.loads((built / "EXPECTED.json").read_text("utf-8"))
+    assert len(expected) >= 8
+    assert {e["ort_status"] for e in expected.values()} == set(ORT_STATUSES)
+    assert sum(e["valid"] for e in expected.values()) > len(expected) / 2
+    codes = {c for e in expected.values() for c in e["codes"]}
+    assert {"invalid-date", "financing-exceeds-cost", "missing-cost", "invalid-email", "total-row",
+            "comite-cadence", "etat-absent", "required-value"} <= codes
+    assert all(name.startswith("pvd-44-") for name in expected)
+
+
+def test_verdicts_and_ort_status_match_expected(built: Path, schema: Schema, reference_csv: Path) -> None:
+    from pvd_reporting.reference import load_reference
+    from pvd_reporting.regional import territory_view
+
+    reference = load_reference(reference_csv)
+    expected = json.loads((built / "EXPECTED.json").read_text("utf-8"))
+    for name, want in expected.items():
+        report = validate_workbook(built / name, schema, reference=reference)
+        assert report.valid == want["valid"], (name, [i.message for i in report.issues])
+        assert sorted({i.code for i in report.issues}) == want["codes"], name
+        assert report.period == "2025-T4"
+        view = territory_view(report, report.id_pvd or name, schema, AS_OF)
+        assert view.ort_status == want["ort_status"], name

@@ -1,0 +1,107 @@
+"""Feedback workbooks: flagged cells coloured and commented where the data lands, Anomalies sheet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+from test_template_filled import sample
+
+from pvd_reporting.feedback import ANOMALIES_HEADERS, ANOMALIES_NAME, write_feedback
+from pvd_reporting.issues import WorkbookReport, make_issue
+from pvd_reporting.schema import Schema
+from pvd_reporting.template import write_filled
+from pvd_reporting.validate import validate_workbook
+from pvd_reporting.workbook_writer import MARK_BG
+
+RED, ORANGE = MARK_BG["error"][1:].upper(), MARK_BG["warning"][1:].upper()
+
+
+def _fill(cell) -> str:  # type: ignore[no-untyped-def]
+    return (cell.fill.fgColor.rgb or "")[-6:].upper() if cell.fill and cell.fill.fill_type else ""
+
+
+@pytest.fixture(scope="module")
+def feedback(tmp_path_factory: pytest.TempPathFactory, schema: Schema) -> tuple[openpyxl.Workbook, WorkbookReport]:
+    tmp = tmp_path_factory.mktemp("fb")
+    data = sample(schema)
+    eng = data.tables["engagements"][0]
+    eng.values["start_on"], eng.raw["start_on"] = None, "32/13/2024"
+    eng.values["fin_2"] = 2_000_000.0  # financing above cost
+    data.tables["annuaire"][0].values["email"] = "claire.muller.example.fr"
+    data.territory.values["siren"] = "200040492"  # wrong Luhn key
+    source = write_filled(tmp / "source.xlsx", schema, data)
+    # Shift the Engagements data one row down: feedback must follow the record, not the row.
+    wb = openpyxl.load_workbook(source)
+    wb["Engagements"].insert_rows(2)
+    wb.save(source)
+    report = validate_workbook(source, schema)
+    out = write_feedback(tmp / "retour.xlsx", schema, report)
+    return openpyxl.load_workbook(out), report
+
+
+def test_issues_found(feedback) -> None:  # type: ignore[no-untyped-def]
+    _, report = feedback
+    codes = {i.code for i in report.issues}
+    assert {"invalid-date", "financing-exceeds-cost", "invalid-email", "invalid-siren", "etat-absent"} <= codes
+    assert any(i.code == "invalid-date" and i.cell == "H3" for i in report.issues)
+
+
+def test_error_cells_red_with_comment(feedback) -> None:  # type: ignore[no-untyped-def]
+    wb, _ = feedback
+    cell = wb["Engagements"]["H2"]  # the bad date, back on row 2 in the fresh template
+    assert cell.value == "32/13/2024"
+    assert _fill(cell) == RED
+    assert cell.comment is not None and "32/13/2024" in cell.comment.text
+    assert _fill(wb["Engagements"]["J2"]) == RED
+    assert "dépassent" in wb["Engagements"]["J2"].comment.text
+    assert _fill(wb["Annuaire"]["D2"]) == RED
+    form = wb["Territoire"]
+    assert _fill(form["B6"]) == RED and "SIREN" in form["B6"].comment.text
+    assert _fill(form["B2"]) == "" and form["B2"].comment is None
+
+
+def test_warning_cells_orange(feedback) -> None:  # type: ignore[no-untyped-def]
+    wb, _ = feedback
+    cell = wb["Comités"]["D2"]
+    assert _fill(cell) == ORANGE and "État" in cell.comment.text
+
+
+def test_anomalies_sheet_lists_every_issue(feedback, schema: Schema) -> None:  # type: ignore[no-untyped-def]
+    wb, report = feedback
+    assert wb.sheetnames == [*schema.sheet_names, ANOMALIES_NAME]
+    ws = wb[ANOMALIES_NAME]
+    assert tuple(c.value for c in ws[1]) == ANOMALIES_HEADERS
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+    assert len(rows) == len(report.issues)
+    assert {r[5] for r in rows} == {i.code for i in report.issues}
+    date_row = next(r for r in rows if r[5] == "invalid-date")
+    assert date_row[:5] == ["Erreur", "Engagements", "H3", "Date de début", "32/13/2024"]
+    assert {r[0] for r in rows} <= {"Erreur", "Avertissement"}
+
+
+def test_several_messages_on_one_cell_and_cell_less_issues(tmp_path: Path, schema: Schema) -> None:
+    data = sample(schema)
+    issues = [
+        make_issue("invalid-date", sheet="Engagements", cell="H2", row=2, column="Date de début", value="x"),
+        make_issue("date-in-future", sheet="Engagements", cell="H2", row=2, column="Date de début",
+                   date="01/01/2030", updated_on="10/12/2025"),
+        make_issue("comite-cadence", sheet="Comités", quarter="2025-T2"),
+        make_issue("missing-sheet", sheet="Ingénierie", sheet_name="Ingénierie"),
+    ]
+    wb = openpyxl.load_workbook(write_filled(tmp_path / "f.xlsx", schema, data, issues=issues))
+    cell = wb["Engagements"]["H2"]
+    assert _fill(cell) == RED  # the worst severity wins
+    assert "illisible" in cell.comment.text and "postérieure" in cell.comment.text
+    assert wb[ANOMALIES_NAME].max_row == 5
+
+
+def test_unreadable_workbook_gives_blank_template_and_anomalies(tmp_path: Path, schema: Schema) -> None:
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"not a workbook")
+    report = validate_workbook(bad, schema)
+    assert report.data is None
+    wb = openpyxl.load_workbook(write_feedback(tmp_path / "retour.xlsx", schema, report))
+    assert wb.sheetnames[-1] == ANOMALIES_NAME
+    assert wb[ANOMALIES_NAME]["F2"].value == report.issues[0].code
