@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The national list, when ../shared is beside the checkout: it adds the territories not received.
+REFERENCE := $(wildcard ../shared/data/pvd-communes-2021.csv)
 
 .PHONY: demo test lint examples bench clean
 
@@ -14,7 +16,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/pvd-report consolidate workbooks --output-dir outputs --reference ../shared/data/pvd-communes-2021.csv
+	$(BIN)/pvd-report consolidate workbooks --output-dir outputs $(if $(REFERENCE),--reference $(REFERENCE))
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -5,9 +5,13 @@ from __future__ import annotations
 import click
 
 from . import french
-from .template import template_command
-from .validate import validate_command
-from .consolidate import consolidate_command
+
+# Before the commands are defined: click names path types at definition time.
+french.install()
+
+from .consolidate import consolidate_command  # noqa: E402
+from .template import template_command  # noqa: E402
+from .validate import validate_command  # noqa: E402
 
 
 @click.group(
@@ -27,9 +31,6 @@ def cli() -> None:
 cli.add_command(template_command, "template")
 cli.add_command(validate_command, "validate")
 cli.add_command(consolidate_command, "consolidate")
-
-
-french.install()
 
 
 def main() -> None:

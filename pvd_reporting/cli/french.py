@@ -64,6 +64,13 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
 
 
 def install() -> None:
+    import click.types
+
+    # Metavars shown in --help (TEXT, INTEGER…) come from the type names.
+    click.types.STRING.name = "texte"
+    click.types.INT.name = "entier"
+    click.types.IntRange.name = "entier"
+    click.types.FLOAT.name = "nombre"
     for name in ("core", "decorators", "exceptions", "formatting", "parser", "types", "termui", "utils"):
         module = importlib.import_module(f"click.{name}")
         if hasattr(module, "_"):

@@ -1,0 +1,154 @@
+"""The charts for managers: figures built from a regional view, files written offline, images."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_dashboard_data import XSS_NAME, build_consolidation
+
+from pvd_reporting import charts
+from pvd_reporting.schema import NOT_RECEIVED, ORT_STATUSES
+
+REPO = Path(__file__).resolve().parent.parent
+NAMES = [
+    "statut-ort-par-departement", "avancement-jalons", "echeances", "financements-par-financeur",
+    "actions-par-thematique", "besoins-ingenierie", "comites-par-trimestre",
+]
+
+
+@pytest.fixture(scope="module")
+def consolidation():
+    return build_consolidation()
+
+
+@pytest.fixture(scope="module")
+def figures(consolidation):
+    return charts.build_figures(consolidation)
+
+
+def test_figures_have_stable_french_names_and_data(figures) -> None:
+    assert list(figures) == NAMES
+    for name, fig in figures.items():
+        assert fig.layout.title.text, name
+        assert fig.data, name
+
+
+def test_status_chart_counts_every_territory_by_status_including_missing(consolidation, figures) -> None:
+    fig = figures["statut-ort-par-departement"]
+    by_status = {trace.name: sum(trace.y) for trace in fig.data}
+    assert set(by_status) == {*ORT_STATUSES, NOT_RECEIVED}
+    assert sum(by_status.values()) == len(consolidation.territories)
+    assert by_status[NOT_RECEIVED] == 2
+    # A status is told by its colour and its name, and the colours differ.
+    colors = [trace.marker.color for trace in fig.data]
+    assert len(set(colors)) == len(colors)
+
+
+def test_deadlines_show_received_territories_with_a_deadline_and_escape_names(consolidation, figures) -> None:
+    fig = figures["echeances"]
+    labels = [y for trace in fig.data for y in trace.y]
+    expected = [t for t in consolidation.territories if t.received and t.days_left is not None]
+    assert len(labels) == len(expected)
+    assert XSS_NAME not in " ".join(labels)
+    assert any(label.startswith("&lt;img src=x") for label in labels)
+    overdue = next(trace for trace in fig.data if trace.name == "Échéance dépassée")
+    assert all(x < 0 for x in overdue.x)
+
+
+def test_milestone_chart_places_each_received_territory_once(consolidation, figures) -> None:
+    fig = figures["avancement-jalons"]
+    assert sum(sum(trace.y) for trace in fig.data) == sum(1 for t in consolidation.territories if t.received)
+    assert list(fig.layout.xaxis.categoryarray) == ["Aucun", "J1", "J2", "J3", "J4", "J5", "J6", "J7", "J8"]
+
+
+def test_money_chart_adds_up_to_the_region(consolidation, figures) -> None:
+    (bar,) = figures["financements-par-financeur"].data
+    region = consolidation.region
+    assert sum(bar.x) == pytest.approx(sum(region.financing.values()) + region.remaining)
+    assert bar.y[-1] == "Reste à financer"
+
+
+def test_comites_heatmap_is_territory_by_quarter(consolidation, figures) -> None:
+    (heat,) = figures["comites-par-trimestre"].data
+    received = [t for t in consolidation.territories if t.received]
+    assert len(heat.y) == len(received)
+    assert list(heat.x) == ["2025-T1", "2025-T2", "2025-T3", "2025-T4"]
+    assert sum(map(sum, heat.z)) == sum(sum(t.comites_by_quarter.values()) for t in received)
+
+
+def test_actions_chart_accepts_either_orientation(consolidation) -> None:
+    flipped = build_consolidation()
+    original = flipped.region.actions_by_theme_status
+    by_status: dict[str, dict[str, int]] = {}
+    for theme, statuses in original.items():
+        for status, n in statuses.items():
+            by_status.setdefault(status, {})[theme] = n
+    flipped.region.actions_by_theme_status = by_status
+    a = charts.actions_by_theme(consolidation)
+    b = charts.actions_by_theme(flipped)
+    assert sorted(a.data[0].y) == sorted(b.data[0].y)
+    assert set(a.data[0].y) == set(original)
+
+
+def test_empty_region_gives_figures_with_a_message() -> None:
+    empty = build_consolidation(n=0)
+    figures = charts.build_figures(empty)
+    assert list(figures) == NAMES
+    assert any(a.text for a in figures["comites-par-trimestre"].layout.annotations)
+
+
+def test_write_charts_without_images_writes_offline_pages(consolidation, tmp_path: Path) -> None:
+    files, notice = charts.write_charts(consolidation, tmp_path, images=False)
+    folder = tmp_path / "graphiques-2025-T4"
+    assert notice is None
+    assert {p.name for p in files} == {f"{n}.html" for n in NAMES} | {"plotly.min.js"}
+    assert all(p.parent == folder and p.exists() for p in files)
+    page = (folder / "echeances.html").read_text("utf-8")
+    assert '<script charset="utf-8" src="plotly.min.js"></script>' in page
+    assert "cdn" not in page and 'src="http' not in page
+    assert XSS_NAME not in page
+    assert not list(folder.glob(".tmp-*"))
+
+
+def test_write_charts_says_so_without_chromium(consolidation, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(charts, "chromium_path", lambda: None)
+    files, notice = charts.write_charts(consolidation, tmp_path, images=True)
+    assert notice == "Images PNG/SVG non produites : Chromium introuvable."
+    assert not [p for p in files if p.suffix in (".png", ".svg")]
+
+
+def test_failed_export_is_a_notice_not_a_crash(consolidation, tmp_path: Path, monkeypatch) -> None:
+    import kaleido
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("Chromium a quitté")
+
+    monkeypatch.setattr(charts, "chromium_path", lambda: "/usr/bin/chromium")
+    monkeypatch.setattr(kaleido, "write_fig_from_object_sync", broken)
+    files, notice = charts.write_charts(consolidation, tmp_path, images=True)
+    assert notice is not None and notice.startswith("Images PNG/SVG non produites")
+    assert "Chromium a quitté" in notice
+    assert not list((tmp_path / "graphiques-2025-T4").glob("*.png"))
+    assert not list((tmp_path / "graphiques-2025-T4").glob(".tmp-*"))
+
+
+@pytest.mark.browser
+def test_write_charts_exports_png_and_svg_with_chromium(consolidation, tmp_path: Path, chromium: str) -> None:
+    files, notice = charts.write_charts(consolidation, tmp_path, images=True)
+    assert notice is None
+    folder = tmp_path / "graphiques-2025-T4"
+    for name in NAMES:
+        png, svg = folder / f"{name}.png", folder / f"{name}.svg"
+        assert png in files and svg in files
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert "<svg" in svg.read_text("utf-8")[:500]
+    assert not list(folder.glob(".tmp-*"))
+
+
+def test_importing_charts_and_dashboard_does_not_import_plotly() -> None:
+    code = ("import sys, pvd_reporting.charts, pvd_reporting.dashboard; "
+            "sys.exit(1 if 'plotly' in sys.modules or 'pandas' in sys.modules else 0)")
+    assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0
