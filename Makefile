@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 # The national list, when ../shared is beside the checkout: it adds the territories not received.
 REFERENCE := $(wildcard ../shared/data/pvd-communes-2021.csv)
 
-.PHONY: demo test lint examples bench clean
+.PHONY: demo test lint examples bench clean screenshot
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 ou plus récent est nécessaire.")'
@@ -33,3 +33,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) outputs/* .pytest_cache .mypy_cache .ruff_cache
+
+# The README's screenshot, made by the demo's browser test from the example workbooks.
+screenshot: $(STAMP)
+	PVD_SCREENSHOT=docs/tableau-de-bord.png $(BIN)/python -m pytest -q tests/test_demo.py -k chromium

@@ -218,8 +218,10 @@ def actions(spec: Spec, t: RefTerritory, schema: Schema, seed: int) -> list[dict
             "owner": owner_epci if n % 3 == 2 else f"Commune de {commune}", "status": status,
             "in_ort": status != "Envisagée", "start_on": start, "end_on": end, "cost": float(cost),
         }
-        for key, share in zip(money, shares, strict=False):
-            if share:
+        # Before commitment the State's grant is usually still to be decided: it remains to finance.
+        pending = status in ("Envisagée", "En préparation")
+        for index, (key, share) in enumerate(zip(money, shares, strict=False)):
+            if share and not (pending and index == 0):
                 row[key] = float(int(cost * share))
         rows.append(row)
     if spec.amounts_as_text:

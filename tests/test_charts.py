@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_dashboard_data import XSS_NAME, build_consolidation
+from dashboard_fixtures import XSS_NAME, build_consolidation
 
 from pvd_reporting import charts
 from pvd_reporting.schema import NOT_RECEIVED, ORT_STATUSES

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from browser import LOCAL_SCHEMES, console_errors, file_url, headless_chromium, requested_urls
-from test_dashboard_data import XSS_NAME, build_consolidation, contact_strings
+from dashboard_fixtures import XSS_NAME, build_consolidation, contact_strings
 
 from pvd_reporting.dashboard import render_dashboard, script_json, write_dashboard
 from pvd_reporting.schema import NOT_RECEIVED, ORT_STATUSES
