@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
@@ -36,7 +37,10 @@ _TYPES = (
               "Colonne « {value} » inconnue du modèle : elle n'est pas lue."),
     IssueType("template-version", W_, "Version du modèle",
               "{reason}"),
-    IssueType("required-value", E_, "Valeur obligatoire", "« {column} » est obligatoire : renseignez-la."),
+    IssueType("unlabelled-value", W_, "Valeur hors colonne",
+              "Valeur « {value} » dans une colonne sans en-tête : elle n'est pas lue. "
+              "Déplacez-la dans une colonne du modèle ou supprimez-la."),
+    IssueType("required-value", E_, "Valeur obligatoire", "« {column} » est obligatoire : renseignez cette case."),
     IssueType("invalid-date", E_, "Date illisible", "Date illisible : « {value} » (attendu jj/mm/aaaa)."),
     IssueType("invalid-number", E_, "Nombre illisible", "Nombre illisible : « {value} »."),
     IssueType("invalid-percent", E_, "Pourcentage illisible",
@@ -53,6 +57,8 @@ _TYPES = (
               "Période illisible : « {value} » (attendu 2025-T4)."),
     IssueType("invalid-pvd-id", E_, "Identifiant PVD invalide",
               "Identifiant PVD invalide : « {value} » (attendu pvd-RR-DD-N, ex. pvd-44-67-1)."),
+    IssueType("invalid-value", E_, "Valeur illisible",
+              "Valeur illisible : « {value} » (erreur de formule) ; saisissez la valeur elle-même."),
     IssueType("invalid-email", E_, "Mail invalide", "Adresse mail invalide : « {value} »."),
     IssueType("invalid-phone", E_, "Téléphone invalide",
               "Numéro de téléphone invalide : « {value} » (10 chiffres, ou +33 suivi de 9 chiffres)."),
@@ -88,6 +94,10 @@ _TYPES = (
     IssueType("negative-amount", E_, "Montant négatif", "Montant négatif : « {value} »."),
     IssueType("missing-milestone", E_, "Jalon manquant",
               "Jalon {code} introuvable : l'onglet Jalons doit garder ses huit lignes J1 à J8."),
+    IssueType("unknown-milestone", E_, "Jalon inconnu",
+              "Code de jalon « {value} » inconnu : l'onglet Jalons compte huit lignes, {codes}."),
+    IssueType("duplicate-milestone", E_, "Jalon en double",
+              "Le jalon {value} figure déjà ligne {first_row} : chaque jalon n'a qu'une ligne."),
     IssueType("too-many-rows", E_, "Onglet trop long", "{reason}"),
     IssueType("duplicate-submission", W_, "Envoi en double",
               "Autre classeur pour le même territoire et la même période ({other}) : {reason}"),
@@ -143,6 +153,21 @@ def json_value(value: Any) -> Any:
     return str(value)
 
 
+def shown_value(value: Any) -> str:
+    """A raw value as a French reader expects it in a message: VRAI, 15/03/2024, 1200000."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "VRAI" if value else "FAUX"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y %H:%M") if value.time() != time(0, 0) else value.strftime("%d/%m/%Y")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return str(json_value(value))
+
+
 def make_issue(
     code: str,
     /,
@@ -157,7 +182,7 @@ def make_issue(
 ) -> Issue:
     """Build an issue from the catalog; `params` fill the message template."""
     kind = ISSUE_TYPES[code]
-    shown = "" if value is None else str(json_value(value))
+    shown = shown_value(value)
     message = kind.template.format_map(_Blank(value=shown, column=column or "", **params))
     return Issue(code, severity or kind.severity, message, sheet, cell, row, column, value)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from python_calamine import CalamineWorkbook
 
+from .cellerrors import CellError, error_cells
 from .issues import Issue, Severity, make_issue
 from .model import Record, WorkbookData
 from .safety import check_file
@@ -66,6 +67,9 @@ def _read_open(workbook: Any, path: Path, schema: Schema) -> tuple[WorkbookData,
         titles.setdefault(norm(title), title)
     parser = CellParser(schema, issues)
     data = WorkbookData(territory=Record(sheet=schema.form.name, row=None))
+    # Lisez-moi and Listes are never parsed cell by cell: no need to look for errors there.
+    read_keys = {norm(schema.form.name), *(norm(t.name) for t in schema.tables)}
+    errors = error_cells(path, lambda title: norm(title) in read_keys)
 
     def grid_of(key: str, name: str, required: bool = True) -> list[list[Any]] | None:
         title = titles.get(norm(name))
@@ -84,7 +88,11 @@ def _read_open(workbook: Any, path: Path, schema: Schema) -> tuple[WorkbookData,
                 "lignes il n'est pas lu. Supprimez les lignes inutiles.",
             ))
             return None
-        return sheet.to_python(skip_empty_area=False)
+        grid: list[list[Any]] = sheet.to_python(skip_empty_area=False)
+        for (r, c), text in errors.get(title, {}).items():
+            if r < len(grid) and c < len(grid[r]) and is_blank(grid[r][c]):
+                grid[r][c] = CellError(text)
+        return grid
 
     readme = grid_of("readme", schema.readme_name, required=False)
     data.version = _version(readme, path)
@@ -154,16 +162,17 @@ def read_version_property(path: Path) -> str | None:
 
 
 def _check_version(version: str | None, schema: Schema) -> Issue | None:
+    sheet = schema.readme_name
     if version is None:
         return make_issue(
-            "template-version", sheet=schema.readme_name,
+            "template-version", sheet=sheet,
             reason=f"Version du modèle introuvable : le classeur est lu comme un modèle "
             f"version {schema.version}. Repartez du dernier modèle la prochaine fois.",
         )
     major = version.split(".")[0].strip()
     if major != FORMAT_MAJOR:
         return make_issue(
-            "template-version", sheet=schema.readme_name, value=version, severity=Severity.ERROR,
+            "template-version", sheet=sheet, value=version, severity=Severity.ERROR,
             reason=f"Classeur au format {version}, alors que ce programme lit le format "
             f"{schema.version} : repartez du modèle actuel.",
         )

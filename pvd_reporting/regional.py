@@ -16,6 +16,7 @@ from typing import Any
 from .issues import WorkbookReport
 from .model import Record, WorkbookData
 from .reference import RefTerritory
+from .rules import milestone_code
 from .schema import MILESTONES, NOT_RECEIVED, ORT_STATUSES, Schema
 from .text import norm
 from .view import MilestoneView, RegionView, TerritoryView
@@ -75,7 +76,7 @@ def _label(schema: Schema, list_key: str, value: Any) -> str:
 def _milestones(data: WorkbookData, as_of: date) -> list[MilestoneView]:
     by_code: dict[str, Record] = {}
     for record in data.rows("jalons"):
-        by_code.setdefault(norm(record.values.get("code")).upper(), record)
+        by_code.setdefault(milestone_code(record), record)
     out = []
     for code, label in MILESTONES:
         row = by_code.get(code.upper())

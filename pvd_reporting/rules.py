@@ -99,9 +99,8 @@ class _Context:
         return self.schema.table(table).column(key).label
 
     def sheet(self, table: str | None) -> str:
-        if table is None:
-            return self.schema.form.name
-        return self.schema.table(table).name
+        """The schema's sheet name: a stable key in reports, whatever the tab's spelling in the file."""
+        return self.schema.form.name if table is None else self.schema.table(table).name
 
     def issue(self, code: str, record: Record, table: str | None, key: str, /, **params: Any) -> Issue:
         """An issue on one cell of a record, its place taken from the record."""
@@ -111,7 +110,7 @@ class _Context:
             match = _ROW.search(cell)
             row = int(match.group(1)) if match else None
         return make_issue(
-            code, sheet=record.sheet or self.sheet(table), cell=cell, row=row,
+            code, sheet=self.sheet(table), cell=cell, row=row,
             column=self.label(table, key), value=record.raw.get(key), **params,
         )
 
@@ -247,10 +246,21 @@ def _jalons(ctx: _Context) -> list[Issue]:
         return []
     table = "jalons"
     by_code: dict[str, Record] = {}
-    for record in ctx.rows(table):
-        code = norm(record.values.get("code")).upper()
-        by_code.setdefault(code, record)
     issues: list[Issue] = []
+    known = {code for code, _ in MILESTONES}
+    for record in ctx.rows(table):
+        code = milestone_code(record)
+        if not code:
+            continue  # the reader has said the code is required
+        if code not in known:
+            # A J9 or a renamed code would otherwise be read and never checked (§3: eight fixed rows).
+            issues.append(ctx.issue("unknown-milestone", record, table, "code",
+                                    codes=", ".join(c for c, _ in MILESTONES)))
+            continue
+        first = by_code.setdefault(code, record)
+        if first is not record:
+            issues.append(ctx.issue("duplicate-milestone", record, table, "code",
+                                    first_row=first.row if first.row is not None else "?"))
     latest: tuple[date, str] | None = None  # the latest realised date among earlier jalons
     for code, _label in MILESTONES:
         found = by_code.get(code)
@@ -275,9 +285,25 @@ def _jalons(ctx: _Context) -> list[Issue]:
     return issues
 
 
+_MILESTONE_CODE = re.compile(r"j\s*(\d+)(?![\d.,])")
+_MILESTONE_BY_LABEL = {norm(label): code for code, label in MILESTONES}
+
+
+def milestone_code(record: Record) -> str:
+    """`J4` from the Code cell as people type it (`j4`, `J 4`, `J4 - État des lieux`), else from
+    the Jalon label when the code is blank; the code cell's own text when it is something else."""
+    text = norm(record.values.get("code"))
+    match = _MILESTONE_CODE.match(text)
+    if match:
+        return f"J{int(match.group(1))}"
+    if not text:
+        return _MILESTONE_BY_LABEL.get(norm(record.values.get("label")), "")
+    return text.upper()
+
+
 def realised_on(ctx: _Context, code: str) -> date | None:
     for record in ctx.rows("jalons") if ctx.has("jalons") else []:
-        if norm(record.values.get("code")).upper() == code:
+        if milestone_code(record) == code:
             return as_date(record.values.get("done_on"))
     return None
 

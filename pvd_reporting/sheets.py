@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import parsing
+from .cellerrors import CellError
 from .issues import Issue, Severity, make_issue
 from .model import Record
 from .schema import TOTAL_LABELS, Field, FormSheet, Kind, Schema, TableSheet
@@ -68,6 +69,10 @@ class CellParser:
                 self.issues.append(make_issue(
                     "required-value", sheet=sheet, cell=cell, row=row, column=f.label))
             return None
+        if isinstance(raw, CellError) and f.kind is Kind.TEXT:
+            # Every other kind's parser refuses "#DIV/0!" with its own code; text would take it.
+            self._bad("invalid-value", sheet, cell, row, f, raw)
+            return None
         if f.kind is Kind.CHOICE:
             values = self.schema.lists.get(f.choices or "", ())
             try:
@@ -106,6 +111,7 @@ def _control(issues: list[Issue], start: int) -> str:
 
 def read_form(grid: list[list[Any]], form: FormSheet, parser: CellParser) -> Record:
     """Territoire: labels in column A (any row, matched by norm), values in column B."""
+    sheet = form.name
     rows_by_label: dict[str, int] = {}
     for r, row in enumerate(grid):
         if row and isinstance(row[0], str) and row[0]:
@@ -116,14 +122,14 @@ def read_form(grid: list[list[Any]], form: FormSheet, parser: CellParser) -> Rec
         at = rows_by_label.get(f.match_key)
         if at is None:
             parser.issues.append(make_issue(
-                "missing-column", sheet=form.name, column=f.label, sheet_name=form.name))
+                "missing-column", sheet=sheet, column=f.label, sheet_name=sheet))
             continue
         row = grid[at]
-        raw = row[1] if len(row) > 1 else None
+        raw = clean_raw(row[1]) if len(row) > 1 else None
         cell = f"B{at + 1}"
         record.cells[f.key] = cell
         record.raw[f.key] = None if is_blank(raw) else raw
-        record.values[f.key] = parser.parse(f, raw, form.name, cell, at + 1)
+        record.values[f.key] = parser.parse(f, raw, sheet, cell, at + 1)
     record.control = _control(parser.issues, start)
     return record
 
@@ -156,21 +162,25 @@ def read_table(
     grid: list[list[Any]], table: TableSheet, parser: CellParser,
     extra_columns: dict[str, list[str]],
 ) -> list[Record]:
-    """Records of a table sheet; blank rows skipped, total rows flagged and not parsed."""
+    """Records of a table sheet; blank rows skipped, total rows flagged and not parsed.
+
+    Issues name the schema's sheet (a stable key); their cell is on the file's own tab.
+    """
     issues = parser.issues
+    sheet = table.name
     header = find_header(grid, table)
     if header is None:
         for f in table.columns:
             if f.required:
-                issues.append(make_issue("missing-column", sheet=table.name, column=f.label,
-                                         sheet_name=table.name))
+                issues.append(make_issue("missing-column", sheet=sheet, column=f.label,
+                                         sheet_name=sheet))
         return []
     h, columns = header
     header_row = grid[h]
     for f in table.columns:
         if f.key not in columns:
             issues.append(make_issue(
-                "missing-column", sheet=table.name, column=f.label, sheet_name=table.name,
+                "missing-column", sheet=sheet, column=f.label, sheet_name=sheet,
                 severity=None if f.required else Severity.WARNING))
     known = set(columns.values())
     extras: list[tuple[int, str]] = []
@@ -178,10 +188,11 @@ def read_table(
         if c not in known and not is_blank(value):
             label = parsing.parse_text(value)
             extras.append((c, label))
-            issues.append(make_issue("unknown-column", sheet=table.name, cell=f"{col_letter(c)}{h + 1}",
+            issues.append(make_issue("unknown-column", sheet=sheet, cell=f"{col_letter(c)}{h + 1}",
                                      row=h + 1, value=label))
     fields = [(table.column(key), c, col_letter(c)) for key, c in sorted(columns.items(), key=lambda kv: kv[1])]
     used = sorted([c for _, c, _ in fields] + [c for c, _ in extras])
+    used_set = frozenset(used)
     records: list[Record] = []
     extra_values: list[list[str]] = [[] for _ in extras]
     for r in range(h + 1, len(grid)):
@@ -189,12 +200,15 @@ def read_table(
         width = len(row)
         cells = [row[c] for c in used if c < width]
         if all(is_blank(v) for v in cells):
+            # A value under no header is not read: say so rather than drop it silently (§3).
+            _unlabelled(row, used_set, sheet, r, issues)
             continue
         number = r + 1
         record = Record(sheet=table.name, row=number)
         start = len(issues)
+        _unlabelled(row, used_set, sheet, r, issues)
         for f, c, letter in fields:
-            raw = row[c] if c < width else None
+            raw = clean_raw(row[c]) if c < width else None
             record.cells[f.key] = f"{letter}{number}"
             record.raw[f.key] = None if is_blank(raw) else raw
         for i, (c, _) in enumerate(extras):
@@ -202,17 +216,31 @@ def read_table(
         total_at = _total_column(cells, used)
         if total_at is not None:
             record.is_total = True
-            issues.append(make_issue("total-row", sheet=table.name, cell=f"{col_letter(total_at)}{number}",
+            issues.append(make_issue("total-row", sheet=sheet, cell=f"{col_letter(total_at)}{number}",
                                      row=number, value=parsing.parse_text(row[total_at])))
         else:
             for f, _, _ in fields:
-                record.values[f.key] = parser.parse(f, record.raw[f.key], table.name,
+                record.values[f.key] = parser.parse(f, record.raw[f.key], sheet,
                                                     record.cells[f.key], number)
         record.control = _control(issues, start)
         records.append(record)
     for (_, label), values in zip(extras, extra_values, strict=True):
         extra_columns[f"{table.name} — {label}"] = values
     return records
+
+
+def _unlabelled(row: list[Any], used: frozenset[int], sheet: str, r: int, issues: list[Issue]) -> None:
+    for c, value in enumerate(row):
+        if c not in used and not is_blank(value):
+            issues.append(make_issue("unlabelled-value", sheet=sheet, cell=f"{col_letter(c)}{r + 1}",
+                                     row=r + 1, value=clean_raw(value)))
+
+
+def clean_raw(value: Any) -> Any:
+    """A cell as read, with spreadsheet floats that are whole numbers as ints (200067783, not .0)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    return value
 
 
 def _total_column(cells: list[Any], used: list[int]) -> int | None:

@@ -46,8 +46,7 @@ _FR_PLURAL = {
     "Got unexpected extra argument ({args})": ("Argument en trop : {args}", "Arguments en trop : {args}"),
     "Option {name!r} requires an argument.": (
         "L'option {name!r} attend une valeur.", "L'option {name!r} attend {nargs} valeurs."),
-    "{value!r} is not one of {choices}.": (
-        "{value!r} n'est pas {choices}.", "{value!r} n'est pas parmi {choices}."),
+    "{value!r} is not {choice}.": ("{value!r} n'est pas {choice}.", "{value!r} n'est pas parmi {choices}."),
     "Missing argument": ("Argument manquant", "Arguments manquants"),
 }
 
