@@ -55,6 +55,10 @@ class RefTerritory:
         return territory_key(None, self.siren, [c.insee for c in self.communes])
 
 
+def _region_key(name: str) -> str:
+    return norm(name.replace("-", " ").replace("'", " "))
+
+
 def territory_key(id_pvd: str | None, siren: str | None, pvd_insee: list[str]) -> str:
     if id_pvd:
         return id_pvd.strip().lower()
@@ -77,8 +81,9 @@ class Reference:
         return sorted({t.region for t in self.territories if t.region})
 
     def in_region(self, name: str) -> list[RefTerritory]:
-        wanted = norm(name)
-        return [t for t in self.territories if t.region and norm(t.region) == wanted]
+        """Territories of a région named as people write it: `Grand Est`, `grand-est`, `GRAND EST`."""
+        wanted = _region_key(name)
+        return [t for t in self.territories if t.region and _region_key(t.region) == wanted]
 
     def match(self, id_pvd: str | None, siren: str | None, insee_codes: list[str]) -> RefTerritory | None:
         """The reference territory of a workbook: by id, else by EPCI SIREN and commune codes."""
