@@ -8,13 +8,13 @@ from __future__ import annotations
 import html
 import os
 import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import default_config
+from .outputs import atomic_write_text
 from .schema import MILESTONES, NOT_RECEIVED, ORT_STATUSES
 from .view import Consolidation, TerritoryView
 
@@ -317,17 +317,6 @@ def chromium_path() -> str | None:
             or shutil.which("chromium-browser") or shutil.which("google-chrome"))
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 PLOTLY_FILE = "plotly.min.js"
 
 
@@ -347,7 +336,7 @@ def write_charts(
     folder.mkdir(parents=True, exist_ok=True)
     figures = build_figures(consolidation, at_risk_days=at_risk_days)
     written: list[Path] = []
-    _atomic_write_text(folder / PLOTLY_FILE, plotly.offline.get_plotlyjs())
+    atomic_write_text(folder / PLOTLY_FILE, plotly.offline.get_plotlyjs())
     written.append(folder / PLOTLY_FILE)
     for name, fig in figures.items():
         path = folder / f"{name}.html"
@@ -355,7 +344,7 @@ def write_charts(
                            config={"displaylogo": False, "responsive": True})
         page = page.replace("<head>", f'<head><meta charset="utf-8"><title>{label(CHART_TITLES[name])}</title>', 1)
         page = page.replace("<html>", '<html lang="fr">', 1)
-        _atomic_write_text(path, page)
+        atomic_write_text(path, page)
         written.append(path)
     if not images:
         return written, None

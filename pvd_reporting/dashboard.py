@@ -8,8 +8,6 @@ file:// with no network at all. Territory text goes through Jinja's autoescape, 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from markupsafe import Markup
 
 from . import __version__
 from .issues import ISSUE_TYPES, Issue, Severity, WorkbookReport
+from .outputs import atomic_write_text
 from .schema import NOT_RECEIVED, ORT_STATUSES, Schema
 from .text import norm
 from .view import Consolidation, TerritoryView
@@ -233,12 +232,4 @@ def write_dashboard(consolidation: Consolidation, output_dir: Path, schema: Sche
     output_dir.mkdir(parents=True, exist_ok=True)
     page = render_dashboard(consolidation, schema, no_contacts=no_contacts)
     target = output_dir / dashboard_name(consolidation.region.period)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".html", dir=output_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(page)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_write_text(target, page)

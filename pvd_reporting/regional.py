@@ -10,13 +10,13 @@ from __future__ import annotations
 import calendar
 import statistics
 from collections import Counter
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from .issues import WorkbookReport
 from .model import Record, WorkbookData
 from .reference import RefTerritory
-from .rules import milestone_code
+from .rules import as_date, milestone_code
 from .schema import MILESTONES, NOT_RECEIVED, ORT_STATUSES, Schema
 from .text import norm
 from .view import MilestoneView, RegionView, TerritoryView
@@ -28,12 +28,6 @@ NOT_GIVEN = "Non renseigné"
 DAYS_PER_MONTH = 365.25 / 12
 
 
-def as_date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return None
 
 
 def add_months(day: date, months: int) -> date:

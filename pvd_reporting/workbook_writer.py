@@ -9,7 +9,6 @@ cells (`Content`); this module only knows how to lay it out.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,6 +22,7 @@ from xlsxwriter.worksheet import Worksheet
 from .config import REQUIRED_VALUES
 from .errors import OutputError
 from .issues import Severity
+from .outputs import atomic_write
 from .readme_text import input_title, kind_hint, readme_lines
 from .schema import VERSION_PROPERTY, Field, Kind, Schema, TableSheet
 from .text import col_letter
@@ -252,10 +252,8 @@ def write_workbook(path: Path, schema: Schema, content: Content, *, force: bool 
     """Write the workbook to a temporary name beside `path`, then move it into place."""
     path = Path(path)
     check_output(path, force)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx.tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+
+    def write(tmp: Path) -> None:
         wb = xlsxwriter.Workbook(str(tmp), {"in_memory": True})
         wb.set_properties({"title": "Petites villes de demain — suivi trimestriel",
                            "author": "pvd-report", "created": CREATED})
@@ -270,13 +268,8 @@ def write_workbook(path: Path, schema: Schema, content: Content, *, force: bool 
         if content.anomalies is not None:
             content.anomalies(wb, w.fmt)
         wb.close()
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"Impossible d'écrire {path} : {exc.strerror or exc}.") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+
+    atomic_write(path, write)
     return path
 
 
