@@ -89,9 +89,9 @@ def _xlsx_sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
         targets[rel.get("Id", "")] = part
     parts: dict[str, str] = {}
     for sheet in ElementTree.fromstring(zf.read("xl/workbook.xml")).iter(f"{_MAIN}sheet"):
-        part = targets.get(sheet.get(f"{_REL}id", ""))
-        if part in names:
-            parts[sheet.get("name", "")] = part
+        found = targets.get(sheet.get(f"{_REL}id", ""))
+        if found is not None and found in names:
+            parts[sheet.get("name", "")] = found
     return parts
 
 

@@ -26,7 +26,7 @@ LIST_KEYS = (
     "oui_non", "cofinancement", "presidence", "opah_ru", "role_commune", "thematique",
     "statut_action", "instance", "type_besoin", "partenaire", "statut_besoin", "role_contact",
 )
-RULE_KEYS = {
+RULE_KEYS: dict[str, type | tuple[type, ...]] = {
     "ort_deadline_months": int,
     "at_risk_days": int,
     "cofinancing_min_etp": (int, float),
@@ -107,7 +107,8 @@ def config_from_dict(raw: dict[str, Any], source: str) -> Config:
     values: dict[str, Any] = {}
     for key, kinds in RULE_KEYS.items():
         value = rules.get(key)
-        if isinstance(value, bool) or not isinstance(value, kinds) or value < 0:
+        valid = isinstance(value, kinds) and not isinstance(value, bool)
+        if not valid or float(value) < 0:  # type: ignore[arg-type]
             raise ConfigError(f"Configuration : « rules.{key} » doit être un nombre positif.")
         values[key] = value
     if not 0 <= values["cofinancing_min_etp"] <= 100:
