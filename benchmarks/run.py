@@ -64,10 +64,15 @@ def plain(paths: list[Path], out: Path) -> None:
 
 
 class PeakRss:
-    """Sum of the RSS of a process and all its descendants, sampled every 20 ms."""
+    """Memory of a process and all its descendants, sampled every 20 ms.
+
+    `peak` sums their RSS: pages shared between processes (libraries, a fork's copy-on-write
+    pages) count once per process, so it overstates the tree's use. `peak_pss` sums their PSS
+    (each shared page divided among its sharers): the memory the tree really holds.
+    """
 
     def __init__(self, pid: int) -> None:
-        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self.pid, self.peak, self.peak_pss, self._stop = pid, 0, 0, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
@@ -82,35 +87,40 @@ class PeakRss:
             pass
         return out
 
-    def _rss(self, pid: int) -> int:
+    def _memory(self, pid: int) -> tuple[int, int]:
+        rss = pss = 0
         try:
-            with open(f"/proc/{pid}/status") as fh:
+            with open(f"/proc/{pid}/smaps_rollup") as fh:
                 for line in fh:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1]) * 1024
+                    if line.startswith("Rss:"):
+                        rss = int(line.split()[1]) * 1024
+                    elif line.startswith("Pss:"):
+                        pss = int(line.split()[1]) * 1024
         except OSError:
             pass
-        return 0
+        return rss, pss
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, sum(self._rss(p) for p in self._tree(self.pid)))
+            samples = [self._memory(p) for p in self._tree(self.pid)]
+            self.peak = max(self.peak, sum(r for r, _ in samples))
+            self.peak_pss = max(self.peak_pss, sum(p for _, p in samples))
             time.sleep(0.02)
 
-    def stop(self) -> int:
+    def stop(self) -> tuple[int, int]:
         self._stop.set()
         self._thread.join()
-        return self.peak
+        return self.peak, self.peak_pss
 
 
-def run_cli(args: list[str]) -> tuple[float, int]:
+def run_cli(args: list[str]) -> tuple[float, tuple[int, int]]:
     cmd = [sys.executable, "-m", "pvd_reporting", *args]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     sampler = PeakRss(proc.pid) if Path("/proc").exists() else None
     _, err = proc.communicate()
     elapsed = time.perf_counter() - start
-    peak = sampler.stop() if sampler else 0
+    peak = sampler.stop() if sampler else (0, 0)
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(cmd)} a échoué ({proc.returncode}) :\n{err.decode()}")
     return elapsed, peak
@@ -163,8 +173,9 @@ def main() -> None:
             runs.append(elapsed)
             peaks.append(peak)
         results["consolidate"] = min(runs)
+        rss, pss = max(p[0] for p in peaks), max(p[1] for p in peaks)
         print(f"pvd-report consolidate --no-images    : {results['consolidate']:7.2f} s, "
-              f"mémoire max {max(peaks) / 2**20:.0f} Mo")
+              f"mémoire max {rss / 2**20:.0f} Mo (RSS), {pss / 2**20:.0f} Mo (PSS)")
         scaling = {}
         for part in (n // 4, n // 2):
             if part < 1:
@@ -192,7 +203,8 @@ def main() -> None:
     print(f"consolidate / plancher                : {results['consolidate'] / results['floor']:.2f}×  (objectif ≤ 2×)")
     if "plain" in results:
         print(f"approche simple / consolidate         : {results['plain'] / results['consolidate']:.1f}×  (objectif ≥ 10×)")
-    print(f"mémoire max                           : {max(peaks) / 2**20:.0f} Mo  (objectif < 500 Mo)")
+    print(f"mémoire max, somme des RSS            : {rss / 2**20:.0f} Mo  (objectif < 500 Mo)")
+    print(f"mémoire max, somme des PSS            : {pss / 2**20:.0f} Mo  (pages partagées comptées une fois)")
     per = {k: v / k for k, v in sorted(scaling.items())}
     spread = (max(per.values()) / min(per.values())) if per else 1.0
     print("temps par classeur selon N            : "

@@ -41,9 +41,39 @@ def _init_worker(schema: Schema, reference: Reference | None) -> None:
     _worker_schema, _worker_reference = schema, reference
 
 
-def _read_in_worker(path: Path) -> WorkbookReport:
+def _read_in_worker(path: Path, entry: Path | None = None) -> WorkbookReport:
     assert _worker_schema is not None
-    return read_one(path, _worker_schema, _worker_reference)
+    return _read_and_store(path, _worker_schema, _worker_reference, entry)
+
+
+def _read_and_store(path: Path, schema: Schema, reference: Reference | None,
+                    entry: Path | None) -> WorkbookReport:
+    report = lighten(read_one(path, schema, reference))
+    if entry is not None:
+        # Stored by the worker that parsed it: the pickling is spread over the cores.
+        from .cache import store_entry
+
+        store_entry(entry, report)
+    return report
+
+
+def lighten(report: WorkbookReport) -> WorkbookReport:
+    """The report as consolidation needs it: each record keeps its parsed values, and its typed
+    value only where that differs (what could not be understood, or was canonicalised).
+
+    At national scale (100,000 rows) the full records weighed on the memory target of §9 and
+    on the pickling back from the reading processes; cell references serve the feedback
+    workbooks of `validate --annotate`, which read files on their own.
+    """
+    data = report.data
+    if data is None:
+        return report
+    for record in (data.territory, *(r for rows in data.tables.values() for r in rows)):
+        values = record.values
+        record.raw = {k: v for k, v in record.raw.items()
+                      if v is not None and (type(v) is not type(values.get(k)) or v != values.get(k))}
+        record.cells = {}
+    return report
 
 
 def read_one(path: Path, schema: Schema, reference: Reference | None = None) -> WorkbookReport:
@@ -63,22 +93,43 @@ def read_all(
     reference: Reference | None = None,
     workers: int | None = None,
     on_progress: Callable[[int], None] | None = None,
+    cache: Path | None = None,
 ) -> list[WorkbookReport]:
-    """Validate every workbook on all cores; reports in the order of `paths`."""
+    """Validate every workbook on all cores; reports in the order of `paths`.
+
+    With `cache` (a folder), a file whose bytes, format version, configuration and reference
+    list are unchanged since a previous run is not parsed again (see cache.py).
+    """
     advance = on_progress or (lambda n: None)
-    count = workers if workers and workers > 0 else (os.cpu_count() or 1)
-    count = min(count, len(paths))
-    if count <= 1:
-        out = []
-        for path in paths:
-            out.append(read_one(path, schema, reference))
-            advance(1)
-        return out
     results: list[WorkbookReport | None] = [None] * len(paths)
+    entries: list[Path | None] = [None] * len(paths)
+    todo: list[int] = []
+    if cache is not None:
+        from .cache import ReportCache
+
+        store = ReportCache(cache, schema, reference)
+        store.prepare()
+        for i, path in enumerate(paths):
+            hit = store.lookup(path)
+            if hit is not None:
+                results[i] = hit
+                advance(1)
+            else:
+                entries[i] = store.entry_path(path)
+                todo.append(i)
+    else:
+        todo = list(range(len(paths)))
+    count = workers if workers and workers > 0 else (os.cpu_count() or 1)
+    count = min(count, len(todo))
+    if count <= 1:
+        for i in todo:
+            results[i] = _read_and_store(paths[i], schema, reference, entries[i])
+            advance(1)
+        return [r for r in results if r is not None]
     with ProcessPoolExecutor(max_workers=count, initializer=_init_worker,
                              initargs=(schema, reference)) as pool:
         futures: dict[Future[WorkbookReport], int] = {
-            pool.submit(_read_in_worker, path): i for i, path in enumerate(paths)
+            pool.submit(_read_in_worker, paths[i], entries[i]): i for i in todo
         }
         for future in as_completed(futures):
             i = futures[future]

@@ -7,6 +7,7 @@ The Synthèse sheet (figures and native charts) is built in summary_charts.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -107,19 +108,30 @@ def table_sheet(wb: Workbook, name: str, columns: list[Column], rows: list[list[
     """A sheet holding one Excel table: headers, filters, frozen header row, widths."""
     ws = wb.add_worksheet(name)
     headers = unique_headers([c.header for c in columns])
+    last = max(len(rows), 1)  # a table needs one data row, even an empty one
+    # The workbook streams rows to disk (constant_memory, for the memory target of §9), a mode
+    # in which xlsxwriter refuses add_table although a table is only metadata written at close.
+    # So the table is declared first, with streaming off for that call only, and its header
+    # cells are then rewritten as streamed cells before any data row.
+    streaming = getattr(ws, "constant_memory", False)
+    ws.constant_memory = False
+    try:
+        ws.add_table(0, 0, last, len(columns) - 1, {
+            "name": f"T_{slug(name).replace('-', '_')}",
+            "columns": [{"header": h, "header_format": fmt.header} for h in headers],
+            "style": "Table Style Light 9",
+            "autofilter": True,
+        })
+    finally:
+        ws.constant_memory = streaming
+    ws.set_row(0, 30)  # before the row is streamed, or it is ignored
+    for j, header in enumerate(headers):
+        ws.write_string(0, j, header, fmt.header)
     for i, row in enumerate(rows, start=1):
         for j, column in enumerate(columns):
             put(ws, i, j, row[j], column.kind, fmt)
-    last = max(len(rows), 1)  # a table needs one data row, even an empty one
-    ws.add_table(0, 0, last, len(columns) - 1, {
-        "name": f"T_{slug(name).replace('-', '_')}",
-        "columns": [{"header": h, "header_format": fmt.header} for h in headers],
-        "style": "Table Style Light 9",
-        "autofilter": True,
-    })
     for j, column in enumerate(columns):
         ws.set_column(j, j, column.width)
-    ws.set_row(0, 30)
     ws.freeze_panes(1, 2)
     return ws
 
@@ -323,7 +335,10 @@ def write_summary(consolidation: Consolidation, path: Path, schema: Schema, *, n
 def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts: bool) -> None:
     from .summary_charts import write_synthesis
 
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+    # constant_memory: rows go to disk as they are written, so 100,000 rows stay well within
+    # the memory target of §9 (and inline strings make it faster too).
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True,
+                                         "strings_to_formulas": False, "strings_to_urls": False,
                                          "strings_to_numbers": False, "default_date_format": "dd/mm/yyyy"})
     wb.set_properties({"title": f"Synthèse PVD {consolidation.region.period}", "subject": "Petites villes de demain",
                        "created": datetime(2000, 1, 1)})
@@ -345,3 +360,52 @@ def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts
     table_sheet(wb, SOURCES, source_columns(schema), source_rows(consolidation), fmt)
     wb.close()
 
+
+
+# --- writing alongside the other outputs --------------------------------------------------------
+
+_pending: tuple[Consolidation, Path, Schema, bool] | None = None
+
+
+def _write_pending() -> Path:
+    assert _pending is not None
+    consolidation, path, schema, no_contacts = _pending
+    return write_summary(consolidation, path, schema, no_contacts=no_contacts)
+
+
+def start_summary(consolidation: Consolidation, path: Path, schema: Schema, *,
+                  no_contacts: bool = False) -> Callable[[], Path]:
+    """Start writing the summary workbook; the returned function waits for it and gives its path.
+
+    The summary is the longest output (xlsxwriter, some 100,000 rows at national scale, §9):
+    on a machine with several cores it is written by a forked process while the caller writes
+    the dashboard and the charts. The fork shares the consolidation without pickling it.
+    Elsewhere (one core, no fork), it is simply written now.
+    """
+    import multiprocessing
+    import os
+
+    if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        written = write_summary(consolidation, path, schema, no_contacts=no_contacts)
+        return lambda: written
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    global _pending
+    _pending = (consolidation, path, schema, no_contacts)
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    try:
+        future = pool.submit(_write_pending)
+    finally:
+        _pending = None  # the child has its copy; the parent must not keep the view alive
+
+    def wait() -> Path:
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            # The writer process died (killed, out of memory): write it here instead.
+            return write_summary(consolidation, path, schema, no_contacts=no_contacts)
+        finally:
+            pool.shutdown()
+
+    return wait

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 # Typographic apostrophes and dashes people paste from Word.
@@ -14,9 +15,17 @@ def norm(text: object) -> str:
     """Key for matching: no case, no accents, single spaces, no trailing colon."""
     if text is None:
         return ""
-    s = str(text).translate(_TRANSLATE)
-    s = unicodedata.normalize("NFKD", s)
-    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    return _norm_str(text if isinstance(text, str) else str(text))
+
+
+# Headers, list values and labels repeat across thousands of workbooks: normalising each
+# distinct text once was the reader's main cost at national scale (§9).
+@lru_cache(maxsize=65_536)
+def _norm_str(text: str) -> str:
+    s = text.translate(_TRANSLATE)
+    if not s.isascii():
+        s = unicodedata.normalize("NFKD", s)
+        s = "".join(ch for ch in s if not unicodedata.combining(ch))
     s = _SPACES.sub(" ", s).strip().casefold()
     while s.endswith(":"):
         s = s[:-1].rstrip()

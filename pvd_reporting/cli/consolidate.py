@@ -6,6 +6,7 @@ imports this module, and `validate` must stay light.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import sys
 from datetime import date
@@ -72,6 +73,10 @@ def _parse_period(ctx: click.Context, param: click.Parameter, value: str | None)
 @quiet_option
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Nombre de processus de lecture (par défaut : un par cœur).")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              metavar="DOSSIER",
+              help="Dossier de cache : un classeur inchangé depuis une consolidation précédente "
+                   "n'est pas relu.")
 @handle_errors
 def consolidate_command(
     directory: Path,
@@ -85,6 +90,7 @@ def consolidate_command(
     config_path: Path | None,
     quiet: bool,
     workers: int | None,
+    cache_dir: Path | None,
 ) -> None:
     """Consolide les classeurs d'un trimestre : synthèse régionale, tableau de bord, anomalies.
 
@@ -100,6 +106,7 @@ def consolidate_command(
       pvd-report consolidate
       pvd-report consolidate classeurs/ --output-dir sorties/ --period 2025-T4
       pvd-report consolidate classeurs/ --reference pvd-communes.csv --as-of 31/12/2025 --no-contacts
+      pvd-report consolidate classeurs/ --cache .cache-pvd/
     """
     from ..consolidate import consolidate, read_all
     from ..discover import discover_workbooks
@@ -116,9 +123,12 @@ def consolidate_command(
     if not files:
         raise UsageError(f"Aucun classeur à consolider (.xlsx, .xlsm, .ods ou .xls) dans {directory}.")
     target = prepare_output_dir(output_dir, [directory])
+    if cache_dir is not None:
+        _check_cache_dir(cache_dir, directory)
     advance, close = progress_callback(len(files), "Lecture des classeurs", quiet)
     try:
-        reports = read_all(files, schema, reference=reference, workers=workers, on_progress=advance)
+        reports = read_all(files, schema, reference=reference, workers=workers, on_progress=advance,
+                           cache=cache_dir)
     finally:
         close()
     try:
@@ -135,6 +145,14 @@ def consolidate_command(
     sys.exit(EXIT_FOUND_ERRORS if strict and has_errors else EXIT_OK)
 
 
+def _check_cache_dir(cache_dir: Path, directory: Path) -> None:
+    # The input folder is never written to (§7), the cache no more than the outputs.
+    cache, source = cache_dir.expanduser().resolve(), directory.expanduser().resolve()
+    if cache == source or source in cache.parents:
+        raise UsageError(f"Le dossier de cache {cache_dir} est dans le dossier des classeurs {directory} : "
+                         "choisissez-en un autre avec --cache.")
+
+
 def _has_module(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
@@ -143,10 +161,12 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
                   images: bool) -> tuple[list[Path], str | None]:
     """Summary, anomalies, then the dashboard and the charts when those modules are installed."""
     from ..anomalies import write_anomalies
-    from ..summary import write_summary
+    from ..summary import start_summary
 
     period = result.region.period
-    written = [write_summary(result, output_dir / f"synthese-pvd-{period}.xlsx", schema, no_contacts=no_contacts)]
+    # Written by another process meanwhile: it is the longest output (§9).
+    summary = start_summary(result, output_dir / f"synthese-pvd-{period}.xlsx", schema, no_contacts=no_contacts)
+    written: list[Path] = []
     notice: str | None = None
     try:
         if _has_module("pvd_reporting.dashboard"):
@@ -160,9 +180,12 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
                                           at_risk_days=schema.config.at_risk_days)
             if charts:
                 written.append(charts[0].parent)
+        written.extend(write_anomalies(result, output_dir, period))
+        written.insert(0, summary())
     except OSError as exc:
+        with contextlib.suppress(Exception):
+            summary()  # let the writer process finish before reporting
         raise OutputError(f"Impossible d'écrire dans {output_dir} ({exc.strerror or exc}).") from None
-    written.extend(write_anomalies(result, output_dir, period))
     return written, notice
 
 

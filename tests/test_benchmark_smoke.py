@@ -1,0 +1,58 @@
+"""benchmarks/run.py's pieces on three workbooks, so the script cannot rot (nothing is timed)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from pvd_reporting.schema import Schema
+
+BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import generate  # noqa: E402
+import run  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    from pvd_reporting.schema import build_schema
+
+    return generate.generate(tmp_path_factory.mktemp("bench") / "classeurs", 3, build_schema(), None)
+
+
+def test_generate_writes_readable_workbooks(generated: list[Path], schema: Schema) -> None:
+    from pvd_reporting.validate import validate_workbook
+
+    assert [p.name for p in generated] == ["territoire-0000.xlsx", "territoire-0001.xlsx", "territoire-0002.xlsx"]
+    report = validate_workbook(generated[0], schema)
+    assert report.data is not None
+    assert len(report.data.rows("engagements")) == 30
+    assert not [i for i in report.issues if i.code in ("missing-sheet", "missing-column", "unreadable-file")]
+
+
+def test_floor_and_plain_write_every_row(generated: list[Path], tmp_path: Path) -> None:
+    run.floor(generated, tmp_path / "floor.xlsx")
+    run.plain(generated, tmp_path / "plain.xlsx")
+    for name in ("floor.xlsx", "plain.xlsx"):
+        wb = load_workbook(tmp_path / name, read_only=True)
+        assert "Engagements" in wb.sheetnames
+        rows = [r for r in wb["Engagements"].iter_rows(values_only=True) if any(v is not None for v in r)]
+        assert len(rows) >= 3 * 30  # the three workbooks' actions, headers aside
+        wb.close()
+
+
+def test_consolidate_runs_as_the_benchmark_runs_it(generated: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "sorties"
+    elapsed, (rss, pss) = run.run_cli(["consolidate", str(generated[0].parent), "--output-dir", str(out),
+                                       "--no-images", "--quiet"])
+    assert elapsed > 0
+    assert (out / "synthese-pvd-2025-T4.xlsx").is_file()
+    if Path("/proc/self/smaps_rollup").exists():
+        assert rss >= pss > 0
+    wb = load_workbook(out / "synthese-pvd-2025-T4.xlsx", read_only=True)
+    assert len(list(wb["Engagements"].iter_rows(values_only=True))) == 1 + 3 * 30
+    wb.close()
