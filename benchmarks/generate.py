@@ -13,6 +13,7 @@ from pathlib import Path
 from pvd_reporting.model import Record, WorkbookData
 from pvd_reporting.reference import Reference, RefTerritory
 from pvd_reporting.schema import MILESTONES, Schema
+from pvd_reporting.text import slug
 
 ACTIONS = (
     "Réhabilitation de la halle", "Requalification de la place du marché", "Aide au ravalement des façades",
@@ -106,7 +107,7 @@ def territory_data(schema: Schema, i: int, ref: RefTerritory | None, period: str
         first, last = rng.choice(FIRST), rng.choice(LAST)
         contacts.append(_rec("Annuaire", n + 2, {
             "name": f"{last} {first}", "organisation": ref.name, "position": "Service urbanisme",
-            "email": f"{first.lower()}.{last.lower()}@example.fr".replace("é", "e"),
+            "email": f"{slug(first)}.{slug(last)}@example.fr",
             "phone": f"03 88 {rng.randrange(10, 99)} {rng.randrange(10, 99)} {rng.randrange(10, 99)}",
             "role": roles[0] if n == 0 else rng.choice(roles),
         }))

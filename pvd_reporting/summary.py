@@ -1,7 +1,8 @@
 """The summary workbook `synthese-pvd-<period>.xlsx` (§7), written with xlsxwriter.
 
-Every text is written with `write_string`, and the workbook refuses to turn strings into
-formulas or links: a cell typed `=HYPERLINK(…)` or `+33…` in a territory workbook stays text.
+xlsxwriter writes the structure and the Synthèse sheet; the tables' data rows are streamed in
+afterwards by sheetrows.py, where every text is an inline string: a cell typed `=HYPERLINK(…)`
+or `+33…` in a territory workbook stays text.
 The Synthèse sheet (figures and native charts) is built in summary_charts.py.
 """
 
@@ -21,6 +22,7 @@ from .issues import ISSUE_TYPES, Severity, json_value
 from .model import Record
 from .outputs import atomic_write
 from .schema import NOT_RECEIVED, Field, Kind, Schema
+from .sheetrows import PendingRows, Styles, inject_rows
 from .text import norm, slug
 from .view import Consolidation, TerritoryView
 
@@ -70,6 +72,19 @@ class Formats:
         self.label = wb.add_format({"bold": True})
         self.share = wb.add_format({"num_format": "0.0%"})
         self.status = {s: wb.add_format({"bg_color": f, "font_color": c}) for s, (f, c) in STATUS_STYLES.items()}
+        # The bulk rows are written outside xlsxwriter (sheetrows.py) and refer to these styles
+        # by index: fix their indexes now, so styles.xml holds them whether or not a cell uses them.
+        for style in self.cell.values():
+            style._get_xf_index()
+
+    def xf(self, kind: str) -> int:
+        index = self.cell[kind].xf_index
+        assert index is not None
+        return int(index)
+
+    @property
+    def row_styles(self) -> Styles:
+        return Styles(text=self.xf(TEXT), number=self.xf(NUMBER))
 
 
 def field_kind(f: Field) -> str:
@@ -77,7 +92,7 @@ def field_kind(f: Field) -> str:
 
 
 def put(ws: Worksheet, row: int, col: int, value: Any, kind: str, fmt: Formats) -> None:
-    """One cell, typed: text is always a string cell, never a formula."""
+    """One cell of the Synthèse sheet, typed: text is always a string cell, never a formula."""
     style = fmt.cell[kind]
     if value is None or value == "":
         ws.write_blank(row, col, None, style)
@@ -104,35 +119,31 @@ def unique_headers(headers: list[str]) -> list[str]:
     return out
 
 
-def table_sheet(wb: Workbook, name: str, columns: list[Column], rows: list[list[Any]], fmt: Formats) -> Worksheet:
-    """A sheet holding one Excel table: headers, filters, frozen header row, widths."""
+def table_sheet(wb: Workbook, name: str, columns: list[Column], rows: list[list[Any]], fmt: Formats,
+                pending: list[PendingRows]) -> Worksheet:
+    """A sheet holding one Excel table: headers, filters, frozen header row, widths.
+
+    The data rows are streamed into the finished file by `sheetrows.inject_rows`; here they
+    are only queued with their sheet's index and each column's style.
+    """
     ws = wb.add_worksheet(name)
     headers = unique_headers([c.header for c in columns])
-    last = max(len(rows), 1)  # a table needs one data row, even an empty one
-    # The workbook streams rows to disk (constant_memory, for the memory target of §9), a mode
-    # in which xlsxwriter refuses add_table although a table is only metadata written at close.
-    # So the table is declared first, with streaming off for that call only, and its header
-    # cells are then rewritten as streamed cells before any data row.
-    streaming = getattr(ws, "constant_memory", False)
-    ws.constant_memory = False
-    try:
-        ws.add_table(0, 0, last, len(columns) - 1, {
-            "name": f"T_{slug(name).replace('-', '_')}",
-            "columns": [{"header": h, "header_format": fmt.header} for h in headers],
-            "style": "Table Style Light 9",
-            "autofilter": True,
-        })
-    finally:
-        ws.constant_memory = streaming
-    ws.set_row(0, 30)  # before the row is streamed, or it is ignored
+    # Declared over the header and one data row; sheetrows widens it to every row.
+    ws.add_table(0, 0, 1, len(columns) - 1, {
+        "name": f"T_{slug(name).replace('-', '_')}",
+        "columns": [{"header": h, "header_format": fmt.header} for h in headers],
+        "style": "Table Style Light 9",
+        "autofilter": True,
+    })
+    ws.set_row(0, 30)
     for j, header in enumerate(headers):
         ws.write_string(0, j, header, fmt.header)
-    for i, row in enumerate(rows, start=1):
-        for j, column in enumerate(columns):
-            put(ws, i, j, row[j], column.kind, fmt)
     for j, column in enumerate(columns):
-        ws.set_column(j, j, column.width)
+        # The column's format also serves rows a user adds later.
+        ws.set_column(j, j, column.width, fmt.cell[column.kind])
     ws.freeze_panes(1, 2)
+    pending.append(PendingRows(len(wb.worksheets()), len(pending) + 1, rows,
+                               [fmt.xf(column.kind) for column in columns]))
     return ws
 
 
@@ -335,17 +346,16 @@ def write_summary(consolidation: Consolidation, path: Path, schema: Schema, *, n
 def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts: bool) -> None:
     from .summary_charts import write_synthesis
 
-    # constant_memory: rows go to disk as they are written, so 100,000 rows stay well within
-    # the memory target of §9 (and inline strings make it faster too).
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True,
-                                         "strings_to_formulas": False, "strings_to_urls": False,
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                          "strings_to_numbers": False, "default_date_format": "dd/mm/yyyy"})
     wb.set_properties({"title": f"Synthèse PVD {consolidation.region.period}", "subject": "Petites villes de demain",
                        "created": datetime(2000, 1, 1)})
     fmt = Formats(wb)
+    pending: list[PendingRows] = []
     write_synthesis(wb, SYNTHESIS, consolidation, schema, fmt)
     columns = territory_columns(schema)
-    ws = table_sheet(wb, TERRITORIES, columns, [territory_row(t, schema, no_contacts) for t in consolidation.territories], fmt)
+    territory_rows = [territory_row(t, schema, no_contacts) for t in consolidation.territories]
+    ws = table_sheet(wb, TERRITORIES, columns, territory_rows, fmt, pending)
     status_col = [c.header for c in columns].index(STATUS_HEADER)
     last = max(len(consolidation.territories), 1)
     for status, style in fmt.status.items():
@@ -355,11 +365,11 @@ def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts
     for key in SHEET_ORDER:
         fields = data_sheet_columns(schema, key, no_contacts)
         cols = [*_prefix(schema), *(Column(f.label, field_kind(f), f.width) for f in fields), *SUFFIX]
-        table_sheet(wb, schema.table(key).name, cols, data_rows(consolidation, schema, key, fields, mask), fmt)
-    table_sheet(wb, ANOMALIES, ANOMALY_COLUMNS, anomaly_rows(consolidation, schema, no_contacts), fmt)
-    table_sheet(wb, SOURCES, source_columns(schema), source_rows(consolidation), fmt)
+        table_sheet(wb, schema.table(key).name, cols, data_rows(consolidation, schema, key, fields, mask), fmt, pending)
+    table_sheet(wb, ANOMALIES, ANOMALY_COLUMNS, anomaly_rows(consolidation, schema, no_contacts), fmt, pending)
+    table_sheet(wb, SOURCES, source_columns(schema), source_rows(consolidation), fmt, pending)
     wb.close()
-
+    inject_rows(path, pending, fmt.row_styles)
 
 
 # --- writing alongside the other outputs --------------------------------------------------------
