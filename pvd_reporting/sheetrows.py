@@ -126,6 +126,11 @@ _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
 _TABLE_REF = re.compile(rb'ref="A1:([A-Z]+)2"')
 
 
+def _widen_table(xml: bytes, last_row: int) -> bytes:
+    end = str(last_row).encode()
+    return _TABLE_REF.sub(lambda m: b'ref="A1:' + m.group(1) + end + b'"', xml)
+
+
 def inject_rows(path: Path, pending: list[PendingRows], styles: Styles) -> None:
     """Rewrite the xlsx at `path` with each pending sheet's rows appended after its header row."""
     by_part = {f"xl/worksheets/sheet{p.sheet_index}.xml": p for p in pending}
@@ -139,8 +144,7 @@ def inject_rows(path: Path, pending: list[PendingRows], styles: Styles) -> None:
                 if job is None:
                     table = tables.get(info.filename)
                     if table is not None:
-                        end = str(table.last_row).encode()
-                        data = _TABLE_REF.sub(lambda m, end=end: b'ref="A1:' + m.group(1) + end + b'"', data)
+                        data = _widen_table(data, table.last_row)
                     dst.writestr(info, data)
                     continue
                 head, sep, tail = data.partition(b"</sheetData>")
