@@ -108,6 +108,14 @@ def put(ws: Worksheet, row: int, col: int, value: Any, kind: str, fmt: Formats) 
         ws.write_string(row, col, str(value), fmt.cell[TEXT])
 
 
+def print_setup(ws: Worksheet) -> None:
+    """A4 landscape, one page wide, the sheet's name and page number at the foot: for the préfet's file."""
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.set_footer("&L&A&RPage &P / &N")
+
+
 def unique_headers(headers: list[str]) -> list[str]:
     """Excel tables need distinct headers."""
     seen: dict[str, int] = {}
@@ -142,6 +150,8 @@ def table_sheet(wb: Workbook, name: str, columns: list[Column], rows: list[list[
         # The column's format also serves rows a user adds later.
         ws.set_column(j, j, column.width, fmt.cell[column.kind])
     ws.freeze_panes(1, 2)
+    print_setup(ws)
+    ws.repeat_rows(0)
     pending.append(PendingRows(len(wb.worksheets()), len(pending) + 1, rows,
                                [fmt.xf(column.kind) for column in columns]))
     return ws

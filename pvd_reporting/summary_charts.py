@@ -48,9 +48,10 @@ def _figures(c: Consolidation, schema: Schema) -> list[tuple[str, Any, str]]:
 
 
 def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema, fmt: Formats) -> Worksheet:
-    from .summary import DATE, INT, MONEY, NUMBER, put
+    from .summary import DATE, INT, MONEY, NUMBER, print_setup, put
 
     ws = wb.add_worksheet(name)
+    print_setup(ws)
     r = c.region
     ws.write_string(0, 0, f"Petites villes de demain — synthèse {r.region}", fmt.title)
     ws.write_string(1, 0, f"Période {r.period} · situation au {r.as_of.strftime('%d/%m/%Y')}", fmt.subtitle)
