@@ -16,6 +16,7 @@ from .validate import validate_command  # noqa: E402
 
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    subcommand_metavar="COMMANDE [ARGUMENTS]...",
 )
 @click.version_option(package_name="pvd-report", message="pvd-report %(version)s", help="Affiche la version et quitte.")
 def cli() -> None:
