@@ -232,8 +232,10 @@ def consolidate(
 
     groups: dict[str, list[WorkbookReport]] = {}
     refs: dict[str, RefTerritory | None] = {}
-    for report in in_period:
-        key, ref = identify(report, reference)
+    identified = [(report, *identify(report, reference)) for report in in_period]
+    aliases = _aliases(identified)
+    for report, key, ref in identified:
+        key = aliases.get(key, key)
         groups.setdefault(key, []).append(report)
         refs[key] = refs.get(key) or ref
 
@@ -263,6 +265,21 @@ def consolidate(
         anomalies=anomalies,
         options={"period": period, "as_of": as_of},
     )
+
+
+def _aliases(identified: list[tuple[WorkbookReport, str, RefTerritory | None]]) -> dict[str, str]:
+    """SIREN + Ville PVD key -> Identifiant PVD key, from the workbooks that give both.
+
+    §6: a workbook without Identifiant PVD is the territory of that EPCI and those communes, so
+    it is a duplicate of a workbook that names the same ones with an identifiant.
+    """
+    aliases: dict[str, str] = {}
+    for report, key, _ in identified:
+        values = report.data.territory.values
+        codes = _pvd_insee(report)
+        if values.get("id_pvd") and values.get("siren") and codes:
+            aliases.setdefault(territory_key(None, values.get("siren"), codes), key)
+    return aliases
 
 
 def _update_key(report: WorkbookReport) -> tuple[date, str]:

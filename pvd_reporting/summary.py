@@ -18,12 +18,13 @@ import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from .issues import ISSUE_TYPES, Severity, json_value
+from .anomalies import CONTACT_KEYS, Masker, mask_issue
+from .issues import Severity, json_value
 from .model import Record
 from .outputs import atomic_write
 from .schema import NOT_RECEIVED, Field, Kind, Schema
 from .sheetrows import PendingRows, Styles, inject_rows
-from .text import norm, slug
+from .text import slug
 from .view import Consolidation, TerritoryView
 
 # Okabe–Ito, as in the charts: (fill, font). The status is always written in words too.
@@ -35,7 +36,6 @@ STATUS_STYLES: dict[str, tuple[str, str]] = {
     "Non renseigné": ("#999999", "#000000"),
     NOT_RECEIVED: ("#DDDDDD", "#333333"),
 }
-CONTACT_KEYS = ("name", "email", "phone")  # left out with --no-contacts
 SHEET_ORDER = ("jalons", "engagements", "comites", "ingenierie", "annuaire")
 TERRITORIES = "Territoires"
 ANOMALIES = "Anomalies"
@@ -189,35 +189,6 @@ def data_sheet_columns(schema: Schema, key: str, no_contacts: bool) -> list[Fiel
     return fields
 
 
-class Masker:
-    """With --no-contacts: the annuaire's names, mails and phones, and the chefs de projet, are
-    also hidden where people typed them elsewhere (a comité's "Présidé par", a message)."""
-
-    HIDDEN = "(contact masqué)"
-
-    def __init__(self, consolidation: Consolidation, active: bool) -> None:
-        found: set[str] = set()
-        if active:
-            for t in consolidation.territories:
-                if isinstance(t.project_lead, str):
-                    found.add(t.project_lead.strip())
-            for report in consolidation.reports:
-                for record in report.data.rows("annuaire") if report.data is not None else []:
-                    for key in CONTACT_KEYS:
-                        for value in (record.values.get(key), record.raw.get(key)):
-                            if isinstance(value, str):
-                                found.add(value.strip())
-        self.secrets = sorted((v for v in found if len(v) >= 3), key=len, reverse=True)
-
-    def __call__(self, value: Any) -> Any:
-        if not self.secrets or not isinstance(value, str):
-            return value
-        for secret in self.secrets:
-            if secret in value:
-                value = value.replace(secret, self.HIDDEN)
-        return value
-
-
 def data_rows(consolidation: Consolidation, schema: Schema, key: str, fields: list[Field],
               mask: Masker | None = None) -> list[list[Any]]:
     hide = mask or (lambda v: v)
@@ -303,17 +274,16 @@ def _lead(name: Any, no_contacts: bool) -> Any:
 
 
 def anomaly_rows(consolidation: Consolidation, schema: Schema, no_contacts: bool = False) -> list[list[Any]]:
-    annuaire = norm(schema.table("annuaire").name)
+    annuaire = schema.table("annuaire").name
     hide = Masker(consolidation, no_contacts)
     out = []
     for report, issue in consolidation.anomalies:
-        value, message = json_value(issue.value), issue.message
-        if no_contacts and issue.sheet and norm(issue.sheet) == annuaire:
-            # The value and the message may quote a name, a mail or a phone: keep the kind only.
-            value, message = None, ISSUE_TYPES[issue.code].title if issue.code in ISSUE_TYPES else "Anomalie"
+        if no_contacts:
+            issue = mask_issue(issue, hide, annuaire)
+        value = json_value(issue.value)
         out.append([report.id_pvd, report.territory, report.path, SEVERITY_FR.get(issue.severity, str(issue.severity)),
                     issue.code, issue.sheet, issue.cell, issue.column,
-                    None if value is None else hide(str(value)), hide(message)])
+                    None if value is None else str(value), issue.message])
     return out
 
 

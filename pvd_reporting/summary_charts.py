@@ -82,6 +82,13 @@ def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema, f
     needs: list[tuple[str, float]] = [(k, float(v)) for k, v in r.needs_by_theme.items()]
     anchor, row = _bar_chart(wb, ws, fmt, row, anchor, "Besoins en ingénierie par thématique",
                              "Thématique", "Besoins", needs, INT)
+    # §6 asks for the needs by partner too: a plain table, the three charts are enough.
+    ws.write_string(row, 0, "Besoins en ingénierie par partenaire sollicité", fmt.label)
+    ws.write_string(row + 1, 0, schema.table("ingenierie").column("partner").label, fmt.header)
+    ws.write_string(row + 1, 1, "Besoins", fmt.header)
+    for i, (partner, n) in enumerate(r.needs_by_partner.items(), start=row + 2):
+        ws.write_string(i, 0, partner)
+        put(ws, i, 1, n, INT, fmt)
     return ws
 
 

@@ -180,7 +180,7 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
                                           at_risk_days=schema.config.at_risk_days)
             if charts:
                 written.append(charts[0].parent)
-        written.extend(write_anomalies(result, output_dir, period))
+        written.extend(write_anomalies(result, output_dir, period, no_contacts=no_contacts, schema=schema))
         written.insert(0, summary())
     except OSError as exc:
         with contextlib.suppress(Exception):
