@@ -8,18 +8,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from xlsxwriter.utility import quote_sheetname
+
 from .issues import Issue, Severity, WorkbookReport, json_value
 from .model import WorkbookData
 from .schema import Schema
-from .text import norm
+from .text import a1, norm
 from .workbook_writer import Content, Formats, Mark, Marks
 
 if TYPE_CHECKING:
     from xlsxwriter import Workbook
 
 ANOMALIES_NAME = "Anomalies"
-ANOMALIES_HEADERS = ("Gravité", "Onglet", "Cellule", "Colonne", "Valeur", "Code", "Message")
-ANOMALIES_WIDTHS = (14, 14, 9, 30, 24, 24, 90)
+# "Cellule" is where the issue was in the workbook received; the last column is where the
+# flagged value now is in this feedback workbook (rows and columns may have moved).
+ANOMALIES_HEADERS = ("Gravité", "Onglet", "Cellule du classeur reçu", "Colonne", "Valeur", "Code", "Message",
+                     "Cellule dans ce classeur")
+ANOMALIES_WIDTHS = (14, 14, 12, 30, 24, 24, 90, 14)
 SEVERITY_LABELS = {Severity.ERROR: "Erreur", Severity.WARNING: "Avertissement"}
 
 
@@ -42,7 +47,13 @@ def add_feedback(content: Content, schema: Schema, data: WorkbookData,
                  placement: dict[tuple[str, int | None], int], issues: list[Issue]) -> None:
     """Colour and comment the cells where the issues' values land; list them all in Anomalies."""
     content.marks = locate(schema, data, placement, issues)
-    content.anomalies = _anomalies_writer(issues)
+    sheet_keys = _sheet_keys(schema, data)
+    names = {schema.form.key: schema.form.name, **{t.key: t.name for t in schema.tables}}
+    here: list[tuple[str, str] | None] = []
+    for issue in issues:
+        where = _locate(schema, data, placement, sheet_keys, issue)
+        here.append(None if where is None else (names[where[0]], a1(where[1], where[2])))
+    content.anomalies = _anomalies_writer(issues, here)
 
 
 def locate(schema: Schema, data: WorkbookData, placement: dict[tuple[str, int | None], int],
@@ -51,19 +62,26 @@ def locate(schema: Schema, data: WorkbookData, placement: dict[tuple[str, int | 
     sheet_keys = _sheet_keys(schema, data)
     marks: Marks = {}
     for issue in issues:
-        if issue.row is None and issue.cell is None:
-            continue
-        key = sheet_keys.get(norm(issue.sheet))
-        where: tuple[int, int] | None = None
-        if key == schema.form.key:
-            where = _locate_form(schema, data, issue)
-        elif key is not None:
-            where = _locate_table(schema, data, placement, key, issue)
+        where = _locate(schema, data, placement, sheet_keys, issue)
         if where is None:
             continue
-        mark = marks.setdefault((key, *where), Mark(issue.severity))  # type: ignore[arg-type]
+        mark = marks.setdefault(where, Mark(issue.severity))
         mark.add(issue.severity, issue.message)
     return marks
+
+
+def _locate(schema: Schema, data: WorkbookData, placement: dict[tuple[str, int | None], int],
+            sheet_keys: dict[str, str], issue: Issue) -> tuple[str, int, int] | None:
+    """(sheet key, 0-based row, 0-based column) of the issue's value in the new workbook."""
+    if issue.row is None and issue.cell is None:
+        return None
+    key = sheet_keys.get(norm(issue.sheet))
+    where: tuple[int, int] | None = None
+    if key == schema.form.key:
+        where = _locate_form(schema, data, issue)
+    elif key is not None:
+        where = _locate_table(schema, data, placement, key, issue)
+    return None if where is None or key is None else (key, *where)
 
 
 def _sheet_keys(schema: Schema, data: WorkbookData) -> dict[str, str]:
@@ -111,7 +129,8 @@ def _row_of(ref: str) -> int | None:
     return int(digits) if digits else None
 
 
-def _anomalies_writer(issues: list[Issue]) -> Callable[[Workbook, Formats], None]:
+def _anomalies_writer(issues: list[Issue], here: list[tuple[str, str] | None] | None = None,
+                      ) -> Callable[[Workbook, Formats], None]:
     def write(wb: Workbook, fmt: Formats) -> None:
         ws = wb.add_worksheet(ANOMALIES_NAME)
         for c, (header, width) in enumerate(zip(ANOMALIES_HEADERS, ANOMALIES_WIDTHS, strict=True)):
@@ -127,6 +146,11 @@ def _anomalies_writer(issues: list[Issue]) -> Callable[[Workbook, Formats], None
             ws.write_string(r, 4, "" if value is None else str(value))
             ws.write_string(r, 5, issue.code)
             ws.write_string(r, 6, issue.message, fmt.wrap)
+            target = here[r - 1] if here else None
+            if target is not None:
+                sheet, cell = target
+                ws.write_url(r, 7, f"internal:{quote_sheetname(sheet)}!{cell}", string=cell,
+                             tip=f"Aller à {sheet}!{cell}")
         ws.autofilter(0, 0, max(len(issues), 1), len(ANOMALIES_HEADERS) - 1)
         ws.activate()
 

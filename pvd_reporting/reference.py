@@ -132,6 +132,8 @@ def load_reference(path: str | Path) -> Reference:
             break
         except UnicodeDecodeError:
             continue
+    else:
+        raise ReferenceError_(f"Liste de référence {p} : ce n'est pas un fichier CSV lisible.")
     sample = text[:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")

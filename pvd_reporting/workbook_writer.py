@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
@@ -31,6 +32,7 @@ from .text import col_letter
 CREATED = datetime(2025, 1, 1)
 # Rows past the prepared ones that still get drop-downs and checks, for rows people add.
 VALIDATION_ROWS = 1000
+README_TEXT_WIDTH, FORM_HELP_WIDTH, LINE_HEIGHT = 110, 90, 15.0
 DATE_MIN, DATE_MAX = date(1950, 1, 1), date(2100, 12, 31)
 
 HEADER_BG, FIXED_BG = "#1F4E79", "#E7E6E6"
@@ -179,7 +181,7 @@ class _Writer:
     def readme(self) -> None:
         ws = self.wb.add_worksheet(self.schema.readme_name)
         ws.set_column(0, 0, 30)
-        ws.set_column(1, 1, 110, self.fmt.wrap)
+        ws.set_column(1, 1, README_TEXT_WIDTH, self.fmt.wrap)
         for r, (style, label, text) in enumerate(readme_lines(self.schema, self.content.period)):
             if style == "title":
                 ws.write_string(r, 0, label, self.fmt.title)
@@ -190,6 +192,11 @@ class _Writer:
                 ws.write_string(r, 1, text, self.fmt.version if len(text) < 20 else self.fmt.wrap)
             elif text:
                 ws.write_string(r, 1, text, self.fmt.wrap)
+            # Row heights are not recomputed on opening (LibreOffice, prints): wrapped text
+            # would spill over the next line.
+            if text:
+                ws.set_row(r, wrapped_height(text, README_TEXT_WIDTH))
+        print_setup(ws)
         ws.protect("", PROTECT_OPTIONS)
 
     def form(self) -> None:
@@ -197,13 +204,16 @@ class _Writer:
         ws = self.wb.add_worksheet(form.name)
         ws.set_column(0, 0, 40)
         ws.set_column(1, 1, 42)
-        ws.set_column(2, 2, 90)
+        ws.set_column(2, 2, FORM_HELP_WIDTH)
         ws.set_column(3, 25, None, self.fmt.unlocked)
         for r, fld in enumerate(form.fields):
             ws.write_string(r, 0, fld.label, self.fmt.label_required if fld.required else self.fmt.label)
             self.cell(ws, form.key, r, 1, self.content.form.get(fld.key), fld)
-            ws.write_string(r, 2, ("Obligatoire. " if fld.required else "") + fld.help, self.fmt.help)
+            help_text = ("Obligatoire. " if fld.required else "") + fld.help
+            ws.write_string(r, 2, help_text, self.fmt.help)
+            ws.set_row(r, wrapped_height(help_text, FORM_HELP_WIDTH))
             self.validate(ws, r, 1, r, fld)
+        print_setup(ws)
         ws.protect("", PROTECT_OPTIONS)
 
     def table(self, table: TableSheet) -> None:
@@ -232,6 +242,8 @@ class _Writer:
         ws.freeze_panes(1, 0)
         if not table.fixed_rows:
             ws.autofilter(0, 0, max(prepared, 1), ncols - 1)
+        print_setup(ws)
+        ws.repeat_rows(0)
         ws.protect("", PROTECT_OPTIONS)
 
     def lists(self) -> None:
@@ -267,10 +279,28 @@ def write_workbook(path: Path, schema: Schema, content: Content, *, force: bool 
         w.lists()
         if content.anomalies is not None:
             content.anomalies(wb, w.fmt)
-        wb.close()
+        try:
+            wb.close()
+        except FileCreateError as exc:
+            # xlsxwriter wraps the OSError: unwrap it so atomic_write reports it in French.
+            cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else OSError(str(exc))
+            raise cause from None
 
     atomic_write(path, write)
     return path
+
+
+def wrapped_height(text: str, width: int) -> float:
+    """Height in points of a row whose wrapped text fits a column `width` characters wide."""
+    lines = sum(max(1, -(-len(part) // max(width - 8, 10))) for part in text.split("\n"))
+    return LINE_HEIGHT * lines
+
+
+def print_setup(ws: Worksheet) -> None:
+    # A4 landscape, one page wide: a sheet never prints its columns on separate pages.
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
 
 
 def _bind(w: _Writer, table: TableSheet) -> Callable[[], None]:
