@@ -183,7 +183,7 @@ def deadlines(cons: Consolidation, at_risk_days: int = 90) -> go.Figure:
             barmode="relative", bargap=0.25)
     if shown:
         fig.add_vline(x=at_risk_days / DAYS_PER_MONTH, line_dash="dot", line_color="#E69F00",
-                      annotation_text=label(f"{at_risk_days} jours"), annotation_position="bottom right")
+                      annotation_text=label(f"{at_risk_days} jours"), annotation_position="top right")
     else:
         _empty(fig, "Aucune échéance connue.")
     return fig
