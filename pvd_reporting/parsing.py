@@ -300,7 +300,10 @@ def parse_siren(v: object) -> str:
     return s
 
 
-_PVD_ID = re.compile(r"pvd-(\d{2})-(\d{2}|2[ab]|\d{3})-(\d{1,4})")
+# The département part is one code, or two joined for a territory across a border
+# (ANCT's own list has pvd-44-5455-1, Bouligny and Piennes, in 54 and 55).
+_DEP = r"(?:\d{2}|2[ab]|\d{3})"
+_PVD_ID = re.compile(rf"pvd-(\d{{2}})-({_DEP}{_DEP}?)-(\d{{1,4}})")
 
 
 def parse_pvd_id(v: object) -> str:
