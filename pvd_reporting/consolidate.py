@@ -19,6 +19,7 @@ from .issues import Issue, WorkbookReport, make_issue
 from .parsing import parse_period
 from .reference import Reference, RefTerritory, territory_key
 from .regional import as_date, missing_view, region_view, territory_view
+from .rules import PVD_TOWN as VILLE_PVD
 from .schema import Schema
 from .text import norm
 from .view import Consolidation, TerritoryView
@@ -26,8 +27,6 @@ from .view import Consolidation, TerritoryView
 # Issues this module adds to a report; dropped first so consolidating twice never doubles them.
 CONSOLIDATION_CODES = frozenset({"duplicate-submission", "period-mismatch"})
 TABLE_KEYS = ("communes", "jalons", "engagements", "comites", "ingenierie", "annuaire")
-VILLE_PVD = "Ville PVD"
-
 
 # --- reading ----------------------------------------------------------------------------------
 

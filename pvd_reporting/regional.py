@@ -16,14 +16,14 @@ from typing import Any
 from .issues import WorkbookReport
 from .model import Record, WorkbookData
 from .reference import RefTerritory
-from .rules import as_date, milestone_code
+from .rules import PROJECT_COMMITTEE, as_date, milestone_code
 from .schema import MILESTONES, NOT_RECEIVED, ORT_STATUSES, Schema
 from .text import norm
 from .view import MilestoneView, RegionView, TerritoryView
 
 SIGNED, OVERDUE, AT_RISK, ON_TIME, UNKNOWN = ORT_STATUSES
 ABANDONED = "Abandonnée"
-PROJECT_COMMITTEE = "Comité de projet"
+
 NOT_GIVEN = "Non renseigné"
 DAYS_PER_MONTH = 365.25 / 12
 

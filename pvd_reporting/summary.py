@@ -287,10 +287,13 @@ def anomaly_rows(consolidation: Consolidation, schema: Schema, no_contacts: bool
     return out
 
 
-ANOMALY_COLUMNS = [Column("Identifiant PVD", TEXT, 14), Column("Territoire", TEXT, 24), Column("Fichier", TEXT, 30),
-                   Column("Gravité", TEXT, 14), Column("Code", TEXT, 22), Column("Onglet", TEXT, 14),
-                   Column("Cellule", TEXT, 8), Column("Colonne", TEXT, 22), Column("Valeur", TEXT, 20),
-                   Column("Message", TEXT, 80)]
+def anomaly_columns(schema: Schema) -> list[Column]:
+    return [*_prefix(schema), Column("Fichier", TEXT, 30), *ANOMALY_DETAIL]
+
+
+ANOMALY_DETAIL = [Column("Gravité", TEXT, 14), Column("Code", TEXT, 22), Column("Onglet", TEXT, 14),
+                  Column("Cellule", TEXT, 8), Column("Colonne", TEXT, 22), Column("Valeur", TEXT, 20),
+                  Column("Message", TEXT, 80)]
 
 
 def source_rows(consolidation: Consolidation) -> list[list[Any]]:
@@ -311,7 +314,7 @@ def source_columns(schema: Schema) -> list[Column]:
     return [Column("Fichier", TEXT, 34), Column("Taille (octets)", INT, 12), Column("SHA-256", TEXT, 66),
             Column(VERSION_LABEL, TEXT, 10), Column(schema.form.field("period").label, TEXT, 10),
             Column("Verdict", TEXT, 14), Column("Prise en compte", TEXT, 16),
-            Column("Identifiant PVD", TEXT, 14), Column("Territoire", TEXT, 24),
+            *_prefix(schema),
             Column("Erreurs", INT, 8), Column("Avertissements", INT, 8)]
 
 
@@ -346,7 +349,7 @@ def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts
         fields = data_sheet_columns(schema, key, no_contacts)
         cols = [*_prefix(schema), *(Column(f.label, field_kind(f), f.width) for f in fields), *SUFFIX]
         table_sheet(wb, schema.table(key).name, cols, data_rows(consolidation, schema, key, fields, mask), fmt, pending)
-    table_sheet(wb, ANOMALIES, ANOMALY_COLUMNS, anomaly_rows(consolidation, schema, no_contacts), fmt, pending)
+    table_sheet(wb, ANOMALIES, anomaly_columns(schema), anomaly_rows(consolidation, schema, no_contacts), fmt, pending)
     table_sheet(wb, SOURCES, source_columns(schema), source_rows(consolidation), fmt, pending)
     wb.close()
     inject_rows(path, pending, fmt.row_styles)
