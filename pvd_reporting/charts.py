@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import default_config
+from .frenchtext import NARROW, fr_money
 from .outputs import atomic_write_text
 from .schema import MILESTONES, NOT_RECEIVED, ORT_STATUSES
 from .view import Consolidation, TerritoryView
@@ -200,20 +201,16 @@ def financing(cons: Consolidation) -> go.Figure:
     fig = go.Figure(go.Bar(
         orientation="h", x=values, y=[label(n) for n in names],
         marker={"color": [OKABE_ITO[0]] * (len(names) - 1) + ["#999999"]},
-        text=[_euros(v) for v in values], textposition="auto",
+        text=[fr_money(round(v), NARROW) for v in values], textposition="auto",
         hovertemplate="%{y}<br>%{x:,.0f} €<extra></extra>",
     ))
-    _layout(fig, f"{CHART_TITLES['financements-par-financeur']} (coût total {_euros(region.cost)})",
+    _layout(fig, f"{CHART_TITLES['financements-par-financeur']} (coût total {fr_money(round(region.cost), NARROW)})",
             height=max(320, 120 + 34 * len(names)), showlegend=False,
             xaxis={"title": {"text": "Euros HT"}, "tickformat": ",.0f"},
             yaxis={"type": "category", "autorange": "reversed"})
     if not region.cost and not any(values):
         _empty(fig, "Aucun montant engagé.")
     return fig
-
-
-def _euros(value: float) -> str:
-    return f"{value:,.0f} €".replace(",", "\u202f")
 
 
 def _theme_status(cons: Consolidation) -> dict[str, dict[str, int]]:

@@ -15,8 +15,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
-from . import __version__
-from .issues import ISSUE_TYPES, Issue, Severity, WorkbookReport
+from . import __version__, frenchtext
+from .issues import ISSUE_TYPES, SEVERITY_LABELS, Issue, Severity, WorkbookReport
 from .outputs import atomic_write_text
 from .schema import NOT_RECEIVED, ORT_STATUSES, Schema
 from .text import norm
@@ -34,13 +34,11 @@ def script_json(text: str) -> Markup:
 
 
 def _fr_int(value: float | int | None) -> str:
-    if value is None:
-        return "—"
-    return f"{round(value):,}".replace(",", "\u202f")
+    return "—" if value is None else frenchtext.fr_int(value, frenchtext.NARROW)
 
 
 def fr_euros(value: float | None) -> str:
-    return "—" if value is None else f"{_fr_int(value)}\u00a0€"
+    return "—" if value is None else frenchtext.fr_money(round(value), frenchtext.NARROW)
 
 
 def fr_percent(share: float | None) -> str:
@@ -48,11 +46,11 @@ def fr_percent(share: float | None) -> str:
 
 
 def fr_date(value: date | None) -> str:
-    return value.strftime("%d/%m/%Y") if value else "—"
+    return frenchtext.fr_date(value) if value else "—"
 
 
 def fr_decimal(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}".replace(".", ",")
+    return "—" if value is None else frenchtext.fr_decimal(value)
 
 
 def status_class(status: str) -> str:
@@ -106,7 +104,7 @@ def _issue_line(issue: Issue, no_contacts: bool, annuaire: str) -> dict[str, str
         # The message may quote a mail or a phone: keep only the kind of problem.
         kind = ISSUE_TYPES.get(issue.code)
         message = kind.title if kind else "Anomalie dans l'annuaire"
-    return {"severity": "Erreur" if issue.severity == Severity.ERROR else "Avertissement",
+    return {"severity": SEVERITY_LABELS[issue.severity],
             "cls": "err" if issue.severity == Severity.ERROR else "warn",
             "place": issue.place or "Classeur", "message": message}
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from xlsxwriter.utility import quote_sheetname
 
-from .issues import Issue, Severity, WorkbookReport, json_value
+from .issues import SEVERITY_LABELS, Issue, WorkbookReport, json_value
 from .model import WorkbookData
 from .schema import Schema
 from .text import a1, norm
@@ -25,7 +25,6 @@ ANOMALIES_NAME = "Anomalies"
 ANOMALIES_HEADERS = ("Gravité", "Onglet", "Cellule du classeur reçu", "Colonne", "Valeur", "Code", "Message",
                      "Cellule dans ce classeur")
 ANOMALIES_WIDTHS = (14, 14, 12, 30, 24, 24, 90, 14)
-SEVERITY_LABELS = {Severity.ERROR: "Erreur", Severity.WARNING: "Avertissement"}
 
 
 def write_feedback(path: Path, schema: Schema, report: WorkbookReport, force: bool = False) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
@@ -22,6 +23,18 @@ class IssueType:
 
 
 E_, W_ = Severity.ERROR, Severity.WARNING
+
+# The words users read: a severity, and the `Contrôle` of a row or verdict of a workbook (§6).
+SEVERITY_LABELS: dict[Severity, str] = {Severity.ERROR: "Erreur", Severity.WARNING: "Avertissement"}
+CONTROL_OK = "OK"
+
+
+def control_of(severities: Iterable[Severity]) -> str:
+    """OK · Avertissement · Erreur: the worst of the severities found."""
+    found = set(severities)
+    if Severity.ERROR in found:
+        return SEVERITY_LABELS[Severity.ERROR]
+    return SEVERITY_LABELS[Severity.WARNING] if found else CONTROL_OK
 
 _TYPES = (
     IssueType("unreadable-file", E_, "Fichier illisible",
@@ -219,9 +232,7 @@ class WorkbookReport:
 
     @property
     def verdict(self) -> str:
-        if self.errors:
-            return "Erreur"
-        return "Avertissement" if self.warnings else "OK"
+        return control_of(i.severity for i in self.issues)
 
     def to_dict(self) -> dict[str, Any]:
         return {

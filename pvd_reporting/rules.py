@@ -12,7 +12,8 @@ from datetime import date, datetime
 from typing import Any
 
 from .config import REQUIRED_VALUES
-from .issues import Issue, Severity, make_issue
+from .frenchtext import fr_date, fr_money
+from .issues import Issue, Severity, control_of, make_issue
 from .model import Record, WorkbookData
 from .reference import Reference
 from .schema import MILESTONES, Schema
@@ -32,7 +33,6 @@ J1, J3 = MILESTONES[0][0], MILESTONES[2][0]
 
 _QUARTER = re.compile(r"^\s*(\d{4})\s*-\s*[TQ]([1-4])\s*$", re.IGNORECASE)
 _ROW = re.compile(r"(\d+)$")
-CONTROL_ERROR, CONTROL_WARNING, CONTROL_OK = "Erreur", "Avertissement", "OK"
 
 
 def apply_rules(data: WorkbookData, schema: Schema, *, reference: Reference | None = None) -> list[Issue]:
@@ -60,18 +60,12 @@ def set_controls(data: WorkbookData, issues: Iterable[Issue]) -> None:
             worst[key] = issue.severity
     form_names = {norm(data.territory.sheet), norm(data.sheet_titles.get("territoire"))}
     form = [s for (sheet, _row), s in worst.items() if sheet in form_names]
-    data.territory.control = _control(form)
+    data.territory.control = control_of(form)
     for table_key, rows in data.tables.items():
         title = norm(data.sheet_titles.get(table_key))
         for record in rows:
             found = [worst.get((name, record.row)) for name in {norm(record.sheet), title}]
-            record.control = _control([s for s in found if s is not None])
-
-
-def _control(severities: list[Severity]) -> str:
-    if Severity.ERROR in severities:
-        return CONTROL_ERROR
-    return CONTROL_WARNING if severities else CONTROL_OK
+            record.control = control_of([s for s in found if s is not None])
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -140,20 +134,6 @@ def quarter_of(value: Any) -> tuple[int, int] | None:
 
 def quarter_label(quarter: tuple[int, int]) -> str:
     return f"{quarter[0]}-T{quarter[1]}"
-
-
-def fr_date(value: date) -> str:
-    return value.strftime("%d/%m/%Y")
-
-
-def fr_money(amount: float) -> str:
-    """French style: `1 200 000 €`, `1 200 000,50 €`."""
-    rounded = round(amount, 2)
-    if rounded == int(rounded):
-        text = f"{int(rounded):,}".replace(",", " ")
-    else:
-        text = f"{rounded:,.2f}".replace(",", " ").replace(".", ",")
-    return f"{text} €"
 
 
 def fr_number(value: float) -> str:

@@ -111,7 +111,6 @@ DEPARTMENTS: tuple[str, ...] = tuple(
 
 ORT_STATUSES = ("ORT signée", "Échéance dépassée", "À risque", "Dans les temps", "Non renseigné")
 NOT_RECEIVED = "Non reçu"
-CONTROL_VALUES = ("OK", "Avertissement", "Erreur")
 
 
 def money_header(financer: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 from . import parsing
 from .cellerrors import CellError
-from .issues import Issue, Severity, make_issue
+from .issues import Issue, Severity, control_of, make_issue
 from .model import Record
 from .schema import TOTAL_LABELS, Field, FormSheet, Kind, Schema, TableSheet
 from .text import col_letter, norm
@@ -103,10 +103,7 @@ def _choices(values: tuple[str, ...]) -> str:
 
 
 def _control(issues: list[Issue], start: int) -> str:
-    found = issues[start:]
-    if any(i.severity is Severity.ERROR for i in found):
-        return "Erreur"
-    return "Avertissement" if found else "OK"
+    return control_of(i.severity for i in issues[start:])
 
 
 def read_form(grid: list[list[Any]], form: FormSheet, parser: CellParser) -> Record:

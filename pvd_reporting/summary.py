@@ -19,7 +19,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from .anomalies import CONTACT_KEYS, Masker, mask_issue
-from .issues import Severity, json_value
+from .issues import SEVERITY_LABELS, json_value
 from .model import Record
 from .outputs import atomic_write
 from .schema import NOT_RECEIVED, Field, Kind, Schema
@@ -42,7 +42,6 @@ ANOMALIES = "Anomalies"
 SOURCES = "Sources"
 SYNTHESIS = "Synthèse"
 STATUS_HEADER = "Statut ORT"
-SEVERITY_FR = {Severity.ERROR: "Erreur", Severity.WARNING: "Avertissement"}
 TEXT, DATE, MONEY, INT, PERCENT, NUMBER = "text", "date", "money", "int", "percent", "number"
 
 
@@ -281,7 +280,7 @@ def anomaly_rows(consolidation: Consolidation, schema: Schema, no_contacts: bool
         if no_contacts:
             issue = mask_issue(issue, hide, annuaire)
         value = json_value(issue.value)
-        out.append([report.id_pvd, report.territory, report.path, SEVERITY_FR.get(issue.severity, str(issue.severity)),
+        out.append([report.id_pvd, report.territory, report.path, SEVERITY_LABELS.get(issue.severity, str(issue.severity)),
                     issue.code, issue.sheet, issue.cell, issue.column,
                     None if value is None else str(value), issue.message])
     return out

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .issues import Issue, WorkbookReport
+from .issues import Issue, Severity, WorkbookReport, control_of
 from .model import Record
 
 
@@ -68,7 +68,8 @@ class TerritoryView:
     def control(self) -> str:
         if not self.received:
             return ""
-        return "Erreur" if self.errors else ("Avertissement" if self.warnings else "OK")
+        severities = [Severity.ERROR] * bool(self.errors) + [Severity.WARNING] * bool(self.warnings)
+        return control_of(severities)
 
 
 @dataclass

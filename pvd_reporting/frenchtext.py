@@ -1,0 +1,33 @@
+"""Numbers, amounts and dates written the French way, for messages, the dashboard and charts."""
+
+from __future__ import annotations
+
+from datetime import date
+
+# Messages (terminal, CSV, Excel comments) group digits with a plain space; HTML and charts use
+# the narrow no-break space of French typography, so an amount never breaks across lines.
+PLAIN, NARROW = " ", "\u202f"
+
+
+def fr_int(value: float, space: str = PLAIN) -> str:
+    """`1 200 000`, rounded to the unit."""
+    return f"{round(value):,}".replace(",", space)
+
+
+def fr_money(amount: float, space: str = PLAIN) -> str:
+    """`1 200 000 €`, or `1 200 000,50 €` when there are cents."""
+    rounded = round(amount, 2)
+    if rounded == int(rounded):
+        text = fr_int(rounded, space)
+    else:
+        text = f"{rounded:,.2f}".replace(",", space).replace(".", ",")
+    return f"{text}{space}€"
+
+
+def fr_date(value: date) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+def fr_decimal(value: float) -> str:
+    """One decimal, with a comma: `23,8`."""
+    return f"{value:.1f}".replace(".", ",")
