@@ -8,7 +8,6 @@ unreadable file), and every other data row is in `Consolidation.rows`.
 
 from __future__ import annotations
 
-import calendar
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from .issues import Issue, WorkbookReport, make_issue
 from .parsing import parse_period
+from .periods import last_day, parse_label
 from .reference import Reference, RefTerritory, territory_key
 from .regional import as_date, missing_view, region_view, territory_view
 from .rules import PVD_TOWN as VILLE_PVD
@@ -158,15 +158,12 @@ def period_of(report: WorkbookReport) -> str | None:
 
 
 def period_sort_key(period: str) -> tuple[int, int]:
-    year, quarter = period.split("-T")
-    return int(year), int(quarter)
+    return parse_label(period) or (0, 0)
 
 
 def period_end(period: str) -> date:
     """Last day of the quarter: the default reference date."""
-    year, quarter = period_sort_key(period)
-    month = 3 * quarter
-    return date(year, month, calendar.monthrange(year, month)[1])
+    return last_day(period_sort_key(period))
 
 
 def _pvd_insee(report: WorkbookReport) -> list[str]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from .issues import WorkbookReport
 from .model import Record, WorkbookData
+from .periods import previous_quarters, quarter_label, quarter_of
 from .reference import RefTerritory
 from .rules import PROJECT_COMMITTEE, as_date, milestone_code
 from .schema import MILESTONES, NOT_RECEIVED, ORT_STATUSES, Schema
@@ -35,24 +36,6 @@ def add_months(day: date, months: int) -> date:
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def quarter_of(day: date) -> tuple[int, int]:
-    return day.year, (day.month - 1) // 3 + 1
-
-
-def quarter_label(quarter: tuple[int, int]) -> str:
-    return f"{quarter[0]}-T{quarter[1]}"
-
-
-def previous_quarters(end: tuple[int, int], count: int) -> list[tuple[int, int]]:
-    """The `count` quarters ending with `end`, oldest first."""
-    year, q = end
-    out = [(year, q)]
-    for _ in range(count - 1):
-        year, q = (year - 1, 4) if q == 1 else (year, q - 1)
-        out.append((year, q))
-    return out[::-1]
 
 
 def cents(value: Any) -> int:

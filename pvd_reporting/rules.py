@@ -15,6 +15,7 @@ from .config import REQUIRED_VALUES
 from .frenchtext import fr_date, fr_money
 from .issues import Issue, Severity, control_of, make_issue
 from .model import Record, WorkbookData
+from .periods import parse_label, quarter_label, quarter_of, quarters
 from .reference import Reference
 from .schema import MILESTONES, Schema
 from .text import norm
@@ -31,7 +32,6 @@ NO: str = REQUIRED_VALUES["oui_non"][1]
 COST_TOLERANCE = 1.0
 J1, J3 = MILESTONES[0][0], MILESTONES[2][0]
 
-_QUARTER = re.compile(r"^\s*(\d{4})\s*-\s*[TQ]([1-4])\s*$", re.IGNORECASE)
 _ROW = re.compile(r"(\d+)$")
 
 
@@ -78,7 +78,7 @@ class _Context:
         self.config = schema.config
         territory = data.territory
         self.updated_on = as_date(territory.values.get("updated_on"))
-        self.period = quarter_of(territory.values.get("period"))
+        self.period = parse_label(territory.values.get("period"))
 
     def has(self, table: str) -> bool:
         """A sheet the reader could not find is already reported as missing-sheet."""
@@ -115,25 +115,6 @@ def as_date(value: Any) -> date | None:
     if isinstance(value, date):
         return value
     return None
-
-
-def quarter_of(value: Any) -> tuple[int, int] | None:
-    """(year, quarter) of a period (`2025-T4`, `(2025, 4)`) or a date."""
-    if isinstance(value, (date, datetime)):
-        return value.year, (value.month - 1) // 3 + 1
-    if isinstance(value, tuple) and len(value) == 2:
-        return int(value[0]), int(value[1])
-    if isinstance(value, str):
-        match = _QUARTER.match(value)
-        if match:
-            return int(match.group(1)), int(match.group(2))
-    if hasattr(value, "year") and hasattr(value, "quarter"):
-        return int(value.year), int(value.quarter)
-    return None
-
-
-def quarter_label(quarter: tuple[int, int]) -> str:
-    return f"{quarter[0]}-T{quarter[1]}"
 
 
 def fr_number(value: float) -> str:
@@ -356,21 +337,11 @@ def _comites(ctx: _Context) -> list[Issue]:
     start_day = realised_on(ctx, J3) or first
     if start_day is None or ctx.period is None:
         return issues
-    for quarter in quarters(quarter_of(start_day) or ctx.period, ctx.period):
+    for quarter in quarters(quarter_of(start_day), ctx.period):
         if quarter not in held:
             issues.append(make_issue("comite-cadence", sheet=ctx.sheet(table),
                                      quarter=quarter_label(quarter)))
     return issues
-
-
-def quarters(start: tuple[int, int], end: tuple[int, int]) -> list[tuple[int, int]]:
-    """Every quarter from start to end, both included (empty when start is after end)."""
-    out: list[tuple[int, int]] = []
-    year, q = start
-    while (year, q) <= end:
-        out.append((year, q))
-        year, q = (year + 1, 1) if q == 4 else (year, q + 1)
-    return out
 
 
 # --- Ingénierie -------------------------------------------------------------------------------
