@@ -11,13 +11,12 @@ Entries are pickles in a folder the user chose for this cache; they are not mean
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
-import tempfile
 from pathlib import Path
 
 from . import __version__
 from .issues import WorkbookReport
+from .outputs import atomic_write_bytes
 from .reference import Reference
 from .safety import MAX_FILE_BYTES, file_digest
 from .schema import Schema
@@ -98,15 +97,6 @@ def store_entry(entry: Path, report: WorkbookReport) -> None:
     """Write an entry atomically; a cache that cannot be written only costs a re-read next time."""
     key = entry.name.removesuffix(SUFFIX)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=SUFFIX, dir=entry.parent)
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump({"key": key, "report": report}, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, entry)
+        atomic_write_bytes(entry, pickle.dumps({"key": key, "report": report}, protocol=pickle.HIGHEST_PROTOCOL))
     except Exception:  # noqa: BLE001 — e.g. disk full: the run goes on without this entry
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        pass
