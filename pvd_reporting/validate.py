@@ -16,7 +16,7 @@ from .model import WorkbookData
 from .reader import read_workbook
 from .reference import Reference
 from .rules import apply_rules, set_controls
-from .safety import file_digest
+from .safety import MAX_FILE_BYTES, file_digest
 from .schema import Schema
 from .text import norm
 
@@ -27,7 +27,9 @@ def validate_workbook(path: Path, schema: Schema, *, reference: Reference | None
     """The report of one workbook; `path` is kept as given (a relative path stays relative)."""
     report = WorkbookReport(path=str(path))
     try:
-        report.size, report.sha256 = file_digest(path)
+        size = path.stat().st_size
+        # A file over the limit is refused unread (§8): never hash gigabytes to say so.
+        report.size, report.sha256 = (size, None) if size > MAX_FILE_BYTES else file_digest(path)
     except OSError as exc:
         report.issues = [make_issue("unreadable-file", reason=exc.strerror or type(exc).__name__)]
         return report

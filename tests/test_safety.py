@@ -191,3 +191,20 @@ def test_discover_explicit_lock_file(tmp_path: Path) -> None:
     lock.write_bytes(b"x")
     found, notices = discover_workbooks([lock])
     assert found == [] and len(notices) == 1
+
+
+def test_validate_refuses_an_oversized_file_without_reading_it(tmp_path: Path, schema, monkeypatch) -> None:
+    from pvd_reporting import validate
+    from pvd_reporting.safety import MAX_FILE_BYTES
+
+    big = tmp_path / "enorme.xlsx"
+    with big.open("wb") as fh:  # sparse: large on paper, nothing written
+        fh.truncate(MAX_FILE_BYTES + 1)
+
+    def no_hashing(path: Path) -> tuple[int, str]:
+        raise AssertionError("an oversized file must not be read to be refused")
+
+    monkeypatch.setattr(validate, "file_digest", no_hashing)
+    report = validate.validate_workbook(big, schema)
+    assert [i.code for i in report.issues] == ["file-too-large"]
+    assert report.size == MAX_FILE_BYTES + 1 and report.sha256 is None
