@@ -18,8 +18,9 @@ from .issues import Issue, WorkbookReport, make_issue
 from .parsing import parse_period
 from .periods import last_day, parse_label
 from .reference import Reference, RefTerritory, territory_key
-from .regional import as_date, missing_view, region_view, territory_view
+from .regional import missing_view, region_view, territory_view
 from .rules import PVD_TOWN as VILLE_PVD
+from .rules import as_date
 from .schema import Schema
 from .text import norm
 from .view import Consolidation, TerritoryView

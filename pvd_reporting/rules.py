@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from .config import REQUIRED_VALUES
-from .frenchtext import fr_date, fr_money
+from .frenchtext import fr_date, fr_int, fr_money
 from .issues import Issue, Severity, control_of, make_issue
 from .model import Record, WorkbookData
 from .periods import parse_label, quarter_label, quarter_of, quarters
@@ -174,7 +174,7 @@ def _communes(ctx: _Context, reference: Reference | None) -> list[Issue]:
         population = _number(record.values.get("population"))
         if town and population is not None and population > limit:
             issues.append(ctx.issue("population-over-limit", record, table, "population",
-                                    limit=f"{limit:,}".replace(",", " ")))
+                                    limit=fr_int(limit)))
         if known is None:
             continue
         insee = record.values.get("insee")
