@@ -10,10 +10,10 @@ import random
 from datetime import date, timedelta
 from pathlib import Path
 
-from pvd_reporting.model import Record, WorkbookData
-from pvd_reporting.reference import Reference, RefTerritory
-from pvd_reporting.schema import MILESTONES, Schema
-from pvd_reporting.text import slug
+from pvd_reporting.format.matching import slug
+from pvd_reporting.format.reference import Reference, RefTerritory
+from pvd_reporting.format.schema import MILESTONES, Schema
+from pvd_reporting.read.records import Record, WorkbookData
 
 ACTIONS = (
     "Réhabilitation de la halle", "Requalification de la place du marché", "Aide au ravalement des façades",
@@ -30,7 +30,7 @@ def _rec(sheet: str, row: int | None, values: dict[str, object]) -> Record:
 
 
 def _synthetic_territory(i: int) -> RefTerritory:
-    from pvd_reporting.reference import RefCommune
+    from pvd_reporting.format.reference import RefCommune
 
     dep = ("08", "10", "51", "52", "54", "55", "57", "67", "68", "88")[i % 10]
     return RefTerritory(
@@ -116,7 +116,7 @@ def territory_data(schema: Schema, i: int, ref: RefTerritory | None, period: str
 
 
 def generate(out_dir: Path, n: int, schema: Schema, reference: Reference | None) -> list[Path]:
-    from pvd_reporting.template import write_filled
+    from pvd_reporting.outputs.workbook.template import write_filled
 
     out_dir.mkdir(parents=True, exist_ok=True)
     refs = reference.territories if reference else []

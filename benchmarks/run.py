@@ -145,8 +145,8 @@ def main() -> None:
 
     from generate import generate
 
-    from pvd_reporting.reference import load_reference
-    from pvd_reporting.schema import build_schema
+    from pvd_reporting.format.reference import load_reference
+    from pvd_reporting.format.schema import build_schema
 
     schema = build_schema()
     reference = load_reference(REFERENCE) if REFERENCE.exists() else None

@@ -1,3 +1,3 @@
-from .cli import main
+from pvd_reporting.cli import main
 
 main()

@@ -21,11 +21,11 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-from pvd_reporting.model import Record, WorkbookData  # noqa: E402
-from pvd_reporting.reference import RefTerritory, load_reference  # noqa: E402
-from pvd_reporting.schema import Schema, build_schema, territory_file_name  # noqa: E402
-from pvd_reporting.template import write_filled  # noqa: E402
-from pvd_reporting.text import slug  # noqa: E402
+from pvd_reporting.format.matching import slug  # noqa: E402
+from pvd_reporting.format.reference import RefTerritory, load_reference  # noqa: E402
+from pvd_reporting.format.schema import Schema, build_schema, territory_file_name  # noqa: E402
+from pvd_reporting.outputs.workbook.template import write_filled  # noqa: E402
+from pvd_reporting.read.records import Record, WorkbookData  # noqa: E402
 
 REFERENCE = REPO.parent / "shared" / "data" / "pvd-communes-2021.csv"
 PERIOD = "2025-T4"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pvd_reporting.config import Config, default_config
-from pvd_reporting.schema import Schema, build_schema
+from pvd_reporting.format.config import Config, default_config
+from pvd_reporting.format.schema import Schema, build_schema
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent

@@ -11,11 +11,11 @@ from collections import Counter
 from datetime import date, timedelta
 from statistics import median
 
-from pvd_reporting.config import default_config
-from pvd_reporting.issues import WorkbookReport, make_issue
-from pvd_reporting.model import Record
-from pvd_reporting.schema import MILESTONES, NOT_RECEIVED, ORT_STATUSES
-from pvd_reporting.view import Consolidation, MilestoneView, RegionView, TerritoryView
+from pvd_reporting.consolidate.view import Consolidation, MilestoneView, RegionView, TerritoryView
+from pvd_reporting.format.config import default_config
+from pvd_reporting.format.issues import WorkbookReport, make_issue
+from pvd_reporting.format.schema import MILESTONES, NOT_RECEIVED, ORT_STATUSES
+from pvd_reporting.read.records import Record
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
 PERIOD = "2025-T4"

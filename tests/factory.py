@@ -20,8 +20,8 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from openpyxl.packaging.custom import StringProperty
 
-from pvd_reporting.schema import MILESTONES, VERSION_LABEL, VERSION_PROPERTY, Schema
-from pvd_reporting.text import norm
+from pvd_reporting.format.matching import norm
+from pvd_reporting.format.schema import MILESTONES, VERSION_LABEL, VERSION_PROPERTY, Schema
 
 _DEFAULT = object()  # "use the schema's version" (None means: write no version at all)
 

@@ -18,9 +18,9 @@ from factory import baseline_rows, make_workbook
 from openpyxl import load_workbook
 
 from pvd_reporting.cli import cli
-from pvd_reporting.consolidate import consolidate, read_all
-from pvd_reporting.issues import WorkbookReport
-from pvd_reporting.schema import Schema
+from pvd_reporting.consolidate.batch import consolidate, read_all
+from pvd_reporting.format.issues import WorkbookReport
+from pvd_reporting.format.schema import Schema
 
 SUMMARY = "synthese-pvd-2025-T4.xlsx"
 ANOMALIES_JSON = "anomalies-2025-T4.json"

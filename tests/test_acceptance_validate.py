@@ -20,9 +20,9 @@ from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 from openpyxl.packaging.custom import StringProperty
 
+from pvd_reporting.check.validate import validate_workbook
 from pvd_reporting.cli import cli
-from pvd_reporting.schema import Schema
-from pvd_reporting.validate import validate_workbook
+from pvd_reporting.format.schema import Schema
 
 NBSP, NNBSP = "\u00a0", "\u202f"
 Grids = dict[str, list[list[Any]]]
@@ -328,7 +328,7 @@ def test_file_codes(tmp_path: Path) -> None:
 
 def test_other_financers_from_config(tmp_path: Path) -> None:
     config = tmp_path / "bretagne.toml"
-    default = Path(__file__).resolve().parent.parent / "pvd_reporting" / "default_config.toml"
+    default = Path(__file__).resolve().parent.parent / "pvd_reporting" / "format" / "default_config.toml"
     config.write_text(default.read_text(encoding="utf-8").replace("Région Grand Est", "Région Bretagne"),
                       encoding="utf-8")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from pvd_reporting.schema import Schema
+from pvd_reporting.format.schema import Schema
 
 BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
@@ -19,13 +19,13 @@ import run  # noqa: E402
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    from pvd_reporting.schema import build_schema
+    from pvd_reporting.format.schema import build_schema
 
     return generate.generate(tmp_path_factory.mktemp("bench") / "classeurs", 3, build_schema(), None)
 
 
 def test_generate_writes_readable_workbooks(generated: list[Path], schema: Schema) -> None:
-    from pvd_reporting.validate import validate_workbook
+    from pvd_reporting.check.validate import validate_workbook
 
     assert [p.name for p in generated] == ["territoire-0000.xlsx", "territoire-0001.xlsx", "territoire-0002.xlsx"]
     report = validate_workbook(generated[0], schema)

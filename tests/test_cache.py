@@ -11,12 +11,12 @@ from click.testing import CliRunner
 from factory import make_workbook
 from openpyxl import load_workbook
 
-import pvd_reporting.validate as validate_module
-from pvd_reporting.cache import SUFFIX
+import pvd_reporting.check.validate as validate_module
 from pvd_reporting.cli import cli
-from pvd_reporting.config import Config
-from pvd_reporting.consolidate import read_all
-from pvd_reporting.schema import Schema, build_schema
+from pvd_reporting.consolidate.batch import read_all
+from pvd_reporting.consolidate.cache import SUFFIX
+from pvd_reporting.format.config import Config
+from pvd_reporting.format.schema import Schema, build_schema
 
 
 @pytest.fixture()

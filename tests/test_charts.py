@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from dashboard_fixtures import XSS_NAME, build_consolidation
 
-from pvd_reporting import charts
-from pvd_reporting.schema import NOT_RECEIVED, ORT_STATUSES
+from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES
+from pvd_reporting.outputs.dashboard import charts
 
 REPO = Path(__file__).resolve().parent.parent
 NAMES = [
@@ -149,6 +149,6 @@ def test_write_charts_exports_png_and_svg_with_chromium(consolidation, tmp_path:
 
 
 def test_importing_charts_and_dashboard_does_not_import_plotly() -> None:
-    code = ("import sys, pvd_reporting.charts, pvd_reporting.dashboard; "
+    code = ("import sys, pvd_reporting.outputs.dashboard.charts, pvd_reporting.outputs.dashboard.page; "
             "sys.exit(1 if 'plotly' in sys.modules or 'pandas' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pvd_reporting.config import default_config, load_config
 from pvd_reporting.errors import ConfigError
-from pvd_reporting.schema import build_schema
+from pvd_reporting.format.config import default_config, load_config
+from pvd_reporting.format.schema import build_schema
 
 
 def write(tmp_path: Path, text: str) -> Path:

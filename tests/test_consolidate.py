@@ -10,12 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pvd_reporting.consolidate import consolidate, left_out, period_end
-from pvd_reporting.issues import WorkbookReport
-from pvd_reporting.model import Record, WorkbookData
-from pvd_reporting.reference import load_reference
-from pvd_reporting.regional import add_months
-from pvd_reporting.schema import MILESTONES, NOT_RECEIVED, Schema
+from pvd_reporting.consolidate.batch import consolidate, left_out, period_end
+from pvd_reporting.consolidate.regional import add_months
+from pvd_reporting.format.issues import WorkbookReport
+from pvd_reporting.format.reference import load_reference
+from pvd_reporting.format.schema import MILESTONES, NOT_RECEIVED, Schema
+from pvd_reporting.read.records import Record, WorkbookData
 
 AS_OF = date(2025, 12, 31)
 
@@ -257,7 +257,7 @@ def test_region_figures(schema: Schema) -> None:
 
 
 def _error():  # type: ignore[no-untyped-def]
-    from pvd_reporting.issues import make_issue
+    from pvd_reporting.format.issues import make_issue
 
     return make_issue("invalid-date", sheet="Jalons", cell="D2", value="x")
 

@@ -13,8 +13,8 @@ from factory import baseline_rows, make_workbook
 from openpyxl import load_workbook
 
 from pvd_reporting.cli import cli
-from pvd_reporting.consolidate import read_all
-from pvd_reporting.schema import Schema
+from pvd_reporting.consolidate.batch import read_all
+from pvd_reporting.format.schema import Schema
 
 
 def _hashes(folder: Path) -> dict[str, str]:
@@ -126,7 +126,7 @@ def test_read_all_in_parallel_keeps_the_input_order(inbox: Path, schema: Schema)
 
 def test_atomic_write_leaves_nothing_behind_on_failure(tmp_path: Path) -> None:
     from pvd_reporting.errors import OutputError
-    from pvd_reporting.outputs import atomic_write, atomic_write_text, prepare_output_dir
+    from pvd_reporting.outputs.atomic import atomic_write, atomic_write_text, prepare_output_dir
 
     target = atomic_write_text(tmp_path / "a.txt", "un")
     assert target.read_text("utf-8") == "un"

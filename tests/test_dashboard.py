@@ -10,8 +10,8 @@ import pytest
 from browser import LOCAL_SCHEMES, console_errors, file_url, headless_chromium, requested_urls
 from dashboard_fixtures import XSS_NAME, build_consolidation, contact_strings
 
-from pvd_reporting.dashboard import render_dashboard, script_json, write_dashboard
-from pvd_reporting.schema import NOT_RECEIVED, ORT_STATUSES
+from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES
+from pvd_reporting.outputs.dashboard.page import render_dashboard, script_json, write_dashboard
 
 
 @pytest.fixture(scope="module")

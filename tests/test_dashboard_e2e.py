@@ -9,9 +9,9 @@ import pytest
 from browser import LOCAL_SCHEMES, console_errors, file_url, headless_chromium, requested_urls
 from factory import baseline_rows, make_workbook
 
-from pvd_reporting.charts import write_charts
-from pvd_reporting.consolidate import consolidate, read_one
-from pvd_reporting.dashboard import write_dashboard
+from pvd_reporting.consolidate.batch import consolidate, read_one
+from pvd_reporting.outputs.dashboard.charts import write_charts
+from pvd_reporting.outputs.dashboard.page import write_dashboard
 
 
 @pytest.fixture(scope="module")

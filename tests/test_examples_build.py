@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from test_template_filled import data_values
 
-from pvd_reporting.reader import read_workbook
-from pvd_reporting.schema import ORT_STATUSES, Schema
-from pvd_reporting.validate import validate_workbook
+from pvd_reporting.check.validate import validate_workbook
+from pvd_reporting.format.schema import ORT_STATUSES, Schema
+from pvd_reporting.read.workbook import read_workbook
 
 REPO = Path(__file__).resolve().parent.parent
 WORKBOOKS = REPO / "workbooks"
@@ -74,8 +74,8 @@ def test_expected_covers_the_demo_needs(built: Path) -> None:
 
 
 def test_verdicts_and_ort_status_match_expected(built: Path, schema: Schema, reference_csv: Path) -> None:
-    from pvd_reporting.reference import load_reference
-    from pvd_reporting.regional import territory_view
+    from pvd_reporting.consolidate.regional import territory_view
+    from pvd_reporting.format.reference import load_reference
 
     reference = load_reference(reference_csv)
     expected = json.loads((built / "EXPECTED.json").read_text("utf-8"))

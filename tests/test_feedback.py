@@ -8,12 +8,17 @@ import openpyxl
 import pytest
 from test_template_filled import sample
 
-from pvd_reporting.feedback import ANOMALIES_HEADERS, ANOMALIES_NAME, write_feedback
-from pvd_reporting.issues import WorkbookReport, make_issue
-from pvd_reporting.schema import Schema
-from pvd_reporting.template import write_filled
-from pvd_reporting.validate import validate_workbook
-from pvd_reporting.workbook_writer import MARK_BG
+from pvd_reporting.check.validate import validate_workbook
+from pvd_reporting.format.issues import WorkbookReport, make_issue
+from pvd_reporting.format.schema import Schema
+from pvd_reporting.outputs.workbook.feedback import (
+    ANOMALIES_HEADERS,
+    ANOMALIES_NAME,
+    write_annotated,
+    write_feedback,
+)
+from pvd_reporting.outputs.workbook.template import write_filled
+from pvd_reporting.outputs.workbook.writer import MARK_BG
 
 RED, ORANGE = MARK_BG["error"][1:].upper(), MARK_BG["warning"][1:].upper()
 
@@ -90,7 +95,7 @@ def test_several_messages_on_one_cell_and_cell_less_issues(tmp_path: Path, schem
         make_issue("comite-cadence", sheet="Comités", quarter="2025-T2"),
         make_issue("missing-sheet", sheet="Ingénierie", sheet_name="Ingénierie"),
     ]
-    wb = openpyxl.load_workbook(write_filled(tmp_path / "f.xlsx", schema, data, issues=issues))
+    wb = openpyxl.load_workbook(write_annotated(tmp_path / "f.xlsx", schema, data, issues))
     cell = wb["Engagements"]["H2"]
     assert _fill(cell) == RED  # the worst severity wins
     assert "illisible" in cell.comment.text and "postérieure" in cell.comment.text

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from factory import make_workbook
 
-from pvd_reporting.schema import Schema
+from pvd_reporting.format.schema import Schema
 
 TESTS = Path(__file__).resolve().parent
 

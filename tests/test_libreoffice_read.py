@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from factory import baseline_rows, make_workbook
 
-from pvd_reporting.reader import read_version_property, read_workbook
-from pvd_reporting.schema import Schema
+from pvd_reporting.format.schema import Schema
+from pvd_reporting.read.workbook import read_version_property, read_workbook
 
 pytestmark = pytest.mark.libreoffice
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pvd_reporting.parsing import (
+from pvd_reporting.read.values import (
     parse_amount,
     parse_choice,
     parse_date,

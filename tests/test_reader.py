@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from factory import baseline_rows, baseline_territory, cell_of, make_workbook
 
-from pvd_reporting.issues import Issue, Severity
-from pvd_reporting.reader import read_workbook
-from pvd_reporting.schema import Schema
+from pvd_reporting.format.issues import Issue, Severity
+from pvd_reporting.format.schema import Schema
+from pvd_reporting.read.workbook import read_workbook
 
 TESTS = Path(__file__).resolve().parent
 
@@ -316,7 +316,7 @@ class _FakeBook:
 
 
 def test_sheet_name_with_trailing_colon(schema: Schema, baseline: Path) -> None:
-    from pvd_reporting.reader import _read_open
+    from pvd_reporting.read.workbook import _read_open
 
     grid = [["Besoin", "Montant estimé"], ["Étude", "12 000 €"], ["", ""]]
     book = _FakeBook({"INGÉNIERIE :": grid, "Lisez-moi": [["Version du modèle", 1.0]]})
@@ -327,7 +327,7 @@ def test_sheet_name_with_trailing_colon(schema: Schema, baseline: Path) -> None:
 
 
 def test_reader_does_not_import_heavy_libraries() -> None:
-    code = ("import sys; import pvd_reporting.reader, pvd_reporting.discover; "
+    code = ("import sys; import pvd_reporting.read.workbook, pvd_reporting.read.discover; "
             "bad = {'pandas', 'plotly', 'openpyxl'} & set(sys.modules); assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=TESTS.parent)
 

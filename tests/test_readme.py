@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from pvd_reporting.cli import cli
-from pvd_reporting.issues import ISSUE_TYPES
+from pvd_reporting.format.issues import ISSUE_TYPES
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 WORKBOOKS = Path(__file__).resolve().parent.parent / "workbooks"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from pvd_reporting.errors import ReferenceError_
-from pvd_reporting.parsing import parse_pvd_id
-from pvd_reporting.reference import load_reference
+from pvd_reporting.format.reference import load_reference
+from pvd_reporting.read.values import parse_pvd_id
 
 
 def test_anct_list_groups_grand_est_into_99_territories(reference_csv: Path) -> None:

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from factory import baseline_rows, baseline_territory
 
-from pvd_reporting import parsing
-from pvd_reporting.issues import Issue, Severity
-from pvd_reporting.model import Record, WorkbookData
-from pvd_reporting.reference import RefCommune, Reference, RefTerritory
-from pvd_reporting.rules import apply_rules, fr_money, quarters, set_controls
-from pvd_reporting.schema import Field, Kind, Schema
-from pvd_reporting.text import col_letter
+from pvd_reporting.check.rules import apply_rules, fr_money, quarters, set_controls
+from pvd_reporting.format.issues import Issue, Severity
+from pvd_reporting.format.matching import col_letter
+from pvd_reporting.format.reference import RefCommune, Reference, RefTerritory
+from pvd_reporting.format.schema import Field, Kind, Schema
+from pvd_reporting.read import values as parsing
+from pvd_reporting.read.records import Record, WorkbookData
 
 _PARSERS = {
     Kind.DATE: parsing.parse_date,
@@ -168,7 +168,7 @@ def test_commune_name_compared_without_case_or_accents(schema: Schema) -> None:
 
 
 def test_real_reference_list(schema: Schema, reference_csv: Any) -> None:
-    from pvd_reporting.reference import load_reference
+    from pvd_reporting.format.reference import load_reference
 
     reference = load_reference(reference_csv)
     rows = with_row(schema, "communes", 0, insee="00000")

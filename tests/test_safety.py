@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from factory import make_workbook
 
-from pvd_reporting.discover import discover_workbooks
-from pvd_reporting.reader import read_workbook
-from pvd_reporting.safety import OLE_MAGIC, check_file, file_digest
-from pvd_reporting.schema import Schema
+from pvd_reporting.format.schema import Schema
+from pvd_reporting.read.discover import discover_workbooks
+from pvd_reporting.read.safety import OLE_MAGIC, check_file, file_digest
+from pvd_reporting.read.workbook import read_workbook
 
 
 @pytest.fixture(scope="module")
@@ -194,8 +194,8 @@ def test_discover_explicit_lock_file(tmp_path: Path) -> None:
 
 
 def test_validate_refuses_an_oversized_file_without_reading_it(tmp_path: Path, schema, monkeypatch) -> None:
-    from pvd_reporting import validate
-    from pvd_reporting.safety import MAX_FILE_BYTES
+    from pvd_reporting.check import validate
+    from pvd_reporting.read.safety import MAX_FILE_BYTES
 
     big = tmp_path / "enorme.xlsx"
     with big.open("wb") as fh:  # sparse: large on paper, nothing written

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pvd_reporting.schema import DEPARTMENTS, MILESTONES, Kind, Schema
-from pvd_reporting.text import norm
+from pvd_reporting.format.matching import norm
+from pvd_reporting.format.schema import DEPARTMENTS, MILESTONES, Kind, Schema
 
 
 def test_sheets_in_the_order_of_section_3(schema: Schema) -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
-from pvd_reporting.sheetrows import PendingRows, Styles, inject_rows
+from pvd_reporting.outputs.summary.xmlrows import PendingRows, Styles, inject_rows
 
 TRICKY = [
     "=HYPERLINK(\"http://x\")", "+33 3 88 00 00 00", "-", "@moi", "a & b < c > d", "  espaces  ",

@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from test_consolidate import batches, build_report
 
-from pvd_reporting.anomalies import write_anomalies
-from pvd_reporting.consolidate import consolidate
-from pvd_reporting.issues import make_issue
-from pvd_reporting.schema import Schema
-from pvd_reporting.summary import write_summary
-from pvd_reporting.view import Consolidation
+from pvd_reporting.consolidate.batch import consolidate
+from pvd_reporting.consolidate.view import Consolidation
+from pvd_reporting.format.issues import make_issue
+from pvd_reporting.format.schema import Schema
+from pvd_reporting.outputs.anomalies import write_anomalies
+from pvd_reporting.outputs.summary.workbook import write_summary
 
 SHEETS = ["Synthèse", "Territoires", "Jalons", "Engagements", "Comités", "Ingénierie", "Annuaire",
           "Anomalies", "Sources"]

@@ -9,9 +9,9 @@ import pytest
 from openpyxl.utils import get_column_letter
 
 from pvd_reporting.errors import OutputError
-from pvd_reporting.reference import load_reference
-from pvd_reporting.schema import VERSION_LABEL, VERSION_PROPERTY, Kind, Schema
-from pvd_reporting.template import write_template
+from pvd_reporting.format.reference import load_reference
+from pvd_reporting.format.schema import VERSION_LABEL, VERSION_PROPERTY, Kind, Schema
+from pvd_reporting.outputs.workbook.template import write_template
 
 
 @pytest.fixture(scope="module")

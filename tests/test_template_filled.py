@@ -8,10 +8,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pvd_reporting.model import Record, WorkbookData
-from pvd_reporting.reader import read_workbook
-from pvd_reporting.schema import Schema
-from pvd_reporting.template import write_filled
+from pvd_reporting.format.schema import Schema
+from pvd_reporting.outputs.workbook.template import write_filled
+from pvd_reporting.read.records import Record, WorkbookData
+from pvd_reporting.read.workbook import read_workbook
 
 WORKBOOKS = Path(__file__).resolve().parent.parent / "workbooks"
 

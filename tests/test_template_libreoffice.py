@@ -11,9 +11,9 @@ import openpyxl
 import pytest
 from test_template_filled import data_values, sample
 
-from pvd_reporting.reader import read_workbook
-from pvd_reporting.schema import VERSION_LABEL, Kind, Schema
-from pvd_reporting.template import write_filled, write_template
+from pvd_reporting.format.schema import VERSION_LABEL, Kind, Schema
+from pvd_reporting.outputs.workbook.template import write_filled, write_template
+from pvd_reporting.read.workbook import read_workbook
 
 pytestmark = pytest.mark.libreoffice
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from factory import baseline_rows, cell_of, make_workbook
 
-from pvd_reporting.issues import Issue, make_issue
-from pvd_reporting.schema import Schema, build_schema
-from pvd_reporting.validate import sort_issues, validate_paths, validate_workbook
+from pvd_reporting.check.validate import sort_issues, validate_paths, validate_workbook
+from pvd_reporting.format.issues import Issue, make_issue
+from pvd_reporting.format.schema import Schema, build_schema
 
 
 def _rows(schema: Schema, table: str, index: int, **changes: Any) -> dict[str, list[dict[str, Any]]]:

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 from factory import baseline_rows, cell_of, make_workbook
 
+from pvd_reporting.check.validate import validate_paths
 from pvd_reporting.cli import cli
-from pvd_reporting.render import CSV_COLUMNS
-from pvd_reporting.schema import Schema
-from pvd_reporting.validate import validate_paths
+from pvd_reporting.format.schema import Schema
+from pvd_reporting.outputs.report import CSV_COLUMNS
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import csv
 import io
 import json
 
-from pvd_reporting.issues import Report, WorkbookReport, make_issue
-from pvd_reporting.render import (
+from pvd_reporting.format.issues import Report, WorkbookReport, make_issue
+from pvd_reporting.outputs.report import (
     CSV_COLUMNS,
     plural,
     render_csv,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 
-from . import french
+from pvd_reporting.cli import french
 
 # Before the commands are defined: click names path types at definition time.
 french.install()
 
-from .consolidate import consolidate_command  # noqa: E402
-from .template import template_command  # noqa: E402
-from .validate import validate_command  # noqa: E402
+from pvd_reporting.cli.consolidate import consolidate_command  # noqa: E402
+from pvd_reporting.cli.template import template_command  # noqa: E402
+from pvd_reporting.cli.validate import validate_command  # noqa: E402
 
 
 @click.group(

@@ -10,13 +10,13 @@ from typing import Any, TypeVar
 
 import click
 
-from ..config import Config, load_config
-from ..errors import PvdError
+from pvd_reporting.errors import PvdError
+from pvd_reporting.format.config import Config, load_config
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
-# Exit statuses of §5.
+# Exit statuses of README, the commands.
 EXIT_OK, EXIT_FOUND_ERRORS, EXIT_USAGE = 0, 1, 2
 
 config_option = click.option(

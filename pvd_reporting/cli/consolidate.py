@@ -1,4 +1,4 @@
-"""`pvd-report consolidate`: the regional view of one quarter and its outputs (§5, §7).
+"""`pvd-report consolidate`: the regional view of one quarter and its outputs (README, the commands).
 
 Heavy modules (xlsxwriter, plotly, jinja2) are imported inside the command: the click group
 imports this module, and `validate` must stay light.
@@ -15,9 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import OutputError, UsageError
-from ..schema import build_schema
-from .common import (
+from pvd_reporting.cli.common import (
     EXIT_FOUND_ERRORS,
     EXIT_OK,
     config_option,
@@ -27,17 +25,19 @@ from .common import (
     quiet_option,
     reference_option,
 )
+from pvd_reporting.errors import OutputError, UsageError
+from pvd_reporting.format.schema import build_schema
 
 if TYPE_CHECKING:
-    from ..issues import WorkbookReport
-    from ..schema import Schema
-    from ..view import Consolidation
+    from pvd_reporting.consolidate.view import Consolidation
+    from pvd_reporting.format.issues import WorkbookReport
+    from pvd_reporting.format.schema import Schema
 
 
 def _parse_as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
     if value is None:
         return None
-    from ..parsing import parse_date
+    from pvd_reporting.read.values import parse_date
 
     try:
         return parse_date(value)
@@ -48,7 +48,7 @@ def _parse_as_of(ctx: click.Context, param: click.Parameter, value: str | None) 
 def _parse_period(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None
-    from ..parsing import parse_period
+    from pvd_reporting.read.values import parse_period
 
     try:
         return parse_period(value)
@@ -108,10 +108,10 @@ def consolidate_command(
       pvd-report consolidate classeurs/ --reference pvd-communes.csv --as-of 31/12/2025 --no-contacts
       pvd-report consolidate classeurs/ --cache .cache-pvd/
     """
-    from ..consolidate import consolidate, read_all
-    from ..discover import discover_workbooks
-    from ..outputs import prepare_output_dir
-    from ..reference import load_reference
+    from pvd_reporting.consolidate.batch import consolidate, read_all
+    from pvd_reporting.format.reference import load_reference
+    from pvd_reporting.outputs.atomic import prepare_output_dir
+    from pvd_reporting.read.discover import discover_workbooks
 
     if not directory.exists():
         raise UsageError(f"Dossier introuvable : {directory}. Indiquez le dossier des classeurs reçus.")
@@ -146,7 +146,7 @@ def consolidate_command(
 
 
 def _check_cache_dir(cache_dir: Path, directory: Path) -> None:
-    # The input folder is never written to (§7), the cache no more than the outputs.
+    # The input folder is never written to (README, Ce que contient chaque sortie), the cache no more than the outputs.
     cache, source = cache_dir.expanduser().resolve(), directory.expanduser().resolve()
     if cache == source or source in cache.parents:
         raise UsageError(f"Le dossier de cache {cache_dir} est dans le dossier des classeurs {directory} : "
@@ -160,21 +160,21 @@ def _has_module(name: str) -> bool:
 def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no_contacts: bool,
                   images: bool) -> tuple[list[Path], str | None]:
     """Summary, anomalies, then the dashboard and the charts when those modules are installed."""
-    from ..anomalies import write_anomalies
-    from ..summary import start_summary
+    from pvd_reporting.outputs.anomalies import write_anomalies
+    from pvd_reporting.outputs.summary.workbook import start_summary
 
     period = result.region.period
-    # Written by another process meanwhile: it is the longest output (§9).
+    # Written by another process meanwhile: it is the longest output (README, Vitesse).
     summary = start_summary(result, output_dir / f"synthese-pvd-{period}.xlsx", schema, no_contacts=no_contacts)
     written: list[Path] = []
     notice: str | None = None
     try:
-        if _has_module("pvd_reporting.dashboard"):
-            from ..dashboard import write_dashboard
+        if _has_module("pvd_reporting.outputs.dashboard.page"):
+            from pvd_reporting.outputs.dashboard.page import write_dashboard
 
             written.append(write_dashboard(result, output_dir, schema, no_contacts=no_contacts))
-        if _has_module("pvd_reporting.charts"):
-            from ..charts import write_charts
+        if _has_module("pvd_reporting.outputs.dashboard.charts"):
+            from pvd_reporting.outputs.dashboard.charts import write_charts
 
             charts, notice = write_charts(result, output_dir, images=images,
                                           at_risk_days=schema.config.at_risk_days)

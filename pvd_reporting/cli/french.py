@@ -1,4 +1,4 @@
-"""French for click's own words (usage, help, usage errors): users read French (§2).
+"""French for click's own words (usage, help, usage errors): users read French (README).
 
 click looks its messages up through the module-level `_`/`ngettext` names at call time, so
 rebinding those names in click's modules is enough; unknown messages stay as they are.

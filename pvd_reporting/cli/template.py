@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import OutputError, UsageError
-from .common import (
+from pvd_reporting.cli.common import (
     config_option,
     get_config,
     handle_errors,
@@ -15,6 +14,7 @@ from .common import (
     quiet_option,
     reference_option,
 )
+from pvd_reporting.errors import OutputError, UsageError
 
 DEFAULT_OUTPUT = "modele-pvd.xlsx"
 
@@ -57,10 +57,10 @@ def template_command(
       pvd-report template --territory pvd-44-67-1 --reference pvd-communes-2021.csv -o la-broque.xlsx
       pvd-report template --region "Grand Est" --reference pvd-communes-2021.csv --output-dir modeles/
     """
-    from ..parsing import parse_period
-    from ..reference import load_reference
-    from ..schema import build_schema
-    from ..template import write_region_templates, write_template
+    from pvd_reporting.format.reference import load_reference
+    from pvd_reporting.format.schema import build_schema
+    from pvd_reporting.outputs.workbook.template import write_region_templates, write_template
+    from pvd_reporting.read.values import parse_period
 
     if territory_id and region:
         raise UsageError("--territory et --region s'excluent : choisissez l'un ou l'autre.")

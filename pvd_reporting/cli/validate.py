@@ -1,4 +1,4 @@
-"""`pvd-report validate`: check filled workbooks and say what to fix (§5)."""
+"""`pvd-report validate`: check filled workbooks and say what to fix (README, the commands)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import UsageError
-from ..issues import Report
-from ..schema import Schema, build_schema
-from .common import (
+from pvd_reporting.cli.common import (
     EXIT_FOUND_ERRORS,
     EXIT_OK,
     EXIT_USAGE,
@@ -22,6 +19,9 @@ from .common import (
     quiet_option,
     reference_option,
 )
+from pvd_reporting.errors import UsageError
+from pvd_reporting.format.issues import Report
+from pvd_reporting.format.schema import Schema, build_schema
 
 
 @click.command()
@@ -59,8 +59,8 @@ def validate_command(
       pvd-report validate classeurs/ --format json > anomalies.json
       pvd-report validate classeurs/ --reference pvd-communes.csv --annotate retours/
     """
-    from ..reference import load_reference
-    from ..validate import validate_paths
+    from pvd_reporting.check.validate import validate_paths
+    from pvd_reporting.format.reference import load_reference
 
     if not paths:
         raise UsageError(
@@ -96,7 +96,7 @@ def validate_command(
 
 
 def _print(report: Report, notices: list[str], output_format: str) -> None:
-    from ..render import render_csv, render_json, render_text
+    from pvd_reporting.outputs.report import render_csv, render_json, render_text
 
     if output_format == "json":
         click.echo(render_json(report))
@@ -108,7 +108,7 @@ def _print(report: Report, notices: list[str], output_format: str) -> None:
 
 
 def check_annotate_dir(annotate_dir: Path, paths: tuple[Path, ...]) -> None:
-    """The input folders are never written to (§7): refuse an annotation folder inside one."""
+    """The input folders are never written to (README, Ce que contient chaque sortie): refuse an annotation folder inside one."""
     target = annotate_dir.resolve()
     for path in paths:
         folder = path.resolve() if path.is_dir() else path.resolve().parent
@@ -121,8 +121,8 @@ def check_annotate_dir(annotate_dir: Path, paths: tuple[Path, ...]) -> None:
 
 def annotate(report: Report, schema: Schema, annotate_dir: Path) -> list[Path]:
     """One feedback workbook per workbook with issues; an existing file is never overwritten."""
-    from ..errors import OutputError
-    from ..feedback import write_feedback
+    from pvd_reporting.errors import OutputError
+    from pvd_reporting.outputs.workbook.feedback import write_feedback
 
     try:
         annotate_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,375 @@
+"""Cross-field rules of docs/format-1.md, applied to values the reader has already parsed.
+
+A value left None by the reader (blank or unreadable) is never the subject of a second issue
+here: the reader has already said what was wrong with it. Total rows are never counted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from pvd_reporting.format.config import REQUIRED_VALUES
+from pvd_reporting.format.french import fr_date, fr_int, fr_money
+from pvd_reporting.format.issues import Issue, Severity, control_of, make_issue
+from pvd_reporting.format.matching import norm
+from pvd_reporting.format.periods import parse_label, quarter_label, quarter_of, quarters
+from pvd_reporting.format.reference import Reference
+from pvd_reporting.format.schema import MILESTONES, Schema
+from pvd_reporting.read.records import Record, WorkbookData
+
+# The list values the rules test; a configuration must keep them (config.REQUIRED_VALUES).
+BDT_COFINANCING: tuple[str, ...] = REQUIRED_VALUES["cofinancement"]
+PVD_TOWN: str = REQUIRED_VALUES["role_commune"][0]
+COSTED_STATUSES: tuple[str, ...] = REQUIRED_VALUES["statut_action"]
+DONE_STATUS: str = REQUIRED_VALUES["statut_action"][-1]
+PROJECT_COMMITTEE: str = REQUIRED_VALUES["instance"][0]
+PROJECT_LEAD_ROLE: str = REQUIRED_VALUES["role_contact"][0]
+NO: str = REQUIRED_VALUES["oui_non"][1]
+# Financings may exceed the cost by rounding only (docs/format-1.md: 1 € tolerance).
+COST_TOLERANCE = 1.0
+J1, J3 = MILESTONES[0][0], MILESTONES[2][0]
+
+_ROW = re.compile(r"(\d+)$")
+
+
+def apply_rules(data: WorkbookData, schema: Schema, *, reference: Reference | None = None) -> list[Issue]:
+    """Every cross-field rule of docs/format-1.md on one workbook, in sheet order."""
+    ctx = _Context(data, schema)
+    issues: list[Issue] = []
+    issues += _territory(ctx)
+    issues += _communes(ctx, reference)
+    issues += _jalons(ctx)
+    issues += _engagements(ctx)
+    issues += _comites(ctx)
+    issues += _ingenierie(ctx)
+    issues += _annuaire(ctx)
+    return issues
+
+
+def set_controls(data: WorkbookData, issues: Iterable[Issue]) -> None:
+    """Each record's `control` (OK · Avertissement · Erreur) from the issues on its row."""
+    worst: dict[tuple[str, int | None], Severity] = {}
+    for issue in issues:
+        if issue.sheet is None or (issue.row is None and issue.cell is None):
+            continue
+        key = (norm(issue.sheet), issue.row)
+        if worst.get(key) != Severity.ERROR:
+            worst[key] = issue.severity
+    form_names = {norm(data.territory.sheet), norm(data.sheet_titles.get("territoire"))}
+    form = [s for (sheet, _row), s in worst.items() if sheet in form_names]
+    data.territory.control = control_of(form)
+    for table_key, rows in data.tables.items():
+        title = norm(data.sheet_titles.get(table_key))
+        for record in rows:
+            found = [worst.get((name, record.row)) for name in {norm(record.sheet), title}]
+            record.control = control_of([s for s in found if s is not None])
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+class _Context:
+    def __init__(self, data: WorkbookData, schema: Schema) -> None:
+        self.data = data
+        self.schema = schema
+        self.config = schema.config
+        territory = data.territory
+        self.updated_on = as_date(territory.values.get("updated_on"))
+        self.period = parse_label(territory.values.get("period"))
+
+    def has(self, table: str) -> bool:
+        """A sheet the reader could not find is already reported as missing-sheet."""
+        return table in self.data.tables
+
+    def rows(self, table: str) -> list[Record]:
+        return self.data.rows(table)
+
+    def label(self, table: str | None, key: str) -> str:
+        if table is None:
+            return self.schema.form.field(key).label
+        return self.schema.table(table).column(key).label
+
+    def sheet(self, table: str | None) -> str:
+        """The schema's sheet name: a stable key in reports, whatever the tab's spelling in the file."""
+        return self.schema.form.name if table is None else self.schema.table(table).name
+
+    def issue(self, code: str, record: Record, table: str | None, key: str, /, **params: Any) -> Issue:
+        """An issue on one cell of a record, its place taken from the record."""
+        cell = record.cells.get(key)
+        row = record.row
+        if row is None and cell:
+            match = _ROW.search(cell)
+            row = int(match.group(1)) if match else None
+        return make_issue(
+            code, sheet=self.sheet(table), cell=cell, row=row,
+            column=self.label(table, key), value=record.raw.get(key), **params,
+        )
+
+
+def as_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return None
+
+
+def fr_number(value: float) -> str:
+    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def is_blank(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def same(value: Any, expected: str) -> bool:
+    return value is not None and norm(value) == norm(expected)
+
+
+def is_no(value: Any) -> bool:
+    return value is False or (isinstance(value, str) and same(value, NO))
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+# --- Territoire -------------------------------------------------------------------------------
+
+
+def _territory(ctx: _Context) -> list[Issue]:
+    record = ctx.data.territory
+    cofinancing = record.values.get("cofinancing")
+    etp = _number(record.values.get("etp"))
+    threshold = ctx.config.cofinancing_min_etp
+    if etp is None or not any(same(cofinancing, v) for v in BDT_COFINANCING):
+        return []
+    if etp >= threshold:
+        return []
+    return [ctx.issue("etp-below-threshold", record, None, "etp",
+                      etp=fr_number(etp), threshold=fr_number(threshold))]
+
+
+# --- Communes ---------------------------------------------------------------------------------
+
+
+def _communes(ctx: _Context, reference: Reference | None) -> list[Issue]:
+    if not ctx.has("communes"):
+        return []
+    table = "communes"
+    rows = ctx.rows(table)
+    if not rows:
+        return [make_issue("required-value", sheet=ctx.sheet(table), column=ctx.label(table, "name"))]
+    issues: list[Issue] = []
+    limit = ctx.config.population_limit
+    known = reference.communes() if reference is not None else None
+    for record in rows:
+        town = same(record.values.get("role"), PVD_TOWN)
+        population = _number(record.values.get("population"))
+        if town and population is not None and population > limit:
+            issues.append(ctx.issue("population-over-limit", record, table, "population",
+                                    limit=fr_int(limit)))
+        if known is None:
+            continue
+        insee = record.values.get("insee")
+        if not insee:
+            continue
+        code = str(insee).strip().upper()
+        ref = known.get(code)
+        if ref is None:
+            # The reference lists PVD communes only: an associated commune is expected to be absent.
+            if town:
+                issues.append(ctx.issue(
+                    "unknown-commune", record, table, "insee",
+                    reason=f"Code INSEE « {code} » absent de la liste de référence des communes PVD.",
+                ))
+            continue
+        name = record.values.get("name")
+        if name and ref.name and norm(name) != norm(ref.name):
+            issues.append(ctx.issue(
+                "unknown-commune", record, table, "name",
+                reason=f"« {name} » : la liste de référence nomme « {ref.name} » la commune {code}.",
+            ))
+    return issues
+
+
+# --- Jalons -----------------------------------------------------------------------------------
+
+
+def _jalons(ctx: _Context) -> list[Issue]:
+    if not ctx.has("jalons"):
+        return []
+    table = "jalons"
+    by_code: dict[str, Record] = {}
+    issues: list[Issue] = []
+    known = {code for code, _ in MILESTONES}
+    for record in ctx.rows(table):
+        code = milestone_code(record)
+        if not code:
+            continue  # the reader has said the code is required
+        if code not in known:
+            # A J9 or a renamed code would otherwise be read and never checked (docs/format-1.md: eight fixed rows).
+            issues.append(ctx.issue("unknown-milestone", record, table, "code",
+                                    codes=", ".join(c for c, _ in MILESTONES)))
+            continue
+        first = by_code.setdefault(code, record)
+        if first is not record:
+            issues.append(ctx.issue("duplicate-milestone", record, table, "code",
+                                    first_row=first.row if first.row is not None else "?"))
+    latest: tuple[date, str] | None = None  # the latest realised date among earlier jalons
+    for code, _label in MILESTONES:
+        found = by_code.get(code)
+        if found is None:
+            issues.append(make_issue("missing-milestone", sheet=ctx.sheet(table), code=code))
+            continue
+        record = found
+        done = as_date(record.values.get("done_on"))
+        if done is None:
+            if code == J1 and is_blank(record.raw.get("done_on")):
+                issues.append(ctx.issue("required-value", record, table, "done_on"))
+            continue
+        if ctx.updated_on is not None and done > ctx.updated_on:
+            issues.append(ctx.issue("date-in-future", record, table, "done_on",
+                                    date=fr_date(done), updated_on=fr_date(ctx.updated_on)))
+        if latest is not None and done < latest[0]:
+            issues.append(ctx.issue("milestones-out-of-order", record, table, "done_on", code=code,
+                                    date=fr_date(done), previous=latest[1],
+                                    previous_date=fr_date(latest[0])))
+        if latest is None or done > latest[0]:
+            latest = (done, code)
+    return issues
+
+
+_MILESTONE_CODE = re.compile(r"j\s*(\d+)(?![\d.,])")
+_MILESTONE_BY_LABEL = {norm(label): code for code, label in MILESTONES}
+
+
+def milestone_code(record: Record) -> str:
+    """`J4` from the Code cell as people type it (`j4`, `J 4`, `J4 - État des lieux`), else from
+    the Jalon label when the code is blank; the code cell's own text when it is something else."""
+    text = norm(record.values.get("code"))
+    match = _MILESTONE_CODE.match(text)
+    if match:
+        return f"J{int(match.group(1))}"
+    if not text:
+        return _MILESTONE_BY_LABEL.get(norm(record.values.get("label")), "")
+    return text.upper()
+
+
+def realised_on(ctx: _Context, code: str) -> date | None:
+    for record in ctx.rows("jalons") if ctx.has("jalons") else []:
+        if milestone_code(record) == code:
+            return as_date(record.values.get("done_on"))
+    return None
+
+
+# --- Engagements ------------------------------------------------------------------------------
+
+
+def _engagements(ctx: _Context) -> list[Issue]:
+    if not ctx.has("engagements"):
+        return []
+    table = "engagements"
+    money_keys = [f.key for f in ctx.schema.financer_fields]
+    seen: dict[str, int | None] = {}
+    issues: list[Issue] = []
+    for record in ctx.rows(table):
+        values, raw = record.values, record.raw
+        action = values.get("action_id")
+        if action is not None and norm(action):
+            first = seen.setdefault(norm(action), record.row)
+            if first != record.row:
+                issues.append(ctx.issue("duplicate-action", record, table, "action_id",
+                                        first_row=first if first is not None else "?"))
+        for key in ("cost", *money_keys):
+            amount = _number(values.get(key))
+            if amount is not None and amount < 0:
+                issues.append(ctx.issue("negative-amount", record, table, key))
+        cost = _number(values.get("cost"))
+        status = values.get("status")
+        if cost is not None:
+            unreadable = any(values.get(k) is None and not is_blank(raw.get(k)) for k in money_keys)
+            total = sum(_number(values.get(k)) or 0.0 for k in money_keys)
+            if not unreadable and total > cost + COST_TOLERANCE:
+                issues.append(ctx.issue("financing-exceeds-cost", record, table, "cost",
+                                        total=fr_money(total), cost=fr_money(cost),
+                                        excess=fr_money(total - cost)))
+        elif is_blank(raw.get("cost")) and any(same(status, s) for s in COSTED_STATUSES):
+            issues.append(ctx.issue("missing-cost", record, table, "cost", status=status))
+        start, end = as_date(values.get("start_on")), as_date(values.get("end_on"))
+        if start is not None and end is not None and end < start:
+            issues.append(ctx.issue("dates-out-of-order", record, table, "end_on",
+                                    end=fr_date(end), start=fr_date(start)))
+        if same(status, DONE_STATUS) and end is None and is_blank(raw.get("end_on")):
+            issues.append(ctx.issue("missing-end-date", record, table, "end_on"))
+    return issues
+
+
+# --- Comités ----------------------------------------------------------------------------------
+
+
+def _comites(ctx: _Context) -> list[Issue]:
+    if not ctx.has("comites"):
+        return []
+    table = "comites"
+    issues: list[Issue] = []
+    held: set[tuple[int, int]] = set()
+    first: date | None = None
+    for record in ctx.rows(table):
+        when = as_date(record.values.get("date"))
+        project = same(record.values.get("body"), PROJECT_COMMITTEE)
+        if when is not None:
+            first = when if first is None else min(first, when)
+            if project:
+                held.add((when.year, (when.month - 1) // 3 + 1))
+            if ctx.updated_on is not None and when > ctx.updated_on:
+                # A meeting cannot have been held after the workbook was filled: an error here.
+                issues.append(ctx.issue("date-in-future", record, table, "date", severity=Severity.ERROR,
+                                        date=fr_date(when), updated_on=fr_date(ctx.updated_on)))
+        if project and is_no(record.values.get("etat_present")):
+            issues.append(ctx.issue("etat-absent", record, table, "etat_present"))
+    start_day = realised_on(ctx, J3) or first
+    if start_day is None or ctx.period is None:
+        return issues
+    for quarter in quarters(quarter_of(start_day), ctx.period):
+        if quarter not in held:
+            issues.append(make_issue("comite-cadence", sheet=ctx.sheet(table),
+                                     quarter=quarter_label(quarter)))
+    return issues
+
+
+# --- Ingénierie -------------------------------------------------------------------------------
+
+
+def _ingenierie(ctx: _Context) -> list[Issue]:
+    if not ctx.has("ingenierie"):
+        return []
+    table = "ingenierie"
+    actions = {norm(r.values.get("action_id")) for r in ctx.rows("engagements")}
+    check_actions = ctx.has("engagements")
+    issues: list[Issue] = []
+    for record in ctx.rows(table):
+        linked = record.values.get("action_id")
+        if check_actions and linked is not None and norm(linked) and norm(linked) not in actions:
+            issues.append(ctx.issue("unknown-action", record, table, "action_id"))
+        amount = _number(record.values.get("amount"))
+        if amount is not None and amount < 0:
+            issues.append(ctx.issue("negative-amount", record, table, "amount"))
+    return issues
+
+
+# --- Annuaire ---------------------------------------------------------------------------------
+
+
+def _annuaire(ctx: _Context) -> list[Issue]:
+    if not ctx.has("annuaire"):
+        return []
+    if any(same(r.values.get("role"), PROJECT_LEAD_ROLE) for r in ctx.rows("annuaire")):
+        return []
+    return [make_issue("no-project-lead", sheet=ctx.sheet("annuaire"))]

@@ -1,0 +1,116 @@
+"""Validation of territory workbooks: read, apply the rules, report (README, the commands `validate`).
+
+Never raises for a bad user file: whatever goes wrong with one file becomes an issue of its
+report, and the other files are still checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from pvd_reporting.check.rules import apply_rules, set_controls
+from pvd_reporting.format.issues import Issue, Report, WorkbookReport, make_issue
+from pvd_reporting.format.matching import norm
+from pvd_reporting.format.reference import Reference
+from pvd_reporting.format.schema import Schema
+from pvd_reporting.read.discover import discover_workbooks
+from pvd_reporting.read.records import WorkbookData
+from pvd_reporting.read.safety import MAX_FILE_BYTES, file_digest
+from pvd_reporting.read.workbook import read_workbook
+
+_CELL = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
+
+
+def validate_workbook(path: Path, schema: Schema, *, reference: Reference | None = None) -> WorkbookReport:
+    """The report of one workbook; `path` is kept as given (a relative path stays relative)."""
+    report = WorkbookReport(path=str(path))
+    try:
+        size = path.stat().st_size
+        # A file over the limit is refused unread (README, validate): never hash gigabytes to say so.
+        report.size, report.sha256 = (size, None) if size > MAX_FILE_BYTES else file_digest(path)
+    except OSError as exc:
+        report.issues = [make_issue("unreadable-file", reason=exc.strerror or type(exc).__name__)]
+        return report
+    try:
+        data, issues = read_workbook(path, schema)
+        if data is not None:
+            issues = [*issues, *apply_rules(data, schema, reference=reference)]
+    except Exception as exc:  # noqa: BLE001 — one odd file must never stop the others (README, the commands)
+        data, issues = None, [make_issue("unreadable-file", reason=f"{type(exc).__name__} : {exc}")]
+    issues = sort_issues(issues, schema, data)
+    report.issues = issues
+    if data is not None:
+        set_controls(data, issues)
+        report.data = data
+        report.version = data.version
+        values = data.territory.values
+        report.territory = _text(values.get("name"))
+        report.id_pvd = _text(values.get("id_pvd"))
+        report.period = _text(values.get("period"))
+    return report
+
+
+def validate_paths(
+    paths: list[Path],
+    schema: Schema,
+    *,
+    reference: Reference | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> tuple[Report, list[str]]:
+    """Every workbook found under `paths`, validated; plus the notices of files skipped.
+
+    `on_start` receives the number of files once they are found, `on_progress` is called with 1
+    after each file (a progress bar's `update`).
+    """
+    files, notices = discover_workbooks(paths)
+    if on_start is not None:
+        on_start(len(files))
+    report = Report()
+    for file in files:
+        report.workbooks.append(validate_workbook(file, schema, reference=reference))
+        if on_progress is not None:
+            on_progress(1)
+    return report, list(notices)
+
+
+def sort_issues(issues: list[Issue], schema: Schema, data: WorkbookData | None = None) -> list[Issue]:
+    """File-level issues first, then by sheet order, row, column (stable within a cell)."""
+    order = {norm(name): i for i, name in enumerate(schema.sheet_names)}
+    if data is not None:
+        keys = [schema.form.key, *(t.key for t in schema.tables)]
+        names = [schema.form.name, *(t.name for t in schema.tables)]
+        for key, name in zip(keys, names, strict=True):
+            title = data.sheet_titles.get(key)
+            if title:
+                order.setdefault(norm(title), order[norm(name)])
+
+    def position(issue: Issue) -> tuple[int, int, int]:
+        if issue.sheet is None:
+            return (-1, -1, -1)
+        sheet = order.get(norm(issue.sheet), len(order))
+        row, col = _cell_position(issue.cell)
+        if issue.row is not None:
+            row = issue.row
+        return (sheet, row, col)
+
+    return sorted(issues, key=position)
+
+
+def _cell_position(cell: str | None) -> tuple[int, int]:
+    match = _CELL.match(cell or "")
+    if not match:
+        return -1, -1
+    col = 0
+    for ch in match.group(1).upper():
+        col = col * 26 + ord(ch) - 64
+    return int(match.group(2)), col
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None

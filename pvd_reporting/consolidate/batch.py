@@ -1,0 +1,326 @@
+"""`consolidate`: read every workbook in parallel, pick the period, settle duplicates, and build
+the regional view of README, consolidate (figures computed in regional.py).
+
+Nothing is lost: every workbook read stays in `Consolidation.reports`; those left out of the
+view carry the whole-file issue that says why (`duplicate-submission`, `period-mismatch`, or an
+unreadable file), and every other data row is in `Consolidation.rows`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from datetime import date
+from pathlib import Path
+
+from pvd_reporting.check.rules import PVD_TOWN as VILLE_PVD
+from pvd_reporting.check.rules import as_date
+from pvd_reporting.consolidate.regional import missing_view, region_view, territory_view
+from pvd_reporting.consolidate.view import Consolidation, TerritoryView
+from pvd_reporting.format.issues import Issue, WorkbookReport, make_issue
+from pvd_reporting.format.matching import norm
+from pvd_reporting.format.periods import last_day, parse_label
+from pvd_reporting.format.reference import Reference, RefTerritory, territory_key
+from pvd_reporting.format.schema import Schema
+from pvd_reporting.read.values import parse_period
+
+# Issues this module adds to a report; dropped first so consolidating twice never doubles them.
+CONSOLIDATION_CODES = frozenset({"duplicate-submission", "period-mismatch"})
+TABLE_KEYS = ("communes", "jalons", "engagements", "comites", "ingenierie", "annuaire")
+
+# --- reading ----------------------------------------------------------------------------------
+
+_worker_schema: Schema | None = None
+_worker_reference: Reference | None = None
+
+
+def _init_worker(schema: Schema, reference: Reference | None) -> None:
+    # Sent once per process, not once per file: the reference list has some 1,600 communes.
+    global _worker_schema, _worker_reference
+    _worker_schema, _worker_reference = schema, reference
+
+
+def _read_in_worker(path: Path, entry: Path | None = None) -> WorkbookReport:
+    assert _worker_schema is not None
+    return _read_and_store(path, _worker_schema, _worker_reference, entry)
+
+
+def _read_and_store(path: Path, schema: Schema, reference: Reference | None,
+                    entry: Path | None) -> WorkbookReport:
+    report = lighten(read_one(path, schema, reference))
+    if entry is not None:
+        # Stored by the worker that parsed it: the pickling is spread over the cores.
+        from pvd_reporting.consolidate.cache import store_entry
+
+        store_entry(entry, report)
+    return report
+
+
+def lighten(report: WorkbookReport) -> WorkbookReport:
+    """The report as consolidation needs it: each record keeps its parsed values, and its typed
+    value only where that differs (what could not be understood, or was canonicalised).
+
+    At national scale (100,000 rows) the full records weighed on the memory target of README, Vitesse and
+    on the pickling back from the reading processes; cell references serve the feedback
+    workbooks of `validate --annotate`, which read files on their own.
+    """
+    data = report.data
+    if data is None:
+        return report
+    for record in (data.territory, *(r for rows in data.tables.values() for r in rows)):
+        values = record.values
+        record.raw = {k: v for k, v in record.raw.items()
+                      if v is not None and (type(v) is not type(values.get(k)) or v != values.get(k))}
+        record.cells = {}
+    return report
+
+
+def read_one(path: Path, schema: Schema, reference: Reference | None = None) -> WorkbookReport:
+    """validate_workbook, with a last guard: nothing that happens to one file stops the run."""
+    from pvd_reporting.check.validate import validate_workbook
+
+    try:
+        return validate_workbook(path, schema, reference=reference)
+    except Exception as exc:  # noqa: BLE001 — an odd file becomes an issue, never a crash (README, the commands)
+        return WorkbookReport(str(path), [make_issue("unreadable-file", reason=f"{type(exc).__name__} : {exc}")])
+
+
+def read_all(
+    paths: list[Path],
+    schema: Schema,
+    *,
+    reference: Reference | None = None,
+    workers: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    cache: Path | None = None,
+) -> list[WorkbookReport]:
+    """Validate every workbook on all cores; reports in the order of `paths`.
+
+    With `cache` (a folder), a file whose bytes, format version, configuration and reference
+    list are unchanged since a previous run is not parsed again (see cache.py).
+    """
+    advance = on_progress or (lambda n: None)
+    results: list[WorkbookReport | None] = [None] * len(paths)
+    entries: list[Path | None] = [None] * len(paths)
+    todo: list[int] = []
+    if cache is not None:
+        from pvd_reporting.consolidate.cache import ReportCache
+
+        store = ReportCache(cache, schema, reference)
+        store.prepare()
+        for i, path in enumerate(paths):
+            hit = store.lookup(path)
+            if hit is not None:
+                results[i] = hit
+                advance(1)
+            else:
+                entries[i] = store.entry_path(path)
+                todo.append(i)
+    else:
+        todo = list(range(len(paths)))
+    count = workers if workers and workers > 0 else (os.cpu_count() or 1)
+    count = min(count, len(todo))
+    if count <= 1:
+        for i in todo:
+            results[i] = _read_and_store(paths[i], schema, reference, entries[i])
+            advance(1)
+        return [r for r in results if r is not None]
+    with ProcessPoolExecutor(max_workers=count, initializer=_init_worker,
+                             initargs=(schema, reference)) as pool:
+        futures: dict[Future[WorkbookReport], int] = {
+            pool.submit(_read_in_worker, paths[i], entries[i]): i for i in todo
+        }
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                results[i] = future.result()
+            except Exception as exc:  # noqa: BLE001 — a worker that died takes only its file
+                results[i] = WorkbookReport(
+                    str(paths[i]), [make_issue("unreadable-file", reason=f"{type(exc).__name__} : {exc}")])
+            advance(1)
+    return [r for r in results if r is not None]
+
+
+# --- period and identity ----------------------------------------------------------------------
+
+
+def period_of(report: WorkbookReport) -> str | None:
+    """The report's period as `2025-T4`, or None when it cannot be read."""
+    values = report.data.territory.values if report.data is not None else {}
+    for candidate in (values.get("period"), report.period):
+        if candidate is None:
+            continue
+        try:
+            return parse_period(candidate)
+        except (ValueError, TypeError):
+            continue
+    return None
+
+
+def period_sort_key(period: str) -> tuple[int, int]:
+    return parse_label(period) or (0, 0)
+
+
+def period_end(period: str) -> date:
+    """Last day of the quarter: the default reference date."""
+    return last_day(period_sort_key(period))
+
+
+def _pvd_insee(report: WorkbookReport) -> list[str]:
+    codes = []
+    for record in report.data.rows("communes"):
+        if norm(record.values.get("role")) == norm(VILLE_PVD) and record.values.get("insee"):
+            codes.append(str(record.values["insee"]))
+    return codes
+
+
+def identify(report: WorkbookReport, reference: Reference | None) -> tuple[str, RefTerritory | None]:
+    """README, consolidate: Identifiant PVD, else EPCI SIREN + Ville PVD codes; the reference's key when matched."""
+    values = report.data.territory.values
+    id_pvd, siren = values.get("id_pvd"), values.get("siren")
+    codes = _pvd_insee(report)
+    ref = reference.match(id_pvd, siren, codes) if reference is not None else None
+    if ref is not None:
+        return ref.key.lower(), ref
+    if not id_pvd and not siren and not codes:
+        # Nothing identifies it: it cannot be a duplicate of anything.
+        return f"fichier:{report.path}", None
+    return territory_key(id_pvd, siren, codes), None
+
+
+# --- consolidation ----------------------------------------------------------------------------
+
+
+def consolidate(
+    reports: list[WorkbookReport],
+    schema: Schema,
+    *,
+    period: str | None = None,
+    as_of: date | None = None,
+    reference: Reference | None = None,
+) -> Consolidation:
+    """The regional view of `period` (default: the latest found) at `as_of` (default: its end).
+
+    Adds `period-mismatch` and `duplicate-submission` issues to the reports left out.
+    A readable report whose period cannot be read is kept in the view (its own errors say so).
+    """
+    for report in reports:
+        report.issues = [i for i in report.issues if i.code not in CONSOLIDATION_CODES]
+    readable = [r for r in reports if r.data is not None]
+    periods = {id(r): period_of(r) for r in readable}
+    if period is None:
+        found = [p for p in periods.values() if p]
+        period = max(found, key=period_sort_key) if found else None
+    else:
+        period = parse_period(period)
+    if period is None:
+        raise_nothing(reports)
+    assert period is not None
+    as_of = as_of or period_end(period)
+
+    in_period: list[WorkbookReport] = []
+    for report in readable:
+        own = periods[id(report)]
+        if own is not None and own != period:
+            report.issues.append(make_issue("period-mismatch", value=own, period=period))
+        else:
+            in_period.append(report)
+
+    groups: dict[str, list[WorkbookReport]] = {}
+    refs: dict[str, RefTerritory | None] = {}
+    identified = [(report, *identify(report, reference)) for report in in_period]
+    aliases = _aliases(identified)
+    for report, key, ref in identified:
+        key = aliases.get(key, key)
+        groups.setdefault(key, []).append(report)
+        refs[key] = refs.get(key) or ref
+
+    territories: list[TerritoryView] = []
+    for key, group in groups.items():
+        winner = _settle(group)
+        territories.append(territory_view(winner, key, schema, as_of, refs[key]))
+
+    expected: int | None = None
+    if reference is not None:
+        region_refs = reference.in_region(schema.config.region_name)
+        expected = len(region_refs)
+        seen = set(groups)
+        territories.extend(missing_view(ref) for ref in region_refs if ref.key.lower() not in seen)
+
+    territories.sort(key=lambda t: (t.department or "~", norm(t.name), t.key))
+    rows = {
+        key: [(t, record) for t in territories if t.report is not None for record in t.report.data.rows(key)]
+        for key in TABLE_KEYS
+    }
+    anomalies: list[tuple[WorkbookReport, Issue]] = [(r, i) for r in reports for i in r.issues]
+    return Consolidation(
+        region=region_view(territories, schema, period, as_of, expected),
+        territories=territories,
+        reports=list(reports),
+        rows=rows,
+        anomalies=anomalies,
+        options={"period": period, "as_of": as_of},
+    )
+
+
+def _aliases(identified: list[tuple[WorkbookReport, str, RefTerritory | None]]) -> dict[str, str]:
+    """SIREN + Ville PVD key -> Identifiant PVD key, from the workbooks that give both.
+
+    README, consolidate: a workbook without Identifiant PVD is the territory of that EPCI and those communes, so
+    it is a duplicate of a workbook that names the same ones with an identifiant.
+    """
+    aliases: dict[str, str] = {}
+    for report, key, _ in identified:
+        values = report.data.territory.values
+        codes = _pvd_insee(report)
+        if values.get("id_pvd") and values.get("siren") and codes:
+            aliases.setdefault(territory_key(None, values.get("siren"), codes), key)
+    return aliases
+
+
+def _update_key(report: WorkbookReport) -> tuple[date, str]:
+    updated = as_date(report.data.territory.values.get("updated_on")) or date.min
+    return updated, Path(report.path).name
+
+
+def _settle(group: list[WorkbookReport]) -> WorkbookReport:
+    """The later `Date de mise à jour` wins (tie: the later file name); the others are flagged."""
+    ordered = sorted(group, key=_update_key)
+    winner = ordered[-1]
+    won_on = as_date(winner.data.territory.values.get("updated_on"))
+    shown = won_on.strftime("%d/%m/%Y") if won_on else "date inconnue"
+    for loser in ordered[:-1]:
+        rows = sum(len(loser.data.rows(k)) for k in TABLE_KEYS)
+        loser.issues.append(make_issue(
+            "duplicate-submission", value=Path(loser.path).name, other=Path(winner.path).name,
+            reason=(f"le classeur mis à jour le plus récemment ({shown}) est retenu ; "
+                    f"les {rows} lignes de celui-ci ne sont pas consolidées."),
+        ))
+    return winner
+
+
+def raise_nothing(reports: list[WorkbookReport]) -> None:
+    from pvd_reporting.errors import UsageError
+
+    if not reports:
+        raise UsageError("Aucun classeur à consolider.")
+    raise UsageError("Aucun classeur lisible avec une période de suivi : rien à consolider.")
+
+
+def left_out(consolidation: Consolidation) -> list[WorkbookReport]:
+    """Reports read but not in the view (duplicate, other period, unreadable)."""
+    kept = {id(t.report) for t in consolidation.territories if t.report is not None}
+    return [r for r in consolidation.reports if id(r) not in kept]
+
+
+def placement(consolidation: Consolidation, report: WorkbookReport) -> str:
+    """How a workbook was used, in French, for the Sources sheet."""
+    codes = {i.code for i in report.issues}
+    if report.data is None:
+        return "Illisible"
+    if "period-mismatch" in codes:
+        return "Autre période"
+    if "duplicate-submission" in codes:
+        return "Envoi en double"
+    return "Consolidé"

@@ -1,0 +1,111 @@
+"""The regional view of README, consolidate: what `consolidate` computes, and what the summary workbook, the
+dashboard and the charts show. Plain data; computed in consolidate.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from pvd_reporting.format.issues import Issue, Severity, WorkbookReport, control_of
+from pvd_reporting.read.records import Record
+
+
+@dataclass
+class MilestoneView:
+    code: str
+    label: str
+    planned_on: date | None
+    done_on: date | None
+
+
+@dataclass
+class TerritoryView:
+    key: str  # id_pvd, else "SIREN:insee+insee" (README, consolidate)
+    id_pvd: str | None
+    name: str
+    department: str | None
+    region: str | None = None
+    epci: str | None = None
+    siren: str | None = None
+    received: bool = True
+    report: WorkbookReport | None = None  # None for a territory of the reference not received
+    # ORT path
+    milestones: list[MilestoneView] = field(default_factory=list)
+    last_milestone: str | None = None  # "J5 — Stratégie de revitalisation validée"
+    milestones_done: int = 0  # out of 8
+    j1_on: date | None = None
+    j8_on: date | None = None
+    ort_deadline: date | None = None  # J1 + 18 months, or the avenant's date
+    deadline_extended: bool = False
+    ort_status: str = "Non renseigné"  # schema.ORT_STATUSES, or schema.NOT_RECEIVED
+    days_left: int | None = None
+    # people and governance
+    project_lead: str | None = None
+    etp: float | None = None  # percent 0-100
+    cofinancing: str | None = None
+    comites_last4: int = 0  # comités de projet in the last 4 quarters up to the reference date
+    comites_by_quarter: dict[str, int] = field(default_factory=dict)  # "2025-T3" -> count
+    cadence_held: bool | None = None  # one comité de projet in each of those quarters
+    # actions and money
+    actions: int = 0
+    actions_by_status: dict[str, int] = field(default_factory=dict)
+    actions_by_theme: dict[str, int] = field(default_factory=dict)
+    cost: float = 0.0
+    financing: dict[str, float] = field(default_factory=dict)  # financer name -> euros
+    remaining: float = 0.0  # cost - sum(financing), never below 0 per action
+    # engineering needs
+    needs: int = 0
+    needs_by_theme: dict[str, int] = field(default_factory=dict)
+    needs_by_partner: dict[str, int] = field(default_factory=dict)
+    needs_by_status: dict[str, int] = field(default_factory=dict)
+    needs_amount: float = 0.0
+    errors: int = 0
+    warnings: int = 0
+    contacts: list[Record] = field(default_factory=list)
+
+    @property
+    def control(self) -> str:
+        if not self.received:
+            return ""
+        severities = [Severity.ERROR] * bool(self.errors) + [Severity.WARNING] * bool(self.warnings)
+        return control_of(severities)
+
+
+@dataclass
+class RegionView:
+    period: str
+    as_of: date
+    region: str
+    expected: int | None  # with a reference list
+    received: int
+    valid: int
+    missing: int | None
+    ort_signed: int
+    ort_signed_share: float | None  # over territories received
+    median_months_j1_j8: float | None
+    at_risk: int
+    overdue: int
+    leads_in_post: int
+    cadence_held: int
+    status_counts: dict[str, int] = field(default_factory=dict)
+    status_by_department: dict[str, dict[str, int]] = field(default_factory=dict)
+    cost: float = 0.0
+    financing: dict[str, float] = field(default_factory=dict)
+    remaining: float = 0.0
+    needs_by_theme: dict[str, int] = field(default_factory=dict)
+    needs_by_partner: dict[str, int] = field(default_factory=dict)
+    actions_by_theme_status: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass
+class Consolidation:
+    """Everything `consolidate` produced for one period, before it is written."""
+
+    region: RegionView
+    territories: list[TerritoryView]
+    reports: list[WorkbookReport]  # every workbook read, in or out of this period
+    # Rows of the summary tables, by table key, each row: (territory, record).
+    rows: dict[str, list[tuple[TerritoryView, Record]]] = field(default_factory=dict)
+    anomalies: list[tuple[WorkbookReport, Issue]] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,165 @@
+"""Regional configuration (README, Configuration): one TOML file; the embedded default is Grand Est."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pvd_reporting.errors import ConfigError
+from pvd_reporting.format.matching import norm
+
+# List values that rules of docs/format-1.md refer to: a configuration must keep them (it may add others).
+REQUIRED_VALUES: dict[str, tuple[str, ...]] = {
+    "oui_non": ("Oui", "Non"),
+    "cofinancement": ("Banque des Territoires", "Banque des Territoires et ANAH"),
+    "role_commune": ("Ville PVD",),
+    "statut_action": ("Engagée", "En cours", "Terminée"),
+    "instance": ("Comité de projet",),
+    "role_contact": ("Chef de projet PVD",),
+}
+LIST_KEYS = (
+    "oui_non", "cofinancement", "presidence", "opah_ru", "role_commune", "thematique",
+    "statut_action", "instance", "type_besoin", "partenaire", "statut_besoin", "role_contact",
+)
+RULE_KEYS: dict[str, type | tuple[type, ...]] = {
+    "ort_deadline_months": int,
+    "at_risk_days": int,
+    "cofinancing_min_etp": (int, float),
+    "population_limit": int,
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    region_name: str
+    region_code: str
+    financers: tuple[str, ...]
+    lists: dict[str, tuple[str, ...]]
+    ort_deadline_months: int = 18
+    at_risk_days: int = 90
+    cofinancing_min_etp: float = 80.0
+    population_limit: int = 20000
+    source: str = "défaut (Grand Est)"
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable hash of the settings, for cache keys."""
+        blob = json.dumps(self.raw, sort_keys=True, ensure_ascii=False).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _default_raw() -> dict[str, Any]:
+    text = resources.files("pvd_reporting.format").joinpath("default_config.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _str_list(value: Any, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"Configuration : « {key} » doit être une liste non vide de textes.")
+    items = tuple(v.strip() for v in value)
+    seen: set[str] = set()
+    for item in items:
+        if norm(item) in seen:
+            raise ConfigError(f"Configuration : « {key} » contient deux fois « {item} ».")
+        seen.add(norm(item))
+    return items
+
+
+def config_from_dict(raw: dict[str, Any], source: str) -> Config:
+    region = raw.get("region")
+    if not isinstance(region, dict):
+        raise ConfigError("Configuration : la section [region] est absente.")
+    for key in region:
+        if key not in ("name", "code"):
+            raise ConfigError(
+                f"Configuration : clé inconnue « region.{key} » (attendues : name, code). "
+                "Les clés de premier niveau comme « financers » se placent avant toute section [..]."
+            )
+    name, code = region.get("name"), region.get("code")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError("Configuration : « region.name » doit être le nom de la région.")
+    if isinstance(code, int):
+        code = f"{code:02d}"
+    if not isinstance(code, str) or not code.strip().isdigit():
+        raise ConfigError("Configuration : « region.code » doit être le code INSEE de la région (ex. \"44\").")
+    rules = raw.get("rules", {})
+    if not isinstance(rules, dict):
+        raise ConfigError("Configuration : [rules] doit être une section.")
+    for key in rules:
+        if key not in RULE_KEYS:
+            raise ConfigError(f"Configuration : clé inconnue « rules.{key} » (attendues : {', '.join(RULE_KEYS)}).")
+    values: dict[str, Any] = {}
+    for key, kinds in RULE_KEYS.items():
+        value = rules.get(key)
+        valid = isinstance(value, kinds) and not isinstance(value, bool)
+        if not valid or float(value) < 0:  # type: ignore[arg-type]
+            raise ConfigError(f"Configuration : « rules.{key} » doit être un nombre positif.")
+        values[key] = value
+    if not 0 <= values["cofinancing_min_etp"] <= 100:
+        raise ConfigError("Configuration : « rules.cofinancing_min_etp » est un pourcentage entre 0 et 100.")
+    financers = _str_list(raw.get("financers"), "financers")
+    lists_raw = raw.get("lists")
+    if not isinstance(lists_raw, dict):
+        raise ConfigError("Configuration : la section [lists] est absente.")
+    for key in lists_raw:
+        if key not in LIST_KEYS:
+            raise ConfigError(f"Configuration : liste inconnue « lists.{key} » (attendues : {', '.join(LIST_KEYS)}).")
+    lists = {key: _str_list(lists_raw.get(key), f"lists.{key}") for key in LIST_KEYS}
+    for key, needed in REQUIRED_VALUES.items():
+        have = {norm(v) for v in lists[key]}
+        for value in needed:
+            if norm(value) not in have:
+                raise ConfigError(
+                    f"Configuration : « lists.{key} » doit contenir « {value} », utilisé par les contrôles."
+                )
+    unknown = set(raw) - {"region", "rules", "financers", "lists"}
+    if unknown:
+        raise ConfigError(f"Configuration : section inconnue « {sorted(unknown)[0]} ».")
+    return Config(
+        region_name=name.strip(),
+        region_code=code.strip(),
+        financers=financers,
+        lists=lists,
+        ort_deadline_months=int(values["ort_deadline_months"]),
+        at_risk_days=int(values["at_risk_days"]),
+        cofinancing_min_etp=float(values["cofinancing_min_etp"]),
+        population_limit=int(values["population_limit"]),
+        source=source,
+        raw=raw,
+    )
+
+
+def default_config() -> Config:
+    return config_from_dict(_default_raw(), "défaut (Grand Est)")
+
+
+def load_config(path: str | Path | None) -> Config:
+    """The default, overlaid with the user's file when given (keys left out keep their default)."""
+    if path is None:
+        return default_config()
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"Fichier de configuration introuvable : {p}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Fichier de configuration illisible : {p} ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Configuration {p} : TOML invalide ({exc}).") from None
+    return config_from_dict(_merge(_default_raw(), data), str(p))

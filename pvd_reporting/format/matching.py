@@ -1,0 +1,54 @@
+"""Text normalisation used to match what people typed against the schema (docs/format-1.md)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_SPACES = re.compile(r"\s+")
+# Typographic apostrophes and dashes people paste from Word.
+_TRANSLATE = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "–": "-", "—": "-", "‑": "-"})
+
+
+def norm(text: object) -> str:
+    """Key for matching: no case, no accents, single spaces, no trailing colon."""
+    if text is None:
+        return ""
+    return _norm_str(text if isinstance(text, str) else str(text))
+
+
+# Headers, list values and labels repeat across thousands of workbooks: normalising each
+# distinct text once was the reader's main cost at national scale (README, Vitesse).
+@lru_cache(maxsize=65_536)
+def _norm_str(text: str) -> str:
+    s = text.translate(_TRANSLATE)
+    if not s.isascii():
+        s = unicodedata.normalize("NFKD", s)
+        s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    s = _SPACES.sub(" ", s).strip().casefold()
+    while s.endswith(":"):
+        s = s[:-1].rstrip()
+    return s
+
+
+def slug(text: str) -> str:
+    """ASCII file-name fragment: `La Broque` -> `la-broque`."""
+    s = norm(text)
+    s = re.sub(r"[^a-z0-9]+", "-", s).strip("-")
+    return s or "territoire"
+
+
+def col_letter(index: int) -> str:
+    """0-based column index -> Excel letters."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def a1(row: int, col: int) -> str:
+    """0-based row and column -> A1 reference."""
+    return f"{col_letter(col)}{row + 1}"

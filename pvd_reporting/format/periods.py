@@ -1,0 +1,52 @@
+"""Quarters: the reporting periods of docs/format-1.md (`2025-T4`) and the comité cadence of docs/format-1.md."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date
+
+Quarter = tuple[int, int]  # (year, 1..4)
+
+# A period as parsing.parse_period writes it; `Q` is accepted for labels made by other tools.
+_LABEL = re.compile(r"^\s*(\d{4})\s*-\s*[TQ]([1-4])\s*$", re.IGNORECASE)
+
+
+def quarter_of(day: date) -> Quarter:
+    return day.year, (day.month - 1) // 3 + 1
+
+
+def parse_label(label: object) -> Quarter | None:
+    """`2025-T4` -> (2025, 4); None for anything else."""
+    match = _LABEL.match(label) if isinstance(label, str) else None
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def quarter_label(quarter: Quarter) -> str:
+    return f"{quarter[0]}-T{quarter[1]}"
+
+
+def quarters(start: Quarter, end: Quarter) -> list[Quarter]:
+    """Every quarter from start to end, both included (empty when start is after end)."""
+    out: list[Quarter] = []
+    year, q = start
+    while (year, q) <= end:
+        out.append((year, q))
+        year, q = (year + 1, 1) if q == 4 else (year, q + 1)
+    return out
+
+
+def previous_quarters(end: Quarter, count: int) -> list[Quarter]:
+    """The `count` quarters ending with `end`, oldest first."""
+    year, q = end
+    out = [(year, q)]
+    for _ in range(count - 1):
+        year, q = (year - 1, 4) if q == 1 else (year, q - 1)
+        out.append((year, q))
+    return out[::-1]
+
+
+def last_day(quarter: Quarter) -> date:
+    year, q = quarter
+    month = 3 * q
+    return date(year, month, calendar.monthrange(year, month)[1])

@@ -1,0 +1,180 @@
+"""The reference list of PVD territories: the ANCT file (richer shape in ../shared/data) or the
+data.gouv.fr shape (`insee_com,lib_com,id_pvd,date_signature`)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from pvd_reporting.errors import ReferenceError_
+from pvd_reporting.format.matching import norm
+
+REGIONS: dict[str, str] = {
+    "01": "Guadeloupe", "02": "Martinique", "03": "Guyane", "04": "La Réunion", "06": "Mayotte",
+    "11": "Île-de-France", "24": "Centre-Val de Loire", "27": "Bourgogne-Franche-Comté",
+    "28": "Normandie", "32": "Hauts-de-France", "44": "Grand Est", "52": "Pays de la Loire",
+    "53": "Bretagne", "75": "Nouvelle-Aquitaine", "76": "Occitanie", "84": "Auvergne-Rhône-Alpes",
+    "93": "Provence-Alpes-Côte d'Azur", "94": "Corse",
+}
+
+
+@dataclass(frozen=True)
+class RefCommune:
+    insee: str
+    name: str
+    population: int | None = None
+
+
+@dataclass
+class RefTerritory:
+    """One PVD territory: communes sharing an `id_pvd` (or, without one, an EPCI)."""
+
+    id_pvd: str | None
+    communes: list[RefCommune] = field(default_factory=list)
+    region: str | None = None
+    department: str | None = None
+    department_name: str | None = None
+    siren: str | None = None
+    epci: str | None = None
+    signed_on: date | None = None
+
+    @property
+    def name(self) -> str:
+        """The territory's usual name: its most populous commune."""
+        best = max(self.communes, key=lambda c: (c.population or 0, -len(c.name)))
+        return best.name
+
+    @property
+    def key(self) -> str:
+        """How a territory is identified (README, consolidate): id_pvd, else SIREN + its communes' codes."""
+        if self.id_pvd:
+            return self.id_pvd
+        return territory_key(None, self.siren, [c.insee for c in self.communes])
+
+
+def _region_key(name: str) -> str:
+    return norm(name.replace("-", " ").replace("'", " "))
+
+
+def territory_key(id_pvd: str | None, siren: str | None, pvd_insee: list[str]) -> str:
+    if id_pvd:
+        return id_pvd.strip().lower()
+    return f"{siren or '?'}:{'+'.join(sorted(pvd_insee))}"
+
+
+@dataclass
+class Reference:
+    territories: list[RefTerritory]
+    source: str
+
+    def by_id(self, id_pvd: str) -> RefTerritory | None:
+        wanted = id_pvd.strip().lower()
+        return next((t for t in self.territories if (t.id_pvd or "").lower() == wanted), None)
+
+    def communes(self) -> dict[str, RefCommune]:
+        return {c.insee: c for t in self.territories for c in t.communes}
+
+    def regions(self) -> list[str]:
+        return sorted({t.region for t in self.territories if t.region})
+
+    def in_region(self, name: str) -> list[RefTerritory]:
+        """Territories of a région named as people write it: `Grand Est`, `grand-est`, `GRAND EST`."""
+        wanted = _region_key(name)
+        return [t for t in self.territories if t.region and _region_key(t.region) == wanted]
+
+    def match(self, id_pvd: str | None, siren: str | None, insee_codes: list[str]) -> RefTerritory | None:
+        """The reference territory of a workbook: by id, else by EPCI SIREN and commune codes."""
+        if id_pvd:
+            found = self.by_id(id_pvd)
+            if found:
+                return found
+        codes = set(insee_codes)
+        if not codes:
+            return None
+        for t in self.territories:
+            if (siren is None or t.siren is None or t.siren == siren) and codes & {c.insee for c in t.communes}:
+                if siren is not None or t.id_pvd is None:
+                    return t
+        return None
+
+
+def _date(text: str) -> date | None:
+    text = text.strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            from datetime import datetime
+
+            return datetime.strptime(text[:10], fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _int(text: str | None) -> int | None:
+    try:
+        return int(float((text or "").replace(" ", "").replace(",", ".")))
+    except ValueError:
+        return None
+
+
+def load_reference(path: str | Path) -> Reference:
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ReferenceError_(f"Liste de référence illisible : {p} ({exc.strerror or exc}).") from None
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ReferenceError_(f"Liste de référence {p} : ce n'est pas un fichier CSV lisible.")
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    fields = {norm(f): f for f in (reader.fieldnames or [])}
+    if "insee_com" not in fields or "id_pvd" not in fields:
+        raise ReferenceError_(
+            f"Liste de référence {p} : colonnes « insee_com » et « id_pvd » attendues "
+            "(fichier PVD de data.gouv.fr ou de l'ANCT)."
+        )
+
+    def col(row: dict[str, str], name: str) -> str:
+        key = fields.get(name)
+        return (row.get(key) or "").strip() if key else ""
+
+    groups: dict[str, RefTerritory] = {}
+    for row in reader:
+        insee = col(row, "insee_com").upper().zfill(5)
+        if not insee.strip("0") or insee == "99999":
+            continue
+        id_pvd = col(row, "id_pvd") or None
+        siren = col(row, "siren_epci") or None
+        group_key = id_pvd.lower() if id_pvd else f"epci:{siren or insee}"
+        t = groups.get(group_key)
+        if t is None:
+            region = col(row, "lib_reg") or None
+            if region is None and id_pvd and id_pvd.count("-") >= 3:
+                region = REGIONS.get(id_pvd.split("-")[1].zfill(2))
+            dep = col(row, "insee_dep") or (insee[:3] if insee.startswith("97") else insee[:2])
+            t = groups[group_key] = RefTerritory(
+                id_pvd=id_pvd, region=region, department=dep.zfill(2),
+                department_name=col(row, "lib_dep") or None, siren=siren,
+                epci=col(row, "lib_epci") or None, signed_on=_date(col(row, "date_signature")),
+            )
+        t.communes.append(RefCommune(insee, col(row, "lib_com"), _int(col(row, "pop"))))
+    if not groups:
+        raise ReferenceError_(f"Liste de référence {p} : aucune commune lue.")
+    for t in groups.values():
+        t.communes.sort(key=lambda c: (-(c.population or 0), c.name))
+    territories = sorted(groups.values(), key=lambda t: (t.department or "", t.key))
+    return Reference(territories, str(p))

@@ -1,0 +1,100 @@
+"""`anomalies-<period>.json` and `.csv` (README, Ce que contient chaque sortie): the report of every workbook read, in the very
+shape and columns of `validate --format json|csv`, so one tool can read both.
+
+With `--no-contacts` the names, mails and phones of the annuaire are left out of these files
+too: an issue on the Annuaire sheet keeps its code, cell and title but not the value it quotes,
+and any other text that quotes a contact (a comité "présidé par" its chef de projet) is masked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from pvd_reporting.format.issues import ISSUE_TYPES, Issue, Report
+from pvd_reporting.outputs.atomic import atomic_write_text
+from pvd_reporting.outputs.report import render_csv, render_json
+from pvd_reporting.format.schema import Schema
+from pvd_reporting.format.matching import norm
+from pvd_reporting.consolidate.view import Consolidation
+
+CONTACT_KEYS = ("name", "email", "phone")  # the annuaire's fields left out with --no-contacts
+
+
+class Masker:
+    """With --no-contacts: the annuaire's names, mails and phones, and the chefs de projet, are
+    also hidden where people typed them elsewhere (a comité's "Présidé par", a message)."""
+
+    HIDDEN = "(contact masqué)"
+
+    def __init__(self, consolidation: Consolidation, active: bool) -> None:
+        found: set[str] = set()
+        if active:
+            for t in consolidation.territories:
+                if isinstance(t.project_lead, str):
+                    found.add(t.project_lead.strip())
+            for report in consolidation.reports:
+                data = report.data
+                if data is None:
+                    continue
+                lead = data.territory.values.get("project_lead")
+                if isinstance(lead, str):
+                    found.add(lead.strip())
+                for record in data.rows("annuaire"):
+                    for key in CONTACT_KEYS:
+                        for value in (record.values.get(key), record.raw.get(key)):
+                            if isinstance(value, str):
+                                found.add(value.strip())
+        self.secrets = sorted((v for v in found if len(v) >= 3), key=len, reverse=True)
+
+    def __call__(self, value: Any) -> Any:
+        if not self.secrets or not isinstance(value, str):
+            return value
+        for secret in self.secrets:
+            if secret in value:
+                value = value.replace(secret, self.HIDDEN)
+        return value
+
+
+def mask_issue(issue: Issue, hide: Masker, annuaire_sheet: str) -> Issue:
+    """The issue as it may be shown without contacts (a copy; the original is untouched)."""
+    if issue.sheet and norm(issue.sheet) == norm(annuaire_sheet):
+        # The value and the message may quote a name, a mail or a phone: keep the kind only.
+        title = ISSUE_TYPES[issue.code].title if issue.code in ISSUE_TYPES else "Anomalie"
+        return replace(issue, value=None, message=title)
+    value = hide(issue.value) if isinstance(issue.value, str) else issue.value
+    return replace(issue, value=value, message=hide(issue.message))
+
+
+def annuaire_name(schema: Schema | None) -> str:
+    if schema is None:
+        from pvd_reporting.format.config import default_config
+        from pvd_reporting.format.schema import build_schema
+
+        schema = build_schema(default_config())
+    return schema.table("annuaire").name
+
+
+def anomalies_report(consolidation: Consolidation, *, no_contacts: bool = False,
+                     schema: Schema | None = None) -> Report:
+    """Every workbook read, with the issues consolidation added (duplicates, other periods)."""
+    if not no_contacts:
+        return Report(workbooks=list(consolidation.reports))
+    hide = Masker(consolidation, True)
+    annuaire_sheet = annuaire_name(schema)
+    return Report(workbooks=[
+        replace(report, issues=[mask_issue(i, hide, annuaire_sheet) for i in report.issues])
+        for report in consolidation.reports
+    ])
+
+
+def write_anomalies(consolidation: Consolidation, output_dir: Path, period: str, *,
+                    no_contacts: bool = False, schema: Schema | None = None) -> tuple[Path, Path]:
+    """Write both files atomically; returns (json path, csv path)."""
+    report = anomalies_report(consolidation, no_contacts=no_contacts, schema=schema)
+    folder = Path(output_dir)
+    json_path = atomic_write_text(folder / f"anomalies-{period}.json", render_json(report) + "\n")
+    # utf-8-sig: Excel opens a CSV with a BOM as UTF-8 instead of guessing a code page.
+    csv_path = atomic_write_text(folder / f"anomalies-{period}.csv", render_csv(report), encoding="utf-8-sig")
+    return json_path, csv_path

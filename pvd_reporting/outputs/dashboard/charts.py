@@ -1,0 +1,386 @@
+"""Charts for managers (README, Ce que contient chaque sortie `graphiques-<period>/`), built once and shared with the dashboard.
+
+plotly is imported inside functions only: the validate path must never pay for it (README, Vitesse).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pvd_reporting.format.config import default_config
+from pvd_reporting.format.french import NARROW, fr_money
+from pvd_reporting.outputs.atomic import atomic_write_text
+from pvd_reporting.format.schema import MILESTONES, NOT_RECEIVED, ORT_STATUSES
+from pvd_reporting.consolidate.view import Consolidation, TerritoryView
+from pvd_reporting.outputs.palette import OKABE_ITO, ORT_COLORS
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+# Okabe–Ito: readable by people with the common colour-vision deficiencies.
+STATUS_COLORS = ORT_COLORS
+ALL_STATUSES: tuple[str, ...] = (*ORT_STATUSES, NOT_RECEIVED)
+# System fonts only: the page must not request any web font.
+FONT_STACK = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", Arial, sans-serif'
+DAYS_PER_MONTH = 30.4375
+
+CHART_TITLES: dict[str, str] = {
+    "statut-ort-par-departement": "Statut ORT par département",
+    "avancement-jalons": "Avancement vers l'ORT : territoires par dernier jalon réalisé",
+    "echeances": "Échéances ORT : mois restants par territoire",
+    "financements-par-financeur": "Montants engagés par financeur",
+    "actions-par-thematique": "Actions par thématique et statut",
+    "besoins-ingenierie": "Besoins en ingénierie par thématique et par partenaire",
+    "comites-par-trimestre": "Comités de projet par territoire et par trimestre",
+}
+NO_CHROMIUM = "Images PNG/SVG non produites : Chromium introuvable."
+
+
+def label(text: object) -> str:
+    """Text for a plotly label: plotly reads a few HTML tags in labels, so none may get through."""
+    return html.escape("" if text is None else str(text), quote=False)
+
+
+def status_color(status: str) -> str:
+    return STATUS_COLORS.get(status, "#999999")
+
+
+def territory_label(t: TerritoryView) -> str:
+    return label(f"{t.name} ({t.department})" if t.department else t.name)
+
+
+def _layout(fig: go.Figure, title: str, *, height: int = 420, **extra: Any) -> None:
+    fig.update_layout(
+        title={"text": label(title), "x": 0.01, "xanchor": "left", "y": 0.99, "yanchor": "top",
+               "yref": "container", "font": {"size": 16}},
+        template="plotly_white",
+        font={"family": FONT_STACK, "size": 12, "color": "#222"},
+        separators=", ",  # French: decimal comma, thin space for thousands
+        height=height,
+        # Room between the title and the plot for a horizontal legend that never covers either.
+        margin={"l": 10, "r": 10, "t": 100, "b": 40},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": {"text": ""},
+                "traceorder": "normal"},
+        hoverlabel={"font": {"family": FONT_STACK}},
+        **extra,
+    )
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+
+
+def _empty(fig: go.Figure, message: str) -> None:
+    fig.add_annotation(text=label(message), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                       font={"size": 14, "color": "#555"})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+
+
+def _department_key(code: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in code if ch.isdigit())
+    return (int(digits) if digits else 999, code)
+
+
+def _status_by_department(cons: Consolidation) -> dict[str, Counter[str]]:
+    # Counted from the territories themselves so that missing ones (Non reçu) are always there.
+    out: dict[str, Counter[str]] = {}
+    for t in cons.territories:
+        out.setdefault(t.department or "?", Counter())[t.ort_status] += 1
+    return out
+
+
+def status_by_department(cons: Consolidation) -> go.Figure:
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    counts = _status_by_department(cons)
+    departments = sorted(counts, key=_department_key)
+    for status in ALL_STATUSES:
+        ys = [counts[d].get(status, 0) for d in departments]
+        if not any(ys):
+            continue
+        fig.add_bar(
+            name=label(status), x=departments, y=ys, marker={"color": status_color(status),
+                                                             "line": {"color": "#555", "width": 0.5}},
+            hovertemplate=f"Département %{{x}}<br>{label(status)} : %{{y}}<extra></extra>",
+        )
+    _layout(fig, CHART_TITLES["statut-ort-par-departement"], barmode="stack",
+            xaxis={"title": {"text": "Département"}, "type": "category"},
+            yaxis={"title": {"text": "Territoires"}, "dtick": 1 if len(cons.territories) <= 20 else None})
+    if not departments:
+        _empty(fig, "Aucun territoire.")
+    return fig
+
+
+def _milestone_code(t: TerritoryView) -> str:
+    if t.last_milestone:
+        return t.last_milestone.split(" ", 1)[0].strip()
+    return "Aucun"
+
+
+def milestone_progress(cons: Consolidation) -> go.Figure:
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    codes = ["Aucun", *(code for code, _ in MILESTONES)]
+    names = dict(MILESTONES)
+    received = [t for t in cons.territories if t.received]
+    for status in ORT_STATUSES:
+        per = Counter(_milestone_code(t) for t in received if t.ort_status == status)
+        ys = [per.get(c, 0) for c in codes]
+        if not any(ys):
+            continue
+        fig.add_bar(
+            name=label(status), x=codes, y=ys, marker={"color": status_color(status)},
+            customdata=[label(names.get(c, "Aucun jalon réalisé")) for c in codes],
+            hovertemplate=f"%{{x}} — %{{customdata}}<br>{label(status)} : %{{y}}<extra></extra>",
+        )
+    _layout(fig, CHART_TITLES["avancement-jalons"], barmode="stack",
+            xaxis={"title": {"text": "Dernier jalon réalisé"}, "type": "category",
+                   "categoryorder": "array", "categoryarray": codes},
+            yaxis={"title": {"text": "Territoires"}})
+    if not received:
+        _empty(fig, "Aucun classeur reçu.")
+    return fig
+
+
+def deadlines(cons: Consolidation, at_risk_days: int = 90) -> go.Figure:
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    shown = sorted((t for t in cons.territories if t.received and t.days_left is not None),
+                   key=lambda t: (t.days_left, t.name))
+    for status in ORT_STATUSES:
+        group = [t for t in shown if t.ort_status == status]
+        if not group:
+            continue
+        fig.add_bar(
+            orientation="h", name=label(status),
+            x=[round((t.days_left or 0) / DAYS_PER_MONTH, 1) for t in group],
+            y=[territory_label(t) for t in group],
+            customdata=[[t.ort_deadline.strftime("%d/%m/%Y") if t.ort_deadline else "", t.days_left]
+                        for t in group],
+            marker={"color": status_color(status)},
+            hovertemplate=("%{y}<br>Échéance %{customdata[0]} : %{customdata[1]} jours, "
+                           f"%{{x}} mois<br>{label(status)}<extra></extra>"),
+        )
+    order = [territory_label(t) for t in shown]
+    _layout(fig, CHART_TITLES["echeances"], height=max(320, 110 + 18 * len(shown)),
+            xaxis={"title": {"text": "Mois restants avant l'échéance ORT (négatif : dépassée)"},
+                   "zeroline": True, "zerolinecolor": "#222"},
+            yaxis={"type": "category", "categoryorder": "array", "categoryarray": order[::-1]},
+            barmode="relative", bargap=0.25)
+    if shown:
+        fig.add_vline(x=at_risk_days / DAYS_PER_MONTH, line_dash="dot", line_color="#E69F00",
+                      annotation_text=label(f"{at_risk_days} jours"), annotation_position="top right")
+    else:
+        _empty(fig, "Aucune échéance connue.")
+    return fig
+
+
+def financing(cons: Consolidation) -> go.Figure:
+    import plotly.graph_objects as go
+
+    region = cons.region
+    names = [n for n, v in region.financing.items() if v]
+    values = [region.financing[n] for n in names]
+    names.append("Reste à financer")
+    values.append(region.remaining)
+    fig = go.Figure(go.Bar(
+        orientation="h", x=values, y=[label(n) for n in names],
+        marker={"color": [OKABE_ITO[0]] * (len(names) - 1) + ["#999999"]},
+        text=[fr_money(round(v), NARROW) for v in values], textposition="auto",
+        hovertemplate="%{y}<br>%{x:,.0f} €<extra></extra>",
+    ))
+    _layout(fig, f"{CHART_TITLES['financements-par-financeur']} (coût total {fr_money(round(region.cost), NARROW)})",
+            height=max(320, 120 + 34 * len(names)), showlegend=False,
+            xaxis={"title": {"text": "Euros HT"}, "tickformat": ",.0f"},
+            yaxis={"type": "category", "autorange": "reversed"})
+    if not region.cost and not any(values):
+        _empty(fig, "Aucun montant engagé.")
+    return fig
+
+
+def _theme_status(cons: Consolidation) -> dict[str, dict[str, int]]:
+    data = cons.region.actions_by_theme_status
+    statuses = set(default_config().lists.get("statut_action", ()))
+    # Accept status -> theme too: the mapping's orientation is the consolidation's to choose.
+    if data and all(k in statuses for k in data) and not any(
+            k in statuses for inner in data.values() for k in inner):
+        flipped: dict[str, dict[str, int]] = {}
+        for status, themes in data.items():
+            for theme, n in themes.items():
+                flipped.setdefault(theme, {})[status] = n
+        return flipped
+    return data
+
+
+def actions_by_theme(cons: Consolidation) -> go.Figure:
+    import plotly.graph_objects as go
+
+    data = _theme_status(cons)
+    themes = sorted(data, key=lambda th: -sum(data[th].values()))
+    known = list(default_config().lists.get("statut_action", ()))
+    statuses = known + sorted({s for th in data.values() for s in th} - set(known))
+    fig = go.Figure()
+    for i, status in enumerate(statuses):
+        xs = [data[th].get(status, 0) for th in themes]
+        if not any(xs):
+            continue
+        fig.add_bar(orientation="h", name=label(status), x=xs, y=[label(th) for th in themes],
+                    marker={"color": OKABE_ITO[i % len(OKABE_ITO)]},
+                    hovertemplate=f"%{{y}}<br>{label(status)} : %{{x}}<extra></extra>")
+    _layout(fig, CHART_TITLES["actions-par-thematique"], barmode="stack",
+            height=max(320, 140 + 30 * len(themes)),
+            xaxis={"title": {"text": "Actions"}}, yaxis={"type": "category", "autorange": "reversed"})
+    if not themes:
+        _empty(fig, "Aucune action.")
+    return fig
+
+
+def engineering_needs(cons: Consolidation) -> go.Figure:
+    from plotly.subplots import make_subplots
+
+    region = cons.region
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Par thématique", "Par partenaire sollicité"),
+                        horizontal_spacing=0.25)
+    for col, (data, color) in enumerate(((region.needs_by_theme, OKABE_ITO[0]),
+                                         (region.needs_by_partner, OKABE_ITO[1])), start=1):
+        keys = sorted(data, key=lambda k: -data[k])
+        fig.add_bar(orientation="h", x=[data[k] for k in keys], y=[label(k) for k in keys],
+                    marker={"color": color}, showlegend=False,
+                    hovertemplate="%{y} : %{x} besoins<extra></extra>", row=1, col=col)
+    rows = max(len(region.needs_by_theme), len(region.needs_by_partner), 1)
+    _layout(fig, CHART_TITLES["besoins-ingenierie"], height=max(320, 140 + 28 * rows))
+    fig.update_yaxes(autorange="reversed", type="category")
+    if not region.needs_by_theme and not region.needs_by_partner:
+        fig.add_annotation(text="Aucun besoin déclaré.", showarrow=False, x=0.5, y=0.5,
+                           xref="paper", yref="paper")
+    return fig
+
+
+def comites_heatmap(cons: Consolidation) -> go.Figure:
+    import plotly.graph_objects as go
+
+    received = sorted((t for t in cons.territories if t.received),
+                      key=lambda t: (_department_key(t.department or "?"), t.name))
+    quarters = sorted({q for t in received for q in t.comites_by_quarter})[-8:]
+    fig = go.Figure()
+    if received and quarters:
+        z = [[t.comites_by_quarter.get(q, 0) for q in quarters] for t in received]
+        fig.add_heatmap(
+            z=z, x=quarters, y=[territory_label(t) for t in received],
+            text=[[str(v) for v in row] for row in z], texttemplate="%{text}",
+            colorscale=[[0.0, "#F2F2F2"], [0.01, "#CFE3F3"], [1.0, "#0072B2"]], zmin=0,
+            xgap=2, ygap=2, colorbar={"title": {"text": "Comités"}},
+            hovertemplate="%{y}<br>%{x} : %{z} comité(s) de projet<extra></extra>",
+        )
+    _layout(fig, CHART_TITLES["comites-par-trimestre"], height=max(320, 120 + 20 * len(received)),
+            xaxis={"type": "category", "side": "top"},
+            yaxis={"type": "category", "autorange": "reversed"})
+    if not (received and quarters):
+        _empty(fig, "Aucun comité de projet déclaré.")
+    return fig
+
+
+def build_figures(consolidation: Consolidation, *, at_risk_days: int = 90) -> dict[str, go.Figure]:
+    """The seven charts, by their file name (stable, in French)."""
+    c = consolidation
+    return {
+        "statut-ort-par-departement": status_by_department(c),
+        "avancement-jalons": milestone_progress(c),
+        "echeances": deadlines(c, at_risk_days),
+        "financements-par-financeur": financing(c),
+        "actions-par-thematique": actions_by_theme(c),
+        "besoins-ingenierie": engineering_needs(c),
+        "comites-par-trimestre": comites_heatmap(c),
+    }
+
+
+def chromium_path() -> str | None:
+    return (os.environ.get("BROWSER_PATH") or shutil.which("chromium")
+            or shutil.which("chromium-browser") or shutil.which("google-chrome"))
+
+
+PLOTLY_FILE = "plotly.min.js"
+
+
+def write_charts(
+    consolidation: Consolidation, output_dir: Path, *, images: bool = True, at_risk_days: int = 90,
+) -> tuple[list[Path], str | None]:
+    """Write `graphiques-<period>/`: one .html per chart (+ .png and .svg when Chromium is there).
+
+    The pages share one plotly.min.js beside them, so the folder works offline without carrying
+    4.6 MB per chart. Returns the files written and a one-line French notice when images were
+    asked for but could not be made (never an exception for that).
+    """
+    import plotly.io as pio
+    import plotly.offline
+
+    folder = Path(output_dir) / f"graphiques-{consolidation.region.period}"
+    folder.mkdir(parents=True, exist_ok=True)
+    figures = build_figures(consolidation, at_risk_days=at_risk_days)
+    written: list[Path] = []
+    atomic_write_text(folder / PLOTLY_FILE, plotly.offline.get_plotlyjs())
+    written.append(folder / PLOTLY_FILE)
+    for name, fig in figures.items():
+        path = folder / f"{name}.html"
+        page = pio.to_html(fig, include_plotlyjs=PLOTLY_FILE, include_mathjax=False, full_html=True,
+                           config={"displaylogo": False, "responsive": True})
+        page = page.replace("<head>", f'<head><meta charset="utf-8"><title>{label(CHART_TITLES[name])}</title>', 1)
+        page = page.replace("<html>", '<html lang="fr">', 1)
+        atomic_write_text(path, page)
+        written.append(path)
+    if not images:
+        return written, None
+    images_written, notice = export_images(figures, folder)
+    return written + images_written, notice
+
+
+def export_images(figures: dict[str, go.Figure], folder: Path) -> tuple[list[Path], str | None]:
+    """PNG and SVG of every figure in one kaleido session (starting Chromium is the slow part)."""
+    browser = chromium_path()
+    if not browser:
+        return [], NO_CHROMIUM
+    os.environ.setdefault("BROWSER_PATH", browser)
+    specs: list[dict[str, Any]] = []
+    targets: list[Path] = []
+    temps: list[Path] = []
+    for name, fig in figures.items():
+        data = fig.to_dict()
+        for ext in ("png", "svg"):
+            tmp = folder / f".tmp-{name}.{ext}"
+            specs.append({"fig": data, "path": tmp, "opts": {
+                "format": ext, "width": EXPORT_WIDTH, "height": int(fig.layout.height or 500), "scale": 1}})
+            targets.append(folder / f"{name}.{ext}")
+            temps.append(tmp)
+    try:
+        import kaleido
+
+        # No MathJax: kaleido would fetch it from a CDN, and the charts have no formula.
+        kaleido.write_fig_from_object_sync(specs, kopts={"mathjax": False},
+                                           cancel_on_error=True)
+        missing = [t.name for t in temps if not t.is_file() or not t.stat().st_size]
+        if missing:
+            raise RuntimeError(f"{len(missing)} image(s) manquante(s)")
+        for tmp, target in zip(temps, targets, strict=True):
+            os.replace(tmp, target)
+    except Exception as exc:  # noqa: BLE001 - any failure of the export is a notice, never a crash
+        _cleanup(temps)
+        text = str(exc).strip()
+        first = text.splitlines()[0] if text else type(exc).__name__
+        return [], f"Images PNG/SVG non produites : l'export par Chromium a échoué ({first[:160]})."
+    return targets, None
+
+
+EXPORT_WIDTH = 1100
+
+
+def _cleanup(paths: Iterable[Path]) -> None:
+    for p in paths:
+        p.unlink(missing_ok=True)

@@ -1,0 +1,234 @@
+"""The HTML dashboard for managers (README, Ce que contient chaque sortie `tableau-de-bord-<period>.html`): one self-contained page.
+
+plotly.js is inlined once and every figure is JSON drawn by the page, so the file works from
+file:// with no network at all. Territory text goes through Jinja's autoescape, or, inside
+<script>, through `script_json` — never raw.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader
+from markupsafe import Markup
+
+from pvd_reporting import __version__
+from pvd_reporting.format import french as frenchtext
+from pvd_reporting.format.issues import ISSUE_TYPES, SEVERITY_LABELS, Issue, Severity, WorkbookReport
+from pvd_reporting.outputs.atomic import atomic_write_text
+from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES, Schema
+from pvd_reporting.format.matching import norm
+from pvd_reporting.consolidate.view import Consolidation, TerritoryView
+
+MAX_ISSUES_SHOWN = 40  # per territory: the anomalies files hold them all, the page stays light
+_SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def script_json(text: str) -> Markup:
+    """JSON text made safe inside <script>: no `</script>`, no `<!--`, no HTML entity games."""
+    for char, escaped in _SCRIPT_ESCAPES.items():
+        text = text.replace(char, escaped)
+    return Markup(text)
+
+
+def _fr_int(value: float | int | None) -> str:
+    return "—" if value is None else frenchtext.fr_int(value, frenchtext.NARROW)
+
+
+def fr_euros(value: float | None) -> str:
+    return "—" if value is None else frenchtext.fr_money(round(value), frenchtext.NARROW)
+
+
+def fr_percent(share: float | None) -> str:
+    return "—" if share is None else f"{round(share * 100):d}\u00a0%"
+
+
+def fr_date(value: date | None) -> str:
+    return frenchtext.fr_date(value) if value else "—"
+
+
+def fr_decimal(value: float | None) -> str:
+    return "—" if value is None else frenchtext.fr_decimal(value)
+
+
+def status_class(status: str) -> str:
+    order = (*ORT_STATUSES, NOT_RECEIVED)
+    return f"st{order.index(status)}" if status in order else "st4"
+
+
+def _cards(cons: Consolidation, at_risk_days: int) -> list[dict[str, str]]:
+    r = cons.region
+    received = r.received or 0
+
+    def of(n: int) -> str:
+        return f"sur {received} reçus" if received else ""
+
+    cards = [
+        {"label": "Territoires attendus", "value": _fr_int(r.expected),
+         "note": "" if r.expected is not None else "sans liste de référence"},
+        {"label": "Classeurs reçus", "value": _fr_int(r.received), "note": ""},
+        {"label": "Classeurs valides", "value": _fr_int(r.valid), "note": "sans erreur"},
+        {"label": "Territoires manquants", "value": _fr_int(r.missing),
+         "note": "" if r.missing is not None else "sans liste de référence"},
+        {"label": "ORT signées", "value": _fr_int(r.ort_signed),
+         "note": f"{fr_percent(r.ort_signed_share)} des reçus"},
+        {"label": "À risque", "value": _fr_int(r.at_risk), "note": f"échéance à {at_risk_days} jours ou moins"},
+        {"label": "Échéance dépassée", "value": _fr_int(r.overdue), "note": "ORT non signée à temps"},
+        {"label": "Médiane J1 → J8", "value": fr_decimal(r.median_months_j1_j8),
+         "note": "mois, ORT signées"},
+        {"label": "Chefs de projet en poste", "value": _fr_int(r.leads_in_post), "note": of(r.leads_in_post)},
+        {"label": "Cadence des comités tenue", "value": _fr_int(r.cadence_held),
+         "note": "un comité de projet chaque trimestre"},
+        {"label": "Coût total des actions", "value": fr_euros(r.cost), "note": "HT"},
+        {"label": "Reste à financer", "value": fr_euros(r.remaining), "note": "HT"},
+        {"label": "Besoins en ingénierie", "value": _fr_int(sum(r.needs_by_theme.values())),
+         "note": "besoins déclarés"},
+    ]
+    return cards
+
+
+def _lead(t: TerritoryView, no_contacts: bool) -> str:
+    if not t.received:
+        return "—"
+    etp = f" ({round(t.etp):d}\u00a0% ETP)" if t.etp is not None else ""
+    if not t.project_lead:
+        return "Aucun"
+    return ("En poste" if no_contacts else t.project_lead) + etp
+
+
+def _issue_line(issue: Issue, no_contacts: bool, annuaire: str) -> dict[str, str]:
+    message = issue.message
+    if no_contacts and issue.sheet and norm(issue.sheet) == norm(annuaire):
+        # The message may quote a mail or a phone: keep only the kind of problem.
+        kind = ISSUE_TYPES.get(issue.code)
+        message = kind.title if kind else "Anomalie dans l'annuaire"
+    return {"severity": SEVERITY_LABELS[issue.severity],
+            "cls": "err" if issue.severity == Severity.ERROR else "warn",
+            "place": issue.place or "Classeur", "message": message}
+
+
+def _issues(report: WorkbookReport | None, no_contacts: bool, annuaire: str) -> tuple[list[dict[str, str]], int]:
+    if report is None:
+        return [], 0
+    ordered = sorted(report.issues, key=lambda i: (i.severity != Severity.ERROR, i.sheet or "", i.row or 0))
+    shown = [_issue_line(i, no_contacts, annuaire) for i in ordered[:MAX_ISSUES_SHOWN]]
+    return shown, max(0, len(ordered) - MAX_ISSUES_SHOWN)
+
+
+def _timeline(t: TerritoryView, as_of: date) -> dict[str, Any]:
+    dates = [d for m in t.milestones for d in (m.planned_on, m.done_on) if d]
+    if not dates:
+        return {"rows": [], "start": "", "end": "", "today": None}
+    start, end = min(dates), max(max(dates), as_of)
+    span = max((end - start).days, 1)
+
+    def pos(d: date | None) -> float | None:
+        return None if d is None else round(100 * (d - start).days / span, 1)
+
+    rows = []
+    for m in t.milestones:
+        late = (m.done_on - m.planned_on).days if m.done_on and m.planned_on else None
+        rows.append({"code": m.code, "label": m.label, "planned": fr_date(m.planned_on),
+                     "done": fr_date(m.done_on), "p": pos(m.planned_on), "d": pos(m.done_on),
+                     "late": late if late and late > 0 else None})
+    return {"rows": rows, "start": fr_date(start), "end": fr_date(end), "today": pos(as_of)}
+
+
+def _contacts(t: TerritoryView, schema: Schema) -> tuple[list[str], list[list[str]]]:
+    columns = schema.table("annuaire").columns
+    rows = [[str(c.get(f.key, "") or "") for f in columns] for c in t.contacts]
+    return [f.label for f in columns], rows
+
+
+def _territory(i: int, t: TerritoryView, cons: Consolidation, schema: Schema, no_contacts: bool) -> dict[str, Any]:
+    annuaire = schema.table("annuaire").name
+    issues, more = _issues(t.report, no_contacts, annuaire)
+    headers, contacts = ([], []) if no_contacts else _contacts(t, schema)
+    search = " ".join(filter(None, [t.id_pvd, t.name, t.department, t.epci, t.ort_status]))
+    return {
+        "i": i, "t": t, "status_cls": status_class(t.ort_status),
+        "jalons": f"{t.milestones_done}/8" if t.received else "—",
+        "deadline": fr_date(t.ort_deadline), "deadline_sort": t.ort_deadline.isoformat() if t.ort_deadline else "",
+        "days": "" if t.days_left is None else str(t.days_left),
+        "lead": _lead(t, no_contacts), "cost": fr_euros(t.cost) if t.received else "—",
+        "remaining": fr_euros(t.remaining) if t.received else "—",
+        "search": norm(search), "issues": issues, "more_issues": more,
+        "timeline": _timeline(t, cons.region.as_of),
+        "financing": [(k, fr_euros(v)) for k, v in t.financing.items() if v],
+        "contact_headers": headers, "contacts": contacts,
+        "source": t.report.path if t.report else "",
+    }
+
+
+def _unplaced(cons: Consolidation) -> list[dict[str, str]]:
+    """Workbooks read but not behind any territory of the period (unreadable, other period, duplicate)."""
+    used = {t.report.path for t in cons.territories if t.report}
+    out = []
+    for r in cons.reports:
+        if r.path in used:
+            continue
+        first = r.issues[0].message if r.issues else ""
+        out.append({"path": r.path, "verdict": r.verdict, "period": r.period or "—", "message": first})
+    return out
+
+
+def _figures_json(cons: Consolidation, schema: Schema) -> tuple[Markup, list[dict[str, str]]]:
+    import plotly.io as pio
+
+    from pvd_reporting.outputs.dashboard.charts import CHART_TITLES, build_figures
+
+    figures = build_figures(cons, at_risk_days=schema.config.at_risk_days)
+    parts = [f"{json.dumps(name)}:{pio.to_json(fig, validate=False)}" for name, fig in figures.items()]
+    charts = [{"id": name, "title": CHART_TITLES[name]} for name in figures]
+    return script_json("{" + ",".join(parts) + "}"), charts
+
+
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("pvd_reporting.outputs.dashboard", "."), autoescape=True,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["euros"] = fr_euros
+    env.filters["frdate"] = fr_date
+    return env
+
+
+def render_dashboard(consolidation: Consolidation, schema: Schema, *, no_contacts: bool = False,
+                     generated_on: date | None = None) -> str:
+    """The page as text (see `write_dashboard`)."""
+    import plotly.offline
+
+    cons = consolidation
+    figures, charts = _figures_json(cons, schema)
+    order = sorted(cons.territories, key=lambda t: (t.department or "", t.name))
+    rows = [_territory(i, t, cons, schema, no_contacts) for i, t in enumerate(order)]
+    departments = sorted({t.department for t in order if t.department})
+    statuses = [s for s in (*ORT_STATUSES, NOT_RECEIVED) if any(t.ort_status == s for t in order)]
+    financing = [(k, fr_euros(v)) for k, v in cons.region.financing.items() if v]
+    needs_theme = sorted(cons.region.needs_by_theme.items(), key=lambda kv: -kv[1])
+    needs_partner = sorted(cons.region.needs_by_partner.items(), key=lambda kv: -kv[1])
+    return _environment().get_template("page.html.j2").render(
+        region=cons.region, as_of=fr_date(cons.region.as_of), version=__version__,
+        generated_on=fr_date(generated_on or date.today()), cards=_cards(cons, schema.config.at_risk_days),
+        financing=financing, cost=fr_euros(cons.region.cost), remaining=fr_euros(cons.region.remaining),
+        needs_theme=needs_theme, needs_partner=needs_partner,
+        charts=charts, figures=figures, rows=rows, departments=departments, statuses=statuses,
+        status_classes={s: status_class(s) for s in statuses}, unplaced=_unplaced(cons),
+        no_contacts=no_contacts, at_risk_days=schema.config.at_risk_days,
+        plotly_js=Markup(plotly.offline.get_plotlyjs().replace("</script", "<\\/script")),
+    )
+
+
+def dashboard_name(period: str) -> str:
+    return f"tableau-de-bord-{period}.html"
+
+
+def write_dashboard(consolidation: Consolidation, output_dir: Path, schema: Schema, *,
+                    no_contacts: bool = False) -> Path:
+    """Write `tableau-de-bord-<period>.html` in `output_dir` (temporary name, then moved in place)."""
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    page = render_dashboard(consolidation, schema, no_contacts=no_contacts)
+    target = output_dir / dashboard_name(consolidation.region.period)
+    return atomic_write_text(target, page)

@@ -1,0 +1,69 @@
+"""The French text of the `Lisez-moi` sheet, built from the schema so it never drifts from it."""
+
+from __future__ import annotations
+
+from pvd_reporting.format.schema import VERSION_LABEL, Kind, Schema
+
+# (style, label in column A, text in column B); style is "title", "heading", "pair" or "text".
+Line = tuple[str, str, str]
+
+LISTS_PURPOSE = "Les listes des menus déroulants. Onglet masqué : ne le modifiez pas."
+
+
+def readme_lines(schema: Schema, period: str | None) -> list[Line]:
+    """Every line of the Lisez-moi sheet, in order."""
+    form = schema.form
+    period_label = form.field("period").label
+    updated_label = form.field("updated_on").label
+    jalons = schema.table("jalons")
+    lines: list[Line] = [
+        ("title", "Petites villes de demain — suivi trimestriel", ""),
+        ("text", "", f"Classeur de suivi d'un territoire du programme, région {schema.config.region_name}."),
+        ("pair", VERSION_LABEL, schema.version),
+    ]
+    if period:
+        lines.append(("pair", period_label, period))
+    lines += [
+        ("text", "", ""),
+        ("heading", "Les onglets", ""),
+        ("pair", form.name, form.purpose),
+        *(("pair", t.name, t.purpose) for t in schema.tables),
+        ("pair", schema.lists_name, LISTS_PURPOSE),
+        ("text", "", ""),
+        ("heading", "Comment le remplir", ""),
+        ("text", "", f"Commencez par l'onglet {form.name} : une rubrique par ligne, la valeur en "
+                     "colonne B, l'aide en colonne C. Les rubriques en gras sont obligatoires."),
+        ("text", "", "Dates : jj/mm/aaaa (par exemple 15/03/2025)."),
+        ("text", "", "Montants : en euros hors taxes, en chiffres (1200000 s'affiche 1 200 000 €)."),
+        ("text", "", "Pourcentages : un nombre de 0 à 100 (80 s'affiche 80 %)."),
+        ("text", "", "Listes : choisissez la valeur dans le menu déroulant de la cellule ; un message "
+                     "d'aide s'affiche quand la cellule est sélectionnée."),
+        ("text", "", "Une ligne par élément dans les tableaux ; vous pouvez insérer des lignes, trier "
+                     "et filtrer. Ne renommez pas les onglets et ne modifiez pas les en-têtes."),
+        ("text", "", f"Onglet {jalons.name} : les {len(jalons.fixed_rows)} jalons sont fixes ; "
+                     "renseignez seulement leurs dates et un commentaire."),
+        ("text", "", "Les cellules à remplir sont déverrouillées ; la protection des onglets n'a pas "
+                     "de mot de passe, mais gardez la structure du modèle."),
+        ("text", "", f"Indiquez la {updated_label.lower()} à chaque envoi."),
+        ("text", "", ""),
+        ("heading", "À qui l'envoyer", ""),
+        ("text", "", "Renvoyez le classeur rempli, au format .xlsx (ou .ods), au référent du programme "
+                     "qui vous l'a adressé (préfecture, DDT ou SGAR), à la date qu'il vous a indiquée."),
+        ("text", "", "Vous pouvez le contrôler avant l'envoi : pvd-report validate <classeur>."),
+    ]
+    return lines
+
+
+def input_title(label: str) -> str:
+    """Excel refuses input-message titles over 32 characters."""
+    return label if len(label) <= 32 else label[:31] + "…"
+
+
+def kind_hint(kind: Kind) -> str:
+    """Short error text shown when a typed value breaks a cell's validation."""
+    return {
+        Kind.DATE: "Saisissez une date jj/mm/aaaa.",
+        Kind.AMOUNT: "Saisissez un montant positif en euros.",
+        Kind.PERCENT: "Saisissez un pourcentage de 0 à 100.",
+        Kind.INTEGER: "Saisissez un nombre entier positif.",
+    }.get(kind, "Choisissez une valeur dans la liste déroulante.")

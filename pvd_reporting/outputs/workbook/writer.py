@@ -1,0 +1,331 @@
+"""Low-level writer of a format-1 territory workbook with xlsxwriter.
+
+Everything the template, the filled workbooks and the feedback workbooks share: sheets in schema
+order, formats by field kind, drop-downs reading the hidden Listes sheet, input messages,
+protection that still lets people insert rows, sort and filter. Callers say what goes in the
+cells (`Content`); this module only knows how to lay it out.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
+from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
+from xlsxwriter.worksheet import Worksheet
+
+from pvd_reporting.format.config import REQUIRED_VALUES
+from pvd_reporting.errors import OutputError
+from pvd_reporting.format.issues import Severity
+from pvd_reporting.outputs.atomic import atomic_write
+from pvd_reporting.outputs.workbook.readme import input_title, kind_hint, readme_lines
+from pvd_reporting.format.schema import VERSION_PROPERTY, Field, Kind, Schema, TableSheet
+from pvd_reporting.format.matching import col_letter
+
+# Pinned so that the same content gives the same file (golden tests, reproducible examples).
+CREATED = datetime(2025, 1, 1)
+# Rows past the prepared ones that still get drop-downs and checks, for rows people add.
+VALIDATION_ROWS = 1000
+README_TEXT_WIDTH, FORM_HELP_WIDTH, LINE_HEIGHT = 110, 90, 15.0
+DATE_MIN, DATE_MAX = date(1950, 1, 1), date(2100, 12, 31)
+
+HEADER_BG, FIXED_BG = "#1F4E79", "#E7E6E6"
+MARK_BG = {Severity.ERROR: "#F4A6A6", Severity.WARNING: "#FFC878"}
+NUM_FORMATS = {
+    "text": "@",
+    "date": "dd/mm/yyyy",
+    "amount": '#,##0 "€"',
+    "percent": '0 "%"',
+    "integer": "#,##0",
+    "general": "General",
+}
+_KIND_GROUP = {Kind.DATE: "date", Kind.AMOUNT: "amount", Kind.PERCENT: "percent", Kind.INTEGER: "integer"}
+PROTECT_OPTIONS = {
+    "insert_rows": True, "delete_rows": True, "sort": True, "autofilter": True,
+    "format_cells": True, "format_columns": True, "format_rows": True,
+    "select_locked_cells": True, "select_unlocked_cells": True,
+}
+
+
+@dataclass
+class Mark:
+    """A flagged cell of a feedback workbook: the worst severity and every message."""
+
+    severity: Severity
+    messages: list[str] = field(default_factory=list)
+
+    def add(self, severity: Severity, message: str) -> None:
+        if severity == Severity.ERROR:
+            self.severity = Severity.ERROR
+        if message not in self.messages:
+            self.messages.append(message)
+
+
+# (sheet key: "territoire" or a table key, 0-based row, 0-based column) -> Mark
+Marks = dict[tuple[str, int, int], Mark]
+
+
+@dataclass
+class Content:
+    """What goes into the cells. Jalons rows are aligned with the schema's fixed rows."""
+
+    form: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    period: str | None = None
+    marks: Marks = field(default_factory=dict)
+    # Appends the Anomalies sheet of a feedback workbook (given the workbook and the formats).
+    anomalies: Callable[[xlsxwriter.Workbook, Formats], None] | None = None
+
+
+def group_of(kind: Kind) -> str:
+    if kind in _KIND_GROUP:
+        return _KIND_GROUP[kind]
+    return "general" if kind in (Kind.CHOICE, Kind.YESNO) else "text"
+
+
+class Formats:
+    """xlsxwriter formats, created once per (number group, locked, mark, bold)."""
+
+    def __init__(self, wb: xlsxwriter.Workbook) -> None:
+        self.wb = wb
+        self.cache: dict[tuple[str, bool, Severity | None, bool], Any] = {}
+        self.header = wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_BG,
+                                     "text_wrap": True, "valign": "vcenter", "border": 1})
+        self.fixed = wb.add_format({"bg_color": FIXED_BG, "border": 1, "text_wrap": True})
+        self.label = wb.add_format({"bg_color": FIXED_BG, "border": 1})
+        self.label_required = wb.add_format({"bg_color": FIXED_BG, "border": 1, "bold": True})
+        self.help = wb.add_format({"italic": True, "font_color": "#595959", "text_wrap": True})
+        self.title = wb.add_format({"bold": True, "font_size": 16, "font_color": HEADER_BG})
+        self.heading = wb.add_format({"bold": True, "font_size": 12, "font_color": HEADER_BG})
+        self.bold = wb.add_format({"bold": True, "valign": "top"})
+        self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        self.version = wb.add_format({"bold": True, "num_format": "@", "align": "left"})
+        self.unlocked = wb.add_format({"locked": False})
+
+    def get(self, group: str, *, locked: bool = False, mark: Severity | None = None, bold: bool = False) -> Any:
+        key = (group, locked, mark, bold)
+        fmt = self.cache.get(key)
+        if fmt is None:
+            props: dict[str, Any] = {"num_format": NUM_FORMATS[group], "locked": locked}
+            if mark is not None:
+                props["bg_color"] = MARK_BG[mark]
+            if locked:
+                props.update({"bg_color": props.get("bg_color", FIXED_BG), "border": 1})
+            if bold:
+                props["bold"] = True
+            fmt = self.cache[key] = self.wb.add_format(props)
+        return fmt
+
+
+class _Writer:
+    def __init__(self, wb: xlsxwriter.Workbook, schema: Schema, content: Content) -> None:
+        self.wb, self.schema, self.content = wb, schema, content
+        self.fmt = Formats(wb)
+        self.list_ranges: dict[str, str] = {}
+        yes_no = schema.lists.get("oui_non", REQUIRED_VALUES["oui_non"])
+        self.yes, self.no = yes_no[0], yes_no[1]
+
+    # -- cells -----------------------------------------------------------------------------
+    def cell(self, ws: Worksheet, sheet: str, r: int, c: int, value: Any, fld: Field | None,
+             *, locked: bool = False) -> None:
+        mark = self.content.marks.get((sheet, r, c))
+        severity = mark.severity if mark else None
+        group = group_of(fld.kind) if fld else "general"
+        if isinstance(value, bool):
+            value = self.yes if value else self.no
+        if value is None or value == "":
+            ws.write_blank(r, c, None, self.fmt.get(group, locked=locked, mark=severity))
+        elif isinstance(value, (date, datetime)):
+            ws.write_datetime(r, c, value, self.fmt.get("date", locked=locked, mark=severity))
+        elif isinstance(value, (int, float)):
+            if group in ("text", "date"):
+                group = "general"
+            ws.write_number(r, c, value, self.fmt.get(group, locked=locked, mark=severity))
+        else:
+            # write_string: a text beginning with = + - @ stays text, never a formula.
+            ws.write_string(r, c, str(value), self.fmt.get(group, locked=locked, mark=severity))
+        if mark:
+            text = "\n".join(mark.messages)
+            ws.write_comment(r, c, text, {"author": "pvd-report", "x_scale": 2.2,
+                                          "y_scale": 1 + min(len(text) // 110, 6) * 0.5})
+
+    def validate(self, ws: Worksheet, r0: int, c: int, r1: int, fld: Field) -> None:
+        """The drop-down or check of a column, with its input message."""
+        opts: dict[str, Any] = {
+            "input_title": input_title(fld.label),
+            "input_message": fld.help[:255],
+            "error_title": input_title(fld.label),
+            "error_message": kind_hint(fld.kind),
+        }
+        if fld.choices and fld.kind in (Kind.CHOICE, Kind.YESNO):
+            opts.update({"validate": "list", "source": self.list_ranges[fld.choices]})
+        elif fld.kind == Kind.DATE:
+            opts.update({"validate": "date", "criteria": "between", "minimum": DATE_MIN, "maximum": DATE_MAX})
+        elif fld.kind == Kind.AMOUNT:
+            opts.update({"validate": "decimal", "criteria": ">=", "value": 0})
+        elif fld.kind == Kind.PERCENT:
+            opts.update({"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100})
+        elif fld.kind == Kind.INTEGER:
+            opts.update({"validate": "integer", "criteria": ">=", "value": 0})
+        else:
+            opts = {"validate": "any", "input_title": opts["input_title"], "input_message": opts["input_message"]}
+        ws.data_validation(r0, c, r1, c, opts)
+
+    # -- sheets ----------------------------------------------------------------------------
+    def readme(self) -> None:
+        ws = self.wb.add_worksheet(self.schema.readme_name)
+        ws.set_column(0, 0, 30)
+        ws.set_column(1, 1, README_TEXT_WIDTH, self.fmt.wrap)
+        for r, (style, label, text) in enumerate(readme_lines(self.schema, self.content.period)):
+            if style == "title":
+                ws.write_string(r, 0, label, self.fmt.title)
+            elif style == "heading":
+                ws.write_string(r, 0, label, self.fmt.heading)
+            elif style == "pair":
+                ws.write_string(r, 0, label, self.fmt.bold)
+                ws.write_string(r, 1, text, self.fmt.version if len(text) < 20 else self.fmt.wrap)
+            elif text:
+                ws.write_string(r, 1, text, self.fmt.wrap)
+            # Row heights are not recomputed on opening (LibreOffice, prints): wrapped text
+            # would spill over the next line.
+            if text:
+                ws.set_row(r, wrapped_height(text, README_TEXT_WIDTH))
+        print_setup(ws)
+        ws.protect("", PROTECT_OPTIONS)
+
+    def form(self) -> None:
+        form = self.schema.form
+        ws = self.wb.add_worksheet(form.name)
+        ws.set_column(0, 0, 40)
+        ws.set_column(1, 1, 42)
+        ws.set_column(2, 2, FORM_HELP_WIDTH)
+        ws.set_column(3, 25, None, self.fmt.unlocked)
+        for r, fld in enumerate(form.fields):
+            ws.write_string(r, 0, fld.label, self.fmt.label_required if fld.required else self.fmt.label)
+            self.cell(ws, form.key, r, 1, self.content.form.get(fld.key), fld)
+            help_text = ("Obligatoire. " if fld.required else "") + fld.help
+            ws.write_string(r, 2, help_text, self.fmt.help)
+            ws.set_row(r, wrapped_height(help_text, FORM_HELP_WIDTH))
+            self.validate(ws, r, 1, r, fld)
+        print_setup(ws)
+        ws.protect("", PROTECT_OPTIONS)
+
+    def table(self, table: TableSheet) -> None:
+        ws = self.wb.add_worksheet(table.name)
+        rows = self.content.tables.get(table.key, [])
+        fixed = {"code", "label"} if table.fixed_rows else set()
+        ncols = len(table.columns)
+        # Fixed columns keep the default (locked) format: only their written cells are greyed.
+        col_formats = [None if f.key in fixed else self.fmt.get(group_of(f.kind)) for f in table.columns]
+        for c, fld in enumerate(table.columns):
+            ws.set_column(c, c, fld.width, col_formats[c])
+            ws.write_string(0, c, fld.label, self.fmt.header)
+        ws.set_column(ncols, ncols + 20, None, self.fmt.unlocked)
+        ws.set_row(0, 32)
+        n = max(len(rows), len(table.fixed_rows))
+        prepared = n if table.fixed_rows else max(n, table.blank_rows)
+        for i, values in enumerate(rows):
+            for c, fld in enumerate(table.columns):
+                self.cell(ws, table.key, i + 1, c, values.get(fld.key), fld, locked=fld.key in fixed)
+        # Empty rows get their format and unlocking from the column format, which also covers
+        # rows people insert later; writing blank cells would triple the writing time.
+        last = max(prepared, 1) if table.fixed_rows else max(prepared, VALIDATION_ROWS)
+        for c, fld in enumerate(table.columns):
+            if fld.key not in fixed:
+                self.validate(ws, 1, c, last, fld)
+        ws.freeze_panes(1, 0)
+        if not table.fixed_rows:
+            ws.autofilter(0, 0, max(prepared, 1), ncols - 1)
+        print_setup(ws)
+        ws.repeat_rows(0)
+        ws.protect("", PROTECT_OPTIONS)
+
+    def lists(self) -> None:
+        ws = self.wb.add_worksheet(self.schema.lists_name)
+        sheet = quote_sheetname(self.schema.lists_name)
+        for c, (key, values) in enumerate(self.schema.lists.items()):
+            ws.set_column(c, c, max(len(v) for v in values) + 2)
+            ws.write_string(0, c, key, self.fmt.bold)
+            for r, value in enumerate(values, start=1):
+                ws.write_string(r, c, value)
+            letter = col_letter(c)
+            self.list_ranges[key] = f"={sheet}!${letter}$2:${letter}${len(values) + 1}"
+        ws.hide()
+        ws.protect("", PROTECT_OPTIONS)
+
+
+def write_workbook(path: Path, schema: Schema, content: Content, *, force: bool = False) -> Path:
+    """Write the workbook to a temporary name beside `path`, then move it into place."""
+    path = Path(path)
+    check_output(path, force)
+
+    def write(tmp: Path) -> None:
+        wb = xlsxwriter.Workbook(str(tmp), {"in_memory": True})
+        wb.set_properties({"title": "Petites villes de demain — suivi trimestriel",
+                           "author": "pvd-report", "created": CREATED})
+        wb.set_custom_property(VERSION_PROPERTY, schema.version)
+        w = _Writer(wb, schema, content)
+        # Listes is written last but its ranges are needed first: compute them up front.
+        sheets: list[Callable[[], None]] = [w.readme, w.form, *(_bind(w, t) for t in schema.tables)]
+        _precompute_ranges(w)
+        for make in sheets:
+            make()
+        w.lists()
+        if content.anomalies is not None:
+            content.anomalies(wb, w.fmt)
+        try:
+            wb.close()
+        except FileCreateError as exc:
+            # xlsxwriter wraps the OSError: unwrap it so atomic_write reports it in French.
+            cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else OSError(str(exc))
+            raise cause from None
+
+    atomic_write(path, write)
+    return path
+
+
+def wrapped_height(text: str, width: int) -> float:
+    """Height in points of a row whose wrapped text fits a column `width` characters wide."""
+    lines = sum(max(1, -(-len(part) // max(width - 8, 10))) for part in text.split("\n"))
+    return LINE_HEIGHT * lines
+
+
+def print_setup(ws: Worksheet) -> None:
+    # A4 landscape, one page wide: a sheet never prints its columns on separate pages.
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+
+
+def _bind(w: _Writer, table: TableSheet) -> Callable[[], None]:
+    return lambda: w.table(table)
+
+
+def _precompute_ranges(w: _Writer) -> None:
+    sheet = quote_sheetname(w.schema.lists_name)
+    for c, (key, values) in enumerate(w.schema.lists.items()):
+        letter = col_letter(c)
+        w.list_ranges[key] = f"={sheet}!${letter}$2:${letter}${len(values) + 1}"
+
+
+def check_output(path: Path, force: bool) -> None:
+    """Refuse, in French, an output that cannot or should not be written."""
+    parent = path.parent
+    if not parent.is_dir():
+        raise OutputError(f"Dossier introuvable pour {path} : créez-le d'abord.")
+    if path.is_dir():
+        raise OutputError(f"{path} est un dossier : donnez un nom de fichier .xlsx.")
+    if path.exists() and not force:
+        raise OutputError(f"Le fichier {path} existe déjà : utilisez --force pour le remplacer.")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"Dossier non accessible en écriture : {parent}.")
+
+
+def cell_ref(row0: int, col0: int) -> str:
+    return xl_rowcol_to_cell(row0, col0)

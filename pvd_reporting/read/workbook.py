@@ -1,0 +1,179 @@
+"""Read any territory workbook (.xlsx, .xlsm, .ods, .xls) with python-calamine (docs/format-1.md).
+
+`read_workbook` never raises for a user's file: whatever is wrong becomes an Issue. Only the
+sheets of the schema are loaded; no openpyxl, no pandas on this path (speed, README, Vitesse).
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from python_calamine import CalamineWorkbook
+
+from pvd_reporting.format.issues import Issue, Severity, make_issue
+from pvd_reporting.format.matching import norm
+from pvd_reporting.format.schema import FORMAT_MAJOR, VERSION_LABEL, VERSION_PROPERTY, Schema
+from pvd_reporting.read.formula_errors import CellError, error_cells
+from pvd_reporting.read.grid import CellParser, is_blank, read_form, read_table
+from pvd_reporting.read.records import Record, WorkbookData
+from pvd_reporting.read.safety import check_file
+
+MAX_ROWS = 10_000
+_VERSION_KEY = norm(VERSION_LABEL)
+_NOT_FATAL = (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)
+
+
+def read_workbook(path: Path, schema: Schema) -> tuple[WorkbookData | None, list[Issue]]:
+    """The workbook's data and the issues found reading it; data is None when it cannot be read.
+
+    The file is first checked by `safety.check_file` (size, zip bomb, encryption), so callers
+    need not do it again.
+    """
+    refused = check_file(path)
+    if refused is not None:
+        return None, [refused]
+    try:
+        return _read(path, schema)
+    except _NOT_FATAL:
+        raise
+    except BaseException as exc:  # noqa: BLE001 — calamine's Rust panics derive from BaseException
+        return None, [_open_error(exc)]
+
+
+def _open_error(exc: BaseException) -> Issue:
+    name = type(exc).__name__
+    text = str(exc).lower()
+    if name == "PasswordError" or "password" in text or "encrypt" in text:
+        return make_issue("encrypted-file")
+    detail = str(exc).splitlines()[0][:120] if str(exc) else name
+    return make_issue("unreadable-file", reason=f"erreur de lecture : {detail}")
+
+
+def _read(path: Path, schema: Schema) -> tuple[WorkbookData | None, list[Issue]]:
+    workbook = CalamineWorkbook.from_path(str(path))
+    try:
+        return _read_open(workbook, path, schema)
+    finally:
+        workbook.close()
+
+
+def _read_open(workbook: Any, path: Path, schema: Schema) -> tuple[WorkbookData, list[Issue]]:
+    issues: list[Issue] = []
+    titles: dict[str, str] = {}
+    for title in workbook.sheet_names:
+        titles.setdefault(norm(title), title)
+    parser = CellParser(schema, issues)
+    data = WorkbookData(territory=Record(sheet=schema.form.name, row=None))
+    # Lisez-moi and Listes are never parsed cell by cell: no need to look for errors there.
+    read_keys = {norm(schema.form.name), *(norm(t.name) for t in schema.tables)}
+    errors = error_cells(path, lambda title: norm(title) in read_keys)
+
+    def grid_of(key: str, name: str, required: bool = True) -> list[list[Any]] | None:
+        title = titles.get(norm(name))
+        if title is None:
+            if required:
+                issues.append(make_issue("missing-sheet", sheet=name, sheet_name=name))
+            return None
+        data.sheet_titles[key] = title
+        sheet = workbook.get_sheet_by_name(title)
+        end = sheet.end
+        height = 0 if end is None else end[0] + 1
+        if height > MAX_ROWS:
+            issues.append(make_issue(
+                "too-many-rows", sheet=name,
+                reason=f"L'onglet « {title} » compte {height} lignes : au-delà de {MAX_ROWS} "
+                "lignes il n'est pas lu. Supprimez les lignes inutiles.",
+            ))
+            return None
+        grid: list[list[Any]] = sheet.to_python(skip_empty_area=False)
+        for (r, c), text in errors.get(title, {}).items():
+            if r < len(grid) and c < len(grid[r]) and is_blank(grid[r][c]):
+                grid[r][c] = CellError(text)
+        return grid
+
+    readme = grid_of("readme", schema.readme_name, required=False)
+    data.version = _version(readme, path)
+    version_issue = _check_version(data.version, schema)
+    if version_issue:
+        issues.append(version_issue)
+
+    grid = grid_of(schema.form.key, schema.form.name)
+    if grid is not None:
+        data.territory = read_form(grid, schema.form, parser)
+    for table in schema.tables:
+        grid = grid_of(table.key, table.name)
+        if grid is not None:
+            data.tables[table.key] = read_table(grid, table, parser, data.extra_columns)
+        else:
+            data.tables[table.key] = []
+    return data, issues
+
+
+def _version(readme: list[list[Any]] | None, path: Path) -> str | None:
+    """The format version: the cell right of `Version du modèle` in Lisez-moi, else the property."""
+    if readme:
+        for row in readme:
+            for c, value in enumerate(row):
+                if isinstance(value, str) and value and norm(value) == _VERSION_KEY:
+                    for right in row[c + 1:]:
+                        if not is_blank(right):
+                            return _version_text(right)
+    return read_version_property(path)
+
+
+def _version_text(value: Any) -> str:
+    # A version typed as 1.0 in a cell comes back as the float 1.0.
+    if isinstance(value, float):
+        return f"{value:.1f}" if value == int(value) else str(value)
+    return str(value).strip()
+
+
+_CUSTOM_XLSX = re.compile(
+    rb'<property[^>]*name="' + VERSION_PROPERTY.encode() + rb'"[^>]*>\s*<vt:[a-z0-9]+>([^<]*)</vt:',
+    re.IGNORECASE,
+)
+_CUSTOM_ODS = re.compile(
+    rb'<meta:user-defined[^>]*meta:name="' + VERSION_PROPERTY.encode() + rb'"[^>]*>([^<]*)</meta:user-defined>',
+    re.IGNORECASE,
+)
+_MAX_PROPS_BYTES = 1024 * 1024
+
+
+def read_version_property(path: Path) -> str | None:
+    """The `pvd_version` custom property of an .xlsx/.xlsm (docProps/custom.xml) or .ods (meta.xml)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for part, pattern in (("docProps/custom.xml", _CUSTOM_XLSX), ("meta.xml", _CUSTOM_ODS)):
+                try:
+                    info = zf.getinfo(part)
+                except KeyError:
+                    continue
+                if info.file_size > _MAX_PROPS_BYTES:
+                    continue
+                m = pattern.search(zf.read(info))
+                if m:
+                    return m[1].decode("utf-8", "replace").strip() or None
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError, NotImplementedError):
+        return None
+    return None
+
+
+def _check_version(version: str | None, schema: Schema) -> Issue | None:
+    sheet = schema.readme_name
+    if version is None:
+        return make_issue(
+            "template-version", sheet=sheet,
+            reason=f"Version du modèle introuvable : le classeur est lu comme un modèle "
+            f"version {schema.version}. Repartez du dernier modèle la prochaine fois.",
+        )
+    major = version.split(".")[0].strip()
+    if major != FORMAT_MAJOR:
+        return make_issue(
+            "template-version", sheet=sheet, value=version, severity=Severity.ERROR,
+            reason=f"Classeur au format {version}, alors que ce programme lit le format "
+            f"{schema.version} : repartez du modèle actuel.",
+        )
+    return None
