@@ -104,7 +104,8 @@ def make_territory(i: int, id_pvd: str, name: str, dept: str, status: str, done:
     return TerritoryView(
         key=id_pvd, id_pvd=id_pvd, name=name, department=dept, region="Grand Est",
         epci=f"Communauté de communes de {name}", siren="200067106", received=True, report=report,
-        milestones=milestones, last_milestone=last, milestones_done=done, j1_on=j1,
+        milestones=milestones, last_milestone=last,
+        last_milestone_code=MILESTONES[done - 1][0] if done else None, milestones_done=done, j1_on=j1,
         j8_on=milestones[7].done_on, ort_deadline=deadline, deadline_extended=i % 4 == 0,
         ort_status=status, days_left=days_left, project_lead=lead, etp=float(rng.choice([50, 80, 100])),
         cofinancing="Banque des Territoires", comites_last4=sum(1 for v in comites.values() if v),
@@ -150,6 +151,7 @@ def _region(territories: list[TerritoryView]) -> RegionView:
         remaining=sum(t.remaining for t in received), needs_by_theme=dict(needs_theme),
         needs_by_partner=dict(needs_partner),
         actions_by_theme_status={k: dict(v) for k, v in theme_status.items()},
+        action_statuses=list(default_config().lists["statut_action"]),
     )
 
 

@@ -79,18 +79,13 @@ def test_comites_heatmap_is_territory_by_quarter(consolidation, figures) -> None
     assert sum(map(sum, heat.z)) == sum(sum(t.comites_by_quarter.values()) for t in received)
 
 
-def test_actions_chart_accepts_either_orientation(consolidation) -> None:
-    flipped = build_consolidation()
-    original = flipped.region.actions_by_theme_status
-    by_status: dict[str, dict[str, int]] = {}
-    for theme, statuses in original.items():
-        for status, n in statuses.items():
-            by_status.setdefault(status, {})[theme] = n
-    flipped.region.actions_by_theme_status = by_status
-    a = charts.actions_by_theme(consolidation)
-    b = charts.actions_by_theme(flipped)
-    assert sorted(a.data[0].y) == sorted(b.data[0].y)
-    assert set(a.data[0].y) == set(original)
+def test_actions_chart_lists_the_statuses_of_the_configuration_in_use(consolidation) -> None:
+    renamed = build_consolidation()
+    first = next(iter(renamed.region.actions_by_theme_status))
+    renamed.region.actions_by_theme_status = {first: {"Lancée": 2, "Terminée": 1}}
+    renamed.region.action_statuses = ["Lancée", "Terminée"]
+    names = [bar.name for bar in charts.actions_by_theme(renamed).data]
+    assert names == ["Lancée", "Terminée"]
 
 
 def test_empty_region_gives_figures_with_a_message() -> None:

@@ -31,3 +31,9 @@ def fr_date(value: date) -> str:
 def fr_decimal(value: float) -> str:
     """One decimal, with a comma: `23,8`."""
     return f"{value:.1f}".replace(".", ",")
+
+
+def fr_number(value: float) -> str:
+    """At most one decimal, no trailing zero: `80`, `62,5`."""
+    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")

@@ -15,6 +15,7 @@ from pvd_reporting.format.schema import TOTAL_LABELS, Field, FormSheet, Kind, Sc
 from pvd_reporting.read import values as parsing
 from pvd_reporting.read.formula_errors import CellError
 from pvd_reporting.read.records import Record
+from pvd_reporting.read.values import is_blank
 
 HEADER_SEARCH_ROWS = 10
 
@@ -35,10 +36,6 @@ _PARSERS: dict[Kind, tuple[Callable[[Any], Any], str]] = {
 }
 _TOTAL_KEYS = frozenset(TOTAL_LABELS)
 _TOTAL_PREFIXES = ("total ", "sous-total", "sous total", "totaux ")
-
-
-def is_blank(value: Any) -> bool:
-    return value is None or value == "" or (isinstance(value, str) and not value.strip())
 
 
 def is_total_label(value: Any) -> bool:

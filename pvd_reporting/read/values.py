@@ -10,6 +10,7 @@ import math
 import re
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import DEPARTMENTS
@@ -374,3 +375,16 @@ def parse_text(v: object) -> str:
     if isinstance(v, date):
         return v.strftime("%d/%m/%Y")
     return str(v).strip()
+
+
+def as_date(value: Any) -> date | None:
+    """A parsed value as a date, or None (a datetime keeps its day)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return None
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())

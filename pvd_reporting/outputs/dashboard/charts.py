@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pvd_reporting.format.config import default_config
 from pvd_reporting.format.french import NARROW, fr_money
 from pvd_reporting.outputs.atomic import atomic_write_text
 from pvd_reporting.format.schema import MILESTONES, NOT_RECEIVED, ORT_STATUSES
@@ -86,19 +85,11 @@ def _department_key(code: str) -> tuple[int, str]:
     return (int(digits) if digits else 999, code)
 
 
-def _status_by_department(cons: Consolidation) -> dict[str, Counter[str]]:
-    # Counted from the territories themselves so that missing ones (Non reçu) are always there.
-    out: dict[str, Counter[str]] = {}
-    for t in cons.territories:
-        out.setdefault(t.department or "?", Counter())[t.ort_status] += 1
-    return out
-
-
 def status_by_department(cons: Consolidation) -> go.Figure:
     import plotly.graph_objects as go
 
     fig = go.Figure()
-    counts = _status_by_department(cons)
+    counts = cons.region.status_by_department
     departments = sorted(counts, key=_department_key)
     for status in ALL_STATUSES:
         ys = [counts[d].get(status, 0) for d in departments]
@@ -117,12 +108,6 @@ def status_by_department(cons: Consolidation) -> go.Figure:
     return fig
 
 
-def _milestone_code(t: TerritoryView) -> str:
-    if t.last_milestone:
-        return t.last_milestone.split(" ", 1)[0].strip()
-    return "Aucun"
-
-
 def milestone_progress(cons: Consolidation) -> go.Figure:
     import plotly.graph_objects as go
 
@@ -131,7 +116,7 @@ def milestone_progress(cons: Consolidation) -> go.Figure:
     names = dict(MILESTONES)
     received = [t for t in cons.territories if t.received]
     for status in ORT_STATUSES:
-        per = Counter(_milestone_code(t) for t in received if t.ort_status == status)
+        per = Counter(t.last_milestone_code or "Aucun" for t in received if t.ort_status == status)
         ys = [per.get(c, 0) for c in codes]
         if not any(ys):
             continue
@@ -206,26 +191,12 @@ def financing(cons: Consolidation) -> go.Figure:
     return fig
 
 
-def _theme_status(cons: Consolidation) -> dict[str, dict[str, int]]:
-    data = cons.region.actions_by_theme_status
-    statuses = set(default_config().lists.get("statut_action", ()))
-    # Accept status -> theme too: the mapping's orientation is the consolidation's to choose.
-    if data and all(k in statuses for k in data) and not any(
-            k in statuses for inner in data.values() for k in inner):
-        flipped: dict[str, dict[str, int]] = {}
-        for status, themes in data.items():
-            for theme, n in themes.items():
-                flipped.setdefault(theme, {})[status] = n
-        return flipped
-    return data
-
-
 def actions_by_theme(cons: Consolidation) -> go.Figure:
     import plotly.graph_objects as go
 
-    data = _theme_status(cons)
+    data = cons.region.actions_by_theme_status
     themes = sorted(data, key=lambda th: -sum(data[th].values()))
-    known = list(default_config().lists.get("statut_action", ()))
+    known = cons.region.action_statuses
     statuses = known + sorted({s for th in data.values() for s in th} - set(known))
     fig = go.Figure()
     for i, status in enumerate(statuses):

@@ -19,6 +19,7 @@ from pvd_reporting import __version__
 from pvd_reporting.format import french as frenchtext
 from pvd_reporting.format.issues import ISSUE_TYPES, SEVERITY_LABELS, Issue, Severity, WorkbookReport
 from pvd_reporting.outputs.atomic import atomic_write_text
+from pvd_reporting.outputs.dashboard.charts import CHART_TITLES, build_figures
 from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES, Schema
 from pvd_reporting.format.matching import norm
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
@@ -177,8 +178,6 @@ def _unplaced(cons: Consolidation) -> list[dict[str, str]]:
 
 def _figures_json(cons: Consolidation, schema: Schema) -> tuple[Markup, list[dict[str, str]]]:
     import plotly.io as pio
-
-    from pvd_reporting.outputs.dashboard.charts import CHART_TITLES, build_figures
 
     figures = build_figures(cons, at_risk_days=schema.config.at_risk_days)
     parts = [f"{json.dumps(name)}:{pio.to_json(fig, validate=False)}" for name, fig in figures.items()]

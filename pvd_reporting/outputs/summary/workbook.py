@@ -22,7 +22,9 @@ from pvd_reporting.outputs.anomalies import CONTACT_KEYS, Masker, mask_issue
 from pvd_reporting.format.issues import SEVERITY_LABELS, json_value
 from pvd_reporting.read.records import Record
 from pvd_reporting.outputs.atomic import atomic_write
-from pvd_reporting.format.schema import NOT_RECEIVED, Field, Kind, Schema
+from pvd_reporting.format.schema import NOT_RECEIVED, VERSION_LABEL, Field, Kind, Schema
+from pvd_reporting.consolidate.batch import period_of, placement
+from pvd_reporting.outputs.summary.charts import write_synthesis
 from pvd_reporting.outputs.summary.cells import (
     DATE,
     INT,
@@ -230,8 +232,6 @@ ANOMALY_DETAIL = [Column("Gravité", TEXT, 14), Column("Code", TEXT, 22), Column
 
 
 def source_rows(consolidation: Consolidation) -> list[list[Any]]:
-    from pvd_reporting.consolidate.batch import period_of, placement
-
     out = []
     for report in consolidation.reports:
         out.append([report.path, report.size, report.sha256, report.version,
@@ -242,8 +242,6 @@ def source_rows(consolidation: Consolidation) -> list[list[Any]]:
 
 
 def source_columns(schema: Schema) -> list[Column]:
-    from pvd_reporting.format.schema import VERSION_LABEL
-
     return [Column("Fichier", TEXT, 34), Column("Taille (octets)", INT, 12), Column("SHA-256", TEXT, 66),
             Column(VERSION_LABEL, TEXT, 10), Column(schema.form.field("period").label, TEXT, 10),
             Column("Verdict", TEXT, 14), Column("Prise en compte", TEXT, 16),
@@ -260,8 +258,6 @@ def write_summary(consolidation: Consolidation, path: Path, schema: Schema, *, n
 
 
 def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts: bool) -> None:
-    from pvd_reporting.outputs.summary.charts import write_synthesis
-
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                          "strings_to_numbers": False, "default_date_format": "dd/mm/yyyy"})
     wb.set_properties({"title": f"Synthèse PVD {consolidation.region.period}", "subject": "Petites villes de demain",
