@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 
 # Messages (terminal, CSV, Excel comments) group digits with a plain space; HTML and charts use
 # the narrow no-break space of French typography, so an amount never breaks across lines.
@@ -25,6 +25,9 @@ def fr_money(amount: float, space: str = PLAIN) -> str:
 
 
 def fr_date(value: date) -> str:
+    """`15/03/2024`; a datetime with a time of day keeps it: `15/03/2024 14:30`."""
+    if isinstance(value, datetime) and value.time() != time(0, 0):
+        return value.strftime("%d/%m/%Y %H:%M")
     return value.strftime("%d/%m/%Y")
 
 

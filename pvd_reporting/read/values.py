@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import DEPARTMENTS
 
@@ -368,12 +369,8 @@ def parse_text(v: object) -> str:
         if math.isfinite(v) and v == int(v) and abs(v) < 1e16:
             return str(int(v))
         return repr(v)
-    if isinstance(v, datetime):
-        if v.time() == time(0, 0):
-            return v.strftime("%d/%m/%Y")
-        return v.strftime("%d/%m/%Y %H:%M")
     if isinstance(v, date):
-        return v.strftime("%d/%m/%Y")
+        return fr_date(v)
     return str(v).strip()
 
 
