@@ -25,7 +25,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
 from pvd_reporting.check.rules import COST_TOLERANCE, COSTED_STATUSES, DONE_STATUS, J1, J3  # noqa: E402
-from pvd_reporting.format.config import REQUIRED_VALUES, Config, default_config  # noqa: E402
+from pvd_reporting.format.config import REQUIRED_VALUES, default_config  # noqa: E402
 from pvd_reporting.format.french import fr_date, fr_int, fr_money  # noqa: E402
 from pvd_reporting.format.issues import ISSUE_TYPES, SEVERITY_LABELS, Severity  # noqa: E402
 from pvd_reporting.format.matching import norm  # noqa: E402
@@ -84,8 +84,10 @@ class Rule:
     severity: Severity | None = None  # when the rule overrides the catalogue's severity
 
 
-def rules(config: Config) -> tuple[Rule, ...]:
+def rules(schema: Schema) -> tuple[Rule, ...]:
     """The cross-field rules of check/rules.py, sheet by sheet, in the order they are applied."""
+    config = schema.config
+    communes = schema.table("communes")
     statuses = " · ".join(COSTED_STATUSES)
     bdt = " ou ".join(f"« {v} »" for v in REQUIRED_VALUES["cofinancement"])
     pvd_town = REQUIRED_VALUES["role_commune"][0]
@@ -94,6 +96,8 @@ def rules(config: Config) -> tuple[Rule, ...]:
     return (
         Rule(FORM_KEY, "etp", "etp-below-threshold",
              f"cofinancement {bdt} et moins de {config.cofinancing_min_etp:g} % d'ETP"),
+        Rule("communes", None, "required-value",
+             "aucune ligne remplie" if communes.min_rows == 1 else f"moins de {communes.min_rows} lignes remplies"),
         Rule("communes", "population", "population-over-limit",
              f"« {pvd_town} » de plus de {fr_int(config.population_limit)} habitants"),
         Rule("communes", "insee", "unknown-commune",
@@ -378,7 +382,7 @@ def _mb(n: int) -> str:
 def render(schema: Schema) -> str:
     """The whole of docs/format-1.md."""
     config = schema.config
-    all_rules = rules(config)
+    all_rules = rules(schema)
     by_sheet: dict[str | None, list[Rule]] = {}
     for rule in all_rules:
         by_sheet.setdefault(rule.table, []).append(rule)
@@ -547,7 +551,7 @@ def catalogue_rows(schema: Schema, all_rules: tuple[Rule, ...]) -> list[list[str
 
 def placed_codes(schema: Schema) -> set[str]:
     """Every code the document attaches to a place (for the test: none is left unexplained)."""
-    found = {r.code for r in rules(schema.config)} | set(WORKBOOK_CODES) | set(TABLE_CODES) | set(CONSOLIDATION_CODES)
+    found = {r.code for r in rules(schema)} | set(WORKBOOK_CODES) | set(TABLE_CODES) | set(CONSOLIDATION_CODES)
     for flds in (schema.form.fields, *(t.columns for t in schema.tables)):
         for f in flds:
             found.add(reading_code(f))

@@ -6,6 +6,7 @@ the command that fixes it.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import importlib.util
 import re
@@ -105,6 +106,24 @@ def test_every_code_the_package_raises_is_in_the_catalogue() -> None:
         raised |= set(re.findall(r"""(?:make_issue|\.issue)\(\s*["']([a-z][a-z0-9-]+)["']""", source))
     assert raised, "no call to make_issue found"
     assert raised <= set(ISSUE_TYPES), sorted(raised - set(ISSUE_TYPES))
+
+
+def test_the_rules_listed_are_the_rules_applied(make_doc: ModuleType, default_schema: Schema) -> None:
+    # check/rules.py has one function per sheet (`_communes`, ...); each issue code it raises there
+    # must be listed under that sheet in the document, and nothing else.
+    sheet_of = {f"_{t.key}": t.key for t in default_schema.tables} | {"_territory": make_doc.FORM_KEY}
+    tree = ast.parse((REPO / "pvd_reporting" / "check" / "rules.py").read_text(encoding="utf-8"))
+    applied: set[tuple[str, str]] = set()
+    for fn in tree.body:
+        if not isinstance(fn, ast.FunctionDef) or fn.name not in sheet_of:
+            continue
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
+                    and node.args[0].value in ISSUE_TYPES:
+                applied.add((sheet_of[fn.name], node.args[0].value))
+    assert len(applied) > 15
+    listed = {(r.table, r.code) for r in make_doc.rules(default_schema)}
+    assert listed == applied, {"listed, not applied": listed - applied, "applied, not listed": applied - listed}
 
 
 def test_version_and_custom_property_are_documented(default_schema: Schema, text: str) -> None:
