@@ -437,7 +437,7 @@ def render(schema: Schema) -> str:
         "",
         f"La version du format est inscrite deux fois : dans l'onglet `{schema.readme_name}`, dans la "
         f"cellule à droite du libellé « {VERSION_LABEL} », et dans la propriété personnalisée du "
-        f"classeur `{VERSION_PROPERTY}` (Fichier › Propriétés › Personnalisation). Version actuelle : "
+        f"classeur `{VERSION_PROPERTY}` (dans les propriétés du document). Version actuelle : "
         f"**{schema.version}**. Un classeur sans version est lu comme un classeur de la version actuelle, "
         f"avec un avertissement ; un classeur d'une autre version majeure est refusé (`template-version`).",
         "",

@@ -1,8 +1,8 @@
 """The shape of the package, read from its source (AST): stages, cycles, deferred imports, docstrings.
 
-The package is layered by pipeline stage (README, Développement): a module may import from its own
-stage or from the stages below it, never from a stage above. Each failure lists every offending
-import as `file:line` so that it can be fixed without re-running the test.
+The package is layered by pipeline stage, each subpackage's `__init__` saying what it may import:
+a module may import from its own stage or from the stages below it, never from a stage above.
+Each failure lists every offending import as `file:line`, so that all can be fixed in one pass.
 """
 
 from __future__ import annotations
@@ -165,7 +165,36 @@ def test_every_module_belongs_to_a_stage() -> None:
     assert not strays, report("modules outside the stages " + " < ".join(STAGES), strays)
 
 
+def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every cycle a depth-first walk meets, each as the modules along it (first repeated last)."""
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                cycles.append([*stack[stack.index(nxt):], nxt])
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    return cycles
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert find_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
+    assert find_cycles({"a": {"b"}, "b": set(), "c": {"a", "b"}}) == []
+
+
 def test_no_import_cycle() -> None:
+    # Imports inside functions count too: they close a cycle as soon as the function runs.
     graph: dict[str, set[str]] = {}
     where: dict[tuple[str, str], str] = {}
     for imp in IMPORTS:
@@ -176,42 +205,41 @@ def test_no_import_cycle() -> None:
             continue
         graph.setdefault(imp.source, set()).add(target)
         where.setdefault((imp.source, target), imp.where)
-    cycles: list[str] = []
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-    stack: list[str] = []
-
-    def visit(node: str) -> None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in sorted(graph.get(node, ())):
-            if state.get(nxt) == 1:
-                loop = [*stack[stack.index(nxt):], nxt]
-                steps = [f"{a} -> {b} ({where[(a, b)]})" for a, b in zip(loop, loop[1:], strict=False)]
-                cycles.append(" ; ".join(steps))
-            elif nxt not in state:
-                visit(nxt)
-        stack.pop()
-        state[node] = 2
-
-    for node in sorted(graph):
-        if node not in state:
-            visit(node)
+    cycles = [" ; ".join(f"{a} -> {b} ({where[(a, b)]})" for a, b in zip(loop, loop[1:], strict=False))
+              for loop in find_cycles(graph)]
     assert not cycles, report("import cycles", cycles)
 
 
-def test_stages_import_only_their_own_stage_or_below() -> None:
+def upward(imports: list[ImportAt]) -> list[str]:
+    """Imports from a higher stage than the importing module's, as `file:line: ...`."""
     rank = {stage: i for i, stage in enumerate(STAGES)}
     exempt = {canonical(e) for e in EXEMPT}
-    upward: list[str] = []
-    for imp in IMPORTS:
+    found: list[str] = []
+    for imp in imports:
         if not internal(imp) or imp.source in exempt:
             continue
         source, target = stage_of(imp.source), stage_of(imp.target)
         if source is None or target is None or source not in rank or target not in rank:
             continue  # the package root (`__version__`) or a stray module, reported above
         if rank[target] > rank[source]:
-            upward.append(f"{imp.where}: {imp.source} ({source}) imports {imp.target} ({target})")
-    assert not upward, report("imports from a higher stage (" + " < ".join(STAGES) + ")", upward)
+            found.append(f"{imp.where}: {imp.source} ({source}) imports {imp.target} ({target})")
+    return found
+
+
+def test_the_layering_check_catches_an_upward_import() -> None:
+    path = PACKAGE_DIR / "read" / "grid.py"
+    sample = [
+        ImportAt("pvd_reporting.read.grid", "pvd_reporting.outputs.atomic", path, 1, False, False),
+        ImportAt("pvd_reporting.read.grid", "pvd_reporting.format.schema", path, 2, False, False),
+        ImportAt("pvd_reporting.__main__", "pvd_reporting.cli", path, 3, False, False),
+    ]
+    assert upward(sample) == [
+        "pvd_reporting/read/grid.py:1: pvd_reporting.read.grid (read) imports pvd_reporting.outputs.atomic (outputs)"]
+
+
+def test_stages_import_only_their_own_stage_or_below() -> None:
+    found = upward(IMPORTS)
+    assert not found, report("imports from a higher stage (" + " < ".join(STAGES) + ")", found)
 
 
 def _deferrable(target: str) -> bool:
