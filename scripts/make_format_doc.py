@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-from pvd_reporting.check.rules import COST_TOLERANCE, COSTED_STATUSES, DONE_STATUS, J1, J3  # noqa: E402
+from pvd_reporting.check.rules import COST_TOLERANCE  # noqa: E402
 from pvd_reporting.format.config import REQUIRED_VALUES, default_config  # noqa: E402
 from pvd_reporting.format.french import fr_date, fr_int, fr_money  # noqa: E402
 from pvd_reporting.format.issues import ISSUE_TYPES, SEVERITY_LABELS, Severity  # noqa: E402
@@ -41,6 +41,8 @@ from pvd_reporting.format.schema import (  # noqa: E402
     TableSheet,
     build_schema,
 )
+from pvd_reporting.format.vocabulary import DONE_STATUS, J1, J3  # noqa: E402
+from pvd_reporting.format.vocabulary import ENGAGED_STATUSES as COSTED_STATUSES  # noqa: E402
 from pvd_reporting.outputs.workbook.readme import LISTS_PURPOSE, readme_lines  # noqa: E402
 from pvd_reporting.read import values as parsing  # noqa: E402
 from pvd_reporting.read.discover import WORKBOOK_SUFFIXES  # noqa: E402

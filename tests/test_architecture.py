@@ -20,7 +20,8 @@ TESTS_DIR = REPO / "tests"
 PACKAGE = "pvd_reporting"
 
 # Lowest first. `pipeline` is the library function of each command, between the stages and the CLI.
-STAGES = ("errors", "format", "read", "check", "consolidate", "outputs", "pipeline", "cli")
+# `errors` and `atomic` (safe writes, used by the cache and every output) sit below every stage.
+STAGES = ("errors", "atomic", "format", "read", "check", "consolidate", "outputs", "pipeline", "cli")
 # The package's own entry points sit above every stage.
 EXEMPT = (f"{PACKAGE}.__init__", f"{PACKAGE}.__main__")
 # Heavy or optional libraries that a light path (validate) must not pay for: the only imports
@@ -229,12 +230,12 @@ def upward(imports: list[ImportAt]) -> list[str]:
 def test_the_layering_check_catches_an_upward_import() -> None:
     path = PACKAGE_DIR / "read" / "grid.py"
     sample = [
-        ImportAt("pvd_reporting.read.grid", "pvd_reporting.outputs.atomic", path, 1, False, False),
+        ImportAt("pvd_reporting.read.grid", "pvd_reporting.outputs.report", path, 1, False, False),
         ImportAt("pvd_reporting.read.grid", "pvd_reporting.format.schema", path, 2, False, False),
         ImportAt("pvd_reporting.__main__", "pvd_reporting.cli", path, 3, False, False),
     ]
     assert upward(sample) == [
-        "pvd_reporting/read/grid.py:1: pvd_reporting.read.grid (read) imports pvd_reporting.outputs.atomic (outputs)"]
+        "pvd_reporting/read/grid.py:1: pvd_reporting.read.grid (read) imports pvd_reporting.outputs.report (outputs)"]
 
 
 def test_stages_import_only_their_own_stage_or_below() -> None:

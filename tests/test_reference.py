@@ -1,4 +1,4 @@
-"""The reference list of PVD territories, in both shapes (§5 template --reference)."""
+"""The reference list of PVD territories, in both shapes (README, the commands template --reference)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The cross-field rules of §3 on parsed data, independently of the reader.
+"""The cross-field rules of docs/format-1.md on parsed data, independently of the reader.
 
 Data are built from the factory's baseline (the same values the fixture workbooks hold), laid out
 as `make_workbook` lays them out: headers on row 1 in schema order, data from row 2.

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from pvd_reporting.atomic import prepare_output_dir, refuse_inside_inputs
 from pvd_reporting.consolidate.batch import CONSOLIDATION_CODES, consolidate, read_all
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.errors import OutputError, UsageError
@@ -15,7 +16,6 @@ from pvd_reporting.format.issues import WorkbookReport
 from pvd_reporting.format.reference import load_reference
 from pvd_reporting.format.schema import Schema, build_schema
 from pvd_reporting.outputs.anomalies import write_anomalies
-from pvd_reporting.outputs.atomic import prepare_output_dir, refuse_inside_inputs
 from pvd_reporting.outputs.dashboard.charts import write_charts
 from pvd_reporting.outputs.dashboard.page import write_dashboard
 from pvd_reporting.outputs.summary.workbook import start_summary

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pvd_reporting.atomic import free_name, refuse_inside_inputs
 from pvd_reporting.check.validate import validate_paths
 from pvd_reporting.errors import OutputError
 from pvd_reporting.format.config import load_config
 from pvd_reporting.format.issues import Report
 from pvd_reporting.format.reference import load_reference
 from pvd_reporting.format.schema import Schema, build_schema
-from pvd_reporting.outputs.atomic import free_name, refuse_inside_inputs
 from pvd_reporting.outputs.workbook.feedback import write_feedback
 from pvd_reporting.pipeline.progress import NoProgress, Progress
 

@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
 from pvd_reporting import __version__
+from pvd_reporting.atomic import atomic_write_text
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.format import french as frenchtext
 from pvd_reporting.format.issues import (
@@ -27,7 +28,6 @@ from pvd_reporting.format.issues import (
 )
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES, Schema
-from pvd_reporting.outputs.atomic import atomic_write_text
 from pvd_reporting.outputs.dashboard.charts import CHART_TITLES, build_figures
 
 MAX_ISSUES_SHOWN = 40  # per territory: the anomalies files hold them all, the page stays light

@@ -8,6 +8,7 @@ The Synthèse sheet (figures and native charts) is built in charts.py, the cells
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -17,13 +18,13 @@ import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from pvd_reporting.atomic import atomic_write
 from pvd_reporting.consolidate.batch import period_of, placement
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.format.issues import SEVERITY_LABELS, json_value
 from pvd_reporting.format.matching import slug
 from pvd_reporting.format.schema import VERSION_LABEL, Field, Schema
 from pvd_reporting.outputs.anomalies import CONTACT_KEYS, Masker, mask_issue
-from pvd_reporting.outputs.atomic import atomic_write
 from pvd_reporting.outputs.summary.cells import (
     DATE,
     INT,
@@ -301,7 +302,6 @@ def start_summary(consolidation: Consolidation, path: Path, schema: Schema, *,
     Elsewhere (one core, no fork), it is simply written now.
     """
     import multiprocessing
-    import os
 
     if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         written = write_summary(consolidation, path, schema, no_contacts=no_contacts)
