@@ -18,7 +18,13 @@ from pvd_reporting.format.config import default_config
 from pvd_reporting.format.french import NARROW, fr_money
 from pvd_reporting.format.schema import MILESTONES, NOT_RECEIVED, ORT_STATUSES
 from pvd_reporting.outputs.atomic import atomic_write_text
-from pvd_reporting.outputs.dashboard.region_map import MAP_NAME, MAP_TITLE, RegionMap, map_figure
+from pvd_reporting.outputs.dashboard.region_map import (
+    MAP_NAME,
+    MAP_TITLE,
+    RegionMap,
+    map_figure,
+    map_page,
+)
 from pvd_reporting.outputs.palette import OKABE_ITO, ORT_COLORS
 
 if TYPE_CHECKING:
@@ -342,26 +348,26 @@ def write_charts(
 
     folder = Path(output_dir) / f"graphiques-{consolidation.region.period}"
     folder.mkdir(parents=True, exist_ok=True)
-    figures: dict[str, go.Figure | dict[str, Any]] = {
-        **build_figures(consolidation, at_risk_days=at_risk_days),
-        MAP_NAME: status_map(consolidation, note_unmapped=True).figure,
-    }
-    titles = {**CHART_TITLES, MAP_NAME: MAP_TITLE}
+    charts = build_figures(consolidation, at_risk_days=at_risk_days)
+    region_map = status_map(consolidation, note_unmapped=True).figure
     written: list[Path] = []
     atomic_write_text(folder / PLOTLY_FILE, plotly.offline.get_plotlyjs())
     written.append(folder / PLOTLY_FILE)
-    for name, fig in figures.items():
+    for name, fig in charts.items():
         path = folder / f"{name}.html"
-        # The map is a plain dict built without plotly's validation (see region_map).
         page = pio.to_html(fig, include_plotlyjs=PLOTLY_FILE, include_mathjax=False, full_html=True,
-                           config={"displaylogo": False, "responsive": True}, validate=not isinstance(fig, dict))
-        page = page.replace("<head>", f'<head><meta charset="utf-8"><title>{label(titles[name])}</title>', 1)
+                           config={"displaylogo": False, "responsive": True})
+        page = page.replace("<head>", f'<head><meta charset="utf-8"><title>{label(CHART_TITLES[name])}</title>', 1)
         page = page.replace("<html>", '<html lang="fr">', 1)
         atomic_write_text(path, page)
         written.append(path)
+    # The map is a plain dict (see region_map): its page is written without plotly.io's slow JSON.
+    path = folder / f"{MAP_NAME}.html"
+    written.append(atomic_write_text(path, map_page(region_map, f"{MAP_TITLE} — {consolidation.region.period}",
+                                                    PLOTLY_FILE)))
     if not images:
         return written, None
-    images_written, notice = export_images(figures, folder)
+    images_written, notice = export_images({**charts, MAP_NAME: region_map}, folder)
     return written + images_written, notice
 
 

@@ -29,15 +29,20 @@ from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES, Schema
 from pvd_reporting.outputs.atomic import atomic_write_text
 from pvd_reporting.outputs.dashboard.charts import status_map
-from pvd_reporting.outputs.dashboard.region_map import MAP_HEIGHT, MAP_TITLE, unmapped_sentence
+from pvd_reporting.outputs.dashboard.region_map import (
+    MAP_HEIGHT,
+    MAP_TITLE,
+    SCRIPT_ESCAPES,
+    figure_json,
+    unmapped_sentence,
+)
 
 MAX_ISSUES_SHOWN = 40  # per territory: the anomalies files hold them all, the page stays light
-_SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
 def script_json(text: str) -> Markup:
     """JSON text made safe inside <script>: no `</script>`, no `<!--`, no HTML entity games."""
-    for char, escaped in _SCRIPT_ESCAPES.items():
+    for char, escaped in SCRIPT_ESCAPES.items():
         text = text.replace(char, escaped)
     return Markup(text)
 
@@ -201,9 +206,8 @@ MAP_PRINT_WIDTH, MAP_PRINT_HEIGHT = 700, 640
 def _map_block(cons: Consolidation, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """What the map's block of the page needs: the figure, each territory's panel, who is not on it."""
     region_map = status_map(cons)
-    figure = json.dumps(region_map.figure, ensure_ascii=False, separators=(",", ":"))
     panels = json.dumps({r["t"].key: r["i"] for r in rows}, ensure_ascii=False)
-    return {"figure": script_json(figure), "panels": script_json(panels),
+    return {"figure": script_json(figure_json(region_map.figure)), "panels": script_json(panels),
             "title": f"{MAP_TITLE} — {cons.region.period}", "height": MAP_HEIGHT,
             "print_width": MAP_PRINT_WIDTH, "print_height": MAP_PRINT_HEIGHT,
             "unmapped": unmapped_sentence(region_map.unmapped) if region_map.unmapped else ""}

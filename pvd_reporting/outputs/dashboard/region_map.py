@@ -43,13 +43,16 @@ OTHER_FILL, OTHER_LINE, DEPARTMENT_LINE = "#FFFFFF", "#C8C8C8", "#222222"
 # A received territory is outlined darker than one not received, so the grey recedes.
 TERRITORY_LINE, NOT_RECEIVED_LINE = "#333333", "#9A9A9A"
 MINUS = "\u2212"
+# JSON inside <script>: no `</script>`, no `<!--`, no line separators JavaScript would choke on.
+SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
 @dataclass(frozen=True)
 class Shape:
     name: str
     within: tuple[str, ...]  # an EPCI's départements, a département's région
-    rings: tuple[tuple[float, ...], ...]  # closed rings, flat lon, lat, lon, lat…
+    rings: tuple[tuple[list[float], list[float]], ...]  # closed rings, as (longitudes, latitudes)
+    path: tuple[list[float | None], list[float | None]]  # the rings as one plotly path (see _path)
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,11 @@ class Shapes:
 
 def _read(path: Path) -> dict[str, Shape]:
     data = json.loads(path.read_text("utf-8"))
-    return {code: Shape(f["name"], tuple(f["in"]), tuple(tuple(r) for r in f["rings"]))
-            for code, f in data["features"].items()}
+    shapes = {}
+    for code, f in data["features"].items():
+        rings = tuple((r[0::2], r[1::2]) for r in f["rings"])
+        shapes[code] = Shape(f["name"], tuple(f["in"]), rings, _path(rings))
+    return shapes
 
 
 @cache
@@ -102,42 +108,41 @@ def _urgency(t: TerritoryView) -> tuple[int, str]:
     return (URGENCY.index(t.ort_status) if t.ort_status in URGENCY else len(URGENCY), t.name)
 
 
-class _Projection:
-    """Longitude scaled by cos(mid-latitude): shapes keep their proportions at a région's scale."""
+def _path(rings: Iterable[tuple[list[float], list[float]]]) -> tuple[list[float | None], list[float | None]]:
+    """All rings as one x and one y list, rings separated by None (plotly's subpaths)."""
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for rx, ry in rings:
+        if xs:
+            xs.append(None)
+            ys.append(None)
+        xs += rx
+        ys += ry
+    return xs, ys
 
-    def __init__(self, shapes: Iterable[Shape]) -> None:
-        lats = [r[i] for s in shapes for r in s.rings for i in range(1, len(r), 2)]
-        mid = (min(lats) + max(lats)) / 2 if lats else 46.5
-        self.k = math.cos(math.radians(mid))
 
-    def path(self, rings: Iterable[Sequence[float]]) -> tuple[list[float | None], list[float | None]]:
-        """All rings as one x and one y list, rings separated by None (plotly's subpaths)."""
-        xs: list[float | None] = []
-        ys: list[float | None] = []
-        k = self.k
-        for ring in rings:
-            if xs:
-                xs.append(None)
-                ys.append(None)
-            xs += [round(ring[i] * k, 4) for i in range(0, len(ring), 2)]
-            ys += ring[1::2]
-        return xs, ys
+def _aspect(shapes: Iterable[Shape]) -> float:
+    """How many times a degree of latitude is longer than one of longitude at the middle latitude:
+    the y axis' scale ratio, so the shapes keep their proportions without projecting any point."""
+    lats = [y for s in shapes for _, ry in s.rings for y in (min(ry), max(ry))]
+    mid = (min(lats) + max(lats)) / 2 if lats else 46.5
+    return 1 / math.cos(math.radians(mid))
 
-    def label_point(self, shape: Shape) -> tuple[float, float]:
-        """Centroid of the largest ring (the mainland, not an island)."""
-        best_area, cx, cy = -1.0, 0.0, 0.0
-        for ring in shape.rings:
-            a = sx = sy = 0.0
-            for i in range(0, len(ring) - 2, 2):
-                x0, y0, x1, y1 = ring[i], ring[i + 1], ring[i + 2], ring[i + 3]
-                cross = x0 * y1 - x1 * y0
-                a += cross
-                sx += (x0 + x1) * cross
-                sy += (y0 + y1) * cross
-            if a and abs(a) > best_area:
-                best_area = abs(a)
-                cx, cy = sx / (3 * a), sy / (3 * a)
-        return round(cx * self.k, 4), round(cy, 4)
+
+def _label_point(shape: Shape) -> tuple[float, float]:
+    """Centroid of the largest ring (the mainland, not an island)."""
+    best_area, cx, cy = -1.0, 0.0, 0.0
+    for rx, ry in shape.rings:
+        a = sx = sy = 0.0
+        for i in range(len(rx) - 1):
+            cross = rx[i] * ry[i + 1] - rx[i + 1] * ry[i]
+            a += cross
+            sx += (rx[i] + rx[i + 1]) * cross
+            sy += (ry[i] + ry[i + 1]) * cross
+        if a and abs(a) > best_area:
+            best_area = abs(a)
+            cx, cy = sx / (3 * a), sy / (3 * a)
+    return round(cx, 4), round(cy, 4)
 
 
 def department_label(name: str, code: str) -> str:
@@ -159,12 +164,12 @@ def map_figure(periods: Sequence[tuple[str, Sequence[TerritoryView]]], *, shapes
     wanted = set(departments)
     epci = {s: shape for s, shape in shapes.epci.items() if wanted.intersection(shape.within) or s in own}
     dept_shapes = [shapes.departments[d] for d in departments]
-    projection = _Projection([*epci.values(), *dept_shapes])
+    aspect = _aspect([*epci.values(), *dept_shapes])
 
     data: list[dict[str, Any]] = []
     others = [s for code, s in epci.items() if code not in own]
     if others:
-        xs, ys = projection.path(r for s in others for r in s.rings)
+        xs, ys = _path(r for s in others for r in s.rings)
         data.append({"type": "scatter", "mode": "lines", "x": xs, "y": ys, "fill": "toself",
                      "fillcolor": OTHER_FILL, "line": {"color": OTHER_LINE, "width": 0.5},
                      "name": OTHER_EPCI, "legendrank": 1000 + len(LEGEND_ORDER), "hoverinfo": "skip",
@@ -184,7 +189,7 @@ def map_figure(periods: Sequence[tuple[str, Sequence[TerritoryView]]], *, shapes
         for siren, group in ordered:
             group.sort(key=_urgency)
             status = group[0].ort_status
-            xs, ys = projection.path(epci[siren].rings)
+            xs, ys = epci[siren].path
             rank = LEGEND_ORDER.index(status) if status in LEGEND_ORDER else len(LEGEND_ORDER)
             indices.append(len(data))
             data.append({
@@ -198,14 +203,14 @@ def map_figure(periods: Sequence[tuple[str, Sequence[TerritoryView]]], *, shapes
             legend_shown.add(status)
         per_period.append(indices)
     if dept_shapes:
-        xs, ys = projection.path(r for s in dept_shapes for r in s.rings)
+        xs, ys = _path(r for s in dept_shapes for r in s.rings)
         data.append({"type": "scatter", "mode": "lines", "x": xs, "y": ys, "hoverinfo": "skip",
                      "line": {"color": DEPARTMENT_LINE, "width": 1.4}, "showlegend": False})
     # Annotations, not a text trace: a light background keeps the names readable on any colour.
     names = [{"text": _text(department_label(s.name, d)), "x": x, "y": y, "xref": "x", "yref": "y",
               "showarrow": False, "font": {"size": 12, "color": DEPARTMENT_LINE},
               "bgcolor": "rgba(255,255,255,0.75)", "borderpad": 1}
-             for s, d in zip(dept_shapes, departments, strict=True) for x, y in [projection.label_point(s)]]
+             for s, d in zip(dept_shapes, departments, strict=True) for x, y in [_label_point(s)]]
 
     labels = [p for p, _ in periods]
     layout: dict[str, Any] = {
@@ -213,7 +218,7 @@ def map_figure(periods: Sequence[tuple[str, Sequence[TerritoryView]]], *, shapes
         "height": MAP_HEIGHT, "hovermode": "closest", "dragmode": "pan",
         "plot_bgcolor": "#FFFFFF", "paper_bgcolor": "#FFFFFF",
         "xaxis": {"visible": False, "constrain": "domain"},
-        "yaxis": {"visible": False, "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
+        "yaxis": {"visible": False, "scaleanchor": "x", "scaleratio": round(aspect, 4), "constrain": "domain"},
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "traceorder": "normal"},
         "margin": {"l": 10, "r": 10, "t": 90, "b": 40},
         "annotations": [{"text": _text(f"Fond de carte : {ATTRIBUTION}"), "showarrow": False,
@@ -258,3 +263,21 @@ def unmapped_sentence(territories: Sequence[TerritoryView], limit: int | None = 
     if limit is not None and len(parts) > limit:
         parts = [*parts[:limit], f"et {len(parts) - limit} autres"]
     return f"Sans contour d'EPCI sur la carte : {', '.join(parts)}."
+
+
+def figure_json(figure: dict[str, Any]) -> str:
+    """The figure as JSON text safe inside <script> (one pass of the json module: fast)."""
+    text = json.dumps(figure, ensure_ascii=False, separators=(",", ":"))
+    for char, escaped in SCRIPT_ESCAPES.items():
+        text = text.replace(char, escaped)
+    return text
+
+
+def map_page(figure: dict[str, Any], title: str, plotly_src: str) -> str:
+    """A page of its own for the map, plotly.js beside it, as `graphiques-<period>/` holds it."""
+    return (f'<!DOCTYPE html>\n<html lang="fr">\n<head><meta charset="utf-8"><title>{escape(title)}</title>\n'
+            f'<script charset="utf-8" src="{escape(plotly_src)}"></script></head>\n'
+            '<body style="margin:0"><div id="carte"></div>\n'
+            f"<script>(function(){{var f={figure_json(figure)};\n"
+            'Plotly.newPlot("carte",f.data,f.layout,{displaylogo:false,responsive:true});})();</script>\n'
+            "</body>\n</html>\n")
