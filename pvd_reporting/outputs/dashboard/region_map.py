@@ -81,6 +81,7 @@ class RegionMap:
 
     figure: dict[str, Any]
     unmapped: list[TerritoryView] = field(default_factory=list)
+    epci: list[str] = field(default_factory=list)  # the SIRENs whose shapes are embedded
 
 
 def _text(value: object) -> str:
@@ -234,7 +235,7 @@ def map_figure(periods: Sequence[tuple[str, Sequence[TerritoryView]]], *, shapes
                                       "xanchor": "left", "yanchor": "top", "yshift": -6, "align": "left",
                                       "font": {"size": 11, "color": "#333333"}})
     _period_visibility(data, per_period, labels, title, layout)
-    return RegionMap(figure={"data": data, "layout": layout}, unmapped=list(unmapped.values()))
+    return RegionMap(figure={"data": data, "layout": layout}, unmapped=list(unmapped.values()), epci=list(epci))
 
 
 def _period_visibility(data: list[dict[str, Any]], per_period: list[list[int]], labels: list[str],

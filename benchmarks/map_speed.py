@@ -1,6 +1,6 @@
 """What the map adds to `consolidate --no-images`, timed on a synthetic view of N territories.
 
-    python benchmarks/map.py [-n 1000] [--repeat 5]
+    python benchmarks/map_speed.py [-n 1000] [--repeat 5]
 
 The territories sit in real EPCI of all of France (the shipped shapes, cycled), every ORT status
 in turn, so every shape is drawn: the national worst case. Times, best of --repeat: reading the
