@@ -381,3 +381,10 @@ def test_map_benchmark_runs() -> None:
 
 def test_fixture_sirens_are_real_epci() -> None:
     assert set(SIRENS.values()) <= set(load_shapes().epci)
+
+
+def test_no_territory_gives_an_empty_map_with_a_message(schema) -> None:
+    figure = map_figure([("2025-T4", [])]).figure
+    assert figure["data"] == []
+    assert "Aucun contour d'EPCI pour ces territoires." in {a["text"] for a in figure["layout"]["annotations"]}
+    assert 'id="carte-plot"' in render_dashboard(build_consolidation(n=0), schema)
