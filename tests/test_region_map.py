@@ -388,3 +388,9 @@ def test_no_territory_gives_an_empty_map_with_a_message(schema) -> None:
     assert figure["data"] == []
     assert "Aucun contour d'EPCI pour ces territoires." in {a["text"] for a in figure["layout"]["annotations"]}
     assert 'id="carte-plot"' in render_dashboard(build_consolidation(n=0), schema)
+
+
+def test_readme_gives_the_attribution_and_the_screenshot() -> None:
+    readme = (REPO / "README.md").read_text("utf-8")
+    assert f"Fond de carte : **{ATTRIBUTION}**" in readme
+    assert "(docs/carte-statut-ort.png)" in readme and (REPO / "docs" / "carte-statut-ort.png").is_file()
