@@ -186,17 +186,18 @@ def map_figure(periods: Sequence[tuple[str, Sequence[TerritoryView]]], *, shapes
                 unmapped.setdefault(t.key, t)
         indices = []
         legend_shown: set[str] = set()
-        ordered = sorted(groups.items(), key=lambda kv: _urgency(min(kv[1], key=_urgency))[0], reverse=True)
-        for siren, group in ordered:
+        for group in groups.values():
             group.sort(key=_urgency)
+        # The most urgent drawn last: its outline is never hidden under a neighbour's.
+        for siren, group in sorted(groups.items(), key=lambda kv: _urgency(kv[1][0]), reverse=True):
             status = group[0].ort_status
             xs, ys = epci[siren].path
             rank = LEGEND_ORDER.index(status) if status in LEGEND_ORDER else len(LEGEND_ORDER)
+            outline = NOT_RECEIVED_LINE if status == NOT_RECEIVED else TERRITORY_LINE
             indices.append(len(data))
             data.append({
                 "type": "scatter", "mode": "lines", "x": xs, "y": ys, "fill": "toself",
-                "fillcolor": ort_color(status), "line": {"color": NOT_RECEIVED_LINE if status == NOT_RECEIVED else TERRITORY_LINE,
-                         "width": 0.6},
+                "fillcolor": ort_color(status), "line": {"color": outline, "width": 0.6},
                 "name": _text(status), "legendgroup": status, "legendrank": 1000 + rank,
                 "showlegend": status not in legend_shown, "hoveron": "fills", "hoverinfo": "text",
                 "text": _hover(epci[siren], group), "meta": [t.key for t in group],
@@ -232,8 +233,9 @@ def map_figure(periods: Sequence[tuple[str, Sequence[TerritoryView]]], *, shapes
     if note_unmapped and unmapped:
         layout["annotations"].append({"text": _text(unmapped_sentence(list(unmapped.values()), limit=8)),
                                       "showarrow": False, "xref": "paper", "yref": "paper", "x": 0, "y": 0,
-                                      "xanchor": "left", "yanchor": "top", "yshift": -6, "align": "left",
+                                      "xanchor": "left", "yanchor": "top", "yshift": -22, "align": "left",
                                       "font": {"size": 11, "color": "#333333"}})
+        layout["margin"]["b"] = 60
     _period_visibility(data, per_period, labels, title, layout)
     return RegionMap(figure={"data": data, "layout": layout}, unmapped=list(unmapped.values()), epci=list(epci))
 
@@ -252,9 +254,10 @@ def _period_visibility(data: list[dict[str, Any]], per_period: list[list[int]], 
     last = len(labels) - 1
     for i, trace in enumerate(data):
         trace["visible"] = owner.get(i, last) == last
+    # Inset from both sides so that the first and last periods' labels are not cut.
     layout["sliders"] = [{"active": last, "steps": steps, "currentvalue": {"prefix": "Période : "},
-                          "pad": {"t": 30}, "x": 0, "len": 1}]
-    layout["margin"]["b"] = 110
+                          "pad": {"t": 50}, "x": 0.04, "len": 0.92}]
+    layout["margin"]["b"] = 140
 
 
 def unmapped_sentence(territories: Sequence[TerritoryView], limit: int | None = None) -> str:
