@@ -11,12 +11,14 @@ from dashboard_fixtures import XSS_NAME, build_consolidation
 
 from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES
 from pvd_reporting.outputs.dashboard import charts
+from pvd_reporting.outputs.dashboard.region_map import MAP_NAME
 
 REPO = Path(__file__).resolve().parent.parent
 NAMES = [
     "statut-ort-par-departement", "avancement-jalons", "echeances", "financements-par-financeur",
     "actions-par-thematique", "besoins-ingenierie", "comites-par-trimestre",
 ]
+FILES = [*NAMES, MAP_NAME]  # graphiques-<period>/ holds the charts and the map
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +101,7 @@ def test_write_charts_without_images_writes_offline_pages(consolidation, tmp_pat
     files, notice = charts.write_charts(consolidation, tmp_path, images=False)
     folder = tmp_path / "graphiques-2025-T4"
     assert notice is None
-    assert {p.name for p in files} == {f"{n}.html" for n in NAMES} | {"plotly.min.js"}
+    assert {p.name for p in files} == {f"{n}.html" for n in FILES} | {"plotly.min.js"}
     assert all(p.parent == folder and p.exists() for p in files)
     page = (folder / "echeances.html").read_text("utf-8")
     assert '<script charset="utf-8" src="plotly.min.js"></script>' in page
@@ -135,7 +137,7 @@ def test_write_charts_exports_png_and_svg_with_chromium(consolidation, tmp_path:
     files, notice = charts.write_charts(consolidation, tmp_path, images=True)
     assert notice is None
     folder = tmp_path / "graphiques-2025-T4"
-    for name in NAMES:
+    for name in FILES:
         png, svg = folder / f"{name}.png", folder / f"{name}.svg"
         assert png in files and svg in files
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

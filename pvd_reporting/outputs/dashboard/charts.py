@@ -9,7 +9,7 @@ import html
 import os
 import shutil
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,13 @@ from pvd_reporting.atomic import atomic_write_text
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.format.french import NARROW, fr_money
 from pvd_reporting.format.schema import MILESTONES, NOT_RECEIVED, ORT_STATUSES
+from pvd_reporting.outputs.dashboard.region_map import (
+    MAP_NAME,
+    MAP_TITLE,
+    RegionMap,
+    map_figure,
+    map_page,
+)
 from pvd_reporting.outputs.palette import OKABE_ITO, ORT_COLORS
 
 if TYPE_CHECKING:
@@ -273,6 +280,23 @@ def build_figures(consolidation: Consolidation, *, at_risk_days: int = 90) -> di
     }
 
 
+def map_periods(consolidation: Consolidation) -> list[tuple[str, list[TerritoryView]]]:
+    """The periods the map shows, oldest first: the consolidated one (earlier ones join it here
+    when the view carries its history)."""
+    return [(consolidation.region.period, consolidation.territories)]
+
+
+def status_map(consolidation: Consolidation, *, note_unmapped: bool = False) -> RegionMap:
+    """The map of the region (see `region_map`), with the look of every other chart."""
+    region_map = map_figure(map_periods(consolidation), note_unmapped=note_unmapped)
+    layout = region_map.figure["layout"]
+    layout["title"].update({"x": 0.01, "xanchor": "left", "y": 0.99, "yanchor": "top", "yref": "container",
+                            "font": {"size": 16}})
+    layout.update(font={"family": FONT_STACK, "size": 12, "color": "#222"}, separators=", ",
+                  hoverlabel={"font": {"family": FONT_STACK}, "align": "left"})
+    return region_map
+
+
 def chromium_path() -> str | None:
     return (os.environ.get("BROWSER_PATH") or shutil.which("chromium")
             or shutil.which("chromium-browser") or shutil.which("google-chrome"))
@@ -295,11 +319,12 @@ def write_charts(
 
     folder = Path(output_dir) / f"graphiques-{consolidation.region.period}"
     folder.mkdir(parents=True, exist_ok=True)
-    figures = build_figures(consolidation, at_risk_days=at_risk_days)
+    charts = build_figures(consolidation, at_risk_days=at_risk_days)
+    region_map = status_map(consolidation, note_unmapped=True).figure
     written: list[Path] = []
     atomic_write_text(folder / PLOTLY_FILE, plotly.offline.get_plotlyjs())
     written.append(folder / PLOTLY_FILE)
-    for name, fig in figures.items():
+    for name, fig in charts.items():
         path = folder / f"{name}.html"
         page = pio.to_html(fig, include_plotlyjs=PLOTLY_FILE, include_mathjax=False, full_html=True,
                            config={"displaylogo": False, "responsive": True})
@@ -307,13 +332,17 @@ def write_charts(
         page = page.replace("<html>", '<html lang="fr">', 1)
         atomic_write_text(path, page)
         written.append(path)
+    # The map is a plain dict (see region_map): its page is written without plotly.io's slow JSON.
+    path = folder / f"{MAP_NAME}.html"
+    written.append(atomic_write_text(path, map_page(region_map, f"{MAP_TITLE} — {consolidation.region.period}",
+                                                    PLOTLY_FILE)))
     if not images:
         return written, None
-    images_written, notice = export_images(figures, folder)
+    images_written, notice = export_images({**charts, MAP_NAME: region_map}, folder)
     return written + images_written, notice
 
 
-def export_images(figures: dict[str, go.Figure], folder: Path) -> tuple[list[Path], str | None]:
+def export_images(figures: Mapping[str, go.Figure | dict[str, Any]], folder: Path) -> tuple[list[Path], str | None]:
     """PNG and SVG of every figure in one kaleido session (starting Chromium is the slow part)."""
     browser = chromium_path()
     if not browser:
@@ -323,11 +352,11 @@ def export_images(figures: dict[str, go.Figure], folder: Path) -> tuple[list[Pat
     targets: list[Path] = []
     temps: list[Path] = []
     for name, fig in figures.items():
-        data = fig.to_dict()
+        data = fig if isinstance(fig, dict) else fig.to_dict()
         for ext in ("png", "svg"):
             tmp = folder / f".tmp-{name}.{ext}"
             specs.append({"fig": data, "path": tmp, "opts": {
-                "format": ext, "width": EXPORT_WIDTH, "height": int(fig.layout.height or 500), "scale": 1}})
+                "format": ext, "width": EXPORT_WIDTH, "height": int(data["layout"].get("height") or 500), "scale": 1}})
             targets.append(folder / f"{name}.{ext}")
             temps.append(tmp)
     try:
