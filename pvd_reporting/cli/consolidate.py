@@ -44,8 +44,9 @@ from pvd_reporting.pipeline.consolidate import (
               help="Nombre de processus de lecture (par défaut : un par cœur).")
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               metavar="DOSSIER",
-              help="Dossier de cache : un classeur inchangé depuis une consolidation précédente "
-                   "n'est pas relu.")
+              help="Dossier du cache, où un classeur déjà lu n'est pas relu tant qu'il est inchangé "
+                   "(par défaut : le dossier de cache de l'utilisateur, ou $PVD_REPORT_CACHE_DIR).")
+@click.option("--no-cache", is_flag=True, help="Relit tous les classeurs, sans lire ni écrire de cache.")
 @handle_errors
 def consolidate_command(
     directory: Path,
@@ -60,6 +61,7 @@ def consolidate_command(
     quiet: bool,
     workers: int | None,
     cache_dir: Path | None,
+    no_cache: bool,
 ) -> None:
     """Consolide les classeurs d'un trimestre : synthèse régionale, tableau de bord, anomalies.
 
@@ -75,13 +77,13 @@ def consolidate_command(
       pvd-report consolidate
       pvd-report consolidate classeurs/ --output-dir sorties/ --period 2025-T4
       pvd-report consolidate classeurs/ --reference pvd-communes.csv --as-of 31/12/2025 --no-contacts
-      pvd-report consolidate classeurs/ --cache .cache-pvd/
+      pvd-report consolidate classeurs/ --no-cache
     """
     try:
         run = run_consolidate(directory, output_dir=output_dir, period=period, as_of=as_of,
                               reference_path=reference_path, config_path=config_path,
                               no_contacts=no_contacts, images=not no_images, workers=workers,
-                              cache_dir=cache_dir, progress=ClickProgress(quiet))
+                              cache_dir=cache_dir, use_cache=not no_cache, progress=ClickProgress(quiet))
     except NothingToConsolidate as exc:
         _echo_unreadable(exc.reports)
         raise

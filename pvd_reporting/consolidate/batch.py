@@ -96,8 +96,10 @@ def read_all(
     """Validate every workbook on all cores; reports in the order of `paths`.
 
     With `cache` (a folder), a file whose bytes, format version, configuration and reference
-    list are unchanged since a previous run is not parsed again (see cache.py).
+    list are unchanged since a previous run is not parsed again (see cache.py); entries unused
+    for a year are pruned at the end.
     """
+    store: ReportCache | None = None
     advance = on_progress or (lambda n: None)
     results: list[WorkbookReport | None] = [None] * len(paths)
     entries: list[Path | None] = [None] * len(paths)
@@ -115,13 +117,22 @@ def read_all(
                 todo.append(i)
     else:
         todo = list(range(len(paths)))
+    _parse(paths, todo, results, entries, schema, reference, workers, advance)
+    if store is not None:
+        store.prune()
+    return [r for r in results if r is not None]
+
+
+def _parse(paths: list[Path], todo: list[int], results: list[WorkbookReport | None],
+           entries: list[Path | None], schema: Schema, reference: Reference | None,
+           workers: int | None, advance: Callable[[int], None]) -> None:
     count = workers if workers and workers > 0 else (os.cpu_count() or 1)
     count = min(count, len(todo))
     if count <= 1:
         for i in todo:
             results[i] = _read_and_store(paths[i], schema, reference, entries[i])
             advance(1)
-        return [r for r in results if r is not None]
+        return
     with ProcessPoolExecutor(max_workers=count, initializer=_init_worker,
                              initargs=(schema, reference)) as pool:
         futures: dict[Future[WorkbookReport], int] = {
@@ -135,7 +146,6 @@ def read_all(
                 results[i] = WorkbookReport(
                     str(paths[i]), [make_issue("unreadable-file", reason=f"{type(exc).__name__} : {exc}")])
             advance(1)
-    return [r for r in results if r is not None]
 
 
 # --- period and identity ----------------------------------------------------------------------

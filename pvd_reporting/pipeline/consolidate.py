@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pvd_reporting.atomic import prepare_output_dir, refuse_inside_inputs
 from pvd_reporting.consolidate.batch import CONSOLIDATION_CODES, consolidate, read_all
+from pvd_reporting.consolidate.cache import can_create, resolve_cache_dir
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.errors import OutputError, UsageError
 from pvd_reporting.format.config import load_config
@@ -58,8 +59,11 @@ def run_consolidate(
     images: bool = True,
     workers: int | None = None,
     cache_dir: Path | None = None,
+    use_cache: bool = True,
     progress: Progress | None = None,
 ) -> ConsolidationRun:
+    """Read, settle and write; unchanged workbooks come from the cache (README, consolidate):
+    `cache_dir`, else the user's cache folder, unless `use_cache` is False."""
     period, as_of_day = period_value(period), date_value(as_of, "--as-of")
     if not directory.exists():
         raise UsageError(f"Dossier introuvable : {directory}. Indiquez le dossier des classeurs reçus.")
@@ -69,13 +73,16 @@ def run_consolidate(
     if not files:
         raise UsageError(f"Aucun classeur à consolider (.xlsx, .xlsm, .ods ou .xls) dans {directory}.")
     target = prepare_output_dir(output_dir, [directory])
-    if cache_dir is not None:
-        refuse_inside_inputs(cache_dir, [directory], option="--cache")
+    cache = resolve_cache_dir(cache_dir, enabled=use_cache)
+    if cache is not None:
+        refuse_inside_inputs(cache, [directory], option="--cache")
+        if cache_dir is None and not can_create(cache):
+            cache = None  # the default folder only saves time: without it, every workbook is read
     bar = progress or NoProgress()
     bar.start(len(files), "Lecture des classeurs")
     try:
         reports = read_all(files, schema, reference=reference, workers=workers, on_progress=bar.advance,
-                           cache=cache_dir)
+                           cache=cache)
     finally:
         bar.close()
     try:
