@@ -1,22 +1,44 @@
-"""The parsed-workbook cache of `consolidate --cache` (README, Vitesse): same reports, nothing re-read."""
+"""The parsed-workbook cache of `consolidate` (README, Vitesse): same reports, nothing re-read,
+nothing ever run from an entry, entries pruned after a year unused."""
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import os
+import pickle
+import time
 from pathlib import Path
 from typing import Any
 
+import msgpack
+import platformdirs
 import pytest
 from click.testing import CliRunner
 from factory import make_workbook
 from openpyxl import load_workbook
 
 import pvd_reporting.check.validate as validate_module
+from pvd_reporting import __version__
 from pvd_reporting.cli import cli
+from pvd_reporting.consolidate import cache as cache_module
 from pvd_reporting.consolidate.batch import read_all
-from pvd_reporting.consolidate.cache import SUFFIX
+from pvd_reporting.consolidate.cache import (
+    ENTRY_FORMAT,
+    ENV_VAR,
+    LAYOUT,
+    MAGIC,
+    PRUNE_STAMP,
+    SUFFIX,
+    ReportCache,
+    decode_entry,
+    default_cache_dir,
+    encode_entry,
+)
 from pvd_reporting.format.config import Config
 from pvd_reporting.format.schema import Schema, build_schema
+
+DAY = 86_400
 
 
 @pytest.fixture()
@@ -160,3 +182,263 @@ def test_cli_refuses_a_cache_inside_the_inputs(inbox: Path, tmp_path: Path) -> N
     assert result.exit_code == 2
     assert "cache" in result.output
     assert not (inbox / "cache").exists()
+
+
+# --- an entry never runs anything ----------------------------------------------------------------
+
+
+class _Planted:
+    """What someone who can write the cache folder might leave there: a pickle that, when
+    loaded, creates a file (it could as well run any command)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+        return (open, (str(self.marker), "w"))
+
+
+def _with_header(key: str, body: bytes, **over: Any) -> bytes:
+    """An entry header that passes every check for `body` (the layout written by encode_entry)."""
+    header = msgpack.packb({"entry": ENTRY_FORMAT, "program": __version__, "layout": LAYOUT, "key": key,
+                            "size": len(body), "sha256": hashlib.sha256(body).hexdigest(), **over})
+    return MAGIC + len(header).to_bytes(4, "big") + header + body
+
+
+def _entries(folder: Path) -> list[Path]:
+    return sorted(folder.glob(f"*{SUFFIX}"))
+
+
+@pytest.mark.parametrize("wrapped", [False, True], ids=["bare", "behind-a-valid-header"])
+def test_a_planted_pickle_is_never_run(inbox: Path, schema: Schema, tmp_path: Path, parses: list[str],
+                                       wrapped: bool) -> None:
+    files, cache = _files(inbox), tmp_path / "cache"
+    fresh = read_all(files, schema, workers=1)
+    read_all(files, schema, workers=1, cache=cache)
+    probe = tmp_path / "probe"
+    pickle.loads(pickle.dumps(_Planted(probe)))
+    assert probe.exists()  # the payload is live: loading it as a pickle does run it
+    marker = tmp_path / "pwned"
+    payload = pickle.dumps(_Planted(marker))
+    entries = _entries(cache)
+    assert len(entries) == len(files)
+    for entry in entries:
+        key = entry.name.removesuffix(SUFFIX)
+        entry.write_bytes(_with_header(key, payload) if wrapped else payload)
+    parses.clear()
+    again = read_all(files, schema, workers=1, cache=cache)
+    assert not marker.exists()
+    assert len(parses) == len(files)  # every planted entry ignored, every file parsed afresh
+    assert [r.to_dict() for r in again] == [r.to_dict() for r in fresh]
+    assert [_rows(r) for r in again] == [_rows(r) for r in fresh]
+    assert all(e.read_bytes().startswith(MAGIC) and e.read_bytes() != _with_header(e.stem, payload)
+               for e in _entries(cache))
+    parses.clear()
+    read_all(files, schema, workers=1, cache=cache)
+    assert parses == [] and not marker.exists()  # rewritten as data, read as data
+
+
+def test_a_pickle_behind_a_valid_header_is_refused_as_data() -> None:
+    report = cache_module.WorkbookReport("a.xlsx")
+    assert encode_entry("k", report).startswith(MAGIC)
+    with pytest.raises(cache_module.EntryError):
+        decode_entry(_with_header("k", pickle.dumps(report)), "k")
+
+
+def _rewrite_each(cache: Path, change: Any) -> None:
+    """Re-encode every entry of `cache` through `change(key, blob) -> bytes`."""
+    for entry in _entries(cache):
+        entry.write_bytes(change(entry.name.removesuffix(SUFFIX), entry.read_bytes()))
+
+
+def _body(blob: bytes) -> bytes:
+    start = len(MAGIC) + 4
+    return blob[start + int.from_bytes(blob[len(MAGIC):start], "big"):]
+
+
+def _swap_pairwise(cache: Path) -> None:
+    entries = _entries(cache)
+    assert len(entries) >= 2
+    blobs = [e.read_bytes() for e in entries]
+    for entry, blob in zip(entries, blobs[1:] + blobs[:1], strict=True):
+        entry.write_bytes(blob)
+
+
+@pytest.mark.parametrize("damage", [
+    "truncated-header", "truncated-body", "other-program-version", "other-entry-format", "other-layout",
+    "keys-swapped", "body-flipped", "empty",
+])
+def test_a_bad_entry_is_ignored_and_rewritten(inbox: Path, schema: Schema, tmp_path: Path,
+                                              parses: list[str], damage: str) -> None:
+    files, cache = _files(inbox), tmp_path / "cache"
+    fresh = read_all(files, schema, workers=1, cache=cache)
+    if damage == "keys-swapped":
+        _swap_pairwise(cache)  # each entry holds the report of another file
+    elif damage == "body-flipped":
+        _rewrite_each(cache, lambda key, blob: blob[:-1] + bytes([blob[-1] ^ 1]))
+    else:
+        change = {
+            "truncated-header": lambda key, blob: blob[: len(MAGIC) + 10],
+            "truncated-body": lambda key, blob: blob[: len(blob) - 7],
+            "other-program-version": lambda key, blob: _with_header(key, _body(blob), program="0.0.1"),
+            "other-entry-format": lambda key, blob: _with_header(key, _body(blob), entry=ENTRY_FORMAT - 1),
+            "other-layout": lambda key, blob: _with_header(key, _body(blob), layout="0" * 16),
+            "empty": lambda key, blob: b"",
+        }[damage]
+        _rewrite_each(cache, change)
+    parses.clear()
+    again = read_all(files, schema, workers=1, cache=cache)
+    assert sorted(parses) == sorted(p.name for p in files)
+    assert [r.to_dict() for r in again] == [r.to_dict() for r in fresh]
+    assert [_rows(r) for r in again] == [_rows(r) for r in fresh]
+    parses.clear()
+    read_all(files, schema, workers=1, cache=cache)
+    assert parses == []  # each one rewritten whole
+
+
+def test_an_entry_from_another_program_version_is_refused_before_its_body_is_read(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    blob = encode_entry("k", cache_module.WorkbookReport("a.xlsx"), program="0.0.1")
+    seen: list[bytes] = []
+    real = cache_module._unpack
+    monkeypatch.setattr(cache_module, "_unpack", lambda data: seen.append(data) or real(data))
+    with pytest.raises(cache_module.EntryError):
+        decode_entry(blob, "k")
+    assert seen == []
+    assert decode_entry(encode_entry("k", cache_module.WorkbookReport("a.xlsx")), "k").path == "a.xlsx"
+
+
+def test_a_bad_entry_is_silent_on_the_command_line(inbox: Path, tmp_path: Path, user_cache: Path) -> None:
+    assert os.environ[ENV_VAR] == str(user_cache)  # the default folder, set for every test by conftest
+    args = ["consolidate", str(inbox), "--quiet", "--no-images", "--workers", "1", "--as-of", "31/12/2025"]
+    first = CliRunner().invoke(cli, [*args, "--output-dir", str(tmp_path / "o1")])
+    assert len(_entries(user_cache)) == len(_files(inbox))
+    _rewrite_each(user_cache, lambda key, blob: blob[: len(blob) // 2])
+    second = CliRunner().invoke(cli, [*args, "--output-dir", str(tmp_path / "o2")])
+    assert first.exit_code == second.exit_code == 0, second.output
+    assert second.output == first.output.replace("o1", "o2")
+    assert all(decode_entry(e.read_bytes(), e.name.removesuffix(SUFFIX)) for e in _entries(user_cache))
+
+
+# --- where the cache lives ---------------------------------------------------------------------------
+
+
+def test_default_folder_is_the_user_cache_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    assert default_cache_dir() == Path(platformdirs.user_cache_dir("pvd-report", appauthor=False))
+    monkeypatch.setenv(ENV_VAR, "/tmp/ailleurs")
+    assert default_cache_dir() == Path("/tmp/ailleurs")
+
+
+def _consolidate(inbox: Path, out: Path, *extra: str) -> Any:
+    return CliRunner().invoke(cli, ["consolidate", str(inbox), "--output-dir", str(out), "--quiet", "--no-images",
+                                    "--workers", "1", *extra])
+
+
+def test_cli_caches_by_default_in_the_platformdirs_folder(inbox: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "profil" / "cache"
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setattr(platformdirs, "user_cache_dir", lambda *a, **k: str(home / "pvd-report"))
+    assert _consolidate(inbox, tmp_path / "o").exit_code == 0
+    assert len(_entries(home / "pvd-report")) == len(_files(inbox))
+
+
+def test_cli_no_cache_reads_everything_and_writes_nothing(inbox: Path, tmp_path: Path, parses: list[str],
+                                                          user_cache: Path) -> None:
+    for n in (1, 2):
+        parses.clear()
+        result = _consolidate(inbox, tmp_path / f"o{n}", "--no-cache")
+        assert result.exit_code == 0, result.output
+        assert sorted(parses) == sorted(p.name for p in _files(inbox))
+    assert not user_cache.exists()
+    other = tmp_path / "vide"
+    assert _consolidate(inbox, tmp_path / "o3", "--no-cache", "--cache", str(other)).exit_code == 2
+    assert not other.exists()
+
+
+def test_cli_cache_and_no_cache_together_is_a_usage_error(inbox: Path, tmp_path: Path) -> None:
+    result = _consolidate(inbox, tmp_path / "o", "--cache", str(tmp_path / "c"), "--no-cache")
+    assert result.exit_code == 2
+    assert "--cache et --no-cache s'excluent" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_refuses_a_default_cache_inside_the_inputs(inbox: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_VAR, str(inbox / ".cache" / "pvd-report"))
+    result = _consolidate(inbox, tmp_path / "o")
+    assert result.exit_code == 2
+    assert "--no-cache" in result.output
+    assert not (inbox / ".cache").exists()
+
+
+def test_cli_runs_without_cache_when_the_default_folder_cannot_be_made(inbox: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "fichier"
+    blocker.write_text("pas un dossier")
+    monkeypatch.setenv(ENV_VAR, str(blocker / "pvd-report"))
+    result = _consolidate(inbox, tmp_path / "o", "--as-of", "31/12/2025")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "o" / "synthese-pvd-2025-T4.xlsx").exists()
+
+
+def test_cli_chosen_folder_that_cannot_be_made_is_refused(inbox: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "fichier"
+    blocker.write_text("pas un dossier")
+    result = _consolidate(inbox, tmp_path / "o", "--cache", str(blocker / "cache"))
+    assert result.exit_code == 2
+    assert "Dossier de cache inutilisable" in result.output and "Traceback" not in result.output
+
+
+# --- pruning -----------------------------------------------------------------------------------------
+
+
+def _age(path: Path, days: float) -> None:
+    then = time.time() - days * DAY
+    os.utime(path, (then, then))
+
+
+def test_pruning_removes_entries_unused_for_a_year(schema: Schema, tmp_path: Path) -> None:
+    store = ReportCache(tmp_path, schema)
+    old, fresh, young = (tmp_path / f"{n}{SUFFIX}" for n in ("old", "fresh", "young"))
+    other = tmp_path / "notes.txt"
+    for path in (old, fresh, young, other):
+        path.write_bytes(b"x")
+    _age(old, 400)
+    _age(young, 300)
+    _age(other, 400)
+    assert store.prune() == 1
+    assert not old.exists()
+    assert fresh.exists() and young.exists() and other.exists()
+
+
+def test_pruning_runs_at_most_once_a_day(schema: Schema, tmp_path: Path) -> None:
+    store = ReportCache(tmp_path, schema)
+    store.prune()
+    assert (tmp_path / PRUNE_STAMP).exists()
+    old = tmp_path / f"old{SUFFIX}"
+    old.write_bytes(b"x")
+    _age(old, 400)
+    assert store.prune() == 0 and old.exists()  # pruned less than a day ago
+    _age(tmp_path / PRUNE_STAMP, 1.5)
+    assert store.prune() == 1 and not old.exists()
+
+
+def test_a_run_prunes_and_an_entry_used_is_kept(inbox: Path, schema: Schema, tmp_path: Path,
+                                                parses: list[str]) -> None:
+    files, cache = _files(inbox), tmp_path / "cache"
+    read_all(files, schema, workers=1, cache=cache)
+    (cache / PRUNE_STAMP).unlink()
+    for entry in _entries(cache):
+        _age(entry, 400)  # last used more than a year ago…
+    stale = cache / f"{'f' * 64}{SUFFIX}"
+    stale.write_bytes(b"x")
+    _age(stale, 400)
+    parses.clear()
+    read_all(files, schema, workers=1, cache=cache)  # …but used by this run
+    assert parses == []
+    assert not stale.exists()
+    kept = _entries(cache)
+    assert len(kept) == len(files)
+    assert all(time.time() - e.stat().st_mtime < DAY for e in kept)

@@ -42,7 +42,7 @@ def diff(a: Any, b: Any, where: str = "report") -> str | None:
     if isinstance(a, (list, tuple)):
         if len(a) != len(b):
             return f"{where}: {len(a)} items != {len(b)}"
-        return next((d for i, (x, y) in enumerate(zip(a, b)) if (d := diff(x, y, f"{where}[{i}]"))), None)
+        return next((d for i, (x, y) in enumerate(zip(a, b, strict=True)) if (d := diff(x, y, f"{where}[{i}]"))), None)
     if isinstance(a, float) and math.isnan(a):
         return None if math.isnan(b) else f"{where}: nan != {b!r}"
     return None if a == b else f"{where}: {a!r} != {b!r}"
