@@ -5,8 +5,9 @@
 Generates N workbooks with the project's writer (kept in --work between runs), then times, each
 at least twice: the floor (python-calamine read + xlsxwriter write of the same rows), the plain
 approach (pandas read_excel with openpyxl, concat, to_excel), `pvd-report consolidate
---no-images` end to end with its peak memory (whole process tree), the same at N/4 and N/2, and
-`pvd-report validate` on one workbook. Prints the ratios the targets are stated in.
+--no-images` end to end with its peak memory (whole process tree), cold (an empty cache, which it
+fills) then warm (the same cache: nothing parsed), the same at N/4 and N/2, the load time of one
+cache entry, and `pvd-report validate` on one workbook. Prints the ratios the targets are stated in.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pvd_reporting.format.schema import Schema
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -126,6 +131,57 @@ def run_cli(args: list[str]) -> tuple[float, tuple[int, int]]:
     return elapsed, peak
 
 
+def consolidate_args(src: Path, out: Path, cache: Path) -> list[str]:
+    return ["consolidate", str(src), "--output-dir", str(out), "--no-images", "--quiet", "--cache", str(cache)]
+
+
+def cold(src: Path, out: Path, cache: Path) -> tuple[float, tuple[int, int]]:
+    """A first run: every workbook parsed, and its cache entry written."""
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(cache, ignore_errors=True)
+    return run_cli(consolidate_args(src, out, cache))
+
+
+def warm(src: Path, out: Path, cache: Path) -> tuple[float, tuple[int, int]]:
+    """A second run over the cache a cold run filled: nothing parsed."""
+    shutil.rmtree(out, ignore_errors=True)
+    return run_cli(consolidate_args(src, out, cache))
+
+
+def entry_load_ms(paths: list[Path], cache: Path, schema: Schema) -> tuple[float, float]:
+    """Per entry, in ms: the whole lookup (the file's hash, then its entry read and decoded), and
+    the decoding alone."""
+    from pvd_reporting.consolidate.cache import SUFFIX, ReportCache, load_entry
+
+    store = ReportCache(cache, schema)  # no reference list, as the CLI is run here
+    start = time.perf_counter()
+    hits = sum(store.lookup(p) is not None for p in paths)
+    lookup = time.perf_counter() - start
+    if hits != len(paths):
+        raise SystemExit(f"cache incomplet : {hits} entrées sur {len(paths)}")
+    entries = [(store.entry_path(p), p) for p in paths]
+    start = time.perf_counter()
+    for entry, path in entries:
+        assert entry is not None
+        load_entry(entry, entry.name.removesuffix(SUFFIX), path)
+    decode = time.perf_counter() - start
+    return lookup / len(paths) * 1000, decode / len(paths) * 1000
+
+
+def reading(paths: list[Path], cache: Path, schema: Schema) -> tuple[float, float]:
+    """`read_all` alone, in seconds: into an empty cache (every file parsed, on every core), then
+    from that cache. The rest of consolidate (the outputs) costs the same warm or cold."""
+    from pvd_reporting.consolidate.batch import read_all
+
+    shutil.rmtree(cache, ignore_errors=True)
+    start = time.perf_counter()
+    read_all(paths, schema, cache=cache)
+    cold_s = time.perf_counter() - start
+    start = time.perf_counter()
+    read_all(paths, schema, cache=cache)
+    return cold_s, time.perf_counter() - start
+
+
 def best(fn: Callable[[], object], repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -166,16 +222,23 @@ def main() -> None:
             print(f"approche simple (pandas + openpyxl)   : {results['plain']:7.2f} s")
         peaks = []
         runs = []
+        warms = []
         for _ in range(args.repeat):
-            out = tmp / "consolidate"
-            shutil.rmtree(out, ignore_errors=True)
-            elapsed, peak = run_cli(["consolidate", str(src), "--output-dir", str(out), "--no-images", "--quiet"])
+            elapsed, peak = cold(src, tmp / "consolidate", tmp / "cache")
             runs.append(elapsed)
             peaks.append(peak)
+            warms.append(warm(src, tmp / "consolidate", tmp / "cache")[0])
         results["consolidate"] = min(runs)
+        results["warm"] = min(warms)
         rss, pss = max(p[0] for p in peaks), max(p[1] for p in peaks)
         print(f"pvd-report consolidate --no-images    : {results['consolidate']:7.2f} s, "
               f"mémoire max {rss / 2**20:.0f} Mo (RSS), {pss / 2**20:.0f} Mo (PSS)")
+        print(f"  le même, cache rempli (à chaud)     : {results['warm']:7.2f} s")
+        lookup_ms, decode_ms = entry_load_ms(paths, tmp / "cache", schema)
+        print(f"lecture d'une entrée du cache         : {lookup_ms:7.2f} ms (dont décodage {decode_ms:.2f} ms)")
+        reads = [reading(paths, tmp / "cache-read", schema) for _ in range(args.repeat)]
+        read_cold, read_warm = min(r[0] for r in reads), min(r[1] for r in reads)
+        print(f"lecture seule (read_all), froid/chaud : {read_cold:7.2f} s / {read_warm:.2f} s")
         scaling = {}
         for part in (n // 4, n // 2):
             if part < 1:
@@ -184,11 +247,7 @@ def main() -> None:
             sub.mkdir()
             for p in paths[:part]:
                 os.symlink(p, sub / p.name)
-            times = []
-            for _ in range(args.repeat):
-                out = tmp / f"out-{part}"
-                shutil.rmtree(out, ignore_errors=True)
-                times.append(run_cli(["consolidate", str(sub), "--output-dir", str(out), "--no-images", "--quiet"])[0])
+            times = [cold(sub, tmp / f"out-{part}", tmp / f"cache-{part}")[0] for _ in range(args.repeat)]
             scaling[part] = min(times)
             print(f"consolidate sur {part:5d} classeurs       : {scaling[part]:7.2f} s")
         scaling[n] = results["consolidate"]
@@ -203,6 +262,10 @@ def main() -> None:
     print(f"consolidate / plancher                : {results['consolidate'] / results['floor']:.2f}×  (objectif ≤ 2×)")
     if "plain" in results:
         print(f"approche simple / consolidate         : {results['plain'] / results['consolidate']:.1f}×  (objectif ≥ 10×)")
+    print(f"consolidate à froid / à chaud         : {results['consolidate'] / results['warm']:.1f}×  "
+          "(à chaud : aucun classeur relu)")
+    print(f"lecture seule à froid / à chaud       : {read_cold / read_warm:.1f}×")
+    print(f"cache, par entrée                     : {lookup_ms:.2f} ms lue, {decode_ms:.2f} ms décodée")
     print(f"mémoire max, somme des RSS            : {rss / 2**20:.0f} Mo  (objectif < 500 Mo)")
     print(f"mémoire max, somme des PSS            : {pss / 2**20:.0f} Mo  (pages partagées comptées une fois)")
     per = {k: v / k for k, v in sorted(scaling.items())}
