@@ -369,7 +369,7 @@ def test_cli_refuses_a_default_cache_inside_the_inputs(inbox: Path, tmp_path: Pa
     monkeypatch.setenv(ENV_VAR, str(inbox / ".cache" / "pvd-report"))
     result = _consolidate(inbox, tmp_path / "o")
     assert result.exit_code == 2
-    assert "--no-cache" in result.output
+    assert "Le dossier de cache" in result.output and "avec --cache" in result.output
     assert not (inbox / ".cache").exists()
 
 
