@@ -1,6 +1,6 @@
 """The live checks agree with `validate`: LibreOffice recalculates filled workbooks, and each
 count of the Contrôles sheet equals the number of issues `validate` reports with that code on
-that sheet of the same file. One workbook breaks each check; the clean one shows 0 everywhere.
+that sheet of the same file. Every check is broken in one of a few workbooks; the clean one shows 0 everywhere.
 
 Workbooks are the template filled with the territory of tests/factory.py (then one mistake),
 written with no cached results: a count read back that is not 0, and the « prêt » sentence of the
@@ -74,6 +74,12 @@ def _engaged_without_cost(content: Content, schema: Schema) -> None:
     content.tables["engagements"][1].update(status=schema.lists["statut_action"][2], cost=None)
 
 
+def _total(table: str, **values: Any) -> Mutation:
+    def mutate(content: Content, schema: Schema) -> None:
+        content.tables[table].append(values)
+    return mutate
+
+
 # name -> ((sheet key, code) the mistake breaks, how to make it)
 CASES: dict[str, tuple[tuple[str, str], Mutation]] = {
     "territoire-required": ((FORM, "required-value"), _form(epci=None, name="  ")),
@@ -103,6 +109,27 @@ CASES: dict[str, tuple[tuple[str, str], Mutation]] = {
     "email-no-at": (("annuaire", "invalid-email"), _set("annuaire", 0, email="claire.muller.hanau.fr")),
     "email-space": (("annuaire", "invalid-email"), _set("annuaire", 1, email="mairie @bouxwiller.eu")),
     "no-lead": (("annuaire", "no-project-lead"), _no_lead),
+    # A total row is not data: no other check may count it (here its financing exceeds its cost).
+    "total-engagements": (("engagements", "total-row"), _total("engagements", title="Total", cost=100.0,
+                                                                fin_1=500.0)),
+    "total-communes": (("communes", "total-row"), _total("communes", insee="Total", population=90_000)),
+    "total-comites": (("comites", "total-row"), _total("comites", body="Total")),
+    "total-ingenierie": (("ingenierie", "total-row"), _total("ingenierie", need="Sous-total", amount=-1.0)),
+    "total-annuaire": (("annuaire", "total-row"), _total("annuaire", name="TOTAL général", email="x")),
+}
+
+
+# Workbooks, each with several mistakes far from one another: one LibreOffice load for each
+# group keeps the test quick, and a count must agree with validate whatever else the file holds.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "a": ("territoire-required", "population", "jalons-order", "duplicate-action", "comites-required",
+          "unknown-action", "email-no-at"),
+    "b": ("etp-low", "communes-required", "jalons-future", "financing", "etat-absent", "negative-need",
+          "annuaire-required"),
+    "c": ("communes-none", "jalons-j1", "missing-cost", "comites-future", "ingenierie-required", "email-space",
+          "total-engagements"),
+    "d": ("jalons-code", "engagements-required", "dates-order", "missing-end", "no-lead", "total-comites"),
+    "e": ("negative-engagement", "total-communes", "total-ingenierie", "total-annuaire"),
 }
 
 
@@ -113,6 +140,11 @@ def _key(check: LiveCheck) -> tuple[str, str]:
 def test_every_live_check_has_a_workbook_that_breaks_it(schema: Schema) -> None:
     broken = {target for target, _ in CASES.values()}
     assert {_key(c) for c in live_checks(schema)} == broken
+
+
+def test_every_case_is_in_one_workbook() -> None:
+    grouped = [name for names in GROUPS.values() for name in names]
+    assert sorted(grouped) == sorted(CASES)
 
 
 def test_live_checks_are_declared_once_per_rule(schema: Schema) -> None:
@@ -137,10 +169,11 @@ def recalculated(tmp_path_factory: pytest.TempPathFactory, schema: Schema, soffi
     assert data is not None and not issues
     clean, _ = filled_content(schema, data)
     files = [write_workbook(src / "clean.xlsx", schema, clean)]
-    for name, (_, mutate) in CASES.items():
+    for group, names in GROUPS.items():
         content = copy.deepcopy(clean)
-        mutate(content, schema)
-        files.append(write_workbook(src / f"{name}.xlsx", schema, content))
+        for name in names:
+            CASES[name][1](content, schema)
+        files.append(write_workbook(src / f"{group}.xlsx", schema, content))
     _convert(soffice, files, out)
     return {p.stem: out / p.name for p in files}
 
@@ -177,16 +210,27 @@ def test_clean_workbook_is_ready(recalculated: dict[str, Path], schema: Schema) 
 
 
 @pytest.mark.libreoffice
-@pytest.mark.parametrize("name", list(CASES))
-def test_counts_equal_validate(recalculated: dict[str, Path], schema: Schema, name: str) -> None:
-    path = recalculated[name]
+@pytest.mark.parametrize("group", list(GROUPS))
+def test_counts_equal_validate(recalculated: dict[str, Path], schema: Schema, group: str) -> None:
+    path = recalculated[group]
     total, sentence, counts = _counts(path, schema)
     assert all(isinstance(v, (int, float)) for v in counts), counts  # no #VALUE! anywhere
     live = _by_key(schema, counts)
     found = _issues_by_key(path, schema)
-    target = CASES[name][0]
-    assert found[target] > 0, f"{name} ne provoque pas {target} dans validate"
+    for name in GROUPS[group]:
+        target = CASES[name][0]
+        assert found[target] > 0, f"{name} ne provoque pas {target} dans validate"
     for key in {_key(c) for c in live_checks(schema)}:
-        assert live[key] == found[key], f"{name} : {key} compte {live[key]}, validate {found[key]}"
+        assert live[key] == found[key], f"{group} : {key} compte {live[key]}, validate {found[key]}"
     assert total == sum(counts) > 0
     assert sentence.startswith(f"{int(total)} point") and READY not in sentence
+
+
+@pytest.mark.libreoffice
+def test_every_live_check_counts_in_some_workbook(recalculated: dict[str, Path], schema: Schema) -> None:
+    seen = [0] * len(live_checks(schema))
+    for group in GROUPS:
+        for i, value in enumerate(_counts(recalculated[group], schema)[2]):
+            seen[i] += int(value)
+    silent = [c.title for c, n in zip(live_checks(schema), seen, strict=True) if n == 0]
+    assert not silent

@@ -32,7 +32,7 @@ from pvd_reporting.check.rules import (
 from pvd_reporting.format.french import fr_int
 from pvd_reporting.format.issues import ISSUE_TYPES, Severity
 from pvd_reporting.format.matching import col_letter
-from pvd_reporting.format.schema import Kind, Schema
+from pvd_reporting.format.schema import TOTAL_LABELS, TOTAL_PREFIXES, Kind, Schema
 
 FORM = "territoire"  # the sheet key of the Territoire form (schema.form.key)
 # Which rows of a table a check covers: every checked row, only the first, or all but the first.
@@ -134,6 +134,15 @@ class LiveCheck:
     severity: Severity | None = None  # when the rule overrides the catalogue's severity
     # Count row by row instead of over whole columns (conditions that look at the rows above).
     per_row: bool = False
+    # `validate` reads a total row as a total, not as data: its rules skip it.
+    skip_totals: bool = True
+
+    def _condition(self, layout: Layout, refs: Refs, key: str) -> str:
+        condition = self.condition(refs, key)
+        if self.sheet == FORM or not self.skip_totals or layout.schema.table(self.sheet).fixed_rows:
+            return condition
+        first, second = layout.schema.table(self.sheet).keys[:2]
+        return f"({condition})*(1-{is_total(refs[first])})*(1-{is_total(refs[second])})"
 
     @property
     def level(self) -> Severity:
@@ -163,11 +172,12 @@ class LiveCheck:
             counted = key if key in self.flagged else (self.flagged[0] if self.flagged else key)
             if self.sheet == FORM:
                 refs = Refs(layout, FORM, "all", counting=False)
-                out.append((f"B{layout.form_row(key)}", self.condition(refs, counted)))
+                out.append((f"B{layout.form_row(key)}", self._condition(layout, refs, counted)))
                 continue
             refs = Refs(layout, self.sheet, self.rows, counting=False)
             letter = layout.letter(self.sheet, key)
-            out.append((f"{letter}{refs.first}:{letter}{refs.last}", self.condition(refs, counted)))
+            cells = f"{letter}{refs.first}" + ("" if refs.first == refs.last else f":{letter}{refs.last}")
+            out.append((cells, self._condition(layout, refs, counted)))
         return out
 
     def count(self, layout: Layout) -> str:
@@ -175,14 +185,14 @@ class LiveCheck:
         keys = self.flagged or ("",)
         if self.sheet == FORM:
             refs = Refs(layout, FORM, "all", counting=True)
-            terms = [f"({self.condition(refs, k)})" for k in keys]
+            terms = [f"({self._condition(layout, refs, k)})" for k in keys]
         elif self.per_row:
             first, last = layout.span(self.sheet, self.rows)
-            terms = [f"({self.condition(Refs(layout, self.sheet, self.rows, counting=False, row=r), k)})"
+            terms = [f"({self._condition(layout, Refs(layout, self.sheet, self.rows, counting=False, row=r), k)})"
                      for k in keys for r in range(first, last + 1)]
         else:
             refs = Refs(layout, self.sheet, self.rows, counting=True)
-            terms = [f"SUM({self.condition(refs, k)})" for k in keys]
+            terms = [f"SUM({self._condition(layout, refs, k)})" for k in keys]
         return "ROUND(" + "+".join(terms) + ",0)"
 
 
@@ -205,6 +215,14 @@ def number(ref: str) -> str:
 def any_of(ref: str, values: tuple[str, ...]) -> str:
     """Comparisons are without case in both programs, as `validate` compares list values."""
     return "((" + "+".join(f"({ref}={text(v)})" for v in values) + ")>0)"
+
+
+def is_total(ref: str) -> str:
+    """A total label as `validate` knows them (comparisons ignore case; accents after the prefix)."""
+    value = f"TRIM({ref})"
+    exact = [f"({value}={text(label)})" for label in TOTAL_LABELS]
+    prefixes = [f"(LEFT({value},{len(p)})={text(p)})" for p in TOTAL_PREFIXES]
+    return "((" + "+".join(exact + prefixes) + ")>0)"
 
 
 def _row_filled(refs: Refs, keys: tuple[str, ...]) -> str:
@@ -249,6 +267,11 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
         also=("cofinancing",)))
 
     for table in schema.tables:
+        if not table.fixed_rows:
+            first, second = table.keys[:2]
+            checks.append(LiveCheck(
+                "total-row", table.key, "Ligne de total (elle n'est pas comptée)", (first, second),
+                _total_row(first), skip_totals=False))
         required = tuple(c.key for c in table.columns if c.required)
         if required:
             checks.append(LiveCheck(
@@ -257,7 +280,7 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
         if table.key == "communes":
             checks.append(LiveCheck(
                 "required-value", table.key, "Au moins une commune", ("name",),
-                _empty_table(table.key, table.keys), rows="first"))
+                _empty_table(table.key, table.keys), rows="first", skip_totals=False))
             checks.append(LiveCheck(
                 "population-over-limit", table.key, f"{town} de plus de {fr_int(limit)} habitants",
                 ("population",),
@@ -322,8 +345,17 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
             checks.append(LiveCheck(
                 "no-project-lead", table.key, f"Aucun contact « {lead} » dans l'annuaire", (),
                 lambda r, k: f"(COUNTIF({r.column('annuaire', 'role')},{text(lead)})=0)",
-                rows="first", also=(role.key,)))
+                rows="first", also=(role.key,), skip_totals=False))
     return tuple(checks)
+
+
+def _total_row(first: str) -> Condition:
+    """The label `validate` flags: the first column's, else the second's."""
+    def condition(r: Refs, k: str) -> str:
+        if k == first:
+            return is_total(r[k])
+        return f"{is_total(r[k])}*(1-{is_total(r[first])})"
+    return condition
 
 
 def _required(keys: tuple[str, ...]) -> Condition:

@@ -107,6 +107,7 @@ CONTROLS_HEADERS = ("Contrôle", "À corriger", "Où")
 
 # Labels in the first column of a table that mark a total row, not an action (docs/format-1.md).
 TOTAL_LABELS = ("total", "total general", "totaux", "sous-total", "sous total", "somme", "total ht")
+TOTAL_PREFIXES = ("total ", "sous-total", "sous total", "totaux ")
 
 # Department codes accepted (docs/format-1.md): 01-95 with 2A/2B instead of 20, and 971-976.
 DEPARTMENTS: tuple[str, ...] = tuple(

@@ -153,7 +153,7 @@ class _Writer:
         self.list_ranges: dict[str, str] = {}
         yes_no = schema.lists.get("oui_non", REQUIRED_VALUES["oui_non"])
         self.yes, self.no = yes_no[0], yes_no[1]
-        self.layout = Layout(schema, {t.key: checked_rows(t, content) + 1 for t in schema.tables})
+        self.layout = layout_of(schema, content)
         self.checks = live_checks(schema)
 
     # -- cells -----------------------------------------------------------------------------
@@ -372,6 +372,12 @@ def write_workbook(path: Path, schema: Schema, content: Content, *, force: bool 
 
     atomic_write(path, write)
     return path
+
+
+def layout_of(schema: Schema, content: Content | None = None) -> Layout:
+    """Where the live checks look in a workbook written with `content` (the blank template by default)."""
+    content = content or Content()
+    return Layout(schema, {t.key: checked_rows(t, content) + 1 for t in schema.tables})
 
 
 def checked_rows(table: TableSheet, content: Content) -> int:
