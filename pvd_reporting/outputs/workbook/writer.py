@@ -47,6 +47,7 @@ DATE_MIN, DATE_MAX = date(2000, 1, 1), date(2100, 12, 31)
 # The Contrôles sheet: its header row (0-based) is the one above the first check.
 CONTROLS_FIRST_ROW = 5
 CONTROLS_TOTAL_LABEL = "Points à corriger"
+CONTROL_WIDTH, WHERE_WIDTH = 72, 100
 READY = "Le classeur est prêt à être envoyé."
 CONTROLS_EXPLAINED = (
     "Ces contrôles se recalculent à chaque saisie. Chacun compte les cases qui ne respectent pas une règle "
@@ -128,7 +129,7 @@ class Formats:
         self.unlocked = wb.add_format({"locked": False})
         # Conditional formats carry only what they change: the fill of a cell that breaks a rule.
         self.live = {severity: wb.add_format({"bg_color": fill}) for severity, fill in MARK_BG.items()}
-        self.count = wb.add_format({"bold": True, "align": "center", "border": 1})
+        self.count = wb.add_format({"bold": True, "align": "center", "valign": "top", "border": 1})
         self.total = wb.add_format({"bold": True, "font_size": 14, "align": "center", "border": 1})
 
     def get(self, group: str, *, locked: bool = False, mark: Severity | None = None, bold: bool = False) -> Any:
@@ -294,9 +295,9 @@ class _Writer:
     def controls(self) -> None:
         """Contrôles: a live count per check, their total and whether the workbook is ready."""
         ws = self.wb.add_worksheet(self.schema.controls_name)
-        ws.set_column(0, 0, 70, self.fmt.wrap)
+        ws.set_column(0, 0, CONTROL_WIDTH, self.fmt.wrap)
         ws.set_column(1, 1, 13)
-        ws.set_column(2, 2, 70, self.fmt.wrap)
+        ws.set_column(2, 2, WHERE_WIDTH, self.fmt.wrap)
         first = CONTROLS_FIRST_ROW
         last = first + len(self.checks) - 1
         ws.write_string(0, 0, "Contrôles du classeur", self.fmt.title)
@@ -312,15 +313,19 @@ class _Writer:
             f'&" : voyez ci-dessous les contrôles qui ne sont pas à 0, puis les cases colorées des onglets '
             f'(rouge : erreur, orange : avertissement).")',
             self.fmt.heading, "")
-        ws.write_string(3, 0, CONTROLS_EXPLAINED, self.fmt.help)
-        ws.set_row(3, wrapped_height(CONTROLS_EXPLAINED, 140))
+        ws.merge_range(3, 0, 3, 2, CONTROLS_EXPLAINED, self.fmt.help)
+        ws.set_row(3, wrapped_height(CONTROLS_EXPLAINED, CONTROL_WIDTH + WHERE_WIDTH))
         for c, header in enumerate(CONTROLS_HEADERS):
             ws.write_string(first - 1, c, header, self.fmt.header)
         for i, check in enumerate(self.checks):
             r = first + i
             ws.write_string(r, 0, check.title, self.fmt.wrap)
             ws.write_array_formula(r, 1, r, 1, "{=" + check.count(self.layout) + "}", self.fmt.count, 0)
-            ws.write_string(r, 2, check.where(self.layout), self.fmt.wrap)
+            where = check.where(self.layout)
+            ws.write_string(r, 2, where, self.fmt.wrap)
+            # Both programs fit about a quarter more characters in a line than the width says.
+            ws.set_row(r, max(wrapped_height(check.title, CONTROL_WIDTH * 5 // 4),
+                              wrapped_height(where, WHERE_WIDTH * 5 // 4)))
             ws.conditional_format(r, 1, r, 1, {"type": "cell", "criteria": ">", "value": 0,
                                                "format": self.fmt.live[check.level]})
         error = any(c.level == Severity.ERROR for c in self.checks)
