@@ -21,11 +21,12 @@ from typing import Any
 import pytest
 from factory import make_workbook
 from python_calamine import CalamineWorkbook
+from test_template_filled import sample
 
 from pvd_reporting.check.live import FORM, LiveCheck, live_checks
 from pvd_reporting.check.validate import validate_workbook
 from pvd_reporting.format.schema import Schema
-from pvd_reporting.outputs.workbook.template import filled_content
+from pvd_reporting.outputs.workbook.template import filled_content, write_filled
 from pvd_reporting.outputs.workbook.writer import CONTROLS_FIRST_ROW, READY, Content, write_workbook
 from pvd_reporting.read.workbook import read_workbook
 
@@ -234,3 +235,23 @@ def test_every_live_check_counts_in_some_workbook(recalculated: dict[str, Path],
             seen[i] += int(value)
     silent = [c.title for c, n in zip(live_checks(schema), seen, strict=True) if n == 0]
     assert not silent
+
+
+@pytest.mark.libreoffice
+def test_percent_shows_what_is_read(tmp_path: Path, schema: Schema, soffice: str) -> None:
+    """80 % as Excel stores it once 80 or 0,8 is typed in the cell: LibreOffice shows « 80 % »."""
+    data = sample(schema)
+    assert data.territory.values["etp"] == 80.0
+    path = write_filled(tmp_path / "pourcent.xlsx", schema, data)
+    sheet = schema.sheet_names.index(schema.form.name) + 1
+    # Tokens: separator ;, quote ", UTF-8, …, 9th « as shown », 12th the sheet to export.
+    options = f"csv:Text - txt - csv (StarCalc):59,34,76,1,,0,false,true,true,false,false,{sheet}"
+    subprocess.run([soffice, f"-env:UserInstallation=file:///tmp/pvd-lo-{uuid.uuid4().hex}", "--headless",
+                    "--convert-to", options, "--outdir", str(tmp_path), str(path)],
+                   check=True, capture_output=True, timeout=180)
+    rows = (tmp_path / f"pourcent-{schema.form.name}.csv").read_text(encoding="utf-8").splitlines()
+    label = schema.form.field("etp").label
+    shown = next(r.split(";")[1] for r in rows if r.startswith(label))
+    assert shown.replace("\u00a0", " ") == "80 %"
+    again, _ = read_workbook(path, schema)
+    assert again is not None and again.territory.values["etp"] == pytest.approx(80.0)
