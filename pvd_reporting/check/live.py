@@ -79,8 +79,9 @@ class Layout:
 class Refs:
     """What a condition refers to: a cell of the row being checked, or the whole column.
 
-    `refs["cost"]` is `J2` when colouring (relative: conditional formatting moves it down the
-    rows) and `'Engagements'!$J$2:$J$1001` when counting. `column` and `form` are absolute in both.
+    `refs["cost"]` is `$J2` when colouring (the row relative: conditional formatting moves it
+    down the rows, and one rule may colour several columns of the row) and
+    `'Engagements'!$J$2:$J$1001` when counting. `column` and `form` are absolute in both.
     """
 
     def __init__(self, layout: Layout, table: str, rows: Rows, *, counting: bool,
@@ -98,7 +99,7 @@ class Refs:
         sheet = quoted(self.layout.sheet(self.table))
         if self.counting:
             return f"{sheet}!${letter}${self.first}:${letter}${self.last}"
-        return f"{sheet}!${letter}${self.row}" if self.qualified else f"{letter}{self.row}"
+        return f"{sheet}!${letter}${self.row}" if self.qualified else f"${letter}{self.row}"
 
     def upto(self, key: str, *, this_row: bool) -> str:
         """This column from the table's first row down to this row (or the row above it)."""
@@ -107,6 +108,34 @@ class Refs:
         end = self.row if this_row else self.row - 1
         row = f"${end}" if self.qualified else f"{end}"
         return f"{quoted(self.layout.sheet(self.table))}!${letter}${first}:${letter}{row}"
+
+    def sum(self, keys: tuple[str, ...]) -> str:
+        """The sum of these cells of the row, text counted as 0 (SUM's rule, element by element)."""
+        letters = [self.layout.letter(self.table, k) for k in keys]
+        contiguous = [self.layout.schema.table(self.table).keys.index(k) for k in keys]
+        if self.counting or self.qualified or contiguous != list(range(contiguous[0], contiguous[-1] + 1)):
+            return "(" + "+".join(number(self[k]) for k in keys) + ")"
+        return f"SUM(${letters[0]}{self.row}:${letters[-1]}{self.row})"
+
+    def filled_row(self, keys: tuple[str, ...]) -> str:
+        """A row `validate` reads: at least one of these cells is not blank."""
+        if self.counting or self.qualified:
+            return "((" + "+".join(filled(self[k]) for k in keys) + ")>0)"
+        first, last = self.layout.letter(self.table, keys[0]), self.layout.letter(self.table, keys[-1])
+        return f"(SUMPRODUCT(--(LEN(TRIM(${first}{self.row}:${last}{self.row}))>0))>0)"
+
+    def is_total(self, key: str) -> str:
+        """A total label as `validate` knows them; comparisons ignore case in both programs."""
+        ref = self[key]
+        labels = [label for label in TOTAL_LABELS if not label.startswith(TOTAL_PREFIXES)]
+        if self.counting or self.qualified:
+            exact = [f"({ref}={text(label)})" for label in labels]
+            prefixes = [f"(LEFT({ref},{len(p)})={text(p)})" for p in TOTAL_PREFIXES]
+        else:
+            # The same test, shorter on one cell: a wildcard for each prefix.
+            exact = [f"COUNTIF({ref},{text(label)})" for label in labels]
+            prefixes = [f"COUNTIF({ref},{text(p + '*')})" for p in TOTAL_PREFIXES]
+        return "((" + "+".join(exact + prefixes) + ")>0)"
 
     def column(self, table: str, key: str) -> str:
         """A whole column of a table, absolute (another table's, or this one's)."""
@@ -142,7 +171,7 @@ class LiveCheck:
         if self.sheet == FORM or not self.skip_totals or layout.schema.table(self.sheet).fixed_rows:
             return condition
         first, second = layout.schema.table(self.sheet).keys[:2]
-        return f"({condition})*(1-{is_total(refs[first])})*(1-{is_total(refs[second])})"
+        return f"({condition})*(1-{refs.is_total(first)})*(1-{refs.is_total(second)})"
 
     @property
     def level(self) -> Severity:
@@ -166,17 +195,25 @@ class LiveCheck:
         return f"{name}, colonne{'s' if len(parts) > 1 else ''} " + ", ".join(parts)
 
     def highlights(self, layout: Layout) -> list[tuple[str, str]]:
-        """(A1 range on the check's sheet, condition for its top-left cell) to colour."""
+        """(A1 ranges on the check's sheet, separated by spaces, condition for the first cell) to colour.
+
+        Each counted column has its own rule; the other cells of the row it colours share the
+        rule of the first counted column.
+        """
+        groups: list[tuple[str, tuple[str, ...]]] = [(k, (k,)) for k in self.flagged]
+        if self.also:
+            if groups:
+                groups[0] = (groups[0][0], (*groups[0][1], *self.also))
+            else:
+                groups = [(self.also[0], self.also)]
         out: list[tuple[str, str]] = []
-        for key in (*self.flagged, *self.also):
-            counted = key if key in self.flagged else (self.flagged[0] if self.flagged else key)
+        for counted, keys in groups:
             if self.sheet == FORM:
                 refs = Refs(layout, FORM, "all", counting=False)
-                out.append((f"B{layout.form_row(key)}", self._condition(layout, refs, counted)))
-                continue
-            refs = Refs(layout, self.sheet, self.rows, counting=False)
-            letter = layout.letter(self.sheet, key)
-            cells = f"{letter}{refs.first}" + ("" if refs.first == refs.last else f":{letter}{refs.last}")
+                cells = " ".join(f"B{layout.form_row(k)}" for k in keys)
+            else:
+                refs = Refs(layout, self.sheet, self.rows, counting=False)
+                cells = " ".join(_runs(layout, self.sheet, keys, refs.first, refs.last))
             out.append((cells, self._condition(layout, refs, counted)))
         return out
 
@@ -217,17 +254,20 @@ def any_of(ref: str, values: tuple[str, ...]) -> str:
     return "((" + "+".join(f"({ref}={text(v)})" for v in values) + ")>0)"
 
 
-def is_total(ref: str) -> str:
-    """A total label as `validate` knows them (comparisons ignore case; accents after the prefix)."""
-    value = f"TRIM({ref})"
-    exact = [f"({value}={text(label)})" for label in TOTAL_LABELS]
-    prefixes = [f"(LEFT({value},{len(p)})={text(p)})" for p in TOTAL_PREFIXES]
-    return "((" + "+".join(exact + prefixes) + ")>0)"
-
-
-def _row_filled(refs: Refs, keys: tuple[str, ...]) -> str:
-    """A row `validate` reads: at least one of its cells is not blank."""
-    return "((" + "+".join(filled(refs[k]) for k in keys) + ")>0)"
+def _runs(layout: Layout, table: str, keys: tuple[str, ...], first: int, last: int) -> list[str]:
+    """A1 ranges covering these columns over these rows, neighbouring columns in one range."""
+    index = sorted(layout.schema.table(table).keys.index(k) for k in keys)
+    runs: list[list[int]] = []
+    for i in index:
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    out = []
+    for run in runs:
+        a, b = col_letter(run[0]), col_letter(run[-1])
+        out.append(f"{a}{first}" if (a, first) == (b, last) else f"{a}{first}:{b}{last}")
+    return out
 
 
 # --- the checks ---------------------------------------------------------------------------------
@@ -305,8 +345,7 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
             checks.append(LiveCheck(
                 "financing-exceeds-cost", table.key,
                 f"Financements supérieurs au coût total HT (plus de {COST_TOLERANCE:g} €)", ("cost",),
-                lambda r, k: (f"ISNUMBER({r['cost']})*((" + "+".join(number(r[m]) for m in money)
-                              + f")>{number(r['cost'])}+{COST_TOLERANCE:g})"),
+                lambda r, k: f"ISNUMBER({r['cost']})*({r.sum(money)}>{number(r['cost'])}+{COST_TOLERANCE:g})",
                 also=money))
             checks.append(LiveCheck(
                 "missing-cost", table.key, "Action " + ", ".join(costed) + " sans coût total HT",
@@ -353,13 +392,13 @@ def _total_row(first: str) -> Condition:
     """The label `validate` flags: the first column's, else the second's."""
     def condition(r: Refs, k: str) -> str:
         if k == first:
-            return is_total(r[k])
-        return f"{is_total(r[k])}*(1-{is_total(r[first])})"
+            return r.is_total(k)
+        return f"{r.is_total(k)}*(1-{r.is_total(first)})"
     return condition
 
 
 def _required(keys: tuple[str, ...]) -> Condition:
-    return lambda r, k: f"{blank(r[k])}*{_row_filled(r, keys)}"
+    return lambda r, k: f"{blank(r[k])}*{r.filled_row(keys)}"
 
 
 def _empty_table(table: str, keys: tuple[str, ...]) -> Condition:

@@ -289,8 +289,10 @@ class _Writer:
             if check.sheet != sheet:
                 continue
             for cells, condition in check.highlights(self.layout):
-                ws.conditional_format(cells, {"type": "formula", "criteria": "=" + condition,
-                                              "format": self.fmt.live[check.level]})
+                rule = {"type": "formula", "criteria": "=" + condition, "format": self.fmt.live[check.level]}
+                if " " in cells:
+                    rule["multi_range"] = cells
+                ws.conditional_format(cells.split(" ")[0], rule)
 
     def controls(self) -> None:
         """Contrôles: a live count per check, their total and whether the workbook is ready."""
