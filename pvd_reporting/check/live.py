@@ -8,9 +8,11 @@ count equals the number of issues `validate` reports with that code on that shee
 
 Formulas use only functions Excel and LibreOffice both compute (SUM, IF, ISNUMBER, LEN, TRIM,
 COUNTIF, MAX, FIND…): no macro, no external link, nothing volatile. A condition is written once
-for both uses: over single cells (conditional formatting, a number that is not 0 means "flag")
-and over whole columns (the count, written as an array formula so that IF works element by
-element in every Excel version).
+for both uses, through `Refs`: over the cells of one row (conditional formatting: a number that
+is not 0 means "colour it") and over whole columns (the count, an array formula, so that IF works
+element by element in every Excel version). On one row `Refs` says a few things more briefly
+(SUM of a range, COUNTIF with a wildcard), with the same meaning: conditional formats are
+short, and the template stays quick to write and to open.
 """
 
 from __future__ import annotations

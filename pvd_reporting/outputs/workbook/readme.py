@@ -51,8 +51,9 @@ def readme_lines(schema: Schema, period: str | None) -> list[Line]:
         ("text", "", ""),
         ("heading", "Avant l'envoi", ""),
         ("text", "", "Le classeur se contrôle lui-même pendant la saisie : une case qui enfreint une règle "
-                     "se colore en rouge (erreur à corriger) ou en orange (point à vérifier), et une saisie "
-                     "d'un mauvais type (une date, un montant, un pourcentage) est refusée."),
+                     "se colore en rouge (erreur à corriger) ou en orange (point à vérifier) ; ce qui n'est "
+                     "pas une date dans une case de date, un montant négatif ou un pourcentage hors de "
+                     "0 à 100 % est refusé dès la saisie."),
         ("text", "", f"Ouvrez l'onglet {schema.controls_name} : il compte les points à corriger, règle par "
                      "règle, avec l'onglet et la colonne où les trouver. Quand il indique « Le classeur est "
                      "prêt à être envoyé », vous pouvez l'envoyer."),
