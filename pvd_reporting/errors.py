@@ -13,7 +13,7 @@ class ConfigError(PvdError):
     """The configuration file is missing, unreadable or has an invalid key."""
 
 
-class ReferenceError_(PvdError):
+class ReferenceListError(PvdError):
     """The reference list of PVD territories cannot be read or does not know a territory."""
 
 

@@ -37,6 +37,21 @@ BASE = [
     ("pvd-44-67-9", XSS_NAME, "67", "Dans les temps", 2),
     ("pvd-44-57-2", "Bitche", "57", NOT_RECEIVED, 0),
 ]
+# Real EPCI SIRENs of Grand Est, so the map has shapes to draw; Saverne and the XSS territory share
+# one EPCI (as some territories do), Remiremont and Bitche are not received but have theirs.
+SIRENS = {
+    "pvd-44-08-1": "240800862", "pvd-44-10-2": "200071777", "pvd-44-51-3": "245100979",
+    "pvd-44-52-1": "200069664", "pvd-44-54-4": "200069433", "pvd-44-55-2": "200066157",
+    "pvd-44-57-6": "200067650", "pvd-44-67-3": "200067783", "pvd-44-68-1": "200066041",
+    "pvd-44-88-5": "200042000", "pvd-44-67-9": "200067783", "pvd-44-57-2": "200069441",
+}
+DEPARTMENT_SIRENS = {
+    "08": ["240800862", "200067759", "240800847"], "10": ["241000447", "200071777", "241000405"],
+    "51": ["200067684", "200066850", "245100979"], "52": ["200069664", "245200597", "200068658"],
+    "54": ["200070324", "200067643", "200069433"], "55": ["200070290", "200066157", "245501242"],
+    "57": ["200069441", "200067650", "200067486"], "67": ["246700306", "200034270", "200067783"],
+    "68": ["200066041", "246800551", "246800676"], "88": ["200042000", "200068757", "200068559"],
+}
 FIRST = ["Camille", "Julien", "Sophie", "Thomas", "Claire", "Nicolas", "Élodie", "Mathieu"]
 LAST = ["Muller", "Schmitt", "Lefèvre", "Weber", "Martin", "Klein", "Bernard", "Fischer"]
 
@@ -56,9 +71,10 @@ def _status_days(status: str, rng: random.Random) -> int | None:
 def make_territory(i: int, id_pvd: str, name: str, dept: str, status: str, done: int,
                    rng: random.Random) -> TerritoryView:
     config = default_config()
+    siren = SIRENS.get(id_pvd) or DEPARTMENT_SIRENS[dept][i % 3]
     if status == NOT_RECEIVED:
         return TerritoryView(key=id_pvd, id_pvd=id_pvd, name=name, department=dept, region="Grand Est",
-                             received=False, ort_status=NOT_RECEIVED)
+                             siren=siren, received=False, ort_status=NOT_RECEIVED)
     j1 = date(2022, 1, 15) + timedelta(days=rng.randint(0, 600)) if done else None
     milestones = []
     for k, (code, text) in enumerate(MILESTONES):
@@ -103,8 +119,9 @@ def make_territory(i: int, id_pvd: str, name: str, dept: str, status: str, done:
     last = f"{MILESTONES[done - 1][0]} — {MILESTONES[done - 1][1]}" if done else None
     return TerritoryView(
         key=id_pvd, id_pvd=id_pvd, name=name, department=dept, region="Grand Est",
-        epci=f"Communauté de communes de {name}", siren="200067106", received=True, report=report,
-        milestones=milestones, last_milestone=last, milestones_done=done, j1_on=j1,
+        epci=f"Communauté de communes de {name}", siren=siren, received=True, report=report,
+        milestones=milestones, last_milestone=last,
+        last_milestone_code=MILESTONES[done - 1][0] if done else None, milestones_done=done, j1_on=j1,
         j8_on=milestones[7].done_on, ort_deadline=deadline, deadline_extended=i % 4 == 0,
         ort_status=status, days_left=days_left, project_lead=lead, etp=float(rng.choice([50, 80, 100])),
         cofinancing="Banque des Territoires", comites_last4=sum(1 for v in comites.values() if v),
@@ -150,6 +167,7 @@ def _region(territories: list[TerritoryView]) -> RegionView:
         remaining=sum(t.remaining for t in received), needs_by_theme=dict(needs_theme),
         needs_by_partner=dict(needs_partner),
         actions_by_theme_status={k: dict(v) for k, v in theme_status.items()},
+        action_statuses=list(default_config().lists["statut_action"]),
     )
 
 

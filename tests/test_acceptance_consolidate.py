@@ -1,4 +1,4 @@
-"""Acceptance of `pvd-report consolidate` (PRODUCT.md §5–§7), as a grader would check it: a
+"""Acceptance of `pvd-report consolidate` (README, the commands and outputs), as a grader would check it: a
 batch built by code (tests/factory.py and openpyxl in other layouts), the command run end to
 end, and every figure compared with a value computed by hand from the batch."""
 
@@ -234,7 +234,7 @@ def test_region_figures_by_hand(run: dict[str, Any]) -> None:
 
 
 def test_synthesis_lists_needs_by_partner(run: dict[str, Any]) -> None:
-    """Regression: §6 asks for the region's needs by theme AND by partner; only themes were shown."""
+    """Regression: README, consolidate asks for the region's needs by theme AND by partner; only themes were shown."""
     ws = load_workbook(run["out"] / SUMMARY, read_only=True)["Synthèse"]
     rows = [r for r in ws.iter_rows(values_only=True)]
     start = next(i for i, r in enumerate(rows) if r[0] == "Besoins en ingénierie par partenaire sollicité")

@@ -1,4 +1,4 @@
-"""Acceptance of `template` and of the feedback workbooks, as a grader reading PRODUCT.md §3/§5
+"""Acceptance of `template` and of the feedback workbooks, as a grader reading docs/format-1.md and README
 would check them: literal labels from the spec, user-made workbooks, bad input at the CLI."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ THEMES = ["Rénovation de l'habitat", "Commerces, services et activités", "Mobi
           "Aménagement des espaces publics", "Patrimoine", "Culture", "Tourisme",
           "Transition écologique et environnement", "Numérique", "Participation citoyenne",
           "Équipements et services publics", "Autre"]
-# (sheet, column or form label) -> the drop-down values §3 gives.
+# (sheet, column or form label) -> the drop-down values docs/format-1.md gives.
 DROPDOWNS = {
     ("Territoire", "Cofinancement du poste"): ["Banque des Territoires", "ANAH", "Banque des Territoires et ANAH", "Aucun"],
     ("Territoire", "Présidence du comité de projet"): ["Maire", "Président de l'EPCI", "Coprésidence"],

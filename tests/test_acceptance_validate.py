@@ -2,7 +2,7 @@
 
 The workbooks here are written cell by cell with openpyxl, NOT from the schema: sheet names in
 capitals or without accents, headers after a title row, columns in another order, labels with
-a trailing " :" and typographic apostrophes, values as people type them (§3). Each test checks
+a trailing " :" and typographic apostrophes, values as people type them (docs/format-1.md). Each test checks
 what the JSON report says: code, severity, sheet, A1 cell, value.
 """
 
@@ -206,7 +206,7 @@ def test_issue_names_the_schema_sheet_and_the_cell_of_the_files_own_tab(tmp_path
     path = mutated(tmp_path, lambda g: g["ENGAGEMENTS"][5].__setitem__(9, 10))  # A2 financed above cost
     _, issues = validate(str(path))
     [issue] = issues
-    # `sheet` is the stable name of §3 (machines key on it); the tab is found without regard to case.
+    # `sheet` is the stable name of docs/format-1.md (machines key on it); the tab is found without regard to case.
     assert (issue["code"], issue["sheet"], issue["cell"]) == ("financing-exceeds-cost", "Engagements", "J6")
     assert load_workbook(path)["ENGAGEMENTS"][issue["cell"]].value == 10  # the cell truly points there
 
@@ -230,7 +230,7 @@ def test_required_value_message_agrees_with_any_label(tmp_path: Path) -> None:
     assert "renseignez-la" not in issue["message"]
 
 
-# --- every validate code of §5, produced with its severity and cell ------------------------------
+# --- every validate code of README, the commands, produced with its severity and cell ------------------------------
 
 
 def _set(sheet: str, row: int, col: int, value: Any) -> Callable[[Grids], None]:

@@ -1,4 +1,4 @@
-"""The parsed-workbook cache of `consolidate --cache` (§9): same reports, nothing re-read."""
+"""The parsed-workbook cache of `consolidate --cache` (README, Vitesse): same reports, nothing re-read."""
 
 from __future__ import annotations
 

@@ -11,12 +11,14 @@ from dashboard_fixtures import XSS_NAME, build_consolidation
 
 from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES
 from pvd_reporting.outputs.dashboard import charts
+from pvd_reporting.outputs.dashboard.region_map import MAP_NAME
 
 REPO = Path(__file__).resolve().parent.parent
 NAMES = [
     "statut-ort-par-departement", "avancement-jalons", "echeances", "financements-par-financeur",
     "actions-par-thematique", "besoins-ingenierie", "comites-par-trimestre",
 ]
+FILES = [*NAMES, MAP_NAME]  # graphiques-<period>/ holds the charts and the map
 
 
 @pytest.fixture(scope="module")
@@ -79,18 +81,13 @@ def test_comites_heatmap_is_territory_by_quarter(consolidation, figures) -> None
     assert sum(map(sum, heat.z)) == sum(sum(t.comites_by_quarter.values()) for t in received)
 
 
-def test_actions_chart_accepts_either_orientation(consolidation) -> None:
-    flipped = build_consolidation()
-    original = flipped.region.actions_by_theme_status
-    by_status: dict[str, dict[str, int]] = {}
-    for theme, statuses in original.items():
-        for status, n in statuses.items():
-            by_status.setdefault(status, {})[theme] = n
-    flipped.region.actions_by_theme_status = by_status
-    a = charts.actions_by_theme(consolidation)
-    b = charts.actions_by_theme(flipped)
-    assert sorted(a.data[0].y) == sorted(b.data[0].y)
-    assert set(a.data[0].y) == set(original)
+def test_actions_chart_lists_the_statuses_of_the_configuration_in_use(consolidation) -> None:
+    renamed = build_consolidation()
+    first = next(iter(renamed.region.actions_by_theme_status))
+    renamed.region.actions_by_theme_status = {first: {"Lancée": 2, "Terminée": 1}}
+    renamed.region.action_statuses = ["Lancée", "Terminée"]
+    names = [bar.name for bar in charts.actions_by_theme(renamed).data]
+    assert names == ["Lancée", "Terminée"]
 
 
 def test_empty_region_gives_figures_with_a_message() -> None:
@@ -104,7 +101,7 @@ def test_write_charts_without_images_writes_offline_pages(consolidation, tmp_pat
     files, notice = charts.write_charts(consolidation, tmp_path, images=False)
     folder = tmp_path / "graphiques-2025-T4"
     assert notice is None
-    assert {p.name for p in files} == {f"{n}.html" for n in NAMES} | {"plotly.min.js"}
+    assert {p.name for p in files} == {f"{n}.html" for n in FILES} | {"plotly.min.js"}
     assert all(p.parent == folder and p.exists() for p in files)
     page = (folder / "echeances.html").read_text("utf-8")
     assert '<script charset="utf-8" src="plotly.min.js"></script>' in page
@@ -140,7 +137,7 @@ def test_write_charts_exports_png_and_svg_with_chromium(consolidation, tmp_path:
     files, notice = charts.write_charts(consolidation, tmp_path, images=True)
     assert notice is None
     folder = tmp_path / "graphiques-2025-T4"
-    for name in NAMES:
+    for name in FILES:
         png, svg = folder / f"{name}.png", folder / f"{name}.svg"
         assert png in files and svg in files
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,4 +1,4 @@
-"""Configuration (§4): the embedded default, a user's overlay, and a French error naming the key."""
+"""Configuration (README, Configuration): the embedded default, a user's overlay, and a French error naming the key."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The regional view of §6, computed on hand-built reports with hand-computed expected figures."""
+"""The regional view of README, consolidate, computed on hand-built reports with hand-computed expected figures."""
 
 from __future__ import annotations
 

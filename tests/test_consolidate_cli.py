@@ -125,8 +125,8 @@ def test_read_all_in_parallel_keeps_the_input_order(inbox: Path, schema: Schema)
 
 
 def test_atomic_write_leaves_nothing_behind_on_failure(tmp_path: Path) -> None:
+    from pvd_reporting.atomic import atomic_write, atomic_write_text, prepare_output_dir
     from pvd_reporting.errors import OutputError
-    from pvd_reporting.outputs.atomic import atomic_write, atomic_write_text, prepare_output_dir
 
     target = atomic_write_text(tmp_path / "a.txt", "un")
     assert target.read_text("utf-8") == "un"

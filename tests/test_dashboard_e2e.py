@@ -58,7 +58,7 @@ def test_no_contacts_from_workbooks(consolidation, pages) -> None:
 
 def test_charts_from_workbooks(consolidation, tmp_path: Path) -> None:
     files, notice = write_charts(consolidation, tmp_path, images=False)
-    assert notice is None and len([f for f in files if f.suffix == ".html"]) == 7
+    assert notice is None and len([f for f in files if f.suffix == ".html"]) == 8  # 7 charts and the map
 
 
 @pytest.mark.browser

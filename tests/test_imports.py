@@ -1,4 +1,4 @@
-"""The validate path never imports pandas or plotly (§9: `validate one.xlsx` under 0.5 s)."""
+"""The validate path never imports pandas or plotly (README, Vitesse: `validate one.xlsx` under 0.5 s)."""
 
 from __future__ import annotations
 

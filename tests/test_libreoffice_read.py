@@ -1,4 +1,4 @@
-"""Workbooks saved by LibreOffice (.ods, .xls, recalculated .xlsx) read like the original (§3)."""
+"""Workbooks saved by LibreOffice (.ods, .xls, recalculated .xlsx) read like the original (docs/format-1.md)."""
 
 from __future__ import annotations
 

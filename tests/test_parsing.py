@@ -1,4 +1,4 @@
-"""French value parsers: examples from §3 and property tests (round trips)."""
+"""French value parsers: examples from docs/format-1.md and property tests (round trips)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The reference list of PVD territories, in both shapes (§5 template --reference)."""
+"""The reference list of PVD territories, in both shapes (README, the commands template --reference)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pvd_reporting.errors import ReferenceError_
+from pvd_reporting.errors import ReferenceListError
 from pvd_reporting.format.reference import load_reference
 from pvd_reporting.read.values import parse_pvd_id
 
@@ -60,10 +60,10 @@ def test_data_gouv_shape_with_semicolons(tmp_path: Path, reference_csv: Path) ->
 def test_unusable_list_is_a_french_error(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "liste.csv"
     path.write_bytes(content)
-    with pytest.raises(ReferenceError_, match="Liste de référence"):
+    with pytest.raises(ReferenceListError, match="Liste de référence"):
         load_reference(path)
 
 
 def test_missing_list(tmp_path: Path) -> None:
-    with pytest.raises(ReferenceError_, match="illisible"):
+    with pytest.raises(ReferenceListError, match="illisible"):
         load_reference(tmp_path / "absente.csv")

@@ -1,4 +1,4 @@
-"""The cross-field rules of §3 on parsed data, independently of the reader.
+"""The cross-field rules of docs/format-1.md on parsed data, independently of the reader.
 
 Data are built from the factory's baseline (the same values the fixture workbooks hold), laid out
 as `make_workbook` lays them out: headers on row 1 in schema order, data from row 2.
@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 from factory import baseline_rows, baseline_territory
 
-from pvd_reporting.check.rules import apply_rules, fr_money, quarters, set_controls
+from pvd_reporting.check.rules import apply_rules, set_controls
+from pvd_reporting.format.french import fr_money
 from pvd_reporting.format.issues import Issue, Severity
 from pvd_reporting.format.matching import col_letter
+from pvd_reporting.format.periods import quarters
 from pvd_reporting.format.reference import RefCommune, Reference, RefTerritory
 from pvd_reporting.format.schema import Field, Kind, Schema
 from pvd_reporting.read import values as parsing

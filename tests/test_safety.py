@@ -1,4 +1,4 @@
-"""Hostile and broken files (§8): refused with their code, never a traceback; file discovery."""
+"""Hostile and broken files (README, validate): refused with their code, never a traceback; file discovery."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The schema is the single source of truth: its own consistency, and §3's names."""
+"""The schema is the single source of truth: its own consistency, and docs/format-1.md's names."""
 
 from __future__ import annotations
 

@@ -56,7 +56,7 @@ def written(schema: Schema, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     out = tmp_path_factory.mktemp("summary")
     full = write_summary(_consolidation(schema), out / "synthese.xlsx", schema)
     private = write_summary(_consolidation(schema), out / "synthese-sans-contacts.xlsx", schema, no_contacts=True)
-    json_path, csv_path = write_anomalies(_consolidation(schema), out, "2025-T4")
+    json_path, csv_path = write_anomalies(_consolidation(schema), out, schema)
     return {"full": full, "private": private, "json": json_path, "csv": csv_path, "dir": out}
 
 

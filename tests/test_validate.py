@@ -1,4 +1,4 @@
-"""`validate_workbook` / `validate_paths` on generated workbooks: one fixture per rule (§3)."""
+"""`validate_workbook` / `validate_paths` on generated workbooks: one fixture per rule (docs/format-1.md)."""
 
 from __future__ import annotations
 

@@ -21,20 +21,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from pvd_reporting.check.rules import (
+from pvd_reporting.check.rules import COST_TOLERANCE
+from pvd_reporting.format.french import fr_int
+from pvd_reporting.format.issues import ISSUE_TYPES, Severity
+from pvd_reporting.format.matching import col_letter
+from pvd_reporting.format.schema import TOTAL_LABELS, TOTAL_PREFIXES, Kind, Schema
+from pvd_reporting.format.vocabulary import (
     BDT_COFINANCING,
-    COST_TOLERANCE,
-    COSTED_STATUSES,
     DONE_STATUS,
+    ENGAGED_STATUSES,
     NO,
     PROJECT_COMMITTEE,
     PROJECT_LEAD_ROLE,
     PVD_TOWN,
 )
-from pvd_reporting.format.french import fr_int
-from pvd_reporting.format.issues import ISSUE_TYPES, Severity
-from pvd_reporting.format.matching import col_letter
-from pvd_reporting.format.schema import TOTAL_LABELS, TOTAL_PREFIXES, Kind, Schema
 
 FORM = "territoire"  # the sheet key of the Territoire form (schema.form.key)
 # Which rows of a table a check covers: every checked row, only the first, or all but the first.
@@ -281,7 +281,7 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
         # The configuration's own spelling of each value the rules test.
         return tuple(schema.canonical(key, v) or v for v in values)
 
-    costed = listed("statut_action", COSTED_STATUSES)
+    costed = listed("statut_action", ENGAGED_STATUSES)
     (done,) = listed("statut_action", (DONE_STATUS,))
     (committee,) = listed("instance", (PROJECT_COMMITTEE,))
     (lead,) = listed("role_contact", (PROJECT_LEAD_ROLE,))

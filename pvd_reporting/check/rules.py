@@ -6,33 +6,34 @@ here: the reader has already said what was wrong with it. Total rows are never c
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from pvd_reporting.format.config import REQUIRED_VALUES
-from pvd_reporting.format.french import fr_date, fr_int, fr_money
+from pvd_reporting.format.french import fr_date, fr_int, fr_money, fr_number
 from pvd_reporting.format.issues import Issue, Severity, control_of, make_issue
-from pvd_reporting.format.matching import norm
+from pvd_reporting.format.matching import norm, parse_a1
 from pvd_reporting.format.periods import parse_label, quarter_label, quarter_of, quarters
 from pvd_reporting.format.reference import Reference
 from pvd_reporting.format.schema import MILESTONES, Schema
+from pvd_reporting.format.vocabulary import (
+    BDT_COFINANCING,
+    DONE_STATUS,
+    ENGAGED_STATUSES,
+    J1,
+    J3,
+    NO,
+    PROJECT_COMMITTEE,
+    PROJECT_LEAD_ROLE,
+    PVD_TOWN,
+    milestone_code,
+)
 from pvd_reporting.read.records import Record, WorkbookData
+from pvd_reporting.read.values import as_date, is_blank
 
-# The list values the rules test; a configuration must keep them (config.REQUIRED_VALUES).
-BDT_COFINANCING: tuple[str, ...] = REQUIRED_VALUES["cofinancement"]
-PVD_TOWN: str = REQUIRED_VALUES["role_commune"][0]
-COSTED_STATUSES: tuple[str, ...] = REQUIRED_VALUES["statut_action"]
-DONE_STATUS: str = REQUIRED_VALUES["statut_action"][-1]
-PROJECT_COMMITTEE: str = REQUIRED_VALUES["instance"][0]
-PROJECT_LEAD_ROLE: str = REQUIRED_VALUES["role_contact"][0]
-NO: str = REQUIRED_VALUES["oui_non"][1]
 # Financings may exceed the cost by rounding only (docs/format-1.md: 1 € tolerance).
 COST_TOLERANCE = 1.0
-J1, J3 = MILESTONES[0][0], MILESTONES[2][0]
 
-_ROW = re.compile(r"(\d+)$")
 
 
 def apply_rules(data: WorkbookData, schema: Schema, *, reference: Reference | None = None) -> list[Issue]:
@@ -101,29 +102,12 @@ class _Context:
         cell = record.cells.get(key)
         row = record.row
         if row is None and cell:
-            match = _ROW.search(cell)
-            row = int(match.group(1)) if match else None
+            where = parse_a1(cell)
+            row = where[0] if where else None
         return make_issue(
             code, sheet=self.sheet(table), cell=cell, row=row,
             column=self.label(table, key), value=record.raw.get(key), **params,
         )
-
-
-def as_date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return None
-
-
-def fr_number(value: float) -> str:
-    text = f"{value:.1f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",")
-
-
-def is_blank(raw: Any) -> bool:
-    return raw is None or (isinstance(raw, str) and not raw.strip())
 
 
 def same(value: Any, expected: str) -> bool:
@@ -210,7 +194,7 @@ def _jalons(ctx: _Context) -> list[Issue]:
     issues: list[Issue] = []
     known = {code for code, _ in MILESTONES}
     for record in ctx.rows(table):
-        code = milestone_code(record)
+        code = milestone_code(record.values.get("code"), record.values.get("label"))
         if not code:
             continue  # the reader has said the code is required
         if code not in known:
@@ -246,25 +230,10 @@ def _jalons(ctx: _Context) -> list[Issue]:
     return issues
 
 
-_MILESTONE_CODE = re.compile(r"j\s*(\d+)(?![\d.,])")
-_MILESTONE_BY_LABEL = {norm(label): code for code, label in MILESTONES}
-
-
-def milestone_code(record: Record) -> str:
-    """`J4` from the Code cell as people type it (`j4`, `J 4`, `J4 - État des lieux`), else from
-    the Jalon label when the code is blank; the code cell's own text when it is something else."""
-    text = norm(record.values.get("code"))
-    match = _MILESTONE_CODE.match(text)
-    if match:
-        return f"J{int(match.group(1))}"
-    if not text:
-        return _MILESTONE_BY_LABEL.get(norm(record.values.get("label")), "")
-    return text.upper()
-
 
 def realised_on(ctx: _Context, code: str) -> date | None:
     for record in ctx.rows("jalons") if ctx.has("jalons") else []:
-        if milestone_code(record) == code:
+        if milestone_code(record.values.get("code"), record.values.get("label")) == code:
             return as_date(record.values.get("done_on"))
     return None
 
@@ -300,7 +269,7 @@ def _engagements(ctx: _Context) -> list[Issue]:
                 issues.append(ctx.issue("financing-exceeds-cost", record, table, "cost",
                                         total=fr_money(total), cost=fr_money(cost),
                                         excess=fr_money(total - cost)))
-        elif is_blank(raw.get("cost")) and any(same(status, s) for s in COSTED_STATUSES):
+        elif is_blank(raw.get("cost")) and any(same(status, s) for s in ENGAGED_STATUSES):
             issues.append(ctx.issue("missing-cost", record, table, "cost", status=status))
         start, end = as_date(values.get("start_on")), as_date(values.get("end_on"))
         if start is not None and end is not None and end < start:

@@ -6,21 +6,18 @@ report, and the other files are still checked.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 
 from pvd_reporting.check.rules import apply_rules, set_controls
 from pvd_reporting.format.issues import Issue, Report, WorkbookReport, make_issue
-from pvd_reporting.format.matching import norm
+from pvd_reporting.format.matching import norm, parse_a1
 from pvd_reporting.format.reference import Reference
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.read.discover import discover_workbooks
 from pvd_reporting.read.records import WorkbookData
 from pvd_reporting.read.safety import MAX_FILE_BYTES, file_digest
 from pvd_reporting.read.workbook import read_workbook
-
-_CELL = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
 
 
 def validate_workbook(path: Path, schema: Schema, *, reference: Reference | None = None) -> WorkbookReport:
@@ -100,13 +97,7 @@ def sort_issues(issues: list[Issue], schema: Schema, data: WorkbookData | None =
 
 
 def _cell_position(cell: str | None) -> tuple[int, int]:
-    match = _CELL.match(cell or "")
-    if not match:
-        return -1, -1
-    col = 0
-    for ch in match.group(1).upper():
-        col = col * 26 + ord(ch) - 64
-    return int(match.group(2)), col
+    return parse_a1(cell) or (-1, -1)
 
 
 def _text(value: object) -> str | None:

@@ -1,6 +1,13 @@
-"""`pvd-report`: a thin click layer over the pvd_reporting library."""
+"""`pvd-report`: a thin click layer over the pvd_reporting library.
+
+Each subcommand's module is imported only when that command runs (or `--help` lists them):
+`validate` must not pay for the writers of the summary and the dashboard.
+"""
 
 from __future__ import annotations
+
+import importlib
+from typing import Any
 
 import click
 
@@ -9,12 +16,28 @@ from pvd_reporting.cli import french
 # Before the commands are defined: click names path types at definition time.
 french.install()
 
-from pvd_reporting.cli.consolidate import consolidate_command  # noqa: E402
-from pvd_reporting.cli.template import template_command  # noqa: E402
-from pvd_reporting.cli.validate import validate_command  # noqa: E402
+COMMANDS = {
+    "template": "pvd_reporting.cli.template:template_command",
+    "validate": "pvd_reporting.cli.validate:validate_command",
+    "consolidate": "pvd_reporting.cli.consolidate:consolidate_command",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        command: Any = getattr(importlib.import_module(module), attr)
+        return command
 
 
 @click.group(
+    cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     subcommand_metavar="COMMANDE [ARGUMENTS]...",
 )
@@ -27,11 +50,6 @@ def cli() -> None:
     pvd-report validate     contrôle des classeurs remplis
     pvd-report consolidate  consolide la région : synthèse, tableau de bord, anomalies
     """
-
-
-cli.add_command(template_command, "template")
-cli.add_command(validate_command, "validate")
-cli.add_command(consolidate_command, "consolidate")
 
 
 def main() -> None:

@@ -1,20 +1,18 @@
-"""What the three commands share: options, error handling, progress bar."""
+"""What the commands share: options, the one place errors become exit codes, the progress bar."""
 
 from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from pvd_reporting.errors import PvdError
-from pvd_reporting.format.config import Config, load_config
 
 F = TypeVar("F", bound=Callable[..., Any])
-T = TypeVar("T")
 
 # Exit statuses of README, the commands.
 EXIT_OK, EXIT_FOUND_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -28,10 +26,6 @@ reference_option = click.option(
     "--reference", "reference_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="Liste de référence des communes PVD (CSV de l'ANCT ou de data.gouv.fr).",
 )
-
-
-def get_config(path: Path | None) -> Config:
-    return load_config(path)
 
 
 def handle_errors(func: F) -> F:
@@ -51,24 +45,34 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class _NullBar:
-    def update(self, n: int = 1) -> None:
-        pass
+class ClickProgress:
+    """The pipeline's Progress as a click bar on stderr; nothing when quiet or not a terminal."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self._bar: Any = None
+
+    def start(self, total: int, label: str) -> None:
+        if self.quiet or total < 2 or not sys.stderr.isatty():
+            return
+        self._bar = click.progressbar(length=total, label=label, file=sys.stderr)
+        self._bar.__enter__()
+
+    def advance(self, n: int = 1) -> None:
+        if self._bar is not None:
+            self._bar.update(n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
 
 
-def progress(items: Iterable[T], length: int, label: str, quiet: bool) -> Iterator[T]:
-    """A click progress bar on a terminal (stderr); nothing when quiet or not a terminal."""
-    if quiet or length < 2 or not sys.stderr.isatty():
-        yield from items
-        return
-    with click.progressbar(items, length=length, label=label, file=sys.stderr) as bar:
-        yield from bar
+def period_option(help_text: str) -> Callable[[F], F]:
+    # Parsed by the library, so that a bad value is a UsageError like every other (exit 2).
+    return click.option("--period", default=None, metavar="PÉRIODE", help=help_text)
 
 
-def progress_callback(length: int, label: str, quiet: bool) -> tuple[Callable[[int], None], Callable[[], None]]:
-    """For library functions that report progress: (advance, close)."""
-    if quiet or length < 2 or not sys.stderr.isatty():
-        return (lambda n=1: None), (lambda: None)
-    bar = click.progressbar(length=length, label=label, file=sys.stderr)
-    bar.__enter__()
-    return bar.update, (lambda: bar.__exit__(None, None, None))
+def date_option(name: str, help_text: str) -> Callable[[F], F]:
+    dest = name.lstrip("-").replace("-", "_")
+    return click.option(name, dest, default=None, metavar="DATE", help=help_text)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 
+import click.types
+
 _FR = {
     "Usage:": "Utilisation :",
     "Options": "Options",
@@ -63,8 +65,6 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
 
 
 def install() -> None:
-    import click.types
-
     # Metavars shown in --help (TEXT, INTEGER…) come from the type names.
     click.types.STRING.name = "texte"
     click.types.INT.name = "entier"

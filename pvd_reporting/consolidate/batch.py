@@ -14,16 +14,18 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from datetime import date
 from pathlib import Path
 
-from pvd_reporting.check.rules import PVD_TOWN as VILLE_PVD
-from pvd_reporting.check.rules import as_date
+from pvd_reporting.check import validate
+from pvd_reporting.consolidate.cache import ReportCache, store_entry
 from pvd_reporting.consolidate.regional import missing_view, region_view, territory_view
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
+from pvd_reporting.errors import UsageError
 from pvd_reporting.format.issues import Issue, WorkbookReport, make_issue
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.periods import last_day, parse_label
 from pvd_reporting.format.reference import Reference, RefTerritory, territory_key
 from pvd_reporting.format.schema import Schema
-from pvd_reporting.read.values import parse_period
+from pvd_reporting.format.vocabulary import PVD_TOWN as VILLE_PVD
+from pvd_reporting.read.values import as_date, parse_period
 
 # Issues this module adds to a report; dropped first so consolidating twice never doubles them.
 CONSOLIDATION_CODES = frozenset({"duplicate-submission", "period-mismatch"})
@@ -50,9 +52,7 @@ def _read_and_store(path: Path, schema: Schema, reference: Reference | None,
                     entry: Path | None) -> WorkbookReport:
     report = lighten(read_one(path, schema, reference))
     if entry is not None:
-        # Stored by the worker that parsed it: the pickling is spread over the cores.
-        from pvd_reporting.consolidate.cache import store_entry
-
+        # Stored by the worker that parsed it: the encoding is spread over the cores.
         store_entry(entry, report)
     return report
 
@@ -78,10 +78,8 @@ def lighten(report: WorkbookReport) -> WorkbookReport:
 
 def read_one(path: Path, schema: Schema, reference: Reference | None = None) -> WorkbookReport:
     """validate_workbook, with a last guard: nothing that happens to one file stops the run."""
-    from pvd_reporting.check.validate import validate_workbook
-
     try:
-        return validate_workbook(path, schema, reference=reference)
+        return validate.validate_workbook(path, schema, reference=reference)
     except Exception as exc:  # noqa: BLE001 — an odd file becomes an issue, never a crash (README, the commands)
         return WorkbookReport(str(path), [make_issue("unreadable-file", reason=f"{type(exc).__name__} : {exc}")])
 
@@ -105,8 +103,6 @@ def read_all(
     entries: list[Path | None] = [None] * len(paths)
     todo: list[int] = []
     if cache is not None:
-        from pvd_reporting.consolidate.cache import ReportCache
-
         store = ReportCache(cache, schema, reference)
         store.prepare()
         for i, path in enumerate(paths):
@@ -301,8 +297,6 @@ def _settle(group: list[WorkbookReport]) -> WorkbookReport:
 
 
 def raise_nothing(reports: list[WorkbookReport]) -> None:
-    from pvd_reporting.errors import UsageError
-
     if not reports:
         raise UsageError("Aucun classeur à consolider.")
     raise UsageError("Aucun classeur lisible avec une période de suivi : rien à consolider.")

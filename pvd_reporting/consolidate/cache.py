@@ -15,10 +15,11 @@ import pickle
 from pathlib import Path
 
 from pvd_reporting import __version__
+from pvd_reporting.atomic import atomic_write_bytes
+from pvd_reporting.errors import UsageError
 from pvd_reporting.format.issues import WorkbookReport
 from pvd_reporting.format.reference import Reference
 from pvd_reporting.format.schema import Schema
-from pvd_reporting.outputs.atomic import atomic_write_bytes
 from pvd_reporting.read.safety import MAX_FILE_BYTES, file_digest
 
 SUFFIX = ".pvdcache"
@@ -45,8 +46,6 @@ class ReportCache:
         self._keys: dict[str, str] = {}
 
     def prepare(self) -> None:
-        from pvd_reporting.errors import UsageError
-
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -13,17 +13,17 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from pvd_reporting.check.rules import PROJECT_COMMITTEE, as_date, milestone_code
 from pvd_reporting.consolidate.view import MilestoneView, RegionView, TerritoryView
 from pvd_reporting.format.issues import WorkbookReport
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.periods import previous_quarters, quarter_label, quarter_of
 from pvd_reporting.format.reference import RefTerritory
 from pvd_reporting.format.schema import MILESTONES, NOT_RECEIVED, ORT_STATUSES, Schema
+from pvd_reporting.format.vocabulary import ABANDONED_STATUS, PROJECT_COMMITTEE, milestone_code
 from pvd_reporting.read.records import Record, WorkbookData
+from pvd_reporting.read.values import as_date
 
 SIGNED, OVERDUE, AT_RISK, ON_TIME, UNKNOWN = ORT_STATUSES
-ABANDONED = "Abandonnée"
 
 NOT_GIVEN = "Non renseigné"
 DAYS_PER_MONTH = 365.25 / 12
@@ -53,7 +53,7 @@ def _label(schema: Schema, list_key: str, value: Any) -> str:
 def _milestones(data: WorkbookData, as_of: date) -> list[MilestoneView]:
     by_code: dict[str, Record] = {}
     for record in data.rows("jalons"):
-        by_code.setdefault(milestone_code(record), record)
+        by_code.setdefault(milestone_code(record.values.get("code"), record.values.get("label")), record)
     out = []
     for code, label in MILESTONES:
         row = by_code.get(code.upper())
@@ -112,6 +112,7 @@ def _ort(view: TerritoryView, data: WorkbookData, schema: Schema, as_of: date, f
     view.milestones_done = len(done)
     if done:
         view.last_milestone = f"{done[-1].code} — {done[-1].label}"
+        view.last_milestone_code = done[-1].code
     view.j1_on = view.milestones[0].done_on
     view.j8_on = view.milestones[-1].done_on
     extended = as_date(form.get("ort_deadline_extended"))
@@ -150,7 +151,7 @@ def _actions(view: TerritoryView, data: WorkbookData, schema: Schema) -> None:
         status = _label(schema, "statut_action", record.values.get("status"))
         statuses[status] += 1
         themes[_label(schema, "thematique", record.values.get("theme"))] += 1
-        if status == ABANDONED:
+        if status == ABANDONED_STATUS:
             continue
         row_cost = cents(record.values.get("cost"))
         financed = 0
@@ -242,4 +243,5 @@ def region_view(territories: list[TerritoryView], schema: Schema, period: str, a
     region.needs_by_theme = dict(themes.most_common())
     region.needs_by_partner = dict(partners.most_common())
     region.actions_by_theme_status = {k: dict(v) for k, v in sorted(theme_status.items())}
+    region.action_statuses = list(schema.lists.get("statut_action", ()))
     return region

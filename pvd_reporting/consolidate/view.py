@@ -33,6 +33,7 @@ class TerritoryView:
     # ORT path
     milestones: list[MilestoneView] = field(default_factory=list)
     last_milestone: str | None = None  # "J5 — Stratégie de revitalisation validée"
+    last_milestone_code: str | None = None  # "J5"
     milestones_done: int = 0  # out of 8
     j1_on: date | None = None
     j8_on: date | None = None
@@ -95,7 +96,9 @@ class RegionView:
     remaining: float = 0.0
     needs_by_theme: dict[str, int] = field(default_factory=dict)
     needs_by_partner: dict[str, int] = field(default_factory=dict)
-    actions_by_theme_status: dict[str, dict[str, int]] = field(default_factory=dict)
+    actions_by_theme_status: dict[str, dict[str, int]] = field(default_factory=dict)  # theme -> status -> n
+    # The configuration's action statuses, in order, for every table and chart that lists them.
+    action_statuses: list[str] = field(default_factory=list)
 
 
 @dataclass

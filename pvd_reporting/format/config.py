@@ -18,7 +18,8 @@ REQUIRED_VALUES: dict[str, tuple[str, ...]] = {
     "oui_non": ("Oui", "Non"),
     "cofinancement": ("Banque des Territoires", "Banque des Territoires et ANAH"),
     "role_commune": ("Ville PVD",),
-    "statut_action": ("Engagée", "En cours", "Terminée"),
+    # Planned (2), engaged (3), abandoned (1): the figures of the regional view depend on each.
+    "statut_action": ("Envisagée", "En préparation", "Engagée", "En cours", "Terminée", "Abandonnée"),
     "instance": ("Comité de projet",),
     "role_contact": ("Chef de projet PVD",),
 }

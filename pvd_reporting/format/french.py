@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 
 # Messages (terminal, CSV, Excel comments) group digits with a plain space; HTML and charts use
 # the narrow no-break space of French typography, so an amount never breaks across lines.
@@ -25,9 +25,18 @@ def fr_money(amount: float, space: str = PLAIN) -> str:
 
 
 def fr_date(value: date) -> str:
+    """`15/03/2024`; a datetime with a time of day keeps it: `15/03/2024 14:30`."""
+    if isinstance(value, datetime) and value.time() != time(0, 0):
+        return value.strftime("%d/%m/%Y %H:%M")
     return value.strftime("%d/%m/%Y")
 
 
 def fr_decimal(value: float) -> str:
     """One decimal, with a comma: `23,8`."""
     return f"{value:.1f}".replace(".", ",")
+
+
+def fr_number(value: float) -> str:
+    """At most one decimal, no trailing zero: `80`, `62,5`."""
+    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date
 from enum import StrEnum
 from typing import Any
+
+from pvd_reporting.format.french import fr_date
 
 
 class Severity(StrEnum):
@@ -174,10 +176,8 @@ def shown_value(value: Any) -> str:
         return "VRAI" if value else "FAUX"
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
-    if isinstance(value, datetime):
-        return value.strftime("%d/%m/%Y %H:%M") if value.time() != time(0, 0) else value.strftime("%d/%m/%Y")
     if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
+        return fr_date(value)
     return str(json_value(value))
 
 

@@ -49,6 +49,25 @@ def col_letter(index: int) -> str:
     return letters
 
 
+def col_index(letters: str) -> int:
+    """Excel letters -> 0-based column index: `A` -> 0, `AA` -> 26."""
+    col = 0
+    for ch in letters.upper():
+        col = col * 26 + ord(ch) - 64
+    return col - 1
+
+
+_A1 = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
+
+
+def parse_a1(ref: str | None) -> tuple[int, int] | None:
+    """`H12` (or `$H$12`) -> (row 12, 1-based; column 7, 0-based), None when it is no cell."""
+    match = _A1.match(ref or "")
+    if not match:
+        return None
+    return int(match.group(2)), col_index(match.group(1))
+
+
 def a1(row: int, col: int) -> str:
     """0-based row and column -> A1 reference."""
     return f"{col_letter(col)}{row + 1}"

@@ -6,10 +6,10 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
-from pvd_reporting.errors import ReferenceError_
+from pvd_reporting.errors import ReferenceListError
 from pvd_reporting.format.matching import norm
 
 REGIONS: dict[str, str] = {
@@ -105,8 +105,6 @@ def _date(text: str) -> date | None:
     text = text.strip()
     for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
-            from datetime import datetime
-
             return datetime.strptime(text[:10], fmt).date()
         except ValueError:
             continue
@@ -125,7 +123,7 @@ def load_reference(path: str | Path) -> Reference:
     try:
         raw = p.read_bytes()
     except OSError as exc:
-        raise ReferenceError_(f"Liste de référence illisible : {p} ({exc.strerror or exc}).") from None
+        raise ReferenceListError(f"Liste de référence illisible : {p} ({exc.strerror or exc}).") from None
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             text = raw.decode(encoding)
@@ -133,7 +131,7 @@ def load_reference(path: str | Path) -> Reference:
         except UnicodeDecodeError:
             continue
     else:
-        raise ReferenceError_(f"Liste de référence {p} : ce n'est pas un fichier CSV lisible.")
+        raise ReferenceListError(f"Liste de référence {p} : ce n'est pas un fichier CSV lisible.")
     sample = text[:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
@@ -143,7 +141,7 @@ def load_reference(path: str | Path) -> Reference:
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     fields = {norm(f): f for f in (reader.fieldnames or [])}
     if "insee_com" not in fields or "id_pvd" not in fields:
-        raise ReferenceError_(
+        raise ReferenceListError(
             f"Liste de référence {p} : colonnes « insee_com » et « id_pvd » attendues "
             "(fichier PVD de data.gouv.fr ou de l'ANCT)."
         )
@@ -173,7 +171,7 @@ def load_reference(path: str | Path) -> Reference:
             )
         t.communes.append(RefCommune(insee, col(row, "lib_com"), _int(col(row, "pop"))))
     if not groups:
-        raise ReferenceError_(f"Liste de référence {p} : aucune commune lue.")
+        raise ReferenceListError(f"Liste de référence {p} : aucune commune lue.")
     for t in groups.values():
         t.communes.sort(key=lambda c: (-(c.population or 0), c.name))
     territories = sorted(groups.values(), key=lambda t: (t.department or "", t.key))

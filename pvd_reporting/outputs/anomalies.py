@@ -12,11 +12,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from pvd_reporting.atomic import atomic_write_text
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.format.issues import ISSUE_TYPES, Issue, Report
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import Schema
-from pvd_reporting.outputs.atomic import atomic_write_text
 from pvd_reporting.outputs.report import render_csv, render_json
 
 CONTACT_KEYS = ("name", "email", "phone")  # the annuaire's fields left out with --no-contacts
@@ -67,32 +67,23 @@ def mask_issue(issue: Issue, hide: Masker, annuaire_sheet: str) -> Issue:
     return replace(issue, value=value, message=hide(issue.message))
 
 
-def annuaire_name(schema: Schema | None) -> str:
-    if schema is None:
-        from pvd_reporting.format.config import default_config
-        from pvd_reporting.format.schema import build_schema
-
-        schema = build_schema(default_config())
-    return schema.table("annuaire").name
-
-
-def anomalies_report(consolidation: Consolidation, *, no_contacts: bool = False,
-                     schema: Schema | None = None) -> Report:
+def anomalies_report(consolidation: Consolidation, schema: Schema, *, no_contacts: bool = False) -> Report:
     """Every workbook read, with the issues consolidation added (duplicates, other periods)."""
     if not no_contacts:
         return Report(workbooks=list(consolidation.reports))
     hide = Masker(consolidation, True)
-    annuaire_sheet = annuaire_name(schema)
+    annuaire_sheet = schema.table("annuaire").name
     return Report(workbooks=[
         replace(report, issues=[mask_issue(i, hide, annuaire_sheet) for i in report.issues])
         for report in consolidation.reports
     ])
 
 
-def write_anomalies(consolidation: Consolidation, output_dir: Path, period: str, *,
-                    no_contacts: bool = False, schema: Schema | None = None) -> tuple[Path, Path]:
+def write_anomalies(consolidation: Consolidation, output_dir: Path, schema: Schema, *,
+                    no_contacts: bool = False) -> tuple[Path, Path]:
     """Write both files atomically; returns (json path, csv path)."""
-    report = anomalies_report(consolidation, no_contacts=no_contacts, schema=schema)
+    period = consolidation.region.period
+    report = anomalies_report(consolidation, schema, no_contacts=no_contacts)
     folder = Path(output_dir)
     json_path = atomic_write_text(folder / f"anomalies-{period}.json", render_json(report) + "\n")
     # utf-8-sig: Excel opens a CSV with a BOM as UTF-8 instead of guessing a code page.

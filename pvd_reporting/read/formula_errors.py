@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
 
+from pvd_reporting.format.matching import col_index
+
 # Bounded by safety.check_file (200 MB uncompressed for the whole archive) before we get here.
 _XLSX_ERROR_CELL = re.compile(rb'<c\s([^>]*?)(/)?>')
 _REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
@@ -48,13 +50,6 @@ def error_cells(path: Path, wanted: Callable[[str], bool] = lambda title: True) 
     return {}
 
 
-def _col_index(letters: bytes) -> int:
-    col = 0
-    for ch in letters:
-        col = col * 26 + ch - 64
-    return col - 1
-
-
 def _xlsx(zf: zipfile.ZipFile, names: set[str], wanted: Callable[[str], bool]) -> ErrorCells:
     parts = _xlsx_sheet_parts(zf, names)
     found: ErrorCells = {}
@@ -72,7 +67,7 @@ def _xlsx(zf: zipfile.ZipFile, names: set[str], wanted: Callable[[str], bool]) -
             end = data.find(b"</c>", m.end())
             value = _VALUE.search(data, m.end(), end if end >= 0 else len(data))
             if ref and value:
-                cells[(int(ref[2]) - 1, _col_index(ref[1]))] = value[1].decode("utf-8", "replace")
+                cells[(int(ref[2]) - 1, col_index(ref[1].decode("ascii")))] = value[1].decode("utf-8", "replace")
         if cells:
             found[title] = cells
     return found

@@ -23,6 +23,7 @@ from pvd_reporting.format.schema import (
 from pvd_reporting.read import values as parsing
 from pvd_reporting.read.formula_errors import CellError
 from pvd_reporting.read.records import Record
+from pvd_reporting.read.values import is_blank
 
 HEADER_SEARCH_ROWS = 10
 
@@ -43,10 +44,6 @@ _PARSERS: dict[Kind, tuple[Callable[[Any], Any], str]] = {
 }
 _TOTAL_KEYS = frozenset(TOTAL_LABELS)
 _TOTAL_PREFIXES = TOTAL_PREFIXES
-
-
-def is_blank(value: Any) -> bool:
-    return value is None or value == "" or (isinstance(value, str) and not value.strip())
 
 
 def is_total_label(value: Any) -> bool:

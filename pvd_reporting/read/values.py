@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
+from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import DEPARTMENTS
 
@@ -367,10 +369,19 @@ def parse_text(v: object) -> str:
         if math.isfinite(v) and v == int(v) and abs(v) < 1e16:
             return str(int(v))
         return repr(v)
-    if isinstance(v, datetime):
-        if v.time() == time(0, 0):
-            return v.strftime("%d/%m/%Y")
-        return v.strftime("%d/%m/%Y %H:%M")
     if isinstance(v, date):
-        return v.strftime("%d/%m/%Y")
+        return fr_date(v)
     return str(v).strip()
+
+
+def as_date(value: Any) -> date | None:
+    """A parsed value as a date, or None (a datetime keeps its day)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return None
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())

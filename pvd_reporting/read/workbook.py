@@ -17,9 +17,10 @@ from pvd_reporting.format.issues import Issue, Severity, make_issue
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import FORMAT_MAJOR, VERSION_LABEL, VERSION_PROPERTY, Schema
 from pvd_reporting.read.formula_errors import CellError, error_cells
-from pvd_reporting.read.grid import CellParser, is_blank, read_form, read_table
+from pvd_reporting.read.grid import CellParser, read_form, read_table
 from pvd_reporting.read.records import Record, WorkbookData
 from pvd_reporting.read.safety import check_file
+from pvd_reporting.read.values import is_blank
 
 MAX_ROWS = 10_000
 _VERSION_KEY = norm(VERSION_LABEL)

@@ -9,15 +9,21 @@ import html
 import os
 import shutil
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pvd_reporting.atomic import atomic_write_text
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
-from pvd_reporting.format.config import default_config
 from pvd_reporting.format.french import NARROW, fr_money
 from pvd_reporting.format.schema import MILESTONES, NOT_RECEIVED, ORT_STATUSES
-from pvd_reporting.outputs.atomic import atomic_write_text
+from pvd_reporting.outputs.dashboard.region_map import (
+    MAP_NAME,
+    MAP_TITLE,
+    RegionMap,
+    map_figure,
+    map_page,
+)
 from pvd_reporting.outputs.palette import OKABE_ITO, ORT_COLORS
 
 if TYPE_CHECKING:
@@ -86,19 +92,11 @@ def _department_key(code: str) -> tuple[int, str]:
     return (int(digits) if digits else 999, code)
 
 
-def _status_by_department(cons: Consolidation) -> dict[str, Counter[str]]:
-    # Counted from the territories themselves so that missing ones (Non reçu) are always there.
-    out: dict[str, Counter[str]] = {}
-    for t in cons.territories:
-        out.setdefault(t.department or "?", Counter())[t.ort_status] += 1
-    return out
-
-
 def status_by_department(cons: Consolidation) -> go.Figure:
     import plotly.graph_objects as go
 
     fig = go.Figure()
-    counts = _status_by_department(cons)
+    counts = cons.region.status_by_department
     departments = sorted(counts, key=_department_key)
     for status in ALL_STATUSES:
         ys = [counts[d].get(status, 0) for d in departments]
@@ -117,12 +115,6 @@ def status_by_department(cons: Consolidation) -> go.Figure:
     return fig
 
 
-def _milestone_code(t: TerritoryView) -> str:
-    if t.last_milestone:
-        return t.last_milestone.split(" ", 1)[0].strip()
-    return "Aucun"
-
-
 def milestone_progress(cons: Consolidation) -> go.Figure:
     import plotly.graph_objects as go
 
@@ -131,7 +123,7 @@ def milestone_progress(cons: Consolidation) -> go.Figure:
     names = dict(MILESTONES)
     received = [t for t in cons.territories if t.received]
     for status in ORT_STATUSES:
-        per = Counter(_milestone_code(t) for t in received if t.ort_status == status)
+        per = Counter(t.last_milestone_code or "Aucun" for t in received if t.ort_status == status)
         ys = [per.get(c, 0) for c in codes]
         if not any(ys):
             continue
@@ -206,26 +198,12 @@ def financing(cons: Consolidation) -> go.Figure:
     return fig
 
 
-def _theme_status(cons: Consolidation) -> dict[str, dict[str, int]]:
-    data = cons.region.actions_by_theme_status
-    statuses = set(default_config().lists.get("statut_action", ()))
-    # Accept status -> theme too: the mapping's orientation is the consolidation's to choose.
-    if data and all(k in statuses for k in data) and not any(
-            k in statuses for inner in data.values() for k in inner):
-        flipped: dict[str, dict[str, int]] = {}
-        for status, themes in data.items():
-            for theme, n in themes.items():
-                flipped.setdefault(theme, {})[status] = n
-        return flipped
-    return data
-
-
 def actions_by_theme(cons: Consolidation) -> go.Figure:
     import plotly.graph_objects as go
 
-    data = _theme_status(cons)
+    data = cons.region.actions_by_theme_status
     themes = sorted(data, key=lambda th: -sum(data[th].values()))
-    known = list(default_config().lists.get("statut_action", ()))
+    known = cons.region.action_statuses
     statuses = known + sorted({s for th in data.values() for s in th} - set(known))
     fig = go.Figure()
     for i, status in enumerate(statuses):
@@ -302,6 +280,23 @@ def build_figures(consolidation: Consolidation, *, at_risk_days: int = 90) -> di
     }
 
 
+def map_periods(consolidation: Consolidation) -> list[tuple[str, list[TerritoryView]]]:
+    """The periods the map shows, oldest first: the consolidated one (earlier ones join it here
+    when the view carries its history)."""
+    return [(consolidation.region.period, consolidation.territories)]
+
+
+def status_map(consolidation: Consolidation, *, note_unmapped: bool = False) -> RegionMap:
+    """The map of the region (see `region_map`), with the look of every other chart."""
+    region_map = map_figure(map_periods(consolidation), note_unmapped=note_unmapped)
+    layout = region_map.figure["layout"]
+    layout["title"].update({"x": 0.01, "xanchor": "left", "y": 0.99, "yanchor": "top", "yref": "container",
+                            "font": {"size": 16}})
+    layout.update(font={"family": FONT_STACK, "size": 12, "color": "#222"}, separators=", ",
+                  hoverlabel={"font": {"family": FONT_STACK}, "align": "left"})
+    return region_map
+
+
 def chromium_path() -> str | None:
     return (os.environ.get("BROWSER_PATH") or shutil.which("chromium")
             or shutil.which("chromium-browser") or shutil.which("google-chrome"))
@@ -324,11 +319,12 @@ def write_charts(
 
     folder = Path(output_dir) / f"graphiques-{consolidation.region.period}"
     folder.mkdir(parents=True, exist_ok=True)
-    figures = build_figures(consolidation, at_risk_days=at_risk_days)
+    charts = build_figures(consolidation, at_risk_days=at_risk_days)
+    region_map = status_map(consolidation, note_unmapped=True).figure
     written: list[Path] = []
     atomic_write_text(folder / PLOTLY_FILE, plotly.offline.get_plotlyjs())
     written.append(folder / PLOTLY_FILE)
-    for name, fig in figures.items():
+    for name, fig in charts.items():
         path = folder / f"{name}.html"
         page = pio.to_html(fig, include_plotlyjs=PLOTLY_FILE, include_mathjax=False, full_html=True,
                            config={"displaylogo": False, "responsive": True})
@@ -336,13 +332,17 @@ def write_charts(
         page = page.replace("<html>", '<html lang="fr">', 1)
         atomic_write_text(path, page)
         written.append(path)
+    # The map is a plain dict (see region_map): its page is written without plotly.io's slow JSON.
+    path = folder / f"{MAP_NAME}.html"
+    written.append(atomic_write_text(path, map_page(region_map, f"{MAP_TITLE} — {consolidation.region.period}",
+                                                    PLOTLY_FILE)))
     if not images:
         return written, None
-    images_written, notice = export_images(figures, folder)
+    images_written, notice = export_images({**charts, MAP_NAME: region_map}, folder)
     return written + images_written, notice
 
 
-def export_images(figures: dict[str, go.Figure], folder: Path) -> tuple[list[Path], str | None]:
+def export_images(figures: Mapping[str, go.Figure | dict[str, Any]], folder: Path) -> tuple[list[Path], str | None]:
     """PNG and SVG of every figure in one kaleido session (starting Chromium is the slow part)."""
     browser = chromium_path()
     if not browser:
@@ -352,11 +352,11 @@ def export_images(figures: dict[str, go.Figure], folder: Path) -> tuple[list[Pat
     targets: list[Path] = []
     temps: list[Path] = []
     for name, fig in figures.items():
-        data = fig.to_dict()
+        data = fig if isinstance(fig, dict) else fig.to_dict()
         for ext in ("png", "svg"):
             tmp = folder / f".tmp-{name}.{ext}"
             specs.append({"fig": data, "path": tmp, "opts": {
-                "format": ext, "width": EXPORT_WIDTH, "height": int(fig.layout.height or 500), "scale": 1}})
+                "format": ext, "width": EXPORT_WIDTH, "height": int(data["layout"].get("height") or 500), "scale": 1}})
             targets.append(folder / f"{name}.{ext}")
             temps.append(tmp)
     try:

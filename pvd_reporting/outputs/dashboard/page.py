@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
 from pvd_reporting import __version__
+from pvd_reporting.atomic import atomic_write_text
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.format import french as frenchtext
 from pvd_reporting.format.issues import (
@@ -27,15 +28,21 @@ from pvd_reporting.format.issues import (
 )
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES, Schema
-from pvd_reporting.outputs.atomic import atomic_write_text
+from pvd_reporting.outputs.dashboard.charts import CHART_TITLES, build_figures, status_map
+from pvd_reporting.outputs.dashboard.region_map import (
+    MAP_HEIGHT,
+    MAP_TITLE,
+    SCRIPT_ESCAPES,
+    figure_json,
+    unmapped_sentence,
+)
 
 MAX_ISSUES_SHOWN = 40  # per territory: the anomalies files hold them all, the page stays light
-_SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
 def script_json(text: str) -> Markup:
     """JSON text made safe inside <script>: no `</script>`, no `<!--`, no HTML entity games."""
-    for char, escaped in _SCRIPT_ESCAPES.items():
+    for char, escaped in SCRIPT_ESCAPES.items():
         text = text.replace(char, escaped)
     return Markup(text)
 
@@ -184,12 +191,24 @@ def _unplaced(cons: Consolidation) -> list[dict[str, str]]:
 def _figures_json(cons: Consolidation, schema: Schema) -> tuple[Markup, list[dict[str, str]]]:
     import plotly.io as pio
 
-    from pvd_reporting.outputs.dashboard.charts import CHART_TITLES, build_figures
-
     figures = build_figures(cons, at_risk_days=schema.config.at_risk_days)
     parts = [f"{json.dumps(name)}:{pio.to_json(fig, validate=False)}" for name, fig in figures.items()]
     charts = [{"id": name, "title": CHART_TITLES[name]} for name in figures]
     return script_json("{" + ",".join(parts) + "}"), charts
+
+
+# A4 portrait, 1 cm margins, in CSS pixels: the map printed whole on the first page.
+MAP_PRINT_WIDTH, MAP_PRINT_HEIGHT = 700, 640
+
+
+def _map_block(cons: Consolidation, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the map's block of the page needs: the figure, each territory's panel, who is not on it."""
+    region_map = status_map(cons)
+    panels = json.dumps({r["t"].key: r["i"] for r in rows}, ensure_ascii=False)
+    return {"figure": script_json(figure_json(region_map.figure)), "panels": script_json(panels),
+            "title": f"{MAP_TITLE} — {cons.region.period}", "height": MAP_HEIGHT,
+            "print_width": MAP_PRINT_WIDTH, "print_height": MAP_PRINT_HEIGHT,
+            "unmapped": unmapped_sentence(region_map.unmapped) if region_map.unmapped else ""}
 
 
 def _environment() -> Environment:
@@ -221,7 +240,7 @@ def render_dashboard(consolidation: Consolidation, schema: Schema, *, no_contact
         needs_theme=needs_theme, needs_partner=needs_partner,
         charts=charts, figures=figures, rows=rows, departments=departments, statuses=statuses,
         status_classes={s: status_class(s) for s in statuses}, unplaced=_unplaced(cons),
-        no_contacts=no_contacts, at_risk_days=schema.config.at_risk_days,
+        no_contacts=no_contacts, at_risk_days=schema.config.at_risk_days, region_map=_map_block(cons, rows),
         plotly_js=Markup(plotly.offline.get_plotlyjs().replace("</script", "<\\/script")),
     )
 

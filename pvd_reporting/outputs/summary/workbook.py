@@ -8,6 +8,7 @@ The Synthèse sheet (figures and native charts) is built in charts.py, the cells
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -17,12 +18,13 @@ import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from pvd_reporting.atomic import atomic_write
+from pvd_reporting.consolidate.batch import period_of, placement
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.format.issues import SEVERITY_LABELS, json_value
 from pvd_reporting.format.matching import slug
-from pvd_reporting.format.schema import Field, Schema
+from pvd_reporting.format.schema import VERSION_LABEL, Field, Schema
 from pvd_reporting.outputs.anomalies import CONTACT_KEYS, Masker, mask_issue
-from pvd_reporting.outputs.atomic import atomic_write
 from pvd_reporting.outputs.summary.cells import (
     DATE,
     INT,
@@ -34,6 +36,7 @@ from pvd_reporting.outputs.summary.cells import (
     field_kind,
     print_setup,
 )
+from pvd_reporting.outputs.summary.charts import write_synthesis
 from pvd_reporting.outputs.summary.xmlrows import PendingRows, inject_rows
 from pvd_reporting.read.records import Record
 
@@ -226,8 +229,6 @@ ANOMALY_DETAIL = [Column("Gravité", TEXT, 14), Column("Code", TEXT, 22), Column
 
 
 def source_rows(consolidation: Consolidation) -> list[list[Any]]:
-    from pvd_reporting.consolidate.batch import period_of, placement
-
     out = []
     for report in consolidation.reports:
         out.append([report.path, report.size, report.sha256, report.version,
@@ -238,8 +239,6 @@ def source_rows(consolidation: Consolidation) -> list[list[Any]]:
 
 
 def source_columns(schema: Schema) -> list[Column]:
-    from pvd_reporting.format.schema import VERSION_LABEL
-
     return [Column("Fichier", TEXT, 34), Column("Taille (octets)", INT, 12), Column("SHA-256", TEXT, 66),
             Column(VERSION_LABEL, TEXT, 10), Column(schema.form.field("period").label, TEXT, 10),
             Column("Verdict", TEXT, 14), Column("Prise en compte", TEXT, 16),
@@ -256,8 +255,6 @@ def write_summary(consolidation: Consolidation, path: Path, schema: Schema, *, n
 
 
 def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts: bool) -> None:
-    from pvd_reporting.outputs.summary.charts import write_synthesis
-
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                          "strings_to_numbers": False, "default_date_format": "dd/mm/yyyy"})
     wb.set_properties({"title": f"Synthèse PVD {consolidation.region.period}", "subject": "Petites villes de demain",
@@ -305,7 +302,6 @@ def start_summary(consolidation: Consolidation, path: Path, schema: Schema, *,
     Elsewhere (one core, no fork), it is simply written now.
     """
     import multiprocessing
-    import os
 
     if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         written = write_summary(consolidation, path, schema, no_contacts=no_contacts)

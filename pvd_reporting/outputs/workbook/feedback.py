@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from xlsxwriter.utility import quote_sheetname
 
 from pvd_reporting.format.issues import SEVERITY_LABELS, Issue, WorkbookReport, json_value
-from pvd_reporting.format.matching import a1, norm
+from pvd_reporting.format.matching import a1, norm, parse_a1
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs.workbook.template import filled_content, template_content
 from pvd_reporting.outputs.workbook.writer import Content, Formats, Mark, Marks, write_workbook
@@ -128,8 +128,8 @@ def _locate_table(schema: Schema, data: WorkbookData, placement: dict[tuple[str,
 
 
 def _row_of(ref: str) -> int | None:
-    digits = "".join(ch for ch in ref if ch.isdigit())
-    return int(digits) if digits else None
+    where = parse_a1(ref)
+    return where[0] if where else None
 
 
 def _anomalies_writer(issues: list[Issue], here: list[tuple[str, str] | None] | None = None,

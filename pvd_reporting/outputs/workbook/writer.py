@@ -20,6 +20,7 @@ from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
+from pvd_reporting.atomic import atomic_write
 from pvd_reporting.check.live import FORM, Layout, live_checks
 from pvd_reporting.errors import OutputError
 from pvd_reporting.format.config import REQUIRED_VALUES
@@ -33,7 +34,6 @@ from pvd_reporting.format.schema import (
     Schema,
     TableSheet,
 )
-from pvd_reporting.outputs.atomic import atomic_write
 from pvd_reporting.outputs.palette import SEVERITY_FILLS
 from pvd_reporting.outputs.workbook.readme import input_title, kind_hint, readme_lines
 

@@ -19,17 +19,27 @@ def _inside(child: Path, parent: Path) -> bool:
     return child == parent or parent in child.parents
 
 
-def prepare_output_dir(output_dir: Path, inputs: Iterable[Path] = ()) -> Path:
-    """Create `output_dir`; refuse it when it is, or lies inside, an input folder."""
-    target = Path(output_dir).expanduser().resolve()
+_FOLDER_NAMES = {"--output-dir": "Le dossier de sortie", "--annotate": "Le dossier des classeurs annotés",
+                 "--cache": "Le dossier de cache"}
+
+
+def refuse_inside_inputs(folder: Path, inputs: Iterable[Path], *, option: str) -> None:
+    """The input folders are never written to: refuse a folder to write that is, or lies inside,
+    an input folder, or that is the folder of an input file."""
+    target = Path(folder).expanduser().resolve()
     for item in inputs:
         source = Path(item).expanduser().resolve()
-        folder = source if source.is_dir() else source.parent
-        if _inside(target, folder):
+        if _inside(target, source) if source.is_dir() else target == source.parent:
             raise OutputError(
-                f"Le dossier de sortie {output_dir} est dans le dossier des classeurs {item} : "
-                "choisissez-en un autre avec --output-dir (les classeurs reçus ne sont jamais modifiés)."
+                f"{_FOLDER_NAMES.get(option, 'Le dossier')} {folder} est dans un dossier d'entrée ({item}) : "
+                f"choisissez-en un autre avec {option}, les classeurs reçus ne sont jamais modifiés."
             )
+
+
+def prepare_output_dir(output_dir: Path, inputs: Iterable[Path] = ()) -> Path:
+    """Create `output_dir`; refuse it when it is, or lies inside, an input folder."""
+    refuse_inside_inputs(output_dir, inputs, option="--output-dir")
+    target = Path(output_dir).expanduser().resolve()
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -88,3 +98,13 @@ def _remove(path: Path) -> None:
             path.unlink(missing_ok=True)
     except OSError:
         pass
+
+
+def free_name(folder: Path, stem: str, suffix: str) -> Path:
+    """`stem.xlsx`, else `stem-2.xlsx`, `stem-3.xlsx`…: the first name not taken."""
+    candidate = folder / f"{stem}{suffix}"
+    n = 2
+    while candidate.exists():
+        candidate = folder / f"{stem}-{n}{suffix}"
+        n += 1
+    return candidate

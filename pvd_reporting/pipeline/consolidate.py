@@ -1,0 +1,110 @@
+"""`consolidate`: read every workbook, settle the region's view, write every output."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from pvd_reporting.atomic import prepare_output_dir, refuse_inside_inputs
+from pvd_reporting.consolidate.batch import CONSOLIDATION_CODES, consolidate, read_all
+from pvd_reporting.consolidate.view import Consolidation
+from pvd_reporting.errors import OutputError, UsageError
+from pvd_reporting.format.config import load_config
+from pvd_reporting.format.issues import WorkbookReport
+from pvd_reporting.format.reference import load_reference
+from pvd_reporting.format.schema import Schema, build_schema
+from pvd_reporting.outputs.anomalies import write_anomalies
+from pvd_reporting.outputs.dashboard.charts import write_charts
+from pvd_reporting.outputs.dashboard.page import write_dashboard
+from pvd_reporting.outputs.summary.workbook import start_summary
+from pvd_reporting.pipeline.options import date_value, period_value
+from pvd_reporting.pipeline.progress import NoProgress, Progress
+from pvd_reporting.read.discover import discover_workbooks
+
+
+@dataclass
+class ConsolidationRun:
+    result: Consolidation
+    written: list[Path]
+    notices: list[str] = field(default_factory=list)  # discovery notices, before the work
+    image_notice: str | None = None  # why PNG/SVG could not be made
+
+    @property
+    def set_aside(self) -> list[WorkbookReport]:
+        """Workbooks read but not in the view: unreadable, duplicates, other periods."""
+        return [r for r in self.result.reports
+                if r.data is None or any(i.code in CONSOLIDATION_CODES for i in r.issues)]
+
+
+class NothingToConsolidate(UsageError):
+    """No workbook, or none of the period: the reports say why each file was left out."""
+
+    def __init__(self, message: str, reports: list[WorkbookReport]) -> None:
+        super().__init__(message)
+        self.reports = reports
+
+
+def run_consolidate(
+    directory: Path,
+    *,
+    output_dir: Path,
+    period: str | None = None,
+    as_of: str | date | None = None,
+    reference_path: Path | None = None,
+    config_path: Path | None = None,
+    no_contacts: bool = False,
+    images: bool = True,
+    workers: int | None = None,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> ConsolidationRun:
+    period, as_of_day = period_value(period), date_value(as_of, "--as-of")
+    if not directory.exists():
+        raise UsageError(f"Dossier introuvable : {directory}. Indiquez le dossier des classeurs reçus.")
+    schema = build_schema(load_config(config_path))
+    reference = load_reference(reference_path) if reference_path is not None else None
+    files, notices = discover_workbooks([directory])
+    if not files:
+        raise UsageError(f"Aucun classeur à consolider (.xlsx, .xlsm, .ods ou .xls) dans {directory}.")
+    target = prepare_output_dir(output_dir, [directory])
+    if cache_dir is not None:
+        refuse_inside_inputs(cache_dir, [directory], option="--cache")
+    bar = progress or NoProgress()
+    bar.start(len(files), "Lecture des classeurs")
+    try:
+        reports = read_all(files, schema, reference=reference, workers=workers, on_progress=bar.advance,
+                           cache=cache_dir)
+    finally:
+        bar.close()
+    try:
+        result = consolidate(reports, schema, period=period, as_of=as_of_day, reference=reference)
+    except UsageError as exc:
+        raise NothingToConsolidate(str(exc), reports) from None
+    if result.region.received == 0:
+        raise NothingToConsolidate(
+            f"Aucun classeur de la période {result.region.period} à consolider dans {directory}.", reports)
+    written, image_notice = write_outputs(result, target, schema, no_contacts=no_contacts, images=images)
+    return ConsolidationRun(result, written, notices, image_notice)
+
+
+def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no_contacts: bool,
+                  images: bool) -> tuple[list[Path], str | None]:
+    """Summary, dashboard, charts and anomalies of one consolidation; (paths, image notice)."""
+    period = result.region.period
+    # Written by another process meanwhile: it is the longest output (README, Vitesse).
+    summary = start_summary(result, output_dir / f"synthese-pvd-{period}.xlsx", schema, no_contacts=no_contacts)
+    written: list[Path] = []
+    try:
+        written.append(write_dashboard(result, output_dir, schema, no_contacts=no_contacts))
+        charts, notice = write_charts(result, output_dir, images=images, at_risk_days=schema.config.at_risk_days)
+        if charts:
+            written.append(charts[0].parent)
+        written.extend(write_anomalies(result, output_dir, schema, no_contacts=no_contacts))
+        written.insert(0, summary())
+    except OSError as exc:
+        with contextlib.suppress(Exception):
+            summary()  # let the writer process finish before reporting
+        raise OutputError(f"Impossible d'écrire dans {output_dir} ({exc.strerror or exc}).") from None
+    return written, notice
