@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
+from pvd_reporting.check.live import live_checks  # noqa: E402
 from pvd_reporting.check.rules import COST_TOLERANCE  # noqa: E402
 from pvd_reporting.format.config import REQUIRED_VALUES, default_config  # noqa: E402
 from pvd_reporting.format.french import fr_date, fr_int, fr_money  # noqa: E402
@@ -43,7 +44,8 @@ from pvd_reporting.format.schema import (  # noqa: E402
 )
 from pvd_reporting.format.vocabulary import DONE_STATUS, J1, J3  # noqa: E402
 from pvd_reporting.format.vocabulary import ENGAGED_STATUSES as COSTED_STATUSES  # noqa: E402
-from pvd_reporting.outputs.workbook.readme import LISTS_PURPOSE, readme_lines  # noqa: E402
+from pvd_reporting.outputs.workbook.readme import CONTROLS_PURPOSE, LISTS_PURPOSE, readme_lines  # noqa: E402
+from pvd_reporting.outputs.workbook.writer import READY, layout_of  # noqa: E402
 from pvd_reporting.read import values as parsing  # noqa: E402
 from pvd_reporting.read.discover import WORKBOOK_SUFFIXES  # noqa: E402
 
@@ -391,7 +393,7 @@ def render(schema: Schema) -> str:
     form = schema.form
     headings = [label for style, label, _ in readme_lines(schema, None) if style == "heading"]
     purposes = {form.name: form.purpose, **{t.name: t.purpose for t in schema.tables},
-                schema.lists_name: LISTS_PURPOSE,
+                schema.lists_name: LISTS_PURPOSE, schema.controls_name: CONTROLS_PURPOSE,
                 schema.readme_name: "Le mode d'emploi : " + ", ".join(h.lower() for h in headings)
                 + f" ; et la version, en face du libellé « {VERSION_LABEL} »."}
     config_text = resources.files("pvd_reporting.format").joinpath("default_config.toml").read_text("utf-8")
@@ -453,6 +455,16 @@ def render(schema: Schema) -> str:
     number = iter(range(1, len(schema.sheet_names) + 1))
     out += [f"## {next(number)}. {schema.readme_name}", "", purposes[schema.readme_name],
             "Cet onglet n'est pas lu, sauf la version.", ""]
+    layout = layout_of(schema)
+    out += [f"## {next(number)}. {schema.controls_name}", "", CONTROLS_PURPOSE, "",
+            "Depuis la version 1.1. Cet onglet n'est pas lu. En tête, le total des points à corriger et une "
+            f"phrase (« {READY} » quand il est à 0) ; puis une ligne par contrôle, recalculée à chaque "
+            "saisie sans macro. Une case qui enfreint un contrôle se colore dans son onglet : en rouge une "
+            "erreur, en orange un avertissement. Chaque compte est celui des anomalies de ce code que "
+            "trouve `pvd-report validate` dans le même onglet.", ""]
+    out += table(["Contrôle", "Code", "Gravité", "Où"],
+                 [[c.label, code(c.code), severity_label(c.level), c.where(layout)] for c in live_checks(schema)])
+    out.append("")
 
     form_rules = by_sheet.get(FORM_KEY, [])
     out += [f"## {next(number)}. {form.name}", "", form.purpose, "",

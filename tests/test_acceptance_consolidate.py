@@ -251,7 +251,7 @@ def test_sources_sheet_says_how_each_file_was_used(run: dict[str, Any]) -> None:
     boux = rows["bouxwiller.xlsx"]
     data = Path(boux["Fichier"]).read_bytes()
     assert (boux["Taille (octets)"], boux["SHA-256"], boux["Version du modèle"], boux["Période de suivi"],
-            boux["Verdict"]) == (len(data), hashlib.sha256(data).hexdigest(), "1.0", "2025-T4", "OK")
+            boux["Verdict"]) == (len(data), hashlib.sha256(data).hexdigest(), "1.1", "2025-T4", "OK")
 
 
 def test_formula_looking_text_stays_text_for_both_readers(run: dict[str, Any]) -> None:

@@ -86,8 +86,8 @@ def _dropdown_values(wb: openpyxl.Workbook, sheet: str, cell: str) -> list[str]:
 
 def test_template_matches_section_3_literally(blank: Path) -> None:
     wb = openpyxl.load_workbook(blank)
-    assert wb.sheetnames == ["Lisez-moi", "Territoire", "Communes", "Jalons", "Engagements", "Comités",
-                             "Ingénierie", "Annuaire", "Listes"]
+    assert wb.sheetnames == ["Lisez-moi", "Contrôles", "Territoire", "Communes", "Jalons", "Engagements",
+                             "Comités", "Ingénierie", "Annuaire", "Listes"]
     assert [wb[s].sheet_state for s in wb.sheetnames][-1] == "hidden"
     for sheet, headers in HEADERS.items():
         ws = wb[sheet]
@@ -105,8 +105,8 @@ def test_template_matches_section_3_literally(blank: Path) -> None:
         assert _dropdown_values(wb, sheet, cell) == values, (sheet, column)
     readme = wb["Lisez-moi"]
     pairs = {readme.cell(r, 1).value: readme.cell(r, 2).value for r in range(1, 10)}
-    assert pairs["Version du modèle"] == "1.0" and pairs["Période de suivi"] == "2025-T4"
-    assert {p.name: p.value for p in wb.custom_doc_props.props}["pvd_version"] == "1.0"
+    assert pairs["Version du modèle"] == "1.1" and pairs["Période de suivi"] == "2025-T4"
+    assert {p.name: p.value for p in wb.custom_doc_props.props}["pvd_version"] == "1.1"
     assert form[f"B{labels['Période de suivi']}"].value == "2025-T4"
 
 

@@ -7,8 +7,9 @@ from pvd_reporting.format.schema import DEPARTMENTS, MILESTONES, Kind, Schema
 
 
 def test_sheets_in_the_order_of_section_3(schema: Schema) -> None:
+    # Format 1.1: Contrôles right after Lisez-moi.
     assert schema.sheet_names == (
-        "Lisez-moi", "Territoire", "Communes", "Jalons", "Engagements", "Comités", "Ingénierie",
+        "Lisez-moi", "Contrôles", "Territoire", "Communes", "Jalons", "Engagements", "Comités", "Ingénierie",
         "Annuaire", "Listes",
     )
 

@@ -13,7 +13,8 @@ from functools import lru_cache
 from pvd_reporting.format.config import Config, default_config
 from pvd_reporting.format.matching import norm, slug
 
-FORMAT_VERSION = "1.0"
+# 1.1 adds the Contrôles sheet (live checks); 1.0 workbooks read the same.
+FORMAT_VERSION = "1.1"
 FORMAT_MAJOR = "1"
 VERSION_LABEL = "Version du modèle"
 VERSION_PROPERTY = "pvd_version"
@@ -100,9 +101,13 @@ MILESTONES: tuple[tuple[str, str], ...] = (
 
 README_NAME = "Lisez-moi"
 LISTS_NAME = "Listes"
+# The sheet of live checks, right after Lisez-moi; the reader ignores it as it ignores Lisez-moi.
+CONTROLS_NAME = "Contrôles"
+CONTROLS_HEADERS = ("Contrôle", "À corriger", "Où")
 
 # Labels in the first column of a table that mark a total row, not an action (docs/format-1.md).
 TOTAL_LABELS = ("total", "total general", "totaux", "sous-total", "sous total", "somme", "total ht")
+TOTAL_PREFIXES = ("total ", "sous-total", "sous total", "totaux ")
 
 # Department codes accepted (docs/format-1.md): 01-95 with 2A/2B instead of 20, and 971-976.
 DEPARTMENTS: tuple[str, ...] = tuple(
@@ -271,13 +276,15 @@ class Schema:
     tables: tuple[TableSheet, ...]
     version: str = FORMAT_VERSION
     readme_name: str = README_NAME
+    controls_name: str = CONTROLS_NAME
     lists_name: str = LISTS_NAME
     lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def sheet_names(self) -> tuple[str, ...]:
         """Every sheet of the template, in order."""
-        return (self.readme_name, self.form.name, *(t.name for t in self.tables), self.lists_name)
+        return (self.readme_name, self.controls_name, self.form.name, *(t.name for t in self.tables),
+                self.lists_name)
 
     def table(self, key: str) -> TableSheet:
         return next(t for t in self.tables if t.key == key)

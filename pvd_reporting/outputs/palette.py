@@ -5,6 +5,7 @@ Okabe–Ito, readable by colour-blind readers; the status is always written in w
 
 from __future__ import annotations
 
+from pvd_reporting.format.issues import Severity
 from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -18,6 +19,8 @@ ORT_STYLES: dict[str, tuple[str, str]] = {
 }
 ORT_COLORS: dict[str, str] = {status: fill for status, (fill, _) in ORT_STYLES.items()}
 UNKNOWN_COLOR = "#999999"
+# A cell that breaks a rule, in every workbook written (live checks, feedback): red an error, orange a warning.
+SEVERITY_FILLS: dict[Severity, str] = {Severity.ERROR: "#F4A6A6", Severity.WARNING: "#FFC878"}
 ACCENT = OKABE_ITO[0]
 
 

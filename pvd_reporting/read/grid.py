@@ -11,7 +11,15 @@ from typing import Any
 
 from pvd_reporting.format.issues import Issue, Severity, control_of, make_issue
 from pvd_reporting.format.matching import col_letter, norm
-from pvd_reporting.format.schema import TOTAL_LABELS, Field, FormSheet, Kind, Schema, TableSheet
+from pvd_reporting.format.schema import (
+    TOTAL_LABELS,
+    TOTAL_PREFIXES,
+    Field,
+    FormSheet,
+    Kind,
+    Schema,
+    TableSheet,
+)
 from pvd_reporting.read import values as parsing
 from pvd_reporting.read.formula_errors import CellError
 from pvd_reporting.read.records import Record
@@ -35,7 +43,7 @@ _PARSERS: dict[Kind, tuple[Callable[[Any], Any], str]] = {
     Kind.PHONE: (parsing.parse_phone, "invalid-phone"),
 }
 _TOTAL_KEYS = frozenset(TOTAL_LABELS)
-_TOTAL_PREFIXES = ("total ", "sous-total", "sous total", "totaux ")
+_TOTAL_PREFIXES = TOTAL_PREFIXES
 
 
 def is_total_label(value: Any) -> bool:

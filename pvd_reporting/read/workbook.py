@@ -133,7 +133,7 @@ def _version_text(value: Any) -> str:
 
 
 _CUSTOM_XLSX = re.compile(
-    rb'<property[^>]*name="' + VERSION_PROPERTY.encode() + rb'"[^>]*>\s*<vt:[a-z0-9]+>([^<]*)</vt:',
+    rb'<property[^>]*name="' + VERSION_PROPERTY.encode() + rb'"[^>]*>\s*<vt:[a-z0-9]+(?:\s[^>]*)?>([^<]*)</vt:',
     re.IGNORECASE,
 )
 _CUSTOM_ODS = re.compile(

@@ -8,6 +8,8 @@ from pvd_reporting.format.schema import VERSION_LABEL, Kind, Schema
 Line = tuple[str, str, str]
 
 LISTS_PURPOSE = "Les listes des menus déroulants. Onglet masqué : ne le modifiez pas."
+CONTROLS_PURPOSE = ("Les contrôles du classeur, recalculés à chaque saisie : le nombre de points à corriger, "
+                    "règle par règle, et l'onglet et la colonne où les trouver.")
 
 
 def readme_lines(schema: Schema, period: str | None) -> list[Line]:
@@ -26,6 +28,7 @@ def readme_lines(schema: Schema, period: str | None) -> list[Line]:
     lines += [
         ("text", "", ""),
         ("heading", "Les onglets", ""),
+        ("pair", schema.controls_name, CONTROLS_PURPOSE),
         ("pair", form.name, form.purpose),
         *(("pair", t.name, t.purpose) for t in schema.tables),
         ("pair", schema.lists_name, LISTS_PURPOSE),
@@ -35,7 +38,7 @@ def readme_lines(schema: Schema, period: str | None) -> list[Line]:
                      "colonne B, l'aide en colonne C. Les rubriques en gras sont obligatoires."),
         ("text", "", "Dates : jj/mm/aaaa (par exemple 15/03/2025)."),
         ("text", "", "Montants : en euros hors taxes, en chiffres (1200000 s'affiche 1 200 000 €)."),
-        ("text", "", "Pourcentages : un nombre de 0 à 100 (80 s'affiche 80 %)."),
+        ("text", "", "Pourcentages : tapez 80 ou 80 % (la case affiche 80 %)."),
         ("text", "", "Listes : choisissez la valeur dans le menu déroulant de la cellule ; un message "
                      "d'aide s'affiche quand la cellule est sélectionnée."),
         ("text", "", "Une ligne par élément dans les tableaux ; vous pouvez insérer des lignes, trier "
@@ -46,10 +49,22 @@ def readme_lines(schema: Schema, period: str | None) -> list[Line]:
                      "de mot de passe, mais gardez la structure du modèle."),
         ("text", "", f"Indiquez la {updated_label.lower()} à chaque envoi."),
         ("text", "", ""),
+        ("heading", "Avant l'envoi", ""),
+        ("text", "", "Le classeur se contrôle lui-même pendant la saisie : une case qui enfreint une règle "
+                     "se colore en rouge (erreur à corriger) ou en orange (point à vérifier) ; ce qui n'est "
+                     "pas une date dans une case de date, un montant négatif ou un pourcentage hors de "
+                     "0 à 100 % est refusé dès la saisie."),
+        ("text", "", f"Ouvrez l'onglet {schema.controls_name} : il compte les points à corriger, règle par "
+                     "règle, avec l'onglet et la colonne où les trouver. Quand il indique « Le classeur est "
+                     "prêt à être envoyé », vous pouvez l'envoyer."),
+        ("text", "", ""),
         ("heading", "À qui l'envoyer", ""),
         ("text", "", "Renvoyez le classeur rempli, au format .xlsx (ou .ods), au référent du programme "
-                     "qui vous l'a adressé (préfecture, DDT ou SGAR), à la date qu'il vous a indiquée."),
-        ("text", "", "Vous pouvez le contrôler avant l'envoi : pvd-report validate <classeur>."),
+                     f"de la région {schema.config.region_name} qui vous l'a adressé (préfecture, DDT ou "
+                     "SGAR), à la date qu'il vous a indiquée."),
+        ("text", "", f"Une question sur une règle, un point de l'onglet {schema.controls_name} que vous ne "
+                     "savez pas corriger : demandez à ce référent ; il vous renverra au besoin le classeur "
+                     "avec chaque point signalé sur sa case."),
     ]
     return lines
 
@@ -64,6 +79,8 @@ def kind_hint(kind: Kind) -> str:
     return {
         Kind.DATE: "Saisissez une date jj/mm/aaaa.",
         Kind.AMOUNT: "Saisissez un montant positif en euros.",
-        Kind.PERCENT: "Saisissez un pourcentage de 0 à 100.",
+        Kind.PERCENT: "Saisissez un pourcentage de 0 à 100 %, par exemple 80 %.",
         Kind.INTEGER: "Saisissez un nombre entier positif.",
+        Kind.INSEE: "Un code INSEE a 5 caractères (ex. 67437 ou 2A004).",
+        Kind.SIREN: "Un SIREN a 9 chiffres.",
     }.get(kind, "Choisissez une valeur dans la liste déroulante.")

@@ -11,7 +11,7 @@ from pvd_reporting.errors import OutputError, UsageError
 from pvd_reporting.format.config import REQUIRED_VALUES
 from pvd_reporting.format.matching import norm, slug
 from pvd_reporting.format.reference import Reference, RefTerritory
-from pvd_reporting.format.schema import Schema, TableSheet, territory_file_name
+from pvd_reporting.format.schema import Field, Kind, Schema, TableSheet, territory_file_name
 from pvd_reporting.outputs.workbook.writer import Content, check_output, write_workbook
 from pvd_reporting.read.records import Record, WorkbookData
 
@@ -73,7 +73,7 @@ def write_filled(
 def filled_content(schema: Schema, data: WorkbookData) -> tuple[Content, Placement]:
     period = data.territory.values.get("period") or None
     content = Content(period=period if isinstance(period, str) else None)
-    content.form = {f.key: _value(data.territory, f.key) for f in schema.form.fields}
+    content.form = {f.key: _cell_value(data.territory, f) for f in schema.form.fields}
     placement: Placement = {}
     for table in schema.tables:
         records = data.tables.get(table.key, [])
@@ -100,6 +100,14 @@ def filled_content(schema: Schema, data: WorkbookData) -> tuple[Content, Placeme
                 rows.append({k: _value(rec, k) for k in table.keys})
         content.tables[table.key] = rows
     return content, placement
+
+
+def _cell_value(rec: Record, fld: Field) -> Any:
+    """What the cell holds: a percent understood as 80 is written 0.8 (its cell shows 80 %)."""
+    value = rec.values.get(fld.key)
+    if fld.kind is Kind.PERCENT and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value / 100
+    return rec.raw.get(fld.key) if value is None else value
 
 
 def _value(rec: Record, key: str) -> Any:

@@ -21,11 +21,20 @@ from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from pvd_reporting.atomic import atomic_write
+from pvd_reporting.check.live import FORM, Layout, live_checks
 from pvd_reporting.errors import OutputError
 from pvd_reporting.format.config import REQUIRED_VALUES
 from pvd_reporting.format.issues import Severity
 from pvd_reporting.format.matching import col_letter
-from pvd_reporting.format.schema import VERSION_PROPERTY, Field, Kind, Schema, TableSheet
+from pvd_reporting.format.schema import (
+    CONTROLS_HEADERS,
+    VERSION_PROPERTY,
+    Field,
+    Kind,
+    Schema,
+    TableSheet,
+)
+from pvd_reporting.outputs.palette import SEVERITY_FILLS
 from pvd_reporting.outputs.workbook.readme import input_title, kind_hint, readme_lines
 
 # Pinned so that the same content gives the same file (golden tests, reproducible examples).
@@ -33,15 +42,26 @@ CREATED = datetime(2025, 1, 1)
 # Rows past the prepared ones that still get drop-downs and checks, for rows people add.
 VALIDATION_ROWS = 1000
 README_TEXT_WIDTH, FORM_HELP_WIDTH, LINE_HEIGHT = 110, 90, 15.0
-DATE_MIN, DATE_MAX = date(1950, 1, 1), date(2100, 12, 31)
+DATE_MIN, DATE_MAX = date(2000, 1, 1), date(2100, 12, 31)
 
+# The Contrôles sheet: its header row (0-based) is the one above the first check.
+CONTROLS_FIRST_ROW = 5
+CONTROLS_TOTAL_LABEL = "Points à corriger"
+CONTROL_WIDTH, WHERE_WIDTH = 72, 100
+READY = "Le classeur est prêt à être envoyé."
+CONTROLS_EXPLAINED = (
+    "Ces contrôles se recalculent à chaque saisie. Chacun compte les cases qui ne respectent pas une règle "
+    "du modèle ; le code entre parenthèses est celui du contrôle fait par le référent à la réception. "
+    "Une case rouge est une erreur à corriger, une case orange un point à vérifier."
+)
 HEADER_BG, FIXED_BG = "#1F4E79", "#E7E6E6"
-MARK_BG = {Severity.ERROR: "#F4A6A6", Severity.WARNING: "#FFC878"}
+MARK_BG = SEVERITY_FILLS
 NUM_FORMATS = {
     "text": "@",
     "date": "dd/mm/yyyy",
     "amount": '#,##0 "€"',
-    "percent": '0 "%"',
+    # A real percent: 0.8 shows 80 %, and Excel turns 80 typed in such a cell into 0.8.
+    "percent": "0 %",
     "integer": "#,##0",
     "general": "General",
 }
@@ -107,6 +127,10 @@ class Formats:
         self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
         self.version = wb.add_format({"bold": True, "num_format": "@", "align": "left"})
         self.unlocked = wb.add_format({"locked": False})
+        # Conditional formats carry only what they change: the fill of a cell that breaks a rule.
+        self.live = {severity: wb.add_format({"bg_color": fill}) for severity, fill in MARK_BG.items()}
+        self.count = wb.add_format({"bold": True, "align": "center", "valign": "top", "border": 1})
+        self.total = wb.add_format({"bold": True, "font_size": 14, "align": "center", "border": 1})
 
     def get(self, group: str, *, locked: bool = False, mark: Severity | None = None, bold: bool = False) -> Any:
         key = (group, locked, mark, bold)
@@ -130,6 +154,8 @@ class _Writer:
         self.list_ranges: dict[str, str] = {}
         yes_no = schema.lists.get("oui_non", REQUIRED_VALUES["oui_non"])
         self.yes, self.no = yes_no[0], yes_no[1]
+        self.layout = layout_of(schema, content)
+        self.checks = live_checks(schema)
 
     # -- cells -----------------------------------------------------------------------------
     def cell(self, ws: Worksheet, sheet: str, r: int, c: int, value: Any, fld: Field | None,
@@ -163,6 +189,7 @@ class _Writer:
             "error_title": input_title(fld.label),
             "error_message": kind_hint(fld.kind),
         }
+        top = cell_ref(r0, c)
         if fld.choices and fld.kind in (Kind.CHOICE, Kind.YESNO):
             opts.update({"validate": "list", "source": self.list_ranges[fld.choices]})
         elif fld.kind == Kind.DATE:
@@ -170,9 +197,17 @@ class _Writer:
         elif fld.kind == Kind.AMOUNT:
             opts.update({"validate": "decimal", "criteria": ">=", "value": 0})
         elif fld.kind == Kind.PERCENT:
-            opts.update({"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100})
+            # The cell holds 0.8 for 80 %: whoever types 80 in Excel gets 0.8.
+            opts.update({"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1})
         elif fld.kind == Kind.INTEGER:
             opts.update({"validate": "integer", "criteria": ">=", "value": 0})
+        elif fld.kind == Kind.INSEE:
+            # A warning, not a stop: the code may be typed before it is checked.
+            opts.update({"validate": "length", "criteria": "==", "value": 5, "error_type": "warning"})
+        elif fld.kind == Kind.SIREN:
+            digits = f'SUBSTITUTE({top}," ","")'
+            opts.update({"validate": "custom", "value": f"=AND(LEN({digits})=9,ISNUMBER(--{digits}))",
+                         "error_type": "warning"})
         else:
             opts = {"validate": "any", "input_title": opts["input_title"], "input_message": opts["input_message"]}
         ws.data_validation(r0, c, r1, c, opts)
@@ -213,6 +248,7 @@ class _Writer:
             ws.write_string(r, 2, help_text, self.fmt.help)
             ws.set_row(r, wrapped_height(help_text, FORM_HELP_WIDTH))
             self.validate(ws, r, 1, r, fld)
+        self.highlight(ws, FORM)
         print_setup(ws)
         ws.protect("", PROTECT_OPTIONS)
 
@@ -235,15 +271,70 @@ class _Writer:
                 self.cell(ws, table.key, i + 1, c, values.get(fld.key), fld, locked=fld.key in fixed)
         # Empty rows get their format and unlocking from the column format, which also covers
         # rows people insert later; writing blank cells would triple the writing time.
-        last = max(prepared, 1) if table.fixed_rows else max(prepared, VALIDATION_ROWS)
+        last = checked_rows(table, self.content)
         for c, fld in enumerate(table.columns):
             if fld.key not in fixed:
                 self.validate(ws, 1, c, last, fld)
+        self.highlight(ws, table.key)
         ws.freeze_panes(1, 0)
         if not table.fixed_rows:
             ws.autofilter(0, 0, max(prepared, 1), ncols - 1)
         print_setup(ws)
         ws.repeat_rows(0)
+        ws.protect("", PROTECT_OPTIONS)
+
+    def highlight(self, ws: Worksheet, sheet: str) -> None:
+        """Colour, while people type, the cells that break a live check of this sheet."""
+        for check in self.checks:
+            if check.sheet != sheet:
+                continue
+            for cells, condition in check.highlights(self.layout):
+                rule = {"type": "formula", "criteria": "=" + condition, "format": self.fmt.live[check.level]}
+                if " " in cells:
+                    rule["multi_range"] = cells
+                ws.conditional_format(cells.split(" ")[0], rule)
+
+    def controls(self) -> None:
+        """Contrôles: a live count per check, their total and whether the workbook is ready."""
+        ws = self.wb.add_worksheet(self.schema.controls_name)
+        ws.set_column(0, 0, CONTROL_WIDTH, self.fmt.wrap)
+        ws.set_column(1, 1, 13)
+        ws.set_column(2, 2, WHERE_WIDTH, self.fmt.wrap)
+        first = CONTROLS_FIRST_ROW
+        last = first + len(self.checks) - 1
+        ws.write_string(0, 0, "Contrôles du classeur", self.fmt.title)
+        ws.write_string(1, 0, CONTROLS_TOTAL_LABEL, self.fmt.bold)
+        total = cell_ref(1, 1)
+        # An array formula too: LibreOffice, recalculating a file on load, may sum the array
+        # formulas below before it has computed them.
+        ws.write_array_formula(1, 1, 1, 1, f"{{=SUM({cell_ref(first, 1)}:{cell_ref(last, 1)})}}", self.fmt.total, 0)
+        ws.merge_range(2, 0, 2, 2, "", self.fmt.heading)
+        ws.write_formula(
+            2, 0,
+            f'=IF({total}=0,"{READY}",IF({total}=1,"1 point à corriger","" & {total} & " points à corriger")'
+            f'&" : voyez ci-dessous les contrôles qui ne sont pas à 0, puis les cases colorées des onglets '
+            f'(rouge : erreur, orange : avertissement).")',
+            self.fmt.heading, "")
+        ws.merge_range(3, 0, 3, 2, CONTROLS_EXPLAINED, self.fmt.help)
+        ws.set_row(3, wrapped_height(CONTROLS_EXPLAINED, CONTROL_WIDTH + WHERE_WIDTH))
+        for c, header in enumerate(CONTROLS_HEADERS):
+            ws.write_string(first - 1, c, header, self.fmt.header)
+        for i, check in enumerate(self.checks):
+            r = first + i
+            ws.write_string(r, 0, check.title, self.fmt.wrap)
+            ws.write_array_formula(r, 1, r, 1, "{=" + check.count(self.layout) + "}", self.fmt.count, 0)
+            where = check.where(self.layout)
+            ws.write_string(r, 2, where, self.fmt.wrap)
+            # Both programs fit about a quarter more characters in a line than the width says.
+            ws.set_row(r, max(wrapped_height(check.title, CONTROL_WIDTH * 5 // 4),
+                              wrapped_height(where, WHERE_WIDTH * 5 // 4)))
+            ws.conditional_format(r, 1, r, 1, {"type": "cell", "criteria": ">", "value": 0,
+                                               "format": self.fmt.live[check.level]})
+        error = any(c.level == Severity.ERROR for c in self.checks)
+        ws.conditional_format(1, 1, 1, 1, {"type": "cell", "criteria": ">", "value": 0,
+                                           "format": self.fmt.live[Severity.ERROR if error else Severity.WARNING]})
+        ws.freeze_panes(first, 0)
+        print_setup(ws)
         ws.protect("", PROTECT_OPTIONS)
 
     def lists(self) -> None:
@@ -272,7 +363,7 @@ def write_workbook(path: Path, schema: Schema, content: Content, *, force: bool 
         wb.set_custom_property(VERSION_PROPERTY, schema.version)
         w = _Writer(wb, schema, content)
         # Listes is written last but its ranges are needed first: compute them up front.
-        sheets: list[Callable[[], None]] = [w.readme, w.form, *(_bind(w, t) for t in schema.tables)]
+        sheets: list[Callable[[], None]] = [w.readme, w.controls, w.form, *(_bind(w, t) for t in schema.tables)]
         _precompute_ranges(w)
         for make in sheets:
             make()
@@ -288,6 +379,20 @@ def write_workbook(path: Path, schema: Schema, content: Content, *, force: bool 
 
     atomic_write(path, write)
     return path
+
+
+def layout_of(schema: Schema, content: Content | None = None) -> Layout:
+    """Where the live checks look in a workbook written with `content` (the blank template by default)."""
+    content = content or Content()
+    return Layout(schema, {t.key: checked_rows(t, content) + 1 for t in schema.tables})
+
+
+def checked_rows(table: TableSheet, content: Content) -> int:
+    """The last 0-based row of a table that gets validation and live checks."""
+    n = max(len(content.tables.get(table.key, [])), len(table.fixed_rows))
+    if table.fixed_rows:
+        return max(n, 1)
+    return max(n, table.blank_rows, VALIDATION_ROWS)
 
 
 def wrapped_height(text: str, width: int) -> float:

@@ -1,0 +1,432 @@
+"""The checks a workbook makes by itself while it is filled (README, Contrôles en direct).
+
+Each `LiveCheck` is declared once, here: its `validate` code, its French label, the cells it
+colours and one condition builder. The template writer derives from it both the conditional
+formatting of the cells (red an error, orange a warning) and the row of the `Contrôles` sheet
+that counts them; a test makes LibreOffice recalculate filled workbooks and checks that every
+count equals the number of issues `validate` reports with that code on that sheet.
+
+Formulas use only functions Excel and LibreOffice both compute (SUM, IF, ISNUMBER, LEN, TRIM,
+COUNTIF, MAX, FIND…): no macro, no external link, nothing volatile. A condition is written once
+for both uses, through `Refs`: over the cells of one row (conditional formatting: a number that
+is not 0 means "colour it") and over whole columns (the count, an array formula, so that IF works
+element by element in every Excel version). On one row `Refs` says a few things more briefly
+(SUM of a range, COUNTIF with a wildcard), with the same meaning: conditional formats are
+short, and the template stays quick to write and to open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from pvd_reporting.check.rules import COST_TOLERANCE
+from pvd_reporting.format.french import fr_int
+from pvd_reporting.format.issues import ISSUE_TYPES, Severity
+from pvd_reporting.format.matching import col_letter
+from pvd_reporting.format.schema import TOTAL_LABELS, TOTAL_PREFIXES, Kind, Schema
+from pvd_reporting.format.vocabulary import (
+    BDT_COFINANCING,
+    DONE_STATUS,
+    ENGAGED_STATUSES,
+    NO,
+    PROJECT_COMMITTEE,
+    PROJECT_LEAD_ROLE,
+    PVD_TOWN,
+)
+
+FORM = "territoire"  # the sheet key of the Territoire form (schema.form.key)
+# Which rows of a table a check covers: every checked row, only the first, or all but the first.
+Rows = Literal["all", "first", "rest"]
+
+
+def quoted(sheet: str) -> str:
+    """A sheet name as a formula names it; always quoted, which Excel and LibreOffice both accept."""
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+def text(value: str) -> str:
+    """A formula string literal."""
+    return '"' + value.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each value is in the workbook being written: sheet, column and checked rows."""
+
+    schema: Schema
+    # table key -> last 1-based row the checks cover (the prepared rows and those people add)
+    last_rows: dict[str, int]
+
+    def sheet(self, key: str) -> str:
+        return self.schema.form.name if key == FORM else self.schema.table(key).name
+
+    def letter(self, table: str, key: str) -> str:
+        return col_letter(self.schema.table(table).keys.index(key))
+
+    def form_row(self, key: str) -> int:
+        return [f.key for f in self.schema.form.fields].index(key) + 1
+
+    def span(self, table: str, rows: Rows = "all") -> tuple[int, int]:
+        """First and last 1-based rows of a table that a check covers."""
+        first, last = 2, self.last_rows[table]
+        if rows == "first":
+            return first, first
+        if rows == "rest":
+            return first + 1, last
+        return first, last
+
+
+class Refs:
+    """What a condition refers to: a cell of the row being checked, or the whole column.
+
+    `refs["cost"]` is `$J2` when colouring (the row relative: conditional formatting moves it
+    down the rows, and one rule may colour several columns of the row) and
+    `'Engagements'!$J$2:$J$1001` when counting. `column` and `form` are absolute in both.
+    """
+
+    def __init__(self, layout: Layout, table: str, rows: Rows, *, counting: bool,
+                 row: int | None = None) -> None:
+        self.layout, self.table, self.rows, self.counting = layout, table, rows, counting
+        self.first, self.last = layout.span(table, rows) if table != FORM else (1, 1)
+        # A given row: a count made row by row, whose cells are named from another sheet.
+        self.row = row if row is not None else self.first
+        self.qualified = row is not None
+
+    def __getitem__(self, key: str) -> str:
+        if self.table == FORM:
+            return self.form(key)
+        letter = self.layout.letter(self.table, key)
+        sheet = quoted(self.layout.sheet(self.table))
+        if self.counting:
+            return f"{sheet}!${letter}${self.first}:${letter}${self.last}"
+        return f"{sheet}!${letter}${self.row}" if self.qualified else f"${letter}{self.row}"
+
+    def upto(self, key: str, *, this_row: bool) -> str:
+        """This column from the table's first row down to this row (or the row above it)."""
+        letter = self.layout.letter(self.table, key)
+        first = self.layout.span(self.table)[0]
+        end = self.row if this_row else self.row - 1
+        row = f"${end}" if self.qualified else f"{end}"
+        return f"{quoted(self.layout.sheet(self.table))}!${letter}${first}:${letter}{row}"
+
+    def sum(self, keys: tuple[str, ...]) -> str:
+        """The sum of these cells of the row, text counted as 0 (SUM's rule, element by element)."""
+        letters = [self.layout.letter(self.table, k) for k in keys]
+        contiguous = [self.layout.schema.table(self.table).keys.index(k) for k in keys]
+        if self.counting or self.qualified or contiguous != list(range(contiguous[0], contiguous[-1] + 1)):
+            return "(" + "+".join(number(self[k]) for k in keys) + ")"
+        return f"SUM(${letters[0]}{self.row}:${letters[-1]}{self.row})"
+
+    def filled_row(self, keys: tuple[str, ...]) -> str:
+        """A row `validate` reads: at least one of these cells is not blank."""
+        if self.counting or self.qualified:
+            return "((" + "+".join(filled(self[k]) for k in keys) + ")>0)"
+        first, last = self.layout.letter(self.table, keys[0]), self.layout.letter(self.table, keys[-1])
+        return f"(SUMPRODUCT(--(LEN(TRIM(${first}{self.row}:${last}{self.row}))>0))>0)"
+
+    def is_total(self, key: str) -> str:
+        """A total label as `validate` knows them; comparisons ignore case in both programs."""
+        ref = self[key]
+        labels = [label for label in TOTAL_LABELS if not label.startswith(TOTAL_PREFIXES)]
+        if self.counting or self.qualified:
+            exact = [f"({ref}={text(label)})" for label in labels]
+            prefixes = [f"(LEFT({ref},{len(p)})={text(p)})" for p in TOTAL_PREFIXES]
+        else:
+            # The same test, shorter on one cell: a wildcard for each prefix.
+            exact = [f"COUNTIF({ref},{text(label)})" for label in labels]
+            prefixes = [f"COUNTIF({ref},{text(p + '*')})" for p in TOTAL_PREFIXES]
+        return "((" + "+".join(exact + prefixes) + ")>0)"
+
+    def column(self, table: str, key: str) -> str:
+        """A whole column of a table, absolute (another table's, or this one's)."""
+        letter = self.layout.letter(table, key)
+        first, last = self.layout.span(table)
+        return f"{quoted(self.layout.sheet(table))}!${letter}${first}:${letter}${last}"
+
+    def form(self, key: str) -> str:
+        return f"{quoted(self.layout.schema.form.name)}!$B${self.layout.form_row(key)}"
+
+
+# A condition for one flagged column: (refs, flagged field key) -> formula text without "=".
+Condition = Callable[[Refs, str], str]
+
+
+@dataclass(frozen=True)
+class LiveCheck:
+    code: str  # the `validate` code whose issues this check counts
+    sheet: str  # sheet key: "territoire" or a table key
+    label: str  # the rule in French
+    flagged: tuple[str, ...]  # field keys coloured and counted (one issue each); () for a sheet-level check
+    condition: Condition
+    rows: Rows = "all"
+    also: tuple[str, ...] = ()  # field keys coloured too, not counted (the rest of the row)
+    severity: Severity | None = None  # when the rule overrides the catalogue's severity
+    # Count row by row instead of over whole columns (conditions that look at the rows above).
+    per_row: bool = False
+    # `validate` reads a total row as a total, not as data: its rules skip it.
+    skip_totals: bool = True
+
+    def _condition(self, layout: Layout, refs: Refs, key: str) -> str:
+        condition = self.condition(refs, key)
+        if self.sheet == FORM or not self.skip_totals or layout.schema.table(self.sheet).fixed_rows:
+            return condition
+        first, second = layout.schema.table(self.sheet).keys[:2]
+        return f"({condition})*(1-{refs.is_total(first)})*(1-{refs.is_total(second)})"
+
+    @property
+    def level(self) -> Severity:
+        return self.severity or ISSUE_TYPES[self.code].severity
+
+    @property
+    def title(self) -> str:
+        """`Contrôle` column: the rule and its code."""
+        return f"{self.label} ({self.code})"
+
+    def where(self, layout: Layout) -> str:
+        """`Où` column: the sheet and its columns (or the form's rows)."""
+        schema = layout.schema
+        name = layout.sheet(self.sheet)
+        keys = self.flagged or self.also
+        if self.sheet == FORM:
+            labels = [schema.form.field(k).label for k in keys]
+            return f"{name}, colonne B : " + ", ".join(labels)
+        table = schema.table(self.sheet)
+        parts = [f"{layout.letter(self.sheet, k)} « {table.column(k).label} »" for k in keys]
+        return f"{name}, colonne{'s' if len(parts) > 1 else ''} " + ", ".join(parts)
+
+    def highlights(self, layout: Layout) -> list[tuple[str, str]]:
+        """(A1 ranges on the check's sheet, separated by spaces, condition for the first cell) to colour.
+
+        Each counted column has its own rule; the other cells of the row it colours share the
+        rule of the first counted column.
+        """
+        groups: list[tuple[str, tuple[str, ...]]] = [(k, (k,)) for k in self.flagged]
+        if self.also:
+            if groups:
+                groups[0] = (groups[0][0], (*groups[0][1], *self.also))
+            else:
+                groups = [(self.also[0], self.also)]
+        out: list[tuple[str, str]] = []
+        for counted, keys in groups:
+            if self.sheet == FORM:
+                refs = Refs(layout, FORM, "all", counting=False)
+                cells = " ".join(f"B{layout.form_row(k)}" for k in keys)
+            else:
+                refs = Refs(layout, self.sheet, self.rows, counting=False)
+                cells = " ".join(_runs(layout, self.sheet, keys, refs.first, refs.last))
+            out.append((cells, self._condition(layout, refs, counted)))
+        return out
+
+    def count(self, layout: Layout) -> str:
+        """The array formula (without `{=}`) counting the issues of this check."""
+        keys = self.flagged or ("",)
+        if self.sheet == FORM:
+            refs = Refs(layout, FORM, "all", counting=True)
+            terms = [f"({self._condition(layout, refs, k)})" for k in keys]
+        elif self.per_row:
+            first, last = layout.span(self.sheet, self.rows)
+            terms = [f"({self._condition(layout, Refs(layout, self.sheet, self.rows, counting=False, row=r), k)})"
+                     for k in keys for r in range(first, last + 1)]
+        else:
+            refs = Refs(layout, self.sheet, self.rows, counting=True)
+            terms = [f"SUM({self._condition(layout, refs, k)})" for k in keys]
+        return "ROUND(" + "+".join(terms) + ",0)"
+
+
+# --- condition helpers: arithmetic on booleans, so that one text works on cells and on columns ---
+
+
+def blank(ref: str) -> str:
+    return f"(LEN(TRIM({ref}))=0)"
+
+
+def filled(ref: str) -> str:
+    return f"(LEN(TRIM({ref}))>0)"
+
+
+def number(ref: str) -> str:
+    """The value when it is a number, else 0 (text never breaks the sum of a row)."""
+    return f"IF(ISNUMBER({ref}),{ref},0)"
+
+
+def any_of(ref: str, values: tuple[str, ...]) -> str:
+    """Comparisons are without case in both programs, as `validate` compares list values."""
+    return "((" + "+".join(f"({ref}={text(v)})" for v in values) + ")>0)"
+
+
+def _runs(layout: Layout, table: str, keys: tuple[str, ...], first: int, last: int) -> list[str]:
+    """A1 ranges covering these columns over these rows, neighbouring columns in one range."""
+    index = sorted(layout.schema.table(table).keys.index(k) for k in keys)
+    runs: list[list[int]] = []
+    for i in index:
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    out = []
+    for run in runs:
+        a, b = col_letter(run[0]), col_letter(run[-1])
+        out.append(f"{a}{first}" if (a, first) == (b, last) else f"{a}{first}:{b}{last}")
+    return out
+
+
+# --- the checks ---------------------------------------------------------------------------------
+
+
+def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
+    """Every live check of the workbook, in the order of the sheets."""
+    def listed(key: str, values: tuple[str, ...]) -> tuple[str, ...]:
+        # The configuration's own spelling of each value the rules test.
+        return tuple(schema.canonical(key, v) or v for v in values)
+
+    costed = listed("statut_action", ENGAGED_STATUSES)
+    (done,) = listed("statut_action", (DONE_STATUS,))
+    (committee,) = listed("instance", (PROJECT_COMMITTEE,))
+    (lead,) = listed("role_contact", (PROJECT_LEAD_ROLE,))
+    (town,) = listed("role_commune", (PVD_TOWN,))
+    bdt = listed("cofinancement", BDT_COFINANCING)
+    (no,) = listed("oui_non", (NO,))
+    config = schema.config
+    money = tuple(f.key for f in schema.financer_fields)
+    limit = config.population_limit
+    checks: list[LiveCheck] = []
+
+    form = schema.form
+    checks.append(LiveCheck(
+        "required-value", FORM, "Rubrique obligatoire non renseignée",
+        tuple(f.key for f in form.fields if f.required),
+        lambda r, k: blank(r[k])))
+    threshold = config.cofinancing_min_etp
+    checks.append(LiveCheck(
+        "etp-below-threshold", FORM,
+        f"Cofinancement Banque des Territoires avec moins de {threshold:g} % d'ETP",
+        ("etp",),
+        # A percent cell holds 0.8 for 80 %; a number above 1 is read as typed (80).
+        lambda r, k: (f"{any_of(r['cofinancing'], bdt)}*ISNUMBER({r['etp']})"
+                      f"*(IF({r['etp']}<=1,{r['etp']}*100,{r['etp']})<{threshold:g})"),
+        also=("cofinancing",)))
+
+    for table in schema.tables:
+        if not table.fixed_rows:
+            first, second = table.keys[:2]
+            checks.append(LiveCheck(
+                "total-row", table.key, "Ligne de total (elle n'est pas comptée)", (first, second),
+                _total_row(first), skip_totals=False))
+        required = tuple(c.key for c in table.columns if c.required)
+        if required:
+            checks.append(LiveCheck(
+                "required-value", table.key, "Case obligatoire vide sur une ligne remplie", required,
+                _required(table.keys)))
+        if table.key == "communes":
+            checks.append(LiveCheck(
+                "required-value", table.key, "Au moins une commune", ("name",),
+                _empty_table(table.key, table.keys), rows="first", skip_totals=False))
+            checks.append(LiveCheck(
+                "population-over-limit", table.key, f"{town} de plus de {fr_int(limit)} habitants",
+                ("population",),
+                lambda r, k: f"{any_of(r['role'], (town,))}*({number(r['population'])}>{limit})"))
+        elif table.key == "jalons":
+            checks.append(LiveCheck(
+                "required-value", table.key, "Date de réalisation du premier jalon", ("done_on",),
+                lambda r, k: blank(r[k]), rows="first"))
+            checks.append(LiveCheck(
+                "milestones-out-of-order", table.key, "Jalon réalisé avant un jalon précédent",
+                ("done_on",),
+                lambda r, k: (f"ISNUMBER({r[k]})*(COUNT({r.upto(k, this_row=False)})>0)"
+                              f"*(IF(ISNUMBER({r[k]}),{r[k]},0)<MAX({r.upto(k, this_row=False)}))"),
+                rows="rest", per_row=True))
+            checks.append(LiveCheck(
+                "date-in-future", table.key, "Jalon réalisé après la date de mise à jour", ("done_on",),
+                lambda r, k: _after_update(r, k)))
+        elif table.key == "engagements":
+            checks.append(LiveCheck(
+                "duplicate-action", table.key, "N° action déjà utilisé plus haut", ("action_id",),
+                _duplicate))
+            checks.append(LiveCheck(
+                "financing-exceeds-cost", table.key,
+                f"Financements supérieurs au coût total HT (plus de {COST_TOLERANCE:g} €)", ("cost",),
+                lambda r, k: f"ISNUMBER({r['cost']})*({r.sum(money)}>{number(r['cost'])}+{COST_TOLERANCE:g})",
+                also=money))
+            checks.append(LiveCheck(
+                "missing-cost", table.key, "Action " + ", ".join(costed) + " sans coût total HT",
+                ("cost",), lambda r, k: f"{blank(r['cost'])}*{any_of(r['status'], costed)}",
+                also=("status",)))
+            checks.append(LiveCheck(
+                "dates-out-of-order", table.key, "Date de fin avant la date de début", ("end_on",),
+                lambda r, k: f"ISNUMBER({r['start_on']})*ISNUMBER({r['end_on']})*({r['end_on']}<{r['start_on']})",
+                also=("start_on",)))
+            checks.append(LiveCheck(
+                "missing-end-date", table.key, f"Action {done} sans date de fin", ("end_on",),
+                lambda r, k: f"{blank(r['end_on'])}*{any_of(r['status'], (done,))}"))
+            checks.append(LiveCheck(
+                "negative-amount", table.key, "Montant négatif", ("cost", *money),
+                lambda r, k: f"({number(r[k])}<0)"))
+        elif table.key == "comites":
+            checks.append(LiveCheck(
+                "date-in-future", table.key, "Réunion datée après la date de mise à jour", ("date",),
+                lambda r, k: _after_update(r, k), severity=Severity.ERROR))
+            checks.append(LiveCheck(
+                "etat-absent", table.key, f"{committee} sans l'État", ("etat_present",),
+                lambda r, k: f"{any_of(r['body'], (committee,))}*{any_of(r['etat_present'], (no,))}"))
+        elif table.key == "ingenierie":
+            checks.append(LiveCheck(
+                "unknown-action", table.key, "N° action absent de l'onglet Engagements", ("action_id",),
+                lambda r, k: f"{filled(r[k])}*(COUNTIF({r.column('engagements', 'action_id')},{r[k]})=0)"))
+            checks.append(LiveCheck(
+                "negative-amount", table.key, "Montant négatif", ("amount",),
+                lambda r, k: f"({number(r[k])}<0)"))
+        elif table.key == "annuaire":
+            email = next(c.key for c in table.columns if c.kind == Kind.EMAIL)
+            checks.append(LiveCheck(
+                "invalid-email", table.key, "Mail sans @, avec deux @, une espace ou sans point après le @",
+                (email,), lambda r, k: f"{filled(r[k])}*({_bad_mail(r[k])}>0)"))
+            role = table.column("role")
+            checks.append(LiveCheck(
+                "no-project-lead", table.key, f"Aucun contact « {lead} » dans l'annuaire", (),
+                lambda r, k: f"(COUNTIF({r.column('annuaire', 'role')},{text(lead)})=0)",
+                rows="first", also=(role.key,), skip_totals=False))
+    return tuple(checks)
+
+
+def _total_row(first: str) -> Condition:
+    """The label `validate` flags: the first column's, else the second's."""
+    def condition(r: Refs, k: str) -> str:
+        if k == first:
+            return r.is_total(k)
+        return f"{r.is_total(k)}*(1-{r.is_total(first)})"
+    return condition
+
+
+def _required(keys: tuple[str, ...]) -> Condition:
+    return lambda r, k: f"{blank(r[k])}*{r.filled_row(keys)}"
+
+
+def _empty_table(table: str, keys: tuple[str, ...]) -> Condition:
+    return lambda r, k: "((" + "+".join(f"SUMPRODUCT(--{filled(r.column(table, c))})" for c in keys) + ")=0)"
+
+
+def _after_update(r: Refs, k: str) -> str:
+    updated = r.form("updated_on")
+    return f"ISNUMBER({r[k]})*ISNUMBER({updated})*({r[k]}>{updated})"
+
+
+def _duplicate(r: Refs, k: str) -> str:
+    """Each repetition after the first, as `validate` flags them: k-1 for a number used k times."""
+    if r.counting:
+        return f"{filled(r[k])}*(1-1/COUNTIF({r[k]},{r[k]}&\"\"))"
+    return f"{filled(r[k])}*(COUNTIF({r.upto(k, this_row=True)},{r[k]})>1)"
+
+
+def _bad_mail(ref: str) -> str:
+    s = f"TRIM({ref})"
+    at = f"FIND(\"@\",{s})"
+    return ("(" + "+".join((
+        f"ISERROR({at})",
+        f"(LEN({s})-LEN(SUBSTITUTE({s},\"@\",\"\"))>1)",
+        f"(LEFT({s},1)=\"@\")",
+        f"ISERROR(FIND(\".\",MID({s},IFERROR({at},1)+2,300)))",
+        f"ISNUMBER(FIND(\" \",{s}))",
+        f"(RIGHT({s},1)=\".\")",
+    )) + ")")
