@@ -111,6 +111,8 @@ def _echo_summary(run: ConsolidationRun) -> None:
     ]
     if left_out:
         lines.append(f"  Classeurs écartés (illisibles, en double ou d'une autre période) : {left_out}")
+    if run.reminders is not None:
+        lines.append(f"  {run.reminders.line}")
     lines.append("Fichiers écrits :")
     lines.extend(f"  {path}" for path in run.written)
     click.echo("\n".join(lines))
