@@ -16,13 +16,19 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
 from pvd_reporting import __version__
+from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.format import french as frenchtext
-from pvd_reporting.format.issues import ISSUE_TYPES, SEVERITY_LABELS, Issue, Severity, WorkbookReport
+from pvd_reporting.format.issues import (
+    ISSUE_TYPES,
+    SEVERITY_LABELS,
+    Issue,
+    Severity,
+    WorkbookReport,
+)
+from pvd_reporting.format.matching import norm
+from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES, Schema
 from pvd_reporting.outputs.atomic import atomic_write_text
 from pvd_reporting.outputs.dashboard.charts import CHART_TITLES, build_figures
-from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES, Schema
-from pvd_reporting.format.matching import norm
-from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 
 MAX_ISSUES_SHOWN = 40  # per territory: the anomalies files hold them all, the page stays light
 _SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}

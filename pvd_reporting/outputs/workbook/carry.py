@@ -21,7 +21,12 @@ from pvd_reporting.format.matching import norm
 from pvd_reporting.format.periods import parse_label, quarter_label
 from pvd_reporting.format.reference import Reference, RefTerritory
 from pvd_reporting.format.schema import Schema
-from pvd_reporting.outputs.workbook.template import file_name_of, filled_content, template_content
+from pvd_reporting.outputs.workbook.template import (
+    file_name_of,
+    filled_content,
+    region_file_name,
+    template_content,
+)
 from pvd_reporting.outputs.workbook.writer import Content, Formats, Mark, write_workbook
 from pvd_reporting.read.records import Record, WorkbookData
 from pvd_reporting.read.values import as_date, is_blank
@@ -160,9 +165,12 @@ class Source:
 
     @property
     def file_name(self) -> str:
+        """As `--region` names it when the reference list knows the territory."""
+        if self.ref is not None:
+            return region_file_name(self.ref)
         values = self.data.territory.values
-        name = str(values.get("name") or (self.ref.name if self.ref else "") or Path(self.report.path).stem)
-        id_pvd = values.get("id_pvd") or (self.ref.id_pvd if self.ref else None)
+        name = str(values.get("name") or Path(self.report.path).stem)
+        id_pvd = values.get("id_pvd")
         insee = next((str(r.values["insee"]) for r in self.data.rows("communes") if r.values.get("insee")), None)
         return file_name_of(id_pvd, name, values.get("siren") or insee)
 
