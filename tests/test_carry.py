@@ -56,6 +56,7 @@ def fill_update_date(path: Path, schema: Schema, day: date, out: Path | None = N
     row[1].value = datetime(day.year, day.month, day.day)
     row[1].number_format = "DD/MM/YYYY"
     target = out or path
+    target.parent.mkdir(parents=True, exist_ok=True)
     wb.save(target)
     return target
 
