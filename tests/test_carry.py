@@ -253,6 +253,18 @@ def test_bad_usage_exits_2_in_french(inbox: Path, tmp_path: Path, args: tuple[st
     assert code == 2 and message in stderr
 
 
+def test_paths_go_with_from(inbox: Path) -> None:
+    code, _, stderr = run(inbox, "--output-dir", "x")
+    assert code == 2 and "ne servent qu'avec --from" in stderr
+    code, _, stderr = run("--from", "--output-dir", "x")
+    assert code == 2 and "--from demande au moins un classeur" in stderr
+
+
+def test_several_paths_after_from(inbox: Path, tmp_path: Path) -> None:
+    code, stdout, _ = run("--from", inbox / "bouxwiller.xlsx", inbox / "t2", "--output-dir", tmp_path / "m", "-q")
+    assert code == 0 and "2 classeurs reconduits" in stdout
+
+
 def test_never_writes_into_the_sources(inbox: Path) -> None:
     code, _, stderr = run("--from", inbox, "--output-dir", inbox / "t2", "--force")
     assert code == 2 and "dossier d'entrée" in stderr

@@ -14,14 +14,16 @@ from pvd_reporting.cli.common import (
     quiet_option,
     reference_option,
 )
+from pvd_reporting.errors import UsageError
 from pvd_reporting.outputs.report import plural
 from pvd_reporting.pipeline.template import DEFAULT_OUTPUT, run_template
 
 
 @click.command()
-@click.option("--from", "from_paths", multiple=True, type=click.Path(path_type=Path), metavar="CHEMIN",
-              help="Reconduit le dernier classeur de chaque territoire trouvé (fichiers ou dossiers, "
-                   "option répétable) pour le trimestre suivant, dans le format actuel.")
+@click.argument("from_paths", nargs=-1, type=click.Path(path_type=Path), metavar="[CHEMIN]...")
+@click.option("--from", "carry", is_flag=True,
+              help="Reconduit le dernier classeur de chaque territoire trouvé dans les CHEMINs "
+                   "(fichiers ou dossiers, toutes périodes) pour le trimestre suivant, dans le format actuel.")
 @click.option("-o", "--output", "output", type=click.Path(path_type=Path), default=None,
               help=f"Classeur à écrire (par défaut : {DEFAULT_OUTPUT}) ; avec --from, pour un seul classeur source.")
 @period_option("Période à inscrire dans le classeur, ex. 2025-T4.")
@@ -39,6 +41,7 @@ from pvd_reporting.pipeline.template import DEFAULT_OUTPUT, run_template
 @handle_errors
 def template_command(
     from_paths: tuple[Path, ...],
+    carry: bool,
     output: Path | None,
     period: str | None,
     territory_id: str | None,
@@ -62,10 +65,14 @@ def template_command(
       pvd-report template --territory pvd-44-67-1 --reference pvd-communes-2021.csv -o la-broque.xlsx
       pvd-report template --region "Grand Est" --reference pvd-communes-2021.csv --output-dir modeles/
       pvd-report template --from recus/2025-T4/ --output-dir modeles-2026-T1/
+      pvd-report template --from recus/2025-T4/langres.xlsx -o langres-2026-T1.xlsx
     """
+    if carry != bool(from_paths):
+        raise UsageError("--from demande au moins un classeur ou un dossier à reconduire."
+                         if carry else "Des chemins de classeurs ne servent qu'avec --from.")
     done = run_template(output=output, period=period, territory_id=territory_id, region=region,
                         output_dir=output_dir, reference_path=reference_path, config_path=config_path,
-                        force=force, progress=ClickProgress(quiet), from_paths=list(from_paths))
+                        force=force, progress=ClickProgress(quiet), from_paths=list(from_paths) or None)
     if from_paths:
         for notice in done.notices:
             click.echo(notice, err=True)

@@ -171,7 +171,9 @@ def run_carry_forward(
         return Templates([output], period=target_period, carried=1, notices=notices)
 
     assert output_dir is not None
-    folder = prepare_output_dir(output_dir, sources)
+    prepare_output_dir(output_dir, sources)
+    # Named as the user typed it, in messages as in the paths returned.
+    folder = output_dir
     carried = [(folder / s.file_name, s) for s in sorted(selection.sources.values(), key=lambda s: s.file_name)]
     have = set(selection.sources)
     missing = [(folder / region_file_name(t), t) for t in expected if t.key.lower() not in have]
