@@ -243,3 +243,4 @@ def test_consolidate_prints_the_reminders_line(inbox: Path, tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     assert "  Relances : 3 territoires, 2 brouillons, 1 sans mail\n" in result.stdout
     assert f"  {tmp_path / 's' / 'relances-2025-T4.csv'}" in result.stdout
+

@@ -339,25 +339,31 @@ def write_reminders(consolidation: Consolidation, output_dir: Path, schema: Sche
         # Drafts of an earlier run would hold the contacts this run was asked to leave out.
         _remove_tree(drafts_dir)
         return done
+    jobs = [c for c in chased if c.lead is not None and c.lead.email]
+    done.without_mail = len(chased) - len(jobs)
     tmp = folder / f".relances-{period}.{secrets.token_hex(4)}.tmp"
     tmp.mkdir()
     try:
         names: set[str] = set()
-        for chase in chased:
-            if chase.lead is None or not chase.lead.email:
-                done.without_mail += 1
-                continue
-            msg, too_big = draft(chase, schema, period, max_bytes=max_bytes)
+        for chase in jobs:
+            data, too_big = draft_bytes(chase, schema, period, max_bytes)
             done.drafts += 1
             done.without_attachment += too_big
             name = _free(names, file_stem(chase))
-            atomic_write_bytes(tmp / f"{name}.eml", msg.as_bytes(policy=policy.SMTP))
+            atomic_write_bytes(tmp / f"{name}.eml", data)
         _remove_tree(drafts_dir)
         os.replace(tmp, drafts_dir)
     except BaseException:
         _remove_tree(tmp)
         raise
     return done
+
+
+def draft_bytes(chase: Chase, schema: Schema, period: str, max_bytes: int) -> tuple[bytes, bool]:
+    """The .eml file of one draft (CRLF lines, as mail programs expect), and whether the
+    attachment was left out for its size."""
+    msg, too_big = draft(chase, schema, period, max_bytes=max_bytes)
+    return msg.as_bytes(policy=policy.SMTP), too_big
 
 
 def _free(names: set[str], stem: str) -> str:
