@@ -284,3 +284,17 @@ def test_region_completed_with_prefilled_workbooks(inbox: Path, tmp_path: Path, 
     other = out / "pvd-44-67-1-la-broque.xlsx"
     assert form_cell(other, schema, "period").value == NEXT
     assert form_cell(other, schema, "project_lead").value is None
+
+
+def test_a_source_later_than_the_period_asked_is_not_carried(inbox: Path, tmp_path: Path) -> None:
+    code, stdout, stderr = run("--from", inbox, "--output-dir", tmp_path / "m", "--period", "2025-T2", "-q")
+    assert code == 0, stderr
+    assert "bouxwiller.xlsx : période 2025-T3 postérieure à 2025-T2, non reconduit." in stderr
+    assert "Période 2025-T2 : 1 classeur reconduit" in stdout
+    assert [p.name for p in (tmp_path / "m").iterdir()] == ["pvd-44-67-5-saint-eloi.xlsx"]
+
+
+def test_nothing_to_carry_exits_2(inbox: Path, tmp_path: Path) -> None:
+    code, stdout, stderr = run("--from", inbox / "chiffre.xlsx", "-o", tmp_path / "x.xlsx")
+    assert code == 2 and "Aucun classeur reconduit" in stderr and "chiffré" in stderr
+    assert not (tmp_path / "x.xlsx").exists() and stdout == ""

@@ -126,7 +126,7 @@ def run_carry_forward(
     files, notices = discover_workbooks(sources)
     if not files:
         raise UsageError("Aucun classeur à reconduire (.xlsx, .xlsm, .ods ou .xls) dans "
-                         + ", ".join(map(str, sources)) + ".")
+                         + ", ".join(map(str, sources)) + "." + "".join(f"\n  {n}" for n in notices))
     single = len(sources) == 1 and sources[0].is_file() and not region
     if output is not None and not single:
         raise UsageError("-o FICHIER ne sert que pour un seul classeur source : "
@@ -151,6 +151,8 @@ def run_carry_forward(
         bar.close()
     selection = latest_workbooks(reports, schema, reference)
     notices.extend(_selection_notices(selection))
+    if not selection.sources and not expected:
+        raise UsageError(_nothing_carried(notices))
     target_period = period or default_period(selection)
     if target_period is None:
         raise UsageError("Aucune période de suivi lisible dans les classeurs : indiquez-la avec --period.")
@@ -161,7 +163,7 @@ def run_carry_forward(
                        "non reconduit.")
         del selection.sources[source.key]
     if not selection.sources and not expected:
-        raise UsageError("Aucun classeur reconduit : " + (notices[-1] if notices else "aucune source lisible."))
+        raise UsageError(_nothing_carried(notices))
 
     if output is not None:
         source = next(iter(selection.sources.values()))
@@ -197,6 +199,10 @@ def run_carry_forward(
         bar.close()
     return Templates(written, folder=output_dir, period=target_period, carried=len(carried),
                      prefilled=len(missing), notices=notices)
+
+
+def _nothing_carried(notices: list[str]) -> str:
+    return "Aucun classeur reconduit" + ("".join(f"\n  {n}" for n in notices) if notices else " : aucune source lisible.")
 
 
 def _expected(reference: Reference | None, region: str | None) -> list[RefTerritory]:
