@@ -54,11 +54,10 @@ def carried_content(schema: Schema, data: WorkbookData, period: str) -> Content:
     content.period = period
     content.form["period"] = period
     content.form["updated_on"] = None
-    mark = Mark(Severity.WARNING, [NOT_UNDERSTOOD])
     form_rows = {f.key: i for i, f in enumerate(schema.form.fields)}
     for key in not_understood(data.territory, [f.key for f in schema.form.fields]):
         if key not in RESET_FIELDS:
-            content.marks[(schema.form.key, form_rows[key], 1)] = mark
+            content.marks[(schema.form.key, form_rows[key], 1)] = _flag()
     for table in schema.tables:
         columns = {k: c for c, k in enumerate(table.keys)}
         for record in data.tables.get(table.key, []):
@@ -66,11 +65,15 @@ def carried_content(schema: Schema, data: WorkbookData, period: str) -> Content:
             if row is None or record.is_total:
                 continue
             for key in not_understood(record, table.keys):
-                content.marks[(table.key, row, columns[key])] = mark
+                content.marks[(table.key, row, columns[key])] = _flag()
     extra = _extra_columns(schema, data, placement)
     if extra:
         content.anomalies = _chain(content.anomalies, _extra_writer(schema, extra))
     return content
+
+
+def _flag() -> Mark:
+    return Mark(Severity.WARNING, [NOT_UNDERSTOOD])
 
 
 def not_understood(record: Record, keys: tuple[str, ...] | list[str]) -> list[str]:
