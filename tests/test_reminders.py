@@ -25,6 +25,8 @@ from pvd_reporting.outputs.reminders import (
     TO_FIX,
     Chase,
     attachment,
+    draft,
+    to_chase,
     write_reminders,
 )
 from pvd_reporting.pipeline.consolidate import ConsolidationRun, run_consolidate
@@ -244,3 +246,14 @@ def test_consolidate_prints_the_reminders_line(inbox: Path, tmp_path: Path) -> N
     assert "  Relances : 3 territoires, 2 brouillons, 1 sans mail\n" in result.stdout
     assert f"  {tmp_path / 's' / 'relances-2025-T4.csv'}" in result.stdout
 
+
+
+def test_a_name_typed_over_two_lines_stays_one_header(run: ConsolidationRun) -> None:
+    chase = next(c for c in to_chase(run.result) if c.motif == TO_FIX)
+    assert chase.lead is not None
+    chase.lead.name = "Claire\nMuller"
+    chase.name = "Barr\r\n(67)"
+    message, _ = draft(chase, build_schema(), "2025-T4")
+    parsed = BytesParser(policy=policy.default).parsebytes(message.as_bytes(policy=policy.SMTP))
+    assert parsed["To"].addresses[0].display_name == "Claire Muller"
+    assert parsed["Subject"] == "Petites villes de demain — suivi 2025-T4 : Barr (67)"

@@ -124,14 +124,16 @@ def to_chase(consolidation: Consolidation, reference: Reference | None = None) -
     chased: list[Chase] = []
     seen: set[str] = set()
     for t in consolidation.territories:
-        seen.add(t.key)
+        # A reference territory's key keeps the list's spelling; identify() lowers it.
+        key = t.key.lower()
+        seen.add(key)
         motif = NOT_RECEIVED if counts_as_not_received(t) else TO_FIX if needs_fixing(t) else None
         if motif is None:
             continue
-        history = by_key.get(t.key, [])
+        history = by_key.get(key, [])
         if motif == NOT_RECEIVED:
             history = [r for r in history if _is_before(r, period)]
-        ref = refs.get(t.key) if not t.received else None
+        ref = refs.get(key) if not t.received else None
         chased.append(Chase(t.key, t.id_pvd, t.name, t.department, motif,
                             received=t.report if t.received else None, history=history, ref=ref))
     for key, history in by_key.items():
@@ -262,10 +264,10 @@ def draft(chase: Chase, schema: Schema, period: str, *, max_bytes: int = MAX_ATT
     msg = EmailMessage(policy=policy.default)
     if config.reminder_sender:
         msg["From"] = config.reminder_sender
-    msg["To"] = Address(chase.lead.name, addr_spec=chase.lead.email)
+    msg["To"] = Address(one_line(chase.lead.name), addr_spec=chase.lead.email)
     if chase.elected is not None and chase.elected.email:
-        msg["Cc"] = Address(chase.elected.name, addr_spec=chase.elected.email)
-    msg["Subject"] = SUBJECT.format(period=period, territory=chase.name)
+        msg["Cc"] = Address(one_line(chase.elected.name), addr_spec=chase.elected.email)
+    msg["Subject"] = SUBJECT.format(period=period, territory=one_line(chase.name))
     # Outlook and Thunderbird open a message with this header as a draft to send.
     msg["X-Unsent"] = "1"
     attached = attachment(chase, schema, period)
@@ -377,6 +379,11 @@ def _free(names: set[str], stem: str) -> str:
 def _remove_tree(path: Path) -> None:
     if path.is_dir():
         shutil.rmtree(path)
+
+
+def one_line(text: str) -> str:
+    """A header value: a name typed over two lines in a cell (Alt+Entrée) on one."""
+    return " ".join(text.split())
 
 
 def _text(value: object) -> str | None:
