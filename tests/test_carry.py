@@ -36,7 +36,7 @@ def source(path: Path, schema: Schema, **territory: Any) -> Path:
 def carry(src: Path, out: Path, schema: Schema, period: str = NEXT) -> Path:
     report = validate_workbook(src, schema)
     assert report.data is not None
-    return write_carried(out, schema, report.data, period)
+    return write_carried(out, schema, report.data, period, issues=report.issues)
 
 
 def form_cell(path: Path, schema: Schema, key: str) -> openpyxl.cell.Cell:
@@ -144,7 +144,8 @@ def test_consolidating_the_carried_workbook_gives_the_same_figures_and_rows(tmp_
 
 def older_shape(path: Path, schema: Schema) -> Path:
     """A workbook of an earlier template: Ingénierie without « Échéance souhaitée », the Annuaire's
-    « Téléphone » headed « Tél. », an « Observations » column the format never had, no version."""
+    « Téléphone » headed « Tél. », an « Observations » column the format never had, a note under
+    no header, no version."""
     ing = [k for k in schema.table("ingenierie").keys if k != "wanted_by"]
     eng = [*schema.table("engagements").keys, "Observations"]
     make_workbook(path, schema, territory={"period": SOURCE_PERIOD}, version=None,
@@ -158,6 +159,8 @@ def older_shape(path: Path, schema: Schema) -> Path:
     obs = len(eng)
     ws.cell(2, obs).value = "Subvention DSIL notifiée en juin"
     ws.cell(4, obs).value = "À confirmer"
+    # A note typed beside the Comités table, under no header.
+    wb[schema.table("comites").name].cell(3, len(schema.table("comites").columns) + 2).value = "voir le compte rendu"
     wb.save(path)
     return path
 
@@ -165,7 +168,7 @@ def older_shape(path: Path, schema: Schema) -> Path:
 def test_older_format_carried_into_the_current_one_by_header(tmp_path: Path, schema: Schema) -> None:
     src = older_shape(tmp_path / "ancien.xlsx", schema)
     codes = {i.code for i in validate_workbook(src, schema).issues}
-    assert {"template-version", "missing-column", "unknown-column"} <= codes
+    assert {"template-version", "missing-column", "unknown-column", "unlabelled-value"} <= codes
     out = fill_update_date(carry(src, tmp_path / "t4.xlsx", schema), schema, date(2025, 12, 20))
     wb = openpyxl.load_workbook(out)
     for table in schema.tables:
@@ -178,8 +181,13 @@ def test_older_format_carried_into_the_current_one_by_header(tmp_path: Path, sch
     extra = len(schema.table("engagements").columns) + 1
     assert [eng.cell(r, extra).value for r in (1, 2, 3, 4)] == [
         "Observations", "Subvention DSIL notifiée en juin", None, "À confirmer"]
+    # So is the value typed under no header, on its row, under the letter of its column.
+    com = wb[schema.table("comites").name]
+    beside = len(schema.table("comites").columns) + 1
+    assert (com.cell(1, beside).value, com.cell(3, beside).value) == ("Sans en-tête (H)", "voir le compte rendu")
     report = validate_workbook(out, schema)
-    assert {(i.code, i.value) for i in report.issues} == {("unknown-column", "Observations")}
+    assert {(i.code, i.value) for i in report.issues} == {("unknown-column", "Observations"),
+                                                          ("unknown-column", "Sans en-tête (H)")}
 
 
 # --- the command ---------------------------------------------------------------------------------

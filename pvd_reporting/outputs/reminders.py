@@ -249,7 +249,7 @@ def attachment(chase: Chase, schema: Schema, period: str) -> tuple[str, bytes] |
             path = write_feedback(Path(tmp) / "retour.xlsx", schema, chase.received)
             return f"{stem}-a-corriger.xlsx", path.read_bytes()
     if chase.latest is not None:
-        return f"{stem}.xlsx", carried_bytes(schema, chase.latest.data, period)
+        return f"{stem}.xlsx", carried_bytes(schema, chase.latest.data, period, chase.latest.issues)
     if chase.ref is not None:
         return f"{stem}.xlsx", prefilled_bytes(schema, chase.ref, period)
     return None

@@ -169,7 +169,8 @@ def run_carry_forward(
         source = next(iter(selection.sources.values()))
         _refuse_source(output, files)
         check_output(output, force)
-        write_carried(output, schema, source.data, target_period, force=force)
+        write_carried(output, schema, source.data, target_period, force=force,
+                      issues=source.report.issues)
         return Templates([output], period=target_period, carried=1, notices=notices)
 
     assert output_dir is not None
@@ -190,7 +191,8 @@ def run_carry_forward(
     written: list[Path] = []
     try:
         for path, source in carried:
-            written.append(write_carried(path, schema, source.data, target_period, force=True))
+            written.append(write_carried(path, schema, source.data, target_period, force=True,
+                                         issues=source.report.issues))
             bar.advance(1)
         for path, territory in missing:
             written.append(write_template(path, schema, period=target_period, territory=territory, force=True))

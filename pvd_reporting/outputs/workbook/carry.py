@@ -9,15 +9,15 @@ the others, and a value that was not understood is carried as typed and flagged 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pvd_reporting.consolidate.batch import identify, period_of, period_sort_key
-from pvd_reporting.format.issues import Severity, WorkbookReport
-from pvd_reporting.format.matching import norm
+from pvd_reporting.format.issues import Issue, Severity, WorkbookReport
+from pvd_reporting.format.matching import col_letter, norm, parse_a1
 from pvd_reporting.format.periods import parse_label, quarter_label
 from pvd_reporting.format.reference import Reference, RefTerritory
 from pvd_reporting.format.schema import Schema
@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from xlsxwriter import Workbook
 
 NOT_UNDERSTOOD = "À vérifier : valeur non comprise au trimestre précédent"
+# The header given to values that had none in the source, with their column letter.
+NO_HEADER = "Sans en-tête"
+UNLABELLED = "unlabelled-value"
 # Fields the new quarter sets itself: never flagged, never carried.
 RESET_FIELDS = ("period", "updated_on")
 
@@ -48,8 +51,10 @@ def next_period(period: str) -> str:
     return quarter_label((year + 1, 1) if q == 4 else (year, q + 1))
 
 
-def carried_content(schema: Schema, data: WorkbookData, period: str) -> Content:
-    """`data` in the current template for `period`: same rows, blank update date, odd values flagged."""
+def carried_content(schema: Schema, data: WorkbookData, period: str,
+                    issues: Iterable[Issue] = ()) -> Content:
+    """`data` in the current template for `period`: same rows, blank update date, odd values
+    flagged; with the source's `issues`, the values typed under no header are kept too."""
     content, placement = filled_content(schema, data)
     content.period = period
     content.form["period"] = period
@@ -67,6 +72,8 @@ def carried_content(schema: Schema, data: WorkbookData, period: str) -> Content:
             for key in not_understood(record, table.keys):
                 content.marks[(table.key, row, columns[key])] = _flag()
     extra = _extra_columns(schema, data, placement)
+    for key, added in _unlabelled(schema, placement, issues).items():
+        extra.setdefault(key, []).extend(added)
     if extra:
         content.anomalies = _chain(content.anomalies, _extra_writer(schema, extra))
     return content
@@ -102,6 +109,25 @@ def _extra_columns(schema: Schema, data: WorkbookData,
     return out
 
 
+def _unlabelled(schema: Schema, placement: dict[tuple[str, int | None], int],
+                issues: Iterable[Issue]) -> ExtraColumns:
+    """Values the reader found under no header (`unlabelled-value`), by their source column, on
+    the row of their record; a value on a row with nothing else has no record and stays in the
+    source's anomalies."""
+    keys = {norm(t.name): t.key for t in schema.tables}
+    found: dict[str, dict[str, dict[int, str]]] = {}
+    for issue in issues:
+        key = keys.get(norm(issue.sheet))
+        where = parse_a1(issue.cell)
+        if issue.code != UNLABELLED or key is None or where is None or issue.value is None:
+            continue
+        row = placement.get((key, where[0]))
+        if row is not None:
+            column = f"{NO_HEADER} ({col_letter(where[1])})"
+            found.setdefault(key, {}).setdefault(column, {})[row] = str(issue.value)
+    return {key: list(columns.items()) for key, columns in found.items()}
+
+
 def _extra_writer(schema: Schema, extra: ExtraColumns) -> Callable[[Workbook, Formats], None]:
     # Written once the sheets exist: xlsxwriter keeps every sheet open until the file is closed.
     def write(wb: Workbook, fmt: Formats) -> None:
@@ -132,8 +158,9 @@ def _chain(first: Callable[[Workbook, Formats], None] | None,
     return both
 
 
-def write_carried(path: Path, schema: Schema, data: WorkbookData, period: str, *, force: bool = False) -> Path:
-    return write_workbook(Path(path), schema, carried_content(schema, data, period), force=force)
+def write_carried(path: Path, schema: Schema, data: WorkbookData, period: str, *, force: bool = False,
+                  issues: Iterable[Issue] = ()) -> Path:
+    return write_workbook(Path(path), schema, carried_content(schema, data, period, issues), force=force)
 
 
 def workbook_bytes(schema: Schema, content: Content) -> bytes:
@@ -143,8 +170,8 @@ def workbook_bytes(schema: Schema, content: Content) -> bytes:
         return path.read_bytes()
 
 
-def carried_bytes(schema: Schema, data: WorkbookData, period: str) -> bytes:
-    return workbook_bytes(schema, carried_content(schema, data, period))
+def carried_bytes(schema: Schema, data: WorkbookData, period: str, issues: Iterable[Issue] = ()) -> bytes:
+    return workbook_bytes(schema, carried_content(schema, data, period, issues))
 
 
 def prefilled_bytes(schema: Schema, territory: RefTerritory, period: str) -> bytes:
