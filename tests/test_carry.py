@@ -203,7 +203,7 @@ def run(*args: str | Path) -> tuple[int, str, str]:
 @pytest.fixture()
 def inbox(tmp_path: Path, schema: Schema) -> Path:
     folder = tmp_path / "recus"
-    source(folder / "bouxwiller.xlsx", schema)
+    source(folder / "bouxwiller.xlsx", schema, region="GRAND-EST")
     source(folder / "bouxwiller-ancien.xlsx", schema, updated_on=date(2025, 10, 2), project_lead="Ancien nom")
     make_workbook(folder / "t2" / "autre.xlsx", schema,
                   territory={"id_pvd": "pvd-44-67-5", "name": "Saint-Éloi", "period": "2025-T2",

@@ -19,7 +19,7 @@ from pvd_reporting.consolidate.batch import identify, period_of, period_sort_key
 from pvd_reporting.format.issues import Issue, Severity, WorkbookReport
 from pvd_reporting.format.matching import col_letter, norm, parse_a1
 from pvd_reporting.format.periods import parse_label, quarter_label
-from pvd_reporting.format.reference import Reference, RefTerritory
+from pvd_reporting.format.reference import Reference, RefTerritory, same_region
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs.workbook.template import (
     file_name_of,
@@ -225,14 +225,13 @@ def latest_workbooks(reports: list[WorkbookReport], schema: Schema,
                      reference: Reference | None = None) -> Selection:
     """Per territory, its latest readable workbook of this configuration's région."""
     selection = Selection()
-    region = norm(schema.config.region_name)
     for report in reports:
         if report.data is None:
             reason = report.issues[0].message if report.issues else "classeur illisible"
             selection.refused.append((report.path, reason))
             continue
         own = report.data.territory.values.get("region")
-        if not is_blank(own) and norm(own) != region:
+        if not is_blank(own) and not same_region(own, schema.config.region_name):
             selection.refused.append((report.path, (
                 f"classeur de la région « {own} », alors que la configuration est celle de "
                 f"« {schema.config.region_name} » : reconduisez-le avec --config et la configuration "
