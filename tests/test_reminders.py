@@ -257,3 +257,16 @@ def test_a_name_typed_over_two_lines_stays_one_header(run: ConsolidationRun) -> 
     parsed = BytesParser(policy=policy.default).parsebytes(message.as_bytes(policy=policy.SMTP))
     assert parsed["To"].addresses[0].display_name == "Claire Muller"
     assert parsed["Subject"] == "Petites villes de demain — suivi 2025-T4 : Barr (67)"
+
+
+def test_nobody_to_chase_leaves_no_drafts_folder(schema: Schema, tmp_path: Path) -> None:
+    inbox = tmp_path / "recus"
+    make_workbook(inbox / "ok.xlsx", schema)
+    out = tmp_path / "sorties"
+    (out / "relances-2025-T4").mkdir(parents=True)  # from an earlier run
+    run = consolidated(inbox, out)
+    assert run.reminders is not None and run.reminders.folder is None
+    assert run.reminders.line == "Relances : aucun territoire à relancer"
+    assert csv_rows(run.reminders.csv_path) == []
+    assert not (out / "relances-2025-T4").exists()
+    assert out / "relances-2025-T4" not in run.written

@@ -77,7 +77,8 @@ class Chase:
 @dataclass
 class Reminders:
     csv_path: Path
-    folder: Path | None  # None with --no-contacts
+    folder: Path | None  # None when no draft was written (none to write, or --no-contacts)
+    no_contacts: bool = False
     chased: int = 0
     drafts: int = 0
     without_mail: int = 0
@@ -89,7 +90,7 @@ class Reminders:
         if not self.chased:
             return "Relances : aucun territoire à relancer"
         parts = [plural(self.chased, "territoire")]
-        if self.folder is None:
+        if self.no_contacts:
             parts.append("sans brouillon (--no-contacts)")
         else:
             parts.append(plural(self.drafts, "brouillon"))
@@ -336,13 +337,14 @@ def write_reminders(consolidation: Consolidation, output_dir: Path, schema: Sche
     csv_path = atomic_write_text(folder / f"relances-{period}.csv",
                                  render_reminders_csv(chased, no_contacts=no_contacts), encoding="utf-8-sig")
     drafts_dir = folder / f"relances-{period}"
-    done = Reminders(csv_path, None if no_contacts else drafts_dir, chased=len(chased))
-    if no_contacts:
-        # Drafts of an earlier run would hold the contacts this run was asked to leave out.
+    jobs = [] if no_contacts else [c for c in chased if c.lead is not None and c.lead.email]
+    done = Reminders(csv_path, drafts_dir if jobs else None, no_contacts=no_contacts, chased=len(chased),
+                     without_mail=0 if no_contacts else len(chased) - len(jobs))
+    if not jobs:
+        # Each run replaces the drafts whole; those of an earlier run with --no-contacts would
+        # also hold the contacts this run was asked to leave out.
         _remove_tree(drafts_dir)
         return done
-    jobs = [c for c in chased if c.lead is not None and c.lead.email]
-    done.without_mail = len(chased) - len(jobs)
     tmp = folder / f".relances-{period}.{secrets.token_hex(4)}.tmp"
     tmp.mkdir()
     try:
