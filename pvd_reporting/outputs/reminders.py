@@ -298,6 +298,8 @@ def body(chase: Chase, schema: Schema, period: str, *, attached: bool, too_big: 
             *(f"- {issue_line(i)}" for i in errors),
             "",
         ]
+        if report.warnings:
+            lines.append(f"Il signale aussi {plural(report.warnings, 'avertissement')}, à vérifier.")
         if attached:
             lines.append("Vous trouverez ci-joint votre classeur repris dans le modèle : les cellules à "
                          "corriger y sont colorées et commentées, et l'onglet Anomalies les liste toutes.")
