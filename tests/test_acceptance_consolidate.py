@@ -128,8 +128,8 @@ def test_run_exits_0_writes_every_output_and_leaves_the_input_alone(run: dict[st
     assert run["result"].exit_code == 0, run["result"].output
     assert run["after"] == run["before"]
     names = sorted(p.name for p in run["out"].iterdir())
-    assert names == ["anomalies-2025-T4.csv", ANOMALIES_JSON, "graphiques-2025-T4", SUMMARY,
-                     "tableau-de-bord-2025-T4.html"]
+    assert names == ["anomalies-2025-T4.csv", ANOMALIES_JSON, "graphiques-2025-T4", "relances-2025-T4",
+                     "relances-2025-T4.csv", SUMMARY, "tableau-de-bord-2025-T4.html"]
     assert "situation au 31/12/2025" in run["result"].output
 
 

@@ -37,3 +37,38 @@ def test_validate_transcript_matches_what_the_command_prints(monkeypatch) -> Non
                                       "workbooks/pvd-44-67-1-la-broque.xlsx"])
     assert result.exit_code == 1
     assert result.output.rstrip("\n") == shown
+
+
+CYCLE = README.split("## Le cycle trimestriel")[1].split("\n## ")[0]
+
+
+def _block_after(text: str, command: str) -> list[str]:
+    block = text.split(f"$ {command}\n")[1]
+    return block.split("\n```")[0].split("\n$ ")[0].splitlines()
+
+
+def test_cycle_consolidate_transcript_matches(reference_csv: Path, tmp_path: Path, monkeypatch) -> None:
+    command = "pvd-report consolidate workbooks/ --reference pvd-communes-2021.csv --output-dir sorties/"
+    shown = _block_after(CYCLE, command)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pvd-communes-2021.csv").write_bytes(reference_csv.read_bytes())
+    (tmp_path / "workbooks").symlink_to(WORKBOOKS)
+    result = CliRunner().invoke(cli, [*command.split()[1:], "--no-images", "--quiet"])
+    assert result.exit_code == 0, result.output
+    printed = result.stdout.replace(f"{tmp_path.resolve()}/", "/…/").splitlines()
+    assert printed == shown
+    drafts = _block_after(CYCLE, "ls sorties/relances-2025-T4/")
+    assert sorted(p.name for p in (tmp_path / "sorties" / "relances-2025-T4").iterdir()) == drafts
+
+
+def test_cycle_validate_transcript_matches(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    carried = Path("modeles-2026-T1") / "pvd-44-52-15-langres.xlsx"
+    carried.parent.mkdir()
+    result = CliRunner().invoke(cli, ["template", "--from", str(WORKBOOKS / "pvd-44-52-15-langres.xlsx"),
+                                      "-o", str(carried)])
+    assert result.exit_code == 0, result.output
+    command = f"pvd-report validate {carried} --annotate retours/"
+    result = CliRunner().invoke(cli, command.split()[1:])
+    assert result.exit_code == 1
+    assert result.output.rstrip("\n").splitlines() == _block_after(CYCLE, command)

@@ -36,7 +36,8 @@ from pvd_reporting.pipeline.consolidate import (
 @date_option("--as-of", "Date de référence, ex. 31/12/2025 (par défaut : dernier jour du trimestre).")
 @reference_option
 @click.option("--strict", is_flag=True, help="Code de sortie 1 si un classeur contient une erreur.")
-@click.option("--no-contacts", is_flag=True, help="N'écrit ni les noms, ni les mails, ni les téléphones de l'annuaire.")
+@click.option("--no-contacts", is_flag=True, help="N'écrit ni les noms, ni les mails, ni les téléphones de l'annuaire, "
+                   "ni les brouillons de relance.")
 @click.option("--no-images", is_flag=True, help="N'exporte pas les graphiques en PNG et SVG.")
 @config_option
 @quiet_option
@@ -68,7 +69,9 @@ def consolidate_command(
     Lit et contrôle chaque classeur du DOSSIER (par défaut workbooks/), retient pour chaque
     territoire le classeur le plus récent, puis écrit dans le dossier de sortie la synthèse
     synthese-pvd-<période>.xlsx, le tableau de bord tableau-de-bord-<période>.html, les
-    graphiques graphiques-<période>/ et les anomalies anomalies-<période>.json et .csv.
+    graphiques graphiques-<période>/, les anomalies anomalies-<période>.json et .csv, et les
+    relances relances-<période>.csv et relances-<période>/ (un brouillon de mail par territoire
+    à relancer).
     Code de sortie : 0 si la consolidation est faite, 1 avec --strict si une erreur est
     trouvée, 2 en cas de mauvaise utilisation ou s'il n'y a rien à consolider.
 
@@ -113,6 +116,8 @@ def _echo_summary(run: ConsolidationRun) -> None:
     ]
     if left_out:
         lines.append(f"  Classeurs écartés (illisibles, en double ou d'une autre période) : {left_out}")
+    if run.reminders is not None:
+        lines.append(f"  {run.reminders.line}")
     lines.append("Fichiers écrits :")
     lines.extend(f"  {path}" for path in run.written)
     click.echo("\n".join(lines))

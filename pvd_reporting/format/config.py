@@ -21,7 +21,8 @@ REQUIRED_VALUES: dict[str, tuple[str, ...]] = {
     # Planned (2), engaged (3), abandoned (1): the figures of the regional view depend on each.
     "statut_action": ("Envisagée", "En préparation", "Engagée", "En cours", "Terminée", "Abandonnée"),
     "instance": ("Comité de projet",),
-    "role_contact": ("Chef de projet PVD",),
+    # The chef de projet is chased by the reminders, the élu référent copied.
+    "role_contact": ("Chef de projet PVD", "Élu référent"),
 }
 LIST_KEYS = (
     "oui_non", "cofinancement", "presidence", "opah_ru", "role_commune", "thematique",
@@ -33,6 +34,8 @@ RULE_KEYS: dict[str, type | tuple[type, ...]] = {
     "cofinancing_min_etp": (int, float),
     "population_limit": int,
 }
+# [relances]: the reminders `consolidate` drafts (README, Relances).
+REMINDER_KEYS = ("sender", "delay_days", "signature")
 
 
 @dataclass(frozen=True)
@@ -45,13 +48,19 @@ class Config:
     at_risk_days: int = 90
     cofinancing_min_etp: float = 80.0
     population_limit: int = 20000
+    # Reminders: the drafts' sender (blank: the mail program fills it), the date limite as days
+    # after the period's last day, the signature under every body.
+    reminder_sender: str = ""
+    reminder_delay_days: int = 30
+    reminder_signature: str = ""
     source: str = "défaut (Grand Est)"
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def fingerprint(self) -> str:
-        """Stable hash of the settings, for cache keys."""
-        blob = json.dumps(self.raw, sort_keys=True, ensure_ascii=False).encode()
+        """Stable hash of the settings that change how a workbook reads, for cache keys."""
+        reading = {k: v for k, v in self.raw.items() if k != "relances"}
+        blob = json.dumps(reading, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
@@ -129,9 +138,10 @@ def config_from_dict(raw: dict[str, Any], source: str) -> Config:
                 raise ConfigError(
                     f"Configuration : « lists.{key} » doit contenir « {value} », utilisé par les contrôles."
                 )
-    unknown = set(raw) - {"region", "rules", "financers", "lists"}
+    unknown = set(raw) - {"region", "rules", "financers", "lists", "relances"}
     if unknown:
         raise ConfigError(f"Configuration : section inconnue « {sorted(unknown)[0]} ».")
+    sender, delay, signature = _reminders(raw.get("relances", {}))
     return Config(
         region_name=name.strip(),
         region_code=code.strip(),
@@ -141,9 +151,30 @@ def config_from_dict(raw: dict[str, Any], source: str) -> Config:
         at_risk_days=int(values["at_risk_days"]),
         cofinancing_min_etp=float(values["cofinancing_min_etp"]),
         population_limit=int(values["population_limit"]),
+        reminder_sender=sender,
+        reminder_delay_days=delay,
+        reminder_signature=signature,
         source=source,
         raw=raw,
     )
+
+
+def _reminders(section: Any) -> tuple[str, int, str]:
+    if not isinstance(section, dict):
+        raise ConfigError("Configuration : [relances] doit être une section.")
+    for key in section:
+        if key not in REMINDER_KEYS:
+            raise ConfigError(
+                f"Configuration : clé inconnue « relances.{key} » (attendues : {', '.join(REMINDER_KEYS)}).")
+    sender, delay, signature = section.get("sender", ""), section.get("delay_days", 30), section.get("signature", "")
+    if not isinstance(sender, str) or (sender.strip() and "@" not in sender):
+        raise ConfigError("Configuration : « relances.sender » doit être une adresse mail "
+                          "(ex. \"Référent PVD <pvd@grand-est.gouv.fr>\"), ou vide.")
+    if not isinstance(delay, int) or isinstance(delay, bool) or delay < 0:
+        raise ConfigError("Configuration : « relances.delay_days » doit être un nombre de jours positif.")
+    if not isinstance(signature, str):
+        raise ConfigError("Configuration : « relances.signature » doit être un texte.")
+    return sender.strip(), delay, signature.strip()
 
 
 def default_config() -> Config:

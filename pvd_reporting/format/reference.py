@@ -59,6 +59,11 @@ def _region_key(name: str) -> str:
     return norm(name.replace("-", " ").replace("'", " "))
 
 
+def same_region(a: object, b: object) -> bool:
+    """`Grand Est`, `grand-est` and `GRAND EST` are one région."""
+    return _region_key(str(a)) == _region_key(str(b))
+
+
 def territory_key(id_pvd: str | None, siren: str | None, pvd_insee: list[str]) -> str:
     if id_pvd:
         return id_pvd.strip().lower()

@@ -47,6 +47,9 @@ class Field:
     help: str = ""  # input message shown by Excel/LibreOffice; <= 255 characters
     width: int = 18
     financer: str | None = None  # Engagements money column: the financer's name
+    # Other headers read as this column: its names in earlier templates and the usual variants
+    # of workbooks made by hand, so that carrying a workbook forward moves it to this label.
+    aliases: tuple[str, ...] = ()
 
     @property
     def match_key(self) -> str:
@@ -212,7 +215,7 @@ def _tables(config: Config) -> tuple[TableSheet, ...]:
                 F("end_on", "Date de fin", Kind.DATE, width=13,
                   help="Date de fin, prévue ou réelle (jj/mm/aaaa)."),
                 F("cost", "Coût total HT (€)", Kind.AMOUNT, width=16,
-                  help="Coût total de l'action en euros HT."),
+                  help="Coût total de l'action en euros HT.", aliases=("Coût total (€)", "Coût HT (€)")),
                 *money,
             ),
         ),
@@ -260,8 +263,10 @@ def _tables(config: Config) -> tuple[TableSheet, ...]:
                 F("name", "Nom Prénom", required=True, width=26, help="Nom et prénom."),
                 F("organisation", "Collectivité", width=26, help="Collectivité ou organisme."),
                 F("position", "Poste et service", width=30, help="Fonction et service."),
-                F("email", "Mail", Kind.EMAIL, width=30, help="Adresse électronique (prenom.nom@exemple.fr)."),
-                F("phone", "Téléphone", Kind.PHONE, width=16, help="10 chiffres, ou +33 suivi de 9 chiffres."),
+                F("email", "Mail", Kind.EMAIL, width=30, help="Adresse électronique (prenom.nom@exemple.fr).",
+                  aliases=("Courriel", "Adresse mail", "E-mail")),
+                F("phone", "Téléphone", Kind.PHONE, width=16, help="10 chiffres, ou +33 suivi de 9 chiffres.",
+                  aliases=("Tél.", "Tel")),
                 F("role", "Rôle", Kind.CHOICE, choices="role_contact", width=20,
                   help="Rôle dans le projet (liste)."),
             ),

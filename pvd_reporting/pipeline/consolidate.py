@@ -14,11 +14,12 @@ from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.errors import OutputError, UsageError
 from pvd_reporting.format.config import load_config
 from pvd_reporting.format.issues import WorkbookReport
-from pvd_reporting.format.reference import load_reference
+from pvd_reporting.format.reference import Reference, load_reference
 from pvd_reporting.format.schema import Schema, build_schema
 from pvd_reporting.outputs.anomalies import write_anomalies
 from pvd_reporting.outputs.dashboard.charts import write_charts
 from pvd_reporting.outputs.dashboard.page import write_dashboard
+from pvd_reporting.outputs.reminders import Reminders, write_reminders
 from pvd_reporting.outputs.summary.workbook import start_summary
 from pvd_reporting.pipeline.options import date_value, period_value
 from pvd_reporting.pipeline.progress import NoProgress, Progress
@@ -31,6 +32,7 @@ class ConsolidationRun:
     written: list[Path]
     notices: list[str] = field(default_factory=list)  # discovery notices, before the work
     image_notice: str | None = None  # why PNG/SVG could not be made
+    reminders: Reminders | None = None
 
     @property
     def set_aside(self) -> list[WorkbookReport]:
@@ -92,13 +94,16 @@ def run_consolidate(
     if result.region.received == 0:
         raise NothingToConsolidate(
             f"Aucun classeur de la période {result.region.period} à consolider dans {directory}.", reports)
-    written, image_notice = write_outputs(result, target, schema, no_contacts=no_contacts, images=images)
-    return ConsolidationRun(result, written, notices, image_notice)
+    written, image_notice, reminders = write_outputs(result, target, schema, no_contacts=no_contacts,
+                                                     images=images, reference=reference)
+    return ConsolidationRun(result, written, notices, image_notice, reminders)
 
 
 def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no_contacts: bool,
-                  images: bool) -> tuple[list[Path], str | None]:
-    """Summary, dashboard, charts and anomalies of one consolidation; (paths, image notice)."""
+                  images: bool, reference: Reference | None = None,
+                  ) -> tuple[list[Path], str | None, Reminders]:
+    """Summary, dashboard, charts, anomalies and reminders of one consolidation; (paths, image
+    notice, reminders)."""
     period = result.region.period
     # Written by another process meanwhile: it is the longest output (README, Vitesse).
     summary = start_summary(result, output_dir / f"synthese-pvd-{period}.xlsx", schema, no_contacts=no_contacts)
@@ -109,9 +114,13 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
         if charts:
             written.append(charts[0].parent)
         written.extend(write_anomalies(result, output_dir, schema, no_contacts=no_contacts))
+        reminders = write_reminders(result, output_dir, schema, no_contacts=no_contacts, reference=reference)
+        written.append(reminders.csv_path)
+        if reminders.folder is not None:
+            written.append(reminders.folder)
         written.insert(0, summary())
     except OSError as exc:
         with contextlib.suppress(Exception):
             summary()  # let the writer process finish before reporting
         raise OutputError(f"Impossible d'écrire dans {output_dir} ({exc.strerror or exc}).") from None
-    return written, notice
+    return written, notice, reminders

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from pvd_reporting.atomic import prepare_output_dir
+from pvd_reporting.check.validate import validate_workbook
 from pvd_reporting.errors import OutputError, UsageError
 from pvd_reporting.format.config import load_config
-from pvd_reporting.format.reference import RefTerritory, load_reference
+from pvd_reporting.format.french import fr_date
+from pvd_reporting.format.periods import parse_label
+from pvd_reporting.format.reference import Reference, RefTerritory, load_reference
 from pvd_reporting.format.schema import build_schema
-from pvd_reporting.outputs.workbook.template import write_region_templates, write_template
+from pvd_reporting.outputs.workbook.carry import (
+    Selection,
+    Source,
+    default_period,
+    latest_workbooks,
+    write_carried,
+)
+from pvd_reporting.outputs.workbook.template import (
+    region_file_name,
+    write_region_templates,
+    write_template,
+)
+from pvd_reporting.outputs.workbook.writer import check_output
 from pvd_reporting.pipeline.options import period_value
 from pvd_reporting.pipeline.progress import NoProgress, Progress
+from pvd_reporting.read.discover import discover_workbooks
+from pvd_reporting.read.values import as_date
 
 DEFAULT_OUTPUT = Path("modele-pvd.xlsx")
 
@@ -20,7 +38,13 @@ DEFAULT_OUTPUT = Path("modele-pvd.xlsx")
 class Templates:
     paths: list[Path]
     territory: RefTerritory | None = None
-    folder: Path | None = None  # with a région
+    folder: Path | None = None  # with a région, or several carried forward
+    # --from: how many were carried, how many pre-filled from the reference, and the notices
+    # (sources set aside and why, a territory sent twice) in French.
+    period: str | None = None
+    carried: int = 0
+    prefilled: int = 0
+    notices: list[str] = field(default_factory=list)
 
 
 def run_template(
@@ -34,9 +58,16 @@ def run_template(
     config_path: Path | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    from_paths: list[Path] | None = None,
 ) -> Templates:
     """Write the workbook(s) asked for; `period` as typed (`2025-T4`, `T4 2025`)."""
     period = period_value(period)
+    if from_paths:
+        if territory_id:
+            raise UsageError("--from et --territory s'excluent : le territoire est celui de chaque classeur.")
+        return run_carry_forward(from_paths, output=output, output_dir=output_dir, period=period,
+                                 region=region, reference_path=reference_path, config_path=config_path,
+                                 force=force, progress=progress)
     if territory_id and region:
         raise UsageError("--territory et --region s'excluent : choisissez l'un ou l'autre.")
     if (territory_id or region) and reference_path is None:
@@ -71,3 +102,146 @@ def run_template(
         raise OutputError(f"Le modèle est un classeur .xlsx : « {target} » n'a pas cette extension.")
     write_template(target, schema, period=period, territory=territory, force=force)
     return Templates([target], territory=territory)
+
+
+def run_carry_forward(
+    sources: list[Path],
+    *,
+    output: Path | None = None,
+    output_dir: Path | None = None,
+    period: str | None = None,
+    region: str | None = None,
+    reference_path: Path | None = None,
+    config_path: Path | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> Templates:
+    """`template --from`: each territory's latest workbook, carried into the current format for
+    `period` (default: the quarter after the latest found); with `region`, the territories never
+    received get the pre-filled workbook. Every target is checked before anything is written."""
+    if region and reference_path is None:
+        raise UsageError("--region demande la liste de référence : ajoutez --reference FICHIER.csv.")
+    if output is not None and output_dir is not None:
+        raise UsageError("-o et --output-dir s'excluent : -o pour un seul classeur, --output-dir sinon.")
+    files, notices = discover_workbooks(sources)
+    if not files:
+        raise UsageError("Aucun classeur à reconduire (.xlsx, .xlsm, .ods ou .xls) dans "
+                         + ", ".join(map(str, sources)) + "." + "".join(f"\n  {n}" for n in notices))
+    single = len(sources) == 1 and sources[0].is_file() and not region
+    if output is not None and not single:
+        raise UsageError("-o FICHIER ne sert que pour un seul classeur source : "
+                         "utilisez --output-dir DOSSIER pour en reconduire plusieurs.")
+    if output is None and output_dir is None:
+        hint = "-o FICHIER.xlsx" if single else "--output-dir DOSSIER"
+        raise UsageError(f"Indiquez où écrire les classeurs reconduits : ajoutez {hint}.")
+    if output is not None and output.suffix.lower() != ".xlsx":
+        raise OutputError(f"Le classeur reconduit est un .xlsx : « {output} » n'a pas cette extension.")
+    schema = build_schema(load_config(config_path))
+    reference = load_reference(reference_path) if reference_path is not None else None
+    expected = _expected(reference, region)
+
+    bar = progress or NoProgress()
+    bar.start(len(files), "Lecture des classeurs")
+    try:
+        reports = []
+        for file in files:
+            reports.append(validate_workbook(file, schema, reference=reference))
+            bar.advance(1)
+    finally:
+        bar.close()
+    selection = latest_workbooks(reports, schema, reference)
+    notices.extend(_selection_notices(selection))
+    if not selection.sources and not expected:
+        raise UsageError(_nothing_carried(notices))
+    target_period = period or default_period(selection)
+    if target_period is None:
+        raise UsageError("Aucune période de suivi lisible dans les classeurs : indiquez-la avec --period.")
+    later = [s for s in selection.sources.values()
+             if s.period and (parse_label(s.period) or (0, 0)) > (parse_label(target_period) or (0, 0))]
+    for source in later:
+        notices.append(f"{source.report.path} : période {source.period} postérieure à {target_period}, "
+                       "non reconduit.")
+        del selection.sources[source.key]
+    if not selection.sources and not expected:
+        raise UsageError(_nothing_carried(notices))
+
+    if output is not None:
+        source = next(iter(selection.sources.values()))
+        _refuse_source(output, files)
+        check_output(output, force)
+        write_carried(output, schema, source.data, target_period, force=force,
+                      issues=source.report.issues)
+        return Templates([output], period=target_period, carried=1, notices=notices)
+
+    assert output_dir is not None
+    prepare_output_dir(output_dir, sources)
+    # Named as the user typed it, in messages as in the paths returned.
+    folder = output_dir
+    carried = [(folder / s.file_name, s) for s in sorted(selection.sources.values(), key=lambda s: s.file_name)]
+    have = set(selection.sources)
+    missing = [(folder / region_file_name(t), t) for t in expected if t.key.lower() not in have]
+    targets = [p for p, _ in carried] + [p for p, _ in missing]
+    clash = _first_clash(targets)
+    if clash is not None:
+        raise OutputError(f"Deux territoires donneraient le même fichier {clash} : vérifiez leurs identifiants PVD.")
+    for path in targets:
+        _refuse_source(path, files)
+        check_output(path, force)
+    bar.start(len(targets), "Classeurs du trimestre")
+    written: list[Path] = []
+    try:
+        for path, source in carried:
+            written.append(write_carried(path, schema, source.data, target_period, force=True,
+                                         issues=source.report.issues))
+            bar.advance(1)
+        for path, territory in missing:
+            written.append(write_template(path, schema, period=target_period, territory=territory, force=True))
+            bar.advance(1)
+    finally:
+        bar.close()
+    return Templates(written, folder=output_dir, period=target_period, carried=len(carried),
+                     prefilled=len(missing), notices=notices)
+
+
+def _nothing_carried(notices: list[str]) -> str:
+    return "Aucun classeur reconduit" + ("".join(f"\n  {n}" for n in notices) if notices else " : aucune source lisible.")
+
+
+def _expected(reference: Reference | None, region: str | None) -> list[RefTerritory]:
+    if reference is None or not region:
+        return []
+    territories = reference.in_region(region)
+    if not territories:
+        known = ", ".join(reference.regions()) or "aucune"
+        raise UsageError(f"Région inconnue de la liste de référence : « {region} ». Régions connues : {known}.")
+    return territories
+
+
+def _selection_notices(selection: Selection) -> list[str]:
+    lines = [f"{path} : écarté, {reason[0].lower() + reason[1:]}" for path, reason in selection.refused]
+    for loser, winner in selection.superseded:
+        lines.append(f"{loser.report.path} : même territoire que {winner.report.path}, "
+                     f"c'est le plus récent ({_when(winner)}) qui est reconduit.")
+    return lines
+
+
+def _when(source: Source) -> str:
+    period = source.period or "période inconnue"
+    updated = as_date(source.data.territory.values.get("updated_on"))
+    return f"{period}, mis à jour le {fr_date(updated)}" if updated else period
+
+
+def _refuse_source(path: Path, sources: list[Path]) -> None:
+    target = path.expanduser().resolve()
+    if any(target == s.expanduser().resolve() for s in sources):
+        raise OutputError(f"{path} est un classeur source : le classeur reçu n'est jamais remplacé, "
+                          "choisissez un autre nom.")
+
+
+def _first_clash(paths: list[Path]) -> Path | None:
+    seen: set[Path] = set()
+    for path in paths:
+        if path in seen:
+            return path
+        seen.add(path)
+    return None

@@ -54,10 +54,12 @@ def is_total_label(value: Any) -> bool:
 
 
 def header_keys(f: Field) -> tuple[str, ...]:
-    """What a header may say for this field: its label, also without the `(€)` unit."""
-    key = f.match_key
-    bare = key.removesuffix("(€)").rstrip()
-    return (key, bare) if bare != key else (key,)
+    """What a header may say for this field: its label or an alias, also without the `(€)` unit."""
+    keys: list[str] = []
+    for key in (f.match_key, *(norm(alias) for alias in f.aliases)):
+        bare = key.removesuffix("(€)").rstrip()
+        keys.extend((key, bare) if bare != key else (key,))
+    return tuple(keys)
 
 
 class CellParser:

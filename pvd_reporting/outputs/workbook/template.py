@@ -117,9 +117,14 @@ def _value(rec: Record, key: str) -> Any:
 
 def region_file_name(territory: RefTerritory) -> str:
     """`pvd-44-67-1-la-broque.xlsx`; without an id, the name and the EPCI's SIREN."""
-    if territory.id_pvd:
-        return territory_file_name(territory.id_pvd, territory.name)
-    return f"{slug(territory.name)}-{territory.siren or territory.communes[0].insee}.xlsx"
+    return file_name_of(territory.id_pvd, territory.name, territory.siren or territory.communes[0].insee)
+
+
+def file_name_of(id_pvd: str | None, name: str, fallback: str | None) -> str:
+    """The territory's workbook name, whoever knows it (reference list or earlier workbook)."""
+    if id_pvd:
+        return territory_file_name(id_pvd, name)
+    return f"{slug(name)}-{fallback}.xlsx" if fallback else f"{slug(name)}.xlsx"
 
 
 def write_region_templates(

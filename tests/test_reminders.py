@@ -1,0 +1,272 @@
+"""Reminders written by `consolidate`: relances-<period>.csv and one .eml draft per territory to
+chase, parsed back with the standard library (headers, body, attachment read with calamine)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from factory import baseline_rows, make_workbook
+from python_calamine import CalamineWorkbook
+
+from pvd_reporting.cli import cli
+from pvd_reporting.errors import ConfigError
+from pvd_reporting.format.config import load_config
+from pvd_reporting.format.reference import load_reference
+from pvd_reporting.format.schema import Schema, build_schema
+from pvd_reporting.outputs.reminders import (
+    TO_FIX,
+    Chase,
+    attachment,
+    draft,
+    to_chase,
+    write_reminders,
+)
+from pvd_reporting.pipeline.consolidate import ConsolidationRun, run_consolidate
+from pvd_reporting.read.workbook import read_workbook
+
+LEAD = "Élodie Gaël-Nørgaard"
+LEAD_MAIL = "elodie.gael@hanau-lapetitepierre.fr"
+
+
+@pytest.fixture(scope="module")
+def inbox(schema: Schema, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("relances") / "recus"
+    rows = baseline_rows(schema)
+    lead = {**rows["annuaire"][0], "name": LEAD, "email": LEAD_MAIL}
+    # Bouxwiller sent its T3 workbook and nothing since: « Non reçu », contacts from T3.
+    make_workbook(folder / "T3" / "bouxwiller.xlsx", schema,
+                  territory={"period": "2025-T3", "updated_on": date(2025, 10, 8)},
+                  rows={"annuaire": [lead, *rows["annuaire"][1:]]})
+    # Barr sent T4 with an error: « À corriger ».
+    bad = [dict(rows["engagements"][0], start_on="32/13/2024"), *rows["engagements"][1:]]
+    make_workbook(folder / "T4" / "barr.xlsx", schema, territory=_identity("pvd-44-67-2", "Barr", "200034270"),
+                  rows={"engagements": bad, "communes": _town("67021", "Barr")})
+    # Molsheim sent a valid T4: not chased.
+    make_workbook(folder / "T4" / "molsheim.xlsx", schema,
+                  territory=_identity("pvd-44-67-6", "Molsheim", "246701064"),
+                  rows={"communes": _town("67300", "Molsheim")})
+    # Diemeringen sent T3 with no mail for its chef de projet: in the CSV, no draft.
+    nomail = [dict(rows["annuaire"][0], email=None, name="Paul Zins"), rows["annuaire"][2]]
+    make_workbook(folder / "T3" / "diemeringen.xlsx", schema,
+                  territory={**_identity("pvd-44-67-5", "Diemeringen", "200067841"), "period": "2025-T3",
+                             "updated_on": date(2025, 9, 30)},
+                  rows={"annuaire": nomail, "communes": _town("67095", "Diemeringen")})
+    return folder
+
+
+def _identity(id_pvd: str, name: str, siren: str) -> dict[str, object]:
+    return {"id_pvd": id_pvd, "name": name, "siren": siren}
+
+
+def _town(insee: str, name: str) -> list[dict[str, object]]:
+    return [{"insee": insee, "name": name, "population": 5000, "role": "Ville PVD"}]
+
+
+def consolidated(inbox: Path, out: Path, **options: object) -> ConsolidationRun:
+    return run_consolidate(inbox, output_dir=out, images=False, workers=1, **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def run(inbox: Path, tmp_path_factory: pytest.TempPathFactory) -> ConsolidationRun:
+    return consolidated(inbox, tmp_path_factory.mktemp("sorties"))
+
+
+def csv_rows(path: Path) -> list[dict[str, str]]:
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM, for French Excel
+    return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+
+
+def parse(path: Path) -> EmailMessage:
+    message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def text_of(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content()).replace("\r\n", "\n")
+
+
+def attached(message: EmailMessage, tmp_path: Path) -> tuple[str, Path]:
+    parts = list(message.iter_attachments())
+    assert len(parts) == 1
+    name = parts[0].get_filename()
+    assert name
+    path = tmp_path / name
+    path.write_bytes(parts[0].get_content())
+    return name, path
+
+
+def test_csv_one_row_per_territory_to_chase(run: ConsolidationRun) -> None:
+    assert run.reminders is not None
+    rows = csv_rows(run.reminders.csv_path)
+    assert run.reminders.csv_path.name == "relances-2025-T4.csv"
+    assert list(rows[0]) == ["Identifiant PVD", "Territoire", "Département", "Motif", "Erreurs",
+                             "Avertissements", "Chef de projet", "Mail", "Téléphone", "Dernier envoi"]
+    assert [(r["Identifiant PVD"], r["Motif"]) for r in rows] == [
+        ("pvd-44-67-2", TO_FIX), ("pvd-44-67-3", "Non reçu"), ("pvd-44-67-5", "Non reçu")]
+    barr, boux, zins = rows
+    assert (boux["Chef de projet"], boux["Mail"], boux["Téléphone"]) == (LEAD, LEAD_MAIL, "03 88 71 31 79")
+    assert boux["Dernier envoi"] == "2025-T3 (08/10/2025)" and boux["Erreurs"] == ""
+    assert (barr["Erreurs"], barr["Avertissements"]) == ("1", "0")
+    assert barr["Dernier envoi"] == "2025-T4 (15/12/2025)"
+    assert (zins["Chef de projet"], zins["Mail"]) == ("Paul Zins", "")
+    assert run.reminders.line == "Relances : 3 territoires, 2 brouillons, 1 sans mail"
+
+
+def test_not_received_draft_carries_last_quarter_forward(run: ConsolidationRun, tmp_path: Path) -> None:
+    assert run.reminders is not None and run.reminders.folder is not None
+    files = sorted(p.name for p in run.reminders.folder.iterdir())
+    assert files == ["pvd-44-67-2-barr.eml", "pvd-44-67-3-bouxwiller-ingwiller.eml"]
+    path = run.reminders.folder / files[1]
+    head = path.read_bytes().split(b"\r\n\r\n", 1)[0]
+    head.decode("ascii")  # RFC 2047: every header is plain ASCII on the wire
+    assert b"=?utf-8?" in head
+    message = parse(path)
+    assert message["X-Unsent"] == "1" and message["From"] is None
+    assert message["Subject"] == "Petites villes de demain — suivi 2025-T4 : Bouxwiller - Ingwiller"
+    to = message["To"].addresses[0]
+    assert (to.display_name, to.addr_spec) == (LEAD, LEAD_MAIL)
+    cc = message["Cc"].addresses[0]
+    assert (cc.display_name, cc.addr_spec) == ("Jean Schmitt", "mairie@bouxwiller.eu")
+    text = text_of(message)
+    assert text.startswith(f"Bonjour {LEAD},")
+    assert "nous n'avons pas reçu" in text and "avant le 30/01/2026" in text
+    assert "dernier envoi (2025-T3 (08/10/2025))" in text
+    name, workbook = attached(message, tmp_path)
+    assert name == "pvd-44-67-3-bouxwiller-ingwiller.xlsx"
+    data, _ = read_workbook(workbook, build_schema())
+    assert data is not None
+    assert data.territory.values["period"] == "2025-T4" and data.territory.values["updated_on"] is None
+    assert [r.values["name"] for r in data.tables["annuaire"]][0] == LEAD
+
+
+def test_to_fix_draft_lists_the_errors_and_attaches_the_feedback(run: ConsolidationRun, tmp_path: Path) -> None:
+    assert run.reminders is not None and run.reminders.folder is not None
+    message = parse(run.reminders.folder / "pvd-44-67-2-barr.eml")
+    text = text_of(message)
+    assert "Il comporte 1 erreur à corriger :" in text
+    assert "- Engagements!H2 — Date illisible : « 32/13/2024 »" in text
+    assert "avant le 30/01/2026" in text
+    name, workbook = attached(message, tmp_path)
+    assert name == "pvd-44-67-2-barr-a-corriger.xlsx"
+    sheets = CalamineWorkbook.from_path(str(workbook)).sheet_names
+    assert "Anomalies" in sheets and "Engagements" in sheets
+
+
+def test_no_contacts_csv_without_contacts_and_no_drafts(inbox: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sorties"
+    first = consolidated(inbox, out)
+    assert first.reminders is not None and first.reminders.folder is not None
+    assert first.reminders.folder.is_dir()
+    run = consolidated(inbox, out, no_contacts=True)
+    assert run.reminders is not None and run.reminders.folder is None
+    rows = csv_rows(run.reminders.csv_path)
+    assert "Mail" not in rows[0] and "Chef de projet" not in rows[0] and len(rows) == 3
+    assert LEAD not in run.reminders.csv_path.read_text("utf-8-sig")
+    # The drafts of the earlier run held the contacts: gone too.
+    assert not (out / "relances-2025-T4").exists()
+    assert run.reminders.line == "Relances : 3 territoires, sans brouillon (--no-contacts)"
+
+
+def test_attachment_over_the_limit_is_left_out_and_said(run: ConsolidationRun, tmp_path: Path) -> None:
+    done = write_reminders(run.result, tmp_path, build_schema(), max_bytes=1000)
+    assert done.folder is not None and done.without_attachment == 2
+    assert "2 sans pièce jointe (plus de 10 Mo)" in done.line
+    message = parse(done.folder / "pvd-44-67-3-bouxwiller-ingwiller.eml")
+    assert list(message.iter_attachments()) == []
+    assert "dépasse 10 Mo : il n'est pas joint" in text_of(message)
+
+
+def test_reminder_settings_from_the_configuration(inbox: Path, tmp_path: Path) -> None:
+    config = tmp_path / "region.toml"
+    config.write_text('[relances]\nsender = "Référente PVD <pvd@grand-est.gouv.fr>"\ndelay_days = 15\n'
+                      'signature = "Anne Roth\\nSGAR Grand Est"\n', encoding="utf-8")
+    run = consolidated(inbox, tmp_path / "sorties", config_path=config)
+    assert run.reminders is not None and run.reminders.folder is not None
+    message = parse(run.reminders.folder / "pvd-44-67-2-barr.eml")
+    sender = message["From"].addresses[0]
+    assert (sender.display_name, sender.addr_spec) == ("Référente PVD", "pvd@grand-est.gouv.fr")
+    text = text_of(message)
+    assert "avant le 15/01/2026" in text and text.rstrip().endswith("Anne Roth\nSGAR Grand Est")
+
+
+@pytest.mark.parametrize("section, message", [
+    ('[relances]\nexpediteur = "x@y.fr"\n', "clé inconnue « relances.expediteur »"),
+    ('[relances]\ndelay_days = "trente"\n', "relances.delay_days"),
+    ('[relances]\nsender = "pas une adresse"\n', "relances.sender"),
+])
+def test_reminder_settings_checked(tmp_path: Path, section: str, message: str) -> None:
+    path = tmp_path / "region.toml"
+    path.write_text(section, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+
+
+def test_never_received_territory_gets_the_prefilled_workbook(reference_csv: Path, tmp_path: Path) -> None:
+    schema = build_schema()
+    ref = load_reference(reference_csv).by_id("pvd-44-67-1")
+    assert ref is not None
+    chase = Chase(ref.key.lower(), ref.id_pvd, ref.name, ref.department, "Non reçu", ref=ref)
+    found = attachment(chase, schema, "2026-T1")
+    assert found is not None
+    name, data = found
+    path = tmp_path / name
+    path.write_bytes(data)
+    read, _ = read_workbook(path, schema)
+    assert name == "pvd-44-67-1-la-broque.xlsx" and read is not None
+    assert read.territory.values["period"] == "2026-T1" and read.territory.values["id_pvd"] == "pvd-44-67-1"
+
+
+def test_reference_territories_never_received_are_chased_without_contacts(inbox: Path, tmp_path: Path,
+                                                                           reference_csv: Path) -> None:
+    run = consolidated(inbox, tmp_path / "sorties", reference_path=reference_csv)
+    assert run.reminders is not None
+    rows = {r["Identifiant PVD"]: r for r in csv_rows(run.reminders.csv_path)}
+    assert rows["pvd-44-67-1"]["Motif"] == "Non reçu" and rows["pvd-44-67-1"]["Dernier envoi"] == ""
+    assert rows["pvd-44-67-3"]["Mail"] == LEAD_MAIL
+    assert "pvd-44-67-6" not in rows
+    assert run.reminders.drafts == 2 and run.reminders.without_mail == run.reminders.chased - 2
+
+
+def test_consolidate_prints_the_reminders_line(inbox: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["consolidate", str(inbox), "--output-dir", str(tmp_path / "s"),
+                                      "--quiet", "--no-images", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "  Relances : 3 territoires, 2 brouillons, 1 sans mail\n" in result.stdout
+    assert f"  {tmp_path / 's' / 'relances-2025-T4.csv'}" in result.stdout
+
+
+
+def test_a_name_typed_over_two_lines_stays_one_header(run: ConsolidationRun) -> None:
+    chase = next(c for c in to_chase(run.result) if c.motif == TO_FIX)
+    assert chase.lead is not None
+    chase.lead.name = "Claire\nMuller"
+    chase.name = "Barr\r\n(67)"
+    message, _ = draft(chase, build_schema(), "2025-T4")
+    parsed = BytesParser(policy=policy.default).parsebytes(message.as_bytes(policy=policy.SMTP))
+    assert parsed["To"].addresses[0].display_name == "Claire Muller"
+    assert parsed["Subject"] == "Petites villes de demain — suivi 2025-T4 : Barr (67)"
+
+
+def test_nobody_to_chase_leaves_no_drafts_folder(schema: Schema, tmp_path: Path) -> None:
+    inbox = tmp_path / "recus"
+    make_workbook(inbox / "ok.xlsx", schema)
+    out = tmp_path / "sorties"
+    (out / "relances-2025-T4").mkdir(parents=True)  # from an earlier run
+    run = consolidated(inbox, out)
+    assert run.reminders is not None and run.reminders.folder is None
+    assert run.reminders.line == "Relances : aucun territoire à relancer"
+    assert csv_rows(run.reminders.csv_path) == []
+    assert not (out / "relances-2025-T4").exists()
+    assert out / "relances-2025-T4" not in run.written
