@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from pvd_reporting.consolidate.batch import CONSOLIDATION_CODES, consolidate, read_all
+from pvd_reporting.consolidate.batch import CONSOLIDATION_CODES, read_all
+from pvd_reporting.consolidate.history import consolidate_history
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.errors import OutputError, UsageError
 from pvd_reporting.format.config import load_config
@@ -18,6 +19,7 @@ from pvd_reporting.outputs.anomalies import write_anomalies
 from pvd_reporting.outputs.atomic import prepare_output_dir, refuse_inside_inputs
 from pvd_reporting.outputs.dashboard.charts import write_charts
 from pvd_reporting.outputs.dashboard.page import write_dashboard
+from pvd_reporting.outputs.history_db import write_history_db
 from pvd_reporting.outputs.summary.workbook import start_summary
 from pvd_reporting.pipeline.options import date_value, period_value
 from pvd_reporting.pipeline.progress import NoProgress, Progress
@@ -47,7 +49,7 @@ class NothingToConsolidate(UsageError):
 
 
 def run_consolidate(
-    directory: Path,
+    paths: list[Path] | Path,
     *,
     output_dir: Path,
     period: str | None = None,
@@ -61,16 +63,19 @@ def run_consolidate(
     progress: Progress | None = None,
 ) -> ConsolidationRun:
     period, as_of_day = period_value(period), date_value(as_of, "--as-of")
-    if not directory.exists():
-        raise UsageError(f"Dossier introuvable : {directory}. Indiquez le dossier des classeurs reçus.")
+    inputs = [paths] if isinstance(paths, Path) else list(paths)
+    for given in inputs:
+        if not given.exists():
+            raise UsageError(f"Dossier introuvable : {given}. Indiquez le dossier des classeurs reçus.")
+    where = ", ".join(str(p) for p in inputs)
     schema = build_schema(load_config(config_path))
     reference = load_reference(reference_path) if reference_path is not None else None
-    files, notices = discover_workbooks([directory])
+    files, notices = discover_workbooks(inputs)
     if not files:
-        raise UsageError(f"Aucun classeur à consolider (.xlsx, .xlsm, .ods ou .xls) dans {directory}.")
-    target = prepare_output_dir(output_dir, [directory])
+        raise UsageError(f"Aucun classeur à consolider (.xlsx, .xlsm, .ods ou .xls) dans {where}.")
+    target = prepare_output_dir(output_dir, inputs)
     if cache_dir is not None:
-        refuse_inside_inputs(cache_dir, [directory], option="--cache")
+        refuse_inside_inputs(cache_dir, inputs, option="--cache")
     bar = progress or NoProgress()
     bar.start(len(files), "Lecture des classeurs")
     try:
@@ -79,12 +84,12 @@ def run_consolidate(
     finally:
         bar.close()
     try:
-        result = consolidate(reports, schema, period=period, as_of=as_of_day, reference=reference)
+        result = consolidate_history(reports, schema, period=period, as_of=as_of_day, reference=reference)
     except UsageError as exc:
         raise NothingToConsolidate(str(exc), reports) from None
     if result.region.received == 0:
         raise NothingToConsolidate(
-            f"Aucun classeur de la période {result.region.period} à consolider dans {directory}.", reports)
+            f"Aucun classeur de la période {result.region.period} à consolider dans {where}.", reports)
     written, image_notice = write_outputs(result, target, schema, no_contacts=no_contacts, images=images)
     return ConsolidationRun(result, written, notices, image_notice)
 
@@ -102,9 +107,28 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
         if charts:
             written.append(charts[0].parent)
         written.extend(write_anomalies(result, output_dir, schema, no_contacts=no_contacts))
+        written.append(write_history_db(result, output_dir, schema, no_contacts=no_contacts))
         written.insert(0, summary())
     except OSError as exc:
         with contextlib.suppress(Exception):
             summary()  # let the writer process finish before reporting
         raise OutputError(f"Impossible d'écrire dans {output_dir} ({exc.strerror or exc}).") from None
     return written, notice
+
+
+def period_lines(result: Consolidation) -> list[str]:
+    """Every period found with its number of workbooks, and a warning when the consolidated
+    period holds less than half as many as the one before (README, Historique)."""
+    history = result.history
+    if history is None:
+        return []
+    counts = history.workbooks
+    found = " · ".join(f"{p} ({n} classeur{'s' if n > 1 else ''})" for p, n in counts.items())
+    lines = [f"  Périodes trouvées : {found}"]
+    periods = list(counts)
+    if len(periods) >= 2:
+        before, now = periods[-2], periods[-1]
+        if counts[now] * 2 < counts[before]:
+            lines.append(f"  Attention : la période {now} compte {counts[now]} classeur(s), moins de la moitié "
+                         f"des {counts[before]} de {before} : des envois manquent peut-être.")
+    return lines
