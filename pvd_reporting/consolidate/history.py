@@ -99,6 +99,9 @@ def consolidate_history(
     if prior is not None:
         history.changes = change_rules.apply_changes(prior, result, schema)
     result.history = history
+    # Every workbook read stays listed with the consolidated period (Sources, anomalies files):
+    # an earlier quarter's is used as history.
+    result.reports.extend(r for p in earlier for r in by_period[p])
     return result
 
 

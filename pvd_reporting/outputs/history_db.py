@@ -206,14 +206,19 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
             ("contacts", "non" if no_contacts else "oui")]
 
     def write(tmp: Path) -> None:
-        db = sqlite3.connect(tmp)
         try:
-            with db:
-                for table in tables:
-                    table.create(db)
-                db.execute('CREATE TABLE "meta" ("cle" TEXT PRIMARY KEY, "valeur" TEXT)')
-                db.executemany('INSERT INTO "meta" VALUES (?, ?)', meta)
-        finally:
-            db.close()
+            db = sqlite3.connect(tmp)
+            try:
+                with db:
+                    for table in tables:
+                        table.create(db)
+                    db.execute('CREATE TABLE "meta" ("cle" TEXT PRIMARY KEY, "valeur" TEXT)')
+                    db.executemany('INSERT INTO "meta" VALUES (?, ?)', meta)
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            # A full disk or a locked folder is a write failure like any other: the temporary
+            # file is removed and the user is told in French (atomic.py, pipeline).
+            raise OSError(f"base SQLite : {exc}") from None
 
     return atomic_write(Path(output_dir) / DB_NAME, write)

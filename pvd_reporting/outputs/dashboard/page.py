@@ -22,6 +22,7 @@ from pvd_reporting.outputs.atomic import atomic_write_text
 from pvd_reporting.outputs.dashboard.charts import CHART_TITLES, build_figures
 from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES, Schema
 from pvd_reporting.format.matching import norm
+from pvd_reporting.consolidate.batch import HISTORY_PLACEMENT, placement
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 
 MAX_ISSUES_SHOWN = 40  # per territory: the anomalies files hold them all, the page stays light
@@ -169,7 +170,7 @@ def _unplaced(cons: Consolidation) -> list[dict[str, str]]:
     used = {t.report.path for t in cons.territories if t.report}
     out = []
     for r in cons.reports:
-        if r.path in used:
+        if r.path in used or placement(cons, r) == HISTORY_PLACEMENT:
             continue
         first = r.issues[0].message if r.issues else ""
         out.append({"path": r.path, "verdict": r.verdict, "period": r.period or "—", "message": first})
