@@ -19,6 +19,7 @@ from pvd_reporting.outputs.anomalies import write_anomalies
 from pvd_reporting.outputs.atomic import prepare_output_dir, refuse_inside_inputs
 from pvd_reporting.outputs.dashboard.charts import write_charts
 from pvd_reporting.outputs.dashboard.page import write_dashboard
+from pvd_reporting.outputs.dashboard.trends import write_trend_charts
 from pvd_reporting.outputs.history_db import write_history_db
 from pvd_reporting.outputs.summary.workbook import start_summary
 from pvd_reporting.pipeline.options import date_value, period_value
@@ -104,8 +105,10 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
     try:
         written.append(write_dashboard(result, output_dir, schema, no_contacts=no_contacts))
         charts, notice = write_charts(result, output_dir, images=images, at_risk_days=schema.config.at_risk_days)
-        if charts:
-            written.append(charts[0].parent)
+        trends, trend_notice = write_trend_charts(result, output_dir, images=images)
+        notice = notice or trend_notice
+        if charts or trends:
+            written.append((charts or trends)[0].parent)
         written.extend(write_anomalies(result, output_dir, schema, no_contacts=no_contacts))
         written.append(write_history_db(result, output_dir, schema, no_contacts=no_contacts))
         written.insert(0, summary())

@@ -16,14 +16,21 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
 from pvd_reporting import __version__
-from pvd_reporting.format import french as frenchtext
-from pvd_reporting.format.issues import ISSUE_TYPES, SEVERITY_LABELS, Issue, Severity, WorkbookReport
-from pvd_reporting.outputs.atomic import atomic_write_text
-from pvd_reporting.outputs.dashboard.charts import CHART_TITLES, build_figures
-from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES, Schema
-from pvd_reporting.format.matching import norm
 from pvd_reporting.consolidate.batch import HISTORY_PLACEMENT, placement
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
+from pvd_reporting.format import french as frenchtext
+from pvd_reporting.format.issues import (
+    ISSUE_TYPES,
+    SEVERITY_LABELS,
+    Issue,
+    Severity,
+    WorkbookReport,
+)
+from pvd_reporting.format.matching import norm
+from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES, Schema
+from pvd_reporting.outputs.atomic import atomic_write_text
+from pvd_reporting.outputs.dashboard.charts import CHART_TITLES, build_figures
+from pvd_reporting.outputs.dashboard.trends import evolution_context, trend_figures
 
 MAX_ISSUES_SHOWN = 40  # per territory: the anomalies files hold them all, the page stays light
 _SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -181,7 +188,8 @@ def _figures_json(cons: Consolidation, schema: Schema) -> tuple[Markup, list[dic
     import plotly.io as pio
 
     figures = build_figures(cons, at_risk_days=schema.config.at_risk_days)
-    parts = [f"{json.dumps(name)}:{pio.to_json(fig, validate=False)}" for name, fig in figures.items()]
+    drawn = {**figures, **trend_figures(cons)}  # the trends are drawn in their own block
+    parts = [f"{json.dumps(name)}:{pio.to_json(fig, validate=False)}" for name, fig in drawn.items()]
     charts = [{"id": name, "title": CHART_TITLES[name]} for name in figures]
     return script_json("{" + ",".join(parts) + "}"), charts
 
@@ -216,6 +224,7 @@ def render_dashboard(consolidation: Consolidation, schema: Schema, *, no_contact
         charts=charts, figures=figures, rows=rows, departments=departments, statuses=statuses,
         status_classes={s: status_class(s) for s in statuses}, unplaced=_unplaced(cons),
         no_contacts=no_contacts, at_risk_days=schema.config.at_risk_days,
+        evolution=evolution_context(cons, no_contacts),
         plotly_js=Markup(plotly.offline.get_plotlyjs().replace("</script", "<\\/script")),
     )
 
