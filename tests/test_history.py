@@ -407,3 +407,45 @@ def test_a_failing_database_write_leaves_nothing_half_written(quarters: Path, tm
     assert "Traceback" not in result.output
     assert not (tmp_path / DB).exists()
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_dashboard_shows_evolution_and_changes(run: dict[str, Any]) -> None:
+    page = (run["out"] / "tableau-de-bord-2025-T4.html").read_text("utf-8")
+    assert "Évolution (2024-T4 à 2025-T4)" in page and "Une seule période" not in page
+    for chart in ("ort-signees-par-trimestre", "statut-ort-par-trimestre", "financements-par-trimestre",
+                  "classeurs-par-trimestre"):
+        assert f'data-chart="{chart}"' in page, chart
+    assert "Ce qui a changé depuis 2025-T3" in page
+    changes = _sheet(run["out"] / SUMMARY, "Changements")
+    assert page.count('<tr data-kind="') == len(changes)
+    assert page.count("Statut ORT trimestre par trimestre") == 4  # one strip per territory panel
+    assert "2025-T3 : Dans les temps" in page and "2025-T4 : ORT signée" in page
+
+
+def test_trend_charts_in_the_charts_folder(run: dict[str, Any]) -> None:
+    folder = run["out"] / "graphiques-2025-T4"
+    for chart in ("ort-signees-par-trimestre", "statut-ort-par-trimestre", "financements-par-trimestre",
+                  "classeurs-par-trimestre"):
+        page = (folder / f"{chart}.html").read_text("utf-8")
+        assert '<html lang="fr">' in page and "2024-T4 à 2025-T4" in page, chart
+
+
+@pytest.mark.browser
+def test_evolution_renders_and_filters_in_chromium(run: dict[str, Any], chromium: str) -> None:
+    from browser import console_errors, file_url, headless_chromium, requested_urls
+    from selenium.webdriver.support.ui import Select
+
+    page = run["out"] / "tableau-de-bord-2025-T4.html"
+    with headless_chromium(chromium) as driver:
+        driver.set_window_size(1400, 1600)
+        driver.get(file_url(page))
+        plots = driver.find_elements("css selector", "#evolution .js-plotly-plot .main-svg")
+        assert len(plots) >= 4, "the four trend charts are drawn"
+        assert console_errors(driver) == []
+        urls = requested_urls(driver, file_url(page))
+        assert all(u.split(":", 1)[0] in ("file", "data", "about", "blob") for u in urls), urls
+        rows = driver.find_elements("css selector", "#t-changes tbody tr")
+        Select(driver.find_element("id", "f-change-kind")).select_by_value("Jalon réalisé")
+        shown = [r for r in rows if r.is_displayed()]
+        assert len(shown) == 4 and all("Jalon réalisé" in r.text for r in shown)
+        assert driver.find_element("id", "change-count").text == "4 changements"

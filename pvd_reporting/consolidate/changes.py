@@ -12,10 +12,10 @@ from typing import Any
 
 from pvd_reporting.consolidate.regional import cents
 from pvd_reporting.consolidate.view import Change, Consolidation, TerritoryView
-from pvd_reporting.format.french import fr_date
+from pvd_reporting.format.french import fr_date, fr_money
 from pvd_reporting.format.issues import Issue, make_issue, shown_value
 from pvd_reporting.format.matching import norm
-from pvd_reporting.format.schema import NOT_RECEIVED, Schema
+from pvd_reporting.format.schema import NOT_RECEIVED, Kind, Schema
 from pvd_reporting.format.vocabulary import milestone_code
 from pvd_reporting.read.records import Record
 from pvd_reporting.read.values import as_date
@@ -135,7 +135,12 @@ def action_summary(record: Record, schema: Schema) -> str:
             value = record.raw.get(f.key)
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
-        shown = fr_date(value) if isinstance(value, date) else shown_value(value)
+        if isinstance(value, date):
+            shown = fr_date(value)
+        elif f.kind == Kind.AMOUNT and isinstance(value, (int, float)) and not isinstance(value, bool):
+            shown = fr_money(value)
+        else:
+            shown = shown_value(value)
         parts.append(f"{f.label} : {shown}")
     return " ; ".join(parts)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pvd_reporting.consolidate.changes import CHANGE_TYPES, COST, FINANCING
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.format.matching import norm
+from pvd_reporting.format.schema import NOT_RECEIVED
 from pvd_reporting.outputs.anomalies import Masker
 from pvd_reporting.outputs.atomic import atomic_write_text
 from pvd_reporting.outputs.dashboard.charts import (
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 TREND_TITLES: dict[str, str] = {
     "ort-signees-par-trimestre": "ORT signées par trimestre",
-    "statut-ort-par-trimestre": "Territoires par statut ORT et par trimestre",
+    "statut-ort-par-trimestre": "Territoires reçus par statut ORT et par trimestre",
     "financements-par-trimestre": "Montants par financeur et par trimestre",
     "classeurs-par-trimestre": "Classeurs reçus et territoires attendus par trimestre",
 }
@@ -60,7 +61,7 @@ def ort_signed(cons: Consolidation) -> go.Figure:
                                hovertemplate="%{x}<br>ORT signées : %{y}<extra></extra>"))
     _layout(fig, _title("ort-signees-par-trimestre", xs), height=360, showlegend=False,
             xaxis={"title": {"text": "Trimestre"}, "type": "category"},
-            yaxis={"title": {"text": "Territoires"}, "rangemode": "tozero"})
+            yaxis={"title": {"text": "Territoires"}, "range": [0, max(ys, default=0) * 1.25 + 1]})
     return fig
 
 
@@ -70,7 +71,11 @@ def status_by_quarter(cons: Consolidation) -> go.Figure:
     periods = periods_of(cons)
     xs = list(periods)
     fig = go.Figure()
+    # Territories received only: the expected ones not received have their own chart, and their
+    # grey would drown the statuses.
     for status in ALL_STATUSES:
+        if status == NOT_RECEIVED:
+            continue
         ys = [c.region.status_counts.get(status, 0) for c in periods.values()]
         if not any(ys):
             continue
@@ -97,9 +102,12 @@ def money_by_quarter(cons: Consolidation) -> go.Figure:
             continue
         fig.add_bar(name=label(name), x=xs, y=ys, marker={"color": FINANCER_COLORS[i % len(FINANCER_COLORS)]},
                     hovertemplate=f"%{{x}}<br>{label(name)} : %{{y:,.0f}} €<extra></extra>")
-    _layout(fig, _title("financements-par-trimestre", xs), barmode="stack", height=460,
+    _layout(fig, _title("financements-par-trimestre", xs), barmode="stack", height=560,
             xaxis={"title": {"text": "Trimestre"}, "type": "category"},
             yaxis={"title": {"text": "Euros HT"}, "tickformat": ",.0f"})
+    # Nine financers and more: the legend goes under the plot, where it has room.
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0},
+                      margin={"t": 60, "b": 150})
     return fig
 
 
@@ -145,10 +153,11 @@ def write_trend_charts(cons: Consolidation, output_dir: Path, *, images: bool = 
     folder = Path(output_dir) / f"graphiques-{cons.region.period}"
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+    span = list(periods_of(cons))
     for name, fig in figures.items():
         page = pio.to_html(fig, include_plotlyjs=PLOTLY_FILE, include_mathjax=False, full_html=True,
                            config={"displaylogo": False, "responsive": True})
-        page = page.replace("<head>", f'<head><meta charset="utf-8"><title>{label(TREND_TITLES[name])}</title>', 1)
+        page = page.replace("<head>", f'<head><meta charset="utf-8"><title>{label(_title(name, span))}</title>', 1)
         page = page.replace("<html>", '<html lang="fr">', 1)
         written.append(atomic_write_text(folder / f"{name}.html", page))
     if not images:
