@@ -95,7 +95,21 @@ class _Table:
         self.rows: list[tuple[Any, ...]] = []
 
     def add(self, period: str, row: Sequence[Any]) -> None:
-        self.rows.append((period, *(_sql_value(v, k) for v, k in zip(row, self.kinds, strict=True))))
+        # The common cases inline: this runs for every cell of every period (README, Vitesse).
+        out: list[Any] = [period]
+        for value, kind in zip(row, self.kinds, strict=True):
+            t = type(value)
+            if t is str:
+                out.append(value or None)
+            elif value is None:
+                out.append(None)
+            elif t is float:
+                out.append(round(value, 2) if kind == MONEY else value)
+            elif t is int:
+                out.append(value)
+            else:
+                out.append(_sql_value(value, kind))
+        self.rows.append(tuple(out))
 
     def create(self, db: sqlite3.Connection) -> None:
         types = ["TEXT", *(_SQL_TYPES.get(k, "TEXT") for k in self.kinds)]
