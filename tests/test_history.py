@@ -449,3 +449,21 @@ def test_evolution_renders_and_filters_in_chromium(run: dict[str, Any], chromium
         shown = [r for r in rows if r.is_displayed()]
         assert len(shown) == 4 and all("Jalon réalisé" in r.text for r in shown)
         assert driver.find_element("id", "change-count").text == "4 changements"
+
+
+def test_a_folder_holding_another_periods_workbook(schema: Schema, tmp_path: Path) -> None:
+    """The period is the workbook's own, never its folder's: a 2025-T3 workbook filed under
+    2025-T4/ is that territory's 2025-T3, history of the consolidated quarter."""
+    make_workbook(tmp_path / "in" / "2025-T4" / "bouxwiller.xlsx", schema)
+    make_workbook(tmp_path / "in" / "2025-T4" / "bouxwiller-t3.xlsx", schema,
+                  territory={"period": "2025-T3", "updated_on": T1_UPDATE},
+                  rows=rows_as_of(schema, T1_UPDATE))
+    result = _run(str(tmp_path / "in"), "--output-dir", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert "Périodes trouvées : 2025-T3 (1 classeur) · 2025-T4 (1 classeur)" in result.output
+    sources = {Path(r["Fichier"]).name: r for r in _sheet(tmp_path / "out" / SUMMARY, "Sources")}
+    assert sources["bouxwiller-t3.xlsx"]["Prise en compte"] == "Historique"
+    assert sources["bouxwiller-t3.xlsx"]["Période de suivi"] == "2025-T3"
+    assert sources["bouxwiller.xlsx"]["Prise en compte"] == "Consolidé"
+    kinds = {r["Type"] for r in _sheet(tmp_path / "out" / SUMMARY, "Changements")}
+    assert "Jalon réalisé" in kinds  # J5, realised on 20/11/2025, after the 2025-T3 workbook

@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pvd_reporting.format.french import NARROW, fr_money
-from pvd_reporting.outputs.atomic import atomic_write_text
-from pvd_reporting.format.schema import MILESTONES, NOT_RECEIVED, ORT_STATUSES
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
+from pvd_reporting.format.french import NARROW, fr_money
+from pvd_reporting.format.schema import MILESTONES, NOT_RECEIVED, ORT_STATUSES
+from pvd_reporting.outputs.atomic import atomic_write_text
 from pvd_reporting.outputs.palette import OKABE_ITO, ORT_COLORS
 
 if TYPE_CHECKING:

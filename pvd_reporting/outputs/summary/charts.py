@@ -3,15 +3,23 @@ charts, and three native Excel charts (so they stay live when a manager filters 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES, Schema
 from pvd_reporting.consolidate.view import Consolidation
-from pvd_reporting.outputs.summary.cells import DATE, INT, MONEY, NUMBER, STATUS_STYLES, Formats, print_setup, put
-
+from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES, Schema
+from pvd_reporting.outputs.summary.cells import (
+    DATE,
+    INT,
+    MONEY,
+    NUMBER,
+    STATUS_STYLES,
+    Formats,
+    print_setup,
+    put,
+)
 
 NOTE = ("Les actions abandonnées sont comptées par statut, mais leur montant est exclu des coûts, "
         "des financements et du reste à financer. Un chef de projet est compté « en poste » quand "
