@@ -132,3 +132,42 @@ def generate(out_dir: Path, n: int, schema: Schema, reference: Reference | None)
             write_filled(path, schema, data)
         paths.append(path)
     return paths
+
+
+def quarter_labels(count: int, last: str = "2025-T4") -> list[str]:
+    """The `count` quarters ending with `last`, oldest first: 2025-T1 … 2025-T4."""
+    from pvd_reporting.format.periods import parse_label, previous_quarters, quarter_label
+
+    end = parse_label(last)
+    assert end is not None
+    return [quarter_label(q) for q in previous_quarters(end, count)]
+
+
+def generate_history(out_dir: Path, n: int, quarters: list[str], schema: Schema,
+                     reference: Reference | None) -> dict[str, list[Path]]:
+    """`n` workbooks a quarter, one folder a quarter (`out_dir/2025-T3/…`), the same territories
+    each quarter, each filled in its own quarter."""
+    from pvd_reporting.format.periods import last_day, parse_label
+    from pvd_reporting.outputs.workbook.template import write_filled
+
+    refs = reference.territories if reference else []
+    out: dict[str, list[Path]] = {}
+    for period in quarters:
+        quarter = parse_label(period)
+        assert quarter is not None
+        updated = last_day(quarter) - timedelta(days=20)
+        folder = out_dir / period
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for i in range(n):
+            path = folder / f"territoire-{i:04d}.xlsx"
+            if not path.exists():
+                ref = refs[i % len(refs)] if refs else None
+                data = territory_data(schema, i, ref, period=period)
+                data.territory.values["updated_on"] = updated
+                if refs and i >= len(refs):
+                    data.territory.values["id_pvd"] = f"pvd-99-{ref.department if ref else '00'}-{i}"
+                write_filled(path, schema, data)
+            paths.append(path)
+        out[period] = paths
+    return out

@@ -118,6 +118,68 @@ class PeakRss:
         return self.peak, self.peak_pss
 
 
+def history_floor(paths: list[Path], latest: list[Path], out: Path) -> None:
+    """The floor of a history run: read every quarter's files, write the consolidated quarter's rows."""
+    from python_calamine import CalamineWorkbook
+
+    for path in paths:
+        if path in latest:
+            continue
+        wb = CalamineWorkbook.from_path(str(path))
+        for name in wb.sheet_names:
+            wb.get_sheet_by_name(name).to_python(skip_empty_area=True)
+    floor(latest, out)
+
+
+def history(args: argparse.Namespace) -> None:
+    """Consolidate K quarters of N workbooks: cold (empty cache) against the floor, warm (cache
+    filled), peak memory, and the time each added quarter costs."""
+    from generate import generate_history, quarter_labels
+
+    from pvd_reporting.format.reference import load_reference
+    from pvd_reporting.format.schema import build_schema
+
+    schema = build_schema()
+    reference = load_reference(REFERENCE) if REFERENCE.exists() else None
+    n, quarters = args.n, quarter_labels(args.quarters)
+    t0 = time.perf_counter()
+    src = args.work / f"historique-{args.quarters}x{n}"
+    by_quarter = generate_history(src, n, quarters, schema, reference)
+    every = [p for q in quarters for p in by_quarter[q]]
+    print(f"{len(every)} classeurs prêts dans {src} ({len(quarters)} trimestres × {n}, "
+          f"{time.perf_counter() - t0:.1f} s)")
+    tmp = Path(tempfile.mkdtemp(prefix="pvd-bench-history-"))
+    try:
+        floor_s = best(lambda: history_floor(every, by_quarter[quarters[-1]], tmp / "floor.xlsx"), args.repeat)
+        print(f"plancher (calamine {len(every)} + xlsxwriter {n})  : {floor_s:7.2f} s")
+        cache = tmp / "cache"
+        out = tmp / "out"
+        cold, cold_peak = run_cli(["consolidate", str(src), "--output-dir", str(out), "--no-images", "--quiet",
+                                   "--cache", str(cache)])
+        print(f"consolidate à froid (cache vide)      : {cold:7.2f} s, mémoire max {cold_peak[0] / 2**20:.0f} Mo "
+              f"(RSS), {cold_peak[1] / 2**20:.0f} Mo (PSS)")
+        warm, warm_peak = run_cli(["consolidate", str(src), "--output-dir", str(out), "--no-images", "--quiet",
+                                   "--cache", str(cache)])
+        print(f"consolidate à chaud (cache rempli)    : {warm:7.2f} s, mémoire max {warm_peak[0] / 2**20:.0f} Mo")
+        by_count: dict[int, float] = {}
+        for k in range(1, len(quarters) + 1):
+            paths = [str(src / q) for q in quarters[-k:]]
+            shutil.rmtree(out, ignore_errors=True)
+            by_count[k] = run_cli(["consolidate", *paths, "--output-dir", str(out), "--no-images", "--quiet"])[0]
+            print(f"consolidate de {k} trimestre(s), sans cache : {by_count[k]:7.2f} s")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print()
+    print(f"Machine : {platform.machine()}, {os.cpu_count()} cœurs, Python {platform.python_version()}")
+    print(f"à froid / plancher                    : {cold / floor_s:.2f}×  (objectif ≤ 2×)")
+    print(f"à chaud / à froid                     : {100 * warm / cold:.0f} %  (objectif ≤ 25 %)")
+    print(f"mémoire max, somme des RSS            : {max(cold_peak[0], warm_peak[0]) / 2**20:.0f} Mo  "
+          "(objectif < 600 Mo)")
+    added = [by_count[k] - by_count[k - 1] for k in range(2, len(quarters) + 1)]
+    print("temps par trimestre ajouté            : " + ", ".join(f"+{a:.2f} s" for a in added)
+          + "  (à peu près constant attendu)")
+
+
 def run_cli(args: list[str]) -> tuple[float, tuple[int, int]]:
     cmd = [sys.executable, "-m", "pvd_reporting", *args]
     start = time.perf_counter()
@@ -197,7 +259,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="mesures par étape, la meilleure est gardée")
     parser.add_argument("--work", type=Path, default=HERE / "out", help="dossier de travail (gardé)")
     parser.add_argument("--skip-plain", action="store_true", help="ne mesure pas l'approche pandas")
+    parser.add_argument("--history", action="store_true",
+                        help="mesure l'historique : --quarters trimestres de N classeurs chacun")
+    parser.add_argument("--quarters", type=int, default=4, help="trimestres de la mesure --history (défaut 4)")
     args = parser.parse_args()
+    if args.history:
+        history(args)
+        return
 
     from generate import generate
 

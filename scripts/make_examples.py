@@ -1,8 +1,13 @@
-"""Write the example workbooks of workbooks/ for real Grand Est territories, period 2025-T4.
+"""Write the example workbooks of workbooks/ for real Grand Est territories: three quarters,
+one folder a quarter (workbooks/2025-T2/, 2025-T3/, 2025-T4/), so the demo shows history.
 
 Deterministic: the same run gives the same files. Most workbooks are valid (some with warnings);
-a few carry the typical mistakes of §3. workbooks/EXPECTED.json says, per file, the verdict, the
-ORT status at 2025-12-31 and the issue codes expected.
+a few carry the typical mistakes of the format. Between quarters things move as they do: jalons
+realised, an ORT signed (Vittel in 2025-T4), actions engaged, added and dropped (La Broque drops
+one in 2025-T4), a jalon date corrected (Romilly-sur-Seine), a new chef de projet (Creutzwald),
+and a territory that stops sending (Molsheim, not received in 2025-T4).
+workbooks/EXPECTED.json says, per file, its period, the verdict, the ORT status at the period's
+last day, the issue codes `validate` finds and those `consolidate` adds across quarters.
 
     python scripts/make_examples.py [--output-dir workbooks]
 """
@@ -12,7 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +33,11 @@ from pvd_reporting.outputs.workbook.template import write_filled  # noqa: E402
 from pvd_reporting.read.records import Record, WorkbookData  # noqa: E402
 
 REFERENCE = REPO.parent / "shared" / "data" / "pvd-communes-2021.csv"
-PERIOD = "2025-T4"
+PERIODS = ("2025-T2", "2025-T3", "2025-T4")
+PERIOD = PERIODS[-1]
+# The day each quarter's workbooks were filled in.
+UPDATED = {"2025-T2": date(2025, 6, 12), "2025-T3": date(2025, 9, 12), "2025-T4": date(2025, 12, 12)}
+PERIOD_END = {"2025-T2": date(2025, 6, 30), "2025-T3": date(2025, 9, 30), "2025-T4": date(2025, 12, 31)}
 
 # (title, theme, cost, shares of the nine financers in config order: État, Région, Département/CeA,
 # Banque des Territoires, ANAH, ADEME, Fonds européens, Autres, Autofinancement)
@@ -86,6 +95,10 @@ class Spec:
     mistakes: tuple[str, ...] = ()
     codes: tuple[str, ...] = ()
     updated_on: date = date(2025, 12, 12)
+    j8_on: date | None = None  # when the ORT is signed, if not on the usual path
+    periods: tuple[str, ...] = PERIODS  # the quarters it sent a workbook for
+    moves: tuple[str, ...] = ()  # what changes in 2025-T4: "drop-action", "fix-j4", "new-lead"
+    history_codes: tuple[str, ...] = ()  # what consolidate adds in 2025-T4 across quarters
 
     @property
     def valid(self) -> bool:
@@ -95,16 +108,19 @@ class Spec:
 ERROR_CODES = {"invalid-date", "invalid-email", "financing-exceeds-cost", "missing-cost", "required-value"}
 
 SPECS = [
-    Spec("pvd-44-67-1", date(2021, 3, 26), "ORT signée", chair="Président de l'EPCI"),
-    Spec("pvd-44-10-9", date(2021, 5, 7), "ORT signée", amounts_as_text=True, opah="Étude pré-opérationnelle"),
+    Spec("pvd-44-67-1", date(2021, 3, 26), "ORT signée", chair="Président de l'EPCI",
+         moves=("drop-action",), history_codes=("action-removed",)),
+    Spec("pvd-44-10-9", date(2021, 5, 7), "ORT signée", amounts_as_text=True, opah="Étude pré-opérationnelle",
+         moves=("fix-j4",), history_codes=("milestone-date-changed",)),
     Spec("pvd-44-54-13", date(2021, 6, 18), "Dans les temps", j_done=6, avenant=date(2026, 9, 30),
          cofinancing="ANAH", etp=60.0),
     Spec("pvd-44-57-5", date(2021, 4, 9), "À risque", j_done=7, avenant=date(2026, 3, 15),
-         mistakes=("skip-quarter",), codes=("comite-cadence",)),
+         mistakes=("skip-quarter",), codes=("comite-cadence",), moves=("new-lead",)),
     Spec("pvd-44-08-4", date(2021, 7, 2), "Échéance dépassée", j_done=5, chair="Coprésidence",
          mistakes=("etat-absent",), codes=("etat-absent",)),
     Spec("pvd-44-68-4", date(2021, 5, 21), "ORT signée", opah="Terminée"),
-    Spec("pvd-44-88-5", date(2021, 9, 10), "ORT signée", cofinancing="Banque des Territoires et ANAH", etp=90.0),
+    Spec("pvd-44-88-5", date(2021, 9, 10), "ORT signée", cofinancing="Banque des Territoires et ANAH", etp=90.0,
+         avenant=date(2026, 3, 31), j8_on=date(2025, 11, 20)),
     Spec("pvd-44-67-8", date(2021, 6, 4), "Dans les temps", j_done=6, avenant=date(2026, 6, 30),
          chair="Président de l'EPCI", mistakes=("total-row", "over-financed"),
          codes=("financing-exceeds-cost", "total-row")),
@@ -114,7 +130,32 @@ SPECS = [
          opah="Envisagée", mistakes=("missing-cost",), codes=("missing-cost",)),
     Spec("pvd-44-55-7", None, "Non renseigné", j_done=0, cofinancing="ANAH", etp=50.0, opah="Aucune",
          codes=("required-value",)),
+    Spec("pvd-44-67-6", date(2021, 6, 25), "Dans les temps", j_done=6, avenant=date(2026, 12, 31),
+         periods=PERIODS[:2]),
 ]
+
+
+def at(spec: Spec, period: str) -> Spec:
+    """The territory as its workbook of `period` shows it: what moves in 2025-T4 has not moved yet."""
+    if period == PERIOD:
+        return spec
+    moves = spec.moves
+    codes = tuple(c for c in spec.codes if not (c == "etat-absent" and period < "2025-T3"))
+    return replace(spec, updated_on=UPDATED[period], moves=tuple(f"before-{m}" for m in moves), codes=codes,
+                   history_codes=())
+
+
+def ort_status_at(spec: Spec, day: date) -> str:
+    """The ORT status the workbook should show at `day` (the rule of the README, restated)."""
+    rows = jalons(spec)
+    j1, j8 = rows[0].get("done_on"), rows[7].get("done_on")
+    if j8 is not None and j8 <= day:
+        return "ORT signée"
+    if j1 is None:
+        return "Non renseigné"
+    deadline = spec.avenant or add_months(j1, 18)
+    days = (deadline - day).days
+    return "Échéance dépassée" if days < 0 else "À risque" if days <= 90 else "Dans les temps"
 
 
 def add_months(day: date, months: int) -> date:
@@ -153,6 +194,14 @@ def jalons(spec: Spec) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"planned_on": planned}
         if i < spec.j_done:
             done = planned + timedelta(days=12 * i)
+            if i == 7 and spec.j8_on is not None:
+                done = spec.j8_on
+            if i == 3 and "fix-j4" in spec.moves:
+                done += timedelta(days=7)  # corrected in 2025-T4
+            # A workbook of an earlier quarter does not know what was realised after it was filled.
+            if spec.updated_on < UPDATED[PERIOD] and done > spec.updated_on - timedelta(days=10):
+                rows.append(row)
+                continue
             row["done_on"] = min(done, spec.updated_on - timedelta(days=10))
         if i == 7 and spec.avenant:
             row["comment"] = f"Délai prolongé par avenant jusqu'au {spec.avenant:%d/%m/%Y}."
@@ -167,7 +216,8 @@ def comites(spec: Spec, j_rows: list[dict[str, Any]], lead: str, mayor: str) -> 
     year, quarter = start.year, (start.month - 1) // 3 + 1
     rows: list[dict[str, Any]] = []
     i = 0
-    while (year, quarter) <= (2025, 4):
+    last = (spec.updated_on.year, (spec.updated_on.month - 1) // 3 + 1)
+    while (year, quarter) <= last:
         day = date(year, 3 * quarter - 1, 8 + (i * 5) % 15)
         day = max(day, start)
         skip = "skip-quarter" in spec.mistakes and (year, quarter) == (2025, 2)
@@ -203,6 +253,9 @@ def actions(spec: Spec, t: RefTerritory, schema: Schema, seed: int) -> list[dict
     owner_epci = t.epci or "Intercommunalité"
     rows: list[dict[str, Any]] = []
     count = 6 + seed % 3
+    earlier = spec.updated_on < UPDATED[PERIOD]
+    if spec.updated_on <= UPDATED["2025-T2"]:
+        count -= 1  # its last action is added in 2025-T3
     for n in range(count):
         title, theme, cost, shares = ACTIONS[(seed * 3 + n) % len(ACTIONS)]
         cost = cost + 10_000 * ((seed + n) % 7)
@@ -213,6 +266,10 @@ def actions(spec: Spec, t: RefTerritory, schema: Schema, seed: int) -> list[dict
         if status == "Terminée":
             end = min(end, date(2025, 10, 31))
             start = min(start, add_months(end, -12))
+            if end > spec.updated_on:
+                status = "En cours"  # finished after this workbook was filled in
+        if earlier and status == "Engagée" and (seed + n) % 2 == 0:
+            status = "En préparation"  # engaged in 2025-T4
         row: dict[str, Any] = {
             "action_id": f"A{n + 1}", "title": title, "commune": commune, "theme": theme,
             "owner": owner_epci if n % 3 == 2 else f"Commune de {commune}", "status": status,
@@ -224,6 +281,8 @@ def actions(spec: Spec, t: RefTerritory, schema: Schema, seed: int) -> list[dict
             if share and not (pending and index == 0):
                 row[key] = float(int(cost * share))
         rows.append(row)
+    if "drop-action" in spec.moves:
+        rows.pop(5)  # the action is abandoned and removed from the plan
     if spec.amounts_as_text:
         for row in rows[:3]:
             for key in ("cost", *money):
@@ -284,15 +343,15 @@ def records(sheet: str, rows: list[dict[str, Any]]) -> list[Record]:
             for i, r in enumerate(rows)]
 
 
-def build(spec: Spec, t: RefTerritory, schema: Schema, seed: int) -> WorkbookData:
-    lead, mayor = person(seed), person(seed + 2)
+def build(spec: Spec, t: RefTerritory, schema: Schema, seed: int, period: str = PERIOD) -> WorkbookData:
+    lead, mayor = person(seed + 20 if "new-lead" in spec.moves else seed), person(seed + 2)
     j_rows = jalons(spec)
     for (code, _), row in zip(schema.table("jalons").fixed_rows, j_rows, strict=True):
         row["code"] = code
     acts = actions(spec, t, schema, seed)
     territory = {
         "id_pvd": t.id_pvd, "name": t.name, "department": t.department, "region": t.region,
-        "epci": t.epci, "siren": t.siren, "period": PERIOD, "updated_on": spec.updated_on,
+        "epci": t.epci, "siren": t.siren, "period": period, "updated_on": spec.updated_on,
         "ort_deadline_extended": spec.avenant, "project_lead": f"{lead[0]} {lead[1]}", "etp": spec.etp,
         "cofinancing": spec.cofinancing, "chair": spec.chair, "opah_ru": spec.opah,
     }
@@ -330,9 +389,17 @@ def main(argv: list[str] | None = None) -> int:
         if t is None:
             print(f"Territoire {spec.id_pvd} absent de {args.reference}.", file=sys.stderr)
             return 2
-        name = territory_file_name(spec.id_pvd, t.name)
-        write_filled(out / name, schema, build(spec, t, schema, seed), force=True)
-        expected[name] = {"valid": spec.valid, "ort_status": spec.ort_status, "codes": sorted(set(spec.codes))}
+        for period in spec.periods:
+            shown = at(spec, period)
+            name = f"{period}/{territory_file_name(spec.id_pvd, t.name)}"
+            (out / period).mkdir(exist_ok=True)
+            write_filled(out / name, schema, build(shown, t, schema, seed, period), force=True)
+            status = ort_status_at(shown, PERIOD_END[period])
+            if period == PERIOD and status != spec.ort_status:
+                print(f"{name} : statut {status}, attendu {spec.ort_status}.", file=sys.stderr)
+                return 2
+            expected[name] = {"period": period, "valid": shown.valid, "ort_status": status,
+                              "codes": sorted(set(shown.codes)), "history_codes": sorted(set(shown.history_codes))}
     (out / "EXPECTED.json").write_text(json.dumps(expected, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"{len(expected)} classeurs écrits dans {out}.")
     return 0

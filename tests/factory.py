@@ -255,3 +255,24 @@ def _sheet(wb: Any, name: str) -> Any:
         if norm(ws.title) == norm(name):
             return ws
     raise KeyError(name)
+
+
+def luhn_siren(first8: str) -> str:
+    """A valid SIREN (Luhn key) from its first 8 digits, for territories of multi-quarter fixtures."""
+    for last in "0123456789":
+        digits = [int(c) for c in first8 + last]
+        total = sum(d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(digits))
+        if total % 10 == 0:
+            return first8 + last
+    raise AssertionError(first8)
+
+
+def rows_as_of(schema: Schema, updated_on: date,
+               rows: Mapping[str, list[dict[str, Any]]] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The baseline rows as a workbook filled on `updated_on` holds them: jalons realised later
+    are blank, later comités are not there yet (the workbook is cumulative)."""
+    table = {**baseline_rows(schema), **(rows or {})}
+    table["jalons"] = [dict(r, done_on=r["done_on"] if r.get("done_on") and r["done_on"] <= updated_on else None)
+                       for r in table["jalons"]]
+    table["comites"] = [r for r in table["comites"] if r["date"] <= updated_on]
+    return table

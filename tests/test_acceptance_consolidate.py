@@ -128,15 +128,15 @@ def test_run_exits_0_writes_every_output_and_leaves_the_input_alone(run: dict[st
     assert run["result"].exit_code == 0, run["result"].output
     assert run["after"] == run["before"]
     names = sorted(p.name for p in run["out"].iterdir())
-    assert names == ["anomalies-2025-T4.csv", ANOMALIES_JSON, "graphiques-2025-T4", "relances-2025-T4",
-                     "relances-2025-T4.csv", SUMMARY, "tableau-de-bord-2025-T4.html"]
+    assert names == ["anomalies-2025-T4.csv", ANOMALIES_JSON, "graphiques-2025-T4", "historique-pvd.sqlite",
+                     "relances-2025-T4", "relances-2025-T4.csv", SUMMARY, "tableau-de-bord-2025-T4.html"]
     assert "situation au 31/12/2025" in run["result"].output
 
 
 def test_summary_sheets_in_order_with_tables_filters_and_frozen_headers(run: dict[str, Any]) -> None:
     wb = load_workbook(run["out"] / SUMMARY)
     assert wb.sheetnames == ["Synthèse", "Territoires", "Jalons", "Engagements", "Comités", "Ingénierie",
-                             "Annuaire", "Anomalies", "Sources"]
+                             "Annuaire", "Anomalies", "Sources", "Évolution", "Changements"]
     for name in wb.sheetnames[1:]:
         ws = wb[name]
         assert len(ws.tables) == 1 and ws.freeze_panes == "C2", name
@@ -171,7 +171,8 @@ def test_nothing_lost_each_row_in_one_summary_row_or_in_the_anomalies(run: dict[
     report = json.loads((out / ANOMALIES_JSON).read_text("utf-8"))
     codes = {Path(w["path"]).name: [i["code"] for i in w["issues"]] for w in report["workbooks"]}
     assert codes["sans-identifiant.xlsx"][-1] == "duplicate-submission"
-    assert codes["t3.xlsx"] == ["period-mismatch"]
+    # An earlier quarter is history (README, Historique), not a mismatch: listed, without issue.
+    assert codes["t3.xlsx"] == []
     assert codes["casse.xlsx"][0] == "unreadable-file"
     assert "total-row" in codes["langres.xlsx"]
     kept = {"bouxwiller.xlsx", "langres.xlsx", "arcis.xlsx"}
@@ -247,7 +248,7 @@ def test_sources_sheet_says_how_each_file_was_used(run: dict[str, Any]) -> None:
     rows = {Path(r["Fichier"]).name: r for r in _table(run["out"] / SUMMARY, "Sources")}
     assert {n: r["Prise en compte"] for n, r in rows.items()} == {
         "arcis.xlsx": "Consolidé", "bouxwiller.xlsx": "Consolidé", "casse.xlsx": "Illisible",
-        "langres.xlsx": "Consolidé", "sans-identifiant.xlsx": "Envoi en double", "t3.xlsx": "Autre période"}
+        "langres.xlsx": "Consolidé", "sans-identifiant.xlsx": "Envoi en double", "t3.xlsx": "Historique"}
     boux = rows["bouxwiller.xlsx"]
     data = Path(boux["Fichier"]).read_bytes()
     assert (boux["Taille (octets)"], boux["SHA-256"], boux["Version du modèle"], boux["Période de suivi"],

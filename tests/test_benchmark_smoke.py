@@ -56,3 +56,21 @@ def test_consolidate_runs_as_the_benchmark_runs_it(generated: list[Path], tmp_pa
     wb = load_workbook(out / "synthese-pvd-2025-T4.xlsx", read_only=True)
     assert len(list(wb["Engagements"].iter_rows(values_only=True))) == 1 + 3 * 30
     wb.close()
+
+
+def test_history_generation_and_floor(tmp_path: Path, schema: Schema) -> None:
+    """The history run's pieces: one folder a quarter, the same territories, each in its period."""
+    from pvd_reporting.check.validate import validate_workbook
+
+    quarters = generate.quarter_labels(2)
+    assert quarters == ["2025-T3", "2025-T4"]
+    by_quarter = generate.generate_history(tmp_path / "h", 2, quarters, schema, None)
+    assert {q: [p.name for p in ps] for q, ps in by_quarter.items()} == {
+        q: ["territoire-0000.xlsx", "territoire-0001.xlsx"] for q in quarters}
+    report = validate_workbook(by_quarter["2025-T3"][0], schema)
+    assert report.period == "2025-T3"
+    assert "period-after-update" not in {i.code for i in report.issues}
+    every = [p for q in quarters for p in by_quarter[q]]
+    run.history_floor(every, by_quarter["2025-T4"], tmp_path / "floor.xlsx")
+    wb = load_workbook(tmp_path / "floor.xlsx", read_only=True)
+    assert wb["Engagements"].max_row == 2 * 30  # only the consolidated quarter's rows are written

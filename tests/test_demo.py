@@ -35,12 +35,15 @@ def demo(tmp_path_factory: pytest.TempPathFactory, reference_csv: Path) -> Path:
     ])
     assert result.exit_code == 0, result.output
     assert "Territoires reçus : 11 sur 99 attendus" in result.output
+    assert "Périodes trouvées : 2025-T2 (12 classeurs) · 2025-T3 (12 classeurs) · 2025-T4 (11 classeurs)" in result.output
     assert tree_digest(WORKBOOKS) == before, "the input folder must never be written to"
     return out
 
 
 def test_demo_outputs_agree_with_the_examples(demo: Path) -> None:
-    expected = json.loads((WORKBOOKS / "EXPECTED.json").read_text(encoding="utf-8"))
+    every = json.loads((WORKBOOKS / "EXPECTED.json").read_text(encoding="utf-8"))
+    # The consolidated quarter is the latest; the earlier ones are its history.
+    expected = {Path(n).name: f for n, f in every.items() if f["period"] == "2025-T4"}
     wb = load_workbook(demo / "synthese-pvd-2025-T4.xlsx", read_only=True)
     rows = list(wb["Territoires"].iter_rows(values_only=True))
     header = rows[0]
@@ -50,11 +53,18 @@ def test_demo_outputs_agree_with_the_examples(demo: Path) -> None:
     for name, facts in expected.items():
         assert by_file[name] == facts["ort_status"], name
     anomalies = json.loads((demo / "anomalies-2025-T4.json").read_text(encoding="utf-8"))
-    assert anomalies["stats"]["workbooks"] == len(expected)
+    # Every workbook read is listed, the earlier quarters' too (used as history).
+    assert anomalies["stats"]["workbooks"] == len(every)
     for entry in anomalies["workbooks"]:
-        facts = expected[Path(entry["path"]).name]
+        facts = every[f"{Path(entry['path']).parent.name}/{Path(entry['path']).name}"]
         assert entry["valid"] == facts["valid"], entry["path"]
-        assert sorted({i["code"] for i in entry["issues"]}) == sorted(set(facts["codes"])), entry["path"]
+        assert sorted({i["code"] for i in entry["issues"]}) == sorted({*facts["codes"], *facts["history_codes"]}), \
+            entry["path"]
+    changes = list(wb["Changements"].iter_rows(values_only=True))
+    assert changes[0] == ("Identifiant PVD", "Territoire", "Type", "Élément", "Avant", "Après")
+    kinds = {r[2] for r in changes[1:]}
+    assert {"Jalon réalisé", "Action retirée", "Classeur non reçu", "Statut ORT", "Date de jalon modifiée",
+            "Chef de projet", "Statut d'action"} <= kinds
 
 
 @pytest.mark.browser

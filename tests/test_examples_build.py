@@ -12,12 +12,18 @@ import pytest
 from test_template_filled import data_values
 
 from pvd_reporting.check.validate import validate_workbook
+from pvd_reporting.format.periods import last_day, parse_label
 from pvd_reporting.format.schema import ORT_STATUSES, Schema
 from pvd_reporting.read.workbook import read_workbook
 
 REPO = Path(__file__).resolve().parent.parent
 WORKBOOKS = REPO / "workbooks"
 AS_OF = date(2025, 12, 31)
+LATEST = "2025-T4"
+
+
+def files(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.suffix in (".xlsx", ".json"))
 
 
 def _load_script():  # type: ignore[no-untyped-def]
@@ -38,8 +44,8 @@ def built(tmp_path_factory: pytest.TempPathFactory, reference_csv: Path) -> Path
 
 def test_deterministic(built: Path, tmp_path: Path, reference_csv: Path) -> None:
     assert _load_script().main(["--output-dir", str(tmp_path), "--reference", str(reference_csv)]) == 0
-    names = sorted(p.name for p in built.iterdir())
-    assert names == sorted(p.name for p in tmp_path.iterdir())
+    names = files(built)
+    assert names == files(tmp_path)
     for name in names:
         assert (built / name).read_bytes() == (tmp_path / name).read_bytes(), name
 
@@ -51,8 +57,8 @@ def test_missing_reference_is_a_clear_failure(tmp_path: Path, capsys: pytest.Cap
 
 
 def test_committed_examples_are_up_to_date(built: Path, schema: Schema) -> None:
-    built_names = sorted(p.name for p in built.iterdir())
-    assert built_names == sorted(p.name for p in WORKBOOKS.iterdir() if p.suffix in (".xlsx", ".json"))
+    built_names = files(built)
+    assert built_names == files(WORKBOOKS)
     assert json.loads((built / "EXPECTED.json").read_text("utf-8")) == json.loads(
         (WORKBOOKS / "EXPECTED.json").read_text("utf-8"))
     for name in built_names:
@@ -70,7 +76,24 @@ def test_expected_covers_the_demo_needs(built: Path) -> None:
     codes = {c for e in expected.values() for c in e["codes"]}
     assert {"invalid-date", "financing-exceeds-cost", "missing-cost", "invalid-email", "total-row",
             "comite-cadence", "etat-absent", "required-value"} <= codes
-    assert all(name.startswith("pvd-44-") for name in expected)
+    assert all(Path(name).name.startswith("pvd-44-") for name in expected)
+
+
+def test_examples_are_a_history_of_three_quarters(built: Path) -> None:
+    """One folder a quarter, the same territories, and what moves between them."""
+    expected = json.loads((built / "EXPECTED.json").read_text("utf-8"))
+    by_period: dict[str, set[str]] = {}
+    for name, facts in expected.items():
+        assert name.split("/")[0] == facts["period"], name
+        by_period.setdefault(facts["period"], set()).add(Path(name).name)
+    assert sorted(by_period) == ["2025-T2", "2025-T3", "2025-T4"]
+    assert by_period["2025-T4"] < by_period["2025-T3"], "a territory stops sending"
+    latest = {Path(n).name: f for n, f in expected.items() if f["period"] == LATEST}
+    before = {Path(n).name: f for n, f in expected.items() if f["period"] == "2025-T3"}
+    signed = [n for n, f in latest.items() if f["ort_status"] == "ORT signée" and before[n]["ort_status"] != "ORT signée"]
+    assert signed == ["pvd-44-88-5-vittel.xlsx"], "an ORT signed in 2025-T4"
+    history = {c for f in latest.values() for c in f["history_codes"]}
+    assert {"action-removed", "milestone-date-changed"} <= history
 
 
 def test_verdicts_and_ort_status_match_expected(built: Path, schema: Schema, reference_csv: Path) -> None:
@@ -83,6 +106,8 @@ def test_verdicts_and_ort_status_match_expected(built: Path, schema: Schema, ref
         report = validate_workbook(built / name, schema, reference=reference)
         assert report.valid == want["valid"], (name, [i.message for i in report.issues])
         assert sorted({i.code for i in report.issues}) == want["codes"], name
-        assert report.period == "2025-T4"
-        view = territory_view(report, report.id_pvd or name, schema, AS_OF)
+        assert report.period == want["period"]
+        quarter = parse_label(want["period"])
+        assert quarter is not None
+        view = territory_view(report, report.id_pvd or name, schema, last_day(quarter))
         assert view.ort_status == want["ort_status"], name

@@ -31,10 +31,10 @@ def test_every_option_the_readme_names_exists() -> None:
 
 def test_validate_transcript_matches_what_the_command_prints(monkeypatch) -> None:
     monkeypatch.chdir(WORKBOOKS.parent)
-    block = README.split("$ pvd-report validate workbooks/pvd-44-52-15-langres.xlsx workbooks/pvd-44-67-1-la-broque.xlsx\n")[1]
+    block = README.split("$ pvd-report validate workbooks/2025-T4/pvd-44-52-15-langres.xlsx workbooks/2025-T4/pvd-44-67-1-la-broque.xlsx\n")[1]
     shown = block.split("$ echo $?")[0].rstrip("\n")
-    result = CliRunner().invoke(cli, ["validate", "workbooks/pvd-44-52-15-langres.xlsx",
-                                      "workbooks/pvd-44-67-1-la-broque.xlsx"])
+    result = CliRunner().invoke(cli, ["validate", "workbooks/2025-T4/pvd-44-52-15-langres.xlsx",
+                                      "workbooks/2025-T4/pvd-44-67-1-la-broque.xlsx"])
     assert result.exit_code == 1
     assert result.output.rstrip("\n") == shown
 

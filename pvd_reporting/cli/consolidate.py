@@ -23,13 +23,13 @@ from pvd_reporting.format.issues import WorkbookReport
 from pvd_reporting.pipeline.consolidate import (
     ConsolidationRun,
     NothingToConsolidate,
+    period_lines,
     run_consolidate,
 )
 
 
 @click.command()
-@click.argument("directory", required=False, default="workbooks", metavar="[DOSSIER]",
-                type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, metavar="[CHEMIN]...", type=click.Path(path_type=Path))
 @click.option("--output-dir", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("outputs"),
               show_default=True, help="Dossier où écrire la synthèse, le tableau de bord, les graphiques et les anomalies.")
 @period_option("Trimestre à consolider, ex. 2025-T4 (par défaut : le plus récent trouvé).")
@@ -50,7 +50,7 @@ from pvd_reporting.pipeline.consolidate import (
 @click.option("--no-cache", is_flag=True, help="Relit tous les classeurs, sans lire ni écrire de cache.")
 @handle_errors
 def consolidate_command(
-    directory: Path,
+    paths: tuple[Path, ...],
     output_dir: Path,
     period: str | None,
     as_of: str | None,
@@ -66,8 +66,11 @@ def consolidate_command(
 ) -> None:
     """Consolide les classeurs d'un trimestre : synthèse régionale, tableau de bord, anomalies.
 
-    Lit et contrôle chaque classeur du DOSSIER (par défaut workbooks/), retient pour chaque
-    territoire le classeur le plus récent, puis écrit dans le dossier de sortie la synthèse
+    Lit et contrôle chaque classeur des fichiers et dossiers donnés (par défaut workbooks/),
+    de toutes les périodes : la plus récente (ou --period) est consolidée, les précédentes
+    forment l'historique (colonnes T-1 et N-1, onglets Évolution et Changements, base
+    historique-pvd.sqlite). Pour chaque territoire et chaque période, le classeur le plus
+    récent est retenu, puis la commande écrit dans le dossier de sortie la synthèse
     synthese-pvd-<période>.xlsx, le tableau de bord tableau-de-bord-<période>.html, les
     graphiques graphiques-<période>/, les anomalies anomalies-<période>.json et .csv, et les
     relances relances-<période>.csv et relances-<période>/ (un brouillon de mail par territoire
@@ -78,12 +81,13 @@ def consolidate_command(
     \b
     Exemples :
       pvd-report consolidate
+      pvd-report consolidate classeurs/2025-T3 classeurs/2025-T4 --output-dir sorties/
       pvd-report consolidate classeurs/ --output-dir sorties/ --period 2025-T4
       pvd-report consolidate classeurs/ --reference pvd-communes.csv --as-of 31/12/2025 --no-contacts
       pvd-report consolidate classeurs/ --no-cache
     """
     try:
-        run = run_consolidate(directory, output_dir=output_dir, period=period, as_of=as_of,
+        run = run_consolidate(list(paths) or [Path("workbooks")], output_dir=output_dir, period=period, as_of=as_of,
                               reference_path=reference_path, config_path=config_path,
                               no_contacts=no_contacts, images=not no_images, workers=workers,
                               cache_dir=cache_dir, use_cache=not no_cache, progress=ClickProgress(quiet))
@@ -113,6 +117,7 @@ def _echo_summary(run: ConsolidationRun) -> None:
         f"  Territoires reçus : {r.received}{expected} · sans erreur : {r.valid}"
         + (f" · manquants : {r.missing}" if r.missing is not None else ""),
         f"  ORT signées : {r.ort_signed} · à risque : {r.at_risk} · échéance dépassée : {r.overdue}",
+        *period_lines(run.result),
     ]
     if left_out:
         lines.append(f"  Classeurs écartés (illisibles, en double ou d'une autre période) : {left_out}")

@@ -29,6 +29,8 @@ from pvd_reporting.read.values import as_date, parse_period
 
 # Issues this module adds to a report; dropped first so consolidating twice never doubles them.
 CONSOLIDATION_CODES = frozenset({"duplicate-submission", "period-mismatch"})
+# A workbook of an earlier quarter, used as history of the consolidated one (history.py).
+HISTORY_PLACEMENT = "Historique"
 TABLE_KEYS = ("communes", "jalons", "engagements", "comites", "ingenierie", "annuaire")
 
 # --- reading ----------------------------------------------------------------------------------
@@ -327,4 +329,7 @@ def placement(consolidation: Consolidation, report: WorkbookReport) -> str:
         return "Autre période"
     if "duplicate-submission" in codes:
         return "Envoi en double"
+    own = period_of(report)
+    if own is not None and period_sort_key(own) < period_sort_key(consolidation.region.period):
+        return HISTORY_PLACEMENT
     return "Consolidé"

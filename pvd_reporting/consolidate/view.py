@@ -112,3 +112,37 @@ class Consolidation:
     rows: dict[str, list[tuple[TerritoryView, Record]]] = field(default_factory=dict)
     anomalies: list[tuple[WorkbookReport, Issue]] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
+    # Every period found and what moved since T-1 (history.py); None when built for one period alone.
+    history: History | None = None
+
+
+@dataclass
+class Change:
+    """One row of `Changements`: what moved for a territory between T-1 and the period."""
+
+    key: str  # the territory's identity across quarters
+    id_pvd: str | None
+    territory: str
+    kind: str  # one of changes.CHANGE_TYPES
+    element: str | None  # jalon code, action number, financer, comité date
+    before: Any = None
+    after: Any = None
+
+
+@dataclass
+class History:
+    """Every period found, each settled as its own consolidation, and what moved since T-1.
+
+    `periods` is ordered oldest first and holds the consolidated period too; a territory has the
+    same `key` in every period (matched by Identifiant PVD, or SIREN + Ville PVD communes).
+    """
+
+    current: str
+    periods: dict[str, Consolidation] = field(default_factory=dict)
+    previous: str | None = None  # T-1, when present
+    year_before: str | None = None  # N-1, when present
+    changes: list[Change] = field(default_factory=list)
+    workbooks: dict[str, int] = field(default_factory=dict)  # period -> workbooks read for it
+
+    def at(self, period: str | None) -> Consolidation | None:
+        return self.periods.get(period) if period else None

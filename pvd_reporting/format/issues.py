@@ -118,6 +118,21 @@ _TYPES = (
               "Autre classeur pour le même territoire et la même période ({other}) : {reason}"),
     IssueType("period-mismatch", W_, "Autre période",
               "Classeur de la période {value}, et non {period} : il n'est pas consolidé avec cette période."),
+    IssueType("period-after-update", W_, "Période postérieure à la mise à jour",
+              "Période de suivi {value} postérieure au trimestre de la date de mise à jour "
+              "({updated_on}, trimestre {quarter}) : vérifiez la période ou la date."),
+    # Cross-quarter checks (README, Historique): each names the source of the previous quarter too.
+    IssueType("milestone-date-changed", W_, "Date de jalon modifiée",
+              "Jalon {code} réalisé le {after} ; au trimestre {previous} il l'était le {before} "
+              "({source}) : vérifiez la date."),
+    IssueType("milestone-unrealised", W_, "Jalon redevenu non réalisé",
+              "Jalon {code} réalisé le {before} au trimestre {previous} ({source}), "
+              "sans date de réalisation dans ce classeur : vérifiez."),
+    IssueType("action-removed", W_, "Action retirée",
+              "L'action « {value} » du trimestre {previous} ({source}) ne figure plus dans ce classeur : "
+              "sa dernière ligne connue est reprise dans l'onglet Changements de la synthèse."),
+    IssueType("comite-removed", W_, "Comité retiré",
+              "{body} du {value} déclaré au trimestre {previous} ({source}) ne figure plus dans ce classeur."),
 )
 
 ISSUE_TYPES: dict[str, IssueType] = {t.code: t for t in _TYPES}

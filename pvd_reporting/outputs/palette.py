@@ -26,3 +26,10 @@ ACCENT = OKABE_ITO[0]
 
 def ort_color(status: str | None) -> str:
     return ORT_COLORS.get(status or "", UNKNOWN_COLOR)
+
+# One colour per financer in the charts over quarters (configurations have up to a dozen):
+# Okabe–Ito without black, then darker companions; cycled beyond.
+FINANCER_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
+                   "#004D80", "#8C5E00", "#00664A", "#7A3F66")
+# Received against expected: the workbooks in the accent colour, the expected ones as an outline.
+RECEIVED_COLOR, EXPECTED_COLOR = ACCENT, "#BBBBBB"

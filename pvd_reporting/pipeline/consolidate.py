@@ -8,8 +8,9 @@ from datetime import date
 from pathlib import Path
 
 from pvd_reporting.atomic import prepare_output_dir, refuse_inside_inputs
-from pvd_reporting.consolidate.batch import CONSOLIDATION_CODES, consolidate, read_all
+from pvd_reporting.consolidate.batch import CONSOLIDATION_CODES, read_all
 from pvd_reporting.consolidate.cache import can_create, resolve_cache_dir
+from pvd_reporting.consolidate.history import consolidate_history
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.errors import OutputError, UsageError
 from pvd_reporting.format.config import load_config
@@ -19,6 +20,8 @@ from pvd_reporting.format.schema import Schema, build_schema
 from pvd_reporting.outputs.anomalies import write_anomalies
 from pvd_reporting.outputs.dashboard.charts import write_charts
 from pvd_reporting.outputs.dashboard.page import write_dashboard
+from pvd_reporting.outputs.dashboard.trends import write_trend_charts
+from pvd_reporting.outputs.history_db import write_history_db
 from pvd_reporting.outputs.reminders import Reminders, write_reminders
 from pvd_reporting.outputs.summary.workbook import start_summary
 from pvd_reporting.pipeline.options import date_value, period_value
@@ -50,7 +53,7 @@ class NothingToConsolidate(UsageError):
 
 
 def run_consolidate(
-    directory: Path,
+    paths: list[Path] | Path,
     *,
     output_dir: Path,
     period: str | None = None,
@@ -67,17 +70,20 @@ def run_consolidate(
     """Read, settle and write; unchanged workbooks come from the cache (README, consolidate):
     `cache_dir`, else the user's cache folder, unless `use_cache` is False."""
     period, as_of_day = period_value(period), date_value(as_of, "--as-of")
-    if not directory.exists():
-        raise UsageError(f"Dossier introuvable : {directory}. Indiquez le dossier des classeurs reçus.")
+    inputs = [paths] if isinstance(paths, Path) else list(paths)
+    for given in inputs:
+        if not given.exists():
+            raise UsageError(f"Dossier introuvable : {given}. Indiquez le dossier des classeurs reçus.")
+    where = ", ".join(str(p) for p in inputs)
     schema = build_schema(load_config(config_path))
     reference = load_reference(reference_path) if reference_path is not None else None
-    files, notices = discover_workbooks([directory])
+    files, notices = discover_workbooks(inputs)
     if not files:
-        raise UsageError(f"Aucun classeur à consolider (.xlsx, .xlsm, .ods ou .xls) dans {directory}.")
-    target = prepare_output_dir(output_dir, [directory])
+        raise UsageError(f"Aucun classeur à consolider (.xlsx, .xlsm, .ods ou .xls) dans {where}.")
+    target = prepare_output_dir(output_dir, inputs)
     cache = resolve_cache_dir(cache_dir, enabled=use_cache)
     if cache is not None:
-        refuse_inside_inputs(cache, [directory], option="--cache")
+        refuse_inside_inputs(cache, inputs, option="--cache")
         if cache_dir is None and not can_create(cache):
             cache = None  # the default folder only saves time: without it, every workbook is read
     bar = progress or NoProgress()
@@ -88,12 +94,12 @@ def run_consolidate(
     finally:
         bar.close()
     try:
-        result = consolidate(reports, schema, period=period, as_of=as_of_day, reference=reference)
+        result = consolidate_history(reports, schema, period=period, as_of=as_of_day, reference=reference)
     except UsageError as exc:
         raise NothingToConsolidate(str(exc), reports) from None
     if result.region.received == 0:
         raise NothingToConsolidate(
-            f"Aucun classeur de la période {result.region.period} à consolider dans {directory}.", reports)
+            f"Aucun classeur de la période {result.region.period} à consolider dans {where}.", reports)
     written, image_notice, reminders = write_outputs(result, target, schema, no_contacts=no_contacts,
                                                      images=images, reference=reference)
     return ConsolidationRun(result, written, notices, image_notice, reminders)
@@ -111,9 +117,12 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
     try:
         written.append(write_dashboard(result, output_dir, schema, no_contacts=no_contacts))
         charts, notice = write_charts(result, output_dir, images=images, at_risk_days=schema.config.at_risk_days)
-        if charts:
-            written.append(charts[0].parent)
+        trends, trend_notice = write_trend_charts(result, output_dir, images=images)
+        notice = notice or trend_notice
+        if charts or trends:
+            written.append((charts or trends)[0].parent)
         written.extend(write_anomalies(result, output_dir, schema, no_contacts=no_contacts))
+        written.append(write_history_db(result, output_dir, schema, no_contacts=no_contacts))
         reminders = write_reminders(result, output_dir, schema, no_contacts=no_contacts, reference=reference)
         written.append(reminders.csv_path)
         if reminders.folder is not None:
@@ -124,3 +133,21 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
             summary()  # let the writer process finish before reporting
         raise OutputError(f"Impossible d'écrire dans {output_dir} ({exc.strerror or exc}).") from None
     return written, notice, reminders
+
+
+def period_lines(result: Consolidation) -> list[str]:
+    """Every period found with its number of workbooks, and a warning when the consolidated
+    period holds less than half as many as the one before (README, Historique)."""
+    history = result.history
+    if history is None:
+        return []
+    counts = history.workbooks
+    found = " · ".join(f"{p} ({n} classeur{'s' if n > 1 else ''})" for p, n in counts.items())
+    lines = [f"  Périodes trouvées : {found}"]
+    periods = list(counts)
+    if len(periods) >= 2:
+        before, now = periods[-2], periods[-1]
+        if counts[now] * 2 < counts[before]:
+            lines.append(f"  Attention : la période {now} compte {counts[now]} classeur(s), moins de la moitié "
+                         f"des {counts[before]} de {before} : des envois manquent peut-être.")
+    return lines

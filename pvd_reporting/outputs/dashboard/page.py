@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from pvd_reporting import __version__
 from pvd_reporting.atomic import atomic_write_text
+from pvd_reporting.consolidate.batch import HISTORY_PLACEMENT, placement
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.format import french as frenchtext
 from pvd_reporting.format.issues import (
@@ -36,6 +37,7 @@ from pvd_reporting.outputs.dashboard.region_map import (
     figure_json,
     unmapped_sentence,
 )
+from pvd_reporting.outputs.dashboard.trends import evolution_context, trend_figures
 
 MAX_ISSUES_SHOWN = 40  # per territory: the anomalies files hold them all, the page stays light
 
@@ -181,7 +183,7 @@ def _unplaced(cons: Consolidation) -> list[dict[str, str]]:
     used = {t.report.path for t in cons.territories if t.report}
     out = []
     for r in cons.reports:
-        if r.path in used:
+        if r.path in used or placement(cons, r) == HISTORY_PLACEMENT:
             continue
         first = r.issues[0].message if r.issues else ""
         out.append({"path": r.path, "verdict": r.verdict, "period": r.period or "—", "message": first})
@@ -192,7 +194,8 @@ def _figures_json(cons: Consolidation, schema: Schema) -> tuple[Markup, list[dic
     import plotly.io as pio
 
     figures = build_figures(cons, at_risk_days=schema.config.at_risk_days)
-    parts = [f"{json.dumps(name)}:{pio.to_json(fig, validate=False)}" for name, fig in figures.items()]
+    drawn = {**figures, **trend_figures(cons)}  # the trends are drawn in their own block
+    parts = [f"{json.dumps(name)}:{pio.to_json(fig, validate=False)}" for name, fig in drawn.items()]
     charts = [{"id": name, "title": CHART_TITLES[name]} for name in figures]
     return script_json("{" + ",".join(parts) + "}"), charts
 
@@ -241,6 +244,7 @@ def render_dashboard(consolidation: Consolidation, schema: Schema, *, no_contact
         charts=charts, figures=figures, rows=rows, departments=departments, statuses=statuses,
         status_classes={s: status_class(s) for s in statuses}, unplaced=_unplaced(cons),
         no_contacts=no_contacts, at_risk_days=schema.config.at_risk_days, region_map=_map_block(cons, rows),
+        evolution=evolution_context(cons, no_contacts),
         plotly_js=Markup(plotly.offline.get_plotlyjs().replace("</script", "<\\/script")),
     )
 

@@ -37,6 +37,7 @@ from pvd_reporting.outputs.summary.cells import (
     print_setup,
 )
 from pvd_reporting.outputs.summary.charts import write_synthesis
+from pvd_reporting.outputs.summary.history import write_comparisons, write_history_sheets
 from pvd_reporting.outputs.summary.xmlrows import PendingRows, inject_rows
 from pvd_reporting.read.records import Record
 
@@ -261,7 +262,8 @@ def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts
                        "created": datetime(2000, 1, 1)})
     fmt = Formats(wb)
     pending: list[PendingRows] = []
-    write_synthesis(wb, SYNTHESIS, consolidation, schema, fmt)
+    synthesis = write_synthesis(wb, SYNTHESIS, consolidation, schema, fmt)
+    write_comparisons(synthesis, consolidation, schema, fmt, header_row=4)
     columns = territory_columns(schema)
     territory_rows = [territory_row(t, schema, no_contacts) for t in consolidation.territories]
     ws = table_sheet(wb, TERRITORIES, columns, territory_rows, fmt, pending)
@@ -277,6 +279,7 @@ def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts
         table_sheet(wb, schema.table(key).name, cols, data_rows(consolidation, schema, key, fields, mask), fmt, pending)
     table_sheet(wb, ANOMALIES, anomaly_columns(schema), anomaly_rows(consolidation, schema, no_contacts), fmt, pending)
     table_sheet(wb, SOURCES, source_columns(schema), source_rows(consolidation), fmt, pending)
+    write_history_sheets(wb, consolidation, schema, fmt, pending, table_sheet, no_contacts)
     wb.close()
     inject_rows(path, pending, fmt.row_styles)
 
