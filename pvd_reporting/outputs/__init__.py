@@ -1,0 +1,3 @@
+"""Where everything is written: territory workbooks, the summary, the dashboard and charts, reports.
+May import every stage below it; only `pipeline` and `cli` import it.
+"""

@@ -1,0 +1,87 @@
+"""Cells of the summary workbook: the column kinds, the formats made once, a typed write, print setup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from pvd_reporting.format.schema import Field, Kind
+from pvd_reporting.outputs.palette import ORT_STYLES
+from pvd_reporting.outputs.summary.xmlrows import Styles
+
+STATUS_STYLES = ORT_STYLES
+TEXT, DATE, MONEY, INT, PERCENT, NUMBER = "text", "date", "money", "int", "percent", "number"
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    kind: str = TEXT
+    width: int = 16
+
+
+class Formats:
+    """The workbook's cell formats, made once."""
+
+    def __init__(self, wb: Workbook) -> None:
+        base = {"valign": "top"}
+        self.header = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DCE6F1"})
+        self.cell = {
+            TEXT: wb.add_format({**base, "text_wrap": False}),
+            DATE: wb.add_format({**base, "num_format": "dd/mm/yyyy"}),
+            MONEY: wb.add_format({**base, "num_format": '#,##0.00 "€";-#,##0.00 "€"'}),
+            INT: wb.add_format({**base, "num_format": "0"}),
+            PERCENT: wb.add_format({**base, "num_format": "0%"}),
+            NUMBER: wb.add_format({**base, "num_format": "0.0"}),
+        }
+        self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.subtitle = wb.add_format({"italic": True, "font_color": "#444444"})
+        self.label = wb.add_format({"bold": True})
+        self.share = wb.add_format({"num_format": "0.0%"})
+        self.status = {s: wb.add_format({"bg_color": f, "font_color": c}) for s, (f, c) in STATUS_STYLES.items()}
+        # The bulk rows are written outside xlsxwriter (sheetrows.py) and refer to these styles
+        # by index: fix their indexes now, so styles.xml holds them whether or not a cell uses them.
+        for style in self.cell.values():
+            style._get_xf_index()
+
+    def xf(self, kind: str) -> int:
+        index = self.cell[kind].xf_index
+        assert index is not None
+        return int(index)
+
+    @property
+    def row_styles(self) -> Styles:
+        return Styles(text=self.xf(TEXT), number=self.xf(NUMBER))
+
+
+def field_kind(f: Field) -> str:
+    return {Kind.DATE: DATE, Kind.AMOUNT: MONEY, Kind.INTEGER: INT, Kind.PERCENT: NUMBER}.get(f.kind, TEXT)
+
+
+def put(ws: Worksheet, row: int, col: int, value: Any, kind: str, fmt: Formats) -> None:
+    """One cell of the Synthèse sheet, typed: text is always a string cell, never a formula."""
+    style = fmt.cell[kind]
+    if value is None or value == "":
+        ws.write_blank(row, col, None, style)
+    elif isinstance(value, bool):
+        ws.write_string(row, col, "Oui" if value else "Non", fmt.cell[TEXT])
+    elif isinstance(value, datetime):
+        ws.write_datetime(row, col, value, style)
+    elif isinstance(value, date):
+        ws.write_datetime(row, col, datetime(value.year, value.month, value.day), style)
+    elif isinstance(value, (int, float)):
+        ws.write_number(row, col, value, style if kind != TEXT else fmt.cell[NUMBER])
+    else:
+        ws.write_string(row, col, str(value), fmt.cell[TEXT])
+
+
+def print_setup(ws: Worksheet) -> None:
+    """A4 landscape, one page wide, the sheet's name and page number at the foot: for the préfet's file."""
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.set_footer("&L&A&RPage &P / &N")
