@@ -5,7 +5,7 @@ Okabe–Ito, readable by colour-blind readers; the status is always written in w
 
 from __future__ import annotations
 
-from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES
+from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 
@@ -15,6 +15,7 @@ _ORT_FONTS = ("#FFFFFF", "#FFFFFF", "#000000", "#000000", "#000000")
 ORT_STYLES: dict[str, tuple[str, str]] = {
     **{s: (fill, font) for s, fill, font in zip(ORT_STATUSES, _ORT_FILLS, _ORT_FONTS, strict=True)},
     NOT_RECEIVED: ("#DDDDDD", "#333333"),
+    NOT_FILLED: ("#BBBBBB", "#000000"),
 }
 ORT_COLORS: dict[str, str] = {status: fill for status, (fill, _) in ORT_STYLES.items()}
 UNKNOWN_COLOR = "#999999"

@@ -41,7 +41,7 @@ from pvd_reporting.outputs.summary.cells import (
 )
 from pvd_reporting.outputs.summary.xmlrows import PendingRows, inject_rows
 from pvd_reporting.format.matching import slug
-from pvd_reporting.consolidate.view import Consolidation, TerritoryView
+from pvd_reporting.consolidate.view import BEYOND_COST_LABEL, REMAINING_LABEL, Consolidation, TerritoryView
 
 SHEET_ORDER = ("jalons", "engagements", "comites", "ingenierie", "annuaire")
 TERRITORIES = "Territoires"
@@ -49,6 +49,8 @@ ANOMALIES = "Anomalies"
 SOURCES = "Sources"
 SYNTHESIS = "Synthèse"
 STATUS_HEADER = "Statut ORT"
+SIGNED_IN_TIME_HEADER = "ORT signée dans le délai"
+MONTHS_LATE_HEADER = "Retard de signature (mois)"
 
 
 def unique_headers(headers: list[str]) -> list[str]:
@@ -151,6 +153,8 @@ def territory_columns(schema: Schema) -> list[Column]:
         Column("Échéance ORT", DATE, 12),
         Column("Prolongée par avenant", TEXT, 10),
         Column(STATUS_HEADER, TEXT, 18),
+        Column(SIGNED_IN_TIME_HEADER, TEXT, 10),
+        Column(MONTHS_LATE_HEADER, NUMBER, 10),
         Column("Jours restants", INT, 9),
         Column(form.field("project_lead").label, TEXT, 22),
         Column("ETP (%)", PERCENT, 8),
@@ -161,7 +165,8 @@ def territory_columns(schema: Schema) -> list[Column]:
         *(Column(f"Actions : {s}", INT, 10) for s in statuses),
         Column(schema.table("engagements").column("cost").label, MONEY, 15),
         *(Column(f.label, MONEY, 15) for f in schema.financer_fields),
-        Column("Reste à financer (€)", MONEY, 15),
+        Column(BEYOND_COST_LABEL, MONEY, 15),
+        Column(REMAINING_LABEL, MONEY, 15),
         Column("Besoins", INT, 8),
         Column("Montant des besoins (€)", MONEY, 15),
         Column("Erreurs", INT, 8),
@@ -193,12 +198,13 @@ def territory_row(t: TerritoryView, schema: Schema, no_contacts: bool = False) -
     return [
         *head,
         t.last_milestone, t.milestones_done, t.j1_on, t.j8_on, t.ort_deadline,
-        "Oui" if t.deadline_extended else "Non", t.ort_status, t.days_left,
+        "Oui" if t.deadline_extended else "Non", t.ort_status, _yes_no(t.signed_in_time), t.months_late,
+        t.days_left,
         _lead(t.project_lead, no_contacts), t.etp / 100 if isinstance(t.etp, (int, float)) else t.etp, t.cofinancing,
         t.comites_last4, _yes_no(t.cadence_held), t.actions,
         *(t.actions_by_status.get(s, 0) for s in statuses),
-        t.cost, *(t.financing.get(f.financer or "", 0.0) for f in schema.financer_fields),
-        t.remaining, t.needs, t.needs_amount, t.errors, t.warnings,
+        t.cost, *(t.financing.get(f.financer or f.key, 0.0) for f in schema.financer_fields),
+        t.beyond_cost, t.remaining, t.needs, t.needs_amount, t.errors, t.warnings,
         *_source(t, t.control, schema.form.name, None),
     ]
 
