@@ -22,7 +22,7 @@ from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.errors import UsageError
 from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.issues import Issue, WorkbookReport, make_issue
-from pvd_reporting.format.matching import norm
+from pvd_reporting.format.matching import french_sort_key, norm
 from pvd_reporting.format.periods import last_day, parse_label
 from pvd_reporting.format.reference import Reference, RefTerritory, territory_key
 from pvd_reporting.format.schema import NOT_FILLED, Schema
@@ -259,7 +259,7 @@ def consolidate(
         seen = set(groups)
         territories.extend(missing_view(ref) for ref in region_refs if ref.key.lower() not in seen)
 
-    territories.sort(key=lambda t: (t.department or "~", norm(t.name), t.key))
+    territories.sort(key=lambda t: (t.department or "~", french_sort_key(t.name), t.key))
     rows = {
         key: [(t, record) for t in territories if t.report is not None for record in t.report.data.rows(key)]
         for key in TABLE_KEYS

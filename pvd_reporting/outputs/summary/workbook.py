@@ -40,6 +40,7 @@ from pvd_reporting.outputs.summary.cells import (
     put,
 )
 from pvd_reporting.outputs.summary.xmlrows import PendingRows, inject_rows
+from pvd_reporting.format.departements import department_label
 from pvd_reporting.format.matching import slug
 from pvd_reporting.consolidate.view import BEYOND_COST_LABEL, REMAINING_LABEL, Consolidation, TerritoryView
 
@@ -142,7 +143,7 @@ def territory_columns(schema: Schema) -> list[Column]:
     statuses = schema.lists["statut_action"]
     return [
         *_prefix(schema),
-        Column(form.field("department").label, TEXT, 8),
+        Column(form.field("department").label, TEXT, 16),
         Column(form.field("epci").label, TEXT, 28),
         Column(form.field("siren").label, TEXT, 12),
         Column("Communes", TEXT, 30),
@@ -189,7 +190,8 @@ def _yes_no(value: bool | None) -> str | None:
 
 def territory_row(t: TerritoryView, schema: Schema, no_contacts: bool = False) -> list[Any]:
     statuses = schema.lists["statut_action"]
-    head = [t.id_pvd, t.name, t.department, t.epci, t.siren, _communes(t)]
+    head = [t.id_pvd, t.name, department_label(t.department) if t.department else None, t.epci, t.siren,
+            _communes(t)]
     if not t.received:
         headers = [c.header for c in territory_columns(schema)]
         row = head + [None] * (len(headers) - len(head))
