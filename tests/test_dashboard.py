@@ -51,7 +51,8 @@ def test_header_cards_and_table_in_french(page: str, consolidation) -> None:
     for label in ("Territoires attendus", "Classeurs reçus", "Classeurs valides", "Territoires manquants",
                   "ORT signées", "À risque", "Échéance dépassée", "Médiane J1 → J8",
                   "Chefs de projet en poste", "Cadence des comités tenue", "Reste à financer",
-                  "Besoins en ingénierie", "Montants engagés par financeur"):
+                  "Besoins en ingénierie", "Coût et financements des actions", "À retenir",
+                      "Financements au-delà du coût (€)"):
         assert html.escape(label, quote=True) in page, label
     headers = re.findall(r"<th data-type=\"\w+\">([^<]+)</th>", page)
     assert headers == ["Identifiant", "Territoire", "Département", "Statut ORT", "Jalons", "Échéance",

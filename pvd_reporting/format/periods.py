@@ -46,6 +46,10 @@ def previous_quarters(end: Quarter, count: int) -> list[Quarter]:
     return out[::-1]
 
 
+def first_day(quarter: Quarter) -> date:
+    return date(quarter[0], 3 * quarter[1] - 2, 1)
+
+
 def last_day(quarter: Quarter) -> date:
     year, q = quarter
     month = 3 * q

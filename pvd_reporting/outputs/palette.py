@@ -5,6 +5,7 @@ Okabe–Ito, readable by colour-blind readers; the status is always written in w
 
 from __future__ import annotations
 
+from pvd_reporting.format.config import REQUIRED_VALUES
 from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -20,6 +21,21 @@ ORT_STYLES: dict[str, tuple[str, str]] = {
 ORT_COLORS: dict[str, str] = {status: fill for status, (fill, _) in ORT_STYLES.items()}
 UNKNOWN_COLOR = "#999999"
 ACCENT = OKABE_ITO[0]
+
+
+# Action statuses: a purple family, from Envisagée (light) to Terminée (dark), then Abandonnée
+# (pale): never a colour of an ORT status, so green always means « ORT signée ».
+_ACTION_FILLS = ("#E7D4E8", "#C2A5CF", "#9970AB", "#762A83", "#40004B", "#F7F7F7")
+ACTION_COLORS: dict[str, str] = dict(zip(REQUIRED_VALUES["statut_action"], _ACTION_FILLS, strict=True))
+# Money (financers) and engineering needs: blues and a pink-purple, none an ORT status colour.
+MONEY_COLOR = ACCENT
+REMAINING_COLOR = "#A6CEE3"
+NEEDS_COLOR = OKABE_ITO[3]
+
+
+def action_color(status: str, index: int = 0) -> str:
+    """The colour of an action status; a status the configuration adds gets a grey-purple."""
+    return ACTION_COLORS.get(status, ("#B8A9C9", "#8C7BA0", "#5E4C75")[index % 3])
 
 
 def ort_color(status: str | None) -> str:

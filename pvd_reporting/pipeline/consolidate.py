@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from pvd_reporting.consolidate.batch import CONSOLIDATION_CODES, consolidate, read_all
+from pvd_reporting.consolidate.batch import CONSOLIDATION_CODES, consolidate, period_end, read_all
+from pvd_reporting.consolidate.regional import add_months
+from pvd_reporting.format.french import fr_date
+from pvd_reporting.format.periods import first_day, parse_label
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.errors import OutputError, UsageError
 from pvd_reporting.format.config import load_config
@@ -19,7 +22,7 @@ from pvd_reporting.outputs.atomic import prepare_output_dir, refuse_inside_input
 from pvd_reporting.outputs.dashboard.charts import write_charts
 from pvd_reporting.outputs.dashboard.page import write_dashboard
 from pvd_reporting.outputs.summary.workbook import start_summary
-from pvd_reporting.pipeline.options import date_value, period_value
+from pvd_reporting.pipeline.options import date_value, departments_value, period_value
 from pvd_reporting.pipeline.progress import NoProgress, Progress
 from pvd_reporting.read.discover import discover_workbooks
 
@@ -30,6 +33,7 @@ class ConsolidationRun:
     written: list[Path]
     notices: list[str] = field(default_factory=list)  # discovery notices, before the work
     image_notice: str | None = None  # why PNG/SVG could not be made
+    warnings: list[str] = field(default_factory=list)  # what the referent should know (--as-of…)
 
     @property
     def set_aside(self) -> list[WorkbookReport]:
@@ -59,8 +63,10 @@ def run_consolidate(
     workers: int | None = None,
     cache_dir: Path | None = None,
     progress: Progress | None = None,
+    departments: list[str] | None = None,
 ) -> ConsolidationRun:
     period, as_of_day = period_value(period), date_value(as_of, "--as-of")
+    codes = departments_value(departments)
     if not directory.exists():
         raise UsageError(f"Dossier introuvable : {directory}. Indiquez le dossier des classeurs reçus.")
     schema = build_schema(load_config(config_path))
@@ -79,14 +85,40 @@ def run_consolidate(
     finally:
         bar.close()
     try:
-        result = consolidate(reports, schema, period=period, as_of=as_of_day, reference=reference)
+        result = consolidate(reports, schema, period=period, as_of=as_of_day, reference=reference,
+                             departments=codes)
     except UsageError as exc:
         raise NothingToConsolidate(str(exc), reports) from None
     if result.region.received == 0:
         raise NothingToConsolidate(
             f"Aucun classeur de la période {result.region.period} à consolider dans {directory}.", reports)
+    warnings = as_of_warnings(result.region.period, result.region.as_of)
     written, image_notice = write_outputs(result, target, schema, no_contacts=no_contacts, images=images)
-    return ConsolidationRun(result, written, notices, image_notice)
+    return ConsolidationRun(result, written, notices, image_notice, warnings)
+
+
+def period_start(period: str) -> date:
+    return first_day(parse_label(period) or (1, 1))
+
+
+def as_of_warnings(period: str, as_of: date) -> list[str]:
+    """A reference date before the period, or more than a year after it, is most likely a typo."""
+    first, last = period_start(period), period_end(period)
+    if as_of < first:
+        return [f"Attention : la date de référence {fr_date(as_of)} précède la période {period} "
+                f"(qui commence le {fr_date(first)}) : les jalons et les échéances sont jugés à cette date."]
+    if as_of > add_months(last, 12):
+        return [f"Attention : la date de référence {fr_date(as_of)} est plus d'un an après la fin de la "
+                f"période {period} ({fr_date(last)}) : vérifiez --as-of."]
+    return []
+
+
+def set_aside_reason(report: WorkbookReport) -> str:
+    """Why a workbook is not in the view, in one French line."""
+    for issue in report.issues:
+        if issue.code in CONSOLIDATION_CODES or report.data is None:
+            return issue.message
+    return "illisible"
 
 
 def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no_contacts: bool,
