@@ -9,6 +9,7 @@ import click
 from pvd_reporting.cli.common import (
     ClickProgress,
     config_option,
+    departement_option,
     handle_errors,
     period_option,
     quiet_option,
@@ -28,6 +29,7 @@ from pvd_reporting.pipeline.template import DEFAULT_OUTPUT, run_template
               help="Écrit un classeur pré-rempli par territoire de la région ; demande --reference et --output-dir.")
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Dossier où écrire les classeurs de --region.")
+@departement_option
 @click.option("--force", is_flag=True, help="Remplace les fichiers existants.")
 @config_option
 @quiet_option
@@ -39,6 +41,7 @@ def template_command(
     reference_path: Path | None,
     region: str | None,
     output_dir: Path | None,
+    departments: tuple[str, ...],
     force: bool,
     config_path: Path | None,
     quiet: bool,
@@ -54,10 +57,11 @@ def template_command(
       pvd-report template -o modele-pvd.xlsx --period 2025-T4
       pvd-report template --territory pvd-44-67-1 --reference pvd-communes-2021.csv -o la-broque.xlsx
       pvd-report template --region "Grand Est" --reference pvd-communes-2021.csv --output-dir modeles/
+      pvd-report template --region "Grand Est" --departement 10 --reference pvd-communes-2021.csv --output-dir aube/
     """
     done = run_template(output=output, period=period, territory_id=territory_id, region=region,
                         output_dir=output_dir, reference_path=reference_path, config_path=config_path,
-                        force=force, progress=ClickProgress(quiet))
+                        force=force, progress=ClickProgress(quiet), departments=list(departments))
     if done.folder is not None:
         click.echo(f"{len(done.paths)} classeurs écrits dans {done.folder}.")
         return

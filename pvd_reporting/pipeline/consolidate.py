@@ -89,7 +89,7 @@ def run_consolidate(
                              departments=codes)
     except UsageError as exc:
         raise NothingToConsolidate(str(exc), reports) from None
-    if result.region.received == 0:
+    if result.region.received == 0 and result.region.not_filled == 0:
         raise NothingToConsolidate(
             f"Aucun classeur de la période {result.region.period} à consolider dans {directory}.", reports)
     warnings = as_of_warnings(result.region.period, result.region.as_of)

@@ -10,7 +10,7 @@ from pvd_reporting.format.config import load_config
 from pvd_reporting.format.reference import RefTerritory, load_reference
 from pvd_reporting.format.schema import build_schema
 from pvd_reporting.outputs.workbook.template import write_region_templates, write_template
-from pvd_reporting.pipeline.options import period_value
+from pvd_reporting.pipeline.options import departments_value, period_value
 from pvd_reporting.pipeline.progress import NoProgress, Progress
 
 DEFAULT_OUTPUT = Path("modele-pvd.xlsx")
@@ -34,9 +34,14 @@ def run_template(
     config_path: Path | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    departments: list[str] | None = None,
 ) -> Templates:
-    """Write the workbook(s) asked for; `period` as typed (`2025-T4`, `T4 2025`)."""
+    """Write the workbook(s) asked for; `period` as typed (`2025-T4`, `T4 2025`); with
+    `departments`, only the région's territories of those départements."""
     period = period_value(period)
+    codes = departments_value(departments)
+    if codes and not region:
+        raise UsageError("--departement ne sert qu'avec --region (ou avec consolidate).")
     if territory_id and region:
         raise UsageError("--territory et --region s'excluent : choisissez l'un ou l'autre.")
     if (territory_id or region) and reference_path is None:
@@ -56,7 +61,7 @@ def run_template(
         bar.start(len(reference.in_region(region)), "Modèles")
         try:
             paths = write_region_templates(output_dir, schema, reference, region, period=period,
-                                           force=force, on_progress=bar.advance)
+                                           force=force, on_progress=bar.advance, departments=codes)
         finally:
             bar.close()
         return Templates(paths, folder=output_dir)
