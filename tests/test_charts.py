@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from dashboard_fixtures import XSS_NAME, build_consolidation
 
-from pvd_reporting.outputs.palette import ORT_COLORS
-from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES
+from pvd_reporting.format.schema import ORT_STATUSES
 from pvd_reporting.outputs.dashboard import charts
+from pvd_reporting.outputs.palette import ORT_COLORS
 
 REPO = Path(__file__).resolve().parent.parent
 NAMES = [

@@ -14,8 +14,8 @@ import pytest
 from factory import baseline_rows, baseline_territory
 
 from pvd_reporting.check.rules import apply_rules, set_controls
-from pvd_reporting.format.french import fr_money
 from pvd_reporting.consolidate.regional import territory_view
+from pvd_reporting.format.french import fr_money
 from pvd_reporting.format.issues import Issue, Severity, WorkbookReport
 from pvd_reporting.format.matching import col_letter
 from pvd_reporting.format.periods import quarters

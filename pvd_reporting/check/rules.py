@@ -13,7 +13,12 @@ from typing import Any
 from pvd_reporting.format.french import fr_date, fr_int, fr_money, fr_number
 from pvd_reporting.format.issues import Issue, Severity, control_of, make_issue
 from pvd_reporting.format.matching import norm, parse_a1
-from pvd_reporting.format.periods import cadence_window, parse_label, quarter_label, quarters_without
+from pvd_reporting.format.periods import (
+    cadence_window,
+    parse_label,
+    quarter_label,
+    quarters_without,
+)
 from pvd_reporting.format.reference import Reference
 from pvd_reporting.format.schema import MILESTONES, Schema
 from pvd_reporting.format.vocabulary import (

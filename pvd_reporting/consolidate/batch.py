@@ -207,7 +207,7 @@ def consolidate(
     workbooks (the others get `other-department`) and the titles.
     A workbook sent back as received (filled.py) is « Non rempli »: not counted as received.
     """
-    wanted = [normalise_department(d) for d in departments or []]
+    wanted = [code for code in map(normalise_department, departments or []) if code]
     for report in reports:
         report.issues = [i for i in report.issues if i.code not in CONSOLIDATION_CODES]
     readable = [r for r in reports if r.data is not None]

@@ -10,7 +10,6 @@ from typing import Any
 from pvd_reporting.format.issues import Issue, Severity, WorkbookReport, control_of
 from pvd_reporting.read.records import Record
 
-
 # How the money of an action is shown, by its status: « Engagé » (Engagée, En cours, Terminée),
 # « Prévu » (Envisagée, En préparation), or « Statut non reconnu » (blank or not understood).
 ENGAGED, PLANNED, UNRECOGNISED = "Engagé", "Prévu", "Statut non reconnu"

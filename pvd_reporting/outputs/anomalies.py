@@ -12,12 +12,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.format.issues import ISSUE_TYPES, Issue, Report
+from pvd_reporting.format.matching import norm
+from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs.atomic import atomic_write_text
 from pvd_reporting.outputs.report import render_csv, render_json
-from pvd_reporting.format.schema import Schema
-from pvd_reporting.format.matching import norm
-from pvd_reporting.consolidate.view import Consolidation
 
 CONTACT_KEYS = ("name", "email", "phone")  # the annuaire's fields left out with --no-contacts
 

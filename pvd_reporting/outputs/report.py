@@ -9,7 +9,14 @@ from typing import Any
 
 import click
 
-from pvd_reporting.format.issues import SEVERITY_LABELS, Issue, Report, Severity, WorkbookReport, shown_value
+from pvd_reporting.format.issues import (
+    SEVERITY_LABELS,
+    Issue,
+    Report,
+    Severity,
+    WorkbookReport,
+    shown_value,
+)
 
 CSV_COLUMNS = (
     "path", "territory", "id_pvd", "period",

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from pvd_reporting.consolidate.batch import CONSOLIDATION_CODES, consolidate, period_end, read_all
 from pvd_reporting.consolidate.regional import add_months
-from pvd_reporting.format.french import fr_date
-from pvd_reporting.format.periods import first_day, parse_label
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.errors import OutputError, UsageError
 from pvd_reporting.format.config import load_config
+from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.issues import WorkbookReport
+from pvd_reporting.format.periods import first_day, parse_label
 from pvd_reporting.format.reference import load_reference
 from pvd_reporting.format.schema import Schema, build_schema
 from pvd_reporting.outputs.anomalies import write_anomalies

@@ -13,12 +13,18 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pvd_reporting.format.french import NARROW, fr_decimal, fr_money
-from pvd_reporting.outputs.atomic import atomic_write_folder, atomic_write_text
-from pvd_reporting.format.schema import MILESTONES, NOT_FILLED, NOT_RECEIVED, ORT_STATUSES
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.format.departements import department_label
-from pvd_reporting.outputs.palette import MONEY_COLOR, NEEDS_COLOR, ORT_COLORS, REMAINING_COLOR, action_color
+from pvd_reporting.format.french import NARROW, fr_decimal, fr_money
+from pvd_reporting.format.schema import MILESTONES, NOT_FILLED, NOT_RECEIVED, ORT_STATUSES
+from pvd_reporting.outputs.atomic import atomic_write_folder, atomic_write_text
+from pvd_reporting.outputs.palette import (
+    MONEY_COLOR,
+    NEEDS_COLOR,
+    ORT_COLORS,
+    REMAINING_COLOR,
+    action_color,
+)
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -40,6 +46,8 @@ CHART_TITLES: dict[str, str] = {
     "besoins-ingenierie": "Besoins en ingénierie par thématique et par partenaire",
     "comites-par-trimestre": "Comités de projet par territoire et par trimestre",
 }
+# A second, smaller line under a chart's title (plotly titles do not wrap).
+SUBTITLE = '<br><span style="font-size:12px">{}</span>'
 NO_CHROMIUM = "Images PNG/SVG non produites : Chromium introuvable."
 
 
@@ -106,12 +114,13 @@ def status_by_department(cons: Consolidation) -> go.Figure:
                                                        "line": {"color": "#555", "width": 0.5}},
             hovertemplate=f"%{{x}}<br>{label(status)} : %{{y}}<extra></extra>",
         )
-    title = CHART_TITLES["statut-ort-par-departement"]
-    if absent:
-        title += f" (classeurs reçus ; {absent} territoire{'s' if absent > 1 else ''} sans classeur non représenté{'s' if absent > 1 else ''})"
-    _layout(fig, title, barmode="stack",
+    _layout(fig, CHART_TITLES["statut-ort-par-departement"], barmode="stack",
             xaxis={"title": {"text": "Département"}, "type": "category"},
             yaxis={"title": {"text": "Territoires"}, "dtick": 1 if len(cons.territories) <= 20 else None})
+    if absent:
+        plural = "s" if absent > 1 else ""
+        note = f"Classeurs reçus ; {absent} territoire{plural} sans classeur, non représenté{plural}"
+        fig.update_layout(title_text=f"{fig.layout.title.text}{SUBTITLE.format(label(note))}")
     if not departments:
         _empty(fig, "Aucun territoire.")
     return fig
@@ -278,7 +287,8 @@ def build_figures(consolidation: Consolidation, *, at_risk_days: int = 90) -> di
     if c.region.departments:
         scope += " — " + ", ".join(department_label(d) for d in c.region.departments)
     for fig in figures.values():
-        fig.update_layout(title_text=f"{fig.layout.title.text} — {label(scope)}")
+        head, sep, rest = str(fig.layout.title.text).partition("<br>")
+        fig.update_layout(title_text=f"{head} — {label(scope)}{sep}{rest}")
     return figures
 
 
@@ -339,7 +349,7 @@ def write_charts(
 
 def fig_title(fig: go.Figure) -> str:
     text = fig.layout.title.text if fig.layout.title else None
-    return html.unescape(str(text)) if text else ""
+    return html.unescape(str(text).partition("<br>")[0]) if text else ""
 
 
 def export_images(figures: dict[str, go.Figure], folder: Path) -> tuple[list[Path], str | None]:

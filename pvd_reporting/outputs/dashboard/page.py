@@ -16,10 +16,6 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
 from pvd_reporting import __version__
-from pvd_reporting.format import french as frenchtext
-from pvd_reporting.format.issues import ISSUE_TYPES, SEVERITY_LABELS, Issue, Severity, WorkbookReport
-from pvd_reporting.outputs.atomic import atomic_write_text
-from pvd_reporting.outputs.dashboard.charts import CHART_TITLES, build_figures
 from pvd_reporting.consolidate.briefing import alerts, headline
 from pvd_reporting.consolidate.view import (
     BEYOND_COST_LABEL,
@@ -33,10 +29,20 @@ from pvd_reporting.consolidate.view import (
     RegionView,
     TerritoryView,
 )
+from pvd_reporting.format import french as frenchtext
 from pvd_reporting.format.departements import department_label
+from pvd_reporting.format.issues import (
+    ISSUE_TYPES,
+    SEVERITY_LABELS,
+    Issue,
+    Severity,
+    WorkbookReport,
+)
 from pvd_reporting.format.matching import french_sort_key, norm
 from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
 from pvd_reporting.format.vocabulary import ENGAGED_STATUSES, PLANNED_STATUSES
+from pvd_reporting.outputs.atomic import atomic_write_text
+from pvd_reporting.outputs.dashboard.charts import CHART_TITLES, build_figures
 
 MINUS = "\u2212"  # the real minus sign of French typography
 MAX_ISSUES_SHOWN = 40  # per territory: the anomalies files hold them all, the page stays light
@@ -159,6 +165,7 @@ def briefing(cons: Consolidation) -> dict[str, Any]:
             "milestone": alert.last_milestone or "", "detail": alert.detail,
             "remaining": fr_euros(alert.remaining) if alert.remaining is not None else "",
             "status_cls": status_class(one.ort_status if one else alert.territories[0].ort_status),
+            "group": one is None,
         })
     return {"headline": headline(cons.region), "alerts": rows}
 

@@ -3,7 +3,7 @@ charts, and three native Excel charts (so they stay live when a manager filters 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
@@ -121,7 +121,7 @@ def _briefing(ws: Worksheet, c: Consolidation, fmt: Formats, row: int) -> int:
 def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema, fmt: Formats) -> Worksheet:
 
     ws = wb.add_worksheet(name)
-    print_setup(ws)
+    print_setup(ws, repeat_columns=1)
     r = c.region
     ws.write_string(0, 0, f"Petites villes de demain — synthèse {r.region}", fmt.title)
     ws.write_string(1, 0, f"Période {r.period} · situation au {r.as_of.strftime('%d/%m/%Y')}", fmt.subtitle)

@@ -9,7 +9,6 @@ The Synthèse sheet (figures and native charts) is built in charts.py, the cells
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,31 +17,34 @@ import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from pvd_reporting.outputs.anomalies import CONTACT_KEYS, Masker, mask_issue
-from pvd_reporting.format.issues import SEVERITY_LABELS, json_value
-from pvd_reporting.read.records import Record
-from pvd_reporting.outputs.atomic import atomic_write
-from pvd_reporting.format.schema import NOT_RECEIVED, VERSION_LABEL, Field, Kind, Schema
 from pvd_reporting.consolidate.batch import period_of, placement
-from pvd_reporting.outputs.summary.charts import write_synthesis
+from pvd_reporting.consolidate.view import (
+    BEYOND_COST_LABEL,
+    REMAINING_LABEL,
+    Consolidation,
+    TerritoryView,
+)
+from pvd_reporting.format.departements import department_label
+from pvd_reporting.format.issues import SEVERITY_LABELS, json_value
+from pvd_reporting.format.matching import slug
+from pvd_reporting.format.schema import VERSION_LABEL, Field, Schema
+from pvd_reporting.outputs.anomalies import CONTACT_KEYS, Masker, mask_issue
+from pvd_reporting.outputs.atomic import atomic_write
 from pvd_reporting.outputs.summary.cells import (
     DATE,
     INT,
     MONEY,
     NUMBER,
     PERCENT,
-    STATUS_STYLES,
     TEXT,
     Column,
     Formats,
     field_kind,
     print_setup,
-    put,
 )
+from pvd_reporting.outputs.summary.charts import write_synthesis
 from pvd_reporting.outputs.summary.xmlrows import PendingRows, inject_rows
-from pvd_reporting.format.departements import department_label
-from pvd_reporting.format.matching import slug
-from pvd_reporting.consolidate.view import BEYOND_COST_LABEL, REMAINING_LABEL, Consolidation, TerritoryView
+from pvd_reporting.read.records import Record
 
 SHEET_ORDER = ("jalons", "engagements", "comites", "ingenierie", "annuaire")
 TERRITORIES = "Territoires"
@@ -88,7 +90,8 @@ def table_sheet(wb: Workbook, name: str, columns: list[Column], rows: list[list[
         # The column's format also serves rows a user adds later.
         ws.set_column(j, j, column.width, fmt.cell[column.kind])
     ws.freeze_panes(1, 2)
-    print_setup(ws)
+    # Every table sheet begins with the territory's Identifiant PVD and name.
+    print_setup(ws, repeat_columns=2)
     ws.repeat_rows(0)
     pending.append(PendingRows(len(wb.worksheets()), len(pending) + 1, rows,
                                [fmt.xf(column.kind) for column in columns]))

@@ -7,14 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pvd_reporting.format.config import REQUIRED_VALUES
 from pvd_reporting.errors import OutputError, UsageError
-from pvd_reporting.format.issues import Issue
-from pvd_reporting.read.records import Record, WorkbookData
+from pvd_reporting.format.config import REQUIRED_VALUES
+from pvd_reporting.format.matching import norm, slug
 from pvd_reporting.format.reference import Reference, RefTerritory
 from pvd_reporting.format.schema import Schema, TableSheet, territory_file_name
-from pvd_reporting.format.matching import norm, slug
 from pvd_reporting.outputs.workbook.writer import Content, check_output, write_workbook
+from pvd_reporting.read.records import Record, WorkbookData
 
 # Where each source record lands in the new workbook: (table key, source row) -> 0-based row.
 Placement = dict[tuple[str, int | None], int]
