@@ -359,3 +359,19 @@ def test_the_page_and_the_sheets_sort_accented_names_among_the_others(schema: Sc
     table = page[page.index('<table id="t-list">'):]
     assert table.index("Commercy") < table.index("Étain") < table.index("Vaucouleurs")
     assert "Meuse (55)" in table
+
+
+# --- the page ---------------------------------------------------------------------------------------
+
+def test_the_page_opens_with_a_retenir_and_draws_the_deadline_on_the_timeline(schema: Schema) -> None:
+    from pvd_reporting.outputs.dashboard.page import render_dashboard
+
+    late = build_report("l.xlsx", schema, form={"id_pvd": "pvd-44-67-1", "name": "Saverne"},
+                        done={"J1": date(2022, 1, 1), "J8": date(2024, 7, 15)})
+    page = render_dashboard(consolidate([late], schema), schema)
+    retenir, money = page.index('id="h-a-retenir"'), page.index('id="h-financements"')
+    assert page.index('id="h-chiffres"') < retenir < money < page.index('id="h-graphiques"')
+    assert SIGNED_LATE_ALERT in page[retenir:money] and "12,5 mois de retard" in page[retenir:money]
+    # The panel: ORT signée, after its deadline, and the deadline (01/07/2023) drawn on the timeline.
+    assert "après l&#39;échéance, 12,5 mois de retard" in page
+    assert 'class="dl"' in page and "échéance ORT (01/07/2023)" in page

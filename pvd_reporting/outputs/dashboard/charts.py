@@ -70,7 +70,7 @@ def _layout(fig: go.Figure, title: str, *, height: int = 420, **extra: Any) -> N
                "yref": "container", "font": {"size": 16}},
         template="plotly_white",
         font={"family": FONT_STACK, "size": 12, "color": "#222"},
-        separators=", ",  # French: decimal comma, thin space for thousands
+        separators=",\u202f",  # French: decimal comma, narrow no-break space for thousands
         height=height,
         # Room between the title and the plot for a horizontal legend that never covers either.
         margin={"l": 10, "r": 10, "t": 100, "b": 40},
