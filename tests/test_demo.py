@@ -147,3 +147,21 @@ def test_the_summary_prints_readable_in_libreoffice(demo: Path, soffice: str, tm
     # territory is on more pages than the one its row starts on.
     pages_with = {p for p, _, _, _, word in words if word == "Vouziers"}
     assert len(pages_with) > 1
+
+
+@pytest.mark.browser
+def test_a_panel_opened_on_its_own_prints_alone(demo: Path, chromium: str, tmp_path: Path) -> None:
+    import base64
+
+    with headless_chromium(chromium) as driver:
+        driver.get(file_url(demo / "tableau-de-bord-2025-T4.html"))
+        row = next(tr for tr in driver.find_elements("css selector", "#t-list tbody tr")
+                   if "La Broque" in tr.text)
+        driver.execute_script("arguments[0].click();", row)
+        printed = driver.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True})
+    pdf = tmp_path / "panneau.pdf"
+    pdf.write_bytes(base64.b64decode(printed["data"]))
+    text = " ".join(word for *_, word in _words(pdf))
+    assert "La Broque" in text and "prévu et réalisé" in text
+    assert "À retenir" not in text and "Graphiques" not in text
+    assert _pages(pdf) <= 2

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 from xlsxwriter.utility import quote_sheetname
 
 from pvd_reporting.format.issues import SEVERITY_LABELS, Issue, WorkbookReport, json_value
-from pvd_reporting.read.records import WorkbookData
-from pvd_reporting.format.schema import Schema
 from pvd_reporting.format.matching import a1, norm, parse_a1
+from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs.workbook.template import filled_content, template_content
 from pvd_reporting.outputs.workbook.writer import Content, Formats, Mark, Marks, write_workbook
+from pvd_reporting.read.records import WorkbookData
 
 if TYPE_CHECKING:
     from xlsxwriter import Workbook

@@ -20,13 +20,13 @@ from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from pvd_reporting.format.config import REQUIRED_VALUES
 from pvd_reporting.errors import OutputError
+from pvd_reporting.format.config import REQUIRED_VALUES
 from pvd_reporting.format.issues import Severity
+from pvd_reporting.format.matching import col_letter
+from pvd_reporting.format.schema import VERSION_PROPERTY, Field, Kind, Schema, TableSheet
 from pvd_reporting.outputs.atomic import atomic_write
 from pvd_reporting.outputs.workbook.readme import input_title, kind_hint, readme_lines
-from pvd_reporting.format.schema import VERSION_PROPERTY, Field, Kind, Schema, TableSheet
-from pvd_reporting.format.matching import col_letter
 
 # Pinned so that the same content gives the same file (golden tests, reproducible examples).
 CREATED = datetime(2025, 1, 1)
