@@ -16,7 +16,14 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
 from pvd_reporting import __version__
-from pvd_reporting.consolidate.briefing import alerts, headline
+from pvd_reporting.consolidate.briefing import (
+    AT_RISK_ALERT,
+    NOT_FILLED_ALERT,
+    NOT_RECEIVED_ALERT,
+    OVERDUE_ALERT,
+    alerts,
+    headline,
+)
 from pvd_reporting.consolidate.view import (
     BEYOND_COST_LABEL,
     ENGAGED,
@@ -44,6 +51,7 @@ from pvd_reporting.format.vocabulary import ENGAGED_STATUSES, PLANNED_STATUSES
 from pvd_reporting.outputs.atomic import atomic_write_text
 from pvd_reporting.outputs.dashboard.charts import CHART_TITLES, build_figures
 
+SWATCHED = (OVERDUE_ALERT, AT_RISK_ALERT, NOT_RECEIVED_ALERT, NOT_FILLED_ALERT)
 MINUS = "\u2212"  # the real minus sign of French typography
 MAX_ISSUES_SHOWN = 40  # per territory: the anomalies files hold them all, the page stays light
 _SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -164,7 +172,9 @@ def briefing(cons: Consolidation) -> dict[str, Any]:
             "delay": _months(alert.months_late, "de retard") or _months(alert.months_left, "restants"),
             "milestone": alert.last_milestone or "", "detail": alert.detail,
             "remaining": fr_euros(alert.remaining) if alert.remaining is not None else "",
-            "status_cls": status_class(one.ort_status if one else alert.territories[0].ort_status),
+            # The swatch is the ORT status's colour: only where the alert is that status (a late
+            # signature is not shown in the green of « ORT signée »).
+            "status_cls": status_class(alert.territories[0].ort_status) if alert.kind in SWATCHED else "",
             "group": one is None,
         })
     return {"headline": headline(cons.region), "alerts": rows}
