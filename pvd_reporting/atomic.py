@@ -11,8 +11,11 @@ import secrets
 import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 from pvd_reporting.errors import OutputError
+
+T = TypeVar("T")
 
 
 def _inside(child: Path, parent: Path) -> bool:
@@ -108,3 +111,27 @@ def free_name(folder: Path, stem: str, suffix: str) -> Path:
         candidate = folder / f"{stem}-{n}{suffix}"
         n += 1
     return candidate
+
+
+def atomic_write_folder(folder: Path, write: Callable[[Path], T]) -> T:
+    """Call `write(tmp_folder)`, then put that folder in place of `folder` whole: nothing of an
+    earlier run is left beside the new files, and on failure the earlier folder stays as it was."""
+    folder = Path(folder)
+    tmp = folder.with_name(f".{folder.name}.{secrets.token_hex(4)}.tmp")
+    old = folder.with_name(f".{folder.name}.{secrets.token_hex(4)}.old")
+    try:
+        tmp.mkdir(parents=True)
+        result = write(tmp)
+        if folder.exists():
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+    except OSError as exc:
+        _remove(tmp)
+        if old.exists() and not folder.exists():
+            os.replace(old, folder)
+        raise OutputError(f"Impossible d'écrire le dossier {folder} ({exc.strerror or exc}).") from None
+    except BaseException:
+        _remove(tmp)
+        raise
+    _remove(old)
+    return result

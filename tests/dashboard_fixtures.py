@@ -109,7 +109,7 @@ def make_territory(i: int, id_pvd: str, name: str, dept: str, status: str, done:
     issues = [
         make_issue("invalid-date", sheet="Engagements", cell=f"H{10 + i}", row=10 + i,
                    column="Date de début", value="32/13/2024"),
-        make_issue("comite-cadence", sheet="Comités", quarter="2025-T2"),
+        make_issue("comite-cadence", sheet="Comités", quarters="2025-T2"),
     ]
     if i % 3 == 0:
         issues.append(make_issue("invalid-email", sheet="Annuaire", cell="D3", row=3, column="Mail",

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from dashboard_fixtures import XSS_NAME, build_consolidation
 
-from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES
+from pvd_reporting.format.schema import ORT_STATUSES
 from pvd_reporting.outputs.dashboard import charts
 from pvd_reporting.outputs.dashboard.region_map import MAP_NAME
+from pvd_reporting.outputs.palette import ORT_COLORS
 
 REPO = Path(__file__).resolve().parent.parent
 NAMES = [
@@ -38,15 +39,31 @@ def test_figures_have_stable_french_names_and_data(figures) -> None:
         assert fig.data, name
 
 
-def test_status_chart_counts_every_territory_by_status_including_missing(consolidation, figures) -> None:
+def test_status_chart_counts_received_territories_and_names_the_missing(consolidation, figures) -> None:
     fig = figures["statut-ort-par-departement"]
     by_status = {trace.name: sum(trace.y) for trace in fig.data}
-    assert set(by_status) == {*ORT_STATUSES, NOT_RECEIVED}
-    assert sum(by_status.values()) == len(consolidation.territories)
-    assert by_status[NOT_RECEIVED] == 2
+    # The territories without a workbook are told in the title, not drawn as a grey bar.
+    assert set(by_status) == set(ORT_STATUSES)
+    assert sum(by_status.values()) == sum(1 for t in consolidation.territories if t.received)
+    assert "2 territoires sans classeur" in fig.layout.title.text
     # A status is told by its colour and its name, and the colours differ.
     colors = [trace.marker.color for trace in fig.data]
     assert len(set(colors)) == len(colors)
+    # Départements by name: « Bas-Rhin (67) », not « 67 ».
+    assert "Bas-Rhin (67)" in list(fig.data[0].x)
+
+
+def test_every_title_carries_the_period(consolidation, figures) -> None:
+    for name, fig in figures.items():
+        assert consolidation.region.period in fig.layout.title.text, name
+
+
+def test_action_statuses_never_use_an_ort_colour(figures) -> None:
+    ort = {c.upper() for c in ORT_COLORS.values()}
+    actions = {trace.marker.color.upper() for trace in figures["actions-par-thematique"].data}
+    assert actions and not actions & ort
+    money = [c.upper() for c in figures["financements-par-financeur"].data[0].marker.color]
+    assert not set(money) & ort
 
 
 def test_deadlines_show_received_territories_with_a_deadline_and_escape_names(consolidation, figures) -> None:

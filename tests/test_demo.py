@@ -7,10 +7,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import shutil
+import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
-from browser import console_errors, file_url, headless_chromium, requested_urls
+from browser import CHROMIUM_FLAGS, console_errors, file_url, headless_chromium, requested_urls
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
@@ -85,3 +89,89 @@ def test_demo_dashboard_in_chromium(demo: Path, chromium: str) -> None:
         if target:
             Path(target).parent.mkdir(parents=True, exist_ok=True)
             assert driver.save_screenshot(str(Path(target).resolve()))
+
+
+# --- it prints ------------------------------------------------------------------------------------
+
+def _poppler(tool: str) -> str:
+    path = shutil.which(tool)
+    if not path:
+        pytest.skip(f"{tool} (poppler-utils) absent")
+    return path
+
+
+def _words(pdf: Path) -> list[tuple[int, float, float, float, str]]:
+    """(page, page width, xMax, height, word) of every word, from `pdftotext -bbox`."""
+    out = subprocess.run([_poppler("pdftotext"), "-bbox", str(pdf), "-"], capture_output=True, text=True,
+                         check=True).stdout
+    words = []
+    for number, page in enumerate(out.split("<page ")[1:], start=1):
+        width = float(re.search(r'width="([\d.]+)"', page).group(1))  # type: ignore[union-attr]
+        for y_min, x_max, y_max, word in re.findall(
+                r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', page):
+            words.append((number, width, float(x_max), float(y_max) - float(y_min), word))
+    return words
+
+
+def _pages(pdf: Path) -> int:
+    info = subprocess.run([_poppler("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)", info, flags=re.M).group(1))  # type: ignore[union-attr]
+
+
+@pytest.mark.browser
+def test_the_demo_dashboard_prints_on_at_most_eight_a4_pages(demo: Path, chromium: str, tmp_path: Path) -> None:
+    pdf = tmp_path / "tableau-de-bord.pdf"
+    subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer",
+                    f"--print-to-pdf={pdf}", file_url(demo / "tableau-de-bord-2025-T4.html")],
+                   capture_output=True, timeout=180, check=False)
+    assert pdf.is_file(), "Chromium wrote no PDF"
+    assert _pages(pdf) <= 8
+    words = _words(pdf)
+    # A4 (595 pt wide), 10 mm right margin: nothing printed beyond it, nothing cut.
+    assert {round(w) for _, w, _, _, _ in words} == {595}
+    beyond = [(p, word) for p, w, x, _, word in words if x > w - 28.3 + 1]
+    assert beyond == []
+    text = " ".join(word for *_, word in words)
+    # The figures, À retenir and every territory of the table are on paper; no territory panel is.
+    assert "À retenir" in text and "Financements" in text and "Graphiques" in text
+    assert "Vouziers" in text  # a territory not received, in the table
+    assert "Classeur non reçu pour la période" not in text
+    # Chart titles are whole (plotly titles do not wrap: a long one is cut by the chart's edge).
+    assert "non représentés" in text
+
+
+def test_the_summary_prints_readable_in_libreoffice(demo: Path, soffice: str, tmp_path: Path) -> None:
+    profile = f"file:///tmp/pvd-soffice-{uuid.uuid4().hex}"
+    subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(demo / "synthese-pvd-2025-T4.xlsx")],
+                   capture_output=True, timeout=300, check=False)
+    pdf = tmp_path / "synthese-pvd-2025-T4.pdf"
+    assert pdf.is_file(), "LibreOffice wrote no PDF"
+    words = _words(pdf)
+    assert words
+    # A word's box is about 1.3 times its font size: no page under 7-point text (the sheets
+    # shrunk to one page wide printed at 2 to 5 points).
+    smallest = min(h for _, _, _, h, _ in words)
+    assert smallest / 1.3 >= 7, smallest
+    # Wide sheets go across pages with the territory's identity repeated: the name of a
+    # territory is on more pages than the one its row starts on.
+    pages_with = {p for p, _, _, _, word in words if word == "Vouziers"}
+    assert len(pages_with) > 1
+
+
+@pytest.mark.browser
+def test_a_panel_opened_on_its_own_prints_alone(demo: Path, chromium: str, tmp_path: Path) -> None:
+    import base64
+
+    with headless_chromium(chromium) as driver:
+        driver.get(file_url(demo / "tableau-de-bord-2025-T4.html"))
+        row = next(tr for tr in driver.find_elements("css selector", "#t-list tbody tr")
+                   if "La Broque" in tr.text)
+        driver.execute_script("arguments[0].click();", row)
+        printed = driver.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True})
+    pdf = tmp_path / "panneau.pdf"
+    pdf.write_bytes(base64.b64decode(printed["data"]))
+    text = " ".join(word for *_, word in _words(pdf))
+    assert "La Broque" in text and "prévu et réalisé" in text
+    assert "À retenir" not in text and "Graphiques" not in text
+    assert _pages(pdf) <= 2

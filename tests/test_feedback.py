@@ -92,7 +92,7 @@ def test_several_messages_on_one_cell_and_cell_less_issues(tmp_path: Path, schem
         make_issue("invalid-date", sheet="Engagements", cell="H2", row=2, column="Date de début", value="x"),
         make_issue("date-in-future", sheet="Engagements", cell="H2", row=2, column="Date de début",
                    date="01/01/2030", updated_on="10/12/2025"),
-        make_issue("comite-cadence", sheet="Comités", quarter="2025-T2"),
+        make_issue("comite-cadence", sheet="Comités", quarters="2025-T2"),
         make_issue("missing-sheet", sheet="Ingénierie", sheet_name="Ingénierie"),
     ]
     wb = openpyxl.load_workbook(write_annotated(tmp_path / "f.xlsx", schema, data, issues))

@@ -14,8 +14,9 @@ import pytest
 from factory import baseline_rows, baseline_territory
 
 from pvd_reporting.check.rules import apply_rules, set_controls
+from pvd_reporting.consolidate.regional import territory_view
 from pvd_reporting.format.french import fr_money
-from pvd_reporting.format.issues import Issue, Severity
+from pvd_reporting.format.issues import Issue, Severity, WorkbookReport
 from pvd_reporting.format.matching import col_letter
 from pvd_reporting.format.periods import quarters
 from pvd_reporting.format.reference import RefCommune, Reference, RefTerritory
@@ -303,28 +304,46 @@ def test_project_committee_without_state(schema: Schema) -> None:
     ]
 
 
-def test_missing_quarters(schema: Schema) -> None:
+def test_missing_quarters_are_one_warning_that_names_them(schema: Schema) -> None:
     # Drop the comités de projet of 2025-T2 and 2025-T3.
     rows = [r for r in baseline_rows(schema)["comites"]
             if r["date"] not in (date(2025, 6, 24), date(2025, 9, 23))]
     issues = apply_rules(build_data(schema, rows={"comites": rows}), schema)
-    assert places(issues) == [("comite-cadence", "warning", "Comités", None)] * 2
-    assert ["2025-T2" in issues[0].message, "2025-T3" in issues[1].message] == [True, True]
+    assert places(issues) == [("comite-cadence", "warning", "Comités", None)]
+    assert "2025-T2, 2025-T3" in issues[0].message
 
 
-def test_cadence_starts_at_first_comite_without_j3(schema: Schema) -> None:
+def test_cadence_window_is_the_last_four_quarters_not_every_quarter_since_j3(schema: Schema) -> None:
+    # J3 in 2021 and no comité in 2022-2024: only the last four quarters are owed, all held.
+    rows = with_row(schema, "jalons", 2, done_on=date(2021, 3, 1))
+    issues = apply_rules(build_data(schema, rows=rows), schema)
+    assert [i.code for i in issues if i.code == "comite-cadence"] == []
+
+
+def test_cadence_without_j3_owes_the_last_four_quarters(schema: Schema) -> None:
+    # As the regional view: without J3, each of the last four quarters needs a comité de projet.
     rows = with_row(schema, "jalons", 2, done_on=None)
     comites = [r for r in baseline_rows(schema)["comites"] if r["date"] >= date(2025, 6, 1)]
     rows["comites"] = comites
     issues = apply_rules(build_data(schema, rows=rows), schema)
-    assert [i.code for i in issues] == []
+    assert [(i.code, "2025-T1" in i.message) for i in issues] == [("comite-cadence", True)]
 
 
 def test_cadence_up_to_reporting_period(schema: Schema) -> None:
     issues = apply_rules(build_data(schema, territory={"period": "2026-T2",
                                                        "updated_on": date(2026, 6, 30)}), schema)
-    found = [re.search(r"\d{4}-T\d", i.message) for i in issues if i.code == "comite-cadence"]
-    assert [m.group(0) for m in found if m] == ["2026-T1", "2026-T2"]
+    found = [i.message for i in issues if i.code == "comite-cadence"]
+    assert len(found) == 1 and re.findall(r"\d{4}-T\d", found[0]) == ["2026-T1", "2026-T2"]
+
+
+def test_validate_and_the_view_share_the_cadence(schema: Schema) -> None:
+    # The same workbook, the same quarters: validate's warning names what the view marks missing.
+    rows = [r for r in baseline_rows(schema)["comites"] if r["date"] != date(2025, 6, 24)]
+    data = build_data(schema, rows={"comites": rows})
+    issues = [i for i in apply_rules(data, schema) if i.code == "comite-cadence"]
+    view = territory_view(WorkbookReport("t.xlsx", data=data), "k", schema, date(2025, 12, 31))
+    assert view.cadence_missing == ["2025-T2"] and view.cadence_held is False
+    assert len(issues) == 1 and re.findall(r"\d{4}-T\d", issues[0].message) == view.cadence_missing
 
 
 def test_quarters() -> None:

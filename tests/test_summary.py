@@ -170,10 +170,13 @@ def test_anomalies_json_and_csv(written: dict[str, Path]) -> None:
     assert set(first) == {"path", "territory", "id_pvd", "period", "valid", "errors", "warnings", "issues"}
     assert set(first["issues"][0]) == {"code", "severity", "sheet", "cell", "row", "column", "value", "message"}
     assert data["workbooks"][2]["issues"][0]["code"] == "duplicate-submission"
-    rows = list(csv.reader(written["csv"].read_text("utf-8-sig").splitlines()))
-    assert rows[0] == ["path", "territory", "id_pvd", "period", "code", "severity", "sheet", "cell", "row",
-                       "column", "value", "message"]
+    raw = written["csv"].read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM, for French Excel
+    rows = list(csv.reader(raw.decode("utf-8-sig").splitlines(), delimiter=";"))
+    assert rows[0] == ["Fichier", "Territoire", "Identifiant PVD", "Période", "Code", "Gravité", "Onglet",
+                       "Cellule", "Ligne", "Colonne", "Valeur", "Message"]
     assert [r[4] for r in rows[1:]] == ["invalid-email", "duplicate-submission"]
+    assert [r[5] for r in rows[1:]] == ["Erreur", "Avertissement"]
     assert rows[2][1] == "'@Territoire"  # neutralised for spreadsheets
     assert not list(written["dir"].glob(".*tmp*"))  # nothing temporary left behind
 

@@ -14,7 +14,7 @@ from factory import baseline_rows, cell_of, make_workbook
 from pvd_reporting.check.validate import validate_paths
 from pvd_reporting.cli import cli
 from pvd_reporting.format.schema import Schema
-from pvd_reporting.outputs.report import CSV_COLUMNS
+from pvd_reporting.outputs.report import CSV_COLUMNS, CSV_HEADERS
 
 
 @pytest.fixture(scope="module")
@@ -74,12 +74,13 @@ def test_json_equals_library_report(inbox: Path, schema: Schema) -> None:
 def test_csv_parses_back(inbox: Path) -> None:
     code, out, _err = run(str(inbox), "--format", "csv")
     assert code == 1
-    rows = list(csv.DictReader(io.StringIO(out)))
-    assert tuple(rows[0]) == CSV_COLUMNS
-    assert [r["code"] for r in rows] == ["invalid-date", "financing-exceeds-cost", "duplicate-action", "invalid-date"]
-    assert {r["path"] for r in rows} == {str(inbox / "bad.xlsx")}
-    assert rows[0]["value"] == "32/13/2024" and rows[0]["severity"] == "error"
-    assert rows[3]["value"] == "'@2026"  # never a formula in a spreadsheet
+    assert out.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(out.removeprefix("\ufeff")), delimiter=";"))
+    assert tuple(rows[0]) == tuple(CSV_HEADERS[c] for c in CSV_COLUMNS)
+    assert [r["Code"] for r in rows] == ["invalid-date", "financing-exceeds-cost", "duplicate-action", "invalid-date"]
+    assert {r["Fichier"] for r in rows} == {str(inbox / "bad.xlsx")}
+    assert rows[0]["Valeur"] == "32/13/2024" and rows[0]["Gravité"] == "Erreur"
+    assert rows[3]["Valeur"] == "'@2026"  # never a formula in a spreadsheet
 
 
 def test_no_path_is_a_usage_error() -> None:

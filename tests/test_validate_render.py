@@ -9,6 +9,7 @@ import json
 from pvd_reporting.format.issues import Report, WorkbookReport, make_issue
 from pvd_reporting.outputs.report import (
     CSV_COLUMNS,
+    CSV_HEADERS,
     plural,
     render_csv,
     render_json,
@@ -68,8 +69,13 @@ def test_json_is_the_report_dict() -> None:
 
 
 def test_csv_one_row_per_issue_formulas_neutralised() -> None:
-    rows = list(csv.reader(io.StringIO(render_csv(_report()))))
-    assert tuple(rows[0]) == CSV_COLUMNS
+    text = render_csv(_report())
+    assert text.startswith("\ufeff")  # UTF-8 with a BOM, for French Excel
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
+    assert rows[0] == ["Fichier", "Territoire", "Identifiant PVD", "Période", "Code", "Gravité", "Onglet",
+                       "Cellule", "Ligne", "Colonne", "Valeur", "Message"]
+    assert [CSV_HEADERS[c] for c in CSV_COLUMNS] == rows[0]
+    assert rows[1][CSV_COLUMNS.index("severity")] in ("Erreur", "Avertissement")
     assert len(rows) == 4  # the valid workbook has no issue, so no row
     assert rows[2][CSV_COLUMNS.index("value")] == "'=1+1"
     assert rows[3][CSV_COLUMNS.index("cell")] == ""

@@ -13,7 +13,13 @@ from typing import Any
 from pvd_reporting.format.french import fr_date, fr_int, fr_money, fr_number
 from pvd_reporting.format.issues import Issue, Severity, control_of, make_issue
 from pvd_reporting.format.matching import norm, parse_a1
-from pvd_reporting.format.periods import parse_label, quarter_label, quarter_of, quarters
+from pvd_reporting.format.periods import (
+    cadence_window,
+    parse_label,
+    quarter_label,
+    quarter_of,
+    quarters_without,
+)
 from pvd_reporting.format.reference import Reference
 from pvd_reporting.format.schema import MILESTONES, Schema
 from pvd_reporting.format.vocabulary import (
@@ -300,28 +306,25 @@ def _comites(ctx: _Context) -> list[Issue]:
         return []
     table = "comites"
     issues: list[Issue] = []
-    held: set[tuple[int, int]] = set()
-    first: date | None = None
+    meetings: list[date] = []
     for record in ctx.rows(table):
         when = as_date(record.values.get("date"))
         project = same(record.values.get("body"), PROJECT_COMMITTEE)
         if when is not None:
-            first = when if first is None else min(first, when)
             if project:
-                held.add((when.year, (when.month - 1) // 3 + 1))
+                meetings.append(when)
             if ctx.updated_on is not None and when > ctx.updated_on:
                 # A meeting cannot have been held after the workbook was filled: an error here.
                 issues.append(ctx.issue("date-in-future", record, table, "date", severity=Severity.ERROR,
                                         date=fr_date(when), updated_on=fr_date(ctx.updated_on)))
         if project and is_no(record.values.get("etat_present")):
             issues.append(ctx.issue("etat-absent", record, table, "etat_present"))
-    start_day = realised_on(ctx, J3) or first
-    if start_day is None or ctx.period is None:
+    if ctx.period is None:
         return issues
-    for quarter in quarters(quarter_of(start_day), ctx.period):
-        if quarter not in held:
-            issues.append(make_issue("comite-cadence", sheet=ctx.sheet(table),
-                                     quarter=quarter_label(quarter)))
+    missing = quarters_without(cadence_window(ctx.period, realised_on(ctx, J3)), meetings)
+    if missing:
+        issues.append(make_issue("comite-cadence", sheet=ctx.sheet(table),
+                                 quarters=", ".join(quarter_label(q) for q in missing)))
     return issues
 
 

@@ -27,6 +27,13 @@ reference_option = click.option(
     help="Liste de référence des communes PVD (CSV de l'ANCT ou de data.gouv.fr).",
 )
 
+departement_option = click.option(
+    "--departement", "departments", multiple=True, metavar="CODE",
+    help="Limite aux départements donnés (territoires attendus, classeurs et titres) ; "
+         "option répétable ou codes séparés par des virgules, ex. --departement 10 --departement 52 "
+         "ou --departement 10,52.",
+)
+
 
 def handle_errors(func: F) -> F:
     """Turn library errors into a French message on stderr and exit 2, never a traceback."""

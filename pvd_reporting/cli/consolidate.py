@@ -13,6 +13,7 @@ from pvd_reporting.cli.common import (
     ClickProgress,
     config_option,
     date_option,
+    departement_option,
     handle_errors,
     period_option,
     quiet_option,
@@ -25,7 +26,10 @@ from pvd_reporting.pipeline.consolidate import (
     NothingToConsolidate,
     period_lines,
     run_consolidate,
+    set_aside_reason,
 )
+
+MAX_SET_ASIDE_SHOWN = 20
 
 
 @click.command()
@@ -35,6 +39,7 @@ from pvd_reporting.pipeline.consolidate import (
 @period_option("Trimestre à consolider, ex. 2025-T4 (par défaut : le plus récent trouvé).")
 @date_option("--as-of", "Date de référence, ex. 31/12/2025 (par défaut : dernier jour du trimestre).")
 @reference_option
+@departement_option
 @click.option("--strict", is_flag=True, help="Code de sortie 1 si un classeur contient une erreur.")
 @click.option("--no-contacts", is_flag=True, help="N'écrit ni les noms, ni les mails, ni les téléphones de l'annuaire, "
                    "ni les brouillons de relance.")
@@ -55,6 +60,7 @@ def consolidate_command(
     period: str | None,
     as_of: str | None,
     reference_path: Path | None,
+    departments: tuple[str, ...],
     strict: bool,
     no_contacts: bool,
     no_images: bool,
@@ -85,12 +91,14 @@ def consolidate_command(
       pvd-report consolidate classeurs/ --output-dir sorties/ --period 2025-T4
       pvd-report consolidate classeurs/ --reference pvd-communes.csv --as-of 31/12/2025 --no-contacts
       pvd-report consolidate classeurs/ --no-cache
+      pvd-report consolidate classeurs/ --reference pvd-communes-2021.csv --departement 10
     """
     try:
         run = run_consolidate(list(paths) or [Path("workbooks")], output_dir=output_dir, period=period, as_of=as_of,
                               reference_path=reference_path, config_path=config_path,
                               no_contacts=no_contacts, images=not no_images, workers=workers,
-                              cache_dir=cache_dir, use_cache=not no_cache, progress=ClickProgress(quiet))
+                              cache_dir=cache_dir, use_cache=not no_cache, progress=ClickProgress(quiet),
+                              departments=list(departments))
     except NothingToConsolidate as exc:
         _echo_unreadable(exc.reports)
         raise
@@ -120,11 +128,18 @@ def _echo_summary(run: ConsolidationRun) -> None:
         *period_lines(run.result),
     ]
     if left_out:
-        lines.append(f"  Classeurs écartés (illisibles, en double ou d'une autre période) : {left_out}")
+        lines.append(f"  Classeurs écartés : {left_out}")
+        lines.extend(f"    {Path(r.path).name} : {set_aside_reason(r)}" for r in run.set_aside[:MAX_SET_ASIDE_SHOWN])
+        if left_out > MAX_SET_ASIDE_SHOWN:
+            lines.append(f"    … et {left_out - MAX_SET_ASIDE_SHOWN} autres (voir l'onglet Sources de la synthèse).")
+    if r.not_filled:
+        lines.append(f"  Classeurs renvoyés non remplis, comptés comme non reçus : {r.not_filled}")
     if run.reminders is not None:
         lines.append(f"  {run.reminders.line}")
     lines.append("Fichiers écrits :")
     lines.extend(f"  {path}" for path in run.written)
     click.echo("\n".join(lines))
+    for warning in run.warnings:
+        click.echo(warning, err=True)
     if run.image_notice:
         click.echo(run.image_notice, err=True)

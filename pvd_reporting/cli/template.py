@@ -9,6 +9,7 @@ import click
 from pvd_reporting.cli.common import (
     ClickProgress,
     config_option,
+    departement_option,
     handle_errors,
     period_option,
     quiet_option,
@@ -35,6 +36,7 @@ from pvd_reporting.pipeline.template import DEFAULT_OUTPUT, run_template
                    "--output-dir. Avec --from : pour les territoires sans classeur précédent.")
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Dossier où écrire les classeurs de --region ou de --from.")
+@departement_option
 @click.option("--force", is_flag=True, help="Remplace les fichiers existants.")
 @config_option
 @quiet_option
@@ -48,6 +50,7 @@ def template_command(
     reference_path: Path | None,
     region: str | None,
     output_dir: Path | None,
+    departments: tuple[str, ...],
     force: bool,
     config_path: Path | None,
     quiet: bool,
@@ -66,13 +69,15 @@ def template_command(
       pvd-report template --region "Grand Est" --reference pvd-communes-2021.csv --output-dir modeles/
       pvd-report template --from recus/2025-T4/ --output-dir modeles-2026-T1/
       pvd-report template --from recus/2025-T4/langres.xlsx -o langres-2026-T1.xlsx
+      pvd-report template --region "Grand Est" --departement 10 --reference pvd-communes-2021.csv --output-dir aube/
     """
     if carry != bool(from_paths):
         raise UsageError("--from demande au moins un classeur ou un dossier à reconduire."
                          if carry else "Des chemins de classeurs ne servent qu'avec --from.")
     done = run_template(output=output, period=period, territory_id=territory_id, region=region,
                         output_dir=output_dir, reference_path=reference_path, config_path=config_path,
-                        force=force, progress=ClickProgress(quiet), from_paths=list(from_paths) or None)
+                        force=force, progress=ClickProgress(quiet), from_paths=list(from_paths) or None,
+                        departments=list(departments))
     if from_paths:
         for notice in done.notices:
             click.echo(notice, err=True)

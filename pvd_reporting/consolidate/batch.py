@@ -11,24 +11,26 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from pvd_reporting.check import validate
 from pvd_reporting.consolidate.cache import ReportCache, store_entry
+from pvd_reporting.consolidate.filled import left_as_received
 from pvd_reporting.consolidate.regional import missing_view, region_view, territory_view
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.errors import UsageError
+from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.issues import Issue, WorkbookReport, make_issue
-from pvd_reporting.format.matching import norm
+from pvd_reporting.format.matching import french_sort_key, norm
 from pvd_reporting.format.periods import last_day, parse_label
 from pvd_reporting.format.reference import Reference, RefTerritory, territory_key
-from pvd_reporting.format.schema import Schema
+from pvd_reporting.format.schema import NOT_FILLED, Schema
 from pvd_reporting.format.vocabulary import PVD_TOWN as VILLE_PVD
 from pvd_reporting.read.values import as_date, parse_period
 
 # Issues this module adds to a report; dropped first so consolidating twice never doubles them.
-CONSOLIDATION_CODES = frozenset({"duplicate-submission", "period-mismatch"})
+CONSOLIDATION_CODES = frozenset({"duplicate-submission", "period-mismatch", "other-department"})
 # A workbook of an earlier quarter, used as history of the consolidated one (history.py).
 HISTORY_PLACEMENT = "Historique"
 TABLE_KEYS = ("communes", "jalons", "engagements", "comites", "ingenierie", "annuaire")
@@ -207,12 +209,17 @@ def consolidate(
     period: str | None = None,
     as_of: date | None = None,
     reference: Reference | None = None,
+    departments: list[str] | None = None,
 ) -> Consolidation:
     """The regional view of `period` (default: the latest found) at `as_of` (default: its end).
 
     Adds `period-mismatch` and `duplicate-submission` issues to the reports left out.
     A readable report whose period cannot be read is kept in the view (its own errors say so).
+    With `departments` (codes), only those départements: the territories expected, the
+    workbooks (the others get `other-department`) and the titles.
+    A workbook sent back as received (filled.py) is « Non rempli »: not counted as received.
     """
+    wanted = [code for code in map(normalise_department, departments or []) if code]
     for report in reports:
         report.issues = [i for i in report.issues if i.code not in CONSOLIDATION_CODES]
     readable = [r for r in reports if r.data is not None]
@@ -230,8 +237,12 @@ def consolidate(
     in_period: list[WorkbookReport] = []
     for report in readable:
         own = periods[id(report)]
+        department = normalise_department(report.data.territory.values.get("department"))
         if own is not None and own != period:
             report.issues.append(make_issue("period-mismatch", value=own, period=period))
+        elif wanted and department not in wanted:
+            report.issues.append(make_issue("other-department", value=department or "non renseigné",
+                                            departments=", ".join(wanted)))
         else:
             in_period.append(report)
 
@@ -246,24 +257,28 @@ def consolidate(
 
     territories: list[TerritoryView] = []
     for key, group in groups.items():
-        winner = _settle(group)
-        territories.append(territory_view(winner, key, schema, as_of, refs[key]))
+        winner = settle(group)
+        view = territory_view(winner, key, schema, as_of, refs[key])
+        if left_as_received(winner.data, schema):
+            view.received, view.ort_status, view.days_left = False, NOT_FILLED, None
+        territories.append(view)
 
     expected: int | None = None
     if reference is not None:
-        region_refs = reference.in_region(schema.config.region_name)
+        region_refs = [ref for ref in reference.in_region(schema.config.region_name)
+                       if not wanted or normalise_department(ref.department) in wanted]
         expected = len(region_refs)
         seen = set(groups)
         territories.extend(missing_view(ref) for ref in region_refs if ref.key.lower() not in seen)
 
-    territories.sort(key=lambda t: (t.department or "~", norm(t.name), t.key))
+    territories.sort(key=lambda t: (t.department or "~", french_sort_key(t.name), t.key))
     rows = {
         key: [(t, record) for t in territories if t.report is not None for record in t.report.data.rows(key)]
         for key in TABLE_KEYS
     }
     anomalies: list[tuple[WorkbookReport, Issue]] = [(r, i) for r in reports for i in r.issues]
     return Consolidation(
-        region=region_view(territories, schema, period, as_of, expected),
+        region=region_view(territories, schema, period, as_of, expected, departments=wanted),
         territories=territories,
         reports=list(reports),
         rows=rows,
@@ -287,23 +302,36 @@ def _aliases(identified: list[tuple[WorkbookReport, str, RefTerritory | None]]) 
     return aliases
 
 
-def _update_key(report: WorkbookReport) -> tuple[date, str]:
-    updated = as_date(report.data.territory.values.get("updated_on")) or date.min
-    return updated, Path(report.path).name
+def _modified_at(report: WorkbookReport) -> float:
+    try:
+        return Path(report.path).stat().st_mtime
+    except OSError:
+        return 0.0
 
 
-def _settle(group: list[WorkbookReport]) -> WorkbookReport:
-    """The later `Date de mise à jour` wins (tie: the later file name); the others are flagged."""
-    ordered = sorted(group, key=_update_key)
+def settle(group: list[WorkbookReport]) -> WorkbookReport:
+    """The later `Date de mise à jour` wins; on the same date, the file modified last on disk
+    (then the later file name, for a stable choice). The others get `duplicate-submission`,
+    whose message says how the choice was made."""
+    def key(report: WorkbookReport) -> tuple[date, float, str]:
+        updated = as_date(report.data.territory.values.get("updated_on")) or date.min
+        return updated, _modified_at(report), Path(report.path).name
+
+    ordered = sorted(group, key=key)
     winner = ordered[-1]
-    won_on = as_date(winner.data.territory.values.get("updated_on"))
-    shown = won_on.strftime("%d/%m/%Y") if won_on else "date inconnue"
+    won_on = key(winner)[0]
+    shown = fr_date(won_on) if won_on != date.min else "date inconnue"
     for loser in ordered[:-1]:
         rows = sum(len(loser.data.rows(k)) for k in TABLE_KEYS)
+        if key(loser)[0] == won_on:
+            modified = datetime.fromtimestamp(_modified_at(winner)).strftime("%d/%m/%Y à %H:%M")
+            how = (f"les deux portent la même date de mise à jour ({shown}) : le fichier modifié en "
+                   f"dernier sur le disque ({modified}) est retenu")
+        else:
+            how = f"le classeur à la date de mise à jour la plus récente ({shown}) est retenu"
         loser.issues.append(make_issue(
             "duplicate-submission", value=Path(loser.path).name, other=Path(winner.path).name,
-            reason=(f"le classeur mis à jour le plus récemment ({shown}) est retenu ; "
-                    f"les {rows} lignes de celui-ci ne sont pas consolidées."),
+            reason=f"{how} ; les {rows} lignes de celui-ci ne sont pas consolidées.",
         ))
     return winner
 
@@ -329,7 +357,21 @@ def placement(consolidation: Consolidation, report: WorkbookReport) -> str:
         return "Autre période"
     if "duplicate-submission" in codes:
         return "Envoi en double"
+    if "other-department" in codes:
+        return "Autre département"
+    if any(t.report is report and t.ort_status == NOT_FILLED for t in consolidation.territories):
+        return NOT_FILLED
     own = period_of(report)
     if own is not None and period_sort_key(own) < period_sort_key(consolidation.region.period):
         return HISTORY_PLACEMENT
     return "Consolidé"
+
+
+def normalise_department(code: object) -> str | None:
+    """`8`, `08`, ` 08 ` -> `08`; `2a` -> `2A`; None when blank."""
+    text = str(code).strip().upper() if code is not None else ""
+    if not text:
+        return None
+    if isinstance(code, float) and code.is_integer():
+        text = str(int(code))
+    return text.zfill(2) if text.isdigit() and len(text) < 2 else text

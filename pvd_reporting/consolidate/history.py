@@ -54,6 +54,7 @@ def consolidate_history(
     period: str | None = None,
     as_of: date | None = None,
     reference: Reference | None = None,
+    departments: list[str] | None = None,
 ) -> Consolidation:
     """The consolidation of `period` (default: the latest found), with `history` filled in.
 
@@ -83,8 +84,10 @@ def consolidate_history(
 
     periods: dict[str, Consolidation] = {}
     for p in earlier:
-        periods[p] = consolidate(by_period[p], schema, period=p, as_of=period_end(p), reference=reference)
-    result = consolidate(current_reports, schema, period=period, as_of=as_of, reference=reference)
+        periods[p] = consolidate(by_period[p], schema, period=p, as_of=period_end(p), reference=reference,
+                                 departments=departments)
+    result = consolidate(current_reports, schema, period=period, as_of=as_of, reference=reference,
+                         departments=departments)
     periods[period] = result
     workbooks = {p: len(by_period[p]) for p in earlier}
     workbooks[period] = sum(1 for r in current_reports if own[id(r)] == period)

@@ -1,6 +1,11 @@
 """The figures of README, consolidate: one territory at the reference date, then the region.
 
-Money is summed in whole cents so that the summary reconciles to the cent with the workbooks.
+Money is summed in whole cents, action by action, so that the summary reconciles to the cent
+with the workbooks and every total holds: cost = financing − financing beyond the cost
+(over-financed actions) + remaining to finance. « Engagé » is the money of actions Engagée,
+En cours or Terminée; « Prévu » that of Envisagée and En préparation; an action whose status is
+not understood is shown apart, never folded into another status.
+An ORT signed after its deadline keeps its status « ORT signée », and says by how many months.
 Actions `Abandonnée` are counted by status but their money is left out of cost, financing and
 remaining to finance. A chef de projet is "in post" when J2 is realised or a name is given.
 """
@@ -13,13 +18,35 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from pvd_reporting.consolidate.view import MilestoneView, RegionView, TerritoryView
+from pvd_reporting.consolidate.view import (
+    ENGAGED,
+    PLANNED,
+    STAGES,
+    UNRECOGNISED,
+    MilestoneView,
+    Money,
+    RegionView,
+    TerritoryView,
+)
 from pvd_reporting.format.issues import WorkbookReport
 from pvd_reporting.format.matching import norm
-from pvd_reporting.format.periods import previous_quarters, quarter_label, quarter_of
+from pvd_reporting.format.periods import (
+    CADENCE_QUARTERS,
+    cadence_window,
+    previous_quarters,
+    quarter_label,
+    quarter_of,
+    quarters_without,
+)
 from pvd_reporting.format.reference import RefTerritory
-from pvd_reporting.format.schema import MILESTONES, NOT_RECEIVED, ORT_STATUSES, Schema
-from pvd_reporting.format.vocabulary import ABANDONED_STATUS, PROJECT_COMMITTEE, milestone_code
+from pvd_reporting.format.schema import MILESTONES, NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
+from pvd_reporting.format.vocabulary import (
+    ABANDONED_STATUS,
+    ENGAGED_STATUSES,
+    PLANNED_STATUSES,
+    PROJECT_COMMITTEE,
+    milestone_code,
+)
 from pvd_reporting.read.records import Record, WorkbookData
 from pvd_reporting.read.values import as_date
 
@@ -122,51 +149,104 @@ def _ort(view: TerritoryView, data: WorkbookData, schema: Schema, as_of: date, f
         view.ort_deadline = add_months(view.j1_on, schema.config.ort_deadline_months)
     view.ort_status, view.days_left = ort_status(
         view.j1_on, view.j8_on, view.ort_deadline, as_of, schema.config.at_risk_days)
+    if view.ort_status == SIGNED and view.j8_on is not None and view.ort_deadline is not None:
+        view.signed_in_time = view.j8_on <= view.ort_deadline
+        if not view.signed_in_time:
+            view.months_late = months_between(view.ort_deadline, view.j8_on)
+
+
+def months_between(start: date, end: date) -> float:
+    """Months from start to end, to one decimal (365.25 / 12 days a month)."""
+    return round((end - start).days / DAYS_PER_MONTH, 1)
 
 
 def _comites(view: TerritoryView, data: WorkbookData, as_of: date) -> None:
-    last4 = previous_quarters(quarter_of(as_of), 4)
+    last4 = previous_quarters(quarter_of(as_of), CADENCE_QUARTERS)
     counts = dict.fromkeys(last4, 0)
+    meetings: list[date] = []
     for record in data.rows("comites"):
         when = as_date(record.values.get("date"))
         if when is None or when > as_of or norm(record.values.get("body")) != norm(PROJECT_COMMITTEE):
             continue
+        meetings.append(when)
         quarter = quarter_of(when)
         if quarter in counts:
             counts[quarter] += 1
     view.comites_by_quarter = {quarter_label(q): n for q, n in counts.items()}
     view.comites_last4 = sum(counts.values())
     j3 = view.milestones[2].done_on if len(view.milestones) > 2 else None
-    # A comité installed recently only owes the quarters since its installation.
-    required = [q for q in last4 if j3 is None or q >= quarter_of(j3)]
-    view.cadence_held = all(counts[q] > 0 for q in required) if required else None
+    # The same window and the same gaps as validate's comite-cadence.
+    window = cadence_window(quarter_of(as_of), j3)
+    view.cadence_missing = [quarter_label(q) for q in quarters_without(window, meetings)]
+    view.cadence_held = not view.cadence_missing if window else None
+
+
+def stage_of(status: str) -> str:
+    if status in ENGAGED_STATUSES:
+        return ENGAGED
+    if status in PLANNED_STATUSES:
+        return PLANNED
+    return UNRECOGNISED
+
+
+class _Cents:
+    """Money of a set of actions, in whole cents."""
+
+    def __init__(self, financers: list[str]) -> None:
+        self.cost = self.beyond = self.remaining = 0
+        self.financing = dict.fromkeys(financers, 0)
+
+    def add(self, cost: int, amounts: dict[str, int]) -> None:
+        financed = sum(amounts.values())
+        self.cost += cost
+        for name, amount in amounts.items():
+            self.financing[name] = self.financing.get(name, 0) + amount
+        self.beyond += max(financed - cost, 0)
+        self.remaining += max(cost - financed, 0)
+
+    def merge(self, money: Money) -> None:
+        self.cost += cents(money.cost)
+        self.beyond += cents(money.beyond_cost)
+        self.remaining += cents(money.remaining)
+        for name, amount in money.financing.items():
+            self.financing[name] = self.financing.get(name, 0) + cents(amount)
+
+    def money(self) -> Money:
+        return Money(self.cost / 100, {k: v / 100 for k, v in self.financing.items()},
+                     self.beyond / 100, self.remaining / 100)
+
+
+def _financers(schema: Schema) -> list[str]:
+    return [f.financer or f.key for f in schema.financer_fields]
+
+
+def _set_money(target: TerritoryView | RegionView, stages: dict[str, _Cents], names: list[str]) -> None:
+    total = _Cents(names)
+    for stage in stages.values():
+        total.merge(stage.money())
+    money = total.money()
+    target.cost, target.financing = money.cost, money.financing
+    target.beyond_cost, target.remaining = money.beyond_cost, money.remaining
+    target.money_by_stage = {name: stage.money() for name, stage in stages.items()}
 
 
 def _actions(view: TerritoryView, data: WorkbookData, schema: Schema) -> None:
     statuses: Counter[str] = Counter()
     themes: Counter[str] = Counter()
-    cost = remaining = 0
-    money = {f.financer: 0 for f in schema.financer_fields if f.financer}
+    names = _financers(schema)
+    stages = {stage: _Cents(names) for stage in STAGES}
     for record in data.rows("engagements"):
         status = _label(schema, "statut_action", record.values.get("status"))
         statuses[status] += 1
         themes[_label(schema, "thematique", record.values.get("theme"))] += 1
         if status == ABANDONED_STATUS:
             continue
-        row_cost = cents(record.values.get("cost"))
-        financed = 0
-        for f in schema.financer_fields:
-            amount = cents(record.values.get(f.key))
-            money[f.financer or f.key] += amount
-            financed += amount
-        cost += row_cost
-        remaining += max(row_cost - financed, 0)
+        amounts = {f.financer or f.key: cents(record.values.get(f.key)) for f in schema.financer_fields}
+        stages[stage_of(status)].add(cents(record.values.get("cost")), amounts)
     view.actions = sum(statuses.values())
     view.actions_by_status = dict(statuses)
     view.actions_by_theme = dict(themes)
-    view.cost = cost / 100
-    view.financing = {name: amount / 100 for name, amount in money.items()}
-    view.remaining = remaining / 100
+    _set_money(view, stages, names)
 
 
 def _needs(view: TerritoryView, data: WorkbookData, schema: Schema) -> None:
@@ -198,7 +278,7 @@ def lead_in_post(view: TerritoryView) -> bool:
 
 
 def region_view(territories: list[TerritoryView], schema: Schema, period: str, as_of: date,
-                expected: int | None) -> RegionView:
+                expected: int | None, *, departments: list[str] | None = None) -> RegionView:
     received = [t for t in territories if t.received]
     signed = [t for t in received if t.ort_status == SIGNED]
     months = [(t.j8_on - t.j1_on).days / DAYS_PER_MONTH for t in signed if t.j1_on and t.j8_on]
@@ -208,27 +288,29 @@ def region_view(territories: list[TerritoryView], schema: Schema, period: str, a
         valid=sum(1 for t in received if t.report is not None and t.report.valid),
         missing=sum(1 for t in territories if not t.received) if expected is not None else None,
         ort_signed=len(signed),
+        ort_signed_in_time=sum(1 for t in signed if t.signed_in_time),
+        ort_signed_late=sum(1 for t in signed if t.signed_in_time is False),
         ort_signed_share=len(signed) / len(received) if received else None,
         median_months_j1_j8=round(statistics.median(months), 1) if months else None,
         at_risk=sum(1 for t in received if t.ort_status == AT_RISK),
         overdue=sum(1 for t in received if t.ort_status == OVERDUE),
         leads_in_post=sum(1 for t in received if lead_in_post(t)),
         cadence_held=sum(1 for t in received if t.cadence_held),
+        not_filled=sum(1 for t in territories if t.ort_status == NOT_FILLED),
+        departments=list(departments or []),
     )
     by_department: dict[str, Counter[str]] = {}
     statuses: Counter[str] = Counter()
-    money: Counter[str] = Counter({f.financer: 0 for f in schema.financer_fields if f.financer})
+    names = _financers(schema)
+    stages = {stage: _Cents(names) for stage in STAGES}
     themes: Counter[str] = Counter()
     partners: Counter[str] = Counter()
     theme_status: dict[str, Counter[str]] = {}
-    cost = remaining = 0
     for t in territories:
         statuses[t.ort_status] += 1
         by_department.setdefault(t.department or NOT_GIVEN, Counter())[t.ort_status] += 1
-        cost += round(t.cost * 100)
-        remaining += round(t.remaining * 100)
-        for name, amount in t.financing.items():
-            money[name] += round(amount * 100)
+        for stage, money in t.money_by_stage.items():
+            stages[stage].merge(money)
         themes.update(t.needs_by_theme)
         partners.update(t.needs_by_partner)
         if t.report is not None:
@@ -238,8 +320,7 @@ def region_view(territories: list[TerritoryView], schema: Schema, period: str, a
                 theme_status.setdefault(theme, Counter())[status] += 1
     region.status_counts = dict(statuses)
     region.status_by_department = {d: dict(c) for d, c in sorted(by_department.items())}
-    region.cost, region.remaining = cost / 100, remaining / 100
-    region.financing = {name: amount / 100 for name, amount in money.items()}
+    _set_money(region, stages, names)
     region.needs_by_theme = dict(themes.most_common())
     region.needs_by_partner = dict(partners.most_common())
     region.actions_by_theme_status = {k: dict(v) for k, v in sorted(theme_status.items())}

@@ -10,6 +10,28 @@ from typing import Any
 from pvd_reporting.format.issues import Issue, Severity, WorkbookReport, control_of
 from pvd_reporting.read.records import Record
 
+# How the money of an action is shown, by its status: « Engagé » (Engagée, En cours, Terminée),
+# « Prévu » (Envisagée, En préparation), or « Statut non reconnu » (blank or not understood).
+ENGAGED, PLANNED, UNRECOGNISED = "Engagé", "Prévu", "Statut non reconnu"
+STAGES = (ENGAGED, PLANNED, UNRECOGNISED)
+BEYOND_COST_LABEL = "Financements au-delà du coût (€)"
+REMAINING_LABEL = "Reste à financer (€)"
+
+
+@dataclass
+class Money:
+    """Euros of a set of actions, summed in cents action by action, so that, to the cent:
+    cost = financed − beyond_cost + remaining (an action is either over-financed or not)."""
+
+    cost: float = 0.0
+    financing: dict[str, float] = field(default_factory=dict)  # financer name -> euros
+    beyond_cost: float = 0.0  # financing above the cost of over-financed actions
+    remaining: float = 0.0  # cost not yet financed, action by action
+
+    @property
+    def financed(self) -> float:
+        return round(sum(round(v * 100) for v in self.financing.values())) / 100
+
 
 @dataclass
 class MilestoneView:
@@ -41,20 +63,26 @@ class TerritoryView:
     deadline_extended: bool = False
     ort_status: str = "Non renseigné"  # schema.ORT_STATUSES, or schema.NOT_RECEIVED
     days_left: int | None = None
+    # For an ORT signée: J8 on or before the deadline; else how many months after it.
+    signed_in_time: bool | None = None
+    months_late: float | None = None
     # people and governance
     project_lead: str | None = None
     etp: float | None = None  # percent 0-100
     cofinancing: str | None = None
     comites_last4: int = 0  # comités de projet in the last 4 quarters up to the reference date
     comites_by_quarter: dict[str, int] = field(default_factory=dict)  # "2025-T3" -> count
-    cadence_held: bool | None = None  # one comité de projet in each of those quarters
+    cadence_held: bool | None = None  # one comité de projet in each quarter of the cadence window
+    cadence_missing: list[str] = field(default_factory=list)  # quarters of that window without one
     # actions and money
     actions: int = 0
     actions_by_status: dict[str, int] = field(default_factory=dict)
     actions_by_theme: dict[str, int] = field(default_factory=dict)
     cost: float = 0.0
     financing: dict[str, float] = field(default_factory=dict)  # financer name -> euros
+    beyond_cost: float = 0.0  # financing above the cost, over-financed actions only
     remaining: float = 0.0  # cost - sum(financing), never below 0 per action
+    money_by_stage: dict[str, Money] = field(default_factory=dict)  # STAGES -> Money
     # engineering needs
     needs: int = 0
     needs_by_theme: dict[str, int] = field(default_factory=dict)
@@ -89,16 +117,29 @@ class RegionView:
     overdue: int
     leads_in_post: int
     cadence_held: int
+    ort_signed_in_time: int = 0
+    ort_signed_late: int = 0
+    not_filled: int = 0  # workbooks sent back as received: « Non rempli », not counted as received
+    departments: list[str] = field(default_factory=list)  # with --departement: the codes kept
     status_counts: dict[str, int] = field(default_factory=dict)
     status_by_department: dict[str, dict[str, int]] = field(default_factory=dict)
     cost: float = 0.0
     financing: dict[str, float] = field(default_factory=dict)
+    beyond_cost: float = 0.0
     remaining: float = 0.0
+    money_by_stage: dict[str, Money] = field(default_factory=dict)
     needs_by_theme: dict[str, int] = field(default_factory=dict)
     needs_by_partner: dict[str, int] = field(default_factory=dict)
     actions_by_theme_status: dict[str, dict[str, int]] = field(default_factory=dict)  # theme -> status -> n
     # The configuration's action statuses, in order, for every table and chart that lists them.
     action_statuses: list[str] = field(default_factory=list)
+
+    @property
+    def perimeter(self) -> str:
+        """What every regional total is taken over: « sur 11 territoires reçus sur 99 attendus »."""
+        received = f"{self.received} territoire{'s' if self.received > 1 else ''} reçu{'s' if self.received > 1 else ''}"
+        expected = f" sur {self.expected} attendu{'s' if self.expected > 1 else ''}" if self.expected is not None else ""
+        return f"sur {received}{expected}"
 
 
 @dataclass

@@ -93,8 +93,9 @@ _TYPES = (
               "{code} réalisé le {date}, avant {previous} réalisé le {previous_date} : vérifiez les dates."),
     IssueType("date-in-future", W_, "Date postérieure à la mise à jour",
               "Date {date} postérieure à la date de mise à jour ({updated_on})."),
-    IssueType("comite-cadence", W_, "Trimestre sans comité de projet",
-              "Aucun comité de projet au trimestre {quarter} : il doit se réunir au moins une fois par trimestre."),
+    IssueType("comite-cadence", W_, "Trimestres sans comité de projet",
+              "Trimestres sans comité de projet (sur les 4 derniers, ou depuis son installation) : "
+              "{quarters}. Le comité de projet doit se réunir au moins une fois par trimestre."),
     IssueType("etat-absent", W_, "État non représenté",
               "Comité de projet sans représentant de l'État : l'État doit y être représenté."),
     IssueType("etp-below-threshold", E_, "Temps dédié insuffisant",
@@ -116,6 +117,9 @@ _TYPES = (
     IssueType("too-many-rows", E_, "Onglet trop long", "{reason}"),
     IssueType("duplicate-submission", W_, "Envoi en double",
               "Autre classeur pour le même territoire et la même période ({other}) : {reason}"),
+    IssueType("other-department", W_, "Autre département",
+              "Classeur du département {value}, hors du périmètre demandé ({departments}) : "
+              "il n'est pas consolidé."),
     IssueType("period-mismatch", W_, "Autre période",
               "Classeur de la période {value}, et non {period} : il n'est pas consolidé avec cette période."),
     IssueType("period-after-update", W_, "Période postérieure à la mise à jour",

@@ -71,3 +71,13 @@ def parse_a1(ref: str | None) -> tuple[int, int] | None:
 def a1(row: int, col: int) -> str:
     """0-based row and column -> A1 reference."""
     return f"{col_letter(col)}{row + 1}"
+
+
+_SORT_PUNCTUATION = str.maketrans({"-": " ", "'": " ", "œ": "oe", "æ": "ae"})
+
+
+def french_sort_key(text: object) -> tuple[str, str]:
+    """Order names the French way: accents, case and hyphens ignored first (Étain among the E,
+    Saint-Dié beside Saint Avold), then the text itself to break ties."""
+    plain = norm(text).translate(_SORT_PUNCTUATION)
+    return _SPACES.sub(" ", plain).strip(), "" if text is None else str(text)

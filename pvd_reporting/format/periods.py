@@ -46,7 +46,33 @@ def previous_quarters(end: Quarter, count: int) -> list[Quarter]:
     return out[::-1]
 
 
+def first_day(quarter: Quarter) -> date:
+    return date(quarter[0], 3 * quarter[1] - 2, 1)
+
+
 def last_day(quarter: Quarter) -> date:
     year, q = quarter
     month = 3 * q
     return date(year, month, calendar.monthrange(year, month)[1])
+
+
+CADENCE_QUARTERS = 4  # a Comité de projet at least once a quarter, judged over the last year
+
+
+def cadence_window(reporting: Quarter, installed_on: date | None) -> list[Quarter]:
+    """The quarters a Comité de projet is owed in: the last four up to the reporting quarter,
+    or only those since the quarter it was installed (J3) when that is more recent.
+
+    The one definition used by `validate` (comite-cadence) and by the regional view, so that
+    the two never disagree.
+    """
+    window = previous_quarters(reporting, CADENCE_QUARTERS)
+    if installed_on is not None:
+        window = [q for q in window if q >= quarter_of(installed_on)]
+    return window
+
+
+def quarters_without(window: list[Quarter], meetings: list[date]) -> list[Quarter]:
+    """The quarters of `window` in which none of `meetings` took place."""
+    held = {quarter_of(day) for day in meetings}
+    return [q for q in window if q not in held]

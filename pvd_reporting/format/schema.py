@@ -119,6 +119,9 @@ DEPARTMENTS: tuple[str, ...] = tuple(
 
 ORT_STATUSES = ("ORT signée", "Échéance dépassée", "À risque", "Dans les temps", "Non renseigné")
 NOT_RECEIVED = "Non reçu"
+# A workbook sent back as it was received (nothing filled beyond the template's pre-fill):
+# counted as not received, shown apart.
+NOT_FILLED = "Non rempli"
 
 
 def money_header(financer: str) -> str:

@@ -86,6 +86,6 @@ def write_anomalies(consolidation: Consolidation, output_dir: Path, schema: Sche
     report = anomalies_report(consolidation, schema, no_contacts=no_contacts)
     folder = Path(output_dir)
     json_path = atomic_write_text(folder / f"anomalies-{period}.json", render_json(report) + "\n")
-    # utf-8-sig: Excel opens a CSV with a BOM as UTF-8 instead of guessing a code page.
-    csv_path = atomic_write_text(folder / f"anomalies-{period}.csv", render_csv(report), encoding="utf-8-sig")
+    # The text begins with a BOM: Excel opens it as UTF-8 instead of guessing a code page.
+    csv_path = atomic_write_text(folder / f"anomalies-{period}.csv", render_csv(report), encoding="utf-8")
     return json_path, csv_path

@@ -5,8 +5,9 @@ Okabe–Ito, readable by colour-blind readers; the status is always written in w
 
 from __future__ import annotations
 
+from pvd_reporting.format.config import REQUIRED_VALUES
 from pvd_reporting.format.issues import Severity
-from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES
+from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 
@@ -16,12 +17,28 @@ _ORT_FONTS = ("#FFFFFF", "#FFFFFF", "#000000", "#000000", "#000000")
 ORT_STYLES: dict[str, tuple[str, str]] = {
     **{s: (fill, font) for s, fill, font in zip(ORT_STATUSES, _ORT_FILLS, _ORT_FONTS, strict=True)},
     NOT_RECEIVED: ("#DDDDDD", "#333333"),
+    NOT_FILLED: ("#BBBBBB", "#000000"),
 }
 ORT_COLORS: dict[str, str] = {status: fill for status, (fill, _) in ORT_STYLES.items()}
 UNKNOWN_COLOR = "#999999"
 # A cell that breaks a rule, in every workbook written (live checks, feedback): red an error, orange a warning.
 SEVERITY_FILLS: dict[Severity, str] = {Severity.ERROR: "#F4A6A6", Severity.WARNING: "#FFC878"}
 ACCENT = OKABE_ITO[0]
+
+
+# Action statuses: a purple family, from Envisagée (light) to Terminée (dark), then Abandonnée
+# (pale): never a colour of an ORT status, so green always means « ORT signée ».
+_ACTION_FILLS = ("#E7D4E8", "#C2A5CF", "#9970AB", "#762A83", "#40004B", "#F7F7F7")
+ACTION_COLORS: dict[str, str] = dict(zip(REQUIRED_VALUES["statut_action"], _ACTION_FILLS, strict=True))
+# Money (financers) and engineering needs: blues and a pink-purple, none an ORT status colour.
+MONEY_COLOR = ACCENT
+REMAINING_COLOR = "#A6CEE3"
+NEEDS_COLOR = OKABE_ITO[3]
+
+
+def action_color(status: str, index: int = 0) -> str:
+    """The colour of an action status; a status the configuration adds gets a grey-purple."""
+    return ACTION_COLORS.get(status, ("#B8A9C9", "#8C7BA0", "#5E4C75")[index % 3])
 
 
 def ort_color(status: str | None) -> str:

@@ -9,12 +9,27 @@ from typing import Any
 
 import click
 
-from pvd_reporting.format.issues import Issue, Report, Severity, WorkbookReport, json_value
+from pvd_reporting.format.issues import (
+    SEVERITY_LABELS,
+    Issue,
+    Report,
+    Severity,
+    WorkbookReport,
+    shown_value,
+)
 
 CSV_COLUMNS = (
     "path", "territory", "id_pvd", "period",
     "code", "severity", "sheet", "cell", "row", "column", "value", "message",
 )
+# The CSV is for people who open it in French Excel: French headers, `;`, a BOM (see the README).
+CSV_HEADERS: dict[str, str] = {
+    "path": "Fichier", "territory": "Territoire", "id_pvd": "Identifiant PVD", "period": "Période",
+    "code": "Code", "severity": "Gravité", "sheet": "Onglet", "cell": "Cellule", "row": "Ligne",
+    "column": "Colonne", "value": "Valeur", "message": "Message",
+}
+CSV_DELIMITER = ";"
+BOM = "\ufeff"
 # A cell starting with one of these is taken for a formula by spreadsheet programs.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -92,17 +107,25 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
+def csv_value(value: Any) -> str:
+    """A raw value as French Excel reads it: 15/03/2024, 1200000,5, VRAI."""
+    if isinstance(value, float) and not value.is_integer():
+        return repr(value).replace(".", ",")
+    return shown_value(value)
+
+
 def render_csv(report: Report) -> str:
-    """One row per issue, columns `CSV_COLUMNS`; a workbook without any issue has no row."""
+    """One row per issue, columns `CSV_COLUMNS` under their French headers; a workbook without
+    any issue has no row. Begins with a BOM, so that Excel reads it as UTF-8."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer = csv.writer(out, delimiter=CSV_DELIMITER, lineterminator="\r\n")
+    writer.writerow([CSV_HEADERS[c] for c in CSV_COLUMNS])
     for workbook in report.workbooks:
         head = [workbook.path, workbook.territory, workbook.id_pvd, workbook.period]
         for issue in workbook.issues:
             row = [
-                *head, issue.code, str(issue.severity), issue.sheet, issue.cell, issue.row,
-                issue.column, json_value(issue.value), issue.message,
+                *head, issue.code, SEVERITY_LABELS.get(issue.severity, str(issue.severity)), issue.sheet,
+                issue.cell, issue.row, issue.column, csv_value(issue.value), issue.message,
             ]
             writer.writerow(["" if v is None else safe_cell(v) for v in row])
-    return out.getvalue()
+    return BOM + out.getvalue()

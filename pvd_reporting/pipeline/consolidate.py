@@ -8,13 +8,16 @@ from datetime import date
 from pathlib import Path
 
 from pvd_reporting.atomic import prepare_output_dir, refuse_inside_inputs
-from pvd_reporting.consolidate.batch import CONSOLIDATION_CODES, read_all
+from pvd_reporting.consolidate.batch import CONSOLIDATION_CODES, period_end, read_all
 from pvd_reporting.consolidate.cache import can_create, resolve_cache_dir
 from pvd_reporting.consolidate.history import consolidate_history
+from pvd_reporting.consolidate.regional import add_months
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.errors import OutputError, UsageError
 from pvd_reporting.format.config import load_config
+from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.issues import WorkbookReport
+from pvd_reporting.format.periods import first_day, parse_label
 from pvd_reporting.format.reference import Reference, load_reference
 from pvd_reporting.format.schema import Schema, build_schema
 from pvd_reporting.outputs.anomalies import write_anomalies
@@ -24,7 +27,7 @@ from pvd_reporting.outputs.dashboard.trends import write_trend_charts
 from pvd_reporting.outputs.history_db import write_history_db
 from pvd_reporting.outputs.reminders import Reminders, write_reminders
 from pvd_reporting.outputs.summary.workbook import start_summary
-from pvd_reporting.pipeline.options import date_value, period_value
+from pvd_reporting.pipeline.options import date_value, departments_value, period_value
 from pvd_reporting.pipeline.progress import NoProgress, Progress
 from pvd_reporting.read.discover import discover_workbooks
 
@@ -36,6 +39,7 @@ class ConsolidationRun:
     notices: list[str] = field(default_factory=list)  # discovery notices, before the work
     image_notice: str | None = None  # why PNG/SVG could not be made
     reminders: Reminders | None = None
+    warnings: list[str] = field(default_factory=list)  # what the referent should know (--as-of…)
 
     @property
     def set_aside(self) -> list[WorkbookReport]:
@@ -66,10 +70,12 @@ def run_consolidate(
     cache_dir: Path | None = None,
     use_cache: bool = True,
     progress: Progress | None = None,
+    departments: list[str] | None = None,
 ) -> ConsolidationRun:
     """Read, settle and write; unchanged workbooks come from the cache (README, consolidate):
     `cache_dir`, else the user's cache folder, unless `use_cache` is False."""
     period, as_of_day = period_value(period), date_value(as_of, "--as-of")
+    codes = departments_value(departments)
     inputs = [paths] if isinstance(paths, Path) else list(paths)
     for given in inputs:
         if not given.exists():
@@ -94,15 +100,41 @@ def run_consolidate(
     finally:
         bar.close()
     try:
-        result = consolidate_history(reports, schema, period=period, as_of=as_of_day, reference=reference)
+        result = consolidate_history(reports, schema, period=period, as_of=as_of_day, reference=reference,
+                                     departments=codes)
     except UsageError as exc:
         raise NothingToConsolidate(str(exc), reports) from None
-    if result.region.received == 0:
+    if result.region.received == 0 and result.region.not_filled == 0:
         raise NothingToConsolidate(
             f"Aucun classeur de la période {result.region.period} à consolider dans {where}.", reports)
+    warnings = as_of_warnings(result.region.period, result.region.as_of)
     written, image_notice, reminders = write_outputs(result, target, schema, no_contacts=no_contacts,
                                                      images=images, reference=reference)
-    return ConsolidationRun(result, written, notices, image_notice, reminders)
+    return ConsolidationRun(result, written, notices, image_notice, reminders, warnings)
+
+
+def period_start(period: str) -> date:
+    return first_day(parse_label(period) or (1, 1))
+
+
+def as_of_warnings(period: str, as_of: date) -> list[str]:
+    """A reference date before the period, or more than a year after it, is most likely a typo."""
+    first, last = period_start(period), period_end(period)
+    if as_of < first:
+        return [f"Attention : la date de référence {fr_date(as_of)} précède la période {period} "
+                f"(qui commence le {fr_date(first)}) : les jalons et les échéances sont jugés à cette date."]
+    if as_of > add_months(last, 12):
+        return [f"Attention : la date de référence {fr_date(as_of)} est plus d'un an après la fin de la "
+                f"période {period} ({fr_date(last)}) : vérifiez --as-of."]
+    return []
+
+
+def set_aside_reason(report: WorkbookReport) -> str:
+    """Why a workbook is not in the view, in one French line."""
+    for issue in report.issues:
+        if issue.code in CONSOLIDATION_CODES or report.data is None:
+            return issue.message
+    return "illisible"
 
 
 def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no_contacts: bool,

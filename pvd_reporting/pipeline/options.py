@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import date
 
 from pvd_reporting.errors import UsageError
+from pvd_reporting.format.schema import DEPARTMENTS
 from pvd_reporting.read.values import parse_date, parse_period
 
 
@@ -24,3 +27,19 @@ def date_value(text: str | date | None, option: str) -> date | None:
         return parse_date(text)
     except ValueError:
         raise UsageError(f"Date illisible pour {option} : « {text} » (attendu jj/mm/aaaa).") from None
+
+
+def departments_value(codes: Iterable[str] | None) -> list[str]:
+    """`--departement 10 --departement 52`, `--departement 10,52` or `"10 52"` -> ["10", "52"]."""
+    out: list[str] = []
+    for text in codes or ():
+        for part in re.split(r"[\s,;]+", str(text).strip()):
+            if not part:
+                continue
+            code = part.upper().zfill(2) if part.isdigit() else part.upper()
+            if code not in DEPARTMENTS:
+                raise UsageError(f"Département inconnu pour --departement : « {part} » "
+                                 "(attendu un code comme 10, 2A ou 971).")
+            if code not in out:
+                out.append(code)
+    return out

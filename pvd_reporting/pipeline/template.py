@@ -26,7 +26,7 @@ from pvd_reporting.outputs.workbook.template import (
     write_template,
 )
 from pvd_reporting.outputs.workbook.writer import check_output
-from pvd_reporting.pipeline.options import period_value
+from pvd_reporting.pipeline.options import departments_value, period_value
 from pvd_reporting.pipeline.progress import NoProgress, Progress
 from pvd_reporting.read.discover import discover_workbooks
 from pvd_reporting.read.values import as_date
@@ -59,15 +59,22 @@ def run_template(
     force: bool = False,
     progress: Progress | None = None,
     from_paths: list[Path] | None = None,
+    departments: list[str] | None = None,
 ) -> Templates:
-    """Write the workbook(s) asked for; `period` as typed (`2025-T4`, `T4 2025`)."""
+    """Write the workbook(s) asked for; `period` as typed (`2025-T4`, `T4 2025`); with
+    `departments`, only the région's territories of those départements."""
     period = period_value(period)
+    codes = departments_value(departments)
     if from_paths:
         if territory_id:
             raise UsageError("--from et --territory s'excluent : le territoire est celui de chaque classeur.")
+        if codes:
+            raise UsageError("--departement ne sert qu'avec --region (ou avec consolidate).")
         return run_carry_forward(from_paths, output=output, output_dir=output_dir, period=period,
                                  region=region, reference_path=reference_path, config_path=config_path,
                                  force=force, progress=progress)
+    if codes and not region:
+        raise UsageError("--departement ne sert qu'avec --region (ou avec consolidate).")
     if territory_id and region:
         raise UsageError("--territory et --region s'excluent : choisissez l'un ou l'autre.")
     if (territory_id or region) and reference_path is None:
@@ -87,7 +94,7 @@ def run_template(
         bar.start(len(reference.in_region(region)), "Modèles")
         try:
             paths = write_region_templates(output_dir, schema, reference, region, period=period,
-                                           force=force, on_progress=bar.advance)
+                                           force=force, on_progress=bar.advance, departments=codes)
         finally:
             bar.close()
         return Templates(paths, folder=output_dir)

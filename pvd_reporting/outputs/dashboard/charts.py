@@ -13,10 +13,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pvd_reporting.atomic import atomic_write_text
+from pvd_reporting.atomic import atomic_write_folder, atomic_write_text
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
-from pvd_reporting.format.french import NARROW, fr_money
-from pvd_reporting.format.schema import MILESTONES, NOT_RECEIVED, ORT_STATUSES
+from pvd_reporting.format.departements import department_label
+from pvd_reporting.format.french import NARROW, fr_decimal, fr_money
+from pvd_reporting.format.schema import MILESTONES, NOT_FILLED, NOT_RECEIVED, ORT_STATUSES
 from pvd_reporting.outputs.dashboard.region_map import (
     MAP_NAME,
     MAP_TITLE,
@@ -24,14 +25,21 @@ from pvd_reporting.outputs.dashboard.region_map import (
     map_figure,
     map_page,
 )
-from pvd_reporting.outputs.palette import OKABE_ITO, ORT_COLORS
+from pvd_reporting.outputs.palette import (
+    MONEY_COLOR,
+    NEEDS_COLOR,
+    ORT_COLORS,
+    REMAINING_COLOR,
+    action_color,
+)
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 # Okabe–Ito: readable by people with the common colour-vision deficiencies.
 STATUS_COLORS = ORT_COLORS
-ALL_STATUSES: tuple[str, ...] = (*ORT_STATUSES, NOT_RECEIVED)
+ALL_STATUSES: tuple[str, ...] = (*ORT_STATUSES, NOT_RECEIVED, NOT_FILLED)
+ABSENT_STATUSES = (NOT_RECEIVED, NOT_FILLED)
 # System fonts only: the page must not request any web font.
 FONT_STACK = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", Arial, sans-serif'
 DAYS_PER_MONTH = 30.4375
@@ -40,11 +48,13 @@ CHART_TITLES: dict[str, str] = {
     "statut-ort-par-departement": "Statut ORT par département",
     "avancement-jalons": "Avancement vers l'ORT : territoires par dernier jalon réalisé",
     "echeances": "Échéances ORT : mois restants par territoire",
-    "financements-par-financeur": "Montants engagés par financeur",
+    "financements-par-financeur": "Financements par financeur et reste à financer",
     "actions-par-thematique": "Actions par thématique et statut",
     "besoins-ingenierie": "Besoins en ingénierie par thématique et par partenaire",
     "comites-par-trimestre": "Comités de projet par territoire et par trimestre",
 }
+# A second, smaller line under a chart's title (plotly titles do not wrap).
+SUBTITLE = '<br><span style="font-size:12px">{}</span>'
 NO_CHROMIUM = "Images PNG/SVG non produites : Chromium introuvable."
 
 
@@ -67,7 +77,7 @@ def _layout(fig: go.Figure, title: str, *, height: int = 420, **extra: Any) -> N
                "yref": "container", "font": {"size": 16}},
         template="plotly_white",
         font={"family": FONT_STACK, "size": 12, "color": "#222"},
-        separators=", ",  # French: decimal comma, thin space for thousands
+        separators=",\u202f",  # French: decimal comma, narrow no-break space for thousands
         height=height,
         # Room between the title and the plot for a horizontal legend that never covers either.
         margin={"l": 10, "r": 10, "t": 100, "b": 40},
@@ -98,18 +108,26 @@ def status_by_department(cons: Consolidation) -> go.Figure:
     fig = go.Figure()
     counts = cons.region.status_by_department
     departments = sorted(counts, key=_department_key)
-    for status in ALL_STATUSES:
+    names = [label(department_label(d)) for d in departments]
+    # The territories without a workbook are counted in the title, not drawn: a bar of grey
+    # would hide what the workbooks received say.
+    absent = sum(counts[d].get(s, 0) for d in departments for s in ABSENT_STATUSES)
+    for status in ORT_STATUSES:
         ys = [counts[d].get(status, 0) for d in departments]
         if not any(ys):
             continue
         fig.add_bar(
-            name=label(status), x=departments, y=ys, marker={"color": status_color(status),
-                                                             "line": {"color": "#555", "width": 0.5}},
-            hovertemplate=f"Département %{{x}}<br>{label(status)} : %{{y}}<extra></extra>",
+            name=label(status), x=names, y=ys, marker={"color": status_color(status),
+                                                       "line": {"color": "#555", "width": 0.5}},
+            hovertemplate=f"%{{x}}<br>{label(status)} : %{{y}}<extra></extra>",
         )
     _layout(fig, CHART_TITLES["statut-ort-par-departement"], barmode="stack",
             xaxis={"title": {"text": "Département"}, "type": "category"},
             yaxis={"title": {"text": "Territoires"}, "dtick": 1 if len(cons.territories) <= 20 else None})
+    if absent:
+        plural = "s" if absent > 1 else ""
+        note = f"Classeurs reçus ; {absent} territoire{plural} sans classeur, non représenté{plural}"
+        fig.update_layout(title_text=f"{fig.layout.title.text}{SUBTITLE.format(label(note))}")
     if not departments:
         _empty(fig, "Aucun territoire.")
     return fig
@@ -155,11 +173,10 @@ def deadlines(cons: Consolidation, at_risk_days: int = 90) -> go.Figure:
             orientation="h", name=label(status),
             x=[round((t.days_left or 0) / DAYS_PER_MONTH, 1) for t in group],
             y=[territory_label(t) for t in group],
-            customdata=[[t.ort_deadline.strftime("%d/%m/%Y") if t.ort_deadline else "", t.days_left]
-                        for t in group],
+            customdata=[t.ort_deadline.strftime("%d/%m/%Y") if t.ort_deadline else "" for t in group],
             marker={"color": status_color(status)},
-            hovertemplate=("%{y}<br>Échéance %{customdata[0]} : %{customdata[1]} jours, "
-                           f"%{{x}} mois<br>{label(status)}<extra></extra>"),
+            hovertemplate=("%{y}<br>Échéance %{customdata} : %{x} mois"
+                           f"<br>{label(status)}<extra></extra>"),
         )
     order = [territory_label(t) for t in shown]
     _layout(fig, CHART_TITLES["echeances"], height=max(320, 110 + 18 * len(shown)),
@@ -168,8 +185,10 @@ def deadlines(cons: Consolidation, at_risk_days: int = 90) -> go.Figure:
             yaxis={"type": "category", "categoryorder": "array", "categoryarray": order[::-1]},
             barmode="relative", bargap=0.25)
     if shown:
-        fig.add_vline(x=at_risk_days / DAYS_PER_MONTH, line_dash="dot", line_color="#E69F00",
-                      annotation_text=label(f"{at_risk_days} jours"), annotation_position="top right")
+        months = at_risk_days / DAYS_PER_MONTH
+        fig.add_vline(x=months, line_dash="dot", line_color=status_color(ORT_STATUSES[2]),
+                      annotation_text=label(f"{fr_decimal(months)} mois : à risque"),
+                      annotation_position="top right")
     else:
         _empty(fig, "Aucune échéance connue.")
     return fig
@@ -185,7 +204,7 @@ def financing(cons: Consolidation) -> go.Figure:
     values.append(region.remaining)
     fig = go.Figure(go.Bar(
         orientation="h", x=values, y=[label(n) for n in names],
-        marker={"color": [OKABE_ITO[0]] * (len(names) - 1) + ["#999999"]},
+        marker={"color": [MONEY_COLOR] * (len(names) - 1) + [REMAINING_COLOR]},
         text=[fr_money(round(v), NARROW) for v in values], textposition="auto",
         hovertemplate="%{y}<br>%{x:,.0f} €<extra></extra>",
     ))
@@ -211,7 +230,7 @@ def actions_by_theme(cons: Consolidation) -> go.Figure:
         if not any(xs):
             continue
         fig.add_bar(orientation="h", name=label(status), x=xs, y=[label(th) for th in themes],
-                    marker={"color": OKABE_ITO[i % len(OKABE_ITO)]},
+                    marker={"color": action_color(status, i), "line": {"color": "#555", "width": 0.5}},
                     hovertemplate=f"%{{y}}<br>{label(status)} : %{{x}}<extra></extra>")
     _layout(fig, CHART_TITLES["actions-par-thematique"], barmode="stack",
             height=max(320, 140 + 30 * len(themes)),
@@ -227,8 +246,8 @@ def engineering_needs(cons: Consolidation) -> go.Figure:
     region = cons.region
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Par thématique", "Par partenaire sollicité"),
                         horizontal_spacing=0.25)
-    for col, (data, color) in enumerate(((region.needs_by_theme, OKABE_ITO[0]),
-                                         (region.needs_by_partner, OKABE_ITO[1])), start=1):
+    for col, (data, color) in enumerate(((region.needs_by_theme, MONEY_COLOR),
+                                         (region.needs_by_partner, NEEDS_COLOR)), start=1):
         keys = sorted(data, key=lambda k: -data[k])
         fig.add_bar(orientation="h", x=[data[k] for k in keys], y=[label(k) for k in keys],
                     marker={"color": color}, showlegend=False,
@@ -267,8 +286,20 @@ def comites_heatmap(cons: Consolidation) -> go.Figure:
 
 
 def build_figures(consolidation: Consolidation, *, at_risk_days: int = 90) -> dict[str, go.Figure]:
-    """The seven charts, by their file name (stable, in French)."""
+    """The seven charts, by their file name (stable, in French); each title carries the period
+    (and the départements kept), so a PNG pasted in a note still says what it shows."""
     c = consolidation
+    figures = _figures(c, at_risk_days)
+    scope = c.region.period
+    if c.region.departments:
+        scope += " — " + ", ".join(department_label(d) for d in c.region.departments)
+    for fig in figures.values():
+        head, sep, rest = str(fig.layout.title.text).partition("<br>")
+        fig.update_layout(title_text=f"{head} — {label(scope)}{sep}{rest}")
+    return figures
+
+
+def _figures(c: Consolidation, at_risk_days: int) -> dict[str, go.Figure]:
     return {
         "statut-ort-par-departement": status_by_department(c),
         "avancement-jalons": milestone_progress(c),
@@ -317,29 +348,37 @@ def write_charts(
     import plotly.io as pio
     import plotly.offline
 
-    folder = Path(output_dir) / f"graphiques-{consolidation.region.period}"
-    folder.mkdir(parents=True, exist_ok=True)
+    final = Path(output_dir) / f"graphiques-{consolidation.region.period}"
     charts = build_figures(consolidation, at_risk_days=at_risk_days)
     region_map = status_map(consolidation, note_unmapped=True).figure
-    written: list[Path] = []
-    atomic_write_text(folder / PLOTLY_FILE, plotly.offline.get_plotlyjs())
-    written.append(folder / PLOTLY_FILE)
-    for name, fig in charts.items():
-        path = folder / f"{name}.html"
-        page = pio.to_html(fig, include_plotlyjs=PLOTLY_FILE, include_mathjax=False, full_html=True,
-                           config={"displaylogo": False, "responsive": True})
-        page = page.replace("<head>", f'<head><meta charset="utf-8"><title>{label(CHART_TITLES[name])}</title>', 1)
-        page = page.replace("<html>", '<html lang="fr">', 1)
-        atomic_write_text(path, page)
-        written.append(path)
-    # The map is a plain dict (see region_map): its page is written without plotly.io's slow JSON.
-    path = folder / f"{MAP_NAME}.html"
-    written.append(atomic_write_text(path, map_page(region_map, f"{MAP_TITLE} — {consolidation.region.period}",
-                                                    PLOTLY_FILE)))
-    if not images:
-        return written, None
-    images_written, notice = export_images({**charts, MAP_NAME: region_map}, folder)
-    return written + images_written, notice
+
+    def write(folder: Path) -> tuple[list[str], str | None]:
+        names = [PLOTLY_FILE]
+        atomic_write_text(folder / PLOTLY_FILE, plotly.offline.get_plotlyjs())
+        for name, fig in charts.items():
+            page = pio.to_html(fig, include_plotlyjs=PLOTLY_FILE, include_mathjax=False, full_html=True,
+                               config={"displaylogo": False, "responsive": True})
+            page = page.replace("<head>", f'<head><meta charset="utf-8"><title>{label(fig_title(fig))}</title>', 1)
+            page = page.replace("<html>", '<html lang="fr">', 1)
+            atomic_write_text(folder / f"{name}.html", page)
+            names.append(f"{name}.html")
+        # The map is a plain dict (see region_map): its page is written without plotly.io's slow JSON.
+        atomic_write_text(folder / f"{MAP_NAME}.html",
+                          map_page(region_map, f"{MAP_TITLE} — {consolidation.region.period}", PLOTLY_FILE))
+        names.append(f"{MAP_NAME}.html")
+        if not images:
+            return names, None
+        images_written, notice = export_images({**charts, MAP_NAME: region_map}, folder)
+        return names + [p.name for p in images_written], notice
+
+    # Written aside, then swapped in whole: no chart of an earlier run stays beside the new ones.
+    names, notice = atomic_write_folder(final, write)
+    return [final / name for name in names], notice
+
+
+def fig_title(fig: go.Figure) -> str:
+    text = fig.layout.title.text if fig.layout.title else None
+    return html.unescape(str(text).partition("<br>")[0]) if text else ""
 
 
 def export_images(figures: Mapping[str, go.Figure | dict[str, Any]], folder: Path) -> tuple[list[Path], str | None]:

@@ -18,8 +18,28 @@ from markupsafe import Markup
 from pvd_reporting import __version__
 from pvd_reporting.atomic import atomic_write_text
 from pvd_reporting.consolidate.batch import HISTORY_PLACEMENT, placement
-from pvd_reporting.consolidate.view import Consolidation, TerritoryView
+from pvd_reporting.consolidate.briefing import (
+    AT_RISK_ALERT,
+    NOT_FILLED_ALERT,
+    NOT_RECEIVED_ALERT,
+    OVERDUE_ALERT,
+    alerts,
+    headline,
+)
+from pvd_reporting.consolidate.view import (
+    BEYOND_COST_LABEL,
+    ENGAGED,
+    PLANNED,
+    REMAINING_LABEL,
+    STAGES,
+    UNRECOGNISED,
+    Consolidation,
+    Money,
+    RegionView,
+    TerritoryView,
+)
 from pvd_reporting.format import french as frenchtext
+from pvd_reporting.format.departements import department_label
 from pvd_reporting.format.issues import (
     ISSUE_TYPES,
     SEVERITY_LABELS,
@@ -27,8 +47,9 @@ from pvd_reporting.format.issues import (
     Severity,
     WorkbookReport,
 )
-from pvd_reporting.format.matching import norm
-from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES, Schema
+from pvd_reporting.format.matching import french_sort_key, norm
+from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
+from pvd_reporting.format.vocabulary import ENGAGED_STATUSES, PLANNED_STATUSES
 from pvd_reporting.outputs.dashboard.charts import CHART_TITLES, build_figures, status_map
 from pvd_reporting.outputs.dashboard.region_map import (
     MAP_HEIGHT,
@@ -39,6 +60,8 @@ from pvd_reporting.outputs.dashboard.region_map import (
 )
 from pvd_reporting.outputs.dashboard.trends import evolution_context, trend_figures
 
+SWATCHED = (OVERDUE_ALERT, AT_RISK_ALERT, NOT_RECEIVED_ALERT, NOT_FILLED_ALERT)
+MINUS = "\u2212"  # the real minus sign of French typography
 MAX_ISSUES_SHOWN = 40  # per territory: the anomalies files hold them all, the page stays light
 
 
@@ -70,7 +93,7 @@ def fr_decimal(value: float | None) -> str:
 
 
 def status_class(status: str) -> str:
-    order = (*ORT_STATUSES, NOT_RECEIVED)
+    order = (*ORT_STATUSES, NOT_RECEIVED, NOT_FILLED)
     return f"st{order.index(status)}" if status in order else "st4"
 
 
@@ -81,15 +104,19 @@ def _cards(cons: Consolidation, at_risk_days: int) -> list[dict[str, str]]:
     def of(n: int) -> str:
         return f"sur {received} reçus" if received else ""
 
+    signed_note = f"{fr_percent(r.ort_signed_share)} des reçus"
+    if r.ort_signed:
+        signed_note += f" · {r.ort_signed_in_time} dans le délai, {r.ort_signed_late} après l'échéance"
     cards = [
         {"label": "Territoires attendus", "value": _fr_int(r.expected),
          "note": "" if r.expected is not None else "sans liste de référence"},
-        {"label": "Classeurs reçus", "value": _fr_int(r.received), "note": ""},
+        {"label": "Classeurs reçus", "value": _fr_int(r.received),
+         "note": f"{r.not_filled} renvoyé{'s' if r.not_filled > 1 else ''} non rempli{'s' if r.not_filled > 1 else ''}, "
+                 "comptés à part" if r.not_filled else ""},
         {"label": "Classeurs valides", "value": _fr_int(r.valid), "note": "sans erreur"},
         {"label": "Territoires manquants", "value": _fr_int(r.missing),
          "note": "" if r.missing is not None else "sans liste de référence"},
-        {"label": "ORT signées", "value": _fr_int(r.ort_signed),
-         "note": f"{fr_percent(r.ort_signed_share)} des reçus"},
+        {"label": "ORT signées", "value": _fr_int(r.ort_signed), "note": signed_note},
         {"label": "À risque", "value": _fr_int(r.at_risk), "note": f"échéance à {at_risk_days} jours ou moins"},
         {"label": "Échéance dépassée", "value": _fr_int(r.overdue), "note": "ORT non signée à temps"},
         {"label": "Médiane J1 → J8", "value": fr_decimal(r.median_months_j1_j8),
@@ -97,12 +124,68 @@ def _cards(cons: Consolidation, at_risk_days: int) -> list[dict[str, str]]:
         {"label": "Chefs de projet en poste", "value": _fr_int(r.leads_in_post), "note": of(r.leads_in_post)},
         {"label": "Cadence des comités tenue", "value": _fr_int(r.cadence_held),
          "note": "un comité de projet chaque trimestre"},
-        {"label": "Coût total des actions", "value": fr_euros(r.cost), "note": "HT"},
-        {"label": "Reste à financer", "value": fr_euros(r.remaining), "note": "HT"},
+        {"label": "Coût total des actions", "value": fr_euros(r.cost), "note": f"HT, {r.perimeter}"},
+        {"label": "dont engagé", "value": fr_euros(_stage(r, ENGAGED).cost),
+         "note": ", ".join(ENGAGED_STATUSES)},
+        {"label": "dont prévu", "value": fr_euros(_stage(r, PLANNED).cost),
+         "note": ", ".join(PLANNED_STATUSES)},
+        {"label": "Reste à financer", "value": fr_euros(r.remaining), "note": f"HT, {r.perimeter}"},
         {"label": "Besoins en ingénierie", "value": _fr_int(sum(r.needs_by_theme.values())),
          "note": "besoins déclarés"},
     ]
     return cards
+
+
+def _stage(region: RegionView, stage: str) -> Money:
+    return region.money_by_stage.get(stage) or Money()
+
+
+def fr_cents(value: float) -> str:
+    """Euros to the cent when there are cents, with a real minus sign: the money table adds up."""
+    return frenchtext.fr_money(value, frenchtext.NARROW).replace("-", MINUS)
+
+
+def money_table(region: RegionView, schema: Schema) -> dict[str, Any]:
+    """Cost and financing by stage (engagé, prévu, statut non reconnu) and in total, as the
+    identity they satisfy: financers, their total, minus beyond the cost, plus remaining = cost."""
+    stages = [s for s in STAGES if s != UNRECOGNISED or _stage(region, s).cost or _stage(region, s).financed]
+    columns = [*stages, "Total"]
+    moneys = [*(_stage(region, s) for s in stages),
+              Money(region.cost, region.financing, region.beyond_cost, region.remaining)]
+    cost_label = schema.table("engagements").column("cost").label
+    rows: list[dict[str, Any]] = []
+    for f in schema.financer_fields:
+        name = f.financer or f.key
+        rows.append({"label": f.label, "cls": "", "values": [fr_cents(m.financing.get(name, 0.0)) for m in moneys]})
+    rows.append({"label": "Total des financements (€)", "cls": "sum", "values": [fr_cents(m.financed) for m in moneys]})
+    rows.append({"label": f"{MINUS} {BEYOND_COST_LABEL}", "cls": "", "values": [fr_cents(m.beyond_cost) for m in moneys]})
+    rows.append({"label": f"+ {REMAINING_LABEL}", "cls": "", "values": [fr_cents(m.remaining) for m in moneys]})
+    rows.append({"label": f"= {cost_label}", "cls": "sum", "values": [fr_cents(m.cost) for m in moneys]})
+    return {"columns": columns, "rows": rows, "perimeter": region.perimeter}
+
+
+def _months(value: float | None, word: str) -> str:
+    return "" if value is None else f"{fr_decimal(value)} mois {word}"
+
+
+def briefing(cons: Consolidation) -> dict[str, Any]:
+    """« À retenir »: the sentence and the ranked alerts, formatted for the page."""
+    rows = []
+    for alert in alerts(cons):
+        one = alert.territories[0] if len(alert.territories) == 1 else None
+        rows.append({
+            "kind": alert.kind, "who": alert.who,
+            "department": department_label(one.department) if one else "",
+            "deadline": fr_date(alert.deadline) if alert.deadline else "",
+            "delay": _months(alert.months_late, "de retard") or _months(alert.months_left, "restants"),
+            "milestone": alert.last_milestone or "", "detail": alert.detail,
+            "remaining": fr_euros(alert.remaining) if alert.remaining is not None else "",
+            # The swatch is the ORT status's colour: only where the alert is that status (a late
+            # signature is not shown in the green of « ORT signée »).
+            "status_cls": status_class(alert.territories[0].ort_status) if alert.kind in SWATCHED else "",
+            "group": one is None,
+        })
+    return {"headline": headline(cons.region), "alerts": rows}
 
 
 def _lead(t: TerritoryView, no_contacts: bool) -> str:
@@ -136,7 +219,9 @@ def _issues(report: WorkbookReport | None, no_contacts: bool, annuaire: str) -> 
 def _timeline(t: TerritoryView, as_of: date) -> dict[str, Any]:
     dates = [d for m in t.milestones for d in (m.planned_on, m.done_on) if d]
     if not dates:
-        return {"rows": [], "start": "", "end": "", "today": None}
+        return {"rows": [], "start": "", "end": "", "today": None, "deadline": None}
+    if t.ort_deadline is not None:
+        dates.append(t.ort_deadline)
     start, end = min(dates), max(max(dates), as_of)
     span = max((end - start).days, 1)
 
@@ -149,7 +234,8 @@ def _timeline(t: TerritoryView, as_of: date) -> dict[str, Any]:
         rows.append({"code": m.code, "label": m.label, "planned": fr_date(m.planned_on),
                      "done": fr_date(m.done_on), "p": pos(m.planned_on), "d": pos(m.done_on),
                      "late": late if late and late > 0 else None})
-    return {"rows": rows, "start": fr_date(start), "end": fr_date(end), "today": pos(as_of)}
+    return {"rows": rows, "start": fr_date(start), "end": fr_date(end), "today": pos(as_of),
+            "deadline": pos(t.ort_deadline), "deadline_text": fr_date(t.ort_deadline)}
 
 
 def _contacts(t: TerritoryView, schema: Schema) -> tuple[list[str], list[list[str]]]:
@@ -162,9 +248,16 @@ def _territory(i: int, t: TerritoryView, cons: Consolidation, schema: Schema, no
     annuaire = schema.table("annuaire").name
     issues, more = _issues(t.report, no_contacts, annuaire)
     headers, contacts = ([], []) if no_contacts else _contacts(t, schema)
-    search = " ".join(filter(None, [t.id_pvd, t.name, t.department, t.epci, t.ort_status]))
+    department = department_label(t.department) if t.department else "—"
+    search = " ".join(filter(None, [t.id_pvd, t.name, department, t.epci, t.ort_status]))
+    if t.signed_in_time is not None:
+        signed = ("dans le délai" if t.signed_in_time
+                  else f"après l'échéance, {fr_decimal(t.months_late or 0.0)} mois de retard")
+    else:
+        signed = ""
     return {
-        "i": i, "t": t, "status_cls": status_class(t.ort_status),
+        "i": i, "t": t, "status_cls": status_class(t.ort_status), "department": department, "signed": signed,
+        "beyond_cost": fr_euros(t.beyond_cost) if t.beyond_cost else "",
         "jalons": f"{t.milestones_done}/8" if t.received else "—",
         "deadline": fr_date(t.ort_deadline), "deadline_sort": t.ort_deadline.isoformat() if t.ort_deadline else "",
         "days": "" if t.days_left is None else str(t.days_left),
@@ -229,17 +322,16 @@ def render_dashboard(consolidation: Consolidation, schema: Schema, *, no_contact
 
     cons = consolidation
     figures, charts = _figures_json(cons, schema)
-    order = sorted(cons.territories, key=lambda t: (t.department or "", t.name))
+    order = sorted(cons.territories, key=lambda t: (t.department or "", french_sort_key(t.name)))
     rows = [_territory(i, t, cons, schema, no_contacts) for i, t in enumerate(order)]
-    departments = sorted({t.department for t in order if t.department})
-    statuses = [s for s in (*ORT_STATUSES, NOT_RECEIVED) if any(t.ort_status == s for t in order)]
-    financing = [(k, fr_euros(v)) for k, v in cons.region.financing.items() if v]
+    departments = [(d, department_label(d)) for d in sorted({t.department for t in order if t.department})]
+    statuses = [s for s in (*ORT_STATUSES, NOT_RECEIVED, NOT_FILLED) if any(t.ort_status == s for t in order)]
     needs_theme = sorted(cons.region.needs_by_theme.items(), key=lambda kv: -kv[1])
     needs_partner = sorted(cons.region.needs_by_partner.items(), key=lambda kv: -kv[1])
     return _environment().get_template("page.html.j2").render(
         region=cons.region, as_of=fr_date(cons.region.as_of), version=__version__,
         generated_on=fr_date(generated_on or date.today()), cards=_cards(cons, schema.config.at_risk_days),
-        financing=financing, cost=fr_euros(cons.region.cost), remaining=fr_euros(cons.region.remaining),
+        money=money_table(cons.region, schema), briefing=briefing(cons), scope=scope_title(cons.region),
         needs_theme=needs_theme, needs_partner=needs_partner,
         charts=charts, figures=figures, rows=rows, departments=departments, statuses=statuses,
         status_classes={s: status_class(s) for s in statuses}, unplaced=_unplaced(cons),
@@ -247,6 +339,13 @@ def render_dashboard(consolidation: Consolidation, schema: Schema, *, no_contact
         evolution=evolution_context(cons, no_contacts),
         plotly_js=Markup(plotly.offline.get_plotlyjs().replace("</script", "<\\/script")),
     )
+
+
+def scope_title(region: RegionView) -> str:
+    """`Grand Est`, or `Grand Est — Aube (10)` with --departement."""
+    if not region.departments:
+        return region.region
+    return f"{region.region} — {', '.join(department_label(d) for d in region.departments)}"
 
 
 def dashboard_name(period: str) -> str:

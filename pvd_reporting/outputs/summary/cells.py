@@ -79,9 +79,14 @@ def put(ws: Worksheet, row: int, col: int, value: Any, kind: str, fmt: Formats) 
         ws.write_string(row, col, str(value), fmt.cell[TEXT])
 
 
-def print_setup(ws: Worksheet) -> None:
-    """A4 landscape, one page wide, the sheet's name and page number at the foot: for the préfet's file."""
+def print_setup(ws: Worksheet, *, repeat_columns: int = 0) -> None:
+    """A4 landscape at full size, the sheet's name and page number at the foot: for the préfet's
+    file. A wide sheet prints across pages, its first `repeat_columns` columns (the territory's
+    identity) repeated on each, rather than shrunk to one page wide and unreadable."""
     ws.set_landscape()
     ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.set_print_scale(100)
+    if repeat_columns:
+        ws.repeat_columns(0, repeat_columns - 1)
     ws.set_footer("&L&A&RPage &P / &N")

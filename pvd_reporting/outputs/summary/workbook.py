@@ -20,7 +20,13 @@ from xlsxwriter.worksheet import Worksheet
 
 from pvd_reporting.atomic import atomic_write
 from pvd_reporting.consolidate.batch import period_of, placement
-from pvd_reporting.consolidate.view import Consolidation, TerritoryView
+from pvd_reporting.consolidate.view import (
+    BEYOND_COST_LABEL,
+    REMAINING_LABEL,
+    Consolidation,
+    TerritoryView,
+)
+from pvd_reporting.format.departements import department_label
 from pvd_reporting.format.issues import SEVERITY_LABELS, json_value
 from pvd_reporting.format.matching import slug
 from pvd_reporting.format.schema import VERSION_LABEL, Field, Schema
@@ -29,6 +35,7 @@ from pvd_reporting.outputs.summary.cells import (
     DATE,
     INT,
     MONEY,
+    NUMBER,
     PERCENT,
     TEXT,
     Column,
@@ -47,6 +54,8 @@ ANOMALIES = "Anomalies"
 SOURCES = "Sources"
 SYNTHESIS = "Synthèse"
 STATUS_HEADER = "Statut ORT"
+SIGNED_IN_TIME_HEADER = "ORT signée dans le délai"
+MONTHS_LATE_HEADER = "Retard de signature (mois)"
 
 
 def unique_headers(headers: list[str]) -> list[str]:
@@ -83,7 +92,8 @@ def table_sheet(wb: Workbook, name: str, columns: list[Column], rows: list[list[
         # The column's format also serves rows a user adds later.
         ws.set_column(j, j, column.width, fmt.cell[column.kind])
     ws.freeze_panes(1, 2)
-    print_setup(ws)
+    # Every table sheet begins with the territory's Identifiant PVD and name.
+    print_setup(ws, repeat_columns=2)
     ws.repeat_rows(0)
     pending.append(PendingRows(len(wb.worksheets()), len(pending) + 1, rows,
                                [fmt.xf(column.kind) for column in columns]))
@@ -138,7 +148,7 @@ def territory_columns(schema: Schema) -> list[Column]:
     statuses = schema.lists["statut_action"]
     return [
         *_prefix(schema),
-        Column(form.field("department").label, TEXT, 8),
+        Column(form.field("department").label, TEXT, 16),
         Column(form.field("epci").label, TEXT, 28),
         Column(form.field("siren").label, TEXT, 12),
         Column("Communes", TEXT, 30),
@@ -149,6 +159,8 @@ def territory_columns(schema: Schema) -> list[Column]:
         Column("Échéance ORT", DATE, 12),
         Column("Prolongée par avenant", TEXT, 10),
         Column(STATUS_HEADER, TEXT, 18),
+        Column(SIGNED_IN_TIME_HEADER, TEXT, 10),
+        Column(MONTHS_LATE_HEADER, NUMBER, 10),
         Column("Jours restants", INT, 9),
         Column(form.field("project_lead").label, TEXT, 22),
         Column("ETP (%)", PERCENT, 8),
@@ -159,7 +171,8 @@ def territory_columns(schema: Schema) -> list[Column]:
         *(Column(f"Actions : {s}", INT, 10) for s in statuses),
         Column(schema.table("engagements").column("cost").label, MONEY, 15),
         *(Column(f.label, MONEY, 15) for f in schema.financer_fields),
-        Column("Reste à financer (€)", MONEY, 15),
+        Column(BEYOND_COST_LABEL, MONEY, 15),
+        Column(REMAINING_LABEL, MONEY, 15),
         Column("Besoins", INT, 8),
         Column("Montant des besoins (€)", MONEY, 15),
         Column("Erreurs", INT, 8),
@@ -182,7 +195,8 @@ def _yes_no(value: bool | None) -> str | None:
 
 def territory_row(t: TerritoryView, schema: Schema, no_contacts: bool = False) -> list[Any]:
     statuses = schema.lists["statut_action"]
-    head = [t.id_pvd, t.name, t.department, t.epci, t.siren, _communes(t)]
+    head = [t.id_pvd, t.name, department_label(t.department) if t.department else None, t.epci, t.siren,
+            _communes(t)]
     if not t.received:
         headers = [c.header for c in territory_columns(schema)]
         row = head + [None] * (len(headers) - len(head))
@@ -191,12 +205,13 @@ def territory_row(t: TerritoryView, schema: Schema, no_contacts: bool = False) -
     return [
         *head,
         t.last_milestone, t.milestones_done, t.j1_on, t.j8_on, t.ort_deadline,
-        "Oui" if t.deadline_extended else "Non", t.ort_status, t.days_left,
+        "Oui" if t.deadline_extended else "Non", t.ort_status, _yes_no(t.signed_in_time), t.months_late,
+        t.days_left,
         _lead(t.project_lead, no_contacts), t.etp / 100 if isinstance(t.etp, (int, float)) else t.etp, t.cofinancing,
         t.comites_last4, _yes_no(t.cadence_held), t.actions,
         *(t.actions_by_status.get(s, 0) for s in statuses),
-        t.cost, *(t.financing.get(f.financer or "", 0.0) for f in schema.financer_fields),
-        t.remaining, t.needs, t.needs_amount, t.errors, t.warnings,
+        t.cost, *(t.financing.get(f.financer or f.key, 0.0) for f in schema.financer_fields),
+        t.beyond_cost, t.remaining, t.needs, t.needs_amount, t.errors, t.warnings,
         *_source(t, t.control, schema.form.name, None),
     ]
 

@@ -136,12 +136,19 @@ def write_region_templates(
     period: str | None = None,
     force: bool = False,
     on_progress: Callable[[int], None] | None = None,
+    departments: list[str] | None = None,
 ) -> list[Path]:
-    """One pre-filled workbook per territory of the region; nothing is written if one would clash."""
+    """One pre-filled workbook per territory of the region (of those `departments` when given);
+    nothing is written if one would clash."""
     territories = reference.in_region(region)
     if not territories:
         known = ", ".join(reference.regions()) or "aucune"
         raise UsageError(f"Région inconnue de la liste de référence : « {region} ». Régions connues : {known}.")
+    if departments:
+        territories = [t for t in territories if t.department in departments]
+        if not territories:
+            raise UsageError(f"Aucun territoire de la région {region} dans le(s) département(s) "
+                             f"{', '.join(departments)}.")
     output_dir = Path(output_dir)
     if output_dir.exists() and not output_dir.is_dir():
         raise OutputError(f"{output_dir} n'est pas un dossier.")

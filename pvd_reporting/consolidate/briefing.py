@@ -1,0 +1,94 @@
+"""« À retenir »: the sentence and the ranked alerts that open the dashboard and the `Synthèse`
+sheet, computed once from the view so that both say the same thing.
+
+Ranked by urgency: ORT deadline passed (most months late first), at risk (fewest days left
+first), ORT signed late, workbooks with errors, then the workbooks not received or sent back
+unfilled (one line each, naming the territories).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from pvd_reporting.consolidate.regional import AT_RISK, OVERDUE, SIGNED, months_between
+from pvd_reporting.consolidate.view import Consolidation, RegionView, TerritoryView
+from pvd_reporting.format.matching import french_sort_key
+from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED
+
+OVERDUE_ALERT = "Échéance ORT dépassée"
+AT_RISK_ALERT = "Échéance ORT proche"
+SIGNED_LATE_ALERT = "ORT signée en retard"
+ERRORS_ALERT = "Classeur avec erreurs"
+NOT_RECEIVED_ALERT = "Classeurs non reçus"
+NOT_FILLED_ALERT = "Classeurs renvoyés non remplis"
+
+
+@dataclass
+class Alert:
+    kind: str
+    territories: list[TerritoryView]  # one, or the whole group for not received / not filled
+    deadline: date | None = None
+    months_late: float | None = None  # months after the deadline
+    months_left: float | None = None  # months before the deadline
+    last_milestone: str | None = None
+    remaining: float | None = None  # remaining to finance
+    detail: str = ""
+
+    @property
+    def who(self) -> str:
+        return ", ".join(t.name for t in self.territories)
+
+
+def _one(kind: str, t: TerritoryView, as_of: date, detail: str = "") -> Alert:
+    late = left = None
+    if t.ort_deadline is not None:
+        end = t.j8_on if t.ort_status == SIGNED and t.j8_on else as_of
+        if end > t.ort_deadline:
+            late = months_between(t.ort_deadline, end)
+        elif t.ort_status != SIGNED:
+            left = months_between(end, t.ort_deadline)
+    return Alert(kind, [t], t.ort_deadline, late, left, t.last_milestone or "Aucun jalon réalisé",
+                 t.remaining, detail)
+
+
+def alerts(cons: Consolidation) -> list[Alert]:
+    as_of = cons.region.as_of
+    received = [t for t in cons.territories if t.received]
+    out: list[Alert] = []
+    overdue = sorted((t for t in received if t.ort_status == OVERDUE), key=lambda t: t.days_left or 0)
+    out += [_one(OVERDUE_ALERT, t, as_of) for t in overdue]
+    at_risk = sorted((t for t in received if t.ort_status == AT_RISK), key=lambda t: t.days_left or 0)
+    out += [_one(AT_RISK_ALERT, t, as_of) for t in at_risk]
+    late = sorted((t for t in received if t.signed_in_time is False), key=lambda t: -(t.months_late or 0))
+    out += [_one(SIGNED_LATE_ALERT, t, as_of) for t in late]
+    errors = sorted((t for t in received if t.errors), key=lambda t: (-t.errors, french_sort_key(t.name)))
+    out += [_one(ERRORS_ALERT, t, as_of, f"{t.errors} erreur{'s' if t.errors > 1 else ''} à corriger")
+            for t in errors]
+    for status, kind in ((NOT_RECEIVED, NOT_RECEIVED_ALERT), (NOT_FILLED, NOT_FILLED_ALERT)):
+        group = sorted((t for t in cons.territories if t.ort_status == status), key=lambda t: french_sort_key(t.name))
+        if group:
+            out.append(Alert(kind, group, detail=f"{len(group)} territoire{'s' if len(group) > 1 else ''}"))
+    return out
+
+
+def headline(region: RegionView) -> str:
+    """One sentence: where the region stands."""
+    def n(count: int, one: str, many: str) -> str:
+        return f"{count} {one if count < 2 else many}"
+
+    parts = [f"{n(region.ort_signed, 'ORT signée', 'ORT signées')}"
+             + (f" (dont {region.ort_signed_late} après l'échéance)" if region.ort_signed_late else ""),
+             f"{n(region.overdue, 'territoire', 'territoires')} en échéance dépassée",
+             f"{n(region.at_risk, 'territoire', 'territoires')} à risque"]
+    text = f"{region.period}, {region.perimeter} : " + ", ".join(parts)
+    errors = region.received - region.valid
+    if errors:
+        text += f" ; {n(errors, 'classeur', 'classeurs')} avec des erreurs"
+    if region.missing:
+        text += f" ; {n(region.missing, 'classeur', 'classeurs')} manquant{'s' if region.missing > 1 else ''}"
+        if region.not_filled:
+            text += f" (dont {region.not_filled} renvoyé{'s' if region.not_filled > 1 else ''} non rempli{'s' if region.not_filled > 1 else ''})"
+    elif region.not_filled:
+        text += f" ; {n(region.not_filled, 'classeur renvoyé', 'classeurs renvoyés')} non rempli{'s' if region.not_filled > 1 else ''}"
+    return text + "."

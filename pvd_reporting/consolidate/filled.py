@@ -1,0 +1,42 @@
+"""Whether a workbook came back as it was sent: nothing filled beyond what `template` pre-fills.
+
+`template --territory/--region` pre-fills the Territoire identity (from the reference list), the
+period, the Communes rows, the eight Jalons rows and J1's date when the reference knows it. A
+workbook with no `Date de mise à jour` and nothing more is « Non rempli »: counted as not received.
+"""
+
+from __future__ import annotations
+
+from pvd_reporting.format.schema import Schema
+from pvd_reporting.format.vocabulary import J1, milestone_code
+from pvd_reporting.read.records import WorkbookData
+from pvd_reporting.read.values import is_blank
+
+# What the template writes on the Territoire sheet of a pre-filled workbook.
+PREFILLED_FORM = frozenset({"id_pvd", "name", "department", "region", "epci", "siren", "period"})
+PREFILLED_TABLES = frozenset({"communes", "jalons"})
+
+
+def _blank(values: dict[str, object], raw: dict[str, object], key: str) -> bool:
+    return is_blank(values.get(key)) and is_blank(raw.get(key))
+
+
+def left_as_received(data: WorkbookData, schema: Schema) -> bool:
+    form = data.territory
+    if not _blank(form.values, form.raw, "updated_on"):
+        return False
+    for f in schema.form.fields:
+        if f.key not in PREFILLED_FORM and not _blank(form.values, form.raw, f.key):
+            return False
+    for key, rows in data.tables.items():
+        if key not in PREFILLED_TABLES and rows:
+            return False
+    for record in data.rows("jalons"):
+        code = milestone_code(record.values.get("code") or record.raw.get("code"),
+                              record.values.get("label") or record.raw.get("label"))
+        for key in schema.table("jalons").keys:
+            if key in ("code", "label") or (key == "done_on" and code == J1):
+                continue
+            if not _blank(record.values, record.raw, key):
+                return False
+    return True
