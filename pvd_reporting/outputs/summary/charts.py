@@ -118,8 +118,13 @@ def _briefing(ws: Worksheet, c: Consolidation, fmt: Formats, row: int) -> int:
     return row + 2
 
 
-def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema, fmt: Formats) -> Worksheet:
+# The kind of each figure of `_figures`, as a cell format (a share has its own format).
+FIGURE_KINDS = {"int": INT, "money": MONEY, "number": NUMBER, "date": DATE, "text": TEXT}
 
+
+def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema,
+                    fmt: Formats) -> tuple[Worksheet, int]:
+    """The Synthèse sheet; returns it with the row of its figures' header (`Chiffre`, `Valeur`)."""
     ws = wb.add_worksheet(name)
     print_setup(ws, repeat_columns=1)
     r = c.region
@@ -129,7 +134,7 @@ def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema, f
     ws.set_column(0, 0, 52)
     ws.set_column(1, 1, 30)
     ws.set_column(2, 8, 13)
-    kinds = {"int": INT, "money": MONEY, "number": NUMBER, "date": DATE, "text": TEXT}
+    kinds = FIGURE_KINDS
     row = _briefing(ws, c, fmt, 4)
     figures_row = row
     ws.write_string(row, 0, "Chiffre", fmt.header)
@@ -160,7 +165,7 @@ def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema, f
     for i, (partner, n) in enumerate(r.needs_by_partner.items(), start=row + 2):
         ws.write_string(i, 0, partner)
         put(ws, i, 1, n, INT, fmt)
-    return ws
+    return ws, figures_row
 
 
 def _status_chart(wb: Workbook, ws: Worksheet, c: Consolidation, fmt: Formats, row: int, anchor: int) -> int:

@@ -15,8 +15,8 @@ from pvd_reporting.consolidate.view import Change, Consolidation, TerritoryView
 from pvd_reporting.format.french import fr_date, fr_money
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs.anomalies import Masker
-from pvd_reporting.outputs.summary.cells import DATE, INT, MONEY, NUMBER, TEXT, Column, Formats, put
-from pvd_reporting.outputs.summary.charts import _figures
+from pvd_reporting.outputs.summary.cells import DATE, INT, MONEY, TEXT, Column, Formats, put
+from pvd_reporting.outputs.summary.charts import FIGURE_KINDS, _figures
 from pvd_reporting.outputs.summary.xmlrows import PendingRows
 
 EVOLUTION = "Évolution"
@@ -30,7 +30,7 @@ def write_comparisons(ws: Worksheet, c: Consolidation, schema: Schema, fmt: Form
     history = c.history
     if history is None:
         return
-    kinds = {"int": INT, "money": MONEY, "number": NUMBER, "date": DATE}
+    kinds = FIGURE_KINDS
     for col, (header, period) in enumerate(((PREVIOUS, history.previous), (YEAR_BEFORE, history.year_before)),
                                            start=2):
         ws.write_string(header_row, col, f"{header} ({period})" if period else header, fmt.header)

@@ -277,8 +277,8 @@ def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts
                        "created": datetime(2000, 1, 1)})
     fmt = Formats(wb)
     pending: list[PendingRows] = []
-    synthesis = write_synthesis(wb, SYNTHESIS, consolidation, schema, fmt)
-    write_comparisons(synthesis, consolidation, schema, fmt, header_row=4)
+    synthesis, figures_row = write_synthesis(wb, SYNTHESIS, consolidation, schema, fmt)
+    write_comparisons(synthesis, consolidation, schema, fmt, header_row=figures_row)
     columns = territory_columns(schema)
     territory_rows = [territory_row(t, schema, no_contacts) for t in consolidation.territories]
     ws = table_sheet(wb, TERRITORIES, columns, territory_rows, fmt, pending)
