@@ -32,7 +32,7 @@ from pvd_reporting.format.matching import norm, slug
 from pvd_reporting.format.reference import Reference, RefTerritory
 from pvd_reporting.format.schema import NOT_RECEIVED, Schema
 from pvd_reporting.format.vocabulary import ELECTED_REFERENT_ROLE, PROJECT_LEAD_ROLE
-from pvd_reporting.outputs.report import issue_line, plural, safe_cell
+from pvd_reporting.outputs.report import CSV_DELIMITER, issue_line, plural, safe_cell
 from pvd_reporting.outputs.workbook.carry import carried_bytes, prefilled_bytes
 from pvd_reporting.outputs.workbook.feedback import write_feedback
 from pvd_reporting.outputs.workbook.template import file_name_of
@@ -213,10 +213,12 @@ def last_sent(chase: Chase) -> str:
 # --- the CSV ---------------------------------------------------------------------------------
 
 
-def render_reminders_csv(chased: list[Chase], *, no_contacts: bool = False) -> str:
+def render_reminders_csv(chased: list[Chase], schema: Schema, *, no_contacts: bool = False) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    head = ["Identifiant PVD", "Territoire", "Département", "Motif", "Erreurs", "Avertissements"]
+    writer = csv.writer(out, delimiter=CSV_DELIMITER, lineterminator="\r\n")
+    form = schema.form
+    head = [form.field("id_pvd").label, form.name, form.field("department").label, "Motif", "Erreurs",
+            "Avertissements"]
     writer.writerow([*head, *(() if no_contacts else CONTACT_COLUMNS), "Dernier envoi"])
     for c in chased:
         report = c.received
@@ -337,7 +339,7 @@ def write_reminders(consolidation: Consolidation, output_dir: Path, schema: Sche
     folder = Path(output_dir)
     chased = to_chase(consolidation, reference)
     csv_path = atomic_write_text(folder / f"relances-{period}.csv",
-                                 render_reminders_csv(chased, no_contacts=no_contacts), encoding="utf-8-sig")
+                                 render_reminders_csv(chased, schema, no_contacts=no_contacts), encoding="utf-8-sig")
     drafts_dir = folder / f"relances-{period}"
     jobs = [] if no_contacts else [c for c in chased if c.lead is not None and c.lead.email]
     done = Reminders(csv_path, drafts_dir if jobs else None, no_contacts=no_contacts, chased=len(chased),

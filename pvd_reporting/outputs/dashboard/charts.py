@@ -312,9 +312,11 @@ def _figures(c: Consolidation, at_risk_days: int) -> dict[str, go.Figure]:
 
 
 def map_periods(consolidation: Consolidation) -> list[tuple[str, list[TerritoryView]]]:
-    """The periods the map shows, oldest first: the consolidated one (earlier ones join it here
-    when the view carries its history)."""
-    return [(consolidation.region.period, consolidation.territories)]
+    """The periods the map shows, oldest first, the consolidated one last (a slider with history)."""
+    history = consolidation.history
+    if history is None or len(history.periods) < 2:
+        return [(consolidation.region.period, consolidation.territories)]
+    return [(period, c.territories) for period, c in history.periods.items()]
 
 
 def status_map(consolidation: Consolidation, *, note_unmapped: bool = False) -> RegionMap:
