@@ -65,7 +65,7 @@ def test_cycle_validate_transcript_matches(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     carried = Path("modeles-2026-T1") / "pvd-44-52-15-langres.xlsx"
     carried.parent.mkdir()
-    result = CliRunner().invoke(cli, ["template", "--from", str(WORKBOOKS / "pvd-44-52-15-langres.xlsx"),
+    result = CliRunner().invoke(cli, ["template", "--from", str(WORKBOOKS / "2025-T4" / "pvd-44-52-15-langres.xlsx"),
                                       "-o", str(carried)])
     assert result.exit_code == 0, result.output
     command = f"pvd-report validate {carried} --annotate retours/"

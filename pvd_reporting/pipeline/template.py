@@ -227,6 +227,8 @@ def _expected(reference: Reference | None, region: str | None) -> list[RefTerrit
 def _selection_notices(selection: Selection) -> list[str]:
     lines = [f"{path} : écarté, {reason[0].lower() + reason[1:]}" for path, reason in selection.refused]
     for loser, winner in selection.superseded:
+        if loser.period != winner.period:
+            continue  # an earlier quarter of the same territory: history, nothing to say
         lines.append(f"{loser.report.path} : même territoire que {winner.report.path}, "
                      f"c'est le plus récent ({_when(winner)}) qui est reconduit.")
     return lines
