@@ -100,6 +100,8 @@ def rules(schema: Schema) -> tuple[Rule, ...]:
     return (
         Rule(FORM_KEY, "etp", "etp-below-threshold",
              f"cofinancement {bdt} et moins de {config.cofinancing_min_etp:g} % d'ETP"),
+        Rule(FORM_KEY, "period", "period-after-update",
+             "période de suivi postérieure au trimestre de la date de mise à jour"),
         Rule("communes", None, "required-value",
              "aucune ligne remplie" if communes.min_rows == 1 else f"moins de {communes.min_rows} lignes remplies"),
         Rule("communes", "population", "population-over-limit",
@@ -124,8 +126,8 @@ def rules(schema: Schema) -> tuple[Rule, ...]:
              Severity.ERROR),
         Rule("comites", "etat_present", "etat-absent", f"« {committee} » avec l'État non représenté"),
         Rule("comites", None, "comite-cadence",
-             f"un avertissement par trimestre sans « {committee} », depuis le trimestre de {J3} "
-             "(ou de la première réunion) jusqu'à la période de suivi"),
+             f"un avertissement qui nomme les trimestres sans « {committee} », sur les 4 derniers "
+             f"jusqu'à la période de suivi (ou depuis le trimestre de {J3} s'il est plus récent)"),
         Rule("ingenierie", "action_id", "unknown-action"),
         Rule("ingenierie", "amount", "negative-amount"),
         Rule("annuaire", None, "no-project-lead", f"aucun contact « {lead} »"),
@@ -140,7 +142,11 @@ WORKBOOK_CODES = (
 # Issues any table sheet may raise, whatever its columns.
 TABLE_CODES = ("total-row",)
 # Issues that only `consolidate` raises, when it sets workbooks side by side.
-CONSOLIDATION_CODES = ("duplicate-submission", "period-mismatch")
+CONSOLIDATION_CODES = (
+    "duplicate-submission", "period-mismatch", "other-department",
+    # Across quarters: a workbook compared with the same territory's at T-1.
+    "milestone-date-changed", "milestone-unrealised", "action-removed", "comite-removed",
+)
 
 
 def severity_label(severity: Severity) -> str:

@@ -47,7 +47,6 @@ def apply_rules(data: WorkbookData, schema: Schema, *, reference: Reference | No
     ctx = _Context(data, schema)
     issues: list[Issue] = []
     issues += _territory(ctx)
-    issues += _period_after_update(ctx)
     issues += _communes(ctx, reference)
     issues += _jalons(ctx)
     issues += _engagements(ctx)
@@ -135,27 +134,21 @@ def _number(value: Any) -> float | None:
 
 
 def _territory(ctx: _Context) -> list[Issue]:
+    issues: list[Issue] = []
     record = ctx.data.territory
     cofinancing = record.values.get("cofinancing")
     etp = _number(record.values.get("etp"))
     threshold = ctx.config.cofinancing_min_etp
-    if etp is None or not any(same(cofinancing, v) for v in BDT_COFINANCING):
-        return []
-    if etp >= threshold:
-        return []
-    return [ctx.issue("etp-below-threshold", record, None, "etp",
-                      etp=fr_number(etp), threshold=fr_number(threshold))]
-
-
-def _period_after_update(ctx: _Context) -> list[Issue]:
-    """A workbook filled in 2025-T3 cannot report on 2025-T4: the period or the date is wrong."""
-    if ctx.period is None or ctx.updated_on is None:
-        return []
-    filled_in = quarter_of(ctx.updated_on)
-    if ctx.period <= filled_in:
-        return []
-    return [ctx.issue("period-after-update", ctx.data.territory, None, "period",
-                      updated_on=fr_date(ctx.updated_on), quarter=quarter_label(filled_in))]
+    if etp is not None and etp < threshold and any(same(cofinancing, v) for v in BDT_COFINANCING):
+        issues.append(ctx.issue("etp-below-threshold", record, None, "etp",
+                                etp=fr_number(etp), threshold=fr_number(threshold)))
+    # A workbook filled in 2025-T3 cannot report on 2025-T4: the period or the date is wrong.
+    if ctx.period is not None and ctx.updated_on is not None:
+        filled_in = quarter_of(ctx.updated_on)
+        if ctx.period > filled_in:
+            issues.append(ctx.issue("period-after-update", record, None, "period",
+                                    updated_on=fr_date(ctx.updated_on), quarter=quarter_label(filled_in)))
+    return issues
 
 
 # --- Communes ---------------------------------------------------------------------------------
