@@ -211,12 +211,16 @@ def jalons(spec: Spec) -> list[dict[str, Any]]:
 
 
 def comites(spec: Spec, j_rows: list[dict[str, Any]], lead: str, mayor: str) -> list[dict[str, Any]]:
-    """A comité de projet every quarter from J3 (or 2025-T1) to the period, plus a few others."""
-    start = j_rows[2].get("done_on") or date(2025, 1, 10)
+    """A comité de projet every quarter from J3 (or, without J3, from the cadence window of the
+    first example quarter: its four quarters) to the period, plus a few others. The workbook is
+    cumulative: a later quarter keeps the comités of the earlier ones."""
+    last = (spec.updated_on.year, (spec.updated_on.month - 1) // 3 + 1)
+    first = UPDATED[PERIODS[0]]
+    window = divmod(first.year * 4 + (first.month - 1) // 3 - 3, 4)
+    start = j_rows[2].get("done_on") or date(window[0], 3 * window[1] + 1, 10)
     year, quarter = start.year, (start.month - 1) // 3 + 1
     rows: list[dict[str, Any]] = []
     i = 0
-    last = (spec.updated_on.year, (spec.updated_on.month - 1) // 3 + 1)
     while (year, quarter) <= last:
         day = date(year, 3 * quarter - 1, 8 + (i * 5) % 15)
         day = max(day, start)

@@ -308,15 +308,18 @@ def test_console_names_every_workbook_set_aside_and_why(schema: Schema, tmp_path
     folder = tmp_path / "in"
     make_workbook(folder / "bon.xlsx", schema)
     make_workbook(folder / "ancien.xlsx", schema, territory={"updated_on": date(2025, 11, 1)})
-    make_workbook(folder / "t3.xlsx", schema, territory={"id_pvd": "pvd-44-67-6", "period": "2025-T3"})
+    # A later quarter than the one consolidated is set aside (an earlier one would be history).
+    make_workbook(folder / "t1.xlsx", schema, territory={"id_pvd": "pvd-44-67-6", "period": "2026-T1",
+                                                         "updated_on": date(2026, 2, 1)})
     (folder / "casse.xlsx").write_bytes(b"PK\x03\x04 pas un classeur")
     result = CliRunner().invoke(cli, ["consolidate", str(folder), "--output-dir", str(tmp_path / "out"),
-                                      "--as-of", "01/01/2025", "--quiet", "--no-images", "--workers", "1"])
+                                      "--period", "2025-T4", "--as-of", "01/01/2025", "--quiet", "--no-images",
+                                      "--workers", "1"])
     assert result.exit_code == 0, result.output
     text = result.output
     assert "Classeurs écartés : 3" in text
     assert re.search(r"ancien\.xlsx : Autre classeur pour le même territoire", text)
-    assert re.search(r"t3\.xlsx : Classeur de la période 2025-T3", text)
+    assert re.search(r"t1\.xlsx : Classeur de la période 2026-T1", text)
     assert "casse.xlsx : " in text
     assert "précède la période 2025-T4" in text
 
