@@ -7,10 +7,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
+from python_calamine import CalamineWorkbook
 
 from pvd_reporting.errors import OutputError
+from pvd_reporting.format.config import load_config
 from pvd_reporting.format.reference import load_reference
-from pvd_reporting.format.schema import VERSION_LABEL, VERSION_PROPERTY, Kind, Schema
+from pvd_reporting.format.schema import VERSION_LABEL, VERSION_PROPERTY, Kind, Schema, build_schema
 from pvd_reporting.outputs.workbook.template import write_template
 
 
@@ -200,3 +202,15 @@ def test_existing_file_needs_force(tmp_path: Path, schema: Schema) -> None:
 def test_missing_folder_is_an_output_error(tmp_path: Path, schema: Schema) -> None:
     with pytest.raises(OutputError, match="introuvable"):
         write_template(tmp_path / "absent" / "m.xlsx", schema)
+
+
+def test_lisez_moi_gives_the_referent_address_from_the_configuration(tmp_path: Path) -> None:
+    toml = tmp_path / "region.toml"
+    toml.write_text('[relances]\nsender = "pvd@grand-est.gouv.example"\n', encoding="utf-8")
+    schema = build_schema(load_config(toml))
+    path = write_template(tmp_path / "modele.xlsx", schema)
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(schema.readme_name).to_python()
+    assert ["Adresse du référent", "pvd@grand-est.gouv.example"] in [[c for c in r if c != ""][:2] for r in rows]
+    plain = write_template(tmp_path / "sans.xlsx", build_schema(load_config(None)))
+    text = str(CalamineWorkbook.from_path(str(plain)).get_sheet_by_name(schema.readme_name).to_python())
+    assert "Adresse du référent" not in text

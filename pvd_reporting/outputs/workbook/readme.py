@@ -62,6 +62,7 @@ def readme_lines(schema: Schema, period: str | None) -> list[Line]:
         ("text", "", "Renvoyez le classeur rempli, au format .xlsx (ou .ods), au référent du programme "
                      f"de la région {schema.config.region_name} qui vous l'a adressé (préfecture, DDT ou "
                      "SGAR), à la date qu'il vous a indiquée."),
+        *((("pair", "Adresse du référent", schema.config.reminder_sender),) if schema.config.reminder_sender else ()),
         ("text", "", f"Une question sur une règle, un point de l'onglet {schema.controls_name} que vous ne "
                      "savez pas corriger : demandez à ce référent ; il vous renverra au besoin le classeur "
                      "avec chaque point signalé sur sa case."),
