@@ -1,4 +1,4 @@
-"""Benchmark of §9: consolidate against the floor and the plain pandas approach, in one run.
+"""Benchmark of the speed targets (README, Vitesse): consolidate against the floor and the plain pandas approach, in one run.
 
     python benchmarks/run.py [-n 1000] [--repeat 2] [--work DIR]
 
@@ -254,7 +254,7 @@ def best(fn: Callable[[], object], repeat: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Mesure les objectifs de vitesse du §9.")
+    parser = argparse.ArgumentParser(description="Mesure les objectifs de vitesse (README, Vitesse).")
     parser.add_argument("-n", type=int, default=1000, help="nombre de classeurs (défaut 1000)")
     parser.add_argument("--repeat", type=int, default=2, help="mesures par étape, la meilleure est gardée")
     parser.add_argument("--work", type=Path, default=HERE / "out", help="dossier de travail (gardé)")
