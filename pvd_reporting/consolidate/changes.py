@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pvd_reporting.consolidate.regional import cents
-from pvd_reporting.consolidate.view import Change, Consolidation, TerritoryView
+from pvd_reporting.consolidate.view import STATUS_LABEL, Change, Consolidation, TerritoryView
 from pvd_reporting.format.french import fr_date, fr_money
 from pvd_reporting.format.issues import Issue, make_issue, shown_value
 from pvd_reporting.format.matching import norm
@@ -21,7 +21,7 @@ from pvd_reporting.read.records import Record
 from pvd_reporting.read.values import as_date
 
 RECEIVED, NOT_SENT = "Classeur reçu", "Classeur non reçu"
-ORT_STATUS = "Statut ORT"
+ORT_STATUS = STATUS_LABEL
 MILESTONE_DONE, MILESTONE_DATE, MILESTONE_REMOVED = "Jalon réalisé", "Date de jalon modifiée", "Jalon retiré"
 ACTION_ADDED, ACTION_REMOVED = "Action ajoutée", "Action retirée"
 ACTION_STATUS, COST, FINANCING = "Statut d'action", "Coût modifié", "Financement modifié"

@@ -16,6 +16,11 @@ ENGAGED, PLANNED, UNRECOGNISED = "Engagé", "Prévu", "Statut non reconnu"
 STAGES = (ENGAGED, PLANNED, UNRECOGNISED)
 BEYOND_COST_LABEL = "Financements au-delà du coût (€)"
 REMAINING_LABEL = "Reste à financer (€)"
+# What a territory's view is called wherever it is shown (summary sheets, alerts, changes).
+STATUS_LABEL = "Statut ORT"
+LAST_MILESTONE_LABEL = "Dernier jalon"
+DEADLINE_LABEL = "Échéance ORT"
+DAYS_LEFT_LABEL = "Jours restants"
 
 
 @dataclass

@@ -11,7 +11,9 @@ from xlsxwriter.worksheet import Worksheet
 from pvd_reporting.consolidate.briefing import alerts, headline
 from pvd_reporting.consolidate.view import (
     BEYOND_COST_LABEL,
+    DEADLINE_LABEL,
     ENGAGED,
+    LAST_MILESTONE_LABEL,
     PLANNED,
     REMAINING_LABEL,
     STAGES,
@@ -89,8 +91,8 @@ def _figures(c: Consolidation, schema: Schema) -> list[tuple[str, Any, str]]:
     return rows
 
 
-ALERT_COLUMNS = ("Alerte", "Territoire(s)", "Département", "Échéance ORT", "Retard (mois)",
-                 "Délai restant (mois)", "Dernier jalon", REMAINING_LABEL, "Précision")
+ALERT_COLUMNS = ("Alerte", "Territoire(s)", "Département", DEADLINE_LABEL, "Retard (mois)",
+                 "Délai restant (mois)", LAST_MILESTONE_LABEL, REMAINING_LABEL, "Précision")
 
 
 def _briefing(ws: Worksheet, c: Consolidation, fmt: Formats, row: int) -> int:

@@ -11,7 +11,16 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from pvd_reporting.consolidate.changes import COST, FINANCING
-from pvd_reporting.consolidate.view import Change, Consolidation, TerritoryView
+from pvd_reporting.consolidate.view import (
+    DAYS_LEFT_LABEL,
+    DEADLINE_LABEL,
+    LAST_MILESTONE_LABEL,
+    REMAINING_LABEL,
+    STATUS_LABEL,
+    Change,
+    Consolidation,
+    TerritoryView,
+)
 from pvd_reporting.format.french import fr_date, fr_money
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs.anomalies import Masker
@@ -51,12 +60,12 @@ def evolution_columns(schema: Schema) -> list[Column]:
     return [
         Column(form.field("id_pvd").label, TEXT, 14), Column(form.name, TEXT, 26),
         Column("Période", TEXT, 10), Column(RECEIVED_HEADER, TEXT, 7),
-        Column("Statut ORT", TEXT, 18), Column("Dernier jalon", TEXT, 40), Column("Jalons réalisés", INT, 9),
-        Column("Échéance ORT", DATE, 12), Column("Jours restants", INT, 9),
+        Column(STATUS_LABEL, TEXT, 18), Column(LAST_MILESTONE_LABEL, TEXT, 40), Column("Jalons réalisés", INT, 9),
+        Column(DEADLINE_LABEL, DATE, 12), Column(DAYS_LEFT_LABEL, INT, 9),
         *(Column(f"Actions : {s}", INT, 10) for s in schema.lists["statut_action"]),
         Column(schema.table("engagements").column("cost").label, MONEY, 15),
         *(Column(f.label, MONEY, 15) for f in schema.financer_fields),
-        Column("Reste à financer (€)", MONEY, 15),
+        Column(REMAINING_LABEL, MONEY, 15),
         Column("Comités de projet du trimestre", INT, 11),
         Column("Besoins", INT, 8),
     ]

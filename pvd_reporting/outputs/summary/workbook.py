@@ -22,7 +22,11 @@ from pvd_reporting.atomic import atomic_write
 from pvd_reporting.consolidate.batch import period_of, placement
 from pvd_reporting.consolidate.view import (
     BEYOND_COST_LABEL,
+    DAYS_LEFT_LABEL,
+    DEADLINE_LABEL,
+    LAST_MILESTONE_LABEL,
     REMAINING_LABEL,
+    STATUS_LABEL,
     Consolidation,
     TerritoryView,
 )
@@ -53,7 +57,7 @@ TERRITORIES = "Territoires"
 ANOMALIES = "Anomalies"
 SOURCES = "Sources"
 SYNTHESIS = "Synthèse"
-STATUS_HEADER = "Statut ORT"
+STATUS_HEADER = STATUS_LABEL
 SIGNED_IN_TIME_HEADER = "ORT signée dans le délai"
 MONTHS_LATE_HEADER = "Retard de signature (mois)"
 
@@ -152,16 +156,16 @@ def territory_columns(schema: Schema) -> list[Column]:
         Column(form.field("epci").label, TEXT, 28),
         Column(form.field("siren").label, TEXT, 12),
         Column("Communes", TEXT, 30),
-        Column("Dernier jalon", TEXT, 40),
+        Column(LAST_MILESTONE_LABEL, TEXT, 40),
         Column("Jalons réalisés (sur 8)", INT, 10),
         Column("Date J1", DATE, 12),
         Column("Date J8", DATE, 12),
-        Column("Échéance ORT", DATE, 12),
+        Column(DEADLINE_LABEL, DATE, 12),
         Column("Prolongée par avenant", TEXT, 10),
         Column(STATUS_HEADER, TEXT, 18),
         Column(SIGNED_IN_TIME_HEADER, TEXT, 10),
         Column(MONTHS_LATE_HEADER, NUMBER, 10),
-        Column("Jours restants", INT, 9),
+        Column(DAYS_LEFT_LABEL, INT, 9),
         Column(form.field("project_lead").label, TEXT, 22),
         Column("ETP (%)", PERCENT, 8),
         Column(form.field("cofinancing").label, TEXT, 20),
