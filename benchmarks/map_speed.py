@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 
 from pvd_reporting.consolidate.view import Consolidation, RegionView, TerritoryView  # noqa: E402
 from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES  # noqa: E402
-from pvd_reporting.outputs.dashboard.charts import status_map  # noqa: E402
+from pvd_reporting.outputs.dashboard.plots import status_map  # noqa: E402
 from pvd_reporting.outputs.dashboard.region_map import figure_json, load_shapes, map_page  # noqa: E402
 
 PERIOD = "2025-T4"

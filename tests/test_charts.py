@@ -10,7 +10,7 @@ import pytest
 from dashboard_fixtures import XSS_NAME, build_consolidation
 
 from pvd_reporting.format.schema import ORT_STATUSES
-from pvd_reporting.outputs.dashboard import charts
+from pvd_reporting.outputs.dashboard import plots as charts
 from pvd_reporting.outputs.dashboard.region_map import MAP_NAME
 from pvd_reporting.outputs.palette import ORT_COLORS
 
@@ -163,6 +163,6 @@ def test_write_charts_exports_png_and_svg_with_chromium(consolidation, tmp_path:
 
 
 def test_importing_charts_and_dashboard_does_not_import_plotly() -> None:
-    code = ("import sys, pvd_reporting.outputs.dashboard.charts, pvd_reporting.outputs.dashboard.page; "
+    code = ("import sys, pvd_reporting.outputs.dashboard.plots, pvd_reporting.outputs.dashboard.page; "
             "sys.exit(1 if 'plotly' in sys.modules or 'pandas' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0

@@ -21,7 +21,7 @@ from factory import make_workbook
 from pvd_reporting.consolidate.batch import consolidate, read_one
 from pvd_reporting.format.reference import load_reference
 from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES
-from pvd_reporting.outputs.dashboard import charts
+from pvd_reporting.outputs.dashboard import plots as charts
 from pvd_reporting.outputs.dashboard.page import render_dashboard, write_dashboard
 from pvd_reporting.outputs.dashboard.region_map import (
     ATTRIBUTION,

@@ -31,7 +31,7 @@ from pvd_reporting.read.values import as_date, parse_period
 
 # Issues this module adds to a report; dropped first so consolidating twice never doubles them.
 CONSOLIDATION_CODES = frozenset({"duplicate-submission", "period-mismatch", "other-department"})
-# A workbook of an earlier quarter, used as history of the consolidated one (history.py).
+# A workbook of an earlier quarter, used as history of the consolidated one (quarters.py).
 HISTORY_PLACEMENT = "Historique"
 TABLE_KEYS = ("communes", "jalons", "engagements", "comites", "ingenierie", "annuaire")
 

@@ -158,7 +158,7 @@ class Consolidation:
     rows: dict[str, list[tuple[TerritoryView, Record]]] = field(default_factory=dict)
     anomalies: list[tuple[WorkbookReport, Issue]] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
-    # Every period found and what moved since T-1 (history.py); None when built for one period alone.
+    # Every period found and what moved since T-1 (quarters.py); None when built for one period alone.
     history: History | None = None
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from pvd_reporting.atomic import prepare_output_dir, refuse_inside_inputs
 from pvd_reporting.consolidate.batch import CONSOLIDATION_CODES, period_end, read_all
 from pvd_reporting.consolidate.cache import can_create, resolve_cache_dir
-from pvd_reporting.consolidate.history import consolidate_history
+from pvd_reporting.consolidate.quarters import consolidate_history
 from pvd_reporting.consolidate.regional import add_months
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.errors import OutputError, UsageError
@@ -21,8 +21,8 @@ from pvd_reporting.format.periods import first_day, parse_label
 from pvd_reporting.format.reference import Reference, load_reference
 from pvd_reporting.format.schema import Schema, build_schema
 from pvd_reporting.outputs.anomalies import write_anomalies
-from pvd_reporting.outputs.dashboard.charts import write_charts
 from pvd_reporting.outputs.dashboard.page import write_dashboard
+from pvd_reporting.outputs.dashboard.plots import write_charts
 from pvd_reporting.outputs.dashboard.trends import write_trend_charts
 from pvd_reporting.outputs.history_db import write_history_db
 from pvd_reporting.outputs.reminders import Reminders, write_reminders

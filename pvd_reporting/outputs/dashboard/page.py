@@ -50,7 +50,7 @@ from pvd_reporting.format.issues import (
 from pvd_reporting.format.matching import french_sort_key, norm
 from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
 from pvd_reporting.format.vocabulary import ENGAGED_STATUSES, PLANNED_STATUSES
-from pvd_reporting.outputs.dashboard.charts import CHART_TITLES, build_figures, status_map
+from pvd_reporting.outputs.dashboard.plots import CHART_TITLES, build_figures, status_map
 from pvd_reporting.outputs.dashboard.region_map import (
     MAP_HEIGHT,
     MAP_TITLE,

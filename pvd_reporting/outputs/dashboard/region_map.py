@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pvd_reporting.consolidate.view import TerritoryView
+from pvd_reporting.format.departements import department_label
 from pvd_reporting.format.french import fr_int
 from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES
 from pvd_reporting.outputs.palette import ort_color
@@ -146,10 +147,6 @@ def _label_point(shape: Shape) -> tuple[float, float]:
     return round(cx, 4), round(cy, 4)
 
 
-def department_label(name: str, code: str) -> str:
-    return f"{name} ({code})"
-
-
 def map_figure(periods: Sequence[tuple[str, Sequence[TerritoryView]]], *, shapes: Shapes | None = None,
                title: str = MAP_TITLE, note_unmapped: bool = False) -> RegionMap:
     """The map for one or more periods, oldest first: with several, a slider shows each one
@@ -209,7 +206,7 @@ def map_figure(periods: Sequence[tuple[str, Sequence[TerritoryView]]], *, shapes
         data.append({"type": "scatter", "mode": "lines", "x": xs, "y": ys, "hoverinfo": "skip",
                      "line": {"color": DEPARTMENT_LINE, "width": 1.4}, "showlegend": False})
     # Annotations, not a text trace: a light background keeps the names readable on any colour.
-    names = [{"text": _text(department_label(s.name, d)), "x": x, "y": y, "xref": "x", "yref": "y",
+    names = [{"text": _text(department_label(d)), "x": x, "y": y, "xref": "x", "yref": "y",
               "showarrow": False, "font": {"size": 12, "color": DEPARTMENT_LINE},
               "bgcolor": "rgba(255,255,255,0.75)", "borderpad": 1}
              for s, d in zip(dept_shapes, departments, strict=True) for x, y in [_label_point(s)]]

@@ -16,7 +16,7 @@ from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import NOT_RECEIVED
 from pvd_reporting.outputs.anomalies import Masker
-from pvd_reporting.outputs.dashboard.charts import (
+from pvd_reporting.outputs.dashboard.plots import (
     ALL_STATUSES,
     PLOTLY_FILE,
     _layout,
@@ -25,7 +25,7 @@ from pvd_reporting.outputs.dashboard.charts import (
     status_color,
 )
 from pvd_reporting.outputs.palette import EXPECTED_COLOR, FINANCER_COLORS, RECEIVED_COLOR
-from pvd_reporting.outputs.summary.history import shown
+from pvd_reporting.outputs.summary.evolution import shown
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go

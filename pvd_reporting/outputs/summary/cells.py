@@ -24,7 +24,7 @@ class Column:
     width: int = 16
 
 
-class Formats:
+class SummaryFormats:
     """The workbook's cell formats, made once."""
 
     def __init__(self, wb: Workbook) -> None:
@@ -62,7 +62,7 @@ def field_kind(f: Field) -> str:
     return {Kind.DATE: DATE, Kind.AMOUNT: MONEY, Kind.INTEGER: INT, Kind.PERCENT: NUMBER}.get(f.kind, TEXT)
 
 
-def put(ws: Worksheet, row: int, col: int, value: Any, kind: str, fmt: Formats) -> None:
+def put(ws: Worksheet, row: int, col: int, value: Any, kind: str, fmt: SummaryFormats) -> None:
     """One cell of the Synthèse sheet, typed: text is always a string cell, never a formula."""
     style = fmt.cell[kind]
     if value is None or value == "":

@@ -3,7 +3,7 @@
 xlsxwriter writes the structure and the Synthèse sheet; the tables' data rows are streamed in
 afterwards by xmlrows.py, where every text is an inline string: a cell typed `=HYPERLINK(…)`
 or `+33…` in a territory workbook stays text.
-The Synthèse sheet (figures and native charts) is built in charts.py, the cells in cells.py.
+The Synthèse sheet (figures and native charts) is built in synthesis.py, the cells in cells.py.
 """
 
 from __future__ import annotations
@@ -43,12 +43,12 @@ from pvd_reporting.outputs.summary.cells import (
     PERCENT,
     TEXT,
     Column,
-    Formats,
+    SummaryFormats,
     field_kind,
     print_setup,
 )
-from pvd_reporting.outputs.summary.charts import write_synthesis
-from pvd_reporting.outputs.summary.history import write_comparisons, write_history_sheets
+from pvd_reporting.outputs.summary.evolution import write_comparisons, write_history_sheets
+from pvd_reporting.outputs.summary.synthesis import write_synthesis
 from pvd_reporting.outputs.summary.xmlrows import PendingRows, inject_rows
 from pvd_reporting.read.records import Record
 
@@ -73,7 +73,7 @@ def unique_headers(headers: list[str]) -> list[str]:
     return out
 
 
-def table_sheet(wb: Workbook, name: str, columns: list[Column], rows: list[list[Any]], fmt: Formats,
+def table_sheet(wb: Workbook, name: str, columns: list[Column], rows: list[list[Any]], fmt: SummaryFormats,
                 pending: list[PendingRows]) -> Worksheet:
     """A sheet holding one Excel table: headers, filters, frozen header row, widths.
 
@@ -279,7 +279,7 @@ def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts
                                          "strings_to_numbers": False, "default_date_format": "dd/mm/yyyy"})
     wb.set_properties({"title": f"Synthèse PVD {consolidation.region.period}", "subject": "Petites villes de demain",
                        "created": datetime(2000, 1, 1)})
-    fmt = Formats(wb)
+    fmt = SummaryFormats(wb)
     pending: list[PendingRows] = []
     synthesis, figures_row = write_synthesis(wb, SYNTHESIS, consolidation, schema, fmt)
     write_comparisons(synthesis, consolidation, schema, fmt, header_row=figures_row)

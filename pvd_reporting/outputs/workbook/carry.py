@@ -27,7 +27,7 @@ from pvd_reporting.outputs.workbook.template import (
     region_file_name,
     template_content,
 )
-from pvd_reporting.outputs.workbook.writer import Content, Formats, Mark, write_workbook
+from pvd_reporting.outputs.workbook.writer import Content, Mark, TemplateFormats, write_workbook
 from pvd_reporting.read.records import Record, WorkbookData
 from pvd_reporting.read.values import as_date, is_blank
 
@@ -128,9 +128,9 @@ def _unlabelled(schema: Schema, placement: dict[tuple[str, int | None], int],
     return {key: list(columns.items()) for key, columns in found.items()}
 
 
-def _extra_writer(schema: Schema, extra: ExtraColumns) -> Callable[[Workbook, Formats], None]:
+def _extra_writer(schema: Schema, extra: ExtraColumns) -> Callable[[Workbook, TemplateFormats], None]:
     # Written once the sheets exist: xlsxwriter keeps every sheet open until the file is closed.
-    def write(wb: Workbook, fmt: Formats) -> None:
+    def write(wb: Workbook, fmt: TemplateFormats) -> None:
         for key, columns in extra.items():
             table = schema.table(key)
             ws = wb.get_worksheet_by_name(table.name)
@@ -146,12 +146,12 @@ def _extra_writer(schema: Schema, extra: ExtraColumns) -> Callable[[Workbook, Fo
     return write
 
 
-def _chain(first: Callable[[Workbook, Formats], None] | None,
-           then: Callable[[Workbook, Formats], None]) -> Callable[[Workbook, Formats], None]:
+def _chain(first: Callable[[Workbook, TemplateFormats], None] | None,
+           then: Callable[[Workbook, TemplateFormats], None]) -> Callable[[Workbook, TemplateFormats], None]:
     if first is None:
         return then
 
-    def both(wb: Workbook, fmt: Formats) -> None:
+    def both(wb: Workbook, fmt: TemplateFormats) -> None:
         then(wb, fmt)
         first(wb, fmt)
 

@@ -14,7 +14,13 @@ from pvd_reporting.format.issues import SEVERITY_LABELS, Issue, WorkbookReport, 
 from pvd_reporting.format.matching import a1, norm, parse_a1
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs.workbook.template import filled_content, template_content
-from pvd_reporting.outputs.workbook.writer import Content, Formats, Mark, Marks, write_workbook
+from pvd_reporting.outputs.workbook.writer import (
+    Content,
+    Mark,
+    Marks,
+    TemplateFormats,
+    write_workbook,
+)
 from pvd_reporting.read.records import WorkbookData
 
 if TYPE_CHECKING:
@@ -133,8 +139,8 @@ def _row_of(ref: str) -> int | None:
 
 
 def _anomalies_writer(issues: list[Issue], here: list[tuple[str, str] | None] | None = None,
-                      ) -> Callable[[Workbook, Formats], None]:
-    def write(wb: Workbook, fmt: Formats) -> None:
+                      ) -> Callable[[Workbook, TemplateFormats], None]:
+    def write(wb: Workbook, fmt: TemplateFormats) -> None:
         ws = wb.add_worksheet(ANOMALIES_NAME)
         for c, (header, width) in enumerate(zip(ANOMALIES_HEADERS, ANOMALIES_WIDTHS, strict=True)):
             ws.set_column(c, c, width, fmt.wrap if header == "Message" else None)

@@ -100,7 +100,7 @@ class Content:
     period: str | None = None
     marks: Marks = field(default_factory=dict)
     # Appends the Anomalies sheet of a feedback workbook (given the workbook and the formats).
-    anomalies: Callable[[xlsxwriter.Workbook, Formats], None] | None = None
+    anomalies: Callable[[xlsxwriter.Workbook, TemplateFormats], None] | None = None
 
 
 def group_of(kind: Kind) -> str:
@@ -109,7 +109,7 @@ def group_of(kind: Kind) -> str:
     return "general" if kind in (Kind.CHOICE, Kind.YESNO) else "text"
 
 
-class Formats:
+class TemplateFormats:
     """xlsxwriter formats, created once per (number group, locked, mark, bold)."""
 
     def __init__(self, wb: xlsxwriter.Workbook) -> None:
@@ -150,7 +150,7 @@ class Formats:
 class _Writer:
     def __init__(self, wb: xlsxwriter.Workbook, schema: Schema, content: Content) -> None:
         self.wb, self.schema, self.content = wb, schema, content
-        self.fmt = Formats(wb)
+        self.fmt = TemplateFormats(wb)
         self.list_ranges: dict[str, str] = {}
         yes_no = schema.lists.get("oui_non", REQUIRED_VALUES["oui_non"])
         self.yes, self.no = yes_no[0], yes_no[1]

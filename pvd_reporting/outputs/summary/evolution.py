@@ -24,8 +24,8 @@ from pvd_reporting.consolidate.view import (
 from pvd_reporting.format.french import fr_date, fr_money
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs.anomalies import Masker
-from pvd_reporting.outputs.summary.cells import DATE, INT, MONEY, TEXT, Column, Formats, put
-from pvd_reporting.outputs.summary.charts import FIGURE_KINDS, _figures
+from pvd_reporting.outputs.summary.cells import DATE, INT, MONEY, TEXT, Column, SummaryFormats, put
+from pvd_reporting.outputs.summary.synthesis import FIGURE_KINDS, _figures
 from pvd_reporting.outputs.summary.xmlrows import PendingRows
 
 EVOLUTION = "Évolution"
@@ -34,7 +34,7 @@ PREVIOUS, YEAR_BEFORE = "T-1", "N-1"
 RECEIVED_HEADER = "Reçu"
 
 
-def write_comparisons(ws: Worksheet, c: Consolidation, schema: Schema, fmt: Formats, header_row: int) -> None:
+def write_comparisons(ws: Worksheet, c: Consolidation, schema: Schema, fmt: SummaryFormats, header_row: int) -> None:
     """Columns `T-1` and `N-1` beside the figures of Synthèse (row `header_row` holds `Valeur`)."""
     history = c.history
     if history is None:
@@ -128,7 +128,7 @@ def change_rows(changes: list[Change], hide: Masker) -> list[list[Any]]:
     return out
 
 
-def write_history_sheets(wb: Workbook, c: Consolidation, schema: Schema, fmt: Formats, pending: list[PendingRows],
+def write_history_sheets(wb: Workbook, c: Consolidation, schema: Schema, fmt: SummaryFormats, pending: list[PendingRows],
                          table_sheet: Any, no_contacts: bool) -> None:
     """`Évolution` and `Changements`, as Excel tables like the other sheets (`table_sheet` of workbook.py)."""
     table_sheet(wb, EVOLUTION, evolution_columns(schema), evolution_rows(c, schema), fmt, pending)

@@ -30,7 +30,7 @@ from pvd_reporting.outputs.summary.cells import (
     NUMBER,
     STATUS_STYLES,
     TEXT,
-    Formats,
+    SummaryFormats,
     print_setup,
     put,
 )
@@ -95,7 +95,7 @@ ALERT_COLUMNS = ("Alerte", "Territoire(s)", "Département", DEADLINE_LABEL, "Ret
                  "Délai restant (mois)", LAST_MILESTONE_LABEL, REMAINING_LABEL, "Précision")
 
 
-def _briefing(ws: Worksheet, c: Consolidation, fmt: Formats, row: int) -> int:
+def _briefing(ws: Worksheet, c: Consolidation, fmt: SummaryFormats, row: int) -> int:
     """« À retenir »: the sentence, then the ranked alerts; returns the next free row."""
     ws.write_string(row, 0, "À retenir", fmt.title)
     ws.write_string(row + 1, 0, headline(c.region), fmt.label)
@@ -125,7 +125,7 @@ FIGURE_KINDS = {"int": INT, "money": MONEY, "number": NUMBER, "date": DATE, "tex
 
 
 def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema,
-                    fmt: Formats) -> tuple[Worksheet, int]:
+                    fmt: SummaryFormats) -> tuple[Worksheet, int]:
     """The Synthèse sheet; returns it with the row of its figures' header (`Chiffre`, `Valeur`)."""
     ws = wb.add_worksheet(name)
     print_setup(ws, repeat_columns=1)
@@ -170,7 +170,7 @@ def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema,
     return ws, figures_row
 
 
-def _status_chart(wb: Workbook, ws: Worksheet, c: Consolidation, fmt: Formats, row: int, anchor: int) -> int:
+def _status_chart(wb: Workbook, ws: Worksheet, c: Consolidation, fmt: SummaryFormats, row: int, anchor: int) -> int:
 
     by_dep = c.region.status_by_department
     statuses = [s for s in (*ORT_STATUSES, NOT_RECEIVED, NOT_FILLED) if any(s in d for d in by_dep.values())]
@@ -203,7 +203,7 @@ def _status_chart(wb: Workbook, ws: Worksheet, c: Consolidation, fmt: Formats, r
     return anchor + 19
 
 
-def _bar_chart(wb: Workbook, ws: Worksheet, fmt: Formats, row: int, anchor: int, title: str,
+def _bar_chart(wb: Workbook, ws: Worksheet, fmt: SummaryFormats, row: int, anchor: int, title: str,
                category: str, measure: str, data: list[tuple[str, float]], kind: str) -> tuple[int, int]:
 
     ws.write_string(row, 0, title, fmt.label)
