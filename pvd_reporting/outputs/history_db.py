@@ -18,18 +18,18 @@ from typing import Any
 
 from pvd_reporting import __version__
 from pvd_reporting.atomic import atomic_write
-from pvd_reporting.consolidate.view import Change, Consolidation
+from pvd_reporting.consolidate.view import Change, Consolidation, to_cent
 from pvd_reporting.format.issues import SEVERITY_LABELS, json_value
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs.anomalies import Masker, mask_issue
+from pvd_reporting.outputs.columns import Column, RowContext, territory_columns, territory_row
 from pvd_reporting.outputs.summary.cells import (
     DATE,
     INT,
     MONEY,
     NUMBER,
     PERCENT,
-    Column,
     field_kind,
 )
 from pvd_reporting.outputs.summary.workbook import (
@@ -39,8 +39,6 @@ from pvd_reporting.outputs.summary.workbook import (
     data_sheet_columns,
     source_columns,
     source_rows,
-    territory_columns,
-    territory_row,
 )
 
 DB_NAME = "historique-pvd.sqlite"
@@ -76,7 +74,7 @@ def _sql_value(value: Any, kind: str) -> Any:
     if isinstance(value, bool):
         return int(value)
     if kind == MONEY and isinstance(value, (int, float)):
-        return round(float(value), 2)
+        return to_cent(float(value))
     if isinstance(value, (int, float, str)):
         return value
     return str(json_value(value))
@@ -104,7 +102,7 @@ class _Table:
             elif value is None:
                 out.append(None)
             elif t is float:
-                out.append(round(value, 2) if kind == MONEY else value)
+                out.append(to_cent(value) if kind == MONEY else value)
             elif t is int:
                 out.append(value)
             else:
@@ -120,8 +118,6 @@ class _Table:
         db.execute(f'CREATE INDEX "ix_{self.name}_periode_id_pvd" ON "{self.name}" ("{PERIOD}", "{ID}")')
 
 
-def _territory_table(schema: Schema) -> _Table:
-    return _Table("territoires", territory_columns(schema))
 
 
 def _data_table(key: str, schema: Schema, no_contacts: bool) -> tuple[_Table, list[Any]]:
@@ -151,7 +147,7 @@ def _change_value(value: Any) -> Any:
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, float):
-        return round(value, 2)
+        return to_cent(value)
     return value
 
 
@@ -166,7 +162,8 @@ def change_source(change: Change, consolidations: Sequence[Consolidation]) -> st
 
 def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema: Schema,
                  no_contacts: bool) -> list[_Table]:
-    territories = _territory_table(schema)
+    territory_cols = territory_columns(schema)
+    territories = _Table("territoires", territory_cols)
     data = {key: _data_table(key, schema, no_contacts) for key in ("communes", *SHEET_ORDER)}
     anomalies = _Table("anomalies", ANOMALY_COLUMNS)
     sources = _sources_table(schema)
@@ -175,8 +172,9 @@ def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema
     for c in ordered:
         period = c.region.period
         mask = Masker(c, no_contacts)
+        ctx = RowContext(period, no_contacts)
         for t in c.territories:
-            territories.add(period, territory_row(t, schema, no_contacts))
+            territories.add(period, territory_row(territory_cols, t, ctx))
         for key, (table, fields) in data.items():
             for row in data_rows(c, schema, key, fields, mask if no_contacts else None):
                 table.add(period, row)
