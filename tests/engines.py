@@ -113,4 +113,26 @@ def coloured(value: object) -> bool:
     return bool(value)
 
 
-__all__ = ["ENGINES", "Probe", "coloured", "probe", "recalculate", "shifted"]
+__all__ = ["AS_SHOWN_CSV", "ENGINES", "Probe", "coloured", "french_profile", "libreoffice", "probe", "recalculate",
+           "shifted"]
+
+
+_FRENCH = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooSetupSystemLocale" oor:op="fuse"><value>fr-FR</value></prop></item>
+<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooLocale" oor:op="fuse"><value>fr-FR</value></prop></item>
+</oor:items>
+"""
+
+
+def french_profile(folder: Path) -> str:
+    """A fresh LibreOffice profile set to French (France), as a chef de projet's Calc is."""
+    user = folder / "user"
+    user.mkdir(parents=True, exist_ok=True)
+    (user / "registrymodifications.xcu").write_text(_FRENCH, encoding="utf-8")
+    return folder.resolve().as_uri()
+
+
+# Tokens: separator ;, quote ", UTF-8, from line 1, …, 9th « as shown », 12th -1: every sheet.
+AS_SHOWN_CSV = "csv:Text - txt - csv (StarCalc):59,34,76,1,,0,false,true,true,false,false,-1"
