@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pvd_reporting.consolidate.batch import period_of, placement
 from pvd_reporting.consolidate.figures import ValueKind
 from pvd_reporting.consolidate.view import (
     BEYOND_COST_LABEL,
@@ -20,10 +21,12 @@ from pvd_reporting.consolidate.view import (
     LAST_MILESTONE_LABEL,
     REMAINING_LABEL,
     STATUS_LABEL,
+    Consolidation,
     TerritoryView,
 )
 from pvd_reporting.format.departements import department_label
-from pvd_reporting.format.schema import Schema
+from pvd_reporting.format.issues import SEVERITY_LABELS, Issue, WorkbookReport, json_value
+from pvd_reporting.format.schema import VERSION_LABEL, Schema
 
 TEXT, COUNT, EUROS, MONTHS, PERCENT, DATE = (ValueKind.TEXT, ValueKind.COUNT, ValueKind.EUROS, ValueKind.MONTHS,
                                               ValueKind.PERCENT, ValueKind.DATE)
@@ -37,13 +40,15 @@ ALL_TABLES = (TERRITORIES, EVOLUTION, DASHBOARD)
 
 @dataclass(frozen=True)
 class RowContext:
-    """What a row needs beyond its territory: the period of its consolidation, the contacts' choice."""
+    """What a row needs beyond its item: the period of its consolidation, the contacts' choice."""
 
     period: str = ""
     no_contacts: bool = False
+    consolidation: Consolidation | None = None
 
 
-Getter = Callable[[TerritoryView, RowContext], Any]
+# Reads a row's value from its item: a territory, a workbook's report, an anomaly.
+Getter = Callable[[Any, RowContext], Any]
 
 
 @dataclass(frozen=True)
@@ -66,14 +71,21 @@ def territory_row(columns: Sequence[Column], t: TerritoryView, ctx: RowContext) 
     return [c.get(t, ctx) if c.get is not None and (t.received or c.missing) else None for c in columns]
 
 
+def table_row(columns: Sequence[Column], item: Any, ctx: RowContext) -> list[Any]:
+    """A row of any table: each column's value read from `item`."""
+    return [c.get(item, ctx) if c.get is not None else None for c in columns]
+
+
 def yes_no(value: bool | None) -> str | None:
     return None if value is None else ("Oui" if value else "Non")
 
 
-def identity(schema: Schema) -> list[Column]:
-    """The two columns every table of territories begins with (its rows are repeated on print)."""
-    return [Column(schema.form.field("id_pvd").label, TEXT, 14, lambda t, x: t.id_pvd, missing=True),
-            Column(schema.form.name, TEXT, 26, lambda t, x: t.name, missing=True)]
+def identity(schema: Schema, id_pvd: Getter = lambda t, x: t.id_pvd,
+             name: Getter = lambda t, x: t.name) -> list[Column]:
+    """The territory's Identifiant PVD and name: every table of territories begins with them (they
+    are repeated on print); `id_pvd` and `name` read them from another kind of row."""
+    return [Column(schema.form.field("id_pvd").label, TEXT, 14, id_pvd, missing=True),
+            Column(schema.form.name, TEXT, 26, name, missing=True)]
 
 
 def _financer(name: str) -> Getter:
@@ -157,8 +169,8 @@ def territory_columns(schema: Schema) -> list[Column]:
         Column("Comités de projet (4 derniers trimestres)", COUNT, 12, lambda t, x: t.comites_last4),
         Column("Cadence tenue", TEXT, 9, lambda t, x: yes_no(t.cadence_held)),
         *territory_totals(schema, TERRITORIES),
-        Column("Erreurs", COUNT, 8, lambda t, x: t.errors),
-        Column("Avertissements", COUNT, 8, lambda t, x: t.warnings),
+        Column(ERRORS_HEADER, COUNT, 8, lambda t, x: t.errors),
+        Column(WARNINGS_HEADER, COUNT, 8, lambda t, x: t.warnings),
         *where_read(form.name),
     ]
 
@@ -184,3 +196,55 @@ def evolution_columns(schema: Schema) -> list[Column]:
 def dashboard_totals(schema: Schema) -> list[Column]:
     """The totals of the dashboard's territory table, between the chef de projet and the errors."""
     return territory_totals(schema, DASHBOARD)
+
+
+# --- Sources: one row per workbook read (a `WorkbookReport`) ------------------------------------
+
+ERRORS_HEADER, WARNINGS_HEADER = "Erreurs", "Avertissements"
+
+
+def report_identity(schema: Schema) -> list[Column]:
+    return identity(schema, name=lambda r, x: r.territory)
+
+
+def source_columns(schema: Schema) -> list[Column]:
+    """The `Sources` sheet: every workbook read, how it was used. SQLite's `sources` puts the
+    territory's identity first, as every other table."""
+    def where(r: WorkbookReport, x: RowContext) -> str:
+        assert x.consolidation is not None
+        return placement(x.consolidation, r)
+
+    return [Column("Fichier", TEXT, 34, lambda r, x: r.path), Column("Taille (octets)", COUNT, 12, lambda r, x: r.size),
+            Column("SHA-256", TEXT, 66, lambda r, x: r.sha256), Column(VERSION_LABEL, TEXT, 10, lambda r, x: r.version),
+            Column(schema.form.field("period").label, TEXT, 10,
+                   lambda r, x: period_of(r) if r.data is not None else r.period),
+            Column("Verdict", TEXT, 14, lambda r, x: r.verdict), Column("Prise en compte", TEXT, 16, where),
+            *report_identity(schema),
+            Column(ERRORS_HEADER, COUNT, 8, lambda r, x: r.errors),
+            Column(WARNINGS_HEADER, COUNT, 8, lambda r, x: r.warnings)]
+
+
+# --- Anomalies: one row per issue, (report, issue) ----------------------------------------------
+
+def _shown_value(issue: Issue) -> str | None:
+    value = json_value(issue.value)
+    return None if value is None else str(value)
+
+
+ANOMALY_FILE = Column("Fichier", TEXT, 30, lambda a, x: a[0].path)
+ANOMALY_DETAIL = (
+    Column("Gravité", TEXT, 14, lambda a, x: SEVERITY_LABELS.get(a[1].severity, str(a[1].severity))),
+    Column("Code", TEXT, 22, lambda a, x: a[1].code), Column("Onglet", TEXT, 14, lambda a, x: a[1].sheet),
+    Column("Cellule", TEXT, 8, lambda a, x: a[1].cell), Column("Colonne", TEXT, 22, lambda a, x: a[1].column),
+    Column("Valeur", TEXT, 20, lambda a, x: _shown_value(a[1])), Column("Message", TEXT, 80, lambda a, x: a[1].message),
+)
+ANOMALY_ROW = Column("Ligne", COUNT, 7, lambda a, x: a[1].row)
+
+
+def anomaly_identity(schema: Schema) -> list[Column]:
+    return identity(schema, lambda a, x: a[0].id_pvd, lambda a, x: a[0].territory)
+
+
+def anomaly_columns(schema: Schema) -> list[Column]:
+    """The `Anomalies` sheet; SQLite's `anomalies` has the same columns, the file last, and the row."""
+    return [*anomaly_identity(schema), ANOMALY_FILE, *ANOMALY_DETAIL]

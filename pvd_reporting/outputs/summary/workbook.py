@@ -19,28 +19,28 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from pvd_reporting.atomic import atomic_write
-from pvd_reporting.consolidate.batch import period_of, placement
 from pvd_reporting.consolidate.view import (
     STATUS_LABEL,
     Consolidation,
     TerritoryView,
 )
-from pvd_reporting.format.issues import SEVERITY_LABELS, json_value
+from pvd_reporting.format.issues import Issue, WorkbookReport, json_value
 from pvd_reporting.format.matching import slug
-from pvd_reporting.format.schema import VERSION_LABEL, Field, Schema
+from pvd_reporting.format.schema import Field, Schema
 from pvd_reporting.outputs.anomalies import CONTACT_KEYS, Masker, mask_issue
 from pvd_reporting.outputs.columns import (
     TERRITORIES,
     Column,
     RowContext,
+    anomaly_columns,
     identity,
+    source_columns,
+    table_row,
     territory_columns,
     territory_row,
     where_read,
 )
 from pvd_reporting.outputs.summary.cells import (
-    INT,
-    TEXT,
     SummaryFormats,
     field_kind,
     print_setup,
@@ -126,6 +126,11 @@ def data_sheet_columns(schema: Schema, key: str, no_contacts: bool) -> list[Fiel
     return fields
 
 
+def data_columns(schema: Schema, fields: list[Field]) -> list[Column]:
+    """A data sheet's columns (and its SQLite table's): the territory, the schema's fields, where read."""
+    return [*identity(schema), *(Column(f.label, field_kind(f), f.width) for f in fields), *SUFFIX]
+
+
 def data_rows(consolidation: Consolidation, schema: Schema, key: str, fields: list[Field],
               mask: Masker | None = None) -> list[list[Any]]:
     hide = mask or (lambda v: v)
@@ -137,45 +142,13 @@ def data_rows(consolidation: Consolidation, schema: Schema, key: str, fields: li
     return out
 
 
-def anomaly_rows(consolidation: Consolidation, schema: Schema, no_contacts: bool = False) -> list[list[Any]]:
+def anomaly_items(consolidation: Consolidation, schema: Schema, no_contacts: bool) -> list[tuple[WorkbookReport, Issue]]:
+    """Each anomaly as (report, issue), the issue masked with --no-contacts."""
+    if not no_contacts:
+        return list(consolidation.anomalies)
     annuaire = schema.table("annuaire").name
     hide = Masker(consolidation, no_contacts)
-    out = []
-    for report, issue in consolidation.anomalies:
-        if no_contacts:
-            issue = mask_issue(issue, hide, annuaire)
-        value = json_value(issue.value)
-        out.append([report.id_pvd, report.territory, report.path, SEVERITY_LABELS.get(issue.severity, str(issue.severity)),
-                    issue.code, issue.sheet, issue.cell, issue.column,
-                    None if value is None else str(value), issue.message])
-    return out
-
-
-def anomaly_columns(schema: Schema) -> list[Column]:
-    return [*identity(schema), Column("Fichier", TEXT, 30), *ANOMALY_DETAIL]
-
-
-ANOMALY_DETAIL = [Column("Gravité", TEXT, 14), Column("Code", TEXT, 22), Column("Onglet", TEXT, 14),
-                  Column("Cellule", TEXT, 8), Column("Colonne", TEXT, 22), Column("Valeur", TEXT, 20),
-                  Column("Message", TEXT, 80)]
-
-
-def source_rows(consolidation: Consolidation) -> list[list[Any]]:
-    out = []
-    for report in consolidation.reports:
-        out.append([report.path, report.size, report.sha256, report.version,
-                    period_of(report) if report.data is not None else report.period, report.verdict,
-                    placement(consolidation, report), report.id_pvd, report.territory,
-                    report.errors, report.warnings])
-    return out
-
-
-def source_columns(schema: Schema) -> list[Column]:
-    return [Column("Fichier", TEXT, 34), Column("Taille (octets)", INT, 12), Column("SHA-256", TEXT, 66),
-            Column(VERSION_LABEL, TEXT, 10), Column(schema.form.field("period").label, TEXT, 10),
-            Column("Verdict", TEXT, 14), Column("Prise en compte", TEXT, 16),
-            *identity(schema),
-            Column("Erreurs", INT, 8), Column("Avertissements", INT, 8)]
+    return [(report, mask_issue(issue, hide, annuaire)) for report, issue in consolidation.anomalies]
 
 
 # --- the workbook -----------------------------------------------------------------------------
@@ -195,7 +168,7 @@ def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts
     pending: list[PendingRows] = []
     write_synthesis(wb, SYNTHESIS, consolidation, schema, fmt)
     columns = territory_columns(schema)
-    ctx = RowContext(consolidation.region.period, no_contacts)
+    ctx = RowContext(consolidation.region.period, no_contacts, consolidation)
     territory_rows = [territory_row(columns, t, ctx) for t in consolidation.territories]
     ws = table_sheet(wb, TERRITORIES, columns, territory_rows, fmt, pending)
     status_col = [c.header for c in columns].index(STATUS_LABEL)
@@ -206,10 +179,13 @@ def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts
     mask = Masker(consolidation, no_contacts)
     for key in SHEET_ORDER:
         fields = data_sheet_columns(schema, key, no_contacts)
-        cols = [*identity(schema), *(Column(f.label, field_kind(f), f.width) for f in fields), *SUFFIX]
-        table_sheet(wb, schema.table(key).name, cols, data_rows(consolidation, schema, key, fields, mask), fmt, pending)
-    table_sheet(wb, ANOMALIES, anomaly_columns(schema), anomaly_rows(consolidation, schema, no_contacts), fmt, pending)
-    table_sheet(wb, SOURCES, source_columns(schema), source_rows(consolidation), fmt, pending)
+        table_sheet(wb, schema.table(key).name, data_columns(schema, fields), data_rows(consolidation, schema, key, fields, mask), fmt, pending)
+    cols = anomaly_columns(schema)
+    rows = [table_row(cols, a, ctx) for a in anomaly_items(consolidation, schema, no_contacts)]
+    table_sheet(wb, ANOMALIES, cols, rows, fmt, pending)
+    cols = source_columns(schema)
+    rows = [table_row(cols, r, ctx) for r in consolidation.reports]
+    table_sheet(wb, SOURCES, cols, rows, fmt, pending)
     write_history_sheets(wb, consolidation, schema, fmt, pending, table_sheet, no_contacts)
     wb.close()
     inject_rows(path, pending, fmt.row_styles)
