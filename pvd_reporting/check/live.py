@@ -25,7 +25,19 @@ from pvd_reporting.check.rules import COST_TOLERANCE
 from pvd_reporting.format.french import fr_int
 from pvd_reporting.format.issues import ISSUE_TYPES, Severity
 from pvd_reporting.format.matching import col_letter
-from pvd_reporting.format.schema import TOTAL_LABELS, TOTAL_PREFIXES, Kind, Schema
+from pvd_reporting.format.schema import (
+    ANNUAIRE,
+    COMITES,
+    COMMUNES,
+    ENGAGEMENTS,
+    INGENIERIE,
+    JALONS,
+    TERRITOIRE,
+    TOTAL_LABELS,
+    TOTAL_PREFIXES,
+    Kind,
+    Schema,
+)
 from pvd_reporting.format.vocabulary import (
     BDT_COFINANCING,
     DONE_STATUS,
@@ -36,7 +48,7 @@ from pvd_reporting.format.vocabulary import (
     PVD_TOWN,
 )
 
-FORM = "territoire"  # the sheet key of the Territoire form (schema.form.key)
+FORM = TERRITOIRE  # the sheet key of the Territoire form (schema.form.key)
 # Which rows of a table a check covers: every checked row, only the first, or all but the first.
 Rows = Literal["all", "first", "rest"]
 
@@ -329,7 +341,7 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
             checks.append(LiveCheck(
                 "required-value", table.key, "Case obligatoire vide sur une ligne remplie", required,
                 _required(table.keys)))
-        if table.key == "communes":
+        if table.key == COMMUNES:
             checks.append(LiveCheck(
                 "required-value", table.key, "Au moins une commune", ("name",),
                 _empty_table(table.key, table.keys), rows="first", skip_totals=False))
@@ -337,7 +349,7 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
                 "population-over-limit", table.key, f"{town} de plus de {fr_int(limit)} habitants",
                 ("population",),
                 lambda r, k: f"{any_of(r['role'], (town,))}*({number(r['population'])}>{limit})"))
-        elif table.key == "jalons":
+        elif table.key == JALONS:
             checks.append(LiveCheck(
                 "required-value", table.key, "Date de réalisation du premier jalon", ("done_on",),
                 lambda r, k: blank(r[k]), rows="first"))
@@ -350,7 +362,7 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
             checks.append(LiveCheck(
                 "date-in-future", table.key, "Jalon réalisé après la date de mise à jour", ("done_on",),
                 lambda r, k: _after_update(r, k)))
-        elif table.key == "engagements":
+        elif table.key == ENGAGEMENTS:
             checks.append(LiveCheck(
                 "duplicate-action", table.key, "N° action déjà utilisé plus haut", ("action_id",),
                 _duplicate))
@@ -373,21 +385,21 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
             checks.append(LiveCheck(
                 "negative-amount", table.key, "Montant négatif", ("cost", *money),
                 lambda r, k: f"({number(r[k])}<0)"))
-        elif table.key == "comites":
+        elif table.key == COMITES:
             checks.append(LiveCheck(
                 "date-in-future", table.key, "Réunion datée après la date de mise à jour", ("date",),
                 lambda r, k: _after_update(r, k), severity=Severity.ERROR))
             checks.append(LiveCheck(
                 "etat-absent", table.key, f"{committee} sans l'État", ("etat_present",),
                 lambda r, k: f"{any_of(r['body'], (committee,))}*{any_of(r['etat_present'], (no,))}"))
-        elif table.key == "ingenierie":
+        elif table.key == INGENIERIE:
             checks.append(LiveCheck(
                 "unknown-action", table.key, "N° action absent de l'onglet Engagements", ("action_id",),
-                lambda r, k: f"{filled(r[k])}*(COUNTIF({r.column('engagements', 'action_id')},{r[k]})=0)"))
+                lambda r, k: f"{filled(r[k])}*(COUNTIF({r.column(ENGAGEMENTS, 'action_id')},{r[k]})=0)"))
             checks.append(LiveCheck(
                 "negative-amount", table.key, "Montant négatif", ("amount",),
                 lambda r, k: f"({number(r[k])}<0)"))
-        elif table.key == "annuaire":
+        elif table.key == ANNUAIRE:
             email = next(c.key for c in table.columns if c.kind == Kind.EMAIL)
             checks.append(LiveCheck(
                 "invalid-email", table.key, "Mail sans @, avec deux @, une espace ou sans point après le @",
@@ -395,7 +407,7 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
             role = table.column("role")
             checks.append(LiveCheck(
                 "no-project-lead", table.key, f"Aucun contact « {lead} » dans l'annuaire", (),
-                lambda r, k: f"(COUNTIF({r.column('annuaire', 'role')},{text(lead)})=0)",
+                lambda r, k: f"(COUNTIF({r.column(ANNUAIRE, 'role')},{text(lead)})=0)",
                 rows="first", also=(role.key,), skip_totals=False))
     return tuple(checks)
 
