@@ -102,7 +102,7 @@ def _bare(schema: Schema, content: Content) -> Content | None:
         if table.fixed_rows:
             fixed = [{"code": code, "label": label} for code, label in table.fixed_rows]
             if len(rows) != len(fixed) or any(
-                    row.get("code") != f["code"] or row.get("label") != f["label"] for row, f in zip(rows, fixed)):
+                    row.get("code") != f["code"] or row.get("label") != f["label"] for row, f in zip(rows, fixed, strict=True)):
                 return None
             tables[table.key] = fixed
         elif len(rows) > table.blank_rows:
