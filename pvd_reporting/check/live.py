@@ -23,7 +23,7 @@ from typing import Literal
 
 from pvd_reporting.check.rules import COST_TOLERANCE
 from pvd_reporting.format.french import fr_int
-from pvd_reporting.format.issues import ISSUE_TYPES, Severity
+from pvd_reporting.format.issues import ISSUE_TYPES, IssueCode, Severity
 from pvd_reporting.format.matching import col_letter
 from pvd_reporting.format.schema import (
     ANNUAIRE,
@@ -167,7 +167,7 @@ Condition = Callable[[Refs, str], str]
 
 @dataclass(frozen=True)
 class LiveCheck:
-    code: str  # the `validate` code whose issues this check counts
+    code: IssueCode  # the `validate` code whose issues this check counts
     sheet: str  # sheet key: "territoire" or a table key
     label: str  # the rule in French
     flagged: tuple[str, ...]  # field keys coloured and counted (one issue each); () for a sheet-level check
@@ -317,12 +317,12 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
 
     form = schema.form
     checks.append(LiveCheck(
-        "required-value", FORM, "Rubrique obligatoire non renseignée",
+        IssueCode.REQUIRED_VALUE, FORM, "Rubrique obligatoire non renseignée",
         tuple(f.key for f in form.fields if f.required),
         lambda r, k: blank(r[k])))
     threshold = config.cofinancing_min_etp
     checks.append(LiveCheck(
-        "etp-below-threshold", FORM,
+        IssueCode.ETP_BELOW_THRESHOLD, FORM,
         f"Cofinancement Banque des Territoires avec moins de {threshold:g} % d'ETP",
         ("etp",),
         # A percent cell holds 0.8 for 80 %; a number above 1 is read as typed (80).
@@ -334,79 +334,79 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
         if not table.fixed_rows:
             first, second = table.keys[:2]
             checks.append(LiveCheck(
-                "total-row", table.key, "Ligne de total (elle n'est pas comptée)", (first, second),
+                IssueCode.TOTAL_ROW, table.key, "Ligne de total (elle n'est pas comptée)", (first, second),
                 _total_row(first), skip_totals=False))
         required = tuple(c.key for c in table.columns if c.required)
         if required:
             checks.append(LiveCheck(
-                "required-value", table.key, "Case obligatoire vide sur une ligne remplie", required,
+                IssueCode.REQUIRED_VALUE, table.key, "Case obligatoire vide sur une ligne remplie", required,
                 _required(table.keys)))
         if table.key == COMMUNES:
             checks.append(LiveCheck(
-                "required-value", table.key, "Au moins une commune", ("name",),
+                IssueCode.REQUIRED_VALUE, table.key, "Au moins une commune", ("name",),
                 _empty_table(table.key, table.keys), rows="first", skip_totals=False))
             checks.append(LiveCheck(
-                "population-over-limit", table.key, f"{town} de plus de {fr_int(limit)} habitants",
+                IssueCode.POPULATION_OVER_LIMIT, table.key, f"{town} de plus de {fr_int(limit)} habitants",
                 ("population",),
                 lambda r, k: f"{any_of(r['role'], (town,))}*({number(r['population'])}>{limit})"))
         elif table.key == JALONS:
             checks.append(LiveCheck(
-                "required-value", table.key, "Date de réalisation du premier jalon", ("done_on",),
+                IssueCode.REQUIRED_VALUE, table.key, "Date de réalisation du premier jalon", ("done_on",),
                 lambda r, k: blank(r[k]), rows="first"))
             checks.append(LiveCheck(
-                "milestones-out-of-order", table.key, "Jalon réalisé avant un jalon précédent",
+                IssueCode.MILESTONES_OUT_OF_ORDER, table.key, "Jalon réalisé avant un jalon précédent",
                 ("done_on",),
                 lambda r, k: (f"ISNUMBER({r[k]})*(COUNT({r.upto(k, this_row=False)})>0)"
                               f"*(IF(ISNUMBER({r[k]}),{r[k]},0)<MAX({r.upto(k, this_row=False)}))"),
                 rows="rest", per_row=True))
             checks.append(LiveCheck(
-                "date-in-future", table.key, "Jalon réalisé après la date de mise à jour", ("done_on",),
+                IssueCode.DATE_IN_FUTURE, table.key, "Jalon réalisé après la date de mise à jour", ("done_on",),
                 lambda r, k: _after_update(r, k)))
         elif table.key == ENGAGEMENTS:
             checks.append(LiveCheck(
-                "duplicate-action", table.key, "N° action déjà utilisé plus haut", ("action_id",),
+                IssueCode.DUPLICATE_ACTION, table.key, "N° action déjà utilisé plus haut", ("action_id",),
                 _duplicate))
             checks.append(LiveCheck(
-                "financing-exceeds-cost", table.key,
+                IssueCode.FINANCING_EXCEEDS_COST, table.key,
                 f"Financements supérieurs au coût total HT (plus de {COST_TOLERANCE:g} €)", ("cost",),
                 lambda r, k: f"ISNUMBER({r['cost']})*({r.sum(money)}>{number(r['cost'])}+{COST_TOLERANCE:g})",
                 also=money))
             checks.append(LiveCheck(
-                "missing-cost", table.key, "Action " + ", ".join(costed) + " sans coût total HT",
+                IssueCode.MISSING_COST, table.key, "Action " + ", ".join(costed) + " sans coût total HT",
                 ("cost",), lambda r, k: f"{blank(r['cost'])}*{any_of(r['status'], costed)}",
                 also=("status",)))
             checks.append(LiveCheck(
-                "dates-out-of-order", table.key, "Date de fin avant la date de début", ("end_on",),
+                IssueCode.DATES_OUT_OF_ORDER, table.key, "Date de fin avant la date de début", ("end_on",),
                 lambda r, k: f"ISNUMBER({r['start_on']})*ISNUMBER({r['end_on']})*({r['end_on']}<{r['start_on']})",
                 also=("start_on",)))
             checks.append(LiveCheck(
-                "missing-end-date", table.key, f"Action {done} sans date de fin", ("end_on",),
+                IssueCode.MISSING_END_DATE, table.key, f"Action {done} sans date de fin", ("end_on",),
                 lambda r, k: f"{blank(r['end_on'])}*{any_of(r['status'], (done,))}"))
             checks.append(LiveCheck(
-                "negative-amount", table.key, "Montant négatif", ("cost", *money),
+                IssueCode.NEGATIVE_AMOUNT, table.key, "Montant négatif", ("cost", *money),
                 lambda r, k: f"({number(r[k])}<0)"))
         elif table.key == COMITES:
             checks.append(LiveCheck(
-                "date-in-future", table.key, "Réunion datée après la date de mise à jour", ("date",),
+                IssueCode.DATE_IN_FUTURE, table.key, "Réunion datée après la date de mise à jour", ("date",),
                 lambda r, k: _after_update(r, k), severity=Severity.ERROR))
             checks.append(LiveCheck(
-                "etat-absent", table.key, f"{committee} sans l'État", ("etat_present",),
+                IssueCode.ETAT_ABSENT, table.key, f"{committee} sans l'État", ("etat_present",),
                 lambda r, k: f"{any_of(r['body'], (committee,))}*{any_of(r['etat_present'], (no,))}"))
         elif table.key == INGENIERIE:
             checks.append(LiveCheck(
-                "unknown-action", table.key, "N° action absent de l'onglet Engagements", ("action_id",),
+                IssueCode.UNKNOWN_ACTION, table.key, "N° action absent de l'onglet Engagements", ("action_id",),
                 lambda r, k: f"{filled(r[k])}*(COUNTIF({r.column(ENGAGEMENTS, 'action_id')},{r[k]})=0)"))
             checks.append(LiveCheck(
-                "negative-amount", table.key, "Montant négatif", ("amount",),
+                IssueCode.NEGATIVE_AMOUNT, table.key, "Montant négatif", ("amount",),
                 lambda r, k: f"({number(r[k])}<0)"))
         elif table.key == ANNUAIRE:
             email = next(c.key for c in table.columns if c.kind == Kind.EMAIL)
             checks.append(LiveCheck(
-                "invalid-email", table.key, "Mail sans @, avec deux @, une espace ou sans point après le @",
+                IssueCode.INVALID_EMAIL, table.key, "Mail sans @, avec deux @, une espace ou sans point après le @",
                 (email,), lambda r, k: f"{filled(r[k])}*({_bad_mail(r[k])}>0)"))
             role = table.column("role")
             checks.append(LiveCheck(
-                "no-project-lead", table.key, f"Aucun contact « {lead} » dans l'annuaire", (),
+                IssueCode.NO_PROJECT_LEAD, table.key, f"Aucun contact « {lead} » dans l'annuaire", (),
                 lambda r, k: f"(COUNTIF({r.column(ANNUAIRE, 'role')},{text(lead)})=0)",
                 rows="first", also=(role.key,), skip_totals=False))
     return tuple(checks)
