@@ -310,7 +310,8 @@ def _comites(ctx: _Context) -> list[Issue]:
                 # A meeting cannot have been held after the workbook was filled: an error here.
                 issues.append(ctx.issue("date-in-future", record, table, "date", severity=Severity.ERROR,
                                         date=fr_date(when), updated_on=fr_date(ctx.updated_on)))
-        if project and is_no(record.values.get("etat_present")):
+        # Left empty, « État représenté » says no more than « Non »: the État was not recorded there.
+        if project and (is_no(record.values.get("etat_present")) or is_blank(record.raw.get("etat_present"))):
             issues.append(ctx.issue("etat-absent", record, table, "etat_present"))
     if ctx.period is None:
         return issues
