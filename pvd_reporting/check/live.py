@@ -26,7 +26,14 @@ from pvd_reporting.format.french import fr_int
 from pvd_reporting.format.issues import ISSUE_TYPES, Severity
 from pvd_reporting.format.matching import col_letter
 from pvd_reporting.format.schema import (
+    ANNUAIRE,
+    COMITES,
+    COMMUNES,
+    ENGAGEMENTS,
+    INGENIERIE,
+    JALONS,
     MILESTONES,
+    TERRITOIRE,
     TOTAL_LABELS,
     TOTAL_PREFIXES,
     Field,
@@ -44,7 +51,7 @@ from pvd_reporting.format.vocabulary import (
 )
 from pvd_reporting.read.grid import unreadable_code
 
-FORM = "territoire"  # the sheet key of the Territoire form (schema.form.key)
+FORM = TERRITOIRE  # the sheet key of the Territoire form (schema.form.key)
 # Which rows of a table a check covers: every checked row, only the first, or all but the first.
 Rows = Literal["all", "first", "rest"]
 
@@ -376,7 +383,7 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
                 lambda r, k: blank(r[k]), factor=_filled_row(table.keys)))
         fixed = {"code", "label"} if table.fixed_rows else set()
         checks += _typed(schema, table.key, tuple(c for c in table.columns if c.key not in fixed))
-        if table.key == "communes":
+        if table.key == COMMUNES:
             checks.append(LiveCheck(
                 "required-value", table.key, "Au moins une commune", ("name",),
                 _empty_table(table.key, table.keys), rows="first", skip_totals=False))
@@ -388,7 +395,7 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
                 "population-over-limit", table.key, f"{town} de plus de {fr_int(limit)} habitants",
                 ("population",),
                 lambda r, k: f"{any_of(r['role'], (town,))}*({number(r['population'])}>{limit})"))
-        elif table.key == "jalons":
+        elif table.key == JALONS:
             checks.append(LiveCheck(
                 "missing-milestone", table.key, "Ligne de jalon " + f"{MILESTONES[0][0]} à {MILESTONES[-1][0]} manquante",
                 (), lambda r, k: _missing_milestones(r), rows="first", also=("code",), skip_totals=False))
@@ -404,7 +411,7 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
             checks.append(LiveCheck(
                 "date-in-future", table.key, "Jalon réalisé après la date de mise à jour", ("done_on",),
                 lambda r, k: _after_update(r, k)))
-        elif table.key == "engagements":
+        elif table.key == ENGAGEMENTS:
             checks.append(LiveCheck(
                 "duplicate-action", table.key, "N° action déjà utilisé plus haut", ("action_id",),
                 _duplicate))
@@ -428,7 +435,7 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
             checks.append(LiveCheck(
                 "negative-amount", table.key, "Montant négatif", ("cost", *money),
                 lambda r, k: f"({number(r[k])}<0)"))
-        elif table.key == "comites":
+        elif table.key == COMITES:
             checks.append(LiveCheck(
                 "date-in-future", table.key, "Réunion datée après la date de mise à jour", ("date",),
                 lambda r, k: _after_update(r, k), severity=Severity.ERROR))
@@ -436,15 +443,15 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
                 "etat-absent", table.key, f"{committee} sans l'État (« {no} » ou laissé vide)", ("etat_present",),
                 lambda r, k: (f"{any_of(r['body'], (committee,))}"
                               f"*({num(any_of(r['etat_present'], (no,)))}+{num(blank(r['etat_present']))})")))
-        elif table.key == "ingenierie":
+        elif table.key == INGENIERIE:
             checks.append(LiveCheck(
                 "unknown-action", table.key, "N° action absent de l'onglet Engagements", ("action_id",),
                 lambda r, k: (f"{readable(r[k])}"
-                              f"*(COUNTIF({r.column('engagements', 'action_id')},{shown(r[k])})=0)")))
+                              f"*(COUNTIF({r.column(ENGAGEMENTS, 'action_id')},{shown(r[k])})=0)")))
             checks.append(LiveCheck(
                 "negative-amount", table.key, "Montant négatif", ("amount",),
                 lambda r, k: f"({number(r[k])}<0)"))
-        elif table.key == "annuaire":
+        elif table.key == ANNUAIRE:
             email = next(c.key for c in table.columns if c.kind == Kind.EMAIL)
             checks.append(LiveCheck(
                 "invalid-email", table.key,
@@ -453,7 +460,7 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
             role = table.column("role")
             checks.append(LiveCheck(
                 "no-project-lead", table.key, f"Aucun contact « {lead} » dans l'annuaire", (),
-                lambda r, k: f"(COUNTIF({r.column('annuaire', 'role')},{text(lead)})=0)",
+                lambda r, k: f"(COUNTIF({r.column(ANNUAIRE, 'role')},{text(lead)})=0)",
                 rows="first", also=(role.key,), skip_totals=False))
     return tuple(checks)
 
@@ -526,7 +533,7 @@ def _empty_table(table: str, keys: tuple[str, ...]) -> Condition:
 
 def _missing_milestones(r: Refs) -> str:
     """How many of J1…J8 neither the Code column nor the Jalon column holds (one issue each)."""
-    codes, labels = r.column("jalons", "code"), r.column("jalons", "label")
+    codes, labels = r.column(JALONS, "code"), r.column(JALONS, "label")
     return "(" + "+".join(f"--((COUNTIF({codes},{text(code)})+COUNTIF({labels},{text(label)}))=0)"
                           for code, label in MILESTONES) + ")"
 

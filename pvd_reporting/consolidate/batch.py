@@ -25,7 +25,7 @@ from pvd_reporting.format.issues import Issue, WorkbookReport, make_issue
 from pvd_reporting.format.matching import french_sort_key, norm
 from pvd_reporting.format.periods import last_day, parse_label
 from pvd_reporting.format.reference import Reference, RefTerritory, territory_key
-from pvd_reporting.format.schema import NOT_FILLED, Schema
+from pvd_reporting.format.schema import COMMUNES, NOT_FILLED, TABLE_KEYS, Schema
 from pvd_reporting.format.vocabulary import PVD_TOWN as VILLE_PVD
 from pvd_reporting.read.values import as_date, parse_period
 
@@ -33,7 +33,6 @@ from pvd_reporting.read.values import as_date, parse_period
 CONSOLIDATION_CODES = frozenset({"duplicate-submission", "period-mismatch", "other-department"})
 # A workbook of an earlier quarter, used as history of the consolidated one (quarters.py).
 HISTORY_PLACEMENT = "Historique"
-TABLE_KEYS = ("communes", "jalons", "engagements", "comites", "ingenierie", "annuaire")
 
 # --- reading ----------------------------------------------------------------------------------
 
@@ -179,7 +178,7 @@ def period_end(period: str) -> date:
 
 def _pvd_insee(report: WorkbookReport) -> list[str]:
     codes = []
-    for record in report.data.rows("communes"):
+    for record in report.data.rows(COMMUNES):
         if norm(record.values.get("role")) == norm(VILLE_PVD) and record.values.get("insee"):
             codes.append(str(record.values["insee"]))
     return codes

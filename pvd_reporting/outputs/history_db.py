@@ -21,7 +21,7 @@ from pvd_reporting.atomic import atomic_write
 from pvd_reporting.consolidate.view import Change, Consolidation, to_cent
 from pvd_reporting.format.issues import json_value
 from pvd_reporting.format.matching import norm
-from pvd_reporting.format.schema import Schema
+from pvd_reporting.format.schema import TABLE_KEYS, Schema
 from pvd_reporting.outputs.anomalies import Masker
 from pvd_reporting.outputs.columns import (
     ANOMALY_DETAIL,
@@ -44,7 +44,6 @@ from pvd_reporting.outputs.summary.cells import (
     PERCENT,
 )
 from pvd_reporting.outputs.summary.workbook import (
-    SHEET_ORDER,
     anomaly_items,
     data_columns,
     data_rows,
@@ -168,7 +167,7 @@ def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema
                  no_contacts: bool) -> list[_Table]:
     territory_cols = territory_columns(schema)
     territories = _Table("territoires", territory_cols)
-    data = {key: _data_table(key, schema, no_contacts) for key in ("communes", *SHEET_ORDER)}
+    data = {key: _data_table(key, schema, no_contacts) for key in TABLE_KEYS}
     anomaly_cols = [*anomaly_identity(schema), *ANOMALY_DETAIL, ANOMALY_FILE, ANOMALY_ROW]
     anomalies = _Table("anomalies", anomaly_cols)
     source_cols = _sources_columns(schema)
