@@ -24,9 +24,11 @@ from pvd_reporting.format.issues import WorkbookReport
 from pvd_reporting.pipeline.consolidate import (
     ConsolidationRun,
     NothingToConsolidate,
+    period_check_lines,
     period_lines,
+    revision_lines,
     run_consolidate,
-    set_aside_reason,
+    set_aside_lines,
 )
 
 MAX_SET_ASIDE_SHOWN = 20
@@ -118,20 +120,17 @@ def _echo_unreadable(reports: list[WorkbookReport]) -> None:
 
 def _echo_summary(run: ConsolidationRun) -> None:
     r = run.result.region
-    left_out = len(run.set_aside)
     expected = f" sur {r.expected} attendus" if r.expected is not None else ""
     lines = [
-        f"Consolidation {r.region} — période {r.period}, situation au {fr_date(r.as_of)}",
+        f"Consolidation {r.scope} — période {r.period}, situation au {fr_date(r.as_of)}",
         f"  Territoires reçus : {r.received}{expected} · sans erreur : {r.valid}"
         + (f" · manquants : {r.missing}" if r.missing is not None else ""),
         f"  ORT signées : {r.ort_signed} · à risque : {r.at_risk} · échéance dépassée : {r.overdue}",
         *period_lines(run.result),
     ]
-    if left_out:
-        lines.append(f"  Classeurs écartés : {left_out}")
-        lines.extend(f"    {Path(r.path).name} : {set_aside_reason(r)}" for r in run.set_aside[:MAX_SET_ASIDE_SHOWN])
-        if left_out > MAX_SET_ASIDE_SHOWN:
-            lines.append(f"    … et {left_out - MAX_SET_ASIDE_SHOWN} autres (voir l'onglet Sources de la synthèse).")
+    lines.extend(set_aside_lines(run, MAX_SET_ASIDE_SHOWN))
+    lines.extend(period_check_lines(run.result))
+    lines.extend(revision_lines(run.result))
     if r.not_filled:
         lines.append(f"  Classeurs renvoyés non remplis, comptés comme non reçus : {r.not_filled}")
     if run.reminders is not None:

@@ -18,10 +18,20 @@ from typing import Any
 
 from pvd_reporting import __version__
 from pvd_reporting.atomic import atomic_write
-from pvd_reporting.consolidate.view import Change, Consolidation
+from pvd_reporting.consolidate.batch import CONSOLIDATED_PLACEMENT, TO_CHECK_PLACEMENT
+from pvd_reporting.consolidate.quarters import Published, published_figures
+from pvd_reporting.consolidate.view import (
+    FINANCED_LABEL,
+    RECEIVED_LABEL,
+    REMAINING_LABEL,
+    SIGNED_LABEL,
+    STATUS_LABEL,
+    Change,
+    Consolidation,
+)
 from pvd_reporting.format.issues import SEVERITY_LABELS, json_value
 from pvd_reporting.format.matching import norm
-from pvd_reporting.format.schema import Schema
+from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
 from pvd_reporting.outputs.anomalies import Masker, mask_issue
 from pvd_reporting.outputs.summary.cells import (
     DATE,
@@ -43,7 +53,10 @@ from pvd_reporting.outputs.summary.workbook import (
     territory_row,
 )
 
+SIGNED_STATUS = ORT_STATUSES[0]
 DB_NAME = "historique-pvd.sqlite"
+# The figures each period was published with, compared by the next run (Révisions).
+FIGURES_TABLE, FIGURE, VALUE = "chiffres", "chiffre", "valeur"
 # The columns every data row carries, in this order at the start of each table.
 PERIOD, ID, TERRITORY = "periode", "id_pvd", "territoire"
 SOURCE_COLUMNS = ("fichier", "onglet", "ligne")
@@ -212,11 +225,14 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
     periods = list(history.periods.values()) if history is not None else [consolidation]
     changes = history.changes if history is not None else []
     tables = build_tables(periods, changes, schema, no_contacts)
+    figures = [(c.region.period, label, value) for c in periods
+               for label, value in published_figures(c, schema).items()]
     stamp = (written_at or datetime.now(UTC)).replace(microsecond=0).isoformat()
     meta = [("format_version", schema.version), ("region", schema.config.region_name),
             ("pvd_report_version", __version__), ("written_at", stamp),
             ("periode_consolidee", consolidation.region.period),
             ("periodes", ",".join(c.region.period for c in periods)),
+            ("perimetre", consolidation.region.scope),
             ("contacts", "non" if no_contacts else "oui")]
 
     def write(tmp: Path) -> None:
@@ -226,6 +242,8 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
                 with db:
                     for table in tables:
                         table.create(db)
+                    db.execute(f'CREATE TABLE "{FIGURES_TABLE}" ("{PERIOD}" TEXT, "{FIGURE}" TEXT, "{VALUE}" REAL)')
+                    db.executemany(f'INSERT INTO "{FIGURES_TABLE}" VALUES (?, ?, ?)', figures)
                     db.execute('CREATE TABLE "meta" ("cle" TEXT PRIMARY KEY, "valeur" TEXT)')
                     db.executemany('INSERT INTO "meta" VALUES (?, ?)', meta)
             finally:
@@ -236,3 +254,50 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
             raise OSError(f"base SQLite : {exc}") from None
 
     return atomic_write(Path(output_dir) / DB_NAME, write)
+
+
+def read_published(path: Path, schema: Schema) -> Published | None:
+    """The figures and workbooks of every period in an existing history file, read before this
+    run rewrites it; None when there is none, or it cannot be read (nothing to compare)."""
+    if not Path(path).is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        meta = dict(db.execute('SELECT "cle", "valeur" FROM "meta"').fetchall())
+        names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        figures: dict[str, dict[str, float]] = {}
+        if FIGURES_TABLE in names:
+            for period, label, value in db.execute(f'SELECT "{PERIOD}", "{FIGURE}", "{VALUE}" FROM "{FIGURES_TABLE}"'):
+                figures.setdefault(period, {})[label] = value
+        else:
+            figures = _figures_from_territories(db, schema)
+        sources: dict[str, dict[str, str]] = {}
+        for period, file, sha, counted in db.execute(
+                f'SELECT "{PERIOD}", "fichier", "sha_256", "prise_en_compte" FROM "sources"'):
+            if counted in (CONSOLIDATED_PLACEMENT, TO_CHECK_PLACEMENT):
+                sources.setdefault(period, {})[file] = sha or ""
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
+    # A file written before the scope was recorded was the whole région's.
+    scope = meta.get("perimetre") or meta.get("region") or ""
+    return Published(scope, figures, sources)
+
+
+def _figures_from_territories(db: sqlite3.Connection, schema: Schema) -> dict[str, dict[str, float]]:
+    """The published figures of a history file written before the `chiffres` table existed."""
+    cost = schema.table("engagements").column("cost").label
+    financers = [snake(f.label) for f in schema.financer_fields]
+    money = " + ".join(f'COALESCE("{c}", 0)' for c in financers) or "0"
+    status = snake(STATUS_LABEL)
+    rows = db.execute(
+        f'SELECT "{PERIOD}", SUM("{status}" NOT IN (?, ?)), SUM("{status}" = ?), '
+        f'SUM(COALESCE("{snake(cost)}", 0)), SUM({money}), SUM(COALESCE("{snake(REMAINING_LABEL)}", 0)) '
+        f'FROM "territoires" GROUP BY "{PERIOD}"', (NOT_RECEIVED, NOT_FILLED, SIGNED_STATUS))
+    return {period: {RECEIVED_LABEL: received, SIGNED_LABEL: signed, cost: round(c, 2),
+                     FINANCED_LABEL: round(f, 2), REMAINING_LABEL: round(r, 2)}
+            for period, received, signed, c, f, r in rows}

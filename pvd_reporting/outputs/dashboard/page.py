@@ -29,6 +29,7 @@ from pvd_reporting.consolidate.briefing import (
 from pvd_reporting.consolidate.view import (
     BEYOND_COST_LABEL,
     ENGAGED,
+    FINANCED_LABEL,
     PLANNED,
     REMAINING_LABEL,
     STAGES,
@@ -157,7 +158,7 @@ def money_table(region: RegionView, schema: Schema) -> dict[str, Any]:
     for f in schema.financer_fields:
         name = f.financer or f.key
         rows.append({"label": f.label, "cls": "", "values": [fr_cents(m.financing.get(name, 0.0)) for m in moneys]})
-    rows.append({"label": "Total des financements (€)", "cls": "sum", "values": [fr_cents(m.financed) for m in moneys]})
+    rows.append({"label": FINANCED_LABEL, "cls": "sum", "values": [fr_cents(m.financed) for m in moneys]})
     rows.append({"label": f"{MINUS} {BEYOND_COST_LABEL}", "cls": "", "values": [fr_cents(m.beyond_cost) for m in moneys]})
     rows.append({"label": f"+ {REMAINING_LABEL}", "cls": "", "values": [fr_cents(m.remaining) for m in moneys]})
     rows.append({"label": f"= {cost_label}", "cls": "sum", "values": [fr_cents(m.cost) for m in moneys]})
@@ -343,9 +344,7 @@ def render_dashboard(consolidation: Consolidation, schema: Schema, *, no_contact
 
 def scope_title(region: RegionView) -> str:
     """`Grand Est`, or `Grand Est — Aube (10)` with --departement."""
-    if not region.departments:
-        return region.region
-    return f"{region.region} — {', '.join(department_label(d) for d in region.departments)}"
+    return region.scope
 
 
 def dashboard_name(period: str) -> str:

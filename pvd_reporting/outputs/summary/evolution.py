@@ -15,7 +15,9 @@ from pvd_reporting.consolidate.view import (
     DAYS_LEFT_LABEL,
     DEADLINE_LABEL,
     LAST_MILESTONE_LABEL,
+    RECEIVED_LABEL,
     REMAINING_LABEL,
+    SIGNED_LABEL,
     STATUS_LABEL,
     Change,
     Consolidation,
@@ -30,6 +32,8 @@ from pvd_reporting.outputs.summary.xmlrows import PendingRows
 
 EVOLUTION = "Évolution"
 CHANGES = "Changements"
+REVISIONS = "Révisions"
+REVISION_HEADERS = ("Période", "Chiffre", "Publié", "Révisé", "Écart", "Cause")
 PREVIOUS, YEAR_BEFORE = "T-1", "N-1"
 RECEIVED_HEADER = "Reçu"
 
@@ -134,3 +138,28 @@ def write_history_sheets(wb: Workbook, c: Consolidation, schema: Schema, fmt: Su
     table_sheet(wb, EVOLUTION, evolution_columns(schema), evolution_rows(c, schema), fmt, pending)
     changes = c.history.changes if c.history is not None else []
     table_sheet(wb, CHANGES, change_columns(schema), change_rows(changes, Masker(c, no_contacts)), fmt, pending)
+
+
+def write_revisions(wb: Workbook, c: Consolidation, fmt: SummaryFormats) -> Worksheet:
+    """`Révisions`: each figure of an earlier period already published (the output folder's
+    history file) that this run changes, with the workbooks that arrived or changed since."""
+    ws = wb.add_worksheet(REVISIONS)
+    revisions = c.history.revisions if c.history is not None else []
+    widths = (10, 30, 16, 16, 16, 90)
+    for j, width in enumerate(widths):
+        ws.set_column(j, j, width)
+    ws.add_table(0, 0, max(len(revisions), 1), len(REVISION_HEADERS) - 1, {
+        "name": "T_revisions", "style": "Table Style Light 9", "autofilter": True,
+        "columns": [{"header": h, "header_format": fmt.header} for h in REVISION_HEADERS]})
+    ws.set_row(0, 30)
+    ws.freeze_panes(1, 2)
+    counts = (RECEIVED_LABEL, SIGNED_LABEL)
+    for i, r in enumerate(revisions, start=1):
+        kind = INT if r.figure in counts else MONEY
+        for j, (value, k) in enumerate(((r.period, TEXT), (r.figure, TEXT), (r.published, kind),
+                                        (r.revised, kind), (round(r.revised - r.published, 2), kind),
+                                        (r.cause, TEXT))):
+            put(ws, i, j, value, k, fmt)
+    if not revisions:
+        ws.write_string(1, 1, "Aucun chiffre déjà publié n'a changé.")
+    return ws

@@ -13,9 +13,12 @@ from pvd_reporting.consolidate.view import (
     BEYOND_COST_LABEL,
     DEADLINE_LABEL,
     ENGAGED,
+    FINANCED_LABEL,
     LAST_MILESTONE_LABEL,
     PLANNED,
+    RECEIVED_LABEL,
     REMAINING_LABEL,
+    SIGNED_LABEL,
     STAGES,
     UNRECOGNISED,
     Consolidation,
@@ -35,7 +38,6 @@ from pvd_reporting.outputs.summary.cells import (
     put,
 )
 
-FINANCED_LABEL = "Total des financements (€)"
 STAGE_NOTES = {
     ENGAGED: f"engagé ({', '.join(ENGAGED_STATUSES)})",
     PLANNED: f"prévu ({', '.join(PLANNED_STATUSES)})",
@@ -64,11 +66,11 @@ def _figures(c: Consolidation, schema: Schema) -> list[tuple[str, Any, str]]:
     rows: list[tuple[str, Any, str]] = [
         ("Périmètre des totaux", r.perimeter, "text"),
         ("Territoires attendus (liste de référence)", r.expected, "int"),
-        ("Territoires reçus", r.received, "int"),
+        (RECEIVED_LABEL, r.received, "int"),
         ("Classeurs sans erreur", r.valid, "int"),
         ("Territoires manquants", r.missing, "int"),
         ("dont classeurs renvoyés non remplis", r.not_filled, "int"),
-        ("ORT signées", r.ort_signed, "int"),
+        (SIGNED_LABEL, r.ort_signed, "int"),
         ("dont signées dans le délai", r.ort_signed_in_time, "int"),
         ("dont signées après l'échéance", r.ort_signed_late, "int"),
         ("Part des territoires reçus ayant signé leur ORT", r.ort_signed_share, "share"),
@@ -130,7 +132,7 @@ def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema,
     ws = wb.add_worksheet(name)
     print_setup(ws, repeat_columns=1)
     r = c.region
-    ws.write_string(0, 0, f"Petites villes de demain — synthèse {r.region}", fmt.title)
+    ws.write_string(0, 0, f"Petites villes de demain — synthèse {r.scope}", fmt.title)
     ws.write_string(1, 0, f"Période {r.period} · situation au {r.as_of.strftime('%d/%m/%Y')}", fmt.subtitle)
     ws.write_string(2, 0, NOTE, fmt.subtitle)
     ws.set_column(0, 0, 52)

@@ -47,7 +47,11 @@ from pvd_reporting.outputs.summary.cells import (
     field_kind,
     print_setup,
 )
-from pvd_reporting.outputs.summary.evolution import write_comparisons, write_history_sheets
+from pvd_reporting.outputs.summary.evolution import (
+    write_comparisons,
+    write_history_sheets,
+    write_revisions,
+)
 from pvd_reporting.outputs.summary.synthesis import write_synthesis
 from pvd_reporting.outputs.summary.xmlrows import PendingRows, inject_rows
 from pvd_reporting.read.records import Record
@@ -299,6 +303,7 @@ def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts
     table_sheet(wb, ANOMALIES, anomaly_columns(schema), anomaly_rows(consolidation, schema, no_contacts), fmt, pending)
     table_sheet(wb, SOURCES, source_columns(schema), source_rows(consolidation), fmt, pending)
     write_history_sheets(wb, consolidation, schema, fmt, pending, table_sheet, no_contacts)
+    write_revisions(wb, consolidation, fmt)
     wb.close()
     inject_rows(path, pending, fmt.row_styles)
 
