@@ -243,3 +243,50 @@ def test_the_two_departement_territory_is_in_both_scopes(cycle: dict[str, Any], 
         territories = {r["Identifiant PVD"]: r for r in sheet(out / f"synthese-pvd-{T4}.xlsx", "Territoires")}
         assert territories["pvd-44-5455-1"]["Statut ORT"] != "Non reçu"
         assert "Bouligny" not in reminders_csv(out, T4)
+
+
+def test_t1_on_a_constant_perimeter(cycle: dict[str, Any]) -> None:
+    header, figures = synthesis(cycle["out"] / f"synthese-pvd-{T1}.xlsx")
+    # Received in 2025-T4 and 2026-T1: Saint-Mihiel, Bouligny, Commercy (late), Ligny-en-Barrois.
+    on = "4 territoires reçus aux deux trimestres"
+    assert header[4] == f"T-1 à périmètre constant ({T4}, {on})"
+    assert header[5] == f"{T1} à périmètre constant ({on})"
+    others = 45_000 + 850_000 + 2_500_000
+    costs = [1_250_000.0, 1_300_000.0, 1_350_000.0, 1_450_000.0]
+    cost = figures["Coût total HT (€)"]
+    assert cost[4] == pytest.approx(sum(costs) + 4 * others)
+    assert cost[5] == pytest.approx(sum(costs) + 4 * others + 50_000)  # Ligny's action grew
+    # Plain T-1 counts Étain and Montmédy too: money « falls » by what they did not send.
+    assert cost[2] == pytest.approx(sum(costs) + 1_400_000 + 1_500_000 + 6 * others)
+    assert cost[1] < cost[2] and cost[5] > cost[4]
+    assert figures["Territoires reçus"][4:6] == [4, 4]
+    assert figures["Territoires attendus (liste de référence)"][4:6] == ["—", "—"]
+
+
+# --- template --from: what it could not carry -------------------------------------------------------
+
+def test_template_from_names_who_gets_a_blank_workbook(cycle: dict[str, Any], reference_csv: Path,
+                                                       tmp_path: Path) -> None:
+    # Last quarter's folder only: Montmédy skipped it (it sent 2025-T4, in the folder beside it).
+    result = CliRunner().invoke(cli, ["template", "--from", str(cycle["root"] / T1), "--reference",
+                                      str(reference_csv), "--region", "Grand Est", "--output-dir",
+                                      str(tmp_path / "modeles"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    montmedy = cycle["root"] / T4 / "montmedy.xlsx"
+    assert (f"Montmédy (pvd-44-55-5) reçoit un classeur vierge pré-rempli alors qu'il a envoyé un classeur "
+            f"en {T4} ({montmedy}), dossier non donné") in result.output
+    assert "donnez le dossier de chaque trimestre (ou le fichier historique-pvd.sqlite" in result.output
+    # Those who sent in the quarter given are carried, not named.
+    assert "Saint-Mihiel (pvd-44-55-7) reçoit" not in result.output
+
+
+def test_template_from_the_history_file_carries_every_quarter(cycle: dict[str, Any], reference_csv: Path,
+                                                              tmp_path: Path) -> None:
+    out = tmp_path / "modeles"
+    result = CliRunner().invoke(cli, ["template", "--from", str(cycle["root"] / T1),
+                                      str(cycle["out"] / "historique-pvd.sqlite"), "--period", "2026-T2",
+                                      "--output-dir", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    # Montmédy's 2025-T4 workbook, recorded in the history file, is carried into 2026-T2.
+    assert (out / "pvd-44-55-5-montmedy.xlsx").is_file()
+    assert "reçoit un classeur vierge" not in result.output

@@ -301,3 +301,23 @@ def _figures_from_territories(db: sqlite3.Connection, schema: Schema) -> dict[st
     return {period: {RECEIVED_LABEL: received, SIGNED_LABEL: signed, cost: round(c, 2),
                      FINANCED_LABEL: round(f, 2), REMAINING_LABEL: round(r, 2)}
             for period, received, signed, c, f, r in rows}
+
+
+def recorded_workbooks(path: Path) -> tuple[list[Path], list[str]]:
+    """The workbooks a history file was built from (its `sources`), as recorded, and the
+    notices for those no longer on disk; raises OSError when it is not a history file."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = db.execute('SELECT DISTINCT "fichier" FROM "sources" ORDER BY "fichier"').fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise OSError(f"{path} n'est pas un fichier {DB_NAME} lisible ({exc})") from None
+    found, gone = [], []
+    for (name,) in rows:
+        if name and Path(name).is_file():
+            found.append(Path(name))
+        elif name:
+            gone.append(f"{name} : classeur enregistré dans {Path(path).name}, introuvable sur le disque.")
+    return found, gone

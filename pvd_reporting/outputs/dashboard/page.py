@@ -269,7 +269,21 @@ def _territory(i: int, t: TerritoryView, cons: Consolidation, schema: Schema, no
         "financing": [(k, fr_euros(v)) for k, v in t.financing.items() if v],
         "contact_headers": headers, "contacts": contacts,
         "source": t.report.path if t.report else "",
+        "last_known": _last_known(t, cons),
     }
+
+
+def _last_known(t: TerritoryView, cons: Consolidation) -> dict[str, Any] | None:
+    """A territory not received now: its last quarter received and its figures then."""
+    last = cons.history.last_received(t.key) if cons.history is not None and not t.received else None
+    if last is None:
+        return None
+    period, view = last
+    return {"period": period, "status": view.ort_status, "status_cls": status_class(view.ort_status),
+            "milestone": view.last_milestone or "Aucun", "jalons": f"{view.milestones_done}/8",
+            "deadline": fr_date(view.ort_deadline), "cost": fr_euros(view.cost),
+            "remaining": fr_euros(view.remaining), "actions": view.actions,
+            "source": view.report.path if view.report else ""}
 
 
 def _unplaced(cons: Consolidation) -> list[dict[str, str]]:

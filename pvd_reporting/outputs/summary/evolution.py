@@ -59,6 +59,34 @@ def write_comparisons(ws: Worksheet, c: Consolidation, schema: Schema, fmt: Summ
                 put(ws, i, col, value, kinds[kind], fmt)
 
 
+CONSTANT = "à périmètre constant"
+# Recomputed on a constant perimeter: the counts and the money, not the shares, medians or the
+# figures of the reference list (expected, missing).
+CONSTANT_KINDS = ("int", "money")
+
+
+def write_constant_perimeter(ws: Worksheet, c: Consolidation, schema: Schema, fmt: SummaryFormats,
+                             header_row: int, col: int = 4) -> None:
+    """« T-1 à périmètre constant » and the period on the same territories: each count and money
+    figure recomputed on the territories received in both quarters."""
+    constant = c.history.constant if c.history is not None else None
+    if constant is None:
+        return
+    n = constant.territories
+    on = f"{n} territoire{'s' if n > 1 else ''} reçu{'s' if n > 1 else ''} aux deux trimestres"
+    sides = ((f"{PREVIOUS} {CONSTANT} ({constant.previous.region.period}, {on})", constant.previous),
+             (f"{c.region.period} {CONSTANT} ({on})", constant.current))
+    for j, (header, side) in enumerate(sides, start=col):
+        ws.write_string(header_row, j, header, fmt.header)
+        ws.set_column(j, j, 18)
+        values = _figures(side, schema)
+        for i, (_label, value, kind) in enumerate(values, start=header_row + 1):
+            if kind in CONSTANT_KINDS and value is not None:
+                put(ws, i, j, value, FIGURE_KINDS[kind], fmt)
+            else:
+                ws.write_string(i, j, "—")
+
+
 def evolution_columns(schema: Schema) -> list[Column]:
     form = schema.form
     return [

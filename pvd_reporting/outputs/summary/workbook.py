@@ -49,6 +49,7 @@ from pvd_reporting.outputs.summary.cells import (
 )
 from pvd_reporting.outputs.summary.evolution import (
     write_comparisons,
+    write_constant_perimeter,
     write_history_sheets,
     write_revisions,
 )
@@ -287,6 +288,7 @@ def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts
     pending: list[PendingRows] = []
     synthesis, figures_row = write_synthesis(wb, SYNTHESIS, consolidation, schema, fmt)
     write_comparisons(synthesis, consolidation, schema, fmt, header_row=figures_row)
+    write_constant_perimeter(synthesis, consolidation, schema, fmt, header_row=figures_row)
     columns = territory_columns(schema)
     territory_rows = [territory_row(t, schema, no_contacts) for t in consolidation.territories]
     ws = table_sheet(wb, TERRITORIES, columns, territory_rows, fmt, pending)
