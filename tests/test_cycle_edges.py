@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 import shutil
 import sqlite3
 from datetime import date
@@ -27,10 +29,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from factory import baseline_rows, make_workbook, rows_as_of
+from factory import baseline_rows, cell_of, make_workbook, rows_as_of
 from openpyxl import load_workbook
 
 from pvd_reporting.cli import cli
+from pvd_reporting.format.issues import ISSUE_TYPES, Severity
 from pvd_reporting.format.schema import Schema
 
 T3, T4, T1 = "2025-T3", "2025-T4", "2026-T1"
@@ -265,11 +268,21 @@ def test_t1_on_a_constant_perimeter(cycle: dict[str, Any]) -> None:
 
 # --- template --from: what it could not carry -------------------------------------------------------
 
+def meuse_reference(reference_csv: Path, folder: Path) -> Path:
+    """The reference list of the Meuse's territories only: a région of 9 territories, quick to write."""
+    lines = reference_csv.read_text(encoding="utf-8").splitlines()
+    kept = [lines[0], *(line for line in lines[1:] if line.split(",")[4] == "55")]
+    path = folder / "meuse.csv"
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return path
+
+
 def test_template_from_names_who_gets_a_blank_workbook(cycle: dict[str, Any], reference_csv: Path,
                                                        tmp_path: Path) -> None:
     # Last quarter's folder only: Montmédy skipped it (it sent 2025-T4, in the folder beside it).
+    reference = meuse_reference(reference_csv, tmp_path)
     result = CliRunner().invoke(cli, ["template", "--from", str(cycle["root"] / T1), "--reference",
-                                      str(reference_csv), "--region", "Grand Est", "--output-dir",
+                                      str(reference), "--region", "Grand Est", "--output-dir",
                                       str(tmp_path / "modeles"), "--quiet"])
     assert result.exit_code == 0, result.output
     montmedy = cycle["root"] / T4 / "montmedy.xlsx"
@@ -290,3 +303,105 @@ def test_template_from_the_history_file_carries_every_quarter(cycle: dict[str, A
     # Montmédy's 2025-T4 workbook, recorded in the history file, is carried into 2026-T2.
     assert (out / "pvd-44-55-5-montmedy.xlsx").is_file()
     assert "reçoit un classeur vierge" not in result.output
+
+
+# --- a period that does not fit -------------------------------------------------------------------
+
+def _validate_codes(path: Path) -> list[dict[str, Any]]:
+    result = CliRunner().invoke(cli, ["validate", str(path), "--format", "json"])
+    return json.loads(result.output)["workbooks"][0]["issues"]
+
+
+def test_period_before_update_is_a_warning_on_its_cell(schema: Schema, tmp_path: Path) -> None:
+    path = make_workbook(tmp_path / "t.xlsx", schema, territory={"period": "2025-T1", "updated_on": date(2026, 4, 3)})
+    found = [i for i in _validate_codes(path) if i["code"] == "period-before-update"]
+    assert len(found) == 1 and found[0]["severity"] == "warning"
+    assert (found[0]["sheet"], found[0]["cell"]) == ("Territoire", cell_of(path, schema, "territoire", 0, "period"))
+    assert found[0]["message"].startswith("Période de suivi 2025-T1 terminée le 31/03/2025, plus de six mois avant "
+                                          "la date de mise à jour (03/04/2026)")
+    assert ISSUE_TYPES["period-before-update"].severity == Severity.WARNING
+
+
+@pytest.mark.parametrize(("period", "updated_on"), [
+    ("2025-T4", date(2026, 1, 20)),  # the ordinary case: the quarter's workbook, sent in January
+    ("2025-T4", date(2026, 6, 30)),  # six months after the quarter's end: still not flagged
+    ("2025-T4", date(2025, 12, 15)),
+])
+def test_an_ordinary_late_sending_is_not_flagged(schema: Schema, tmp_path: Path, period: str,
+                                                 updated_on: date) -> None:
+    path = make_workbook(tmp_path / "t.xlsx", schema, territory={"period": period, "updated_on": updated_on})
+    codes = {i["code"] for i in _validate_codes(path)}
+    assert not codes & {"period-before-update", "period-after-update"}
+
+
+def test_a_period_after_the_update_does_not_drive_the_quarter(schema: Schema, reference_csv: Path,
+                                                              tmp_path: Path) -> None:
+    # Two 2025-T4 workbooks; Commercy types 2026-T1 on a workbook updated on 15/12/2025.
+    folder = tmp_path / "recus"
+    territory_workbook(folder / "saint-mihiel.xlsx", schema, "saint-mihiel", T4, date(2026, 1, 10))
+    territory_workbook(folder / "commercy.xlsx", schema, "commercy", T1, date(2025, 12, 15))
+    out = tmp_path / "out"
+    result = consolidate(str(folder), "--reference", str(meuse_reference(reference_csv, tmp_path)),
+                         "--output-dir", str(out))
+    assert result.exit_code == 0, result.output
+    # 2025-T4 is consolidated, not a 2026-T1 of one workbook; Commercy counts, named with its file.
+    assert f"période {T4}" in result.output.splitlines()[0]
+    assert "Territoires reçus : 2 sur 9 attendus" in result.output
+    check = result.output[result.output.index("Périodes à vérifier : 1"):]
+    assert f"{folder / 'commercy.xlsx'} : Période de suivi 2026-T1 postérieure au trimestre" in check
+    assert f"(compté pour {T4}" in check
+    chased = reminders_csv(out, T4)
+    assert chased["Commercy"]["Motif"] == "Période à vérifier (2026-T1 déclarée, mise à jour le 15/12/2025)"
+    assert not (out / f"synthese-pvd-{T1}.xlsx").exists()
+
+
+def test_a_period_far_back_opens_no_quarter_of_its_own(schema: Schema, reference_csv: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "recus"
+    territory_workbook(folder / "saint-mihiel.xlsx", schema, "saint-mihiel", T1, date(2026, 4, 2))
+    territory_workbook(folder / "ligny.xlsx", schema, "ligny", MISTYPED, date(2026, 4, 3))
+    out = tmp_path / "out"
+    result = consolidate(str(folder), "--reference", str(meuse_reference(reference_csv, tmp_path)),
+                         "--output-dir", str(out))
+    assert result.exit_code == 0, result.output
+    assert f"Périodes trouvées : {T1} (2 classeurs)" in result.output
+    evolution = sheet(out / f"synthese-pvd-{T1}.xlsx", "Évolution")
+    assert {r["Période"] for r in evolution} == {T1}  # no 2025-T1 column, no 2025-T1 chart
+    territories = {r["Territoire"]: r for r in sheet(out / f"synthese-pvd-{T1}.xlsx", "Territoires")}
+    assert territories["Ligny-en-Barrois"]["Statut ORT"] != "Non reçu"
+    assert not (out / f"graphiques-{T1}" / "financements-par-trimestre.html").exists()
+
+
+# --- what the dashboard and À retenir say ---------------------------------------------------------------
+
+def test_a_retenir_names_who_stopped_sending(cycle: dict[str, Any]) -> None:
+    wb = load_workbook(cycle["out"] / f"synthese-pvd-{T1}.xlsx", read_only=True)
+    rows = [r for r in wb["Synthèse"].iter_rows(values_only=True)]
+    wb.close()
+    stopped = [r for r in rows if r[0] == "A cessé d'envoyer"]
+    # Étain sent nothing new either: last quarter's file again.
+    assert [r[1] for r in stopped] == ["Étain", "Montmédy"]
+    assert stopped[1][8] == ("dernier classeur reçu : 2025-T4 ; statut ORT alors : Dans les temps ; "
+                             "coût 4 895 000 €")
+    not_received = next(r for r in rows if r[0] == "Classeurs non reçus")
+    assert "Montmédy" not in str(not_received[1])
+    page = (cycle["out"] / f"tableau-de-bord-{T1}.html").read_text("utf-8")
+    retenir = page[page.index('id="h-a-retenir"'):page.index('id="h-financements"')]
+    assert "A cessé d&#39;envoyer" in retenir and "dernier classeur reçu : 2025-T4" in retenir
+
+
+def test_a_missing_territorys_panel_shows_its_last_known_figures(cycle: dict[str, Any]) -> None:
+    page = (cycle["out"] / f"tableau-de-bord-{T1}.html").read_text("utf-8")
+    start = page.index('<h3 id="ph-', page.index(">Montmédy</h3>") - 40)
+    panel = page[start:page.index("</section>", start)]
+    assert "Classeur non reçu pour la période 2026-T1." in panel
+    assert "Derniers chiffres connus : 2025-T4" in panel
+    assert "4\u202f895\u202f000\u202f€" in panel
+    # A territory that never sent has no last figures.
+    start = page.index('<h3 id="ph-', page.index(">Stenay</h3>") - 40)
+    assert "Derniers chiffres connus" not in page[start:page.index("</section>", start)]
+
+
+def test_money_per_quarter_states_its_territories(cycle: dict[str, Any]) -> None:
+    page = (cycle["out"] / f"tableau-de-bord-{T1}.html").read_text("utf-8")
+    ticks = [json.loads(m) for m in re.findall(r'"ticktext":(\[[^\]]*\])', page)]
+    assert [f"{T3}<br>6 territoires reçus", f"{T4}<br>6 territoires reçus", f"{T1}<br>4 territoires reçus"] in ticks
