@@ -405,3 +405,29 @@ def test_money_per_quarter_states_its_territories(cycle: dict[str, Any]) -> None
     page = (cycle["out"] / f"tableau-de-bord-{T1}.html").read_text("utf-8")
     ticks = [json.loads(m) for m in re.findall(r'"ticktext":(\[[^\]]*\])', page)]
     assert [f"{T3}<br>6 territoires reçus", f"{T4}<br>6 territoires reçus", f"{T1}<br>4 territoires reçus"] in ticks
+
+
+def test_a_history_file_of_an_earlier_release_is_compared_too(cycle: dict[str, Any], schema: Schema,
+                                                              tmp_path: Path) -> None:
+    from pvd_reporting.outputs.history_db import read_published
+
+    db = tmp_path / "historique-pvd.sqlite"
+    shutil.copyfile(cycle["out"] / "historique-pvd.sqlite", db)
+    recorded = read_published(db, schema)
+    with sqlite3.connect(db) as con:
+        con.execute("DROP TABLE chiffres")
+    older = read_published(db, schema)
+    assert recorded is not None and older is not None
+    assert older.figures == recorded.figures and older.scope == "Grand Est — Meuse (55)"
+
+
+def test_a_history_file_of_another_scope_is_not_compared(cycle: dict[str, Any], reference_csv: Path,
+                                                         tmp_path: Path) -> None:
+    out = tmp_path / "sorties"
+    shutil.copytree(cycle["out"], out)
+    result = consolidate(str(cycle["root"] / T3), str(cycle["root"] / T4), "--reference", str(reference_csv),
+                         "--departement", "08", "--output-dir", str(out))
+    assert result.exit_code == 0, result.output
+    assert ("Révisions non comparées : la base historique-pvd.sqlite du dossier de sortie portait sur « Grand Est "
+            "— Meuse (55) », cette consolidation sur « Grand Est — Ardennes (08) ».") in result.output
+    assert "  Révisions :" not in result.output

@@ -175,8 +175,10 @@ def to_chase(consolidation: Consolidation, reference: Reference | None = None) -
         if key in seen or not earlier:
             continue
         values = earlier[0].data.territory.values
+        odd_one = odd.get(key)
+        motif = NOT_RECEIVED if odd_one is None else RESENT_AS_IS if _has(odd_one, RESENT) else PERIOD_TO_CHECK
         chased.append(Chase(key, _text(values.get("id_pvd")), _text(values.get("name")) or key,
-                            _text(values.get("department")), NOT_RECEIVED, history=earlier))
+                            _text(values.get("department")), motif, history=earlier, odd=odd_one))
     for chase in chased:
         chase.lead, chase.elected = contacts(chase.history)
     chased.sort(key=lambda c: (c.department or "~", norm(c.name), c.key))

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from pvd_reporting import __version__
 from pvd_reporting.atomic import atomic_write_text
-from pvd_reporting.consolidate.batch import HISTORY_PLACEMENT, placement
+from pvd_reporting.consolidate.batch import HISTORY_PLACEMENT, SET_ASIDE_CODES, placement
 from pvd_reporting.consolidate.briefing import (
     AT_RISK_ALERT,
     NOT_FILLED_ALERT,
@@ -293,7 +293,8 @@ def _unplaced(cons: Consolidation) -> list[dict[str, str]]:
     for r in cons.reports:
         if r.path in used or placement(cons, r) == HISTORY_PLACEMENT:
             continue
-        first = r.issues[0].message if r.issues else ""
+        why = [i for i in r.issues if i.code in SET_ASIDE_CODES] or r.issues
+        first = why[0].message if why else ""
         out.append({"path": r.path, "verdict": r.verdict, "period": r.period or "—", "message": first})
     return out
 
