@@ -120,19 +120,21 @@ def _echo_unreadable(reports: list[WorkbookReport]) -> None:
 
 def _echo_summary(run: ConsolidationRun) -> None:
     r = run.result.region
-    expected = f" sur {r.expected} attendus" if r.expected is not None else ""
+    assert run.figures is not None
+    f = run.figures.value  # the figures' values by key, as the summary and the dashboard show them
+    expected = f" sur {f('expected')} attendus" if f("expected") is not None else ""
     lines = [
         f"Consolidation {r.scope} — période {r.period}, situation au {fr_date(r.as_of)}",
-        f"  Territoires reçus : {r.received}{expected} · sans erreur : {r.valid}"
-        + (f" · manquants : {r.missing}" if r.missing is not None else ""),
-        f"  ORT signées : {r.ort_signed} · à risque : {r.at_risk} · échéance dépassée : {r.overdue}",
+        f"  Territoires reçus : {f('received')}{expected} · sans erreur : {f('valid')}"
+        + (f" · manquants : {f('missing')}" if f("missing") is not None else ""),
+        f"  ORT signées : {f('ort_signed')} · à risque : {f('at_risk')} · échéance dépassée : {f('overdue')}",
         *period_lines(run.result),
     ]
     lines.extend(set_aside_lines(run, MAX_SET_ASIDE_SHOWN))
     lines.extend(period_check_lines(run.result))
     lines.extend(revision_lines(run.result))
-    if r.not_filled:
-        lines.append(f"  Classeurs renvoyés non remplis, comptés comme non reçus : {r.not_filled}")
+    if f("not_filled"):
+        lines.append(f"  Classeurs renvoyés non remplis, comptés comme non reçus : {f('not_filled')}")
     if run.reminders is not None:
         lines.append(f"  {run.reminders.line}")
     lines.append("Fichiers écrits :")

@@ -28,12 +28,9 @@ from pvd_reporting.consolidate.batch import (
     period_sort_key,
     raise_nothing,
 )
+from pvd_reporting.consolidate.figures import Declared, declarations
 from pvd_reporting.consolidate.regional import region_view
 from pvd_reporting.consolidate.view import (
-    FINANCED_LABEL,
-    RECEIVED_LABEL,
-    REMAINING_LABEL,
-    SIGNED_LABEL,
     Consolidation,
     ConstantPerimeter,
     History,
@@ -325,17 +322,19 @@ class Published:
     sources: dict[str, dict[str, str]]  # period -> path of each workbook counted -> its SHA-256
 
 
+# The figures a revision is watched on, by their key in figures.py.
+REVISED = ("received", "ort_signed", "cost", "financed", "remaining")
+
+
+def revised_declarations(schema: Schema) -> list[Declared]:
+    by_key = {d.key: d for d in declarations(schema)}
+    return [by_key[k] for k in REVISED]
+
+
 def published_figures(c: Consolidation, schema: Schema) -> dict[str, float]:
     """The figures a revision is watched on (received, ORT signed, cost, total financing,
-    remaining to finance), by their Synthèse label."""
-    r = c.region
-    return {
-        RECEIVED_LABEL: r.received,
-        SIGNED_LABEL: r.ort_signed,
-        schema.table("engagements").column("cost").label: round(r.cost, 2),
-        FINANCED_LABEL: round(sum(round(v * 100) for v in r.financing.values()) / 100, 2),
-        REMAINING_LABEL: round(r.remaining, 2),
-    }
+    remaining to finance), by their Synthèse label, as the history file keeps them."""
+    return {d.label: round(d.value(c), 2) for d in revised_declarations(schema)}
 
 
 def counted_sources(c: Consolidation) -> dict[str, str]:
@@ -358,7 +357,8 @@ def revisions(history: History, published: Published, schema: Schema) -> list[Re
         if not changed:
             continue
         cause, summary = _cause(published.sources.get(period, {}), counted_sources(c))
-        out.extend(Revision(period, label, old, new, cause, summary) for label, old, new in changed)
+        kinds = {d.label: str(d.kind) for d in revised_declarations(schema)}
+        out.extend(Revision(period, label, old, new, cause, summary, kinds[label]) for label, old, new in changed)
     return out
 
 

@@ -3,6 +3,7 @@ dashboard and the charts show. Plain data; computed in consolidate.py."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -16,15 +17,22 @@ from pvd_reporting.read.records import Record
 ENGAGED, PLANNED, UNRECOGNISED = "Engagé", "Prévu", "Statut non reconnu"
 STAGES = (ENGAGED, PLANNED, UNRECOGNISED)
 BEYOND_COST_LABEL = "Financements au-delà du coût (€)"
-FINANCED_LABEL = "Total des financements (€)"
-RECEIVED_LABEL = "Territoires reçus"
-SIGNED_LABEL = "ORT signées"
 REMAINING_LABEL = "Reste à financer (€)"
 # What a territory's view is called wherever it is shown (summary sheets, alerts, changes).
 STATUS_LABEL = "Statut ORT"
 LAST_MILESTONE_LABEL = "Dernier jalon"
 DEADLINE_LABEL = "Échéance ORT"
 DAYS_LEFT_LABEL = "Jours restants"
+
+
+def sum_euros(values: Iterable[float]) -> float:
+    """Euros summed in whole cents, so that a total is the sum of the amounts shown to the cent."""
+    return sum(round(v * 100) for v in values) / 100
+
+
+def to_cent(value: float) -> float:
+    """Euros rounded to the cent, as every output stores them."""
+    return round(value, 2)
 
 
 @dataclass
@@ -39,7 +47,7 @@ class Money:
 
     @property
     def financed(self) -> float:
-        return round(sum(round(v * 100) for v in self.financing.values())) / 100
+        return sum_euros(self.financing.values())
 
 
 @dataclass
@@ -240,3 +248,4 @@ class Revision:
     revised: float
     cause: str  # the workbooks that arrived or changed since, named, in French
     summary: str = ""  # the same, counted: « 1 classeur arrivé depuis »
+    kind: str = "money"  # figures.ValueKind of the figure: a count or euros

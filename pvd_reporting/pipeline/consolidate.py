@@ -18,6 +18,7 @@ from pvd_reporting.consolidate.batch import (
     read_all,
 )
 from pvd_reporting.consolidate.cache import can_create, resolve_cache_dir
+from pvd_reporting.consolidate.figures import RegionFigures, region_figures
 from pvd_reporting.consolidate.quarters import Published, consolidate_history, revisions
 from pvd_reporting.consolidate.regional import add_months
 from pvd_reporting.consolidate.view import Consolidation
@@ -49,6 +50,7 @@ class ConsolidationRun:
     image_notice: str | None = None  # why PNG/SVG could not be made
     reminders: Reminders | None = None
     warnings: list[str] = field(default_factory=list)  # what the referent should know (--as-of…)
+    figures: RegionFigures | None = None  # the region's figures, as every output shows them
 
     @property
     def set_aside(self) -> list[WorkbookReport]:
@@ -124,7 +126,8 @@ def run_consolidate(
     warnings += compare_with_published(result, read_published(target / DB_NAME, schema), schema)
     written, image_notice, reminders = write_outputs(result, target, schema, no_contacts=no_contacts,
                                                      images=images, reference=reference)
-    return ConsolidationRun(result, written, notices, image_notice, reminders, warnings)
+    return ConsolidationRun(result, written, notices, image_notice, reminders, warnings,
+                            region_figures(result, schema))
 
 
 def compare_with_published(result: Consolidation, published: Published | None, schema: Schema) -> list[str]:
