@@ -15,6 +15,8 @@ from pvd_reporting.format.issues import Issue, Severity, control_of, make_issue
 from pvd_reporting.format.matching import norm, parse_a1
 from pvd_reporting.format.periods import (
     cadence_window,
+    ends_long_before,
+    last_day,
     parse_label,
     quarter_label,
     quarter_of,
@@ -158,6 +160,11 @@ def _territory(ctx: _Context) -> list[Issue]:
         if ctx.period > filled_in:
             issues.append(ctx.issue("period-after-update", record, None, "period",
                                     updated_on=fr_date(ctx.updated_on), quarter=quarter_label(filled_in)))
+        # A workbook updated long after its quarter: most likely the year or the quarter mistyped
+        # (2025-T1 for 2026-T1); an ordinary late sending (2025-T4 updated in January) is not flagged.
+        elif ends_long_before(ctx.period, ctx.updated_on):
+            issues.append(ctx.issue("period-before-update", record, None, "period",
+                                    period_end=fr_date(last_day(ctx.period)), updated_on=fr_date(ctx.updated_on)))
     return issues
 
 
