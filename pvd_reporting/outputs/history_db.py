@@ -44,6 +44,10 @@ from pvd_reporting.outputs.summary.workbook import (
 )
 
 DB_NAME = "historique-pvd.sqlite"
+# The configuration's financer columns with their national category, so that `pvd-report
+# national` adds regions whose columns are named differently.
+FINANCERS_TABLE = "financeurs"
+FINANCER_COLUMNS = ("colonne", "libelle", "categorie")
 # The columns every data row carries, in this order at the start of each table.
 PERIOD, ID, TERRITORY = "periode", "id_pvd", "territoire"
 SOURCE_COLUMNS = ("fichier", "onglet", "ligne")
@@ -217,7 +221,11 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
             ("pvd_report_version", __version__), ("written_at", stamp),
             ("periode_consolidee", consolidation.region.period),
             ("periodes", ",".join(c.region.period for c in periods)),
-            ("contacts", "non" if no_contacts else "oui")]
+            ("contacts", "non" if no_contacts else "oui"), ("region_code", schema.config.region_code)]
+    # `colonne` is the column's name in `territoires` and `engagements`.
+    financer_columns = ", ".join(f'"{c}" TEXT' for c in FINANCER_COLUMNS)
+    financers = [(snake(f.label), f.financer, schema.config.category(f.financer or f.label))
+                 for f in schema.financer_fields]
 
     def write(tmp: Path) -> None:
         try:
@@ -228,6 +236,8 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
                         table.create(db)
                     db.execute('CREATE TABLE "meta" ("cle" TEXT PRIMARY KEY, "valeur" TEXT)')
                     db.executemany('INSERT INTO "meta" VALUES (?, ?)', meta)
+                    db.execute(f'CREATE TABLE "{FINANCERS_TABLE}" ({financer_columns})')
+                    db.executemany(f'INSERT INTO "{FINANCERS_TABLE}" VALUES (?, ?, ?)', financers)
             finally:
                 db.close()
         except sqlite3.Error as exc:

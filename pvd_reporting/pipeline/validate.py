@@ -8,12 +8,13 @@ from pathlib import Path
 from pvd_reporting.atomic import free_name, refuse_inside_inputs
 from pvd_reporting.check.validate import validate_paths
 from pvd_reporting.errors import OutputError
-from pvd_reporting.format.config import load_config
 from pvd_reporting.format.issues import Report
 from pvd_reporting.format.reference import load_reference
 from pvd_reporting.format.schema import Schema, build_schema
 from pvd_reporting.outputs.workbook.feedback import write_feedback
+from pvd_reporting.pipeline.options import config_value
 from pvd_reporting.pipeline.progress import NoProgress, Progress
+from pvd_reporting.read.discover import discover_workbooks
 
 
 @dataclass
@@ -27,6 +28,7 @@ def run_validate(
     paths: list[Path],
     *,
     config_path: Path | None = None,
+    region: str | None = None,
     reference_path: Path | None = None,
     annotate_dir: Path | None = None,
     progress: Progress | None = None,
@@ -35,7 +37,7 @@ def run_validate(
     bar = progress or NoProgress()
     if annotate_dir is not None:
         refuse_inside_inputs(annotate_dir, paths, option="--annotate")
-    schema = build_schema(load_config(config_path))
+    schema = build_schema(config_value(config_path, region, discover_workbooks(list(paths))[0]))
     reference = load_reference(reference_path) if reference_path is not None else None
     try:
         report, notices = validate_paths(
