@@ -9,7 +9,6 @@ moved into place: a reader never sees half a database.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
@@ -19,8 +18,23 @@ from typing import Any
 from pvd_reporting import __version__
 from pvd_reporting.atomic import atomic_write
 from pvd_reporting.consolidate.view import Change, Consolidation
+from pvd_reporting.format.history import (
+    DB_NAME,
+    FINANCER_COLUMNS,
+    FINANCERS_TABLE,
+    ID,
+    META_CONTACTS,
+    META_FORMAT,
+    META_PERIODS,
+    META_REGION,
+    META_REGION_CODE,
+    META_VERSION,
+    META_WRITTEN,
+    PERIOD,
+    TERRITORY,
+    snake,
+)
 from pvd_reporting.format.issues import SEVERITY_LABELS, json_value
-from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs.anomalies import Masker, mask_issue
 from pvd_reporting.outputs.summary.cells import (
@@ -43,21 +57,9 @@ from pvd_reporting.outputs.summary.workbook import (
     territory_row,
 )
 
-DB_NAME = "historique-pvd.sqlite"
-# The configuration's financer columns with their national category, so that `pvd-report
-# national` adds regions whose columns are named differently.
-FINANCERS_TABLE = "financeurs"
-FINANCER_COLUMNS = ("colonne", "libelle", "categorie")
 # The columns every data row carries, in this order at the start of each table.
-PERIOD, ID, TERRITORY = "periode", "id_pvd", "territoire"
 SOURCE_COLUMNS = ("fichier", "onglet", "ligne")
 _SQL_TYPES = {MONEY: "REAL", NUMBER: "REAL", PERCENT: "REAL", INT: "INTEGER", DATE: "TEXT"}
-
-
-def snake(header: str) -> str:
-    """`Coût total HT (€)` -> `cout_total_ht`: the header, lower case, without accents."""
-    text = re.sub(r"[^a-z0-9]+", "_", norm(header)).strip("_")
-    return text or "colonne"
 
 
 def _unique(names: Iterable[str]) -> list[str]:
@@ -217,11 +219,11 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
     changes = history.changes if history is not None else []
     tables = build_tables(periods, changes, schema, no_contacts)
     stamp = (written_at or datetime.now(UTC)).replace(microsecond=0).isoformat()
-    meta = [("format_version", schema.version), ("region", schema.config.region_name),
-            ("pvd_report_version", __version__), ("written_at", stamp),
+    meta = [(META_FORMAT, schema.version), (META_REGION, schema.config.region_name),
+            (META_VERSION, __version__), (META_WRITTEN, stamp),
             ("periode_consolidee", consolidation.region.period),
-            ("periodes", ",".join(c.region.period for c in periods)),
-            ("contacts", "non" if no_contacts else "oui"), ("region_code", schema.config.region_code)]
+            (META_PERIODS, ",".join(c.region.period for c in periods)),
+            (META_CONTACTS, "non" if no_contacts else "oui"), (META_REGION_CODE, schema.config.region_code)]
     # `colonne` is the column's name in `territoires` and `engagements`.
     financer_columns = ", ".join(f'"{c}" TEXT' for c in FINANCER_COLUMNS)
     financers = [(snake(f.label), f.financer, schema.config.category(f.financer or f.label))
