@@ -132,7 +132,7 @@ def _territory_table(schema: Schema) -> _Table:
 
 def _data_table(key: str, schema: Schema, no_contacts: bool) -> tuple[_Table, list[Any]]:
     fields = data_sheet_columns(schema, key, no_contacts)
-    columns = [Column("id", "text"), Column("territoire", "text"),
+    columns = [Column("id"), Column("territoire"),
                *(Column(f.label, field_kind(f)) for f in fields), *SUFFIX]
     return _Table(key, columns), fields
 

@@ -1,6 +1,6 @@
-"""The summary workbook's history (README, Historique): `T-1` and `N-1` beside each figure of
-`Synthèse`, and the sheets `Évolution` (one row per territory per period) and `Changements`
-(what moved since T-1, one row per change)."""
+"""The summary workbook's history (README, Historique): the sheets `Évolution` (one row per
+territory per period) and `Changements` (what moved since T-1, one row per change). `T-1` and
+`N-1` beside the figures of `Synthèse` come with the figures (consolidate/figures.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any
 
 from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import Worksheet
 
 from pvd_reporting.consolidate.changes import COST, FINANCING
 from pvd_reporting.consolidate.view import (
@@ -24,35 +23,12 @@ from pvd_reporting.consolidate.view import (
 from pvd_reporting.format.french import fr_date, fr_money
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs.anomalies import Masker
-from pvd_reporting.outputs.summary.cells import DATE, INT, MONEY, TEXT, Column, SummaryFormats, put
-from pvd_reporting.outputs.summary.synthesis import FIGURE_KINDS, _figures
+from pvd_reporting.outputs.summary.cells import DATE, INT, MONEY, TEXT, Column, SummaryFormats
 from pvd_reporting.outputs.summary.xmlrows import PendingRows
 
 EVOLUTION = "Évolution"
 CHANGES = "Changements"
-PREVIOUS, YEAR_BEFORE = "T-1", "N-1"
 RECEIVED_HEADER = "Reçu"
-
-
-def write_comparisons(ws: Worksheet, c: Consolidation, schema: Schema, fmt: SummaryFormats, header_row: int) -> None:
-    """Columns `T-1` and `N-1` beside the figures of Synthèse (row `header_row` holds `Valeur`)."""
-    history = c.history
-    if history is None:
-        return
-    kinds = FIGURE_KINDS
-    for col, (header, period) in enumerate(((PREVIOUS, history.previous), (YEAR_BEFORE, history.year_before)),
-                                           start=2):
-        ws.write_string(header_row, col, f"{header} ({period})" if period else header, fmt.header)
-        other = history.at(period)
-        values = {label: (value, kind) for label, value, kind in _figures(other, schema)} if other else {}
-        for i, (label, _value, _kind) in enumerate(_figures(c, schema), start=header_row + 1):
-            value, kind = values.get(label, (None, "int"))
-            if value is None:
-                ws.write_string(i, col, "—")
-            elif kind == "share":
-                ws.write_number(i, col, value, fmt.share)
-            else:
-                put(ws, i, col, value, kinds[kind], fmt)
 
 
 def evolution_columns(schema: Schema) -> list[Column]:

@@ -47,7 +47,7 @@ from pvd_reporting.outputs.summary.cells import (
     field_kind,
     print_setup,
 )
-from pvd_reporting.outputs.summary.evolution import write_comparisons, write_history_sheets
+from pvd_reporting.outputs.summary.evolution import write_history_sheets
 from pvd_reporting.outputs.summary.synthesis import write_synthesis
 from pvd_reporting.outputs.summary.xmlrows import PendingRows, inject_rows
 from pvd_reporting.read.records import Record
@@ -281,8 +281,7 @@ def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts
                        "created": datetime(2000, 1, 1)})
     fmt = SummaryFormats(wb)
     pending: list[PendingRows] = []
-    synthesis, figures_row = write_synthesis(wb, SYNTHESIS, consolidation, schema, fmt)
-    write_comparisons(synthesis, consolidation, schema, fmt, header_row=figures_row)
+    write_synthesis(wb, SYNTHESIS, consolidation, schema, fmt)
     columns = territory_columns(schema)
     territory_rows = [territory_row(t, schema, no_contacts) for t in consolidation.territories]
     ws = table_sheet(wb, TERRITORIES, columns, territory_rows, fmt, pending)

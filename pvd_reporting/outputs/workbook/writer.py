@@ -59,9 +59,11 @@ MARK_BG = SEVERITY_FILLS
 NUM_FORMATS = {
     "text": "@",
     "date": "dd/mm/yyyy",
-    "amount": '#,##0 "€"',
+    # The spaces escaped: LibreOffice set to French reads a bare space after a digit placeholder as
+    # its thousands separator (850 000 € would show « 850€ », 80 % « 0% », and be saved so).
+    "amount": '#,##0\\ "€"',
     # A real percent: 0.8 shows 80 %, and Excel turns 80 typed in such a cell into 0.8.
-    "percent": "0 %",
+    "percent": "0\\ %",
     "integer": "#,##0",
     "general": "General",
 }
