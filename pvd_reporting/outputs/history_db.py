@@ -211,6 +211,13 @@ def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema
     return [territories, *(t for t, _ in data.values()), anomalies, sources, table]
 
 
+def _territory_column(territories: _Table, schema: Schema, header: str) -> str:
+    """A column's name in `territoires` as written: « Département (€) » is `departement_2` there,
+    after the territory's own `departement`."""
+    headers = [c.header for c in territory_columns(schema)]
+    return territories.names[headers.index(header) + 1]
+
+
 def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Schema, *,
                      no_contacts: bool = False, written_at: datetime | None = None) -> Path:
     """Write `historique-pvd.sqlite` for the consolidation and its history; returns its path."""
@@ -226,8 +233,8 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
             (META_CONTACTS, "non" if no_contacts else "oui"), (META_REGION_CODE, schema.config.region_code)]
     # `colonne` is the column's name in `territoires` and `engagements`.
     financer_columns = ", ".join(f'"{c}" TEXT' for c in FINANCER_COLUMNS)
-    financers = [(snake(f.label), f.financer, schema.config.category(f.financer or f.label))
-                 for f in schema.financer_fields]
+    financers = [(_territory_column(tables[0], schema, f.label), f.financer,
+                  schema.config.category(f.financer or f.label)) for f in schema.financer_fields]
 
     def write(tmp: Path) -> None:
         try:

@@ -11,6 +11,7 @@ Personal data stays regional: without contacts, no `annuaire` table, the chef de
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -36,12 +37,13 @@ from pvd_reporting.format.history import (
     TERRITORIES_TABLE,
     snake,
 )
-from pvd_reporting.format.schema import build_schema
+from pvd_reporting.format.schema import build_schema, money_header
 from pvd_reporting.outputs.national.workbook import SOURCE_COLUMNS, source_rows
 
 NATIONAL_DB = "historique-national.sqlite"
 REGION_COLUMN = "region"
-CONTACTS_TABLE = "annuaire"
+CONTACTS_TABLE, ENGAGEMENTS_TABLE = "annuaire", "engagements"
+CONTACT_COLUMNS = ("nom_prenom", "mail", "telephone")
 CHANGES_TABLE, ANOMALIES_TABLE = "changements", "anomalies"
 LEAD_CHANGE = "Chef de projet"
 
@@ -50,10 +52,16 @@ def category_column(category: str) -> str:
     return f"financement_{snake(category)}"
 
 
-def _mapping(h: RegionalHistory, columns: Sequence[str]) -> list[tuple[str, list[int]]]:
+def _mapping(h: RegionalHistory, table: str, columns: Sequence[str]) -> list[tuple[str, list[int]]]:
     """(output column, source indices): a financer column goes to its category's column (summed
-    when a région has two financers of one category)."""
-    category_of = {colonne: category for colonne, _, category in h.financers}
+    when a région has two financers of one category). `financeurs` names the columns of
+    `territoires`; in `engagements` a financer's column is its header's name."""
+    if table == TERRITORIES_TABLE:
+        category_of = {colonne: category for colonne, _, category in h.financers}
+    elif table == ENGAGEMENTS_TABLE:
+        category_of = {snake(money_header(libelle)): category for _, libelle, category in h.financers}
+    else:
+        category_of = {}
     out: dict[str, list[int]] = {}
     for i, name in enumerate(columns):
         target = category_column(category_of[name]) if name in category_of else name
@@ -95,31 +103,58 @@ class _Union:
         return out
 
 
-def _private(name: str, columns: list[str], rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """Rows without personal data: the chef de projet as « en poste », no annuaire values."""
+HIDDEN = "(contact masqué)"
+# Tables where people type free text that may quote a contact (« Présidé par », a message).
+FREE_TEXT_TABLES = ("comites", ANOMALIES_TABLE, CHANGES_TABLE)
+
+
+def _secrets(histories: Sequence[RegionalHistory]) -> re.Pattern[str] | None:
+    """Every région's annuaire names, mails and phones and its chefs de projet, as one pattern
+    (a person may chair a comité in a neighbouring région)."""
+    found: set[str] = set()
+    for h in histories:
+        contacts = h.tables.get(CONTACTS_TABLE)
+        if contacts is not None:
+            at = [contacts.index(c) for c in CONTACT_COLUMNS]
+            found.update(str(row[i]).strip() for row in contacts.rows for i in at if i is not None and row[i])
+        territories = h.tables[TERRITORIES_TABLE]
+        lead = territories.index(T_LEAD)
+        if lead is not None:
+            found.update(str(row[lead]).strip() for row in territories.rows if row[lead])
+    kept = sorted((v for v in found if len(v) >= 3), key=len, reverse=True)
+    return re.compile("|".join(re.escape(v) for v in kept)) if kept else None
+
+
+def _private(name: str, columns: list[str], rows: list[tuple[Any, ...]],
+             secrets: re.Pattern[str] | None) -> list[tuple[Any, ...]]:
+    """Rows without personal data: the chef de projet as « en poste », no annuaire values, no
+    contact quoted in free text."""
     if name == TERRITORIES_TABLE and T_LEAD in columns:
         i = columns.index(T_LEAD)
         return [(*r[:i], IN_POST if r[i] else None, *r[i + 1:]) for r in rows]
     if name == ANOMALIES_TABLE and {"onglet", "valeur", "message"} <= set(columns):
         sheet, value, message = columns.index("onglet"), columns.index("valeur"), columns.index("message")
         annuaire = build_schema().table("annuaire").name
-        return [tuple(None if (r[sheet] == annuaire and i in (value, message)) else v for i, v in enumerate(r))
+        rows = [tuple(None if (r[sheet] == annuaire and i in (value, message)) else v for i, v in enumerate(r))
                 for r in rows]
     if name == CHANGES_TABLE and {"type", "avant", "apres"} <= set(columns):
         kind, before, after = columns.index("type"), columns.index("avant"), columns.index("apres")
-        return [tuple(None if (r[kind] == LEAD_CHANGE and i in (before, after)) else v for i, v in enumerate(r))
+        rows = [tuple(None if (r[kind] == LEAD_CHANGE and i in (before, after)) else v for i, v in enumerate(r))
                 for r in rows]
+    if name in FREE_TEXT_TABLES and secrets is not None:
+        rows = [tuple(secrets.sub(HIDDEN, v) if isinstance(v, str) else v for v in r) for r in rows]
     return rows
 
 
 def national_tables(rollup: NationalRollup) -> list[_Union]:
     tables: dict[str, _Union] = {}
+    secrets = None if rollup.contacts else _secrets(rollup.histories)
     for h in rollup.histories:
         for name, table in h.tables.items():
             if name == CONTACTS_TABLE and not rollup.contacts:
                 continue
-            rows = table.rows if rollup.contacts else _private(name, table.columns, table.rows)
-            tables.setdefault(name, _Union(name)).add(h.region, _mapping(h, table.columns), rows)
+            rows = table.rows if rollup.contacts else _private(name, table.columns, table.rows, secrets)
+            tables.setdefault(name, _Union(name)).add(h.region, _mapping(h, name, table.columns), rows)
     return list(tables.values())
 
 
