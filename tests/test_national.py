@@ -304,3 +304,40 @@ def test_no_contacts_by_default_chef_de_projet_only_en_poste(regions: Regions, t
     run_national([regions.root], output_dir=tmp_path / "avec", contacts=True)
     text = _national_text(tmp_path / "avec")
     assert all(lead in text for lead in leads)
+
+
+# ---------------------------------------------------------------- the dashboard in a browser
+
+
+@pytest.mark.browser
+def test_national_dashboard_runs_offline_in_chromium_and_sorts(regions: Regions, tmp_path: Path,
+                                                                chromium: str) -> None:
+    from browser import LOCAL_SCHEMES, console_errors, file_url, headless_chromium, requested_urls
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = run_national([regions.root], output_dir=tmp_path).written[1]
+    assert page.name == "tableau-de-bord-national-2025-T4.html"
+    with headless_chromium(chromium) as driver:
+        url = file_url(page)
+        driver.get(url)
+        WebDriverWait(driver, 60).until(lambda d: d.execute_script(
+            "return ['carte','graphique-statuts','graphique-financements','graphique-duree']"
+            ".every(id => document.querySelector('#' + id + ' svg.main-svg'))"))
+        # The map: the mainland and five overseas insets, EPCIs filled in the status colours.
+        axes = driver.execute_script("return document.querySelectorAll('#carte .cartesianlayer .subplot').length")
+        assert axes == 6
+        fills = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#carte .scatterlayer path.js-fill'))"
+            ".map(p => p.style.fill)")
+        assert any(f for f in fills), "filled EPCI shapes"
+        # The benchmark table sorts on a click: Bretagne (50 expected) before Grand Est (3) descending.
+        header = driver.find_element("xpath", "//table[@id='regions']//th[text()='Territoires attendus']")
+        header.click()
+        header.click()
+        first = driver.execute_script("return document.querySelector('#regions tbody tr td').textContent")
+        assert first == "Bretagne"
+        assert header.get_attribute("aria-sort") == "descending"
+        urls = requested_urls(driver, document_prefix=url)
+        assert any(u.startswith("file:") for u in urls), "no request logged: the check would be blind"
+        assert [u for u in urls if not u.startswith(LOCAL_SCHEMES)] == []
+        assert console_errors(driver) == []
