@@ -80,8 +80,13 @@ SIGNED, OVERDUE, AT_RISK, _ON_TIME, _UNKNOWN = ORT_STATUSES
 NOT_REPORTING = "Non remontée"
 REPORTING = "Remontée"
 IN_POST = "en poste"
+CONTACTS_TABLE = "annuaire"
+CONTACT_COLUMNS = ("nom_prenom", "mail", "telephone")
 J2 = MILESTONES[1][0]
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+Ident = tuple[str, str, str]
 
 
 @dataclass
@@ -109,7 +114,16 @@ class RegionalHistory:
     periods: list[str]
     contacts: bool
     financers: list[tuple[str, str, str]]  # (colonne, libelle, categorie)
-    tables: dict[str, Table] = field(default_factory=dict)
+    territories: Table = field(default_factory=lambda: Table([], []))
+    # Every table of the file with its columns (the national SQLite copies them whole, in SQL).
+    columns: dict[str, list[str]] = field(default_factory=dict)
+    # By (period, id_pvd, territory name): cents engaged, cents planned, population, J2's date.
+    engaged: dict[Ident, int] = field(default_factory=dict)
+    planned: dict[Ident, int] = field(default_factory=dict)
+    population: dict[Ident, int] = field(default_factory=dict)
+    j2: dict[Ident, str] = field(default_factory=dict)
+    # Names, mails and phones of the annuaire and the chefs de projet: what must not leave the région.
+    personal: set[str] = field(default_factory=set)
 
     @property
     def period_range(self) -> str:
@@ -396,13 +410,10 @@ def _read_open(db: sqlite3.Connection, path: Path) -> RegionalHistory:
     written = str(meta.get(META_WRITTEN) or "").strip()
     if not region_name or not written:
         raise NotAHistory("historique sans région ou sans date d'écriture dans sa table meta")
-    tables: dict[str, Table] = {}
-    for name in names:
-        if name in (META_TABLE, FINANCERS_TABLE):
-            continue
-        cursor = db.execute(f'SELECT * FROM "{name}"')
-        tables[name] = Table([d[0] for d in cursor.description], cursor.fetchall())
-    territories = tables[TERRITORIES_TABLE]
+    columns = {name: [r[1] for r in db.execute(f'PRAGMA table_info("{name}")')] for name in names
+               if name not in (META_TABLE, FINANCERS_TABLE)}
+    cursor = db.execute(f'SELECT * FROM "{TERRITORIES_TABLE}"')
+    territories = Table([d[0] for d in cursor.description], cursor.fetchall())
     absent = [c for c in TERRITORY_READ if c not in territories.columns]
     if absent:
         raise NotAHistory(f"table territoires sans la colonne « {absent[0]} » : historique d'une version "
@@ -416,14 +427,49 @@ def _read_open(db: sqlite3.Connection, path: Path) -> RegionalHistory:
             raise NotAHistory(f"colonne de financeur « {colonne} » absente de la table territoires")
     periods = sorted({str(r[territories.columns.index(PERIOD)]) for r in territories.rows},
                      key=lambda p: parse_label(p) or (0, 0))
-    return RegionalHistory(
+    history = RegionalHistory(
         path=path, region=known_region(region_name) or region_name,
         region_code=str(meta.get(META_REGION_CODE) or "") or None, format_version=version,
         program_version=str(meta.get(META_VERSION) or ""), written_at=written, sha256=_sha256(path),
         periods=periods or [p for p in str(meta.get(META_PERIODS) or "").split(",") if p],
         contacts=str(meta.get(META_CONTACTS) or "oui") != "non",
-        financers=[(a, b, c) for a, b, c in financers], tables=tables,
+        financers=[(a, b, c) for a, b, c in financers], territories=territories, columns=columns,
     )
+    _sums(db, history)
+    return history
+
+
+def _has(history: RegionalHistory, table: str, *needed: str) -> bool:
+    return set((PERIOD, ID, TERRITORY, *needed)) <= set(history.columns.get(table, ()))
+
+
+def _sums(db: sqlite3.Connection, history: RegionalHistory) -> None:
+    """What the roll-up needs of the other tables, summed by SQLite per territory and period:
+    money in whole cents row by row (as the regional view sums it), never in float euros."""
+    key = f'"{PERIOD}", IFNULL("{ID}", \'\'), IFNULL("{TERRITORY}", \'\')'
+    if _has(history, "engagements", E_STATUS, E_COST):
+        for target, statuses in ((history.engaged, ENGAGED_STATUSES), (history.planned, PLANNED_STATUSES)):
+            marks = ", ".join("?" for _ in statuses)
+            for p, i, t, total in db.execute(
+                    f'SELECT {key}, SUM(CAST(ROUND("{E_COST}" * 100) AS INTEGER)) FROM engagements '
+                    f'WHERE "{E_STATUS}" IN ({marks}) GROUP BY 1, 2, 3', statuses):
+                target[(str(p), i, t)] = int(total or 0)
+    if _has(history, "communes", C_POPULATION):
+        for p, i, t, total in db.execute(
+                f'SELECT {key}, SUM(CASE WHEN typeof("{C_POPULATION}") = \'integer\' THEN "{C_POPULATION}" END) '
+                "FROM communes GROUP BY 1, 2, 3"):
+            history.population[(str(p), i, t)] = int(total or 0)
+    if _has(history, "jalons", J_CODE, J_DONE):
+        for p, i, t, done in db.execute(
+                f'SELECT {key}, MAX("{J_DONE}") FROM jalons WHERE UPPER(TRIM("{J_CODE}")) = ? '
+                f'AND "{J_DONE}" IS NOT NULL GROUP BY 1, 2, 3', (J2,)):
+            history.j2[(str(p), i, t)] = str(done)
+    if set(CONTACT_COLUMNS) <= set(history.columns.get(CONTACTS_TABLE, ())):
+        for row in db.execute(f'SELECT {", ".join(CONTACT_COLUMNS)} FROM "{CONTACTS_TABLE}"'):
+            history.personal.update(str(v).strip() for v in row if v)
+    lead = history.territories.index(T_LEAD)
+    if lead is not None:
+        history.personal.update(str(r[lead]).strip() for r in history.territories.rows if r[lead])
 
 
 # ---------------------------------------------------------------- territories
@@ -442,62 +488,12 @@ def _day(value: Any) -> date | None:
         return None
 
 
-def _sums(history: RegionalHistory, table: str, value_of: Callable[[tuple[Any, ...], Table], Any],
-          ) -> dict[tuple[str, str, str], Any]:
-    """Per (period, id_pvd, territory name): what `value_of` sums over the table's rows."""
-    found = history.tables.get(table)
-    out: dict[tuple[str, str, str], Any] = {}
-    if found is None:
-        return out
-    ip, ii, it = found.index(PERIOD), found.index(ID), found.index(TERRITORY)
-    if ip is None or ii is None or it is None:
-        return out
-    for row in found.rows:
-        value = value_of(row, found)
-        if value:
-            key = (str(row[ip]), str(row[ii] or ""), str(row[it] or ""))
-            out[key] = out.get(key, 0) + value
-    return out
-
-
-def _stage_cents(statuses: tuple[str, ...]) -> Callable[[tuple[Any, ...], Table], int]:
-    def value(row: tuple[Any, ...], table: Table) -> int:
-        i, c = table.index(E_STATUS), table.index(E_COST)
-        if i is None or c is None or row[i] not in statuses:
-            return 0
-        return _cents(row[c])
-    return value
-
-
-def _population(row: tuple[Any, ...], table: Table) -> int:
-    i = table.index(C_POPULATION)
-    value = row[i] if i is not None else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _j2_done(row: tuple[Any, ...], table: Table) -> str | None:
-    i, d = table.index(J_CODE), table.index(J_DONE)
-    if i is None or d is None or str(row[i] or "").strip().upper() != J2:
-        return None
-    return str(row[d]) if row[d] else None
-
-
 def territories_of(history: RegionalHistory, *, contacts: bool = False) -> dict[str, list[NationalTerritory]]:
     """Every territory of the history, by period."""
-    table = history.tables[TERRITORIES_TABLE]
+    table = history.territories
     at = {name: table.columns.index(name) for name in TERRITORY_READ}
     money = [(table.columns.index(col), category) for col, _, category in history.financers]
-    engaged = _sums(history, "engagements", _stage_cents(ENGAGED_STATUSES))
-    planned = _sums(history, "engagements", _stage_cents(PLANNED_STATUSES))
-    population = _sums(history, "communes", _population)
-    j2: dict[tuple[str, str, str], str] = {}
-    jalons = history.tables.get("jalons")
-    if jalons is not None and None not in (jalons.index(PERIOD), jalons.index(ID), jalons.index(TERRITORY)):
-        ip, ii, it = jalons.index(PERIOD), jalons.index(ID), jalons.index(TERRITORY)
-        for row in jalons.rows:
-            done = _j2_done(row, jalons)
-            if done:
-                j2[(str(row[ip]), str(row[ii] or ""), str(row[it] or ""))] = done  # type: ignore[index]
+    engaged, planned, population, j2 = history.engaged, history.planned, history.population, history.j2
     out: dict[str, list[NationalTerritory]] = {}
     for row in table.rows:
         period = str(row[at[PERIOD]])

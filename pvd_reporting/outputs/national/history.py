@@ -6,7 +6,9 @@ at each quarter, the Régions sheet), `financeurs` (each région's columns and t
 
 Personal data stays regional: without contacts, no `annuaire` table, the chef de projet only as
 « en poste », and no value or message of an anomaly of the Annuaire sheet, nor the names of a
-« Chef de projet » change.
+« Chef de projet » change, no contact of any région quoted in the free text of a comité, an
+anomaly or a change. The tables are copied by SQLite itself (ATTACH, INSERT … SELECT): no row
+goes through Python but the free text checked for contacts.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 from pvd_reporting import __version__
 from pvd_reporting.atomic import atomic_write
 from pvd_reporting.consolidate.national import (
+    CONTACTS_TABLE,
     FIGURES,
     IN_POST,
     NationalRollup,
@@ -35,6 +38,7 @@ from pvd_reporting.format.history import (
     PERIOD,
     T_LEAD,
     TERRITORIES_TABLE,
+    TERRITORY,
     snake,
 )
 from pvd_reporting.format.schema import build_schema, money_header
@@ -42,9 +46,11 @@ from pvd_reporting.outputs.national.workbook import SOURCE_COLUMNS, source_rows
 
 NATIONAL_DB = "historique-national.sqlite"
 REGION_COLUMN = "region"
-CONTACTS_TABLE, ENGAGEMENTS_TABLE = "annuaire", "engagements"
-CONTACT_COLUMNS = ("nom_prenom", "mail", "telephone")
-CHANGES_TABLE, ANOMALIES_TABLE = "changements", "anomalies"
+ENGAGEMENTS_TABLE, CHANGES_TABLE, ANOMALIES_TABLE = "engagements", "changements", "anomalies"
+MASK_FUNCTION = "pvd_masque"
+HIDDEN = "(contact masqué)"
+# Tables where people type free text that may quote a contact (« Présidé par », a message).
+FREE_TEXT_TABLES = ("comites", ANOMALIES_TABLE, CHANGES_TABLE)
 LEAD_CHANGE = "Chef de projet"
 
 
@@ -52,125 +58,115 @@ def category_column(category: str) -> str:
     return f"financement_{snake(category)}"
 
 
-def _mapping(h: RegionalHistory, table: str, columns: Sequence[str]) -> list[tuple[str, list[int]]]:
-    """(output column, source indices): a financer column goes to its category's column (summed
-    when a région has two financers of one category). `financeurs` names the columns of
-    `territoires`; in `engagements` a financer's column is its header's name."""
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _expressions(h: RegionalHistory, table: str, contacts: bool) -> dict[str, str]:
+    """Each national column of `table` for this région, as a SQL expression over its own table:
+    a financer column under its category (summed when a région has two of one category), and,
+    without contacts, the chef de projet as « en poste » and no contact in free text.
+
+    `financeurs` names the columns of `territoires`; in `engagements` a financer's column is its
+    header's name."""
+    columns = h.columns[table]
     if table == TERRITORIES_TABLE:
         category_of = {colonne: category for colonne, _, category in h.financers}
     elif table == ENGAGEMENTS_TABLE:
         category_of = {snake(money_header(libelle)): category for _, libelle, category in h.financers}
     else:
         category_of = {}
-    out: dict[str, list[int]] = {}
-    for i, name in enumerate(columns):
+    sources: dict[str, list[str]] = {}
+    for name in columns:
         target = category_column(category_of[name]) if name in category_of else name
-        out.setdefault(target, []).append(i)
-    return list(out.items())
-
-
-class _Union:
-    """One national table: the union of the régions' columns, in first-seen order."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.columns: list[str] = [REGION_COLUMN]
-        self.parts: list[tuple[str, list[tuple[str, list[int]]], list[tuple[Any, ...]]]] = []
-
-    def add(self, region: str, mapping: list[tuple[str, list[int]]], rows: list[tuple[Any, ...]]) -> None:
-        for column, _ in mapping:
-            if column not in self.columns:
-                self.columns.append(column)
-        self.parts.append((region, mapping, rows))
-
-    def rows(self) -> list[tuple[Any, ...]]:
-        out: list[tuple[Any, ...]] = []
-        width = len(self.columns)
-        for region, mapping, rows in self.parts:
-            at = [(self.columns.index(c), idx) for c, idx in mapping]
-            single = all(len(idx) == 1 for _, idx in at)
-            for row in rows:
-                values: list[Any] = [None] * width
-                values[0] = region
-                if single:
-                    for target, idx in at:
-                        values[target] = row[idx[0]]
-                else:
-                    for target, idx in at:
-                        parts = [row[i] for i in idx if row[i] is not None]
-                        values[target] = round(sum(parts), 2) if parts else None
-                out.append(tuple(values))
+        sources.setdefault(target, []).append(name)
+    out: dict[str, str] = {}
+    for target, names in sources.items():
+        if len(names) > 1:
+            nulls = " AND ".join(f"{_q(n)} IS NULL" for n in names)
+            total = " + ".join(f"IFNULL({_q(n)}, 0)" for n in names)
+            out[target] = f"CASE WHEN {nulls} THEN NULL ELSE ROUND({total}, 2) END"
+        else:
+            out[target] = _q(names[0])
+    if contacts:
         return out
+    if table == TERRITORIES_TABLE and T_LEAD in out:
+        out[T_LEAD] = f"CASE WHEN TRIM(IFNULL({_q(T_LEAD)}, '')) <> '' THEN '{IN_POST}' END"
+    if table in FREE_TEXT_TABLES:
+        for name in out:
+            if name not in (PERIOD, ID, TERRITORY):
+                out[name] = f"{MASK_FUNCTION}({out[name]})"
+    annuaire = build_schema().table("annuaire").name.replace("'", "''")
+    if table == ANOMALIES_TABLE and {"onglet", "valeur", "message"} <= set(out):
+        for name in ("valeur", "message"):
+            out[name] = f"CASE WHEN onglet = '{annuaire}' THEN NULL ELSE {out[name]} END"
+    if table == CHANGES_TABLE and {"type", "avant", "apres"} <= set(out):
+        for name in ("avant", "apres"):
+            out[name] = f"CASE WHEN type = '{LEAD_CHANGE}' THEN NULL ELSE {out[name]} END"
+    return out
 
 
-HIDDEN = "(contact masqué)"
-# Tables where people type free text that may quote a contact (« Présidé par », a message).
-FREE_TEXT_TABLES = ("comites", ANOMALIES_TABLE, CHANGES_TABLE)
+class _Masker:
+    """Replaces every contact of every région quoted in a text (memoised: the same comité comes
+    back each quarter)."""
+
+    def __init__(self, histories: Sequence[RegionalHistory]) -> None:
+        found = {v for h in histories for v in h.personal if len(v) >= 3}
+        kept = sorted(found, key=len, reverse=True)
+        self.pattern = re.compile("|".join(re.escape(v) for v in kept)) if kept else None
+        self.seen: dict[str, str] = {}
+
+    def __call__(self, value: Any) -> Any:
+        if self.pattern is None or not isinstance(value, str):
+            return value
+        done = self.seen.get(value)
+        if done is None:
+            done = self.seen[value] = self.pattern.sub(HIDDEN, value)
+        return done
 
 
-def _secrets(histories: Sequence[RegionalHistory]) -> re.Pattern[str] | None:
-    """Every région's annuaire names, mails and phones and its chefs de projet, as one pattern
-    (a person may chair a comité in a neighbouring région)."""
-    found: set[str] = set()
-    for h in histories:
-        contacts = h.tables.get(CONTACTS_TABLE)
-        if contacts is not None:
-            at = [contacts.index(c) for c in CONTACT_COLUMNS]
-            found.update(str(row[i]).strip() for row in contacts.rows for i in at if i is not None and row[i])
-        territories = h.tables[TERRITORIES_TABLE]
-        lead = territories.index(T_LEAD)
-        if lead is not None:
-            found.update(str(row[lead]).strip() for row in territories.rows if row[lead])
-    kept = sorted((v for v in found if len(v) >= 3), key=len, reverse=True)
-    return re.compile("|".join(re.escape(v) for v in kept)) if kept else None
-
-
-def _private(name: str, columns: list[str], rows: list[tuple[Any, ...]],
-             secrets: re.Pattern[str] | None) -> list[tuple[Any, ...]]:
-    """Rows without personal data: the chef de projet as « en poste », no annuaire values, no
-    contact quoted in free text."""
-    if name == TERRITORIES_TABLE and T_LEAD in columns:
-        i = columns.index(T_LEAD)
-        return [(*r[:i], IN_POST if r[i] else None, *r[i + 1:]) for r in rows]
-    if name == ANOMALIES_TABLE and {"onglet", "valeur", "message"} <= set(columns):
-        sheet, value, message = columns.index("onglet"), columns.index("valeur"), columns.index("message")
-        annuaire = build_schema().table("annuaire").name
-        rows = [tuple(None if (r[sheet] == annuaire and i in (value, message)) else v for i, v in enumerate(r))
-                for r in rows]
-    if name == CHANGES_TABLE and {"type", "avant", "apres"} <= set(columns):
-        kind, before, after = columns.index("type"), columns.index("avant"), columns.index("apres")
-        rows = [tuple(None if (r[kind] == LEAD_CHANGE and i in (before, after)) else v for i, v in enumerate(r))
-                for r in rows]
-    if name in FREE_TEXT_TABLES and secrets is not None:
-        rows = [tuple(secrets.sub(HIDDEN, v) if isinstance(v, str) else v for v in r) for r in rows]
-    return rows
-
-
-def national_tables(rollup: NationalRollup) -> list[_Union]:
-    tables: dict[str, _Union] = {}
-    secrets = None if rollup.contacts else _secrets(rollup.histories)
+def _copy_tables(db: sqlite3.Connection, rollup: NationalRollup) -> None:
+    """Every région's tables into the national file, by SQLite itself (ATTACH, INSERT … SELECT)."""
+    plans: dict[str, dict[str, dict[str, str]]] = {}  # table -> région path -> column -> expression
+    order: dict[str, list[str]] = {}
     for h in rollup.histories:
-        for name, table in h.tables.items():
-            if name == CONTACTS_TABLE and not rollup.contacts:
+        for table in h.columns:
+            if table == CONTACTS_TABLE and not rollup.contacts:
                 continue
-            rows = table.rows if rollup.contacts else _private(name, table.columns, table.rows, secrets)
-            tables.setdefault(name, _Union(name)).add(h.region, _mapping(h, name, table.columns), rows)
-    return list(tables.values())
+            expressions = _expressions(h, table, rollup.contacts)
+            plans.setdefault(table, {})[str(h.path)] = expressions
+            names = order.setdefault(table, [REGION_COLUMN])
+            names.extend(c for c in expressions if c not in names)
+    for table, names in order.items():
+        db.execute(f"CREATE TABLE {_q(table)} ({', '.join(_q(n) for n in names)})")
+    for i, h in enumerate(rollup.histories):
+        alias = f"r{i}"
+        db.execute(f"ATTACH DATABASE ? AS {alias}", (f"{h.path.resolve().as_uri()}?mode=ro",))
+        try:
+            for table, by_region in plans.items():
+                expressions = by_region.get(str(h.path))
+                if expressions is None:
+                    continue
+                targets = [REGION_COLUMN, *expressions]
+                values = ["?", *expressions.values()]
+                db.execute(f"INSERT INTO main.{_q(table)} ({', '.join(_q(n) for n in targets)}) "
+                           f"SELECT {', '.join(values)} FROM {alias}.{_q(table)}", (h.region,))
+            db.commit()
+        finally:
+            db.execute(f"DETACH DATABASE {alias}")
+    for table, names in order.items():
+        if PERIOD in names and ID in names:
+            db.execute(f'CREATE INDEX {_q(f"ix_{table}_region_periode_id_pvd")} ON {_q(table)} '
+                       f"({_q(REGION_COLUMN)}, {_q(PERIOD)}, {_q(ID)})")
 
 
-def _create(db: sqlite3.Connection, name: str, columns: Sequence[str], rows: list[tuple[Any, ...]],
-            index: bool = True) -> None:
-    quoted = ", ".join(f'"{c}"' for c in columns)
-    db.execute(f'CREATE TABLE "{name}" ({quoted})')
-    db.executemany(f'INSERT INTO "{name}" VALUES ({", ".join("?" for _ in columns)})', rows)
-    if index and PERIOD in columns and ID in columns:
-        db.execute(f'CREATE INDEX "ix_{name}_region_periode_id_pvd" ON "{name}" '
-                   f'("{REGION_COLUMN}", "{PERIOD}", "{ID}")')
+def _create(db: sqlite3.Connection, name: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    db.execute(f"CREATE TABLE {_q(name)} ({', '.join(_q(c) for c in columns)})")
+    db.executemany(f"INSERT INTO {_q(name)} VALUES ({', '.join('?' for _ in columns)})", rows)
 
 
 def write_national_db(rollup: NationalRollup, output_dir: Path, *, written_at: datetime | None = None) -> Path:
     """Write `historique-national.sqlite`; returns its path."""
-    tables = national_tables(rollup)
     figures = [snake(f.label) for f in FIGURES]
     regions = [(r.region, r.period, r.status, *(figure_value(f, r.figures) for f in FIGURES))
                for r in rollup.by_quarter]
@@ -185,15 +181,15 @@ def write_national_db(rollup: NationalRollup, output_dir: Path, *, written_at: d
 
     def write(tmp: Path) -> None:
         try:
-            db = sqlite3.connect(tmp)
+            db = sqlite3.connect(tmp.resolve().as_uri(), uri=True)
             try:
+                db.create_function(MASK_FUNCTION, 1, _Masker(rollup.histories), deterministic=True)
+                _copy_tables(db, rollup)
                 with db:
-                    for table in tables:
-                        _create(db, table.name, table.columns, table.rows())
-                    _create(db, "regions", [REGION_COLUMN, PERIOD, "statut", *figures], regions, index=False)
-                    _create(db, "financeurs", [REGION_COLUMN, *FINANCER_COLUMNS], financers, index=False)
-                    _create(db, "fichiers", [snake(c.header) for c in SOURCE_COLUMNS], files, index=False)
-                    _create(db, META_TABLE, ["cle", "valeur"], meta, index=False)
+                    _create(db, "regions", [REGION_COLUMN, PERIOD, "statut", *figures], regions)
+                    _create(db, "financeurs", [REGION_COLUMN, *FINANCER_COLUMNS], financers)
+                    _create(db, "fichiers", [snake(c.header) for c in SOURCE_COLUMNS], files)
+                    _create(db, META_TABLE, ["cle", "valeur"], meta)
             finally:
                 db.close()
         except sqlite3.Error as exc:
