@@ -27,8 +27,19 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
 from pvd_reporting.format.config import region_config, shipped_regions  # noqa: E402
-from pvd_reporting.format.history import DB_NAME, ID, META_TABLE, PERIOD, TERRITORY  # noqa: E402
+from pvd_reporting.format.departements import department_label  # noqa: E402
+from pvd_reporting.format.history import (  # noqa: E402
+    DB_NAME,
+    ID,
+    META_TABLE,
+    PERIOD,
+    T_DEPARTMENT,
+    T_EPCI,
+    T_SIREN,
+    TERRITORY,
+)
 from pvd_reporting.format.periods import previous_quarters, quarter_label  # noqa: E402
+from pvd_reporting.format.reference import load_reference  # noqa: E402
 
 LAST_QUARTER = (2025, 4)
 
@@ -64,8 +75,11 @@ def _period_rows(db: sqlite3.Connection) -> tuple[dict[str, list[str]], dict[str
     return columns, rows, [f"{a}\x00{b}" for a, b in territories]
 
 
-def generate(work: Path, territories: int = 55, quarters: int = 8, regions: list[str] | None = None) -> list[Path]:
-    """One history per région, written directly with sqlite3; returns their paths."""
+def generate(work: Path, territories: int = 55, quarters: int = 8, regions: list[str] | None = None,
+             reference: Path | None = None) -> list[Path]:
+    """One history per région, written directly with sqlite3; returns their paths. With a
+    reference list, each région's territories are its own (names, EPCI, SIREN), so that the
+    national map shows France; otherwise `territories` copies per région."""
     source = sqlite3.connect(seed(work))
     creates = [r[0] for r in source.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
                                             "ORDER BY type DESC")]
@@ -74,9 +88,11 @@ def generate(work: Path, territories: int = 55, quarters: int = 8, regions: list
     financeurs = list(source.execute("SELECT * FROM financeurs"))
     source.close()
     periods = [quarter_label(q) for q in previous_quarters(LAST_QUARTER, quarters)]
+    listed = load_reference(reference) if reference is not None else None
     paths = []
     for r, name in enumerate(regions or list(shipped_regions())):
         config = region_config(name)
+        own = listed.in_region(name) if listed is not None else []
         target = work / "regions" / config.region_code / DB_NAME
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():
@@ -88,14 +104,24 @@ def generate(work: Path, territories: int = 55, quarters: int = 8, regions: list
             for table, by in rows.items():
                 cols = columns[table]
                 ip, ii, it = cols.index(PERIOD), cols.index(ID), cols.index(TERRITORY)
+                place = [cols.index(c) if c in cols else None for c in (T_DEPARTMENT, T_EPCI, T_SIREN)]
                 out = []
-                for n in range(territories):
-                    id_pvd, territory = keys[n % len(keys)].split("\x00")
+                for n in range(len(own) if own else territories):
+                    id_pvd, territory = keys[(n + r) % len(keys)].split("\x00")
                     new_id, new_name = f"pvd-{config.region_code}-{n // 10 + 1:02d}-{n}", f"{territory} {r}-{n}"
+                    where: list[Any] = [None, None, None]
+                    if own:
+                        t = own[n]
+                        new_id, new_name = t.id_pvd, t.name
+                        where = [department_label(t.department) if t.department else None, t.epci, t.siren]
                     for period in periods:
                         for row in by.get((id_pvd or None, territory), []):
                             copy = list(row)
                             copy[ip], copy[ii], copy[it] = period, new_id, new_name
+                            if own and table == "territoires":
+                                for i, value in zip(place, where, strict=True):
+                                    if i is not None:
+                                        copy[i] = value
                             out.append(tuple(copy))
                 marks = ", ".join("?" for _ in cols)
                 db.executemany(f'INSERT INTO "{table}" VALUES ({marks})', out)
