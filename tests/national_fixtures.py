@@ -16,7 +16,7 @@ from typing import Any
 from factory import baseline_rows, make_workbook
 
 from pvd_reporting.format.config import region_config
-from pvd_reporting.format.schema import MILESTONES, Schema, build_schema
+from pvd_reporting.format.schema import Schema, build_schema
 from pvd_reporting.pipeline.consolidate import ConsolidationRun, run_consolidate
 
 PERIODS = (("2025-T3", date(2025, 9, 20)), ("2025-T4", date(2025, 12, 15)))
@@ -64,7 +64,7 @@ def rows_for(schema: Schema, t: Territory) -> dict[str, list[dict[str, Any]]]:
     rows = baseline_rows(schema)
     shift = t.j1 - BASE_J1
     jalons = []
-    for row, (code, _) in zip(rows["jalons"], MILESTONES, strict=True):
+    for row in rows["jalons"]:
         done = row["done_on"] + shift if row["done_on"] else None
         planned = row["planned_on"] + shift if row["planned_on"] else None
         jalons.append({**row, "planned_on": planned, "done_on": done})
