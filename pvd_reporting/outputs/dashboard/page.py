@@ -56,6 +56,7 @@ from pvd_reporting.format.issues import (
 from pvd_reporting.format.matching import french_sort_key, norm
 from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
 from pvd_reporting.format.vocabulary import ENGAGED_STATUSES, PLANNED_STATUSES
+from pvd_reporting.outputs.columns import Column, RowContext, dashboard_totals
 from pvd_reporting.outputs.dashboard.plots import CHART_TITLES, build_figures, status_map
 from pvd_reporting.outputs.dashboard.region_map import (
     MAP_HEIGHT,
@@ -98,7 +99,7 @@ def fr_decimal(value: float | None) -> str:
     return "—" if value is None else frenchtext.fr_decimal(value)
 
 
-# How a card writes a figure, by its kind.
+# How a card or the territory table writes a figure, by its kind.
 CARD_TEXT = {ValueKind.COUNT: _fr_int, ValueKind.EUROS: fr_euros, ValueKind.MONTHS: fr_decimal}
 
 
@@ -249,6 +250,18 @@ def _contacts(t: TerritoryView, schema: Schema) -> tuple[list[str], list[list[st
     return [f.label for f in columns], rows
 
 
+def _totals(t: TerritoryView, columns: list[Column]) -> list[dict[str, Any]]:
+    """The territory's totals in the table: the text shown and the value it sorts by."""
+    if not t.received:
+        return [{"text": "—", "v": ""} for _ in columns]
+    out = []
+    for c in columns:
+        assert c.get is not None
+        value = c.get(t, RowContext())
+        out.append({"text": CARD_TEXT.get(c.kind, str)(value), "v": value})
+    return out
+
+
 def _territory(i: int, t: TerritoryView, cons: Consolidation, schema: Schema, no_contacts: bool) -> dict[str, Any]:
     annuaire = schema.table("annuaire").name
     issues, more = _issues(t.report, no_contacts, annuaire)
@@ -266,8 +279,7 @@ def _territory(i: int, t: TerritoryView, cons: Consolidation, schema: Schema, no
         "jalons": f"{t.milestones_done}/8" if t.received else "—",
         "deadline": fr_date(t.ort_deadline), "deadline_sort": t.ort_deadline.isoformat() if t.ort_deadline else "",
         "days": "" if t.days_left is None else str(t.days_left),
-        "lead": _lead(t, no_contacts), "cost": fr_euros(t.cost) if t.received else "—",
-        "remaining": fr_euros(t.remaining) if t.received else "—",
+        "lead": _lead(t, no_contacts), "totals": _totals(t, dashboard_totals(schema)),
         "search": norm(search), "issues": issues, "more_issues": more,
         "timeline": _timeline(t, cons.region.as_of),
         "financing": [(k, fr_euros(v)) for k, v in t.financing.items() if v],
@@ -334,6 +346,7 @@ def render_dashboard(consolidation: Consolidation, schema: Schema, *, no_contact
     needs_theme = sorted(cons.region.needs_by_theme.items(), key=lambda kv: -kv[1])
     needs_partner = sorted(cons.region.needs_by_partner.items(), key=lambda kv: -kv[1])
     return _environment().get_template("page.html.j2").render(
+        total_headers=[c.short or c.header for c in dashboard_totals(schema)],
         region=cons.region, as_of=fr_date(cons.region.as_of), version=__version__,
         generated_on=fr_date(generated_on or date.today()), cards=_cards(cons, region_figures(cons, schema), schema.config.at_risk_days),
         money=money_table(cons.region, schema), briefing=briefing(cons), scope=scope_title(cons.region),

@@ -11,53 +11,25 @@ from xlsxwriter.workbook import Workbook
 
 from pvd_reporting.consolidate.changes import COST, FINANCING
 from pvd_reporting.consolidate.view import (
-    DAYS_LEFT_LABEL,
-    DEADLINE_LABEL,
-    LAST_MILESTONE_LABEL,
-    REMAINING_LABEL,
-    STATUS_LABEL,
     Change,
     Consolidation,
-    TerritoryView,
 )
 from pvd_reporting.format.french import fr_date, fr_money
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs.anomalies import Masker
-from pvd_reporting.outputs.summary.cells import DATE, INT, MONEY, TEXT, Column, SummaryFormats
+from pvd_reporting.outputs.columns import (
+    EVOLUTION,
+    TEXT,
+    Column,
+    RowContext,
+    evolution_columns,
+    identity,
+    territory_row,
+)
+from pvd_reporting.outputs.summary.cells import SummaryFormats
 from pvd_reporting.outputs.summary.xmlrows import PendingRows
 
-EVOLUTION = "Évolution"
 CHANGES = "Changements"
-RECEIVED_HEADER = "Reçu"
-
-
-def evolution_columns(schema: Schema) -> list[Column]:
-    form = schema.form
-    return [
-        Column(form.field("id_pvd").label, TEXT, 14), Column(form.name, TEXT, 26),
-        Column("Période", TEXT, 10), Column(RECEIVED_HEADER, TEXT, 7),
-        Column(STATUS_LABEL, TEXT, 18), Column(LAST_MILESTONE_LABEL, TEXT, 40), Column("Jalons réalisés", INT, 9),
-        Column(DEADLINE_LABEL, DATE, 12), Column(DAYS_LEFT_LABEL, INT, 9),
-        *(Column(f"Actions : {s}", INT, 10) for s in schema.lists["statut_action"]),
-        Column(schema.table("engagements").column("cost").label, MONEY, 15),
-        *(Column(f.label, MONEY, 15) for f in schema.financer_fields),
-        Column(REMAINING_LABEL, MONEY, 15),
-        Column("Comités de projet du trimestre", INT, 11),
-        Column("Besoins", INT, 8),
-    ]
-
-
-def evolution_row(t: TerritoryView, period: str, schema: Schema) -> list[Any]:
-    statuses = schema.lists["statut_action"]
-    if not t.received:
-        width = len(evolution_columns(schema))
-        return [t.id_pvd, t.name, period, "Non", t.ort_status, *([None] * (width - 5))]
-    return [
-        t.id_pvd, t.name, period, "Oui", t.ort_status, t.last_milestone, t.milestones_done, t.ort_deadline,
-        t.days_left, *(t.actions_by_status.get(s, 0) for s in statuses), t.cost,
-        *(t.financing.get(f.financer or "", 0.0) for f in schema.financer_fields), t.remaining,
-        t.comites_by_quarter.get(period, 0), t.needs,
-    ]
 
 
 def evolution_rows(c: Consolidation, schema: Schema) -> list[list[Any]]:
@@ -65,10 +37,12 @@ def evolution_rows(c: Consolidation, schema: Schema) -> list[list[Any]]:
     history = c.history
     periods = history.periods if history is not None else {c.region.period: c}
     order = {t.key: i for i, t in enumerate(c.territories)}
+    columns = evolution_columns(schema)
     rows: list[tuple[int, int, list[Any]]] = []
     for n, (period, cons) in enumerate(periods.items()):
+        ctx = RowContext(period)
         for t in cons.territories:
-            rows.append((order.get(t.key, len(order)), n, evolution_row(t, period, schema)))
+            rows.append((order.get(t.key, len(order)), n, territory_row(columns, t, ctx)))
     rows.sort(key=lambda r: (r[0], str(r[2][1]), r[1]))
     return [r[2] for r in rows]
 
@@ -77,8 +51,7 @@ CHANGE_HEADERS = ("Type", "Élément", "Avant", "Après")
 
 
 def change_columns(schema: Schema) -> list[Column]:
-    return [Column(schema.form.field("id_pvd").label, TEXT, 14), Column(schema.form.name, TEXT, 26),
-            Column(CHANGE_HEADERS[0], TEXT, 22), Column(CHANGE_HEADERS[1], TEXT, 28),
+    return [*identity(schema), Column(CHANGE_HEADERS[0], TEXT, 22), Column(CHANGE_HEADERS[1], TEXT, 28),
             Column(CHANGE_HEADERS[2], TEXT, 50), Column(CHANGE_HEADERS[3], TEXT, 50)]
 
 
