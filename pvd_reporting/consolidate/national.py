@@ -20,7 +20,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from pvd_reporting.consolidate.figures import ValueKind
 from pvd_reporting.consolidate.regional import DAYS_PER_MONTH
+from pvd_reporting.consolidate.view import REMAINING_LABEL
 from pvd_reporting.errors import UsageError
 from pvd_reporting.format.config import (
     NATIONAL_CATEGORIES,
@@ -235,20 +237,28 @@ def figures_of(territories: Iterable[NationalTerritory]) -> Figures:
 
 @dataclass(frozen=True)
 class Figure:
-    """One national figure: its label, its kind (count, money in cents, months, €), its getter."""
+    """One national figure: its label, its kind, its getter; money is held in cents (`cents`)."""
 
     label: str
-    kind: str
+    kind: ValueKind
     get: Callable[[Figures], Any]
+    cents: bool = False
 
 
-COUNT, MONEY, MONTHS, EUROS = "count", "money", "months", "euros"
+def category_label(category: str) -> str:
+    return f"Financements : {category} (€)"
+
+
+def _money(label: str, get: Callable[[Figures], Any]) -> Figure:
+    return Figure(label, ValueKind.EUROS, get, cents=True)
 
 
 def _category_figure(category: str) -> Figure:
-    return Figure(f"Financements : {category} (€)", MONEY, lambda f: f.by_category.get(category, 0))
+    return _money(category_label(category), lambda f: f.by_category.get(category, 0))
 
 
+COUNT, MONTHS = ValueKind.COUNT, ValueKind.MONTHS
+COST_LABEL, POPULATION_LABEL = "Coût total HT (€)", "Population des communes"
 # Every output of the roll-up (Synthèse, Régions, the dashboard's table, the national SQLite)
 # lists these, in this order.
 FIGURES: tuple[Figure, ...] = (
@@ -262,13 +272,13 @@ FIGURES: tuple[Figure, ...] = (
     Figure("Durée médiane J1 → J8 (mois)", MONTHS, lambda f: f.median_months),
     Figure("Cadence des comités tenue", COUNT, lambda f: f.cadence_held),
     Figure("Chefs de projet en poste", COUNT, lambda f: f.leads_in_post),
-    Figure("Coût engagé (€)", MONEY, lambda f: f.engaged),
-    Figure("Coût prévu (€)", MONEY, lambda f: f.planned),
-    Figure("Coût total HT (€)", MONEY, lambda f: f.cost),
+    _money("Coût engagé (€)", lambda f: f.engaged),
+    _money("Coût prévu (€)", lambda f: f.planned),
+    _money(COST_LABEL, lambda f: f.cost),
     *(_category_figure(c) for c in NATIONAL_CATEGORIES),
-    Figure("Reste à financer (€)", MONEY, lambda f: f.remaining),
-    Figure("Population des communes", COUNT, lambda f: f.population),
-    Figure("Coût par habitant (€)", EUROS, lambda f: f.per_inhabitant),
+    _money(REMAINING_LABEL, lambda f: f.remaining),
+    Figure(POPULATION_LABEL, COUNT, lambda f: f.population),
+    Figure("Coût par habitant (€)", ValueKind.EUROS, lambda f: f.per_inhabitant),
 )
 
 
@@ -277,7 +287,7 @@ def figure_value(figure: Figure, figures: Figures | None) -> Any:
     if figures is None:
         return None
     value = figure.get(figures)
-    return value / 100 if figure.kind == MONEY and value is not None else value
+    return value / 100 if figure.cents and value is not None else value
 
 
 @dataclass

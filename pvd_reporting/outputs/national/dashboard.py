@@ -14,12 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from pvd_reporting.atomic import atomic_write_text
+from pvd_reporting.consolidate.figures import ValueKind
 from pvd_reporting.consolidate.national import (
-    COUNT,
-    EUROS,
     FIGURES,
-    MONEY,
-    MONTHS,
     Figure,
     NationalRollup,
     figure_value,
@@ -84,11 +81,11 @@ def shown(figure: Figure, value: Any) -> str:
     """A figure's value written the French way; « — » when absent."""
     if value is None:
         return "—"
-    if figure.kind in (MONEY, EUROS):
-        return fr_money(value if figure.kind == EUROS else round(value), NARROW)
-    if figure.kind == MONTHS:
+    if figure.kind == ValueKind.EUROS:
+        return fr_money(round(value) if figure.cents else value, NARROW)
+    if figure.kind == ValueKind.MONTHS:
         return fr_decimal(value)
-    return fr_int(value, NARROW) if figure.kind == COUNT else str(value)
+    return fr_int(value, NARROW) if figure.kind == ValueKind.COUNT else str(value)
 
 
 def _figures_table(rollup: NationalRollup) -> str:

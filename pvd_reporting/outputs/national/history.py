@@ -144,9 +144,10 @@ def _copy_tables(db: sqlite3.Connection, rollup: NationalRollup) -> None:
         db.execute(f"ATTACH DATABASE ? AS {alias}", (f"{h.path.resolve().as_uri()}?mode=ro",))
         try:
             for table, by_region in plans.items():
-                expressions = by_region.get(str(h.path))
-                if expressions is None:
+                found = by_region.get(str(h.path))
+                if found is None:
                     continue
+                expressions = found
                 targets = [REGION_COLUMN, *expressions]
                 values = ["?", *expressions.values()]
                 db.execute(f"INSERT INTO main.{_q(table)} ({', '.join(_q(n) for n in targets)}) "

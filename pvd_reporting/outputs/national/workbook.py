@@ -16,17 +16,17 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from pvd_reporting.atomic import atomic_write
+from pvd_reporting.consolidate.figures import ValueKind
 from pvd_reporting.consolidate.national import (
-    COUNT,
-    EUROS,
+    COST_LABEL,
     FIGURES,
     IN_POST,
-    MONEY,
-    MONTHS,
     NOT_REPORTING,
+    POPULATION_LABEL,
     SIGNED,
     NationalRollup,
     NationalTerritory,
+    category_label,
     figure_value,
 )
 from pvd_reporting.consolidate.view import (
@@ -47,7 +47,6 @@ SUMMARY_SHEET, REGIONS_SHEET, TERRITORIES_SHEET, SOURCES_SHEET, ANOMALIES_SHEET 
 NATION = "France"
 REGION_LABEL, PERIOD_LABEL, STATE_LABEL = "Région", "Période", "Remontée"
 LEAD_LABEL = build_schema().form.field("project_lead").label
-_CELL_KIND = {COUNT: INT, MONEY: MONEY_CELL, MONTHS: NUMBER, EUROS: MONEY_CELL}
 
 
 def summary_name(period: str) -> str:
@@ -55,7 +54,7 @@ def summary_name(period: str) -> str:
 
 
 def figure_columns() -> list[Column]:
-    return [Column(f.label, _CELL_KIND[f.kind], 14) for f in FIGURES]
+    return [Column(f.label, f.kind, 14) for f in FIGURES]
 
 
 def territory_columns() -> list[Column]:
@@ -66,9 +65,9 @@ def territory_columns() -> list[Column]:
         Column(form.field("epci").label, TEXT, 28), Column(form.field("siren").label, TEXT, 12),
         Column(STATUS_LABEL, TEXT, 18), Column(LAST_MILESTONE_LABEL, TEXT, 36), Column(DEADLINE_LABEL, DATE, 12),
         Column(DAYS_LEFT_LABEL, INT, 9), Column("ORT signée dans le délai", TEXT, 10), Column(LEAD_LABEL, TEXT, 16),
-        Column("Cadence tenue", TEXT, 9), Column("Coût total HT (€)", MONEY_CELL, 15),
-        *(Column(f"Financements : {c} (€)", MONEY_CELL, 15) for c in NATIONAL_CATEGORIES),
-        Column(REMAINING_LABEL, MONEY_CELL, 15), Column("Population des communes", INT, 12),
+        Column("Cadence tenue", TEXT, 9), Column(COST_LABEL, MONEY_CELL, 15),
+        *(Column(category_label(c), MONEY_CELL, 15) for c in NATIONAL_CATEGORIES),
+        Column(REMAINING_LABEL, MONEY_CELL, 15), Column(POPULATION_LABEL, INT, 12),
         Column("Anomalie", TEXT, 40),
     ]
 
@@ -155,7 +154,7 @@ def _table(ws: Worksheet, first: int, columns: list[Column], rows: list[list[Any
                 "type": "cell", "criteria": "==", "value": f'"{status}"', "format": style})
 
 
-def _cell(ws: Worksheet, r: int, c: int, value: Any, kind: str, fmt: SummaryFormats) -> None:
+def _cell(ws: Worksheet, r: int, c: int, value: Any, kind: ValueKind, fmt: SummaryFormats) -> None:
     style = fmt.cell[kind]
     if value is None or value == "":
         ws.write_blank(r, c, None, style)
@@ -192,8 +191,8 @@ def _summary_sheet(wb: Workbook, rollup: NationalRollup, fmt: SummaryFormats) ->
         ws.write_string(head, c, text, fmt.header)
     for r, f in enumerate(FIGURES, start=head + 1):
         ws.write_string(r, 0, f.label, fmt.label)
-        _cell(ws, r, 1, figure_value(f, rollup.nation), _CELL_KIND[f.kind], fmt)
-        _cell(ws, r, 2, figure_value(f, rollup.nation_previous), _CELL_KIND[f.kind], fmt)
+        _cell(ws, r, 1, figure_value(f, rollup.nation), f.kind, fmt)
+        _cell(ws, r, 2, figure_value(f, rollup.nation_previous), f.kind, fmt)
     first = head + len(FIGURES) + 3
     ws.write_string(first - 1, 0, f"Par région — {rollup.period}", fmt.label)
     columns = [Column(REGION_LABEL, TEXT, 34), Column(STATE_LABEL, TEXT, 16), *figure_columns()]
