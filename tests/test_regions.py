@@ -156,3 +156,15 @@ def test_validate_and_consolidate_read_the_region_the_workbooks_name(tmp_path: P
     assert result.exit_code == 0, result.output
     assert "Consolidation Bretagne" in result.output
     assert "Région Bretagne (€)" in _headers(out / "synthese-pvd-2025-T4.xlsx", "Engagements")
+
+
+def test_carry_forward_keeps_the_region_the_workbook_names(tmp_path: Path) -> None:
+    bretagne = build_schema(region_config("Bretagne"))
+    source = make_workbook(tmp_path / "auray.xlsx", bretagne, territory={
+        "id_pvd": None, "name": "Auray", "department": "56", "siren": "200043123"})
+    result = CliRunner().invoke(cli, ["template", "--from", str(source), "-o", str(tmp_path / "auray-2026-T1.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert "Région Bretagne (€)" in _headers(tmp_path / "auray-2026-T1.xlsx", "Engagements")
+    rows = _cells(tmp_path / "auray-2026-T1.xlsx")["Engagements"]
+    header = rows[0].index("Région Bretagne (€)")
+    assert sum(r[header] or 0 for r in rows[1:] if isinstance(r[header], float)) == 450_000  # carried, not lost

@@ -26,7 +26,7 @@ from pvd_reporting.outputs.workbook.template import (
     write_template,
 )
 from pvd_reporting.outputs.workbook.writer import check_output
-from pvd_reporting.pipeline.options import departments_value, period_value
+from pvd_reporting.pipeline.options import config_value, departments_value, period_value
 from pvd_reporting.pipeline.progress import NoProgress, Progress
 from pvd_reporting.read.discover import discover_workbooks
 from pvd_reporting.read.values import as_date
@@ -147,7 +147,8 @@ def run_carry_forward(
         raise UsageError(f"Indiquez où écrire les classeurs reconduits : ajoutez {hint}.")
     if output is not None and output.suffix.lower() != ".xlsx":
         raise OutputError(f"Le classeur reconduit est un .xlsx : « {output} » n'a pas cette extension.")
-    schema = build_schema(load_config(config_path, region))
+    # Carried forward under the configuration the sources were made under: the région they name.
+    schema = build_schema(config_value(config_path, region, files))
     reference = load_reference(reference_path) if reference_path is not None else None
     expected = _expected(reference, region)
 
