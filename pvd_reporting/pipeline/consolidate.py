@@ -23,7 +23,6 @@ from pvd_reporting.consolidate.quarters import Published, consolidate_history, r
 from pvd_reporting.consolidate.regional import add_months
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.errors import OutputError, UsageError
-from pvd_reporting.format.config import load_config
 from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.issues import WorkbookReport
 from pvd_reporting.format.periods import first_day, parse_label
@@ -37,7 +36,7 @@ from pvd_reporting.outputs.history_db import DB_NAME, read_published, write_hist
 from pvd_reporting.outputs.reminders import Reminders, write_reminders
 from pvd_reporting.outputs.report import plural
 from pvd_reporting.outputs.summary.workbook import start_summary
-from pvd_reporting.pipeline.options import date_value, departments_value, period_value
+from pvd_reporting.pipeline.options import config_value, date_value, departments_value, period_value
 from pvd_reporting.pipeline.progress import NoProgress, Progress
 from pvd_reporting.read.discover import discover_workbooks
 
@@ -78,6 +77,7 @@ def run_consolidate(
     as_of: str | date | None = None,
     reference_path: Path | None = None,
     config_path: Path | None = None,
+    region: str | None = None,
     no_contacts: bool = False,
     images: bool = True,
     workers: int | None = None,
@@ -95,9 +95,9 @@ def run_consolidate(
         if not given.exists():
             raise UsageError(f"Dossier introuvable : {given}. Indiquez le dossier des classeurs reçus.")
     where = ", ".join(str(p) for p in inputs)
-    schema = build_schema(load_config(config_path))
-    reference = load_reference(reference_path) if reference_path is not None else None
     files, notices = discover_workbooks(inputs)
+    schema = build_schema(config_value(config_path, region, files))
+    reference = load_reference(reference_path) if reference_path is not None else None
     if not files:
         raise UsageError(f"Aucun classeur à consolider (.xlsx, .xlsm, .ods ou .xls) dans {where}.")
     target = prepare_output_dir(output_dir, inputs)
