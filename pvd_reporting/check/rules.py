@@ -15,6 +15,8 @@ from pvd_reporting.format.issues import Issue, IssueCode, Severity, control_of, 
 from pvd_reporting.format.matching import norm, parse_a1
 from pvd_reporting.format.periods import (
     cadence_window,
+    ends_long_before,
+    last_day,
     parse_label,
     quarter_label,
     quarter_of,
@@ -158,6 +160,11 @@ def _territory(ctx: _Context) -> list[Issue]:
         if ctx.period > filled_in:
             issues.append(ctx.issue(IssueCode.PERIOD_AFTER_UPDATE, record, None, "period",
                                     updated_on=fr_date(ctx.updated_on), quarter=quarter_label(filled_in)))
+        # A workbook updated long after its quarter: most likely the year or the quarter mistyped
+        # (2025-T1 for 2026-T1); an ordinary late sending (2025-T4 updated in January) is not flagged.
+        elif ends_long_before(ctx.period, ctx.updated_on):
+            issues.append(ctx.issue(IssueCode.PERIOD_BEFORE_UPDATE, record, None, "period",
+                                    period_end=fr_date(last_day(ctx.period)), updated_on=fr_date(ctx.updated_on)))
     return issues
 
 
@@ -320,7 +327,8 @@ def _comites(ctx: _Context) -> list[Issue]:
                 # A meeting cannot have been held after the workbook was filled: an error here.
                 issues.append(ctx.issue(IssueCode.DATE_IN_FUTURE, record, table, "date", severity=Severity.ERROR,
                                         date=fr_date(when), updated_on=fr_date(ctx.updated_on)))
-        if project and is_no(record.values.get("etat_present")):
+        # Left empty, « État représenté » says no more than « Non »: the État was not recorded there.
+        if project and (is_no(record.values.get("etat_present")) or is_blank(record.raw.get("etat_present"))):
             issues.append(ctx.issue(IssueCode.ETAT_ABSENT, record, table, "etat_present"))
     if ctx.period is None:
         return issues

@@ -66,6 +66,8 @@ class IssueCode(StrEnum):
     OTHER_DEPARTMENT = "other-department"
     PERIOD_MISMATCH = "period-mismatch"
     PERIOD_AFTER_UPDATE = "period-after-update"
+    PERIOD_BEFORE_UPDATE = "period-before-update"
+    RESENT_PREVIOUS = "resent-previous"
     MILESTONE_DATE_CHANGED = "milestone-date-changed"
     MILESTONE_UNREALISED = "milestone-unrealised"
     ACTION_REMOVED = "action-removed"
@@ -181,6 +183,14 @@ _TYPES = (
     IssueType(IssueCode.PERIOD_AFTER_UPDATE, W_, "Période postérieure à la mise à jour",
               "Période de suivi {value} postérieure au trimestre de la date de mise à jour "
               "({updated_on}, trimestre {quarter}) : vérifiez la période ou la date."),
+    IssueType(IssueCode.PERIOD_BEFORE_UPDATE, W_, "Période antérieure à la mise à jour",
+              "Période de suivi {value} terminée le {period_end}, plus de six mois avant la date de mise à "
+              "jour ({updated_on}) : vérifiez la période ou la date. Le classeur n'est pas classé dans "
+              "la période {value}."),
+    IssueType(IssueCode.RESENT_PREVIOUS, W_, "Classeur renvoyé tel quel",
+              "Classeur identique, octet pour octet (même empreinte SHA-256), à {other}, déjà lu pour la "
+              "période {value} : c'est le classeur de {value} renvoyé tel quel, il ne compte pas pour "
+              "{period}."),
     # Cross-quarter checks (README, Historique): each names the source of the previous quarter too.
     IssueType(IssueCode.MILESTONE_DATE_CHANGED, W_, "Date de jalon modifiée",
               "Jalon {code} réalisé le {after} ; au trimestre {previous} il l'était le {before} "

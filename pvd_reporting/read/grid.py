@@ -43,6 +43,13 @@ _PARSERS: dict[Kind, tuple[Callable[[Any], Any], IssueCode]] = {
     Kind.PHONE: (parsing.parse_phone, IssueCode.INVALID_PHONE),
 }
 _TOTAL_KEYS = frozenset(TOTAL_LABELS)
+
+
+def unreadable_code(kind: Kind) -> IssueCode:
+    """The code of the issue for a value of this kind that cannot be read (a formula error too)."""
+    if kind is Kind.CHOICE:
+        return IssueCode.INVALID_CHOICE
+    return _PARSERS[kind][1]
 _TOTAL_PREFIXES = TOTAL_PREFIXES
 
 

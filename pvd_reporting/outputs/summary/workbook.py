@@ -45,7 +45,7 @@ from pvd_reporting.outputs.summary.cells import (
     field_kind,
     print_setup,
 )
-from pvd_reporting.outputs.summary.evolution import write_history_sheets
+from pvd_reporting.outputs.summary.evolution import write_history_sheets, write_revisions
 from pvd_reporting.outputs.summary.synthesis import write_synthesis
 from pvd_reporting.outputs.summary.xmlrows import PendingRows, inject_rows
 from pvd_reporting.read.records import Record
@@ -188,6 +188,7 @@ def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts
     rows = [table_row(cols, r, ctx) for r in consolidation.reports]
     table_sheet(wb, SOURCES, cols, rows, fmt, pending)
     write_history_sheets(wb, consolidation, schema, fmt, pending, table_sheet, no_contacts)
+    write_revisions(wb, consolidation, fmt)
     wb.close()
     inject_rows(path, pending, fmt.row_styles)
 
