@@ -143,7 +143,8 @@ def trend_figures(cons: Consolidation) -> dict[str, go.Figure]:
     }
 
 
-def write_trend_charts(cons: Consolidation, output_dir: Path, *, images: bool = True) -> tuple[list[Path], str | None]:
+def write_trend_charts(cons: Consolidation, output_dir: Path, *, images: bool = True,
+                       image_cache: Path | None = None) -> tuple[list[Path], str | None]:
     """The trend charts in `graphiques-<period>/`, beside the others (html, and png/svg with Chromium)."""
     import plotly.io as pio
 
@@ -162,7 +163,7 @@ def write_trend_charts(cons: Consolidation, output_dir: Path, *, images: bool = 
         written.append(atomic_write_text(folder / f"{name}.html", page))
     if not images:
         return written, None
-    images_written, notice = export_images(figures, folder)
+    images_written, notice = export_images(figures, folder, image_cache)
     return written + images_written, notice
 
 
