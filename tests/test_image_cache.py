@@ -66,3 +66,26 @@ def test_one_browser_for_the_whole_run(tmp_path: Path, chromium: str, monkeypatc
         _, notice = plots.export_images({"barres": figure(name)}, tmp_path / name)
         assert notice is None
     assert len(opened) <= 1  # started once per process (perhaps by an earlier test), never twice
+
+
+def test_figures_are_built_once_per_consolidation(tmp_path: Path, schema: Any,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard_fixtures import build_consolidation
+
+    from pvd_reporting.outputs.dashboard.page import write_dashboard
+
+    built: list[int] = []
+    real = plots._build_figures
+
+    def counting(*args: Any) -> Any:
+        built.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(plots, "_build_figures", counting)
+    cons = build_consolidation()
+    write_dashboard(cons, tmp_path, schema)
+    plots.write_charts(cons, tmp_path, images=False, at_risk_days=schema.config.at_risk_days)
+    assert built == [1]  # the dashboard and graphiques-<période>/ show the same figures
+    other = build_consolidation(seed=8)
+    plots.write_charts(other, tmp_path, images=False, at_risk_days=schema.config.at_risk_days)
+    assert built == [1, 1]  # another consolidation: its own figures

@@ -11,8 +11,10 @@ import hashlib
 import html
 import os
 import shutil
+import weakref
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -290,7 +292,28 @@ def comites_heatmap(cons: Consolidation) -> go.Figure:
 
 def build_figures(consolidation: Consolidation, *, at_risk_days: int = 90) -> dict[str, go.Figure]:
     """The seven charts, by their file name (stable, in French); each title carries the period
-    (and the départements kept), so a PNG pasted in a note still says what it shows."""
+    (and the départements kept), so a PNG pasted in a note still says what it shows.
+
+    Built once per consolidation: the dashboard and `graphiques-<période>/` show the same
+    figures (plotly takes seconds to build them at national scale). Callers only read them."""
+    return remembered(consolidation, ("charts", at_risk_days), lambda: _build_figures(consolidation, at_risk_days))
+
+
+# The figures of the last consolidation drawn: (the consolidation, weakly; what; the figures).
+_REMEMBERED: dict[tuple[str, int], tuple[weakref.ref[Any], Any]] = {}
+
+
+def remembered(consolidation: Consolidation, what: tuple[str, int], build: Callable[[], Any]) -> Any:
+    """`build()`, unless it was already built for this very consolidation object."""
+    found = _REMEMBERED.get(what)
+    if found is not None and found[0]() is consolidation:
+        return found[1]
+    value = build()
+    _REMEMBERED[what] = (weakref.ref(consolidation), value)
+    return value
+
+
+def _build_figures(consolidation: Consolidation, at_risk_days: int) -> dict[str, go.Figure]:
     c = consolidation
     figures = _figures(c, at_risk_days)
     scope = c.region.period
@@ -441,8 +464,6 @@ def export_images(figures: Mapping[str, go.Figure | dict[str, Any]], folder: Pat
 
 def _renderer(browser: str) -> str:
     """What draws the images besides the figure: plotly, kaleido and the browser's build."""
-    from importlib.metadata import version
-
     try:
         built = os.stat(browser).st_mtime_ns
     except OSError:

@@ -22,6 +22,7 @@ from pvd_reporting.outputs.dashboard.plots import (
     _layout,
     export_images,
     label,
+    remembered,
     status_color,
 )
 from pvd_reporting.outputs.palette import EXPECTED_COLOR, FINANCER_COLORS, RECEIVED_COLOR
@@ -132,7 +133,12 @@ def received_by_quarter(cons: Consolidation) -> go.Figure:
 
 
 def trend_figures(cons: Consolidation) -> dict[str, go.Figure]:
-    """The four charts over quarters; none with a single period (nothing to compare)."""
+    """The four charts over quarters; none with a single period (nothing to compare). Built once
+    per consolidation, for the dashboard and `graphiques-<période>/` alike."""
+    return remembered(cons, ("trends", 0), lambda: _trend_figures(cons))
+
+
+def _trend_figures(cons: Consolidation) -> dict[str, go.Figure]:
     if len(periods_of(cons)) < 2:
         return {}
     return {
