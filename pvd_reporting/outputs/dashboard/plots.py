@@ -500,7 +500,7 @@ def _store_in_cache(made: Path, stored: Path) -> None:
 
 EXPORT_WIDTH = 1100
 # Figures rendered at once, each in its own tab of the one browser.
-EXPORT_TABS = 1
+EXPORT_TABS = 2
 
 
 def _open_image_session(kaleido: Any) -> None:
