@@ -242,9 +242,11 @@ def _db(out: Path) -> sqlite3.Connection:
 def test_sqlite_tables_columns_and_index(run: dict[str, Any]) -> None:
     db = _db(run["out"])
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    # `chiffres`: the regional figures each period was published with, compared by the next run (Révisions).
     assert tables == {"territoires", "communes", "jalons", "engagements", "comites", "ingenierie", "annuaire",
-                      "anomalies", "sources", "changements", "meta", "financeurs"}
-    for table in tables - {"meta", "financeurs"}:
+                      "anomalies", "sources", "changements", "chiffres", "meta", "financeurs"}
+    assert [r[1] for r in db.execute('PRAGMA table_info("chiffres")')] == ["periode", "chiffre", "valeur"]
+    for table in tables - {"meta", "chiffres", "financeurs"}:
         columns = [r[1] for r in db.execute(f'PRAGMA table_info("{table}")')]
         assert {"periode", "id_pvd", "territoire", "fichier", "onglet", "ligne"} <= set(columns), table
         indexes = [r[1] for r in db.execute(f'PRAGMA index_list("{table}")')]

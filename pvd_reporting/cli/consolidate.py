@@ -25,9 +25,11 @@ from pvd_reporting.format.issues import WorkbookReport
 from pvd_reporting.pipeline.consolidate import (
     ConsolidationRun,
     NothingToConsolidate,
+    period_check_lines,
     period_lines,
+    revision_lines,
     run_consolidate,
-    set_aside_reason,
+    set_aside_lines,
 )
 
 MAX_SET_ASIDE_SHOWN = 20
@@ -123,20 +125,17 @@ def _echo_summary(run: ConsolidationRun) -> None:
     r = run.result.region
     assert run.figures is not None
     f = run.figures.value  # the figures' values by key, as the summary and the dashboard show them
-    left_out = len(run.set_aside)
     expected = f" sur {f('expected')} attendus" if f("expected") is not None else ""
     lines = [
-        f"Consolidation {r.region} — période {r.period}, situation au {fr_date(r.as_of)}",
+        f"Consolidation {r.scope} — période {r.period}, situation au {fr_date(r.as_of)}",
         f"  Territoires reçus : {f('received')}{expected} · sans erreur : {f('valid')}"
         + (f" · manquants : {f('missing')}" if f("missing") is not None else ""),
         f"  ORT signées : {f('ort_signed')} · à risque : {f('at_risk')} · échéance dépassée : {f('overdue')}",
         *period_lines(run.result),
     ]
-    if left_out:
-        lines.append(f"  Classeurs écartés : {left_out}")
-        lines.extend(f"    {Path(r.path).name} : {set_aside_reason(r)}" for r in run.set_aside[:MAX_SET_ASIDE_SHOWN])
-        if left_out > MAX_SET_ASIDE_SHOWN:
-            lines.append(f"    … et {left_out - MAX_SET_ASIDE_SHOWN} autres (voir l'onglet Sources de la synthèse).")
+    lines.extend(set_aside_lines(run, MAX_SET_ASIDE_SHOWN))
+    lines.extend(period_check_lines(run.result))
+    lines.extend(revision_lines(run.result))
     if f("not_filled"):
         lines.append(f"  Classeurs renvoyés non remplis, comptés comme non reçus : {f('not_filled')}")
     if run.reminders is not None:

@@ -96,19 +96,28 @@ def money_by_quarter(cons: Consolidation) -> go.Figure:
     for c in periods.values():
         names.extend(n for n in c.region.financing if n not in names)
     fig = go.Figure()
+    # Each quarter's money is that of the territories received then: the count is on the axis,
+    # so that a territory that did not send does not read as money lost.
+    counts = [territories_received(c.region.received) for c in periods.values()]
     for i, name in enumerate(names):
         ys = [c.region.financing.get(name, 0.0) for c in periods.values()]
         if not any(ys):
             continue
         fig.add_bar(name=label(name), x=xs, y=ys, marker={"color": FINANCER_COLORS[i % len(FINANCER_COLORS)]},
-                    hovertemplate=f"%{{x}}<br>{label(name)} : %{{y:,.0f}} €<extra></extra>")
+                    customdata=counts,
+                    hovertemplate=f"%{{x}} (%{{customdata}})<br>{label(name)} : %{{y:,.0f}} €<extra></extra>")
     _layout(fig, _title("financements-par-trimestre", xs), barmode="stack", height=560,
-            xaxis={"title": {"text": "Trimestre"}, "type": "category"},
+            xaxis={"title": {"text": "Trimestre (territoires reçus)"}, "type": "category", "tickvals": xs,
+                   "ticktext": [f"{p}<br>{n}" for p, n in zip(xs, counts, strict=True)]},
             yaxis={"title": {"text": "Euros HT"}, "tickformat": ",.0f"})
     # Nine financers and more: the legend goes under the plot, where it has room.
     fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0},
                       margin={"t": 60, "b": 150})
     return fig
+
+
+def territories_received(n: int) -> str:
+    return f"{n} territoire{'s' if n > 1 else ''} reçu{'s' if n > 1 else ''}"
 
 
 def received_by_quarter(cons: Consolidation) -> go.Figure:
