@@ -482,7 +482,8 @@ def _sums(db: sqlite3.Connection, history: RegionalHistory) -> None:
         for row in db.execute(f'SELECT {", ".join(CONTACT_COLUMNS)} FROM "{CONTACTS_TABLE}"'):
             history.personal.update(str(v).strip() for v in row if v)
     lead = history.territories.index(T_LEAD)
-    if lead is not None:
+    # Written with --no-contacts, the région already says « En poste » in place of the name.
+    if lead is not None and history.contacts:
         history.personal.update(str(r[lead]).strip() for r in history.territories.rows if r[lead])
 
 
