@@ -17,7 +17,7 @@ from pvd_reporting.consolidate.batch import (
     placement,
     read_all,
 )
-from pvd_reporting.consolidate.cache import can_create, resolve_cache_dir
+from pvd_reporting.consolidate.cache import IMAGES_FOLDER, can_create, resolve_cache_dir
 from pvd_reporting.consolidate.figures import RegionFigures, region_figures
 from pvd_reporting.consolidate.quarters import Published, consolidate_history, revisions
 from pvd_reporting.consolidate.regional import add_months
@@ -125,7 +125,8 @@ def run_consolidate(
     # Read before this run rewrites it: the figures already given out.
     warnings += compare_with_published(result, read_published(target / DB_NAME, schema), schema)
     written, image_notice, reminders = write_outputs(result, target, schema, no_contacts=no_contacts,
-                                                     images=images, reference=reference)
+                                                     images=images, reference=reference,
+                                                     image_cache=None if cache is None else cache / IMAGES_FOLDER)
     return ConsolidationRun(result, written, notices, image_notice, reminders, warnings,
                             region_figures(result, schema))
 
@@ -167,7 +168,7 @@ def set_aside_reason(report: WorkbookReport) -> str:
 
 
 def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no_contacts: bool,
-                  images: bool, reference: Reference | None = None,
+                  images: bool, reference: Reference | None = None, image_cache: Path | None = None,
                   ) -> tuple[list[Path], str | None, Reminders]:
     """Summary, dashboard, charts, anomalies and reminders of one consolidation; (paths, image
     notice, reminders)."""
@@ -177,8 +178,9 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
     written: list[Path] = []
     try:
         written.append(write_dashboard(result, output_dir, schema, no_contacts=no_contacts))
-        charts, notice = write_charts(result, output_dir, images=images, at_risk_days=schema.config.at_risk_days)
-        trends, trend_notice = write_trend_charts(result, output_dir, images=images)
+        charts, notice = write_charts(result, output_dir, images=images, at_risk_days=schema.config.at_risk_days,
+                                      image_cache=image_cache)
+        trends, trend_notice = write_trend_charts(result, output_dir, images=images, image_cache=image_cache)
         notice = notice or trend_notice
         if charts or trends:
             written.append((charts or trends)[0].parent)
