@@ -36,6 +36,7 @@ from pvd_reporting.consolidate.view import (
     History,
     Revision,
     TerritoryView,
+    to_cent,
 )
 from pvd_reporting.format.issues import WorkbookReport, make_issue
 from pvd_reporting.format.matching import norm
@@ -334,7 +335,7 @@ def revised_declarations(schema: Schema) -> list[Declared]:
 def published_figures(c: Consolidation, schema: Schema) -> dict[str, float]:
     """The figures a revision is watched on (received, ORT signed, cost, total financing,
     remaining to finance), by their Synthèse label, as the history file keeps them."""
-    return {d.label: round(d.value(c), 2) for d in revised_declarations(schema)}
+    return {d.label: to_cent(d.value(c)) for d in revised_declarations(schema)}
 
 
 def counted_sources(c: Consolidation) -> dict[str, str]:
@@ -353,7 +354,7 @@ def revisions(history: History, published: Published, schema: Schema) -> list[Re
         before = published.figures[period]
         now = published_figures(c, schema)
         changed = [(label, before[label], value) for label, value in now.items()
-                   if label in before and round(before[label] - value, 2) != 0]
+                   if label in before and to_cent(before[label] - value) != 0]
         if not changed:
             continue
         cause, summary = _cause(published.sources.get(period, {}), counted_sources(c))

@@ -311,7 +311,7 @@ def _figures_from_territories(db: sqlite3.Connection, schema: Schema) -> dict[st
         f'SUM(COALESCE("{snake(cost)}", 0)), SUM({money}), SUM(COALESCE("{snake(REMAINING_LABEL)}", 0)) '
         f'FROM "territoires" GROUP BY "{PERIOD}"', (NOT_RECEIVED, NOT_FILLED, SIGNED_STATUS))
     labels = [d.label for d in revised_declarations(schema)]  # received, signed, cost, financed, remaining
-    return {period: dict(zip(labels, (received, signed, round(c, 2), round(f, 2), round(r, 2)), strict=True))
+    return {period: dict(zip(labels, (received, signed, to_cent(c), to_cent(f), to_cent(r)), strict=True))
             for period, received, signed, c, f, r in rows}
 
 

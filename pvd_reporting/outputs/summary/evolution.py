@@ -15,6 +15,7 @@ from pvd_reporting.consolidate.figures import ValueKind
 from pvd_reporting.consolidate.view import (
     Change,
     Consolidation,
+    to_cent,
 )
 from pvd_reporting.format.french import fr_date, fr_money
 from pvd_reporting.format.schema import Schema
@@ -104,7 +105,7 @@ def write_revisions(wb: Workbook, c: Consolidation, fmt: SummaryFormats) -> Work
     for i, r in enumerate(revisions, start=1):
         kind = ValueKind(r.kind)
         for j, (value, k) in enumerate(((r.period, TEXT), (r.figure, TEXT), (r.published, kind),
-                                        (r.revised, kind), (round(r.revised - r.published, 2), kind),
+                                        (r.revised, kind), (to_cent(r.revised - r.published), kind),
                                         (r.cause, TEXT))):
             put(ws, i, j, value, k, fmt)
     if not revisions:
