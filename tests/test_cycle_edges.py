@@ -431,3 +431,22 @@ def test_a_history_file_of_another_scope_is_not_compared(cycle: dict[str, Any], 
     assert ("Révisions non comparées : la base historique-pvd.sqlite du dossier de sortie portait sur « Grand Est "
             "— Meuse (55) », cette consolidation sur « Grand Est — Ardennes (08) ».") in result.output
     assert "  Révisions :" not in result.output
+
+
+def test_every_output_is_the_departements_scope(cycle: dict[str, Any]) -> None:
+    out = cycle["out"]
+    # Anomalies: another département's workbook is named with its reason only.
+    text = (out / f"anomalies-{T1}.csv").read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    others = [r for r in rows if "givet.xlsx" in ";".join(r) or "vittel.xlsx" in ";".join(r)]
+    assert others and all("other-department" in r for r in others)
+    page = (out / f"tableau-de-bord-{T1}.html").read_text("utf-8")
+    assert "<h1>Petites villes de demain — Grand Est — Meuse (55)</h1>" in page
+    assert "5 classeurs d&#39;autres départements" in page and "givet.xlsx" not in page
+    wb = load_workbook(out / f"synthese-pvd-{T1}.xlsx", read_only=True)
+    assert next(wb["Synthèse"].iter_rows(max_row=1, values_only=True))[0] == \
+        "Petites villes de demain — synthèse Grand Est — Meuse (55)"
+    wb.close()
+    territories = {r["Identifiant PVD"] for r in sheet(out / f"synthese-pvd-{T1}.xlsx", "Territoires")}
+    assert "pvd-44-5455-1" in territories and not {"pvd-44-08-4", "pvd-44-88-5"} & territories
+    assert len(territories) == 9

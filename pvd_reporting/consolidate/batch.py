@@ -30,7 +30,8 @@ from pvd_reporting.format.vocabulary import PVD_TOWN as VILLE_PVD
 from pvd_reporting.read.values import as_date, parse_period
 
 # Issues this module adds to a report; dropped first so consolidating twice never doubles them.
-CONSOLIDATION_CODES = frozenset({"duplicate-submission", "period-mismatch", "other-department"})
+OTHER_DEPARTMENT = "other-department"
+CONSOLIDATION_CODES = frozenset({"duplicate-submission", "period-mismatch", OTHER_DEPARTMENT})
 # Last quarter's file sent again (quarters.py): set aside, never counted twice.
 RESENT = "resent-previous"
 # Workbooks left out of the view, and why (a whole-file issue on each).
@@ -293,7 +294,11 @@ def consolidate(
         key: [(t, record) for t in territories if t.report is not None for record in t.report.data.rows(key)]
         for key in TABLE_KEYS
     }
-    anomalies: list[tuple[WorkbookReport, Issue]] = [(r, i) for r in reports for i in r.issues]
+    # A workbook of another département is named with its reason only: its own anomalies are
+    # for that département's referent, not in this scope's files.
+    anomalies: list[tuple[WorkbookReport, Issue]] = [
+        (r, i) for r in reports for i in r.issues
+        if not wanted or i.code == OTHER_DEPARTMENT or not any(j.code == OTHER_DEPARTMENT for j in r.issues)]
     return Consolidation(
         region=region_view(territories, schema, period, as_of, expected, departments=wanted),
         territories=territories,

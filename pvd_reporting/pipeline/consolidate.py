@@ -10,6 +10,7 @@ from pathlib import Path
 from pvd_reporting.atomic import prepare_output_dir, refuse_inside_inputs
 from pvd_reporting.consolidate.batch import (
     HISTORY_PLACEMENT,
+    OTHER_DEPARTMENT,
     PERIOD_TO_CHECK_CODES,
     SET_ASIDE_CODES,
     period_end,
@@ -57,9 +58,6 @@ class ConsolidationRun:
         """Workbooks read but not in the view: unreadable, duplicates, other periods."""
         return [r for r in self.result.reports
                 if r.data is None or any(i.code in SET_ASIDE_CODES for i in r.issues)]
-
-
-OTHER_DEPARTMENT = "other-department"
 
 
 class NothingToConsolidate(UsageError):
