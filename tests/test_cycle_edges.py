@@ -382,6 +382,7 @@ def test_a_retenir_names_who_stopped_sending(cycle: dict[str, Any]) -> None:
     assert [r[1] for r in stopped] == ["Étain", "Montmédy"]
     assert stopped[1][8] == ("dernier classeur reçu : 2025-T4 ; statut ORT alors : Dans les temps ; "
                              "coût 4 895 000 €")
+    assert stopped[0][8].endswith(" ; classeur de 2025-T4 renvoyé tel quel")
     not_received = next(r for r in rows if r[0] == "Classeurs non reçus")
     assert "Montmédy" not in str(not_received[1])
     page = (cycle["out"] / f"tableau-de-bord-{T1}.html").read_text("utf-8")
