@@ -18,6 +18,7 @@ from pvd_reporting.cli.common import (
     period_option,
     quiet_option,
     reference_option,
+    region_option,
 )
 from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.issues import WorkbookReport
@@ -47,6 +48,7 @@ MAX_SET_ASIDE_SHOWN = 20
                    "ni les brouillons de relance.")
 @click.option("--no-images", is_flag=True, help="N'exporte pas les graphiques en PNG et SVG.")
 @config_option
+@region_option
 @quiet_option
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Nombre de processus de lecture (par défaut : un par cœur).")
@@ -67,6 +69,7 @@ def consolidate_command(
     no_contacts: bool,
     no_images: bool,
     config_path: Path | None,
+    region: str | None,
     quiet: bool,
     workers: int | None,
     cache_dir: Path | None,
@@ -97,7 +100,7 @@ def consolidate_command(
     """
     try:
         run = run_consolidate(list(paths) or [Path("workbooks")], output_dir=output_dir, period=period, as_of=as_of,
-                              reference_path=reference_path, config_path=config_path,
+                              reference_path=reference_path, config_path=config_path, region=region,
                               no_contacts=no_contacts, images=not no_images, workers=workers,
                               cache_dir=cache_dir, use_cache=not no_cache, progress=ClickProgress(quiet),
                               departments=list(departments))

@@ -25,7 +25,7 @@ from pvd_reporting.consolidate.view import (
     RegionView,
     sum_euros,
 )
-from pvd_reporting.format.schema import Schema
+from pvd_reporting.format.schema import ENGAGEMENTS, Schema
 from pvd_reporting.format.vocabulary import ENGAGED_STATUSES, PLANNED_STATUSES
 
 
@@ -90,7 +90,7 @@ def declarations(schema: Schema) -> list[Declared]:
     """Every figure of the region, in the order the `Synthèse` sheet lists them."""
     D, K, P = Declared, ValueKind, Perimeter
     risk = schema.config.at_risk_days
-    cost_label = schema.table("engagements").column("cost").label
+    cost_label = schema.table(ENGAGEMENTS).column("cost").label
     return [
         D("perimeter", PERIMETER_LABEL, K.TEXT, lambda c: c.region.perimeter),
         D("expected", "Territoires attendus (liste de référence)", K.COUNT, lambda c: c.region.expected,

@@ -9,7 +9,6 @@ moved into place: a reader never sees half a database.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
@@ -27,9 +26,24 @@ from pvd_reporting.consolidate.view import (
     Consolidation,
     to_cent,
 )
+from pvd_reporting.format.history import (
+    DB_NAME,
+    FINANCER_COLUMNS,
+    FINANCERS_TABLE,
+    ID,
+    META_CONTACTS,
+    META_FORMAT,
+    META_PERIODS,
+    META_REGION,
+    META_REGION_CODE,
+    META_VERSION,
+    META_WRITTEN,
+    PERIOD,
+    TERRITORY,
+    snake,
+)
 from pvd_reporting.format.issues import json_value
-from pvd_reporting.format.matching import norm
-from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
+from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, TABLE_KEYS, Schema
 from pvd_reporting.outputs.anomalies import Masker
 from pvd_reporting.outputs.columns import (
     ANOMALY_DETAIL,
@@ -52,7 +66,6 @@ from pvd_reporting.outputs.summary.cells import (
     PERCENT,
 )
 from pvd_reporting.outputs.summary.workbook import (
-    SHEET_ORDER,
     anomaly_items,
     data_columns,
     data_rows,
@@ -60,19 +73,11 @@ from pvd_reporting.outputs.summary.workbook import (
 )
 
 SIGNED_STATUS = ORT_STATUSES[0]
-DB_NAME = "historique-pvd.sqlite"
 # The figures each period was published with, compared by the next run (Révisions).
 FIGURES_TABLE, FIGURE, VALUE = "chiffres", "chiffre", "valeur"
 # The columns every data row carries, in this order at the start of each table.
-PERIOD, ID, TERRITORY = "periode", "id_pvd", "territoire"
 SOURCE_COLUMNS = ("fichier", "onglet", "ligne")
 _SQL_TYPES = {MONEY: "REAL", NUMBER: "REAL", PERCENT: "REAL", INT: "INTEGER", DATE: "TEXT"}
-
-
-def snake(header: str) -> str:
-    """`Coût total HT (€)` -> `cout_total_ht`: the header, lower case, without accents."""
-    text = re.sub(r"[^a-z0-9]+", "_", norm(header)).strip("_")
-    return text or "colonne"
 
 
 def _unique(names: Iterable[str]) -> list[str]:
@@ -179,7 +184,7 @@ def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema
                  no_contacts: bool) -> list[_Table]:
     territory_cols = territory_columns(schema)
     territories = _Table("territoires", territory_cols)
-    data = {key: _data_table(key, schema, no_contacts) for key in ("communes", *SHEET_ORDER)}
+    data = {key: _data_table(key, schema, no_contacts) for key in TABLE_KEYS}
     anomaly_cols = [*anomaly_identity(schema), *ANOMALY_DETAIL, ANOMALY_FILE, ANOMALY_ROW]
     anomalies = _Table("anomalies", anomaly_cols)
     source_cols = _sources_columns(schema)
@@ -212,6 +217,13 @@ def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema
     return [territories, *(t for t, _ in data.values()), anomalies, sources, table]
 
 
+def _territory_column(territories: _Table, schema: Schema, header: str) -> str:
+    """A column's name in `territoires` as written: « Département (€) » is `departement_2` there,
+    after the territory's own `departement`."""
+    headers = [c.header for c in territory_columns(schema)]
+    return territories.names[headers.index(header) + 1]
+
+
 def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Schema, *,
                      no_contacts: bool = False, written_at: datetime | None = None) -> Path:
     """Write `historique-pvd.sqlite` for the consolidation and its history; returns its path."""
@@ -222,12 +234,16 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
     figures = [(c.region.period, label, value) for c in periods
                for label, value in published_figures(c, schema).items()]
     stamp = (written_at or datetime.now(UTC)).replace(microsecond=0).isoformat()
-    meta = [("format_version", schema.version), ("region", schema.config.region_name),
-            ("pvd_report_version", __version__), ("written_at", stamp),
+    meta = [(META_FORMAT, schema.version), (META_REGION, schema.config.region_name),
+            (META_VERSION, __version__), (META_WRITTEN, stamp),
             ("periode_consolidee", consolidation.region.period),
-            ("periodes", ",".join(c.region.period for c in periods)),
+            (META_PERIODS, ",".join(c.region.period for c in periods)),
             ("perimetre", consolidation.region.scope),
-            ("contacts", "non" if no_contacts else "oui")]
+            (META_CONTACTS, "non" if no_contacts else "oui"), (META_REGION_CODE, schema.config.region_code)]
+    # `colonne` is the column's name in `territoires`.
+    financer_columns = ", ".join(f'"{c}" TEXT' for c in FINANCER_COLUMNS)
+    financers = [(_territory_column(tables[0], schema, f.label), f.financer,
+                  schema.config.category(f.financer or f.label)) for f in schema.financer_fields]
 
     def write(tmp: Path) -> None:
         try:
@@ -240,6 +256,8 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
                     db.executemany(f'INSERT INTO "{FIGURES_TABLE}" VALUES (?, ?, ?)', figures)
                     db.execute('CREATE TABLE "meta" ("cle" TEXT PRIMARY KEY, "valeur" TEXT)')
                     db.executemany('INSERT INTO "meta" VALUES (?, ?)', meta)
+                    db.execute(f'CREATE TABLE "{FINANCERS_TABLE}" ({financer_columns})')
+                    db.executemany(f'INSERT INTO "{FINANCERS_TABLE}" VALUES (?, ?, ?)', financers)
             finally:
                 db.close()
         except sqlite3.Error as exc:

@@ -34,10 +34,10 @@ from pvd_reporting.consolidate.batch import (
 )
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.format.french import fr_date
-from pvd_reporting.format.issues import Severity, WorkbookReport
+from pvd_reporting.format.issues import IssueCode, Severity, WorkbookReport
 from pvd_reporting.format.matching import norm, slug
 from pvd_reporting.format.reference import Reference, RefTerritory
-from pvd_reporting.format.schema import NOT_RECEIVED, Schema
+from pvd_reporting.format.schema import ANNUAIRE, NOT_RECEIVED, Schema
 from pvd_reporting.format.vocabulary import ELECTED_REFERENT_ROLE, PROJECT_LEAD_ROLE
 from pvd_reporting.outputs.report import CSV_DELIMITER, issue_line, plural, safe_cell
 from pvd_reporting.outputs.workbook.carry import carried_bytes, prefilled_bytes
@@ -54,7 +54,7 @@ RESENT_AS_IS = "Renvoyé tel quel"
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 CONTACT_COLUMNS = ("Chef de projet", "Mail", "Téléphone")
-PERIOD_MISMATCH = "period-mismatch"
+PERIOD_MISMATCH = IssueCode.PERIOD_MISMATCH
 SUBJECT = "Petites villes de demain — suivi {period} : {territory}"
 
 
@@ -233,7 +233,7 @@ def contacts(history: list[WorkbookReport]) -> tuple[Contact | None, Contact | N
     """(chef de projet, élu référent) from the latest annuaire that names a chef de projet; the
     Territoire form's chef de projet, without mail, when no annuaire does."""
     for report in history:
-        rows = report.data.rows("annuaire")
+        rows = report.data.rows(ANNUAIRE)
         lead = _first_with_role(rows, PROJECT_LEAD_ROLE)
         if lead is not None:
             return lead, _first_with_role(rows, ELECTED_REFERENT_ROLE)

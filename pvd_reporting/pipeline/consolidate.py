@@ -18,13 +18,12 @@ from pvd_reporting.consolidate.batch import (
     placement,
     read_all,
 )
-from pvd_reporting.consolidate.cache import can_create, resolve_cache_dir
+from pvd_reporting.consolidate.cache import IMAGES_FOLDER, can_create, resolve_cache_dir
 from pvd_reporting.consolidate.figures import RegionFigures, region_figures
 from pvd_reporting.consolidate.quarters import Published, consolidate_history, revisions
 from pvd_reporting.consolidate.regional import add_months
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.errors import OutputError, UsageError
-from pvd_reporting.format.config import load_config
 from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.issues import WorkbookReport
 from pvd_reporting.format.periods import first_day, parse_label
@@ -38,7 +37,7 @@ from pvd_reporting.outputs.history_db import DB_NAME, read_published, write_hist
 from pvd_reporting.outputs.reminders import Reminders, write_reminders
 from pvd_reporting.outputs.report import plural
 from pvd_reporting.outputs.summary.workbook import start_summary
-from pvd_reporting.pipeline.options import date_value, departments_value, period_value
+from pvd_reporting.pipeline.options import config_value, date_value, departments_value, period_value
 from pvd_reporting.pipeline.progress import NoProgress, Progress
 from pvd_reporting.read.discover import discover_workbooks
 
@@ -76,6 +75,7 @@ def run_consolidate(
     as_of: str | date | None = None,
     reference_path: Path | None = None,
     config_path: Path | None = None,
+    region: str | None = None,
     no_contacts: bool = False,
     images: bool = True,
     workers: int | None = None,
@@ -93,9 +93,9 @@ def run_consolidate(
         if not given.exists():
             raise UsageError(f"Dossier introuvable : {given}. Indiquez le dossier des classeurs reçus.")
     where = ", ".join(str(p) for p in inputs)
-    schema = build_schema(load_config(config_path))
-    reference = load_reference(reference_path) if reference_path is not None else None
     files, notices = discover_workbooks(inputs)
+    schema = build_schema(config_value(config_path, region, files))
+    reference = load_reference(reference_path) if reference_path is not None else None
     if not files:
         raise UsageError(f"Aucun classeur à consolider (.xlsx, .xlsm, .ods ou .xls) dans {where}.")
     target = prepare_output_dir(output_dir, inputs)
@@ -123,7 +123,8 @@ def run_consolidate(
     # Read before this run rewrites it: the figures already given out.
     warnings += compare_with_published(result, read_published(target / DB_NAME, schema), schema)
     written, image_notice, reminders = write_outputs(result, target, schema, no_contacts=no_contacts,
-                                                     images=images, reference=reference)
+                                                     images=images, reference=reference,
+                                                     image_cache=None if cache is None else cache / IMAGES_FOLDER)
     return ConsolidationRun(result, written, notices, image_notice, reminders, warnings,
                             region_figures(result, schema))
 
@@ -165,7 +166,7 @@ def set_aside_reason(report: WorkbookReport) -> str:
 
 
 def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no_contacts: bool,
-                  images: bool, reference: Reference | None = None,
+                  images: bool, reference: Reference | None = None, image_cache: Path | None = None,
                   ) -> tuple[list[Path], str | None, Reminders]:
     """Summary, dashboard, charts, anomalies and reminders of one consolidation; (paths, image
     notice, reminders)."""
@@ -175,8 +176,9 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
     written: list[Path] = []
     try:
         written.append(write_dashboard(result, output_dir, schema, no_contacts=no_contacts))
-        charts, notice = write_charts(result, output_dir, images=images, at_risk_days=schema.config.at_risk_days)
-        trends, trend_notice = write_trend_charts(result, output_dir, images=images)
+        charts, notice = write_charts(result, output_dir, images=images, at_risk_days=schema.config.at_risk_days,
+                                      image_cache=image_cache)
+        trends, trend_notice = write_trend_charts(result, output_dir, images=images, image_cache=image_cache)
         notice = notice or trend_notice
         if charts or trends:
             written.append((charts or trends)[0].parent)

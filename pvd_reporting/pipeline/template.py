@@ -31,7 +31,7 @@ from pvd_reporting.outputs.workbook.template import (
     write_template,
 )
 from pvd_reporting.outputs.workbook.writer import check_output
-from pvd_reporting.pipeline.options import departments_value, period_value
+from pvd_reporting.pipeline.options import config_value, departments_value, period_value
 from pvd_reporting.pipeline.progress import NoProgress, Progress
 from pvd_reporting.read.discover import discover_workbooks
 from pvd_reporting.read.values import as_date, parse_period
@@ -84,16 +84,20 @@ def run_template(
         raise UsageError("--departement ne sert qu'avec --region (ou avec consolidate).")
     if territory_id and region:
         raise UsageError("--territory et --region s'excluent : choisissez l'un ou l'autre.")
-    if (territory_id or region) and reference_path is None:
-        option = "--territory" if territory_id else "--region"
-        raise UsageError(f"{option} demande la liste de référence : ajoutez --reference FICHIER.csv.")
-    if region and output_dir is None:
+    if territory_id and reference_path is None:
+        raise UsageError("--territory demande la liste de référence : ajoutez --reference FICHIER.csv.")
+    if region and output_dir is not None and reference_path is None:
+        raise UsageError("--region avec --output-dir demande la liste de référence : ajoutez "
+                         "--reference FICHIER.csv (sans elle, -o écrit le modèle vierge de la région).")
+    if region and reference_path is not None and output_dir is None:
         raise UsageError("--region demande un dossier de sortie : ajoutez --output-dir DOSSIER.")
-    if region and output is not None:
+    if region and output_dir is not None and output is not None:
         raise UsageError("Avec --region, les classeurs vont dans --output-dir : retirez -o/--output.")
     if output_dir is not None and not region:
         raise UsageError("--output-dir ne sert qu'avec --region ; pour un seul classeur, utilisez -o.")
-    schema = build_schema(load_config(config_path))
+    # The région's own financer columns and lists: a workbook made under one configuration is
+    # read under the same one.
+    schema = build_schema(load_config(config_path, region))
     reference = load_reference(reference_path) if reference_path is not None else None
 
     if region and reference is not None and output_dir is not None:
@@ -161,7 +165,8 @@ def run_carry_forward(
         raise UsageError(f"Indiquez où écrire les classeurs reconduits : ajoutez {hint}.")
     if output is not None and output.suffix.lower() != ".xlsx":
         raise OutputError(f"Le classeur reconduit est un .xlsx : « {output} » n'a pas cette extension.")
-    schema = build_schema(load_config(config_path))
+    # Carried forward under the configuration the sources were made under: the région they name.
+    schema = build_schema(config_value(config_path, region, files))
     reference = load_reference(reference_path) if reference_path is not None else None
     expected = _expected(reference, region)
 

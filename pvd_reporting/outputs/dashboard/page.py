@@ -59,7 +59,14 @@ from pvd_reporting.format.issues import (
     WorkbookReport,
 )
 from pvd_reporting.format.matching import french_sort_key, norm
-from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
+from pvd_reporting.format.schema import (
+    ANNUAIRE,
+    ENGAGEMENTS,
+    NOT_FILLED,
+    NOT_RECEIVED,
+    ORT_STATUSES,
+    Schema,
+)
 from pvd_reporting.format.vocabulary import ENGAGED_STATUSES, PLANNED_STATUSES
 from pvd_reporting.outputs.columns import Column, RowContext, dashboard_totals
 from pvd_reporting.outputs.dashboard.plots import CHART_TITLES, build_figures, status_map
@@ -163,7 +170,7 @@ def money_table(region: RegionView, schema: Schema) -> dict[str, Any]:
     columns = [*stages, "Total"]
     moneys = [*(_stage(region, s) for s in stages),
               Money(region.cost, region.financing, region.beyond_cost, region.remaining)]
-    cost_label = schema.table("engagements").column("cost").label
+    cost_label = schema.table(ENGAGEMENTS).column("cost").label
     rows: list[dict[str, Any]] = []
     for f in schema.financer_fields:
         name = f.financer or f.key
@@ -250,7 +257,7 @@ def _timeline(t: TerritoryView, as_of: date) -> dict[str, Any]:
 
 
 def _contacts(t: TerritoryView, schema: Schema) -> tuple[list[str], list[list[str]]]:
-    columns = schema.table("annuaire").columns
+    columns = schema.table(ANNUAIRE).columns
     rows = [[str(c.get(f.key, "") or "") for f in columns] for c in t.contacts]
     return [f.label for f in columns], rows
 
@@ -268,7 +275,7 @@ def _totals(t: TerritoryView, columns: list[Column]) -> list[dict[str, Any]]:
 
 
 def _territory(i: int, t: TerritoryView, cons: Consolidation, schema: Schema, no_contacts: bool) -> dict[str, Any]:
-    annuaire = schema.table("annuaire").name
+    annuaire = schema.table(ANNUAIRE).name
     issues, more = _issues(t.report, no_contacts, annuaire)
     headers, contacts = ([], []) if no_contacts else _contacts(t, schema)
     department = department_label(t.department) if t.department else "—"

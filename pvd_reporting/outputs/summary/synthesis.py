@@ -17,7 +17,7 @@ from pvd_reporting.consolidate.view import (
     Consolidation,
 )
 from pvd_reporting.format.departements import department_label
-from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
+from pvd_reporting.format.schema import INGENIERIE, NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
 from pvd_reporting.outputs.summary.cells import (
     DATE,
     INT,
@@ -126,7 +126,7 @@ def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema, f
                              "Thématique", "Besoins", needs, INT)
     # README, consolidate asks for the needs by partner too: a plain table, the three charts are enough.
     ws.write_string(row, 0, "Besoins en ingénierie par partenaire sollicité", fmt.label)
-    ws.write_string(row + 1, 0, schema.table("ingenierie").column("partner").label, fmt.header)
+    ws.write_string(row + 1, 0, schema.table(INGENIERIE).column("partner").label, fmt.header)
     ws.write_string(row + 1, 1, "Besoins", fmt.header)
     for i, (partner, n) in enumerate(r.needs_by_partner.items(), start=row + 2):
         ws.write_string(i, 0, partner)
