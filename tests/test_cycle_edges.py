@@ -224,6 +224,10 @@ def test_no_published_figure_changes_without_a_revision_line(cycle: dict[str, An
     assert moved == set(by_figure) - {k for k in by_figure if k[0] != T4}
     assert moved == {(T4, "Territoires reçus"), (T4, "Coût total HT (€)"), (T4, "Total des financements (€)"),
                      (T4, "Reste à financer (€)")}
+    # The préfet reading the dashboard is told too.
+    page = (out / f"tableau-de-bord-{T1}.html").read_text("utf-8")
+    assert "Chiffres déjà publiés révisés" in page
+    assert f"<li>{T4} — Territoires reçus : 5 publié, 6 maintenant (1 classeur arrivé depuis)</li>" in page
 
 
 def test_every_workbook_read_is_in_sources(cycle: dict[str, Any]) -> None:

@@ -314,6 +314,17 @@ def _last_known(t: TerritoryView, cons: Consolidation) -> dict[str, Any] | None:
             "source": view.report.path if view.report else ""}
 
 
+def _revisions(cons: Consolidation) -> list[dict[str, str]]:
+    """Figures of earlier quarters already published that this run changes: the préfet who
+    compares with last quarter's page is told, not surprised."""
+    out = []
+    for r in cons.history.revisions if cons.history is not None else []:
+        shown = fr_euros if r.kind == ValueKind.EUROS else _fr_int
+        out.append({"period": r.period, "figure": r.figure, "published": shown(r.published),
+                    "revised": shown(r.revised), "summary": r.summary})
+    return out
+
+
 def _unplaced(cons: Consolidation) -> list[dict[str, str]]:
     """Workbooks read but not behind any territory of the period (unreadable, other period, duplicate)."""
     used = {t.report.path for t in cons.territories if t.report}
@@ -388,7 +399,7 @@ def render_dashboard(consolidation: Consolidation, schema: Schema, *, no_contact
         charts=charts, figures=figures, rows=rows, departments=departments, statuses=statuses,
         status_classes={s: status_class(s) for s in statuses}, unplaced=_unplaced(cons),
         no_contacts=no_contacts, at_risk_days=schema.config.at_risk_days, region_map=_map_block(cons, rows),
-        evolution=evolution_context(cons, no_contacts),
+        evolution=evolution_context(cons, no_contacts), revisions=_revisions(cons),
         plotly_js=Markup(plotly.offline.get_plotlyjs().replace("</script", "<\\/script")),
     )
 
