@@ -455,3 +455,14 @@ def test_every_output_is_the_departements_scope(cycle: dict[str, Any]) -> None:
     territories = {r["Identifiant PVD"] for r in sheet(out / f"synthese-pvd-{T1}.xlsx", "Territoires")}
     assert "pvd-44-5455-1" in territories and not {"pvd-44-08-4", "pvd-44-88-5"} & territories
     assert len(territories) == 9
+
+
+def test_template_region_of_one_departement_includes_the_two_departement_territory(reference_csv: Path,
+                                                                                    tmp_path: Path) -> None:
+    out = tmp_path / "meurthe-et-moselle"
+    result = CliRunner().invoke(cli, ["template", "--region", "Grand Est", "--departement", "54", "--reference",
+                                      str(reference_csv), "--output-dir", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in out.glob("*.xlsx")}
+    assert any(n.startswith("pvd-44-5455-1-") for n in names)
+    assert all(n.startswith(("pvd-44-54-", "pvd-44-5455-1-")) for n in names)

@@ -24,7 +24,7 @@ from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.issues import Issue, IssueCode, WorkbookReport, make_issue
 from pvd_reporting.format.matching import french_sort_key, norm
 from pvd_reporting.format.periods import last_day, parse_label
-from pvd_reporting.format.reference import Reference, RefTerritory, territory_key
+from pvd_reporting.format.reference import Reference, RefTerritory, insee_department, territory_key
 from pvd_reporting.format.schema import COMMUNES, NOT_FILLED, TABLE_KEYS, Schema
 from pvd_reporting.format.vocabulary import PVD_TOWN as VILLE_PVD
 from pvd_reporting.read.values import as_date, parse_period
@@ -391,19 +391,9 @@ def placement(consolidation: Consolidation, report: WorkbookReport) -> str:
     return TO_CHECK_PLACEMENT if codes & PERIOD_TO_CHECK_CODES else CONSOLIDATED_PLACEMENT
 
 
-def insee_department(insee: object) -> str | None:
-    """`55063` -> `55`, `2A004` -> `2A`, `97101` -> `971`; None when it is not a commune code."""
-    text = str(insee or "").strip().upper()
-    if len(text) != 5:
-        return None
-    return text[:3] if text.startswith("97") else text[:2]
-
-
 def reference_departments(ref: RefTerritory) -> set[str]:
     """Every département of a reference territory: its own and those of its communes."""
-    found = {insee_department(c.insee) for c in ref.communes}
-    found.add(normalise_department(ref.department))
-    return {d for d in found if d}
+    return {d for d in (normalise_department(code) for code in ref.departments) if d}
 
 
 def workbook_departments(report: WorkbookReport, reference: Reference | None = None) -> set[str]:
