@@ -466,3 +466,28 @@ def test_template_region_of_one_departement_includes_the_two_departement_territo
     names = {p.name for p in out.glob("*.xlsx")}
     assert any(n.startswith("pvd-44-5455-1-") for n in names)
     assert all(n.startswith(("pvd-44-54-", "pvd-44-5455-1-")) for n in names)
+
+
+def test_two_copies_in_one_folder_are_a_duplicate_not_a_resend(schema: Schema, tmp_path: Path) -> None:
+    folder = tmp_path / T4
+    territory_workbook(folder / "etain.xlsx", schema, "etain", T4, UPDATED[T4])
+    shutil.copyfile(folder / "etain.xlsx", folder / "etain (copie).xlsx")
+    result = consolidate(str(folder), "--output-dir", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    sources = {Path(r["Fichier"]).name: r["Prise en compte"] for r in
+               sheet(tmp_path / "out" / f"synthese-pvd-{T4}.xlsx", "Sources")}
+    assert sorted(sources.values()) == ["Consolidé", "Envoi en double"]
+    assert "renvoyé tel quel" not in result.output
+
+
+def test_template_from_one_folder_says_what_it_cannot_know(schema: Schema, reference_csv: Path,
+                                                           tmp_path: Path) -> None:
+    territory_workbook(tmp_path / "recus" / "saint-mihiel.xlsx", schema, "saint-mihiel", T1, UPDATED[T1])
+    result = CliRunner().invoke(cli, ["template", "--from", str(tmp_path / "recus"), "--reference",
+                                      str(meuse_reference(reference_csv, tmp_path)), "--region", "Grand Est",
+                                      "--output-dir", str(tmp_path / "modeles"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert ("8 territoires sans classeur dans les sources données (trimestres donnés : 2026-T1) reçoivent un "
+            "classeur vierge, pré-rempli depuis la liste de référence : ") in result.output
+    assert "Montmédy (pvd-44-55-5)" in result.output
+    assert "donnez le dossier de chaque trimestre (ou le fichier historique-pvd.sqlite" in result.output
