@@ -17,7 +17,12 @@ from markupsafe import Markup
 
 from pvd_reporting import __version__
 from pvd_reporting.atomic import atomic_write_text
-from pvd_reporting.consolidate.batch import HISTORY_PLACEMENT, SET_ASIDE_CODES, placement
+from pvd_reporting.consolidate.batch import (
+    HISTORY_PLACEMENT,
+    OTHER_DEPARTMENT,
+    SET_ASIDE_CODES,
+    placement,
+)
 from pvd_reporting.consolidate.briefing import (
     AT_RISK_ALERT,
     NOT_FILLED_ALERT,
@@ -307,16 +312,34 @@ def _last_known(t: TerritoryView, cons: Consolidation) -> dict[str, Any] | None:
             "source": view.report.path if view.report else ""}
 
 
+def _revisions(cons: Consolidation) -> list[dict[str, str]]:
+    """Figures of earlier quarters already published that this run changes: the préfet who
+    compares with last quarter's page is told, not surprised."""
+    out = []
+    for r in cons.history.revisions if cons.history is not None else []:
+        shown = fr_euros if r.kind == ValueKind.EUROS else _fr_int
+        out.append({"period": r.period, "figure": r.figure, "published": shown(r.published),
+                    "revised": shown(r.revised), "summary": r.summary})
+    return out
+
+
 def _unplaced(cons: Consolidation) -> list[dict[str, str]]:
     """Workbooks read but not behind any territory of the period (unreadable, other period, duplicate)."""
     used = {t.report.path for t in cons.territories if t.report}
     out = []
+    others = [r for r in cons.reports if any(i.code == OTHER_DEPARTMENT for i in r.issues)]
+    other_ids = {id(r) for r in others}
     for r in cons.reports:
-        if r.path in used or placement(cons, r) == HISTORY_PLACEMENT:
+        if r.path in used or placement(cons, r) == HISTORY_PLACEMENT or id(r) in other_ids:
             continue
         why = [i for i in r.issues if i.code in SET_ASIDE_CODES] or r.issues
         first = why[0].message if why else ""
         out.append({"path": r.path, "verdict": r.verdict, "period": r.period or "—", "message": first})
+    if others:
+        # One line: a DDT referent's folder holds the other départements' workbooks.
+        out.append({"path": f"{len(others)} classeur{'s' if len(others) > 1 else ''} d'autres départements",
+                    "verdict": "", "period": "—", "message": "Hors du périmètre demandé : non consolidés "
+                    "(voir l'onglet Sources de la synthèse)."})
     return out
 
 
@@ -374,7 +397,7 @@ def render_dashboard(consolidation: Consolidation, schema: Schema, *, no_contact
         charts=charts, figures=figures, rows=rows, departments=departments, statuses=statuses,
         status_classes={s: status_class(s) for s in statuses}, unplaced=_unplaced(cons),
         no_contacts=no_contacts, at_risk_days=schema.config.at_risk_days, region_map=_map_block(cons, rows),
-        evolution=evolution_context(cons, no_contacts),
+        evolution=evolution_context(cons, no_contacts), revisions=_revisions(cons),
         plotly_js=Markup(plotly.offline.get_plotlyjs().replace("</script", "<\\/script")),
     )
 
