@@ -30,7 +30,8 @@ from pvd_reporting.format.vocabulary import ENGAGED_STATUSES, PLANNED_STATUSES
 
 
 class ValueKind(StrEnum):
-    """What a value is, hence how every output writes it (a cell format, a French text, an SQL type)."""
+    """What a value is, hence how every output writes it (a cell format, a French text, an SQL type).
+    The values are kept in the history file (the kind of a published figure): never rename one."""
 
     TEXT = "text"
     COUNT = "int"

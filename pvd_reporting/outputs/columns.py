@@ -3,7 +3,8 @@
 The summary's `Territoires` and `Évolution` sheets, the dashboard's territory table and the
 SQLite `territoires` table (the `Territoires` sheet's columns) are lists of these declarations.
 A figure totalled per territory (as the cost) is one line of `territory_totals`: it then shows
-in every table its `tables` name (all of them unless told).
+in every table its `tables` name (all of them unless told). The `Sources` and `Anomalies` sheets
+and their SQLite tables read their declarations here too.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pvd_reporting.consolidate.batch import period_of, placement
-from pvd_reporting.consolidate.figures import ValueKind
+from pvd_reporting.consolidate.figures import ACTIONS_LABEL, ValueKind
 from pvd_reporting.consolidate.view import (
     BEYOND_COST_LABEL,
     DAYS_LEFT_LABEL,
@@ -53,9 +54,9 @@ Getter = Callable[[Any, RowContext], Any]
 
 @dataclass(frozen=True)
 class Column:
-    """One column of an output table. `get` reads a territory's value (tables of territories only);
-    `missing` says it is filled for a territory not received too; `short` is its header on the
-    dashboard, where room is short."""
+    """One column of an output table. `get` reads the value from the row's item (a territory, a
+    workbook's report, an anomaly); `missing` says it is filled for a territory not received too;
+    `tables` lists the tables of territories it shows in; `short` is its header on the dashboard."""
 
     header: str
     kind: ValueKind = TEXT
@@ -101,7 +102,7 @@ def territory_totals(schema: Schema, table: str) -> list[Column]:
     them, keeping those `table` shows. A new total is one line here."""
     T, E = TERRITORIES, EVOLUTION
     totals = [
-        Column("Actions", COUNT, 8, lambda t, x: t.actions, (T,)),
+        Column(ACTIONS_LABEL, COUNT, 8, lambda t, x: t.actions, (T,)),
         *(Column(f"Actions : {s}", COUNT, 10, _actions(s), (T, E)) for s in schema.lists["statut_action"]),
         Column(schema.table(ENGAGEMENTS).column("cost").label, EUROS, 15, lambda t, x: t.cost, short="Coût"),
         *(Column(f.label, EUROS, 15, _financer(f.financer or f.key), (T, E)) for f in schema.financer_fields),
