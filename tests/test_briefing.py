@@ -28,6 +28,7 @@ from pvd_reporting.consolidate.briefing import (
     alerts,
     headline,
 )
+from pvd_reporting.consolidate.figures import region_figures
 from pvd_reporting.consolidate.view import BEYOND_COST_LABEL, ENGAGED, PLANNED, UNRECOGNISED
 from pvd_reporting.format.issues import make_issue
 from pvd_reporting.format.matching import french_sort_key
@@ -201,7 +202,7 @@ def test_a_retenir_ranks_the_alerts(schema: Schema, reference_csv: Path) -> None
     assert found[1].months_left == pytest.approx(1.9, abs=0.1)
     assert found[2].months_late == pytest.approx(4.5, abs=0.1)
     assert len(found[-1].territories) == 95
-    sentence = headline(c.region)
+    sentence = headline(region_figures(c, schema), c.region.period)
     assert sentence.startswith("2025-T4, sur 4 territoires reçus sur 99 attendus : ")
     assert "1 ORT signée (dont 1 après l'échéance)" in sentence and "95 classeurs manquants" in sentence
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from pvd_reporting.consolidate.batch import RESENT, period_of
+from pvd_reporting.consolidate.figures import RegionFigures
 from pvd_reporting.consolidate.regional import AT_RISK, OVERDUE, SIGNED, months_between
-from pvd_reporting.consolidate.view import Consolidation, RegionView, TerritoryView
+from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.format.french import fr_money
 from pvd_reporting.format.matching import french_sort_key
 from pvd_reporting.format.periods import parse_label, quarter_of
@@ -124,23 +125,25 @@ def _stopped(t: TerritoryView, period: str, last: TerritoryView, resent: str | N
                  last.remaining, detail, last_period=period, last_status=last.ort_status, cost=last.cost)
 
 
-def headline(region: RegionView) -> str:
-    """One sentence: where the region stands."""
+def headline(figures: RegionFigures, period: str) -> str:
+    """One sentence: where the region stands, in the figures of the Synthèse sheet."""
+    f = figures.value
+
     def n(count: int, one: str, many: str) -> str:
         return f"{count} {one if count < 2 else many}"
 
-    parts = [f"{n(region.ort_signed, 'ORT signée', 'ORT signées')}"
-             + (f" (dont {region.ort_signed_late} après l'échéance)" if region.ort_signed_late else ""),
-             f"{n(region.overdue, 'territoire', 'territoires')} en échéance dépassée",
-             f"{n(region.at_risk, 'territoire', 'territoires')} à risque"]
-    text = f"{region.period}, {region.perimeter} : " + ", ".join(parts)
-    errors = region.received - region.valid
+    signed, late, missing, not_filled = f("ort_signed"), f("ort_signed_late"), f("missing"), f("not_filled")
+    parts = [f"{n(signed, 'ORT signée', 'ORT signées')}" + (f" (dont {late} après l'échéance)" if late else ""),
+             f"{n(f('overdue'), 'territoire', 'territoires')} en échéance dépassée",
+             f"{n(f('at_risk'), 'territoire', 'territoires')} à risque"]
+    text = f"{period}, {f('perimeter')} : " + ", ".join(parts)
+    errors = f("received") - f("valid")
     if errors:
         text += f" ; {n(errors, 'classeur', 'classeurs')} avec des erreurs"
-    if region.missing:
-        text += f" ; {n(region.missing, 'classeur', 'classeurs')} manquant{'s' if region.missing > 1 else ''}"
-        if region.not_filled:
-            text += f" (dont {region.not_filled} renvoyé{'s' if region.not_filled > 1 else ''} non rempli{'s' if region.not_filled > 1 else ''})"
-    elif region.not_filled:
-        text += f" ; {n(region.not_filled, 'classeur renvoyé', 'classeurs renvoyés')} non rempli{'s' if region.not_filled > 1 else ''}"
+    if missing:
+        text += f" ; {n(missing, 'classeur', 'classeurs')} manquant{'s' if missing > 1 else ''}"
+        if not_filled:
+            text += f" (dont {not_filled} renvoyé{'s' if not_filled > 1 else ''} non rempli{'s' if not_filled > 1 else ''})"
+    elif not_filled:
+        text += f" ; {n(not_filled, 'classeur renvoyé', 'classeurs renvoyés')} non rempli{'s' if not_filled > 1 else ''}"
     return text + "."

@@ -1,6 +1,7 @@
 """The region's figures, computed once with their French labels, kind and perimeter: the
-`Synthèse` sheet (with T-1 and N-1 from the history), the dashboard's cards and the console's
-summary all read `region_figures`, so a figure is named and counted in one place.
+`Synthèse` sheet (with T-1 and N-1 from the history), the dashboard's cards, the sentence of
+« À retenir » (briefing.py) and the console's summary all read `region_figures`, so a figure is
+named and counted in one place.
 
 A new figure is one line of `declarations`; a figure another output shows under a shorter
 name (a dashboard card) gives it as `short`, in the same words.

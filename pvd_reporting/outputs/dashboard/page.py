@@ -184,7 +184,7 @@ def _months(value: float | None, word: str) -> str:
     return "" if value is None else f"{decimal_or_dash(value)} mois {word}"
 
 
-def briefing(cons: Consolidation) -> dict[str, Any]:
+def briefing(cons: Consolidation, figures: RegionFigures) -> dict[str, Any]:
     """« À retenir »: the sentence and the ranked alerts, formatted for the page."""
     rows = []
     for alert in alerts(cons):
@@ -201,7 +201,7 @@ def briefing(cons: Consolidation) -> dict[str, Any]:
             "status_cls": status_class(alert.territories[0].ort_status) if alert.kind in SWATCHED else "",
             "group": one is None,
         })
-    return {"headline": headline(cons.region), "alerts": rows}
+    return {"headline": headline(figures, cons.region.period), "alerts": rows}
 
 
 def _lead_text(t: TerritoryView, no_contacts: bool) -> str:
@@ -381,6 +381,7 @@ def render_dashboard(consolidation: Consolidation, schema: Schema, *, no_contact
     import plotly.offline
 
     cons = consolidation
+    region = region_figures(cons, schema)
     figures, charts = _figures_json(cons, schema)
     order = sorted(cons.territories, key=lambda t: (t.department or "", french_sort_key(t.name)))
     rows = [_territory(i, t, cons, schema, no_contacts) for i, t in enumerate(order)]
@@ -391,8 +392,8 @@ def render_dashboard(consolidation: Consolidation, schema: Schema, *, no_contact
     return _environment().get_template("page.html.j2").render(
         total_headers=[c.short or c.header for c in dashboard_totals(schema)],
         region=cons.region, as_of=date_or_dash(cons.region.as_of), version=__version__,
-        generated_on=date_or_dash(generated_on or date.today()), cards=_cards(cons, region_figures(cons, schema), schema.config.at_risk_days),
-        money=money_table(cons.region, schema), briefing=briefing(cons), scope=scope_title(cons.region),
+        generated_on=date_or_dash(generated_on or date.today()), cards=_cards(cons, region, schema.config.at_risk_days),
+        money=money_table(cons.region, schema), briefing=briefing(cons, region), scope=scope_title(cons.region),
         needs_theme=needs_theme, needs_partner=needs_partner,
         charts=charts, figures=figures, rows=rows, departments=departments, statuses=statuses,
         status_classes={s: status_class(s) for s in statuses}, unplaced=_unplaced(cons),

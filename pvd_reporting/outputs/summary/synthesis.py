@@ -45,10 +45,10 @@ ALERT_COLUMNS = ("Alerte", "Territoire(s)", "Département", DEADLINE_LABEL, "Ret
                  "Délai restant (mois)", LAST_MILESTONE_LABEL, REMAINING_LABEL, "Précision")
 
 
-def _briefing(ws: Worksheet, c: Consolidation, fmt: SummaryFormats, row: int) -> int:
+def _briefing(ws: Worksheet, c: Consolidation, figures: RegionFigures, fmt: SummaryFormats, row: int) -> int:
     """« À retenir »: the sentence, then the ranked alerts; returns the next free row."""
     ws.write_string(row, 0, "À retenir", fmt.title)
-    ws.write_string(row + 1, 0, headline(c.region), fmt.label)
+    ws.write_string(row + 1, 0, headline(figures, c.region.period), fmt.label)
     row += 2
     found = alerts(c)
     if not found:
@@ -111,9 +111,10 @@ def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema, f
     ws.set_column(0, 0, 52)
     ws.set_column(1, 1, 30)
     ws.set_column(2, 8, 13)
-    row = _briefing(ws, c, fmt, 4)
+    figures = region_figures(c, schema)
+    row = _briefing(ws, c, figures, fmt, 4)
     figures_row = row
-    row = _write_figures(ws, region_figures(c, schema), fmt, row, r.period)
+    row = _write_figures(ws, figures, fmt, row, r.period)
     row += 2
     anchor = figures_row
     anchor = _status_chart(wb, ws, c, fmt, row, anchor)
