@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pvd_reporting.consolidate import changes as change_rules
 from pvd_reporting.consolidate.batch import (
+    OTHER_DEPARTMENT,
     PERIOD_AFTER,
     PERIOD_BEFORE,
     RESENT,
@@ -113,9 +114,11 @@ def consolidate_history(
     result = consolidate(current_reports, schema, period=period, as_of=as_of, reference=reference,
                          departments=departments, adopt=adopted)
     periods[period] = result
-    workbooks = {p: len(by_period[p]) for p in earlier}
+    # With --departement, a period's workbooks are those of the scope: the others are one line.
+    workbooks = {p: sum(1 for r in by_period[p] if not has_code(r, OTHER_DEPARTMENT)) for p in earlier}
     adopted_ids = {id(r) for r in adopted}
-    workbooks[period] = sum(1 for r in current_reports if own[id(r)] == period or id(r) in adopted_ids)
+    workbooks[period] = sum(1 for r in current_reports if (own[id(r)] == period or id(r) in adopted_ids)
+                            and not has_code(r, OTHER_DEPARTMENT))
 
     _one_identity(periods)
     _expect_everyone(periods, schema, reference)
