@@ -74,7 +74,12 @@ def consolidate_history(
     """The consolidation of `period` (default: the latest found), with `history` filled in.
 
     Reports of earlier periods are settled in their own period and are not the consolidated
-    period's anomalies; only reports of a later period are `period-mismatch`.
+    period's anomalies; only reports of a later period are `period-mismatch`. Last quarter's
+    file found again among a later quarter's is `resent-previous` and set aside (mark_resent). A
+    workbook whose period does not fit its update date (`period-before-update`,
+    `period-after-update`) neither chooses the period nor opens a quarter of its own: it counts
+    for the consolidated period when its update fits it and its territory sent nothing else
+    for it (period_to_check), else it is set aside; the console names it either way.
     """
     for report in reports:
         report.issues = [i for i in report.issues if i.code not in HISTORY_CODES]
