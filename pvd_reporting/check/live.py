@@ -45,6 +45,8 @@ from pvd_reporting.format.vocabulary import (
 from pvd_reporting.read.grid import unreadable_code
 
 FORM = "territoire"  # the sheet key of the Territoire form (schema.form.key)
+# Total labels that no prefix covers (a prefix is tested on its own).
+_EXACT_TOTALS = tuple(label for label in TOTAL_LABELS if not label.startswith(TOTAL_PREFIXES))
 # Which rows of a table a check covers: every checked row, only the first, or all but the first.
 Rows = Literal["all", "first", "rest"]
 
@@ -134,7 +136,7 @@ class Refs:
     def is_total(self, key: str) -> str:
         """A total label as `validate` knows them; comparisons ignore case in both programs."""
         ref = self[key]
-        labels = [label for label in TOTAL_LABELS if not label.startswith(TOTAL_PREFIXES)]
+        labels = _EXACT_TOTALS
         if self.counting or self.qualified:
             exact = [f"--({ref}={text(label)})" for label in labels]
             prefixes = [f"--(LEFT({ref},{len(p)})={text(p)})" for p in TOTAL_PREFIXES]

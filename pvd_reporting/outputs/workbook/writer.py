@@ -134,6 +134,7 @@ class TemplateFormats:
         self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
         self.version = wb.add_format({"bold": True, "num_format": "@", "align": "left"})
         self.unlocked = wb.add_format({"locked": False})
+        self.locked = wb.add_format({"locked": True})
         # Conditional formats carry only what they change: the fill of a cell that breaks a rule.
         self.live = {severity: wb.add_format({"bg_color": fill}) for severity, fill in MARK_BG.items()}
         self.count = wb.add_format({"bold": True, "align": "center", "valign": "top", "border": 1})
@@ -270,7 +271,7 @@ class _Writer:
             ws.set_column(c, c, fld.width, col_formats[c])
             ws.write_string(0, c, fld.label, self.fmt.header)
         ws.set_column(ncols, ncols + 20, None, self.fmt.unlocked)
-        ws.set_row(0, 32)
+        ws.set_row(0, 32, self.fmt.locked)
         n = max(len(rows), len(table.fixed_rows))
         prepared = n if table.fixed_rows else max(n, table.blank_rows)
         for i, values in enumerate(rows):
@@ -279,6 +280,13 @@ class _Writer:
         # Empty rows get their format and unlocking from the column format, which also covers
         # rows people insert later; writing blank cells would triple the writing time.
         last = checked_rows(table, self.content)
+        if not table.fixed_rows:
+            # Excel and LibreOffice refuse to delete a row that holds a locked cell, whatever the
+            # sheet's permissions: each data row is unlocked whole, to its last column, by its row
+            # format (the header row alone is locked), over the prepared rows (a row inserted among
+            # them takes their format). Jalons keeps its code and label locked: its eight rows stay.
+            for r in range(1, prepared + 1):
+                ws.set_row(r, None, self.fmt.unlocked)
         for c, fld in enumerate(table.columns):
             if fld.key not in fixed:
                 self.validate(ws, 1, c, last, fld)
