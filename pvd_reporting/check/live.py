@@ -38,6 +38,7 @@ from pvd_reporting.format.vocabulary import (
     DONE_STATUS,
     ENGAGED_STATUSES,
     NO,
+    ONGOING_STATUSES,
     PROJECT_COMMITTEE,
     PROJECT_LEAD_ROLE,
     PVD_TOWN,
@@ -327,8 +328,9 @@ def _runs(layout: Layout, table: str, keys: tuple[str, ...], first: int, last: i
 # --- the checks ---------------------------------------------------------------------------------
 
 
-def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
-    """Every live check of the workbook, in the order of the sheets."""
+def live_checks(schema: Schema, *, carried: bool = False) -> tuple[LiveCheck, ...]:
+    """Every live check of the workbook, in the order of the sheets; a workbook carried forward
+    from last quarter also points at what the new quarter has made out of date."""
     def listed(key: str, values: tuple[str, ...]) -> tuple[str, ...]:
         # The configuration's own spelling of each value the rules test.
         return tuple(schema.canonical(key, v) or v for v in values)
@@ -340,6 +342,7 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
     (town,) = listed("role_commune", (PVD_TOWN,))
     bdt = listed("cofinancement", BDT_COFINANCING)
     (no,) = listed("oui_non", (NO,))
+    ongoing = listed("statut_action", ONGOING_STATUSES)
     config = schema.config
     money = tuple(f.key for f in schema.financer_fields)
     limit = config.population_limit
@@ -406,6 +409,11 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
             checks.append(LiveCheck(
                 "date-in-future", table.key, "Jalon réalisé après la date de mise à jour", ("done_on",),
                 lambda r, k: _after_update(r, k)))
+            if carried:
+                checks.append(LiveCheck(
+                    "milestone-overdue", table.key,
+                    "Jalon prévu avant la date de mise à jour et non réalisé : à mettre à jour", ("planned_on",),
+                    lambda r, k: f"{_before_update(r, k)}*{blank(r['done_on'])}", also=("done_on",)))
         elif table.key == "engagements":
             checks.append(LiveCheck(
                 "duplicate-action", table.key, "N° action déjà utilisé plus haut", ("action_id",),
@@ -430,6 +438,12 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
             checks.append(LiveCheck(
                 "negative-amount", table.key, "Montant négatif", ("cost", *money),
                 lambda r, k: f"({number(r[k])}<0)"))
+            if carried:
+                checks.append(LiveCheck(
+                    "action-overdue", table.key,
+                    "Action " + ", ".join(ongoing) + " dont la date de fin est passée : à mettre à jour",
+                    ("end_on",), lambda r, k: f"{_before_update(r, k)}*{any_of(r['status'], ongoing)}",
+                    also=("status",)))
         elif table.key == "comites":
             checks.append(LiveCheck(
                 "date-in-future", table.key, "Réunion datée après la date de mise à jour", ("date",),
@@ -536,6 +550,11 @@ def _missing_milestones(r: Refs) -> str:
 def _after_update(r: Refs, k: str) -> str:
     updated = r.form("updated_on")
     return f"ISNUMBER({r[k]})*ISNUMBER({updated})*({number(r[k])}>{number(updated)})"
+
+
+def _before_update(r: Refs, k: str) -> str:
+    updated = r.form("updated_on")
+    return f"ISNUMBER({r[k]})*ISNUMBER({updated})*({number(r[k])}<{number(updated)})"
 
 
 def _duplicate(r: Refs, k: str) -> str:

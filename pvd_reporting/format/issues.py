@@ -108,6 +108,12 @@ _TYPES = (
     IssueType("no-project-lead", W_, "Pas de chef de projet dans l'annuaire",
               "Aucun contact avec le rôle « Chef de projet PVD » dans l'annuaire."),
     IssueType("negative-amount", E_, "Montant négatif", "Montant négatif : « {value} »."),
+    IssueType("action-overdue", W_, "Action à mettre à jour",
+              "Action {action} « {status} » dont la date de fin ({date}) est passée à la date de mise à jour "
+              "({updated_on}) : mettez à jour son statut ou sa date de fin."),
+    IssueType("milestone-overdue", W_, "Jalon à mettre à jour",
+              "Jalon {code} prévu le {date}, non réalisé à la date de mise à jour ({updated_on}) : "
+              "renseignez sa date de réalisation ou reportez sa date prévue."),
     IssueType("missing-milestone", E_, "Jalon manquant",
               "Jalon {code} introuvable : l'onglet Jalons doit garder ses huit lignes J1 à J8."),
     IssueType("unknown-milestone", E_, "Jalon inconnu",

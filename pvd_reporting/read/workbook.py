@@ -16,7 +16,13 @@ from python_calamine import CalamineWorkbook
 
 from pvd_reporting.format.issues import Issue, Severity, make_issue
 from pvd_reporting.format.matching import norm
-from pvd_reporting.format.schema import FORMAT_MAJOR, VERSION_LABEL, VERSION_PROPERTY, Schema
+from pvd_reporting.format.schema import (
+    CARRIED_LABEL,
+    FORMAT_MAJOR,
+    VERSION_LABEL,
+    VERSION_PROPERTY,
+    Schema,
+)
 from pvd_reporting.read.formula_errors import CellError, error_cells_in
 from pvd_reporting.read.grid import CellParser, read_form, read_table
 from pvd_reporting.read.records import Record, WorkbookData
@@ -25,6 +31,7 @@ from pvd_reporting.read.values import is_blank
 
 MAX_ROWS = 10_000
 _VERSION_KEY = norm(VERSION_LABEL)
+_CARRIED_KEY = norm(CARRIED_LABEL)
 _NOT_FATAL = (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)
 
 
@@ -106,6 +113,8 @@ def _read_open(workbook: Any, opened: OpenedFile, schema: Schema) -> tuple[Workb
 
     readme = grid_of("readme", schema.readme_name, required=False)
     data.version = _version(readme, opened.zip)
+    carried = _readme_value(readme, _CARRIED_KEY)
+    data.carried_from = None if carried is None else str(carried).strip() or None
     version_issue = _check_version(data.version, schema)
     if version_issue:
         issues.append(version_issue)
@@ -122,15 +131,22 @@ def _read_open(workbook: Any, opened: OpenedFile, schema: Schema) -> tuple[Workb
     return data, issues
 
 
+def _readme_value(readme: list[list[Any]] | None, key: str) -> Any:
+    """The first value right of the Lisez-moi label whose normalised text is `key`."""
+    for row in readme or []:
+        for c, value in enumerate(row):
+            if isinstance(value, str) and value and norm(value) == key:
+                for right in row[c + 1:]:
+                    if not is_blank(right):
+                        return right
+    return None
+
+
 def _version(readme: list[list[Any]] | None, zf: zipfile.ZipFile | None) -> str | None:
     """The format version: the cell right of `Version du modèle` in Lisez-moi, else the property."""
-    if readme:
-        for row in readme:
-            for c, value in enumerate(row):
-                if isinstance(value, str) and value and norm(value) == _VERSION_KEY:
-                    for right in row[c + 1:]:
-                        if not is_blank(right):
-                            return _version_text(right)
+    found = _readme_value(readme, _VERSION_KEY)
+    if found is not None:
+        return _version_text(found)
     return version_property(zf) if zf is not None else None
 
 

@@ -106,6 +106,9 @@ class Content:
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     period: str | None = None
     marks: Marks = field(default_factory=dict)
+    # The quarter a carried-forward workbook was made from: its Lisez-moi says so, and its live
+    # checks point at what the new quarter has made out of date.
+    carried_from: str | None = None
     # Appends the Anomalies sheet of a feedback workbook (given the workbook and the formats).
     anomalies: Callable[[xlsxwriter.Workbook, TemplateFormats], None] | None = None
 
@@ -163,7 +166,7 @@ class _Writer:
         yes_no = schema.lists.get("oui_non", REQUIRED_VALUES["oui_non"])
         self.yes, self.no = yes_no[0], yes_no[1]
         self.layout = layout_of(schema, content)
-        self.checks = live_checks(schema)
+        self.checks = live_checks(schema, carried=content.carried_from is not None)
 
     # -- cells -----------------------------------------------------------------------------
     def cell(self, ws: Worksheet, sheet: str, r: int, c: int, value: Any, fld: Field | None,
@@ -225,7 +228,7 @@ class _Writer:
         ws = self.wb.add_worksheet(self.schema.readme_name)
         ws.set_column(0, 0, 30)
         ws.set_column(1, 1, README_TEXT_WIDTH, self.fmt.wrap)
-        for r, (style, label, text) in enumerate(readme_lines(self.schema, self.content.period)):
+        for r, (style, label, text) in enumerate(readme_lines(self.schema, self.content.period, self.content.carried_from)):
             if style == "title":
                 ws.write_string(r, 0, label, self.fmt.title)
             elif style == "heading":
