@@ -30,6 +30,7 @@ from pvd_reporting.check.validate import validate_workbook
 from pvd_reporting.format.issues import Severity
 from pvd_reporting.format.schema import Kind, Schema
 from pvd_reporting.outputs.workbook.carry import carried_content, next_period
+from pvd_reporting.outputs.workbook.feedback import ANOMALIES_NAME, RESTORED, write_feedback
 from pvd_reporting.outputs.workbook.template import filled_content, write_filled
 from pvd_reporting.outputs.workbook.writer import (
     CONTROLS_ERRORS_ROW,
@@ -510,3 +511,85 @@ def test_carried_workbook_points_at_what_to_update(carried_source: Path, engine:
     assert errors == 0 and grid[CONTROLS_ERRORS_ROW][1] == 0 and warnings >= 3
     assert grid[CONTROLS_SENTENCE_ROW][0] == f"{READY[:-1]} ({warnings} points à vérifier)."
     assert ["Reconduit du trimestre", "2025-T4"] in [[c for c in r if c != ""][:2] for r in readme]
+
+
+FEEDBACK_GROUPS = ("a", "c", "d", "w", "f")
+# Far right of every sheet, beyond the live checks' probes.
+MARK_PROBE_COLUMN = 160
+
+
+def _mark_probes(src: Path, dst: Path, *, corrected: bool) -> list[tuple[str, int, int]]:
+    """Copy a feedback workbook with each flagged cell's own conditional format as a probe cell
+    on its row; `corrected`: each flagged cell holds something else. (sheet, row, probe column)."""
+    wb = openpyxl.load_workbook(src)
+    out = []
+    for ws in wb.worksheets:
+        used: dict[int, int] = {}
+        for cf in ws.conditional_formatting:
+            for rule in cf.rules:
+                formula = rule.formula[0] if rule.formula else ""
+                if not formula.startswith(("IF(ISERROR($", "IF(ISNUMBER($")):
+                    continue
+                cell = ws[str(cf.sqref)]
+                column = used[cell.row] = used.get(cell.row, MARK_PROBE_COLUMN) + 1
+                ws.cell(cell.row, column).value = "=" + formula
+                out.append((ws.title, cell.row, column))
+                if corrected:
+                    cell.value = 12345 if cell.value in (None, "") else None
+    wb.save(dst)
+    return out
+
+
+@pytest.fixture(scope="module")
+def feedbacks(tmp_path_factory: pytest.TempPathFactory, saved: dict[str, Path], schema: Schema,
+              soffice: str) -> dict[str, tuple[Path, Any]]:
+    """Feedback workbooks of the saved groups, as LibreOffice recalculated them (with the report),
+    and each one's flagged cells probed, as sent and once corrected."""
+    src = tmp_path_factory.mktemp("fb-src")
+    files, reports, probes = [], {}, {}
+    for group in FEEDBACK_GROUPS:
+        reports[group] = validate_workbook(saved[group], schema)
+        path = write_feedback(src / f"retour-{group}.xlsx", schema, reports[group])
+        files.append(path)
+        for corrected in (False, True):
+            name = f"sonde-{group}-{int(corrected)}"
+            probes[name] = _mark_probes(path, src / f"{name}.xlsx", corrected=corrected)
+            files.append(src / f"{name}.xlsx")
+    outs = libreoffice(soffice, files, tmp_path_factory.mktemp("fb-out"))
+    done = {f.stem: o for f, o in zip(files, outs, strict=True)}
+    FEEDBACK_PROBES.update(probes)
+    return {stem: (path, reports.get(stem.removeprefix("retour-"))) for stem, path in done.items()}
+
+
+FEEDBACK_PROBES: dict[str, list[tuple[str, int, int]]] = {}
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("group", FEEDBACK_GROUPS)
+def test_feedback_controls_agree_with_its_anomalies(feedbacks: dict[str, tuple[Path, Any]], schema: Schema,
+                                                    group: str) -> None:
+    path, report = feedbacks[f"retour-{group}"]
+    sheets = Sheets(path, path)
+    shown = _shown(sheets, schema)
+    live = _by_key(schema, shown.counts)
+    names = {schema.form.name: FORM, **{t.name: t.key for t in schema.tables}}
+    anomalies = sheets.grid(ANOMALIES_NAME)[1:]
+    # What the fresh template repaired by itself (a jalon row put back) is listed, not counted.
+    listed = Counter((names.get(row[1], ""), row[5]) for row in anomalies if row and row[5] and row[7] != RESTORED)
+    assert len(anomalies) == len(report.issues)
+    for key in {_key(c) for c in live_checks(schema)}:
+        assert live[key] == listed[key], f"{group} : {key} compte {live[key]}, Anomalies {listed[key]}"
+    readme = " ".join(str(v) for row in sheets.grid(schema.readme_name) for v in row)
+    assert f"l'onglet {ANOMALIES_NAME} les liste toutes" in readme
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("group", FEEDBACK_GROUPS)
+def test_feedback_cells_lose_their_colour_once_corrected(feedbacks: dict[str, tuple[Path, Any]], group: str) -> None:
+    for corrected in (False, True):
+        name = f"sonde-{group}-{int(corrected)}"
+        sheets = Sheets(feedbacks[name][0], feedbacks[name][0])
+        probes = FEEDBACK_PROBES[name]
+        assert probes
+        lit = [coloured(sheets.value(sheet, row - 1, column - 1)) for sheet, row, column in probes]
+        assert lit == [not corrected] * len(probes), (name, lit)

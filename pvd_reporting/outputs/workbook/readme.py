@@ -15,6 +15,7 @@ LISTS_PURPOSE = "Les listes des menus déroulants. Onglet masqué : ne le modifi
 CONTROLS_PURPOSE = ("Les contrôles du classeur, recalculés à chaque saisie : les erreurs à corriger et les "
                     "points à vérifier, règle par règle, et l'onglet et la colonne où les trouver.")
 SEND_BY_LABEL = "À envoyer avant le"
+ANOMALIES_NAME = "Anomalies"  # the sheet of a feedback workbook listing every issue
 REFERENT_LABEL = "Adresse du référent"
 
 
@@ -26,7 +27,8 @@ def send_by(schema: Schema, period: str | None) -> date | None:
     return last_day(quarter) + timedelta(days=schema.config.reminder_delay_days)
 
 
-def readme_lines(schema: Schema, period: str | None, carried_from: str | None = None) -> list[Line]:
+def readme_lines(schema: Schema, period: str | None, carried_from: str | None = None, *,
+                 feedback: bool = False) -> list[Line]:
     """Every line of the Lisez-moi sheet, in order; a carried-forward workbook says which quarter
     it was made from and what to bring up to date."""
     form = schema.form
@@ -45,6 +47,14 @@ def readme_lines(schema: Schema, period: str | None, carried_from: str | None = 
         lines.append(("pair", SEND_BY_LABEL, fr_date(deadline)))
     if schema.config.reminder_sender:
         lines.append(("pair", REFERENT_LABEL, schema.config.reminder_sender))
+    if feedback:
+        lines += [
+            ("pair", ANOMALIES_NAME, "Ce classeur vous est renvoyé par le référent avec ses remarques : l'onglet "
+                                     f"{ANOMALIES_NAME} les liste toutes, chacune avec sa cellule (un lien y mène). "
+                                     "Une case signalée est colorée (rouge : erreur, orange : point à vérifier) et "
+                                     "porte le message en commentaire ; corrigée, elle perd sa couleur. L'onglet "
+                                     f"{schema.controls_name} compte ce qui reste à corriger."),
+        ]
     if carried_from:
         engagements = schema.table("engagements")
         lines += [
