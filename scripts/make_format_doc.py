@@ -102,6 +102,8 @@ def rules(schema: Schema) -> tuple[Rule, ...]:
              f"cofinancement {bdt} et moins de {config.cofinancing_min_etp:g} % d'ETP"),
         Rule(FORM_KEY, "period", "period-after-update",
              "période de suivi postérieure au trimestre de la date de mise à jour"),
+        Rule(FORM_KEY, "period", "period-before-update",
+             "période de suivi terminée plus de six mois avant la date de mise à jour"),
         Rule("communes", None, "required-value",
              "aucune ligne remplie" if communes.min_rows == 1 else f"moins de {communes.min_rows} lignes remplies"),
         Rule("communes", "population", "population-over-limit",
@@ -150,7 +152,7 @@ WORKBOOK_CODES = (
 TABLE_CODES = ("total-row",)
 # Issues that only `consolidate` raises, when it sets workbooks side by side.
 CONSOLIDATION_CODES = (
-    "duplicate-submission", "period-mismatch", "other-department",
+    "duplicate-submission", "period-mismatch", "other-department", "resent-previous",
     # Across quarters: a workbook compared with the same territory's at T-1.
     "milestone-date-changed", "milestone-unrealised", "action-removed", "comite-removed",
 )

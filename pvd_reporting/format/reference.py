@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from pvd_reporting.errors import ReferenceListError
+from pvd_reporting.format.config import region_key
 from pvd_reporting.format.matching import norm
 
 REGIONS: dict[str, str] = {
@@ -48,6 +49,14 @@ class RefTerritory:
         return best.name
 
     @property
+    def departments(self) -> set[str]:
+        """Its département and those of its communes: a territory across two départements
+        (pvd-44-5455-1, Meuse and Meurthe-et-Moselle) belongs to each."""
+        found = {insee_department(c.insee) for c in self.communes}
+        found.add(self.department)
+        return {d for d in found if d}
+
+    @property
     def key(self) -> str:
         """How a territory is identified (README, consolidate): id_pvd, else SIREN + its communes' codes."""
         if self.id_pvd:
@@ -55,13 +64,17 @@ class RefTerritory:
         return territory_key(None, self.siren, [c.insee for c in self.communes])
 
 
-def _region_key(name: str) -> str:
-    return norm(name.replace("-", " ").replace("'", " "))
+def insee_department(insee: object) -> str | None:
+    """`55063` -> `55`, `2A004` -> `2A`, `97101` -> `971`; None when it is not a commune code."""
+    text = str(insee or "").strip().upper()
+    if len(text) != 5:
+        return None
+    return text[:3] if text.startswith("97") else text[:2]
 
 
 def same_region(a: object, b: object) -> bool:
     """`Grand Est`, `grand-est` and `GRAND EST` are one région."""
-    return _region_key(str(a)) == _region_key(str(b))
+    return region_key(str(a)) == region_key(str(b))
 
 
 def territory_key(id_pvd: str | None, siren: str | None, pvd_insee: list[str]) -> str:
@@ -87,8 +100,8 @@ class Reference:
 
     def in_region(self, name: str) -> list[RefTerritory]:
         """Territories of a région named as people write it: `Grand Est`, `grand-est`, `GRAND EST`."""
-        wanted = _region_key(name)
-        return [t for t in self.territories if t.region and _region_key(t.region) == wanted]
+        wanted = region_key(name)
+        return [t for t in self.territories if t.region and region_key(t.region) == wanted]
 
     def match(self, id_pvd: str | None, siren: str | None, insee_codes: list[str]) -> RefTerritory | None:
         """The reference territory of a workbook: by id, else by EPCI SIREN and commune codes."""

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING
 
 from xlsxwriter.utility import quote_sheetname
 
-from pvd_reporting.format.issues import SEVERITY_LABELS, Issue, WorkbookReport, json_value
+from pvd_reporting.format.issues import (
+    SEVERITY_LABELS,
+    Issue,
+    IssueCode,
+    WorkbookReport,
+    json_value,
+)
 from pvd_reporting.format.matching import a1, norm, parse_a1
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs.workbook.readme import ANOMALIES_NAME
@@ -34,7 +40,7 @@ ANOMALIES_HEADERS = ("Gravité", "Onglet", "Cellule du classeur reçu", "Colonne
                      "Cellule dans ce classeur")
 ANOMALIES_WIDTHS = (14, 14, 12, 30, 24, 24, 90, 14)
 # Issues of the workbook received that the fresh template repairs by itself (a jalon row put back).
-RESTORED_CODES = ("missing-milestone",)
+RESTORED_CODES = (IssueCode.MISSING_MILESTONE,)
 RESTORED = "rétabli par le modèle"
 
 

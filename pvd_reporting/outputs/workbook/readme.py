@@ -6,7 +6,14 @@ from datetime import date, timedelta
 
 from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.periods import last_day, parse_label
-from pvd_reporting.format.schema import CARRIED_LABEL, VERSION_LABEL, Kind, Schema
+from pvd_reporting.format.schema import (
+    CARRIED_LABEL,
+    ENGAGEMENTS,
+    JALONS,
+    VERSION_LABEL,
+    Kind,
+    Schema,
+)
 
 # (style, label in column A, text in column B); style is "title", "heading", "pair" or "text".
 Line = tuple[str, str, str]
@@ -34,7 +41,7 @@ def readme_lines(schema: Schema, period: str | None, carried_from: str | None = 
     form = schema.form
     period_label = form.field("period").label
     updated_label = form.field("updated_on").label
-    jalons = schema.table("jalons")
+    jalons = schema.table(JALONS)
     lines: list[Line] = [
         ("title", "Petites villes de demain — suivi trimestriel", ""),
         ("text", "", f"Classeur de suivi d'un territoire du programme, région {schema.config.region_name}."),
@@ -56,7 +63,7 @@ def readme_lines(schema: Schema, period: str | None, carried_from: str | None = 
                                      f"{schema.controls_name} compte ce qui reste à corriger."),
         ]
     if carried_from:
-        engagements = schema.table("engagements")
+        engagements = schema.table(ENGAGEMENTS)
         lines += [
             ("pair", CARRIED_LABEL, carried_from),
             ("text", "", f"Ce classeur reprend celui du trimestre {carried_from} : mettez à jour ce qui a "

@@ -11,7 +11,15 @@ from pvd_reporting.errors import OutputError, UsageError
 from pvd_reporting.format.config import REQUIRED_VALUES
 from pvd_reporting.format.matching import norm, slug
 from pvd_reporting.format.reference import Reference, RefTerritory
-from pvd_reporting.format.schema import Field, Kind, Schema, TableSheet, territory_file_name
+from pvd_reporting.format.schema import (
+    COMMUNES,
+    JALONS,
+    Field,
+    Kind,
+    Schema,
+    TableSheet,
+    territory_file_name,
+)
 from pvd_reporting.format.vocabulary import milestone_code
 from pvd_reporting.outputs.workbook.skeleton import write_fast
 from pvd_reporting.outputs.workbook.writer import Content, check_output
@@ -36,7 +44,7 @@ def write_template(
 
 def template_content(schema: Schema, *, period: str | None = None,
                      territory: RefTerritory | None = None) -> Content:
-    content = Content(period=period, tables={"jalons": _fixed_rows(schema.table("jalons"))})
+    content = Content(period=period, tables={JALONS: _fixed_rows(schema.table(JALONS))})
     if period:
         content.form["period"] = period
     if territory is None:
@@ -47,12 +55,12 @@ def template_content(schema: Schema, *, period: str | None = None,
     })
     # Every commune of the reference list is a Ville PVD (the list names only the laureates).
     ville_pvd = schema.canonical("role_commune", REQUIRED_VALUES["role_commune"][0])
-    content.tables["communes"] = [
+    content.tables[COMMUNES] = [
         {"insee": c.insee, "name": c.name, "population": c.population, "role": ville_pvd}
         for c in territory.communes
     ]
     if territory.signed_on:
-        content.tables["jalons"][0]["done_on"] = territory.signed_on
+        content.tables[JALONS][0]["done_on"] = territory.signed_on
     return content
 
 
@@ -150,7 +158,8 @@ def write_region_templates(
         known = ", ".join(reference.regions()) or "aucune"
         raise UsageError(f"Région inconnue de la liste de référence : « {region} ». Régions connues : {known}.")
     if departments:
-        territories = [t for t in territories if t.department in departments]
+        # A territory across two départements is in both scopes.
+        territories = [t for t in territories if t.departments & set(departments)]
         if not territories:
             raise UsageError(f"Aucun territoire de la région {region} dans le(s) département(s) "
                              f"{', '.join(departments)}.")
