@@ -25,6 +25,7 @@ class IssueCode(StrEnum):
     ENCRYPTED_FILE = "encrypted-file"
     FILE_TOO_LARGE = "file-too-large"
     MISSING_SHEET = "missing-sheet"
+    RENAMED_SHEET = "renamed-sheet"
     MISSING_COLUMN = "missing-column"
     UNKNOWN_COLUMN = "unknown-column"
     TEMPLATE_VERSION = "template-version"
@@ -106,6 +107,9 @@ _TYPES = (
     IssueType(IssueCode.FILE_TOO_LARGE, E_, "Fichier trop volumineux", "{reason}"),
     IssueType(IssueCode.MISSING_SHEET, E_, "Onglet manquant",
               "Onglet « {sheet_name} » introuvable : repartez du modèle sans renommer ni supprimer d'onglet."),
+    IssueType(IssueCode.RENAMED_SHEET, W_, "Onglet renommé",
+              "Onglet « {sheet_name} » lu dans l'onglet « {value} », reconnu à ses en-têtes : redonnez-lui son "
+              "nom « {sheet_name} »."),
     IssueType(IssueCode.MISSING_COLUMN, E_, "Colonne manquante",
               "Colonne « {column} » introuvable dans l'onglet « {sheet_name} » : rétablissez l'en-tête du modèle."),
     IssueType(IssueCode.UNKNOWN_COLUMN, W_, "Colonne inconnue",

@@ -24,7 +24,7 @@ from pvd_reporting.format.schema import (
     Schema,
 )
 from pvd_reporting.read.formula_errors import CellError, error_cells_in
-from pvd_reporting.read.grid import CellParser, read_form, read_table
+from pvd_reporting.read.grid import CellParser, has_headers_of, read_form, read_table
 from pvd_reporting.read.records import Record, WorkbookData
 from pvd_reporting.read.safety import OpenedFile, open_checked
 from pvd_reporting.read.values import is_blank
@@ -84,12 +84,31 @@ def _read_open(workbook: Any, opened: OpenedFile, schema: Schema) -> tuple[Workb
         titles.setdefault(norm(title), title)
     parser = CellParser(schema, issues)
     data = WorkbookData(territory=Record(sheet=schema.form.name, row=None))
-    # Lisez-moi and Listes are never parsed cell by cell: no need to look for errors there.
-    read_keys = {norm(schema.form.name), *(norm(t.name) for t in schema.tables)}
-    errors = error_cells_in(opened.zip, lambda title: norm(title) in read_keys) if opened.zip is not None else {}
+    # Lisez-moi, Contrôles and Listes are never parsed cell by cell: no need to look for errors there.
+    skipped = {norm(schema.readme_name), norm(schema.controls_name), norm(schema.lists_name)}
+    errors = error_cells_in(opened.zip, lambda title: norm(title) not in skipped) if opened.zip is not None else {}
+    known = skipped | {norm(schema.form.name), *(norm(t.name) for t in schema.tables)}
+    # Tabs no sheet of the format is named after: where a renamed table sheet may be.
+    others = [title for title in workbook.sheet_names if norm(title) not in known]
+
+    def renamed(name: str) -> str | None:
+        """The tab, under another name, whose header row is this table's (a sheet renamed)."""
+        table = next((t for t in schema.tables if t.name == name), None)
+        if table is None:
+            return None
+        for title in list(others):
+            sheet = workbook.get_sheet_by_name(title)
+            end = sheet.end
+            if end is None or end[0] + 1 > MAX_ROWS:
+                continue
+            if has_headers_of(sheet.to_python(skip_empty_area=False), table):
+                others.remove(title)
+                issues.append(make_issue(IssueCode.RENAMED_SHEET, sheet=name, sheet_name=name, value=title))
+                return title
+        return None
 
     def grid_of(key: str, name: str, required: bool = True) -> list[list[Any]] | None:
-        title = titles.get(norm(name))
+        title = titles.get(norm(name)) or (renamed(name) if required else None)
         if title is None:
             if required:
                 issues.append(make_issue(IssueCode.MISSING_SHEET, sheet=name, sheet_name=name))
