@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pvd_reporting.consolidate import changes as change_rules
 from pvd_reporting.consolidate.batch import (
+    OTHER_DEPARTMENT,
     PERIOD_AFTER,
     PERIOD_BEFORE,
     RESENT,
@@ -73,7 +74,12 @@ def consolidate_history(
     """The consolidation of `period` (default: the latest found), with `history` filled in.
 
     Reports of earlier periods are settled in their own period and are not the consolidated
-    period's anomalies; only reports of a later period are `period-mismatch`.
+    period's anomalies; only reports of a later period are `period-mismatch`. Last quarter's
+    file found again among a later quarter's is `resent-previous` and set aside (mark_resent). A
+    workbook whose period does not fit its update date (`period-before-update`,
+    `period-after-update`) neither chooses the period nor opens a quarter of its own: it counts
+    for the consolidated period when its update fits it and its territory sent nothing else
+    for it (period_to_check), else it is set aside; the console names it either way.
     """
     for report in reports:
         report.issues = [i for i in report.issues if i.code not in HISTORY_CODES]
@@ -113,9 +119,11 @@ def consolidate_history(
     result = consolidate(current_reports, schema, period=period, as_of=as_of, reference=reference,
                          departments=departments, adopt=adopted)
     periods[period] = result
-    workbooks = {p: len(by_period[p]) for p in earlier}
+    # With --departement, a period's workbooks are those of the scope: the others are one line.
+    workbooks = {p: sum(1 for r in by_period[p] if not has_code(r, OTHER_DEPARTMENT)) for p in earlier}
     adopted_ids = {id(r) for r in adopted}
-    workbooks[period] = sum(1 for r in current_reports if own[id(r)] == period or id(r) in adopted_ids)
+    workbooks[period] = sum(1 for r in current_reports if (own[id(r)] == period or id(r) in adopted_ids)
+                            and not has_code(r, OTHER_DEPARTMENT))
 
     _one_identity(periods)
     _expect_everyone(periods, schema, reference)
