@@ -42,7 +42,7 @@ from pvd_reporting.format.schema import (  # noqa: E402
     TableSheet,
     build_schema,
 )
-from pvd_reporting.format.vocabulary import DONE_STATUS, J1, J3  # noqa: E402
+from pvd_reporting.format.vocabulary import DONE_STATUS, J1, J3, ONGOING_STATUSES  # noqa: E402
 from pvd_reporting.format.vocabulary import ENGAGED_STATUSES as COSTED_STATUSES  # noqa: E402
 from pvd_reporting.outputs.workbook.readme import CONTROLS_PURPOSE, LISTS_PURPOSE, readme_lines  # noqa: E402
 from pvd_reporting.outputs.workbook.writer import READY, layout_of  # noqa: E402
@@ -117,6 +117,9 @@ def rules(schema: Schema) -> tuple[Rule, ...]:
         Rule("jalons", "done_on", "required-value", f"date de réalisation de {J1} vide"),
         Rule("jalons", "done_on", "date-in-future"),
         Rule("jalons", "done_on", "milestones-out-of-order"),
+        Rule("jalons", "planned_on", "milestone-overdue",
+             "classeur reconduit du trimestre précédent : date prévue avant la date de mise à jour, "
+             "sans date de réalisation"),
         Rule("engagements", "action_id", "duplicate-action"),
         Rule("engagements", "cost", "negative-amount", "coût ou montant d'un financeur négatif"),
         Rule("engagements", "cost", "financing-exceeds-cost",
@@ -124,9 +127,13 @@ def rules(schema: Schema) -> tuple[Rule, ...]:
         Rule("engagements", "cost", "missing-cost", f"statut {statuses} sans coût"),
         Rule("engagements", "end_on", "dates-out-of-order"),
         Rule("engagements", "end_on", "missing-end-date", f"statut « {DONE_STATUS} » sans date de fin"),
+        Rule("engagements", "end_on", "action-overdue",
+             "classeur reconduit du trimestre précédent : statut " + " ou ".join(f"« {s} »" for s in ONGOING_STATUSES)
+             + " et date de fin avant la date de mise à jour"),
         Rule("comites", "date", "date-in-future", "une réunion ne peut suivre la mise à jour du classeur",
              Severity.ERROR),
-        Rule("comites", "etat_present", "etat-absent", f"« {committee} » avec l'État non représenté"),
+        Rule("comites", "etat_present", "etat-absent",
+             f"« {committee} » avec l'État non représenté (« Non » ou laissé vide)"),
         Rule("comites", None, "comite-cadence",
              f"un avertissement qui nomme les trimestres sans « {committee} », sur les 4 derniers "
              f"jusqu'à la période de suivi (ou depuis le trimestre de {J3} s'il est plus récent)"),
@@ -138,7 +145,7 @@ def rules(schema: Schema) -> tuple[Rule, ...]:
 
 # Issues about the file or a sheet as a whole, raised before or while reading it.
 WORKBOOK_CODES = (
-    "unreadable-file", "encrypted-file", "file-too-large", "too-many-rows", "missing-sheet",
+    "unreadable-file", "encrypted-file", "file-too-large", "too-many-rows", "missing-sheet", "renamed-sheet",
     "missing-column", "unknown-column", "unlabelled-value", "template-version",
 )
 # Issues any table sheet may raise, whatever its columns.

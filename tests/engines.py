@@ -10,6 +10,7 @@ cell formula beside the cells it colours, so that both engines say which rows it
 
 from __future__ import annotations
 
+import csv
 import re
 import subprocess
 import uuid
@@ -17,10 +18,12 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
+from python_calamine import CalamineWorkbook
 
 from pvd_reporting.check.live import FORM, Layout, LiveCheck, live_checks
 from pvd_reporting.format.schema import Schema
@@ -47,11 +50,13 @@ def libreoffice(soffice: str, files: list[Path], out_dir: Path, *, to: str = "xl
 
 
 def gnumeric(ssconvert: str, files: list[Path], out_dir: Path) -> list[Path]:
-    """`ssconvert --recalc` on each file, two at a time."""
-    outs = [out_dir / f.name for f in files]
+    """`ssconvert --recalc -S` on each file, two at a time: a folder of one CSV per sheet each
+    (Gnumeric's own .xlsx spells out every cell of a formatted row: tens of megabytes)."""
+    outs = [out_dir / f.stem for f in files]
 
     def run(pair: tuple[Path, Path]) -> None:
-        subprocess.run([ssconvert, "--recalc", str(pair[0]), str(pair[1])],
+        pair[1].mkdir()
+        subprocess.run([ssconvert, "--recalc", "-S", str(pair[0]), str(pair[1] / "sheet.csv")],
                        check=True, capture_output=True, timeout=600)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -59,10 +64,52 @@ def gnumeric(ssconvert: str, files: list[Path], out_dir: Path) -> list[Path]:
     return outs
 
 
-def recalculate(engine: str, tool: str, files: list[Path], out_dir: Path) -> dict[str, Path]:
-    """Each file as `engine` saved it after recalculating, by stem."""
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
+def _csv_value(text: str) -> Any:
+    if _NUMBER.fullmatch(text):
+        return float(text)
+    if text in ("TRUE", "FALSE"):
+        return text == "TRUE"
+    return text
+
+
+class Sheets:
+    """The values of a recalculated workbook, sheet by sheet: a file LibreOffice saved, or the
+    CSV folder Gnumeric wrote (its sheets in the order of `source`)."""
+
+    def __init__(self, path: Path, source: Path) -> None:
+        self.path, self.source = path, source
+        self._grids: dict[str, list[list[Any]]] = {}
+
+    def grid(self, sheet: str) -> list[list[Any]]:
+        if sheet not in self._grids:
+            if self.path.is_dir():
+                workbook = CalamineWorkbook.from_path(str(self.source))
+                index = workbook.sheet_names.index(sheet)
+                workbook.close()
+                with (self.path / f"sheet.csv.{index}").open(encoding="utf-8", newline="") as f:
+                    rows = [[_csv_value(v) for v in row] for row in csv.reader(f)]
+            else:
+                workbook = CalamineWorkbook.from_path(str(self.path))
+                rows = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+                workbook.close()
+            self._grids[sheet] = rows
+        return self._grids[sheet]
+
+    def value(self, sheet: str, row: int, column: int) -> Any:
+        """A cell by 0-based row and column ("" outside the sheet's written area)."""
+        grid = self.grid(sheet)
+        if row < len(grid) and column < len(grid[row]):
+            return grid[row][column]
+        return ""
+
+
+def recalculate(engine: str, tool: str, files: list[Path], out_dir: Path) -> dict[str, Sheets]:
+    """Each file's values as `engine` computed them, by stem."""
     outs = libreoffice(tool, files, out_dir) if engine == "libreoffice" else gnumeric(tool, files, out_dir)
-    return {f.stem: o for f, o in zip(files, outs, strict=True)}
+    return {f.stem: Sheets(o, f) for f, o in zip(files, outs, strict=True)}
 
 
 # A row-relative reference of a conditional format: `$J2` (never `$J$2`).
@@ -113,8 +160,8 @@ def coloured(value: object) -> bool:
     return bool(value)
 
 
-__all__ = ["AS_SHOWN_CSV", "ENGINES", "Probe", "coloured", "french_profile", "libreoffice", "probe", "recalculate",
-           "shifted"]
+__all__ = ["AS_SHOWN_CSV", "ENGINES", "Probe", "Sheets", "coloured", "french_profile", "libreoffice", "probe",
+           "recalculate", "shifted"]
 
 
 _FRENCH = """<?xml version="1.0" encoding="UTF-8"?>

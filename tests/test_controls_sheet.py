@@ -206,3 +206,22 @@ def test_the_form_checks_name_the_form(schema: Schema) -> None:
     layout = layout_of(schema)
     form_checks = [c for c in live_checks(schema) if c.sheet == FORM]
     assert form_checks and all(c.where(layout).startswith(schema.form.name) for c in form_checks)
+
+
+def test_table_rows_can_be_deleted_under_protection(blank: openpyxl.Workbook, schema: Schema) -> None:
+    """Excel and LibreOffice delete a row only when none of its cells is locked: each prepared row
+    is unlocked whole by its row format, the header row locked; Jalons' eight rows stay fixed."""
+    for table in schema.tables:
+        ws = blank[table.name]
+        assert ws.protection.sheet
+        # In the file, a permission set to 0 is an action left allowed under protection.
+        assert not ws.protection.deleteRows and not ws.protection.insertRows
+        header = ws.row_dimensions[1]
+        assert header.protection.locked
+        if table.fixed_rows:
+            for r in range(2, len(table.fixed_rows) + 2):
+                assert ws.cell(r, table.keys.index("code") + 1).protection.locked
+            continue
+        for r in range(2, table.blank_rows + 2):
+            row = ws.row_dimensions[r]
+            assert row.has_style and not row.protection.locked, (table.name, r)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import openpyxl
@@ -24,7 +25,17 @@ RED, ORANGE = MARK_BG["error"][1:].upper(), MARK_BG["warning"][1:].upper()
 
 
 def _fill(cell) -> str:  # type: ignore[no-untyped-def]
-    return (cell.fill.fgColor.rgb or "")[-6:].upper() if cell.fill and cell.fill.fill_type else ""
+    """The colour a flagged cell shows while it holds the flagged value: a conditional format of
+    its own (a corrected cell loses it), never a painted fill."""
+    assert not (cell.fill and cell.fill.fill_type), cell.coordinate
+    ref = "$" + "$".join(re.match(r"([A-Z]+)(\d+)", cell.coordinate).groups())  # type: ignore[union-attr]
+    for cf in cell.parent.conditional_formatting:
+        if str(cf.sqref) != cell.coordinate:
+            continue
+        for rule in cf.rules:
+            if rule.formula and rule.formula[0].startswith((f"IF(ISERROR({ref})", f"IF(ISNUMBER({ref})")):
+                return (rule.dxf.fill.bgColor.rgb or "")[-6:].upper()
+    return ""
 
 
 @pytest.fixture(scope="module")

@@ -21,15 +21,16 @@ from typing import Any
 
 import openpyxl
 import pytest
-from engines import ENGINES, Probe, coloured, probe, recalculate
+from engines import ENGINES, Probe, Sheets, coloured, libreoffice, probe, recalculate
 from factory import make_workbook
-from python_calamine import CalamineWorkbook
 from test_template_filled import sample
 
 from pvd_reporting.check.live import FORM, LiveCheck, live_checks
 from pvd_reporting.check.validate import validate_workbook
 from pvd_reporting.format.issues import Severity
 from pvd_reporting.format.schema import Kind, Schema
+from pvd_reporting.outputs.workbook.carry import carried_content, next_period
+from pvd_reporting.outputs.workbook.feedback import ANOMALIES_NAME, RESTORED, write_feedback
 from pvd_reporting.outputs.workbook.template import filled_content, write_filled
 from pvd_reporting.outputs.workbook.writer import (
     CONTROLS_ERRORS_ROW,
@@ -316,10 +317,21 @@ def engine(request: pytest.FixtureRequest) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def recalculated(tmp_path_factory: pytest.TempPathFactory, sources: dict[str, Path],
-                 engine: tuple[str, str]) -> dict[str, Path]:
-    """Each case's workbook as the engine saved it after recalculating, by case name."""
+def saved(tmp_path_factory: pytest.TempPathFactory, sources: dict[str, Path], soffice: str) -> dict[str, Path]:
+    """Each workbook as LibreOffice saved it after recalculating: what `validate` reads (formula
+    errors have their cached value)."""
+    files = list(sources.values())
+    outs = libreoffice(soffice, files, tmp_path_factory.mktemp("live-saved"))
+    return {f.stem: o for f, o in zip(files, outs, strict=True)}
+
+
+@pytest.fixture(scope="module")
+def recalculated(tmp_path_factory: pytest.TempPathFactory, sources: dict[str, Path], saved: dict[str, Path],
+                 engine: tuple[str, str]) -> dict[str, Sheets]:
+    """Each case's workbook's values as the engine computed them, by case name."""
     name, tool = engine
+    if name == "libreoffice":
+        return {stem: Sheets(saved[stem], sources[stem]) for stem in sources}
     return recalculate(name, tool, list(sources.values()), tmp_path_factory.mktemp(f"live-{name}"))
 
 
@@ -334,11 +346,9 @@ class Shown:
     cells: list[Any]  # every value of the sheet
 
 
-def _shown(path: Path, schema: Schema) -> Shown:
-    workbook = CalamineWorkbook.from_path(str(path))
-    grid = workbook.get_sheet_by_name(schema.controls_name).to_python(skip_empty_area=False)
-    workbook.close()
-    n = len(live_checks(schema))
+def _shown(sheets: Sheets, schema: Schema, *, carried: bool = False) -> Shown:
+    grid = sheets.grid(schema.controls_name)
+    n = len(live_checks(schema, carried=carried))
     return Shown(grid[CONTROLS_ERRORS_ROW][1], grid[CONTROLS_WARNINGS_ROW][1], grid[CONTROLS_SENTENCE_ROW][0],
                  [grid[CONTROLS_FIRST_ROW + i][1] for i in range(n)], [v for row in grid for v in row])
 
@@ -361,24 +371,26 @@ def _report(path: Path, schema: Schema) -> tuple[Counter[tuple[str, str]], int]:
 
 @pytest.mark.libreoffice
 @pytest.mark.gnumeric
-def test_clean_workbook_is_ready(recalculated: dict[str, Path], sources: dict[str, Path], schema: Schema) -> None:
+def test_clean_workbook_is_ready(recalculated: dict[str, Sheets], sources: dict[str, Path],
+                                 saved: dict[str, Path], schema: Schema) -> None:
     shown = _shown(recalculated["clean"], schema)
     assert shown.counts == [0] * len(shown.counts)
     assert shown.errors == 0 and shown.warnings == 0 and shown.sentence == READY
     assert not validate_workbook(sources["clean"], schema).issues
-    assert not validate_workbook(recalculated["clean"], schema).issues
+    assert not validate_workbook(saved["clean"], schema).issues
 
 
 @pytest.mark.libreoffice
 @pytest.mark.gnumeric
 @pytest.mark.parametrize("group", ALL_GROUPS)
-def test_counts_equal_validate(recalculated: dict[str, Path], schema: Schema, group: str) -> None:
+def test_counts_equal_validate(recalculated: dict[str, Sheets], saved: dict[str, Path], schema: Schema,
+                               group: str) -> None:
     shown = _shown(recalculated[group], schema)
     # No formula error anywhere in Contrôles, whatever the tables hold.
     assert not [v for v in shown.cells if isinstance(v, str) and v.startswith("#")]
     assert all(isinstance(v, (int, float)) for v in shown.counts), shown.counts
     live = _by_key(schema, shown.counts)
-    found, _ = _report(recalculated[group], schema)
+    found, _ = _report(saved[group], schema)
     targets = _targets(schema)
     for name in (*GROUPS.get(group, ()), *FORMULA_GROUPS.get(group, ())):
         assert found[targets[name]] > 0, f"{name} ne provoque pas {targets[name]} dans validate"
@@ -389,11 +401,11 @@ def test_counts_equal_validate(recalculated: dict[str, Path], schema: Schema, gr
 @pytest.mark.libreoffice
 @pytest.mark.gnumeric
 @pytest.mark.parametrize("group", ["clean", *ALL_GROUPS])
-def test_ready_exactly_when_validate_finds_no_error(recalculated: dict[str, Path], schema: Schema,
-                                                   group: str) -> None:
+def test_ready_exactly_when_validate_finds_no_error(recalculated: dict[str, Sheets], saved: dict[str, Path],
+                                                   schema: Schema, group: str) -> None:
     """« Prêt » ⇔ no error from validate; warnings are points à vérifier, shown apart."""
     shown = _shown(recalculated[group], schema)
-    _, errors = _report(recalculated[group], schema)
+    _, errors = _report(saved[group], schema)
     levels = [c.level for c in live_checks(schema)]
     assert shown.errors == sum(n for n, lv in zip(shown.counts, levels, strict=True) if lv == Severity.ERROR)
     assert shown.warnings == sum(n for n, lv in zip(shown.counts, levels, strict=True) if lv == Severity.WARNING)
@@ -407,21 +419,13 @@ def test_ready_exactly_when_validate_finds_no_error(recalculated: dict[str, Path
         assert shown.sentence.startswith(f"{int(shown.errors)} erreur")
 
 
-def _probed(path: Path, probes: list[Probe]) -> list[tuple[Probe, bool]]:
-    workbook = CalamineWorkbook.from_path(str(path))
-    grids = {}
-    out = []
-    for p in probes:
-        if p.sheet not in grids:
-            grids[p.sheet] = workbook.get_sheet_by_name(p.sheet).to_python(skip_empty_area=False)
-        out.append((p, coloured(grids[p.sheet][p.row - 1][p.column - 1])))
-    workbook.close()
-    return out
+def _probed(sheets: Sheets, probes: list[Probe]) -> list[tuple[Probe, bool]]:
+    return [(p, coloured(sheets.value(p.sheet, p.row - 1, p.column - 1))) for p in probes]
 
 
 @pytest.mark.libreoffice
 @pytest.mark.gnumeric
-def test_conditional_formats_colour_nothing_in_a_clean_workbook(recalculated: dict[str, Path]) -> None:
+def test_conditional_formats_colour_nothing_in_a_clean_workbook(recalculated: dict[str, Sheets]) -> None:
     """Empty rows, prepared rows and filled rows alike: no colour where validate finds nothing."""
     shown = _probed(recalculated["clean-probe"], PROBES["clean"])
     assert len(shown) > 100
@@ -432,7 +436,7 @@ def test_conditional_formats_colour_nothing_in_a_clean_workbook(recalculated: di
 @pytest.mark.libreoffice
 @pytest.mark.gnumeric
 @pytest.mark.parametrize("group", list(GROUPS))
-def test_conditional_formats_colour_each_mistake(recalculated: dict[str, Path], group: str) -> None:
+def test_conditional_formats_colour_each_mistake(recalculated: dict[str, Sheets], group: str) -> None:
     shown = _probed(recalculated[f"{group}-probe"], PROBES[group])
     lit = {(p.check.sheet, p.check.code) for p, on in shown if on}
     for name in GROUPS[group]:
@@ -441,7 +445,7 @@ def test_conditional_formats_colour_each_mistake(recalculated: dict[str, Path], 
 
 @pytest.mark.libreoffice
 @pytest.mark.gnumeric
-def test_every_live_check_counts_in_some_workbook(recalculated: dict[str, Path], schema: Schema) -> None:
+def test_every_live_check_counts_in_some_workbook(recalculated: dict[str, Sheets], schema: Schema) -> None:
     seen = [0] * len(live_checks(schema))
     for group in ALL_GROUPS:
         for i, value in enumerate(_shown(recalculated[group], schema).counts):
@@ -468,3 +472,124 @@ def test_percent_shows_what_is_read(tmp_path: Path, schema: Schema, soffice: str
     assert shown.replace("\u00a0", " ") == "80 %"
     again, _ = read_workbook(path, schema)
     assert again is not None and again.territory.values["etp"] == pytest.approx(80.0)
+
+
+@pytest.fixture(scope="module")
+def carried_source(tmp_path_factory: pytest.TempPathFactory, schema: Schema) -> Path:
+    """Last quarter's workbook carried to 2026-T1, its update date typed: one action still « En
+    cours » past its end date, two jalons planned before that date and not realised."""
+    src = tmp_path_factory.mktemp("carried")
+    data, _ = read_workbook(make_workbook(src / "base.xlsx", schema), schema)
+    assert data is not None
+    content = carried_content(schema, data, next_period(data.territory.values["period"]))
+    assert content.carried_from == data.territory.values["period"]
+    content.form["updated_on"] = date(2026, 3, 20)
+    content.tables["engagements"][0]["end_on"] = date(2026, 2, 28)
+    return write_workbook(src / "reconduit.xlsx", schema, content)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.gnumeric
+def test_carried_workbook_points_at_what_to_update(carried_source: Path, engine: tuple[str, str], soffice: str,
+                                                   tmp_path: Path, schema: Schema) -> None:
+    name, tool = engine
+    (sheets,) = recalculate(name, tool, [carried_source], tmp_path).values()
+    (tmp_path / "lo").mkdir()
+    (path,) = libreoffice(soffice, [carried_source], tmp_path / "lo") if name != "libreoffice" else (sheets.path,)
+    checks = live_checks(schema, carried=True)
+    grid = sheets.grid(schema.controls_name)
+    readme = sheets.grid(schema.readme_name)
+    counts = [grid[CONTROLS_FIRST_ROW + i][1] for i in range(len(checks))]
+    live: Counter[tuple[str, str]] = Counter()
+    for check, value in zip(checks, counts, strict=True):
+        live[_key(check)] += int(value)
+    found, errors = _report(path, schema)
+    assert found[("engagements", "action-overdue")] == 1 and found[("jalons", "milestone-overdue")] == 2
+    for key in {_key(c) for c in checks}:
+        assert live[key] == found[key], f"{key} compte {live[key]}, validate {found[key]}"
+    warnings = int(grid[CONTROLS_WARNINGS_ROW][1])
+    assert errors == 0 and grid[CONTROLS_ERRORS_ROW][1] == 0 and warnings >= 3
+    assert grid[CONTROLS_SENTENCE_ROW][0] == f"{READY[:-1]} ({warnings} points à vérifier)."
+    assert ["Reconduit du trimestre", "2025-T4"] in [[c for c in r if c != ""][:2] for r in readme]
+
+
+FEEDBACK_GROUPS = ("a", "c", "d", "w", "f")
+# Far right of every sheet, beyond the live checks' probes.
+MARK_PROBE_COLUMN = 160
+
+
+def _mark_probes(src: Path, dst: Path, *, corrected: bool) -> list[tuple[str, int, int]]:
+    """Copy a feedback workbook with each flagged cell's own conditional format as a probe cell
+    on its row; `corrected`: each flagged cell holds something else. (sheet, row, probe column)."""
+    wb = openpyxl.load_workbook(src)
+    out = []
+    for ws in wb.worksheets:
+        used: dict[int, int] = {}
+        for cf in ws.conditional_formatting:
+            for rule in cf.rules:
+                formula = rule.formula[0] if rule.formula else ""
+                if not formula.startswith(("IF(ISERROR($", "IF(ISNUMBER($")):
+                    continue
+                cell = ws[str(cf.sqref)]
+                column = used[cell.row] = used.get(cell.row, MARK_PROBE_COLUMN) + 1
+                ws.cell(cell.row, column).value = "=" + formula
+                out.append((ws.title, cell.row, column))
+                if corrected:
+                    cell.value = 12345 if cell.value in (None, "") else None
+    wb.save(dst)
+    return out
+
+
+@pytest.fixture(scope="module")
+def feedbacks(tmp_path_factory: pytest.TempPathFactory, saved: dict[str, Path], schema: Schema,
+              soffice: str) -> dict[str, tuple[Path, Any]]:
+    """Feedback workbooks of the saved groups, as LibreOffice recalculated them (with the report),
+    and each one's flagged cells probed, as sent and once corrected."""
+    src = tmp_path_factory.mktemp("fb-src")
+    files, reports, probes = [], {}, {}
+    for group in FEEDBACK_GROUPS:
+        reports[group] = validate_workbook(saved[group], schema)
+        path = write_feedback(src / f"retour-{group}.xlsx", schema, reports[group])
+        files.append(path)
+        for corrected in (False, True):
+            name = f"sonde-{group}-{int(corrected)}"
+            probes[name] = _mark_probes(path, src / f"{name}.xlsx", corrected=corrected)
+            files.append(src / f"{name}.xlsx")
+    outs = libreoffice(soffice, files, tmp_path_factory.mktemp("fb-out"))
+    done = {f.stem: o for f, o in zip(files, outs, strict=True)}
+    FEEDBACK_PROBES.update(probes)
+    return {stem: (path, reports.get(stem.removeprefix("retour-"))) for stem, path in done.items()}
+
+
+FEEDBACK_PROBES: dict[str, list[tuple[str, int, int]]] = {}
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("group", FEEDBACK_GROUPS)
+def test_feedback_controls_agree_with_its_anomalies(feedbacks: dict[str, tuple[Path, Any]], schema: Schema,
+                                                    group: str) -> None:
+    path, report = feedbacks[f"retour-{group}"]
+    sheets = Sheets(path, path)
+    shown = _shown(sheets, schema)
+    live = _by_key(schema, shown.counts)
+    names = {schema.form.name: FORM, **{t.name: t.key for t in schema.tables}}
+    anomalies = sheets.grid(ANOMALIES_NAME)[1:]
+    # What the fresh template repaired by itself (a jalon row put back) is listed, not counted.
+    listed = Counter((names.get(row[1], ""), row[5]) for row in anomalies if row and row[5] and row[7] != RESTORED)
+    assert len(anomalies) == len(report.issues)
+    for key in {_key(c) for c in live_checks(schema)}:
+        assert live[key] == listed[key], f"{group} : {key} compte {live[key]}, Anomalies {listed[key]}"
+    readme = " ".join(str(v) for row in sheets.grid(schema.readme_name) for v in row)
+    assert f"l'onglet {ANOMALIES_NAME} les liste toutes" in readme
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("group", FEEDBACK_GROUPS)
+def test_feedback_cells_lose_their_colour_once_corrected(feedbacks: dict[str, tuple[Path, Any]], group: str) -> None:
+    for corrected in (False, True):
+        name = f"sonde-{group}-{int(corrected)}"
+        sheets = Sheets(feedbacks[name][0], feedbacks[name][0])
+        probes = FEEDBACK_PROBES[name]
+        assert probes
+        lit = [coloured(sheets.value(sheet, row - 1, column - 1)) for sheet, row, column in probes]
+        assert lit == [not corrected] * len(probes), (name, lit)

@@ -177,6 +177,32 @@ def test_renamed_sheets_found(tmp_path: Path, schema: Schema) -> None:
     assert data.tables["comites"][0].sheet == "Comités"
 
 
+def test_renamed_table_sheet_found_by_its_headers(tmp_path: Path, schema: Schema) -> None:
+    """A tab renamed beyond recognition is still read when its header row is the table's: a
+    warning that names both, never « onglet introuvable »."""
+    path = make_workbook(tmp_path / "t.xlsx", schema,
+                         rename={"Engagements": "Plan d'actions 2025", "Annuaire": "Contacts"})
+    data, issues = read_workbook(path, schema)
+    assert [(i.code, i.severity, i.sheet, i.value) for i in issues] == [
+        ("renamed-sheet", Severity.WARNING, "Engagements", "Plan d'actions 2025"),
+        ("renamed-sheet", Severity.WARNING, "Annuaire", "Contacts"),
+    ]
+    assert "Plan d'actions 2025" in issues[0].message and "« Engagements »" in issues[0].message
+    assert data is not None and data.sheet_titles["engagements"] == "Plan d'actions 2025"
+    assert len(data.tables["engagements"]) == len(baseline_rows(schema)["engagements"])
+    assert data.tables["engagements"][0].sheet == "Engagements"
+    assert len(data.tables["annuaire"]) == len(baseline_rows(schema)["annuaire"])
+
+
+def test_a_tab_of_other_headers_is_not_taken_for_a_missing_sheet(tmp_path: Path, schema: Schema) -> None:
+    # Communes' headers are not Annuaire's: Annuaire stays missing, the tab is not read twice.
+    path = make_workbook(tmp_path / "t.xlsx", schema, drop_sheets=("Annuaire",),
+                         rename={"Communes": "Mes communes"})
+    _, issues = read_workbook(path, schema)
+    assert sorted((i.code, i.sheet) for i in issues) == [("missing-sheet", "Annuaire"),
+                                                         ("renamed-sheet", "Communes")]
+
+
 def test_shuffled_columns_header_in_row_3(tmp_path: Path, schema: Schema, baseline: Path) -> None:
     keys = list(schema.table("engagements").keys)
     shuffled = keys[::-1]

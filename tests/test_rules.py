@@ -315,6 +315,26 @@ def test_project_committee_with_state_left_empty_is_as_no(schema: Schema) -> Non
     assert apply_rules(build_data(schema, rows=rows), schema) == []
 
 
+def test_a_carried_workbook_points_at_what_to_update(schema: Schema) -> None:
+    """As of the update date (15/12/2025): A1 « En cours » ended on 30/11/2025; J6 was planned on
+    01/12/2025 and is not realised. Only a workbook carried from last quarter says so."""
+    rows = with_row(schema, "engagements", 0, end_on=date(2025, 11, 30))
+    rows.update(with_row(schema, "jalons", 5, planned_on=date(2025, 12, 1)))
+    data = build_data(schema, rows=rows)
+    assert apply_rules(data, schema) == []
+    data.carried_from = "2025-T3"
+    assert places(apply_rules(data, schema)) == [
+        ("milestone-overdue", "warning", "Jalons", cell(schema, "jalons", 5, "planned_on")),
+        ("action-overdue", "warning", "Engagements", cell(schema, "engagements", 0, "end_on")),
+    ]
+    # A finished action, or a jalon realised, has nothing to update.
+    rows = with_row(schema, "engagements", 1, end_on=date(2025, 7, 10))
+    rows.update(with_row(schema, "jalons", 4, planned_on=date(2025, 11, 30)))
+    data = build_data(schema, rows=rows)
+    data.carried_from = "2025-T3"
+    assert apply_rules(data, schema) == []
+
+
 def test_missing_quarters_are_one_warning_that_names_them(schema: Schema) -> None:
     # Drop the comités de projet of 2025-T2 and 2025-T3.
     rows = [r for r in baseline_rows(schema)["comites"]

@@ -210,7 +210,14 @@ def test_lisez_moi_gives_the_referent_address_from_the_configuration(tmp_path: P
     schema = build_schema(load_config(toml))
     path = write_template(tmp_path / "modele.xlsx", schema)
     rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(schema.readme_name).to_python()
-    assert ["Adresse du référent", "pvd@grand-est.gouv.example"] in [[c for c in r if c != ""][:2] for r in rows]
+    pairs = [[c for c in r if c != ""][:2] for r in rows]
+    assert ["Adresse du référent", "pvd@grand-est.gouv.example"] in pairs
+    # The date limite: [relances] delay_days (30 by default) after the quarter's last day.
+    dated = write_template(tmp_path / "periode.xlsx", schema, period="2025-T4")
+    rows = CalamineWorkbook.from_path(str(dated)).get_sheet_by_name(schema.readme_name).to_python()
+    pairs = [[c for c in r if c != ""][:2] for r in rows]
+    assert ["À envoyer avant le", "30/01/2026"] in pairs and ["Période de suivi", "2025-T4"] in pairs
+    assert any("pvd@grand-est.gouv.example, avant le 30/01/2026." in str(r) for r in rows)
     plain = write_template(tmp_path / "sans.xlsx", build_schema(load_config(None)))
     text = str(CalamineWorkbook.from_path(str(plain)).get_sheet_by_name(schema.readme_name).to_python())
     assert "Adresse du référent" not in text

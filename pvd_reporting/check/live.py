@@ -45,6 +45,7 @@ from pvd_reporting.format.vocabulary import (
     DONE_STATUS,
     ENGAGED_STATUSES,
     NO,
+    ONGOING_STATUSES,
     PROJECT_COMMITTEE,
     PROJECT_LEAD_ROLE,
     PVD_TOWN,
@@ -52,6 +53,8 @@ from pvd_reporting.format.vocabulary import (
 from pvd_reporting.read.grid import unreadable_code
 
 FORM = TERRITOIRE  # the sheet key of the Territoire form (schema.form.key)
+# Total labels that no prefix covers (a prefix is tested on its own).
+_EXACT_TOTALS = tuple(label for label in TOTAL_LABELS if not label.startswith(TOTAL_PREFIXES))
 # Which rows of a table a check covers: every checked row, only the first, or all but the first.
 Rows = Literal["all", "first", "rest"]
 
@@ -141,7 +144,7 @@ class Refs:
     def is_total(self, key: str) -> str:
         """A total label as `validate` knows them; comparisons ignore case in both programs."""
         ref = self[key]
-        labels = [label for label in TOTAL_LABELS if not label.startswith(TOTAL_PREFIXES)]
+        labels = _EXACT_TOTALS
         if self.counting or self.qualified:
             exact = [f"--({ref}={text(label)})" for label in labels]
             prefixes = [f"--(LEFT({ref},{len(p)})={text(p)})" for p in TOTAL_PREFIXES]
@@ -332,8 +335,9 @@ def _runs(layout: Layout, table: str, keys: tuple[str, ...], first: int, last: i
 # --- the checks ---------------------------------------------------------------------------------
 
 
-def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
-    """Every live check of the workbook, in the order of the sheets."""
+def live_checks(schema: Schema, *, carried: bool = False) -> tuple[LiveCheck, ...]:
+    """Every live check of the workbook, in the order of the sheets; a workbook carried forward
+    from last quarter also points at what the new quarter has made out of date."""
     def listed(key: str, values: tuple[str, ...]) -> tuple[str, ...]:
         # The configuration's own spelling of each value the rules test.
         return tuple(schema.canonical(key, v) or v for v in values)
@@ -345,6 +349,7 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
     (town,) = listed("role_commune", (PVD_TOWN,))
     bdt = listed("cofinancement", BDT_COFINANCING)
     (no,) = listed("oui_non", (NO,))
+    ongoing = listed("statut_action", ONGOING_STATUSES)
     config = schema.config
     money = tuple(f.key for f in schema.financer_fields)
     limit = config.population_limit
@@ -411,6 +416,11 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
             checks.append(LiveCheck(
                 IssueCode.DATE_IN_FUTURE, table.key, "Jalon réalisé après la date de mise à jour", ("done_on",),
                 lambda r, k: _after_update(r, k)))
+            if carried:
+                checks.append(LiveCheck(
+                    IssueCode.MILESTONE_OVERDUE, table.key,
+                    "Jalon prévu avant la date de mise à jour et non réalisé : à mettre à jour", ("planned_on",),
+                    lambda r, k: f"{_before_update(r, k)}*{blank(r['done_on'])}", also=("done_on",)))
         elif table.key == ENGAGEMENTS:
             checks.append(LiveCheck(
                 IssueCode.DUPLICATE_ACTION, table.key, "N° action déjà utilisé plus haut", ("action_id",),
@@ -435,6 +445,12 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
             checks.append(LiveCheck(
                 IssueCode.NEGATIVE_AMOUNT, table.key, "Montant négatif", ("cost", *money),
                 lambda r, k: f"({number(r[k])}<0)"))
+            if carried:
+                checks.append(LiveCheck(
+                    IssueCode.ACTION_OVERDUE, table.key,
+                    "Action " + ", ".join(ongoing) + " dont la date de fin est passée : à mettre à jour",
+                    ("end_on",), lambda r, k: f"{_before_update(r, k)}*{any_of(r['status'], ongoing)}",
+                    also=("status",)))
         elif table.key == COMITES:
             checks.append(LiveCheck(
                 IssueCode.DATE_IN_FUTURE, table.key, "Réunion datée après la date de mise à jour", ("date",),
@@ -541,6 +557,11 @@ def _missing_milestones(r: Refs) -> str:
 def _after_update(r: Refs, k: str) -> str:
     updated = r.form("updated_on")
     return f"ISNUMBER({r[k]})*ISNUMBER({updated})*({number(r[k])}>{number(updated)})"
+
+
+def _before_update(r: Refs, k: str) -> str:
+    updated = r.form("updated_on")
+    return f"ISNUMBER({r[k]})*ISNUMBER({updated})*({number(r[k])}<{number(updated)})"
 
 
 def _duplicate(r: Refs, k: str) -> str:

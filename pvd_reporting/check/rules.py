@@ -41,6 +41,7 @@ from pvd_reporting.format.vocabulary import (
     J1,
     J3,
     NO,
+    ONGOING_STATUSES,
     PROJECT_COMMITTEE,
     PROJECT_LEAD_ROLE,
     PVD_TOWN,
@@ -98,6 +99,17 @@ class _Context:
         territory = data.territory
         self.updated_on = as_date(territory.values.get("updated_on"))
         self.period = parse_label(territory.values.get("period"))
+        # Carried from last quarter, with its update date typed: what the new quarter has made
+        # out of date is a point to check, as of that date (the day its facts are stated).
+        self.carried = data.carried_from is not None and self.updated_on is not None
+
+    def overdue(self, day: date | None) -> bool:
+        """A date before the update date."""
+        return day is not None and self.updated_on is not None and day < self.updated_on
+
+    @property
+    def updated_text(self) -> str:
+        return fr_date(self.updated_on) if self.updated_on is not None else ""
 
     def has(self, table: str) -> bool:
         """A sheet the reader could not find is already reported as missing-sheet."""
@@ -255,6 +267,13 @@ def _jalons(ctx: _Context) -> list[Issue]:
                                     previous_date=fr_date(latest[0])))
         if latest is None or done > latest[0]:
             latest = (done, code)
+    if ctx.carried:
+        # A workbook carried from last quarter: jalons planned before the update, not realised.
+        for code, found in by_code.items():
+            planned = as_date(found.values.get("planned_on"))
+            if ctx.overdue(planned) and is_blank(found.raw.get("done_on")):
+                issues.append(ctx.issue(IssueCode.MILESTONE_OVERDUE, found, table, "planned_on", code=code,
+                                        date=fr_date(planned) if planned else "", updated_on=ctx.updated_text))
     return issues
 
 
@@ -305,6 +324,14 @@ def _engagements(ctx: _Context) -> list[Issue]:
                                     end=fr_date(end), start=fr_date(start)))
         if same(status, DONE_STATUS) and end is None and is_blank(raw.get("end_on")):
             issues.append(ctx.issue(IssueCode.MISSING_END_DATE, record, table, "end_on"))
+    if ctx.carried:
+        # A workbook carried from last quarter: actions still under way whose end date has passed.
+        for record in ctx.rows(table):
+            status, end = record.values.get("status"), as_date(record.values.get("end_on"))
+            if ctx.overdue(end) and any(same(status, s) for s in ONGOING_STATUSES):
+                issues.append(ctx.issue(IssueCode.ACTION_OVERDUE, record, table, "end_on",
+                                        action=record.values.get("action_id") or "", status=status,
+                                        date=fr_date(end) if end else "", updated_on=ctx.updated_text))
     return issues
 
 

@@ -25,6 +25,7 @@ class IssueCode(StrEnum):
     ENCRYPTED_FILE = "encrypted-file"
     FILE_TOO_LARGE = "file-too-large"
     MISSING_SHEET = "missing-sheet"
+    RENAMED_SHEET = "renamed-sheet"
     MISSING_COLUMN = "missing-column"
     UNKNOWN_COLUMN = "unknown-column"
     TEMPLATE_VERSION = "template-version"
@@ -58,6 +59,8 @@ class IssueCode(StrEnum):
     UNKNOWN_ACTION = "unknown-action"
     NO_PROJECT_LEAD = "no-project-lead"
     NEGATIVE_AMOUNT = "negative-amount"
+    ACTION_OVERDUE = "action-overdue"
+    MILESTONE_OVERDUE = "milestone-overdue"
     MISSING_MILESTONE = "missing-milestone"
     UNKNOWN_MILESTONE = "unknown-milestone"
     DUPLICATE_MILESTONE = "duplicate-milestone"
@@ -104,6 +107,9 @@ _TYPES = (
     IssueType(IssueCode.FILE_TOO_LARGE, E_, "Fichier trop volumineux", "{reason}"),
     IssueType(IssueCode.MISSING_SHEET, E_, "Onglet manquant",
               "Onglet « {sheet_name} » introuvable : repartez du modèle sans renommer ni supprimer d'onglet."),
+    IssueType(IssueCode.RENAMED_SHEET, W_, "Onglet renommé",
+              "Onglet « {sheet_name} » lu dans l'onglet « {value} », reconnu à ses en-têtes : redonnez-lui son "
+              "nom « {sheet_name} »."),
     IssueType(IssueCode.MISSING_COLUMN, E_, "Colonne manquante",
               "Colonne « {column} » introuvable dans l'onglet « {sheet_name} » : rétablissez l'en-tête du modèle."),
     IssueType(IssueCode.UNKNOWN_COLUMN, W_, "Colonne inconnue",
@@ -166,6 +172,12 @@ _TYPES = (
     IssueType(IssueCode.NO_PROJECT_LEAD, W_, "Pas de chef de projet dans l'annuaire",
               "Aucun contact avec le rôle « Chef de projet PVD » dans l'annuaire."),
     IssueType(IssueCode.NEGATIVE_AMOUNT, E_, "Montant négatif", "Montant négatif : « {value} »."),
+    IssueType(IssueCode.ACTION_OVERDUE, W_, "Action à mettre à jour",
+              "Action {action} « {status} » dont la date de fin ({date}) est passée à la date de mise à jour "
+              "({updated_on}) : mettez à jour son statut ou sa date de fin."),
+    IssueType(IssueCode.MILESTONE_OVERDUE, W_, "Jalon à mettre à jour",
+              "Jalon {code} prévu le {date}, non réalisé à la date de mise à jour ({updated_on}) : "
+              "renseignez sa date de réalisation ou reportez sa date prévue."),
     IssueType(IssueCode.MISSING_MILESTONE, E_, "Jalon manquant",
               "Jalon {code} introuvable : l'onglet Jalons doit garder ses huit lignes J1 à J8."),
     IssueType(IssueCode.UNKNOWN_MILESTONE, E_, "Jalon inconnu",

@@ -17,6 +17,8 @@ from pvd_reporting.format.matching import norm, slug
 FORMAT_VERSION = "1.1"
 FORMAT_MAJOR = "1"
 VERSION_LABEL = "Version du modèle"
+# Lisez-moi of a carried-forward workbook: the quarter it was carried from (what to update).
+CARRIED_LABEL = "Reconduit du trimestre"
 VERSION_PROPERTY = "pvd_version"
 
 

@@ -21,6 +21,8 @@ PLANNED_STATUSES: tuple[str, ...] = _STATUSES[0:2]
 # « Engagé »: these need a cost, and only these count as money engaged.
 ENGAGED_STATUSES: tuple[str, ...] = _STATUSES[2:5]
 DONE_STATUS: str = _STATUSES[4]
+# « Engagée », « En cours »: an action still under way, whose end date should not have passed.
+ONGOING_STATUSES: tuple[str, ...] = _STATUSES[2:4]
 ABANDONED_STATUS: str = _STATUSES[5]
 PROJECT_COMMITTEE: str = REQUIRED_VALUES["instance"][0]
 PROJECT_LEAD_ROLE: str = REQUIRED_VALUES["role_contact"][0]

@@ -169,6 +169,16 @@ def find_header(grid: list[list[Any]], table: TableSheet) -> tuple[int, dict[str
     return best
 
 
+def has_headers_of(grid: list[list[Any]], table: TableSheet) -> bool:
+    """Whether a header row holds every required column of this table and half its columns: a
+    sheet of this table, whatever its name."""
+    header = find_header(grid, table)
+    if header is None:
+        return False
+    found = header[1].keys()
+    return {f.key for f in table.columns if f.required} <= found and 2 * len(found) >= len(table.columns)
+
+
 def read_table(
     grid: list[list[Any]], table: TableSheet, parser: CellParser,
     extra_columns: dict[str, list[str]],

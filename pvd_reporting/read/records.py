@@ -36,6 +36,8 @@ class WorkbookData:
     territory: Record
     tables: dict[str, list[Record]] = field(default_factory=dict)
     version: str | None = None
+    # The quarter a carried-forward workbook was made from (its Lisez-moi says so), else None.
+    carried_from: str | None = None
     # The sheet titles as found in the file, by schema key (for messages and cell references).
     sheet_titles: dict[str, str] = field(default_factory=dict)
     # Columns found beyond the schema's (header label -> values by row), kept for the record.

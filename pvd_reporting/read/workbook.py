@@ -16,15 +16,22 @@ from python_calamine import CalamineWorkbook
 
 from pvd_reporting.format.issues import Issue, IssueCode, Severity, make_issue
 from pvd_reporting.format.matching import norm
-from pvd_reporting.format.schema import FORMAT_MAJOR, VERSION_LABEL, VERSION_PROPERTY, Schema
+from pvd_reporting.format.schema import (
+    CARRIED_LABEL,
+    FORMAT_MAJOR,
+    VERSION_LABEL,
+    VERSION_PROPERTY,
+    Schema,
+)
 from pvd_reporting.read.formula_errors import CellError, error_cells_in
-from pvd_reporting.read.grid import CellParser, read_form, read_table
+from pvd_reporting.read.grid import CellParser, has_headers_of, read_form, read_table
 from pvd_reporting.read.records import Record, WorkbookData
 from pvd_reporting.read.safety import OpenedFile, open_checked
 from pvd_reporting.read.values import is_blank
 
 MAX_ROWS = 10_000
 _VERSION_KEY = norm(VERSION_LABEL)
+_CARRIED_KEY = norm(CARRIED_LABEL)
 _NOT_FATAL = (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)
 
 
@@ -77,12 +84,31 @@ def _read_open(workbook: Any, opened: OpenedFile, schema: Schema) -> tuple[Workb
         titles.setdefault(norm(title), title)
     parser = CellParser(schema, issues)
     data = WorkbookData(territory=Record(sheet=schema.form.name, row=None))
-    # Lisez-moi and Listes are never parsed cell by cell: no need to look for errors there.
-    read_keys = {norm(schema.form.name), *(norm(t.name) for t in schema.tables)}
-    errors = error_cells_in(opened.zip, lambda title: norm(title) in read_keys) if opened.zip is not None else {}
+    # Lisez-moi, Contrôles and Listes are never parsed cell by cell: no need to look for errors there.
+    skipped = {norm(schema.readme_name), norm(schema.controls_name), norm(schema.lists_name)}
+    errors = error_cells_in(opened.zip, lambda title: norm(title) not in skipped) if opened.zip is not None else {}
+    known = skipped | {norm(schema.form.name), *(norm(t.name) for t in schema.tables)}
+    # Tabs no sheet of the format is named after: where a renamed table sheet may be.
+    others = [title for title in workbook.sheet_names if norm(title) not in known]
+
+    def renamed(name: str) -> str | None:
+        """The tab, under another name, whose header row is this table's (a sheet renamed)."""
+        table = next((t for t in schema.tables if t.name == name), None)
+        if table is None:
+            return None
+        for title in list(others):
+            sheet = workbook.get_sheet_by_name(title)
+            end = sheet.end
+            if end is None or end[0] + 1 > MAX_ROWS:
+                continue
+            if has_headers_of(sheet.to_python(skip_empty_area=False), table):
+                others.remove(title)
+                issues.append(make_issue(IssueCode.RENAMED_SHEET, sheet=name, sheet_name=name, value=title))
+                return title
+        return None
 
     def grid_of(key: str, name: str, required: bool = True) -> list[list[Any]] | None:
-        title = titles.get(norm(name))
+        title = titles.get(norm(name)) or (renamed(name) if required else None)
         if title is None:
             if required:
                 issues.append(make_issue(IssueCode.MISSING_SHEET, sheet=name, sheet_name=name))
@@ -106,6 +132,8 @@ def _read_open(workbook: Any, opened: OpenedFile, schema: Schema) -> tuple[Workb
 
     readme = grid_of("readme", schema.readme_name, required=False)
     data.version = _version(readme, opened.zip)
+    carried = _readme_value(readme, _CARRIED_KEY)
+    data.carried_from = None if carried is None else str(carried).strip() or None
     version_issue = _check_version(data.version, schema)
     if version_issue:
         issues.append(version_issue)
@@ -122,15 +150,22 @@ def _read_open(workbook: Any, opened: OpenedFile, schema: Schema) -> tuple[Workb
     return data, issues
 
 
+def _readme_value(readme: list[list[Any]] | None, key: str) -> Any:
+    """The first value right of the Lisez-moi label whose normalised text is `key`."""
+    for row in readme or []:
+        for c, value in enumerate(row):
+            if isinstance(value, str) and value and norm(value) == key:
+                for right in row[c + 1:]:
+                    if not is_blank(right):
+                        return right
+    return None
+
+
 def _version(readme: list[list[Any]] | None, zf: zipfile.ZipFile | None) -> str | None:
     """The format version: the cell right of `Version du modèle` in Lisez-moi, else the property."""
-    if readme:
-        for row in readme:
-            for c, value in enumerate(row):
-                if isinstance(value, str) and value and norm(value) == _VERSION_KEY:
-                    for right in row[c + 1:]:
-                        if not is_blank(right):
-                            return _version_text(right)
+    found = _readme_value(readme, _VERSION_KEY)
+    if found is not None:
+        return _version_text(found)
     return version_property(zf) if zf is not None else None
 
 

@@ -10,9 +10,16 @@ from typing import TYPE_CHECKING
 
 from xlsxwriter.utility import quote_sheetname
 
-from pvd_reporting.format.issues import SEVERITY_LABELS, Issue, WorkbookReport, json_value
+from pvd_reporting.format.issues import (
+    SEVERITY_LABELS,
+    Issue,
+    IssueCode,
+    WorkbookReport,
+    json_value,
+)
 from pvd_reporting.format.matching import a1, norm, parse_a1
 from pvd_reporting.format.schema import Schema
+from pvd_reporting.outputs.workbook.readme import ANOMALIES_NAME
 from pvd_reporting.outputs.workbook.skeleton import workbook_bytes
 from pvd_reporting.outputs.workbook.template import filled_content, template_content
 from pvd_reporting.outputs.workbook.writer import (
@@ -27,12 +34,14 @@ from pvd_reporting.read.records import WorkbookData
 if TYPE_CHECKING:
     from xlsxwriter import Workbook
 
-ANOMALIES_NAME = "Anomalies"
 # "Cellule" is where the issue was in the workbook received; the last column is where the
 # flagged value now is in this feedback workbook (rows and columns may have moved).
 ANOMALIES_HEADERS = ("Gravité", "Onglet", "Cellule du classeur reçu", "Colonne", "Valeur", "Code", "Message",
                      "Cellule dans ce classeur")
 ANOMALIES_WIDTHS = (14, 14, 12, 30, 24, 24, 90, 14)
+# Issues of the workbook received that the fresh template repairs by itself (a jalon row put back).
+RESTORED_CODES = (IssueCode.MISSING_MILESTONE,)
+RESTORED = "rétabli par le modèle"
 
 
 def write_feedback(path: Path, schema: Schema, report: WorkbookReport, force: bool = False) -> Path:
@@ -50,6 +59,7 @@ def feedback_content(schema: Schema, report: WorkbookReport) -> Content:
     if data is None:
         content = template_content(schema)
         content.anomalies = _anomalies_writer(report.issues)
+        content.feedback = True
         return content
     content, placement = filled_content(schema, data)
     add_feedback(content, schema, data, placement, report.issues)
@@ -70,11 +80,24 @@ def add_feedback(content: Content, schema: Schema, data: WorkbookData,
     content.marks = locate(schema, data, placement, issues)
     sheet_keys = _sheet_keys(schema, data)
     names = {schema.form.key: schema.form.name, **{t.key: t.name for t in schema.tables}}
-    here: list[tuple[str, str] | None] = []
+    here: list[tuple[str, str] | str | None] = []
     for issue in issues:
         where = _locate(schema, data, placement, sheet_keys, issue)
-        here.append(None if where is None else (names[where[0]], a1(where[1], where[2])))
+        if issue.code in RESTORED_CODES or (where is not None and _fixed_cell(schema, *where)):
+            # The fresh template has put it back: nothing left to correct in this workbook.
+            here.append(RESTORED)
+        else:
+            here.append(None if where is None else (names[where[0]], a1(where[1], where[2])))
     content.anomalies = _anomalies_writer(issues, here)
+    content.feedback = True
+
+
+def _fixed_cell(schema: Schema, key: str, row: int, column: int) -> bool:
+    """A cell the template writes itself: a Jalons code or label."""
+    if key == schema.form.key:
+        return False
+    table = schema.table(key)
+    return bool(table.fixed_rows) and 1 <= row <= len(table.fixed_rows) and table.keys[column] in ("code", "label")
 
 
 def locate(schema: Schema, data: WorkbookData, placement: dict[tuple[str, int | None], int],
@@ -150,7 +173,7 @@ def _row_of(ref: str) -> int | None:
     return where[0] if where else None
 
 
-def _anomalies_writer(issues: list[Issue], here: list[tuple[str, str] | None] | None = None,
+def _anomalies_writer(issues: list[Issue], here: list[tuple[str, str] | str | None] | None = None,
                       ) -> Callable[[Workbook, TemplateFormats], None]:
     def write(wb: Workbook, fmt: TemplateFormats) -> None:
         ws = wb.add_worksheet(ANOMALIES_NAME)
@@ -168,7 +191,9 @@ def _anomalies_writer(issues: list[Issue], here: list[tuple[str, str] | None] | 
             ws.write_string(r, 5, issue.code)
             ws.write_string(r, 6, issue.message, fmt.wrap)
             target = here[r - 1] if here else None
-            if target is not None:
+            if isinstance(target, str):
+                ws.write_string(r, 7, target)
+            elif target is not None:
                 sheet, cell = target
                 ws.write_url(r, 7, f"internal:{quote_sheetname(sheet)}!{cell}", string=cell,
                              tip=f"Aller à {sheet}!{cell}")

@@ -2,18 +2,42 @@
 
 from __future__ import annotations
 
-from pvd_reporting.format.schema import JALONS, VERSION_LABEL, Kind, Schema
+from datetime import date, timedelta
+
+from pvd_reporting.format.french import fr_date
+from pvd_reporting.format.periods import last_day, parse_label
+from pvd_reporting.format.schema import (
+    CARRIED_LABEL,
+    ENGAGEMENTS,
+    JALONS,
+    VERSION_LABEL,
+    Kind,
+    Schema,
+)
 
 # (style, label in column A, text in column B); style is "title", "heading", "pair" or "text".
 Line = tuple[str, str, str]
 
 LISTS_PURPOSE = "Les listes des menus déroulants. Onglet masqué : ne le modifiez pas."
-CONTROLS_PURPOSE = ("Les contrôles du classeur, recalculés à chaque saisie : le nombre de points à corriger, "
-                    "règle par règle, et l'onglet et la colonne où les trouver.")
+CONTROLS_PURPOSE = ("Les contrôles du classeur, recalculés à chaque saisie : les erreurs à corriger et les "
+                    "points à vérifier, règle par règle, et l'onglet et la colonne où les trouver.")
+SEND_BY_LABEL = "À envoyer avant le"
+ANOMALIES_NAME = "Anomalies"  # the sheet of a feedback workbook listing every issue
+REFERENT_LABEL = "Adresse du référent"
 
 
-def readme_lines(schema: Schema, period: str | None) -> list[Line]:
-    """Every line of the Lisez-moi sheet, in order."""
+def send_by(schema: Schema, period: str | None) -> date | None:
+    """The date limite of a quarter: `[relances] delay_days` after its last day."""
+    quarter = parse_label(period) if period else None
+    if quarter is None:
+        return None
+    return last_day(quarter) + timedelta(days=schema.config.reminder_delay_days)
+
+
+def readme_lines(schema: Schema, period: str | None, carried_from: str | None = None, *,
+                 feedback: bool = False) -> list[Line]:
+    """Every line of the Lisez-moi sheet, in order; a carried-forward workbook says which quarter
+    it was made from and what to bring up to date."""
     form = schema.form
     period_label = form.field("period").label
     updated_label = form.field("updated_on").label
@@ -25,6 +49,29 @@ def readme_lines(schema: Schema, period: str | None) -> list[Line]:
     ]
     if period:
         lines.append(("pair", period_label, period))
+    deadline = send_by(schema, period)
+    if deadline is not None:
+        lines.append(("pair", SEND_BY_LABEL, fr_date(deadline)))
+    if schema.config.reminder_sender:
+        lines.append(("pair", REFERENT_LABEL, schema.config.reminder_sender))
+    if feedback:
+        lines += [
+            ("pair", ANOMALIES_NAME, "Ce classeur vous est renvoyé par le référent avec ses remarques : l'onglet "
+                                     f"{ANOMALIES_NAME} les liste toutes, chacune avec sa cellule (un lien y mène). "
+                                     "Une case signalée est colorée (rouge : erreur, orange : point à vérifier) et "
+                                     "porte le message en commentaire ; corrigée, elle perd sa couleur. L'onglet "
+                                     f"{schema.controls_name} compte ce qui reste à corriger."),
+        ]
+    if carried_from:
+        engagements = schema.table(ENGAGEMENTS)
+        lines += [
+            ("pair", CARRIED_LABEL, carried_from),
+            ("text", "", f"Ce classeur reprend celui du trimestre {carried_from} : mettez à jour ce qui a "
+                         f"changé depuis. Une fois la {updated_label.lower()} renseignée, l'onglet "
+                         f"{schema.controls_name} compte en points à vérifier les actions de l'onglet "
+                         f"{engagements.name} encore engagées ou en cours dont la date de fin est passée, "
+                         f"et les jalons dont la date prévue est passée sans date de réalisation."),
+        ]
     lines += [
         ("text", "", ""),
         ("heading", "Les onglets", ""),
@@ -54,15 +101,17 @@ def readme_lines(schema: Schema, period: str | None) -> list[Line]:
                      "se colore en rouge (erreur à corriger) ou en orange (point à vérifier) ; ce qui n'est "
                      "pas une date dans une case de date, un montant négatif ou un pourcentage hors de "
                      "0 à 100 % est refusé dès la saisie."),
-        ("text", "", f"Ouvrez l'onglet {schema.controls_name} : il compte les points à corriger, règle par "
-                     "règle, avec l'onglet et la colonne où les trouver. Quand il indique « Le classeur est "
-                     "prêt à être envoyé », vous pouvez l'envoyer."),
+        ("text", "", f"Ouvrez l'onglet {schema.controls_name} : il compte les erreurs à corriger et, à part, "
+                     "les points à vérifier, règle par règle, avec l'onglet et la colonne où les trouver. "
+                     "Quand il indique « Le classeur est prêt à être envoyé », il n'y a plus d'erreur : vous "
+                     "pouvez l'envoyer (vérifiez d'abord les points signalés, s'il y en a)."),
         ("text", "", ""),
         ("heading", "À qui l'envoyer", ""),
         ("text", "", "Renvoyez le classeur rempli, au format .xlsx (ou .ods), au référent du programme "
                      f"de la région {schema.config.region_name} qui vous l'a adressé (préfecture, DDT ou "
-                     "SGAR), à la date qu'il vous a indiquée."),
-        *((("pair", "Adresse du référent", schema.config.reminder_sender),) if schema.config.reminder_sender else ()),
+                     "SGAR)"
+                     + (f", à l'adresse {schema.config.reminder_sender}" if schema.config.reminder_sender else "")
+                     + (f", avant le {fr_date(deadline)}." if deadline else ", à la date qu'il vous a indiquée.")),
         ("text", "", f"Une question sur une règle, un point de l'onglet {schema.controls_name} que vous ne "
                      "savez pas corriger : demandez à ce référent ; il vous renverra au besoin le classeur "
                      "avec chaque point signalé sur sa case."),

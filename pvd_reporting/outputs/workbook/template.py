@@ -20,6 +20,7 @@ from pvd_reporting.format.schema import (
     TableSheet,
     territory_file_name,
 )
+from pvd_reporting.format.vocabulary import milestone_code
 from pvd_reporting.outputs.workbook.skeleton import write_fast
 from pvd_reporting.outputs.workbook.writer import Content, check_output
 from pvd_reporting.read.records import Record, WorkbookData
@@ -93,7 +94,10 @@ def filled_content(schema: Schema, data: WorkbookData) -> tuple[Content, Placeme
             used: set[int] = set()
             extra: list[Record] = []
             for rec in records:
-                i = by_code.get(norm(rec.values.get("code") or rec.raw.get("code")))
+                # As `validate` finds a jalon: by its code, else by its label when the code is blank.
+                code = milestone_code(rec.values.get("code") or rec.raw.get("code"),
+                                      rec.values.get("label") or rec.raw.get("label"))
+                i = by_code.get(norm(code))
                 if i is None or i in used:
                     extra.append(rec)
                     continue

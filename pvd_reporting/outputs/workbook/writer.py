@@ -9,6 +9,7 @@ cells (`Content`); this module only knows how to lay it out.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -37,6 +38,7 @@ from pvd_reporting.format.schema import (
 from pvd_reporting.outputs.palette import SEVERITY_FILLS
 from pvd_reporting.outputs.workbook.prepared import PreparedWorkbook
 from pvd_reporting.outputs.workbook.readme import input_title, kind_hint, readme_lines
+from pvd_reporting.read.formula_errors import CellError
 
 # Pinned so that the same content gives the same file (golden tests, reproducible examples).
 CREATED = datetime(2025, 1, 1)
@@ -106,6 +108,11 @@ class Content:
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     period: str | None = None
     marks: Marks = field(default_factory=dict)
+    # The quarter a carried-forward workbook was made from: its Lisez-moi says so, and its live
+    # checks point at what the new quarter has made out of date.
+    carried_from: str | None = None
+    # A feedback workbook (`validate --annotate`): its Lisez-moi points to the Anomalies sheet.
+    feedback: bool = False
     # Appends the Anomalies sheet of a feedback workbook (given the workbook and the formats).
     anomalies: Callable[[xlsxwriter.Workbook, TemplateFormats], None] | None = None
 
@@ -134,6 +141,7 @@ class TemplateFormats:
         self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
         self.version = wb.add_format({"bold": True, "num_format": "@", "align": "left"})
         self.unlocked = wb.add_format({"locked": False})
+        self.locked = wb.add_format({"locked": True})
         # Conditional formats carry only what they change: the fill of a cell that breaks a rule.
         self.live = {severity: wb.add_format({"bg_color": fill}) for severity, fill in MARK_BG.items()}
         self.count = wb.add_format({"bold": True, "align": "center", "valign": "top", "border": 1})
@@ -162,31 +170,38 @@ class _Writer:
         yes_no = schema.lists.get("oui_non", REQUIRED_VALUES["oui_non"])
         self.yes, self.no = yes_no[0], yes_no[1]
         self.layout = layout_of(schema, content)
-        self.checks = live_checks(schema)
+        self.checks = live_checks(schema, carried=content.carried_from is not None)
 
     # -- cells -----------------------------------------------------------------------------
     def cell(self, ws: Worksheet, sheet: str, r: int, c: int, value: Any, fld: Field | None,
              *, locked: bool = False) -> None:
         mark = self.content.marks.get((sheet, r, c))
-        severity = mark.severity if mark else None
         group = group_of(fld.kind) if fld else "general"
         if isinstance(value, bool):
             value = self.yes if value else self.no
         if value is None or value == "":
-            ws.write_blank(r, c, None, self.fmt.get(group, locked=locked, mark=severity))
+            ws.write_blank(r, c, None, self.fmt.get(group, locked=locked))
         elif isinstance(value, (date, datetime)):
-            ws.write_datetime(r, c, value, self.fmt.get("date", locked=locked, mark=severity))
+            ws.write_datetime(r, c, value, self.fmt.get("date", locked=locked))
         elif isinstance(value, (int, float)):
             if group in ("text", "date"):
                 group = "general"
-            ws.write_number(r, c, value, self.fmt.get(group, locked=locked, mark=severity))
+            ws.write_number(r, c, value, self.fmt.get(group, locked=locked))
+        elif isinstance(value, CellError) and str(value) in ERROR_FORMULAS:
+            # A formula error read in the received workbook stays one (not the text « #N/A »):
+            # the live checks and `validate` still see it, until it is corrected.
+            ws.write_formula(r, c, ERROR_FORMULAS[str(value)], self.fmt.get(group, locked=locked), str(value))
         else:
             # write_string: a text beginning with = + - @ stays text, never a formula.
-            ws.write_string(r, c, str(value), self.fmt.get(group, locked=locked, mark=severity))
+            ws.write_string(r, c, str(value), self.fmt.get(group, locked=locked))
         if mark:
             text = "\n".join(mark.messages)
             ws.write_comment(r, c, text, {"author": "pvd-report", "x_scale": 2.2,
                                           "y_scale": 1 + min(len(text) // 110, 6) * 0.5})
+            # Coloured while it still holds what was flagged, not painted: a corrected cell loses
+            # its colour (the live checks colour it again if the correction breaks a rule).
+            ws.conditional_format(r, c, r, c, {"type": "formula", "criteria": "=" + still_holds(cell_ref(r, c), value),
+                                               "format": self.fmt.live[mark.severity]})
 
     def validate(self, ws: Worksheet, r0: int, c: int, r1: int, fld: Field) -> None:
         """The drop-down or check of a column, with its input message."""
@@ -224,7 +239,8 @@ class _Writer:
         ws = self.wb.add_worksheet(self.schema.readme_name)
         ws.set_column(0, 0, 30)
         ws.set_column(1, 1, README_TEXT_WIDTH, self.fmt.wrap)
-        for r, (style, label, text) in enumerate(readme_lines(self.schema, self.content.period)):
+        for r, (style, label, text) in enumerate(readme_lines(self.schema, self.content.period, self.content.carried_from,
+                                                            feedback=self.content.feedback)):
             if style == "title":
                 ws.write_string(r, 0, label, self.fmt.title)
             elif style == "heading":
@@ -270,7 +286,7 @@ class _Writer:
             ws.set_column(c, c, fld.width, col_formats[c])
             ws.write_string(0, c, fld.label, self.fmt.header)
         ws.set_column(ncols, ncols + 20, None, self.fmt.unlocked)
-        ws.set_row(0, 32)
+        ws.set_row(0, 32, self.fmt.locked)
         n = max(len(rows), len(table.fixed_rows))
         prepared = n if table.fixed_rows else max(n, table.blank_rows)
         for i, values in enumerate(rows):
@@ -279,6 +295,13 @@ class _Writer:
         # Empty rows get their format and unlocking from the column format, which also covers
         # rows people insert later; writing blank cells would triple the writing time.
         last = checked_rows(table, self.content)
+        if not table.fixed_rows:
+            # Excel and LibreOffice refuse to delete a row that holds a locked cell, whatever the
+            # sheet's permissions: each data row is unlocked whole, to its last column, by its row
+            # format (the header row alone is locked), over the prepared rows (a row inserted among
+            # them takes their format). Jalons keeps its code and label locked: its eight rows stay.
+            for r in range(1, prepared + 1):
+                ws.set_row(r, None, self.fmt.unlocked)
         for c, fld in enumerate(table.columns):
             if fld.key not in fixed:
                 self.validate(ws, 1, c, last, fld)
@@ -413,6 +436,33 @@ def checked_rows(table: TableSheet, content: Content) -> int:
     if table.fixed_rows:
         return max(n, 1)
     return max(n, table.blank_rows, VALIDATION_ROWS)
+
+
+# A formula giving each error value, in Excel and LibreOffice alike.
+ERROR_FORMULAS = {"#DIV/0!": "=1/0", "#N/A": "=NA()", "#VALUE!": '=0+"x"', "#NUM!": "=SQRT(-1)",
+                  "#REF!": "=#REF!", "#NAME?": "=#NAME?", "#NULL!": "=#NULL!"}
+# Excel refuses a text constant longer than this in a formula.
+_FORMULA_TEXT_MAX = 255
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+def still_holds(ref: str, value: Any) -> str:
+    """A formula true while the cell `ref` (A1) holds the value written in it."""
+    cell = "$" + "$".join(re.match(r"([A-Z]+)(\d+)", ref).groups())  # type: ignore[union-attr]
+    if value is None or value == "":
+        return f"IF(ISERROR({cell}),0,LEN(TRIM({cell}))=0)"
+    if isinstance(value, CellError) and str(value) in ERROR_FORMULAS:
+        return f"IF(ISERROR({cell}),1,0)"
+    if isinstance(value, (date, datetime)):
+        moment = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
+        value = (moment - _EXCEL_EPOCH).total_seconds() / 86400
+    if isinstance(value, (int, float)):
+        return f"IF(ISNUMBER({cell}),{cell}={value!r},0)"
+    text = str(value)
+    if len(text) > _FORMULA_TEXT_MAX - 10:
+        n = _FORMULA_TEXT_MAX - 10
+        return f'IF(ISERROR({cell}),0,LEFT({cell},{n})="{text[:n].replace(chr(34), chr(34) * 2)}")'
+    return f'IF(ISERROR({cell}),0,{cell}&""="{text.replace(chr(34), chr(34) * 2)}")'
 
 
 def wrapped_height(text: str, width: int) -> float:
