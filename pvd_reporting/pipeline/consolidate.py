@@ -26,6 +26,7 @@ from pvd_reporting.outputs.dashboard.page import write_dashboard
 from pvd_reporting.outputs.dashboard.plots import write_charts
 from pvd_reporting.outputs.dashboard.trends import write_trend_charts
 from pvd_reporting.outputs.history_db import write_history_db
+from pvd_reporting.outputs.note import write_note
 from pvd_reporting.outputs.reminders import Reminders, write_reminders
 from pvd_reporting.outputs.summary.workbook import start_summary
 from pvd_reporting.pipeline.options import date_value, departments_value, period_value
@@ -157,6 +158,7 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
         if charts or trends:
             written.append((charts or trends)[0].parent)
         written.extend(write_anomalies(result, output_dir, schema, no_contacts=no_contacts))
+        written.extend(write_note(result, output_dir, schema, pdf=images))
         written.append(write_history_db(result, output_dir, schema, no_contacts=no_contacts))
         reminders = write_reminders(result, output_dir, schema, no_contacts=no_contacts, reference=reference)
         written.append(reminders.csv_path)
