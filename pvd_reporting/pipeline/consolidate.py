@@ -152,7 +152,7 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
     written: list[Path] = []
     try:
         written.append(write_dashboard(result, output_dir, schema, no_contacts=no_contacts))
-        charts, notice = write_charts(result, output_dir, images=images, at_risk_days=schema.config.at_risk_days)
+        charts, notice = write_charts(result, output_dir, images=images, at_risk_days=schema.config.at_risk_days, schema=schema)
         trends, trend_notice = write_trend_charts(result, output_dir, images=images)
         notice = notice or trend_notice
         if charts or trends:

@@ -20,11 +20,13 @@ from pvd_reporting.outputs.dashboard.plots import (
     ALL_STATUSES,
     PLOTLY_FILE,
     _layout,
+    count_axis,
     export_images,
     label,
+    stack_legend,
     status_color,
 )
-from pvd_reporting.outputs.palette import EXPECTED_COLOR, FINANCER_COLORS, RECEIVED_COLOR
+from pvd_reporting.outputs.palette import EXPECTED_COLOR, RECEIVED_COLOR, financer_colors
 from pvd_reporting.outputs.summary.evolution import shown
 
 if TYPE_CHECKING:
@@ -61,7 +63,8 @@ def ort_signed(cons: Consolidation) -> go.Figure:
                                hovertemplate="%{x}<br>ORT signées : %{y}<extra></extra>"))
     _layout(fig, _title("ort-signees-par-trimestre", xs), height=360, showlegend=False,
             xaxis={"title": {"text": "Trimestre"}, "type": "category"},
-            yaxis={"title": {"text": "Territoires"}, "range": [0, max(ys, default=0) * 1.25 + 1]})
+            yaxis=count_axis(max(ys, default=1), title={"text": "Territoires"},
+                             range=[0, max(ys, default=0) * 1.25 + 1]))
     return fig
 
 
@@ -82,8 +85,12 @@ def status_by_quarter(cons: Consolidation) -> go.Figure:
         fig.add_bar(name=label(status), x=xs, y=ys,
                     marker={"color": status_color(status), "line": {"color": "#555", "width": 0.5}},
                     hovertemplate=f"%{{x}}<br>{label(status)} : %{{y}}<extra></extra>")
+    largest = max((sum(n for s, n in c.region.status_counts.items() if s != NOT_RECEIVED)
+                   for c in periods.values()), default=1)
     _layout(fig, _title("statut-ort-par-trimestre", xs), barmode="stack",
-            xaxis={"title": {"text": "Trimestre"}, "type": "category"}, yaxis={"title": {"text": "Territoires"}})
+            xaxis={"title": {"text": "Trimestre"}, "type": "category"},
+            yaxis=count_axis(largest, title={"text": "Territoires reçus"}))
+    stack_legend(fig)
     return fig
 
 
@@ -96,18 +103,22 @@ def money_by_quarter(cons: Consolidation) -> go.Figure:
     for c in periods.values():
         names.extend(n for n in c.region.financing if n not in names)
     fig = go.Figure()
-    for i, name in enumerate(names):
+    colors = financer_colors(names)
+    for name in names:
         ys = [c.region.financing.get(name, 0.0) for c in periods.values()]
         if not any(ys):
             continue
-        fig.add_bar(name=label(name), x=xs, y=ys, marker={"color": FINANCER_COLORS[i % len(FINANCER_COLORS)]},
+        fig.add_bar(name=label(name), x=xs, y=ys, marker={"color": colors[name]},
                     hovertemplate=f"%{{x}}<br>{label(name)} : %{{y:,.0f}} €<extra></extra>")
-    _layout(fig, _title("financements-par-trimestre", xs), barmode="stack", height=560,
-            xaxis={"title": {"text": "Trimestre"}, "type": "category"},
+    _layout(fig, _title("financements-par-trimestre", xs), barmode="stack", height=600,
+            xaxis={"type": "category"},
             yaxis={"title": {"text": "Euros HT"}, "tickformat": ",.0f"})
-    # Nine financers and more: the legend goes under the plot, where it has room.
-    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0},
-                      margin={"t": 60, "b": 150})
+    # The legend beside the plot, top to bottom as the stack, each quarter's perimeter under it.
+    stack_legend(fig)
+    counts = " · ".join(f"{p} : {c.region.received} territoires reçus" for p, c in periods.items())
+    fig.add_annotation(text=label(counts), showarrow=False, xref="paper", yref="paper", x=0, y=-0.12,
+                       xanchor="left", yanchor="top", font={"size": 11, "color": "#444"})
+    fig.update_layout(margin={"b": 80})
     return fig
 
 
@@ -127,7 +138,7 @@ def received_by_quarter(cons: Consolidation) -> go.Figure:
                 hovertemplate="%{x}<br>Reçus : %{y}<extra></extra>")
     _layout(fig, _title("classeurs-par-trimestre", xs), barmode="overlay", height=360,
             xaxis={"title": {"text": "Trimestre"}, "type": "category"},
-            yaxis={"title": {"text": "Territoires"}, "rangemode": "tozero"})
+            yaxis=count_axis(max([*expected, *received, 1]), title={"text": "Territoires"}))
     return fig
 
 
