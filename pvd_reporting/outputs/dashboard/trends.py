@@ -58,7 +58,9 @@ def ort_signed(cons: Consolidation) -> go.Figure:
     periods = periods_of(cons)
     xs = list(periods)
     ys = [c.region.ort_signed for c in periods.values()]
+    # Named after the status its colour stands for (the legend is hidden: the title says it).
     fig = go.Figure(go.Scatter(x=xs, y=ys, mode="lines+markers+text", text=[str(y) for y in ys],
+                               name=label(ALL_STATUSES[0]),
                                textposition="top center", line={"color": status_color(ALL_STATUSES[0])},
                                hovertemplate="%{x}<br>ORT signées : %{y}<extra></extra>"))
     _layout(fig, _title("ort-signees-par-trimestre", xs), height=360, showlegend=False,
