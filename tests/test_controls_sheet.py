@@ -16,6 +16,7 @@ from test_template_filled import sample
 
 from pvd_reporting.check.live import FORM, live_checks
 from pvd_reporting.check.validate import validate_workbook
+from pvd_reporting.format.issues import Severity
 from pvd_reporting.format.schema import CONTROLS_HEADERS, Kind, Schema
 from pvd_reporting.outputs.palette import SEVERITY_FILLS
 from pvd_reporting.outputs.workbook.feedback import write_feedback
@@ -25,8 +26,10 @@ from pvd_reporting.read.workbook import read_workbook
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 # What Excel and LibreOffice both compute, without macros and without anything volatile.
-ALLOWED = {"SUM", "SUMPRODUCT", "ROUND", "IF", "IFERROR", "ISNUMBER", "ISERROR", "LEN", "TRIM", "COUNT",
-           "COUNTIF", "MAX", "FIND", "MID", "LEFT", "RIGHT", "SUBSTITUTE", "AND"}
+ALLOWED = {"SUM", "SUMPRODUCT", "ROUND", "IF", "IFERROR", "ISNUMBER", "ISERROR", "ISTEXT", "LEN", "TRIM",
+           "COUNT", "COUNTA", "COUNTIF", "MAX", "MOD", "FIND", "MID", "LEFT", "RIGHT", "SUBSTITUTE", "UPPER", "AND"}
+# Excel refuses a formula longer than this.
+EXCEL_FORMULA_MAX = 8192
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +67,12 @@ def test_controls_sheet_right_after_lisez_moi(blank: openpyxl.Workbook, schema: 
         count = ws.cell(row, 2).value
         assert isinstance(count, ArrayFormula) and count.text == "=" + check.count(layout)
     assert ws.cell(header + 1 + len(checks), 1).value is None
-    first, last = header + 1, header + len(checks)
-    assert ws["B2"].value.text == f"=SUM(B{first}:B{last})"
-    assert "Le classeur est prêt à être envoyé" in ws["A3"].value
+    # Errors and warnings counted apart: « prêt » depends on the errors only.
+    for cell, level in (("B2", Severity.ERROR), ("B3", Severity.WARNING)):
+        rows = [f"B{header + 1 + i}" for i, c in enumerate(checks) if c.level == level]
+        assert ws[cell].value.text == "=SUM(" + ",".join(rows) + ")"
+    assert (ws["A2"].value, ws["A3"].value) == ("Erreurs à corriger", "Points à vérifier")
+    assert "Le classeur est prêt à être envoyé" in ws["A4"].value and "points à vérifier" in ws["A4"].value
 
 
 def test_every_sheet_of_a_check_colours_its_cells(blank: openpyxl.Workbook, schema: Schema) -> None:
@@ -88,6 +94,7 @@ def test_formulas_use_only_functions_both_programs_compute(schema: Schema) -> No
             used = set(re.findall(r"([A-Z][A-Z.]*)\(", formula))
             assert used <= ALLOWED, (check.title, used - ALLOWED)
             assert "[" not in formula  # no external link
+            assert len(formula) < EXCEL_FORMULA_MAX, (check.title, len(formula))
 
 
 def test_checks_cover_the_prepared_rows_and_more(schema: Schema) -> None:

@@ -24,7 +24,8 @@ def test_readme_shows_the_two_commands() -> None:
 
 
 def test_every_option_the_readme_names_exists() -> None:
-    helps = "".join(CliRunner().invoke(cli, [c, "--help"]).output for c in ("template", "validate", "consolidate"))
+    helps = "".join(CliRunner().invoke(cli, [c, "--help"]).output
+                    for c in ("template", "validate", "consolidate", "national"))
     for option in set(re.findall(r"`(--[a-z-]+)", README)):
         assert option in helps, option
 
@@ -72,3 +73,18 @@ def test_cycle_validate_transcript_matches(tmp_path: Path, monkeypatch) -> None:
     result = CliRunner().invoke(cli, command.split()[1:])
     assert result.exit_code == 1
     assert result.output.rstrip("\n").splitlines() == _block_after(CYCLE, command)
+
+
+def test_national_transcript_matches(tmp_path: Path, monkeypatch) -> None:
+    section = README.split("## Pour l'ANCT : la synthèse nationale")[1].split("\n## ")[0]
+    consolidate = "pvd-report consolidate workbooks/ --output-dir regions/grand-est/ --quiet"
+    national = "pvd-report national regions/ --output-dir national/"
+    assert f"$ {consolidate}\n$ {national}\n" in section
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "workbooks").symlink_to(WORKBOOKS)
+    result = CliRunner().invoke(cli, [*consolidate.split()[1:], "--no-images"])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(cli, national.split()[1:])
+    assert result.exit_code == 0, result.output
+    printed = result.stdout.replace(f"{tmp_path.resolve()}/", "/…/")
+    assert printed.splitlines() == _block_after(section, national)

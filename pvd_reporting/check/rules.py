@@ -15,13 +15,25 @@ from pvd_reporting.format.issues import Issue, Severity, control_of, make_issue
 from pvd_reporting.format.matching import norm, parse_a1
 from pvd_reporting.format.periods import (
     cadence_window,
+    ends_long_before,
+    last_day,
     parse_label,
     quarter_label,
     quarter_of,
     quarters_without,
 )
 from pvd_reporting.format.reference import Reference
-from pvd_reporting.format.schema import MILESTONES, Schema
+from pvd_reporting.format.schema import (
+    ANNUAIRE,
+    COMITES,
+    COMMUNES,
+    ENGAGEMENTS,
+    INGENIERIE,
+    JALONS,
+    MILESTONES,
+    TERRITOIRE,
+    Schema,
+)
 from pvd_reporting.format.vocabulary import (
     BDT_COFINANCING,
     DONE_STATUS,
@@ -65,7 +77,7 @@ def set_controls(data: WorkbookData, issues: Iterable[Issue]) -> None:
         key = (norm(issue.sheet), issue.row)
         if worst.get(key) != Severity.ERROR:
             worst[key] = issue.severity
-    form_names = {norm(data.territory.sheet), norm(data.sheet_titles.get("territoire"))}
+    form_names = {norm(data.territory.sheet), norm(data.sheet_titles.get(TERRITOIRE))}
     form = [s for (sheet, _row), s in worst.items() if sheet in form_names]
     data.territory.control = control_of(form)
     for table_key, rows in data.tables.items():
@@ -148,6 +160,11 @@ def _territory(ctx: _Context) -> list[Issue]:
         if ctx.period > filled_in:
             issues.append(ctx.issue("period-after-update", record, None, "period",
                                     updated_on=fr_date(ctx.updated_on), quarter=quarter_label(filled_in)))
+        # A workbook updated long after its quarter: most likely the year or the quarter mistyped
+        # (2025-T1 for 2026-T1); an ordinary late sending (2025-T4 updated in January) is not flagged.
+        elif ends_long_before(ctx.period, ctx.updated_on):
+            issues.append(ctx.issue("period-before-update", record, None, "period",
+                                    period_end=fr_date(last_day(ctx.period)), updated_on=fr_date(ctx.updated_on)))
     return issues
 
 
@@ -155,9 +172,9 @@ def _territory(ctx: _Context) -> list[Issue]:
 
 
 def _communes(ctx: _Context, reference: Reference | None) -> list[Issue]:
-    if not ctx.has("communes"):
+    if not ctx.has(COMMUNES):
         return []
-    table = "communes"
+    table = COMMUNES
     rows = ctx.rows(table)
     if not rows:
         return [make_issue("required-value", sheet=ctx.sheet(table), column=ctx.label(table, "name"))]
@@ -198,9 +215,9 @@ def _communes(ctx: _Context, reference: Reference | None) -> list[Issue]:
 
 
 def _jalons(ctx: _Context) -> list[Issue]:
-    if not ctx.has("jalons"):
+    if not ctx.has(JALONS):
         return []
-    table = "jalons"
+    table = JALONS
     by_code: dict[str, Record] = {}
     issues: list[Issue] = []
     known = {code for code, _ in MILESTONES}
@@ -243,7 +260,7 @@ def _jalons(ctx: _Context) -> list[Issue]:
 
 
 def realised_on(ctx: _Context, code: str) -> date | None:
-    for record in ctx.rows("jalons") if ctx.has("jalons") else []:
+    for record in ctx.rows(JALONS) if ctx.has(JALONS) else []:
         if milestone_code(record.values.get("code"), record.values.get("label")) == code:
             return as_date(record.values.get("done_on"))
     return None
@@ -253,9 +270,9 @@ def realised_on(ctx: _Context, code: str) -> date | None:
 
 
 def _engagements(ctx: _Context) -> list[Issue]:
-    if not ctx.has("engagements"):
+    if not ctx.has(ENGAGEMENTS):
         return []
-    table = "engagements"
+    table = ENGAGEMENTS
     money_keys = [f.key for f in ctx.schema.financer_fields]
     seen: dict[str, int | None] = {}
     issues: list[Issue] = []
@@ -295,9 +312,9 @@ def _engagements(ctx: _Context) -> list[Issue]:
 
 
 def _comites(ctx: _Context) -> list[Issue]:
-    if not ctx.has("comites"):
+    if not ctx.has(COMITES):
         return []
-    table = "comites"
+    table = COMITES
     issues: list[Issue] = []
     meetings: list[date] = []
     for record in ctx.rows(table):
@@ -310,7 +327,8 @@ def _comites(ctx: _Context) -> list[Issue]:
                 # A meeting cannot have been held after the workbook was filled: an error here.
                 issues.append(ctx.issue("date-in-future", record, table, "date", severity=Severity.ERROR,
                                         date=fr_date(when), updated_on=fr_date(ctx.updated_on)))
-        if project and is_no(record.values.get("etat_present")):
+        # Left empty, « État représenté » says no more than « Non »: the État was not recorded there.
+        if project and (is_no(record.values.get("etat_present")) or is_blank(record.raw.get("etat_present"))):
             issues.append(ctx.issue("etat-absent", record, table, "etat_present"))
     if ctx.period is None:
         return issues
@@ -325,11 +343,11 @@ def _comites(ctx: _Context) -> list[Issue]:
 
 
 def _ingenierie(ctx: _Context) -> list[Issue]:
-    if not ctx.has("ingenierie"):
+    if not ctx.has(INGENIERIE):
         return []
-    table = "ingenierie"
-    actions = {norm(r.values.get("action_id")) for r in ctx.rows("engagements")}
-    check_actions = ctx.has("engagements")
+    table = INGENIERIE
+    actions = {norm(r.values.get("action_id")) for r in ctx.rows(ENGAGEMENTS)}
+    check_actions = ctx.has(ENGAGEMENTS)
     issues: list[Issue] = []
     for record in ctx.rows(table):
         linked = record.values.get("action_id")
@@ -345,8 +363,8 @@ def _ingenierie(ctx: _Context) -> list[Issue]:
 
 
 def _annuaire(ctx: _Context) -> list[Issue]:
-    if not ctx.has("annuaire"):
+    if not ctx.has(ANNUAIRE):
         return []
-    if any(same(r.values.get("role"), PROJECT_LEAD_ROLE) for r in ctx.rows("annuaire")):
+    if any(same(r.values.get("role"), PROJECT_LEAD_ROLE) for r in ctx.rows(ANNUAIRE)):
         return []
-    return [make_issue("no-project-lead", sheet=ctx.sheet("annuaire"))]
+    return [make_issue("no-project-lead", sheet=ctx.sheet(ANNUAIRE))]

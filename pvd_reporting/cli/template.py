@@ -32,8 +32,9 @@ from pvd_reporting.pipeline.template import DEFAULT_OUTPUT, run_template
               help="Identifiant PVD du territoire à pré-remplir (ex. pvd-44-67-1) ; demande --reference.")
 @reference_option
 @click.option("--region", default=None,
-              help="Écrit un classeur pré-rempli par territoire de la région ; demande --reference et "
-                   "--output-dir. Avec --from : pour les territoires sans classeur précédent.")
+              help="Utilise la configuration livrée de la région (ses financeurs, ses listes) ; avec "
+                   "--reference et --output-dir, écrit un classeur pré-rempli par territoire de la région. "
+                   "Avec --from : pour les territoires sans classeur précédent.")
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Dossier où écrire les classeurs de --region ou de --from.")
 @departement_option
@@ -65,6 +66,7 @@ def template_command(
     \b
     Exemples :
       pvd-report template -o modele-pvd.xlsx --period 2025-T4
+      pvd-report template --region Bretagne -o modele-bretagne.xlsx
       pvd-report template --territory pvd-44-67-1 --reference pvd-communes-2021.csv -o la-broque.xlsx
       pvd-report template --region "Grand Est" --reference pvd-communes-2021.csv --output-dir modeles/
       pvd-report template --from recus/2025-T4/ --output-dir modeles-2026-T1/

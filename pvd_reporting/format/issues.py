@@ -125,6 +125,14 @@ _TYPES = (
     IssueType("period-after-update", W_, "Période postérieure à la mise à jour",
               "Période de suivi {value} postérieure au trimestre de la date de mise à jour "
               "({updated_on}, trimestre {quarter}) : vérifiez la période ou la date."),
+    IssueType("period-before-update", W_, "Période antérieure à la mise à jour",
+              "Période de suivi {value} terminée le {period_end}, plus de six mois avant la date de mise à "
+              "jour ({updated_on}) : vérifiez la période ou la date. Le classeur n'est pas classé dans "
+              "la période {value}."),
+    IssueType("resent-previous", W_, "Classeur renvoyé tel quel",
+              "Classeur identique, octet pour octet (même empreinte SHA-256), à {other}, déjà lu pour la "
+              "période {value} : c'est le classeur de {value} renvoyé tel quel, il ne compte pas pour "
+              "{period}."),
     # Cross-quarter checks (README, Historique): each names the source of the previous quarter too.
     IssueType("milestone-date-changed", W_, "Date de jalon modifiée",
               "Jalon {code} réalisé le {after} ; au trimestre {previous} il l'était le {before} "

@@ -9,7 +9,6 @@ moved into place: a reader never sees half a database.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
@@ -18,42 +17,67 @@ from typing import Any
 
 from pvd_reporting import __version__
 from pvd_reporting.atomic import atomic_write
-from pvd_reporting.consolidate.view import Change, Consolidation
-from pvd_reporting.format.issues import SEVERITY_LABELS, json_value
-from pvd_reporting.format.matching import norm
-from pvd_reporting.format.schema import Schema
-from pvd_reporting.outputs.anomalies import Masker, mask_issue
+from pvd_reporting.consolidate.batch import CONSOLIDATED_PLACEMENT, TO_CHECK_PLACEMENT
+from pvd_reporting.consolidate.quarters import Published, published_figures, revised_declarations
+from pvd_reporting.consolidate.view import (
+    REMAINING_LABEL,
+    STATUS_LABEL,
+    Change,
+    Consolidation,
+    to_cent,
+)
+from pvd_reporting.format.history import (
+    DB_NAME,
+    FINANCER_COLUMNS,
+    FINANCERS_TABLE,
+    ID,
+    META_CONTACTS,
+    META_FORMAT,
+    META_PERIODS,
+    META_REGION,
+    META_REGION_CODE,
+    META_VERSION,
+    META_WRITTEN,
+    PERIOD,
+    TERRITORY,
+    snake,
+)
+from pvd_reporting.format.issues import json_value
+from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, TABLE_KEYS, Schema
+from pvd_reporting.outputs.anomalies import Masker
+from pvd_reporting.outputs.columns import (
+    ANOMALY_DETAIL,
+    ANOMALY_FILE,
+    ANOMALY_ROW,
+    Column,
+    RowContext,
+    anomaly_identity,
+    report_identity,
+    source_columns,
+    table_row,
+    territory_columns,
+    territory_row,
+)
 from pvd_reporting.outputs.summary.cells import (
     DATE,
     INT,
     MONEY,
     NUMBER,
     PERCENT,
-    Column,
-    field_kind,
 )
 from pvd_reporting.outputs.summary.workbook import (
-    SHEET_ORDER,
-    SUFFIX,
+    anomaly_items,
+    data_columns,
     data_rows,
     data_sheet_columns,
-    source_columns,
-    source_rows,
-    territory_columns,
-    territory_row,
 )
 
-DB_NAME = "historique-pvd.sqlite"
+SIGNED_STATUS = ORT_STATUSES[0]
+# The figures each period was published with, compared by the next run (Révisions).
+FIGURES_TABLE, FIGURE, VALUE = "chiffres", "chiffre", "valeur"
 # The columns every data row carries, in this order at the start of each table.
-PERIOD, ID, TERRITORY = "periode", "id_pvd", "territoire"
 SOURCE_COLUMNS = ("fichier", "onglet", "ligne")
 _SQL_TYPES = {MONEY: "REAL", NUMBER: "REAL", PERCENT: "REAL", INT: "INTEGER", DATE: "TEXT"}
-
-
-def snake(header: str) -> str:
-    """`Coût total HT (€)` -> `cout_total_ht`: the header, lower case, without accents."""
-    text = re.sub(r"[^a-z0-9]+", "_", norm(header)).strip("_")
-    return text or "colonne"
 
 
 def _unique(names: Iterable[str]) -> list[str]:
@@ -76,7 +100,7 @@ def _sql_value(value: Any, kind: str) -> Any:
     if isinstance(value, bool):
         return int(value)
     if kind == MONEY and isinstance(value, (int, float)):
-        return round(float(value), 2)
+        return to_cent(float(value))
     if isinstance(value, (int, float, str)):
         return value
     return str(json_value(value))
@@ -104,7 +128,7 @@ class _Table:
             elif value is None:
                 out.append(None)
             elif t is float:
-                out.append(round(value, 2) if kind == MONEY else value)
+                out.append(to_cent(value) if kind == MONEY else value)
             elif t is int:
                 out.append(value)
             else:
@@ -120,38 +144,30 @@ class _Table:
         db.execute(f'CREATE INDEX "ix_{self.name}_periode_id_pvd" ON "{self.name}" ("{PERIOD}", "{ID}")')
 
 
-def _territory_table(schema: Schema) -> _Table:
-    return _Table("territoires", territory_columns(schema))
 
 
 def _data_table(key: str, schema: Schema, no_contacts: bool) -> tuple[_Table, list[Any]]:
     fields = data_sheet_columns(schema, key, no_contacts)
-    columns = [Column("id"), Column("territoire"),
-               *(Column(f.label, field_kind(f)) for f in fields), *SUFFIX]
-    return _Table(key, columns), fields
+    return _Table(key, data_columns(schema, fields)), fields
 
 
-ANOMALY_COLUMNS = [Column("id"), Column("territoire"), Column("Gravité"), Column("Code"), Column("Onglet"),
-                   Column("Cellule"), Column("Colonne"), Column("Valeur"), Column("Message"), Column("Fichier"),
-                   Column("Ligne", INT)]
 CHANGE_COLUMNS = [Column("id"), Column("territoire"), Column("Type"), Column("Élément"), Column("Avant"),
                   Column("Après"), Column("Fichier"), Column("Onglet"), Column("Ligne", INT)]
 
 
-def _sources_table(schema: Schema) -> _Table:
+def _sources_columns(schema: Schema) -> list[Column]:
+    """The Sources sheet's columns, the territory's identity first as in every other table."""
+    ident = {c.header for c in report_identity(schema)}
     columns = source_columns(schema)
-    # Same columns as the Sources sheet, with the identity first as in every other table.
-    ident = [c for c in columns if c.header in (columns[7].header, columns[8].header)]
-    rest = [c for c in columns if c not in ident]
-    table = _Table("sources", [*ident, *rest, Column("Onglet"), Column("Ligne", INT)])
-    return table
+    return [*(c for c in columns if c.header in ident), *(c for c in columns if c.header not in ident),
+            Column("Onglet"), Column("Ligne", INT)]
 
 
 def _change_value(value: Any) -> Any:
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, float):
-        return round(value, 2)
+        return to_cent(value)
     return value
 
 
@@ -166,31 +182,27 @@ def change_source(change: Change, consolidations: Sequence[Consolidation]) -> st
 
 def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema: Schema,
                  no_contacts: bool) -> list[_Table]:
-    territories = _territory_table(schema)
-    data = {key: _data_table(key, schema, no_contacts) for key in ("communes", *SHEET_ORDER)}
-    anomalies = _Table("anomalies", ANOMALY_COLUMNS)
-    sources = _sources_table(schema)
-    annuaire = schema.table("annuaire").name
+    territory_cols = territory_columns(schema)
+    territories = _Table("territoires", territory_cols)
+    data = {key: _data_table(key, schema, no_contacts) for key in TABLE_KEYS}
+    anomaly_cols = [*anomaly_identity(schema), *ANOMALY_DETAIL, ANOMALY_FILE, ANOMALY_ROW]
+    anomalies = _Table("anomalies", anomaly_cols)
+    source_cols = _sources_columns(schema)
+    sources = _Table("sources", source_cols)
     ordered = list(periods)
     for c in ordered:
         period = c.region.period
         mask = Masker(c, no_contacts)
+        ctx = RowContext(period, no_contacts, c)
         for t in c.territories:
-            territories.add(period, territory_row(t, schema, no_contacts))
+            territories.add(period, territory_row(territory_cols, t, ctx))
         for key, (table, fields) in data.items():
             for row in data_rows(c, schema, key, fields, mask if no_contacts else None):
                 table.add(period, row)
-        for report, issue in c.anomalies:
-            if no_contacts:
-                issue = mask_issue(issue, mask, annuaire)
-            value = json_value(issue.value)
-            anomalies.add(period, [report.id_pvd, report.territory,
-                                   SEVERITY_LABELS.get(issue.severity, str(issue.severity)), issue.code,
-                                   issue.sheet, issue.cell, issue.column, None if value is None else str(value),
-                                   issue.message, report.path, issue.row])
-        for row in source_rows(c):
-            *head, id_pvd, name, errors, warnings = row
-            sources.add(period, [id_pvd, name, *head, errors, warnings, None, None])
+        for item in anomaly_items(c, schema, no_contacts):
+            anomalies.add(period, table_row(anomaly_cols, item, ctx))
+        for report in c.reports:
+            sources.add(period, table_row(source_cols, report, ctx))
     table = _Table("changements", CHANGE_COLUMNS)
     if ordered:
         last = ordered[-1]
@@ -205,6 +217,13 @@ def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema
     return [territories, *(t for t, _ in data.values()), anomalies, sources, table]
 
 
+def _territory_column(territories: _Table, schema: Schema, header: str) -> str:
+    """A column's name in `territoires` as written: « Département (€) » is `departement_2` there,
+    after the territory's own `departement`."""
+    headers = [c.header for c in territory_columns(schema)]
+    return territories.names[headers.index(header) + 1]
+
+
 def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Schema, *,
                      no_contacts: bool = False, written_at: datetime | None = None) -> Path:
     """Write `historique-pvd.sqlite` for the consolidation and its history; returns its path."""
@@ -212,12 +231,19 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
     periods = list(history.periods.values()) if history is not None else [consolidation]
     changes = history.changes if history is not None else []
     tables = build_tables(periods, changes, schema, no_contacts)
+    figures = [(c.region.period, label, value) for c in periods
+               for label, value in published_figures(c, schema).items()]
     stamp = (written_at or datetime.now(UTC)).replace(microsecond=0).isoformat()
-    meta = [("format_version", schema.version), ("region", schema.config.region_name),
-            ("pvd_report_version", __version__), ("written_at", stamp),
+    meta = [(META_FORMAT, schema.version), (META_REGION, schema.config.region_name),
+            (META_VERSION, __version__), (META_WRITTEN, stamp),
             ("periode_consolidee", consolidation.region.period),
-            ("periodes", ",".join(c.region.period for c in periods)),
-            ("contacts", "non" if no_contacts else "oui")]
+            (META_PERIODS, ",".join(c.region.period for c in periods)),
+            ("perimetre", consolidation.region.scope),
+            (META_CONTACTS, "non" if no_contacts else "oui"), (META_REGION_CODE, schema.config.region_code)]
+    # `colonne` is the column's name in `territoires`.
+    financer_columns = ", ".join(f'"{c}" TEXT' for c in FINANCER_COLUMNS)
+    financers = [(_territory_column(tables[0], schema, f.label), f.financer,
+                  schema.config.category(f.financer or f.label)) for f in schema.financer_fields]
 
     def write(tmp: Path) -> None:
         try:
@@ -226,8 +252,12 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
                 with db:
                     for table in tables:
                         table.create(db)
+                    db.execute(f'CREATE TABLE "{FIGURES_TABLE}" ("{PERIOD}" TEXT, "{FIGURE}" TEXT, "{VALUE}" REAL)')
+                    db.executemany(f'INSERT INTO "{FIGURES_TABLE}" VALUES (?, ?, ?)', figures)
                     db.execute('CREATE TABLE "meta" ("cle" TEXT PRIMARY KEY, "valeur" TEXT)')
                     db.executemany('INSERT INTO "meta" VALUES (?, ?)', meta)
+                    db.execute(f'CREATE TABLE "{FINANCERS_TABLE}" ({financer_columns})')
+                    db.executemany(f'INSERT INTO "{FINANCERS_TABLE}" VALUES (?, ?, ?)', financers)
             finally:
                 db.close()
         except sqlite3.Error as exc:
@@ -236,3 +266,70 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
             raise OSError(f"base SQLite : {exc}") from None
 
     return atomic_write(Path(output_dir) / DB_NAME, write)
+
+
+def read_published(path: Path, schema: Schema) -> Published | None:
+    """The figures and workbooks of every period in an existing history file, read before this
+    run rewrites it; None when there is none, or it cannot be read (nothing to compare)."""
+    if not Path(path).is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        meta = dict(db.execute('SELECT "cle", "valeur" FROM "meta"').fetchall())
+        names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        figures: dict[str, dict[str, float]] = {}
+        if FIGURES_TABLE in names:
+            for period, label, value in db.execute(f'SELECT "{PERIOD}", "{FIGURE}", "{VALUE}" FROM "{FIGURES_TABLE}"'):
+                figures.setdefault(period, {})[label] = value
+        else:
+            figures = _figures_from_territories(db, schema)
+        sources: dict[str, dict[str, str]] = {}
+        for period, file, sha, counted in db.execute(
+                f'SELECT "{PERIOD}", "fichier", "sha_256", "prise_en_compte" FROM "sources"'):
+            if counted in (CONSOLIDATED_PLACEMENT, TO_CHECK_PLACEMENT):
+                sources.setdefault(period, {})[file] = sha or ""
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
+    # A file written before the scope was recorded was the whole région's.
+    scope = meta.get("perimetre") or meta.get("region") or ""
+    return Published(scope, figures, sources)
+
+
+def _figures_from_territories(db: sqlite3.Connection, schema: Schema) -> dict[str, dict[str, float]]:
+    """The published figures of a history file written before the `chiffres` table existed."""
+    cost = schema.table("engagements").column("cost").label
+    financers = [snake(f.label) for f in schema.financer_fields]
+    money = " + ".join(f'COALESCE("{c}", 0)' for c in financers) or "0"
+    status = snake(STATUS_LABEL)
+    rows = db.execute(
+        f'SELECT "{PERIOD}", SUM("{status}" NOT IN (?, ?)), SUM("{status}" = ?), '
+        f'SUM(COALESCE("{snake(cost)}", 0)), SUM({money}), SUM(COALESCE("{snake(REMAINING_LABEL)}", 0)) '
+        f'FROM "territoires" GROUP BY "{PERIOD}"', (NOT_RECEIVED, NOT_FILLED, SIGNED_STATUS))
+    labels = [d.label for d in revised_declarations(schema)]  # received, signed, cost, financed, remaining
+    return {period: dict(zip(labels, (received, signed, round(c, 2), round(f, 2), round(r, 2)), strict=True))
+            for period, received, signed, c, f, r in rows}
+
+
+def recorded_workbooks(path: Path) -> tuple[list[Path], list[str]]:
+    """The workbooks a history file was built from (its `sources`), as recorded, and the
+    notices for those no longer on disk; raises OSError when it is not a history file."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = db.execute('SELECT DISTINCT "fichier" FROM "sources" ORDER BY "fichier"').fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise OSError(f"{path} n'est pas un fichier {DB_NAME} lisible ({exc})") from None
+    found, gone = [], []
+    for (name,) in rows:
+        if name and Path(name).is_file():
+            found.append(Path(name))
+        elif name:
+            gone.append(f"{name} : classeur enregistré dans {Path(path).name}, introuvable sur le disque.")
+    return found, gone

@@ -43,6 +43,13 @@ _PARSERS: dict[Kind, tuple[Callable[[Any], Any], str]] = {
     Kind.PHONE: (parsing.parse_phone, "invalid-phone"),
 }
 _TOTAL_KEYS = frozenset(TOTAL_LABELS)
+
+
+def unreadable_code(kind: Kind) -> str:
+    """The code of the issue for a value of this kind that cannot be read (a formula error too)."""
+    if kind is Kind.CHOICE:
+        return "invalid-choice"
+    return _PARSERS[kind][1] or "invalid-value"
 _TOTAL_PREFIXES = TOTAL_PREFIXES
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from markupsafe import Markup
 
 from pvd_reporting import __version__
 from pvd_reporting.atomic import atomic_write_text
-from pvd_reporting.consolidate.batch import HISTORY_PLACEMENT, placement
+from pvd_reporting.consolidate.batch import HISTORY_PLACEMENT, SET_ASIDE_CODES, placement
 from pvd_reporting.consolidate.briefing import (
     AT_RISK_ALERT,
     NOT_FILLED_ALERT,
@@ -57,8 +58,16 @@ from pvd_reporting.format.issues import (
     WorkbookReport,
 )
 from pvd_reporting.format.matching import french_sort_key, norm
-from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
+from pvd_reporting.format.schema import (
+    ANNUAIRE,
+    ENGAGEMENTS,
+    NOT_FILLED,
+    NOT_RECEIVED,
+    ORT_STATUSES,
+    Schema,
+)
 from pvd_reporting.format.vocabulary import ENGAGED_STATUSES, PLANNED_STATUSES
+from pvd_reporting.outputs.columns import Column, RowContext, dashboard_totals
 from pvd_reporting.outputs.dashboard.plots import (
     CHART_TITLES,
     DAYS_PER_MONTH,
@@ -106,7 +115,7 @@ def fr_decimal(value: float | None) -> str:
     return "—" if value is None else frenchtext.fr_decimal(value)
 
 
-# How a card writes a figure, by its kind.
+# How a card or the territory table writes a figure, by its kind.
 CARD_TEXT = {ValueKind.COUNT: _fr_int, ValueKind.EUROS: fr_euros, ValueKind.MONTHS: fr_decimal}
 
 
@@ -189,7 +198,7 @@ def money_table(region: RegionView, schema: Schema) -> dict[str, Any]:
     columns = [*stages, "Total", SHARE_HEADER]
     total = Money(region.cost, region.financing, region.beyond_cost, region.remaining)
     moneys = [*(_stage(region, s) for s in stages), total]
-    cost_label = schema.table("engagements").column("cost").label
+    cost_label = schema.table(ENGAGEMENTS).column("cost").label
     rows: list[dict[str, Any]] = []
 
     def share(amount: float) -> str:
@@ -212,7 +221,8 @@ SHARE_HEADER = "Part des financements"
 
 def department_table(cons: Consolidation) -> dict[str, Any]:
     """The region by département (consolidate/figures.py), as the page shows it."""
-    text = {ValueKind.TEXT: str, ValueKind.COUNT: _fr_int, ValueKind.EUROS: fr_euros}
+    text: dict[ValueKind, Callable[[Any], str]] = {ValueKind.TEXT: str, ValueKind.COUNT: _fr_int,
+                                                    ValueKind.EUROS: fr_euros}
     rows = []
     for d in department_figures(cons):
         values = []
@@ -299,13 +309,25 @@ def _timeline(t: TerritoryView, as_of: date) -> dict[str, Any]:
 
 
 def _contacts(t: TerritoryView, schema: Schema) -> tuple[list[str], list[list[str]]]:
-    columns = schema.table("annuaire").columns
+    columns = schema.table(ANNUAIRE).columns
     rows = [[str(c.get(f.key, "") or "") for f in columns] for c in t.contacts]
     return [f.label for f in columns], rows
 
 
+def _totals(t: TerritoryView, columns: list[Column]) -> list[dict[str, Any]]:
+    """The territory's totals in the table: the text shown and the value it sorts by."""
+    if not t.received:
+        return [{"text": "—", "v": ""} for _ in columns]
+    out = []
+    for c in columns:
+        assert c.get is not None
+        value = c.get(t, RowContext())
+        out.append({"text": CARD_TEXT.get(c.kind, str)(value), "v": value})
+    return out
+
+
 def _territory(i: int, t: TerritoryView, cons: Consolidation, schema: Schema, no_contacts: bool) -> dict[str, Any]:
-    annuaire = schema.table("annuaire").name
+    annuaire = schema.table(ANNUAIRE).name
     issues, more = _issues(t.report, no_contacts, annuaire)
     headers, contacts = ([], []) if no_contacts else _contacts(t, schema)
     department = department_label(t.department) if t.department else "—"
@@ -323,14 +345,27 @@ def _territory(i: int, t: TerritoryView, cons: Consolidation, schema: Schema, no
         "days": "" if t.days_left is None else str(t.days_left),
         # Months, as in À retenir and the deadlines chart: one unit for one idea.
         "months_left": "" if t.days_left is None else fr_decimal(t.days_left / DAYS_PER_MONTH).replace("-", MINUS),
-        "lead": _lead(t, no_contacts), "cost": fr_euros(t.cost) if t.received else "—",
-        "remaining": fr_euros(t.remaining) if t.received else "—",
+        "lead": _lead(t, no_contacts), "totals": _totals(t, dashboard_totals(schema)),
         "search": norm(search), "issues": issues, "more_issues": more,
         "timeline": _timeline(t, cons.region.as_of),
         "financing": [(k, fr_euros(v)) for k, v in t.financing.items() if v],
         "contact_headers": headers, "contacts": contacts,
         "source": t.report.path if t.report else "",
+        "last_known": _last_known(t, cons),
     }
+
+
+def _last_known(t: TerritoryView, cons: Consolidation) -> dict[str, Any] | None:
+    """A territory not received now: its last quarter received and its figures then."""
+    last = cons.history.last_received(t.key) if cons.history is not None and not t.received else None
+    if last is None:
+        return None
+    period, view = last
+    return {"period": period, "status": view.ort_status, "status_cls": status_class(view.ort_status),
+            "milestone": view.last_milestone or "Aucun", "jalons": f"{view.milestones_done}/8",
+            "deadline": fr_date(view.ort_deadline), "cost": fr_euros(view.cost),
+            "remaining": fr_euros(view.remaining), "actions": view.actions,
+            "source": view.report.path if view.report else ""}
 
 
 def _unplaced(cons: Consolidation) -> list[dict[str, str]]:
@@ -340,7 +375,8 @@ def _unplaced(cons: Consolidation) -> list[dict[str, str]]:
     for r in cons.reports:
         if r.path in used or placement(cons, r) == HISTORY_PLACEMENT:
             continue
-        first = r.issues[0].message if r.issues else ""
+        why = [i for i in r.issues if i.code in SET_ASIDE_CODES] or r.issues
+        first = why[0].message if why else ""
         out.append({"path": r.path, "verdict": r.verdict, "period": r.period or "—", "message": first})
     return out
 
@@ -418,6 +454,7 @@ def render_dashboard(consolidation: Consolidation, schema: Schema, *, no_contact
     needs_theme = sorted(cons.region.needs_by_theme.items(), key=lambda kv: -kv[1])
     needs_partner = sorted(cons.region.needs_by_partner.items(), key=lambda kv: -kv[1])
     return _environment().get_template("page.html.j2").render(
+        total_headers=[c.short or c.header for c in dashboard_totals(schema)],
         region=cons.region, as_of=fr_date(cons.region.as_of), version=__version__,
         generated_on=fr_date(generated_on or date.today()), cards=_cards(cons, region_figures(cons, schema), schema.config.at_risk_days),
         money=money_table(cons.region, schema), by_department=department_table(cons), briefing=briefing(cons), scope=scope_title(cons.region),
@@ -433,9 +470,7 @@ def render_dashboard(consolidation: Consolidation, schema: Schema, *, no_contact
 
 def scope_title(region: RegionView) -> str:
     """`Grand Est`, or `Grand Est — Aube (10)` with --departement."""
-    if not region.departments:
-        return region.region
-    return f"{region.region} — {', '.join(department_label(d) for d in region.departments)}"
+    return region.scope
 
 
 def dashboard_name(period: str) -> str:

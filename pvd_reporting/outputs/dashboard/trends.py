@@ -105,23 +105,28 @@ def money_by_quarter(cons: Consolidation) -> go.Figure:
     for c in periods.values():
         names.extend(n for n in c.region.financing if n not in names)
     fig = go.Figure()
+    # Each quarter's money is that of the territories received then: the count is on the axis,
+    # so that a territory that did not send does not read as money lost.
+    counts = [territories_received(c.region.received) for c in periods.values()]
     colors = financer_colors(names)
     for name in names:
         ys = [c.region.financing.get(name, 0.0) for c in periods.values()]
         if not any(ys):
             continue
         fig.add_bar(name=label(name), x=xs, y=ys, marker={"color": colors[name]},
-                    hovertemplate=f"%{{x}}<br>{label(name)} : %{{y:,.0f}} €<extra></extra>")
+                    customdata=counts,
+                    hovertemplate=f"%{{x}} (%{{customdata}})<br>{label(name)} : %{{y:,.0f}} €<extra></extra>")
     _layout(fig, _title("financements-par-trimestre", xs), barmode="stack", height=600,
-            xaxis={"type": "category"},
+            xaxis={"title": {"text": "Trimestre (territoires reçus)"}, "type": "category", "tickvals": xs,
+                   "ticktext": [f"{p}<br>{n}" for p, n in zip(xs, counts, strict=True)]},
             yaxis={"title": {"text": "Euros HT"}, "tickformat": ",.0f"})
-    # The legend beside the plot, top to bottom as the stack, each quarter's perimeter under it.
+    # The legend beside the plot, top to bottom as the stack.
     stack_legend(fig)
-    counts = " · ".join(f"{p} : {c.region.received} territoires reçus" for p, c in periods.items())
-    fig.add_annotation(text=label(counts), showarrow=False, xref="paper", yref="paper", x=0, y=-0.12,
-                       xanchor="left", yanchor="top", font={"size": 11, "color": "#444"})
-    fig.update_layout(margin={"b": 80})
     return fig
+
+
+def territories_received(n: int) -> str:
+    return f"{n} territoire{'s' if n > 1 else ''} reçu{'s' if n > 1 else ''}"
 
 
 def received_by_quarter(cons: Consolidation) -> go.Figure:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -12,19 +11,13 @@ from xlsxwriter.worksheet import Worksheet
 
 from pvd_reporting.consolidate.figures import ValueKind
 from pvd_reporting.format.schema import Field, Kind
+from pvd_reporting.outputs.columns import Column as Column  # the summary's tables are lists of them
 from pvd_reporting.outputs.palette import ORT_STYLES
 from pvd_reporting.outputs.summary.xmlrows import Styles
 
 STATUS_STYLES = ORT_STYLES
 TEXT, DATE, MONEY, INT, PERCENT, NUMBER = (ValueKind.TEXT, ValueKind.DATE, ValueKind.EUROS, ValueKind.COUNT,
                                           ValueKind.PERCENT, ValueKind.MONTHS)
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    kind: ValueKind = TEXT
-    width: int = 16
 
 
 class SummaryFormats:

@@ -8,56 +8,32 @@ from datetime import date
 from typing import Any
 
 from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 from pvd_reporting.consolidate.changes import COST, FINANCING
+from pvd_reporting.consolidate.figures import ValueKind
 from pvd_reporting.consolidate.view import (
-    DAYS_LEFT_LABEL,
-    DEADLINE_LABEL,
-    LAST_MILESTONE_LABEL,
-    REMAINING_LABEL,
-    STATUS_LABEL,
     Change,
     Consolidation,
-    TerritoryView,
 )
 from pvd_reporting.format.french import fr_date, fr_money
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs.anomalies import Masker
-from pvd_reporting.outputs.summary.cells import DATE, INT, MONEY, TEXT, Column, SummaryFormats
+from pvd_reporting.outputs.columns import (
+    EVOLUTION,
+    TEXT,
+    Column,
+    RowContext,
+    evolution_columns,
+    identity,
+    territory_row,
+)
+from pvd_reporting.outputs.summary.cells import SummaryFormats, put
 from pvd_reporting.outputs.summary.xmlrows import PendingRows
 
-EVOLUTION = "Évolution"
 CHANGES = "Changements"
-RECEIVED_HEADER = "Reçu"
-
-
-def evolution_columns(schema: Schema) -> list[Column]:
-    form = schema.form
-    return [
-        Column(form.field("id_pvd").label, TEXT, 14), Column(form.name, TEXT, 26),
-        Column("Période", TEXT, 10), Column(RECEIVED_HEADER, TEXT, 7),
-        Column(STATUS_LABEL, TEXT, 18), Column(LAST_MILESTONE_LABEL, TEXT, 40), Column("Jalons réalisés", INT, 9),
-        Column(DEADLINE_LABEL, DATE, 12), Column(DAYS_LEFT_LABEL, INT, 9),
-        *(Column(f"Actions : {s}", INT, 10) for s in schema.lists["statut_action"]),
-        Column(schema.table("engagements").column("cost").label, MONEY, 15),
-        *(Column(f.label, MONEY, 15) for f in schema.financer_fields),
-        Column(REMAINING_LABEL, MONEY, 15),
-        Column("Comités de projet du trimestre", INT, 11),
-        Column("Besoins", INT, 8),
-    ]
-
-
-def evolution_row(t: TerritoryView, period: str, schema: Schema) -> list[Any]:
-    statuses = schema.lists["statut_action"]
-    if not t.received:
-        width = len(evolution_columns(schema))
-        return [t.id_pvd, t.name, period, "Non", t.ort_status, *([None] * (width - 5))]
-    return [
-        t.id_pvd, t.name, period, "Oui", t.ort_status, t.last_milestone, t.milestones_done, t.ort_deadline,
-        t.days_left, *(t.actions_by_status.get(s, 0) for s in statuses), t.cost,
-        *(t.financing.get(f.financer or "", 0.0) for f in schema.financer_fields), t.remaining,
-        t.comites_by_quarter.get(period, 0), t.needs,
-    ]
+REVISIONS = "Révisions"
+REVISION_HEADERS = ("Période", "Chiffre", "Publié", "Révisé", "Écart", "Cause")
 
 
 def evolution_rows(c: Consolidation, schema: Schema) -> list[list[Any]]:
@@ -65,10 +41,12 @@ def evolution_rows(c: Consolidation, schema: Schema) -> list[list[Any]]:
     history = c.history
     periods = history.periods if history is not None else {c.region.period: c}
     order = {t.key: i for i, t in enumerate(c.territories)}
+    columns = evolution_columns(schema)
     rows: list[tuple[int, int, list[Any]]] = []
     for n, (period, cons) in enumerate(periods.items()):
+        ctx = RowContext(period)
         for t in cons.territories:
-            rows.append((order.get(t.key, len(order)), n, evolution_row(t, period, schema)))
+            rows.append((order.get(t.key, len(order)), n, territory_row(columns, t, ctx)))
     rows.sort(key=lambda r: (r[0], str(r[2][1]), r[1]))
     return [r[2] for r in rows]
 
@@ -77,8 +55,7 @@ CHANGE_HEADERS = ("Type", "Élément", "Avant", "Après")
 
 
 def change_columns(schema: Schema) -> list[Column]:
-    return [Column(schema.form.field("id_pvd").label, TEXT, 14), Column(schema.form.name, TEXT, 26),
-            Column(CHANGE_HEADERS[0], TEXT, 22), Column(CHANGE_HEADERS[1], TEXT, 28),
+    return [*identity(schema), Column(CHANGE_HEADERS[0], TEXT, 22), Column(CHANGE_HEADERS[1], TEXT, 28),
             Column(CHANGE_HEADERS[2], TEXT, 50), Column(CHANGE_HEADERS[3], TEXT, 50)]
 
 
@@ -110,3 +87,26 @@ def write_history_sheets(wb: Workbook, c: Consolidation, schema: Schema, fmt: Su
     table_sheet(wb, EVOLUTION, evolution_columns(schema), evolution_rows(c, schema), fmt, pending)
     changes = c.history.changes if c.history is not None else []
     table_sheet(wb, CHANGES, change_columns(schema), change_rows(changes, Masker(c, no_contacts)), fmt, pending)
+
+
+def write_revisions(wb: Workbook, c: Consolidation, fmt: SummaryFormats) -> Worksheet:
+    """`Révisions`: each figure of an earlier period already published (the output folder's
+    history file) that this run changes, with the workbooks that arrived or changed since."""
+    ws = wb.add_worksheet(REVISIONS)
+    revisions = c.history.revisions if c.history is not None else []
+    for j, width in enumerate((10, 30, 16, 16, 16, 90)):
+        ws.set_column(j, j, width)
+    ws.add_table(0, 0, max(len(revisions), 1), len(REVISION_HEADERS) - 1, {
+        "name": "T_revisions", "style": "Table Style Light 9", "autofilter": True,
+        "columns": [{"header": h, "header_format": fmt.header} for h in REVISION_HEADERS]})
+    ws.set_row(0, 30)
+    ws.freeze_panes(1, 2)
+    for i, r in enumerate(revisions, start=1):
+        kind = ValueKind(r.kind)
+        for j, (value, k) in enumerate(((r.period, TEXT), (r.figure, TEXT), (r.published, kind),
+                                        (r.revised, kind), (round(r.revised - r.published, 2), kind),
+                                        (r.cause, TEXT))):
+            put(ws, i, j, value, k, fmt)
+    if not revisions:
+        ws.write_string(1, 1, "Aucun chiffre déjà publié n'a changé.")
+    return ws

@@ -23,7 +23,7 @@ from pvd_reporting.consolidate.view import (
     Consolidation,
 )
 from pvd_reporting.format.departements import department_label
-from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
+from pvd_reporting.format.schema import INGENIERIE, NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
 from pvd_reporting.outputs.palette import MONEY_COLOR, NEEDS_COLOR
 from pvd_reporting.outputs.summary.cells import (
     DATE,
@@ -39,6 +39,7 @@ from pvd_reporting.outputs.summary.cells import (
 )
 
 PREVIOUS, YEAR_BEFORE = "T-1", "N-1"
+CONSTANT = "à périmètre constant"
 
 NOTE = ("Coût total = total des financements − financements au-delà du coût (actions dont les "
         "financements dépassent le coût) + reste à financer. Les actions abandonnées sont comptées "
@@ -76,7 +77,7 @@ def _briefing(ws: Worksheet, c: Consolidation, fmt: SummaryFormats, row: int) ->
     return row + 2
 
 
-def _figures(ws: Worksheet, figures: RegionFigures, fmt: SummaryFormats, row: int) -> int:
+def _figures(ws: Worksheet, figures: RegionFigures, fmt: SummaryFormats, row: int, current: str) -> int:
     """The figures under `Chiffre` and `Valeur`, and beside them `T-1` and `N-1` when there is a
     history; returns the row of the last figure."""
     ws.write_string(row, 0, "Chiffre", fmt.header)
@@ -85,6 +86,14 @@ def _figures(ws: Worksheet, figures: RegionFigures, fmt: SummaryFormats, row: in
         for col, (header, period) in enumerate(((PREVIOUS, figures.previous), (YEAR_BEFORE, figures.year_before)),
                                                start=2):
             ws.write_string(row, col, f"{header} ({period})" if period else header, fmt.header)
+    constant = figures.constant
+    if constant is not None:
+        # Beside T-1: the same figures on the territories received in both quarters, so that a
+        # territory that did not send does not read as money lost.
+        on = f"{constant} territoire{'s' if constant > 1 else ''} reçu{'s' if constant > 1 else ''} aux deux trimestres"
+        ws.write_string(row, 4, f"{PREVIOUS} {CONSTANT} ({figures.previous}, {on})", fmt.header)
+        ws.write_string(row, 5, f"{current} {CONSTANT} ({on})", fmt.header)
+        ws.set_column(4, 5, 18)
     for figure in figures:
         row += 1
         ws.write_string(row, 0, figure.label, fmt.label)
@@ -92,13 +101,17 @@ def _figures(ws: Worksheet, figures: RegionFigures, fmt: SummaryFormats, row: in
         if figures.has_history:
             put_figure(ws, row, 2, figure.previous, figure.kind, fmt)
             put_figure(ws, row, 3, figure.year_before, figure.kind, fmt)
+        if constant is not None:
+            put_figure(ws, row, 4, figure.constant_previous, figure.kind, fmt)
+            put_figure(ws, row, 5, figure.constant_current, figure.kind, fmt)
     return row
 
 
-# Columns of the sheet (characters): A the labels, B–D a figure with T-1 and N-1, E a gap, F–G the
-# tables behind the charts, H–I the last alert columns. About 1,200 pixels: fit to one A4
-# landscape page wide at about 85 %.
-WIDTHS = (44, 17, 15, 15, 12, 34, 15, 13, 22)
+# Columns of the sheet (characters): A the labels, B–D a figure with T-1 and N-1, E–F T-1 and the
+# period on a constant perimeter, G a gap, H–I the tables behind the charts. About 1,250 pixels:
+# fit to one A4 landscape page wide at about 85 %.
+WIDTHS = (44, 15, 15, 15, 18, 18, 3, 34, 15)
+SIDE = 7  # the column of the tables beside the figures
 # The charts, on their own page under the tables: two side by side, one under them.
 CHART_WIDTH, CHART_HEIGHT, CHART_ROWS = 600, 380, 20
 
@@ -108,7 +121,7 @@ def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema, f
     charts on a page of their own (never cut across two pages)."""
     ws = wb.add_worksheet(name)
     r = c.region
-    ws.write_string(0, 0, f"Petites villes de demain — synthèse {r.region}", fmt.title)
+    ws.write_string(0, 0, f"Petites villes de demain — synthèse {r.scope}", fmt.title)
     ws.write_string(1, 0, f"Période {r.period} · situation au {r.as_of.strftime('%d/%m/%Y')}", fmt.subtitle)
     ws.merge_range(2, 0, 2, len(WIDTHS) - 1, NOTE, fmt.note)
     ws.set_row(2, 45)
@@ -116,7 +129,7 @@ def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema, f
         ws.set_column(j, j, width)
     row = _briefing(ws, c, fmt, 4)
     figures_row = row
-    last = _figures(ws, region_figures(c, schema), fmt, row)
+    last = _figures(ws, region_figures(c, schema), fmt, row, r.period)
     # Beside the figures: the two small tables the bar charts read, sorted by value.
     money = sorted(((f.financer or f.label, r.financing.get(f.financer or f.key, 0.0))
                     for f in schema.financer_fields), key=lambda kv: -kv[1])
@@ -130,7 +143,7 @@ def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema, f
     status_chart, row = _status_table(wb, ws, c, fmt, row)
     row = _department_table(ws, c, fmt, row)
     ws.write_string(row, 0, "Besoins en ingénierie par partenaire sollicité", fmt.label)
-    ws.write_string(row + 1, 0, schema.table("ingenierie").column("partner").label, fmt.header)
+    ws.write_string(row + 1, 0, schema.table(INGENIERIE).column("partner").label, fmt.header)
     ws.write_string(row + 1, 1, "Besoins", fmt.header)
     partners = sorted(r.needs_by_partner.items(), key=lambda kv: -kv[1])
     for i, (partner, n) in enumerate(partners, start=row + 2):
@@ -213,8 +226,8 @@ def _department_table(ws: Worksheet, c: Consolidation, fmt: SummaryFormats, row:
 
 def _bar_chart(wb: Workbook, ws: Worksheet, fmt: SummaryFormats, row: int, title: str,
                category: str, measure: str, data: list[tuple[str, float]], kind: ValueKind) -> tuple[Any, int]:
-    """A small table in columns F–G and the bar chart that reads it; (chart or None, next row)."""
-    col = 5
+    """A small table in columns H–I and the bar chart that reads it; (chart or None, next row)."""
+    col = SIDE
     ws.write_string(row, col, title, fmt.label)
     ws.write_string(row + 1, col, category, fmt.header)
     ws.write_string(row + 1, col + 1, measure, fmt.header)
