@@ -203,15 +203,17 @@ def test_the_note_is_self_contained_and_offline(demo: ConsolidationRun, schema: 
     page = render_note(demo.result, schema)
     assert "<script" not in page and "http://" not in page and "https://" not in page
     assert "<svg" in page and "T-1 (2025-T3)" in page and "À retenir" in page
-    # The perimeter of the T-1 column is stated (no constant-perimeter figure here).
-    assert "périmètre du trimestre, non constant" in page
+    # The change since T-1 is on a constant perimeter, and says so.
+    assert "Évolution à périmètre constant : sur les 11 territoires reçus aux deux trimestres" in page
     note = next(p for p in demo.written if p.name == "note-2025-T4.html")
     assert note.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
 def test_the_note_shows_current_alerts_only(demo: ConsolidationRun, schema: Schema) -> None:
     page = html.unescape(render_note(demo.result, schema))
-    assert "Échéance ORT dépassée" in page and "Classeurs non reçus (88)" in page
+    assert "Échéance ORT dépassée" in page and "Classeurs non reçus (87)" in page
+    # Molsheim sent in 2025-T3, not in 2025-T4: it stopped sending, named on its own line.
+    assert re.search(r"A cessé d'envoyer</td><td>Molsheim</td>", page)
     # Four ORT were signed late, all before this quarter: counted among the figures, not alerts.
     assert "ORT signée en retard" not in page
 

@@ -38,7 +38,6 @@ from pvd_reporting.consolidate.figures import (
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.format import french
 from pvd_reporting.format.departements import department_label
-from pvd_reporting.format.periods import first_day, parse_label
 from pvd_reporting.format.schema import ORT_STATUSES, Schema
 from pvd_reporting.outputs.dashboard.plots import chromium_path
 from pvd_reporting.outputs.dashboard.region_map import ATTRIBUTION, LEGEND_ORDER, map_figure
@@ -50,7 +49,7 @@ NOTE_FIGURES = ("received", "missing", "ort_signed", "at_risk", "overdue", "vali
                 "cost", "financed", "remaining", "per_inhabitant", "cost_error_rows")
 GROUPED = (NOT_RECEIVED_ALERT, NOT_FILLED_ALERT)  # one line naming the territories
 MAX_ALERTS = 12  # individual lines; the rest is counted (the dashboard lists them all)
-MAX_NAMES = 30  # names of territories not received; the rest is counted
+MAX_NAMES = 24  # names of territories not received; the rest is counted
 MAP_WIDTH, MAP_HEIGHT = 330, 300  # CSS pixels of the printed map
 PDF_TIMEOUT = 120  # seconds: Chromium on a busy machine
 
@@ -77,10 +76,18 @@ def _number(value: Any, kind: ValueKind) -> str:
 
 
 def _change(f: Figure) -> str:
-    """The change since T-1, signed: « +2 », « −1 200 € », « = »; empty without T-1."""
-    if f.previous is None or f.value is None or f.kind not in (ValueKind.COUNT, ValueKind.EUROS):
+    """The change since T-1, signed: « +2 », « −1 200 € », « = »; on a constant perimeter (the
+    territories received in both quarters) when the history gives it, so that a territory that
+    did not send does not read as money lost; empty without T-1."""
+    if f.kind not in (ValueKind.COUNT, ValueKind.EUROS):
         return ""
-    delta = f.value - f.previous
+    if f.constant_previous is not None and f.constant_current is not None:
+        before, now = f.constant_previous, f.constant_current
+    elif f.previous is not None and f.value is not None:
+        before, now = f.previous, f.value
+    else:
+        return ""
+    delta = now - before
     if abs(delta) < (0.5 if f.kind == ValueKind.EUROS else 1):
         return "="
     text = _number(abs(delta), f.kind)
@@ -97,14 +104,6 @@ def figure_rows(figures: RegionFigures) -> list[dict[str, Any]]:
                      "previous": _number(f.previous, f.kind) if figures.has_history else "",
                      "change": _change(f), "dont": key == "cost_error_rows"})
     return rows
-
-
-def current_alerts(cons: Consolidation) -> list[Alert]:
-    """« À retenir » as it calls for action now: an ORT signed late is news only in the quarter
-    it was signed (the count of late signatures stays among the figures)."""
-    start = first_day(parse_label(cons.region.period) or (1, 1))
-    return [a for a in alerts(cons)
-            if a.kind != SIGNED_LATE_ALERT or (a.territories[0].j8_on or date.min) >= start]
 
 
 def _alert_rows(found: list[Alert]) -> tuple[list[dict[str, str]], int, list[dict[str, Any]]]:
@@ -195,15 +194,15 @@ def map_svg(cons: Consolidation) -> dict[str, Any]:
 def render_note(cons: Consolidation, schema: Schema, *, generated_on: date | None = None) -> str:
     """The note as text (see `write_note`)."""
     figures = region_figures(cons, schema)
-    lines, more, groups = _alert_rows(current_alerts(cons))
+    lines, more, groups = _alert_rows(alerts(cons))  # current alerts only (briefing.py)
     env = Environment(loader=PackageLoader("pvd_reporting.outputs", "."), autoescape=True,
                       trim_blocks=True, lstrip_blocks=True)
     r = cons.region
-    scope = r.region + (f" — {', '.join(department_label(d) for d in r.departments)}" if r.departments else "")
     return env.get_template("note.html.j2").render(
-        scope=scope, region=r, as_of=french.fr_date(r.as_of), version=__version__,
+        scope=r.scope, region=r, as_of=french.fr_date(r.as_of), version=__version__,
         generated_on=french.fr_date(generated_on or date.today()), headline=headline(r),
         figures=figure_rows(figures), previous=figures.previous, has_history=figures.has_history,
+        constant=figures.constant,
         alerts=lines, more_alerts=more, groups=groups, bars=financer_bars(cons, schema),
         map=map_svg(cons), attribution=ATTRIBUTION, statuses=ORT_STATUSES,
     )
