@@ -317,3 +317,13 @@ def test_every_summary_sheet_is_fitted_to_the_page_width(demo: ConsolidationRun)
     tops = [int(r) for r in re.findall(r"<xdr:from><xdr:col>\d+</xdr:col><xdr:colOff>\d+</xdr:colOff><xdr:row>(\d+)",
                                        drawing)]
     assert tops and min(tops) >= page_break
+
+
+def test_a_rerun_without_images_leaves_no_stale_note_pdf(demo: ConsolidationRun, schema: Schema,
+                                                        tmp_path: Path) -> None:
+    from pvd_reporting.outputs.note import write_note
+
+    (tmp_path / "note-2025-T4.pdf").write_bytes(b"%PDF- of an earlier run")
+    written = write_note(demo.result, tmp_path, schema, pdf=False)
+    assert [p.name for p in written] == ["note-2025-T4.html"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["note-2025-T4.html"]

@@ -238,4 +238,7 @@ def write_note(cons: Consolidation, output_dir: Path, schema: Schema, *, pdf: bo
     browser = chromium_path() if pdf else None
     if browser and print_pdf(target, target.with_suffix(".pdf"), browser):
         written.append(target.with_suffix(".pdf"))
+    else:
+        # A rerun replaces each output whole: no PDF of an earlier run beside the new note.
+        target.with_suffix(".pdf").unlink(missing_ok=True)
     return written
