@@ -195,25 +195,26 @@ def money_table(region: RegionView, schema: Schema) -> dict[str, Any]:
     """Cost and financing by stage (engagé, prévu, statut non reconnu) and in total, as the
     identity they satisfy: financers, their total, minus beyond the cost, plus remaining = cost."""
     stages = [s for s in STAGES if s != UNRECOGNISED or _stage(region, s).cost or _stage(region, s).financed]
-    columns = [*stages, "Total", SHARE_HEADER]
+    columns = [*stages, "Total"]
     total = Money(region.cost, region.financing, region.beyond_cost, region.remaining)
     moneys = [*(_stage(region, s) for s in stages), total]
     cost_label = schema.table(ENGAGEMENTS).column("cost").label
     rows: list[dict[str, Any]] = []
 
     def share(amount: float) -> str:
-        return f"{frenchtext.fr_decimal(100 * amount / total.financed)} %" if total.financed else "—"
+        """Its part of all the financing, in a column of its own beside the euros."""
+        return f"{frenchtext.fr_decimal(100 * amount / total.financed)}\u00a0%" if total.financed else "—"
 
     for f in schema.financer_fields:
         name = f.financer or f.key
-        rows.append({"label": f.label, "cls": "", "values": [
-            *(fr_cents(m.financing.get(name, 0.0)) for m in moneys), share(total.financing.get(name, 0.0))]})
-    rows.append({"label": FINANCED_LABEL, "cls": "sum", "values": [*(fr_cents(m.financed) for m in moneys),
-                                                                    share(total.financed)]})
+        rows.append({"label": f.label, "cls": "", "values": [fr_cents(m.financing.get(name, 0.0)) for m in moneys],
+                     "share": share(total.financing.get(name, 0.0))})
+    rows.append({"label": FINANCED_LABEL, "cls": "sum", "values": [fr_cents(m.financed) for m in moneys],
+                 "share": share(total.financed)})
     rows.append({"label": f"{MINUS} {BEYOND_COST_LABEL}", "cls": "", "values": [fr_cents(m.beyond_cost) for m in moneys]})
     rows.append({"label": f"+ {REMAINING_LABEL}", "cls": "", "values": [fr_cents(m.remaining) for m in moneys]})
     rows.append({"label": f"= {cost_label}", "cls": "sum", "values": [fr_cents(m.cost) for m in moneys]})
-    return {"columns": columns, "rows": rows, "perimeter": region.perimeter}
+    return {"columns": columns, "rows": rows, "perimeter": region.perimeter, "share_header": SHARE_HEADER}
 
 
 SHARE_HEADER = "Part des financements"

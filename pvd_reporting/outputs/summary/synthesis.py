@@ -178,8 +178,8 @@ def _status_table(wb: Workbook, ws: Worksheet, c: Consolidation, fmt: SummaryFor
         for j, status in enumerate(statuses, start=1):
             ws.write_number(i, j, counts.get(status, 0))
     next_row = row + len(by_dep) + 3
-    if not by_dep or not statuses:
-        return None, next_row
+    if not by_dep or not any(s in ORT_STATUSES for s in statuses):
+        return None, next_row  # no workbook received: nothing to chart
     first, last = row + 2, row + 1 + len(by_dep)
     chart = wb.add_chart({"type": "column", "subtype": "stacked"})
     # The territories received only: a grey stack of those not received would drown the statuses.
