@@ -42,6 +42,7 @@ from pvd_reporting.format.periods import previous_quarters, quarter_label  # noq
 from pvd_reporting.format.reference import load_reference  # noqa: E402
 
 LAST_QUARTER = (2025, 4)
+REGION_ROWS = ("", "")  # the key of a table's rows that belong to no territory
 
 
 def seed(work: Path) -> Path:
@@ -66,11 +67,12 @@ def _period_rows(db: sqlite3.Connection) -> tuple[dict[str, list[str]], dict[str
         if PERIOD not in cols:
             continue
         by: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
-        ip, ii, it = cols.index(PERIOD), cols.index(ID), cols.index(TERRITORY)
+        # A table of the région's own figures (no territory) is copied once per period.
+        ii, it = (cols.index(ID), cols.index(TERRITORY)) if ID in cols and TERRITORY in cols else (None, None)
         for row in db.execute(f'SELECT * FROM "{table}" WHERE "{PERIOD}" = ?', (latest,)):
-            by.setdefault((row[ii], row[it]), []).append(row)
+            key = (row[ii], row[it]) if ii is not None and it is not None else REGION_ROWS
+            by.setdefault(key, []).append(row)
         rows[table] = by
-        del ip
     territories = [k for k in rows["territoires"]]
     return columns, rows, [f"{a}\x00{b}" for a, b in territories]
 
@@ -103,7 +105,12 @@ def generate(work: Path, territories: int = 55, quarters: int = 8, regions: list
                 db.execute(sql)
             for table, by in rows.items():
                 cols = columns[table]
-                ip, ii, it = cols.index(PERIOD), cols.index(ID), cols.index(TERRITORY)
+                ip = cols.index(PERIOD)
+                if REGION_ROWS in by:
+                    copies = [(*row[:ip], period, *row[ip + 1:]) for period in periods for row in by[REGION_ROWS]]
+                    db.executemany(f'INSERT INTO "{table}" VALUES ({", ".join("?" for _ in cols)})', copies)
+                    continue
+                ii, it = cols.index(ID), cols.index(TERRITORY)
                 place = [cols.index(c) if c in cols else None for c in (T_DEPARTMENT, T_EPCI, T_SIREN)]
                 out = []
                 for n in range(len(own) if own else territories):

@@ -84,3 +84,8 @@ def test_the_installed_command_runs_template_validate_and_consolidate(installed:
     assert "À retenir" in page
     assert (out / "anomalies-2025-T4.csv").is_file()
 
+    # The national roll-up reads that history with the shipped régions and shapes.
+    national = _run([command, "national", "sorties", "--output-dir", "national", "--quiet"], tmp_path)
+    assert national.returncode == 0, national.stderr
+    assert "Régions remontées : 1 sur 18" in national.stdout
+    assert (tmp_path / "national" / "tableau-de-bord-national-2025-T4.html").is_file()

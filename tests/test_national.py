@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from national_fixtures import BRETAGNE, GRAND_EST, Regions, build_regions
 from openpyxl import load_workbook
+from openxml_audit import OpenXmlValidator
 
 from pvd_reporting.cli import cli
 from pvd_reporting.consolidate.national import (
@@ -130,6 +131,8 @@ def test_cli_writes_the_three_outputs_and_the_summary_matches(regions: Regions, 
     assert names == ["historique-national.sqlite", "synthese-nationale-2025-T4.xlsx",
                      "tableau-de-bord-national-2025-T4.html"]
     rollup = roll_up([regions.root])
+    audit = OpenXmlValidator().validate(out / "synthese-nationale-2025-T4.xlsx")
+    assert audit.is_valid, [str(e) for e in audit.errors[:10]]
     # Read back with another reader than the writer's.
     wb = load_workbook(out / "synthese-nationale-2025-T4.xlsx", read_only=True)
     assert wb.sheetnames[:4] == ["Synthèse", "Régions", "Territoires", "Sources"]

@@ -23,7 +23,7 @@ from typing import Literal
 
 from pvd_reporting.check.rules import COST_TOLERANCE
 from pvd_reporting.format.french import fr_int
-from pvd_reporting.format.issues import ISSUE_TYPES, Severity
+from pvd_reporting.format.issues import ISSUE_TYPES, IssueCode, Severity
 from pvd_reporting.format.matching import col_letter
 from pvd_reporting.format.schema import (
     ANNUAIRE,
@@ -167,7 +167,7 @@ Condition = Callable[[Refs, str], str]
 
 @dataclass(frozen=True)
 class LiveCheck:
-    code: str  # the `validate` code whose issues this check counts
+    code: IssueCode  # the `validate` code whose issues this check counts
     sheet: str  # sheet key: "territoire" or a table key
     label: str  # the rule in French
     flagged: tuple[str, ...]  # field keys coloured and counted (one issue each); () for a sheet-level check
@@ -352,17 +352,17 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
 
     form = schema.form
     checks.append(LiveCheck(
-        "required-value", FORM, "Rubrique obligatoire non renseignée",
+        IssueCode.REQUIRED_VALUE, FORM, "Rubrique obligatoire non renseignée",
         tuple(f.key for f in form.fields if f.required),
         lambda r, k: blank(r[k])))
     checks += _typed(schema, FORM, form.fields)
     siren = next(f.key for f in form.fields if f.kind == Kind.SIREN)
     checks.append(LiveCheck(
-        "invalid-siren", FORM, "SIREN : 9 chiffres dont le dernier est une clé de contrôle", (siren,),
+        IssueCode.INVALID_SIREN, FORM, "SIREN : 9 chiffres dont le dernier est une clé de contrôle", (siren,),
         lambda r, k: _bad_siren(r[k])))
     threshold = config.cofinancing_min_etp
     checks.append(LiveCheck(
-        "etp-below-threshold", FORM,
+        IssueCode.ETP_BELOW_THRESHOLD, FORM,
         f"Cofinancement Banque des Territoires avec moins de {threshold:g} % d'ETP",
         ("etp",),
         # A percent cell holds 0.8 for 80 %; a number above 1 is read as typed (80).
@@ -374,92 +374,92 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
         if not table.fixed_rows:
             first, second = table.keys[:2]
             checks.append(LiveCheck(
-                "total-row", table.key, "Ligne de total (elle n'est pas comptée)", (first, second),
+                IssueCode.TOTAL_ROW, table.key, "Ligne de total (elle n'est pas comptée)", (first, second),
                 _total_row(first), skip_totals=False))
         required = tuple(c.key for c in table.columns if c.required)
         if required:
             checks.append(LiveCheck(
-                "required-value", table.key, "Case obligatoire vide sur une ligne remplie", required,
+                IssueCode.REQUIRED_VALUE, table.key, "Case obligatoire vide sur une ligne remplie", required,
                 lambda r, k: blank(r[k]), factor=_filled_row(table.keys)))
         fixed = {"code", "label"} if table.fixed_rows else set()
         checks += _typed(schema, table.key, tuple(c for c in table.columns if c.key not in fixed))
         if table.key == COMMUNES:
             checks.append(LiveCheck(
-                "required-value", table.key, "Au moins une commune", ("name",),
+                IssueCode.REQUIRED_VALUE, table.key, "Au moins une commune", ("name",),
                 _empty_table(table.key, table.keys), rows="first", skip_totals=False))
             insee = next(c.key for c in table.columns if c.kind == Kind.INSEE)
             checks.append(LiveCheck(
-                "invalid-insee", table.key, "Code INSEE : 5 caractères, 2 chiffres (ou 2A, 2B) puis 3 chiffres",
+                IssueCode.INVALID_INSEE, table.key, "Code INSEE : 5 caractères, 2 chiffres (ou 2A, 2B) puis 3 chiffres",
                 (insee,), lambda r, k: _bad_insee(r[k])))
             checks.append(LiveCheck(
-                "population-over-limit", table.key, f"{town} de plus de {fr_int(limit)} habitants",
+                IssueCode.POPULATION_OVER_LIMIT, table.key, f"{town} de plus de {fr_int(limit)} habitants",
                 ("population",),
                 lambda r, k: f"{any_of(r['role'], (town,))}*({number(r['population'])}>{limit})"))
         elif table.key == JALONS:
             checks.append(LiveCheck(
-                "missing-milestone", table.key, "Ligne de jalon " + f"{MILESTONES[0][0]} à {MILESTONES[-1][0]} manquante",
+                IssueCode.MISSING_MILESTONE, table.key, "Ligne de jalon " + f"{MILESTONES[0][0]} à {MILESTONES[-1][0]} manquante",
                 (), lambda r, k: _missing_milestones(r), rows="first", also=("code",), skip_totals=False))
             checks.append(LiveCheck(
-                "required-value", table.key, "Date de réalisation du premier jalon", ("done_on",),
+                IssueCode.REQUIRED_VALUE, table.key, "Date de réalisation du premier jalon", ("done_on",),
                 lambda r, k: blank(r[k]), rows="first"))
             checks.append(LiveCheck(
-                "milestones-out-of-order", table.key, "Jalon réalisé avant un jalon précédent",
+                IssueCode.MILESTONES_OUT_OF_ORDER, table.key, "Jalon réalisé avant un jalon précédent",
                 ("done_on",),
                 # COUNTIF skips a formula error where MAX would return it.
                 lambda r, k: (f"ISNUMBER({r[k]})*(COUNTIF({r.upto(k, this_row=False)},\">\"&{number(r[k])})>0)"),
                 rows="rest", per_row=True))
             checks.append(LiveCheck(
-                "date-in-future", table.key, "Jalon réalisé après la date de mise à jour", ("done_on",),
+                IssueCode.DATE_IN_FUTURE, table.key, "Jalon réalisé après la date de mise à jour", ("done_on",),
                 lambda r, k: _after_update(r, k)))
         elif table.key == ENGAGEMENTS:
             checks.append(LiveCheck(
-                "duplicate-action", table.key, "N° action déjà utilisé plus haut", ("action_id",),
+                IssueCode.DUPLICATE_ACTION, table.key, "N° action déjà utilisé plus haut", ("action_id",),
                 _duplicate))
             checks.append(LiveCheck(
-                "financing-exceeds-cost", table.key,
+                IssueCode.FINANCING_EXCEEDS_COST, table.key,
                 f"Financements supérieurs au coût total HT (plus de {COST_TOLERANCE:g} €)", ("cost",),
                 lambda r, k: f"ISNUMBER({r['cost']})*({r.sum(money)}>{number(r['cost'])}+{COST_TOLERANCE:g})",
                 also=money))
             checks.append(LiveCheck(
-                "missing-cost", table.key, "Action " + ", ".join(costed) + " sans coût total HT",
+                IssueCode.MISSING_COST, table.key, "Action " + ", ".join(costed) + " sans coût total HT",
                 ("cost",), lambda r, k: f"{blank(r['cost'])}*{any_of(r['status'], costed)}",
                 also=("status",)))
             checks.append(LiveCheck(
-                "dates-out-of-order", table.key, "Date de fin avant la date de début", ("end_on",),
+                IssueCode.DATES_OUT_OF_ORDER, table.key, "Date de fin avant la date de début", ("end_on",),
                 lambda r, k: (f"ISNUMBER({r['start_on']})*ISNUMBER({r['end_on']})"
                               f"*({number(r['end_on'])}<{number(r['start_on'])})"),
                 also=("start_on",)))
             checks.append(LiveCheck(
-                "missing-end-date", table.key, f"Action {done} sans date de fin", ("end_on",),
+                IssueCode.MISSING_END_DATE, table.key, f"Action {done} sans date de fin", ("end_on",),
                 lambda r, k: f"{blank(r['end_on'])}*{any_of(r['status'], (done,))}"))
             checks.append(LiveCheck(
-                "negative-amount", table.key, "Montant négatif", ("cost", *money),
+                IssueCode.NEGATIVE_AMOUNT, table.key, "Montant négatif", ("cost", *money),
                 lambda r, k: f"({number(r[k])}<0)"))
         elif table.key == COMITES:
             checks.append(LiveCheck(
-                "date-in-future", table.key, "Réunion datée après la date de mise à jour", ("date",),
+                IssueCode.DATE_IN_FUTURE, table.key, "Réunion datée après la date de mise à jour", ("date",),
                 lambda r, k: _after_update(r, k), severity=Severity.ERROR))
             checks.append(LiveCheck(
-                "etat-absent", table.key, f"{committee} sans l'État (« {no} » ou laissé vide)", ("etat_present",),
+                IssueCode.ETAT_ABSENT, table.key, f"{committee} sans l'État (« {no} » ou laissé vide)", ("etat_present",),
                 lambda r, k: (f"{any_of(r['body'], (committee,))}"
                               f"*({num(any_of(r['etat_present'], (no,)))}+{num(blank(r['etat_present']))})")))
         elif table.key == INGENIERIE:
             checks.append(LiveCheck(
-                "unknown-action", table.key, "N° action absent de l'onglet Engagements", ("action_id",),
+                IssueCode.UNKNOWN_ACTION, table.key, "N° action absent de l'onglet Engagements", ("action_id",),
                 lambda r, k: (f"{readable(r[k])}"
                               f"*(COUNTIF({r.column(ENGAGEMENTS, 'action_id')},{shown(r[k])})=0)")))
             checks.append(LiveCheck(
-                "negative-amount", table.key, "Montant négatif", ("amount",),
+                IssueCode.NEGATIVE_AMOUNT, table.key, "Montant négatif", ("amount",),
                 lambda r, k: f"({number(r[k])}<0)"))
         elif table.key == ANNUAIRE:
             email = next(c.key for c in table.columns if c.kind == Kind.EMAIL)
             checks.append(LiveCheck(
-                "invalid-email", table.key,
+                IssueCode.INVALID_EMAIL, table.key,
                 "Mail sans @, avec deux @, une espace ou sans point après le @ (ou erreur de formule)",
                 (email,), lambda r, k: f"ISERROR({r[k]})+{readable(r[k])}*({_bad_mail(shown(r[k]))}>0)"))
             role = table.column("role")
             checks.append(LiveCheck(
-                "no-project-lead", table.key, f"Aucun contact « {lead} » dans l'annuaire", (),
+                IssueCode.NO_PROJECT_LEAD, table.key, f"Aucun contact « {lead} » dans l'annuaire", (),
                 lambda r, k: f"(COUNTIF({r.column(ANNUAIRE, 'role')},{text(lead)})=0)",
                 rows="first", also=(role.key,), skip_totals=False))
     return tuple(checks)
@@ -467,10 +467,10 @@ def live_checks(schema: Schema) -> tuple[LiveCheck, ...]:
 
 # What a value typed or pasted in a cell of each kind must not be, besides a formula error.
 _TYPED_LABELS = {
-    "invalid-date": "Date saisie comme du texte, ou erreur de formule",
-    "invalid-number": "Nombre saisi comme du texte, ou erreur de formule",
-    "invalid-percent": "Pourcentage saisi comme du texte ou hors de 0 à 100 %, ou erreur de formule",
-    "invalid-choice": "Valeur hors de la liste, ou erreur de formule",
+    IssueCode.INVALID_DATE: "Date saisie comme du texte, ou erreur de formule",
+    IssueCode.INVALID_NUMBER: "Nombre saisi comme du texte, ou erreur de formule",
+    IssueCode.INVALID_PERCENT: "Pourcentage saisi comme du texte ou hors de 0 à 100 %, ou erreur de formule",
+    IssueCode.INVALID_CHOICE: "Valeur hors de la liste, ou erreur de formule",
 }
 # Kinds whose own check below also counts the formula errors.
 _OWN_CHECK = (Kind.SIREN, Kind.INSEE, Kind.EMAIL)
@@ -480,7 +480,7 @@ def _typed(schema: Schema, sheet: str, fields: tuple[Field, ...]) -> list[LiveCh
     """One check per `validate` code of these cells' kinds: what cannot be read, as `validate`
     reads it (text where a number, date or percent is expected; a value out of a list; a formula
     error in any cell)."""
-    by_code: dict[str, list[Field]] = {}
+    by_code: dict[IssueCode, list[Field]] = {}
     for f in fields:
         if f.kind not in _OWN_CHECK:
             by_code.setdefault(unreadable_code(f.kind), []).append(f)
@@ -507,7 +507,7 @@ def _typed(schema: Schema, sheet: str, fields: tuple[Field, ...]) -> list[LiveCh
             return error
 
         label = _TYPED_LABELS.get(code, "Erreur de formule (#DIV/0!, #N/A…) dans une case")
-        if code == "invalid-choice" and not any(f.kind == Kind.CHOICE for f in group):
+        if code == IssueCode.INVALID_CHOICE and not any(f.kind == Kind.CHOICE for f in group):
             label = "Erreur de formule (#DIV/0!, #N/A…) dans une case à choisir"
         out.append(LiveCheck(code, sheet, label, tuple(kinds), condition))
     return out

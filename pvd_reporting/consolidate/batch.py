@@ -21,7 +21,7 @@ from pvd_reporting.consolidate.regional import missing_view, region_view, territ
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.errors import UsageError
 from pvd_reporting.format.french import fr_date
-from pvd_reporting.format.issues import Issue, WorkbookReport, make_issue
+from pvd_reporting.format.issues import Issue, IssueCode, WorkbookReport, make_issue
 from pvd_reporting.format.matching import french_sort_key, norm
 from pvd_reporting.format.periods import last_day, parse_label
 from pvd_reporting.format.reference import Reference, RefTerritory, territory_key
@@ -30,14 +30,14 @@ from pvd_reporting.format.vocabulary import PVD_TOWN as VILLE_PVD
 from pvd_reporting.read.values import as_date, parse_period
 
 # Issues this module adds to a report; dropped first so consolidating twice never doubles them.
-CONSOLIDATION_CODES = frozenset({"duplicate-submission", "period-mismatch", "other-department"})
+CONSOLIDATION_CODES = frozenset({IssueCode.DUPLICATE_SUBMISSION, IssueCode.PERIOD_MISMATCH, IssueCode.OTHER_DEPARTMENT})
 # Last quarter's file sent again (quarters.py): set aside, never counted twice.
-RESENT = "resent-previous"
+RESENT = IssueCode.RESENT_PREVIOUS
 # Workbooks left out of the view, and why (a whole-file issue on each).
 SET_ASIDE_CODES = CONSOLIDATION_CODES | {RESENT}
 # A period that does not fit the workbook's own update date (check/rules.py): named, never filed
 # silently under a quarter of its own (quarters.py).
-PERIOD_BEFORE, PERIOD_AFTER = "period-before-update", "period-after-update"
+PERIOD_BEFORE, PERIOD_AFTER = IssueCode.PERIOD_BEFORE_UPDATE, IssueCode.PERIOD_AFTER_UPDATE
 PERIOD_TO_CHECK_CODES = frozenset({PERIOD_BEFORE, PERIOD_AFTER})
 # A workbook of an earlier quarter, used as history of the consolidated one (quarters.py).
 HISTORY_PLACEMENT = "Historique"
@@ -95,7 +95,7 @@ def read_one(path: Path, schema: Schema, reference: Reference | None = None) -> 
     try:
         return validate.validate_workbook(path, schema, reference=reference)
     except Exception as exc:  # noqa: BLE001 — an odd file becomes an issue, never a crash (README, the commands)
-        return WorkbookReport(str(path), [make_issue("unreadable-file", reason=f"{type(exc).__name__} : {exc}")])
+        return WorkbookReport(str(path), [make_issue(IssueCode.UNREADABLE_FILE, reason=f"{type(exc).__name__} : {exc}")])
 
 
 def read_all(
@@ -158,7 +158,7 @@ def _parse(paths: list[Path], todo: list[int], results: list[WorkbookReport | No
                 results[i] = future.result()
             except Exception as exc:  # noqa: BLE001 — a worker that died takes only its file
                 results[i] = WorkbookReport(
-                    str(paths[i]), [make_issue("unreadable-file", reason=f"{type(exc).__name__} : {exc}")])
+                    str(paths[i]), [make_issue(IssueCode.UNREADABLE_FILE, reason=f"{type(exc).__name__} : {exc}")])
             advance(1)
 
 
@@ -254,10 +254,10 @@ def consolidate(
     for report in readable:
         own = periods[id(report)]
         if own is not None and own != period and id(report) not in adopted:
-            report.issues.append(make_issue("period-mismatch", value=own, period=period))
+            report.issues.append(make_issue(IssueCode.PERIOD_MISMATCH, value=own, period=period))
         elif wanted and not in_scope(report, wanted, reference):
             department = normalise_department(report.data.territory.values.get("department"))
-            report.issues.append(make_issue("other-department", value=department or "non renseigné",
+            report.issues.append(make_issue(IssueCode.OTHER_DEPARTMENT, value=department or "non renseigné",
                                             departments=", ".join(wanted)))
         else:
             in_period.append(report)
@@ -346,7 +346,7 @@ def settle(group: list[WorkbookReport]) -> WorkbookReport:
         else:
             how = f"le classeur à la date de mise à jour la plus récente ({shown}) est retenu"
         loser.issues.append(make_issue(
-            "duplicate-submission", value=Path(loser.path).name, other=Path(winner.path).name,
+            IssueCode.DUPLICATE_SUBMISSION, value=Path(loser.path).name, other=Path(winner.path).name,
             reason=f"{how} ; les {rows} lignes de celui-ci ne sont pas consolidées.",
         ))
     return winner
@@ -371,11 +371,11 @@ def placement(consolidation: Consolidation, report: WorkbookReport) -> str:
         return "Illisible"
     if RESENT in codes:
         return RESENT_PLACEMENT
-    if "period-mismatch" in codes:
+    if IssueCode.PERIOD_MISMATCH in codes:
         return "Autre période"
-    if "duplicate-submission" in codes:
+    if IssueCode.DUPLICATE_SUBMISSION in codes:
         return "Envoi en double"
-    if "other-department" in codes:
+    if IssueCode.OTHER_DEPARTMENT in codes:
         return "Autre département"
     if any(t.report is report and t.ort_status == NOT_FILLED for t in consolidation.territories):
         return NOT_FILLED

@@ -13,7 +13,7 @@ from typing import Any
 from pvd_reporting.consolidate.regional import cents
 from pvd_reporting.consolidate.view import STATUS_LABEL, Change, Consolidation, TerritoryView
 from pvd_reporting.format.french import fr_date, fr_money
-from pvd_reporting.format.issues import Issue, make_issue, shown_value
+from pvd_reporting.format.issues import Issue, IssueCode, make_issue, shown_value
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import (
     COMITES,
@@ -38,8 +38,8 @@ CHANGE_TYPES: tuple[str, ...] = (
     RECEIVED, NOT_SENT, ORT_STATUS, MILESTONE_DONE, MILESTONE_DATE, MILESTONE_REMOVED,
     ACTION_ADDED, ACTION_REMOVED, ACTION_STATUS, COST, FINANCING, COMITE_HELD, NEED_ADDED, PROJECT_LEAD,
 )
-CROSS_QUARTER_CODES = frozenset({"milestone-date-changed", "milestone-unrealised", "action-removed",
-                                 "comite-removed"})
+CROSS_QUARTER_CODES = frozenset({IssueCode.MILESTONE_DATE_CHANGED, IssueCode.MILESTONE_UNREALISED, IssueCode.ACTION_REMOVED,
+                                 IssueCode.COMITE_REMOVED})
 
 
 def source(t: TerritoryView, record: Record | None = None) -> str:
@@ -118,14 +118,14 @@ def _milestones(old: TerritoryView, new: TerritoryView, previous: str, add: Any,
             add(MILESTONE_DATE, code, before.done_on, after.done_on)
             row = new_rows.get(code)
             issues.append(make_issue(
-                "milestone-date-changed", sheet=sheet, row=row.row if row else None, column=column,
+                IssueCode.MILESTONE_DATE_CHANGED, sheet=sheet, row=row.row if row else None, column=column,
                 value=after.done_on, code=code, before=fr_date(before.done_on), after=fr_date(after.done_on),
                 previous=previous, source=source(old, old_rows.get(code))))
         elif before.done_on and not after.done_on:
             add(MILESTONE_REMOVED, code, before.done_on, None)
             row = new_rows.get(code)
             issues.append(make_issue(
-                "milestone-unrealised", sheet=sheet, row=row.row if row else None, column=column,
+                IssueCode.MILESTONE_UNREALISED, sheet=sheet, row=row.row if row else None, column=column,
                 code=code, before=fr_date(before.done_on), previous=previous,
                 source=source(old, old_rows.get(code))))
 
@@ -179,7 +179,7 @@ def _actions(old: TerritoryView, new: TerritoryView, previous: str, add: Any, is
             continue
         number = action_id(record)
         add(ACTION_REMOVED, number, action_summary(record, schema), None)
-        issues.append(make_issue("action-removed", sheet=sheet, value=number, previous=previous,
+        issues.append(make_issue(IssueCode.ACTION_REMOVED, sheet=sheet, value=number, previous=previous,
                                  source=source(old, record)))
 
 
@@ -201,6 +201,6 @@ def _comites(old: TerritoryView, new: TerritoryView, previous: str, add: Any, is
         when = key[0]
         if key in after or when is None or (updated is not None and when > updated):
             continue
-        issues.append(make_issue("comite-removed", sheet=sheet, value=fr_date(when),
+        issues.append(make_issue(IssueCode.COMITE_REMOVED, sheet=sheet, value=fr_date(when),
                                  body=record.values.get("body") or "Comité", previous=previous,
                                  source=source(old, record)))

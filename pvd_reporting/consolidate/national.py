@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pvd_reporting.consolidate.figures import ValueKind
-from pvd_reporting.consolidate.regional import DAYS_PER_MONTH
+from pvd_reporting.consolidate.regional import DAYS_PER_MONTH, cents
 from pvd_reporting.consolidate.view import REMAINING_LABEL
 from pvd_reporting.errors import UsageError
 from pvd_reporting.format.config import (
@@ -67,6 +67,7 @@ from pvd_reporting.format.history import (
     TERRITORIES_TABLE,
     TERRITORY,
     TERRITORY_READ,
+    snake,
 )
 from pvd_reporting.format.periods import last_day, parse_label, previous_quarters, quarter_label
 from pvd_reporting.format.schema import (
@@ -75,6 +76,7 @@ from pvd_reporting.format.schema import (
     NOT_FILLED,
     NOT_RECEIVED,
     ORT_STATUSES,
+    build_schema,
 )
 from pvd_reporting.format.vocabulary import ENGAGED_STATUSES, PLANNED_STATUSES, YES
 
@@ -82,8 +84,10 @@ SIGNED, OVERDUE, AT_RISK, _ON_TIME, _UNKNOWN = ORT_STATUSES
 NOT_REPORTING = "Non remontée"
 REPORTING = "Remontée"
 IN_POST = "en poste"
+# The annuaire's personal columns, as the regional history names them.
 CONTACTS_TABLE = "annuaire"
-CONTACT_COLUMNS = ("nom_prenom", "mail", "telephone")
+CONTACT_COLUMNS = tuple(snake(build_schema().table(CONTACTS_TABLE).column(key).label)
+                        for key in ("name", "email", "phone"))
 J2 = MILESTONES[1][0]
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -478,17 +482,12 @@ def _sums(db: sqlite3.Connection, history: RegionalHistory) -> None:
         for row in db.execute(f'SELECT {", ".join(CONTACT_COLUMNS)} FROM "{CONTACTS_TABLE}"'):
             history.personal.update(str(v).strip() for v in row if v)
     lead = history.territories.index(T_LEAD)
-    if lead is not None:
+    # Written with --no-contacts, the région already says « En poste » in place of the name.
+    if lead is not None and history.contacts:
         history.personal.update(str(r[lead]).strip() for r in history.territories.rows if r[lead])
 
 
 # ---------------------------------------------------------------- territories
-
-
-def _cents(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return 0
-    return round(value * 100)
 
 
 def _day(value: Any) -> date | None:
@@ -512,7 +511,7 @@ def territories_of(history: RegionalHistory, *, contacts: bool = False) -> dict[
         j1, j8 = _day(row[at[T_J1]]), _day(row[at[T_J8]])
         by_category = dict.fromkeys(NATIONAL_CATEGORIES, 0)
         for i, category in money:
-            by_category[category] += _cents(row[i])
+            by_category[category] += cents(row[i])
         lead = row[at[T_LEAD]]
         end = _period_end(period)
         j2_on = _day(j2.get(ident))
@@ -528,8 +527,8 @@ def territories_of(history: RegionalHistory, *, contacts: bool = False) -> dict[
             cadence_held=row[at[T_CADENCE]] == YES,
             lead_in_post=bool(lead and str(lead).strip()) or (j2_on is not None and (end is None or j2_on <= end)),
             lead_name=str(lead) if contacts and lead else None,
-            cost=_cents(row[at[T_COST]]), engaged=engaged.get(ident, 0), planned=planned.get(ident, 0),
-            by_category=by_category, remaining=_cents(row[at[T_REMAINING]]),
+            cost=cents(row[at[T_COST]]), engaged=engaged.get(ident, 0), planned=planned.get(ident, 0),
+            by_category=by_category, remaining=cents(row[at[T_REMAINING]]),
             population=population.get(ident, 0), communes=row[at[T_COMMUNES]],
         ))
     return out

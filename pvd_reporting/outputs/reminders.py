@@ -33,7 +33,7 @@ from pvd_reporting.consolidate.batch import (
 )
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.format.french import fr_date
-from pvd_reporting.format.issues import Severity, WorkbookReport
+from pvd_reporting.format.issues import IssueCode, Severity, WorkbookReport
 from pvd_reporting.format.matching import norm, slug
 from pvd_reporting.format.reference import Reference, RefTerritory
 from pvd_reporting.format.schema import ANNUAIRE, NOT_RECEIVED, Schema
@@ -53,7 +53,7 @@ RESENT_AS_IS = "Renvoyé tel quel"
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 CONTACT_COLUMNS = ("Chef de projet", "Mail", "Téléphone")
-OTHER_DEPARTMENT, PERIOD_MISMATCH = "other-department", "period-mismatch"
+OTHER_DEPARTMENT, PERIOD_MISMATCH = IssueCode.OTHER_DEPARTMENT, IssueCode.PERIOD_MISMATCH
 SUBJECT = "Petites villes de demain — suivi {period} : {territory}"
 
 

@@ -17,14 +17,14 @@ from pvd_reporting.consolidate.batch import (
     placement,
     read_all,
 )
-from pvd_reporting.consolidate.cache import can_create, resolve_cache_dir
+from pvd_reporting.consolidate.cache import IMAGES_FOLDER, can_create, resolve_cache_dir
 from pvd_reporting.consolidate.figures import RegionFigures, region_figures
 from pvd_reporting.consolidate.quarters import Published, consolidate_history, revisions
 from pvd_reporting.consolidate.regional import add_months
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.errors import OutputError, UsageError
 from pvd_reporting.format.french import fr_date
-from pvd_reporting.format.issues import WorkbookReport
+from pvd_reporting.format.issues import IssueCode, WorkbookReport
 from pvd_reporting.format.periods import first_day, parse_label
 from pvd_reporting.format.reference import Reference, load_reference
 from pvd_reporting.format.schema import Schema, build_schema
@@ -59,7 +59,7 @@ class ConsolidationRun:
                 if r.data is None or any(i.code in SET_ASIDE_CODES for i in r.issues)]
 
 
-OTHER_DEPARTMENT = "other-department"
+OTHER_DEPARTMENT = IssueCode.OTHER_DEPARTMENT
 
 
 class NothingToConsolidate(UsageError):
@@ -126,7 +126,8 @@ def run_consolidate(
     # Read before this run rewrites it: the figures already given out.
     warnings += compare_with_published(result, read_published(target / DB_NAME, schema), schema)
     written, image_notice, reminders = write_outputs(result, target, schema, no_contacts=no_contacts,
-                                                     images=images, reference=reference)
+                                                     images=images, reference=reference,
+                                                     image_cache=None if cache is None else cache / IMAGES_FOLDER)
     return ConsolidationRun(result, written, notices, image_notice, reminders, warnings,
                             region_figures(result, schema))
 
@@ -168,7 +169,7 @@ def set_aside_reason(report: WorkbookReport) -> str:
 
 
 def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no_contacts: bool,
-                  images: bool, reference: Reference | None = None,
+                  images: bool, reference: Reference | None = None, image_cache: Path | None = None,
                   ) -> tuple[list[Path], str | None, Reminders]:
     """Summary, dashboard, charts, anomalies and reminders of one consolidation; (paths, image
     notice, reminders)."""
@@ -178,8 +179,9 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
     written: list[Path] = []
     try:
         written.append(write_dashboard(result, output_dir, schema, no_contacts=no_contacts))
-        charts, notice = write_charts(result, output_dir, images=images, at_risk_days=schema.config.at_risk_days, schema=schema)
-        trends, trend_notice = write_trend_charts(result, output_dir, images=images)
+        charts, notice = write_charts(result, output_dir, images=images, at_risk_days=schema.config.at_risk_days,
+                                      schema=schema, image_cache=image_cache)
+        trends, trend_notice = write_trend_charts(result, output_dir, images=images, image_cache=image_cache)
         notice = notice or trend_notice
         if charts or trends:
             written.append((charts or trends)[0].parent)

@@ -23,6 +23,7 @@ from pvd_reporting.outputs.dashboard.plots import (
     count_axis,
     export_images,
     label,
+    remembered,
     stack_legend,
     status_color,
 )
@@ -150,7 +151,12 @@ def received_by_quarter(cons: Consolidation) -> go.Figure:
 
 
 def trend_figures(cons: Consolidation) -> dict[str, go.Figure]:
-    """The four charts over quarters; none with a single period (nothing to compare)."""
+    """The four charts over quarters; none with a single period (nothing to compare). Built once
+    per consolidation, for the dashboard and `graphiques-<période>/` alike."""
+    return remembered(cons, ("trends", 0), lambda: _trend_figures(cons))
+
+
+def _trend_figures(cons: Consolidation) -> dict[str, go.Figure]:
     if len(periods_of(cons)) < 2:
         return {}
     return {
@@ -161,7 +167,8 @@ def trend_figures(cons: Consolidation) -> dict[str, go.Figure]:
     }
 
 
-def write_trend_charts(cons: Consolidation, output_dir: Path, *, images: bool = True) -> tuple[list[Path], str | None]:
+def write_trend_charts(cons: Consolidation, output_dir: Path, *, images: bool = True,
+                       image_cache: Path | None = None) -> tuple[list[Path], str | None]:
     """The trend charts in `graphiques-<period>/`, beside the others (html, and png/svg with Chromium)."""
     import plotly.io as pio
 
@@ -180,7 +187,7 @@ def write_trend_charts(cons: Consolidation, output_dir: Path, *, images: bool = 
         written.append(atomic_write_text(folder / f"{name}.html", page))
     if not images:
         return written, None
-    images_written, notice = export_images(figures, folder)
+    images_written, notice = export_images(figures, folder, image_cache)
     return written + images_written, notice
 
 
