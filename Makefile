@@ -37,3 +37,4 @@ clean:
 # The README's screenshot, made by the demo's browser test from the example workbooks.
 screenshot: $(STAMP)
 	PVD_SCREENSHOT=docs/tableau-de-bord.png $(BIN)/python -m pytest -q tests/test_demo.py -k chromium
+	PVD_PRINT_IMAGES=docs $(BIN)/python -m pytest -q tests/test_print.py -k prints

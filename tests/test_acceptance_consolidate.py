@@ -128,8 +128,10 @@ def test_run_exits_0_writes_every_output_and_leaves_the_input_alone(run: dict[st
     assert run["result"].exit_code == 0, run["result"].output
     assert run["after"] == run["before"]
     names = sorted(p.name for p in run["out"].iterdir())
+    # The one-page note is HTML only with --no-images (its PDF is printed by Chromium).
     assert names == ["anomalies-2025-T4.csv", ANOMALIES_JSON, "graphiques-2025-T4", "historique-pvd.sqlite",
-                     "relances-2025-T4", "relances-2025-T4.csv", SUMMARY, "tableau-de-bord-2025-T4.html"]
+                     "note-2025-T4.html", "relances-2025-T4", "relances-2025-T4.csv", SUMMARY,
+                     "tableau-de-bord-2025-T4.html"]
     assert "situation au 31/12/2025" in run["result"].output
 
 

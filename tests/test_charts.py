@@ -45,7 +45,7 @@ def test_status_chart_counts_received_territories_and_names_the_missing(consolid
     # The territories without a workbook are told in the title, not drawn as a grey bar.
     assert set(by_status) == set(ORT_STATUSES)
     assert sum(by_status.values()) == sum(1 for t in consolidation.territories if t.received)
-    assert "2 territoires sans classeur" in fig.layout.title.text
+    assert "2 territoires sans classeur" in fig.layout.title.subtitle.text
     # A status is told by its colour and its name, and the colours differ.
     colors = [trace.marker.color for trace in fig.data]
     assert len(set(colors)) == len(colors)
@@ -84,10 +84,12 @@ def test_milestone_chart_places_each_received_territory_once(consolidation, figu
 
 
 def test_money_chart_adds_up_to_the_region(consolidation, figures) -> None:
-    (bar,) = figures["financements-par-financeur"].data
+    # The financers in one trace, largest first; « Reste à financer » apart, last (hatched).
+    bar, remaining = figures["financements-par-financeur"].data
     region = consolidation.region
-    assert sum(bar.x) == pytest.approx(sum(region.financing.values()) + region.remaining)
-    assert bar.y[-1] == "Reste à financer"
+    assert sum(bar.x) + sum(remaining.x) == pytest.approx(sum(region.financing.values()) + region.remaining)
+    assert list(bar.x) == sorted(bar.x, reverse=True)
+    assert remaining.y == ("Reste à financer",)
 
 
 def test_comites_heatmap_is_territory_by_quarter(consolidation, figures) -> None:

@@ -57,7 +57,7 @@ def test_header_cards_and_table_in_french(page: str, consolidation) -> None:
     # A soft hyphen lets a long header break when the table is printed.
     headers = [h.replace("&shy;", "") for h in re.findall(r"<th data-type=\"\w+\">([^<]+)</th>", page)]
     assert headers == ["Identifiant", "Territoire", "Département", "Statut ORT", "Jalons", "Échéance",
-                       "Jours restants", "Chef de projet", "Coût", "Reste à financer", "Erreurs",
+                       "Mois restants", "Chef de projet", "Coût", "Reste à financer", "Erreurs",
                        "Avertissements"]
     assert page.count("<tr data-i=") == len(consolidation.territories)
 
@@ -177,13 +177,17 @@ def test_filters_by_department_status_and_text(loaded, consolidation) -> None:
 def test_sorting_by_days_left(loaded) -> None:
     from selenium.webdriver.common.by import By
 
-    header = next(th for th in loaded.find_elements(By.CSS_SELECTOR, "#t-list th") if th.text == "Jours restants")
+    # Shown in months (as À retenir and the deadlines chart), French decimals and a real minus sign.
+    def months(text: str) -> float:
+        return float(text.replace("\u2212", "-").replace(",", "."))
+
+    header = next(th for th in loaded.find_elements(By.CSS_SELECTOR, "#t-list th") if th.text == "Mois restants")
     header.click()
     values = [r.find_elements(By.TAG_NAME, "td")[6].text for r in _visible_rows(loaded)]
-    numbers = [int(v) for v in values if v != "—"]
+    numbers = [months(v) for v in values if v != "—"]
     assert numbers == sorted(numbers) and values[-1] == "—"
     header.click()
-    numbers = [int(r.find_elements(By.TAG_NAME, "td")[6].text) for r in _visible_rows(loaded)
+    numbers = [months(r.find_elements(By.TAG_NAME, "td")[6].text) for r in _visible_rows(loaded)
                if r.find_elements(By.TAG_NAME, "td")[6].text != "—"]
     assert numbers == sorted(numbers, reverse=True)
 

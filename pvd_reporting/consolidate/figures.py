@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from pvd_reporting.consolidate.regional import SIGNED
 from pvd_reporting.consolidate.view import (
     BEYOND_COST_LABEL,
     ENGAGED,
@@ -26,8 +27,9 @@ from pvd_reporting.consolidate.view import (
     RegionView,
     sum_euros,
 )
-from pvd_reporting.format.schema import ENGAGEMENTS, Schema
-from pvd_reporting.format.vocabulary import ENGAGED_STATUSES, PLANNED_STATUSES
+from pvd_reporting.format.config import REQUIRED_VALUES
+from pvd_reporting.format.schema import COMMUNES, ENGAGEMENTS, Schema
+from pvd_reporting.format.vocabulary import ABANDONED_STATUS, ENGAGED_STATUSES, PLANNED_STATUSES
 
 
 class ValueKind(StrEnum):
@@ -57,6 +59,11 @@ ACTIONS_LABEL = "Actions"
 NEEDS_LABEL = "Besoins en ingénierie"
 NEEDS_AMOUNT_LABEL = "Montant estimé des besoins (€)"
 PERIMETER_LABEL = "Périmètre des totaux"
+POPULATION_LABEL = "Population des Villes PVD des territoires reçus"
+PER_INHABITANT_LABEL = "Coût total par habitant des Villes PVD (€)"
+ERROR_ROWS_NOTE = "dont lignes en erreur"
+SHARE_PREFIX = "Part du financement"
+VILLE_PVD = REQUIRED_VALUES["role_commune"][0]
 STAGE_NOTES = {
     ENGAGED: f"engagé ({', '.join(ENGAGED_STATUSES)})",
     PLANNED: f"prévu ({', '.join(PLANNED_STATUSES)})",
@@ -89,6 +96,44 @@ def _stage_cost(stage: str) -> Callable[[Consolidation], float]:
     return lambda c: stage_money(c.region, stage).cost
 
 
+def _share(name: str) -> Callable[[Consolidation], float | None]:
+    """A financer's share of all the financing (None when nothing is financed)."""
+    def share(c: Consolidation) -> float | None:
+        total = sum_euros(c.region.financing.values())
+        return c.region.financing.get(name, 0.0) / total if total else None
+    return share
+
+
+def population(c: Consolidation) -> int | None:
+    """Inhabitants of the Villes PVD of the territories received (their Communes sheet); None
+    when no workbook gives one."""
+    values = [record.values.get("population") for t, record in c.rows.get(COMMUNES, [])
+              if t.received and record.values.get("role") == VILLE_PVD]
+    known = [int(v) for v in values if isinstance(v, int | float)]
+    return sum(known) if known else None
+
+
+def per_inhabitant(c: Consolidation) -> float | None:
+    people = population(c)
+    return round(c.region.cost / people, 2) if people else None
+
+
+def error_rows_money(c: Consolidation, schema: Schema) -> tuple[float, float]:
+    """(cost, financing) of the actions on rows flagged with an error: counted in the totals, and
+    stated, so a reader knows how much of a total rests on a row still to correct."""
+    financers = [f.key for f in schema.financer_fields]
+    cost: list[float] = []
+    financed: list[float] = []
+    for t, record in c.rows.get(ENGAGEMENTS, []):
+        if not t.received or record.is_total or record.control != "Erreur":
+            continue
+        if record.values.get("status") == ABANDONED_STATUS:
+            continue
+        cost.append(float(record.values.get("cost") or 0.0))
+        financed.extend(float(record.values.get(k) or 0.0) for k in financers)
+    return sum_euros(cost), sum_euros(financed)
+
+
 def declarations(schema: Schema) -> list[Declared]:
     """Every figure of the region, in the order the `Synthèse` sheet lists them."""
     D, K, P = Declared, ValueKind, Perimeter
@@ -119,10 +164,17 @@ def declarations(schema: Schema) -> list[Declared]:
         D("actions", ACTIONS_LABEL, K.COUNT, lambda c: sum(t.actions for t in c.territories)),
         *(D(f"financing:{f.financer or f.key}", f.label, K.EUROS, _financing(f.financer or f.key))
           for f in schema.financer_fields),
+        *(D(f"share:{f.financer or f.key}", f"{SHARE_PREFIX} : {f.financer or f.label}", K.SHARE,
+            _share(f.financer or f.key)) for f in schema.financer_fields),
         D("financed", FINANCED_LABEL, K.EUROS, lambda c: sum_euros(c.region.financing.values())),
+        D("financed_error_rows", f"{ERROR_ROWS_NOTE} (financements)", K.EUROS,
+          lambda c: error_rows_money(c, schema)[1]),
         D("beyond_cost", BEYOND_COST_LABEL, K.EUROS, lambda c: c.region.beyond_cost),
         D("remaining", REMAINING_LABEL, K.EUROS, lambda c: c.region.remaining, short="Reste à financer"),
         D("cost", cost_label, K.EUROS, lambda c: c.region.cost, short="Coût total des actions"),
+        D("cost_error_rows", f"{ERROR_ROWS_NOTE} (coût)", K.EUROS, lambda c: error_rows_money(c, schema)[0]),
+        D("population", POPULATION_LABEL, K.COUNT, population),
+        D("per_inhabitant", PER_INHABITANT_LABEL, K.EUROS, per_inhabitant, short="Coût par habitant"),
         *(D(f"cost:{stage}", f"{cost_label} : {STAGE_NOTES[stage]}", K.EUROS, _stage_cost(stage),
             short=f"dont {stage.lower()}") for stage in STAGES),
         D("needs", NEEDS_LABEL, K.COUNT, lambda c: sum(t.needs for t in c.territories)),
@@ -193,3 +245,50 @@ def region_figures(c: Consolidation, schema: Schema) -> RegionFigures:
     return RegionFigures(figures, history.previous if history is not None else None,
                          history.year_before if history is not None else None, history is not None,
                          constant.territories if constant else None)
+
+
+@dataclass(frozen=True)
+class DepartmentFigures:
+    """One row of the table by département: money and progress a manager compares."""
+
+    department: str  # the code; outputs name it with `department_label`
+    expected: int  # territories of the département (received or not)
+    received: int
+    missing: int
+    ort_signed: int
+    cost: float
+    financed: float
+    remaining: float
+
+
+# The table by département, as every output heads it (the label of each DepartmentFigures field).
+DEPARTMENT_COLUMNS: tuple[tuple[str, str, ValueKind], ...] = (
+    ("department", "Département", ValueKind.TEXT),
+    ("received", "Territoires reçus", ValueKind.COUNT),
+    ("missing", "Territoires manquants", ValueKind.COUNT),
+    ("ort_signed", "ORT signées", ValueKind.COUNT),
+    ("cost", "Coût total (€)", ValueKind.EUROS),
+    ("financed", FINANCED_LABEL, ValueKind.EUROS),
+    ("remaining", REMAINING_LABEL, ValueKind.EUROS),
+)
+
+
+def _department_order(code: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in code if ch.isdigit())
+    return (int(digits) if digits else 999, code)
+
+
+def department_figures(c: Consolidation) -> list[DepartmentFigures]:
+    """The region by département, in the order of their codes; totals over the territories received."""
+    groups: dict[str, list[Any]] = {}
+    for t in c.territories:
+        groups.setdefault(t.department or "?", []).append(t)
+    rows = []
+    for code in sorted(groups, key=_department_order):
+        ts = groups[code]
+        got = [t for t in ts if t.received]
+        rows.append(DepartmentFigures(
+            code, len(ts), len(got), len(ts) - len(got), sum(1 for t in got if t.ort_status == SIGNED),
+            sum_euros(t.cost for t in got), sum_euros(v for t in got for v in t.financing.values()),
+            sum_euros(t.remaining for t in got)))
+    return rows

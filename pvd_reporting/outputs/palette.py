@@ -30,10 +30,12 @@ ACCENT = OKABE_ITO[0]
 # (pale): never a colour of an ORT status, so green always means « ORT signée ».
 _ACTION_FILLS = ("#E7D4E8", "#C2A5CF", "#9970AB", "#762A83", "#40004B", "#F7F7F7")
 ACTION_COLORS: dict[str, str] = dict(zip(REQUIRED_VALUES["statut_action"], _ACTION_FILLS, strict=True))
-# Money (financers) and engineering needs: blues and a pink-purple, none an ORT status colour.
-MONEY_COLOR = ACCENT
-REMAINING_COLOR = "#A6CEE3"
+# Engineering needs (by theme, by partner): one pink-purple, never an ORT status colour.
 NEEDS_COLOR = OKABE_ITO[3]
+# Money in general (a total, a trend of money) and « Reste à financer », drawn hatched: never a status.
+MONEY_COLOR = ACCENT
+REMAINING_COLOR = "#FFFFFF"
+REMAINING_PATTERN = {"shape": "/", "fgcolor": "#555555", "bgcolor": "#FFFFFF"}
 
 
 def action_color(status: str, index: int = 0) -> str:
@@ -44,9 +46,16 @@ def action_color(status: str, index: int = 0) -> str:
 def ort_color(status: str | None) -> str:
     return ORT_COLORS.get(status or "", UNKNOWN_COLOR)
 
-# One colour per financer in the charts over quarters (configurations have up to a dozen):
-# Okabe–Ito without black, then darker companions; cycled beyond.
-FINANCER_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
-                   "#004D80", "#8C5E00", "#00664A", "#7A3F66")
+# Financers have their own palette (Paul Tol's muted and dark families, without their greens,
+# oranges and sky blues): no financer bar ever wears the colour of an ORT status.
+FINANCER_COLORS = ("#0072B2", "#332288", "#882255", "#999933", "#DDCC77", "#8C564B",
+                   "#1F4E79", "#661100", "#CC6677", "#AA7744", "#225555", "#5B5B8F")
+
+
+def financer_colors(names: list[str]) -> dict[str, str]:
+    """Each financer's colour, by its place in the configuration (cycled beyond a dozen)."""
+    return {name: FINANCER_COLORS[i % len(FINANCER_COLORS)] for i, name in enumerate(names)}
+
+
 # Received against expected: the workbooks in the accent colour, the expected ones as an outline.
 RECEIVED_COLOR, EXPECTED_COLOR = ACCENT, "#BBBBBB"

@@ -34,6 +34,7 @@ from pvd_reporting.outputs.dashboard.page import write_dashboard
 from pvd_reporting.outputs.dashboard.plots import write_charts
 from pvd_reporting.outputs.dashboard.trends import write_trend_charts
 from pvd_reporting.outputs.history_db import DB_NAME, read_published, write_history_db
+from pvd_reporting.outputs.note import write_note
 from pvd_reporting.outputs.reminders import Reminders, write_reminders
 from pvd_reporting.outputs.report import plural
 from pvd_reporting.outputs.summary.workbook import start_summary
@@ -177,12 +178,13 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
     try:
         written.append(write_dashboard(result, output_dir, schema, no_contacts=no_contacts))
         charts, notice = write_charts(result, output_dir, images=images, at_risk_days=schema.config.at_risk_days,
-                                      image_cache=image_cache)
+                                      schema=schema, image_cache=image_cache)
         trends, trend_notice = write_trend_charts(result, output_dir, images=images, image_cache=image_cache)
         notice = notice or trend_notice
         if charts or trends:
             written.append((charts or trends)[0].parent)
         written.extend(write_anomalies(result, output_dir, schema, no_contacts=no_contacts))
+        written.extend(write_note(result, output_dir, schema, pdf=images))
         written.append(write_history_db(result, output_dir, schema, no_contacts=no_contacts))
         reminders = write_reminders(result, output_dir, schema, no_contacts=no_contacts, reference=reference)
         written.append(reminders.csv_path)

@@ -7,7 +7,9 @@ file:// with no network at all. Territory text goes through Jinja's autoescape, 
 
 from __future__ import annotations
 
+import html
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -32,9 +34,11 @@ from pvd_reporting.consolidate.briefing import (
     headline,
 )
 from pvd_reporting.consolidate.figures import (
+    DEPARTMENT_COLUMNS,
     FINANCED_LABEL,
     RegionFigures,
     ValueKind,
+    department_figures,
     region_figures,
     stage_money,
 )
@@ -70,7 +74,12 @@ from pvd_reporting.format.schema import (
 )
 from pvd_reporting.format.vocabulary import ENGAGED_STATUSES, PLANNED_STATUSES
 from pvd_reporting.outputs.columns import Column, RowContext, dashboard_totals
-from pvd_reporting.outputs.dashboard.plots import CHART_TITLES, build_figures, status_map
+from pvd_reporting.outputs.dashboard.plots import (
+    CHART_TITLES,
+    DAYS_PER_MONTH,
+    build_figures,
+    status_map,
+)
 from pvd_reporting.outputs.dashboard.region_map import (
     MAP_HEIGHT,
     MAP_TITLE,
@@ -134,26 +143,50 @@ def _cards(cons: Consolidation, figures: RegionFigures, at_risk_days: int) -> li
     if r.ort_signed:
         signed_note += f" · {r.ort_signed_in_time} dans le délai, {r.ort_signed_late} après l'échéance"
     no_reference = "" if r.expected is not None else "sans liste de référence"
+    # The first four rows of cards are what a manager looks for first: received, ORT signed, at
+    # risk, money; they sit beside the map on a 1920×1080 screen.
     notes = {
-        "expected": no_reference,
         "received": f"{r.not_filled} renvoyé{'s' if r.not_filled > 1 else ''} non rempli{'s' if r.not_filled > 1 else ''}, "
-                    "comptés à part" if r.not_filled else "",
-        "valid": of(r.valid),
-        "missing": no_reference,
+                    "comptés à part" if r.not_filled else of_expected(r.expected),
         "ort_signed": signed_note,
         "at_risk": f"échéance à {at_risk_days} jours ou moins",
         "overdue": "ORT non signée à temps",
+        "cost": f"HT, {r.perimeter}",
+        "remaining": f"HT, {r.perimeter}",
+        "per_inhabitant": "coût total, population des Villes PVD reçues",
+        "cost_error_rows": "coût des actions sur des lignes en erreur, compté dans les totaux",
+        "expected": no_reference,
+        "missing": no_reference,
+        "valid": of(r.valid),
         "median_months_j1_j8": "mois, ORT signées",
         "leads_in_post": of(r.leads_in_post),
         "cadence_held": "un comité de projet chaque trimestre",
-        "cost": f"HT, {r.perimeter}",
         f"cost:{ENGAGED}": ", ".join(ENGAGED_STATUSES),
         f"cost:{PLANNED}": ", ".join(PLANNED_STATUSES),
-        "remaining": f"HT, {r.perimeter}",
         "needs": "besoins déclarés",
     }
-    return [{"label": figures[key].short, "value": CARD_TEXT[figures[key].kind](figures[key].value), "note": note}
+    return [{"label": figures[key].short, "value": CARD_TEXT[figures[key].kind](figures[key].value), "note": note,
+             "change": card_change(figures, key)}
             for key, note in notes.items()]
+
+
+def of_expected(expected: int | None) -> str:
+    return f"sur {expected} attendus" if expected is not None else ""
+
+
+def card_change(figures: RegionFigures, key: str) -> str:
+    """« T-1 (2025-T3) : 12, −1 »: the figure's change since the quarter before, when there is one."""
+    f = figures[key]
+    if not figures.has_history or f.previous is None or f.value is None or f.kind not in CARD_TEXT:
+        return ""
+    delta = f.value - f.previous
+    if f.kind == ValueKind.COUNT:
+        moved = "=" if not delta else f"{'+' if delta > 0 else MINUS}{_fr_int(abs(delta))}"
+    elif f.kind == ValueKind.EUROS:
+        moved = "=" if abs(delta) < 0.5 else f"{'+' if delta > 0 else MINUS}{fr_euros(abs(delta))}"
+    else:
+        moved = "=" if abs(delta) < 0.05 else f"{'+' if delta > 0 else MINUS}{decimal_or_dash(abs(delta))}"
+    return f"T-1 ({figures.previous}) : {CARD_TEXT[f.kind](f.previous).replace('-', MINUS)}, {moved}"
 
 
 def fr_cents(value: float) -> str:
@@ -166,18 +199,43 @@ def money_table(region: RegionView, schema: Schema) -> dict[str, Any]:
     identity they satisfy: financers, their total, minus beyond the cost, plus remaining = cost."""
     stages = [s for s in STAGES if s != UNRECOGNISED or stage_money(region, s).cost or stage_money(region, s).financed]
     columns = [*stages, "Total"]
-    moneys = [*(stage_money(region, s) for s in stages),
-              Money(region.cost, region.financing, region.beyond_cost, region.remaining)]
+    total = Money(region.cost, region.financing, region.beyond_cost, region.remaining)
+    moneys = [*(stage_money(region, s) for s in stages), total]
     cost_label = schema.table(ENGAGEMENTS).column("cost").label
     rows: list[dict[str, Any]] = []
+
+    def share(amount: float) -> str:
+        """Its part of all the financing, in a column of its own beside the euros."""
+        return f"{frenchtext.fr_decimal(100 * amount / total.financed)}\u00a0%" if total.financed else "—"
+
     for f in schema.financer_fields:
         name = f.financer or f.key
-        rows.append({"label": f.label, "cls": "", "values": [fr_cents(m.financing.get(name, 0.0)) for m in moneys]})
-    rows.append({"label": FINANCED_LABEL, "cls": "sum", "values": [fr_cents(m.financed) for m in moneys]})
+        rows.append({"label": f.label, "cls": "", "values": [fr_cents(m.financing.get(name, 0.0)) for m in moneys],
+                     "share": share(total.financing.get(name, 0.0))})
+    rows.append({"label": FINANCED_LABEL, "cls": "sum", "values": [fr_cents(m.financed) for m in moneys],
+                 "share": share(total.financed)})
     rows.append({"label": f"{MINUS} {BEYOND_COST_LABEL}", "cls": "", "values": [fr_cents(m.beyond_cost) for m in moneys]})
     rows.append({"label": f"+ {REMAINING_LABEL}", "cls": "", "values": [fr_cents(m.remaining) for m in moneys]})
     rows.append({"label": f"= {cost_label}", "cls": "sum", "values": [fr_cents(m.cost) for m in moneys]})
-    return {"columns": columns, "rows": rows, "perimeter": region.perimeter}
+    return {"columns": columns, "rows": rows, "perimeter": region.perimeter, "share_header": SHARE_HEADER}
+
+
+SHARE_HEADER = "Part des financements"
+
+
+def department_table(cons: Consolidation) -> dict[str, Any]:
+    """The region by département (consolidate/figures.py), as the page shows it."""
+    text: dict[ValueKind, Callable[[Any], str]] = {ValueKind.TEXT: str, ValueKind.COUNT: _fr_int,
+                                                    ValueKind.EUROS: fr_euros}
+    rows = []
+    for d in department_figures(cons):
+        values = []
+        for key, _header, kind in DEPARTMENT_COLUMNS:
+            value = getattr(d, key)
+            values.append(department_label(value) if key == "department" else text[kind](value))
+        rows.append(values)
+    return {"headers": [h for _, h, _ in DEPARTMENT_COLUMNS],
+            "num": [kind != ValueKind.TEXT for _, _, kind in DEPARTMENT_COLUMNS], "rows": rows}
 
 
 def _months(value: float | None, word: str) -> str:
@@ -289,6 +347,8 @@ def _territory(i: int, t: TerritoryView, cons: Consolidation, schema: Schema, no
         "jalons": f"{t.milestones_done}/8" if t.received else "—",
         "deadline": date_or_dash(t.ort_deadline), "deadline_sort": t.ort_deadline.isoformat() if t.ort_deadline else "",
         "days": "" if t.days_left is None else str(t.days_left),
+        # Months, as in À retenir and the deadlines chart: one unit for one idea.
+        "months_left": "" if t.days_left is None else decimal_or_dash(t.days_left / DAYS_PER_MONTH).replace("-", MINUS),
         "lead": _lead_text(t, no_contacts), "totals": _totals(t, dashboard_totals(schema)),
         "search": norm(search), "issues": issues, "more_issues": more,
         "timeline": _timeline(t, cons.region.as_of),
@@ -343,18 +403,44 @@ def _unplaced(cons: Consolidation) -> list[dict[str, str]]:
     return out
 
 
-def _figures_json(cons: Consolidation, schema: Schema) -> tuple[Markup, list[dict[str, str]]]:
+# More bars than a printed chart can name on its page (A4, at the type size of the page): that
+# chart prints as a table instead.
+PRINT_MAX_BARS = 40
+
+
+def chart_table(fig: Any) -> dict[str, Any] | None:
+    """A chart too dense for paper, as a table: one row per bar (or per heatmap row)."""
+    data = list(fig.data)
+    if not data:
+        return None
+    first = data[0]
+    if first.type == "heatmap":
+        if len(first.y) <= PRINT_MAX_BARS:
+            return None
+        header = ["Territoire", *[str(x) for x in first.x]]
+        rows = [[html.unescape(str(y)), *[str(v) for v in z]] for y, z in zip(first.y, first.z, strict=True)]
+        return {"headers": header, "rows": rows}
+    horizontal = [t for t in data if t.type == "bar" and t.orientation == "h"]
+    names = {y for t in horizontal for y in t.y}
+    if len(names) <= PRINT_MAX_BARS:
+        return None
+    rows = [[html.unescape(str(y)), html.unescape(str(t.name or "")), frenchtext.fr_decimal(x).replace("-", MINUS)]
+            for t in horizontal for y, x in zip(t.y, t.x, strict=True)]
+    return {"headers": ["Territoire", "Statut ORT", str(fig.layout.xaxis.title.text or "")], "rows": rows}
+
+
+def _figures_json(cons: Consolidation, schema: Schema) -> tuple[Markup, list[dict[str, Any]]]:
     import plotly.io as pio
 
-    figures = build_figures(cons, at_risk_days=schema.config.at_risk_days)
+    figures = build_figures(cons, at_risk_days=schema.config.at_risk_days, schema=schema)
     drawn = {**figures, **trend_figures(cons)}  # the trends are drawn in their own block
     parts = [f"{json.dumps(name)}:{pio.to_json(fig, validate=False)}" for name, fig in drawn.items()]
-    charts = [{"id": name, "title": CHART_TITLES[name]} for name in figures]
+    charts = [{"id": name, "title": CHART_TITLES[name], "table": chart_table(fig)} for name, fig in figures.items()]
     return script_json("{" + ",".join(parts) + "}"), charts
 
 
 # A4 portrait, 1 cm margins, in CSS pixels: the map printed whole on the first page.
-MAP_PRINT_WIDTH, MAP_PRINT_HEIGHT = 700, 640
+MAP_PRINT_WIDTH, MAP_PRINT_HEIGHT = 712, 540
 
 
 def _map_block(cons: Consolidation, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -383,7 +469,8 @@ def render_dashboard(consolidation: Consolidation, schema: Schema, *, no_contact
     cons = consolidation
     region = region_figures(cons, schema)
     figures, charts = _figures_json(cons, schema)
-    order = sorted(cons.territories, key=lambda t: (t.department or "", french_sort_key(t.name)))
+    # Received first: on paper the territories not received are one list of names under the table.
+    order = sorted(cons.territories, key=lambda t: (not t.received, t.department or "", french_sort_key(t.name)))
     rows = [_territory(i, t, cons, schema, no_contacts) for i, t in enumerate(order)]
     departments = [(d, department_label(d)) for d in sorted({t.department for t in order if t.department})]
     statuses = [s for s in (*ORT_STATUSES, NOT_RECEIVED, NOT_FILLED) if any(t.ort_status == s for t in order)]
@@ -393,12 +480,14 @@ def render_dashboard(consolidation: Consolidation, schema: Schema, *, no_contact
         total_headers=[c.short or c.header for c in dashboard_totals(schema)],
         region=cons.region, as_of=date_or_dash(cons.region.as_of), version=__version__,
         generated_on=date_or_dash(generated_on or date.today()), cards=_cards(cons, region, schema.config.at_risk_days),
-        money=money_table(cons.region, schema), briefing=briefing(cons, region), scope=scope_title(cons.region),
+        money=money_table(cons.region, schema), by_department=department_table(cons), briefing=briefing(cons, region),
+        scope=scope_title(cons.region),
         needs_theme=needs_theme, needs_partner=needs_partner,
         charts=charts, figures=figures, rows=rows, departments=departments, statuses=statuses,
         status_classes={s: status_class(s) for s in statuses}, unplaced=_unplaced(cons),
         no_contacts=no_contacts, at_risk_days=schema.config.at_risk_days, region_map=_map_block(cons, rows),
         evolution=evolution_context(cons, no_contacts), revisions=_revisions(cons),
+        absent=[t.name for t in sorted(cons.territories, key=lambda t: french_sort_key(t.name)) if not t.received],
         plotly_js=Markup(plotly.offline.get_plotlyjs().replace("</script", "<\\/script")),
     )
 

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pvd_reporting.atomic import atomic_write_bytes, atomic_write_folder, atomic_write_text
+from pvd_reporting.consolidate.figures import error_rows_money
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.format.departements import department_label
 from pvd_reporting.format.french import NARROW, fr_decimal, fr_money
-from pvd_reporting.format.schema import MILESTONES, NOT_FILLED, NOT_RECEIVED, ORT_STATUSES
+from pvd_reporting.format.schema import MILESTONES, NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
 from pvd_reporting.outputs.dashboard.region_map import (
     MAP_NAME,
     MAP_TITLE,
@@ -35,7 +36,9 @@ from pvd_reporting.outputs.palette import (
     NEEDS_COLOR,
     ORT_COLORS,
     REMAINING_COLOR,
+    REMAINING_PATTERN,
     action_color,
+    financer_colors,
 )
 
 if TYPE_CHECKING:
@@ -48,6 +51,8 @@ ABSENT_STATUSES = (NOT_RECEIVED, NOT_FILLED)
 # System fonts only: the page must not request any web font.
 FONT_STACK = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", Arial, sans-serif'
 DAYS_PER_MONTH = 30.4375
+ROW_HEIGHT = 22  # pixels a bar or a row of labels needs to be named, on screen and on paper
+REMAINING = "Reste à financer"
 
 CHART_TITLES: dict[str, str] = {
     "statut-ort-par-departement": "Statut ORT par département",
@@ -58,8 +63,6 @@ CHART_TITLES: dict[str, str] = {
     "besoins-ingenierie": "Besoins en ingénierie par thématique et par partenaire",
     "comites-par-trimestre": "Comités de projet par territoire et par trimestre",
 }
-# A second, smaller line under a chart's title (plotly titles do not wrap).
-SUBTITLE = '<br><span style="font-size:12px">{}</span>'
 NO_CHROMIUM = "Images PNG/SVG non produites : Chromium introuvable."
 
 
@@ -85,7 +88,7 @@ def _layout(fig: go.Figure, title: str, *, height: int = 420, **extra: Any) -> N
         separators=",\u202f",  # French: decimal comma, narrow no-break space for thousands
         height=height,
         # Room between the title and the plot for a horizontal legend that never covers either.
-        margin={"l": 10, "r": 10, "t": 100, "b": 40},
+        margin={"l": 10, "r": 10, "t": 90, "b": 40},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": {"text": ""},
                 "traceorder": "normal"},
         hoverlabel={"font": {"family": FONT_STACK}},
@@ -93,6 +96,34 @@ def _layout(fig: go.Figure, title: str, *, height: int = 420, **extra: Any) -> N
     )
     fig.update_xaxes(automargin=True)
     fig.update_yaxes(automargin=True)
+
+
+def count_axis(largest: float, **extra: Any) -> dict[str, Any]:
+    """A count axis with whole ticks only (never « 0,5 territoire »): 1, 2, 5, 10… apart."""
+    step = 1
+    for candidate in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000):
+        step = candidate
+        if largest / candidate <= 8:
+            break
+    return {"tickmode": "linear", "tick0": 0, "dtick": step, "tickformat": "d", "rangemode": "tozero", **extra}
+
+
+def stack_legend(fig: go.Figure) -> None:
+    """A stacked column chart's legend beside the plot, top to bottom as the stack: the first
+    trace is drawn at the bottom, so the legend is read in reverse."""
+    fig.update_layout(legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top",
+                              "traceorder": "reversed"}, margin={"t": 70, "r": 10})
+
+
+def all_categories(names: list[str], **extra: Any) -> dict[str, Any]:
+    """A category axis that names every bar (plotly otherwise skips labels it finds crowded)."""
+    return {"type": "category", "tickmode": "array", "tickvals": names, "ticktext": names, **extra}
+
+
+def subtitle(fig: go.Figure, text: str) -> None:
+    """A second, smaller line under a chart's title (plotly titles do not wrap); plotly places
+    it, so the title is never pushed above the chart."""
+    fig.update_layout(title_subtitle={"text": label(text), "font": {"size": 12, "color": "#444"}})
 
 
 def _empty(fig: go.Figure, message: str) -> None:
@@ -126,13 +157,15 @@ def status_by_department(cons: Consolidation) -> go.Figure:
                                                        "line": {"color": "#555", "width": 0.5}},
             hovertemplate=f"%{{x}}<br>{label(status)} : %{{y}}<extra></extra>",
         )
+    largest = max((sum(counts[d].get(s, 0) for s in ORT_STATUSES) for d in departments), default=1)
     _layout(fig, CHART_TITLES["statut-ort-par-departement"], barmode="stack",
-            xaxis={"title": {"text": "Département"}, "type": "category"},
-            yaxis={"title": {"text": "Territoires"}, "dtick": 1 if len(cons.territories) <= 20 else None})
+            xaxis=all_categories(names, title={"text": "Département"}, tickangle=-35),
+            yaxis=count_axis(largest, title={"text": "Territoires reçus"}))
+    stack_legend(fig)
     if absent:
         plural = "s" if absent > 1 else ""
         note = f"Classeurs reçus ; {absent} territoire{plural} sans classeur, non représenté{plural}"
-        fig.update_layout(title_text=f"{fig.layout.title.text}{SUBTITLE.format(label(note))}")
+        subtitle(fig, note)
     if not departments:
         _empty(fig, "Aucun territoire.")
     return fig
@@ -155,10 +188,12 @@ def milestone_progress(cons: Consolidation) -> go.Figure:
             customdata=[label(names.get(c, "Aucun jalon réalisé")) for c in codes],
             hovertemplate=f"%{{x}} — %{{customdata}}<br>{label(status)} : %{{y}}<extra></extra>",
         )
+    per_code = Counter(t.last_milestone_code or "Aucun" for t in received)
     _layout(fig, CHART_TITLES["avancement-jalons"], barmode="stack",
-            xaxis={"title": {"text": "Dernier jalon réalisé"}, "type": "category",
-                   "categoryorder": "array", "categoryarray": codes},
-            yaxis={"title": {"text": "Territoires"}})
+            xaxis=all_categories(codes, title={"text": "Dernier jalon réalisé"}, categoryorder="array",
+                                 categoryarray=codes),
+            yaxis=count_axis(max(per_code.values(), default=1), title={"text": "Territoires"}))
+    stack_legend(fig)
     if not received:
         _empty(fig, "Aucun classeur reçu.")
     return fig
@@ -184,10 +219,10 @@ def deadlines(cons: Consolidation, at_risk_days: int = 90) -> go.Figure:
                            f"<br>{label(status)}<extra></extra>"),
         )
     order = [territory_label(t) for t in shown]
-    _layout(fig, CHART_TITLES["echeances"], height=max(320, 110 + 18 * len(shown)),
+    _layout(fig, CHART_TITLES["echeances"], height=max(320, 150 + ROW_HEIGHT * len(shown)),
             xaxis={"title": {"text": "Mois restants avant l'échéance ORT (négatif : dépassée)"},
                    "zeroline": True, "zerolinecolor": "#222"},
-            yaxis={"type": "category", "categoryorder": "array", "categoryarray": order[::-1]},
+            yaxis=all_categories(order[::-1], categoryorder="array", categoryarray=order[::-1]),
             barmode="relative", bargap=0.25)
     if shown:
         months = at_risk_days / DAYS_PER_MONTH
@@ -199,24 +234,37 @@ def deadlines(cons: Consolidation, at_risk_days: int = 90) -> go.Figure:
     return fig
 
 
-def financing(cons: Consolidation) -> go.Figure:
+def financing(cons: Consolidation, financers: list[str] | None = None, error_rows: float = 0.0) -> go.Figure:
+    """Financing by financer, largest first, each with its share of all financing, in the
+    financer's own colour; then « Reste à financer », hatched."""
     import plotly.graph_objects as go
 
     region = cons.region
-    names = [n for n, v in region.financing.items() if v]
+    colors = financer_colors(financers or list(region.financing))
+    names = sorted((n for n, v in region.financing.items() if v), key=lambda n: -region.financing[n])
+    total = sum(region.financing[n] for n in names)
     values = [region.financing[n] for n in names]
-    names.append("Reste à financer")
-    values.append(region.remaining)
+    texts = [f"{fr_money(round(v), NARROW)} ({fr_decimal(100 * v / total)} %)" for v in values]
     fig = go.Figure(go.Bar(
-        orientation="h", x=values, y=[label(n) for n in names],
-        marker={"color": [MONEY_COLOR] * (len(names) - 1) + [REMAINING_COLOR]},
-        text=[fr_money(round(v), NARROW) for v in values], textposition="auto",
-        hovertemplate="%{y}<br>%{x:,.0f} €<extra></extra>",
+        orientation="h", x=values, y=[label(n) for n in names], name="Financements",
+        marker={"color": [colors.get(n, MONEY_COLOR) for n in names], "line": {"color": "#333", "width": 0.5}},
+        text=[label(t) for t in texts], textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}<br>%{x:,.0f} € (%{text})<extra></extra>",
     ))
-    _layout(fig, f"{CHART_TITLES['financements-par-financeur']} (coût total {fr_money(round(region.cost), NARROW)})",
-            height=max(320, 120 + 34 * len(names)), showlegend=False,
-            xaxis={"title": {"text": "Euros HT"}, "tickformat": ",.0f"},
-            yaxis={"type": "category", "autorange": "reversed"})
+    fig.add_bar(orientation="h", x=[region.remaining], y=[label(REMAINING)], name=label(REMAINING),
+                marker={"color": REMAINING_COLOR, "pattern": REMAINING_PATTERN, "line": {"color": "#333", "width": 0.5}},
+                text=[fr_money(round(region.remaining), NARROW)], textposition="outside", cliponaxis=False,
+                hovertemplate="%{y}<br>%{x:,.0f} €<extra></extra>")
+    order = [label(n) for n in [*names, REMAINING]]
+    title = f"{CHART_TITLES['financements-par-financeur']} (coût total {fr_money(round(region.cost), NARROW)})"
+    _layout(fig, title, height=max(320, 150 + 30 * len(order)), showlegend=False,
+            xaxis={"title": {"text": "Euros HT"}, "tickformat": ",.0f",
+                   "range": [0, max([*values, region.remaining, 1.0]) * 1.6]},
+            yaxis=all_categories(order, autorange="reversed"))
+    note = "Part : part de chaque financeur dans le total des financements"
+    if error_rows:
+        note += f" ; dont lignes en erreur : {fr_money(round(error_rows), NARROW)}"
+    subtitle(fig, note)
     if not region.cost and not any(values):
         _empty(fig, "Aucun montant engagé.")
     return fig
@@ -237,9 +285,11 @@ def actions_by_theme(cons: Consolidation) -> go.Figure:
         fig.add_bar(orientation="h", name=label(status), x=xs, y=[label(th) for th in themes],
                     marker={"color": action_color(status, i), "line": {"color": "#555", "width": 0.5}},
                     hovertemplate=f"%{{y}}<br>{label(status)} : %{{x}}<extra></extra>")
+    largest = max((sum(data[th].values()) for th in themes), default=1)
     _layout(fig, CHART_TITLES["actions-par-thematique"], barmode="stack",
-            height=max(320, 140 + 30 * len(themes)),
-            xaxis={"title": {"text": "Actions"}}, yaxis={"type": "category", "autorange": "reversed"})
+            height=max(320, 150 + 30 * len(themes)),
+            xaxis=count_axis(largest, title={"text": "Actions"}),
+            yaxis=all_categories([label(th) for th in themes], autorange="reversed"))
     if not themes:
         _empty(fig, "Aucune action.")
     return fig
@@ -251,15 +301,16 @@ def engineering_needs(cons: Consolidation) -> go.Figure:
     region = cons.region
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Par thématique", "Par partenaire sollicité"),
                         horizontal_spacing=0.25)
-    for col, (data, color) in enumerate(((region.needs_by_theme, MONEY_COLOR),
-                                         (region.needs_by_partner, NEEDS_COLOR)), start=1):
+    for col, data in enumerate((region.needs_by_theme, region.needs_by_partner), start=1):
         keys = sorted(data, key=lambda k: -data[k])
-        fig.add_bar(orientation="h", x=[data[k] for k in keys], y=[label(k) for k in keys],
-                    marker={"color": color}, showlegend=False,
+        names = [label(k) for k in keys]
+        fig.add_bar(orientation="h", x=[data[k] for k in keys], y=names,
+                    marker={"color": NEEDS_COLOR}, showlegend=False, name="Besoins",
                     hovertemplate="%{y} : %{x} besoins<extra></extra>", row=1, col=col)
+        fig.update_yaxes(all_categories(names, autorange="reversed"), row=1, col=col)
+        fig.update_xaxes(count_axis(max(data.values(), default=1)), row=1, col=col)
     rows = max(len(region.needs_by_theme), len(region.needs_by_partner), 1)
-    _layout(fig, CHART_TITLES["besoins-ingenierie"], height=max(320, 140 + 28 * rows))
-    fig.update_yaxes(autorange="reversed", type="category")
+    _layout(fig, CHART_TITLES["besoins-ingenierie"], height=max(320, 150 + 28 * rows))
     if not region.needs_by_theme and not region.needs_by_partner:
         fig.add_annotation(text="Aucun besoin déclaré.", showarrow=False, x=0.5, y=0.5,
                            xref="paper", yref="paper")
@@ -279,24 +330,28 @@ def comites_heatmap(cons: Consolidation) -> go.Figure:
             z=z, x=quarters, y=[territory_label(t) for t in received],
             text=[[str(v) for v in row] for row in z], texttemplate="%{text}",
             colorscale=[[0.0, "#F2F2F2"], [0.01, "#CFE3F3"], [1.0, "#0072B2"]], zmin=0,
-            xgap=2, ygap=2, colorbar={"title": {"text": "Comités"}},
+            xgap=2, ygap=2, colorbar={"title": {"text": "Comités"}, "dtick": 1, "tickformat": "d"},
             hovertemplate="%{y}<br>%{x} : %{z} comité(s) de projet<extra></extra>",
         )
-    _layout(fig, CHART_TITLES["comites-par-trimestre"], height=max(320, 120 + 20 * len(received)),
+    names = [territory_label(t) for t in received]
+    _layout(fig, CHART_TITLES["comites-par-trimestre"], height=max(320, 150 + ROW_HEIGHT * len(received)),
             xaxis={"type": "category", "side": "top"},
-            yaxis={"type": "category", "autorange": "reversed"})
+            yaxis=all_categories(names, autorange="reversed"))
     if not (received and quarters):
         _empty(fig, "Aucun comité de projet déclaré.")
     return fig
 
 
-def build_figures(consolidation: Consolidation, *, at_risk_days: int = 90) -> dict[str, go.Figure]:
+def build_figures(consolidation: Consolidation, *, at_risk_days: int = 90,
+                  schema: Schema | None = None) -> dict[str, go.Figure]:
     """The seven charts, by their file name (stable, in French); each title carries the period
     (and the départements kept), so a PNG pasted in a note still says what it shows.
 
     Built once per consolidation: the dashboard and `graphiques-<période>/` show the same
     figures (plotly takes seconds to build them at national scale). Callers only read them."""
-    return remembered(consolidation, ("charts", at_risk_days), lambda: _build_figures(consolidation, at_risk_days))
+    # With the schema, the financers keep the configuration's colours and the rows in error are stated.
+    what = ("charts" if schema is None else "charts-schema", at_risk_days)
+    return remembered(consolidation, what, lambda: _build_figures(consolidation, at_risk_days, schema))
 
 
 # The figures of the last consolidation drawn: (the consolidation, weakly; what; the figures).
@@ -313,9 +368,9 @@ def remembered(consolidation: Consolidation, what: tuple[str, int], build: Calla
     return value
 
 
-def _build_figures(consolidation: Consolidation, at_risk_days: int) -> dict[str, go.Figure]:
+def _build_figures(consolidation: Consolidation, at_risk_days: int, schema: Schema | None) -> dict[str, go.Figure]:
     c = consolidation
-    figures = _figures(c, at_risk_days)
+    figures = _figures(c, at_risk_days, schema)
     scope = c.region.period
     if c.region.departments:
         scope += " — " + ", ".join(department_label(d) for d in c.region.departments)
@@ -325,12 +380,14 @@ def _build_figures(consolidation: Consolidation, at_risk_days: int) -> dict[str,
     return figures
 
 
-def _figures(c: Consolidation, at_risk_days: int) -> dict[str, go.Figure]:
+def _figures(c: Consolidation, at_risk_days: int, schema: Schema | None) -> dict[str, go.Figure]:
+    financers = [f.financer or f.key for f in schema.financer_fields] if schema else list(c.region.financing)
+    error_rows = error_rows_money(c, schema)[1] if schema else 0.0
     return {
         "statut-ort-par-departement": status_by_department(c),
         "avancement-jalons": milestone_progress(c),
         "echeances": deadlines(c, at_risk_days),
-        "financements-par-financeur": financing(c),
+        "financements-par-financeur": financing(c, financers, error_rows),
         "actions-par-thematique": actions_by_theme(c),
         "besoins-ingenierie": engineering_needs(c),
         "comites-par-trimestre": comites_heatmap(c),
@@ -366,7 +423,7 @@ PLOTLY_FILE = "plotly.min.js"
 
 def write_charts(
     consolidation: Consolidation, output_dir: Path, *, images: bool = True, at_risk_days: int = 90,
-    image_cache: Path | None = None,
+    schema: Schema | None = None, image_cache: Path | None = None,
 ) -> tuple[list[Path], str | None]:
     """Write `graphiques-<period>/`: one .html per chart (+ .png and .svg when Chromium is there).
 
@@ -378,7 +435,7 @@ def write_charts(
     import plotly.offline
 
     final = Path(output_dir) / f"graphiques-{consolidation.region.period}"
-    charts = build_figures(consolidation, at_risk_days=at_risk_days)
+    charts = build_figures(consolidation, at_risk_days=at_risk_days, schema=schema)
     region_map = status_map(consolidation, note_unmapped=True).figure
 
     def write(folder: Path) -> tuple[list[str], str | None]:

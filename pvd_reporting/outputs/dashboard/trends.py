@@ -20,12 +20,14 @@ from pvd_reporting.outputs.dashboard.plots import (
     ALL_STATUSES,
     PLOTLY_FILE,
     _layout,
+    count_axis,
     export_images,
     label,
     remembered,
+    stack_legend,
     status_color,
 )
-from pvd_reporting.outputs.palette import EXPECTED_COLOR, FINANCER_COLORS, RECEIVED_COLOR
+from pvd_reporting.outputs.palette import EXPECTED_COLOR, RECEIVED_COLOR, financer_colors
 from pvd_reporting.outputs.summary.evolution import shown
 
 if TYPE_CHECKING:
@@ -57,12 +59,15 @@ def ort_signed(cons: Consolidation) -> go.Figure:
     periods = periods_of(cons)
     xs = list(periods)
     ys = [c.region.ort_signed for c in periods.values()]
+    # Named after the status its colour stands for (the legend is hidden: the title says it).
     fig = go.Figure(go.Scatter(x=xs, y=ys, mode="lines+markers+text", text=[str(y) for y in ys],
+                               name=label(ALL_STATUSES[0]),
                                textposition="top center", line={"color": status_color(ALL_STATUSES[0])},
                                hovertemplate="%{x}<br>ORT signées : %{y}<extra></extra>"))
     _layout(fig, _title("ort-signees-par-trimestre", xs), height=360, showlegend=False,
             xaxis={"title": {"text": "Trimestre"}, "type": "category"},
-            yaxis={"title": {"text": "Territoires"}, "range": [0, max(ys, default=0) * 1.25 + 1]})
+            yaxis=count_axis(max(ys, default=1), title={"text": "Territoires"},
+                             range=[0, max(ys, default=0) * 1.25 + 1]))
     return fig
 
 
@@ -83,8 +88,12 @@ def status_by_quarter(cons: Consolidation) -> go.Figure:
         fig.add_bar(name=label(status), x=xs, y=ys,
                     marker={"color": status_color(status), "line": {"color": "#555", "width": 0.5}},
                     hovertemplate=f"%{{x}}<br>{label(status)} : %{{y}}<extra></extra>")
+    largest = max((sum(n for s, n in c.region.status_counts.items() if s != NOT_RECEIVED)
+                   for c in periods.values()), default=1)
     _layout(fig, _title("statut-ort-par-trimestre", xs), barmode="stack",
-            xaxis={"title": {"text": "Trimestre"}, "type": "category"}, yaxis={"title": {"text": "Territoires"}})
+            xaxis={"title": {"text": "Trimestre"}, "type": "category"},
+            yaxis=count_axis(largest, title={"text": "Territoires reçus"}))
+    stack_legend(fig)
     return fig
 
 
@@ -100,20 +109,20 @@ def money_by_quarter(cons: Consolidation) -> go.Figure:
     # Each quarter's money is that of the territories received then: the count is on the axis,
     # so that a territory that did not send does not read as money lost.
     counts = [territories_received(c.region.received) for c in periods.values()]
-    for i, name in enumerate(names):
+    colors = financer_colors(names)
+    for name in names:
         ys = [c.region.financing.get(name, 0.0) for c in periods.values()]
         if not any(ys):
             continue
-        fig.add_bar(name=label(name), x=xs, y=ys, marker={"color": FINANCER_COLORS[i % len(FINANCER_COLORS)]},
+        fig.add_bar(name=label(name), x=xs, y=ys, marker={"color": colors[name]},
                     customdata=counts,
                     hovertemplate=f"%{{x}} (%{{customdata}})<br>{label(name)} : %{{y:,.0f}} €<extra></extra>")
-    _layout(fig, _title("financements-par-trimestre", xs), barmode="stack", height=560,
+    _layout(fig, _title("financements-par-trimestre", xs), barmode="stack", height=600,
             xaxis={"title": {"text": "Trimestre (territoires reçus)"}, "type": "category", "tickvals": xs,
                    "ticktext": [f"{p}<br>{n}" for p, n in zip(xs, counts, strict=True)]},
             yaxis={"title": {"text": "Euros HT"}, "tickformat": ",.0f"})
-    # Nine financers and more: the legend goes under the plot, where it has room.
-    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0},
-                      margin={"t": 60, "b": 150})
+    # The legend beside the plot, top to bottom as the stack.
+    stack_legend(fig)
     return fig
 
 
@@ -137,7 +146,7 @@ def received_by_quarter(cons: Consolidation) -> go.Figure:
                 hovertemplate="%{x}<br>Reçus : %{y}<extra></extra>")
     _layout(fig, _title("classeurs-par-trimestre", xs), barmode="overlay", height=360,
             xaxis={"title": {"text": "Trimestre"}, "type": "category"},
-            yaxis={"title": {"text": "Territoires"}, "rangemode": "tozero"})
+            yaxis=count_axis(max([*expected, *received, 1]), title={"text": "Territoires"}))
     return fig
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from typing import Any
 
@@ -28,13 +29,15 @@ class SummaryFormats:
         self.cell = {
             TEXT: wb.add_format({**base, "text_wrap": False}),
             DATE: wb.add_format({**base, "num_format": "dd/mm/yyyy"}),
-            MONEY: wb.add_format({**base, "num_format": '#,##0.00 "€";-#,##0.00 "€"'}),
+            # French: an escaped space before € (kept by a French LibreOffice), a real minus sign (−).
+            MONEY: wb.add_format({**base, "num_format": '#,##0.00\\ "€";"\u2212"#,##0.00\\ "€"'}),
             INT: wb.add_format({**base, "num_format": "0"}),
             PERCENT: wb.add_format({**base, "num_format": "0%"}),
             NUMBER: wb.add_format({**base, "num_format": "0.0"}),
         }
         self.title = wb.add_format({"bold": True, "font_size": 14})
         self.subtitle = wb.add_format({"italic": True, "font_color": "#444444"})
+        self.note = wb.add_format({"italic": True, "font_color": "#444444", "text_wrap": True, "valign": "top"})
         self.label = wb.add_format({"bold": True})
         self.share = wb.add_format({"num_format": "0.0%"})
         self.status = {s: wb.add_format({"bg_color": f, "font_color": c}) for s, (f, c) in STATUS_STYLES.items()}
@@ -84,14 +87,35 @@ def put_figure(ws: Worksheet, row: int, col: int, value: Any, kind: ValueKind, f
         put(ws, row, col, value, kind, fmt)
 
 
-def print_setup(ws: Worksheet, *, repeat_columns: int = 0) -> None:
-    """A4 landscape at full size, the sheet's name and page number at the foot: for the préfet's
-    file. A wide sheet prints across pages, its first `repeat_columns` columns (the territory's
-    identity) repeated on each, rather than shrunk to one page wide and unreadable."""
+# A4 landscape with these margins holds about 784 points across; a column of w characters is
+# about (7 w + 5) pixels, 3/4 of a point each.
+PAGE_WIDTH_PT = 784
+SMALLEST_SCALE = 0.62  # below, an 11-point font prints under 7 points
+
+
+def print_width(widths: list[float]) -> float:
+    """The printed width of columns at full size, in points."""
+    return sum((7 * w + 5) * 0.75 for w in widths)
+
+
+def print_setup(ws: Worksheet, *, fit_width: bool = True, widths: list[float] | None = None,
+                repeat_columns: int = 0) -> None:
+    """A4 landscape, fitted to the page's width, the sheet's name and page number at the foot:
+    for the préfet's file. A sheet too wide to fit one page at a readable size (`widths`, in
+    characters) is fitted to as few pages across as keep it readable, its first
+    `repeat_columns` columns (the territory's identity) repeated on each."""
     ws.set_landscape()
     ws.set_paper(9)
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
-    ws.set_print_scale(100)
-    if repeat_columns:
+    across = 1
+    if widths:
+        total = print_width(widths)
+        if total * SMALLEST_SCALE > PAGE_WIDTH_PT:
+            repeated = print_width(widths[:repeat_columns])
+            room = PAGE_WIDTH_PT / SMALLEST_SCALE - repeated
+            across = max(1, math.ceil((total - repeated) / room))
+    if fit_width:
+        ws.fit_to_pages(across, 0)
+    if repeat_columns and across > 1:
         ws.repeat_columns(0, repeat_columns - 1)
     ws.set_footer("&L&A&RPage &P / &N")

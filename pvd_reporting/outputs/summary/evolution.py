@@ -29,7 +29,7 @@ from pvd_reporting.outputs.columns import (
     identity,
     territory_row,
 )
-from pvd_reporting.outputs.summary.cells import SummaryFormats, put
+from pvd_reporting.outputs.summary.cells import SummaryFormats, print_setup, put
 from pvd_reporting.outputs.summary.xmlrows import PendingRows
 
 CHANGES = "Changements"
@@ -102,6 +102,8 @@ def write_revisions(wb: Workbook, c: Consolidation, fmt: SummaryFormats) -> Work
         "columns": [{"header": h, "header_format": fmt.header} for h in REVISION_HEADERS]})
     ws.set_row(0, 30)
     ws.freeze_panes(1, 2)
+    print_setup(ws)
+    ws.repeat_rows(0)
     for i, r in enumerate(revisions, start=1):
         kind = ValueKind(r.kind)
         for j, (value, k) in enumerate(((r.period, TEXT), (r.figure, TEXT), (r.published, kind),

@@ -9,7 +9,13 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from pvd_reporting.consolidate.briefing import alerts, headline
-from pvd_reporting.consolidate.figures import RegionFigures, ValueKind, region_figures
+from pvd_reporting.consolidate.figures import (
+    DEPARTMENT_COLUMNS,
+    RegionFigures,
+    ValueKind,
+    department_figures,
+    region_figures,
+)
 from pvd_reporting.consolidate.view import (
     DEADLINE_LABEL,
     LAST_MILESTONE_LABEL,
@@ -18,6 +24,7 @@ from pvd_reporting.consolidate.view import (
 )
 from pvd_reporting.format.departements import department_label
 from pvd_reporting.format.schema import INGENIERIE, NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
+from pvd_reporting.outputs.palette import MONEY_COLOR, NEEDS_COLOR
 from pvd_reporting.outputs.summary.cells import (
     DATE,
     INT,
@@ -100,43 +107,67 @@ def _write_figures(ws: Worksheet, figures: RegionFigures, fmt: SummaryFormats, r
     return row
 
 
+# Columns of the sheet (characters): A the labels, B–D a figure with T-1 and N-1, E–F T-1 and the
+# period on a constant perimeter, G a gap, H–I the tables behind the charts. About 1,250 pixels:
+# fit to one A4 landscape page wide at about 85 %.
+WIDTHS = (44, 15, 15, 15, 18, 18, 3, 34, 15)
+SIDE = 7  # the column of the tables beside the figures
+# The charts, on their own page under the tables: two side by side, one under them.
+CHART_WIDTH, CHART_HEIGHT, CHART_ROWS = 600, 380, 20
+
+
 def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema, fmt: SummaryFormats) -> Worksheet:
-    """The Synthèse sheet: « À retenir », the figures (with T-1 and N-1), the tables and charts."""
+    """The Synthèse sheet: « À retenir », the figures (with T-1 and N-1), the tables, then the
+    charts on a page of their own (never cut across two pages)."""
     ws = wb.add_worksheet(name)
-    print_setup(ws, repeat_columns=1)
     r = c.region
     ws.write_string(0, 0, f"Petites villes de demain — synthèse {r.scope}", fmt.title)
     ws.write_string(1, 0, f"Période {r.period} · situation au {r.as_of.strftime('%d/%m/%Y')}", fmt.subtitle)
-    ws.write_string(2, 0, NOTE, fmt.subtitle)
-    ws.set_column(0, 0, 52)
-    ws.set_column(1, 1, 30)
-    ws.set_column(2, 8, 13)
+    ws.merge_range(2, 0, 2, len(WIDTHS) - 1, NOTE, fmt.note)
+    ws.set_row(2, 45)
+    for j, width in enumerate(WIDTHS):
+        ws.set_column(j, j, width)
     figures = region_figures(c, schema)
     row = _briefing(ws, c, figures, fmt, 4)
     figures_row = row
-    row = _write_figures(ws, figures, fmt, row, r.period)
-    row += 2
-    anchor = figures_row
-    anchor = _status_chart(wb, ws, c, fmt, row, anchor)
-    row += len(r.status_by_department) + 3
-    money = [(f.financer or f.label, r.financing.get(f.financer or f.key, 0.0)) for f in schema.financer_fields]
-    anchor, row = _bar_chart(wb, ws, fmt, row, anchor, f"Financements par financeur (€), {r.period}",
-                             "Financeur", "Montant (€)", money, MONEY)
-    needs: list[tuple[str, float]] = [(k, float(v)) for k, v in r.needs_by_theme.items()]
-    anchor, row = _bar_chart(wb, ws, fmt, row, anchor, f"Besoins en ingénierie par thématique, {r.period}",
-                             "Thématique", "Besoins", needs, INT)
-    # README, consolidate asks for the needs by partner too: a plain table, the three charts are enough.
+    last = _write_figures(ws, figures, fmt, row, r.period)
+    # Beside the figures: the two small tables the bar charts read, sorted by value.
+    money = sorted(((f.financer or f.label, r.financing.get(f.financer or f.key, 0.0))
+                    for f in schema.financer_fields), key=lambda kv: -kv[1])
+    side = figures_row
+    money_chart, side = _bar_chart(wb, ws, fmt, side, f"Financements par financeur (€), {r.period}",
+                                   "Financeur", "Montant (€)", money, MONEY)
+    needs = sorted(((k, float(v)) for k, v in r.needs_by_theme.items()), key=lambda kv: -kv[1])
+    needs_chart, side = _bar_chart(wb, ws, fmt, side, f"Besoins en ingénierie par thématique, {r.period}",
+                                   "Thématique", "Besoins", needs, INT)
+    row = max(last, side) + 2
+    status_chart, row = _status_table(wb, ws, c, fmt, row)
+    row = _department_table(ws, c, fmt, row)
     ws.write_string(row, 0, "Besoins en ingénierie par partenaire sollicité", fmt.label)
     ws.write_string(row + 1, 0, schema.table(INGENIERIE).column("partner").label, fmt.header)
     ws.write_string(row + 1, 1, "Besoins", fmt.header)
-    for i, (partner, n) in enumerate(r.needs_by_partner.items(), start=row + 2):
+    partners = sorted(r.needs_by_partner.items(), key=lambda kv: -kv[1])
+    for i, (partner, n) in enumerate(partners, start=row + 2):
         ws.write_string(i, 0, partner)
         put(ws, i, 1, n, INT, fmt)
+    row += len(partners) + 3
+    # The charts begin a page: each is drawn whole on it.
+    charts = [ch for ch in (status_chart, money_chart, needs_chart) if ch is not None]
+    if charts:
+        ws.set_h_pagebreaks([row])
+    for k, chart in enumerate(charts):
+        chart.set_size({"width": CHART_WIDTH, "height": CHART_HEIGHT})
+        ws.insert_chart(row + (k // 2) * CHART_ROWS, 0 if k % 2 == 0 else 3, chart,
+                        {"x_offset": 0 if k % 2 == 0 else 40, "object_position": 1})
+    end = row + ((len(charts) + 1) // 2) * CHART_ROWS
+    ws.print_area(0, 0, end, len(WIDTHS) - 1)
+    print_setup(ws, fit_width=True)
+    ws.repeat_rows(0, 1)
     return ws
 
 
-def _status_chart(wb: Workbook, ws: Worksheet, c: Consolidation, fmt: SummaryFormats, row: int, anchor: int) -> int:
-
+def _status_table(wb: Workbook, ws: Worksheet, c: Consolidation, fmt: SummaryFormats, row: int) -> tuple[Any, int]:
+    """The ORT statuses by département, and the stacked chart that reads it; (chart, next row)."""
     by_dep = c.region.status_by_department
     statuses = [s for s in (*ORT_STATUSES, NOT_RECEIVED, NOT_FILLED) if any(s in d for d in by_dep.values())]
     ws.write_string(row, 0, "Statut ORT par département", fmt.label)
@@ -147,11 +178,15 @@ def _status_chart(wb: Workbook, ws: Worksheet, c: Consolidation, fmt: SummaryFor
         ws.write_string(i, 0, department_label(dep))
         for j, status in enumerate(statuses, start=1):
             ws.write_number(i, j, counts.get(status, 0))
-    if not by_dep or not statuses:
-        return anchor
+    next_row = row + len(by_dep) + 3
+    if not by_dep or not any(s in ORT_STATUSES for s in statuses):
+        return None, next_row  # no workbook received: nothing to chart
     first, last = row + 2, row + 1 + len(by_dep)
     chart = wb.add_chart({"type": "column", "subtype": "stacked"})
+    # The territories received only: a grey stack of those not received would drown the statuses.
     for j, status in enumerate(statuses, start=1):
+        if status in (NOT_RECEIVED, NOT_FILLED):
+            continue
         chart.add_series({
             "name": [ws.name, row + 1, j],
             "categories": [ws.name, first, 0, last, 0],
@@ -159,43 +194,67 @@ def _status_chart(wb: Workbook, ws: Worksheet, c: Consolidation, fmt: SummaryFor
             "fill": {"color": STATUS_STYLES[status][0]},
             "border": {"color": "#FFFFFF"},
         })
-    chart.set_title({"name": f"Statut ORT par département, {c.region.period}"})
-    chart.set_x_axis({"name": "Département"})
-    chart.set_y_axis({"name": "Territoires", "major_gridlines": {"visible": True}})
-    chart.set_legend({"position": "bottom"})
-    chart.set_size({"width": 720, "height": 360})
-    ws.insert_chart(anchor, 10, chart)
-    return anchor + 19
+    chart.set_title({"name": f"Statut ORT par département (classeurs reçus), {c.region.period}"})
+    chart.set_x_axis({"name": "Département", "num_font": {"rotation": -35}})
+    # Whole territories only: no « 0,5 » tick.
+    chart.set_y_axis({"name": "Territoires", "major_gridlines": {"visible": True}, "major_unit": _count_step(
+        max((sum(n for s, n in d.items() if s in ORT_STATUSES) for d in by_dep.values()), default=1)),
+        "num_format": "0", "min": 0})
+    # Beside the plot, top to bottom as the stack.
+    chart.set_legend({"position": "right"})
+    return chart, next_row
 
 
-def _bar_chart(wb: Workbook, ws: Worksheet, fmt: SummaryFormats, row: int, anchor: int, title: str,
-               category: str, measure: str, data: list[tuple[str, float]], kind: ValueKind) -> tuple[int, int]:
+def _count_step(largest: int) -> int:
+    for step in (1, 2, 5, 10, 20, 50, 100, 200, 500):
+        if largest / step <= 8:
+            return step
+    return 1000
 
-    ws.write_string(row, 0, title, fmt.label)
-    ws.write_string(row + 1, 0, category, fmt.header)
-    ws.write_string(row + 1, 1, measure, fmt.header)
+
+def _department_table(ws: Worksheet, c: Consolidation, fmt: SummaryFormats, row: int) -> int:
+    """The region by département: money and progress a manager compares; returns the next row."""
+    ws.write_string(row, 0, f"Par département ({c.region.perimeter})", fmt.label)
+    for j, (_key, header, _kind) in enumerate(DEPARTMENT_COLUMNS):
+        ws.write_string(row + 1, j, header, fmt.header)
+    rows = department_figures(c)
+    for i, d in enumerate(rows, start=row + 2):
+        for j, (key, _header, kind) in enumerate(DEPARTMENT_COLUMNS):
+            value = getattr(d, key)
+            put(ws, i, j, department_label(value) if key == "department" else value, kind, fmt)
+    return row + len(rows) + 3
+
+
+def _bar_chart(wb: Workbook, ws: Worksheet, fmt: SummaryFormats, row: int, title: str,
+               category: str, measure: str, data: list[tuple[str, float]], kind: ValueKind) -> tuple[Any, int]:
+    """A small table in columns H–I and the bar chart that reads it; (chart or None, next row)."""
+    col = SIDE
+    ws.write_string(row, col, title, fmt.label)
+    ws.write_string(row + 1, col, category, fmt.header)
+    ws.write_string(row + 1, col + 1, measure, fmt.header)
     for i, (name, value) in enumerate(data, start=row + 2):
-        ws.write_string(i, 0, name)
-        put(ws, i, 1, value, kind, fmt)
+        ws.write_string(i, col, name)
+        put(ws, i, col + 1, value, kind, fmt)
     next_row = row + len(data) + 3
     if not data:
-        return anchor, next_row
+        return None, next_row
     first, last = row + 2, row + 1 + len(data)
     chart = wb.add_chart({"type": "bar"})
     chart.add_series({
         "name": title,
-        "categories": [ws.name, first, 0, last, 0],
-        "values": [ws.name, first, 1, last, 1],
-        "fill": {"color": "#0072B2"},
-        "data_labels": {"value": True, "num_format": fmt_code(kind)},
+        "categories": [ws.name, first, col, last, col],
+        "values": [ws.name, first, col + 1, last, col + 1],
+        "fill": {"color": MONEY_COLOR if kind == MONEY else NEEDS_COLOR},
+        # The value only: no series name, no category in the label (« série ; catégorie ; valeur »).
+        "data_labels": {"value": True, "series_name": False, "category": False, "num_format": fmt_code(kind)},
     })
     chart.set_title({"name": title})
     chart.set_legend({"none": True})
     chart.set_y_axis({"reverse": True})
-    chart.set_size({"width": 720, "height": max(300, 26 * len(data) + 90)})
-    ws.insert_chart(anchor, 10, chart)
-    return anchor + max(16, (26 * len(data) + 90) // 20 + 2), next_row
+    if kind == INT:
+        chart.set_x_axis({"major_unit": _count_step(int(max(v for _, v in data))), "num_format": "0", "min": 0})
+    return chart, next_row
 
 
 def fmt_code(kind: str) -> str:
-    return '#,##0 "€"' if kind == MONEY else "0"
+    return '#,##0\\ "€"' if kind == MONEY else "0"

@@ -93,8 +93,11 @@ def table_sheet(wb: Workbook, name: str, columns: list[Column], rows: list[list[
         ws.set_column(j, j, column.width, fmt.cell[column.kind])
     ws.freeze_panes(1, 2)
     # Every table sheet begins with the territory's Identifiant PVD and name.
-    print_setup(ws, repeat_columns=2)
+    print_setup(ws, widths=[c.width for c in columns], repeat_columns=2)
     ws.repeat_rows(0)
+    # The table's own columns: a long text spilling to the right would widen the printed area
+    # (LibreOffice prints the spill), and shrink the whole sheet to fit it.
+    ws.print_area(0, 0, max(len(rows), 1), len(columns) - 1)
     pending.append(PendingRows(len(wb.worksheets()), len(pending) + 1, rows,
                                [fmt.xf(column.kind) for column in columns]))
     return ws

@@ -1,0 +1,244 @@
+"""The one-page note for the préfet (README, La note d'une page): `note-<période>.html`, and
+`note-<période>.pdf` when Chromium is there.
+
+One A4 page: the region's figures with T-1, « À retenir » (what calls for action now), the map
+and one chart. The page is plain HTML and inline SVG: no script, no plotly.js, no font, no
+request, so it prints the same from any browser and weighs a few hundred kilobytes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader
+
+from pvd_reporting import __version__
+from pvd_reporting.atomic import atomic_write_text
+from pvd_reporting.consolidate.briefing import (
+    NOT_FILLED_ALERT,
+    NOT_RECEIVED_ALERT,
+    SIGNED_LATE_ALERT,
+    Alert,
+    alerts,
+    headline,
+)
+from pvd_reporting.consolidate.figures import (
+    REMAINING_LABEL,
+    Figure,
+    RegionFigures,
+    ValueKind,
+    region_figures,
+)
+from pvd_reporting.consolidate.view import Consolidation
+from pvd_reporting.format import french
+from pvd_reporting.format.departements import department_label
+from pvd_reporting.format.schema import ORT_STATUSES, Schema
+from pvd_reporting.outputs.dashboard.plots import chromium_path
+from pvd_reporting.outputs.dashboard.region_map import ATTRIBUTION, LEGEND_ORDER, map_figure
+from pvd_reporting.outputs.palette import ORT_STYLES, REMAINING_PATTERN, financer_colors
+
+MINUS = "\u2212"
+# The figures of the note, in its order: what a préfet asks first.
+NOTE_FIGURES = ("received", "missing", "ort_signed", "at_risk", "overdue", "valid",
+                "cost", "financed", "remaining", "per_inhabitant", "cost_error_rows")
+GROUPED = (NOT_RECEIVED_ALERT, NOT_FILLED_ALERT)  # one line naming the territories
+MAX_ALERTS = 12  # individual lines; the rest is counted (the dashboard lists them all)
+MAX_NAMES = 24  # names of territories not received; the rest is counted
+MAP_WIDTH, MAP_HEIGHT = 330, 300  # CSS pixels of the printed map
+PDF_TIMEOUT = 120  # seconds: Chromium on a busy machine
+
+
+def note_name(period: str) -> str:
+    return f"note-{period}.html"
+
+
+def _number(value: Any, kind: ValueKind) -> str:
+    """A figure in French typography: narrow no-break thousands, real minus sign."""
+    if value is None:
+        return "—"
+    if kind == ValueKind.EUROS:
+        text = french.fr_money(round(value), french.NARROW)
+    elif kind == ValueKind.SHARE:
+        text = f"{french.fr_decimal(value * 100)}\u00a0%"
+    elif kind == ValueKind.MONTHS:
+        text = f"{french.fr_decimal(value)} mois"
+    elif kind == ValueKind.COUNT:
+        text = french.fr_int(value, french.NARROW)
+    else:
+        return str(value)
+    return text.replace("-", MINUS)
+
+
+def _change(f: Figure) -> str:
+    """The change since T-1, signed: « +2 », « −1 200 € », « = »; on a constant perimeter (the
+    territories received in both quarters) when the history gives it, so that a territory that
+    did not send does not read as money lost; empty without T-1."""
+    if f.kind not in (ValueKind.COUNT, ValueKind.EUROS):
+        return ""
+    if f.constant_previous is not None and f.constant_current is not None:
+        before, now = f.constant_previous, f.constant_current
+    elif f.previous is not None and f.value is not None:
+        before, now = f.previous, f.value
+    else:
+        return ""
+    delta = now - before
+    if abs(delta) < (0.5 if f.kind == ValueKind.EUROS else 1):
+        return "="
+    text = _number(abs(delta), f.kind)
+    return ("+" if delta > 0 else MINUS) + text
+
+
+def figure_rows(figures: RegionFigures) -> list[dict[str, Any]]:
+    rows = []
+    for key in NOTE_FIGURES:
+        f = figures[key]
+        if key == "cost_error_rows" and not f.value:
+            continue
+        rows.append({"label": f.short, "value": _number(f.value, f.kind),
+                     "previous": _number(f.previous, f.kind) if figures.has_history else "",
+                     "change": _change(f), "dont": key == "cost_error_rows"})
+    return rows
+
+
+def _alert_rows(found: list[Alert]) -> tuple[list[dict[str, str]], int, list[dict[str, Any]]]:
+    """(individual lines, how many more, groups of names), for the page."""
+    lines = []
+    single = [a for a in found if a.kind not in GROUPED]
+    for a in single[:MAX_ALERTS]:
+        t = a.territories[0]
+        delay = ""
+        if a.months_late is not None:
+            delay = f"{french.fr_decimal(a.months_late)} mois de retard"
+        elif a.months_left is not None:
+            delay = f"{french.fr_decimal(a.months_left)} mois restants"
+        lines.append({"kind": a.kind, "who": t.name,
+                      "department": department_label(t.department) if t.department else "",
+                      "deadline": french.fr_date(a.deadline) if a.deadline else "", "delay": delay,
+                      "detail": a.detail or (a.last_milestone or ""),
+                      "remaining": _number(a.remaining, ValueKind.EUROS) if a.remaining else "",
+                      "color": ORT_STYLES.get(t.ort_status, ("#FFFFFF", ""))[0]
+                      if a.kind != SIGNED_LATE_ALERT and not a.detail else ""})
+    groups = [{"kind": a.kind, "count": len(a.territories), "names": ", ".join(t.name for t in a.territories[:MAX_NAMES]),
+               "more": max(0, len(a.territories) - MAX_NAMES)} for a in found if a.kind in GROUPED]
+    return lines, max(0, len(single) - MAX_ALERTS), groups
+
+
+@dataclass(frozen=True)
+class Bar:
+    name: str
+    value: str
+    share: str
+    width: float  # percent of the longest bar
+    color: str
+    hatched: bool = False
+
+
+def financer_bars(cons: Consolidation, schema: Schema) -> list[Bar]:
+    """Financing by financer, largest first, with its share of all financing; then what remains."""
+    r = cons.region
+    names = [f.financer or f.key for f in schema.financer_fields]
+    colors = financer_colors(names)
+    total = sum(r.financing.values())
+    amounts = sorted(((n, r.financing.get(n, 0.0)) for n in names if r.financing.get(n)), key=lambda kv: -kv[1])
+    top = max([v for _, v in amounts] + [r.remaining, 1.0])
+    bars = [Bar(n, _number(v, ValueKind.EUROS), _number(v / total, ValueKind.SHARE) if total else "",
+                round(100 * v / top, 1), colors[n]) for n, v in amounts]
+    if r.remaining:
+        bars.append(Bar(REMAINING_LABEL.removesuffix(" (€)"), _number(r.remaining, ValueKind.EUROS), "",
+                        round(100 * r.remaining / top, 1), REMAINING_PATTERN["bgcolor"], hatched=True))
+    return bars
+
+
+def map_svg(cons: Consolidation) -> dict[str, Any]:
+    """The region's map as SVG paths: each EPCI in its ORT status colour, the départements
+    outlined and named (the same figure as the dashboard's, drawn without a script)."""
+    fig = map_figure([(cons.region.period, cons.territories)])
+    traces = fig.figure["data"]
+    points = [(x, y) for tr in traces for x, y in zip(tr["x"], tr["y"], strict=True) if x is not None]
+    if not points:
+        return {"paths": [], "labels": [], "legend": [], "width": MAP_WIDTH, "height": MAP_HEIGHT}
+    aspect = fig.figure["layout"]["yaxis"]["scaleratio"]
+    xs, ys = [p[0] for p in points], [p[1] * aspect for p in points]
+    x0, y1 = min(xs), max(ys)
+    scale = min(MAP_WIDTH / ((max(xs) - x0) or 1), MAP_HEIGHT / ((y1 - min(ys)) or 1))
+
+    def at(x: float, y: float) -> str:
+        return f"{(x - x0) * scale:.1f},{(y1 - y * aspect) * scale:.1f}"
+
+    paths = []
+    for tr in traces:
+        d, pen = [], "M"
+        for x, y in zip(tr["x"], tr["y"], strict=True):
+            if x is None:
+                pen = "M"
+                continue
+            d.append(f"{pen}{at(x, y)}")
+            pen = "L"
+        filled = tr.get("fill") == "toself"
+        paths.append({"d": "".join(d) + ("Z" if filled else ""), "fill": tr.get("fillcolor") if filled else "none",
+                      "stroke": tr["line"]["color"], "width": tr["line"]["width"] * 0.8})
+    labels = [{"text": a["text"], "xy": at(a["x"], a["y"]).split(",")}
+              for a in fig.figure["layout"]["annotations"] if a.get("xref") == "x"]
+    present = {t.ort_status for t in cons.territories}
+    legend = [{"status": s, "color": ORT_STYLES[s][0]} for s in LEGEND_ORDER if s in present and s in ORT_STYLES]
+    return {"paths": paths, "labels": labels, "legend": legend,
+            "width": round((max(xs) - x0) * scale), "height": round((y1 - min(ys)) * scale)}
+
+
+def render_note(cons: Consolidation, schema: Schema, *, generated_on: date | None = None) -> str:
+    """The note as text (see `write_note`)."""
+    figures = region_figures(cons, schema)
+    lines, more, groups = _alert_rows(alerts(cons))  # current alerts only (briefing.py)
+    env = Environment(loader=PackageLoader("pvd_reporting.outputs", "."), autoescape=True,
+                      trim_blocks=True, lstrip_blocks=True)
+    r = cons.region
+    return env.get_template("note.html.j2").render(
+        scope=r.scope, region=r, as_of=french.fr_date(r.as_of), version=__version__,
+        generated_on=french.fr_date(generated_on or date.today()), headline=headline(figures, r.period),
+        figures=figure_rows(figures), previous=figures.previous, has_history=figures.has_history,
+        constant=figures.constant,
+        alerts=lines, more_alerts=more, groups=groups, bars=financer_bars(cons, schema),
+        map=map_svg(cons), attribution=ATTRIBUTION, statuses=ORT_STATUSES,
+    )
+
+
+def print_pdf(page: Path, target: Path, browser: str) -> bool:
+    """Print `page` to `target` with headless Chromium (A4 from the page's own @page rule)."""
+    fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".pdf", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    with tempfile.TemporaryDirectory(prefix="pvd-chromium-") as profile:
+        command = [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                   "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                   f"--user-data-dir={profile}", "--no-pdf-header-footer", f"--print-to-pdf={tmp}",
+                   page.resolve().as_uri()]
+        try:
+            subprocess.run(command, capture_output=True, timeout=PDF_TIMEOUT, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    if tmp.is_file() and tmp.stat().st_size > 0:
+        tmp.chmod(0o644)  # mkstemp makes it private; the note is to be shared like every output
+        os.replace(tmp, target)
+        return True
+    tmp.unlink(missing_ok=True)
+    return False
+
+
+def write_note(cons: Consolidation, output_dir: Path, schema: Schema, *, pdf: bool = True) -> list[Path]:
+    """Write `note-<période>.html`, and its PDF when `pdf` and Chromium is installed (without
+    it, the HTML prints the same page from any browser)."""
+    target = Path(output_dir) / note_name(cons.region.period)
+    written = [atomic_write_text(target, render_note(cons, schema))]
+    browser = chromium_path() if pdf else None
+    if browser and print_pdf(target, target.with_suffix(".pdf"), browser):
+        written.append(target.with_suffix(".pdf"))
+    else:
+        # A rerun replaces each output whole: no PDF of an earlier run beside the new note.
+        target.with_suffix(".pdf").unlink(missing_ok=True)
+    return written
