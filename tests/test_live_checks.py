@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import subprocess
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import date
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import lo_profile
 from factory import make_workbook
 from python_calamine import CalamineWorkbook
 from test_template_filled import sample
@@ -154,7 +154,7 @@ def test_live_checks_are_declared_once_per_rule(schema: Schema) -> None:
 
 
 def _convert(soffice: str, files: list[Path], out_dir: Path) -> None:
-    profile = f"file:///tmp/pvd-lo-{uuid.uuid4().hex}"
+    profile = lo_profile()
     subprocess.run(
         [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "xlsx",
          "--outdir", str(out_dir), *map(str, files)],
@@ -246,7 +246,7 @@ def test_percent_shows_what_is_read(tmp_path: Path, schema: Schema, soffice: str
     sheet = schema.sheet_names.index(schema.form.name) + 1
     # Tokens: separator ;, quote ", UTF-8, …, 9th « as shown », 12th the sheet to export.
     options = f"csv:Text - txt - csv (StarCalc):59,34,76,1,,0,false,true,true,false,false,{sheet}"
-    subprocess.run([soffice, f"-env:UserInstallation=file:///tmp/pvd-lo-{uuid.uuid4().hex}", "--headless",
+    subprocess.run([soffice, f"-env:UserInstallation={lo_profile()}", "--headless",
                     "--convert-to", options, "--outdir", str(tmp_path), str(path)],
                    check=True, capture_output=True, timeout=180)
     rows = (tmp_path / f"pourcent-{schema.form.name}.csv").read_text(encoding="utf-8").splitlines()

@@ -10,6 +10,7 @@ import click
 from pvd_reporting.cli.common import (
     EXIT_FOUND_ERRORS,
     EXIT_OK,
+    REFERENCE_HELP,
     ClickProgress,
     config_option,
     date_option,
@@ -19,8 +20,10 @@ from pvd_reporting.cli.common import (
     quiet_option,
     reference_option,
 )
+from pvd_reporting.errors import UsageError
 from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.issues import WorkbookReport
+from pvd_reporting.format.reference import SHIPPED_REFERENCE, reference_label
 from pvd_reporting.pipeline.consolidate import (
     ConsolidationRun,
     NothingToConsolidate,
@@ -38,7 +41,9 @@ MAX_SET_ASIDE_SHOWN = 20
               show_default=True, help="Dossier où écrire la synthèse, le tableau de bord, les graphiques et les anomalies.")
 @period_option("Trimestre à consolider, ex. 2025-T4 (par défaut : le plus récent trouvé).")
 @date_option("--as-of", "Date de référence, ex. 31/12/2025 (par défaut : dernier jour du trimestre).")
-@reference_option
+@reference_option(REFERENCE_HELP)
+@click.option("--no-reference", is_flag=True,
+              help="Sans liste de référence : seuls les territoires reçus sont attendus.")
 @departement_option
 @click.option("--strict", is_flag=True, help="Code de sortie 1 si un classeur contient une erreur.")
 @click.option("--no-contacts", is_flag=True, help="N'écrit ni les noms, ni les mails, ni les téléphones de l'annuaire, "
@@ -60,6 +65,7 @@ def consolidate_command(
     period: str | None,
     as_of: str | None,
     reference_path: Path | None,
+    no_reference: bool,
     departments: tuple[str, ...],
     strict: bool,
     no_contacts: bool,
@@ -89,13 +95,17 @@ def consolidate_command(
       pvd-report consolidate
       pvd-report consolidate classeurs/2025-T3 classeurs/2025-T4 --output-dir sorties/
       pvd-report consolidate classeurs/ --output-dir sorties/ --period 2025-T4
-      pvd-report consolidate classeurs/ --reference pvd-communes.csv --as-of 31/12/2025 --no-contacts
+      pvd-report consolidate classeurs/ --reference pvd-communes-2025.csv --as-of 31/12/2025 --no-contacts
       pvd-report consolidate classeurs/ --no-cache
-      pvd-report consolidate classeurs/ --reference pvd-communes-2021.csv --departement 10
+      pvd-report consolidate classeurs/ --departement 10
     """
+    if no_reference and reference_path is not None:
+        raise UsageError("--reference et --no-reference s'excluent : choisissez l'un ou l'autre.")
+    # The shipped ANCT list unless told otherwise: it names the territories expected and not received.
+    reference = None if no_reference else reference_path or SHIPPED_REFERENCE
     try:
         run = run_consolidate(list(paths) or [Path("workbooks")], output_dir=output_dir, period=period, as_of=as_of,
-                              reference_path=reference_path, config_path=config_path,
+                              reference_path=reference, config_path=config_path,
                               no_contacts=no_contacts, images=not no_images, workers=workers,
                               cache_dir=cache_dir, use_cache=not no_cache, progress=ClickProgress(quiet),
                               departments=list(departments))
@@ -104,7 +114,7 @@ def consolidate_command(
         raise
     for notice in run.notices:
         click.echo(notice, err=True)
-    _echo_summary(run)
+    _echo_summary(run, reference)
     has_errors = any(r.errors for r in run.result.reports)
     sys.exit(EXIT_FOUND_ERRORS if strict and has_errors else EXIT_OK)
 
@@ -116,7 +126,7 @@ def _echo_unreadable(reports: list[WorkbookReport]) -> None:
             click.echo(f"{report.path} : {message}", err=True)
 
 
-def _echo_summary(run: ConsolidationRun) -> None:
+def _echo_summary(run: ConsolidationRun, reference: Path | None) -> None:
     r = run.result.region
     left_out = len(run.set_aside)
     expected = f" sur {r.expected} attendus" if r.expected is not None else ""
@@ -127,6 +137,8 @@ def _echo_summary(run: ConsolidationRun) -> None:
         f"  ORT signées : {r.ort_signed} · à risque : {r.at_risk} · échéance dépassée : {r.overdue}",
         *period_lines(run.result),
     ]
+    if reference is not None:  # where « attendus » comes from
+        lines.insert(2, f"  Liste de référence : {reference_label(reference)}")
     if left_out:
         lines.append(f"  Classeurs écartés : {left_out}")
         lines.extend(f"    {Path(r.path).name} : {set_aside_reason(r)}" for r in run.set_aside[:MAX_SET_ASIDE_SHOWN])

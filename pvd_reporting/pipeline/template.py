@@ -11,7 +11,7 @@ from pvd_reporting.errors import OutputError, UsageError
 from pvd_reporting.format.config import load_config
 from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.periods import parse_label
-from pvd_reporting.format.reference import Reference, RefTerritory, load_reference
+from pvd_reporting.format.reference import SHIPPED_REFERENCE, Reference, RefTerritory, load_reference
 from pvd_reporting.format.schema import build_schema
 from pvd_reporting.outputs.workbook.carry import (
     Selection,
@@ -45,6 +45,7 @@ class Templates:
     carried: int = 0
     prefilled: int = 0
     notices: list[str] = field(default_factory=list)
+    reference: Path | None = None  # the list the territories came from, for the console to name
 
 
 def run_template(
@@ -78,8 +79,7 @@ def run_template(
     if territory_id and region:
         raise UsageError("--territory et --region s'excluent : choisissez l'un ou l'autre.")
     if (territory_id or region) and reference_path is None:
-        option = "--territory" if territory_id else "--region"
-        raise UsageError(f"{option} demande la liste de référence : ajoutez --reference FICHIER.csv.")
+        reference_path = SHIPPED_REFERENCE  # the ANCT list of 2021; --reference takes a newer one
     if region and output_dir is None:
         raise UsageError("--region demande un dossier de sortie : ajoutez --output-dir DOSSIER.")
     if region and output is not None:
@@ -97,7 +97,7 @@ def run_template(
                                            force=force, on_progress=bar.advance, departments=codes)
         finally:
             bar.close()
-        return Templates(paths, folder=output_dir)
+        return Templates(paths, folder=output_dir, reference=reference_path)
 
     territory = None
     if territory_id and reference is not None:
@@ -108,7 +108,7 @@ def run_template(
     if target.suffix.lower() != ".xlsx":
         raise OutputError(f"Le modèle est un classeur .xlsx : « {target} » n'a pas cette extension.")
     write_template(target, schema, period=period, territory=territory, force=force)
-    return Templates([target], territory=territory)
+    return Templates([target], territory=territory, reference=reference_path if territory else None)
 
 
 def run_carry_forward(
@@ -127,7 +127,7 @@ def run_carry_forward(
     `period` (default: the quarter after the latest found); with `region`, the territories never
     received get the pre-filled workbook. Every target is checked before anything is written."""
     if region and reference_path is None:
-        raise UsageError("--region demande la liste de référence : ajoutez --reference FICHIER.csv.")
+        reference_path = SHIPPED_REFERENCE
     if output is not None and output_dir is not None:
         raise UsageError("-o et --output-dir s'excluent : -o pour un seul classeur, --output-dir sinon.")
     files, notices = discover_workbooks(sources)
@@ -207,7 +207,7 @@ def run_carry_forward(
     finally:
         bar.close()
     return Templates(written, folder=output_dir, period=target_period, carried=len(carried),
-                     prefilled=len(missing), notices=notices)
+                     prefilled=len(missing), notices=notices, reference=reference_path if region else None)
 
 
 def _nothing_carried(notices: list[str]) -> str:
