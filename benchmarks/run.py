@@ -1,6 +1,7 @@
 """Benchmark of the speed targets (README, Vitesse): consolidate against the floor and the plain pandas approach, in one run.
 
     python benchmarks/run.py [-n 1000] [--repeat 2] [--work DIR]
+    python benchmarks/run.py --targets [-n 250] [--quarters 4] [--repeat 1]
 
 Generates N workbooks with the project's writer (kept in --work between runs), then times, each
 at least twice: the floor (python-calamine read + xlsxwriter write of the same rows), the plain
@@ -180,6 +181,89 @@ def history(args: argparse.Namespace) -> None:
           + "  (à peu près constant attendu)")
 
 
+def targets(args: argparse.Namespace) -> None:
+    """The waiting times of a referent's quarter, each as a ratio measured in this one run:
+    `template --region` (99 workbooks, and the same written by the writer alone), the demo's
+    `consolidate` with images against `--no-images`, one quarter of N workbooks against the
+    floor, and K quarters of N cold against the floor, warm against cold, peak memory."""
+    from generate import generate, generate_history, quarter_labels
+
+    from pvd_reporting.format.reference import load_reference
+    from pvd_reporting.format.schema import build_schema
+
+    schema = build_schema()
+    reference = load_reference(REFERENCE) if REFERENCE.exists() else None
+    tmp = Path(tempfile.mkdtemp(prefix="pvd-bench-targets-"))
+    lines: list[tuple[str, str, str]] = []
+    try:
+        if reference is not None:
+            region = ["template", "--region", "Grand Est", "--reference", str(REFERENCE), "--quiet", "--force"]
+            template_s = min(run_cli([*region, "--output-dir", str(tmp / f"modeles-{i}")])[0] for i in range(args.repeat))
+            count = len(list((tmp / "modeles-0").glob("*.xlsx")))
+            writer_s = best(lambda: writer_only(schema, reference, tmp / "writer"), 1)
+            print(f"template --region ({count} classeurs)       : {template_s:7.2f} s "
+                  f"(écrits un à un par xlsxwriter, sans squelette : {writer_s:.2f} s)")
+            lines.append((f"template --region, {count} classeurs", f"{template_s:.2f} s "
+                          f"(xlsxwriter seul : {writer_s / template_s:.1f}× plus long)", "≤ 3 s"))
+        demo = REPO / "workbooks"
+        common = ["consolidate", str(demo), "--quiet", "--no-cache"]
+        if reference is not None:
+            common += ["--reference", str(REFERENCE)]
+        plain_s = min(run_cli([*common, "--no-images", "--output-dir", str(tmp / "demo-a")])[0] for _ in range(args.repeat))
+        images_s = min(run_cli([*common, "--output-dir", str(tmp / "demo-b")])[0] for _ in range(args.repeat))
+        print(f"démo consolidate avec images / sans     : {images_s:7.2f} s / {plain_s:.2f} s")
+        lines.append(("démo, images / --no-images", f"{images_s / plain_s:.2f}× ({images_s:.1f} s / {plain_s:.1f} s)",
+                      "≤ 2,5×"))
+
+        n = args.n
+        paths = generate(args.work / f"classeurs-{n}", n, schema, reference)
+        floor_s = best(lambda: floor(paths, tmp / "floor.xlsx"), args.repeat)
+        one = min(cold(args.work / f"classeurs-{n}", tmp / "one", tmp / "one-cache")[0] for _ in range(args.repeat))
+        print(f"un trimestre de {n} : consolidate / plancher : {one:7.2f} s / {floor_s:.2f} s")
+        lines.append((f"un trimestre, {n} classeurs / plancher", f"{one / floor_s:.2f}×", "≤ 1,6×"))
+
+        quarters = quarter_labels(args.quarters)
+        start = time.perf_counter()
+        src = args.work / f"historique-{args.quarters}x{n}"
+        by_quarter = generate_history(src, n, quarters, schema, reference)
+        print(f"{args.quarters} × {n} classeurs prêts ({time.perf_counter() - start:.1f} s)")
+        every = [p for q in quarters for p in by_quarter[q]]
+        hfloor = best(lambda: history_floor(every, by_quarter[quarters[-1]], tmp / "hfloor.xlsx"), args.repeat)
+        cache = tmp / "hcache"
+        hcold, cold_peak = run_cli(["consolidate", str(src), "--output-dir", str(tmp / "hout"), "--no-images",
+                                    "--quiet", "--cache", str(cache)])
+        hwarm, warm_peak = run_cli(["consolidate", str(src), "--output-dir", str(tmp / "hout"), "--no-images",
+                                    "--quiet", "--cache", str(cache)])
+        drafts = len(list((tmp / "hout").glob("relances-*/*.eml")))
+        peak = max(cold_peak[0], warm_peak[0]) / 2**20
+        print(f"{args.quarters} trimestres : froid {hcold:.2f} s, chaud {hwarm:.2f} s, plancher {hfloor:.2f} s, "
+              f"{drafts} brouillons de relance, mémoire max {peak:.0f} Mo (RSS)")
+        lines.append((f"{args.quarters} trimestres × {n}, à froid / plancher", f"{hcold / hfloor:.2f}×", "≤ 2×"))
+        lines.append(("le même, à chaud / à froid", f"{100 * hwarm / hcold:.0f} %", "≤ 25 %"))
+        lines.append(("le même, mémoire max (somme des RSS)", f"{peak:.0f} Mo", "≤ 600 Mo"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print()
+    print(f"Machine : {platform.machine()}, {os.cpu_count()} cœurs, Python {platform.python_version()}")
+    print("| mesure | cette exécution | objectif |")
+    print("| --- | --- | --- |")
+    for what, value, goal in lines:
+        print(f"| {what} | {value} | {goal} |")
+
+
+def writer_only(schema: Schema, reference: object, out: Path) -> None:
+    """The region's workbooks written one by one by the writer, without the skeleton: what
+    `template --region` cost before it (the formulas' preparation is remembered all the same)."""
+    from pvd_reporting.format.reference import Reference
+    from pvd_reporting.outputs.workbook.template import template_content
+    from pvd_reporting.outputs.workbook.writer import write_workbook
+
+    assert isinstance(reference, Reference)
+    out.mkdir(parents=True, exist_ok=True)
+    for i, territory in enumerate(reference.in_region("Grand Est")):
+        write_workbook(out / f"{i}.xlsx", schema, template_content(schema, territory=territory), force=True)
+
+
 def run_cli(args: list[str]) -> tuple[float, tuple[int, int]]:
     cmd = [sys.executable, "-m", "pvd_reporting", *args]
     start = time.perf_counter()
@@ -262,7 +346,13 @@ def main() -> None:
     parser.add_argument("--history", action="store_true",
                         help="mesure l'historique : --quarters trimestres de N classeurs chacun")
     parser.add_argument("--quarters", type=int, default=4, help="trimestres de la mesure --history (défaut 4)")
+    parser.add_argument("--targets", action="store_true",
+                        help="mesure les attentes du référent : template --region, images, un trimestre, "
+                             "--quarters trimestres (rapports mesurés dans la même exécution)")
     args = parser.parse_args()
+    if args.targets:
+        targets(args)
+        return
     if args.history:
         history(args)
         return

@@ -73,6 +73,15 @@ def soffice() -> str:
 
 
 @pytest.fixture(scope="session")
+def ssconvert() -> str:
+    """Gnumeric's converter: `ssconvert --recalc` computes formulas with Excel's rules."""
+    path = shutil.which("ssconvert")
+    if not path:
+        pytest.skip("Gnumeric (ssconvert) absent")
+    return path
+
+
+@pytest.fixture(scope="session")
 def chromium() -> str:
     path = chromium_path()
     if not path:

@@ -140,8 +140,8 @@ def test_percent_cells_hold_a_fraction_and_show_a_percent(tmp_path: Path, schema
     path = write_filled(tmp_path / "p.xlsx", schema, data)
     form = openpyxl.load_workbook(path)[schema.form.name]
     cell = form.cell([f.key for f in schema.form.fields].index("etp") + 1, 2)
-    # "0 %" multiplies by 100: what Excel stores when 80 or 80 % is typed, shown as 80 %.
-    assert cell.value == pytest.approx(0.8) and cell.number_format == "0 %"
+    # "0\\ %" multiplies by 100: what Excel stores when 80 or 80 % is typed, shown as 80 %.
+    assert cell.value == pytest.approx(0.8) and cell.number_format == "0\\ %"
     again, _ = read_workbook(path, schema)
     assert again is not None and again.territory.values["etp"] == pytest.approx(80.0)
 

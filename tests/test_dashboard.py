@@ -48,7 +48,7 @@ def test_plotly_is_inlined_once_and_nothing_is_fetched(page: str) -> None:
 def test_header_cards_and_table_in_french(page: str, consolidation) -> None:
     assert "Petites villes de demain — Grand Est" in page
     assert "Période <strong>2025-T4</strong>" in page and "31/12/2025" in page
-    for label in ("Territoires attendus", "Classeurs reçus", "Classeurs valides", "Territoires manquants",
+    for label in ("Territoires attendus", "Territoires reçus", "Classeurs sans erreur", "Territoires manquants",
                   "ORT signées", "À risque", "Échéance dépassée", "Médiane J1 → J8",
                   "Chefs de projet en poste", "Cadence des comités tenue", "Reste à financer",
                   "Besoins en ingénierie", "Coût et financements des actions", "À retenir",

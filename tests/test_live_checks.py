@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from conftest import lo_profile
+from engines import ENGINES, Probe, coloured, probe, recalculate
 from factory import make_workbook
 from python_calamine import CalamineWorkbook
 from test_template_filled import sample
@@ -27,7 +28,13 @@ from pvd_reporting.check.live import FORM, LiveCheck, live_checks
 from pvd_reporting.check.validate import validate_workbook
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs.workbook.template import filled_content, write_filled
-from pvd_reporting.outputs.workbook.writer import CONTROLS_FIRST_ROW, READY, Content, write_workbook
+from pvd_reporting.outputs.workbook.writer import (
+    CONTROLS_FIRST_ROW,
+    READY,
+    Content,
+    layout_of,
+    write_workbook,
+)
 from pvd_reporting.read.workbook import read_workbook
 
 Mutation = Callable[[Content, Schema], None]
@@ -153,30 +160,55 @@ def test_live_checks_are_declared_once_per_rule(schema: Schema) -> None:
     assert len(titles) == len(set(titles))
 
 
-def _convert(soffice: str, files: list[Path], out_dir: Path) -> None:
-    profile = lo_profile()
-    subprocess.run(
-        [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "xlsx",
-         "--outdir", str(out_dir), *map(str, files)],
-        check=True, capture_output=True, timeout=300,
-    )
-
-
 @pytest.fixture(scope="module")
-def recalculated(tmp_path_factory: pytest.TempPathFactory, schema: Schema, soffice: str) -> dict[str, Path]:
-    """Each case's workbook as LibreOffice saved it after recalculating, by case name."""
-    src, out = tmp_path_factory.mktemp("live-src"), tmp_path_factory.mktemp("live-out")
+def contents(tmp_path_factory: pytest.TempPathFactory, schema: Schema) -> dict[str, Content]:
+    """The clean content and one per group (its mistakes made), by name."""
+    src = tmp_path_factory.mktemp("live-base")
     data, issues = read_workbook(make_workbook(src / "base-openpyxl.xlsx", schema), schema)
     assert data is not None and not issues
     clean, _ = filled_content(schema, data)
-    files = [write_workbook(src / "clean.xlsx", schema, clean)]
+    out = {"clean": clean}
     for group, names in GROUPS.items():
         content = copy.deepcopy(clean)
         for name in names:
             CASES[name][1](content, schema)
-        files.append(write_workbook(src / f"{group}.xlsx", schema, content))
-    _convert(soffice, files, out)
-    return {p.stem: out / p.name for p in files}
+        out[group] = content
+    return out
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory: pytest.TempPathFactory, schema: Schema, contents: dict[str, Content]) -> dict[str, Path]:
+    """The clean workbook and one workbook per group, as written (no cached results), with a copy
+    of each holding its conditional formats as probe cells (`name-probe`)."""
+    src = tmp_path_factory.mktemp("live-src")
+    files = {}
+    for name, content in contents.items():
+        files[name] = write_workbook(src / f"{name}.xlsx", schema, content)
+    for name, content in contents.items():
+        layout = layout_of(schema, content)
+        rows = {k: range(2, len(v) + 5) for k, v in content.tables.items()}
+        PROBES[name] = probe(files[name], src / f"{name}-probe.xlsx", schema, layout, rows)
+        files[f"{name}-probe"] = src / f"{name}-probe.xlsx"
+    return files
+
+
+# name -> the probe cells of its probe copy (filled by `sources`)
+PROBES: dict[str, list[Probe]] = {}
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """(engine, its program): LibreOffice, and Gnumeric standing in for Excel's rules."""
+    name = request.param
+    return name, request.getfixturevalue("soffice" if name == "libreoffice" else "ssconvert")
+
+
+@pytest.fixture(scope="module")
+def recalculated(tmp_path_factory: pytest.TempPathFactory, sources: dict[str, Path],
+                 engine: tuple[str, str]) -> dict[str, Path]:
+    """Each case's workbook as the engine saved it after recalculating, by case name."""
+    name, tool = engine
+    return recalculate(name, tool, list(sources.values()), tmp_path_factory.mktemp(f"live-{name}"))
 
 
 def _counts(path: Path, schema: Schema) -> tuple[Any, Any, list[Any]]:
@@ -197,27 +229,31 @@ def _by_key(schema: Schema, counts: list[Any]) -> Counter[tuple[str, str]]:
 
 
 def _issues_by_key(path: Path, schema: Schema) -> Counter[tuple[str, str]]:
+    """What `validate` reports on the workbook as it was filled, by (sheet key, code)."""
     names = {schema.form.name: FORM, **{t.name: t.key for t in schema.tables}}
     report = validate_workbook(path, schema)
     return Counter((names.get(i.sheet or "", ""), i.code) for i in report.issues)
 
 
 @pytest.mark.libreoffice
-def test_clean_workbook_is_ready(recalculated: dict[str, Path], schema: Schema) -> None:
+@pytest.mark.gnumeric
+def test_clean_workbook_is_ready(recalculated: dict[str, Path], sources: dict[str, Path], schema: Schema) -> None:
     total, sentence, counts = _counts(recalculated["clean"], schema)
     assert counts == [0] * len(counts)
     assert total == 0 and sentence == READY
+    assert not validate_workbook(sources["clean"], schema).issues
     assert not validate_workbook(recalculated["clean"], schema).issues
 
 
 @pytest.mark.libreoffice
+@pytest.mark.gnumeric
 @pytest.mark.parametrize("group", list(GROUPS))
-def test_counts_equal_validate(recalculated: dict[str, Path], schema: Schema, group: str) -> None:
-    path = recalculated[group]
-    total, sentence, counts = _counts(path, schema)
+def test_counts_equal_validate(recalculated: dict[str, Path], sources: dict[str, Path], schema: Schema,
+                               group: str) -> None:
+    total, sentence, counts = _counts(recalculated[group], schema)
     assert all(isinstance(v, (int, float)) for v in counts), counts  # no #VALUE! anywhere
     live = _by_key(schema, counts)
-    found = _issues_by_key(path, schema)
+    found = _issues_by_key(sources[group], schema)
     for name in GROUPS[group]:
         target = CASES[name][0]
         assert found[target] > 0, f"{name} ne provoque pas {target} dans validate"
@@ -227,7 +263,40 @@ def test_counts_equal_validate(recalculated: dict[str, Path], schema: Schema, gr
     assert sentence.startswith(f"{int(total)} point") and READY not in sentence
 
 
+def _probed(path: Path, probes: list[Probe]) -> list[tuple[Probe, bool]]:
+    workbook = CalamineWorkbook.from_path(str(path))
+    grids = {}
+    out = []
+    for p in probes:
+        if p.sheet not in grids:
+            grids[p.sheet] = workbook.get_sheet_by_name(p.sheet).to_python(skip_empty_area=False)
+        out.append((p, coloured(grids[p.sheet][p.row - 1][p.column - 1])))
+    workbook.close()
+    return out
+
+
 @pytest.mark.libreoffice
+@pytest.mark.gnumeric
+def test_conditional_formats_colour_nothing_in_a_clean_workbook(recalculated: dict[str, Path]) -> None:
+    """Empty rows, prepared rows and filled rows alike: no colour where validate finds nothing."""
+    shown = _probed(recalculated["clean-probe"], PROBES["clean"])
+    assert len(shown) > 100
+    wrong = [(p.check.title, p.sheet, p.row) for p, on in shown if on]
+    assert not wrong
+
+
+@pytest.mark.libreoffice
+@pytest.mark.gnumeric
+@pytest.mark.parametrize("group", list(GROUPS))
+def test_conditional_formats_colour_each_mistake(recalculated: dict[str, Path], group: str) -> None:
+    shown = _probed(recalculated[f"{group}-probe"], PROBES[group])
+    lit = {(p.check.sheet, p.check.code) for p, on in shown if on}
+    for name in GROUPS[group]:
+        assert CASES[name][0] in lit, name
+
+
+@pytest.mark.libreoffice
+@pytest.mark.gnumeric
 def test_every_live_check_counts_in_some_workbook(recalculated: dict[str, Path], schema: Schema) -> None:
     seen = [0] * len(live_checks(schema))
     for group in GROUPS:

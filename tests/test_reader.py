@@ -316,11 +316,14 @@ class _FakeBook:
 
 
 def test_sheet_name_with_trailing_colon(schema: Schema, baseline: Path) -> None:
+    from pvd_reporting.read.safety import open_checked
     from pvd_reporting.read.workbook import _read_open
 
     grid = [["Besoin", "Montant estimé"], ["Étude", "12 000 €"], ["", ""]]
     book = _FakeBook({"INGÉNIERIE :": grid, "Lisez-moi": [["Version du modèle", 1.0]]})
-    data, issues = _read_open(book, baseline, schema)
+    opened, _ = open_checked(baseline)  # the file read once, as read_workbook does
+    assert opened is not None
+    data, issues = _read_open(book, opened, schema)
     assert data.tables["ingenierie"][0].values["amount"] == 12_000.0
     assert data.version == "1.0"
     assert "Ingénierie" not in {i.sheet for i in issues if i.code == "missing-sheet"}

@@ -201,10 +201,15 @@ def test_validate_refuses_an_oversized_file_without_reading_it(tmp_path: Path, s
     with big.open("wb") as fh:  # sparse: large on paper, nothing written
         fh.truncate(MAX_FILE_BYTES + 1)
 
-    def no_hashing(path: Path) -> tuple[int, str]:
-        raise AssertionError("an oversized file must not be read to be refused")
+    real_open = Path.open
 
-    monkeypatch.setattr(validate, "file_digest", no_hashing)
+    def no_reading(self: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self == big:
+            raise AssertionError("an oversized file must not be read to be refused")
+        return real_open(self, *args, **kwargs)
+
+    # The file is read once, by safety.open_checked, for its digest and its checks: never this one.
+    monkeypatch.setattr(Path, "open", no_reading)
     report = validate.validate_workbook(big, schema)
     assert [i.code for i in report.issues] == ["file-too-large"]
     assert report.size == MAX_FILE_BYTES + 1 and report.sha256 is None

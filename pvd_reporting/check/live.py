@@ -122,7 +122,7 @@ class Refs:
     def filled_row(self, keys: tuple[str, ...]) -> str:
         """A row `validate` reads: at least one of these cells is not blank."""
         if self.counting or self.qualified:
-            return "((" + "+".join(filled(self[k]) for k in keys) + ")>0)"
+            return "((" + "+".join(num(filled(self[k])) for k in keys) + ")>0)"
         first, last = self.layout.letter(self.table, keys[0]), self.layout.letter(self.table, keys[-1])
         return f"(SUMPRODUCT(--(LEN(TRIM(${first}{self.row}:${last}{self.row}))>0))>0)"
 
@@ -137,7 +137,7 @@ class Refs:
             # The same test, shorter on one cell: a wildcard for each prefix.
             exact = [f"COUNTIF({ref},{text(label)})" for label in labels]
             prefixes = [f"COUNTIF({ref},{text(p + '*')})" for p in TOTAL_PREFIXES]
-        return "((" + "+".join(exact + prefixes) + ")>0)"
+        return "((" + "+".join(num(t) for t in exact + prefixes) + ")>0)"
 
     def column(self, table: str, key: str) -> str:
         """A whole column of a table, absolute (another table's, or this one's)."""
@@ -224,18 +224,28 @@ class LiveCheck:
         keys = self.flagged or ("",)
         if self.sheet == FORM:
             refs = Refs(layout, FORM, "all", counting=True)
-            terms = [f"({self._condition(layout, refs, k)})" for k in keys]
+            terms = [num(self._condition(layout, refs, k)) for k in keys]
         elif self.per_row:
             first, last = layout.span(self.sheet, self.rows)
-            terms = [f"({self._condition(layout, Refs(layout, self.sheet, self.rows, counting=False, row=r), k)})"
+            terms = [num(self._condition(layout, Refs(layout, self.sheet, self.rows, counting=False, row=r), k))
                      for k in keys for r in range(first, last + 1)]
         else:
             refs = Refs(layout, self.sheet, self.rows, counting=True)
-            terms = [f"SUM({self._condition(layout, refs, k)})" for k in keys]
+            terms = [f"SUM({num(self._condition(layout, refs, k))})" for k in keys]
         return "ROUND(" + "+".join(terms) + ",0)"
 
 
 # --- condition helpers: arithmetic on booleans, so that one text works on cells and on columns ---
+
+
+def num(condition: str) -> str:
+    """A condition as a number, 1 or 0, element by element over a column.
+
+    Excel takes a logical value as greater than any number (`FALSE>0` is TRUE) and SUM skips
+    logical values in an array, where LibreOffice takes them as 1 and 0: a condition summed,
+    compared or counted is always coerced first, so that both programs give the same result.
+    """
+    return f"(--({condition}))"
 
 
 def blank(ref: str) -> str:
@@ -253,7 +263,7 @@ def number(ref: str) -> str:
 
 def any_of(ref: str, values: tuple[str, ...]) -> str:
     """Comparisons are without case in both programs, as `validate` compares list values."""
-    return "((" + "+".join(f"({ref}={text(v)})" for v in values) + ")>0)"
+    return "((" + "+".join(num(f"{ref}={text(v)}") for v in values) + ")>0)"
 
 
 def _runs(layout: Layout, table: str, keys: tuple[str, ...], first: int, last: int) -> list[str]:
@@ -422,7 +432,7 @@ def _duplicate(r: Refs, k: str) -> str:
 def _bad_mail(ref: str) -> str:
     s = f"TRIM({ref})"
     at = f"FIND(\"@\",{s})"
-    return ("(" + "+".join((
+    return ("(" + "+".join(num(t) for t in (
         f"ISERROR({at})",
         f"(LEN({s})-LEN(SUBSTITUTE({s},\"@\",\"\"))>1)",
         f"(LEFT({s},1)=\"@\")",

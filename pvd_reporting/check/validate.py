@@ -16,26 +16,32 @@ from pvd_reporting.format.reference import Reference
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.read.discover import discover_workbooks
 from pvd_reporting.read.records import WorkbookData
-from pvd_reporting.read.safety import MAX_FILE_BYTES, file_digest
+from pvd_reporting.read.safety import open_checked
 from pvd_reporting.read.workbook import read_workbook
 
 
 def validate_workbook(path: Path, schema: Schema, *, reference: Reference | None = None) -> WorkbookReport:
     """The report of one workbook; `path` is kept as given (a relative path stays relative)."""
     report = WorkbookReport(path=str(path))
-    try:
-        size = path.stat().st_size
-        # A file over the limit is refused unread (README, validate): never hash gigabytes to say so.
-        report.size, report.sha256 = (size, None) if size > MAX_FILE_BYTES else file_digest(path)
-    except OSError as exc:
-        report.issues = [make_issue("unreadable-file", reason=exc.strerror or type(exc).__name__)]
+    # Read once: the digest, the safety checks and the reader share the file's bytes and zip.
+    # A file over the limit is refused unread (README, validate): never hash gigabytes to say so.
+    opened, refused = open_checked(path)
+    if opened is None:
+        assert refused is not None
+        report.issues = [refused]
         return report
+    report.size, report.sha256 = opened.size, opened.sha256
     try:
-        data, issues = read_workbook(path, schema)
+        if refused is not None:
+            data, issues = None, [refused]
+        else:
+            data, issues = read_workbook(path, schema, opened)
         if data is not None:
             issues = [*issues, *apply_rules(data, schema, reference=reference)]
     except Exception as exc:  # noqa: BLE001 — one odd file must never stop the others (README, the commands)
         data, issues = None, [make_issue("unreadable-file", reason=f"{type(exc).__name__} : {exc}")]
+    finally:
+        opened.close()
     issues = sort_issues(issues, schema, data)
     report.issues = issues
     if data is not None:

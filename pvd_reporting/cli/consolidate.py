@@ -128,13 +128,15 @@ def _echo_unreadable(reports: list[WorkbookReport]) -> None:
 
 def _echo_summary(run: ConsolidationRun, reference: Path | None) -> None:
     r = run.result.region
+    assert run.figures is not None
+    f = run.figures.value  # the figures' values by key, as the summary and the dashboard show them
     left_out = len(run.set_aside)
-    expected = f" sur {r.expected} attendus" if r.expected is not None else ""
+    expected = f" sur {f('expected')} attendus" if f("expected") is not None else ""
     lines = [
         f"Consolidation {r.region} — période {r.period}, situation au {fr_date(r.as_of)}",
-        f"  Territoires reçus : {r.received}{expected} · sans erreur : {r.valid}"
-        + (f" · manquants : {r.missing}" if r.missing is not None else ""),
-        f"  ORT signées : {r.ort_signed} · à risque : {r.at_risk} · échéance dépassée : {r.overdue}",
+        f"  Territoires reçus : {f('received')}{expected} · sans erreur : {f('valid')}"
+        + (f" · manquants : {f('missing')}" if f("missing") is not None else ""),
+        f"  ORT signées : {f('ort_signed')} · à risque : {f('at_risk')} · échéance dépassée : {f('overdue')}",
         *period_lines(run.result),
     ]
     if reference is not None:  # where « attendus » comes from
@@ -144,8 +146,8 @@ def _echo_summary(run: ConsolidationRun, reference: Path | None) -> None:
         lines.extend(f"    {Path(r.path).name} : {set_aside_reason(r)}" for r in run.set_aside[:MAX_SET_ASIDE_SHOWN])
         if left_out > MAX_SET_ASIDE_SHOWN:
             lines.append(f"    … et {left_out - MAX_SET_ASIDE_SHOWN} autres (voir l'onglet Sources de la synthèse).")
-    if r.not_filled:
-        lines.append(f"  Classeurs renvoyés non remplis, comptés comme non reçus : {r.not_filled}")
+    if f("not_filled"):
+        lines.append(f"  Classeurs renvoyés non remplis, comptés comme non reçus : {f('not_filled')}")
     if run.reminders is not None:
         lines.append(f"  {run.reminders.line}")
     lines.append("Fichiers écrits :")

@@ -2,8 +2,9 @@
 
 An entry is the lightened WorkbookReport of one file, keyed by the file's content hash and by
 everything that changes how it is read: the format version, the configuration, the reference
-list, the program's version and the layout of the report's dataclasses. So an unchanged workbook
-is never parsed again, and a new format, configuration or release re-reads everything.
+list, the program itself (a digest of the package's sources, not a version string that may not
+move) and the layout of the report's dataclasses. So an unchanged workbook is never parsed
+again, and a new format, configuration, release or edited message re-reads everything.
 
 Entries are plain data, never pickles: loading a pickle runs whatever code it names, and the
 cache folder is written on every run by default, so whoever could write there could run commands
@@ -19,6 +20,7 @@ Entries unused for a year are deleted, at most once a day, at the end of a run.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 import time as clock
@@ -30,6 +32,7 @@ from typing import Any
 import msgpack
 import platformdirs
 
+import pvd_reporting
 from pvd_reporting import __version__
 from pvd_reporting.atomic import atomic_write_bytes
 from pvd_reporting.errors import UsageError
@@ -90,10 +93,24 @@ def can_create(folder: Path) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=1)
+def program_digest() -> str:
+    """A digest of the package's sources and data files as installed: any edit to a rule, a
+    message or a parser gives another key, whatever `__version__` says. A few milliseconds,
+    once per process."""
+    root = Path(pvd_reporting.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                       and p.suffix not in (".pyc", ".geojson", ".json")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def context_key(schema: Schema, reference: Reference | None) -> str:
     """What, beyond the file's bytes, decides its report."""
     parts = [f"entry={ENTRY_FORMAT}", f"layout={LAYOUT}", f"format={schema.version}",
-             f"config={schema.config.fingerprint}", f"program={__version__}"]
+             f"config={schema.config.fingerprint}", f"program={__version__}", f"sources={program_digest()}"]
     if reference is not None:
         # The reference list adds warnings (unknown commune, other name): it is part of the key.
         parts.append("reference=" + hashlib.sha256(repr(reference.territories).encode()).hexdigest())

@@ -3,6 +3,7 @@ dashboard and the charts show. Plain data; computed in consolidate.py."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -23,6 +24,16 @@ DEADLINE_LABEL = "Échéance ORT"
 DAYS_LEFT_LABEL = "Jours restants"
 
 
+def sum_euros(values: Iterable[float]) -> float:
+    """Euros summed in whole cents, so that a total is the sum of the amounts shown to the cent."""
+    return sum(round(v * 100) for v in values) / 100
+
+
+def to_cent(value: float) -> float:
+    """Euros rounded to the cent, as every output stores them."""
+    return round(value, 2)
+
+
 @dataclass
 class Money:
     """Euros of a set of actions, summed in cents action by action, so that, to the cent:
@@ -35,7 +46,7 @@ class Money:
 
     @property
     def financed(self) -> float:
-        return round(sum(round(v * 100) for v in self.financing.values())) / 100
+        return sum_euros(self.financing.values())
 
 
 @dataclass

@@ -18,29 +18,37 @@ from typing import Any
 
 from pvd_reporting import __version__
 from pvd_reporting.atomic import atomic_write
-from pvd_reporting.consolidate.view import Change, Consolidation
-from pvd_reporting.format.issues import SEVERITY_LABELS, json_value
+from pvd_reporting.consolidate.view import Change, Consolidation, to_cent
+from pvd_reporting.format.issues import json_value
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import Schema
-from pvd_reporting.outputs.anomalies import Masker, mask_issue
+from pvd_reporting.outputs.anomalies import Masker
+from pvd_reporting.outputs.columns import (
+    ANOMALY_DETAIL,
+    ANOMALY_FILE,
+    ANOMALY_ROW,
+    Column,
+    RowContext,
+    anomaly_identity,
+    report_identity,
+    source_columns,
+    table_row,
+    territory_columns,
+    territory_row,
+)
 from pvd_reporting.outputs.summary.cells import (
     DATE,
     INT,
     MONEY,
     NUMBER,
     PERCENT,
-    Column,
-    field_kind,
 )
 from pvd_reporting.outputs.summary.workbook import (
     SHEET_ORDER,
-    SUFFIX,
+    anomaly_items,
+    data_columns,
     data_rows,
     data_sheet_columns,
-    source_columns,
-    source_rows,
-    territory_columns,
-    territory_row,
 )
 
 DB_NAME = "historique-pvd.sqlite"
@@ -76,7 +84,7 @@ def _sql_value(value: Any, kind: str) -> Any:
     if isinstance(value, bool):
         return int(value)
     if kind == MONEY and isinstance(value, (int, float)):
-        return round(float(value), 2)
+        return to_cent(float(value))
     if isinstance(value, (int, float, str)):
         return value
     return str(json_value(value))
@@ -104,7 +112,7 @@ class _Table:
             elif value is None:
                 out.append(None)
             elif t is float:
-                out.append(round(value, 2) if kind == MONEY else value)
+                out.append(to_cent(value) if kind == MONEY else value)
             elif t is int:
                 out.append(value)
             else:
@@ -120,38 +128,30 @@ class _Table:
         db.execute(f'CREATE INDEX "ix_{self.name}_periode_id_pvd" ON "{self.name}" ("{PERIOD}", "{ID}")')
 
 
-def _territory_table(schema: Schema) -> _Table:
-    return _Table("territoires", territory_columns(schema))
 
 
 def _data_table(key: str, schema: Schema, no_contacts: bool) -> tuple[_Table, list[Any]]:
     fields = data_sheet_columns(schema, key, no_contacts)
-    columns = [Column("id", "text"), Column("territoire", "text"),
-               *(Column(f.label, field_kind(f)) for f in fields), *SUFFIX]
-    return _Table(key, columns), fields
+    return _Table(key, data_columns(schema, fields)), fields
 
 
-ANOMALY_COLUMNS = [Column("id"), Column("territoire"), Column("Gravité"), Column("Code"), Column("Onglet"),
-                   Column("Cellule"), Column("Colonne"), Column("Valeur"), Column("Message"), Column("Fichier"),
-                   Column("Ligne", INT)]
 CHANGE_COLUMNS = [Column("id"), Column("territoire"), Column("Type"), Column("Élément"), Column("Avant"),
                   Column("Après"), Column("Fichier"), Column("Onglet"), Column("Ligne", INT)]
 
 
-def _sources_table(schema: Schema) -> _Table:
+def _sources_columns(schema: Schema) -> list[Column]:
+    """The Sources sheet's columns, the territory's identity first as in every other table."""
+    ident = {c.header for c in report_identity(schema)}
     columns = source_columns(schema)
-    # Same columns as the Sources sheet, with the identity first as in every other table.
-    ident = [c for c in columns if c.header in (columns[7].header, columns[8].header)]
-    rest = [c for c in columns if c not in ident]
-    table = _Table("sources", [*ident, *rest, Column("Onglet"), Column("Ligne", INT)])
-    return table
+    return [*(c for c in columns if c.header in ident), *(c for c in columns if c.header not in ident),
+            Column("Onglet"), Column("Ligne", INT)]
 
 
 def _change_value(value: Any) -> Any:
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, float):
-        return round(value, 2)
+        return to_cent(value)
     return value
 
 
@@ -166,31 +166,27 @@ def change_source(change: Change, consolidations: Sequence[Consolidation]) -> st
 
 def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema: Schema,
                  no_contacts: bool) -> list[_Table]:
-    territories = _territory_table(schema)
+    territory_cols = territory_columns(schema)
+    territories = _Table("territoires", territory_cols)
     data = {key: _data_table(key, schema, no_contacts) for key in ("communes", *SHEET_ORDER)}
-    anomalies = _Table("anomalies", ANOMALY_COLUMNS)
-    sources = _sources_table(schema)
-    annuaire = schema.table("annuaire").name
+    anomaly_cols = [*anomaly_identity(schema), *ANOMALY_DETAIL, ANOMALY_FILE, ANOMALY_ROW]
+    anomalies = _Table("anomalies", anomaly_cols)
+    source_cols = _sources_columns(schema)
+    sources = _Table("sources", source_cols)
     ordered = list(periods)
     for c in ordered:
         period = c.region.period
         mask = Masker(c, no_contacts)
+        ctx = RowContext(period, no_contacts, c)
         for t in c.territories:
-            territories.add(period, territory_row(t, schema, no_contacts))
+            territories.add(period, territory_row(territory_cols, t, ctx))
         for key, (table, fields) in data.items():
             for row in data_rows(c, schema, key, fields, mask if no_contacts else None):
                 table.add(period, row)
-        for report, issue in c.anomalies:
-            if no_contacts:
-                issue = mask_issue(issue, mask, annuaire)
-            value = json_value(issue.value)
-            anomalies.add(period, [report.id_pvd, report.territory,
-                                   SEVERITY_LABELS.get(issue.severity, str(issue.severity)), issue.code,
-                                   issue.sheet, issue.cell, issue.column, None if value is None else str(value),
-                                   issue.message, report.path, issue.row])
-        for row in source_rows(c):
-            *head, id_pvd, name, errors, warnings = row
-            sources.add(period, [id_pvd, name, *head, errors, warnings, None, None])
+        for item in anomaly_items(c, schema, no_contacts):
+            anomalies.add(period, table_row(anomaly_cols, item, ctx))
+        for report in c.reports:
+            sources.add(period, table_row(source_cols, report, ctx))
     table = _Table("changements", CHANGE_COLUMNS)
     if ordered:
         last = ordered[-1]

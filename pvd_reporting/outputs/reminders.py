@@ -14,7 +14,6 @@ import io
 import os
 import secrets
 import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -34,7 +33,7 @@ from pvd_reporting.format.schema import NOT_RECEIVED, Schema
 from pvd_reporting.format.vocabulary import ELECTED_REFERENT_ROLE, PROJECT_LEAD_ROLE
 from pvd_reporting.outputs.report import CSV_DELIMITER, issue_line, plural, safe_cell
 from pvd_reporting.outputs.workbook.carry import carried_bytes, prefilled_bytes
-from pvd_reporting.outputs.workbook.feedback import write_feedback
+from pvd_reporting.outputs.workbook.feedback import feedback_bytes
 from pvd_reporting.outputs.workbook.template import file_name_of
 from pvd_reporting.read.records import Record
 from pvd_reporting.read.values import as_date
@@ -248,9 +247,7 @@ def attachment(chase: Chase, schema: Schema, period: str) -> tuple[str, bytes] |
     carried forward from its last one, else pre-filled from the reference list."""
     stem = file_stem(chase)
     if chase.received is not None:
-        with tempfile.TemporaryDirectory(prefix="pvd-") as tmp:
-            path = write_feedback(Path(tmp) / "retour.xlsx", schema, chase.received)
-            return f"{stem}-a-corriger.xlsx", path.read_bytes()
+        return f"{stem}-a-corriger.xlsx", feedback_bytes(schema, chase.received)
     if chase.latest is not None:
         return f"{stem}.xlsx", carried_bytes(schema, chase.latest.data, period, chase.latest.issues)
     if chase.ref is not None:

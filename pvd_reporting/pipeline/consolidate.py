@@ -10,6 +10,7 @@ from pathlib import Path
 from pvd_reporting.atomic import prepare_output_dir, refuse_inside_inputs
 from pvd_reporting.consolidate.batch import CONSOLIDATION_CODES, period_end, read_all
 from pvd_reporting.consolidate.cache import can_create, resolve_cache_dir
+from pvd_reporting.consolidate.figures import RegionFigures, region_figures
 from pvd_reporting.consolidate.quarters import consolidate_history
 from pvd_reporting.consolidate.regional import add_months
 from pvd_reporting.consolidate.view import Consolidation
@@ -40,6 +41,7 @@ class ConsolidationRun:
     image_notice: str | None = None  # why PNG/SVG could not be made
     reminders: Reminders | None = None
     warnings: list[str] = field(default_factory=list)  # what the referent should know (--as-of…)
+    figures: RegionFigures | None = None  # the region's figures, as every output shows them
 
     @property
     def set_aside(self) -> list[WorkbookReport]:
@@ -110,7 +112,8 @@ def run_consolidate(
     warnings = as_of_warnings(result.region.period, result.region.as_of)
     written, image_notice, reminders = write_outputs(result, target, schema, no_contacts=no_contacts,
                                                      images=images, reference=reference)
-    return ConsolidationRun(result, written, notices, image_notice, reminders, warnings)
+    return ConsolidationRun(result, written, notices, image_notice, reminders, warnings,
+                            region_figures(result, schema))
 
 
 def period_start(period: str) -> date:

@@ -1,4 +1,9 @@
-"""`validate`: check workbooks, and with a folder, write a feedback workbook for each one to correct."""
+"""`validate`: check workbooks, and with a folder, write a feedback workbook for each one to correct.
+
+Workbooks are read by consolidate's batch reader: on every core, and from the user's cache when
+a file (and the program) has not changed since it was last read. The feedback workbooks need
+each value's cell, which cached reports leave out: the few workbooks to annotate are read again.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pvd_reporting.atomic import free_name, refuse_inside_inputs
-from pvd_reporting.check.validate import validate_paths
+from pvd_reporting.check.validate import validate_workbook
+from pvd_reporting.consolidate.batch import read_all
+from pvd_reporting.consolidate.cache import can_create, resolve_cache_dir
 from pvd_reporting.errors import OutputError
 from pvd_reporting.format.config import load_config
 from pvd_reporting.format.issues import Report
-from pvd_reporting.format.reference import load_reference
+from pvd_reporting.format.reference import Reference, load_reference
 from pvd_reporting.format.schema import Schema, build_schema
 from pvd_reporting.outputs.workbook.feedback import write_feedback
 from pvd_reporting.pipeline.progress import NoProgress, Progress
+from pvd_reporting.read.discover import discover_workbooks
 
 
 @dataclass
@@ -37,20 +45,22 @@ def run_validate(
         refuse_inside_inputs(annotate_dir, paths, option="--annotate")
     schema = build_schema(load_config(config_path))
     reference = load_reference(reference_path) if reference_path is not None else None
+    files, notices = discover_workbooks(list(paths))
+    cache = resolve_cache_dir(None)
     try:
-        report, notices = validate_paths(
-            list(paths), schema, reference=reference, on_progress=bar.advance,
-            on_start=lambda total: bar.start(total, "Contrôle des classeurs"),
-        )
+        bar.start(len(files), "Contrôle des classeurs")
+        reports = read_all(files, schema, reference=reference, on_progress=bar.advance,
+                           cache=cache if cache is not None and can_create(cache) else None)
     finally:
         bar.close()
-    result = Validation(report, notices)
+    report = Report(workbooks=reports)
+    result = Validation(report, list(notices))
     if annotate_dir is not None and report.workbooks:
-        result.annotated = annotate(report, schema, annotate_dir)
+        result.annotated = annotate(report, schema, annotate_dir, reference)
     return result
 
 
-def annotate(report: Report, schema: Schema, annotate_dir: Path) -> list[Path]:
+def annotate(report: Report, schema: Schema, annotate_dir: Path, reference: Reference | None = None) -> list[Path]:
     """One feedback workbook per workbook with issues; an existing file is never overwritten."""
     try:
         annotate_dir.mkdir(parents=True, exist_ok=True)
@@ -61,5 +71,7 @@ def annotate(report: Report, schema: Schema, annotate_dir: Path) -> list[Path]:
         if not workbook.issues:
             continue
         target = free_name(annotate_dir, f"{Path(workbook.path).stem}-annotations", ".xlsx")
-        written.append(write_feedback(target, schema, workbook))
+        # Read again whole: the batch reader's reports keep no cell reference.
+        full = validate_workbook(Path(workbook.path), schema, reference=reference)
+        written.append(write_feedback(target, schema, full))
     return written

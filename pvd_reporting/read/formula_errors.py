@@ -39,11 +39,19 @@ def error_cells(path: Path, wanted: Callable[[str], bool] = lambda title: True) 
     the file is not a zip workbook."""
     try:
         with zipfile.ZipFile(path) as zf:
-            names = set(zf.namelist())
-            if "xl/workbook.xml" in names:
-                return _xlsx(zf, names, wanted)
-            if "content.xml" in names:
-                return _ods(zf)
+            return error_cells_in(zf, wanted)
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError, NotImplementedError):
+        return {}
+
+
+def error_cells_in(zf: zipfile.ZipFile, wanted: Callable[[str], bool] = lambda title: True) -> ErrorCells:
+    """`error_cells` of a zip already open (the reader opens each file once)."""
+    try:
+        names = set(zf.namelist())
+        if "xl/workbook.xml" in names:
+            return _xlsx(zf, names, wanted)
+        if "content.xml" in names:
+            return _ods(zf)
     except (zipfile.BadZipFile, OSError, ValueError, KeyError, RuntimeError, EOFError,
             NotImplementedError, ElementTree.ParseError):
         return {}

@@ -3,12 +3,17 @@
 Everything here is bounded: a stat, the first bytes, a zip's central directory (never a member's
 data, except an .ods manifest known to be small) — so a zip bomb or a 1 GB file is refused at
 once, in constant memory.
+
+`open_checked` reads a file once, within the size limit, and opens its zip once: the checks, the
+digest, the formula-error scan, the version property and calamine all work on that one copy.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from pvd_reporting.format.issues import Issue, make_issue
@@ -35,66 +40,97 @@ def _unreadable(path: Path, reason: str) -> Issue:
     return make_issue("unreadable-file", reason=reason)
 
 
+@dataclass
+class OpenedFile:
+    """A file read once: its size, its bytes and their SHA-256, and its zip when it is one
+    (opened once, for every reader of the file; closed with `close`)."""
+
+    path: Path
+    size: int
+    data: bytes = b""
+    sha256: str | None = None
+    zip: zipfile.ZipFile | None = None
+
+    def close(self) -> None:
+        if self.zip is not None:
+            self.zip.close()
+            self.zip = None
+
+
 def check_file(path: Path) -> Issue | None:
     """The reason to refuse `path` before opening it, or None when it may be read."""
+    opened, refused = open_checked(path)
+    if opened is not None:
+        opened.close()
+    return refused
+
+
+def open_checked(path: Path) -> tuple[OpenedFile | None, Issue | None]:
+    """The file read once and its zip opened once, or the reason to refuse it (with the file's
+    size and digest when it could be read: `OpenedFile` without data then)."""
     try:
         size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            # Never read gigabytes to say so: refused on its size alone.
+            return OpenedFile(path, size), make_issue(
+                "file-too-large",
+                reason=f"Fichier de {_mb(size)} Mo : la limite est de {_mb(MAX_FILE_BYTES)} Mo. "
+                "Supprimez les images et les onglets inutiles, puis renvoyez-le.",
+            )
         with path.open("rb") as fh:
-            head = fh.read(8)
+            data = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        return _unreadable(path, "fichier introuvable")
+        return None, _unreadable(path, "fichier introuvable")
     except OSError as exc:
-        return _unreadable(path, f"lecture impossible : {exc.strerror or exc}")
-    if size > MAX_FILE_BYTES:
-        return make_issue(
-            "file-too-large",
-            reason=f"Fichier de {_mb(size)} Mo : la limite est de {_mb(MAX_FILE_BYTES)} Mo. "
-            "Supprimez les images et les onglets inutiles, puis renvoyez-le.",
-        )
-    if size == 0:
-        return _unreadable(path, "fichier vide")
+        return None, _unreadable(path, f"lecture impossible : {exc.strerror or exc}")
+    opened = OpenedFile(path, len(data), data, hashlib.sha256(data).hexdigest())
+    if len(data) > MAX_FILE_BYTES:  # grown since the stat
+        return OpenedFile(path, len(data)), make_issue(
+            "file-too-large", reason=f"Fichier de plus de {_mb(MAX_FILE_BYTES)} Mo : il est refusé.")
+    if not data:
+        return opened, _unreadable(path, "fichier vide")
+    head = data[:8]
     if head.startswith(ZIP_MAGIC):
-        return _check_zip(path)
+        refused = _check_zip(opened)
+        return opened, refused
     if head == OLE_MAGIC:
-        return _check_ole(path)
-    return _unreadable(path, "format non reconnu : ce n'est ni un classeur Excel ni un classeur LibreOffice")
+        return opened, _check_ole(path, data)
+    return opened, _unreadable(path, "format non reconnu : ce n'est ni un classeur Excel ni un classeur LibreOffice")
 
 
-def _check_zip(path: Path) -> Issue | None:
+def _check_zip(opened: OpenedFile) -> Issue | None:
+    """Opens the zip of `opened` (kept in it for the readers), or says why it is refused."""
     try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            if len(infos) > MAX_ZIP_MEMBERS:
-                return make_issue("file-too-large", reason=(
-                    f"Le classeur contient {len(infos)} parties : il est anormalement complexe."))
-            total = sum(i.file_size for i in infos)
-            if total > MAX_UNCOMPRESSED_BYTES:
-                return make_issue("file-too-large", reason=(
-                    f"Une fois décompressé, le classeur occuperait {_mb(total)} Mo "
-                    f"(limite {_mb(MAX_UNCOMPRESSED_BYTES)} Mo) : il est refusé."))
-            names = {i.filename for i in infos}
-            if not any(part in names for part in _WORKBOOK_PARTS):
-                return _unreadable(path, "archive zip qui ne contient pas de classeur")
-            if "META-INF/manifest.xml" in names:
-                manifest = zf.getinfo("META-INF/manifest.xml")
-                if manifest.file_size <= _MAX_MANIFEST_BYTES:
-                    if b"encryption-data" in zf.read(manifest):
-                        return make_issue("encrypted-file")
+        zf = zipfile.ZipFile(io.BytesIO(opened.data))
+        opened.zip = zf
+        infos = zf.infolist()
+        if len(infos) > MAX_ZIP_MEMBERS:
+            return make_issue("file-too-large", reason=(
+                f"Le classeur contient {len(infos)} parties : il est anormalement complexe."))
+        total = sum(i.file_size for i in infos)
+        if total > MAX_UNCOMPRESSED_BYTES:
+            return make_issue("file-too-large", reason=(
+                f"Une fois décompressé, le classeur occuperait {_mb(total)} Mo "
+                f"(limite {_mb(MAX_UNCOMPRESSED_BYTES)} Mo) : il est refusé."))
+        names = {i.filename for i in infos}
+        if not any(part in names for part in _WORKBOOK_PARTS):
+            return _unreadable(opened.path, "archive zip qui ne contient pas de classeur")
+        if "META-INF/manifest.xml" in names:
+            manifest = zf.getinfo("META-INF/manifest.xml")
+            if manifest.file_size <= _MAX_MANIFEST_BYTES:
+                if b"encryption-data" in zf.read(manifest):
+                    return make_issue("encrypted-file")
     except zipfile.BadZipFile:
-        return _unreadable(path, "archive tronquée ou endommagée")
+        return _unreadable(opened.path, "archive tronquée ou endommagée")
     except (OSError, EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
-        return _unreadable(path, f"archive endommagée ({type(exc).__name__})")
+        return _unreadable(opened.path, f"archive endommagée ({type(exc).__name__})")
     return None
 
 
-def _check_ole(path: Path) -> Issue | None:
+def _check_ole(path: Path, data: bytes) -> Issue | None:
     if path.suffix.lower() in _ZIP_SUFFIXES:
         # Office wraps an encrypted .xlsx in an OLE2 container: that is the only reason to find one.
         return make_issue("encrypted-file")
-    try:
-        data = path.read_bytes()  # bounded by MAX_FILE_BYTES, checked before
-    except OSError as exc:
-        return _unreadable(path, f"lecture impossible : {exc.strerror or exc}")
     if any(name in data for name in _OLE_ENCRYPTION_STREAMS):
         return make_issue("encrypted-file")
     return None

@@ -6,6 +6,7 @@ sheets of the schema are loaded; no openpyxl, no pandas on this path (speed, REA
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from pathlib import Path
@@ -16,10 +17,10 @@ from python_calamine import CalamineWorkbook
 from pvd_reporting.format.issues import Issue, Severity, make_issue
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import FORMAT_MAJOR, VERSION_LABEL, VERSION_PROPERTY, Schema
-from pvd_reporting.read.formula_errors import CellError, error_cells
+from pvd_reporting.read.formula_errors import CellError, error_cells_in
 from pvd_reporting.read.grid import CellParser, read_form, read_table
 from pvd_reporting.read.records import Record, WorkbookData
-from pvd_reporting.read.safety import check_file
+from pvd_reporting.read.safety import OpenedFile, open_checked
 from pvd_reporting.read.values import is_blank
 
 MAX_ROWS = 10_000
@@ -27,21 +28,29 @@ _VERSION_KEY = norm(VERSION_LABEL)
 _NOT_FATAL = (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)
 
 
-def read_workbook(path: Path, schema: Schema) -> tuple[WorkbookData | None, list[Issue]]:
+def read_workbook(path: Path, schema: Schema, opened: OpenedFile | None = None,
+                  ) -> tuple[WorkbookData | None, list[Issue]]:
     """The workbook's data and the issues found reading it; data is None when it cannot be read.
 
-    The file is first checked by `safety.check_file` (size, zip bomb, encryption), so callers
-    need not do it again.
+    The file is first checked by `safety.open_checked` (size, zip bomb, encryption), so callers
+    need not do it again; a caller that already opened it passes `opened` (its bytes and zip
+    serve every step: the file is read and its zip opened once).
     """
-    refused = check_file(path)
-    if refused is not None:
-        return None, [refused]
+    own = opened is None
+    if opened is None:
+        opened, refused = open_checked(path)
+        if refused is not None:
+            return None, [refused]
+    assert opened is not None
     try:
-        return _read(path, schema)
+        return _read(opened, schema)
     except _NOT_FATAL:
         raise
     except BaseException as exc:  # noqa: BLE001 — calamine's Rust panics derive from BaseException
         return None, [_open_error(exc)]
+    finally:
+        if own:
+            opened.close()
 
 
 def _open_error(exc: BaseException) -> Issue:
@@ -53,15 +62,15 @@ def _open_error(exc: BaseException) -> Issue:
     return make_issue("unreadable-file", reason=f"erreur de lecture : {detail}")
 
 
-def _read(path: Path, schema: Schema) -> tuple[WorkbookData | None, list[Issue]]:
-    workbook = CalamineWorkbook.from_path(str(path))
+def _read(opened: OpenedFile, schema: Schema) -> tuple[WorkbookData | None, list[Issue]]:
+    workbook = CalamineWorkbook.from_filelike(io.BytesIO(opened.data))
     try:
-        return _read_open(workbook, path, schema)
+        return _read_open(workbook, opened, schema)
     finally:
         workbook.close()
 
 
-def _read_open(workbook: Any, path: Path, schema: Schema) -> tuple[WorkbookData, list[Issue]]:
+def _read_open(workbook: Any, opened: OpenedFile, schema: Schema) -> tuple[WorkbookData, list[Issue]]:
     issues: list[Issue] = []
     titles: dict[str, str] = {}
     for title in workbook.sheet_names:
@@ -70,7 +79,7 @@ def _read_open(workbook: Any, path: Path, schema: Schema) -> tuple[WorkbookData,
     data = WorkbookData(territory=Record(sheet=schema.form.name, row=None))
     # Lisez-moi and Listes are never parsed cell by cell: no need to look for errors there.
     read_keys = {norm(schema.form.name), *(norm(t.name) for t in schema.tables)}
-    errors = error_cells(path, lambda title: norm(title) in read_keys)
+    errors = error_cells_in(opened.zip, lambda title: norm(title) in read_keys) if opened.zip is not None else {}
 
     def grid_of(key: str, name: str, required: bool = True) -> list[list[Any]] | None:
         title = titles.get(norm(name))
@@ -96,7 +105,7 @@ def _read_open(workbook: Any, path: Path, schema: Schema) -> tuple[WorkbookData,
         return grid
 
     readme = grid_of("readme", schema.readme_name, required=False)
-    data.version = _version(readme, path)
+    data.version = _version(readme, opened.zip)
     version_issue = _check_version(data.version, schema)
     if version_issue:
         issues.append(version_issue)
@@ -113,7 +122,7 @@ def _read_open(workbook: Any, path: Path, schema: Schema) -> tuple[WorkbookData,
     return data, issues
 
 
-def _version(readme: list[list[Any]] | None, path: Path) -> str | None:
+def _version(readme: list[list[Any]] | None, zf: zipfile.ZipFile | None) -> str | None:
     """The format version: the cell right of `Version du modèle` in Lisez-moi, else the property."""
     if readme:
         for row in readme:
@@ -122,7 +131,7 @@ def _version(readme: list[list[Any]] | None, path: Path) -> str | None:
                     for right in row[c + 1:]:
                         if not is_blank(right):
                             return _version_text(right)
-    return read_version_property(path)
+    return version_property(zf) if zf is not None else None
 
 
 def _version_text(value: Any) -> str:
@@ -147,16 +156,24 @@ def read_version_property(path: Path) -> str | None:
     """The `pvd_version` custom property of an .xlsx/.xlsm (docProps/custom.xml) or .ods (meta.xml)."""
     try:
         with zipfile.ZipFile(path) as zf:
-            for part, pattern in (("docProps/custom.xml", _CUSTOM_XLSX), ("meta.xml", _CUSTOM_ODS)):
-                try:
-                    info = zf.getinfo(part)
-                except KeyError:
-                    continue
-                if info.file_size > _MAX_PROPS_BYTES:
-                    continue
-                m = pattern.search(zf.read(info))
-                if m:
-                    return m[1].decode("utf-8", "replace").strip() or None
+            return version_property(zf)
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError, NotImplementedError):
+        return None
+
+
+def version_property(zf: zipfile.ZipFile) -> str | None:
+    """`read_version_property` of a zip already open."""
+    try:
+        for part, pattern in (("docProps/custom.xml", _CUSTOM_XLSX), ("meta.xml", _CUSTOM_ODS)):
+            try:
+                info = zf.getinfo(part)
+            except KeyError:
+                continue
+            if info.file_size > _MAX_PROPS_BYTES:
+                continue
+            m = pattern.search(zf.read(info))
+            if m:
+                return m[1].decode("utf-8", "replace").strip() or None
     except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError, NotImplementedError):
         return None
     return None

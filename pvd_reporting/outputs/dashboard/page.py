@@ -26,6 +26,12 @@ from pvd_reporting.consolidate.briefing import (
     alerts,
     headline,
 )
+from pvd_reporting.consolidate.figures import (
+    FINANCED_LABEL,
+    RegionFigures,
+    ValueKind,
+    region_figures,
+)
 from pvd_reporting.consolidate.view import (
     BEYOND_COST_LABEL,
     ENGAGED,
@@ -50,6 +56,7 @@ from pvd_reporting.format.issues import (
 from pvd_reporting.format.matching import french_sort_key, norm
 from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
 from pvd_reporting.format.vocabulary import ENGAGED_STATUSES, PLANNED_STATUSES
+from pvd_reporting.outputs.columns import Column, RowContext, dashboard_totals
 from pvd_reporting.outputs.dashboard.plots import CHART_TITLES, build_figures, status_map
 from pvd_reporting.outputs.dashboard.region_map import (
     MAP_HEIGHT,
@@ -92,12 +99,17 @@ def fr_decimal(value: float | None) -> str:
     return "—" if value is None else frenchtext.fr_decimal(value)
 
 
+# How a card or the territory table writes a figure, by its kind.
+CARD_TEXT = {ValueKind.COUNT: _fr_int, ValueKind.EUROS: fr_euros, ValueKind.MONTHS: fr_decimal}
+
+
 def status_class(status: str) -> str:
     order = (*ORT_STATUSES, NOT_RECEIVED, NOT_FILLED)
     return f"st{order.index(status)}" if status in order else "st4"
 
 
-def _cards(cons: Consolidation, at_risk_days: int) -> list[dict[str, str]]:
+def _cards(cons: Consolidation, figures: RegionFigures, at_risk_days: int) -> list[dict[str, str]]:
+    """The header's cards: figures of `region_figures` under their short label, with a note."""
     r = cons.region
     received = r.received or 0
 
@@ -107,33 +119,27 @@ def _cards(cons: Consolidation, at_risk_days: int) -> list[dict[str, str]]:
     signed_note = f"{fr_percent(r.ort_signed_share)} des reçus"
     if r.ort_signed:
         signed_note += f" · {r.ort_signed_in_time} dans le délai, {r.ort_signed_late} après l'échéance"
-    cards = [
-        {"label": "Territoires attendus", "value": _fr_int(r.expected),
-         "note": "" if r.expected is not None else "sans liste de référence"},
-        {"label": "Classeurs reçus", "value": _fr_int(r.received),
-         "note": f"{r.not_filled} renvoyé{'s' if r.not_filled > 1 else ''} non rempli{'s' if r.not_filled > 1 else ''}, "
-                 "comptés à part" if r.not_filled else ""},
-        {"label": "Classeurs valides", "value": _fr_int(r.valid), "note": "sans erreur"},
-        {"label": "Territoires manquants", "value": _fr_int(r.missing),
-         "note": "" if r.missing is not None else "sans liste de référence"},
-        {"label": "ORT signées", "value": _fr_int(r.ort_signed), "note": signed_note},
-        {"label": "À risque", "value": _fr_int(r.at_risk), "note": f"échéance à {at_risk_days} jours ou moins"},
-        {"label": "Échéance dépassée", "value": _fr_int(r.overdue), "note": "ORT non signée à temps"},
-        {"label": "Médiane J1 → J8", "value": fr_decimal(r.median_months_j1_j8),
-         "note": "mois, ORT signées"},
-        {"label": "Chefs de projet en poste", "value": _fr_int(r.leads_in_post), "note": of(r.leads_in_post)},
-        {"label": "Cadence des comités tenue", "value": _fr_int(r.cadence_held),
-         "note": "un comité de projet chaque trimestre"},
-        {"label": "Coût total des actions", "value": fr_euros(r.cost), "note": f"HT, {r.perimeter}"},
-        {"label": "dont engagé", "value": fr_euros(_stage(r, ENGAGED).cost),
-         "note": ", ".join(ENGAGED_STATUSES)},
-        {"label": "dont prévu", "value": fr_euros(_stage(r, PLANNED).cost),
-         "note": ", ".join(PLANNED_STATUSES)},
-        {"label": "Reste à financer", "value": fr_euros(r.remaining), "note": f"HT, {r.perimeter}"},
-        {"label": "Besoins en ingénierie", "value": _fr_int(sum(r.needs_by_theme.values())),
-         "note": "besoins déclarés"},
-    ]
-    return cards
+    no_reference = "" if r.expected is not None else "sans liste de référence"
+    notes = {
+        "expected": no_reference,
+        "received": f"{r.not_filled} renvoyé{'s' if r.not_filled > 1 else ''} non rempli{'s' if r.not_filled > 1 else ''}, "
+                    "comptés à part" if r.not_filled else "",
+        "valid": of(r.valid),
+        "missing": no_reference,
+        "ort_signed": signed_note,
+        "at_risk": f"échéance à {at_risk_days} jours ou moins",
+        "overdue": "ORT non signée à temps",
+        "median_months_j1_j8": "mois, ORT signées",
+        "leads_in_post": of(r.leads_in_post),
+        "cadence_held": "un comité de projet chaque trimestre",
+        "cost": f"HT, {r.perimeter}",
+        f"cost:{ENGAGED}": ", ".join(ENGAGED_STATUSES),
+        f"cost:{PLANNED}": ", ".join(PLANNED_STATUSES),
+        "remaining": f"HT, {r.perimeter}",
+        "needs": "besoins déclarés",
+    }
+    return [{"label": figures[key].short, "value": CARD_TEXT[figures[key].kind](figures[key].value), "note": note}
+            for key, note in notes.items()]
 
 
 def _stage(region: RegionView, stage: str) -> Money:
@@ -157,7 +163,7 @@ def money_table(region: RegionView, schema: Schema) -> dict[str, Any]:
     for f in schema.financer_fields:
         name = f.financer or f.key
         rows.append({"label": f.label, "cls": "", "values": [fr_cents(m.financing.get(name, 0.0)) for m in moneys]})
-    rows.append({"label": "Total des financements (€)", "cls": "sum", "values": [fr_cents(m.financed) for m in moneys]})
+    rows.append({"label": FINANCED_LABEL, "cls": "sum", "values": [fr_cents(m.financed) for m in moneys]})
     rows.append({"label": f"{MINUS} {BEYOND_COST_LABEL}", "cls": "", "values": [fr_cents(m.beyond_cost) for m in moneys]})
     rows.append({"label": f"+ {REMAINING_LABEL}", "cls": "", "values": [fr_cents(m.remaining) for m in moneys]})
     rows.append({"label": f"= {cost_label}", "cls": "sum", "values": [fr_cents(m.cost) for m in moneys]})
@@ -244,6 +250,18 @@ def _contacts(t: TerritoryView, schema: Schema) -> tuple[list[str], list[list[st
     return [f.label for f in columns], rows
 
 
+def _totals(t: TerritoryView, columns: list[Column]) -> list[dict[str, Any]]:
+    """The territory's totals in the table: the text shown and the value it sorts by."""
+    if not t.received:
+        return [{"text": "—", "v": ""} for _ in columns]
+    out = []
+    for c in columns:
+        assert c.get is not None
+        value = c.get(t, RowContext())
+        out.append({"text": CARD_TEXT.get(c.kind, str)(value), "v": value})
+    return out
+
+
 def _territory(i: int, t: TerritoryView, cons: Consolidation, schema: Schema, no_contacts: bool) -> dict[str, Any]:
     annuaire = schema.table("annuaire").name
     issues, more = _issues(t.report, no_contacts, annuaire)
@@ -261,8 +279,7 @@ def _territory(i: int, t: TerritoryView, cons: Consolidation, schema: Schema, no
         "jalons": f"{t.milestones_done}/8" if t.received else "—",
         "deadline": fr_date(t.ort_deadline), "deadline_sort": t.ort_deadline.isoformat() if t.ort_deadline else "",
         "days": "" if t.days_left is None else str(t.days_left),
-        "lead": _lead(t, no_contacts), "cost": fr_euros(t.cost) if t.received else "—",
-        "remaining": fr_euros(t.remaining) if t.received else "—",
+        "lead": _lead(t, no_contacts), "totals": _totals(t, dashboard_totals(schema)),
         "search": norm(search), "issues": issues, "more_issues": more,
         "timeline": _timeline(t, cons.region.as_of),
         "financing": [(k, fr_euros(v)) for k, v in t.financing.items() if v],
@@ -329,8 +346,9 @@ def render_dashboard(consolidation: Consolidation, schema: Schema, *, no_contact
     needs_theme = sorted(cons.region.needs_by_theme.items(), key=lambda kv: -kv[1])
     needs_partner = sorted(cons.region.needs_by_partner.items(), key=lambda kv: -kv[1])
     return _environment().get_template("page.html.j2").render(
+        total_headers=[c.short or c.header for c in dashboard_totals(schema)],
         region=cons.region, as_of=fr_date(cons.region.as_of), version=__version__,
-        generated_on=fr_date(generated_on or date.today()), cards=_cards(cons, schema.config.at_risk_days),
+        generated_on=fr_date(generated_on or date.today()), cards=_cards(cons, region_figures(cons, schema), schema.config.at_risk_days),
         money=money_table(cons.region, schema), briefing=briefing(cons), scope=scope_title(cons.region),
         needs_theme=needs_theme, needs_partner=needs_partner,
         charts=charts, figures=figures, rows=rows, departments=departments, statuses=statuses,

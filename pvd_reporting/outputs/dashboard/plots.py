@@ -5,6 +5,7 @@ plotly is imported inside functions only: the validate path must never pay for i
 
 from __future__ import annotations
 
+import atexit
 import html
 import os
 import shutil
@@ -403,9 +404,8 @@ def export_images(figures: Mapping[str, go.Figure | dict[str, Any]], folder: Pat
     try:
         import kaleido
 
-        # No MathJax: kaleido would fetch it from a CDN, and the charts have no formula.
-        kaleido.write_fig_from_object_sync(specs, kopts={"mathjax": False},
-                                           cancel_on_error=True)
+        _open_image_session(kaleido)
+        kaleido.write_fig_from_object_sync(specs, cancel_on_error=True)
         missing = [t.name for t in temps if not t.is_file() or not t.stat().st_size]
         if missing:
             raise RuntimeError(f"{len(missing)} image(s) manquante(s)")
@@ -420,6 +420,18 @@ def export_images(figures: Mapping[str, go.Figure | dict[str, Any]], folder: Pat
 
 
 EXPORT_WIDTH = 1100
+# Figures rendered at once, each in its own tab of the one browser.
+EXPORT_TABS = 1
+
+
+def _open_image_session(kaleido: Any) -> None:
+    """One browser for every image of the run (the charts, the trends, the map): starting
+    Chromium costs seconds, a figure a fraction of one. Closed when the process ends."""
+    if kaleido._global_server.is_running():
+        return
+    # No MathJax: kaleido would fetch it from a CDN, and the charts have no formula.
+    kaleido.start_sync_server(n=EXPORT_TABS, mathjax=False, silence_warnings=True)
+    atexit.register(kaleido.stop_sync_server, silence_warnings=True)
 
 
 def _cleanup(paths: Iterable[Path]) -> None:

@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from pvd_reporting.consolidate.figures import ValueKind
 from pvd_reporting.format.schema import Field, Kind
+from pvd_reporting.outputs.columns import Column as Column  # the summary's tables are lists of them
 from pvd_reporting.outputs.palette import ORT_STYLES
 from pvd_reporting.outputs.summary.xmlrows import Styles
 
 STATUS_STYLES = ORT_STYLES
-TEXT, DATE, MONEY, INT, PERCENT, NUMBER = "text", "date", "money", "int", "percent", "number"
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    kind: str = TEXT
-    width: int = 16
+TEXT, DATE, MONEY, INT, PERCENT, NUMBER = (ValueKind.TEXT, ValueKind.DATE, ValueKind.EUROS, ValueKind.COUNT,
+                                          ValueKind.PERCENT, ValueKind.MONTHS)
 
 
 class SummaryFormats:
@@ -48,7 +43,7 @@ class SummaryFormats:
         for style in self.cell.values():
             style._get_xf_index()
 
-    def xf(self, kind: str) -> int:
+    def xf(self, kind: ValueKind) -> int:
         index = self.cell[kind].xf_index
         assert index is not None
         return int(index)
@@ -58,11 +53,11 @@ class SummaryFormats:
         return Styles(text=self.xf(TEXT), number=self.xf(NUMBER))
 
 
-def field_kind(f: Field) -> str:
+def field_kind(f: Field) -> ValueKind:
     return {Kind.DATE: DATE, Kind.AMOUNT: MONEY, Kind.INTEGER: INT, Kind.PERCENT: NUMBER}.get(f.kind, TEXT)
 
 
-def put(ws: Worksheet, row: int, col: int, value: Any, kind: str, fmt: SummaryFormats) -> None:
+def put(ws: Worksheet, row: int, col: int, value: Any, kind: ValueKind, fmt: SummaryFormats) -> None:
     """One cell of the Synthèse sheet, typed: text is always a string cell, never a formula."""
     style = fmt.cell[kind]
     if value is None or value == "":
@@ -77,6 +72,16 @@ def put(ws: Worksheet, row: int, col: int, value: Any, kind: str, fmt: SummaryFo
         ws.write_number(row, col, value, style if kind != TEXT else fmt.cell[NUMBER])
     else:
         ws.write_string(row, col, str(value), fmt.cell[TEXT])
+
+
+def put_figure(ws: Worksheet, row: int, col: int, value: Any, kind: ValueKind, fmt: SummaryFormats) -> None:
+    """A figure of the region: « — » when it has no value (no reference list, no T-1)."""
+    if value is None:
+        ws.write_string(row, col, "—")
+    elif kind == ValueKind.SHARE:
+        ws.write_number(row, col, value, fmt.share)
+    else:
+        put(ws, row, col, value, kind, fmt)
 
 
 def print_setup(ws: Worksheet, *, repeat_columns: int = 0) -> None:

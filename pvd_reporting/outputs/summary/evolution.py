@@ -1,6 +1,6 @@
-"""The summary workbook's history (README, Historique): `T-1` and `N-1` beside each figure of
-`Synthèse`, and the sheets `Évolution` (one row per territory per period) and `Changements`
-(what moved since T-1, one row per change)."""
+"""The summary workbook's history (README, Historique): the sheets `Évolution` (one row per
+territory per period) and `Changements` (what moved since T-1, one row per change). `T-1` and
+`N-1` beside the figures of `Synthèse` come with the figures (consolidate/figures.py)."""
 
 from __future__ import annotations
 
@@ -8,80 +8,28 @@ from datetime import date
 from typing import Any
 
 from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import Worksheet
 
 from pvd_reporting.consolidate.changes import COST, FINANCING
 from pvd_reporting.consolidate.view import (
-    DAYS_LEFT_LABEL,
-    DEADLINE_LABEL,
-    LAST_MILESTONE_LABEL,
-    REMAINING_LABEL,
-    STATUS_LABEL,
     Change,
     Consolidation,
-    TerritoryView,
 )
 from pvd_reporting.format.french import fr_date, fr_money
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs.anomalies import Masker
-from pvd_reporting.outputs.summary.cells import DATE, INT, MONEY, TEXT, Column, SummaryFormats, put
-from pvd_reporting.outputs.summary.synthesis import FIGURE_KINDS, _figures
+from pvd_reporting.outputs.columns import (
+    EVOLUTION,
+    TEXT,
+    Column,
+    RowContext,
+    evolution_columns,
+    identity,
+    territory_row,
+)
+from pvd_reporting.outputs.summary.cells import SummaryFormats
 from pvd_reporting.outputs.summary.xmlrows import PendingRows
 
-EVOLUTION = "Évolution"
 CHANGES = "Changements"
-PREVIOUS, YEAR_BEFORE = "T-1", "N-1"
-RECEIVED_HEADER = "Reçu"
-
-
-def write_comparisons(ws: Worksheet, c: Consolidation, schema: Schema, fmt: SummaryFormats, header_row: int) -> None:
-    """Columns `T-1` and `N-1` beside the figures of Synthèse (row `header_row` holds `Valeur`)."""
-    history = c.history
-    if history is None:
-        return
-    kinds = FIGURE_KINDS
-    for col, (header, period) in enumerate(((PREVIOUS, history.previous), (YEAR_BEFORE, history.year_before)),
-                                           start=2):
-        ws.write_string(header_row, col, f"{header} ({period})" if period else header, fmt.header)
-        other = history.at(period)
-        values = {label: (value, kind) for label, value, kind in _figures(other, schema)} if other else {}
-        for i, (label, _value, _kind) in enumerate(_figures(c, schema), start=header_row + 1):
-            value, kind = values.get(label, (None, "int"))
-            if value is None:
-                ws.write_string(i, col, "—")
-            elif kind == "share":
-                ws.write_number(i, col, value, fmt.share)
-            else:
-                put(ws, i, col, value, kinds[kind], fmt)
-
-
-def evolution_columns(schema: Schema) -> list[Column]:
-    form = schema.form
-    return [
-        Column(form.field("id_pvd").label, TEXT, 14), Column(form.name, TEXT, 26),
-        Column("Période", TEXT, 10), Column(RECEIVED_HEADER, TEXT, 7),
-        Column(STATUS_LABEL, TEXT, 18), Column(LAST_MILESTONE_LABEL, TEXT, 40), Column("Jalons réalisés", INT, 9),
-        Column(DEADLINE_LABEL, DATE, 12), Column(DAYS_LEFT_LABEL, INT, 9),
-        *(Column(f"Actions : {s}", INT, 10) for s in schema.lists["statut_action"]),
-        Column(schema.table("engagements").column("cost").label, MONEY, 15),
-        *(Column(f.label, MONEY, 15) for f in schema.financer_fields),
-        Column(REMAINING_LABEL, MONEY, 15),
-        Column("Comités de projet du trimestre", INT, 11),
-        Column("Besoins", INT, 8),
-    ]
-
-
-def evolution_row(t: TerritoryView, period: str, schema: Schema) -> list[Any]:
-    statuses = schema.lists["statut_action"]
-    if not t.received:
-        width = len(evolution_columns(schema))
-        return [t.id_pvd, t.name, period, "Non", t.ort_status, *([None] * (width - 5))]
-    return [
-        t.id_pvd, t.name, period, "Oui", t.ort_status, t.last_milestone, t.milestones_done, t.ort_deadline,
-        t.days_left, *(t.actions_by_status.get(s, 0) for s in statuses), t.cost,
-        *(t.financing.get(f.financer or "", 0.0) for f in schema.financer_fields), t.remaining,
-        t.comites_by_quarter.get(period, 0), t.needs,
-    ]
 
 
 def evolution_rows(c: Consolidation, schema: Schema) -> list[list[Any]]:
@@ -89,10 +37,12 @@ def evolution_rows(c: Consolidation, schema: Schema) -> list[list[Any]]:
     history = c.history
     periods = history.periods if history is not None else {c.region.period: c}
     order = {t.key: i for i, t in enumerate(c.territories)}
+    columns = evolution_columns(schema)
     rows: list[tuple[int, int, list[Any]]] = []
     for n, (period, cons) in enumerate(periods.items()):
+        ctx = RowContext(period)
         for t in cons.territories:
-            rows.append((order.get(t.key, len(order)), n, evolution_row(t, period, schema)))
+            rows.append((order.get(t.key, len(order)), n, territory_row(columns, t, ctx)))
     rows.sort(key=lambda r: (r[0], str(r[2][1]), r[1]))
     return [r[2] for r in rows]
 
@@ -101,8 +51,7 @@ CHANGE_HEADERS = ("Type", "Élément", "Avant", "Après")
 
 
 def change_columns(schema: Schema) -> list[Column]:
-    return [Column(schema.form.field("id_pvd").label, TEXT, 14), Column(schema.form.name, TEXT, 26),
-            Column(CHANGE_HEADERS[0], TEXT, 22), Column(CHANGE_HEADERS[1], TEXT, 28),
+    return [*identity(schema), Column(CHANGE_HEADERS[0], TEXT, 22), Column(CHANGE_HEADERS[1], TEXT, 28),
             Column(CHANGE_HEADERS[2], TEXT, 50), Column(CHANGE_HEADERS[3], TEXT, 50)]
 
 

@@ -9,20 +9,15 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from pvd_reporting.consolidate.briefing import alerts, headline
+from pvd_reporting.consolidate.figures import RegionFigures, ValueKind, region_figures
 from pvd_reporting.consolidate.view import (
-    BEYOND_COST_LABEL,
     DEADLINE_LABEL,
-    ENGAGED,
     LAST_MILESTONE_LABEL,
-    PLANNED,
     REMAINING_LABEL,
-    STAGES,
-    UNRECOGNISED,
     Consolidation,
 )
 from pvd_reporting.format.departements import department_label
 from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
-from pvd_reporting.format.vocabulary import ENGAGED_STATUSES, PLANNED_STATUSES
 from pvd_reporting.outputs.summary.cells import (
     DATE,
     INT,
@@ -33,62 +28,16 @@ from pvd_reporting.outputs.summary.cells import (
     SummaryFormats,
     print_setup,
     put,
+    put_figure,
 )
 
-FINANCED_LABEL = "Total des financements (€)"
-STAGE_NOTES = {
-    ENGAGED: f"engagé ({', '.join(ENGAGED_STATUSES)})",
-    PLANNED: f"prévu ({', '.join(PLANNED_STATUSES)})",
-    UNRECOGNISED: UNRECOGNISED.lower(),
-}
-
-
-def sum_money(values: Any) -> float:
-    return sum(round(v * 100) for v in values) / 100
-
+PREVIOUS, YEAR_BEFORE = "T-1", "N-1"
 
 NOTE = ("Coût total = total des financements − financements au-delà du coût (actions dont les "
         "financements dépassent le coût) + reste à financer. Les actions abandonnées sont comptées "
         "par statut, mais leur montant est exclu des coûts, des financements et du reste à financer. "
         "Un chef de projet est compté « en poste » quand le jalon J2 est réalisé ou qu'un chef de "
         "projet est nommé dans l'onglet Territoire.")
-
-
-def _figures(c: Consolidation, schema: Schema) -> list[tuple[str, Any, str]]:
-    r = c.region
-    risk = schema.config.at_risk_days
-    actions = sum(t.actions for t in c.territories)
-    needs = sum(t.needs for t in c.territories)
-    needs_amount = sum(round(t.needs_amount * 100) for t in c.territories) / 100
-    cost_label = schema.table("engagements").column("cost").label
-    rows: list[tuple[str, Any, str]] = [
-        ("Périmètre des totaux", r.perimeter, "text"),
-        ("Territoires attendus (liste de référence)", r.expected, "int"),
-        ("Territoires reçus", r.received, "int"),
-        ("Classeurs sans erreur", r.valid, "int"),
-        ("Territoires manquants", r.missing, "int"),
-        ("dont classeurs renvoyés non remplis", r.not_filled, "int"),
-        ("ORT signées", r.ort_signed, "int"),
-        ("dont signées dans le délai", r.ort_signed_in_time, "int"),
-        ("dont signées après l'échéance", r.ort_signed_late, "int"),
-        ("Part des territoires reçus ayant signé leur ORT", r.ort_signed_share, "share"),
-        ("Durée médiane de J1 à J8 (mois)", r.median_months_j1_j8, "number"),
-        (f"Territoires à risque ({risk} jours ou moins)", r.at_risk, "int"),
-        ("Territoires en échéance dépassée", r.overdue, "int"),
-        ("Chefs de projet en poste", r.leads_in_post, "int"),
-        ("Territoires ayant tenu la cadence des comités de projet", r.cadence_held, "int"),
-        ("Actions", actions, "int"),
-        *((f.label, r.financing.get(f.financer or f.key, 0.0), "money") for f in schema.financer_fields),
-        (FINANCED_LABEL, sum_money(r.financing.values()), "money"),
-        (BEYOND_COST_LABEL, r.beyond_cost, "money"),
-        (REMAINING_LABEL, r.remaining, "money"),
-        (cost_label, r.cost, "money"),
-        *((f"{cost_label} : {STAGE_NOTES[stage]}", r.money_by_stage[stage].cost, "money")
-          for stage in STAGES if stage in r.money_by_stage),
-        ("Besoins en ingénierie", needs, "int"),
-        ("Montant estimé des besoins (€)", needs_amount, "money"),
-    ]
-    return rows
 
 
 ALERT_COLUMNS = ("Alerte", "Territoire(s)", "Département", DEADLINE_LABEL, "Retard (mois)",
@@ -109,7 +58,7 @@ def _briefing(ws: Worksheet, c: Consolidation, fmt: SummaryFormats, row: int) ->
     for alert in found:
         row += 1
         one = alert.territories[0] if len(alert.territories) == 1 else None
-        values: list[tuple[Any, str]] = [
+        values: list[tuple[Any, ValueKind]] = [
             (alert.kind, TEXT), (alert.who, TEXT),
             (department_label(one.department) if one else None, TEXT),
             (alert.deadline, DATE), (alert.months_late, NUMBER), (alert.months_left, NUMBER),
@@ -120,13 +69,27 @@ def _briefing(ws: Worksheet, c: Consolidation, fmt: SummaryFormats, row: int) ->
     return row + 2
 
 
-# The kind of each figure of `_figures`, as a cell format (a share has its own format).
-FIGURE_KINDS = {"int": INT, "money": MONEY, "number": NUMBER, "date": DATE, "text": TEXT}
+def _figures(ws: Worksheet, figures: RegionFigures, fmt: SummaryFormats, row: int) -> int:
+    """The figures under `Chiffre` and `Valeur`, and beside them `T-1` and `N-1` when there is a
+    history; returns the row of the last figure."""
+    ws.write_string(row, 0, "Chiffre", fmt.header)
+    ws.write_string(row, 1, "Valeur", fmt.header)
+    if figures.has_history:
+        for col, (header, period) in enumerate(((PREVIOUS, figures.previous), (YEAR_BEFORE, figures.year_before)),
+                                               start=2):
+            ws.write_string(row, col, f"{header} ({period})" if period else header, fmt.header)
+    for figure in figures:
+        row += 1
+        ws.write_string(row, 0, figure.label, fmt.label)
+        put_figure(ws, row, 1, figure.value, figure.kind, fmt)
+        if figures.has_history:
+            put_figure(ws, row, 2, figure.previous, figure.kind, fmt)
+            put_figure(ws, row, 3, figure.year_before, figure.kind, fmt)
+    return row
 
 
-def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema,
-                    fmt: SummaryFormats) -> tuple[Worksheet, int]:
-    """The Synthèse sheet; returns it with the row of its figures' header (`Chiffre`, `Valeur`)."""
+def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema, fmt: SummaryFormats) -> Worksheet:
+    """The Synthèse sheet: « À retenir », the figures (with T-1 and N-1), the tables and charts."""
     ws = wb.add_worksheet(name)
     print_setup(ws, repeat_columns=1)
     r = c.region
@@ -136,20 +99,9 @@ def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema,
     ws.set_column(0, 0, 52)
     ws.set_column(1, 1, 30)
     ws.set_column(2, 8, 13)
-    kinds = FIGURE_KINDS
     row = _briefing(ws, c, fmt, 4)
     figures_row = row
-    ws.write_string(row, 0, "Chiffre", fmt.header)
-    ws.write_string(row, 1, "Valeur", fmt.header)
-    for label, value, kind in _figures(c, schema):
-        row += 1
-        ws.write_string(row, 0, label, fmt.label)
-        if value is None:
-            ws.write_string(row, 1, "—")
-        elif kind == "share":
-            ws.write_number(row, 1, value, fmt.share)
-        else:
-            put(ws, row, 1, value, kinds[kind], fmt)
+    row = _figures(ws, region_figures(c, schema), fmt, row)
     row += 2
     anchor = figures_row
     anchor = _status_chart(wb, ws, c, fmt, row, anchor)
@@ -167,7 +119,7 @@ def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema,
     for i, (partner, n) in enumerate(r.needs_by_partner.items(), start=row + 2):
         ws.write_string(i, 0, partner)
         put(ws, i, 1, n, INT, fmt)
-    return ws, figures_row
+    return ws
 
 
 def _status_chart(wb: Workbook, ws: Worksheet, c: Consolidation, fmt: SummaryFormats, row: int, anchor: int) -> int:
@@ -204,7 +156,7 @@ def _status_chart(wb: Workbook, ws: Worksheet, c: Consolidation, fmt: SummaryFor
 
 
 def _bar_chart(wb: Workbook, ws: Worksheet, fmt: SummaryFormats, row: int, anchor: int, title: str,
-               category: str, measure: str, data: list[tuple[str, float]], kind: str) -> tuple[int, int]:
+               category: str, measure: str, data: list[tuple[str, float]], kind: ValueKind) -> tuple[int, int]:
 
     ws.write_string(row, 0, title, fmt.label)
     ws.write_string(row + 1, 0, category, fmt.header)
@@ -233,4 +185,4 @@ def _bar_chart(wb: Workbook, ws: Worksheet, fmt: SummaryFormats, row: int, ancho
 
 
 def fmt_code(kind: str) -> str:
-    return '#,##0 "€"' if kind == "money" else "0"
+    return '#,##0 "€"' if kind == MONEY else "0"

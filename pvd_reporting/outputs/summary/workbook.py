@@ -19,47 +19,41 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from pvd_reporting.atomic import atomic_write
-from pvd_reporting.consolidate.batch import period_of, placement
 from pvd_reporting.consolidate.view import (
-    BEYOND_COST_LABEL,
-    DAYS_LEFT_LABEL,
-    DEADLINE_LABEL,
-    LAST_MILESTONE_LABEL,
-    REMAINING_LABEL,
     STATUS_LABEL,
     Consolidation,
     TerritoryView,
 )
-from pvd_reporting.format.departements import department_label
-from pvd_reporting.format.issues import SEVERITY_LABELS, json_value
+from pvd_reporting.format.issues import Issue, WorkbookReport, json_value
 from pvd_reporting.format.matching import slug
-from pvd_reporting.format.schema import VERSION_LABEL, Field, Schema
+from pvd_reporting.format.schema import Field, Schema
 from pvd_reporting.outputs.anomalies import CONTACT_KEYS, Masker, mask_issue
-from pvd_reporting.outputs.summary.cells import (
-    DATE,
-    INT,
-    MONEY,
-    NUMBER,
-    PERCENT,
-    TEXT,
+from pvd_reporting.outputs.columns import (
+    TERRITORIES,
     Column,
+    RowContext,
+    anomaly_columns,
+    identity,
+    source_columns,
+    table_row,
+    territory_columns,
+    territory_row,
+    where_read,
+)
+from pvd_reporting.outputs.summary.cells import (
     SummaryFormats,
     field_kind,
     print_setup,
 )
-from pvd_reporting.outputs.summary.evolution import write_comparisons, write_history_sheets
+from pvd_reporting.outputs.summary.evolution import write_history_sheets
 from pvd_reporting.outputs.summary.synthesis import write_synthesis
 from pvd_reporting.outputs.summary.xmlrows import PendingRows, inject_rows
 from pvd_reporting.read.records import Record
 
 SHEET_ORDER = ("jalons", "engagements", "comites", "ingenierie", "annuaire")
-TERRITORIES = "Territoires"
 ANOMALIES = "Anomalies"
 SOURCES = "Sources"
 SYNTHESIS = "Synthèse"
-STATUS_HEADER = STATUS_LABEL
-SIGNED_IN_TIME_HEADER = "ORT signée dans le délai"
-MONTHS_LATE_HEADER = "Retard de signature (mois)"
 
 
 def unique_headers(headers: list[str]) -> list[str]:
@@ -106,12 +100,8 @@ def table_sheet(wb: Workbook, name: str, columns: list[Column], rows: list[list[
 
 # --- rows -------------------------------------------------------------------------------------
 
-SUFFIX = (Column("Contrôle", TEXT, 14), Column("Fichier", TEXT, 30), Column("Onglet", TEXT, 14),
-          Column("Ligne", INT, 7))
-
-
-def _prefix(schema: Schema) -> list[Column]:
-    return [Column(schema.form.field("id_pvd").label, TEXT, 14), Column(schema.form.name, TEXT, 26)]
+# Where a data row was read; the values are set by `_source`.
+SUFFIX = tuple(where_read(""))
 
 
 def _source(t: TerritoryView, control: str, sheet: str, row: int | None) -> list[Any]:
@@ -136,6 +126,11 @@ def data_sheet_columns(schema: Schema, key: str, no_contacts: bool) -> list[Fiel
     return fields
 
 
+def data_columns(schema: Schema, fields: list[Field]) -> list[Column]:
+    """A data sheet's columns (and its SQLite table's): the territory, the schema's fields, where read."""
+    return [*identity(schema), *(Column(f.label, field_kind(f), f.width) for f in fields), *SUFFIX]
+
+
 def data_rows(consolidation: Consolidation, schema: Schema, key: str, fields: list[Field],
               mask: Masker | None = None) -> list[list[Any]]:
     hide = mask or (lambda v: v)
@@ -147,123 +142,13 @@ def data_rows(consolidation: Consolidation, schema: Schema, key: str, fields: li
     return out
 
 
-def territory_columns(schema: Schema) -> list[Column]:
-    form = schema.form
-    statuses = schema.lists["statut_action"]
-    return [
-        *_prefix(schema),
-        Column(form.field("department").label, TEXT, 16),
-        Column(form.field("epci").label, TEXT, 28),
-        Column(form.field("siren").label, TEXT, 12),
-        Column("Communes", TEXT, 30),
-        Column(LAST_MILESTONE_LABEL, TEXT, 40),
-        Column("Jalons réalisés (sur 8)", INT, 10),
-        Column("Date J1", DATE, 12),
-        Column("Date J8", DATE, 12),
-        Column(DEADLINE_LABEL, DATE, 12),
-        Column("Prolongée par avenant", TEXT, 10),
-        Column(STATUS_HEADER, TEXT, 18),
-        Column(SIGNED_IN_TIME_HEADER, TEXT, 10),
-        Column(MONTHS_LATE_HEADER, NUMBER, 10),
-        Column(DAYS_LEFT_LABEL, INT, 9),
-        Column(form.field("project_lead").label, TEXT, 22),
-        Column("ETP (%)", PERCENT, 8),
-        Column(form.field("cofinancing").label, TEXT, 20),
-        Column("Comités de projet (4 derniers trimestres)", INT, 12),
-        Column("Cadence tenue", TEXT, 9),
-        Column("Actions", INT, 8),
-        *(Column(f"Actions : {s}", INT, 10) for s in statuses),
-        Column(schema.table("engagements").column("cost").label, MONEY, 15),
-        *(Column(f.label, MONEY, 15) for f in schema.financer_fields),
-        Column(BEYOND_COST_LABEL, MONEY, 15),
-        Column(REMAINING_LABEL, MONEY, 15),
-        Column("Besoins", INT, 8),
-        Column("Montant des besoins (€)", MONEY, 15),
-        Column("Erreurs", INT, 8),
-        Column("Avertissements", INT, 8),
-        *SUFFIX,
-    ]
-
-
-def _communes(t: TerritoryView) -> str | None:
-    if t.report is None:
-        return None
-    names = [f"{r.values.get('name') or r.raw.get('name') or '?'} ({r.values.get('insee') or r.raw.get('insee') or '?'})"
-             for r in t.report.data.rows("communes")]
-    return ", ".join(names) or None
-
-
-def _yes_no(value: bool | None) -> str | None:
-    return None if value is None else ("Oui" if value else "Non")
-
-
-def territory_row(t: TerritoryView, schema: Schema, no_contacts: bool = False) -> list[Any]:
-    statuses = schema.lists["statut_action"]
-    head = [t.id_pvd, t.name, department_label(t.department) if t.department else None, t.epci, t.siren,
-            _communes(t)]
-    if not t.received:
-        headers = [c.header for c in territory_columns(schema)]
-        row = head + [None] * (len(headers) - len(head))
-        row[headers.index(STATUS_HEADER)] = t.ort_status
-        return row
-    return [
-        *head,
-        t.last_milestone, t.milestones_done, t.j1_on, t.j8_on, t.ort_deadline,
-        "Oui" if t.deadline_extended else "Non", t.ort_status, _yes_no(t.signed_in_time), t.months_late,
-        t.days_left,
-        _lead(t.project_lead, no_contacts), t.etp / 100 if isinstance(t.etp, (int, float)) else t.etp, t.cofinancing,
-        t.comites_last4, _yes_no(t.cadence_held), t.actions,
-        *(t.actions_by_status.get(s, 0) for s in statuses),
-        t.cost, *(t.financing.get(f.financer or f.key, 0.0) for f in schema.financer_fields),
-        t.beyond_cost, t.remaining, t.needs, t.needs_amount, t.errors, t.warnings,
-        *_source(t, t.control, schema.form.name, None),
-    ]
-
-
-def _lead(name: Any, no_contacts: bool) -> Any:
-    # Without contacts, say whether a chef de projet is named, not who.
-    return ("En poste" if name else None) if no_contacts else name
-
-
-def anomaly_rows(consolidation: Consolidation, schema: Schema, no_contacts: bool = False) -> list[list[Any]]:
+def anomaly_items(consolidation: Consolidation, schema: Schema, no_contacts: bool) -> list[tuple[WorkbookReport, Issue]]:
+    """Each anomaly as (report, issue), the issue masked with --no-contacts."""
+    if not no_contacts:
+        return list(consolidation.anomalies)
     annuaire = schema.table("annuaire").name
     hide = Masker(consolidation, no_contacts)
-    out = []
-    for report, issue in consolidation.anomalies:
-        if no_contacts:
-            issue = mask_issue(issue, hide, annuaire)
-        value = json_value(issue.value)
-        out.append([report.id_pvd, report.territory, report.path, SEVERITY_LABELS.get(issue.severity, str(issue.severity)),
-                    issue.code, issue.sheet, issue.cell, issue.column,
-                    None if value is None else str(value), issue.message])
-    return out
-
-
-def anomaly_columns(schema: Schema) -> list[Column]:
-    return [*_prefix(schema), Column("Fichier", TEXT, 30), *ANOMALY_DETAIL]
-
-
-ANOMALY_DETAIL = [Column("Gravité", TEXT, 14), Column("Code", TEXT, 22), Column("Onglet", TEXT, 14),
-                  Column("Cellule", TEXT, 8), Column("Colonne", TEXT, 22), Column("Valeur", TEXT, 20),
-                  Column("Message", TEXT, 80)]
-
-
-def source_rows(consolidation: Consolidation) -> list[list[Any]]:
-    out = []
-    for report in consolidation.reports:
-        out.append([report.path, report.size, report.sha256, report.version,
-                    period_of(report) if report.data is not None else report.period, report.verdict,
-                    placement(consolidation, report), report.id_pvd, report.territory,
-                    report.errors, report.warnings])
-    return out
-
-
-def source_columns(schema: Schema) -> list[Column]:
-    return [Column("Fichier", TEXT, 34), Column("Taille (octets)", INT, 12), Column("SHA-256", TEXT, 66),
-            Column(VERSION_LABEL, TEXT, 10), Column(schema.form.field("period").label, TEXT, 10),
-            Column("Verdict", TEXT, 14), Column("Prise en compte", TEXT, 16),
-            *_prefix(schema),
-            Column("Erreurs", INT, 8), Column("Avertissements", INT, 8)]
+    return [(report, mask_issue(issue, hide, annuaire)) for report, issue in consolidation.anomalies]
 
 
 # --- the workbook -----------------------------------------------------------------------------
@@ -281,12 +166,12 @@ def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts
                        "created": datetime(2000, 1, 1)})
     fmt = SummaryFormats(wb)
     pending: list[PendingRows] = []
-    synthesis, figures_row = write_synthesis(wb, SYNTHESIS, consolidation, schema, fmt)
-    write_comparisons(synthesis, consolidation, schema, fmt, header_row=figures_row)
+    write_synthesis(wb, SYNTHESIS, consolidation, schema, fmt)
     columns = territory_columns(schema)
-    territory_rows = [territory_row(t, schema, no_contacts) for t in consolidation.territories]
+    ctx = RowContext(consolidation.region.period, no_contacts, consolidation)
+    territory_rows = [territory_row(columns, t, ctx) for t in consolidation.territories]
     ws = table_sheet(wb, TERRITORIES, columns, territory_rows, fmt, pending)
-    status_col = [c.header for c in columns].index(STATUS_HEADER)
+    status_col = [c.header for c in columns].index(STATUS_LABEL)
     last = max(len(consolidation.territories), 1)
     for status, style in fmt.status.items():
         ws.conditional_format(1, status_col, last, status_col,
@@ -294,10 +179,13 @@ def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts
     mask = Masker(consolidation, no_contacts)
     for key in SHEET_ORDER:
         fields = data_sheet_columns(schema, key, no_contacts)
-        cols = [*_prefix(schema), *(Column(f.label, field_kind(f), f.width) for f in fields), *SUFFIX]
-        table_sheet(wb, schema.table(key).name, cols, data_rows(consolidation, schema, key, fields, mask), fmt, pending)
-    table_sheet(wb, ANOMALIES, anomaly_columns(schema), anomaly_rows(consolidation, schema, no_contacts), fmt, pending)
-    table_sheet(wb, SOURCES, source_columns(schema), source_rows(consolidation), fmt, pending)
+        table_sheet(wb, schema.table(key).name, data_columns(schema, fields), data_rows(consolidation, schema, key, fields, mask), fmt, pending)
+    cols = anomaly_columns(schema)
+    rows = [table_row(cols, a, ctx) for a in anomaly_items(consolidation, schema, no_contacts)]
+    table_sheet(wb, ANOMALIES, cols, rows, fmt, pending)
+    cols = source_columns(schema)
+    rows = [table_row(cols, r, ctx) for r in consolidation.reports]
+    table_sheet(wb, SOURCES, cols, rows, fmt, pending)
     write_history_sheets(wb, consolidation, schema, fmt, pending, table_sheet, no_contacts)
     wb.close()
     inject_rows(path, pending, fmt.row_styles)

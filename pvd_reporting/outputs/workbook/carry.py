@@ -8,7 +8,6 @@ the others, and a value that was not understood is carried as typed and flagged 
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,13 +20,14 @@ from pvd_reporting.format.matching import col_letter, norm, parse_a1
 from pvd_reporting.format.periods import parse_label, quarter_label
 from pvd_reporting.format.reference import Reference, RefTerritory, same_region
 from pvd_reporting.format.schema import Schema
+from pvd_reporting.outputs.workbook.skeleton import workbook_bytes, write_fast
 from pvd_reporting.outputs.workbook.template import (
     file_name_of,
     filled_content,
     region_file_name,
     template_content,
 )
-from pvd_reporting.outputs.workbook.writer import Content, Mark, TemplateFormats, write_workbook
+from pvd_reporting.outputs.workbook.writer import Content, Mark, TemplateFormats
 from pvd_reporting.read.records import Record, WorkbookData
 from pvd_reporting.read.values import as_date, is_blank
 
@@ -160,14 +160,7 @@ def _chain(first: Callable[[Workbook, TemplateFormats], None] | None,
 
 def write_carried(path: Path, schema: Schema, data: WorkbookData, period: str, *, force: bool = False,
                   issues: Iterable[Issue] = ()) -> Path:
-    return write_workbook(Path(path), schema, carried_content(schema, data, period, issues), force=force)
-
-
-def workbook_bytes(schema: Schema, content: Content) -> bytes:
-    """The workbook of `content` as bytes (a mail attachment), written through a temporary folder."""
-    with tempfile.TemporaryDirectory(prefix="pvd-") as tmp:
-        path = write_workbook(Path(tmp) / "classeur.xlsx", schema, content)
-        return path.read_bytes()
+    return write_fast(Path(path), schema, carried_content(schema, data, period, issues), force=force)
 
 
 def carried_bytes(schema: Schema, data: WorkbookData, period: str, issues: Iterable[Issue] = ()) -> bytes:

@@ -13,6 +13,7 @@ from xlsxwriter.utility import quote_sheetname
 from pvd_reporting.format.issues import SEVERITY_LABELS, Issue, WorkbookReport, json_value
 from pvd_reporting.format.matching import a1, norm, parse_a1
 from pvd_reporting.format.schema import Schema
+from pvd_reporting.outputs.workbook.skeleton import workbook_bytes
 from pvd_reporting.outputs.workbook.template import filled_content, template_content
 from pvd_reporting.outputs.workbook.writer import (
     Content,
@@ -36,12 +37,23 @@ ANOMALIES_WIDTHS = (14, 14, 12, 30, 24, 24, 90, 14)
 
 def write_feedback(path: Path, schema: Schema, report: WorkbookReport, force: bool = False) -> Path:
     """The feedback workbook of one validated workbook; a blank template when it was unreadable."""
+    return write_workbook(Path(path), schema, feedback_content(schema, report), force=force)
+
+
+def feedback_bytes(schema: Schema, report: WorkbookReport) -> bytes:
+    """The feedback workbook as bytes (a mail attachment), written in memory."""
+    return workbook_bytes(schema, feedback_content(schema, report))
+
+
+def feedback_content(schema: Schema, report: WorkbookReport) -> Content:
     data: WorkbookData | None = report.data
     if data is None:
         content = template_content(schema)
         content.anomalies = _anomalies_writer(report.issues)
-        return write_workbook(Path(path), schema, content, force=force)
-    return write_annotated(Path(path), schema, data, report.issues, force=force)
+        return content
+    content, placement = filled_content(schema, data)
+    add_feedback(content, schema, data, placement, report.issues)
+    return content
 
 
 def write_annotated(path: Path, schema: Schema, data: WorkbookData, issues: list[Issue], *,

@@ -12,7 +12,8 @@ from pvd_reporting.format.config import REQUIRED_VALUES
 from pvd_reporting.format.matching import norm, slug
 from pvd_reporting.format.reference import Reference, RefTerritory
 from pvd_reporting.format.schema import Field, Kind, Schema, TableSheet, territory_file_name
-from pvd_reporting.outputs.workbook.writer import Content, check_output, write_workbook
+from pvd_reporting.outputs.workbook.skeleton import write_fast
+from pvd_reporting.outputs.workbook.writer import Content, check_output
 from pvd_reporting.read.records import Record, WorkbookData
 
 # Where each source record lands in the new workbook: (table key, source row) -> 0-based row.
@@ -28,8 +29,8 @@ def write_template(
     force: bool = False,
 ) -> Path:
     """A blank workbook, or one pre-filled with a reference territory's identity and communes."""
-    return write_workbook(Path(path), schema, template_content(schema, period=period, territory=territory),
-                          force=force)
+    return write_fast(Path(path), schema, template_content(schema, period=period, territory=territory),
+                      force=force)
 
 
 def template_content(schema: Schema, *, period: str | None = None,
@@ -67,7 +68,7 @@ def write_filled(
 ) -> Path:
     """The template filled with `data`: parsed values where present, else the value as typed."""
     content, _ = filled_content(schema, data)
-    return write_workbook(Path(path), schema, content, force=force)
+    return write_fast(Path(path), schema, content, force=force)
 
 
 def filled_content(schema: Schema, data: WorkbookData) -> tuple[Content, Placement]:

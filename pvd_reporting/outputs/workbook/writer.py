@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
@@ -35,6 +35,7 @@ from pvd_reporting.format.schema import (
     TableSheet,
 )
 from pvd_reporting.outputs.palette import SEVERITY_FILLS
+from pvd_reporting.outputs.workbook.prepared import PreparedWorkbook
 from pvd_reporting.outputs.workbook.readme import input_title, kind_hint, readme_lines
 
 # Pinned so that the same content gives the same file (golden tests, reproducible examples).
@@ -59,9 +60,11 @@ MARK_BG = SEVERITY_FILLS
 NUM_FORMATS = {
     "text": "@",
     "date": "dd/mm/yyyy",
-    "amount": '#,##0 "€"',
+    # The spaces escaped: LibreOffice set to French reads a bare space after a digit placeholder as
+    # its thousands separator (850 000 € would show « 850€ », 80 % « 0% », and be saved so).
+    "amount": '#,##0\\ "€"',
     # A real percent: 0.8 shows 80 %, and Excel turns 80 typed in such a cell into 0.8.
-    "percent": "0 %",
+    "percent": "0\\ %",
     "integer": "#,##0",
     "general": "General",
 }
@@ -357,21 +360,8 @@ def write_workbook(path: Path, schema: Schema, content: Content, *, force: bool 
     check_output(path, force)
 
     def write(tmp: Path) -> None:
-        wb = xlsxwriter.Workbook(str(tmp), {"in_memory": True})
-        wb.set_properties({"title": "Petites villes de demain — suivi trimestriel",
-                           "author": "pvd-report", "created": CREATED})
-        wb.set_custom_property(VERSION_PROPERTY, schema.version)
-        w = _Writer(wb, schema, content)
-        # Listes is written last but its ranges are needed first: compute them up front.
-        sheets: list[Callable[[], None]] = [w.readme, w.controls, w.form, *(_bind(w, t) for t in schema.tables)]
-        _precompute_ranges(w)
-        for make in sheets:
-            make()
-        w.lists()
-        if content.anomalies is not None:
-            content.anomalies(wb, w.fmt)
         try:
-            wb.close()
+            render(str(tmp), schema, content)
         except FileCreateError as exc:
             # xlsxwriter wraps the OSError: unwrap it so atomic_write reports it in French.
             cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else OSError(str(exc))
@@ -379,6 +369,26 @@ def write_workbook(path: Path, schema: Schema, content: Content, *, force: bool 
 
     atomic_write(path, write)
     return path
+
+
+def render(target: str | IO[bytes], schema: Schema, content: Content) -> TemplateFormats:
+    """Write the workbook of `content` to `target` (a file name or a binary buffer); its formats
+    are returned, each with its style index, for whoever fills the same workbook again."""
+    wb = PreparedWorkbook(target, {"in_memory": True})
+    wb.set_properties({"title": "Petites villes de demain — suivi trimestriel",
+                       "author": "pvd-report", "created": CREATED})
+    wb.set_custom_property(VERSION_PROPERTY, schema.version)
+    w = _Writer(wb, schema, content)
+    # Listes is written last but its ranges are needed first: compute them up front.
+    sheets: list[Callable[[], None]] = [w.readme, w.controls, w.form, *(_bind(w, t) for t in schema.tables)]
+    _precompute_ranges(w)
+    for make in sheets:
+        make()
+    w.lists()
+    if content.anomalies is not None:
+        content.anomalies(wb, w.fmt)
+    wb.close()
+    return w.fmt
 
 
 def layout_of(schema: Schema, content: Content | None = None) -> Layout:

@@ -1,0 +1,139 @@
+"""Recalculating workbooks with the two spreadsheet engines the live checks must agree under.
+
+LibreOffice (`soffice --convert-to`, one call for many files) computes with its own rules;
+Gnumeric (`ssconvert --recalc`) follows Excel's, where a logical value compares greater than any
+number and SUM skips logical values: the pair stands in for « Excel and LibreOffice ».
+
+`probe` writes, into a copy of a workbook, each conditional format's formula as an ordinary
+cell formula beside the cells it colours, so that both engines say which rows it would colour.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import openpyxl
+from conftest import lo_profile
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.formula import ArrayFormula
+
+from pvd_reporting.check.live import FORM, Layout, LiveCheck, live_checks
+from pvd_reporting.format.schema import Schema
+
+ENGINES = ("libreoffice", "gnumeric")
+# Far right of every sheet: no column of the format reaches it.
+PROBE_FIRST_COLUMN = 120
+
+
+def fresh_profile() -> str:
+    # The test process's own profile: made once, never shared with another process.
+    return lo_profile()
+
+
+def libreoffice(soffice: str, files: list[Path], out_dir: Path, *, to: str = "xlsx",
+                profile: str | None = None) -> list[Path]:
+    """One soffice call converting every file (LibreOffice recalculates them on load)."""
+    subprocess.run(
+        [soffice, f"-env:UserInstallation={profile or fresh_profile()}", "--headless", "--convert-to", to,
+         "--outdir", str(out_dir), *map(str, files)],
+        check=True, capture_output=True, timeout=600,
+    )
+    ext = to.split(":")[0]
+    return [out_dir / f"{f.stem}.{ext}" for f in files]
+
+
+def gnumeric(ssconvert: str, files: list[Path], out_dir: Path) -> list[Path]:
+    """`ssconvert --recalc` on each file, two at a time."""
+    outs = [out_dir / f.name for f in files]
+
+    def run(pair: tuple[Path, Path]) -> None:
+        subprocess.run([ssconvert, "--recalc", str(pair[0]), str(pair[1])],
+                       check=True, capture_output=True, timeout=600)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(run, zip(files, outs, strict=True)))
+    return outs
+
+
+def recalculate(engine: str, tool: str, files: list[Path], out_dir: Path) -> dict[str, Path]:
+    """Each file as `engine` saved it after recalculating, by stem."""
+    outs = libreoffice(tool, files, out_dir) if engine == "libreoffice" else gnumeric(tool, files, out_dir)
+    return {f.stem: o for f, o in zip(files, outs, strict=True)}
+
+
+# A row-relative reference of a conditional format: `$J2` (never `$J$2`).
+_RELATIVE = re.compile(r"\$([A-Z]{1,3})(\d+)(?![\d$])")
+
+
+def shifted(formula: str, rows: int) -> str:
+    """The formula as the conditional format applies it `rows` rows further down."""
+    return _RELATIVE.sub(lambda m: f"${m.group(1)}{int(m.group(2)) + rows}", formula)
+
+
+@dataclass(frozen=True)
+class Probe:
+    check: LiveCheck
+    sheet: str  # sheet name
+    row: int  # 1-based row of the coloured cell (and of the probe)
+    column: int  # 1-based column of the probe
+
+
+def probe(src: Path, dst: Path, schema: Schema, layout: Layout, rows: dict[str, Iterable[int]]) -> list[Probe]:
+    """Copy `src` to `dst` with a probe cell per conditional format and row; `rows`: table key ->
+    the 1-based rows to probe (the form's rows are probed where they are)."""
+    wb = openpyxl.load_workbook(src)
+    next_column: dict[str, int] = {}
+    probes: list[Probe] = []
+    for check in live_checks(schema):
+        name = layout.sheet(check.sheet)
+        ws = wb[name]
+        for cells, condition in check.highlights(layout):
+            column = next_column.get(name, PROBE_FIRST_COLUMN)
+            next_column[name] = column + 1
+            letter = get_column_letter(column)
+            first = int(re.match(r"[A-Z]+(\d+)", cells).group(1))  # type: ignore[union-attr]
+            last = int(re.findall(r"(\d+)", cells.split(" ")[0])[-1])
+            wanted = [first] if check.sheet == FORM else sorted(r for r in set(rows[check.sheet]) | {last}
+                                                                  if first <= r <= last)
+            for r in wanted:
+                ws[f"{letter}{r}"] = ArrayFormula(f"{letter}{r}", "=" + shifted(condition, r - first))
+                probes.append(Probe(check, name, r, column))
+    wb.save(dst)
+    return probes
+
+
+def coloured(value: object) -> bool:
+    """A conditional format colours its cell when its formula gives TRUE or a number other than 0."""
+    if isinstance(value, str):
+        raise AssertionError(f"formule de mise en forme en erreur : {value!r}")
+    return bool(value)
+
+
+__all__ = ["AS_SHOWN_CSV", "ENGINES", "Probe", "coloured", "french_profile", "libreoffice", "probe", "recalculate",
+           "shifted"]
+
+
+_FRENCH = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooSetupSystemLocale" oor:op="fuse"><value>fr-FR</value></prop></item>
+<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooLocale" oor:op="fuse"><value>fr-FR</value></prop></item>
+</oor:items>
+"""
+
+
+def french_profile(folder: Path) -> str:
+    """A fresh LibreOffice profile set to French (France), as a chef de projet's Calc is."""
+    user = folder / "user"
+    user.mkdir(parents=True, exist_ok=True)
+    (user / "registrymodifications.xcu").write_text(_FRENCH, encoding="utf-8")
+    return folder.resolve().as_uri()
+
+
+# Tokens: separator ;, quote ", UTF-8, from line 1, …, 9th « as shown », 12th -1: every sheet.
+AS_SHOWN_CSV = "csv:Text - txt - csv (StarCalc):59,34,76,1,,0,false,true,true,false,false,-1"

@@ -1,0 +1,123 @@
+"""The region's figures, computed once (consolidate/figures.py): the Synthèse sheet, the
+dashboard's cards and the console name and count them as `region_figures` does; T-1 and N-1 are
+matched by key; a new figure is one declaration."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+from test_consolidate import build_report
+
+from pvd_reporting.consolidate import figures as figures_module
+from pvd_reporting.consolidate.batch import consolidate
+from pvd_reporting.consolidate.figures import Declared, ValueKind, declarations, region_figures
+from pvd_reporting.consolidate.view import Consolidation, History
+from pvd_reporting.format.schema import Schema
+from pvd_reporting.outputs.dashboard.page import render_dashboard
+from pvd_reporting.outputs.summary.workbook import write_summary
+
+
+def _consolidation(schema: Schema, period: str = "2025-T4", cost: float = 1234.56) -> Consolidation:
+    fin = schema.financer_fields[0].key
+    actions = [{"action_id": "A1", "title": "Halles", "status": "En cours", "theme": "Patrimoine",
+                "cost": cost, fin: 1000.0}]
+    a = build_report("in/a.xlsx", schema, actions=actions, done={"J1": date(2024, 8, 31)})
+    b = build_report("in/b.xlsx", schema, form={"id_pvd": "pvd-44-68-1", "department": "68"},
+                     done={"J1": date(2023, 1, 1), "J8": date(2024, 1, 1)})
+    c = consolidate([a, b], schema)
+    c.region.period = period
+    return c
+
+
+def _synthesis_figures(path: Path) -> dict[str, tuple[object, ...]]:
+    """Label -> the cells right of it, from the `Chiffre` header down to the first blank row."""
+    ws = load_workbook(path)["Synthèse"]
+    rows = list(ws.iter_rows(values_only=True))
+    start = next(i for i, r in enumerate(rows) if r[0] == "Chiffre")
+    out = {}
+    for r in rows[start + 1:]:
+        if r[0] is None:
+            break
+        out[str(r[0])] = tuple(r[1:4])
+    return out
+
+
+def test_keys_and_labels_are_unique_and_kinds_known(schema: Schema) -> None:
+    declared = declarations(schema)
+    assert len({d.key for d in declared}) == len(declared)
+    assert len({d.label for d in declared}) == len(declared)
+    assert all(isinstance(d.kind, ValueKind) for d in declared)
+
+
+def test_synthesis_lists_exactly_the_figures(schema: Schema, tmp_path: Path) -> None:
+    c = _consolidation(schema)
+    figures = region_figures(c, schema)
+    shown = _synthesis_figures(write_summary(c, tmp_path / "s.xlsx", schema))
+    assert list(shown) == [f.label for f in figures]
+    assert shown["Classeurs sans erreur"][0] == figures.value("valid") == 2
+    assert shown[schema.table("engagements").column("cost").label][0] == pytest.approx(1234.56)
+    # Without a reference list the expected territories are not known: « — », not 0.
+    assert shown["Territoires attendus (liste de référence)"][0] == "—"
+
+
+def test_dashboard_cards_use_the_figures_short_labels(schema: Schema) -> None:
+    c = _consolidation(schema)
+    figures = region_figures(c, schema)
+    page = render_dashboard(c, schema, generated_on=date(2026, 1, 5))
+    for key in ("received", "valid", "at_risk", "median_months_j1_j8", "cost", "remaining"):
+        assert f'<div class="l">{html.escape(figures[key].short, quote=True)}</div>' in page, key
+    assert "Classeurs valides" not in page  # one name for one figure
+
+
+def test_previous_and_year_before_matched_by_key(schema: Schema, tmp_path: Path) -> None:
+    now, before = _consolidation(schema), _consolidation(schema, "2025-T3", cost=1000.0)
+    now.history = History(current="2025-T4", periods={"2025-T3": before, "2025-T4": now}, previous="2025-T3")
+    figures = region_figures(now, schema)
+    cost = figures["cost"]
+    assert (cost.value, cost.previous, cost.year_before) == (pytest.approx(1234.56), pytest.approx(1000.0), None)
+    assert (figures.previous, figures.year_before) == ("2025-T3", None)
+    shown = _synthesis_figures(write_summary(now, tmp_path / "s.xlsx", schema))
+    assert shown[cost.label] == (pytest.approx(1234.56), pytest.approx(1000.0), "—")
+    ws = load_workbook(tmp_path / "s.xlsx")["Synthèse"]
+    headers = [c.value for row in ws.iter_rows() for c in row if c.value in ("T-1 (2025-T3)", "N-1")]
+    assert headers == ["T-1 (2025-T3)", "N-1"]
+
+
+def test_a_new_figure_is_one_declaration(schema: Schema, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = declarations
+
+    def more(s: Schema) -> list[Declared]:
+        return [*original(s), Declared("territories", "Territoires de la vue", ValueKind.COUNT,
+                                       lambda c: len(c.territories))]
+
+    monkeypatch.setattr(figures_module, "declarations", more)
+    c = _consolidation(schema)
+    assert region_figures(c, schema).value("territories") == 2
+    shown = _synthesis_figures(write_summary(c, tmp_path / "s.xlsx", schema))
+    assert shown["Territoires de la vue"][0] == 2
+
+
+def test_console_reads_the_figures(schema: Schema) -> None:
+    from pvd_reporting.cli.consolidate import _echo_summary
+    from pvd_reporting.pipeline.consolidate import ConsolidationRun
+
+    c = _consolidation(schema)
+    figures = region_figures(c, schema)
+    # A figure changed in the figures, not in the view, shows in the console: it reads them.
+    changed = replace(figures, figures=tuple(replace(f, value=7) if f.key == "valid" else f for f in figures))
+    run = ConsolidationRun(c, [], figures=changed)
+    runner = CliRunner()
+
+    @click.command()
+    def echo() -> None:
+        _echo_summary(run)
+
+    assert "sans erreur : 7" in runner.invoke(echo).output
+

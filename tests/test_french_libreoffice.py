@@ -1,0 +1,85 @@
+"""What LibreOffice Calc set to French displays once it has saved a filled workbook, as .xlsx and
+as .ods, then reopened it: amounts stay « 850 000 € », percents « 80 % », dates jj/mm/aaaa.
+
+A bare space in a number format is read by a French Calc as its thousands separator: `#,##0 "€"`
+became `#,##0,\\€` (thousands scaling, « 850€ ») and `0 %` became `0,%` (« 0% »). Three soffice
+calls with one fresh fr-FR profile: save as .xlsx, save as .ods, export both as displayed.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from engines import AS_SHOWN_CSV, french_profile, libreoffice
+from test_template_filled import sample
+
+from pvd_reporting.format.schema import Schema
+from pvd_reporting.outputs.workbook.template import write_filled
+
+SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
+
+
+@pytest.fixture(scope="module")
+def shown(tmp_path_factory: pytest.TempPathFactory, schema: Schema, soffice: str) -> dict[str, dict[str, list[list[str]]]]:
+    """Per saved format (xlsx, ods): sheet name -> rows of displayed text, after the round trip."""
+    tmp = tmp_path_factory.mktemp("fr")
+    profile = french_profile(tmp / "profile")
+    data = sample(schema)
+    action = data.tables["engagements"][0].values
+    action.update(cost=850_000.0, fin_1=340_000.0, fin_9=None, start_on=date(2024, 3, 1), end_on=date(2026, 6, 30))
+    source = write_filled(tmp / "rempli.xlsx", schema, data)
+    saved = {}
+    for ext in ("xlsx", "ods"):
+        folder = tmp / ext
+        folder.mkdir()
+        (saved[ext],) = libreoffice(soffice, [source], folder, to=ext, profile=profile)
+    # Reopened: both exported as Calc displays them, every sheet.
+    both = tmp / "both"
+    both.mkdir()
+    copies = [shutil.copy(saved["xlsx"], both / "saved-xlsx.xlsx"), shutil.copy(saved["ods"], both / "saved-ods.ods")]
+    out = tmp / "csv"
+    out.mkdir()
+    libreoffice(soffice, [Path(c) for c in copies], out, to=AS_SHOWN_CSV, profile=profile)
+    result: dict[str, dict[str, list[list[str]]]] = {"xlsx": {}, "ods": {}, "_saved": {}}
+    for ext in ("xlsx", "ods"):
+        for sheet in (schema.form.name, schema.table("engagements").name):
+            text = (out / f"saved-{ext}-{sheet}.csv").read_text(encoding="utf-8").translate(SPACES)
+            result[ext][sheet] = [line.split(";") for line in text.splitlines()]
+    result["_saved"]["xlsx"] = [[str(saved["xlsx"])]]
+    return result
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("ext", ["xlsx", "ods"])
+def test_french_calc_keeps_what_was_typed(shown: dict[str, dict[str, list[list[str]]]], schema: Schema,
+                                          ext: str) -> None:
+    form = shown[ext][schema.form.name]
+    etp = next(row[1] for row in form if row[0] == schema.form.field("etp").label)
+    updated = next(row[1] for row in form if row[0] == schema.form.field("updated_on").label)
+    assert etp == "80 %"
+    assert updated == "10/12/2025"
+    table = schema.table("engagements")
+    rows = shown[ext][table.name]
+    row = dict(zip(table.keys, rows[1], strict=False))
+    assert row["cost"].strip('"') == "850 000 €"
+    assert row["fin_1"].strip('"') == "340 000 €"
+    assert (row["start_on"], row["end_on"]) == ("01/03/2024", "30/06/2026")
+
+
+@pytest.mark.libreoffice
+def test_french_calc_saves_formats_excel_reads_the_same(shown: dict[str, dict[str, list[list[str]]]],
+                                                        schema: Schema) -> None:
+    """The codes Calc wrote in the .xlsx it saved: no thousands scaling, the percent still a percent."""
+    wb = openpyxl.load_workbook(shown["_saved"]["xlsx"][0][0])
+    table = schema.table("engagements")
+    ws = wb[table.name]
+    cost = ws.cell(2, table.keys.index("cost") + 1)
+    assert cost.value == 850_000 and "€" in cost.number_format
+    assert ",\\" not in cost.number_format and not cost.number_format.rstrip('"€ \\').endswith(",")
+    form = wb[schema.form.name]
+    etp = form.cell([f.key for f in schema.form.fields].index("etp") + 1, 2)
+    assert etp.value == pytest.approx(0.8) and etp.number_format.replace("\\", "").replace(" ", "") == "0%"
