@@ -14,7 +14,7 @@ from pvd_reporting.errors import PvdError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Exit statuses of README, the commands.
+# Exit statuses of README, pvd-report validate.
 EXIT_OK, EXIT_FOUND_ERRORS, EXIT_USAGE = 0, 1, 2
 
 config_option = click.option(

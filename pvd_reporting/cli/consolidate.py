@@ -1,4 +1,4 @@
-"""`pvd-report consolidate`: the regional view of one quarter and its outputs (README, consolidate)."""
+"""`pvd-report consolidate`: the regional view of one quarter and its outputs (README, pvd-report consolidate)."""
 
 from __future__ import annotations
 

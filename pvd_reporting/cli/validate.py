@@ -1,4 +1,4 @@
-"""`pvd-report validate`: check filled workbooks and say what to fix (README, the commands)."""
+"""`pvd-report validate`: check filled workbooks and say what to fix (README, pvd-report validate)."""
 
 from __future__ import annotations
 

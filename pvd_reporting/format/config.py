@@ -34,7 +34,7 @@ RULE_KEYS: dict[str, type | tuple[type, ...]] = {
     "cofinancing_min_etp": (int, float),
     "population_limit": int,
 }
-# [relances]: the reminders `consolidate` drafts (README, Relances).
+# [relances]: the reminders `consolidate` drafts (README, Le cycle trimestriel).
 REMINDER_KEYS = ("sender", "delay_days", "signature")
 
 

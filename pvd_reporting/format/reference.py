@@ -54,7 +54,7 @@ class RefTerritory:
 
     @property
     def key(self) -> str:
-        """How a territory is identified (README, consolidate): id_pvd, else SIREN + its communes' codes."""
+        """How a territory is identified (README, pvd-report consolidate): id_pvd, else SIREN + its communes' codes."""
         if self.id_pvd:
             return self.id_pvd
         return territory_key(None, self.siren, [c.insee for c in self.communes])

@@ -11,7 +11,12 @@ from pvd_reporting.errors import OutputError, UsageError
 from pvd_reporting.format.config import load_config
 from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.periods import parse_label
-from pvd_reporting.format.reference import SHIPPED_REFERENCE, Reference, RefTerritory, load_reference
+from pvd_reporting.format.reference import (
+    SHIPPED_REFERENCE,
+    Reference,
+    RefTerritory,
+    load_reference,
+)
 from pvd_reporting.format.schema import build_schema
 from pvd_reporting.outputs.workbook.carry import (
     Selection,

@@ -112,7 +112,7 @@ def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema, f
     needs: list[tuple[str, float]] = [(k, float(v)) for k, v in r.needs_by_theme.items()]
     anchor, row = _bar_chart(wb, ws, fmt, row, anchor, f"Besoins en ingénierie par thématique, {r.period}",
                              "Thématique", "Besoins", needs, INT)
-    # README, consolidate asks for the needs by partner too: a plain table, the three charts are enough.
+    # The needs by partner too: a plain table, the three charts are enough.
     ws.write_string(row, 0, "Besoins en ingénierie par partenaire sollicité", fmt.label)
     ws.write_string(row + 1, 0, schema.table("ingenierie").column("partner").label, fmt.header)
     ws.write_string(row + 1, 1, "Besoins", fmt.header)
