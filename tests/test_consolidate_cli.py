@@ -53,6 +53,8 @@ def test_consolidate_writes_every_output_and_never_touches_the_input(inbox: Path
     assert not [n for n in names if n.startswith(".")]
     text = result.output  # type: ignore[attr-defined]
     assert "Territoires reçus : 2" in text and "ORT signées : 1" in text and "à risque : 1" in text
+    # --no-reference (added by _run): only the territories received are expected, no list named.
+    assert "attendus" not in text and "Liste de référence" not in text
     assert "synthese-pvd-2025-T4.xlsx" in text
     wb = load_workbook(out / "synthese-pvd-2025-T4.xlsx")
     terr = wb["Territoires"]
@@ -80,10 +82,7 @@ def test_the_shipped_list_is_the_default_reference(inbox: Path, tmp_path: Path) 
     assert lines[1].startswith("  Territoires reçus : 2 sur 99 attendus") and "manquants : 97" in lines[1]
     assert lines[2] == ("  Liste de référence : ANCT, programme Petites villes de demain, liste des communes, "
                         "2021 (livrée avec pvd-report)")
-    # --no-reference: only the territories received are expected; it excludes --reference.
-    result = CliRunner().invoke(cli, ["consolidate", str(inbox), "-o", str(tmp_path / "n"), "--no-reference",
-                                      "--quiet", "--no-images", "--workers", "1"])
-    assert result.exit_code == 0 and "attendus" not in result.stdout and "Liste de référence" not in result.stdout
+    # --no-reference (see _run) excludes --reference.
     result = CliRunner().invoke(cli, ["consolidate", str(inbox), "-o", str(tmp_path / "x"), "--no-reference",
                                       "--reference", "liste.csv"])
     assert result.exit_code == 2 and "s'excluent" in result.output and not (tmp_path / "x").exists()

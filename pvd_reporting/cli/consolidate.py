@@ -126,7 +126,7 @@ def _echo_unreadable(reports: list[WorkbookReport]) -> None:
             click.echo(f"{report.path} : {message}", err=True)
 
 
-def _echo_summary(run: ConsolidationRun, reference: Path | None) -> None:
+def _echo_summary(run: ConsolidationRun, reference: Path | None = None) -> None:
     r = run.result.region
     assert run.figures is not None
     f = run.figures.value  # the figures' values by key, as the summary and the dashboard show them
