@@ -102,6 +102,8 @@ def rules(schema: Schema) -> tuple[Rule, ...]:
              f"cofinancement {bdt} et moins de {config.cofinancing_min_etp:g} % d'ETP"),
         Rule(FORM_KEY, "period", "period-after-update",
              "période de suivi postérieure au trimestre de la date de mise à jour"),
+        Rule(FORM_KEY, "period", "period-before-update",
+             "période de suivi terminée plus de six mois avant la date de mise à jour"),
         Rule("communes", None, "required-value",
              "aucune ligne remplie" if communes.min_rows == 1 else f"moins de {communes.min_rows} lignes remplies"),
         Rule("communes", "population", "population-over-limit",
@@ -143,7 +145,7 @@ WORKBOOK_CODES = (
 TABLE_CODES = ("total-row",)
 # Issues that only `consolidate` raises, when it sets workbooks side by side.
 CONSOLIDATION_CODES = (
-    "duplicate-submission", "period-mismatch", "other-department",
+    "duplicate-submission", "period-mismatch", "other-department", "resent-previous",
     # Across quarters: a workbook compared with the same territory's at T-1.
     "milestone-date-changed", "milestone-unrealised", "action-removed", "comite-removed",
 )
@@ -463,11 +465,16 @@ def render(schema: Schema) -> str:
             "Cet onglet n'est pas lu, sauf la version.", ""]
     layout = layout_of(schema)
     out += [f"## {next(number)}. {schema.controls_name}", "", CONTROLS_PURPOSE, "",
-            "Depuis la version 1.1. Cet onglet n'est pas lu. En tête, le total des points à corriger et une "
-            f"phrase (« {READY} » quand il est à 0) ; puis une ligne par contrôle, recalculée à chaque "
-            "saisie sans macro. Une case qui enfreint un contrôle se colore dans son onglet : en rouge une "
-            "erreur, en orange un avertissement. Chaque compte est celui des anomalies de ce code que "
-            "trouve `pvd-report validate` dans le même onglet.", ""]
+            "Depuis la version 1.1. Cet onglet n'est pas lu. En tête, le nombre d'erreurs à corriger, celui "
+            f"des points à vérifier (les avertissements) et une phrase (« {READY} » quand il n'y a aucune "
+            "erreur, avec « (N points à vérifier) » s'il y a des avertissements : le classeur est prêt "
+            "exactement quand `pvd-report validate` n'y trouve aucune erreur) ; puis une ligne par contrôle, "
+            "recalculée à chaque saisie sans macro, avec les mêmes résultats dans Excel et dans LibreOffice. "
+            "Une case qui enfreint un contrôle se colore dans son onglet : en rouge une erreur, en orange un "
+            "avertissement. Chaque compte est celui des anomalies de ce code que trouve `pvd-report validate` "
+            "dans le même onglet ; une erreur de formule tapée dans une case est comptée, jamais propagée "
+            "aux totaux. Un texte collé là où un nombre, une date ou un pourcentage est attendu est compté "
+            "même quand `validate` saurait le lire (« 1 200 000 € ») : retapez-le comme un nombre.", ""]
     out += table(["Contrôle", "Code", "Gravité", "Où"],
                  [[c.label, code(c.code), severity_label(c.level), c.where(layout)] for c in live_checks(schema)])
     out.append("")

@@ -138,7 +138,7 @@ def test_run_exits_0_writes_every_output_and_leaves_the_input_alone(run: dict[st
 def test_summary_sheets_in_order_with_tables_filters_and_frozen_headers(run: dict[str, Any]) -> None:
     wb = load_workbook(run["out"] / SUMMARY)
     assert wb.sheetnames == ["Synthèse", "Territoires", "Jalons", "Engagements", "Comités", "Ingénierie",
-                             "Annuaire", "Anomalies", "Sources", "Évolution", "Changements"]
+                             "Annuaire", "Anomalies", "Sources", "Évolution", "Changements", "Révisions"]
     for name in wb.sheetnames[1:]:
         ws = wb[name]
         assert len(ws.tables) == 1 and ws.freeze_panes == "C2", name

@@ -185,8 +185,9 @@ def test_a_retenir_ranks_the_alerts(schema: Schema, reference_csv: Path) -> None
                            done={"J1": date(2022, 1, 1), "J5": date(2023, 1, 1)})
     risk = build_report("r.xlsx", schema, form={"id_pvd": ids[1], "department": "08", "name": "Givet"},
                         done={"J1": date(2024, 8, 31)})
+    # Signed late in this quarter: an alert of this quarter (signed late in 2024, it would not be).
     late = build_report("l.xlsx", schema, form={"id_pvd": ids[2], "department": "08", "name": "Sedan"},
-                        done={"J1": date(2022, 1, 1), "J8": date(2024, 7, 15)})
+                        done={"J1": date(2024, 1, 1), "J8": date(2025, 11, 15)})
     wrong = build_report("e.xlsx", schema, form={"id_pvd": ids[3], "department": "08", "name": "Vouziers"},
                          done={"J1": date(2025, 1, 1)})
     wrong.issues.append(make_issue("invalid-date", sheet="Jalons", cell="D2", value="x"))
@@ -198,7 +199,7 @@ def test_a_retenir_ranks_the_alerts(schema: Schema, reference_csv: Path) -> None
     assert found[0].months_late == pytest.approx(30.0, abs=0.1)
     assert found[0].last_milestone is not None and found[0].last_milestone.startswith("J5")
     assert found[1].months_left == pytest.approx(1.9, abs=0.1)
-    assert found[2].months_late == pytest.approx(12.5, abs=0.1)
+    assert found[2].months_late == pytest.approx(4.5, abs=0.1)
     assert len(found[-1].territories) == 95
     sentence = headline(c.region)
     assert sentence.startswith("2025-T4, sur 4 territoires reçus sur 99 attendus : ")
@@ -282,7 +283,9 @@ def test_departement_restricts_expected_workbooks_and_titles(schema: Schema, ref
     page = (out / "tableau-de-bord-2025-T4.html").read_text("utf-8")
     assert "<h1>Petites villes de demain — Grand Est — Aube (10)</h1>" in page
     assert f"sur {len(aube)} attendus" in result.output
-    assert "b.xlsx : Classeur du département 67, hors du périmètre demandé (10)" in result.output
+    # The workbooks of other départements are one line, not one line each.
+    assert "1 classeur d'autres départements, non consolidé" in result.output
+    assert "b.xlsx" not in result.output
 
 
 def test_departement_help_is_french_with_an_example() -> None:
@@ -374,7 +377,9 @@ def test_the_page_opens_with_a_retenir_and_draws_the_deadline_on_the_timeline(sc
     page = render_dashboard(consolidate([late], schema), schema)
     retenir, money = page.index('id="h-a-retenir"'), page.index('id="h-financements"')
     assert page.index('id="h-chiffres"') < retenir < money < page.index('id="h-graphiques"')
-    assert SIGNED_LATE_ALERT in page[retenir:money] and "12,5 mois de retard" in page[retenir:money]
+    # Signed late in 2024: counted among the figures, no longer an alert of 2025-T4.
+    assert SIGNED_LATE_ALERT not in page[retenir:money]
+    assert "1 ORT signée (dont 1 après l&#39;échéance)" in page[retenir:money]
     # The panel: ORT signée, after its deadline, and the deadline (01/07/2023) drawn on the timeline.
     assert "après l&#39;échéance, 12,5 mois de retard" in page
     assert 'class="dl"' in page and "échéance ORT (01/07/2023)" in page

@@ -18,10 +18,10 @@ from factory import baseline_rows, make_workbook
 
 from pvd_reporting.check.validate import validate_workbook
 from pvd_reporting.cli import cli
-from pvd_reporting.consolidate.batch import TABLE_KEYS, consolidate
+from pvd_reporting.consolidate.batch import consolidate
 from pvd_reporting.format.issues import WorkbookReport
 from pvd_reporting.format.matching import norm
-from pvd_reporting.format.schema import VERSION_LABEL, Schema
+from pvd_reporting.format.schema import TABLE_KEYS, VERSION_LABEL, Schema
 from pvd_reporting.outputs.workbook.carry import NOT_UNDERSTOOD, next_period, write_carried
 from pvd_reporting.read.safety import OLE_MAGIC
 

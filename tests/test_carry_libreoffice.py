@@ -13,8 +13,7 @@ from test_carry import carry, fill_update_date, form_cell, issue_keys
 from test_template_libreoffice import convert
 
 from pvd_reporting.check.validate import validate_workbook
-from pvd_reporting.consolidate.batch import TABLE_KEYS
-from pvd_reporting.format.schema import Schema
+from pvd_reporting.format.schema import TABLE_KEYS, Schema
 from pvd_reporting.outputs.workbook.carry import NOT_UNDERSTOOD
 
 pytestmark = pytest.mark.libreoffice

@@ -16,6 +16,7 @@ from test_template_filled import sample
 
 from pvd_reporting.check.live import FORM, live_checks
 from pvd_reporting.check.validate import validate_workbook
+from pvd_reporting.format.issues import Severity
 from pvd_reporting.format.schema import CONTROLS_HEADERS, Kind, Schema
 from pvd_reporting.outputs.palette import SEVERITY_FILLS
 from pvd_reporting.outputs.workbook.feedback import write_feedback
@@ -23,10 +24,13 @@ from pvd_reporting.outputs.workbook.template import write_filled, write_template
 from pvd_reporting.outputs.workbook.writer import CONTROLS_FIRST_ROW, layout_of
 from pvd_reporting.read.workbook import read_workbook
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+# The table of live checks for users lives in docs/controles.md (the README links to it).
+CONTROLS_DOC = (Path(__file__).resolve().parent.parent / "docs" / "controles.md").read_text(encoding="utf-8")
 # What Excel and LibreOffice both compute, without macros and without anything volatile.
-ALLOWED = {"SUM", "SUMPRODUCT", "ROUND", "IF", "IFERROR", "ISNUMBER", "ISERROR", "LEN", "TRIM", "COUNT",
-           "COUNTIF", "MAX", "FIND", "MID", "LEFT", "RIGHT", "SUBSTITUTE", "AND"}
+ALLOWED = {"SUM", "SUMPRODUCT", "ROUND", "IF", "IFERROR", "ISNUMBER", "ISERROR", "ISTEXT", "LEN", "TRIM",
+           "COUNT", "COUNTA", "COUNTIF", "MAX", "MOD", "FIND", "MID", "LEFT", "RIGHT", "SUBSTITUTE", "UPPER", "AND"}
+# Excel refuses a formula longer than this.
+EXCEL_FORMULA_MAX = 8192
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +68,12 @@ def test_controls_sheet_right_after_lisez_moi(blank: openpyxl.Workbook, schema: 
         count = ws.cell(row, 2).value
         assert isinstance(count, ArrayFormula) and count.text == "=" + check.count(layout)
     assert ws.cell(header + 1 + len(checks), 1).value is None
-    first, last = header + 1, header + len(checks)
-    assert ws["B2"].value.text == f"=SUM(B{first}:B{last})"
-    assert "Le classeur est prêt à être envoyé" in ws["A3"].value
+    # Errors and warnings counted apart: « prêt » depends on the errors only.
+    for cell, level in (("B2", Severity.ERROR), ("B3", Severity.WARNING)):
+        rows = [f"B{header + 1 + i}" for i, c in enumerate(checks) if c.level == level]
+        assert ws[cell].value.text == "=SUM(" + ",".join(rows) + ")"
+    assert (ws["A2"].value, ws["A3"].value) == ("Erreurs à corriger", "Points à vérifier")
+    assert "Le classeur est prêt à être envoyé" in ws["A4"].value and "points à vérifier" in ws["A4"].value
 
 
 def test_every_sheet_of_a_check_colours_its_cells(blank: openpyxl.Workbook, schema: Schema) -> None:
@@ -88,6 +95,7 @@ def test_formulas_use_only_functions_both_programs_compute(schema: Schema) -> No
             used = set(re.findall(r"([A-Z][A-Z.]*)\(", formula))
             assert used <= ALLOWED, (check.title, used - ALLOWED)
             assert "[" not in formula  # no external link
+            assert len(formula) < EXCEL_FORMULA_MAX, (check.title, len(formula))
 
 
 def test_checks_cover_the_prepared_rows_and_more(schema: Schema) -> None:
@@ -180,9 +188,9 @@ def test_excel_safe(files: dict[str, Path], name: str) -> None:
     assert result.is_valid, [str(e) for e in result.errors[:10]]
 
 
-def test_readme_lists_every_live_check(schema: Schema) -> None:
-    block = README.split("<!-- controles:debut -->\n")[1].split("<!-- controles:fin -->")[0]
-    assert block == readme_block(schema), "Bloc à recopier dans le README :\n" + readme_block(schema)
+def test_the_docs_list_every_live_check(schema: Schema) -> None:
+    block = CONTROLS_DOC.split("<!-- controles:debut -->\n")[1].split("<!-- controles:fin -->")[0]
+    assert block == readme_block(schema), "Bloc à recopier dans docs/controles.md :\n" + readme_block(schema)
 
 
 def readme_block(schema: Schema) -> str:

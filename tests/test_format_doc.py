@@ -18,7 +18,7 @@ from types import ModuleType
 import pytest
 
 from pvd_reporting.format.config import default_config
-from pvd_reporting.format.issues import ISSUE_TYPES, SEVERITY_LABELS
+from pvd_reporting.format.issues import ISSUE_TYPES, SEVERITY_LABELS, IssueCode
 from pvd_reporting.format.schema import VERSION_LABEL, VERSION_PROPERTY, Schema, build_schema
 
 REPO = Path(__file__).resolve().parent.parent
@@ -100,12 +100,15 @@ def test_every_issue_code_is_attached_to_a_place(make_doc: ModuleType, default_s
 def test_every_code_the_package_raises_is_in_the_catalogue() -> None:
     # A code written in the package but missing from the catalogue would be neither documented nor
     # renderable; make_issue would raise KeyError at the worst moment.
+    # Codes are typed (`IssueCode.X`): a name that is not a member would fail only when raised.
     raised: set[str] = set()
     for path in (REPO / "pvd_reporting").rglob("*.py"):
         source = path.read_text(encoding="utf-8")
-        raised |= set(re.findall(r"""(?:make_issue|\.issue)\(\s*["']([a-z][a-z0-9-]+)["']""", source))
+        raised |= set(re.findall(r"""(?:make_issue|\.issue)\(\s*IssueCode\.([A-Z][A-Z0-9_]+)""", source))
     assert raised, "no call to make_issue found"
-    assert raised <= set(ISSUE_TYPES), sorted(raised - set(ISSUE_TYPES))
+    members = {c.name: c for c in IssueCode}
+    assert raised <= set(members), sorted(raised - set(members))
+    assert {members[name] for name in raised} <= set(ISSUE_TYPES)
 
 
 def test_the_rules_listed_are_the_rules_applied(make_doc: ModuleType, default_schema: Schema) -> None:
@@ -118,9 +121,9 @@ def test_the_rules_listed_are_the_rules_applied(make_doc: ModuleType, default_sc
         if not isinstance(fn, ast.FunctionDef) or fn.name not in sheet_of:
             continue
         for node in ast.walk(fn):
-            if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
-                    and node.args[0].value in ISSUE_TYPES:
-                applied.add((sheet_of[fn.name], node.args[0].value))
+            code = node.args[0] if isinstance(node, ast.Call) and node.args else None
+            if isinstance(code, ast.Attribute) and isinstance(code.value, ast.Name) and code.value.id == "IssueCode":
+                applied.add((sheet_of[fn.name], IssueCode[code.attr].value))
     assert len(applied) > 15
     listed = {(r.table, r.code) for r in make_doc.rules(default_schema)}
     assert listed == applied, {"listed, not applied": listed - applied, "applied, not listed": applied - listed}

@@ -244,9 +244,11 @@ def _db(out: Path) -> sqlite3.Connection:
 def test_sqlite_tables_columns_and_index(run: dict[str, Any]) -> None:
     db = _db(run["out"])
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    # `chiffres`: the regional figures each period was published with, compared by the next run (Révisions).
     assert tables == {"territoires", "communes", "jalons", "engagements", "comites", "ingenierie", "annuaire",
-                      "anomalies", "sources", "changements", "meta"}
-    for table in tables - {"meta"}:
+                      "anomalies", "sources", "changements", "chiffres", "meta", "financeurs"}
+    assert [r[1] for r in db.execute('PRAGMA table_info("chiffres")')] == ["periode", "chiffre", "valeur"]
+    for table in tables - {"meta", "chiffres", "financeurs"}:
         columns = [r[1] for r in db.execute(f'PRAGMA table_info("{table}")')]
         assert {"periode", "id_pvd", "territoire", "fichier", "onglet", "ligne"} <= set(columns), table
         indexes = [r[1] for r in db.execute(f'PRAGMA index_list("{table}")')]
@@ -258,6 +260,12 @@ def test_sqlite_tables_columns_and_index(run: dict[str, Any]) -> None:
     meta = dict(db.execute("SELECT cle, valeur FROM meta"))
     assert {"format_version", "region", "pvd_report_version", "written_at"} <= set(meta)
     assert meta["region"] == "Grand Est"
+    # Each financer column with its national category, for `pvd-report national`.
+    financers = list(db.execute("SELECT colonne, libelle, categorie FROM financeurs"))
+    assert financers[1] == ("region_grand_est", "Région Grand Est", "Région")
+    assert [c for _, _, c in financers] == ["État", "Région", "Département", "Banque des Territoires", "ANAH",
+                                            "ADEME", "Europe", "Autres", "Autofinancement"]
+    assert all(colonne in engagements for colonne, _, _ in financers)
     day = db.execute("SELECT date_de_realisation FROM jalons WHERE periode = '2025-T4' AND code = 'J8' "
                      "AND id_pvd = 'pvd-44-67-3'").fetchone()
     assert day == ("2025-12-10",)

@@ -62,6 +62,7 @@ def test_the_wheel_carries_the_package_and_its_data(installed: Path) -> None:
     package = Path(out.stdout.strip())
     assert installed in package.parents, "the package must come from the wheel, not the checkout"
     assert (package / "format" / "default_config.toml").is_file()
+    assert len(list((package / "format" / "regions").glob("*.toml"))) == 18  # one per région
     assert (package / "outputs" / "dashboard" / "page.html.j2").is_file()
     # The ANCT list of 2021 and its licence notice: the default reference of template and consolidate.
     shipped = package / "format" / "data" / "pvd-communes-2021.csv"
@@ -91,3 +92,8 @@ def test_the_installed_command_runs_template_validate_and_consolidate(installed:
     assert "À retenir" in page
     assert (out / "anomalies-2025-T4.csv").is_file()
 
+    # The national roll-up reads that history with the shipped régions and shapes.
+    national = _run([command, "national", "sorties", "--output-dir", "national", "--quiet"], tmp_path)
+    assert national.returncode == 0, national.stderr
+    assert "Régions remontées : 1 sur 18" in national.stdout
+    assert (tmp_path / "national" / "tableau-de-bord-national-2025-T4.html").is_file()

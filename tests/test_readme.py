@@ -54,7 +54,8 @@ def test_the_two_commands_are_the_makefiles_and_ci_runs_the_test_one() -> None:
 
 
 def test_every_option_the_readme_names_exists() -> None:
-    helps = "".join(CliRunner().invoke(cli, [c, "--help"]).output for c in ("template", "validate", "consolidate"))
+    helps = "".join(CliRunner().invoke(cli, [c, "--help"]).output
+                    for c in ("template", "validate", "consolidate", "national"))
     named = set(re.findall(r"`(--[a-z-]+)", README))
     assert {"--reference", "--no-reference", "--region", "--from", "--annotate"} <= named
     for option in named:
@@ -155,6 +156,21 @@ def test_cycle_validate_transcript_matches(tmp_path: Path, monkeypatch: pytest.M
     result = CliRunner().invoke(cli, command.split()[1:])
     assert result.exit_code == 1
     assert result.output.rstrip("\n").splitlines() == _block_after(_section(README, "Le cycle trimestriel"), command)
+
+
+def test_national_transcript_matches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    section = _section(README, "Pour l'ANCT : la synthèse nationale")
+    consolidate = "pvd-report consolidate workbooks/ --output-dir regions/grand-est/ --quiet"
+    national = "pvd-report national regions/ --output-dir national/"
+    assert f"$ {consolidate}\n$ {national}\n" in section
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "workbooks").symlink_to(WORKBOOKS)
+    result = CliRunner().invoke(cli, [*consolidate.split()[1:], "--no-images"])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(cli, national.split()[1:])
+    assert result.exit_code == 0, result.output
+    printed = result.stdout.replace(f"{tmp_path.resolve()}/", "/…/")
+    assert printed.splitlines() == _block_after(section, national)
 
 
 # --- Links and pointers ---------------------------------------------------------------------------

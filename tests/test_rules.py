@@ -304,6 +304,17 @@ def test_project_committee_without_state(schema: Schema) -> None:
     ]
 
 
+def test_project_committee_with_state_left_empty_is_as_no(schema: Schema) -> None:
+    rows = with_row(schema, "comites", 1, etat_present=None)
+    issues = apply_rules(build_data(schema, rows=rows), schema)
+    assert places(issues) == [
+        ("etat-absent", "warning", "Comités", cell(schema, "comites", 1, "etat_present"))
+    ]
+    # Another instance may leave it empty.
+    rows = with_row(schema, "comites", 2, etat_present=None)
+    assert apply_rules(build_data(schema, rows=rows), schema) == []
+
+
 def test_missing_quarters_are_one_warning_that_names_them(schema: Schema) -> None:
     # Drop the comités de projet of 2025-T2 and 2025-T3.
     rows = [r for r in baseline_rows(schema)["comites"]

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from pvd_reporting.format.matching import norm
-from pvd_reporting.format.schema import DEPARTMENTS, MILESTONES, Kind, Schema
+from pvd_reporting.format.schema import (
+    DEPARTMENTS,
+    MILESTONES,
+    TABLE_KEYS,
+    TERRITOIRE,
+    Kind,
+    Schema,
+)
 
 
 def test_sheets_in_the_order_of_section_3(schema: Schema) -> None:
@@ -48,3 +55,15 @@ def test_canonical_ignores_case_and_accents(schema: Schema) -> None:
     assert schema.canonical("instance", "comite  de projet") == "Comité de projet"
     assert schema.canonical("statut_action", "Finie") is None
     assert norm("Date de mise à jour :") == norm("date de mise a jour")
+
+
+def test_sheet_keys_are_the_declared_constants_in_order(schema: Schema) -> None:
+    # Code names a sheet by these constants (the summary's sheet order, SQLite's tables, the reader).
+    assert tuple(t.key for t in schema.tables) == TABLE_KEYS
+    assert schema.form.key == TERRITOIRE
+
+
+def test_summary_data_sheets_follow_the_schema() -> None:
+    from pvd_reporting.outputs.summary.workbook import SHEET_ORDER
+
+    assert SHEET_ORDER == TABLE_KEYS[1:]  # the communes are a column of Territoires

@@ -25,7 +25,7 @@ from pvd_reporting.outputs.anomalies import write_anomalies
 from pvd_reporting.outputs.summary.workbook import write_summary
 
 SHEETS = ["Synthèse", "Territoires", "Jalons", "Engagements", "Comités", "Ingénierie", "Annuaire",
-          "Anomalies", "Sources", "Évolution", "Changements"]
+          "Anomalies", "Sources", "Évolution", "Changements", "Révisions"]
 DATA_SHEETS = SHEETS[1:7]
 FORMULAS = ['=HYPERLINK("http://exemple.invalid","clic")', "+33 6 12 34 56 78", "-", "@x", "=1+1"]
 CONTACT = {"name": "Zoé Quintard-Formule", "organisation": "-", "position": "@x",

@@ -149,10 +149,10 @@ def test_folder_with_lock_and_hidden_files(tmp_path: Path, schema: Schema) -> No
 def test_issues_sorted_by_sheet_row_column(schema: Schema) -> None:
     issues = [
         make_issue("no-project-lead", sheet="Annuaire"),
-        make_issue("missing-cost", sheet="Engagements", cell="J3", row=3),
+        make_issue("missing-cost", sheet="Engagements", cell="J3", row=3, status="En cours"),
         make_issue("invalid-date", sheet="Engagements", cell="H3", row=3),
         make_issue("invalid-date", sheet="Engagements", cell="AA2", row=2),
-        make_issue("etp-below-threshold", sheet="Territoire", cell="B12", row=12),
+        make_issue("etp-below-threshold", sheet="Territoire", cell="B12", row=12, etp=40, threshold=50),
         make_issue("unreadable-file", reason="x"),
     ]
     ordered: list[Issue] = sort_issues(issues, schema)

@@ -11,17 +11,29 @@ from datetime import date
 from typing import Any
 
 from pvd_reporting.format.french import fr_date, fr_int, fr_money, fr_number
-from pvd_reporting.format.issues import Issue, Severity, control_of, make_issue
+from pvd_reporting.format.issues import Issue, IssueCode, Severity, control_of, make_issue
 from pvd_reporting.format.matching import norm, parse_a1
 from pvd_reporting.format.periods import (
     cadence_window,
+    ends_long_before,
+    last_day,
     parse_label,
     quarter_label,
     quarter_of,
     quarters_without,
 )
 from pvd_reporting.format.reference import Reference
-from pvd_reporting.format.schema import MILESTONES, Schema
+from pvd_reporting.format.schema import (
+    ANNUAIRE,
+    COMITES,
+    COMMUNES,
+    ENGAGEMENTS,
+    INGENIERIE,
+    JALONS,
+    MILESTONES,
+    TERRITOIRE,
+    Schema,
+)
 from pvd_reporting.format.vocabulary import (
     BDT_COFINANCING,
     DONE_STATUS,
@@ -65,7 +77,7 @@ def set_controls(data: WorkbookData, issues: Iterable[Issue]) -> None:
         key = (norm(issue.sheet), issue.row)
         if worst.get(key) != Severity.ERROR:
             worst[key] = issue.severity
-    form_names = {norm(data.territory.sheet), norm(data.sheet_titles.get("territoire"))}
+    form_names = {norm(data.territory.sheet), norm(data.sheet_titles.get(TERRITOIRE))}
     form = [s for (sheet, _row), s in worst.items() if sheet in form_names]
     data.territory.control = control_of(form)
     for table_key, rows in data.tables.items():
@@ -103,7 +115,7 @@ class _Context:
         """The schema's sheet name: a stable key in reports, whatever the tab's spelling in the file."""
         return self.schema.form.name if table is None else self.schema.table(table).name
 
-    def issue(self, code: str, record: Record, table: str | None, key: str, /, **params: Any) -> Issue:
+    def issue(self, code: IssueCode, record: Record, table: str | None, key: str, /, **params: Any) -> Issue:
         """An issue on one cell of a record, its place taken from the record."""
         cell = record.cells.get(key)
         row = record.row
@@ -140,14 +152,19 @@ def _territory(ctx: _Context) -> list[Issue]:
     etp = _number(record.values.get("etp"))
     threshold = ctx.config.cofinancing_min_etp
     if etp is not None and etp < threshold and any(same(cofinancing, v) for v in BDT_COFINANCING):
-        issues.append(ctx.issue("etp-below-threshold", record, None, "etp",
+        issues.append(ctx.issue(IssueCode.ETP_BELOW_THRESHOLD, record, None, "etp",
                                 etp=fr_number(etp), threshold=fr_number(threshold)))
     # A workbook filled in 2025-T3 cannot report on 2025-T4: the period or the date is wrong.
     if ctx.period is not None and ctx.updated_on is not None:
         filled_in = quarter_of(ctx.updated_on)
         if ctx.period > filled_in:
-            issues.append(ctx.issue("period-after-update", record, None, "period",
+            issues.append(ctx.issue(IssueCode.PERIOD_AFTER_UPDATE, record, None, "period",
                                     updated_on=fr_date(ctx.updated_on), quarter=quarter_label(filled_in)))
+        # A workbook updated long after its quarter: most likely the year or the quarter mistyped
+        # (2025-T1 for 2026-T1); an ordinary late sending (2025-T4 updated in January) is not flagged.
+        elif ends_long_before(ctx.period, ctx.updated_on):
+            issues.append(ctx.issue(IssueCode.PERIOD_BEFORE_UPDATE, record, None, "period",
+                                    period_end=fr_date(last_day(ctx.period)), updated_on=fr_date(ctx.updated_on)))
     return issues
 
 
@@ -155,12 +172,12 @@ def _territory(ctx: _Context) -> list[Issue]:
 
 
 def _communes(ctx: _Context, reference: Reference | None) -> list[Issue]:
-    if not ctx.has("communes"):
+    if not ctx.has(COMMUNES):
         return []
-    table = "communes"
+    table = COMMUNES
     rows = ctx.rows(table)
     if not rows:
-        return [make_issue("required-value", sheet=ctx.sheet(table), column=ctx.label(table, "name"))]
+        return [make_issue(IssueCode.REQUIRED_VALUE, sheet=ctx.sheet(table), column=ctx.label(table, "name"))]
     issues: list[Issue] = []
     limit = ctx.config.population_limit
     known = reference.communes() if reference is not None else None
@@ -168,7 +185,7 @@ def _communes(ctx: _Context, reference: Reference | None) -> list[Issue]:
         town = same(record.values.get("role"), PVD_TOWN)
         population = _number(record.values.get("population"))
         if town and population is not None and population > limit:
-            issues.append(ctx.issue("population-over-limit", record, table, "population",
+            issues.append(ctx.issue(IssueCode.POPULATION_OVER_LIMIT, record, table, "population",
                                     limit=fr_int(limit)))
         if known is None:
             continue
@@ -181,14 +198,14 @@ def _communes(ctx: _Context, reference: Reference | None) -> list[Issue]:
             # The reference lists PVD communes only: an associated commune is expected to be absent.
             if town:
                 issues.append(ctx.issue(
-                    "unknown-commune", record, table, "insee",
+                    IssueCode.UNKNOWN_COMMUNE, record, table, "insee",
                     reason=f"Code INSEE « {code} » absent de la liste de référence des communes PVD.",
                 ))
             continue
         name = record.values.get("name")
         if name and ref.name and norm(name) != norm(ref.name):
             issues.append(ctx.issue(
-                "unknown-commune", record, table, "name",
+                IssueCode.UNKNOWN_COMMUNE, record, table, "name",
                 reason=f"« {name} » : la liste de référence nomme « {ref.name} » la commune {code}.",
             ))
     return issues
@@ -198,9 +215,9 @@ def _communes(ctx: _Context, reference: Reference | None) -> list[Issue]:
 
 
 def _jalons(ctx: _Context) -> list[Issue]:
-    if not ctx.has("jalons"):
+    if not ctx.has(JALONS):
         return []
-    table = "jalons"
+    table = JALONS
     by_code: dict[str, Record] = {}
     issues: list[Issue] = []
     known = {code for code, _ in MILESTONES}
@@ -210,30 +227,30 @@ def _jalons(ctx: _Context) -> list[Issue]:
             continue  # the reader has said the code is required
         if code not in known:
             # A J9 or a renamed code would otherwise be read and never checked (docs/format-1.md: eight fixed rows).
-            issues.append(ctx.issue("unknown-milestone", record, table, "code",
+            issues.append(ctx.issue(IssueCode.UNKNOWN_MILESTONE, record, table, "code",
                                     codes=", ".join(c for c, _ in MILESTONES)))
             continue
         first = by_code.setdefault(code, record)
         if first is not record:
-            issues.append(ctx.issue("duplicate-milestone", record, table, "code",
+            issues.append(ctx.issue(IssueCode.DUPLICATE_MILESTONE, record, table, "code",
                                     first_row=first.row if first.row is not None else "?"))
     latest: tuple[date, str] | None = None  # the latest realised date among earlier jalons
     for code, _label in MILESTONES:
         found = by_code.get(code)
         if found is None:
-            issues.append(make_issue("missing-milestone", sheet=ctx.sheet(table), code=code))
+            issues.append(make_issue(IssueCode.MISSING_MILESTONE, sheet=ctx.sheet(table), code=code))
             continue
         record = found
         done = as_date(record.values.get("done_on"))
         if done is None:
             if code == J1 and is_blank(record.raw.get("done_on")):
-                issues.append(ctx.issue("required-value", record, table, "done_on"))
+                issues.append(ctx.issue(IssueCode.REQUIRED_VALUE, record, table, "done_on"))
             continue
         if ctx.updated_on is not None and done > ctx.updated_on:
-            issues.append(ctx.issue("date-in-future", record, table, "done_on",
+            issues.append(ctx.issue(IssueCode.DATE_IN_FUTURE, record, table, "done_on",
                                     date=fr_date(done), updated_on=fr_date(ctx.updated_on)))
         if latest is not None and done < latest[0]:
-            issues.append(ctx.issue("milestones-out-of-order", record, table, "done_on", code=code,
+            issues.append(ctx.issue(IssueCode.MILESTONES_OUT_OF_ORDER, record, table, "done_on", code=code,
                                     date=fr_date(done), previous=latest[1],
                                     previous_date=fr_date(latest[0])))
         if latest is None or done > latest[0]:
@@ -243,7 +260,7 @@ def _jalons(ctx: _Context) -> list[Issue]:
 
 
 def realised_on(ctx: _Context, code: str) -> date | None:
-    for record in ctx.rows("jalons") if ctx.has("jalons") else []:
+    for record in ctx.rows(JALONS) if ctx.has(JALONS) else []:
         if milestone_code(record.values.get("code"), record.values.get("label")) == code:
             return as_date(record.values.get("done_on"))
     return None
@@ -253,9 +270,9 @@ def realised_on(ctx: _Context, code: str) -> date | None:
 
 
 def _engagements(ctx: _Context) -> list[Issue]:
-    if not ctx.has("engagements"):
+    if not ctx.has(ENGAGEMENTS):
         return []
-    table = "engagements"
+    table = ENGAGEMENTS
     money_keys = [f.key for f in ctx.schema.financer_fields]
     seen: dict[str, int | None] = {}
     issues: list[Issue] = []
@@ -265,29 +282,29 @@ def _engagements(ctx: _Context) -> list[Issue]:
         if action is not None and norm(action):
             first = seen.setdefault(norm(action), record.row)
             if first != record.row:
-                issues.append(ctx.issue("duplicate-action", record, table, "action_id",
+                issues.append(ctx.issue(IssueCode.DUPLICATE_ACTION, record, table, "action_id",
                                         first_row=first if first is not None else "?"))
         for key in ("cost", *money_keys):
             amount = _number(values.get(key))
             if amount is not None and amount < 0:
-                issues.append(ctx.issue("negative-amount", record, table, key))
+                issues.append(ctx.issue(IssueCode.NEGATIVE_AMOUNT, record, table, key))
         cost = _number(values.get("cost"))
         status = values.get("status")
         if cost is not None:
             unreadable = any(values.get(k) is None and not is_blank(raw.get(k)) for k in money_keys)
             total = sum(_number(values.get(k)) or 0.0 for k in money_keys)
             if not unreadable and total > cost + COST_TOLERANCE:
-                issues.append(ctx.issue("financing-exceeds-cost", record, table, "cost",
+                issues.append(ctx.issue(IssueCode.FINANCING_EXCEEDS_COST, record, table, "cost",
                                         total=fr_money(total), cost=fr_money(cost),
                                         excess=fr_money(total - cost)))
         elif is_blank(raw.get("cost")) and any(same(status, s) for s in ENGAGED_STATUSES):
-            issues.append(ctx.issue("missing-cost", record, table, "cost", status=status))
+            issues.append(ctx.issue(IssueCode.MISSING_COST, record, table, "cost", status=status))
         start, end = as_date(values.get("start_on")), as_date(values.get("end_on"))
         if start is not None and end is not None and end < start:
-            issues.append(ctx.issue("dates-out-of-order", record, table, "end_on",
+            issues.append(ctx.issue(IssueCode.DATES_OUT_OF_ORDER, record, table, "end_on",
                                     end=fr_date(end), start=fr_date(start)))
         if same(status, DONE_STATUS) and end is None and is_blank(raw.get("end_on")):
-            issues.append(ctx.issue("missing-end-date", record, table, "end_on"))
+            issues.append(ctx.issue(IssueCode.MISSING_END_DATE, record, table, "end_on"))
     return issues
 
 
@@ -295,9 +312,9 @@ def _engagements(ctx: _Context) -> list[Issue]:
 
 
 def _comites(ctx: _Context) -> list[Issue]:
-    if not ctx.has("comites"):
+    if not ctx.has(COMITES):
         return []
-    table = "comites"
+    table = COMITES
     issues: list[Issue] = []
     meetings: list[date] = []
     for record in ctx.rows(table):
@@ -308,15 +325,16 @@ def _comites(ctx: _Context) -> list[Issue]:
                 meetings.append(when)
             if ctx.updated_on is not None and when > ctx.updated_on:
                 # A meeting cannot have been held after the workbook was filled: an error here.
-                issues.append(ctx.issue("date-in-future", record, table, "date", severity=Severity.ERROR,
+                issues.append(ctx.issue(IssueCode.DATE_IN_FUTURE, record, table, "date", severity=Severity.ERROR,
                                         date=fr_date(when), updated_on=fr_date(ctx.updated_on)))
-        if project and is_no(record.values.get("etat_present")):
-            issues.append(ctx.issue("etat-absent", record, table, "etat_present"))
+        # Left empty, « État représenté » says no more than « Non »: the État was not recorded there.
+        if project and (is_no(record.values.get("etat_present")) or is_blank(record.raw.get("etat_present"))):
+            issues.append(ctx.issue(IssueCode.ETAT_ABSENT, record, table, "etat_present"))
     if ctx.period is None:
         return issues
     missing = quarters_without(cadence_window(ctx.period, realised_on(ctx, J3)), meetings)
     if missing:
-        issues.append(make_issue("comite-cadence", sheet=ctx.sheet(table),
+        issues.append(make_issue(IssueCode.COMITE_CADENCE, sheet=ctx.sheet(table),
                                  quarters=", ".join(quarter_label(q) for q in missing)))
     return issues
 
@@ -325,19 +343,19 @@ def _comites(ctx: _Context) -> list[Issue]:
 
 
 def _ingenierie(ctx: _Context) -> list[Issue]:
-    if not ctx.has("ingenierie"):
+    if not ctx.has(INGENIERIE):
         return []
-    table = "ingenierie"
-    actions = {norm(r.values.get("action_id")) for r in ctx.rows("engagements")}
-    check_actions = ctx.has("engagements")
+    table = INGENIERIE
+    actions = {norm(r.values.get("action_id")) for r in ctx.rows(ENGAGEMENTS)}
+    check_actions = ctx.has(ENGAGEMENTS)
     issues: list[Issue] = []
     for record in ctx.rows(table):
         linked = record.values.get("action_id")
         if check_actions and linked is not None and norm(linked) and norm(linked) not in actions:
-            issues.append(ctx.issue("unknown-action", record, table, "action_id"))
+            issues.append(ctx.issue(IssueCode.UNKNOWN_ACTION, record, table, "action_id"))
         amount = _number(record.values.get("amount"))
         if amount is not None and amount < 0:
-            issues.append(ctx.issue("negative-amount", record, table, "amount"))
+            issues.append(ctx.issue(IssueCode.NEGATIVE_AMOUNT, record, table, "amount"))
     return issues
 
 
@@ -345,8 +363,8 @@ def _ingenierie(ctx: _Context) -> list[Issue]:
 
 
 def _annuaire(ctx: _Context) -> list[Issue]:
-    if not ctx.has("annuaire"):
+    if not ctx.has(ANNUAIRE):
         return []
-    if any(same(r.values.get("role"), PROJECT_LEAD_ROLE) for r in ctx.rows("annuaire")):
+    if any(same(r.values.get("role"), PROJECT_LEAD_ROLE) for r in ctx.rows(ANNUAIRE)):
         return []
-    return [make_issue("no-project-lead", sheet=ctx.sheet("annuaire"))]
+    return [make_issue(IssueCode.NO_PROJECT_LEAD, sheet=ctx.sheet(ANNUAIRE))]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pvd_reporting.check.rules import apply_rules, set_controls
-from pvd_reporting.format.issues import Issue, Report, WorkbookReport, make_issue
+from pvd_reporting.format.issues import Issue, IssueCode, Report, WorkbookReport, make_issue
 from pvd_reporting.format.matching import norm, parse_a1
 from pvd_reporting.format.reference import Reference
 from pvd_reporting.format.schema import Schema
@@ -39,7 +39,7 @@ def validate_workbook(path: Path, schema: Schema, *, reference: Reference | None
         if data is not None:
             issues = [*issues, *apply_rules(data, schema, reference=reference)]
     except Exception as exc:  # noqa: BLE001 — one odd file must never stop the others (README, pvd-report validate)
-        data, issues = None, [make_issue("unreadable-file", reason=f"{type(exc).__name__} : {exc}")]
+        data, issues = None, [make_issue(IssueCode.UNREADABLE_FILE, reason=f"{type(exc).__name__} : {exc}")]
     finally:
         opened.close()
     issues = sort_issues(issues, schema, data)

@@ -20,6 +20,7 @@ COMMANDS = {
     "template": "pvd_reporting.cli.template:template_command",
     "validate": "pvd_reporting.cli.validate:validate_command",
     "consolidate": "pvd_reporting.cli.consolidate:consolidate_command",
+    "national": "pvd_reporting.cli.national:national_command",
 }
 
 
@@ -49,6 +50,7 @@ def cli() -> None:
     pvd-report template     produit le classeur à remplir par chaque territoire
     pvd-report validate     contrôle des classeurs remplis
     pvd-report consolidate  consolide la région : synthèse, tableau de bord, anomalies
+    pvd-report national     consolide les régions pour l'ANCT : synthèse et tableau de bord nationaux
     """
 
 

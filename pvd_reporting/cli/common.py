@@ -21,6 +21,11 @@ config_option = click.option(
     "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="Fichier de configuration régionale (TOML). Par défaut : Grand Est.",
 )
+region_option = click.option(
+    "--region", default=None, metavar="NOM",
+    help="Région dont la configuration livrée est utilisée, ex. --region Bretagne (par défaut : la "
+         "région que nomment les classeurs, sinon Grand Est) ; --config la complète.",
+)
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="N'affiche pas la barre de progression.")
 
 

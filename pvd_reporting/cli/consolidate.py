@@ -19,6 +19,7 @@ from pvd_reporting.cli.common import (
     period_option,
     quiet_option,
     reference_option,
+    region_option,
 )
 from pvd_reporting.errors import UsageError
 from pvd_reporting.format.french import fr_date
@@ -27,9 +28,11 @@ from pvd_reporting.format.reference import SHIPPED_REFERENCE, reference_label
 from pvd_reporting.pipeline.consolidate import (
     ConsolidationRun,
     NothingToConsolidate,
+    period_check_lines,
     period_lines,
+    revision_lines,
     run_consolidate,
-    set_aside_reason,
+    set_aside_lines,
 )
 
 MAX_SET_ASIDE_SHOWN = 20
@@ -50,6 +53,7 @@ MAX_SET_ASIDE_SHOWN = 20
                    "ni les brouillons de relance.")
 @click.option("--no-images", is_flag=True, help="N'exporte pas les graphiques en PNG et SVG.")
 @config_option
+@region_option
 @quiet_option
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Nombre de processus de lecture (par défaut : un par cœur).")
@@ -71,6 +75,7 @@ def consolidate_command(
     no_contacts: bool,
     no_images: bool,
     config_path: Path | None,
+    region: str | None,
     quiet: bool,
     workers: int | None,
     cache_dir: Path | None,
@@ -105,7 +110,7 @@ def consolidate_command(
     reference = None if no_reference else reference_path or SHIPPED_REFERENCE
     try:
         run = run_consolidate(list(paths) or [Path("workbooks")], output_dir=output_dir, period=period, as_of=as_of,
-                              reference_path=reference, config_path=config_path,
+                              reference_path=reference, config_path=config_path, region=region,
                               no_contacts=no_contacts, images=not no_images, workers=workers,
                               cache_dir=cache_dir, use_cache=not no_cache, progress=ClickProgress(quiet),
                               departments=list(departments))
@@ -130,10 +135,9 @@ def _echo_summary(run: ConsolidationRun, reference: Path | None = None) -> None:
     r = run.result.region
     assert run.figures is not None
     f = run.figures.value  # the figures' values by key, as the summary and the dashboard show them
-    left_out = len(run.set_aside)
     expected = f" sur {f('expected')} attendus" if f("expected") is not None else ""
     lines = [
-        f"Consolidation {r.region} — période {r.period}, situation au {fr_date(r.as_of)}",
+        f"Consolidation {r.scope} — période {r.period}, situation au {fr_date(r.as_of)}",
         f"  Territoires reçus : {f('received')}{expected} · sans erreur : {f('valid')}"
         + (f" · manquants : {f('missing')}" if f("missing") is not None else ""),
         f"  ORT signées : {f('ort_signed')} · à risque : {f('at_risk')} · échéance dépassée : {f('overdue')}",
@@ -141,11 +145,9 @@ def _echo_summary(run: ConsolidationRun, reference: Path | None = None) -> None:
     ]
     if reference is not None:  # where « attendus » comes from
         lines.insert(2, f"  Liste de référence : {reference_label(reference)}")
-    if left_out:
-        lines.append(f"  Classeurs écartés : {left_out}")
-        lines.extend(f"    {Path(r.path).name} : {set_aside_reason(r)}" for r in run.set_aside[:MAX_SET_ASIDE_SHOWN])
-        if left_out > MAX_SET_ASIDE_SHOWN:
-            lines.append(f"    … et {left_out - MAX_SET_ASIDE_SHOWN} autres (voir l'onglet Sources de la synthèse).")
+    lines.extend(set_aside_lines(run, MAX_SET_ASIDE_SHOWN))
+    lines.extend(period_check_lines(run.result))
+    lines.extend(revision_lines(run.result))
     if f("not_filled"):
         lines.append(f"  Classeurs renvoyés non remplis, comptés comme non reçus : {f('not_filled')}")
     if run.reminders is not None:

@@ -34,8 +34,9 @@ from pvd_reporting.pipeline.template import DEFAULT_OUTPUT, run_template
               help="Identifiant PVD du territoire à pré-remplir depuis la liste de référence (ex. pvd-44-67-1).")
 @reference_option(REFERENCE_HELP)
 @click.option("--region", default=None,
-              help="Écrit un classeur pré-rempli par territoire de la région (liste de référence) ; demande "
-                   "--output-dir. Avec --from : pour les territoires sans classeur précédent.")
+              help="Utilise la configuration livrée de la région (ses financeurs, ses listes) ; avec "
+                   "--output-dir, écrit un classeur pré-rempli par territoire de la région (liste de référence). "
+                   "Avec --from : pour les territoires sans classeur précédent.")
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Dossier où écrire les classeurs de --region ou de --from.")
 @departement_option
@@ -67,6 +68,7 @@ def template_command(
     \b
     Exemples :
       pvd-report template -o modele-pvd.xlsx --period 2025-T4
+      pvd-report template --region Bretagne -o modele-bretagne.xlsx
       pvd-report template --territory pvd-44-67-1 -o la-broque.xlsx
       pvd-report template --region "Grand Est" --output-dir modeles/
       pvd-report template --region "Grand Est" --reference pvd-communes-2025.csv --output-dir modeles/

@@ -15,6 +15,7 @@ from pvd_reporting.cli.common import (
     handle_errors,
     quiet_option,
     reference_option,
+    region_option,
 )
 from pvd_reporting.errors import UsageError
 from pvd_reporting.format.issues import Report
@@ -36,6 +37,7 @@ from pvd_reporting.pipeline.validate import run_validate
     "(cellules colorées, commentaires, onglet Anomalies).",
 )
 @config_option
+@region_option
 @quiet_option
 @handle_errors
 def validate_command(
@@ -44,6 +46,7 @@ def validate_command(
     reference_path: Path | None,
     annotate_dir: Path | None,
     config_path: Path | None,
+    region: str | None,
     quiet: bool,
 ) -> None:
     """Contrôle des classeurs remplis par les territoires (fichiers ou dossiers).
@@ -63,7 +66,7 @@ def validate_command(
             "Indiquez au moins un fichier ou un dossier à contrôler, "
             "par exemple : pvd-report validate classeurs/"
         )
-    done = run_validate(list(paths), config_path=config_path, reference_path=reference_path,
+    done = run_validate(list(paths), config_path=config_path, region=region, reference_path=reference_path,
                         annotate_dir=annotate_dir, progress=ClickProgress(quiet))
     for notice in done.notices:
         click.echo(notice, err=True)

@@ -9,7 +9,7 @@ unreadable file), and every other data row is in `Consolidation.rows`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from datetime import date, datetime
 from pathlib import Path
@@ -21,19 +21,29 @@ from pvd_reporting.consolidate.regional import missing_view, region_view, territ
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.errors import UsageError
 from pvd_reporting.format.french import fr_date
-from pvd_reporting.format.issues import Issue, WorkbookReport, make_issue
+from pvd_reporting.format.issues import Issue, IssueCode, WorkbookReport, make_issue
 from pvd_reporting.format.matching import french_sort_key, norm
 from pvd_reporting.format.periods import last_day, parse_label
 from pvd_reporting.format.reference import Reference, RefTerritory, territory_key
-from pvd_reporting.format.schema import NOT_FILLED, Schema
+from pvd_reporting.format.schema import COMMUNES, NOT_FILLED, TABLE_KEYS, Schema
 from pvd_reporting.format.vocabulary import PVD_TOWN as VILLE_PVD
 from pvd_reporting.read.values import as_date, parse_period
 
 # Issues this module adds to a report; dropped first so consolidating twice never doubles them.
-CONSOLIDATION_CODES = frozenset({"duplicate-submission", "period-mismatch", "other-department"})
+CONSOLIDATION_CODES = frozenset({IssueCode.DUPLICATE_SUBMISSION, IssueCode.PERIOD_MISMATCH, IssueCode.OTHER_DEPARTMENT})
+# Last quarter's file sent again (quarters.py): set aside, never counted twice.
+RESENT = IssueCode.RESENT_PREVIOUS
+# Workbooks left out of the view, and why (a whole-file issue on each).
+SET_ASIDE_CODES = CONSOLIDATION_CODES | {RESENT}
+# A period that does not fit the workbook's own update date (check/rules.py): named, never filed
+# silently under a quarter of its own (quarters.py).
+PERIOD_BEFORE, PERIOD_AFTER = IssueCode.PERIOD_BEFORE_UPDATE, IssueCode.PERIOD_AFTER_UPDATE
+PERIOD_TO_CHECK_CODES = frozenset({PERIOD_BEFORE, PERIOD_AFTER})
 # A workbook of an earlier quarter, used as history of the consolidated one (quarters.py).
 HISTORY_PLACEMENT = "Historique"
-TABLE_KEYS = ("communes", "jalons", "engagements", "comites", "ingenierie", "annuaire")
+RESENT_PLACEMENT = "Renvoi tel quel"
+CONSOLIDATED_PLACEMENT = "Consolidé"
+TO_CHECK_PLACEMENT = "Consolidé, période à vérifier"
 
 # --- reading ----------------------------------------------------------------------------------
 
@@ -85,7 +95,7 @@ def read_one(path: Path, schema: Schema, reference: Reference | None = None) -> 
     try:
         return validate.validate_workbook(path, schema, reference=reference)
     except Exception as exc:  # noqa: BLE001 — an odd file becomes an issue, never a crash (README, pvd-report validate)
-        return WorkbookReport(str(path), [make_issue("unreadable-file", reason=f"{type(exc).__name__} : {exc}")])
+        return WorkbookReport(str(path), [make_issue(IssueCode.UNREADABLE_FILE, reason=f"{type(exc).__name__} : {exc}")])
 
 
 def read_all(
@@ -148,7 +158,7 @@ def _parse(paths: list[Path], todo: list[int], results: list[WorkbookReport | No
                 results[i] = future.result()
             except Exception as exc:  # noqa: BLE001 — a worker that died takes only its file
                 results[i] = WorkbookReport(
-                    str(paths[i]), [make_issue("unreadable-file", reason=f"{type(exc).__name__} : {exc}")])
+                    str(paths[i]), [make_issue(IssueCode.UNREADABLE_FILE, reason=f"{type(exc).__name__} : {exc}")])
             advance(1)
 
 
@@ -179,7 +189,7 @@ def period_end(period: str) -> date:
 
 def _pvd_insee(report: WorkbookReport) -> list[str]:
     codes = []
-    for record in report.data.rows("communes"):
+    for record in report.data.rows(COMMUNES):
         if norm(record.values.get("role")) == norm(VILLE_PVD) and record.values.get("insee"):
             codes.append(str(record.values["insee"]))
     return codes
@@ -210,13 +220,18 @@ def consolidate(
     as_of: date | None = None,
     reference: Reference | None = None,
     departments: list[str] | None = None,
+    adopt: Collection[WorkbookReport] = (),
 ) -> Consolidation:
     """The regional view of `period` (default: the latest found) at `as_of` (default: its end).
+
+    `adopt`: workbooks of another declared period counted in this one (a period to check whose
+    territory sent nothing else for it, quarters.py); they keep their `period-…-update` warning.
 
     Adds `period-mismatch` and `duplicate-submission` issues to the reports left out.
     A readable report whose period cannot be read is kept in the view (its own errors say so).
     With `departments` (codes), only those départements: the territories expected, the
-    workbooks (the others get `other-department`) and the titles.
+    workbooks (the others get `other-department`) and the titles. A territory belongs to every
+    département of its communes (a territory across two départements is in both scopes).
     A workbook sent back as received (filled.py) is « Non rempli »: not counted as received.
     """
     wanted = [code for code in map(normalise_department, departments or []) if code]
@@ -234,14 +249,15 @@ def consolidate(
     assert period is not None
     as_of = as_of or period_end(period)
 
+    adopted = {id(r) for r in adopt}
     in_period: list[WorkbookReport] = []
     for report in readable:
         own = periods[id(report)]
-        department = normalise_department(report.data.territory.values.get("department"))
-        if own is not None and own != period:
-            report.issues.append(make_issue("period-mismatch", value=own, period=period))
-        elif wanted and department not in wanted:
-            report.issues.append(make_issue("other-department", value=department or "non renseigné",
+        if own is not None and own != period and id(report) not in adopted:
+            report.issues.append(make_issue(IssueCode.PERIOD_MISMATCH, value=own, period=period))
+        elif wanted and not in_scope(report, wanted, reference):
+            department = normalise_department(report.data.territory.values.get("department"))
+            report.issues.append(make_issue(IssueCode.OTHER_DEPARTMENT, value=department or "non renseigné",
                                             departments=", ".join(wanted)))
         else:
             in_period.append(report)
@@ -266,7 +282,7 @@ def consolidate(
     expected: int | None = None
     if reference is not None:
         region_refs = [ref for ref in reference.in_region(schema.config.region_name)
-                       if not wanted or normalise_department(ref.department) in wanted]
+                       if not wanted or reference_departments(ref) & set(wanted)]
         expected = len(region_refs)
         seen = set(groups)
         territories.extend(missing_view(ref) for ref in region_refs if ref.key.lower() not in seen)
@@ -330,7 +346,7 @@ def settle(group: list[WorkbookReport]) -> WorkbookReport:
         else:
             how = f"le classeur à la date de mise à jour la plus récente ({shown}) est retenu"
         loser.issues.append(make_issue(
-            "duplicate-submission", value=Path(loser.path).name, other=Path(winner.path).name,
+            IssueCode.DUPLICATE_SUBMISSION, value=Path(loser.path).name, other=Path(winner.path).name,
             reason=f"{how} ; les {rows} lignes de celui-ci ne sont pas consolidées.",
         ))
     return winner
@@ -353,18 +369,54 @@ def placement(consolidation: Consolidation, report: WorkbookReport) -> str:
     codes = {i.code for i in report.issues}
     if report.data is None:
         return "Illisible"
-    if "period-mismatch" in codes:
+    if RESENT in codes:
+        return RESENT_PLACEMENT
+    if IssueCode.PERIOD_MISMATCH in codes:
         return "Autre période"
-    if "duplicate-submission" in codes:
+    if IssueCode.DUPLICATE_SUBMISSION in codes:
         return "Envoi en double"
-    if "other-department" in codes:
+    if IssueCode.OTHER_DEPARTMENT in codes:
         return "Autre département"
     if any(t.report is report and t.ort_status == NOT_FILLED for t in consolidation.territories):
         return NOT_FILLED
     own = period_of(report)
-    if own is not None and period_sort_key(own) < period_sort_key(consolidation.region.period):
+    if own is not None and period_sort_key(own) < period_sort_key(consolidation.region.period) \
+            and not codes & PERIOD_TO_CHECK_CODES:
         return HISTORY_PLACEMENT
-    return "Consolidé"
+    return TO_CHECK_PLACEMENT if codes & PERIOD_TO_CHECK_CODES else CONSOLIDATED_PLACEMENT
+
+
+def insee_department(insee: object) -> str | None:
+    """`55063` -> `55`, `2A004` -> `2A`, `97101` -> `971`; None when it is not a commune code."""
+    text = str(insee or "").strip().upper()
+    if len(text) != 5:
+        return None
+    return text[:3] if text.startswith("97") else text[:2]
+
+
+def reference_departments(ref: RefTerritory) -> set[str]:
+    """Every département of a reference territory: its own and those of its communes."""
+    found = {insee_department(c.insee) for c in ref.communes}
+    found.add(normalise_department(ref.department))
+    return {d for d in found if d}
+
+
+def workbook_departments(report: WorkbookReport, reference: Reference | None = None) -> set[str]:
+    """The départements a workbook belongs to: its Territoire form's, its communes', and those
+    of its territory in the reference list."""
+    values = report.data.territory.values
+    found = {normalise_department(values.get("department"))}
+    found.update(insee_department(r.values.get("insee")) for r in report.data.rows("communes"))
+    if reference is not None:
+        _, ref = identify(report, reference)
+        if ref is not None:
+            found.update(reference_departments(ref))
+    return {d for d in found if d}
+
+
+def in_scope(report: WorkbookReport, wanted: Collection[str], reference: Reference | None = None) -> bool:
+    """A readable workbook of one of the `wanted` départements (always, without any)."""
+    return not wanted or bool(workbook_departments(report, reference) & set(wanted))
 
 
 def normalise_department(code: object) -> str | None:

@@ -2,8 +2,11 @@
 sheet, computed once from the view so that both say the same thing.
 
 Ranked by urgency: ORT deadline passed (most months late first), at risk (fewest days left
-first), ORT signed late, workbooks with errors, then the workbooks not received or sent back
-unfilled (one line each, naming the territories).
+first), ORT signed late in this quarter, workbooks with errors, territories that stopped sending
+(received in an earlier quarter, not in this one: one line each, with their last quarter), then
+the workbooks not received or sent back unfilled (one line each, naming the territories).
+Only what calls for action now: an ORT signed late in an earlier quarter is no longer an alert
+(the count of late signatures stays among the figures).
 """
 
 from __future__ import annotations
@@ -13,13 +16,16 @@ from datetime import date
 
 from pvd_reporting.consolidate.regional import AT_RISK, OVERDUE, SIGNED, months_between
 from pvd_reporting.consolidate.view import Consolidation, RegionView, TerritoryView
+from pvd_reporting.format.french import fr_money
 from pvd_reporting.format.matching import french_sort_key
+from pvd_reporting.format.periods import parse_label, quarter_of
 from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED
 
 OVERDUE_ALERT = "Échéance ORT dépassée"
 AT_RISK_ALERT = "Échéance ORT proche"
 SIGNED_LATE_ALERT = "ORT signée en retard"
 ERRORS_ALERT = "Classeur avec erreurs"
+STOPPED_ALERT = "A cessé d'envoyer"
 NOT_RECEIVED_ALERT = "Classeurs non reçus"
 NOT_FILLED_ALERT = "Classeurs renvoyés non remplis"
 
@@ -34,6 +40,9 @@ class Alert:
     last_milestone: str | None = None
     remaining: float | None = None  # remaining to finance
     detail: str = ""
+    last_period: str | None = None  # stopped sending: the last quarter received
+    last_status: str | None = None  # … its ORT status then
+    cost: float | None = None  # … and its cost then
 
     @property
     def who(self) -> str:
@@ -60,16 +69,44 @@ def alerts(cons: Consolidation) -> list[Alert]:
     out += [_one(OVERDUE_ALERT, t, as_of) for t in overdue]
     at_risk = sorted((t for t in received if t.ort_status == AT_RISK), key=lambda t: t.days_left or 0)
     out += [_one(AT_RISK_ALERT, t, as_of) for t in at_risk]
-    late = sorted((t for t in received if t.signed_in_time is False), key=lambda t: -(t.months_late or 0))
+    quarter = parse_label(cons.region.period)
+    late = sorted((t for t in received if t.signed_in_time is False and t.j8_on is not None
+                   and quarter_of(t.j8_on) == quarter), key=lambda t: -(t.months_late or 0))
     out += [_one(SIGNED_LATE_ALERT, t, as_of) for t in late]
     errors = sorted((t for t in received if t.errors), key=lambda t: (-t.errors, french_sort_key(t.name)))
     out += [_one(ERRORS_ALERT, t, as_of, f"{t.errors} erreur{'s' if t.errors > 1 else ''} à corriger")
             for t in errors]
+    stopped = stopped_sending(cons)
+    out += [_stopped(t, period, last) for t, period, last in stopped]
+    gone = {t.key for t, _, _ in stopped}
     for status, kind in ((NOT_RECEIVED, NOT_RECEIVED_ALERT), (NOT_FILLED, NOT_FILLED_ALERT)):
-        group = sorted((t for t in cons.territories if t.ort_status == status), key=lambda t: french_sort_key(t.name))
+        group = sorted((t for t in cons.territories if t.ort_status == status and t.key not in gone),
+                       key=lambda t: french_sort_key(t.name))
         if group:
             out.append(Alert(kind, group, detail=f"{len(group)} territoire{'s' if len(group) > 1 else ''}"))
     return out
+
+
+def stopped_sending(cons: Consolidation) -> list[tuple[TerritoryView, str, TerritoryView]]:
+    """Territories not received now that sent in an earlier quarter: their last quarter received
+    and their view then, in French name order."""
+    history = cons.history
+    if history is None:
+        return []
+    out = []
+    for t in sorted(cons.territories, key=lambda t: french_sort_key(t.name)):
+        if t.ort_status == NOT_RECEIVED:
+            last = history.last_received(t.key)
+            if last is not None:
+                out.append((t, *last))
+    return out
+
+
+def _stopped(t: TerritoryView, period: str, last: TerritoryView) -> Alert:
+    detail = (f"dernier classeur reçu : {period} ; statut ORT alors : {last.ort_status} ; "
+              f"coût {fr_money(last.cost)}")
+    return Alert(STOPPED_ALERT, [t], last.ort_deadline, None, None, last.last_milestone or "Aucun jalon réalisé",
+                 last.remaining, detail, last_period=period, last_status=last.ort_status, cost=last.cost)
 
 
 def headline(region: RegionView) -> str:

@@ -52,6 +52,9 @@ ENV_VAR = "PVD_REPORT_CACHE_DIR"
 UNUSED_FOR = 365 * 86_400  # seconds without use before an entry is deleted
 PRUNE_EVERY = 86_400
 PRUNE_STAMP = ".pruned"
+# Images of the charts, kept by the digest of their figure (outputs/dashboard): pruned alike.
+IMAGES_FOLDER = "images"
+IMAGE_SUFFIXES = (".png", ".svg")
 _MAX_HEADER = 4096
 
 # The only types an entry may rebuild; the codes are part of the entry format.
@@ -175,21 +178,29 @@ class ReportCache:
             pass  # never pruned here yet
         removed = 0
         try:
-            with os.scandir(self.directory) as found:
-                for item in found:
-                    if not item.name.endswith(SUFFIX):
-                        continue
-                    try:
-                        if now - item.stat(follow_symlinks=False).st_mtime > UNUSED_FOR:
-                            os.unlink(item.path)
-                            removed += 1
-                    except OSError:
-                        continue
+            for folder, suffixes in ((self.directory, (SUFFIX,)), (self.directory / IMAGES_FOLDER, IMAGE_SUFFIXES)):
+                if folder.is_dir():
+                    removed += _prune_folder(folder, suffixes, now)
             stamp.touch()
             os.utime(stamp, (now, now))
         except OSError:
             pass  # a cache that cannot be pruned only takes room
         return removed
+
+
+def _prune_folder(folder: Path, suffixes: tuple[str, ...], now: float) -> int:
+    removed = 0
+    with os.scandir(folder) as found:
+        for item in found:
+            if not item.name.endswith(suffixes):
+                continue
+            try:
+                if now - item.stat(follow_symlinks=False).st_mtime > UNUSED_FOR:
+                    os.unlink(item.path)
+                    removed += 1
+            except OSError:
+                continue
+    return removed
 
 
 # --- entries ----------------------------------------------------------------------------------

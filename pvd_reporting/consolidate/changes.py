@@ -13,9 +13,17 @@ from typing import Any
 from pvd_reporting.consolidate.regional import cents
 from pvd_reporting.consolidate.view import STATUS_LABEL, Change, Consolidation, TerritoryView
 from pvd_reporting.format.french import fr_date, fr_money
-from pvd_reporting.format.issues import Issue, make_issue, shown_value
+from pvd_reporting.format.issues import Issue, IssueCode, make_issue, shown_value
 from pvd_reporting.format.matching import norm
-from pvd_reporting.format.schema import NOT_RECEIVED, Kind, Schema
+from pvd_reporting.format.schema import (
+    COMITES,
+    ENGAGEMENTS,
+    INGENIERIE,
+    JALONS,
+    NOT_RECEIVED,
+    Kind,
+    Schema,
+)
 from pvd_reporting.format.vocabulary import milestone_code
 from pvd_reporting.read.records import Record
 from pvd_reporting.read.values import as_date
@@ -30,8 +38,8 @@ CHANGE_TYPES: tuple[str, ...] = (
     RECEIVED, NOT_SENT, ORT_STATUS, MILESTONE_DONE, MILESTONE_DATE, MILESTONE_REMOVED,
     ACTION_ADDED, ACTION_REMOVED, ACTION_STATUS, COST, FINANCING, COMITE_HELD, NEED_ADDED, PROJECT_LEAD,
 )
-CROSS_QUARTER_CODES = frozenset({"milestone-date-changed", "milestone-unrealised", "action-removed",
-                                 "comite-removed"})
+CROSS_QUARTER_CODES = frozenset({IssueCode.MILESTONE_DATE_CHANGED, IssueCode.MILESTONE_UNREALISED, IssueCode.ACTION_REMOVED,
+                                 IssueCode.COMITE_REMOVED})
 
 
 def source(t: TerritoryView, record: Record | None = None) -> str:
@@ -80,8 +88,8 @@ def territory_changes(old: TerritoryView | None, new: TerritoryView, schema: Sch
     _milestones(old, new, previous, add, issues, schema)
     _actions(old, new, previous, add, issues, schema)
     _comites(old, new, previous, add, issues, schema)
-    old_needs = {norm(r.values.get("need")) for r in old.report.data.rows("ingenierie")}
-    for record in new.report.data.rows("ingenierie"):
+    old_needs = {norm(r.values.get("need")) for r in old.report.data.rows(INGENIERIE)}
+    for record in new.report.data.rows(INGENIERIE):
         if norm(record.values.get("need")) not in old_needs:
             add(NEED_ADDED, str(record.values.get("need") or ""), None, record.values.get("status"))
     if norm(old.project_lead) != norm(new.project_lead):
@@ -92,15 +100,15 @@ def territory_changes(old: TerritoryView | None, new: TerritoryView, schema: Sch
 def _jalon_rows(t: TerritoryView) -> dict[str, Record]:
     from_code: dict[str, Record] = {}
     assert t.report is not None
-    for record in t.report.data.rows("jalons"):
+    for record in t.report.data.rows(JALONS):
         from_code.setdefault(milestone_code(record.values.get("code"), record.values.get("label")), record)
     return from_code
 
 
 def _milestones(old: TerritoryView, new: TerritoryView, previous: str, add: Any, issues: list[Issue],
                 schema: Schema) -> None:
-    column = schema.table("jalons").column("done_on").label
-    sheet = schema.table("jalons").name
+    column = schema.table(JALONS).column("done_on").label
+    sheet = schema.table(JALONS).name
     old_rows, new_rows = _jalon_rows(old), _jalon_rows(new)
     for before, after in zip(old.milestones, new.milestones, strict=True):
         code = after.code
@@ -110,14 +118,14 @@ def _milestones(old: TerritoryView, new: TerritoryView, previous: str, add: Any,
             add(MILESTONE_DATE, code, before.done_on, after.done_on)
             row = new_rows.get(code)
             issues.append(make_issue(
-                "milestone-date-changed", sheet=sheet, row=row.row if row else None, column=column,
+                IssueCode.MILESTONE_DATE_CHANGED, sheet=sheet, row=row.row if row else None, column=column,
                 value=after.done_on, code=code, before=fr_date(before.done_on), after=fr_date(after.done_on),
                 previous=previous, source=source(old, old_rows.get(code))))
         elif before.done_on and not after.done_on:
             add(MILESTONE_REMOVED, code, before.done_on, None)
             row = new_rows.get(code)
             issues.append(make_issue(
-                "milestone-unrealised", sheet=sheet, row=row.row if row else None, column=column,
+                IssueCode.MILESTONE_UNREALISED, sheet=sheet, row=row.row if row else None, column=column,
                 code=code, before=fr_date(before.done_on), previous=previous,
                 source=source(old, old_rows.get(code))))
 
@@ -129,7 +137,7 @@ def action_id(record: Record) -> str:
 def action_summary(record: Record, schema: Schema) -> str:
     """The whole row as one text, `Intitulé : … ; Statut : …`, so a removed action is not lost."""
     parts = []
-    for f in schema.table("engagements").columns:
+    for f in schema.table(ENGAGEMENTS).columns:
         value = record.values.get(f.key)
         if value is None:
             value = record.raw.get(f.key)
@@ -148,9 +156,9 @@ def action_summary(record: Record, schema: Schema) -> str:
 def _actions(old: TerritoryView, new: TerritoryView, previous: str, add: Any, issues: list[Issue],
              schema: Schema) -> None:
     assert old.report is not None and new.report is not None
-    before = {norm(action_id(r)): r for r in old.report.data.rows("engagements") if action_id(r)}
-    after = {norm(action_id(r)): r for r in new.report.data.rows("engagements") if action_id(r)}
-    sheet = schema.table("engagements").name
+    before = {norm(action_id(r)): r for r in old.report.data.rows(ENGAGEMENTS) if action_id(r)}
+    after = {norm(action_id(r)): r for r in new.report.data.rows(ENGAGEMENTS) if action_id(r)}
+    sheet = schema.table(ENGAGEMENTS).name
     for key, record in after.items():
         number = action_id(record)
         prior = before.get(key)
@@ -171,7 +179,7 @@ def _actions(old: TerritoryView, new: TerritoryView, previous: str, add: Any, is
             continue
         number = action_id(record)
         add(ACTION_REMOVED, number, action_summary(record, schema), None)
-        issues.append(make_issue("action-removed", sheet=sheet, value=number, previous=previous,
+        issues.append(make_issue(IssueCode.ACTION_REMOVED, sheet=sheet, value=number, previous=previous,
                                  source=source(old, record)))
 
 
@@ -182,17 +190,17 @@ def _comite_key(record: Record) -> tuple[date | None, str]:
 def _comites(old: TerritoryView, new: TerritoryView, previous: str, add: Any, issues: list[Issue],
              schema: Schema) -> None:
     assert old.report is not None and new.report is not None
-    before = {_comite_key(r): r for r in old.report.data.rows("comites")}
-    after = {_comite_key(r): r for r in new.report.data.rows("comites")}
+    before = {_comite_key(r): r for r in old.report.data.rows(COMITES)}
+    after = {_comite_key(r): r for r in new.report.data.rows(COMITES)}
     for key, record in after.items():
         if key not in before and key[0] is not None:
             add(COMITE_HELD, fr_date(key[0]), None, record.values.get("body"))
     updated = as_date(old.report.data.territory.values.get("updated_on"))
-    sheet = schema.table("comites").name
+    sheet = schema.table(COMITES).name
     for key, record in before.items():
         when = key[0]
         if key in after or when is None or (updated is not None and when > updated):
             continue
-        issues.append(make_issue("comite-removed", sheet=sheet, value=fr_date(when),
+        issues.append(make_issue(IssueCode.COMITE_REMOVED, sheet=sheet, value=fr_date(when),
                                  body=record.values.get("body") or "Comité", previous=previous,
                                  source=source(old, record)))

@@ -25,7 +25,7 @@ from pvd_reporting.consolidate.view import (
     RegionView,
     sum_euros,
 )
-from pvd_reporting.format.schema import Schema
+from pvd_reporting.format.schema import ENGAGEMENTS, Schema
 from pvd_reporting.format.vocabulary import ENGAGED_STATUSES, PLANNED_STATUSES
 
 
@@ -90,7 +90,7 @@ def declarations(schema: Schema) -> list[Declared]:
     """Every figure of the region, in the order the `Synthèse` sheet lists them."""
     D, K, P = Declared, ValueKind, Perimeter
     risk = schema.config.at_risk_days
-    cost_label = schema.table("engagements").column("cost").label
+    cost_label = schema.table(ENGAGEMENTS).column("cost").label
     return [
         D("perimeter", PERIMETER_LABEL, K.TEXT, lambda c: c.region.perimeter),
         D("expected", "Territoires attendus (liste de référence)", K.COUNT, lambda c: c.region.expected,
@@ -140,6 +140,9 @@ class Figure:
     short: str
     previous: Any = None  # T-1
     year_before: Any = None  # N-1
+    # T-1 and the period on the territories received in both (counts and euros only; None else).
+    constant_previous: Any = None
+    constant_current: Any = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,7 @@ class RegionFigures:
     previous: str | None = None
     year_before: str | None = None
     has_history: bool = False
+    constant: int | None = None  # territories received at T-1 and now, when there is a T-1
 
     def __iter__(self) -> Iterator[Figure]:
         return iter(self.figures)
@@ -174,7 +178,15 @@ def region_figures(c: Consolidation, schema: Schema) -> RegionFigures:
     history = c.history
     previous = _values(history.at(history.previous), declared) if history is not None else {}
     year_before = _values(history.at(history.year_before), declared) if history is not None else {}
+    constant = history.constant if history is not None else None
+    # On a constant perimeter, the counts and euros only: a share, a median or the reference
+    # list's figures (expected, missing) are not recomputed on part of the territories.
+    recount = [d for d in declared if d.kind in (ValueKind.COUNT, ValueKind.EUROS)]
+    on_previous = _values(constant.previous if constant else None, recount)
+    on_current = _values(constant.current if constant else None, recount)
     figures = tuple(Figure(d.key, d.label, d.kind, d.perimeter, d.value(c), d.short or d.label,
-                           previous.get(d.key), year_before.get(d.key)) for d in declared)
+                           previous.get(d.key), year_before.get(d.key), on_previous.get(d.key),
+                           on_current.get(d.key)) for d in declared)
     return RegionFigures(figures, history.previous if history is not None else None,
-                         history.year_before if history is not None else None, history is not None)
+                         history.year_before if history is not None else None, history is not None,
+                         constant.territories if constant else None)

@@ -7,14 +7,14 @@ workbook with no `Date de mise à jour` and nothing more is « Non rempli »: co
 
 from __future__ import annotations
 
-from pvd_reporting.format.schema import Schema
+from pvd_reporting.format.schema import COMMUNES, JALONS, Schema
 from pvd_reporting.format.vocabulary import J1, milestone_code
 from pvd_reporting.read.records import WorkbookData
 from pvd_reporting.read.values import is_blank
 
 # What the template writes on the Territoire sheet of a pre-filled workbook.
 PREFILLED_FORM = frozenset({"id_pvd", "name", "department", "region", "epci", "siren", "period"})
-PREFILLED_TABLES = frozenset({"communes", "jalons"})
+PREFILLED_TABLES = frozenset({COMMUNES, JALONS})
 
 
 def _blank(values: dict[str, object], raw: dict[str, object], key: str) -> bool:
@@ -31,10 +31,10 @@ def left_as_received(data: WorkbookData, schema: Schema) -> bool:
     for key, rows in data.tables.items():
         if key not in PREFILLED_TABLES and rows:
             return False
-    for record in data.rows("jalons"):
+    for record in data.rows(JALONS):
         code = milestone_code(record.values.get("code") or record.raw.get("code"),
                               record.values.get("label") or record.raw.get("label"))
-        for key in schema.table("jalons").keys:
+        for key in schema.table(JALONS).keys:
             if key in ("code", "label") or (key == "done_on" and code == J1):
                 continue
             if not _blank(record.values, record.raw, key):

@@ -10,28 +10,42 @@ workbook that gained (or corrected) its identifiant is still the same territory.
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from pvd_reporting.consolidate import changes as change_rules
 from pvd_reporting.consolidate.batch import (
+    PERIOD_AFTER,
+    PERIOD_BEFORE,
+    RESENT,
     _pvd_insee,
     consolidate,
+    identify,
     period_end,
     period_of,
     period_sort_key,
     raise_nothing,
 )
+from pvd_reporting.consolidate.figures import Declared, declarations
 from pvd_reporting.consolidate.regional import region_view
-from pvd_reporting.consolidate.view import Consolidation, History, TerritoryView
-from pvd_reporting.format.issues import WorkbookReport
+from pvd_reporting.consolidate.view import (
+    Consolidation,
+    ConstantPerimeter,
+    History,
+    Revision,
+    TerritoryView,
+)
+from pvd_reporting.format.issues import WorkbookReport, make_issue
 from pvd_reporting.format.matching import norm
-from pvd_reporting.format.periods import parse_label, quarter_label
+from pvd_reporting.format.periods import ends_long_before, first_day, parse_label, quarter_label
 from pvd_reporting.format.reference import Reference, territory_key
 from pvd_reporting.format.schema import NOT_RECEIVED, Schema
-from pvd_reporting.read.values import parse_period
+from pvd_reporting.read.values import as_date, parse_period
 
 # Issues this module adds; dropped first so that consolidating twice never doubles them.
-HISTORY_CODES = change_rules.CROSS_QUARTER_CODES
+HISTORY_CODES = change_rules.CROSS_QUARTER_CODES | {RESENT}
 
 
 def previous_quarter(period: str) -> str | None:
@@ -64,11 +78,18 @@ def consolidate_history(
     for report in reports:
         report.issues = [i for i in report.issues if i.code not in HISTORY_CODES]
     own = {id(r): period_of(r) if r.data is not None else None for r in reports}
-    found = sorted({p for p in own.values() if p}, key=period_sort_key)
+    resent = mark_resent(reports, own)
+    # A workbook whose period does not fit its update date never files a period of its own: it
+    # neither drives the period consolidated nor opens a quarter of history (period_to_check).
+    before = {id(r) for r in reports if has_code(r, PERIOD_BEFORE)}
+    after = {id(r) for r in reports if has_code(r, PERIOD_AFTER)}
+    filed = {i: p for i, p in own.items() if p and i not in resent and i not in before}
+    found = sorted(set(filed.values()), key=period_sort_key)
     if period is None:
-        if not found:
+        trusted = sorted({p for i, p in filed.items() if i not in after}, key=period_sort_key)
+        if not (trusted or found):
             raise_nothing(reports)
-        period = found[-1]
+        period = (trusted or found)[-1]
     else:
         period = parse_period(period)
     current_key = period_sort_key(period)
@@ -76,21 +97,25 @@ def consolidate_history(
     by_period: dict[str, list[WorkbookReport]] = {p: [] for p in earlier}
     current_reports: list[WorkbookReport] = []
     for report in reports:
-        p = own[id(report)]
+        if id(report) in resent:
+            continue
+        p = filed.get(id(report))
         if p is not None and p in by_period:
             by_period[p].append(report)
         else:
             current_reports.append(report)
+    adopted = period_to_check(current_reports, own, before | after, period, reference)
 
     periods: dict[str, Consolidation] = {}
     for p in earlier:
         periods[p] = consolidate(by_period[p], schema, period=p, as_of=period_end(p), reference=reference,
                                  departments=departments)
     result = consolidate(current_reports, schema, period=period, as_of=as_of, reference=reference,
-                         departments=departments)
+                         departments=departments, adopt=adopted)
     periods[period] = result
     workbooks = {p: len(by_period[p]) for p in earlier}
-    workbooks[period] = sum(1 for r in current_reports if own[id(r)] == period)
+    adopted_ids = {id(r) for r in adopted}
+    workbooks[period] = sum(1 for r in current_reports if own[id(r)] == period or id(r) in adopted_ids)
 
     _one_identity(periods)
     _expect_everyone(periods, schema, reference)
@@ -103,9 +128,124 @@ def consolidate_history(
         history.changes = change_rules.apply_changes(prior, result, schema)
     result.history = history
     # Every workbook read stays listed with the consolidated period (Sources, anomalies files):
-    # an earlier quarter's is used as history.
+    # an earlier quarter's is used as history, a resent one is set aside.
     result.reports.extend(r for p in earlier for r in by_period[p])
+    resends = [r for r in reports if id(r) in resent]
+    result.reports.extend(resends)
+    result.anomalies.extend((r, i) for r in resends for i in r.issues)
+    history.constant = constant_perimeter(history, schema)
     return result
+
+
+def constant_perimeter(history: History, schema: Schema) -> ConstantPerimeter | None:
+    """T-1 and the period recomputed on the territories received in both: a territory that did
+    not send does not read as money lost."""
+    prior, current = history.at(history.previous), history.at(history.current)
+    if prior is None or current is None:
+        return None
+    both = ({t.key for t in prior.territories if t.received}
+            & {t.key for t in current.territories if t.received})
+
+    def restricted(c: Consolidation) -> Consolidation:
+        kept = [t for t in c.territories if t.key in both]
+        region = region_view(kept, schema, c.region.period, c.region.as_of, None,
+                             departments=c.region.departments)
+        return Consolidation(region=region, territories=kept, reports=[], options=c.options)
+
+    return ConstantPerimeter(len(both), restricted(prior), restricted(current))
+
+
+def has_code(report: WorkbookReport, code: str) -> bool:
+    return any(i.code == code for i in report.issues)
+
+
+def _folder_periods(reports: list[WorkbookReport], own: dict[int, str | None]) -> dict[Path, str]:
+    """The period most workbooks of each folder declare: the quarter a referent filed them in."""
+    counts: dict[Path, Counter[str]] = {}
+    for report in reports:
+        p = own[id(report)]
+        if p:
+            counts.setdefault(Path(report.path).parent, Counter())[p] += 1
+    return {folder: max(c.items(), key=lambda kv: (kv[1], period_sort_key(kv[0])))[0]
+            for folder, c in counts.items()}
+
+
+def mark_resent(reports: list[WorkbookReport], own: dict[int, str | None]) -> set[int]:
+    """Files byte-identical to one read for an earlier period, found among a later period's
+    workbooks (`resent-previous`): last quarter's file sent again, not news of this quarter.
+
+    The later period is the folder's (what most of its workbooks declare). Returns their ids.
+    """
+    folders = _folder_periods(reports, own)
+    by_hash: dict[str, list[WorkbookReport]] = {}
+    for report in reports:
+        if report.data is not None and report.sha256 and own[id(report)]:
+            by_hash.setdefault(report.sha256, []).append(report)
+    marked: set[int] = set()
+    for same in by_hash.values():
+        if len(same) < 2:
+            continue
+
+        def later_folder(r: WorkbookReport) -> str | None:
+            folder = folders.get(Path(r.path).parent)
+            declared = own[id(r)]
+            assert declared is not None
+            return folder if folder and period_sort_key(folder) > period_sort_key(declared) else None
+
+        originals = [r for r in same if later_folder(r) is None]
+        if not originals:
+            continue
+        for report in same:
+            folder = later_folder(report)
+            if folder is None:
+                continue
+            report.issues.append(make_issue(RESENT, value=own[id(report)], other=originals[0].path,
+                                            period=folder))
+            marked.add(id(report))
+    return marked
+
+
+def _keys(report: WorkbookReport, reference: Reference | None) -> set[str]:
+    key, _ = identify(report, reference)
+    keys = {key}
+    values = report.data.territory.values
+    if values.get("id_pvd"):
+        keys.add(territory_key(str(values["id_pvd"]), None, []))
+    codes = _pvd_insee(report)
+    if values.get("siren") and codes:
+        keys.add(territory_key(None, str(values["siren"]), codes))
+    return keys
+
+
+def period_to_check(candidates: list[WorkbookReport], own: dict[int, str | None], flagged: set[int],
+                    period: str, reference: Reference | None) -> list[WorkbookReport]:
+    """The workbooks of another declared period counted in `period`: their period does not fit
+    their update date (`period-before-update`, `period-after-update`), their update date fits
+    `period` (as a workbook of that period would be updated), and their territory sent nothing
+    else declared for it. Their territory is then not « Non reçu »; the others are set aside."""
+    start = period_start(period)
+    declared: set[str] = set()
+    for report in candidates:
+        if report.data is not None and own[id(report)] == period:
+            declared |= _keys(report, reference)
+    adopted: list[WorkbookReport] = []
+    for report in candidates:
+        p = own[id(report)]
+        if id(report) not in flagged or p is None or p == period or report.data is None:
+            continue
+        updated = as_date(report.data.territory.values.get("updated_on"))
+        if updated is None or updated < start or ends_long_before(parse_label(period) or (0, 0), updated):
+            continue
+        keys = _keys(report, reference)
+        if keys & declared:
+            continue
+        declared |= keys
+        adopted.append(report)
+    return adopted
+
+
+def period_start(period: str) -> date:
+    return first_day(parse_label(period) or (1, 1))
 
 
 def _alternate_keys(t: TerritoryView) -> list[str]:
@@ -166,4 +306,77 @@ def _expect_everyone(periods: dict[str, Consolidation], schema: Schema, referenc
                           epci=t.epci, siren=t.siren, received=False, ort_status=NOT_RECEIVED)
             for t in absent)
         c.territories.sort(key=lambda t: (t.department or "~", norm(t.name), t.key))
-        c.region = region_view(c.territories, schema, p, c.region.as_of, len(c.territories))
+        c.region = region_view(c.territories, schema, p, c.region.as_of, len(c.territories),
+                               departments=c.region.departments)
+
+
+# --- figures already published -----------------------------------------------------------------
+
+
+@dataclass
+class Published:
+    """What an earlier run wrote in the output folder's history file, read before it is rewritten."""
+
+    scope: str  # RegionView.scope of that run
+    figures: dict[str, dict[str, float]]  # period -> figure label -> value
+    sources: dict[str, dict[str, str]]  # period -> path of each workbook counted -> its SHA-256
+
+
+# The figures a revision is watched on, by their key in figures.py.
+REVISED = ("received", "ort_signed", "cost", "financed", "remaining")
+
+
+def revised_declarations(schema: Schema) -> list[Declared]:
+    by_key = {d.key: d for d in declarations(schema)}
+    return [by_key[k] for k in REVISED]
+
+
+def published_figures(c: Consolidation, schema: Schema) -> dict[str, float]:
+    """The figures a revision is watched on (received, ORT signed, cost, total financing,
+    remaining to finance), by their Synthèse label, as the history file keeps them."""
+    return {d.label: round(d.value(c), 2) for d in revised_declarations(schema)}
+
+
+def counted_sources(c: Consolidation) -> dict[str, str]:
+    """Path -> SHA-256 of the workbooks behind a period's figures."""
+    return {t.report.path: t.report.sha256 or "" for t in c.territories
+            if t.received and t.report is not None}
+
+
+def revisions(history: History, published: Published, schema: Schema) -> list[Revision]:
+    """Each figure of an earlier period that differs from what was published, with its cause:
+    the workbooks of that period that arrived, changed or went since."""
+    out: list[Revision] = []
+    for period, c in history.periods.items():
+        if period == history.current or period not in published.figures:
+            continue
+        before = published.figures[period]
+        now = published_figures(c, schema)
+        changed = [(label, before[label], value) for label, value in now.items()
+                   if label in before and round(before[label] - value, 2) != 0]
+        if not changed:
+            continue
+        cause, summary = _cause(published.sources.get(period, {}), counted_sources(c))
+        kinds = {d.label: str(d.kind) for d in revised_declarations(schema)}
+        out.extend(Revision(period, label, old, new, cause, summary, kinds[label]) for label, old, new in changed)
+    return out
+
+
+def _cause(old: dict[str, str], new: dict[str, str]) -> tuple[str, str]:
+    """(named, counted): the workbooks that arrived, changed or went between two runs."""
+    old_hashes, new_hashes = set(old.values()), set(new.values())
+    arrived = [p for p, h in new.items() if p not in old and h not in old_hashes]
+    changed = [p for p, h in new.items() if p in old and old[p] != h]
+    gone = [p for p, h in old.items() if p not in new and h not in new_hashes]
+    named, counted = [], []
+    for paths, one, many in ((arrived, "classeur arrivé depuis", "classeurs arrivés depuis"),
+                             (changed, "classeur modifié depuis", "classeurs modifiés depuis"),
+                             (gone, "classeur retiré depuis", "classeurs retirés depuis")):
+        if paths:
+            words = one if len(paths) == 1 else many
+            counted.append(f"{len(paths)} {words}")
+            named.append(f"{len(paths)} {words} : " + ", ".join(sorted(paths)))
+    if not counted:
+        text = "aucun classeur changé : règles de calcul, liste de référence ou configuration différentes"
+        return text, text
+    return " ; ".join(named), ", ".join(counted)

@@ -39,7 +39,18 @@ from pvd_reporting.format.periods import (
     quarters_without,
 )
 from pvd_reporting.format.reference import RefTerritory
-from pvd_reporting.format.schema import MILESTONES, NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
+from pvd_reporting.format.schema import (
+    ANNUAIRE,
+    COMITES,
+    ENGAGEMENTS,
+    INGENIERIE,
+    JALONS,
+    MILESTONES,
+    NOT_FILLED,
+    NOT_RECEIVED,
+    ORT_STATUSES,
+    Schema,
+)
 from pvd_reporting.format.vocabulary import (
     ABANDONED_STATUS,
     ENGAGED_STATUSES,
@@ -79,7 +90,7 @@ def _label(schema: Schema, list_key: str, value: Any) -> str:
 
 def _milestones(data: WorkbookData, as_of: date) -> list[MilestoneView]:
     by_code: dict[str, Record] = {}
-    for record in data.rows("jalons"):
+    for record in data.rows(JALONS):
         by_code.setdefault(milestone_code(record.values.get("code"), record.values.get("label")), record)
     out = []
     for code, label in MILESTONES:
@@ -129,7 +140,7 @@ def territory_view(report: WorkbookReport, key: str, schema: Schema, as_of: date
     _comites(view, data, as_of)
     _actions(view, data, schema)
     _needs(view, data, schema)
-    view.contacts = data.rows("annuaire")
+    view.contacts = data.rows(ANNUAIRE)
     return view
 
 
@@ -164,7 +175,7 @@ def _comites(view: TerritoryView, data: WorkbookData, as_of: date) -> None:
     last4 = previous_quarters(quarter_of(as_of), CADENCE_QUARTERS)
     counts = dict.fromkeys(last4, 0)
     meetings: list[date] = []
-    for record in data.rows("comites"):
+    for record in data.rows(COMITES):
         when = as_date(record.values.get("date"))
         if when is None or when > as_of or norm(record.values.get("body")) != norm(PROJECT_COMMITTEE):
             continue
@@ -235,7 +246,7 @@ def _actions(view: TerritoryView, data: WorkbookData, schema: Schema) -> None:
     themes: Counter[str] = Counter()
     names = _financers(schema)
     stages = {stage: _Cents(names) for stage in STAGES}
-    for record in data.rows("engagements"):
+    for record in data.rows(ENGAGEMENTS):
         status = _label(schema, "statut_action", record.values.get("status"))
         statuses[status] += 1
         themes[_label(schema, "thematique", record.values.get("theme"))] += 1
@@ -254,7 +265,7 @@ def _needs(view: TerritoryView, data: WorkbookData, schema: Schema) -> None:
     partners: Counter[str] = Counter()
     statuses: Counter[str] = Counter()
     amount = 0
-    for record in data.rows("ingenierie"):
+    for record in data.rows(INGENIERIE):
         themes[_label(schema, "thematique", record.values.get("theme"))] += 1
         partners[_label(schema, "partenaire", record.values.get("partner"))] += 1
         statuses[_label(schema, "statut_besoin", record.values.get("status"))] += 1
@@ -314,7 +325,7 @@ def region_view(territories: list[TerritoryView], schema: Schema, period: str, a
         themes.update(t.needs_by_theme)
         partners.update(t.needs_by_partner)
         if t.report is not None:
-            for record in t.report.data.rows("engagements"):
+            for record in t.report.data.rows(ENGAGEMENTS):
                 theme = _label(schema, "thematique", record.values.get("theme"))
                 status = _label(schema, "statut_action", record.values.get("status"))
                 theme_status.setdefault(theme, Counter())[status] += 1

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from pvd_reporting.format.departements import department_label
 from pvd_reporting.format.issues import Issue, Severity, WorkbookReport, control_of
 from pvd_reporting.read.records import Record
 
@@ -151,6 +152,13 @@ class RegionView:
     action_statuses: list[str] = field(default_factory=list)
 
     @property
+    def scope(self) -> str:
+        """`Grand Est`, or `Grand Est — Meuse (55)` with --departement: every title says it."""
+        if not self.departments:
+            return self.region
+        return f"{self.region} — {', '.join(department_label(d) for d in self.departments)}"
+
+    @property
     def perimeter(self) -> str:
         """What every regional total is taken over: « sur 11 territoires reçus sur 99 attendus »."""
         received = f"{self.received} territoire{'s' if self.received > 1 else ''} reçu{'s' if self.received > 1 else ''}"
@@ -201,5 +209,43 @@ class History:
     changes: list[Change] = field(default_factory=list)
     workbooks: dict[str, int] = field(default_factory=dict)  # period -> workbooks read for it
 
+    # T-1 and the period on the territories received in both (quarters.py); None without T-1.
+    constant: ConstantPerimeter | None = None
+    # Figures already published in the output folder's history file that this run changes.
+    revisions: list[Revision] = field(default_factory=list)
+
     def at(self, period: str | None) -> Consolidation | None:
         return self.periods.get(period) if period else None
+
+    def last_received(self, key: str) -> tuple[str, TerritoryView] | None:
+        """The latest period before the consolidated one in which the territory sent a
+        workbook, with its view then; None when it never did."""
+        for period, c in reversed(self.periods.items()):
+            if period == self.current:
+                continue
+            for t in c.territories:
+                if t.key == key and t.received:
+                    return period, t
+        return None
+
+
+@dataclass
+class ConstantPerimeter:
+    """T-1 and the consolidated period, each on the territories received in both quarters."""
+
+    territories: int
+    previous: Consolidation
+    current: Consolidation
+
+
+@dataclass
+class Revision:
+    """A figure of an earlier period, as published by an earlier run and as this run finds it."""
+
+    period: str
+    figure: str  # its label, as in Synthèse
+    published: float
+    revised: float
+    cause: str  # the workbooks that arrived or changed since, named, in French
+    summary: str = ""  # the same, counted: « 1 classeur arrivé depuis »
+    kind: str = "money"  # figures.ValueKind of the figure: a count or euros

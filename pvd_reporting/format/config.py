@@ -6,6 +6,7 @@ import hashlib
 import json
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,23 @@ RULE_KEYS: dict[str, type | tuple[type, ...]] = {
 }
 # [relances]: the reminders `consolidate` drafts (README, Le cycle trimestriel).
 REMINDER_KEYS = ("sender", "delay_days", "signature")
+# The national categories a financer column belongs to, so that regions whose columns are named
+# differently (« Région Bretagne », « Collectivité de Corse ») add up in `pvd-report national`.
+NATIONAL_CATEGORIES = (
+    "État", "Région", "Département", "Banque des Territoires", "ANAH", "ADEME", "Europe", "Autres",
+    "Autofinancement",
+)
+# A financer given by its name alone (a configuration written before the categories): the first
+# category whose words begin the name, else « Autres ».
+_CATEGORY_BY_PREFIX = (
+    ("etat", "État"), ("region", "Région"), ("departement", "Département"),
+    ("collectivite territoriale", "Région"), ("collectivite", "Département"),
+    ("banque des territoires", "Banque des Territoires"), ("anah", "ANAH"), ("ademe", "ADEME"),
+    ("fonds europeens", "Europe"), ("feder", "Europe"), ("europe", "Europe"),
+    ("autofinancement", "Autofinancement"),
+)
+# Shipped configurations, one per region (`--region NOM`), each overlaid on the default.
+REGIONS_FOLDER = "regions"
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,8 @@ class Config:
     region_code: str
     financers: tuple[str, ...]
     lists: dict[str, tuple[str, ...]]
+    # One of NATIONAL_CATEGORIES per financer, in the same order.
+    financer_categories: tuple[str, ...] = ()
     ort_deadline_months: int = 18
     at_risk_days: int = 90
     cofinancing_min_etp: float = 80.0
@@ -62,6 +82,46 @@ class Config:
         reading = {k: v for k, v in self.raw.items() if k != "relances"}
         blob = json.dumps(reading, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
+
+    def category(self, financer: str) -> str:
+        """The national category of a financer column (« Région Bretagne » -> « Région »)."""
+        for name, category in zip(self.financers, self.financer_categories, strict=False):
+            if name == financer:
+                return category
+        return guess_category(financer)
+
+
+def guess_category(name: str) -> str:
+    """The national category a financer's name says, else « Autres »."""
+    key = norm(name.replace("-", " "))
+    for prefix, category in _CATEGORY_BY_PREFIX:
+        if key.startswith(prefix):
+            return category
+    return "Autres"
+
+
+def _financers(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`financers`: names, or `{ name = "…", category = "…" }` tables; (names, categories)."""
+    if not isinstance(value, list) or not value:
+        raise ConfigError("Configuration : « financers » doit être une liste non vide de textes.")
+    names: list[Any] = []
+    categories: list[str] = []
+    for item in value:
+        if isinstance(item, dict):
+            extra = set(item) - {"name", "category"}
+            if extra:
+                raise ConfigError(f"Configuration : clé inconnue « financers.{sorted(extra)[0]} » "
+                                  "(attendues : name, category).")
+            name, category = item.get("name"), item.get("category")
+            if category not in NATIONAL_CATEGORIES:
+                raise ConfigError(f"Configuration : « financers.category » de « {name} » doit être l'une de : "
+                                  f"{', '.join(NATIONAL_CATEGORIES)}.")
+            names.append(name)
+            categories.append(category)
+        else:
+            names.append(item)
+            categories.append(guess_category(item) if isinstance(item, str) else "Autres")
+    return _str_list(names, "financers"), tuple(categories)
 
 
 def _default_raw() -> dict[str, Any]:
@@ -123,7 +183,7 @@ def config_from_dict(raw: dict[str, Any], source: str) -> Config:
         values[key] = value
     if not 0 <= values["cofinancing_min_etp"] <= 100:
         raise ConfigError("Configuration : « rules.cofinancing_min_etp » est un pourcentage entre 0 et 100.")
-    financers = _str_list(raw.get("financers"), "financers")
+    financers, categories = _financers(raw.get("financers"))
     lists_raw = raw.get("lists")
     if not isinstance(lists_raw, dict):
         raise ConfigError("Configuration : la section [lists] est absente.")
@@ -147,6 +207,7 @@ def config_from_dict(raw: dict[str, Any], source: str) -> Config:
         region_code=code.strip(),
         financers=financers,
         lists=lists,
+        financer_categories=categories,
         ort_deadline_months=int(values["ort_deadline_months"]),
         at_risk_days=int(values["at_risk_days"]),
         cofinancing_min_etp=float(values["cofinancing_min_etp"]),
@@ -181,10 +242,48 @@ def default_config() -> Config:
     return config_from_dict(_default_raw(), "défaut (Grand Est)")
 
 
-def load_config(path: str | Path | None) -> Config:
-    """The default, overlaid with the user's file when given (keys left out keep their default)."""
+@lru_cache(maxsize=1)
+def shipped_regions() -> dict[str, str]:
+    """Every shipped region configuration: région name -> file name, in the files' order."""
+    out: dict[str, str] = {}
+    for entry in sorted(resources.files("pvd_reporting.format").joinpath(REGIONS_FOLDER).iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            name = tomllib.loads(entry.read_text("utf-8"))["region"]["name"]
+            out[name] = entry.name
+    return out
+
+
+def region_key(name: str) -> str:
+    """A région's name compared without case, accents, hyphens or apostrophes."""
+    return norm(str(name).replace("-", " ").replace("'", " "))
+
+
+def known_region(name: object) -> str | None:
+    """The shipped région that `name` means (`grand-est`, `GRAND EST`, `Grand Est`), else None."""
+    wanted = region_key(str(name or ""))
+    return next((r for r in shipped_regions() if region_key(r) == wanted), None)
+
+
+def _region_raw(name: str) -> dict[str, Any]:
+    region = known_region(name)
+    if region is None:
+        raise ConfigError(f"Région inconnue : « {name} ». Régions connues : {', '.join(shipped_regions())}.")
+    text = resources.files("pvd_reporting.format").joinpath(REGIONS_FOLDER, shipped_regions()[region]).read_text("utf-8")
+    return _merge(_default_raw(), tomllib.loads(text))
+
+
+def region_config(name: str) -> Config:
+    """The shipped configuration of a région named as people write it."""
+    raw = _region_raw(name)
+    return config_from_dict(raw, f"région {raw['region']['name']}")
+
+
+def load_config(path: str | Path | None, region: str | None = None) -> Config:
+    """The default (or the shipped configuration of `region`), overlaid with the user's file when
+    given (keys left out keep their value)."""
     if path is None:
-        return default_config()
+        return region_config(region) if region else default_config()
+    base = _region_raw(region) if region else _default_raw()
     p = Path(path)
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
@@ -194,4 +293,4 @@ def load_config(path: str | Path | None) -> Config:
         raise ConfigError(f"Fichier de configuration illisible : {p} ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"Configuration {p} : TOML invalide ({exc}).") from None
-    return config_from_dict(_merge(_default_raw(), data), str(p))
+    return config_from_dict(_merge(base, data), str(p))

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from string import Formatter
 from typing import Any
 
 from pvd_reporting.format.french import fr_date
@@ -16,9 +17,66 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
+class IssueCode(StrEnum):
+    """The stable code of each kind of issue, as `validate --format json` and the anomalies files
+    print it; code names an issue by these members, never by a bare string."""
+
+    UNREADABLE_FILE = "unreadable-file"
+    ENCRYPTED_FILE = "encrypted-file"
+    FILE_TOO_LARGE = "file-too-large"
+    MISSING_SHEET = "missing-sheet"
+    MISSING_COLUMN = "missing-column"
+    UNKNOWN_COLUMN = "unknown-column"
+    TEMPLATE_VERSION = "template-version"
+    UNLABELLED_VALUE = "unlabelled-value"
+    REQUIRED_VALUE = "required-value"
+    INVALID_DATE = "invalid-date"
+    INVALID_NUMBER = "invalid-number"
+    INVALID_PERCENT = "invalid-percent"
+    INVALID_CHOICE = "invalid-choice"
+    INVALID_INSEE = "invalid-insee"
+    INVALID_SIREN = "invalid-siren"
+    INVALID_DEPARTMENT = "invalid-department"
+    INVALID_PERIOD = "invalid-period"
+    INVALID_PVD_ID = "invalid-pvd-id"
+    INVALID_VALUE = "invalid-value"
+    INVALID_EMAIL = "invalid-email"
+    INVALID_PHONE = "invalid-phone"
+    DUPLICATE_ACTION = "duplicate-action"
+    TOTAL_ROW = "total-row"
+    FINANCING_EXCEEDS_COST = "financing-exceeds-cost"
+    MISSING_COST = "missing-cost"
+    DATES_OUT_OF_ORDER = "dates-out-of-order"
+    MISSING_END_DATE = "missing-end-date"
+    MILESTONES_OUT_OF_ORDER = "milestones-out-of-order"
+    DATE_IN_FUTURE = "date-in-future"
+    COMITE_CADENCE = "comite-cadence"
+    ETAT_ABSENT = "etat-absent"
+    ETP_BELOW_THRESHOLD = "etp-below-threshold"
+    POPULATION_OVER_LIMIT = "population-over-limit"
+    UNKNOWN_COMMUNE = "unknown-commune"
+    UNKNOWN_ACTION = "unknown-action"
+    NO_PROJECT_LEAD = "no-project-lead"
+    NEGATIVE_AMOUNT = "negative-amount"
+    MISSING_MILESTONE = "missing-milestone"
+    UNKNOWN_MILESTONE = "unknown-milestone"
+    DUPLICATE_MILESTONE = "duplicate-milestone"
+    TOO_MANY_ROWS = "too-many-rows"
+    DUPLICATE_SUBMISSION = "duplicate-submission"
+    OTHER_DEPARTMENT = "other-department"
+    PERIOD_MISMATCH = "period-mismatch"
+    PERIOD_AFTER_UPDATE = "period-after-update"
+    PERIOD_BEFORE_UPDATE = "period-before-update"
+    RESENT_PREVIOUS = "resent-previous"
+    MILESTONE_DATE_CHANGED = "milestone-date-changed"
+    MILESTONE_UNREALISED = "milestone-unrealised"
+    ACTION_REMOVED = "action-removed"
+    COMITE_REMOVED = "comite-removed"
+
+
 @dataclass(frozen=True)
 class IssueType:
-    code: str
+    code: IssueCode
     severity: Severity
     title: str  # short French title, for tables and the Anomalies sheet
     template: str  # French message; `{value}` is the raw value, other fields come from the rule
@@ -39,112 +97,119 @@ def control_of(severities: Iterable[Severity]) -> str:
     return SEVERITY_LABELS[Severity.WARNING] if found else CONTROL_OK
 
 _TYPES = (
-    IssueType("unreadable-file", E_, "Fichier illisible",
+    IssueType(IssueCode.UNREADABLE_FILE, E_, "Fichier illisible",
               "Ce fichier n'est pas un classeur lisible ({reason}). Enregistrez-le au format .xlsx et renvoyez-le."),
-    IssueType("encrypted-file", E_, "Fichier protégé par mot de passe",
+    IssueType(IssueCode.ENCRYPTED_FILE, E_, "Fichier protégé par mot de passe",
               "Le classeur est chiffré ou protégé par un mot de passe : enregistrez-le sans mot de passe."),
-    IssueType("file-too-large", E_, "Fichier trop volumineux", "{reason}"),
-    IssueType("missing-sheet", E_, "Onglet manquant",
+    IssueType(IssueCode.FILE_TOO_LARGE, E_, "Fichier trop volumineux", "{reason}"),
+    IssueType(IssueCode.MISSING_SHEET, E_, "Onglet manquant",
               "Onglet « {sheet_name} » introuvable : repartez du modèle sans renommer ni supprimer d'onglet."),
-    IssueType("missing-column", E_, "Colonne manquante",
+    IssueType(IssueCode.MISSING_COLUMN, E_, "Colonne manquante",
               "Colonne « {column} » introuvable dans l'onglet « {sheet_name} » : rétablissez l'en-tête du modèle."),
-    IssueType("unknown-column", W_, "Colonne inconnue",
+    IssueType(IssueCode.UNKNOWN_COLUMN, W_, "Colonne inconnue",
               "Colonne « {value} » inconnue du modèle : elle n'est pas lue."),
-    IssueType("template-version", W_, "Version du modèle",
+    IssueType(IssueCode.TEMPLATE_VERSION, W_, "Version du modèle",
               "{reason}"),
-    IssueType("unlabelled-value", W_, "Valeur hors colonne",
+    IssueType(IssueCode.UNLABELLED_VALUE, W_, "Valeur hors colonne",
               "Valeur « {value} » dans une colonne sans en-tête : elle n'est pas lue. "
               "Déplacez-la dans une colonne du modèle ou supprimez-la."),
-    IssueType("required-value", E_, "Valeur obligatoire", "« {column} » est obligatoire : renseignez cette case."),
-    IssueType("invalid-date", E_, "Date illisible", "Date illisible : « {value} » (attendu jj/mm/aaaa)."),
-    IssueType("invalid-number", E_, "Nombre illisible", "Nombre illisible : « {value} »."),
-    IssueType("invalid-percent", E_, "Pourcentage illisible",
+    IssueType(IssueCode.REQUIRED_VALUE, E_, "Valeur obligatoire", "« {column} » est obligatoire : renseignez cette case."),
+    IssueType(IssueCode.INVALID_DATE, E_, "Date illisible", "Date illisible : « {value} » (attendu jj/mm/aaaa)."),
+    IssueType(IssueCode.INVALID_NUMBER, E_, "Nombre illisible", "Nombre illisible : « {value} »."),
+    IssueType(IssueCode.INVALID_PERCENT, E_, "Pourcentage illisible",
               "Pourcentage illisible ou hors de 0 à 100 % : « {value} »."),
-    IssueType("invalid-choice", E_, "Valeur hors liste",
+    IssueType(IssueCode.INVALID_CHOICE, E_, "Valeur hors liste",
               "« {value} » n'est pas une valeur de la liste « {column} » : choisissez parmi {choices}."),
-    IssueType("invalid-insee", E_, "Code INSEE invalide",
+    IssueType(IssueCode.INVALID_INSEE, E_, "Code INSEE invalide",
               "Code INSEE invalide : « {value} » (5 caractères, ex. 67437 ou 2A004)."),
-    IssueType("invalid-siren", E_, "SIREN invalide",
+    IssueType(IssueCode.INVALID_SIREN, E_, "SIREN invalide",
               "SIREN invalide : « {value} » ({reason})."),
-    IssueType("invalid-department", E_, "Département invalide",
+    IssueType(IssueCode.INVALID_DEPARTMENT, E_, "Département invalide",
               "Code de département invalide : « {value} » (01 à 95, 2A, 2B ou 971 à 976)."),
-    IssueType("invalid-period", E_, "Période invalide",
+    IssueType(IssueCode.INVALID_PERIOD, E_, "Période invalide",
               "Période illisible : « {value} » (attendu 2025-T4)."),
-    IssueType("invalid-pvd-id", E_, "Identifiant PVD invalide",
+    IssueType(IssueCode.INVALID_PVD_ID, E_, "Identifiant PVD invalide",
               "Identifiant PVD invalide : « {value} » (attendu pvd-RR-DD-N, ex. pvd-44-67-1)."),
-    IssueType("invalid-value", E_, "Valeur illisible",
+    IssueType(IssueCode.INVALID_VALUE, E_, "Valeur illisible",
               "Valeur illisible : « {value} » (erreur de formule) ; saisissez la valeur elle-même."),
-    IssueType("invalid-email", E_, "Mail invalide", "Adresse mail invalide : « {value} »."),
-    IssueType("invalid-phone", E_, "Téléphone invalide",
+    IssueType(IssueCode.INVALID_EMAIL, E_, "Mail invalide", "Adresse mail invalide : « {value} »."),
+    IssueType(IssueCode.INVALID_PHONE, E_, "Téléphone invalide",
               "Numéro de téléphone invalide : « {value} » (10 chiffres, ou +33 suivi de 9 chiffres)."),
-    IssueType("duplicate-action", E_, "N° d'action en double",
+    IssueType(IssueCode.DUPLICATE_ACTION, E_, "N° d'action en double",
               "Le N° d'action « {value} » est déjà utilisé ligne {first_row} : chaque action a son propre numéro."),
-    IssueType("total-row", W_, "Ligne de total",
+    IssueType(IssueCode.TOTAL_ROW, W_, "Ligne de total",
               "Ligne de total (« {value} ») : elle n'est pas comptée comme une action ; vous pouvez la supprimer."),
-    IssueType("financing-exceeds-cost", E_, "Financements supérieurs au coût",
+    IssueType(IssueCode.FINANCING_EXCEEDS_COST, E_, "Financements supérieurs au coût",
               "Les financements ({total}) dépassent le coût total HT ({cost}) de {excess}."),
-    IssueType("missing-cost", E_, "Coût manquant",
+    IssueType(IssueCode.MISSING_COST, E_, "Coût manquant",
               "Action « {status} » sans coût total HT : indiquez le coût."),
-    IssueType("dates-out-of-order", E_, "Dates inversées",
+    IssueType(IssueCode.DATES_OUT_OF_ORDER, E_, "Dates inversées",
               "La date de fin ({end}) précède la date de début ({start})."),
-    IssueType("missing-end-date", W_, "Date de fin manquante",
+    IssueType(IssueCode.MISSING_END_DATE, W_, "Date de fin manquante",
               "Action terminée sans date de fin : indiquez quand elle s'est terminée."),
-    IssueType("milestones-out-of-order", W_, "Jalons dans le désordre",
+    IssueType(IssueCode.MILESTONES_OUT_OF_ORDER, W_, "Jalons dans le désordre",
               "{code} réalisé le {date}, avant {previous} réalisé le {previous_date} : vérifiez les dates."),
-    IssueType("date-in-future", W_, "Date postérieure à la mise à jour",
+    IssueType(IssueCode.DATE_IN_FUTURE, W_, "Date postérieure à la mise à jour",
               "Date {date} postérieure à la date de mise à jour ({updated_on})."),
-    IssueType("comite-cadence", W_, "Trimestres sans comité de projet",
+    IssueType(IssueCode.COMITE_CADENCE, W_, "Trimestres sans comité de projet",
               "Trimestres sans comité de projet (sur les 4 derniers, ou depuis son installation) : "
               "{quarters}. Le comité de projet doit se réunir au moins une fois par trimestre."),
-    IssueType("etat-absent", W_, "État non représenté",
+    IssueType(IssueCode.ETAT_ABSENT, W_, "État non représenté",
               "Comité de projet sans représentant de l'État : l'État doit y être représenté."),
-    IssueType("etp-below-threshold", E_, "Temps dédié insuffisant",
+    IssueType(IssueCode.ETP_BELOW_THRESHOLD, E_, "Temps dédié insuffisant",
               "Cofinancement Banque des Territoires avec {etp} % d'ETP : il faut au moins {threshold} %."),
-    IssueType("population-over-limit", W_, "Population supérieure au seuil",
+    IssueType(IssueCode.POPULATION_OVER_LIMIT, W_, "Population supérieure au seuil",
               "Ville PVD de {value} habitants : le programme vise les communes de moins de {limit} habitants."),
-    IssueType("unknown-commune", W_, "Commune inconnue", "{reason}"),
-    IssueType("unknown-action", W_, "Action inconnue",
+    IssueType(IssueCode.UNKNOWN_COMMUNE, W_, "Commune inconnue", "{reason}"),
+    IssueType(IssueCode.UNKNOWN_ACTION, W_, "Action inconnue",
               "Le N° d'action « {value} » ne figure pas dans l'onglet Engagements."),
-    IssueType("no-project-lead", W_, "Pas de chef de projet dans l'annuaire",
+    IssueType(IssueCode.NO_PROJECT_LEAD, W_, "Pas de chef de projet dans l'annuaire",
               "Aucun contact avec le rôle « Chef de projet PVD » dans l'annuaire."),
-    IssueType("negative-amount", E_, "Montant négatif", "Montant négatif : « {value} »."),
-    IssueType("missing-milestone", E_, "Jalon manquant",
+    IssueType(IssueCode.NEGATIVE_AMOUNT, E_, "Montant négatif", "Montant négatif : « {value} »."),
+    IssueType(IssueCode.MISSING_MILESTONE, E_, "Jalon manquant",
               "Jalon {code} introuvable : l'onglet Jalons doit garder ses huit lignes J1 à J8."),
-    IssueType("unknown-milestone", E_, "Jalon inconnu",
+    IssueType(IssueCode.UNKNOWN_MILESTONE, E_, "Jalon inconnu",
               "Code de jalon « {value} » inconnu : l'onglet Jalons compte huit lignes, {codes}."),
-    IssueType("duplicate-milestone", E_, "Jalon en double",
+    IssueType(IssueCode.DUPLICATE_MILESTONE, E_, "Jalon en double",
               "Le jalon {value} figure déjà ligne {first_row} : chaque jalon n'a qu'une ligne."),
-    IssueType("too-many-rows", E_, "Onglet trop long", "{reason}"),
-    IssueType("duplicate-submission", W_, "Envoi en double",
+    IssueType(IssueCode.TOO_MANY_ROWS, E_, "Onglet trop long", "{reason}"),
+    IssueType(IssueCode.DUPLICATE_SUBMISSION, W_, "Envoi en double",
               "Autre classeur pour le même territoire et la même période ({other}) : {reason}"),
-    IssueType("other-department", W_, "Autre département",
+    IssueType(IssueCode.OTHER_DEPARTMENT, W_, "Autre département",
               "Classeur du département {value}, hors du périmètre demandé ({departments}) : "
               "il n'est pas consolidé."),
-    IssueType("period-mismatch", W_, "Autre période",
+    IssueType(IssueCode.PERIOD_MISMATCH, W_, "Autre période",
               "Classeur de la période {value}, et non {period} : il n'est pas consolidé avec cette période."),
-    IssueType("period-after-update", W_, "Période postérieure à la mise à jour",
+    IssueType(IssueCode.PERIOD_AFTER_UPDATE, W_, "Période postérieure à la mise à jour",
               "Période de suivi {value} postérieure au trimestre de la date de mise à jour "
               "({updated_on}, trimestre {quarter}) : vérifiez la période ou la date."),
+    IssueType(IssueCode.PERIOD_BEFORE_UPDATE, W_, "Période antérieure à la mise à jour",
+              "Période de suivi {value} terminée le {period_end}, plus de six mois avant la date de mise à "
+              "jour ({updated_on}) : vérifiez la période ou la date. Le classeur n'est pas classé dans "
+              "la période {value}."),
+    IssueType(IssueCode.RESENT_PREVIOUS, W_, "Classeur renvoyé tel quel",
+              "Classeur identique, octet pour octet (même empreinte SHA-256), à {other}, déjà lu pour la "
+              "période {value} : c'est le classeur de {value} renvoyé tel quel, il ne compte pas pour "
+              "{period}."),
     # Cross-quarter checks (README, Plusieurs trimestres): each names the source of the previous quarter too.
-    IssueType("milestone-date-changed", W_, "Date de jalon modifiée",
+    IssueType(IssueCode.MILESTONE_DATE_CHANGED, W_, "Date de jalon modifiée",
               "Jalon {code} réalisé le {after} ; au trimestre {previous} il l'était le {before} "
               "({source}) : vérifiez la date."),
-    IssueType("milestone-unrealised", W_, "Jalon redevenu non réalisé",
+    IssueType(IssueCode.MILESTONE_UNREALISED, W_, "Jalon redevenu non réalisé",
               "Jalon {code} réalisé le {before} au trimestre {previous} ({source}), "
               "sans date de réalisation dans ce classeur : vérifiez."),
-    IssueType("action-removed", W_, "Action retirée",
+    IssueType(IssueCode.ACTION_REMOVED, W_, "Action retirée",
               "L'action « {value} » du trimestre {previous} ({source}) ne figure plus dans ce classeur : "
               "sa dernière ligne connue est reprise dans l'onglet Changements de la synthèse."),
-    IssueType("comite-removed", W_, "Comité retiré",
+    IssueType(IssueCode.COMITE_REMOVED, W_, "Comité retiré",
               "{body} du {value} déclaré au trimestre {previous} ({source}) ne figure plus dans ce classeur."),
 )
 
 ISSUE_TYPES: dict[str, IssueType] = {t.code: t for t in _TYPES}
 
 
-class _Blank(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return "?"
+class IssueParameterMissing(ValueError):
+    """A rule built an issue without a field its message needs: a bug, caught where it is written."""
 
 
 @dataclass
@@ -160,7 +225,7 @@ class Issue:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "code": self.code,
+            "code": str(self.code),
             "severity": str(self.severity),
             "sheet": self.sheet,
             "cell": self.cell,
@@ -201,7 +266,7 @@ def shown_value(value: Any) -> str:
 
 
 def make_issue(
-    code: str,
+    code: IssueCode,
     /,
     *,
     sheet: str | None = None,
@@ -214,9 +279,14 @@ def make_issue(
 ) -> Issue:
     """Build an issue from the catalog; `params` fill the message template."""
     kind = ISSUE_TYPES[code]
-    shown = shown_value(value)
-    message = kind.template.format_map(_Blank(value=shown, column=column or "", **params))
-    return Issue(code, severity or kind.severity, message, sheet, cell, row, column, value)
+    fields = {"value": shown_value(value), "column": column or "", **params}
+    missing = sorted(name for _, name, _, _ in Formatter().parse(kind.template) if name and name not in fields)
+    if missing:
+        raise IssueParameterMissing(
+            f"make_issue({code!s}) needs {', '.join(missing)} for its message « {kind.template} »")
+    # The code as a plain string: an issue is plain data (the cache stores it, JSON prints it).
+    return Issue(kind.code.value, severity or kind.severity, kind.template.format_map(fields), sheet, cell, row, column,
+                 value)
 
 
 def count(issues: list[Issue], severity: Severity) -> int:

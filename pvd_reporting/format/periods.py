@@ -46,6 +46,22 @@ def previous_quarters(end: Quarter, count: int) -> list[Quarter]:
     return out[::-1]
 
 
+# A workbook updated more than this many months after its period ends declares a period to check.
+PERIOD_BEFORE_UPDATE_MONTHS = 6
+
+
+def months_before(day: date, months: int) -> date:
+    """Calendar months earlier, clamped to the month's end: 31/08 − 6 months = 28/02 or 29/02."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def ends_long_before(period: Quarter, updated_on: date) -> bool:
+    """The period ended more than six months before the update (`period-before-update`)."""
+    return last_day(period) < months_before(updated_on, PERIOD_BEFORE_UPDATE_MONTHS)
+
+
 def first_day(quarter: Quarter) -> date:
     return date(quarter[0], 3 * quarter[1] - 2, 1)
 

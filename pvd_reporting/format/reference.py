@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from pvd_reporting.errors import ReferenceListError
+from pvd_reporting.format.config import region_key
 from pvd_reporting.format.matching import norm
 
 # Shipped (Licence Ouverte 2.0) so that `template --region` and `consolidate` know the expected
@@ -67,13 +68,9 @@ def reference_label(path: Path) -> str:
     return str(path)
 
 
-def _region_key(name: str) -> str:
-    return norm(name.replace("-", " ").replace("'", " "))
-
-
 def same_region(a: object, b: object) -> bool:
     """`Grand Est`, `grand-est` and `GRAND EST` are one région."""
-    return _region_key(str(a)) == _region_key(str(b))
+    return region_key(str(a)) == region_key(str(b))
 
 
 def territory_key(id_pvd: str | None, siren: str | None, pvd_insee: list[str]) -> str:
@@ -99,8 +96,8 @@ class Reference:
 
     def in_region(self, name: str) -> list[RefTerritory]:
         """Territories of a région named as people write it: `Grand Est`, `grand-est`, `GRAND EST`."""
-        wanted = _region_key(name)
-        return [t for t in self.territories if t.region and _region_key(t.region) == wanted]
+        wanted = region_key(name)
+        return [t for t in self.territories if t.region and region_key(t.region) == wanted]
 
     def match(self, id_pvd: str | None, siren: str | None, insee_codes: list[str]) -> RefTerritory | None:
         """The reference territory of a workbook: by id, else by EPCI SIREN and commune codes."""

@@ -91,6 +91,13 @@ class TableSheet:
         return tuple(c.key for c in self.columns)
 
 
+# The key of each sheet of the workbook: code names a sheet by these, never by a bare string.
+TERRITOIRE = "territoire"  # the form
+COMMUNES, JALONS, ENGAGEMENTS, COMITES, INGENIERIE, ANNUAIRE = (
+    "communes", "jalons", "engagements", "comites", "ingenierie", "annuaire")
+# The tables, in the workbook's order (`Schema.tables` follows it).
+TABLE_KEYS = (COMMUNES, JALONS, ENGAGEMENTS, COMITES, INGENIERIE, ANNUAIRE)
+
 MILESTONES: tuple[tuple[str, str], ...] = (
     ("J1", "Convention d'adhésion signée"),
     ("J2", "Chef de projet en poste"),
@@ -131,7 +138,7 @@ def money_header(financer: str) -> str:
 def _territory_sheet() -> FormSheet:
     F = Field
     return FormSheet(
-        key="territoire",
+        key=TERRITOIRE,
         name="Territoire",
         purpose="L'identité du territoire, la période de suivi, le chef de projet et la gouvernance.",
         fields=(
@@ -174,7 +181,7 @@ def _tables(config: Config) -> tuple[TableSheet, ...]:
     )
     return (
         TableSheet(
-            key="communes", name="Communes",
+            key=COMMUNES, name="Communes",
             purpose="Les communes du territoire : une ligne par commune, la ou les Villes PVD d'abord.",
             min_rows=1, blank_rows=30,
             columns=(
@@ -187,7 +194,7 @@ def _tables(config: Config) -> tuple[TableSheet, ...]:
             ),
         ),
         TableSheet(
-            key="jalons", name="Jalons",
+            key=JALONS, name="Jalons",
             purpose="Le chemin vers la convention d'ORT, en huit jalons : dates prévues et réalisées.",
             fixed_rows=MILESTONES, blank_rows=0,
             columns=(
@@ -200,7 +207,7 @@ def _tables(config: Config) -> tuple[TableSheet, ...]:
             ),
         ),
         TableSheet(
-            key="engagements", name="Engagements",
+            key=ENGAGEMENTS, name="Engagements",
             purpose="Le plan d'actions et l'argent engagé : une ligne par action, un montant par financeur.",
             columns=(
                 F("action_id", "N° action", required=True, width=10,
@@ -223,7 +230,7 @@ def _tables(config: Config) -> tuple[TableSheet, ...]:
             ),
         ),
         TableSheet(
-            key="comites", name="Comités",
+            key=COMITES, name="Comités",
             purpose="Les réunions de gouvernance : le comité de projet se réunit au moins une fois par trimestre.",
             blank_rows=60,
             columns=(
@@ -238,7 +245,7 @@ def _tables(config: Config) -> tuple[TableSheet, ...]:
             ),
         ),
         TableSheet(
-            key="ingenierie", name="Ingénierie",
+            key=INGENIERIE, name="Ingénierie",
             purpose="Les besoins en ingénierie (études, animation, formation) et les partenaires sollicités.",
             blank_rows=100,
             columns=(
@@ -259,7 +266,7 @@ def _tables(config: Config) -> tuple[TableSheet, ...]:
             ),
         ),
         TableSheet(
-            key="annuaire", name="Annuaire",
+            key=ANNUAIRE, name="Annuaire",
             purpose="Les contacts du projet : chef de projet, élus, référents de l'État et partenaires.",
             blank_rows=60,
             columns=(

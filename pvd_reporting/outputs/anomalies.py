@@ -16,7 +16,7 @@ from pvd_reporting.atomic import atomic_write_text
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.format.issues import ISSUE_TYPES, Issue, Report
 from pvd_reporting.format.matching import norm
-from pvd_reporting.format.schema import Schema
+from pvd_reporting.format.schema import ANNUAIRE, Schema
 from pvd_reporting.outputs.report import render_csv, render_json
 
 CONTACT_KEYS = ("name", "email", "phone")  # the annuaire's fields left out with --no-contacts
@@ -41,7 +41,7 @@ class Masker:
                 lead = data.territory.values.get("project_lead")
                 if isinstance(lead, str):
                     found.add(lead.strip())
-                for record in data.rows("annuaire"):
+                for record in data.rows(ANNUAIRE):
                     for key in CONTACT_KEYS:
                         for value in (record.values.get(key), record.raw.get(key)):
                             if isinstance(value, str):
@@ -72,7 +72,7 @@ def anomalies_report(consolidation: Consolidation, schema: Schema, *, no_contact
     if not no_contacts:
         return Report(workbooks=list(consolidation.reports))
     hide = Masker(consolidation, True)
-    annuaire_sheet = schema.table("annuaire").name
+    annuaire_sheet = schema.table(ANNUAIRE).name
     return Report(workbooks=[
         replace(report, issues=[mask_issue(i, hide, annuaire_sheet) for i in report.issues])
         for report in consolidation.reports

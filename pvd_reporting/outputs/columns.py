@@ -26,7 +26,7 @@ from pvd_reporting.consolidate.view import (
 )
 from pvd_reporting.format.departements import department_label
 from pvd_reporting.format.issues import SEVERITY_LABELS, Issue, WorkbookReport, json_value
-from pvd_reporting.format.schema import VERSION_LABEL, Schema
+from pvd_reporting.format.schema import COMMUNES, ENGAGEMENTS, VERSION_LABEL, Schema
 
 TEXT, COUNT, EUROS, MONTHS, PERCENT, DATE = (ValueKind.TEXT, ValueKind.COUNT, ValueKind.EUROS, ValueKind.MONTHS,
                                               ValueKind.PERCENT, ValueKind.DATE)
@@ -103,7 +103,7 @@ def territory_totals(schema: Schema, table: str) -> list[Column]:
     totals = [
         Column("Actions", COUNT, 8, lambda t, x: t.actions, (T,)),
         *(Column(f"Actions : {s}", COUNT, 10, _actions(s), (T, E)) for s in schema.lists["statut_action"]),
-        Column(schema.table("engagements").column("cost").label, EUROS, 15, lambda t, x: t.cost, short="Coût"),
+        Column(schema.table(ENGAGEMENTS).column("cost").label, EUROS, 15, lambda t, x: t.cost, short="Coût"),
         *(Column(f.label, EUROS, 15, _financer(f.financer or f.key), (T, E)) for f in schema.financer_fields),
         Column(BEYOND_COST_LABEL, EUROS, 15, lambda t, x: t.beyond_cost, (T,)),
         Column(REMAINING_LABEL, EUROS, 15, lambda t, x: t.remaining, short="Reste à financer"),
@@ -123,7 +123,7 @@ def _communes(t: TerritoryView) -> str | None:
     if t.report is None:
         return None
     names = [f"{r.values.get('name') or r.raw.get('name') or '?'} ({r.values.get('insee') or r.raw.get('insee') or '?'})"
-             for r in t.report.data.rows("communes")]
+             for r in t.report.data.rows(COMMUNES)]
     return ", ".join(names) or None
 
 

@@ -9,7 +9,6 @@ moved into place: a reader never sees half a database.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
@@ -18,10 +17,33 @@ from typing import Any
 
 from pvd_reporting import __version__
 from pvd_reporting.atomic import atomic_write
-from pvd_reporting.consolidate.view import Change, Consolidation, to_cent
+from pvd_reporting.consolidate.batch import CONSOLIDATED_PLACEMENT, TO_CHECK_PLACEMENT
+from pvd_reporting.consolidate.quarters import Published, published_figures, revised_declarations
+from pvd_reporting.consolidate.view import (
+    REMAINING_LABEL,
+    STATUS_LABEL,
+    Change,
+    Consolidation,
+    to_cent,
+)
+from pvd_reporting.format.history import (
+    DB_NAME,
+    FINANCER_COLUMNS,
+    FINANCERS_TABLE,
+    ID,
+    META_CONTACTS,
+    META_FORMAT,
+    META_PERIODS,
+    META_REGION,
+    META_REGION_CODE,
+    META_VERSION,
+    META_WRITTEN,
+    PERIOD,
+    TERRITORY,
+    snake,
+)
 from pvd_reporting.format.issues import json_value
-from pvd_reporting.format.matching import norm
-from pvd_reporting.format.schema import Schema
+from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, TABLE_KEYS, Schema
 from pvd_reporting.outputs.anomalies import Masker
 from pvd_reporting.outputs.columns import (
     ANOMALY_DETAIL,
@@ -44,24 +66,18 @@ from pvd_reporting.outputs.summary.cells import (
     PERCENT,
 )
 from pvd_reporting.outputs.summary.workbook import (
-    SHEET_ORDER,
     anomaly_items,
     data_columns,
     data_rows,
     data_sheet_columns,
 )
 
-DB_NAME = "historique-pvd.sqlite"
+SIGNED_STATUS = ORT_STATUSES[0]
+# The figures each period was published with, compared by the next run (Révisions).
+FIGURES_TABLE, FIGURE, VALUE = "chiffres", "chiffre", "valeur"
 # The columns every data row carries, in this order at the start of each table.
-PERIOD, ID, TERRITORY = "periode", "id_pvd", "territoire"
 SOURCE_COLUMNS = ("fichier", "onglet", "ligne")
 _SQL_TYPES = {MONEY: "REAL", NUMBER: "REAL", PERCENT: "REAL", INT: "INTEGER", DATE: "TEXT"}
-
-
-def snake(header: str) -> str:
-    """`Coût total HT (€)` -> `cout_total_ht`: the header, lower case, without accents."""
-    text = re.sub(r"[^a-z0-9]+", "_", norm(header)).strip("_")
-    return text or "colonne"
 
 
 def _unique(names: Iterable[str]) -> list[str]:
@@ -168,7 +184,7 @@ def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema
                  no_contacts: bool) -> list[_Table]:
     territory_cols = territory_columns(schema)
     territories = _Table("territoires", territory_cols)
-    data = {key: _data_table(key, schema, no_contacts) for key in ("communes", *SHEET_ORDER)}
+    data = {key: _data_table(key, schema, no_contacts) for key in TABLE_KEYS}
     anomaly_cols = [*anomaly_identity(schema), *ANOMALY_DETAIL, ANOMALY_FILE, ANOMALY_ROW]
     anomalies = _Table("anomalies", anomaly_cols)
     source_cols = _sources_columns(schema)
@@ -201,6 +217,13 @@ def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema
     return [territories, *(t for t, _ in data.values()), anomalies, sources, table]
 
 
+def _territory_column(territories: _Table, schema: Schema, header: str) -> str:
+    """A column's name in `territoires` as written: « Département (€) » is `departement_2` there,
+    after the territory's own `departement`."""
+    headers = [c.header for c in territory_columns(schema)]
+    return territories.names[headers.index(header) + 1]
+
+
 def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Schema, *,
                      no_contacts: bool = False, written_at: datetime | None = None) -> Path:
     """Write `historique-pvd.sqlite` for the consolidation and its history; returns its path."""
@@ -208,12 +231,19 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
     periods = list(history.periods.values()) if history is not None else [consolidation]
     changes = history.changes if history is not None else []
     tables = build_tables(periods, changes, schema, no_contacts)
+    figures = [(c.region.period, label, value) for c in periods
+               for label, value in published_figures(c, schema).items()]
     stamp = (written_at or datetime.now(UTC)).replace(microsecond=0).isoformat()
-    meta = [("format_version", schema.version), ("region", schema.config.region_name),
-            ("pvd_report_version", __version__), ("written_at", stamp),
+    meta = [(META_FORMAT, schema.version), (META_REGION, schema.config.region_name),
+            (META_VERSION, __version__), (META_WRITTEN, stamp),
             ("periode_consolidee", consolidation.region.period),
-            ("periodes", ",".join(c.region.period for c in periods)),
-            ("contacts", "non" if no_contacts else "oui")]
+            (META_PERIODS, ",".join(c.region.period for c in periods)),
+            ("perimetre", consolidation.region.scope),
+            (META_CONTACTS, "non" if no_contacts else "oui"), (META_REGION_CODE, schema.config.region_code)]
+    # `colonne` is the column's name in `territoires`.
+    financer_columns = ", ".join(f'"{c}" TEXT' for c in FINANCER_COLUMNS)
+    financers = [(_territory_column(tables[0], schema, f.label), f.financer,
+                  schema.config.category(f.financer or f.label)) for f in schema.financer_fields]
 
     def write(tmp: Path) -> None:
         try:
@@ -222,8 +252,12 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
                 with db:
                     for table in tables:
                         table.create(db)
+                    db.execute(f'CREATE TABLE "{FIGURES_TABLE}" ("{PERIOD}" TEXT, "{FIGURE}" TEXT, "{VALUE}" REAL)')
+                    db.executemany(f'INSERT INTO "{FIGURES_TABLE}" VALUES (?, ?, ?)', figures)
                     db.execute('CREATE TABLE "meta" ("cle" TEXT PRIMARY KEY, "valeur" TEXT)')
                     db.executemany('INSERT INTO "meta" VALUES (?, ?)', meta)
+                    db.execute(f'CREATE TABLE "{FINANCERS_TABLE}" ({financer_columns})')
+                    db.executemany(f'INSERT INTO "{FINANCERS_TABLE}" VALUES (?, ?, ?)', financers)
             finally:
                 db.close()
         except sqlite3.Error as exc:
@@ -232,3 +266,70 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
             raise OSError(f"base SQLite : {exc}") from None
 
     return atomic_write(Path(output_dir) / DB_NAME, write)
+
+
+def read_published(path: Path, schema: Schema) -> Published | None:
+    """The figures and workbooks of every period in an existing history file, read before this
+    run rewrites it; None when there is none, or it cannot be read (nothing to compare)."""
+    if not Path(path).is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        meta = dict(db.execute('SELECT "cle", "valeur" FROM "meta"').fetchall())
+        names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        figures: dict[str, dict[str, float]] = {}
+        if FIGURES_TABLE in names:
+            for period, label, value in db.execute(f'SELECT "{PERIOD}", "{FIGURE}", "{VALUE}" FROM "{FIGURES_TABLE}"'):
+                figures.setdefault(period, {})[label] = value
+        else:
+            figures = _figures_from_territories(db, schema)
+        sources: dict[str, dict[str, str]] = {}
+        for period, file, sha, counted in db.execute(
+                f'SELECT "{PERIOD}", "fichier", "sha_256", "prise_en_compte" FROM "sources"'):
+            if counted in (CONSOLIDATED_PLACEMENT, TO_CHECK_PLACEMENT):
+                sources.setdefault(period, {})[file] = sha or ""
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
+    # A file written before the scope was recorded was the whole région's.
+    scope = meta.get("perimetre") or meta.get("region") or ""
+    return Published(scope, figures, sources)
+
+
+def _figures_from_territories(db: sqlite3.Connection, schema: Schema) -> dict[str, dict[str, float]]:
+    """The published figures of a history file written before the `chiffres` table existed."""
+    cost = schema.table("engagements").column("cost").label
+    financers = [snake(f.label) for f in schema.financer_fields]
+    money = " + ".join(f'COALESCE("{c}", 0)' for c in financers) or "0"
+    status = snake(STATUS_LABEL)
+    rows = db.execute(
+        f'SELECT "{PERIOD}", SUM("{status}" NOT IN (?, ?)), SUM("{status}" = ?), '
+        f'SUM(COALESCE("{snake(cost)}", 0)), SUM({money}), SUM(COALESCE("{snake(REMAINING_LABEL)}", 0)) '
+        f'FROM "territoires" GROUP BY "{PERIOD}"', (NOT_RECEIVED, NOT_FILLED, SIGNED_STATUS))
+    labels = [d.label for d in revised_declarations(schema)]  # received, signed, cost, financed, remaining
+    return {period: dict(zip(labels, (received, signed, round(c, 2), round(f, 2), round(r, 2)), strict=True))
+            for period, received, signed, c, f, r in rows}
+
+
+def recorded_workbooks(path: Path) -> tuple[list[Path], list[str]]:
+    """The workbooks a history file was built from (its `sources`), as recorded, and the
+    notices for those no longer on disk; raises OSError when it is not a history file."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = db.execute('SELECT DISTINCT "fichier" FROM "sources" ORDER BY "fichier"').fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise OSError(f"{path} n'est pas un fichier {DB_NAME} lisible ({exc})") from None
+    found, gone = [], []
+    for (name,) in rows:
+        if name and Path(name).is_file():
+            found.append(Path(name))
+        elif name:
+            gone.append(f"{name} : classeur enregistré dans {Path(path).name}, introuvable sur le disque.")
+    return found, gone

@@ -23,13 +23,20 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from pvd_reporting.atomic import atomic_write_bytes, atomic_write_text
-from pvd_reporting.consolidate.batch import identify, period_end, period_of, period_sort_key
+from pvd_reporting.consolidate.batch import (
+    PERIOD_TO_CHECK_CODES,
+    RESENT,
+    identify,
+    period_end,
+    period_of,
+    period_sort_key,
+)
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.format.french import fr_date
-from pvd_reporting.format.issues import Severity, WorkbookReport
+from pvd_reporting.format.issues import IssueCode, Severity, WorkbookReport
 from pvd_reporting.format.matching import norm, slug
 from pvd_reporting.format.reference import Reference, RefTerritory
-from pvd_reporting.format.schema import NOT_RECEIVED, Schema
+from pvd_reporting.format.schema import ANNUAIRE, NOT_RECEIVED, Schema
 from pvd_reporting.format.vocabulary import ELECTED_REFERENT_ROLE, PROJECT_LEAD_ROLE
 from pvd_reporting.outputs.report import CSV_DELIMITER, issue_line, plural, safe_cell
 from pvd_reporting.outputs.workbook.carry import carried_bytes, prefilled_bytes
@@ -39,10 +46,14 @@ from pvd_reporting.read.records import Record
 from pvd_reporting.read.values import as_date
 
 TO_FIX = "À corriger"
+# A workbook came, but its period does not fit its update date, or it is last quarter's file.
+PERIOD_TO_CHECK = "Période à vérifier"
+RESENT_AS_IS = "Renvoyé tel quel"
 # Mail servers commonly refuse messages over 10 to 25 MB: above this the draft goes without it.
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 CONTACT_COLUMNS = ("Chef de projet", "Mail", "Téléphone")
+OTHER_DEPARTMENT, PERIOD_MISMATCH = IssueCode.OTHER_DEPARTMENT, IssueCode.PERIOD_MISMATCH
 SUBJECT = "Petites villes de demain — suivi {period} : {territory}"
 
 
@@ -61,8 +72,9 @@ class Chase:
     id_pvd: str | None
     name: str
     department: str | None
-    motif: str  # NOT_RECEIVED or TO_FIX
+    motif: str  # NOT_RECEIVED, TO_FIX, PERIOD_TO_CHECK or RESENT_AS_IS (`motif_text` as the CSV says it)
     received: WorkbookReport | None = None  # the workbook of the period, with its errors (À corriger)
+    odd: WorkbookReport | None = None  # the workbook whose period is to check, or resent as it was
     history: list[WorkbookReport] = field(default_factory=list)  # every workbook of it, latest first
     ref: RefTerritory | None = None
     lead: Contact | None = None
@@ -71,6 +83,20 @@ class Chase:
     @property
     def latest(self) -> WorkbookReport | None:
         return self.history[0] if self.history else None
+
+    @property
+    def motif_text(self) -> str:
+        """« Non reçu », « À corriger », « Période à vérifier (2025-T1 déclarée, mise à jour le
+        03/04/2026) » or « Classeur de 2025-T4 renvoyé tel quel »."""
+        odd = self.odd
+        if self.motif == PERIOD_TO_CHECK and odd is not None:
+            updated = as_date(odd.data.territory.values.get("updated_on"))
+            text = (f"{PERIOD_TO_CHECK} ({period_of(odd) or 'période illisible'} déclarée, mise à jour le "
+                    f"{fr_date(updated) if updated else 'non renseignée'})")
+            return text + (f" ; {TO_FIX.lower()}" if odd.errors else "")
+        if self.motif == RESENT_AS_IS and odd is not None:
+            return f"Classeur de {period_of(odd)} renvoyé tel quel"
+        return self.motif
 
 
 @dataclass
@@ -120,6 +146,7 @@ def to_chase(consolidation: Consolidation, reference: Reference | None = None) -
     """
     period = consolidation.region.period
     by_key = _history(consolidation.reports, reference)
+    odd = _odd_workbooks(consolidation.reports, reference)
     refs = {r.key.lower(): r for r in reference.territories} if reference is not None else {}
     chased: list[Chase] = []
     seen: set[str] = set()
@@ -128,32 +155,61 @@ def to_chase(consolidation: Consolidation, reference: Reference | None = None) -
         key = t.key.lower()
         seen.add(key)
         motif = NOT_RECEIVED if counts_as_not_received(t) else TO_FIX if needs_fixing(t) else None
+        odd_one = t.report if t.received and _period_to_check(t.report) else None
+        if odd_one is not None:
+            motif = PERIOD_TO_CHECK
+        elif motif == NOT_RECEIVED and key in odd:
+            odd_one = odd[key]
+            motif = RESENT_AS_IS if _has(odd_one, RESENT) else PERIOD_TO_CHECK
         if motif is None:
             continue
         history = by_key.get(key, [])
-        if motif == NOT_RECEIVED:
+        if motif in (NOT_RECEIVED, RESENT_AS_IS):
             history = [r for r in history if _is_before(r, period)]
         ref = refs.get(key) if not t.received else None
         chased.append(Chase(t.key, t.id_pvd, t.name, t.department, motif,
-                            received=t.report if t.received else None, history=history, ref=ref))
+                            received=t.report if t.received else None, history=history, ref=ref, odd=odd_one))
     for key, history in by_key.items():
         earlier = [r for r in history if _is_before(r, period)]
         if key in seen or not earlier:
             continue
         values = earlier[0].data.territory.values
+        odd_one = odd.get(key)
+        motif = NOT_RECEIVED if odd_one is None else RESENT_AS_IS if _has(odd_one, RESENT) else PERIOD_TO_CHECK
         chased.append(Chase(key, _text(values.get("id_pvd")), _text(values.get("name")) or key,
-                            _text(values.get("department")), NOT_RECEIVED, history=earlier))
+                            _text(values.get("department")), motif, history=earlier, odd=odd_one))
     for chase in chased:
         chase.lead, chase.elected = contacts(chase.history)
     chased.sort(key=lambda c: (c.department or "~", norm(c.name), c.key))
     return chased
 
 
+def _has(report: WorkbookReport | None, code: str) -> bool:
+    return report is not None and any(i.code == code for i in report.issues)
+
+
+def _period_to_check(report: WorkbookReport | None) -> bool:
+    return report is not None and any(i.code in PERIOD_TO_CHECK_CODES for i in report.issues)
+
+
+def _odd_workbooks(reports: Iterable[WorkbookReport], reference: Reference | None) -> dict[str, WorkbookReport]:
+    """Set-aside workbooks that say a territory did send something: last quarter's file again
+    (`resent-previous`), or a workbook whose period is to check; by territory key, latest first."""
+    out: dict[str, WorkbookReport] = {}
+    for report in sorted((r for r in reports if r.data is not None), key=_recency):
+        if _has(report, OTHER_DEPARTMENT):
+            continue
+        if _has(report, RESENT) or (_period_to_check(report) and _has(report, PERIOD_MISMATCH)):
+            out[identify(report, reference)[0]] = report
+    return out
+
+
 def _history(reports: Iterable[WorkbookReport], reference: Reference | None) -> dict[str, list[WorkbookReport]]:
-    """Readable workbooks by territory key, latest (period, then update) first."""
+    """Readable workbooks of the scope by territory key, latest (period, then update) first;
+    last quarter's file sent again is that quarter's, already there."""
     out: dict[str, list[WorkbookReport]] = {}
     for report in reports:
-        if report.data is not None:
+        if report.data is not None and not _has(report, OTHER_DEPARTMENT) and not _has(report, RESENT):
             key, _ = identify(report, reference)
             out.setdefault(key, []).append(report)
     for group in out.values():
@@ -176,7 +232,7 @@ def contacts(history: list[WorkbookReport]) -> tuple[Contact | None, Contact | N
     """(chef de projet, élu référent) from the latest annuaire that names a chef de projet; the
     Territoire form's chef de projet, without mail, when no annuaire does."""
     for report in history:
-        rows = report.data.rows("annuaire")
+        rows = report.data.rows(ANNUAIRE)
         lead = _first_with_role(rows, PROJECT_LEAD_ROLE)
         if lead is not None:
             return lead, _first_with_role(rows, ELECTED_REFERENT_ROLE)
@@ -221,7 +277,7 @@ def render_reminders_csv(chased: list[Chase], schema: Schema, *, no_contacts: bo
     writer.writerow([*head, *(() if no_contacts else CONTACT_COLUMNS), "Dernier envoi"])
     for c in chased:
         report = c.received
-        row: list[object] = [c.id_pvd, c.name, c.department, c.motif,
+        row: list[object] = [c.id_pvd, c.name, c.department, c.motif_text,
                              report.errors if report else "", report.warnings if report else ""]
         if not no_contacts:
             lead = c.lead
@@ -246,8 +302,9 @@ def attachment(chase: Chase, schema: Schema, period: str) -> tuple[str, bytes] |
     """(file name, bytes): the feedback workbook (À corriger), else the workbook for the period
     carried forward from its last one, else pre-filled from the reference list."""
     stem = file_stem(chase)
-    if chase.received is not None:
-        return f"{stem}-a-corriger.xlsx", feedback_bytes(schema, chase.received)
+    to_fix = chase.received or (chase.odd if chase.motif == PERIOD_TO_CHECK else None)
+    if to_fix is not None:
+        return f"{stem}-a-corriger.xlsx", feedback_bytes(schema, to_fix)
     if chase.latest is not None:
         return f"{stem}.xlsx", carried_bytes(schema, chase.latest.data, period, chase.latest.issues)
     if chase.ref is not None:
@@ -286,7 +343,36 @@ def body(chase: Chase, schema: Schema, period: str, *, attached: bool, too_big: 
     form, update_label = schema.form.name, schema.form.field("updated_on").label
     hello = f"Bonjour {chase.lead.name}," if chase.lead and chase.lead.name else "Bonjour,"
     lines = [hello, ""]
-    if chase.motif == TO_FIX and chase.received is not None:
+    odd = chase.odd
+    if chase.motif == PERIOD_TO_CHECK and odd is not None:
+        updated = as_date(odd.data.territory.values.get("updated_on"))
+        lines += [
+            f"Merci pour l'envoi du classeur de suivi Petites villes de demain de {chase.name} "
+            f"({Path(odd.path).name}). Il indique la période {period_of(odd) or 'illisible'} et une mise à jour "
+            f"le {fr_date(updated) if updated else '(date non renseignée)'} : la période de suivi ou la date "
+            f"ne correspond pas. S'il s'agit du suivi de la période {period}, merci de corriger la « "
+            f"{schema.form.field('period').label} » dans l'onglet {form} (ou la date), puis de nous le "
+            f"renvoyer avant le {limit}.",
+        ]
+        errors = [i for i in odd.issues if i.severity == Severity.ERROR]
+        if errors:
+            lines += ["", f"Il comporte aussi {plural(len(errors), 'erreur')} à corriger :", "",
+                      *(f"- {issue_line(i)}" for i in errors)]
+        if attached:
+            lines += ["", "Vous trouverez ci-joint votre classeur repris dans le modèle, les cellules à vérifier "
+                      "colorées et commentées."]
+    elif chase.motif == RESENT_AS_IS and odd is not None:
+        lines += [
+            f"Le classeur reçu de {chase.name} pour la période {period} ({Path(odd.path).name}) est "
+            f"identique à celui de la période {period_of(odd)} : c'est, semble-t-il, le classeur de "
+            f"{period_of(odd)} renvoyé tel quel.",
+            f"Merci de nous transmettre le classeur mis à jour pour la période {period} avant le {limit}.",
+        ]
+        if attached and chase.latest is not None:
+            lines += ["", f"Vous trouverez ci-joint le classeur de la période {period}, déjà rempli avec les "
+                      f"données de votre dernier envoi ({last_sent(chase)}) : mettez-les à jour, "
+                      f"indiquez la « {update_label} » dans l'onglet {form}, puis renvoyez-le."]
+    elif chase.motif == TO_FIX and chase.received is not None:
         report = chase.received
         errors = [i for i in report.issues if i.severity == Severity.ERROR]
         lines += [

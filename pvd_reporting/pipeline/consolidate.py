@@ -8,16 +8,23 @@ from datetime import date
 from pathlib import Path
 
 from pvd_reporting.atomic import prepare_output_dir, refuse_inside_inputs
-from pvd_reporting.consolidate.batch import CONSOLIDATION_CODES, period_end, read_all
-from pvd_reporting.consolidate.cache import can_create, resolve_cache_dir
+from pvd_reporting.consolidate.batch import (
+    HISTORY_PLACEMENT,
+    PERIOD_TO_CHECK_CODES,
+    SET_ASIDE_CODES,
+    period_end,
+    period_of,
+    placement,
+    read_all,
+)
+from pvd_reporting.consolidate.cache import IMAGES_FOLDER, can_create, resolve_cache_dir
 from pvd_reporting.consolidate.figures import RegionFigures, region_figures
-from pvd_reporting.consolidate.quarters import consolidate_history
+from pvd_reporting.consolidate.quarters import Published, consolidate_history, revisions
 from pvd_reporting.consolidate.regional import add_months
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.errors import OutputError, UsageError
-from pvd_reporting.format.config import load_config
 from pvd_reporting.format.french import fr_date
-from pvd_reporting.format.issues import WorkbookReport
+from pvd_reporting.format.issues import IssueCode, WorkbookReport
 from pvd_reporting.format.periods import first_day, parse_label
 from pvd_reporting.format.reference import Reference, load_reference
 from pvd_reporting.format.schema import Schema, build_schema
@@ -25,10 +32,11 @@ from pvd_reporting.outputs.anomalies import write_anomalies
 from pvd_reporting.outputs.dashboard.page import write_dashboard
 from pvd_reporting.outputs.dashboard.plots import write_charts
 from pvd_reporting.outputs.dashboard.trends import write_trend_charts
-from pvd_reporting.outputs.history_db import write_history_db
+from pvd_reporting.outputs.history_db import DB_NAME, read_published, write_history_db
 from pvd_reporting.outputs.reminders import Reminders, write_reminders
+from pvd_reporting.outputs.report import plural
 from pvd_reporting.outputs.summary.workbook import start_summary
-from pvd_reporting.pipeline.options import date_value, departments_value, period_value
+from pvd_reporting.pipeline.options import config_value, date_value, departments_value, period_value
 from pvd_reporting.pipeline.progress import NoProgress, Progress
 from pvd_reporting.read.discover import discover_workbooks
 
@@ -47,7 +55,10 @@ class ConsolidationRun:
     def set_aside(self) -> list[WorkbookReport]:
         """Workbooks read but not in the view: unreadable, duplicates, other periods."""
         return [r for r in self.result.reports
-                if r.data is None or any(i.code in CONSOLIDATION_CODES for i in r.issues)]
+                if r.data is None or any(i.code in SET_ASIDE_CODES for i in r.issues)]
+
+
+OTHER_DEPARTMENT = IssueCode.OTHER_DEPARTMENT
 
 
 class NothingToConsolidate(UsageError):
@@ -66,6 +77,7 @@ def run_consolidate(
     as_of: str | date | None = None,
     reference_path: Path | None = None,
     config_path: Path | None = None,
+    region: str | None = None,
     no_contacts: bool = False,
     images: bool = True,
     workers: int | None = None,
@@ -83,9 +95,9 @@ def run_consolidate(
         if not given.exists():
             raise UsageError(f"Dossier introuvable : {given}. Indiquez le dossier des classeurs reçus.")
     where = ", ".join(str(p) for p in inputs)
-    schema = build_schema(load_config(config_path))
-    reference = load_reference(reference_path) if reference_path is not None else None
     files, notices = discover_workbooks(inputs)
+    schema = build_schema(config_value(config_path, region, files))
+    reference = load_reference(reference_path) if reference_path is not None else None
     if not files:
         raise UsageError(f"Aucun classeur à consolider (.xlsx, .xlsm, .ods ou .xls) dans {where}.")
     target = prepare_output_dir(output_dir, inputs)
@@ -110,10 +122,25 @@ def run_consolidate(
         raise NothingToConsolidate(
             f"Aucun classeur de la période {result.region.period} à consolider dans {where}.", reports)
     warnings = as_of_warnings(result.region.period, result.region.as_of)
+    # Read before this run rewrites it: the figures already given out.
+    warnings += compare_with_published(result, read_published(target / DB_NAME, schema), schema)
     written, image_notice, reminders = write_outputs(result, target, schema, no_contacts=no_contacts,
-                                                     images=images, reference=reference)
+                                                     images=images, reference=reference,
+                                                     image_cache=None if cache is None else cache / IMAGES_FOLDER)
     return ConsolidationRun(result, written, notices, image_notice, reminders, warnings,
                             region_figures(result, schema))
+
+
+def compare_with_published(result: Consolidation, published: Published | None, schema: Schema) -> list[str]:
+    """Fill `history.revisions`; a notice when the history file was of another scope."""
+    history = result.history
+    if published is None or history is None:
+        return []
+    if published.scope != result.region.scope:
+        return [f"Révisions non comparées : la base {DB_NAME} du dossier de sortie portait sur « "
+                f"{published.scope} », cette consolidation sur « {result.region.scope} »."]
+    history.revisions = revisions(history, published, schema)
+    return []
 
 
 def period_start(period: str) -> date:
@@ -135,13 +162,13 @@ def as_of_warnings(period: str, as_of: date) -> list[str]:
 def set_aside_reason(report: WorkbookReport) -> str:
     """Why a workbook is not in the view, in one French line."""
     for issue in report.issues:
-        if issue.code in CONSOLIDATION_CODES or report.data is None:
+        if issue.code in SET_ASIDE_CODES or report.data is None:
             return issue.message
     return "illisible"
 
 
 def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no_contacts: bool,
-                  images: bool, reference: Reference | None = None,
+                  images: bool, reference: Reference | None = None, image_cache: Path | None = None,
                   ) -> tuple[list[Path], str | None, Reminders]:
     """Summary, dashboard, charts, anomalies and reminders of one consolidation; (paths, image
     notice, reminders)."""
@@ -151,8 +178,9 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
     written: list[Path] = []
     try:
         written.append(write_dashboard(result, output_dir, schema, no_contacts=no_contacts))
-        charts, notice = write_charts(result, output_dir, images=images, at_risk_days=schema.config.at_risk_days)
-        trends, trend_notice = write_trend_charts(result, output_dir, images=images)
+        charts, notice = write_charts(result, output_dir, images=images, at_risk_days=schema.config.at_risk_days,
+                                      image_cache=image_cache)
+        trends, trend_notice = write_trend_charts(result, output_dir, images=images, image_cache=image_cache)
         notice = notice or trend_notice
         if charts or trends:
             written.append((charts or trends)[0].parent)
@@ -168,6 +196,58 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
             summary()  # let the writer process finish before reporting
         raise OutputError(f"Impossible d'écrire dans {output_dir} ({exc.strerror or exc}).") from None
     return written, notice, reminders
+
+
+def set_aside_lines(run: ConsolidationRun, shown: int) -> list[str]:
+    """The workbooks set aside, each with its reason (up to `shown`, then a count); those of
+    other départements in one line: a DDT referent knows the folder holds them."""
+    reports = run.set_aside
+    others = [r for r in reports if any(i.code == OTHER_DEPARTMENT for i in r.issues)]
+    other_ids = {id(r) for r in others}
+    named = [r for r in reports if id(r) not in other_ids]
+    if not reports:
+        return []
+    lines = [f"  Classeurs écartés : {len(reports)}"]
+    lines.extend(f"    {Path(r.path).name} : {set_aside_reason(r)}" for r in named[:shown])
+    if len(named) > shown:
+        lines.append(f"    … et {len(named) - shown} autres (voir l'onglet Sources de la synthèse).")
+    if others:
+        lines.append(f"    {plural(len(others), 'classeur')} d'autres départements, non consolidé"
+                     f"{'s' if len(others) > 1 else ''} (voir l'onglet Sources de la synthèse).")
+    return lines
+
+
+def period_check_lines(result: Consolidation) -> list[str]:
+    """Every workbook whose period does not fit its update date, named with its file and what
+    was done with it: the referent checks it before trusting the quarter."""
+    period = result.region.period
+    used = {id(t.report) for t in result.territories if t.report is not None}
+    lines = []
+    for report in result.reports:
+        for issue in report.issues:
+            if issue.code not in PERIOD_TO_CHECK_CODES:
+                continue
+            if id(report) in used:
+                fate = f"compté pour {period}, son territoire n'ayant pas d'autre classeur de {period}" \
+                    if period_of(report) != period else f"compté pour {period}"
+            elif placement(result, report) == HISTORY_PLACEMENT:
+                fate = f"compté pour {period_of(report)}"
+            else:
+                fate = "non consolidé"
+            lines.append(f"    {report.path} : {issue.message} ({fate})")
+    return ([f"  Périodes à vérifier : {len(lines)}", *lines]) if lines else []
+
+
+def revision_lines(result: Consolidation) -> list[str]:
+    """« Révisions : 2026-T1 (1 classeur arrivé depuis) », one line for every period revised."""
+    history = result.history
+    if history is None or not history.revisions:
+        return []
+    causes: dict[str, str] = {}
+    for revision in history.revisions:
+        causes.setdefault(revision.period, revision.summary)
+    return ["  Révisions : " + " · ".join(f"{p} ({c})" for p, c in causes.items())
+            + " — chiffres déjà publiés modifiés, voir l'onglet Révisions de la synthèse"]
 
 
 def period_lines(result: Consolidation) -> list[str]:

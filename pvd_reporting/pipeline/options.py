@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date
+from pathlib import Path
 
 from pvd_reporting.errors import UsageError
+from pvd_reporting.format.config import Config, load_config
 from pvd_reporting.format.schema import DEPARTMENTS
+from pvd_reporting.read.region import named_region
 from pvd_reporting.read.values import parse_date, parse_period
 
 
@@ -43,3 +46,11 @@ def departments_value(codes: Iterable[str] | None) -> list[str]:
             if code not in out:
                 out.append(code)
     return out
+
+
+def config_value(config_path: Path | None, region: str | None, files: list[Path] | None = None) -> Config:
+    """`--region` picks a shipped configuration, `--config` overlays it; with neither, the région
+    the workbooks name (their Territoire sheet), else the default (Grand Est)."""
+    if region is None and config_path is None and files:
+        region = named_region(files)
+    return load_config(config_path, region)

@@ -7,9 +7,12 @@ from pathlib import Path
 
 from pvd_reporting.atomic import prepare_output_dir
 from pvd_reporting.check.validate import validate_workbook
+from pvd_reporting.consolidate.batch import identify, period_of
 from pvd_reporting.errors import OutputError, UsageError
 from pvd_reporting.format.config import load_config
 from pvd_reporting.format.french import fr_date
+from pvd_reporting.format.issues import WorkbookReport
+from pvd_reporting.format.matching import french_sort_key
 from pvd_reporting.format.periods import parse_label
 from pvd_reporting.format.reference import (
     SHIPPED_REFERENCE,
@@ -17,7 +20,9 @@ from pvd_reporting.format.reference import (
     RefTerritory,
     load_reference,
 )
-from pvd_reporting.format.schema import build_schema
+from pvd_reporting.format.schema import Schema, build_schema
+from pvd_reporting.outputs.history_db import DB_NAME, recorded_workbooks
+from pvd_reporting.outputs.report import plural
 from pvd_reporting.outputs.workbook.carry import (
     Selection,
     Source,
@@ -31,12 +36,14 @@ from pvd_reporting.outputs.workbook.template import (
     write_template,
 )
 from pvd_reporting.outputs.workbook.writer import check_output
-from pvd_reporting.pipeline.options import departments_value, period_value
+from pvd_reporting.pipeline.options import config_value, departments_value, period_value
 from pvd_reporting.pipeline.progress import NoProgress, Progress
 from pvd_reporting.read.discover import discover_workbooks
-from pvd_reporting.read.values import as_date
+from pvd_reporting.read.values import as_date, parse_period
+from pvd_reporting.read.workbook import read_workbook
 
 DEFAULT_OUTPUT = Path("modele-pvd.xlsx")
+HISTORY_SUFFIX = ".sqlite"
 
 
 @dataclass
@@ -83,15 +90,19 @@ def run_template(
         raise UsageError("--departement ne sert qu'avec --region (ou avec consolidate).")
     if territory_id and region:
         raise UsageError("--territory et --region s'excluent : choisissez l'un ou l'autre.")
-    if (territory_id or region) and reference_path is None:
+    if territory_id and reference_path is None:
         reference_path = SHIPPED_REFERENCE  # the ANCT list of 2021; --reference takes a newer one
-    if region and output_dir is None:
+    if region and output_dir is not None and reference_path is None:
+        reference_path = SHIPPED_REFERENCE
+    if region and reference_path is not None and output_dir is None:
         raise UsageError("--region demande un dossier de sortie : ajoutez --output-dir DOSSIER.")
-    if region and output is not None:
+    if region and output_dir is not None and output is not None:
         raise UsageError("Avec --region, les classeurs vont dans --output-dir : retirez -o/--output.")
     if output_dir is not None and not region:
         raise UsageError("--output-dir ne sert qu'avec --region ; pour un seul classeur, utilisez -o.")
-    schema = build_schema(load_config(config_path))
+    # The région's own financer columns and lists: a workbook made under one configuration is
+    # read under the same one.
+    schema = build_schema(load_config(config_path, region))
     reference = load_reference(reference_path) if reference_path is not None else None
 
     if region and reference is not None and output_dir is not None:
@@ -135,7 +146,18 @@ def run_carry_forward(
         reference_path = SHIPPED_REFERENCE
     if output is not None and output_dir is not None:
         raise UsageError("-o et --output-dir s'excluent : -o pour un seul classeur, --output-dir sinon.")
-    files, notices = discover_workbooks(sources)
+    histories = [p for p in sources if p.suffix.lower() == HISTORY_SUFFIX and p.is_file()]
+    files, notices = discover_workbooks([p for p in sources if p not in histories])
+    for history in histories:
+        # The history file names every workbook of every quarter consolidated: each still on
+        # disk is a source, so a territory that skipped the last quarter is carried too.
+        try:
+            recorded, gone = recorded_workbooks(history)
+        except OSError as exc:
+            raise UsageError(f"{exc} : indiquez le fichier {DB_NAME} écrit par consolidate.") from None
+        known = {f.resolve() for f in files}
+        files.extend(f for f in recorded if f.resolve() not in known)
+        notices.extend(gone)
     if not files:
         raise UsageError("Aucun classeur à reconduire (.xlsx, .xlsm, .ods ou .xls) dans "
                          + ", ".join(map(str, sources)) + "." + "".join(f"\n  {n}" for n in notices))
@@ -148,7 +170,8 @@ def run_carry_forward(
         raise UsageError(f"Indiquez où écrire les classeurs reconduits : ajoutez {hint}.")
     if output is not None and output.suffix.lower() != ".xlsx":
         raise OutputError(f"Le classeur reconduit est un .xlsx : « {output} » n'a pas cette extension.")
-    schema = build_schema(load_config(config_path))
+    # Carried forward under the configuration the sources were made under: the région they name.
+    schema = build_schema(config_value(config_path, region, files))
     reference = load_reference(reference_path) if reference_path is not None else None
     expected = _expected(reference, region)
 
@@ -211,8 +234,80 @@ def run_carry_forward(
             bar.advance(1)
     finally:
         bar.close()
+    notices.extend(blank_notices([t for _, t in missing], selection, histories,
+                                 _sent_elsewhere([t for _, t in missing], sources, schema, reference,
+                                                 target_period)))
     return Templates(written, folder=output_dir, period=target_period, carried=len(carried),
                      prefilled=len(missing), notices=notices, reference=reference_path if region else None)
+
+
+MAX_NAMED = 20
+
+
+def _sent_elsewhere(blank: list[RefTerritory], sources: list[Path], schema: Schema,
+                    reference: Reference | None, period: str) -> dict[str, tuple[str, Path]]:
+    """Territory key -> (period, file) of a workbook found in a quarter folder beside the given
+    ones (`recus/2025-T3` beside `recus/2025-T4`) that was not given: what a blank one loses."""
+    if not blank or reference is None:
+        return {}
+    wanted = {t.key.lower() for t in blank}
+    given = {p.resolve() for p in sources}
+    folders: list[Path] = []
+    for source in sources:
+        parent = source.parent if source.is_dir() or source.is_file() else None
+        if parent is None or not parent.is_dir():
+            continue
+        for sibling in sorted(parent.iterdir()):
+            if sibling.is_dir() and sibling.resolve() not in given and sibling not in folders \
+                    and _folder_period(sibling.name) is not None \
+                    and (parse_label(_folder_period(sibling.name)) or (0, 0)) < (parse_label(period) or (0, 0)):
+                folders.append(sibling)
+    found: dict[str, tuple[str, Path]] = {}
+    files, _ = discover_workbooks(folders) if folders else ([], [])
+    for file in files:
+        data, _issues = read_workbook(file, schema)
+        if data is None:
+            continue
+        key, _ref = identify(WorkbookReport(str(file), data=data), reference)
+        own = period_of(WorkbookReport(str(file), data=data)) or _folder_period(file.parent.name) or "?"
+        if key in wanted and (key not in found or (parse_label(own) or (0, 0)) > (parse_label(found[key][0]) or (0, 0))):
+            found[key] = (own, file)
+    return found
+
+
+def _folder_period(name: str) -> str | None:
+    try:
+        return parse_period(name)
+    except ValueError:
+        return None
+
+
+def blank_notices(blank: list[RefTerritory], selection: Selection, histories: list[Path],
+                  elsewhere: dict[str, tuple[str, Path]] | None = None) -> list[str]:
+    """Name the territories given a blank pre-filled workbook: one of them may have sent a
+    workbook in a quarter whose folder was not given, and its data would be lost. Those whose
+    workbook was found in a quarter folder beside the given ones are named first, one a line."""
+    if not blank:
+        return []
+    lines = []
+    for t in blank:
+        known = (elsewhere or {}).get(t.key.lower())
+        if known is not None:
+            lines.append(f"{t.name} ({t.id_pvd or t.key}) reçoit un classeur vierge pré-rempli alors qu'il a "
+                         f"envoyé un classeur en {known[0]} ({known[1]}), dossier non donné : ajoutez ce "
+                         "dossier après --from pour reprendre ses données.")
+    given = sorted({s.period for s in selection.sources.values() if s.period}, key=lambda p: parse_label(p) or (0, 0))
+    names = sorted((f"{t.name} ({t.id_pvd})" if t.id_pvd else t.name for t in blank), key=french_sort_key)
+    shown = ", ".join(names[:MAX_NAMED]) + (f" … et {len(names) - MAX_NAMED} autres" if len(names) > MAX_NAMED else "")
+    quarters = f" (trimestres donnés : {', '.join(given)})" if given else ""
+    lines += [f"{plural(len(blank), 'territoire')} sans classeur dans les sources données{quarters} "
+             f"{'reçoit' if len(blank) == 1 else 'reçoivent'} un classeur vierge, pré-rempli depuis la liste de "
+             f"référence : {shown}."]
+    if not histories:
+        lines.append("S'ils ont envoyé un classeur à un trimestre antérieur non donné, ses données ne sont pas "
+                     "reprises : donnez le dossier de chaque trimestre (ou le fichier historique-pvd.sqlite du "
+                     "dossier de sortie de consolidate) après --from.")
+    return lines
 
 
 def _nothing_carried(notices: list[str]) -> str:

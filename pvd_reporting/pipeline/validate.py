@@ -15,11 +15,11 @@ from pvd_reporting.check.validate import validate_workbook
 from pvd_reporting.consolidate.batch import read_all
 from pvd_reporting.consolidate.cache import can_create, resolve_cache_dir
 from pvd_reporting.errors import OutputError
-from pvd_reporting.format.config import load_config
 from pvd_reporting.format.issues import Report
 from pvd_reporting.format.reference import Reference, load_reference
 from pvd_reporting.format.schema import Schema, build_schema
 from pvd_reporting.outputs.workbook.feedback import write_feedback
+from pvd_reporting.pipeline.options import config_value
 from pvd_reporting.pipeline.progress import NoProgress, Progress
 from pvd_reporting.read.discover import discover_workbooks
 
@@ -35,6 +35,7 @@ def run_validate(
     paths: list[Path],
     *,
     config_path: Path | None = None,
+    region: str | None = None,
     reference_path: Path | None = None,
     annotate_dir: Path | None = None,
     progress: Progress | None = None,
@@ -43,7 +44,7 @@ def run_validate(
     bar = progress or NoProgress()
     if annotate_dir is not None:
         refuse_inside_inputs(annotate_dir, paths, option="--annotate")
-    schema = build_schema(load_config(config_path))
+    schema = build_schema(config_value(config_path, region, discover_workbooks(list(paths))[0]))
     reference = load_reference(reference_path) if reference_path is not None else None
     files, notices = discover_workbooks(list(paths))
     cache = resolve_cache_dir(None)

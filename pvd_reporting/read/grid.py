@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pvd_reporting.format.issues import Issue, Severity, control_of, make_issue
+from pvd_reporting.format.issues import Issue, IssueCode, Severity, control_of, make_issue
 from pvd_reporting.format.matching import col_letter, norm
 from pvd_reporting.format.schema import (
     TOTAL_LABELS,
@@ -27,22 +27,29 @@ from pvd_reporting.read.values import is_blank
 
 HEADER_SEARCH_ROWS = 10
 
-_PARSERS: dict[Kind, tuple[Callable[[Any], Any], str]] = {
-    Kind.TEXT: (parsing.parse_text, ""),
-    Kind.PVD_ID: (parsing.parse_pvd_id, "invalid-pvd-id"),
-    Kind.DEPARTMENT: (parsing.parse_department, "invalid-department"),
-    Kind.SIREN: (parsing.parse_siren, "invalid-siren"),
-    Kind.PERIOD: (parsing.parse_period, "invalid-period"),
-    Kind.DATE: (parsing.parse_date, "invalid-date"),
-    Kind.PERCENT: (parsing.parse_percent, "invalid-percent"),
-    Kind.AMOUNT: (parsing.parse_amount, "invalid-number"),
-    Kind.INTEGER: (parsing.parse_int, "invalid-number"),
-    Kind.YESNO: (parsing.parse_yes_no, "invalid-choice"),
-    Kind.INSEE: (parsing.parse_insee, "invalid-insee"),
-    Kind.EMAIL: (parsing.parse_email, "invalid-email"),
-    Kind.PHONE: (parsing.parse_phone, "invalid-phone"),
+_PARSERS: dict[Kind, tuple[Callable[[Any], Any], IssueCode]] = {
+    Kind.TEXT: (parsing.parse_text, IssueCode.INVALID_VALUE),  # text is always read
+    Kind.PVD_ID: (parsing.parse_pvd_id, IssueCode.INVALID_PVD_ID),
+    Kind.DEPARTMENT: (parsing.parse_department, IssueCode.INVALID_DEPARTMENT),
+    Kind.SIREN: (parsing.parse_siren, IssueCode.INVALID_SIREN),
+    Kind.PERIOD: (parsing.parse_period, IssueCode.INVALID_PERIOD),
+    Kind.DATE: (parsing.parse_date, IssueCode.INVALID_DATE),
+    Kind.PERCENT: (parsing.parse_percent, IssueCode.INVALID_PERCENT),
+    Kind.AMOUNT: (parsing.parse_amount, IssueCode.INVALID_NUMBER),
+    Kind.INTEGER: (parsing.parse_int, IssueCode.INVALID_NUMBER),
+    Kind.YESNO: (parsing.parse_yes_no, IssueCode.INVALID_CHOICE),
+    Kind.INSEE: (parsing.parse_insee, IssueCode.INVALID_INSEE),
+    Kind.EMAIL: (parsing.parse_email, IssueCode.INVALID_EMAIL),
+    Kind.PHONE: (parsing.parse_phone, IssueCode.INVALID_PHONE),
 }
 _TOTAL_KEYS = frozenset(TOTAL_LABELS)
+
+
+def unreadable_code(kind: Kind) -> IssueCode:
+    """The code of the issue for a value of this kind that cannot be read (a formula error too)."""
+    if kind is Kind.CHOICE:
+        return IssueCode.INVALID_CHOICE
+    return _PARSERS[kind][1]
 _TOTAL_PREFIXES = TOTAL_PREFIXES
 
 
@@ -74,18 +81,18 @@ class CellParser:
         if is_blank(raw):
             if f.required:
                 self.issues.append(make_issue(
-                    "required-value", sheet=sheet, cell=cell, row=row, column=f.label))
+                    IssueCode.REQUIRED_VALUE, sheet=sheet, cell=cell, row=row, column=f.label))
             return None
         if isinstance(raw, CellError) and f.kind is Kind.TEXT:
             # Every other kind's parser refuses "#DIV/0!" with its own code; text would take it.
-            self._bad("invalid-value", sheet, cell, row, f, raw)
+            self._bad(IssueCode.INVALID_VALUE, sheet, cell, row, f, raw)
             return None
         if f.kind is Kind.CHOICE:
             values = self.schema.lists.get(f.choices or "", ())
             try:
                 return parsing.parse_choice(values, raw)
             except ValueError:
-                self._bad("invalid-choice", sheet, cell, row, f, raw, choices=_choices(values))
+                self._bad(IssueCode.INVALID_CHOICE, sheet, cell, row, f, raw, choices=_choices(values))
                 return None
         parser, code = _PARSERS[f.kind]
         try:
@@ -99,7 +106,7 @@ class CellParser:
             self._bad(code, sheet, cell, row, f, raw, **extra)
             return None
 
-    def _bad(self, code: str, sheet: str, cell: str, row: int | None, f: Field, raw: Any,
+    def _bad(self, code: IssueCode, sheet: str, cell: str, row: int | None, f: Field, raw: Any,
              **params: Any) -> None:
         self.issues.append(make_issue(code, sheet=sheet, cell=cell, row=row, column=f.label,
                                       value=raw, **params))
@@ -126,7 +133,7 @@ def read_form(grid: list[list[Any]], form: FormSheet, parser: CellParser) -> Rec
         at = rows_by_label.get(f.match_key)
         if at is None:
             parser.issues.append(make_issue(
-                "missing-column", sheet=sheet, column=f.label, sheet_name=sheet))
+                IssueCode.MISSING_COLUMN, sheet=sheet, column=f.label, sheet_name=sheet))
             continue
         row = grid[at]
         raw = clean_raw(row[1]) if len(row) > 1 else None
@@ -176,7 +183,7 @@ def read_table(
     if header is None:
         for f in table.columns:
             if f.required:
-                issues.append(make_issue("missing-column", sheet=sheet, column=f.label,
+                issues.append(make_issue(IssueCode.MISSING_COLUMN, sheet=sheet, column=f.label,
                                          sheet_name=sheet))
         return []
     h, columns = header
@@ -184,7 +191,7 @@ def read_table(
     for f in table.columns:
         if f.key not in columns:
             issues.append(make_issue(
-                "missing-column", sheet=sheet, column=f.label, sheet_name=sheet,
+                IssueCode.MISSING_COLUMN, sheet=sheet, column=f.label, sheet_name=sheet,
                 severity=None if f.required else Severity.WARNING))
     known = set(columns.values())
     extras: list[tuple[int, str]] = []
@@ -192,7 +199,7 @@ def read_table(
         if c not in known and not is_blank(value):
             label = parsing.parse_text(value)
             extras.append((c, label))
-            issues.append(make_issue("unknown-column", sheet=sheet, cell=f"{col_letter(c)}{h + 1}",
+            issues.append(make_issue(IssueCode.UNKNOWN_COLUMN, sheet=sheet, cell=f"{col_letter(c)}{h + 1}",
                                      row=h + 1, value=label))
     fields = [(table.column(key), c, col_letter(c)) for key, c in sorted(columns.items(), key=lambda kv: kv[1])]
     used = sorted([c for _, c, _ in fields] + [c for c, _ in extras])
@@ -220,7 +227,7 @@ def read_table(
         total_at = _total_column(cells, used)
         if total_at is not None:
             record.is_total = True
-            issues.append(make_issue("total-row", sheet=sheet, cell=f"{col_letter(total_at)}{number}",
+            issues.append(make_issue(IssueCode.TOTAL_ROW, sheet=sheet, cell=f"{col_letter(total_at)}{number}",
                                      row=number, value=parsing.parse_text(row[total_at])))
         else:
             for f, _, _ in fields:
@@ -236,7 +243,7 @@ def read_table(
 def _unlabelled(row: list[Any], used: frozenset[int], sheet: str, r: int, issues: list[Issue]) -> None:
     for c, value in enumerate(row):
         if c not in used and not is_blank(value):
-            issues.append(make_issue("unlabelled-value", sheet=sheet, cell=f"{col_letter(c)}{r + 1}",
+            issues.append(make_issue(IssueCode.UNLABELLED_VALUE, sheet=sheet, cell=f"{col_letter(c)}{r + 1}",
                                      row=r + 1, value=clean_raw(value)))
 
 

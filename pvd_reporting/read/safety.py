@@ -16,7 +16,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pvd_reporting.format.issues import Issue, make_issue
+from pvd_reporting.format.issues import Issue, IssueCode, make_issue
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
@@ -37,7 +37,7 @@ def _mb(n: int) -> str:
 
 
 def _unreadable(path: Path, reason: str) -> Issue:
-    return make_issue("unreadable-file", reason=reason)
+    return make_issue(IssueCode.UNREADABLE_FILE, reason=reason)
 
 
 @dataclass
@@ -73,7 +73,7 @@ def open_checked(path: Path) -> tuple[OpenedFile | None, Issue | None]:
         if size > MAX_FILE_BYTES:
             # Never read gigabytes to say so: refused on its size alone.
             return OpenedFile(path, size), make_issue(
-                "file-too-large",
+                IssueCode.FILE_TOO_LARGE,
                 reason=f"Fichier de {_mb(size)} Mo : la limite est de {_mb(MAX_FILE_BYTES)} Mo. "
                 "Supprimez les images et les onglets inutiles, puis renvoyez-le.",
             )
@@ -86,7 +86,7 @@ def open_checked(path: Path) -> tuple[OpenedFile | None, Issue | None]:
     opened = OpenedFile(path, len(data), data, hashlib.sha256(data).hexdigest())
     if len(data) > MAX_FILE_BYTES:  # grown since the stat
         return OpenedFile(path, len(data)), make_issue(
-            "file-too-large", reason=f"Fichier de plus de {_mb(MAX_FILE_BYTES)} Mo : il est refusé.")
+            IssueCode.FILE_TOO_LARGE, reason=f"Fichier de plus de {_mb(MAX_FILE_BYTES)} Mo : il est refusé.")
     if not data:
         return opened, _unreadable(path, "fichier vide")
     head = data[:8]
@@ -105,11 +105,11 @@ def _check_zip(opened: OpenedFile) -> Issue | None:
         opened.zip = zf
         infos = zf.infolist()
         if len(infos) > MAX_ZIP_MEMBERS:
-            return make_issue("file-too-large", reason=(
+            return make_issue(IssueCode.FILE_TOO_LARGE, reason=(
                 f"Le classeur contient {len(infos)} parties : il est anormalement complexe."))
         total = sum(i.file_size for i in infos)
         if total > MAX_UNCOMPRESSED_BYTES:
-            return make_issue("file-too-large", reason=(
+            return make_issue(IssueCode.FILE_TOO_LARGE, reason=(
                 f"Une fois décompressé, le classeur occuperait {_mb(total)} Mo "
                 f"(limite {_mb(MAX_UNCOMPRESSED_BYTES)} Mo) : il est refusé."))
         names = {i.filename for i in infos}
@@ -119,7 +119,7 @@ def _check_zip(opened: OpenedFile) -> Issue | None:
             manifest = zf.getinfo("META-INF/manifest.xml")
             if manifest.file_size <= _MAX_MANIFEST_BYTES:
                 if b"encryption-data" in zf.read(manifest):
-                    return make_issue("encrypted-file")
+                    return make_issue(IssueCode.ENCRYPTED_FILE)
     except zipfile.BadZipFile:
         return _unreadable(opened.path, "archive tronquée ou endommagée")
     except (OSError, EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
@@ -130,9 +130,9 @@ def _check_zip(opened: OpenedFile) -> Issue | None:
 def _check_ole(path: Path, data: bytes) -> Issue | None:
     if path.suffix.lower() in _ZIP_SUFFIXES:
         # Office wraps an encrypted .xlsx in an OLE2 container: that is the only reason to find one.
-        return make_issue("encrypted-file")
+        return make_issue(IssueCode.ENCRYPTED_FILE)
     if any(name in data for name in _OLE_ENCRYPTION_STREAMS):
-        return make_issue("encrypted-file")
+        return make_issue(IssueCode.ENCRYPTED_FILE)
     return None
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from python_calamine import CalamineWorkbook
 
-from pvd_reporting.format.issues import Issue, Severity, make_issue
+from pvd_reporting.format.issues import Issue, IssueCode, Severity, make_issue
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import FORMAT_MAJOR, VERSION_LABEL, VERSION_PROPERTY, Schema
 from pvd_reporting.read.formula_errors import CellError, error_cells_in
@@ -57,9 +57,9 @@ def _open_error(exc: BaseException) -> Issue:
     name = type(exc).__name__
     text = str(exc).lower()
     if name == "PasswordError" or "password" in text or "encrypt" in text:
-        return make_issue("encrypted-file")
+        return make_issue(IssueCode.ENCRYPTED_FILE)
     detail = str(exc).splitlines()[0][:120] if str(exc) else name
-    return make_issue("unreadable-file", reason=f"erreur de lecture : {detail}")
+    return make_issue(IssueCode.UNREADABLE_FILE, reason=f"erreur de lecture : {detail}")
 
 
 def _read(opened: OpenedFile, schema: Schema) -> tuple[WorkbookData | None, list[Issue]]:
@@ -85,7 +85,7 @@ def _read_open(workbook: Any, opened: OpenedFile, schema: Schema) -> tuple[Workb
         title = titles.get(norm(name))
         if title is None:
             if required:
-                issues.append(make_issue("missing-sheet", sheet=name, sheet_name=name))
+                issues.append(make_issue(IssueCode.MISSING_SHEET, sheet=name, sheet_name=name))
             return None
         data.sheet_titles[key] = title
         sheet = workbook.get_sheet_by_name(title)
@@ -93,7 +93,7 @@ def _read_open(workbook: Any, opened: OpenedFile, schema: Schema) -> tuple[Workb
         height = 0 if end is None else end[0] + 1
         if height > MAX_ROWS:
             issues.append(make_issue(
-                "too-many-rows", sheet=name,
+                IssueCode.TOO_MANY_ROWS, sheet=name,
                 reason=f"L'onglet « {title} » compte {height} lignes : au-delà de {MAX_ROWS} "
                 "lignes il n'est pas lu. Supprimez les lignes inutiles.",
             ))
@@ -183,14 +183,14 @@ def _check_version(version: str | None, schema: Schema) -> Issue | None:
     sheet = schema.readme_name
     if version is None:
         return make_issue(
-            "template-version", sheet=sheet,
+            IssueCode.TEMPLATE_VERSION, sheet=sheet,
             reason=f"Version du modèle introuvable : le classeur est lu comme un modèle "
             f"version {schema.version}. Repartez du dernier modèle la prochaine fois.",
         )
     major = version.split(".")[0].strip()
     if major != FORMAT_MAJOR:
         return make_issue(
-            "template-version", sheet=sheet, value=version, severity=Severity.ERROR,
+            IssueCode.TEMPLATE_VERSION, sheet=sheet, value=version, severity=Severity.ERROR,
             reason=f"Classeur au format {version}, alors que ce programme lit le format "
             f"{schema.version} : repartez du modèle actuel.",
         )

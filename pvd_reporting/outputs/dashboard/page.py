@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from pvd_reporting import __version__
 from pvd_reporting.atomic import atomic_write_text
-from pvd_reporting.consolidate.batch import HISTORY_PLACEMENT, placement
+from pvd_reporting.consolidate.batch import HISTORY_PLACEMENT, SET_ASIDE_CODES, placement
 from pvd_reporting.consolidate.briefing import (
     AT_RISK_ALERT,
     NOT_FILLED_ALERT,
@@ -54,7 +54,14 @@ from pvd_reporting.format.issues import (
     WorkbookReport,
 )
 from pvd_reporting.format.matching import french_sort_key, norm
-from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
+from pvd_reporting.format.schema import (
+    ANNUAIRE,
+    ENGAGEMENTS,
+    NOT_FILLED,
+    NOT_RECEIVED,
+    ORT_STATUSES,
+    Schema,
+)
 from pvd_reporting.format.vocabulary import ENGAGED_STATUSES, PLANNED_STATUSES
 from pvd_reporting.outputs.columns import Column, RowContext, dashboard_totals
 from pvd_reporting.outputs.dashboard.plots import CHART_TITLES, build_figures, status_map
@@ -158,7 +165,7 @@ def money_table(region: RegionView, schema: Schema) -> dict[str, Any]:
     columns = [*stages, "Total"]
     moneys = [*(_stage(region, s) for s in stages),
               Money(region.cost, region.financing, region.beyond_cost, region.remaining)]
-    cost_label = schema.table("engagements").column("cost").label
+    cost_label = schema.table(ENGAGEMENTS).column("cost").label
     rows: list[dict[str, Any]] = []
     for f in schema.financer_fields:
         name = f.financer or f.key
@@ -245,7 +252,7 @@ def _timeline(t: TerritoryView, as_of: date) -> dict[str, Any]:
 
 
 def _contacts(t: TerritoryView, schema: Schema) -> tuple[list[str], list[list[str]]]:
-    columns = schema.table("annuaire").columns
+    columns = schema.table(ANNUAIRE).columns
     rows = [[str(c.get(f.key, "") or "") for f in columns] for c in t.contacts]
     return [f.label for f in columns], rows
 
@@ -263,7 +270,7 @@ def _totals(t: TerritoryView, columns: list[Column]) -> list[dict[str, Any]]:
 
 
 def _territory(i: int, t: TerritoryView, cons: Consolidation, schema: Schema, no_contacts: bool) -> dict[str, Any]:
-    annuaire = schema.table("annuaire").name
+    annuaire = schema.table(ANNUAIRE).name
     issues, more = _issues(t.report, no_contacts, annuaire)
     headers, contacts = ([], []) if no_contacts else _contacts(t, schema)
     department = department_label(t.department) if t.department else "—"
@@ -285,7 +292,21 @@ def _territory(i: int, t: TerritoryView, cons: Consolidation, schema: Schema, no
         "financing": [(k, fr_euros(v)) for k, v in t.financing.items() if v],
         "contact_headers": headers, "contacts": contacts,
         "source": t.report.path if t.report else "",
+        "last_known": _last_known(t, cons),
     }
+
+
+def _last_known(t: TerritoryView, cons: Consolidation) -> dict[str, Any] | None:
+    """A territory not received now: its last quarter received and its figures then."""
+    last = cons.history.last_received(t.key) if cons.history is not None and not t.received else None
+    if last is None:
+        return None
+    period, view = last
+    return {"period": period, "status": view.ort_status, "status_cls": status_class(view.ort_status),
+            "milestone": view.last_milestone or "Aucun", "jalons": f"{view.milestones_done}/8",
+            "deadline": fr_date(view.ort_deadline), "cost": fr_euros(view.cost),
+            "remaining": fr_euros(view.remaining), "actions": view.actions,
+            "source": view.report.path if view.report else ""}
 
 
 def _unplaced(cons: Consolidation) -> list[dict[str, str]]:
@@ -295,7 +316,8 @@ def _unplaced(cons: Consolidation) -> list[dict[str, str]]:
     for r in cons.reports:
         if r.path in used or placement(cons, r) == HISTORY_PLACEMENT:
             continue
-        first = r.issues[0].message if r.issues else ""
+        why = [i for i in r.issues if i.code in SET_ASIDE_CODES] or r.issues
+        first = why[0].message if why else ""
         out.append({"path": r.path, "verdict": r.verdict, "period": r.period or "—", "message": first})
     return out
 
@@ -361,9 +383,7 @@ def render_dashboard(consolidation: Consolidation, schema: Schema, *, no_contact
 
 def scope_title(region: RegionView) -> str:
     """`Grand Est`, or `Grand Est — Aube (10)` with --departement."""
-    if not region.departments:
-        return region.region
-    return f"{region.region} — {', '.join(department_label(d) for d in region.departments)}"
+    return region.scope
 
 
 def dashboard_name(period: str) -> str:

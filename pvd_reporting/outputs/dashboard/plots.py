@@ -6,15 +6,19 @@ plotly is imported inside functions only: the validate path must never pay for i
 from __future__ import annotations
 
 import atexit
+import contextlib
+import hashlib
 import html
 import os
 import shutil
+import weakref
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pvd_reporting.atomic import atomic_write_folder, atomic_write_text
+from pvd_reporting.atomic import atomic_write_bytes, atomic_write_folder, atomic_write_text
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.format.departements import department_label
 from pvd_reporting.format.french import NARROW, fr_decimal, fr_money
@@ -288,7 +292,28 @@ def comites_heatmap(cons: Consolidation) -> go.Figure:
 
 def build_figures(consolidation: Consolidation, *, at_risk_days: int = 90) -> dict[str, go.Figure]:
     """The seven charts, by their file name (stable, in French); each title carries the period
-    (and the départements kept), so a PNG pasted in a note still says what it shows."""
+    (and the départements kept), so a PNG pasted in a note still says what it shows.
+
+    Built once per consolidation: the dashboard and `graphiques-<période>/` show the same
+    figures (plotly takes seconds to build them at national scale). Callers only read them."""
+    return remembered(consolidation, ("charts", at_risk_days), lambda: _build_figures(consolidation, at_risk_days))
+
+
+# The figures of the last consolidation drawn: (the consolidation, weakly; what; the figures).
+_REMEMBERED: dict[tuple[str, int], tuple[weakref.ref[Any], Any]] = {}
+
+
+def remembered(consolidation: Consolidation, what: tuple[str, int], build: Callable[[], Any]) -> Any:
+    """`build()`, unless it was already built for this very consolidation object."""
+    found = _REMEMBERED.get(what)
+    if found is not None and found[0]() is consolidation:
+        return found[1]
+    value = build()
+    _REMEMBERED[what] = (weakref.ref(consolidation), value)
+    return value
+
+
+def _build_figures(consolidation: Consolidation, at_risk_days: int) -> dict[str, go.Figure]:
     c = consolidation
     figures = _figures(c, at_risk_days)
     scope = c.region.period
@@ -341,6 +366,7 @@ PLOTLY_FILE = "plotly.min.js"
 
 def write_charts(
     consolidation: Consolidation, output_dir: Path, *, images: bool = True, at_risk_days: int = 90,
+    image_cache: Path | None = None,
 ) -> tuple[list[Path], str | None]:
     """Write `graphiques-<period>/`: one .html per chart (+ .png and .svg when Chromium is there).
 
@@ -371,7 +397,7 @@ def write_charts(
         names.append(f"{MAP_NAME}.html")
         if not images:
             return names, None
-        images_written, notice = export_images({**charts, MAP_NAME: region_map}, folder)
+        images_written, notice = export_images({**charts, MAP_NAME: region_map}, folder, image_cache)
         return names + [p.name for p in images_written], notice
 
     # Written aside, then swapped in whole: no chart of an earlier run stays beside the new ones.
@@ -384,8 +410,11 @@ def fig_title(fig: go.Figure) -> str:
     return html.unescape(str(text).partition("<br>")[0]) if text else ""
 
 
-def export_images(figures: Mapping[str, go.Figure | dict[str, Any]], folder: Path) -> tuple[list[Path], str | None]:
-    """PNG and SVG of every figure in one kaleido session (starting Chromium is the slow part)."""
+def export_images(figures: Mapping[str, go.Figure | dict[str, Any]], folder: Path,
+                  cache: Path | None = None) -> tuple[list[Path], str | None]:
+    """PNG and SVG of every figure, in one browser session for the whole run (starting Chromium
+    is the slow part). With `cache` (a folder), an image whose figure, size and renderer are
+    unchanged since a run that made it is copied from there, not drawn again."""
     browser = chromium_path()
     if not browser:
         return [], NO_CHROMIUM
@@ -393,14 +422,25 @@ def export_images(figures: Mapping[str, go.Figure | dict[str, Any]], folder: Pat
     specs: list[dict[str, Any]] = []
     targets: list[Path] = []
     temps: list[Path] = []
+    keep: list[Path | None] = []
+    reused: list[Path] = []
+    renderer = _renderer(browser) if cache is not None else ""
     for name, fig in figures.items():
         data = fig if isinstance(fig, dict) else fig.to_dict()
         for ext in ("png", "svg"):
+            opts = {"format": ext, "width": EXPORT_WIDTH, "height": int(data["layout"].get("height") or 500), "scale": 1}
+            target = folder / f"{name}.{ext}"
+            stored = _cached_image(cache, data, opts, renderer) if cache is not None else None
+            if stored is not None and stored.is_file() and _copy_from_cache(stored, target):
+                reused.append(target)
+                continue
             tmp = folder / f".tmp-{name}.{ext}"
-            specs.append({"fig": data, "path": tmp, "opts": {
-                "format": ext, "width": EXPORT_WIDTH, "height": int(data["layout"].get("height") or 500), "scale": 1}})
-            targets.append(folder / f"{name}.{ext}")
+            specs.append({"fig": data, "path": tmp, "opts": opts})
+            targets.append(target)
             temps.append(tmp)
+            keep.append(stored)
+    if not specs:
+        return reused, None
     try:
         import kaleido
 
@@ -409,19 +449,58 @@ def export_images(figures: Mapping[str, go.Figure | dict[str, Any]], folder: Pat
         missing = [t.name for t in temps if not t.is_file() or not t.stat().st_size]
         if missing:
             raise RuntimeError(f"{len(missing)} image(s) manquante(s)")
-        for tmp, target in zip(temps, targets, strict=True):
+        for tmp, target, stored in zip(temps, targets, keep, strict=True):
+            if stored is not None:
+                _store_in_cache(tmp, stored)
             os.replace(tmp, target)
     except Exception as exc:  # noqa: BLE001 - any failure of the export is a notice, never a crash
         _cleanup(temps)
+        _cleanup(reused)
         text = str(exc).strip()
         first = text.splitlines()[0] if text else type(exc).__name__
         return [], f"Images PNG/SVG non produites : l'export par Chromium a échoué ({first[:160]})."
-    return targets, None
+    return reused + targets, None
+
+
+def _renderer(browser: str) -> str:
+    """What draws the images besides the figure: plotly, kaleido and the browser's build."""
+    try:
+        built = os.stat(browser).st_mtime_ns
+    except OSError:
+        built = 0
+    return f"plotly={version('plotly')}|kaleido={version('kaleido')}|browser={browser}@{built}"
+
+
+def _cached_image(cache: Path, data: dict[str, Any], opts: dict[str, Any], renderer: str) -> Path:
+    """Where the image of this figure, drawn with these options by this renderer, is kept."""
+    from plotly.io.json import to_json_plotly
+
+    digest = hashlib.sha256()
+    # plotly's own encoder: arrays in full, never an abbreviated repr.
+    digest.update(to_json_plotly(data).encode("utf-8"))
+    digest.update(f"|{sorted(opts.items())}|{renderer}".encode())
+    return cache / f"{digest.hexdigest()}.{opts['format']}"
+
+
+def _copy_from_cache(stored: Path, target: Path) -> bool:
+    try:
+        atomic_write_bytes(target, stored.read_bytes())
+        os.utime(stored)  # used now: pruning counts a year from here
+    except OSError:
+        return False
+    return True
+
+
+def _store_in_cache(made: Path, stored: Path) -> None:
+    # A cache that cannot be written only costs time the next run.
+    with contextlib.suppress(OSError):
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(stored, made.read_bytes())
 
 
 EXPORT_WIDTH = 1100
 # Figures rendered at once, each in its own tab of the one browser.
-EXPORT_TABS = 1
+EXPORT_TABS = 2
 
 
 def _open_image_session(kaleido: Any) -> None:

@@ -22,6 +22,7 @@ from pvd_reporting.outputs.dashboard.plots import (
     _layout,
     export_images,
     label,
+    remembered,
     status_color,
 )
 from pvd_reporting.outputs.palette import EXPECTED_COLOR, FINANCER_COLORS, RECEIVED_COLOR
@@ -96,19 +97,28 @@ def money_by_quarter(cons: Consolidation) -> go.Figure:
     for c in periods.values():
         names.extend(n for n in c.region.financing if n not in names)
     fig = go.Figure()
+    # Each quarter's money is that of the territories received then: the count is on the axis,
+    # so that a territory that did not send does not read as money lost.
+    counts = [territories_received(c.region.received) for c in periods.values()]
     for i, name in enumerate(names):
         ys = [c.region.financing.get(name, 0.0) for c in periods.values()]
         if not any(ys):
             continue
         fig.add_bar(name=label(name), x=xs, y=ys, marker={"color": FINANCER_COLORS[i % len(FINANCER_COLORS)]},
-                    hovertemplate=f"%{{x}}<br>{label(name)} : %{{y:,.0f}} €<extra></extra>")
+                    customdata=counts,
+                    hovertemplate=f"%{{x}} (%{{customdata}})<br>{label(name)} : %{{y:,.0f}} €<extra></extra>")
     _layout(fig, _title("financements-par-trimestre", xs), barmode="stack", height=560,
-            xaxis={"title": {"text": "Trimestre"}, "type": "category"},
+            xaxis={"title": {"text": "Trimestre (territoires reçus)"}, "type": "category", "tickvals": xs,
+                   "ticktext": [f"{p}<br>{n}" for p, n in zip(xs, counts, strict=True)]},
             yaxis={"title": {"text": "Euros HT"}, "tickformat": ",.0f"})
     # Nine financers and more: the legend goes under the plot, where it has room.
     fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0},
                       margin={"t": 60, "b": 150})
     return fig
+
+
+def territories_received(n: int) -> str:
+    return f"{n} territoire{'s' if n > 1 else ''} reçu{'s' if n > 1 else ''}"
 
 
 def received_by_quarter(cons: Consolidation) -> go.Figure:
@@ -132,7 +142,12 @@ def received_by_quarter(cons: Consolidation) -> go.Figure:
 
 
 def trend_figures(cons: Consolidation) -> dict[str, go.Figure]:
-    """The four charts over quarters; none with a single period (nothing to compare)."""
+    """The four charts over quarters; none with a single period (nothing to compare). Built once
+    per consolidation, for the dashboard and `graphiques-<période>/` alike."""
+    return remembered(cons, ("trends", 0), lambda: _trend_figures(cons))
+
+
+def _trend_figures(cons: Consolidation) -> dict[str, go.Figure]:
     if len(periods_of(cons)) < 2:
         return {}
     return {
@@ -143,7 +158,8 @@ def trend_figures(cons: Consolidation) -> dict[str, go.Figure]:
     }
 
 
-def write_trend_charts(cons: Consolidation, output_dir: Path, *, images: bool = True) -> tuple[list[Path], str | None]:
+def write_trend_charts(cons: Consolidation, output_dir: Path, *, images: bool = True,
+                       image_cache: Path | None = None) -> tuple[list[Path], str | None]:
     """The trend charts in `graphiques-<period>/`, beside the others (html, and png/svg with Chromium)."""
     import plotly.io as pio
 
@@ -162,7 +178,7 @@ def write_trend_charts(cons: Consolidation, output_dir: Path, *, images: bool = 
         written.append(atomic_write_text(folder / f"{name}.html", page))
     if not images:
         return written, None
-    images_written, notice = export_images(figures, folder)
+    images_written, notice = export_images(figures, folder, image_cache)
     return written + images_written, notice
 
 

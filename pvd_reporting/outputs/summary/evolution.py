@@ -8,8 +8,10 @@ from datetime import date
 from typing import Any
 
 from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 from pvd_reporting.consolidate.changes import COST, FINANCING
+from pvd_reporting.consolidate.figures import ValueKind
 from pvd_reporting.consolidate.view import (
     Change,
     Consolidation,
@@ -26,10 +28,12 @@ from pvd_reporting.outputs.columns import (
     identity,
     territory_row,
 )
-from pvd_reporting.outputs.summary.cells import SummaryFormats
+from pvd_reporting.outputs.summary.cells import SummaryFormats, put
 from pvd_reporting.outputs.summary.xmlrows import PendingRows
 
 CHANGES = "Changements"
+REVISIONS = "Révisions"
+REVISION_HEADERS = ("Période", "Chiffre", "Publié", "Révisé", "Écart", "Cause")
 
 
 def evolution_rows(c: Consolidation, schema: Schema) -> list[list[Any]]:
@@ -83,3 +87,26 @@ def write_history_sheets(wb: Workbook, c: Consolidation, schema: Schema, fmt: Su
     table_sheet(wb, EVOLUTION, evolution_columns(schema), evolution_rows(c, schema), fmt, pending)
     changes = c.history.changes if c.history is not None else []
     table_sheet(wb, CHANGES, change_columns(schema), change_rows(changes, Masker(c, no_contacts)), fmt, pending)
+
+
+def write_revisions(wb: Workbook, c: Consolidation, fmt: SummaryFormats) -> Worksheet:
+    """`Révisions`: each figure of an earlier period already published (the output folder's
+    history file) that this run changes, with the workbooks that arrived or changed since."""
+    ws = wb.add_worksheet(REVISIONS)
+    revisions = c.history.revisions if c.history is not None else []
+    for j, width in enumerate((10, 30, 16, 16, 16, 90)):
+        ws.set_column(j, j, width)
+    ws.add_table(0, 0, max(len(revisions), 1), len(REVISION_HEADERS) - 1, {
+        "name": "T_revisions", "style": "Table Style Light 9", "autofilter": True,
+        "columns": [{"header": h, "header_format": fmt.header} for h in REVISION_HEADERS]})
+    ws.set_row(0, 30)
+    ws.freeze_panes(1, 2)
+    for i, r in enumerate(revisions, start=1):
+        kind = ValueKind(r.kind)
+        for j, (value, k) in enumerate(((r.period, TEXT), (r.figure, TEXT), (r.published, kind),
+                                        (r.revised, kind), (round(r.revised - r.published, 2), kind),
+                                        (r.cause, TEXT))):
+            put(ws, i, j, value, k, fmt)
+    if not revisions:
+        ws.write_string(1, 1, "Aucun chiffre déjà publié n'a changé.")
+    return ws

@@ -17,7 +17,7 @@ from pvd_reporting.consolidate.view import (
     Consolidation,
 )
 from pvd_reporting.format.departements import department_label
-from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
+from pvd_reporting.format.schema import INGENIERIE, NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
 from pvd_reporting.outputs.summary.cells import (
     DATE,
     INT,
@@ -32,6 +32,7 @@ from pvd_reporting.outputs.summary.cells import (
 )
 
 PREVIOUS, YEAR_BEFORE = "T-1", "N-1"
+CONSTANT = "à périmètre constant"
 
 NOTE = ("Coût total = total des financements − financements au-delà du coût (actions dont les "
         "financements dépassent le coût) + reste à financer. Les actions abandonnées sont comptées "
@@ -69,7 +70,7 @@ def _briefing(ws: Worksheet, c: Consolidation, fmt: SummaryFormats, row: int) ->
     return row + 2
 
 
-def _figures(ws: Worksheet, figures: RegionFigures, fmt: SummaryFormats, row: int) -> int:
+def _figures(ws: Worksheet, figures: RegionFigures, fmt: SummaryFormats, row: int, current: str) -> int:
     """The figures under `Chiffre` and `Valeur`, and beside them `T-1` and `N-1` when there is a
     history; returns the row of the last figure."""
     ws.write_string(row, 0, "Chiffre", fmt.header)
@@ -78,6 +79,14 @@ def _figures(ws: Worksheet, figures: RegionFigures, fmt: SummaryFormats, row: in
         for col, (header, period) in enumerate(((PREVIOUS, figures.previous), (YEAR_BEFORE, figures.year_before)),
                                                start=2):
             ws.write_string(row, col, f"{header} ({period})" if period else header, fmt.header)
+    constant = figures.constant
+    if constant is not None:
+        # Beside T-1: the same figures on the territories received in both quarters, so that a
+        # territory that did not send does not read as money lost.
+        on = f"{constant} territoire{'s' if constant > 1 else ''} reçu{'s' if constant > 1 else ''} aux deux trimestres"
+        ws.write_string(row, 4, f"{PREVIOUS} {CONSTANT} ({figures.previous}, {on})", fmt.header)
+        ws.write_string(row, 5, f"{current} {CONSTANT} ({on})", fmt.header)
+        ws.set_column(4, 5, 18)
     for figure in figures:
         row += 1
         ws.write_string(row, 0, figure.label, fmt.label)
@@ -85,6 +94,9 @@ def _figures(ws: Worksheet, figures: RegionFigures, fmt: SummaryFormats, row: in
         if figures.has_history:
             put_figure(ws, row, 2, figure.previous, figure.kind, fmt)
             put_figure(ws, row, 3, figure.year_before, figure.kind, fmt)
+        if constant is not None:
+            put_figure(ws, row, 4, figure.constant_previous, figure.kind, fmt)
+            put_figure(ws, row, 5, figure.constant_current, figure.kind, fmt)
     return row
 
 
@@ -93,7 +105,7 @@ def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema, f
     ws = wb.add_worksheet(name)
     print_setup(ws, repeat_columns=1)
     r = c.region
-    ws.write_string(0, 0, f"Petites villes de demain — synthèse {r.region}", fmt.title)
+    ws.write_string(0, 0, f"Petites villes de demain — synthèse {r.scope}", fmt.title)
     ws.write_string(1, 0, f"Période {r.period} · situation au {r.as_of.strftime('%d/%m/%Y')}", fmt.subtitle)
     ws.write_string(2, 0, NOTE, fmt.subtitle)
     ws.set_column(0, 0, 52)
@@ -101,7 +113,7 @@ def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema, f
     ws.set_column(2, 8, 13)
     row = _briefing(ws, c, fmt, 4)
     figures_row = row
-    row = _figures(ws, region_figures(c, schema), fmt, row)
+    row = _figures(ws, region_figures(c, schema), fmt, row, r.period)
     row += 2
     anchor = figures_row
     anchor = _status_chart(wb, ws, c, fmt, row, anchor)
@@ -114,7 +126,7 @@ def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema, f
                              "Thématique", "Besoins", needs, INT)
     # The needs by partner too: a plain table, the three charts are enough.
     ws.write_string(row, 0, "Besoins en ingénierie par partenaire sollicité", fmt.label)
-    ws.write_string(row + 1, 0, schema.table("ingenierie").column("partner").label, fmt.header)
+    ws.write_string(row + 1, 0, schema.table(INGENIERIE).column("partner").label, fmt.header)
     ws.write_string(row + 1, 1, "Besoins", fmt.header)
     for i, (partner, n) in enumerate(r.needs_by_partner.items(), start=row + 2):
         ws.write_string(i, 0, partner)

@@ -26,7 +26,7 @@ from pvd_reporting.consolidate.view import (
 )
 from pvd_reporting.format.issues import Issue, WorkbookReport, json_value
 from pvd_reporting.format.matching import slug
-from pvd_reporting.format.schema import Field, Schema
+from pvd_reporting.format.schema import ANNUAIRE, COMMUNES, TABLE_KEYS, Field, Schema
 from pvd_reporting.outputs.anomalies import CONTACT_KEYS, Masker, mask_issue
 from pvd_reporting.outputs.columns import (
     TERRITORIES,
@@ -45,12 +45,13 @@ from pvd_reporting.outputs.summary.cells import (
     field_kind,
     print_setup,
 )
-from pvd_reporting.outputs.summary.evolution import write_history_sheets
+from pvd_reporting.outputs.summary.evolution import write_history_sheets, write_revisions
 from pvd_reporting.outputs.summary.synthesis import write_synthesis
 from pvd_reporting.outputs.summary.xmlrows import PendingRows, inject_rows
 from pvd_reporting.read.records import Record
 
-SHEET_ORDER = ("jalons", "engagements", "comites", "ingenierie", "annuaire")
+# The data sheets, in the schema's order; the communes are the `Communes` column of `Territoires`.
+SHEET_ORDER = tuple(key for key in TABLE_KEYS if key != COMMUNES)
 ANOMALIES = "Anomalies"
 SOURCES = "Sources"
 SYNTHESIS = "Synthèse"
@@ -121,7 +122,7 @@ def record_value(record: Record, key: str) -> Any:
 
 def data_sheet_columns(schema: Schema, key: str, no_contacts: bool) -> list[Field]:
     fields = list(schema.table(key).columns)
-    if key == "annuaire" and no_contacts:
+    if key == ANNUAIRE and no_contacts:
         fields = [f for f in fields if f.key not in CONTACT_KEYS]
     return fields
 
@@ -146,7 +147,7 @@ def anomaly_items(consolidation: Consolidation, schema: Schema, no_contacts: boo
     """Each anomaly as (report, issue), the issue masked with --no-contacts."""
     if not no_contacts:
         return list(consolidation.anomalies)
-    annuaire = schema.table("annuaire").name
+    annuaire = schema.table(ANNUAIRE).name
     hide = Masker(consolidation, no_contacts)
     return [(report, mask_issue(issue, hide, annuaire)) for report, issue in consolidation.anomalies]
 
@@ -187,6 +188,7 @@ def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts
     rows = [table_row(cols, r, ctx) for r in consolidation.reports]
     table_sheet(wb, SOURCES, cols, rows, fmt, pending)
     write_history_sheets(wb, consolidation, schema, fmt, pending, table_sheet, no_contacts)
+    write_revisions(wb, consolidation, fmt)
     wb.close()
     inject_rows(path, pending, fmt.row_styles)
 

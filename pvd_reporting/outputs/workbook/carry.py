@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pvd_reporting.consolidate.batch import identify, period_of, period_sort_key
-from pvd_reporting.format.issues import Issue, Severity, WorkbookReport
+from pvd_reporting.format.issues import Issue, IssueCode, Severity, WorkbookReport
 from pvd_reporting.format.matching import col_letter, norm, parse_a1
 from pvd_reporting.format.periods import parse_label, quarter_label
 from pvd_reporting.format.reference import Reference, RefTerritory, same_region
-from pvd_reporting.format.schema import Schema
+from pvd_reporting.format.schema import COMMUNES, Schema
 from pvd_reporting.outputs.workbook.skeleton import workbook_bytes, write_fast
 from pvd_reporting.outputs.workbook.template import (
     file_name_of,
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 NOT_UNDERSTOOD = "À vérifier : valeur non comprise au trimestre précédent"
 # The header given to values that had none in the source, with their column letter.
 NO_HEADER = "Sans en-tête"
-UNLABELLED = "unlabelled-value"
+UNLABELLED = IssueCode.UNLABELLED_VALUE
 # Fields the new quarter sets itself: never flagged, never carried.
 RESET_FIELDS = ("period", "updated_on")
 
@@ -194,7 +194,7 @@ class Source:
         values = self.data.territory.values
         name = str(values.get("name") or Path(self.report.path).stem)
         id_pvd = values.get("id_pvd")
-        insee = next((str(r.values["insee"]) for r in self.data.rows("communes") if r.values.get("insee")), None)
+        insee = next((str(r.values["insee"]) for r in self.data.rows(COMMUNES) if r.values.get("insee")), None)
         return file_name_of(id_pvd, name, values.get("siren") or insee)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pvd_reporting.format.schema import VERSION_LABEL, Kind, Schema
+from pvd_reporting.format.schema import JALONS, VERSION_LABEL, Kind, Schema
 
 # (style, label in column A, text in column B); style is "title", "heading", "pair" or "text".
 Line = tuple[str, str, str]
@@ -17,7 +17,7 @@ def readme_lines(schema: Schema, period: str | None) -> list[Line]:
     form = schema.form
     period_label = form.field("period").label
     updated_label = form.field("updated_on").label
-    jalons = schema.table("jalons")
+    jalons = schema.table(JALONS)
     lines: list[Line] = [
         ("title", "Petites villes de demain — suivi trimestriel", ""),
         ("text", "", f"Classeur de suivi d'un territoire du programme, région {schema.config.region_name}."),

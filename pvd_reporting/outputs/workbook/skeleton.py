@@ -19,7 +19,9 @@ import dataclasses
 import io
 import math
 import re
+import struct
 import zipfile
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,7 +33,7 @@ from xlsxwriter.utility import _datetime_to_excel_datetime
 from pvd_reporting.atomic import atomic_write
 from pvd_reporting.format.config import REQUIRED_VALUES
 from pvd_reporting.format.matching import col_letter
-from pvd_reporting.format.schema import Schema
+from pvd_reporting.format.schema import Schema, TableSheet
 from pvd_reporting.outputs.summary.xmlrows import _text as inline_text
 from pvd_reporting.outputs.workbook.writer import Content, check_output, group_of, render
 
@@ -47,13 +49,27 @@ _A1 = re.compile(r"([A-Z]+)(\d+)")
 
 
 @dataclass
+class Part:
+    """A part of the skeleton's zip: its name and time stamp, its XML, and that XML already
+    compressed (the parts no value goes into are copied as they are)."""
+
+    name: str
+    date_time: tuple[int, int, int, int, int, int]
+    data: bytes
+    crc: int
+    deflated: bytes
+
+
+@dataclass
 class Skeleton:
     """A finished workbook's parts, in order, and where each sheet's cells go."""
 
-    parts: list[tuple[zipfile.ZipInfo, bytes]]
+    parts: list[Part]
     sheet_parts: dict[str, str]  # sheet key (the form's or a table's) -> part name
     styles: dict[tuple[str, bool], int]  # (number group, locked) -> xf index
     schema: Schema  # kept alive, so that its id in the key is never another's
+    form_columns: tuple[tuple[str, str], ...] = ()
+    table_columns: dict[str, tuple[tuple[int, str, str, str], ...]] = dataclasses.field(default_factory=dict)
 
 
 def workbook_bytes(schema: Schema, content: Content) -> bytes:
@@ -84,12 +100,40 @@ def fill(schema: Schema, content: Content) -> bytes | None:
     cells = _cells(schema, content, skeleton)
     if cells is None:
         return None
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info, data in skeleton.parts:
-            patch = cells.get(info.filename)
-            dst.writestr(info, _patch(data.decode("utf-8"), patch).encode("utf-8") if patch else data)
-    return out.getvalue()
+    parts = []
+    for part in skeleton.parts:
+        patch = cells.get(part.name)
+        if patch:
+            data = _patch(part.data.decode("utf-8"), patch).encode("utf-8")
+            part = Part(part.name, part.date_time, data, zlib.crc32(data), _deflate(data))
+        parts.append(part)
+    return _zip(parts)
+
+
+def _deflate(data: bytes) -> bytes:
+    # Raw deflate, as a zip member holds it (zipfile's default level).
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush()
+
+
+def _zip(parts: list[Part]) -> bytes:
+    """The zip of these parts, deflated (what zipfile writes, without compressing again the
+    parts copied from the skeleton)."""
+    out = bytearray()
+    directory = bytearray()
+    for part in parts:
+        name = part.name.encode("ascii")
+        year, month, day, hour, minute, second = part.date_time
+        dos_time = (hour << 11) | (minute << 5) | (second // 2)
+        dos_date = ((year - 1980) << 9) | (month << 5) | day
+        common = struct.pack("<HHHHHIIIH", 20, 0, zipfile.ZIP_DEFLATED, dos_time, dos_date, part.crc,
+                             len(part.deflated), len(part.data), len(name))
+        offset = len(out)
+        out += b"PK\x03\x04" + common + struct.pack("<H", 0) + name + part.deflated
+        directory += (b"PK\x01\x02" + struct.pack("<H", 20) + common
+                      + struct.pack("<HHHHII", 0, 0, 0, 0, 0, offset) + name)
+    end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(parts), len(parts), len(directory), len(out), 0)
+    return bytes(out + directory + end)
 
 
 def _bare(schema: Schema, content: Content) -> Content | None:
@@ -120,14 +164,16 @@ def _skeleton(schema: Schema, bare: Content) -> Skeleton:
     buffer = io.BytesIO()
     formats = render(buffer, schema, bare)
     with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as src:
-        parts = [(info, src.read(info)) for info in src.infolist()]
+        parts = [Part(info.filename, info.date_time, data, zlib.crc32(data), _deflate(data))
+                 for info in src.infolist() for data in (src.read(info),)]
     # xlsxwriter numbers the sheet parts in the order the sheets were added.
     names = _sheet_names(parts)
     keys = {schema.form.name: schema.form.key, **{t.name: t.key for t in schema.tables}}
     sheet_parts = {keys[name]: f"xl/worksheets/sheet{i}.xml" for i, name in enumerate(names, start=1) if name in keys}
     styles = {(group, locked): xf for (group, locked, mark, bold), fmt in formats.cache.items()
               if mark is None and not bold and (xf := _xf_index(fmt)) is not None}
-    skeleton = Skeleton(parts, sheet_parts, styles, schema)
+    skeleton = Skeleton(parts, sheet_parts, styles, schema, _form_columns(schema),
+                        {t.key: _table_columns(t) for t in schema.tables})
     _SKELETONS[key] = skeleton
     while len(_SKELETONS) > _KEEP:
         _SKELETONS.popitem(last=False)
@@ -143,8 +189,8 @@ def _xf_index(fmt: Any) -> int | None:
     return None if found is None else int(found)
 
 
-def _sheet_names(parts: list[tuple[zipfile.ZipInfo, bytes]]) -> list[str]:
-    book = next(data for info, data in parts if info.filename == "xl/workbook.xml").decode("utf-8")
+def _sheet_names(parts: list[Part]) -> list[str]:
+    book = next(part.data for part in parts if part.name == "xl/workbook.xml").decode("utf-8")
     return [_unescape(name) for name in re.findall(r'<sheet name="([^"]*)"', book)]
 
 
@@ -160,41 +206,60 @@ def _cells(schema: Schema, content: Content, skeleton: Skeleton) -> Cells | None
     """Each value's cell XML, by sheet part and row, or None when one cannot be encoded here."""
     yes_no = schema.lists.get("oui_non", REQUIRED_VALUES["oui_non"])
     out: Cells = {}
-    part = skeleton.sheet_parts[schema.form.key]
-    for r, fld in enumerate(schema.form.fields):
-        value = content.form.get(fld.key)
+    form_cells: dict[int, dict[int, str]] = {}
+    for r, (key, group) in enumerate(skeleton.form_columns):
+        value = content.form.get(key)
         if value is None or value == "":
             continue
-        xml = _cell(r, 1, value, group_of(fld.kind), False, yes_no, skeleton)
+        xml = _cell(f"B{r + 1}", value, group, yes_no, skeleton.styles)
         if xml is None:
             return None
-        out.setdefault(part, {}).setdefault(r + 1, {})[1] = xml
+        form_cells[r + 1] = {1: xml}
+    if form_cells:
+        out[skeleton.sheet_parts[schema.form.key]] = form_cells
     for table in schema.tables:
         rows = content.tables.get(table.key, [])
-        fixed = {"code", "label"} if table.fixed_rows else set()
-        part = skeleton.sheet_parts[table.key]
-        for i, values in enumerate(rows, start=1):
-            for c, fld in enumerate(table.columns):
-                if fld.key in fixed:
-                    continue
-                value = values.get(fld.key)
+        if not rows:
+            continue
+        columns = skeleton.table_columns[table.key]
+        table_cells: dict[int, dict[int, str]] = {}
+        for n, values in enumerate(rows, start=2):
+            row: dict[int, str] = {}
+            for c, key, letter, group in columns:
+                value = values.get(key)
                 if value is None or value == "":
                     continue
-                xml = _cell(i, c, value, group_of(fld.kind), False, yes_no, skeleton)
+                xml = _cell(f"{letter}{n}", value, group, yes_no, skeleton.styles)
                 if xml is None:
                     return None
-                out.setdefault(part, {}).setdefault(i + 1, {})[c] = xml
+                row[c] = xml
+            if row:
+                table_cells[n] = row
+        if table_cells:
+            out[skeleton.sheet_parts[table.key]] = table_cells
     return out
 
 
-def _cell(r: int, c: int, value: Any, group: str, locked: bool, yes_no: list[str] | tuple[str, ...],
-          skeleton: Skeleton) -> str | None:
+def _form_columns(schema: Schema) -> tuple[tuple[str, str], ...]:
+    """(key, number group) of each form field, in its row order."""
+    return tuple((f.key, group_of(f.kind)) for f in schema.form.fields)
+
+
+def _table_columns(table: TableSheet) -> tuple[tuple[int, str, str, str], ...]:
+    """(0-based column, key, letter, number group) of the columns values are written in: the
+    fixed ones (a jalon's code and label) are the skeleton's already."""
+    fixed = {"code", "label"} if table.fixed_rows else set()
+    return tuple((c, f.key, col_letter(c), group_of(f.kind)) for c, f in enumerate(table.columns)
+                 if f.key not in fixed)
+
+
+def _cell(ref: str, value: Any, group: str, yes_no: list[str] | tuple[str, ...],
+          styles: dict[tuple[str, bool], int], locked: bool = False) -> str | None:
     """The cell as the writer writes it (`_Writer.cell`), or None when it would differ."""
-    ref = f"{col_letter(c)}{r + 1}"
     if isinstance(value, bool):
         value = yes_no[0] if value else yes_no[1]
     if isinstance(value, (date, datetime)):
-        xf = skeleton.styles.get(("date", locked))
+        xf = styles.get(("date", locked))
         if xf is None or value.year < 1900 or getattr(value, "tzinfo", None) is not None:
             return None
         # xlsxwriter's own conversion, with the workbook's defaults (1900 epoch, no time zone).
@@ -203,10 +268,10 @@ def _cell(r: int, c: int, value: Any, group: str, locked: bool, yes_no: list[str
     if isinstance(value, (int, float)):
         if isinstance(value, float) and not math.isfinite(value):
             return None
-        xf = skeleton.styles.get(("general" if group in ("text", "date") else group, locked))
+        xf = styles.get(("general" if group in ("text", "date") else group, locked))
         return None if xf is None else f'<c r="{ref}" s="{xf}"><v>{value:.16G}</v></c>'
     text = str(value)
-    xf = skeleton.styles.get((group, locked))
+    xf = styles.get((group, locked))
     if xf is None or len(text) > _LONG_TEXT:
         return None
     return f'<c r="{ref}" s="{xf}" t="inlineStr">{inline_text(text)}</c>'

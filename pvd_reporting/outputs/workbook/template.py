@@ -11,7 +11,15 @@ from pvd_reporting.errors import OutputError, UsageError
 from pvd_reporting.format.config import REQUIRED_VALUES
 from pvd_reporting.format.matching import norm, slug
 from pvd_reporting.format.reference import Reference, RefTerritory
-from pvd_reporting.format.schema import Field, Kind, Schema, TableSheet, territory_file_name
+from pvd_reporting.format.schema import (
+    COMMUNES,
+    JALONS,
+    Field,
+    Kind,
+    Schema,
+    TableSheet,
+    territory_file_name,
+)
 from pvd_reporting.outputs.workbook.skeleton import write_fast
 from pvd_reporting.outputs.workbook.writer import Content, check_output
 from pvd_reporting.read.records import Record, WorkbookData
@@ -35,7 +43,7 @@ def write_template(
 
 def template_content(schema: Schema, *, period: str | None = None,
                      territory: RefTerritory | None = None) -> Content:
-    content = Content(period=period, tables={"jalons": _fixed_rows(schema.table("jalons"))})
+    content = Content(period=period, tables={JALONS: _fixed_rows(schema.table(JALONS))})
     if period:
         content.form["period"] = period
     if territory is None:
@@ -46,12 +54,12 @@ def template_content(schema: Schema, *, period: str | None = None,
     })
     # Every commune of the reference list is a Ville PVD (the list names only the laureates).
     ville_pvd = schema.canonical("role_commune", REQUIRED_VALUES["role_commune"][0])
-    content.tables["communes"] = [
+    content.tables[COMMUNES] = [
         {"insee": c.insee, "name": c.name, "population": c.population, "role": ville_pvd}
         for c in territory.communes
     ]
     if territory.signed_on:
-        content.tables["jalons"][0]["done_on"] = territory.signed_on
+        content.tables[JALONS][0]["done_on"] = territory.signed_on
     return content
 
 

@@ -45,15 +45,19 @@ VALIDATION_ROWS = 1000
 README_TEXT_WIDTH, FORM_HELP_WIDTH, LINE_HEIGHT = 110, 90, 15.0
 DATE_MIN, DATE_MAX = date(2000, 1, 1), date(2100, 12, 31)
 
-# The Contrôles sheet: its header row (0-based) is the one above the first check.
-CONTROLS_FIRST_ROW = 5
-CONTROLS_TOTAL_LABEL = "Points à corriger"
+# The Contrôles sheet: errors (row 1, 0-based), warnings (row 2), the sentence (row 3); its header
+# row is the one above the first check.
+CONTROLS_ERRORS_ROW, CONTROLS_WARNINGS_ROW, CONTROLS_SENTENCE_ROW = 1, 2, 3
+CONTROLS_FIRST_ROW = 6
+CONTROLS_TOTAL_LABEL = "Erreurs à corriger"
+CONTROLS_WARNINGS_LABEL = "Points à vérifier"
 CONTROL_WIDTH, WHERE_WIDTH = 72, 100
 READY = "Le classeur est prêt à être envoyé."
 CONTROLS_EXPLAINED = (
     "Ces contrôles se recalculent à chaque saisie. Chacun compte les cases qui ne respectent pas une règle "
     "du modèle ; le code entre parenthèses est celui du contrôle fait par le référent à la réception. "
-    "Une case rouge est une erreur à corriger, une case orange un point à vérifier."
+    "Une case rouge est une erreur à corriger : le classeur n'est prêt qu'une fois toutes corrigées. "
+    "Une case orange est un point à vérifier : il n'empêche pas l'envoi."
 )
 HEADER_BG, FIXED_BG = "#1F4E79", "#E7E6E6"
 MARK_BG = SEVERITY_FILLS
@@ -304,22 +308,31 @@ class _Writer:
         ws.set_column(1, 1, 13)
         ws.set_column(2, 2, WHERE_WIDTH, self.fmt.wrap)
         first = CONTROLS_FIRST_ROW
-        last = first + len(self.checks) - 1
         ws.write_string(0, 0, "Contrôles du classeur", self.fmt.title)
-        ws.write_string(1, 0, CONTROLS_TOTAL_LABEL, self.fmt.bold)
-        total = cell_ref(1, 1)
-        # An array formula too: LibreOffice, recalculating a file on load, may sum the array
-        # formulas below before it has computed them.
-        ws.write_array_formula(1, 1, 1, 1, f"{{=SUM({cell_ref(first, 1)}:{cell_ref(last, 1)})}}", self.fmt.total, 0)
-        ws.merge_range(2, 0, 2, 2, "", self.fmt.heading)
+        totals = {}
+        for row, label, level in ((CONTROLS_ERRORS_ROW, CONTROLS_TOTAL_LABEL, Severity.ERROR),
+                                  (CONTROLS_WARNINGS_ROW, CONTROLS_WARNINGS_LABEL, Severity.WARNING)):
+            ws.write_string(row, 0, label, self.fmt.bold)
+            cells = [cell_ref(first + i, 1) for i, c in enumerate(self.checks) if c.level == level]
+            # An array formula too: LibreOffice, recalculating a file on load, may sum the array
+            # formulas below before it has computed them.
+            ws.write_array_formula(row, 1, row, 1, "{=SUM(" + (",".join(cells) or "0") + ")}", self.fmt.total, 0)
+            ws.conditional_format(row, 1, row, 1, {"type": "cell", "criteria": ">", "value": 0,
+                                                   "format": self.fmt.live[level]})
+            totals[level] = cell_ref(row, 1)
+        errors, warnings = totals[Severity.ERROR], totals[Severity.WARNING]
+        ws.merge_range(CONTROLS_SENTENCE_ROW, 0, CONTROLS_SENTENCE_ROW, 2, "", self.fmt.heading)
+        to_check = (f'IF({warnings}=0,"",IF({warnings}=1,"{{and}}1 point à vérifier",'
+                    f'"{{and}}"&{warnings}&" points à vérifier"))')
         ws.write_formula(
-            2, 0,
-            f'=IF({total}=0,"{READY}",IF({total}=1,"1 point à corriger","" & {total} & " points à corriger")'
+            CONTROLS_SENTENCE_ROW, 0,
+            f'=IF({errors}=0,"{READY[:-1]}"&{to_check.format(**{"and": " ("})}&IF({warnings}=0,"",")")&".",'
+            f'IF({errors}=1,"1 erreur à corriger",{errors}&" erreurs à corriger")&{to_check.format(**{"and": " et "})}'
             f'&" : voyez ci-dessous les contrôles qui ne sont pas à 0, puis les cases colorées des onglets '
-            f'(rouge : erreur, orange : avertissement).")',
+            f'(rouge : erreur, orange : point à vérifier).")',
             self.fmt.heading, "")
-        ws.merge_range(3, 0, 3, 2, CONTROLS_EXPLAINED, self.fmt.help)
-        ws.set_row(3, wrapped_height(CONTROLS_EXPLAINED, CONTROL_WIDTH + WHERE_WIDTH))
+        ws.merge_range(CONTROLS_SENTENCE_ROW + 1, 0, CONTROLS_SENTENCE_ROW + 1, 2, CONTROLS_EXPLAINED, self.fmt.help)
+        ws.set_row(CONTROLS_SENTENCE_ROW + 1, wrapped_height(CONTROLS_EXPLAINED, CONTROL_WIDTH + WHERE_WIDTH))
         for c, header in enumerate(CONTROLS_HEADERS):
             ws.write_string(first - 1, c, header, self.fmt.header)
         for i, check in enumerate(self.checks):
@@ -333,9 +346,6 @@ class _Writer:
                               wrapped_height(where, WHERE_WIDTH * 5 // 4)))
             ws.conditional_format(r, 1, r, 1, {"type": "cell", "criteria": ">", "value": 0,
                                                "format": self.fmt.live[check.level]})
-        error = any(c.level == Severity.ERROR for c in self.checks)
-        ws.conditional_format(1, 1, 1, 1, {"type": "cell", "criteria": ">", "value": 0,
-                                           "format": self.fmt.live[Severity.ERROR if error else Severity.WARNING]})
         ws.freeze_panes(first, 0)
         print_setup(ws)
         ws.protect("", PROTECT_OPTIONS)

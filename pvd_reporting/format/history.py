@@ -1,0 +1,39 @@
+"""The regional history file (`historique-pvd.sqlite`) as a contract: its name, the tables and keys
+that `consolidate` writes and that `pvd-report national` reads back, named once."""
+
+from __future__ import annotations
+
+import re
+
+from pvd_reporting.format.matching import norm
+
+DB_NAME = "historique-pvd.sqlite"
+META_TABLE = "meta"
+TERRITORIES_TABLE = "territoires"
+# The configuration's financer columns with their national category, so that `pvd-report
+# national` adds up regions whose columns are named differently.
+FINANCERS_TABLE = "financeurs"
+FINANCER_COLUMNS = ("colonne", "libelle", "categorie")
+# Keys of `meta` the national roll-up needs.
+META_FORMAT, META_REGION, META_VERSION, META_WRITTEN = "format_version", "region", "pvd_report_version", "written_at"
+META_PERIODS, META_CONTACTS, META_REGION_CODE = "periodes", "contacts", "region_code"
+
+# The columns of `territoires` the roll-up reads (the summary's headers in snake_case); the other
+# tables are carried over whole.
+PERIOD, ID, TERRITORY = "periode", "id_pvd", "territoire"
+T_DEPARTMENT, T_EPCI, T_SIREN, T_COMMUNES = "departement", "epci", "siren_de_l_epci", "communes"
+T_LAST, T_J1, T_J8, T_DEADLINE, T_DAYS = "dernier_jalon", "date_j1", "date_j8", "echeance_ort", "jours_restants"
+T_STATUS, T_IN_TIME, T_CADENCE, T_LEAD = "statut_ort", "ort_signee_dans_le_delai", "cadence_tenue", "chef_de_projet"
+T_COST, T_REMAINING = "cout_total_ht", "reste_a_financer"
+TERRITORY_READ = (PERIOD, ID, TERRITORY, T_DEPARTMENT, T_EPCI, T_SIREN, T_COMMUNES, T_LAST, T_J1, T_J8,
+                  T_DEADLINE, T_DAYS, T_STATUS, T_IN_TIME, T_CADENCE, T_LEAD, T_COST, T_REMAINING)
+# `engagements` (money engaged and planned), `communes` (population), `jalons` (J2: a chef de projet in post).
+E_STATUS, E_COST = "statut", "cout_total_ht"
+C_POPULATION = "population"
+J_CODE, J_DONE = "code", "date_de_realisation"
+
+
+def snake(header: str) -> str:
+    """`Coût total HT (€)` -> `cout_total_ht`: the header, lower case, without accents."""
+    text = re.sub(r"[^a-z0-9]+", "_", norm(header)).strip("_")
+    return text or "colonne"

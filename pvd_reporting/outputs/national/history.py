@@ -1,0 +1,199 @@
+"""`historique-national.sqlite`: every région's tables, one under the other, with a `region`
+column first; the financer columns renamed to their national category (`financement_etat`…), so
+that « Région Grand Est » and « Région Bretagne » fall in one column; plus `regions` (each région
+at each quarter, the Régions sheet), `financeurs` (each région's columns and their category),
+`fichiers` (the Sources sheet) and `meta`.
+
+Personal data stays regional: without contacts, no `annuaire` table, the chef de projet only as
+« en poste », and no value or message of an anomaly of the Annuaire sheet, nor the names of a
+« Chef de projet » change, no contact of any région quoted in the free text of a comité, an
+anomaly or a change. The tables are copied by SQLite itself (ATTACH, INSERT … SELECT): no row
+goes through Python but the free text checked for contacts.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pvd_reporting import __version__
+from pvd_reporting.atomic import atomic_write
+from pvd_reporting.consolidate.national import (
+    CONTACTS_TABLE,
+    FIGURES,
+    IN_POST,
+    NationalRollup,
+    RegionalHistory,
+    figure_value,
+)
+from pvd_reporting.format.config import NATIONAL_CATEGORIES
+from pvd_reporting.format.history import (
+    FINANCER_COLUMNS,
+    ID,
+    META_TABLE,
+    PERIOD,
+    T_LEAD,
+    TERRITORIES_TABLE,
+    TERRITORY,
+    snake,
+)
+from pvd_reporting.format.schema import build_schema, money_header
+from pvd_reporting.outputs.national.workbook import SOURCE_COLUMNS, source_rows
+
+NATIONAL_DB = "historique-national.sqlite"
+REGION_COLUMN = "region"
+ENGAGEMENTS_TABLE, CHANGES_TABLE, ANOMALIES_TABLE = "engagements", "changements", "anomalies"
+MASK_FUNCTION = "pvd_masque"
+HIDDEN = "(contact masqué)"
+# Tables where people type free text that may quote a contact (« Présidé par », a message).
+FREE_TEXT_TABLES = ("comites", ANOMALIES_TABLE, CHANGES_TABLE)
+LEAD_CHANGE = "Chef de projet"
+
+
+def category_column(category: str) -> str:
+    return f"financement_{snake(category)}"
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _expressions(h: RegionalHistory, table: str, contacts: bool) -> dict[str, str]:
+    """Each national column of `table` for this région, as a SQL expression over its own table:
+    a financer column under its category (summed when a région has two of one category), and,
+    without contacts, the chef de projet as « en poste » and no contact in free text.
+
+    `financeurs` names the columns of `territoires`; in `engagements` a financer's column is its
+    header's name."""
+    columns = h.columns[table]
+    if table == TERRITORIES_TABLE:
+        category_of = {colonne: category for colonne, _, category in h.financers}
+    elif table == ENGAGEMENTS_TABLE:
+        category_of = {snake(money_header(libelle)): category for _, libelle, category in h.financers}
+    else:
+        category_of = {}
+    sources: dict[str, list[str]] = {}
+    for name in columns:
+        target = category_column(category_of[name]) if name in category_of else name
+        sources.setdefault(target, []).append(name)
+    out: dict[str, str] = {}
+    for target, names in sources.items():
+        if len(names) > 1:
+            nulls = " AND ".join(f"{_q(n)} IS NULL" for n in names)
+            total = " + ".join(f"IFNULL({_q(n)}, 0)" for n in names)
+            out[target] = f"CASE WHEN {nulls} THEN NULL ELSE ROUND({total}, 2) END"
+        else:
+            out[target] = _q(names[0])
+    if contacts:
+        return out
+    if table == TERRITORIES_TABLE and T_LEAD in out:
+        out[T_LEAD] = f"CASE WHEN TRIM(IFNULL({_q(T_LEAD)}, '')) <> '' THEN '{IN_POST}' END"
+    if table in FREE_TEXT_TABLES:
+        for name in out:
+            if name not in (PERIOD, ID, TERRITORY):
+                out[name] = f"{MASK_FUNCTION}({out[name]})"
+    annuaire = build_schema().table("annuaire").name.replace("'", "''")
+    if table == ANOMALIES_TABLE and {"onglet", "valeur", "message"} <= set(out):
+        for name in ("valeur", "message"):
+            out[name] = f"CASE WHEN onglet = '{annuaire}' THEN NULL ELSE {out[name]} END"
+    if table == CHANGES_TABLE and {"type", "avant", "apres"} <= set(out):
+        for name in ("avant", "apres"):
+            out[name] = f"CASE WHEN type = '{LEAD_CHANGE}' THEN NULL ELSE {out[name]} END"
+    return out
+
+
+class _Masker:
+    """Replaces every contact of every région quoted in a text (memoised: the same comité comes
+    back each quarter)."""
+
+    def __init__(self, histories: Sequence[RegionalHistory]) -> None:
+        found = {v for h in histories for v in h.personal if len(v) >= 3}
+        kept = sorted(found, key=len, reverse=True)
+        self.pattern = re.compile("|".join(re.escape(v) for v in kept)) if kept else None
+        self.seen: dict[str, str] = {}
+
+    def __call__(self, value: Any) -> Any:
+        if self.pattern is None or not isinstance(value, str):
+            return value
+        done = self.seen.get(value)
+        if done is None:
+            done = self.seen[value] = self.pattern.sub(HIDDEN, value)
+        return done
+
+
+def _copy_tables(db: sqlite3.Connection, rollup: NationalRollup) -> None:
+    """Every région's tables into the national file, by SQLite itself (ATTACH, INSERT … SELECT)."""
+    plans: dict[str, dict[str, dict[str, str]]] = {}  # table -> région path -> column -> expression
+    order: dict[str, list[str]] = {}
+    for h in rollup.histories:
+        for table in h.columns:
+            if table == CONTACTS_TABLE and not rollup.contacts:
+                continue
+            expressions = _expressions(h, table, rollup.contacts)
+            plans.setdefault(table, {})[str(h.path)] = expressions
+            names = order.setdefault(table, [REGION_COLUMN])
+            names.extend(c for c in expressions if c not in names)
+    for table, names in order.items():
+        db.execute(f"CREATE TABLE {_q(table)} ({', '.join(_q(n) for n in names)})")
+    for i, h in enumerate(rollup.histories):
+        alias = f"r{i}"
+        db.execute(f"ATTACH DATABASE ? AS {alias}", (f"{h.path.resolve().as_uri()}?mode=ro",))
+        try:
+            for table, by_region in plans.items():
+                found = by_region.get(str(h.path))
+                if found is None:
+                    continue
+                expressions = found
+                targets = [REGION_COLUMN, *expressions]
+                values = ["?", *expressions.values()]
+                db.execute(f"INSERT INTO main.{_q(table)} ({', '.join(_q(n) for n in targets)}) "
+                           f"SELECT {', '.join(values)} FROM {alias}.{_q(table)}", (h.region,))
+            db.commit()
+        finally:
+            db.execute(f"DETACH DATABASE {alias}")
+    for table, names in order.items():
+        if PERIOD in names and ID in names:
+            db.execute(f'CREATE INDEX {_q(f"ix_{table}_region_periode_id_pvd")} ON {_q(table)} '
+                       f"({_q(REGION_COLUMN)}, {_q(PERIOD)}, {_q(ID)})")
+
+
+def _create(db: sqlite3.Connection, name: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    db.execute(f"CREATE TABLE {_q(name)} ({', '.join(_q(c) for c in columns)})")
+    db.executemany(f"INSERT INTO {_q(name)} VALUES ({', '.join('?' for _ in columns)})", rows)
+
+
+def write_national_db(rollup: NationalRollup, output_dir: Path, *, written_at: datetime | None = None) -> Path:
+    """Write `historique-national.sqlite`; returns its path."""
+    figures = [snake(f.label) for f in FIGURES]
+    regions = [(r.region, r.period, r.status, *(figure_value(f, r.figures) for f in FIGURES))
+               for r in rollup.by_quarter]
+    financers = [(h.region, *row) for h in rollup.histories for row in h.financers]
+    files = [tuple(row) for row in source_rows(rollup)]
+    stamp = (written_at or datetime.now(UTC)).replace(microsecond=0).isoformat()
+    meta = [("pvd_report_version", __version__), ("written_at", stamp), ("periode", rollup.period),
+            ("periodes", ",".join(rollup.periods)), ("regions", ",".join(h.region for h in rollup.histories)),
+            ("regions_non_remontees", ",".join(rollup.missing_regions)),
+            ("contacts", "oui" if rollup.contacts else "non"),
+            ("categories", ",".join(NATIONAL_CATEGORIES))]
+
+    def write(tmp: Path) -> None:
+        try:
+            db = sqlite3.connect(tmp.resolve().as_uri(), uri=True)
+            try:
+                db.create_function(MASK_FUNCTION, 1, _Masker(rollup.histories), deterministic=True)
+                _copy_tables(db, rollup)
+                with db:
+                    _create(db, "regions", [REGION_COLUMN, PERIOD, "statut", *figures], regions)
+                    _create(db, "financeurs", [REGION_COLUMN, *FINANCER_COLUMNS], financers)
+                    _create(db, "fichiers", [snake(c.header) for c in SOURCE_COLUMNS], files)
+                    _create(db, META_TABLE, ["cle", "valeur"], meta)
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            raise OSError(f"base SQLite : {exc}") from None
+
+    return atomic_write(Path(output_dir) / NATIONAL_DB, write)

@@ -1,0 +1,170 @@
+"""Every région out of the box: the 18 shipped configurations, `--region` on template, validate
+and consolidate, and the région the workbooks name chosen when no option says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from factory import make_workbook
+from python_calamine import CalamineWorkbook
+
+from pvd_reporting.cli import cli
+from pvd_reporting.errors import ConfigError
+from pvd_reporting.format.config import (
+    NATIONAL_CATEGORIES,
+    default_config,
+    guess_category,
+    known_region,
+    load_config,
+    region_config,
+    shipped_regions,
+)
+from pvd_reporting.format.reference import REGIONS
+from pvd_reporting.format.schema import build_schema, money_header
+
+OVERSEAS = {"Guadeloupe", "Martinique", "Guyane", "La Réunion", "Mayotte"}
+TAIL = ["Banque des Territoires", "ANAH", "ADEME", "Fonds européens", "Autres financeurs", "Autofinancement"]
+
+
+def test_eighteen_regions_thirteen_metropolitan_five_overseas() -> None:
+    names = list(shipped_regions())
+    assert len(names) == 18 and set(names) == set(REGIONS.values())
+    assert OVERSEAS <= set(names) and len(set(names) - OVERSEAS) == 13
+    for name in names:
+        config = region_config(name)
+        assert config.region_name == name
+        assert REGIONS[config.region_code] == name
+
+
+@pytest.mark.parametrize("name", sorted(REGIONS.values()))
+def test_financer_columns_in_the_programme_order_with_their_category(name: str) -> None:
+    config = region_config(name)
+    financers = list(config.financers)
+    assert financers[0] == "État (DETR, DSIL, FNADT, Fonds vert)"
+    assert financers[-6:] == TAIL
+    local = financers[1:-6]
+    if name in ("Martinique", "Guyane"):
+        assert local == [f"Collectivité territoriale de {name}"]
+    elif name == "Grand Est":
+        assert local == ["Région Grand Est", "Département / Collectivité européenne d'Alsace"]
+    elif name == "Corse":
+        assert local == ["Région Corse", "Collectivité de Corse"]
+    else:
+        assert local == [f"Région {name}", "Département"]
+    categories = list(config.financer_categories)
+    assert categories[0] == "État" and categories[-6:] == ["Banque des Territoires", "ANAH", "ADEME", "Europe",
+                                                            "Autres", "Autofinancement"]
+    assert categories[1] == "Région"
+    assert set(categories) <= set(NATIONAL_CATEGORIES)
+    headers = [f.label for f in build_schema(config).financer_fields]
+    assert headers == [money_header(f) for f in financers] and all(h.endswith(" (€)") for h in headers)
+    # The partner list follows the financers.
+    assert list(config.lists["partenaire"][5:-2]) == (["Région", "Département / CeA"] if name == "Grand Est" else
+                                                ["Région", "Collectivité de Corse"] if name == "Corse" else
+                                                local if name in ("Martinique", "Guyane") else
+                                                ["Région", "Département"])
+
+
+def test_grand_est_is_the_default_unchanged() -> None:
+    shipped, default = region_config("Grand Est"), default_config()
+    assert shipped.financers == default.financers
+    assert shipped.financer_categories == default.financer_categories
+    assert shipped.lists == default.lists
+    assert (shipped.ort_deadline_months, shipped.at_risk_days) == (default.ort_deadline_months, default.at_risk_days)
+
+
+def test_region_names_as_people_type_them() -> None:
+    assert known_region("grand-est") == known_region("GRAND EST") == "Grand Est"
+    assert known_region("provence alpes cote d'azur") == "Provence-Alpes-Côte d'Azur"
+    assert known_region("Atlantide") is None
+    with pytest.raises(ConfigError, match="Région inconnue : « Atlantide ».*Bretagne"):
+        region_config("Atlantide")
+
+
+def test_config_overlays_the_region(tmp_path: Path) -> None:
+    path = tmp_path / "bretagne.toml"
+    path.write_text("[rules]\nat_risk_days = 60\n", encoding="utf-8")
+    config = load_config(path, "Bretagne")
+    assert config.at_risk_days == 60 and config.financers[1] == "Région Bretagne"
+    # A financer given by name only takes the category its name says.
+    path.write_text('financers = ["État", "Région Bretagne", "Conseil départemental", "FEDER", "Mécène"]\n',
+                    encoding="utf-8")
+    assert load_config(path).financer_categories == ("État", "Région", "Autres", "Europe", "Autres")
+    assert guess_category("Département / CeA") == "Département"
+    path.write_text('financers = [{ name = "Mécène", category = "Mécénat" }]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="financers.category"):
+        load_config(path)
+
+
+def _headers(path: Path, sheet: str) -> list[str]:
+    wb = CalamineWorkbook.from_path(str(path))
+    return [h for h in wb.get_sheet_by_name(sheet).to_python()[0] if h]
+
+
+def _cells(path: Path) -> dict[str, list[list[object]]]:
+    wb = CalamineWorkbook.from_path(str(path))
+    return {name: wb.get_sheet_by_name(name).to_python() for name in wb.sheet_names}
+
+
+def test_template_region_writes_the_regions_columns(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["template", "--region", "bourgogne-franche-comte", "-o", str(tmp_path / "bfc.xlsx")])
+    assert result.exit_code == 0, result.output
+    headers = _headers(tmp_path / "bfc.xlsx", "Engagements")
+    assert "Région Bourgogne-Franche-Comté (€)" in headers and "Région Grand Est (€)" not in headers
+    # Grand Est, named or not, is the same workbook.
+    assert runner.invoke(cli, ["template", "-o", str(tmp_path / "a.xlsx")]).exit_code == 0
+    assert runner.invoke(cli, ["template", "--region", "Grand Est", "-o", str(tmp_path / "b.xlsx")]).exit_code == 0
+    assert _cells(tmp_path / "a.xlsx") == _cells(tmp_path / "b.xlsx")
+    result = runner.invoke(cli, ["template", "--region", "Atlantide", "-o", str(tmp_path / "x.xlsx")])
+    assert result.exit_code == 2 and "Région inconnue" in result.output
+
+
+def test_template_region_without_id_pvd_groups_by_epci(tmp_path: Path, reference_csv: Path) -> None:
+    out = tmp_path / "bretagne"
+    result = CliRunner().invoke(cli, ["template", "--region", "Bretagne", "--reference", str(reference_csv),
+                                      "--output-dir", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    files = sorted(out.iterdir())
+    assert len(files) == 50  # 50 EPCI for Bretagne's communes without id_pvd
+    auray = out / "auray-200043123.xlsx"
+    form = {row[0]: row[1] for row in _cells(auray)["Territoire"] if row and row[0]}
+    assert form["Identifiant PVD"] == "" and form["SIREN de l'EPCI"] == "200043123"
+    assert form["Région"] == "Bretagne"
+    communes = [row[0] for row in _cells(auray)["Communes"][1:] if row and row[0]]
+    assert communes == ["56007", "56186"]  # the two PVD communes of that EPCI, one territory
+    assert "Région Bretagne (€)" in _headers(auray, "Engagements")
+
+
+def test_validate_and_consolidate_read_the_region_the_workbooks_name(tmp_path: Path) -> None:
+    bretagne = build_schema(region_config("Bretagne"))
+    folder = tmp_path / "classeurs"
+    folder.mkdir()
+    make_workbook(folder / "auray.xlsx", bretagne, territory={
+        "id_pvd": None, "name": "Auray", "department": "56", "siren": "200043123",
+        "epci": "CC Auray Quiberon Terre Atlantique"})
+    runner = CliRunner()
+    result = runner.invoke(cli, ["validate", str(folder / "auray.xlsx"), "--format", "json"])
+    assert "missing-column" not in result.output and "unknown-column" not in result.output, result.output
+    # Told another région, its financer columns are not the workbook's: they are not read.
+    result = runner.invoke(cli, ["validate", str(folder / "auray.xlsx"), "--region", "Grand Est", "--format", "json"])
+    assert "unknown-column" in result.output and "Colonne « Région Bretagne (€) » inconnue" in result.output
+    out = tmp_path / "sorties"
+    result = runner.invoke(cli, ["consolidate", str(folder), "-o", str(out), "--no-images", "--no-cache", "-q"])
+    assert result.exit_code == 0, result.output
+    assert "Consolidation Bretagne" in result.output
+    assert "Région Bretagne (€)" in _headers(out / "synthese-pvd-2025-T4.xlsx", "Engagements")
+
+
+def test_carry_forward_keeps_the_region_the_workbook_names(tmp_path: Path) -> None:
+    bretagne = build_schema(region_config("Bretagne"))
+    source = make_workbook(tmp_path / "auray.xlsx", bretagne, territory={
+        "id_pvd": None, "name": "Auray", "department": "56", "siren": "200043123"})
+    result = CliRunner().invoke(cli, ["template", "--from", str(source), "-o", str(tmp_path / "auray-2026-T1.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert "Région Bretagne (€)" in _headers(tmp_path / "auray-2026-T1.xlsx", "Engagements")
+    rows = _cells(tmp_path / "auray-2026-T1.xlsx")["Engagements"]
+    header = rows[0].index("Région Bretagne (€)")
+    assert sum(r[header] or 0 for r in rows[1:] if isinstance(r[header], float)) == 450_000  # carried, not lost
