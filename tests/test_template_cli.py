@@ -67,7 +67,7 @@ def test_territory_without_id_is_named_by_siren(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--region", "Grand Est"), "--output-dir"),
+        (("--region", "Grand Est", "--reference", "liste.csv"), "--output-dir"),
         (("--period", "2025-T9"), "Période illisible"),
         (("--period", "demain"), "Période illisible"),
         (("-o", "modele.ods"), ".xlsx"),
