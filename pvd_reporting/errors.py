@@ -1,4 +1,4 @@
-"""The few exceptions of pvd-report; cli.py turns them into French messages and exit codes."""
+"""The few exceptions of pvd-report; `cli.common.handle_errors` turns them into French messages and exit codes."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Hand-built regional views for the dashboard and chart tests (no test here: a fixture builder).
 
-Built by code, independent of consolidate.py, so the dashboard can be tested on every case:
+Built by code, independent of consolidate/, so the dashboard can be tested on every case:
 every ORT status, a territory not received, an XSS name, contacts, issues.
 """
 

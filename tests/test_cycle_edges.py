@@ -224,6 +224,10 @@ def test_no_published_figure_changes_without_a_revision_line(cycle: dict[str, An
     assert moved == set(by_figure) - {k for k in by_figure if k[0] != T4}
     assert moved == {(T4, "Territoires reçus"), (T4, "Coût total HT (€)"), (T4, "Total des financements (€)"),
                      (T4, "Reste à financer (€)")}
+    # The préfet reading the dashboard is told too.
+    page = (out / f"tableau-de-bord-{T1}.html").read_text("utf-8")
+    assert "Chiffres déjà publiés révisés" in page
+    assert f"<li>{T4} — Territoires reçus : 5 publié, 6 maintenant (1 classeur arrivé depuis)</li>" in page
 
 
 def test_every_workbook_read_is_in_sources(cycle: dict[str, Any]) -> None:
@@ -382,6 +386,7 @@ def test_a_retenir_names_who_stopped_sending(cycle: dict[str, Any]) -> None:
     assert [r[1] for r in stopped] == ["Étain", "Montmédy"]
     assert stopped[1][8] == ("dernier classeur reçu : 2025-T4 ; statut ORT alors : Dans les temps ; "
                              "coût 4 895 000 €")
+    assert stopped[0][8].endswith(" ; classeur de 2025-T4 renvoyé tel quel")
     not_received = next(r for r in rows if r[0] == "Classeurs non reçus")
     assert "Montmédy" not in str(not_received[1])
     page = (cycle["out"] / f"tableau-de-bord-{T1}.html").read_text("utf-8")
@@ -431,3 +436,58 @@ def test_a_history_file_of_another_scope_is_not_compared(cycle: dict[str, Any], 
     assert ("Révisions non comparées : la base historique-pvd.sqlite du dossier de sortie portait sur « Grand Est "
             "— Meuse (55) », cette consolidation sur « Grand Est — Ardennes (08) ».") in result.output
     assert "  Révisions :" not in result.output
+
+
+def test_every_output_is_the_departements_scope(cycle: dict[str, Any]) -> None:
+    out = cycle["out"]
+    # Anomalies: another département's workbook is named with its reason only.
+    text = (out / f"anomalies-{T1}.csv").read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    others = [r for r in rows if "givet.xlsx" in ";".join(r) or "vittel.xlsx" in ";".join(r)]
+    assert others and all("other-department" in r for r in others)
+    page = (out / f"tableau-de-bord-{T1}.html").read_text("utf-8")
+    assert "<h1>Petites villes de demain — Grand Est — Meuse (55)</h1>" in page
+    assert "5 classeurs d&#39;autres départements" in page and "givet.xlsx" not in page
+    wb = load_workbook(out / f"synthese-pvd-{T1}.xlsx", read_only=True)
+    assert next(wb["Synthèse"].iter_rows(max_row=1, values_only=True))[0] == \
+        "Petites villes de demain — synthèse Grand Est — Meuse (55)"
+    wb.close()
+    territories = {r["Identifiant PVD"] for r in sheet(out / f"synthese-pvd-{T1}.xlsx", "Territoires")}
+    assert "pvd-44-5455-1" in territories and not {"pvd-44-08-4", "pvd-44-88-5"} & territories
+    assert len(territories) == 9
+
+
+def test_template_region_of_one_departement_includes_the_two_departement_territory(reference_csv: Path,
+                                                                                    tmp_path: Path) -> None:
+    out = tmp_path / "meurthe-et-moselle"
+    result = CliRunner().invoke(cli, ["template", "--region", "Grand Est", "--departement", "54", "--reference",
+                                      str(reference_csv), "--output-dir", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in out.glob("*.xlsx")}
+    assert any(n.startswith("pvd-44-5455-1-") for n in names)
+    assert all(n.startswith(("pvd-44-54-", "pvd-44-5455-1-")) for n in names)
+
+
+def test_two_copies_in_one_folder_are_a_duplicate_not_a_resend(schema: Schema, tmp_path: Path) -> None:
+    folder = tmp_path / T4
+    territory_workbook(folder / "etain.xlsx", schema, "etain", T4, UPDATED[T4])
+    shutil.copyfile(folder / "etain.xlsx", folder / "etain (copie).xlsx")
+    result = consolidate(str(folder), "--output-dir", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    sources = {Path(r["Fichier"]).name: r["Prise en compte"] for r in
+               sheet(tmp_path / "out" / f"synthese-pvd-{T4}.xlsx", "Sources")}
+    assert sorted(sources.values()) == ["Consolidé", "Envoi en double"]
+    assert "renvoyé tel quel" not in result.output
+
+
+def test_template_from_one_folder_says_what_it_cannot_know(schema: Schema, reference_csv: Path,
+                                                           tmp_path: Path) -> None:
+    territory_workbook(tmp_path / "recus" / "saint-mihiel.xlsx", schema, "saint-mihiel", T1, UPDATED[T1])
+    result = CliRunner().invoke(cli, ["template", "--from", str(tmp_path / "recus"), "--reference",
+                                      str(meuse_reference(reference_csv, tmp_path)), "--region", "Grand Est",
+                                      "--output-dir", str(tmp_path / "modeles"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert ("8 territoires sans classeur dans les sources données (trimestres donnés : 2026-T1) reçoivent un "
+            "classeur vierge, pré-rempli depuis la liste de référence : ") in result.output
+    assert "Montmédy (pvd-44-55-5)" in result.output
+    assert "donnez le dossier de chaque trimestre (ou le fichier historique-pvd.sqlite" in result.output

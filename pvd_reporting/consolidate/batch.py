@@ -24,13 +24,14 @@ from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.issues import Issue, IssueCode, WorkbookReport, make_issue
 from pvd_reporting.format.matching import french_sort_key, norm
 from pvd_reporting.format.periods import last_day, parse_label
-from pvd_reporting.format.reference import Reference, RefTerritory, territory_key
+from pvd_reporting.format.reference import Reference, RefTerritory, insee_department, territory_key
 from pvd_reporting.format.schema import COMMUNES, NOT_FILLED, TABLE_KEYS, Schema
 from pvd_reporting.format.vocabulary import PVD_TOWN as VILLE_PVD
 from pvd_reporting.read.values import as_date, parse_period
 
 # Issues this module adds to a report; dropped first so consolidating twice never doubles them.
-CONSOLIDATION_CODES = frozenset({IssueCode.DUPLICATE_SUBMISSION, IssueCode.PERIOD_MISMATCH, IssueCode.OTHER_DEPARTMENT})
+OTHER_DEPARTMENT = IssueCode.OTHER_DEPARTMENT
+CONSOLIDATION_CODES = frozenset({IssueCode.DUPLICATE_SUBMISSION, IssueCode.PERIOD_MISMATCH, OTHER_DEPARTMENT})
 # Last quarter's file sent again (quarters.py): set aside, never counted twice.
 RESENT = IssueCode.RESENT_PREVIOUS
 # Workbooks left out of the view, and why (a whole-file issue on each).
@@ -292,7 +293,11 @@ def consolidate(
         key: [(t, record) for t in territories if t.report is not None for record in t.report.data.rows(key)]
         for key in TABLE_KEYS
     }
-    anomalies: list[tuple[WorkbookReport, Issue]] = [(r, i) for r in reports for i in r.issues]
+    # A workbook of another département is named with its reason only: its own anomalies are
+    # for that département's referent, not in this scope's files.
+    anomalies: list[tuple[WorkbookReport, Issue]] = [
+        (r, i) for r in reports for i in r.issues
+        if not wanted or i.code == OTHER_DEPARTMENT or not any(j.code == OTHER_DEPARTMENT for j in r.issues)]
     return Consolidation(
         region=region_view(territories, schema, period, as_of, expected, departments=wanted),
         territories=territories,
@@ -386,19 +391,9 @@ def placement(consolidation: Consolidation, report: WorkbookReport) -> str:
     return TO_CHECK_PLACEMENT if codes & PERIOD_TO_CHECK_CODES else CONSOLIDATED_PLACEMENT
 
 
-def insee_department(insee: object) -> str | None:
-    """`55063` -> `55`, `2A004` -> `2A`, `97101` -> `971`; None when it is not a commune code."""
-    text = str(insee or "").strip().upper()
-    if len(text) != 5:
-        return None
-    return text[:3] if text.startswith("97") else text[:2]
-
-
 def reference_departments(ref: RefTerritory) -> set[str]:
     """Every département of a reference territory: its own and those of its communes."""
-    found = {insee_department(c.insee) for c in ref.communes}
-    found.add(normalise_department(ref.department))
-    return {d for d in found if d}
+    return {d for d in (normalise_department(code) for code in ref.departments) if d}
 
 
 def workbook_departments(report: WorkbookReport, reference: Reference | None = None) -> set[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from pvd_reporting.consolidate.batch import RESENT, period_of
 from pvd_reporting.consolidate.regional import AT_RISK, OVERDUE, SIGNED, months_between
 from pvd_reporting.consolidate.view import Consolidation, RegionView, TerritoryView
 from pvd_reporting.format.french import fr_money
@@ -77,7 +78,8 @@ def alerts(cons: Consolidation) -> list[Alert]:
     out += [_one(ERRORS_ALERT, t, as_of, f"{t.errors} erreur{'s' if t.errors > 1 else ''} à corriger")
             for t in errors]
     stopped = stopped_sending(cons)
-    out += [_stopped(t, period, last) for t, period, last in stopped]
+    resent = _resent_by_id(cons)
+    out += [_stopped(t, period, last, resent.get((t.id_pvd or "").lower())) for t, period, last in stopped]
     gone = {t.key for t, _, _ in stopped}
     for status, kind in ((NOT_RECEIVED, NOT_RECEIVED_ALERT), (NOT_FILLED, NOT_FILLED_ALERT)):
         group = sorted((t for t in cons.territories if t.ort_status == status and t.key not in gone),
@@ -102,9 +104,22 @@ def stopped_sending(cons: Consolidation) -> list[tuple[TerritoryView, str, Terri
     return out
 
 
-def _stopped(t: TerritoryView, period: str, last: TerritoryView) -> Alert:
+def _resent_by_id(cons: Consolidation) -> dict[str, str]:
+    """Identifiant PVD -> the period of last quarter's file it sent again (`resent-previous`)."""
+    out = {}
+    for report in cons.reports:
+        if report.data is not None and any(i.code == RESENT for i in report.issues):
+            id_pvd = str(report.data.territory.values.get("id_pvd") or "").lower()
+            if id_pvd:
+                out[id_pvd] = period_of(report) or "?"
+    return out
+
+
+def _stopped(t: TerritoryView, period: str, last: TerritoryView, resent: str | None = None) -> Alert:
     detail = (f"dernier classeur reçu : {period} ; statut ORT alors : {last.ort_status} ; "
               f"coût {fr_money(last.cost)}")
+    if resent:
+        detail += f" ; classeur de {resent} renvoyé tel quel"
     return Alert(STOPPED_ALERT, [t], last.ort_deadline, None, None, last.last_milestone or "Aucun jalon réalisé",
                  last.remaining, detail, last_period=period, last_status=last.ort_status, cost=last.cost)
 

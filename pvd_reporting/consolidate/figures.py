@@ -74,7 +74,8 @@ class Declared:
     short: str = ""  # where room is short (a dashboard card); the label otherwise
 
 
-def _stage(region: RegionView, stage: str) -> Money:
+def stage_money(region: RegionView, stage: str) -> Money:
+    """The money of one stage (engagé, prévu, statut non reconnu); nothing when it has none."""
     return region.money_by_stage.get(stage) or Money()
 
 
@@ -83,7 +84,7 @@ def _financing(name: str) -> Callable[[Consolidation], float]:
 
 
 def _stage_cost(stage: str) -> Callable[[Consolidation], float]:
-    return lambda c: _stage(c.region, stage).cost
+    return lambda c: stage_money(c.region, stage).cost
 
 
 def declarations(schema: Schema) -> list[Declared]:

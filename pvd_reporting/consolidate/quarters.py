@@ -160,14 +160,20 @@ def has_code(report: WorkbookReport, code: str) -> bool:
 
 
 def _folder_periods(reports: list[WorkbookReport], own: dict[int, str | None]) -> dict[Path, str]:
-    """The period most workbooks of each folder declare: the quarter a referent filed them in."""
+    """The quarter a referent filed each folder's workbooks in: the folder's name when it is a
+    period (`2026-T1`), else the period most of its workbooks declare."""
     counts: dict[Path, Counter[str]] = {}
     for report in reports:
         p = own[id(report)]
         if p:
             counts.setdefault(Path(report.path).parent, Counter())[p] += 1
-    return {folder: max(c.items(), key=lambda kv: (kv[1], period_sort_key(kv[0])))[0]
-            for folder, c in counts.items()}
+    out = {}
+    for folder, c in counts.items():
+        try:
+            out[folder] = parse_period(folder.name)
+        except ValueError:
+            out[folder] = max(c.items(), key=lambda kv: (kv[1], period_sort_key(kv[0])))[0]
+    return out
 
 
 def mark_resent(reports: list[WorkbookReport], own: dict[int, str | None]) -> set[int]:

@@ -1,5 +1,5 @@
 """The regional view of README, pvd-report consolidate: what `consolidate` computes, and what the summary workbook, the
-dashboard and the charts show. Plain data; computed in consolidate.py."""
+dashboard and the charts show. Plain data; settled by `batch.consolidate` with the figures of regional.py."""
 
 from __future__ import annotations
 

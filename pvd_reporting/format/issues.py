@@ -302,7 +302,7 @@ class WorkbookReport:
     territory: str | None = None
     id_pvd: str | None = None
     period: str | None = None
-    data: Any = None  # model.WorkbookData
+    data: Any = None  # read.records.WorkbookData
     size: int | None = None
     sha256: str | None = None
     version: str | None = None

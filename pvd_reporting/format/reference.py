@@ -54,6 +54,14 @@ class RefTerritory:
         return best.name
 
     @property
+    def departments(self) -> set[str]:
+        """Its département and those of its communes: a territory across two départements
+        (pvd-44-5455-1, Meuse and Meurthe-et-Moselle) belongs to each."""
+        found = {insee_department(c.insee) for c in self.communes}
+        found.add(self.department)
+        return {d for d in found if d}
+
+    @property
     def key(self) -> str:
         """How a territory is identified (README, pvd-report consolidate): id_pvd, else SIREN + its communes' codes."""
         if self.id_pvd:
@@ -66,6 +74,14 @@ def reference_label(path: Path) -> str:
     if path.resolve() == SHIPPED_REFERENCE:
         return f"{SHIPPED_ATTRIBUTION} (livrée avec pvd-report)"
     return str(path)
+
+
+def insee_department(insee: object) -> str | None:
+    """`55063` -> `55`, `2A004` -> `2A`, `97101` -> `971`; None when it is not a commune code."""
+    text = str(insee or "").strip().upper()
+    if len(text) != 5:
+        return None
+    return text[:3] if text.startswith("97") else text[:2]
 
 
 def same_region(a: object, b: object) -> bool:

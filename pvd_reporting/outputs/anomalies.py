@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from pvd_reporting.atomic import atomic_write_text
+from pvd_reporting.consolidate.batch import OTHER_DEPARTMENT
 from pvd_reporting.consolidate.view import Consolidation
-from pvd_reporting.format.issues import ISSUE_TYPES, Issue, Report
+from pvd_reporting.format.issues import ISSUE_TYPES, Issue, Report, WorkbookReport
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import ANNUAIRE, Schema
 from pvd_reporting.outputs.report import render_csv, render_json
@@ -68,15 +69,23 @@ def mask_issue(issue: Issue, hide: Masker, annuaire_sheet: str) -> Issue:
 
 
 def anomalies_report(consolidation: Consolidation, schema: Schema, *, no_contacts: bool = False) -> Report:
-    """Every workbook read, with the issues consolidation added (duplicates, other periods)."""
+    """Every workbook read, with the issues consolidation added (duplicates, other periods); a
+    workbook of another département than those asked for, with that reason only (its own
+    anomalies are its département's business)."""
+    reports = [_in_scope(r) for r in consolidation.reports]
     if not no_contacts:
-        return Report(workbooks=list(consolidation.reports))
+        return Report(workbooks=reports)
     hide = Masker(consolidation, True)
     annuaire_sheet = schema.table(ANNUAIRE).name
     return Report(workbooks=[
         replace(report, issues=[mask_issue(i, hide, annuaire_sheet) for i in report.issues])
-        for report in consolidation.reports
+        for report in reports
     ])
+
+
+def _in_scope(report: WorkbookReport) -> WorkbookReport:
+    other = [i for i in report.issues if i.code == OTHER_DEPARTMENT]
+    return replace(report, issues=other) if other else report
 
 
 def write_anomalies(consolidation: Consolidation, output_dir: Path, schema: Schema, *,

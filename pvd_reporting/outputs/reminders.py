@@ -24,6 +24,7 @@ from pathlib import Path
 
 from pvd_reporting.atomic import atomic_write_bytes, atomic_write_text
 from pvd_reporting.consolidate.batch import (
+    OTHER_DEPARTMENT,
     PERIOD_TO_CHECK_CODES,
     RESENT,
     identify,
@@ -53,7 +54,7 @@ RESENT_AS_IS = "Renvoyé tel quel"
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 CONTACT_COLUMNS = ("Chef de projet", "Mail", "Téléphone")
-OTHER_DEPARTMENT, PERIOD_MISMATCH = IssueCode.OTHER_DEPARTMENT, IssueCode.PERIOD_MISMATCH
+PERIOD_MISMATCH = IssueCode.PERIOD_MISMATCH
 SUBJECT = "Petites villes de demain — suivi {period} : {territory}"
 
 

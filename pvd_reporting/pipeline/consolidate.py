@@ -10,6 +10,7 @@ from pathlib import Path
 from pvd_reporting.atomic import prepare_output_dir, refuse_inside_inputs
 from pvd_reporting.consolidate.batch import (
     HISTORY_PLACEMENT,
+    OTHER_DEPARTMENT,
     PERIOD_TO_CHECK_CODES,
     SET_ASIDE_CODES,
     period_end,
@@ -24,7 +25,7 @@ from pvd_reporting.consolidate.regional import add_months
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.errors import OutputError, UsageError
 from pvd_reporting.format.french import fr_date
-from pvd_reporting.format.issues import IssueCode, WorkbookReport
+from pvd_reporting.format.issues import WorkbookReport
 from pvd_reporting.format.periods import first_day, parse_label
 from pvd_reporting.format.reference import Reference, load_reference
 from pvd_reporting.format.schema import Schema, build_schema
@@ -56,9 +57,6 @@ class ConsolidationRun:
         """Workbooks read but not in the view: unreadable, duplicates, other periods."""
         return [r for r in self.result.reports
                 if r.data is None or any(i.code in SET_ASIDE_CODES for i in r.issues)]
-
-
-OTHER_DEPARTMENT = IssueCode.OTHER_DEPARTMENT
 
 
 class NothingToConsolidate(UsageError):

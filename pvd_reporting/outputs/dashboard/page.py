@@ -17,7 +17,12 @@ from markupsafe import Markup
 
 from pvd_reporting import __version__
 from pvd_reporting.atomic import atomic_write_text
-from pvd_reporting.consolidate.batch import HISTORY_PLACEMENT, SET_ASIDE_CODES, placement
+from pvd_reporting.consolidate.batch import (
+    HISTORY_PLACEMENT,
+    OTHER_DEPARTMENT,
+    SET_ASIDE_CODES,
+    placement,
+)
 from pvd_reporting.consolidate.briefing import (
     AT_RISK_ALERT,
     NOT_FILLED_ALERT,
@@ -31,6 +36,7 @@ from pvd_reporting.consolidate.figures import (
     RegionFigures,
     ValueKind,
     region_figures,
+    stage_money,
 )
 from pvd_reporting.consolidate.view import (
     BEYOND_COST_LABEL,
@@ -98,16 +104,17 @@ def fr_percent(share: float | None) -> str:
     return "—" if share is None else f"{round(share * 100):d}\u00a0%"
 
 
-def fr_date(value: date | None) -> str:
+def date_or_dash(value: date | None) -> str:
+    """jj/mm/aaaa, or « — » for no date."""
     return frenchtext.fr_date(value) if value else "—"
 
 
-def fr_decimal(value: float | None) -> str:
+def decimal_or_dash(value: float | None) -> str:
     return "—" if value is None else frenchtext.fr_decimal(value)
 
 
 # How a card or the territory table writes a figure, by its kind.
-CARD_TEXT = {ValueKind.COUNT: _fr_int, ValueKind.EUROS: fr_euros, ValueKind.MONTHS: fr_decimal}
+CARD_TEXT = {ValueKind.COUNT: _fr_int, ValueKind.EUROS: fr_euros, ValueKind.MONTHS: decimal_or_dash}
 
 
 def status_class(status: str) -> str:
@@ -149,10 +156,6 @@ def _cards(cons: Consolidation, figures: RegionFigures, at_risk_days: int) -> li
             for key, note in notes.items()]
 
 
-def _stage(region: RegionView, stage: str) -> Money:
-    return region.money_by_stage.get(stage) or Money()
-
-
 def fr_cents(value: float) -> str:
     """Euros to the cent when there are cents, with a real minus sign: the money table adds up."""
     return frenchtext.fr_money(value, frenchtext.NARROW).replace("-", MINUS)
@@ -161,9 +164,9 @@ def fr_cents(value: float) -> str:
 def money_table(region: RegionView, schema: Schema) -> dict[str, Any]:
     """Cost and financing by stage (engagé, prévu, statut non reconnu) and in total, as the
     identity they satisfy: financers, their total, minus beyond the cost, plus remaining = cost."""
-    stages = [s for s in STAGES if s != UNRECOGNISED or _stage(region, s).cost or _stage(region, s).financed]
+    stages = [s for s in STAGES if s != UNRECOGNISED or stage_money(region, s).cost or stage_money(region, s).financed]
     columns = [*stages, "Total"]
-    moneys = [*(_stage(region, s) for s in stages),
+    moneys = [*(stage_money(region, s) for s in stages),
               Money(region.cost, region.financing, region.beyond_cost, region.remaining)]
     cost_label = schema.table(ENGAGEMENTS).column("cost").label
     rows: list[dict[str, Any]] = []
@@ -178,7 +181,7 @@ def money_table(region: RegionView, schema: Schema) -> dict[str, Any]:
 
 
 def _months(value: float | None, word: str) -> str:
-    return "" if value is None else f"{fr_decimal(value)} mois {word}"
+    return "" if value is None else f"{decimal_or_dash(value)} mois {word}"
 
 
 def briefing(cons: Consolidation) -> dict[str, Any]:
@@ -189,7 +192,7 @@ def briefing(cons: Consolidation) -> dict[str, Any]:
         rows.append({
             "kind": alert.kind, "who": alert.who,
             "department": department_label(one.department) if one else "",
-            "deadline": fr_date(alert.deadline) if alert.deadline else "",
+            "deadline": date_or_dash(alert.deadline) if alert.deadline else "",
             "delay": _months(alert.months_late, "de retard") or _months(alert.months_left, "restants"),
             "milestone": alert.last_milestone or "", "detail": alert.detail,
             "remaining": fr_euros(alert.remaining) if alert.remaining is not None else "",
@@ -201,7 +204,7 @@ def briefing(cons: Consolidation) -> dict[str, Any]:
     return {"headline": headline(cons.region), "alerts": rows}
 
 
-def _lead(t: TerritoryView, no_contacts: bool) -> str:
+def _lead_text(t: TerritoryView, no_contacts: bool) -> str:
     if not t.received:
         return "—"
     etp = f" ({round(t.etp):d}\u00a0% ETP)" if t.etp is not None else ""
@@ -244,11 +247,11 @@ def _timeline(t: TerritoryView, as_of: date) -> dict[str, Any]:
     rows = []
     for m in t.milestones:
         late = (m.done_on - m.planned_on).days if m.done_on and m.planned_on else None
-        rows.append({"code": m.code, "label": m.label, "planned": fr_date(m.planned_on),
-                     "done": fr_date(m.done_on), "p": pos(m.planned_on), "d": pos(m.done_on),
+        rows.append({"code": m.code, "label": m.label, "planned": date_or_dash(m.planned_on),
+                     "done": date_or_dash(m.done_on), "p": pos(m.planned_on), "d": pos(m.done_on),
                      "late": late if late and late > 0 else None})
-    return {"rows": rows, "start": fr_date(start), "end": fr_date(end), "today": pos(as_of),
-            "deadline": pos(t.ort_deadline), "deadline_text": fr_date(t.ort_deadline)}
+    return {"rows": rows, "start": date_or_dash(start), "end": date_or_dash(end), "today": pos(as_of),
+            "deadline": pos(t.ort_deadline), "deadline_text": date_or_dash(t.ort_deadline)}
 
 
 def _contacts(t: TerritoryView, schema: Schema) -> tuple[list[str], list[list[str]]]:
@@ -277,16 +280,16 @@ def _territory(i: int, t: TerritoryView, cons: Consolidation, schema: Schema, no
     search = " ".join(filter(None, [t.id_pvd, t.name, department, t.epci, t.ort_status]))
     if t.signed_in_time is not None:
         signed = ("dans le délai" if t.signed_in_time
-                  else f"après l'échéance, {fr_decimal(t.months_late or 0.0)} mois de retard")
+                  else f"après l'échéance, {decimal_or_dash(t.months_late or 0.0)} mois de retard")
     else:
         signed = ""
     return {
         "i": i, "t": t, "status_cls": status_class(t.ort_status), "department": department, "signed": signed,
         "beyond_cost": fr_euros(t.beyond_cost) if t.beyond_cost else "",
         "jalons": f"{t.milestones_done}/8" if t.received else "—",
-        "deadline": fr_date(t.ort_deadline), "deadline_sort": t.ort_deadline.isoformat() if t.ort_deadline else "",
+        "deadline": date_or_dash(t.ort_deadline), "deadline_sort": t.ort_deadline.isoformat() if t.ort_deadline else "",
         "days": "" if t.days_left is None else str(t.days_left),
-        "lead": _lead(t, no_contacts), "totals": _totals(t, dashboard_totals(schema)),
+        "lead": _lead_text(t, no_contacts), "totals": _totals(t, dashboard_totals(schema)),
         "search": norm(search), "issues": issues, "more_issues": more,
         "timeline": _timeline(t, cons.region.as_of),
         "financing": [(k, fr_euros(v)) for k, v in t.financing.items() if v],
@@ -304,21 +307,39 @@ def _last_known(t: TerritoryView, cons: Consolidation) -> dict[str, Any] | None:
     period, view = last
     return {"period": period, "status": view.ort_status, "status_cls": status_class(view.ort_status),
             "milestone": view.last_milestone or "Aucun", "jalons": f"{view.milestones_done}/8",
-            "deadline": fr_date(view.ort_deadline), "cost": fr_euros(view.cost),
+            "deadline": date_or_dash(view.ort_deadline), "cost": fr_euros(view.cost),
             "remaining": fr_euros(view.remaining), "actions": view.actions,
             "source": view.report.path if view.report else ""}
+
+
+def _revisions(cons: Consolidation) -> list[dict[str, str]]:
+    """Figures of earlier quarters already published that this run changes: the préfet who
+    compares with last quarter's page is told, not surprised."""
+    out = []
+    for r in cons.history.revisions if cons.history is not None else []:
+        shown = fr_euros if r.kind == ValueKind.EUROS else _fr_int
+        out.append({"period": r.period, "figure": r.figure, "published": shown(r.published),
+                    "revised": shown(r.revised), "summary": r.summary})
+    return out
 
 
 def _unplaced(cons: Consolidation) -> list[dict[str, str]]:
     """Workbooks read but not behind any territory of the period (unreadable, other period, duplicate)."""
     used = {t.report.path for t in cons.territories if t.report}
     out = []
+    others = [r for r in cons.reports if any(i.code == OTHER_DEPARTMENT for i in r.issues)]
+    other_ids = {id(r) for r in others}
     for r in cons.reports:
-        if r.path in used or placement(cons, r) == HISTORY_PLACEMENT:
+        if r.path in used or placement(cons, r) == HISTORY_PLACEMENT or id(r) in other_ids:
             continue
         why = [i for i in r.issues if i.code in SET_ASIDE_CODES] or r.issues
         first = why[0].message if why else ""
         out.append({"path": r.path, "verdict": r.verdict, "period": r.period or "—", "message": first})
+    if others:
+        # One line: a DDT referent's folder holds the other départements' workbooks.
+        out.append({"path": f"{len(others)} classeur{'s' if len(others) > 1 else ''} d'autres départements",
+                    "verdict": "", "period": "—", "message": "Hors du périmètre demandé : non consolidés "
+                    "(voir l'onglet Sources de la synthèse)."})
     return out
 
 
@@ -350,7 +371,7 @@ def _environment() -> Environment:
     env = Environment(loader=PackageLoader("pvd_reporting.outputs.dashboard", "."), autoescape=True,
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["euros"] = fr_euros
-    env.filters["frdate"] = fr_date
+    env.filters["frdate"] = date_or_dash
     return env
 
 
@@ -369,14 +390,14 @@ def render_dashboard(consolidation: Consolidation, schema: Schema, *, no_contact
     needs_partner = sorted(cons.region.needs_by_partner.items(), key=lambda kv: -kv[1])
     return _environment().get_template("page.html.j2").render(
         total_headers=[c.short or c.header for c in dashboard_totals(schema)],
-        region=cons.region, as_of=fr_date(cons.region.as_of), version=__version__,
-        generated_on=fr_date(generated_on or date.today()), cards=_cards(cons, region_figures(cons, schema), schema.config.at_risk_days),
+        region=cons.region, as_of=date_or_dash(cons.region.as_of), version=__version__,
+        generated_on=date_or_dash(generated_on or date.today()), cards=_cards(cons, region_figures(cons, schema), schema.config.at_risk_days),
         money=money_table(cons.region, schema), briefing=briefing(cons), scope=scope_title(cons.region),
         needs_theme=needs_theme, needs_partner=needs_partner,
         charts=charts, figures=figures, rows=rows, departments=departments, statuses=statuses,
         status_classes={s: status_class(s) for s in statuses}, unplaced=_unplaced(cons),
         no_contacts=no_contacts, at_risk_days=schema.config.at_risk_days, region_map=_map_block(cons, rows),
-        evolution=evolution_context(cons, no_contacts),
+        evolution=evolution_context(cons, no_contacts), revisions=_revisions(cons),
         plotly_js=Markup(plotly.offline.get_plotlyjs().replace("</script", "<\\/script")),
     )
 

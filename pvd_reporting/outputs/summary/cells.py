@@ -38,7 +38,7 @@ class SummaryFormats:
         self.label = wb.add_format({"bold": True})
         self.share = wb.add_format({"num_format": "0.0%"})
         self.status = {s: wb.add_format({"bg_color": f, "font_color": c}) for s, (f, c) in STATUS_STYLES.items()}
-        # The bulk rows are written outside xlsxwriter (sheetrows.py) and refer to these styles
+        # The bulk rows are written outside xlsxwriter (xmlrows.py) and refer to these styles
         # by index: fix their indexes now, so styles.xml holds them whether or not a cell uses them.
         for style in self.cell.values():
             style._get_xf_index()

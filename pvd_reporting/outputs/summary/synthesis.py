@@ -70,7 +70,7 @@ def _briefing(ws: Worksheet, c: Consolidation, fmt: SummaryFormats, row: int) ->
     return row + 2
 
 
-def _figures(ws: Worksheet, figures: RegionFigures, fmt: SummaryFormats, row: int, current: str) -> int:
+def _write_figures(ws: Worksheet, figures: RegionFigures, fmt: SummaryFormats, row: int, current: str) -> int:
     """The figures under `Chiffre` and `Valeur`, and beside them `T-1` and `N-1` when there is a
     history; returns the row of the last figure."""
     ws.write_string(row, 0, "Chiffre", fmt.header)
@@ -113,7 +113,7 @@ def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema, f
     ws.set_column(2, 8, 13)
     row = _briefing(ws, c, fmt, 4)
     figures_row = row
-    row = _figures(ws, region_figures(c, schema), fmt, row, r.period)
+    row = _write_figures(ws, region_figures(c, schema), fmt, row, r.period)
     row += 2
     anchor = figures_row
     anchor = _status_chart(wb, ws, c, fmt, row, anchor)

@@ -3,7 +3,8 @@
 xlsxwriter writes the structure and the Synthèse sheet; the tables' data rows are streamed in
 afterwards by xmlrows.py, where every text is an inline string: a cell typed `=HYPERLINK(…)`
 or `+33…` in a territory workbook stays text.
-The Synthèse sheet (figures and native charts) is built in synthesis.py, the cells in cells.py.
+The Synthèse sheet (figures and native charts) is built in synthesis.py, the cells in cells.py;
+every table's columns are declared once in outputs/columns.py.
 """
 
 from __future__ import annotations
@@ -72,12 +73,12 @@ def table_sheet(wb: Workbook, name: str, columns: list[Column], rows: list[list[
                 pending: list[PendingRows]) -> Worksheet:
     """A sheet holding one Excel table: headers, filters, frozen header row, widths.
 
-    The data rows are streamed into the finished file by `sheetrows.inject_rows`; here they
+    The data rows are streamed into the finished file by `xmlrows.inject_rows`; here they
     are only queued with their sheet's index and each column's style.
     """
     ws = wb.add_worksheet(name)
     headers = unique_headers([c.header for c in columns])
-    # Declared over the header and one data row; sheetrows widens it to every row.
+    # Declared over the header and one data row; xmlrows widens it to every row.
     ws.add_table(0, 0, 1, len(columns) - 1, {
         "name": f"T_{slug(name).replace('-', '_')}",
         "columns": [{"header": h, "header_format": fmt.header} for h in headers],

@@ -154,7 +154,8 @@ def write_region_templates(
         known = ", ".join(reference.regions()) or "aucune"
         raise UsageError(f"Région inconnue de la liste de référence : « {region} ». Régions connues : {known}.")
     if departments:
-        territories = [t for t in territories if t.department in departments]
+        # A territory across two départements is in both scopes.
+        territories = [t for t in territories if t.departments & set(departments)]
         if not territories:
             raise UsageError(f"Aucun territoire de la région {region} dans le(s) département(s) "
                              f"{', '.join(departments)}.")

@@ -1,0 +1,117 @@
+"""The summary workbook read back from its own XML and compared with a snapshot, as the template is
+(tests/test_template_snapshot.py): sheets, print setup, frozen panes, column formats, every cell
+with its number format, conditional formats, Excel tables and charts. Nothing that depends on a
+timestamp (the workbook's date is pinned) or on xlsxwriter's bookkeeping (docProps/app.xml,
+style indexes resolved to their number format) is compared.
+
+xmlrows.py rewrites xlsxwriter's sheet XML with regular expressions: a new xlsxwriter that
+writes it differently shows here first (pyproject pins it below its next major version).
+
+    PVD_UPDATE_SNAPSHOTS=1 python -m pytest tests/test_summary_snapshot.py   # accept a change
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+from test_figures import _consolidation as small_consolidation
+from test_summary import _consolidation
+from test_template_snapshot import NS, describe_workbook
+
+from pvd_reporting.consolidate.view import Consolidation, History
+from pvd_reporting.format.schema import Schema
+from pvd_reporting.outputs.summary.workbook import write_summary
+
+SNAPSHOT = Path(__file__).resolve().parent / "snapshots" / "summary.txt"
+UPDATE = os.environ.get("PVD_UPDATE_SNAPSHOTS") == "1"
+C = {"c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
+     "a": "http://schemas.openxmlformats.org/drawingml/2006/main"}
+
+
+def _with_history(schema: Schema) -> Consolidation:
+    """The summary test's consolidation, with a T-1 so that `T-1` and `Évolution` have values."""
+    now = _consolidation(schema)
+    before = small_consolidation(schema, "2025-T3", cost=1000.0)
+    now.history = History(current=now.region.period, periods={"2025-T3": before, now.region.period: now},
+                          previous="2025-T3")
+    return now
+
+
+def describe_tables_and_charts(path: Path) -> list[str]:
+    """Each Excel table (name, range, headers) and each chart (kind, title, series' ranges)."""
+    out: list[str] = []
+    with zipfile.ZipFile(path) as zf:
+        names = sorted(zf.namelist(), key=lambda n: (len(n), n))
+        for name in (n for n in names if n.startswith("xl/tables/")):
+            table = ET.fromstring(zf.read(name))
+            headers = [c.get("name") for c in table.iterfind("m:tableColumns/m:tableColumn", NS)]
+            style = table.find("m:tableStyleInfo", NS)
+            out.append(f"table {table.get('name')} ref={table.get('ref')} "
+                       f"style={style.get('name') if style is not None else None} headers={headers}")
+        for name in (n for n in names if n.startswith("xl/charts/")):
+            chart = ET.fromstring(zf.read(name))
+            plot = chart.find("c:chart/c:plotArea", C)
+            assert plot is not None
+            kinds = [child.tag.split("}")[1] for child in plot if child.tag.endswith("Chart")]
+            title = "".join(t.text or "" for t in chart.iterfind("c:chart/c:title//a:t", C))
+            out.append(f"chart {kinds} title={title!r}")
+            for ser in plot.iterfind(".//c:ser", C):
+                refs = [f"{part}={ser.findtext(f'c:{part}//c:f', '', C)}" for part in ("tx", "cat", "val")]
+                out.append("  series " + " ".join(refs))
+    return out
+
+
+def snapshot_text(path: Path) -> str:
+    description = describe_workbook(path)
+    return "\n".join([
+        "# The summary workbook, read from its XML by tests/test_summary_snapshot.py.",
+        "# Regenerate with: PVD_UPDATE_SNAPSHOTS=1 python -m pytest tests/test_summary_snapshot.py",
+        "",
+        *description.text(),
+        "--- tables and charts",
+        *describe_tables_and_charts(path),
+        "",
+    ])
+
+
+@pytest.fixture(scope="module")
+def summary(tmp_path_factory: pytest.TempPathFactory, schema: Schema) -> Path:
+    return write_summary(_with_history(schema), tmp_path_factory.mktemp("summary") / "synthese.xlsx", schema)
+
+
+def test_summary_matches_the_snapshot(summary: Path) -> None:
+    text = snapshot_text(summary)
+    if UPDATE:
+        SNAPSHOT.write_text(text, encoding="utf-8")
+    expected = SNAPSHOT.read_text(encoding="utf-8") if SNAPSHOT.exists() else ""
+    if text != expected:
+        diff = "".join(difflib.unified_diff(expected.splitlines(keepends=True), text.splitlines(keepends=True),
+                                            "tests/snapshots/summary.txt", "written now"))
+        pytest.fail("The summary workbook differs from its snapshot. If the change is intended, accept it with "
+                    f"PVD_UPDATE_SNAPSHOTS=1 python -m pytest tests/{Path(__file__).name}\n{diff}")
+
+
+def test_the_description_sees_what_matters(summary: Path) -> None:
+    # A reader that silently found nothing would make the snapshot meaningless.
+    text = snapshot_text(summary)
+    for sheet in ("Synthèse", "Territoires", "Engagements", "Anomalies", "Sources", "Évolution", "Changements"):
+        assert f"--- sheet {sheet}" in text, sheet
+    assert "'T-1 (2025-T3)'" in text and "'Classeurs sans erreur'" in text
+    assert "pane: state=frozen xSplit=2 ySplit=1 topLeftCell=C2" in text
+    assert "table T_territoires" in text and "chart ['barChart']" in text
+    assert "conditional format:" in text and "dd/mm/yyyy" in text
+
+
+def test_the_snapshot_does_not_depend_on_the_day(schema: Schema, tmp_path: Path) -> None:
+    # Written twice: the same description (no timestamp, no random name).
+    again = write_summary(_with_history(schema), tmp_path / "again.xlsx", schema)
+    first = write_summary(_with_history(schema), tmp_path / "first.xlsx", schema)
+    assert snapshot_text(again) == snapshot_text(first)
+    with zipfile.ZipFile(first) as zf:
+        core = zf.read("docProps/core.xml").decode()
+    assert "2000-01-01" in core  # the pinned creation date, not today's
