@@ -1,4 +1,4 @@
-"""Benchmark of the speed targets (README, Vitesse): consolidate against the floor and the plain pandas approach, in one run.
+"""Benchmark of the speed targets (docs/vitesse.md): consolidate against the floor and the plain pandas approach, in one run.
 
     python benchmarks/run.py [-n 1000] [--repeat 2] [--work DIR]
     python benchmarks/run.py --targets [-n 250] [--quarters 4] [--repeat 1]
@@ -34,7 +34,9 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))
 
-REFERENCE = REPO.parent / "shared" / "data" / "pvd-communes-2021.csv"
+from pvd_reporting.format.reference import SHIPPED_REFERENCE  # noqa: E402
+
+REFERENCE = SHIPPED_REFERENCE  # the ANCT list of 2021, shipped with the package
 
 
 def floor(paths: list[Path], out: Path) -> None:
@@ -364,7 +366,7 @@ def best(fn: Callable[[], object], repeat: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Mesure les objectifs de vitesse (README, Vitesse).")
+    parser = argparse.ArgumentParser(description="Mesure les objectifs de vitesse (docs/vitesse.md).")
     parser.add_argument("-n", type=int, default=1000, help="nombre de classeurs (défaut 1000)")
     parser.add_argument("--repeat", type=int, default=2, help="mesures par étape, la meilleure est gardée")
     parser.add_argument("--work", type=Path, default=HERE / "out", help="dossier de travail (gardé)")

@@ -27,12 +27,12 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
 from pvd_reporting.format.matching import slug  # noqa: E402
-from pvd_reporting.format.reference import RefTerritory, load_reference  # noqa: E402
+from pvd_reporting.format.reference import SHIPPED_REFERENCE, RefTerritory, load_reference  # noqa: E402
 from pvd_reporting.format.schema import Schema, build_schema, territory_file_name  # noqa: E402
 from pvd_reporting.outputs.workbook.template import write_filled  # noqa: E402
 from pvd_reporting.read.records import Record, WorkbookData  # noqa: E402
 
-REFERENCE = REPO.parent / "shared" / "data" / "pvd-communes-2021.csv"
+REFERENCE = SHIPPED_REFERENCE  # the ANCT list of 2021, shipped with the package
 PERIODS = ("2025-T2", "2025-T3", "2025-T4")
 PERIOD = PERIODS[-1]
 # The day each quarter's workbooks were filled in.
@@ -146,7 +146,7 @@ def at(spec: Spec, period: str) -> Spec:
 
 
 def ort_status_at(spec: Spec, day: date) -> str:
-    """The ORT status the workbook should show at `day` (the rule of the README, restated)."""
+    """The ORT status the workbook should show at `day` (the README's rule, restated)."""
     rows = jalons(spec)
     j1, j8 = rows[0].get("done_on"), rows[7].get("done_on")
     if j8 is not None and j8 <= day:
@@ -380,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference", type=Path, default=REFERENCE)
     args = parser.parse_args(argv)
     if not args.reference.exists():
-        print(f"Liste de référence introuvable : {args.reference} (../shared/data/ à côté du dépôt).",
+        print(f"Liste de référence introuvable : {args.reference}.",
               file=sys.stderr)
         return 2
     reference = load_reference(args.reference)

@@ -1,7 +1,8 @@
-"""A headless Chromium driven by selenium, for the dashboard tests (one browser per test module)."""
+"""A headless Chromium driven by selenium, for the dashboard tests (one browser per test process)."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import shutil
 import tempfile
@@ -22,9 +23,13 @@ def chromedriver_path() -> str | None:
     return shutil.which("chromedriver")
 
 
-@contextmanager
-def headless_chromium(binary: str) -> Iterator[Any]:
-    """A selenium Chrome driver with browser and performance (network) logs enabled."""
+# One browser per test process (pytest-xdist worker), started on first use and reused: starting
+# Chromium costs seconds, and each test gets it back blank, at the default size, its logs drained.
+_shared: dict[str, Any] = {}
+DEFAULT_SIZE = (1400, 1000)
+
+
+def _start(binary: str) -> Any:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -37,12 +42,37 @@ def headless_chromium(binary: str) -> Iterator[Any]:
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     service = Service(executable_path=chromedriver_path() or "chromedriver")
     driver = webdriver.Chrome(options=options, service=service)
-    try:
-        driver.set_page_load_timeout(60)
-        yield driver
-    finally:
+    driver.set_page_load_timeout(60)
+
+    def quit_browser() -> None:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+    atexit.register(quit_browser)
+    return driver
+
+
+@contextmanager
+def headless_chromium(binary: str) -> Iterator[Any]:
+    """A selenium Chrome driver with browser and performance (network) logs enabled: the process's
+    one browser, blank, with nothing left in its logs from an earlier test."""
+    driver = _shared.get(binary)
+    if driver is None:
+        driver = _shared[binary] = _start(binary)
+    try:
+        yield driver
+    finally:
+        try:
+            driver.get("about:blank")
+            driver.set_window_size(*DEFAULT_SIZE)
+            driver.get_log("performance")
+            driver.get_log("browser")
+        except Exception:  # a test that broke the browser: the next one gets a new one
+            _shared.pop(binary, None)
+            try:
+                driver.quit()
+            except Exception:
+                pass
 
 
 def requested_urls(driver: Any, document_prefix: str = "") -> list[str]:

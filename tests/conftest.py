@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,12 +13,12 @@ import pytest
 
 from pvd_reporting.consolidate.cache import ENV_VAR as CACHE_ENV_VAR
 from pvd_reporting.format.config import Config, default_config
+from pvd_reporting.format.reference import SHIPPED_REFERENCE
 from pvd_reporting.format.schema import Schema, build_schema
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
-REFERENCE_CSV = SHARED_DATA / "pvd-communes-2021.csv"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -50,9 +52,8 @@ def schema(config: Config) -> Schema:
 
 @pytest.fixture(scope="session")
 def reference_csv() -> Path:
-    if not REFERENCE_CSV.exists():
-        pytest.skip("../shared/data/pvd-communes-2021.csv absent")
-    return REFERENCE_CSV
+    """The ANCT list of 2021 as the package ships it: no test depends on ../shared."""
+    return SHIPPED_REFERENCE
 
 
 def soffice_path() -> str | None:
@@ -86,3 +87,32 @@ def chromium() -> str:
     if not path:
         pytest.skip("Chromium absent")
     return path
+
+
+@pytest.fixture(scope="session")
+def grand_est_templates(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, Path]:
+    """`template --region "Grand Est" --period 2025-T4` run once for the session, with no
+    --reference (the shipped list): its exit code, its output and the folder of 99 workbooks.
+    Tests read the folder; none writes into it."""
+    from click.testing import CliRunner
+
+    from pvd_reporting.cli import cli
+
+    folder = tmp_path_factory.mktemp("grand-est") / "modeles"
+    result = CliRunner().invoke(cli, ["template", "--region", "Grand Est", "--period", "2025-T4",
+                                      "--output-dir", str(folder), "--quiet"])
+    return result.exit_code, result.output, folder
+
+
+_LO_PROFILE: list[Path] = []
+
+
+def lo_profile() -> str:
+    """The LibreOffice profile (UserInstallation URI) of this test process, made on first use and
+    reused: creating a profile costs seconds at every start. One per pytest-xdist worker, since two
+    soffice processes must never share one; conversions run side by side need their own."""
+    if not _LO_PROFILE:
+        folder = Path(tempfile.mkdtemp(prefix="pvd-lo-"))
+        atexit.register(shutil.rmtree, folder, True)
+        _LO_PROFILE.append(folder)
+    return _LO_PROFILE[0].as_uri()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import re
 import subprocess
-import uuid
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from conftest import lo_profile
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
 from python_calamine import CalamineWorkbook
@@ -34,7 +34,8 @@ PROBE_FIRST_COLUMN = 120
 
 
 def fresh_profile() -> str:
-    return f"file:///tmp/pvd-lo-{uuid.uuid4().hex}"
+    # The test process's own profile: made once, never shared with another process.
+    return lo_profile()
 
 
 def libreoffice(soffice: str, files: list[Path], out_dir: Path, *, to: str = "xlsx",

@@ -185,11 +185,10 @@ def test_prefilled_template_filled_by_a_user_validates_clean(tmp_path: Path, ref
     assert code == 0 and "✔ valide" in out and "0 avertissement" in out, out
 
 
-def test_region_writes_99_named_workbooks(tmp_path: Path, reference_csv: Path) -> None:
-    code, out = run("template", "--region", "Grand Est", "--reference", str(reference_csv), "--period",
-                    "2025-T4", "--output-dir", str(tmp_path / "m"), "-q")
+def test_region_writes_99_named_workbooks(grand_est_templates: tuple[int, str, Path]) -> None:
+    code, out, folder = grand_est_templates  # template --region "Grand Est" --period 2025-T4, run once
     assert code == 0 and "99 classeurs" in out, out
-    names = sorted(p.name for p in (tmp_path / "m").iterdir())
+    names = sorted(p.name for p in folder.iterdir())
     assert len(names) == 99 and "pvd-44-67-1-la-broque.xlsx" in names
 
 

@@ -253,7 +253,7 @@ def test_one_workbook_to_one_file_with_a_period(tmp_path: Path, schema: Schema) 
 @pytest.mark.parametrize("args, message", [
     (("-o", "x.xlsx"), "-o FICHIER ne sert que pour un seul classeur source"),
     ((), "ajoutez --output-dir DOSSIER"),
-    (("--region", "Grand Est"), "--region demande la liste de référence"),
+    (("--region", "Grand Est"), "ajoutez --output-dir DOSSIER"),
     (("--territory", "pvd-44-67-1"), "--from et --territory s'excluent"),
 ])
 def test_bad_usage_exits_2_in_french(inbox: Path, tmp_path: Path, args: tuple[str, ...], message: str) -> None:

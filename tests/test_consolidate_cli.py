@@ -37,7 +37,9 @@ def inbox(schema: Schema, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _run(*args: str) -> object:
-    return CliRunner().invoke(cli, ["consolidate", *args, "--quiet", "--no-images", "--workers", "1"])
+    # Only what the test built is expected, unless it names a list (the shipped one is the default).
+    own = () if "--reference" in args else ("--no-reference",)
+    return CliRunner().invoke(cli, ["consolidate", *args, *own, "--quiet", "--no-images", "--workers", "1"])
 
 
 def test_consolidate_writes_every_output_and_never_touches_the_input(inbox: Path, tmp_path: Path) -> None:
@@ -51,6 +53,8 @@ def test_consolidate_writes_every_output_and_never_touches_the_input(inbox: Path
     assert not [n for n in names if n.startswith(".")]
     text = result.output  # type: ignore[attr-defined]
     assert "Territoires reçus : 2" in text and "ORT signées : 1" in text and "à risque : 1" in text
+    # --no-reference (added by _run): only the territories received are expected, no list named.
+    assert "attendus" not in text and "Liste de référence" not in text
     assert "synthese-pvd-2025-T4.xlsx" in text
     wb = load_workbook(out / "synthese-pvd-2025-T4.xlsx")
     terr = wb["Territoires"]
@@ -66,6 +70,22 @@ def test_consolidate_writes_every_output_and_never_touches_the_input(inbox: Path
     assert codes["t3.xlsx"] == []  # an earlier quarter: history of this one, not a mismatch
     assert codes["casse.xlsx"][0] in {"unreadable-file", "file-too-large"}
     assert report["stats"]["workbooks"] == 5
+
+
+def test_the_shipped_list_is_the_default_reference(inbox: Path, tmp_path: Path) -> None:
+    # With no option, the ANCT list of 2021 that ships with the package names the territories
+    # expected (99 in Grand Est) and the console says which list it used.
+    result = CliRunner().invoke(cli, ["consolidate", str(inbox), "-o", str(tmp_path / "o"), "--quiet",
+                                      "--no-images", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith("  Territoires reçus : 2 sur 99 attendus") and "manquants : 97" in lines[1]
+    assert lines[2] == ("  Liste de référence : ANCT, programme Petites villes de demain, liste des communes, "
+                        "2021 (livrée avec pvd-report)")
+    # --no-reference (see _run) excludes --reference.
+    result = CliRunner().invoke(cli, ["consolidate", str(inbox), "-o", str(tmp_path / "x"), "--no-reference",
+                                      "--reference", "liste.csv"])
+    assert result.exit_code == 2 and "s'excluent" in result.output and not (tmp_path / "x").exists()
 
 
 def test_default_as_of_is_the_end_of_the_quarter(inbox: Path, tmp_path: Path) -> None:

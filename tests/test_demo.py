@@ -10,12 +10,12 @@ import os
 import re
 import shutil
 import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
 from browser import CHROMIUM_FLAGS, console_errors, file_url, headless_chromium, requested_urls
 from click.testing import CliRunner
+from conftest import lo_profile
 from openpyxl import load_workbook
 
 from pvd_reporting.cli import cli
@@ -141,7 +141,7 @@ def test_the_demo_dashboard_prints_on_at_most_eight_a4_pages(demo: Path, chromiu
 
 
 def test_the_summary_prints_readable_in_libreoffice(demo: Path, soffice: str, tmp_path: Path) -> None:
-    profile = f"file:///tmp/pvd-soffice-{uuid.uuid4().hex}"
+    profile = lo_profile()
     subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
                     "--outdir", str(tmp_path), str(demo / "synthese-pvd-2025-T4.xlsx")],
                    capture_output=True, timeout=300, check=False)

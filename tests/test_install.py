@@ -64,6 +64,10 @@ def test_the_wheel_carries_the_package_and_its_data(installed: Path) -> None:
     assert (package / "format" / "default_config.toml").is_file()
     assert len(list((package / "format" / "regions").glob("*.toml"))) == 18  # one per région
     assert (package / "outputs" / "dashboard" / "page.html.j2").is_file()
+    # The ANCT list of 2021 and its licence notice: the default reference of template and consolidate.
+    shipped = package / "format" / "data" / "pvd-communes-2021.csv"
+    assert shipped.read_bytes() == (REPO / "pvd_reporting" / "format" / "data" / "pvd-communes-2021.csv").read_bytes()
+    assert "Licence Ouverte 2.0" in (package / "format" / "data" / "LISEZ-MOI.md").read_text("utf-8")
 
 
 def test_the_installed_command_runs_template_validate_and_consolidate(installed: Path, tmp_path: Path) -> None:
@@ -71,6 +75,9 @@ def test_the_installed_command_runs_template_validate_and_consolidate(installed:
     template = _run([command, "template", "-o", "modele.xlsx", "--period", "2025-T4"], tmp_path)
     assert template.returncode == 0, template.stderr
     assert (tmp_path / "modele.xlsx").is_file()
+    prefilled = _run([command, "template", "--territory", "pvd-44-67-1", "-o", "la-broque.xlsx"], tmp_path)
+    assert prefilled.returncode == 0, prefilled.stderr  # no --reference: the list inside the wheel
+    assert "La Broque" in prefilled.stdout and "livrée avec pvd-report" in prefilled.stdout
     examples = REPO / "workbooks"
     validate = _run([command, "validate", str(examples)], tmp_path)
     assert validate.returncode in (0, 1), validate.stderr  # 1: some examples carry errors on purpose
@@ -78,6 +85,7 @@ def test_the_installed_command_runs_template_validate_and_consolidate(installed:
     consolidate = _run([command, "consolidate", str(examples), "--output-dir", "sorties", "--no-images",
                         "--quiet"], tmp_path)
     assert consolidate.returncode == 0, consolidate.stderr
+    assert "Territoires reçus : 11 sur 99 attendus" in consolidate.stdout
     out = tmp_path / "sorties"
     assert (out / "synthese-pvd-2025-T4.xlsx").is_file()
     page = (out / "tableau-de-bord-2025-T4.html").read_text("utf-8")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import subprocess
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from conftest import lo_profile
 from engines import ENGINES, Probe, Sheets, coloured, libreoffice, probe, recalculate
 from factory import make_workbook
 from test_template_filled import sample
@@ -463,7 +463,7 @@ def test_percent_shows_what_is_read(tmp_path: Path, schema: Schema, soffice: str
     sheet = schema.sheet_names.index(schema.form.name) + 1
     # Tokens: separator ;, quote ", UTF-8, …, 9th « as shown », 12th the sheet to export.
     options = f"csv:Text - txt - csv (StarCalc):59,34,76,1,,0,false,true,true,false,false,{sheet}"
-    subprocess.run([soffice, f"-env:UserInstallation=file:///tmp/pvd-lo-{uuid.uuid4().hex}", "--headless",
+    subprocess.run([soffice, f"-env:UserInstallation={lo_profile()}", "--headless",
                     "--convert-to", options, "--outdir", str(tmp_path), str(path)],
                    check=True, capture_output=True, timeout=180)
     rows = (tmp_path / f"pourcent-{schema.form.name}.csv").read_text(encoding="utf-8").splitlines()

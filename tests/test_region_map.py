@@ -93,6 +93,39 @@ def test_shipped_shapes_are_what_the_script_makes(tmp_path: Path) -> None:
         assert (tmp_path / name).read_bytes() == (SHAPES_DIR / name).read_bytes(), f"relancez scripts/make_shapes.py ({name})"
 
 
+def test_script_on_small_sources_merges_simplifies_and_rounds(tmp_path: Path) -> None:
+    # Runs everywhere (the ANCT sources are not needed): an EPCI cut in two by a département
+    # border is one shape again, a point on a straight edge goes, coordinates keep 4 decimals,
+    # a feature without SIREN (an island commune) is left out.
+    def feature(props: dict[str, str], ring: list[list[float]]) -> dict[str, object]:
+        return {"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+
+    square = [[6.0, 48.0], [6.5, 48.0], [7.0, 48.0], [7.0, 48.5], [6.0, 48.5], [6.0, 48.0]]
+    moved = [[x + 1.000004, y] for x, y in square]
+    epci = {"type": "FeatureCollection", "features": [
+        feature({"siren_epci": "200000001", "lib_epci": "CC Test", "insee_dep": "57", "insee_reg": "44"}, square),
+        feature({"siren_epci": "200000001", "lib_epci": "CC Test", "insee_dep": "54", "insee_reg": "44"}, moved),
+        feature({"siren_epci": "", "lib_epci": "", "insee_dep": "57", "insee_reg": "44"}, square),
+    ]}
+    departments = {"type": "FeatureCollection", "features": [
+        feature({"insee_dep": "57", "insee_reg": "44", "lib_dep": "Moselle"}, square)]}
+    source = tmp_path / "src"
+    source.mkdir()
+    script = _load_script()
+    (source / script.EPCI_SOURCE).write_text(json.dumps(epci), "utf-8")
+    (source / script.DEPARTMENTS_SOURCE).write_text(json.dumps(departments), "utf-8")
+    assert script.main(["--source-dir", str(source), "--output-dir", str(tmp_path / "out")]) == 0
+    shapes = json.loads((tmp_path / "out" / EPCI_FILE).read_text("utf-8"))
+    assert list(shapes["features"]) == ["200000001"]
+    merged = shapes["features"]["200000001"]
+    assert merged["name"] == "CC Test" and merged["in"] == ["54", "57"] and len(merged["rings"]) == 2
+    assert merged["rings"][0] == [6.0, 48.0, 7.0, 48.0, 7.0, 48.5, 6.0, 48.5, 6.0, 48.0]  # (6.5, 48) dropped
+    assert merged["rings"][1][:2] == [7.0, 48.0]  # 7.000004 rounded to 4 decimals
+    deps = json.loads((tmp_path / "out" / DEPARTMENTS_FILE).read_text("utf-8"))
+    assert deps["features"]["57"]["name"] == "Moselle" and deps["features"]["57"]["in"] == ["44"]
+    assert (tmp_path / "out" / EPCI_FILE).read_bytes() == script.dumps(script.derive_epci(epci)).encode()
+
+
 def test_script_without_sources_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _load_script().main(["--source-dir", str(tmp_path / "absent"), "--output-dir", str(tmp_path)]) == 2
     assert "introuvable" in capsys.readouterr().err and not list(tmp_path.iterdir())

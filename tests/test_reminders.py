@@ -241,7 +241,7 @@ def test_reference_territories_never_received_are_chased_without_contacts(inbox:
 
 def test_consolidate_prints_the_reminders_line(inbox: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["consolidate", str(inbox), "--output-dir", str(tmp_path / "s"),
-                                      "--quiet", "--no-images", "--workers", "1"])
+                                      "--no-reference", "--quiet", "--no-images", "--workers", "1"])
     assert result.exit_code == 0, result.output
     assert "  Relances : 3 territoires, 2 brouillons, 1 sans mail\n" in result.stdout
     assert f"  {tmp_path / 's' / 'relances-2025-T4.csv'}" in result.stdout

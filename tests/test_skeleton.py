@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-import pytest
 from python_calamine import CalamineWorkbook
 
 from pvd_reporting.check.validate import validate_workbook
@@ -32,7 +31,6 @@ from pvd_reporting.outputs.workbook.writer import Content, Mark, write_workbook
 from pvd_reporting.read.discover import discover_workbooks
 
 ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT.parent / "shared" / "data" / "pvd-communes-2021.csv"
 DEMO = ROOT / "workbooks"
 
 
@@ -99,9 +97,8 @@ def test_blank_template_is_the_writers(tmp_path: Path, schema: Schema) -> None:
     assert_same(tmp_path, schema, template_content(schema, period="2026-T1"), "period")
 
 
-@pytest.mark.skipif(not REFERENCE.exists(), reason="../shared/data absent")
-def test_region_templates_are_the_writers(tmp_path: Path, schema: Schema) -> None:
-    reference = load_reference(REFERENCE)
+def test_region_templates_are_the_writers(tmp_path: Path, schema: Schema, reference_csv: Path) -> None:
+    reference = load_reference(reference_csv)
     territories = reference.in_region(schema.config.region_name)
     signed = [t for t in territories if t.signed_on][:2]
     many = sorted(territories, key=lambda t: -len(t.communes))[:2]

@@ -6,12 +6,12 @@ import csv
 import json
 import subprocess
 import tempfile
-import uuid
 import zipfile
 from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import lo_profile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
@@ -182,7 +182,7 @@ def test_anomalies_json_and_csv(written: dict[str, Path]) -> None:
 
 
 def test_libreoffice_converts_the_summary_to_pdf(written: dict[str, Path], soffice: str, tmp_path: Path) -> None:
-    profile = f"file:///tmp/pvd-soffice-{uuid.uuid4().hex}"
+    profile = lo_profile()
     done = subprocess.run(
         [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
          "--outdir", str(tmp_path), str(written["full"])],

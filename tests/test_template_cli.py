@@ -41,16 +41,18 @@ def test_territory_prefill(tmp_path: Path, reference_csv: Path) -> None:
     assert openpyxl.load_workbook(out_path)["Territoire"]["B6"].value == "246700306"
 
 
-def test_region_writes_one_workbook_per_territory(tmp_path: Path, reference_csv: Path) -> None:
-    out_dir = tmp_path / "modeles"
-    code, out, _ = run("--region", "Grand Est", "--reference", reference_csv, "--output-dir", out_dir,
-                       "--period", "2025-T4", "--quiet")
-    assert code == 0 and "99 classeurs" in out
+def test_region_writes_one_workbook_per_territory(grand_est_templates: tuple[int, str, Path],
+                                                  reference_csv: Path) -> None:
+    # With no --reference: the shipped list (the session fixture runs the command once).
+    code, out, out_dir = grand_est_templates
+    assert code == 0 and "99 classeurs" in out and "Liste de référence : ANCT" in out
     names = sorted(p.name for p in out_dir.iterdir())
     assert len(names) == 99 and "pvd-44-67-1-la-broque.xlsx" in names
     # A second run refuses to overwrite, and writes nothing.
+    before = {p.name: p.stat().st_mtime_ns for p in out_dir.iterdir()}
     code, _, err = run("--region", "grand est", "--reference", reference_csv, "--output-dir", out_dir)
     assert code == 2 and "existe déjà" in err and "--force" in err
+    assert {p.name: p.stat().st_mtime_ns for p in out_dir.iterdir()} == before
 
 
 def test_territory_without_id_is_named_by_siren(tmp_path: Path) -> None:
@@ -65,8 +67,7 @@ def test_territory_without_id_is_named_by_siren(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--territory", "pvd-44-67-1"), "--reference"),
-        (("--region", "Grand Est", "--output-dir", "x"), "--reference"),
+        (("--region", "Grand Est", "--reference", "liste.csv"), "--output-dir"),
         (("--period", "2025-T9"), "Période illisible"),
         (("--period", "demain"), "Période illisible"),
         (("-o", "modele.ods"), ".xlsx"),
@@ -79,6 +80,18 @@ def test_bad_usage_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args
     code, out, err = run(*args)
     assert code == 2 and message in err and err.startswith("Erreur : ")
     assert not list(tmp_path.iterdir())
+
+
+def test_the_shipped_list_is_the_default_reference(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The ANCT list of 2021 ships with the package: --territory and --region need no option, and
+    # the console names the list used.
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run("--territory", "pvd-44-67-1", "-o", "lb.xlsx")
+    assert code == 0, err
+    assert out.splitlines() == ["Modèle écrit pour La Broque : lb.xlsx",
+                                "Liste de référence : ANCT, programme Petites villes de demain, liste des "
+                                "communes, 2021 (livrée avec pvd-report)"]
+    assert openpyxl.load_workbook(tmp_path / "lb.xlsx")["Territoire"]["B6"].value == "246700306"
 
 
 def test_unknown_territory(tmp_path: Path, reference_csv: Path) -> None:

@@ -4,11 +4,11 @@ reads the .ods as it reads the .xlsx. One soffice call per direction, for all fi
 from __future__ import annotations
 
 import subprocess
-import uuid
 from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import lo_profile
 from test_template_filled import data_values, sample
 
 from pvd_reporting.format.schema import VERSION_LABEL, Kind, Schema
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.libreoffice
 
 
 def convert(soffice: str, files: list[Path], to: str, out_dir: Path) -> None:
-    profile = f"file:///tmp/pvd-lo-{uuid.uuid4().hex}"
+    profile = lo_profile()
     subprocess.run(
         [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", to,
          "--outdir", str(out_dir), *map(str, files)],

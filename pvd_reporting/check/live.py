@@ -1,4 +1,4 @@
-"""The checks a workbook makes by itself while it is filled (README, Contrôles en direct).
+"""The checks a workbook makes by itself while it is filled (README, Le classeur se contrôle lui-même).
 
 Each `LiveCheck` is declared once, here: its `validate` code, its French label, the cells it
 colours and one condition builder. The template writer derives from it both the conditional

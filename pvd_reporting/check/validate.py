@@ -1,4 +1,4 @@
-"""Validation of territory workbooks: read, apply the rules, report (README, the commands `validate`).
+"""Validation of territory workbooks: read, apply the rules, report (README, pvd-report validate).
 
 Never raises for a bad user file: whatever goes wrong with one file becomes an issue of its
 report, and the other files are still checked.
@@ -24,7 +24,7 @@ def validate_workbook(path: Path, schema: Schema, *, reference: Reference | None
     """The report of one workbook; `path` is kept as given (a relative path stays relative)."""
     report = WorkbookReport(path=str(path))
     # Read once: the digest, the safety checks and the reader share the file's bytes and zip.
-    # A file over the limit is refused unread (README, validate): never hash gigabytes to say so.
+    # A file over the limit is refused unread (README, pvd-report validate): never hash gigabytes to say so.
     opened, refused = open_checked(path)
     if opened is None:
         assert refused is not None
@@ -38,7 +38,7 @@ def validate_workbook(path: Path, schema: Schema, *, reference: Reference | None
             data, issues = read_workbook(path, schema, opened)
         if data is not None:
             issues = [*issues, *apply_rules(data, schema, reference=reference)]
-    except Exception as exc:  # noqa: BLE001 — one odd file must never stop the others (README, the commands)
+    except Exception as exc:  # noqa: BLE001 — one odd file must never stop the others (README, pvd-report validate)
         data, issues = None, [make_issue(IssueCode.UNREADABLE_FILE, reason=f"{type(exc).__name__} : {exc}")]
     finally:
         opened.close()

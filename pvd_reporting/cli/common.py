@@ -14,7 +14,7 @@ from pvd_reporting.errors import PvdError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Exit statuses of README, the commands.
+# Exit statuses of README, pvd-report validate.
 EXIT_OK, EXIT_FOUND_ERRORS, EXIT_USAGE = 0, 1, 2
 
 config_option = click.option(
@@ -27,10 +27,16 @@ region_option = click.option(
          "région que nomment les classeurs, sinon Grand Est) ; --config la complète.",
 )
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="N'affiche pas la barre de progression.")
-reference_option = click.option(
-    "--reference", "reference_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="Liste de référence des communes PVD (CSV de l'ANCT ou de data.gouv.fr).",
-)
+
+
+def reference_option(help_text: str) -> Callable[[F], F]:
+    # template and consolidate default to the shipped list; validate checks communes only when asked.
+    return click.option("--reference", "reference_path", type=click.Path(dir_okay=False, path_type=Path),
+                        default=None, metavar="FICHIER", help=help_text)
+
+
+REFERENCE_HELP = ("Liste de référence des communes PVD (CSV de l'ANCT ou de data.gouv.fr) ; par défaut, "
+                  "la liste de l'ANCT de 2021 livrée avec pvd-report.")
 
 departement_option = click.option(
     "--departement", "departments", multiple=True, metavar="CODE",

@@ -1,4 +1,4 @@
-"""`pvd-report consolidate`: the regional view of one quarter and its outputs (README, consolidate)."""
+"""`pvd-report consolidate`: the regional view of one quarter and its outputs (README, pvd-report consolidate)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import click
 from pvd_reporting.cli.common import (
     EXIT_FOUND_ERRORS,
     EXIT_OK,
+    REFERENCE_HELP,
     ClickProgress,
     config_option,
     date_option,
@@ -20,8 +21,10 @@ from pvd_reporting.cli.common import (
     reference_option,
     region_option,
 )
+from pvd_reporting.errors import UsageError
 from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.issues import WorkbookReport
+from pvd_reporting.format.reference import SHIPPED_REFERENCE, reference_label
 from pvd_reporting.pipeline.consolidate import (
     ConsolidationRun,
     NothingToConsolidate,
@@ -41,7 +44,9 @@ MAX_SET_ASIDE_SHOWN = 20
               show_default=True, help="Dossier où écrire la synthèse, le tableau de bord, les graphiques et les anomalies.")
 @period_option("Trimestre à consolider, ex. 2025-T4 (par défaut : le plus récent trouvé).")
 @date_option("--as-of", "Date de référence, ex. 31/12/2025 (par défaut : dernier jour du trimestre).")
-@reference_option
+@reference_option(REFERENCE_HELP)
+@click.option("--no-reference", is_flag=True,
+              help="Sans liste de référence : seuls les territoires reçus sont attendus.")
 @departement_option
 @click.option("--strict", is_flag=True, help="Code de sortie 1 si un classeur contient une erreur.")
 @click.option("--no-contacts", is_flag=True, help="N'écrit ni les noms, ni les mails, ni les téléphones de l'annuaire, "
@@ -64,6 +69,7 @@ def consolidate_command(
     period: str | None,
     as_of: str | None,
     reference_path: Path | None,
+    no_reference: bool,
     departments: tuple[str, ...],
     strict: bool,
     no_contacts: bool,
@@ -94,13 +100,17 @@ def consolidate_command(
       pvd-report consolidate
       pvd-report consolidate classeurs/2025-T3 classeurs/2025-T4 --output-dir sorties/
       pvd-report consolidate classeurs/ --output-dir sorties/ --period 2025-T4
-      pvd-report consolidate classeurs/ --reference pvd-communes.csv --as-of 31/12/2025 --no-contacts
+      pvd-report consolidate classeurs/ --reference pvd-communes-2025.csv --as-of 31/12/2025 --no-contacts
       pvd-report consolidate classeurs/ --no-cache
-      pvd-report consolidate classeurs/ --reference pvd-communes-2021.csv --departement 10
+      pvd-report consolidate classeurs/ --departement 10
     """
+    if no_reference and reference_path is not None:
+        raise UsageError("--reference et --no-reference s'excluent : choisissez l'un ou l'autre.")
+    # The shipped ANCT list unless told otherwise: it names the territories expected and not received.
+    reference = None if no_reference else reference_path or SHIPPED_REFERENCE
     try:
         run = run_consolidate(list(paths) or [Path("workbooks")], output_dir=output_dir, period=period, as_of=as_of,
-                              reference_path=reference_path, config_path=config_path, region=region,
+                              reference_path=reference, config_path=config_path, region=region,
                               no_contacts=no_contacts, images=not no_images, workers=workers,
                               cache_dir=cache_dir, use_cache=not no_cache, progress=ClickProgress(quiet),
                               departments=list(departments))
@@ -109,7 +119,7 @@ def consolidate_command(
         raise
     for notice in run.notices:
         click.echo(notice, err=True)
-    _echo_summary(run)
+    _echo_summary(run, reference)
     has_errors = any(r.errors for r in run.result.reports)
     sys.exit(EXIT_FOUND_ERRORS if strict and has_errors else EXIT_OK)
 
@@ -121,7 +131,7 @@ def _echo_unreadable(reports: list[WorkbookReport]) -> None:
             click.echo(f"{report.path} : {message}", err=True)
 
 
-def _echo_summary(run: ConsolidationRun) -> None:
+def _echo_summary(run: ConsolidationRun, reference: Path | None = None) -> None:
     r = run.result.region
     assert run.figures is not None
     f = run.figures.value  # the figures' values by key, as the summary and the dashboard show them
@@ -133,6 +143,8 @@ def _echo_summary(run: ConsolidationRun) -> None:
         f"  ORT signées : {f('ort_signed')} · à risque : {f('at_risk')} · échéance dépassée : {f('overdue')}",
         *period_lines(run.result),
     ]
+    if reference is not None:  # where « attendus » comes from
+        lines.insert(2, f"  Liste de référence : {reference_label(reference)}")
     lines.extend(set_aside_lines(run, MAX_SET_ASIDE_SHOWN))
     lines.extend(period_check_lines(run.result))
     lines.extend(revision_lines(run.result))

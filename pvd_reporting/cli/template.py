@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from pvd_reporting.cli.common import (
+    REFERENCE_HELP,
     ClickProgress,
     config_option,
     departement_option,
@@ -16,6 +17,7 @@ from pvd_reporting.cli.common import (
     reference_option,
 )
 from pvd_reporting.errors import UsageError
+from pvd_reporting.format.reference import reference_label
 from pvd_reporting.outputs.report import plural
 from pvd_reporting.pipeline.template import DEFAULT_OUTPUT, run_template
 
@@ -29,11 +31,11 @@ from pvd_reporting.pipeline.template import DEFAULT_OUTPUT, run_template
               help=f"Classeur à écrire (par défaut : {DEFAULT_OUTPUT}) ; avec --from, pour un seul classeur source.")
 @period_option("Période à inscrire dans le classeur, ex. 2025-T4.")
 @click.option("--territory", "territory_id", default=None,
-              help="Identifiant PVD du territoire à pré-remplir (ex. pvd-44-67-1) ; demande --reference.")
-@reference_option
+              help="Identifiant PVD du territoire à pré-remplir depuis la liste de référence (ex. pvd-44-67-1).")
+@reference_option(REFERENCE_HELP)
 @click.option("--region", default=None,
               help="Utilise la configuration livrée de la région (ses financeurs, ses listes) ; avec "
-                   "--reference et --output-dir, écrit un classeur pré-rempli par territoire de la région. "
+                   "--output-dir, écrit un classeur pré-rempli par territoire de la région (liste de référence). "
                    "Avec --from : pour les territoires sans classeur précédent.")
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Dossier où écrire les classeurs de --region ou de --from.")
@@ -67,11 +69,12 @@ def template_command(
     Exemples :
       pvd-report template -o modele-pvd.xlsx --period 2025-T4
       pvd-report template --region Bretagne -o modele-bretagne.xlsx
-      pvd-report template --territory pvd-44-67-1 --reference pvd-communes-2021.csv -o la-broque.xlsx
-      pvd-report template --region "Grand Est" --reference pvd-communes-2021.csv --output-dir modeles/
+      pvd-report template --territory pvd-44-67-1 -o la-broque.xlsx
+      pvd-report template --region "Grand Est" --output-dir modeles/
+      pvd-report template --region "Grand Est" --reference pvd-communes-2025.csv --output-dir modeles/
       pvd-report template --from recus/2025-T4/ --output-dir modeles-2026-T1/
       pvd-report template --from recus/2025-T4/langres.xlsx -o langres-2026-T1.xlsx
-      pvd-report template --region "Grand Est" --departement 10 --reference pvd-communes-2021.csv --output-dir aube/
+      pvd-report template --region "Grand Est" --departement 10 --output-dir aube/
     """
     if carry != bool(from_paths):
         raise UsageError("--from demande au moins un classeur ou un dossier à reconduire."
@@ -86,11 +89,13 @@ def template_command(
         where = done.folder if done.folder is not None else done.paths[0]
         prefilled = (f", {plural(done.prefilled, 'pré-rempli')} depuis la liste de référence"
                      if done.prefilled else "")
-        click.echo(f"Période {done.period} : {plural(done.carried, 'classeur reconduit', 'classeurs reconduits')}"
-                   f"{prefilled} — {where}")
-        return
-    if done.folder is not None:
-        click.echo(f"{len(done.paths)} classeurs écrits dans {done.folder}.")
-        return
-    name = f" pour {done.territory.name}" if done.territory else ""
-    click.echo(f"Modèle écrit{name} : {done.paths[0]}")
+        line = (f"Période {done.period} : {plural(done.carried, 'classeur reconduit', 'classeurs reconduits')}"
+                f"{prefilled} — {where}")
+    elif done.folder is not None:
+        line = f"{len(done.paths)} classeurs écrits dans {done.folder}."
+    else:
+        name = f" pour {done.territory.name}" if done.territory else ""
+        line = f"Modèle écrit{name} : {done.paths[0]}"
+    click.echo(line)
+    if done.reference is not None:
+        click.echo(f"Liste de référence : {reference_label(done.reference)}")

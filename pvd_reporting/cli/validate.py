@@ -1,4 +1,4 @@
-"""`pvd-report validate`: check filled workbooks and say what to fix (README, the commands)."""
+"""`pvd-report validate`: check filled workbooks and say what to fix (README, pvd-report validate)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ from pvd_reporting.pipeline.validate import run_validate
     "--format", "output_format", type=click.Choice(["text", "json", "csv"]), default="text",
     show_default=True, help="Sortie lisible (text) ou pour les machines (json, csv).",
 )
-@reference_option
+@reference_option("Liste de référence des communes PVD (CSV de l'ANCT ou de data.gouv.fr) : "
+                  "signale les Villes PVD absentes de la liste et les communes mal nommées.")
 @click.option(
     "--annotate", "annotate_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Dossier où écrire, pour chaque classeur à corriger, un classeur annoté "

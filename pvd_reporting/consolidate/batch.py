@@ -1,5 +1,5 @@
 """`consolidate`: read every workbook in parallel, pick the period, settle duplicates, and build
-the regional view of README, consolidate (figures computed in regional.py).
+the regional view of README, pvd-report consolidate (figures computed in regional.py).
 
 Nothing is lost: every workbook read stays in `Consolidation.reports`; those left out of the
 view carry the whole-file issue that says why (`duplicate-submission`, `period-mismatch`, or an
@@ -76,7 +76,7 @@ def lighten(report: WorkbookReport) -> WorkbookReport:
     """The report as consolidation needs it: each record keeps its parsed values, and its typed
     value only where that differs (what could not be understood, or was canonicalised).
 
-    At national scale (100,000 rows) the full records weighed on the memory target of README, Vitesse and
+    At national scale (100,000 rows) the full records weighed on the memory target of docs/vitesse.md and
     on the pickling back from the reading processes; cell references serve the feedback
     workbooks of `validate --annotate`, which read files on their own.
     """
@@ -95,7 +95,7 @@ def read_one(path: Path, schema: Schema, reference: Reference | None = None) -> 
     """validate_workbook, with a last guard: nothing that happens to one file stops the run."""
     try:
         return validate.validate_workbook(path, schema, reference=reference)
-    except Exception as exc:  # noqa: BLE001 — an odd file becomes an issue, never a crash (README, the commands)
+    except Exception as exc:  # noqa: BLE001 — an odd file becomes an issue, never a crash (README, pvd-report validate)
         return WorkbookReport(str(path), [make_issue(IssueCode.UNREADABLE_FILE, reason=f"{type(exc).__name__} : {exc}")])
 
 
@@ -197,7 +197,7 @@ def _pvd_insee(report: WorkbookReport) -> list[str]:
 
 
 def identify(report: WorkbookReport, reference: Reference | None) -> tuple[str, RefTerritory | None]:
-    """README, consolidate: Identifiant PVD, else EPCI SIREN + Ville PVD codes; the reference's key when matched."""
+    """README, pvd-report consolidate: Identifiant PVD, else EPCI SIREN + Ville PVD codes; the reference's key when matched."""
     values = report.data.territory.values
     id_pvd, siren = values.get("id_pvd"), values.get("siren")
     codes = _pvd_insee(report)
@@ -311,7 +311,7 @@ def consolidate(
 def _aliases(identified: list[tuple[WorkbookReport, str, RefTerritory | None]]) -> dict[str, str]:
     """SIREN + Ville PVD key -> Identifiant PVD key, from the workbooks that give both.
 
-    README, consolidate: a workbook without Identifiant PVD is the territory of that EPCI and those communes, so
+    README, pvd-report consolidate: a workbook without Identifiant PVD is the territory of that EPCI and those communes, so
     it is a duplicate of a workbook that names the same ones with an identifiant.
     """
     aliases: dict[str, str] = {}

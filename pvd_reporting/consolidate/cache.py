@@ -1,4 +1,4 @@
-"""Cache of parsed workbooks for `consolidate`, on by default (README, Vitesse).
+"""Cache of parsed workbooks for `consolidate`, on by default (docs/vitesse.md).
 
 An entry is the lightened WorkbookReport of one file, keyed by the file's content hash and by
 everything that changes how it is read: the format version, the configuration, the reference

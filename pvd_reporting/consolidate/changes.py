@@ -1,4 +1,4 @@
-"""What moved for each territory between T-1 and the consolidated period (README, Historique),
+"""What moved for each territory between T-1 and the consolidated period (README, Plusieurs trimestres),
 and the cross-quarter checks: a realised jalon whose date changed or that is blank again, an
 action or a comité that disappeared. The workbook is cumulative, so these are warnings that name
 both sources; a removed action keeps its last known row in `Changements`, so nothing is lost.

@@ -1,4 +1,4 @@
-"""Quarters (README, Historique) : every period found is settled the same way, the latest (or the
+"""Quarters (README, Plusieurs trimestres) : every period found is settled the same way, the latest (or the
 one asked for) is consolidated, the earlier ones are its history.
 
 A period's view is taken at the last day of that period, the consolidated period's at `--as-of`.

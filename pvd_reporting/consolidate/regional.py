@@ -1,4 +1,4 @@
-"""The figures of README, consolidate: one territory at the reference date, then the region.
+"""The figures of README, pvd-report consolidate: one territory at the reference date, then the region.
 
 Money is summed in whole cents, action by action, so that the summary reconciles to the cent
 with the workbooks and every total holds: cost = financing − financing beyond the cost
@@ -104,7 +104,7 @@ def _milestones(data: WorkbookData, as_of: date) -> list[MilestoneView]:
 
 def ort_status(j1: date | None, j8: date | None, deadline: date | None, as_of: date,
                at_risk_days: int) -> tuple[str, int | None]:
-    """(status, days left) as in README, consolidate."""
+    """(status, days left) as in README, pvd-report consolidate."""
     if j8 is not None and j8 <= as_of:
         return SIGNED, None
     if j1 is None or deadline is None:

@@ -1,4 +1,4 @@
-"""The regional view of README, consolidate: what `consolidate` computes, and what the summary workbook, the
+"""The regional view of README, pvd-report consolidate: what `consolidate` computes, and what the summary workbook, the
 dashboard and the charts show. Plain data; settled by `batch.consolidate` with the figures of regional.py."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class MilestoneView:
 
 @dataclass
 class TerritoryView:
-    key: str  # id_pvd, else "SIREN:insee+insee" (README, consolidate)
+    key: str  # id_pvd, else "SIREN:insee+insee" (README, pvd-report consolidate)
     id_pvd: str | None
     name: str
     department: str | None

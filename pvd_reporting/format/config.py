@@ -35,7 +35,7 @@ RULE_KEYS: dict[str, type | tuple[type, ...]] = {
     "cofinancing_min_etp": (int, float),
     "population_limit": int,
 }
-# [relances]: the reminders `consolidate` drafts (README, Relances).
+# [relances]: the reminders `consolidate` drafts (README, Le cycle trimestriel).
 REMINDER_KEYS = ("sender", "delay_days", "signature")
 # The national categories a financer column belongs to, so that regions whose columns are named
 # differently (« Région Bretagne », « Collectivité de Corse ») add up in `pvd-report national`.

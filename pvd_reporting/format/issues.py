@@ -1,4 +1,4 @@
-"""Validation as data: each kind of issue has a stable code (README, the commands), a severity and a French message."""
+"""Validation as data: each kind of issue has a stable code (README, pvd-report validate), a severity and a French message."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ class IssueType:
 
 E_, W_ = Severity.ERROR, Severity.WARNING
 
-# The words users read: a severity, and the `Contrôle` of a row or verdict of a workbook (README, consolidate).
+# The words users read: a severity, and the `Contrôle` of a row or verdict of a workbook (README, pvd-report consolidate).
 SEVERITY_LABELS: dict[Severity, str] = {Severity.ERROR: "Erreur", Severity.WARNING: "Avertissement"}
 CONTROL_OK = "OK"
 
@@ -203,7 +203,7 @@ _TYPES = (
               "Classeur identique, octet pour octet (même empreinte SHA-256), à {other}, déjà lu pour la "
               "période {value} : c'est le classeur de {value} renvoyé tel quel, il ne compte pas pour "
               "{period}."),
-    # Cross-quarter checks (README, Historique): each names the source of the previous quarter too.
+    # Cross-quarter checks (README, Plusieurs trimestres): each names the source of the previous quarter too.
     IssueType(IssueCode.MILESTONE_DATE_CHANGED, W_, "Date de jalon modifiée",
               "Jalon {code} réalisé le {after} ; au trimestre {previous} il l'était le {before} "
               "({source}) : vérifiez la date."),

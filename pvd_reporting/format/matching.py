@@ -19,7 +19,7 @@ def norm(text: object) -> str:
 
 
 # Headers, list values and labels repeat across thousands of workbooks: normalising each
-# distinct text once was the reader's main cost at national scale (README, Vitesse).
+# distinct text once was the reader's main cost at national scale (docs/vitesse.md).
 @lru_cache(maxsize=65_536)
 def _norm_str(text: str) -> str:
     s = text.translate(_TRANSLATE)

@@ -1,5 +1,5 @@
-"""The reference list of PVD territories: the ANCT file (richer shape in ../shared/data) or the
-data.gouv.fr shape (`insee_com,lib_com,id_pvd,date_signature`)."""
+"""The reference list of PVD territories: the ANCT file of 2021, shipped in `format/data/`, or a
+newer list in the same shape or the data.gouv.fr one (`insee_com,lib_com,id_pvd,date_signature`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,11 @@ from pathlib import Path
 from pvd_reporting.errors import ReferenceListError
 from pvd_reporting.format.config import region_key
 from pvd_reporting.format.matching import norm
+
+# Shipped (Licence Ouverte 2.0) so that `template --region` and `consolidate` know the expected
+# territories with no option; data/LISEZ-MOI.md says where it comes from.
+SHIPPED_REFERENCE = Path(__file__).resolve().parent / "data" / "pvd-communes-2021.csv"
+SHIPPED_ATTRIBUTION = "ANCT, programme Petites villes de demain, liste des communes, 2021"
 
 REGIONS: dict[str, str] = {
     "01": "Guadeloupe", "02": "Martinique", "03": "Guyane", "04": "La Réunion", "06": "Mayotte",
@@ -58,10 +63,17 @@ class RefTerritory:
 
     @property
     def key(self) -> str:
-        """How a territory is identified (README, consolidate): id_pvd, else SIREN + its communes' codes."""
+        """How a territory is identified (README, pvd-report consolidate): id_pvd, else SIREN + its communes' codes."""
         if self.id_pvd:
             return self.id_pvd
         return territory_key(None, self.siren, [c.insee for c in self.communes])
+
+
+def reference_label(path: Path) -> str:
+    """How the console names the list it used: the shipped one by its attribution, any other by path."""
+    if path.resolve() == SHIPPED_REFERENCE:
+        return f"{SHIPPED_ATTRIBUTION} (livrée avec pvd-report)"
+    return str(path)
 
 
 def insee_department(insee: object) -> str | None:

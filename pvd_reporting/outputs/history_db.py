@@ -1,4 +1,4 @@
-"""`historique-pvd.sqlite` (README, Historique): every period consolidated, for analysts.
+"""`historique-pvd.sqlite` (docs/historique.md, Les tables): every period consolidated, for analysts.
 
 One table per summary table (the very rows of the summary workbook, through the same row
 builders), plus `changements` and `meta`. Columns are the workbook's headers in snake_case
@@ -119,7 +119,7 @@ class _Table:
         self.rows: list[tuple[Any, ...]] = []
 
     def add(self, period: str, row: Sequence[Any]) -> None:
-        # The common cases inline: this runs for every cell of every period (README, Vitesse).
+        # The common cases inline: this runs for every cell of every period (docs/vitesse.md).
         out: list[Any] = [period]
         for value, kind in zip(row, self.kinds, strict=True):
             t = type(value)

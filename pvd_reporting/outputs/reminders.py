@@ -1,4 +1,4 @@
-"""Reminders (README, Relances): `relances-<period>.csv`, the territories to chase, and
+"""Reminders (README, Le cycle trimestriel): `relances-<period>.csv`, the territories to chase, and
 `relances-<period>/`, one mail draft per territory to chase that has a chef de projet's mail.
 
 Who to chase is one small function (`to_chase`) over the consolidation: expected and not

@@ -1,4 +1,4 @@
-"""The validation report as people and machines read it: text, JSON (README, the commands shape) and CSV."""
+"""The validation report as people and machines read it: text, JSON (README, pvd-report validate) and CSV."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ def render_text(report: Report, notices: list[str], color: bool) -> str:
 
 
 def render_json(report: Report) -> str:
-    """Exactly `Report.to_dict()` (README, the commands), French characters kept as they are."""
+    """Exactly `Report.to_dict()` (README, pvd-report validate), French characters kept as they are."""
     return json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
 
 

@@ -85,7 +85,7 @@ def run_consolidate(
     progress: Progress | None = None,
     departments: list[str] | None = None,
 ) -> ConsolidationRun:
-    """Read, settle and write; unchanged workbooks come from the cache (README, consolidate):
+    """Read, settle and write; unchanged workbooks come from the cache (README, pvd-report consolidate):
     `cache_dir`, else the user's cache folder, unless `use_cache` is False."""
     period, as_of_day = period_value(period), date_value(as_of, "--as-of")
     codes = departments_value(departments)
@@ -172,7 +172,7 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
     """Summary, dashboard, charts, anomalies and reminders of one consolidation; (paths, image
     notice, reminders)."""
     period = result.region.period
-    # Written by another process meanwhile: it is the longest output (README, Vitesse).
+    # Written by another process meanwhile: it is the longest output (docs/vitesse.md).
     summary = start_summary(result, output_dir / f"synthese-pvd-{period}.xlsx", schema, no_contacts=no_contacts)
     written: list[Path] = []
     try:
@@ -252,7 +252,7 @@ def revision_lines(result: Consolidation) -> list[str]:
 
 def period_lines(result: Consolidation) -> list[str]:
     """Every period found with its number of workbooks, and a warning when the consolidated
-    period holds less than half as many as the one before (README, Historique)."""
+    period holds less than half as many as the one before (README, Plusieurs trimestres)."""
     history = result.history
     if history is None:
         return []

@@ -14,7 +14,12 @@ from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.issues import WorkbookReport
 from pvd_reporting.format.matching import french_sort_key
 from pvd_reporting.format.periods import parse_label
-from pvd_reporting.format.reference import Reference, RefTerritory, load_reference
+from pvd_reporting.format.reference import (
+    SHIPPED_REFERENCE,
+    Reference,
+    RefTerritory,
+    load_reference,
+)
 from pvd_reporting.format.schema import Schema, build_schema
 from pvd_reporting.outputs.history_db import DB_NAME, recorded_workbooks
 from pvd_reporting.outputs.report import plural
@@ -52,6 +57,7 @@ class Templates:
     carried: int = 0
     prefilled: int = 0
     notices: list[str] = field(default_factory=list)
+    reference: Path | None = None  # the list the territories came from, for the console to name
 
 
 def run_template(
@@ -85,10 +91,9 @@ def run_template(
     if territory_id and region:
         raise UsageError("--territory et --region s'excluent : choisissez l'un ou l'autre.")
     if territory_id and reference_path is None:
-        raise UsageError("--territory demande la liste de référence : ajoutez --reference FICHIER.csv.")
+        reference_path = SHIPPED_REFERENCE  # the ANCT list of 2021; --reference takes a newer one
     if region and output_dir is not None and reference_path is None:
-        raise UsageError("--region avec --output-dir demande la liste de référence : ajoutez "
-                         "--reference FICHIER.csv (sans elle, -o écrit le modèle vierge de la région).")
+        reference_path = SHIPPED_REFERENCE
     if region and reference_path is not None and output_dir is None:
         raise UsageError("--region demande un dossier de sortie : ajoutez --output-dir DOSSIER.")
     if region and output_dir is not None and output is not None:
@@ -108,7 +113,7 @@ def run_template(
                                            force=force, on_progress=bar.advance, departments=codes)
         finally:
             bar.close()
-        return Templates(paths, folder=output_dir)
+        return Templates(paths, folder=output_dir, reference=reference_path)
 
     territory = None
     if territory_id and reference is not None:
@@ -119,7 +124,7 @@ def run_template(
     if target.suffix.lower() != ".xlsx":
         raise OutputError(f"Le modèle est un classeur .xlsx : « {target} » n'a pas cette extension.")
     write_template(target, schema, period=period, territory=territory, force=force)
-    return Templates([target], territory=territory)
+    return Templates([target], territory=territory, reference=reference_path if territory else None)
 
 
 def run_carry_forward(
@@ -138,7 +143,7 @@ def run_carry_forward(
     `period` (default: the quarter after the latest found); with `region`, the territories never
     received get the pre-filled workbook. Every target is checked before anything is written."""
     if region and reference_path is None:
-        raise UsageError("--region demande la liste de référence : ajoutez --reference FICHIER.csv.")
+        reference_path = SHIPPED_REFERENCE
     if output is not None and output_dir is not None:
         raise UsageError("-o et --output-dir s'excluent : -o pour un seul classeur, --output-dir sinon.")
     histories = [p for p in sources if p.suffix.lower() == HISTORY_SUFFIX and p.is_file()]
@@ -233,7 +238,7 @@ def run_carry_forward(
                                  _sent_elsewhere([t for _, t in missing], sources, schema, reference,
                                                  target_period)))
     return Templates(written, folder=output_dir, period=target_period, carried=len(carried),
-                     prefilled=len(missing), notices=notices)
+                     prefilled=len(missing), notices=notices, reference=reference_path if region else None)
 
 
 MAX_NAMED = 20

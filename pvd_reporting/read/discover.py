@@ -1,4 +1,4 @@
-"""Which files to read, from the paths given on the command line (README, the commands)."""
+"""Which files to read, from the paths given on the command line (README, pvd-report validate)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Checks made on a file before any spreadsheet library touches it (README, validate).
+"""Checks made on a file before any spreadsheet library touches it (README, pvd-report validate).
 
 Everything here is bounded: a stat, the first bytes, a zip's central directory (never a member's
 data, except an .ods manifest known to be small) — so a zip bomb or a 1 GB file is refused at

@@ -1,7 +1,7 @@
 """Read any territory workbook (.xlsx, .xlsm, .ods, .xls) with python-calamine (docs/format-1.md).
 
 `read_workbook` never raises for a user's file: whatever is wrong becomes an Issue. Only the
-sheets of the schema are loaded; no openpyxl, no pandas on this path (speed, README, Vitesse).
+sheets of the schema are loaded; no openpyxl, no pandas on this path (speed, docs/vitesse.md).
 """
 
 from __future__ import annotations

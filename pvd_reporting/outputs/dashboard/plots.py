@@ -1,6 +1,6 @@
 """Charts for managers (README, Ce que contient chaque sortie `graphiques-<period>/`), built once and shared with the dashboard.
 
-plotly is imported inside functions only: the validate path must never pay for it (README, Vitesse).
+plotly is imported inside functions only: the validate path must never pay for it (docs/vitesse.md).
 """
 
 from __future__ import annotations

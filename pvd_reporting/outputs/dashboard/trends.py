@@ -1,4 +1,4 @@
-"""Charts over quarters and the dashboard's « Évolution » (README, Historique): ORT signed, ORT
+"""Charts over quarters and the dashboard's « Évolution » (README, Plusieurs trimestres): ORT signed, ORT
 statuses, money by financer and workbooks received against expected, quarter by quarter; and
 « Ce qui a changé depuis <T-1> ». They read the history of the view, never recompute it.
 

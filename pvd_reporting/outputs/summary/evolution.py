@@ -1,4 +1,4 @@
-"""The summary workbook's history (README, Historique): the sheets `Évolution` (one row per
+"""The summary workbook's history (README, Plusieurs trimestres): the sheets `Évolution` (one row per
 territory per period) and `Changements` (what moved since T-1, one row per change). `T-1` and
 `N-1` beside the figures of `Synthèse` come with the figures (consolidate/figures.py)."""
 

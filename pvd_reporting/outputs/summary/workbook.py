@@ -212,7 +212,7 @@ def start_summary(consolidation: Consolidation, path: Path, schema: Schema, *,
                   no_contacts: bool = False) -> Callable[[], Path]:
     """Start writing the summary workbook; the returned function waits for it and gives its path.
 
-    The summary is the longest output (xlsxwriter, some 100,000 rows at national scale, README, Vitesse):
+    The summary is the longest output (xlsxwriter, some 100,000 rows at national scale, docs/vitesse.md):
     on a machine with several cores it is written by a forked process while the caller writes
     the dashboard and the charts. The fork shares the consolidation without pickling it.
     Elsewhere (one core, no fork), it is simply written now.

@@ -2,7 +2,7 @@
 
 xlsxwriter builds the workbook's structure (styles, tables, filters, frozen panes, conditional
 formats, charts) and each table's header row; the data rows, some 100,000 at national scale
-(README, Vitesse), are then streamed into the sheet parts of the finished file. xlsxwriter's per-cell path
+(docs/vitesse.md), are then streamed into the sheet parts of the finished file. xlsxwriter's per-cell path
 was most of `consolidate`'s time; writing the same cells here is several times faster and keeps
 memory flat, since rows are encoded in chunks straight into the zip.
 
