@@ -46,8 +46,10 @@ def territory_data(schema: Schema, i: int, ref: RefTerritory | None, period: str
     j1 = date(2021, 3, 1) + timedelta(days=rng.randrange(0, 1200))
     updated = date(2025, 12, 10)
     lead = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+    # The workbook is in this configuration's format: it names this configuration's région (a
+    # territory of the national list elsewhere would be read under its own région's columns).
     territory = _rec(schema.form.name, None, {
-        "id_pvd": id_pvd, "name": ref.name, "department": ref.department, "region": ref.region or "Grand Est",
+        "id_pvd": id_pvd, "name": ref.name, "department": ref.department, "region": schema.config.region_name,
         "epci": ref.epci or "CC", "siren": ref.siren or "200067023", "period": period, "updated_on": updated,
         "project_lead": lead, "etp": 100.0, "cofinancing": "Banque des Territoires", "chair": "Maire",
         "opah_ru": "En cours",

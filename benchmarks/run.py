@@ -146,7 +146,7 @@ def history(args: argparse.Namespace) -> None:
     reference = load_reference(REFERENCE) if REFERENCE.exists() else None
     n, quarters = args.n, quarter_labels(args.quarters)
     t0 = time.perf_counter()
-    src = args.work / f"historique-{args.quarters}x{n}"
+    src = args.work / f"historique-{args.quarters}x{n}-{data_stamp(schema)}"
     by_quarter = generate_history(src, n, quarters, schema, reference)
     every = [p for q in quarters for p in by_quarter[q]]
     print(f"{len(every)} classeurs prêts dans {src} ({len(quarters)} trimestres × {n}, "
@@ -208,9 +208,11 @@ def targets(args: argparse.Namespace) -> None:
             lines.append((f"template --region, {count} classeurs", f"{template_s:.2f} s "
                           f"(xlsxwriter seul : {writer_s / template_s:.1f}× plus long)", "≤ 3 s"))
             attach_ms, template_ms = attachment_cost(schema, reference)
-            print(f"pièce jointe reconduite / modèle pré-rempli : {attach_ms:.1f} ms / {template_ms:.1f} ms par classeur")
-            lines.append(("pièce jointe d'une relance / modèle", f"{attach_ms / template_ms:.2f}× "
-                          f"({attach_ms:.0f} ms / {template_ms:.0f} ms)", "≤ 1× environ"))
+            whole_ms = writer_s / count * 1000
+            print(f"pièce jointe reconduite / modèle pré-rempli / modèle écrit en entier : {attach_ms:.1f} ms / "
+                  f"{template_ms:.1f} ms / {whole_ms:.1f} ms par classeur")
+            lines.append(("pièce jointe d'une relance (classeur reconduit) / un modèle écrit en entier",
+                          f"{attach_ms / whole_ms:.2f}× ({attach_ms:.0f} ms / {whole_ms:.0f} ms)", "≤ 1×"))
         demo = REPO / "workbooks"
         common = ["consolidate", str(demo), "--quiet", "--no-cache"]
         if reference is not None:
@@ -222,15 +224,16 @@ def targets(args: argparse.Namespace) -> None:
                       "≤ 2,5×"))
 
         n = args.n
-        paths = generate(args.work / f"classeurs-{n}", n, schema, reference)
+        one_src = args.work / f"classeurs-{n}-{data_stamp(schema)}"
+        paths = generate(one_src, n, schema, reference)
         floor_s = best(lambda: floor(paths, tmp / "floor.xlsx"), args.repeat)
-        one = min(cold(args.work / f"classeurs-{n}", tmp / "one", tmp / "one-cache")[0] for _ in range(args.repeat))
+        one = min(cold(one_src, tmp / "one", tmp / "one-cache")[0] for _ in range(args.repeat))
         print(f"un trimestre de {n} : consolidate / plancher : {one:7.2f} s / {floor_s:.2f} s")
         lines.append((f"un trimestre, {n} classeurs / plancher", f"{one / floor_s:.2f}×", "≤ 1,6×"))
 
         quarters = quarter_labels(args.quarters)
         start = time.perf_counter()
-        src = args.work / f"historique-{args.quarters}x{n}"
+        src = args.work / f"historique-{args.quarters}x{n}-{data_stamp(schema)}"
         by_quarter = generate_history(src, n, quarters, schema, reference)
         print(f"{args.quarters} × {n} classeurs prêts ({time.perf_counter() - start:.1f} s)")
         every = [p for q in quarters for p in by_quarter[q]]
@@ -290,6 +293,16 @@ def writer_only(schema: Schema, reference: object, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for i, territory in enumerate(reference.in_region("Grand Est")):
         write_workbook(out / f"{i}.xlsx", schema, template_content(schema, territory=territory), force=True)
+
+
+def data_stamp(schema: Schema) -> str:
+    """The format and configuration the generated workbooks follow, and the generator itself:
+    workbooks kept in --work from an earlier format or generator are not reused (they would be
+    measured full of errors)."""
+    import hashlib
+
+    generator = hashlib.sha256((HERE / "generate.py").read_bytes()).hexdigest()
+    return hashlib.sha256(f"{schema.version}|{schema.config.fingerprint}|{generator}".encode()).hexdigest()[:8]
 
 
 def run_cli(args: list[str]) -> tuple[float, tuple[int, int]]:
@@ -394,7 +407,7 @@ def main() -> None:
     reference = load_reference(REFERENCE) if REFERENCE.exists() else None
     n = args.n
     t0 = time.perf_counter()
-    src = args.work / f"classeurs-{n}"
+    src = args.work / f"classeurs-{n}-{data_stamp(schema)}"
     paths = generate(src, n, schema, reference)
     print(f"{n} classeurs prêts dans {src} ({time.perf_counter() - t0:.1f} s)")
 

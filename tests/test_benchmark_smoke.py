@@ -74,3 +74,20 @@ def test_history_generation_and_floor(tmp_path: Path, schema: Schema) -> None:
     run.history_floor(every, by_quarter["2025-T4"], tmp_path / "floor.xlsx")
     wb = load_workbook(tmp_path / "floor.xlsx", read_only=True)
     assert wb["Engagements"].max_row == 2 * 30  # only the consolidated quarter's rows are written
+
+
+def test_generated_workbooks_have_no_error(generated: list[Path], schema: Schema) -> None:
+    # A benchmark of workbooks full of errors would measure feedback workbooks, not consolidation.
+    from pvd_reporting.check.validate import validate_workbook
+
+    for path in generated:
+        report = validate_workbook(path, schema)
+        assert [i.code for i in report.issues if i.severity.value == "error"] == []
+
+
+def test_generated_data_is_stamped_with_its_format(schema: Schema) -> None:
+    from pvd_reporting.format.config import load_config
+    from pvd_reporting.format.schema import build_schema
+
+    assert run.data_stamp(schema) == run.data_stamp(build_schema(load_config(None)))
+    assert len(run.data_stamp(schema)) == 8
