@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from test_feedback import flag_colour
 
 from pvd_reporting.cli import cli
 
@@ -251,7 +252,7 @@ def test_feedback_of_a_hand_made_workbook_lands_on_the_values(tmp_path: Path, re
     assert [c.value for c in eng[1]] == HEADERS["Engagements"]
     assert eng["H3"].value == "32/13/2024" and "32/13/2024" in eng["H3"].comment.text
     assert eng["J3"].value == 100 and "dépassent" in eng["J3"].comment.text
-    assert eng["H3"].fill.fgColor.rgb.endswith("F4A6A6") and eng["J3"].fill.fgColor.rgb.endswith("F4A6A6")
+    assert flag_colour(eng["H3"]) == flag_colour(eng["J3"]) == "F4A6A6"  # red while the value is wrong
     assert any("Listes" in (d.formula1 or "") for d in eng.data_validations.dataValidation)
     # Bug: the Anomalies sheet only gave the cell of the workbook received (J6, L6), where the
     # annotated workbook has nothing; it now also gives, with a link, where the value is here.

@@ -24,7 +24,7 @@ from pvd_reporting.outputs.workbook.writer import MARK_BG
 RED, ORANGE = MARK_BG["error"][1:].upper(), MARK_BG["warning"][1:].upper()
 
 
-def _fill(cell) -> str:  # type: ignore[no-untyped-def]
+def flag_colour(cell) -> str:  # type: ignore[no-untyped-def]
     """The colour a flagged cell shows while it holds the flagged value: a conditional format of
     its own (a corrected cell loses it), never a painted fill."""
     assert not (cell.fill and cell.fill.fill_type), cell.coordinate
@@ -68,20 +68,20 @@ def test_error_cells_red_with_comment(feedback) -> None:  # type: ignore[no-unty
     wb, _ = feedback
     cell = wb["Engagements"]["H2"]  # the bad date, back on row 2 in the fresh template
     assert cell.value == "32/13/2024"
-    assert _fill(cell) == RED
+    assert flag_colour(cell) == RED
     assert cell.comment is not None and "32/13/2024" in cell.comment.text
-    assert _fill(wb["Engagements"]["J2"]) == RED
+    assert flag_colour(wb["Engagements"]["J2"]) == RED
     assert "dépassent" in wb["Engagements"]["J2"].comment.text
-    assert _fill(wb["Annuaire"]["D2"]) == RED
+    assert flag_colour(wb["Annuaire"]["D2"]) == RED
     form = wb["Territoire"]
-    assert _fill(form["B6"]) == RED and "SIREN" in form["B6"].comment.text
-    assert _fill(form["B2"]) == "" and form["B2"].comment is None
+    assert flag_colour(form["B6"]) == RED and "SIREN" in form["B6"].comment.text
+    assert flag_colour(form["B2"]) == "" and form["B2"].comment is None
 
 
 def test_warning_cells_orange(feedback) -> None:  # type: ignore[no-untyped-def]
     wb, _ = feedback
     cell = wb["Comités"]["D2"]
-    assert _fill(cell) == ORANGE and "État" in cell.comment.text
+    assert flag_colour(cell) == ORANGE and "État" in cell.comment.text
 
 
 def test_anomalies_sheet_lists_every_issue(feedback, schema: Schema) -> None:  # type: ignore[no-untyped-def]
@@ -108,7 +108,7 @@ def test_several_messages_on_one_cell_and_cell_less_issues(tmp_path: Path, schem
     ]
     wb = openpyxl.load_workbook(write_annotated(tmp_path / "f.xlsx", schema, data, issues))
     cell = wb["Engagements"]["H2"]
-    assert _fill(cell) == RED  # the worst severity wins
+    assert flag_colour(cell) == RED  # the worst severity wins
     assert "illisible" in cell.comment.text and "postérieure" in cell.comment.text
     assert wb[ANOMALIES_NAME].max_row == 5
 

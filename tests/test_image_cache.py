@@ -84,8 +84,8 @@ def test_figures_are_built_once_per_consolidation(tmp_path: Path, schema: Any,
     monkeypatch.setattr(plots, "_build_figures", counting)
     cons = build_consolidation()
     write_dashboard(cons, tmp_path, schema)
-    plots.write_charts(cons, tmp_path, images=False, at_risk_days=schema.config.at_risk_days)
+    plots.write_charts(cons, tmp_path, images=False, at_risk_days=schema.config.at_risk_days, schema=schema)
     assert built == [1]  # the dashboard and graphiques-<période>/ show the same figures
     other = build_consolidation(seed=8)
-    plots.write_charts(other, tmp_path, images=False, at_risk_days=schema.config.at_risk_days)
+    plots.write_charts(other, tmp_path, images=False, at_risk_days=schema.config.at_risk_days, schema=schema)
     assert built == [1, 1]  # another consolidation: its own figures

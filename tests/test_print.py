@@ -327,3 +327,15 @@ def test_a_rerun_without_images_leaves_no_stale_note_pdf(demo: ConsolidationRun,
     written = write_note(demo.result, tmp_path, schema, pdf=False)
     assert [p.name for p in written] == ["note-2025-T4.html"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["note-2025-T4.html"]
+
+
+@pytest.mark.browser
+def test_consolidate_writes_the_note_pdf_beside_its_page(demo: ConsolidationRun, schema: Schema, chromium: str,
+                                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pvd_reporting.outputs.note import write_note
+
+    monkeypatch.setenv("BROWSER_PATH", chromium)
+    written = write_note(demo.result, tmp_path, schema, pdf=True)
+    assert [p.name for p in written] == ["note-2025-T4.html", "note-2025-T4.pdf"]
+    assert (tmp_path / "note-2025-T4.pdf").read_bytes().startswith(b"%PDF-")
+    assert _pages(tmp_path / "note-2025-T4.pdf") == 1

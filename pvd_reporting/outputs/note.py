@@ -1,4 +1,4 @@
-"""The one-page note for the préfet (README, La note d'une page): `note-<période>.html`, and
+"""The one-page note for the préfet (README, La note et l'impression): `note-<période>.html`, and
 `note-<période>.pdf` when Chromium is there.
 
 One A4 page: the region's figures with T-1, « À retenir » (what calls for action now), the map
