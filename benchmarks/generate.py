@@ -145,10 +145,17 @@ def quarter_labels(count: int, last: str = "2025-T4") -> list[str]:
     return [quarter_label(q) for q in previous_quarters(end, count)]
 
 
+# The last quarter, as a referent meets it: one territory in ten has not sent (« Non reçu »: a
+# draft with its carried-forward workbook) and one in ten sent a date typed wrong (« À corriger »:
+# a draft with its annotated workbook), so that the measure runs the reminders too.
+NOT_SENT, TO_CORRECT = 9, 4  # i % 10
+
+
 def generate_history(out_dir: Path, n: int, quarters: list[str], schema: Schema,
                      reference: Reference | None) -> dict[str, list[Path]]:
     """`n` workbooks a quarter, one folder a quarter (`out_dir/2025-T3/…`), the same territories
-    each quarter, each filled in its own quarter."""
+    each quarter, each filled in its own quarter; in the last quarter a tenth do not send and a
+    tenth send an error (`NOT_SENT`, `TO_CORRECT`)."""
     from pvd_reporting.format.periods import last_day, parse_label
     from pvd_reporting.outputs.workbook.template import write_filled
 
@@ -161,7 +168,10 @@ def generate_history(out_dir: Path, n: int, quarters: list[str], schema: Schema,
         folder = out_dir / period
         folder.mkdir(parents=True, exist_ok=True)
         paths = []
+        last = period == quarters[-1]
         for i in range(n):
+            if last and i % 10 == NOT_SENT:
+                continue
             path = folder / f"territoire-{i:04d}.xlsx"
             if not path.exists():
                 ref = refs[i % len(refs)] if refs else None
@@ -169,6 +179,9 @@ def generate_history(out_dir: Path, n: int, quarters: list[str], schema: Schema,
                 data.territory.values["updated_on"] = updated
                 if refs and i >= len(refs):
                     data.territory.values["id_pvd"] = f"pvd-99-{ref.department if ref else '00'}-{i}"
+                if last and i % 10 == TO_CORRECT:
+                    action = data.tables["engagements"][0]
+                    action.values["start_on"], action.raw["start_on"] = None, "32/13/2024"
                 write_filled(path, schema, data)
             paths.append(path)
         out[period] = paths

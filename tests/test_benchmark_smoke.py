@@ -91,3 +91,21 @@ def test_generated_data_is_stamped_with_its_format(schema: Schema) -> None:
 
     assert run.data_stamp(schema) == run.data_stamp(build_schema(load_config(None)))
     assert len(run.data_stamp(schema)) == 8
+
+
+def test_history_runs_the_reminders(tmp_path: Path, schema: Schema) -> None:
+    """The last quarter as a referent meets it: one territory in ten has not sent, one in ten
+    sent an error; consolidate writes a draft to each, with its workbook attached."""
+    import csv
+
+    from pvd_reporting.pipeline.consolidate import run_consolidate
+
+    quarters = generate.quarter_labels(2)
+    by_quarter = generate.generate_history(tmp_path / "h", 10, quarters, schema, None)
+    assert len(by_quarter["2025-T3"]) == 10 and len(by_quarter["2025-T4"]) == 9
+    run_consolidate([tmp_path / "h"], output_dir=tmp_path / "out", images=False, use_cache=False)
+    with (tmp_path / "out" / "relances-2025-T4.csv").open(encoding="utf-8-sig") as f:
+        motifs = sorted(row["Motif"] for row in csv.DictReader(f, delimiter=";"))
+    assert motifs == ["Non reçu", "À corriger"]
+    drafts = sorted((tmp_path / "out" / "relances-2025-T4").glob("*.eml"))
+    assert len(drafts) == 2
