@@ -26,7 +26,7 @@ STAGES = ("errors", "atomic", "format", "read", "check", "consolidate", "outputs
 EXEMPT = (f"{PACKAGE}.__init__", f"{PACKAGE}.__main__")
 # Heavy or optional libraries that a light path (validate) must not pay for: the only imports
 # allowed inside a function body.
-DEFERRABLE = ("pandas", "plotly", "kaleido", "xlsxwriter", "openpyxl", "jinja2", "concurrent.futures",
+DEFERRABLE = ("pandas", "plotly", "kaleido", "choreographer", "xlsxwriter", "openpyxl", "jinja2", "concurrent.futures",
               "multiprocessing")
 # Built from pieces so that this file does not trip its own check.
 FORBIDDEN_IN_COMMENTS = ("\u00a7", "PRODUCT" + ".md")

@@ -137,13 +137,13 @@ def test_write_charts_says_so_without_chromium(consolidation, tmp_path: Path, mo
 
 
 def test_failed_export_is_a_notice_not_a_crash(consolidation, tmp_path: Path, monkeypatch) -> None:
-    import kaleido
+    from pvd_reporting.outputs import browser
 
     def broken(*args, **kwargs):
         raise RuntimeError("Chromium a quitté")
 
     monkeypatch.setattr(charts, "chromium_path", lambda: "/usr/bin/chromium")
-    monkeypatch.setattr(kaleido, "write_fig_from_object_sync", broken)
+    monkeypatch.setattr(browser.BrowserSession, "images", broken)
     files, notice = charts.write_charts(consolidation, tmp_path, images=True)
     assert notice is not None and notice.startswith("Images PNG/SVG non produites")
     assert "Chromium a quitté" in notice

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from pvd_reporting.outputs import browser
 from pvd_reporting.outputs.dashboard import plots
 
 
@@ -20,47 +21,43 @@ def figure(title: str) -> dict[str, Any]:
 @pytest.mark.browser
 def test_an_unchanged_figure_is_not_drawn_again(tmp_path: Path, chromium: str,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    import kaleido
-
     cache = tmp_path / "cache" / "images"
-    drawn: list[int] = []
-    real = kaleido.write_fig_from_object_sync
+    drawn: list[str] = []  # one drawing gives a figure's PNG and its SVG
+    real = browser.BrowserSession.images
 
-    def counting(specs: list[dict[str, Any]], **kwargs: Any) -> Any:
-        drawn.append(len(specs))
-        return real(specs, **kwargs)
+    def counting(self: browser.BrowserSession, figure: dict[str, Any], width: int, height: int) -> Any:
+        drawn.append(figure["layout"]["title"]["text"])
+        return real(self, figure, width, height)
 
-    monkeypatch.setattr(kaleido, "write_fig_from_object_sync", counting)
+    monkeypatch.setattr(browser.BrowserSession, "images", counting)
     first_dir, second_dir, third_dir = (tmp_path / n for n in ("un", "deux", "trois"))
     for folder in (first_dir, second_dir, third_dir):
         folder.mkdir()
     made, notice = plots.export_images({"barres": figure("T1"), "autre": figure("T2")}, first_dir, cache)
-    assert notice is None and drawn == [4]
+    assert notice is None and drawn == ["T1", "T2"] and len(made) == 4
     assert len(list(cache.iterdir())) == 4
 
     again, notice = plots.export_images({"barres": figure("T1"), "autre": figure("T2")}, second_dir, cache)
-    assert notice is None and drawn == [4]  # nothing drawn
+    assert notice is None and drawn == ["T1", "T2"]  # nothing drawn
     assert sorted(p.name for p in again) == sorted(p.name for p in made)
     for name in ("barres.png", "barres.svg", "autre.png", "autre.svg"):
         assert (second_dir / name).read_bytes() == (first_dir / name).read_bytes()
 
     changed, notice = plots.export_images({"barres": figure("T1 modifié"), "autre": figure("T2")}, third_dir, cache)
-    assert notice is None and drawn == [4, 2]  # only the changed figure, in png and svg
+    assert notice is None and drawn == ["T1", "T2", "T1 modifié"]  # only the changed figure, in png and svg
     assert len(changed) == 4 and not list(third_dir.glob(".tmp-*"))
 
 
 @pytest.mark.browser
 def test_one_browser_for_the_whole_run(tmp_path: Path, chromium: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    import kaleido
-
     opened: list[int] = []
-    real = kaleido.start_sync_server
+    real = browser.BrowserSession.__init__
 
-    def counting(*args: Any, **kwargs: Any) -> Any:
+    def counting(self: browser.BrowserSession, path: str) -> None:
         opened.append(1)
-        return real(*args, **kwargs)
+        real(self, path)
 
-    monkeypatch.setattr(kaleido, "start_sync_server", counting)
+    monkeypatch.setattr(browser.BrowserSession, "__init__", counting)
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
         _, notice = plots.export_images({"barres": figure(name)}, tmp_path / name)

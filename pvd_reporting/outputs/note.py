@@ -19,7 +19,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader
 
 from pvd_reporting import __version__
-from pvd_reporting.atomic import atomic_write_text
+from pvd_reporting.atomic import atomic_write_bytes, atomic_write_text
 from pvd_reporting.consolidate.briefing import (
     NOT_FILLED_ALERT,
     NOT_RECEIVED_ALERT,
@@ -39,6 +39,7 @@ from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.format import french
 from pvd_reporting.format.departements import department_label
 from pvd_reporting.format.schema import ORT_STATUSES, Schema
+from pvd_reporting.outputs import browser as chromium
 from pvd_reporting.outputs.dashboard.plots import chromium_path
 from pvd_reporting.outputs.dashboard.region_map import ATTRIBUTION, LEGEND_ORDER, map_figure
 from pvd_reporting.outputs.palette import ORT_STYLES, REMAINING_PATTERN, financer_colors
@@ -230,13 +231,26 @@ def print_pdf(page: Path, target: Path, browser: str) -> bool:
     return False
 
 
+def print_in_session(page: Path, target: Path, browser: str) -> bool:
+    """`print_pdf` in the run's browser (`outputs/browser.py`): the one that drew the charts,
+    already started, rather than a Chromium of its own (a second or so)."""
+    try:
+        data = chromium.start(browser).pdf(page)
+    except Exception:  # noqa: BLE001 - without Chromium the HTML prints the same page
+        return False
+    if not data:
+        return False
+    atomic_write_bytes(target, data)
+    return True
+
+
 def write_note(cons: Consolidation, output_dir: Path, schema: Schema, *, pdf: bool = True) -> list[Path]:
     """Write `note-<période>.html`, and its PDF when `pdf` and Chromium is installed (without
     it, the HTML prints the same page from any browser)."""
     target = Path(output_dir) / note_name(cons.region.period)
     written = [atomic_write_text(target, render_note(cons, schema))]
     browser = chromium_path() if pdf else None
-    if browser and print_pdf(target, target.with_suffix(".pdf"), browser):
+    if browser and print_in_session(target, target.with_suffix(".pdf"), browser):
         written.append(target.with_suffix(".pdf"))
     else:
         # A rerun replaces each output whole: no PDF of an earlier run beside the new note.

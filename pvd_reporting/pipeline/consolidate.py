@@ -29,9 +29,10 @@ from pvd_reporting.format.issues import WorkbookReport
 from pvd_reporting.format.periods import first_day, parse_label
 from pvd_reporting.format.reference import Reference, load_reference
 from pvd_reporting.format.schema import Schema, build_schema
+from pvd_reporting.outputs import browser as chromium
 from pvd_reporting.outputs.anomalies import write_anomalies
 from pvd_reporting.outputs.dashboard.page import write_dashboard
-from pvd_reporting.outputs.dashboard.plots import write_charts
+from pvd_reporting.outputs.dashboard.plots import chromium_path, write_charts
 from pvd_reporting.outputs.dashboard.trends import write_trend_charts
 from pvd_reporting.outputs.history_db import DB_NAME, read_published, write_history_db
 from pvd_reporting.outputs.note import write_note
@@ -105,29 +106,32 @@ def run_consolidate(
         refuse_inside_inputs(cache, inputs, option="--cache")
         if cache_dir is None and not can_create(cache):
             cache = None  # the default folder only saves time: without it, every workbook is read
-    bar = progress or NoProgress()
-    bar.start(len(files), "Lecture des classeurs")
-    try:
-        reports = read_all(files, schema, reference=reference, workers=workers, on_progress=bar.advance,
-                           cache=cache)
-    finally:
-        bar.close()
-    try:
-        result = consolidate_history(reports, schema, period=period, as_of=as_of_day, reference=reference,
-                                     departments=codes)
-    except UsageError as exc:
-        raise NothingToConsolidate(str(exc), reports) from None
-    if result.region.received == 0 and result.region.not_filled == 0:
-        raise NothingToConsolidate(
-            f"Aucun classeur de la période {result.region.period} à consolider dans {where}.", reports)
-    warnings = as_of_warnings(result.region.period, result.region.as_of)
-    # Read before this run rewrites it: the figures already given out.
-    warnings += compare_with_published(result, read_published(target / DB_NAME, schema), schema)
-    written, image_notice, reminders = write_outputs(result, target, schema, no_contacts=no_contacts,
-                                                     images=images, reference=reference,
-                                                     image_cache=None if cache is None else cache / IMAGES_FOLDER)
-    return ConsolidationRun(result, written, notices, image_notice, reminders, warnings,
-                            region_figures(result, schema))
+    # Chromium (images, the note's PDF) starts now, in the background: its two seconds pass while
+    # the workbooks are read. Closed when the run ends, whatever happens.
+    with chromium.running(chromium_path() if images else None):
+        bar = progress or NoProgress()
+        bar.start(len(files), "Lecture des classeurs")
+        try:
+            reports = read_all(files, schema, reference=reference, workers=workers, on_progress=bar.advance,
+                               cache=cache)
+        finally:
+            bar.close()
+        try:
+            result = consolidate_history(reports, schema, period=period, as_of=as_of_day, reference=reference,
+                                         departments=codes)
+        except UsageError as exc:
+            raise NothingToConsolidate(str(exc), reports) from None
+        if result.region.received == 0 and result.region.not_filled == 0:
+            raise NothingToConsolidate(
+                f"Aucun classeur de la période {result.region.period} à consolider dans {where}.", reports)
+        warnings = as_of_warnings(result.region.period, result.region.as_of)
+        # Read before this run rewrites it: the figures already given out.
+        warnings += compare_with_published(result, read_published(target / DB_NAME, schema), schema)
+        written, image_notice, reminders = write_outputs(result, target, schema, no_contacts=no_contacts,
+                                                         images=images, reference=reference,
+                                                         image_cache=None if cache is None else cache / IMAGES_FOLDER)
+        return ConsolidationRun(result, written, notices, image_notice, reminders, warnings,
+                                region_figures(result, schema))
 
 
 def compare_with_published(result: Consolidation, published: Published | None, schema: Schema) -> list[str]:

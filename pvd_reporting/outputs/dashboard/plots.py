@@ -5,7 +5,6 @@ plotly is imported inside functions only: the validate path must never pay for i
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import hashlib
 import html
@@ -24,6 +23,7 @@ from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.format.departements import department_label
 from pvd_reporting.format.french import NARROW, fr_decimal, fr_money
 from pvd_reporting.format.schema import MILESTONES, NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
+from pvd_reporting.outputs import browser as chromium
 from pvd_reporting.outputs.dashboard.region_map import (
     MAP_NAME,
     MAP_TITLE,
@@ -470,53 +470,48 @@ def fig_title(fig: go.Figure) -> str:
 def export_images(figures: Mapping[str, go.Figure | dict[str, Any]], folder: Path,
                   cache: Path | None = None) -> tuple[list[Path], str | None]:
     """PNG and SVG of every figure, in one browser session for the whole run (starting Chromium
-    is the slow part). With `cache` (a folder), an image whose figure, size and renderer are
-    unchanged since a run that made it is copied from there, not drawn again."""
+    is the slow part; see `outputs/browser.py`). With `cache` (a folder), an image whose figure,
+    size and renderer are unchanged since a run that made it is copied from there, not drawn again."""
     browser = chromium_path()
     if not browser:
         return [], NO_CHROMIUM
-    os.environ.setdefault("BROWSER_PATH", browser)
-    specs: list[dict[str, Any]] = []
-    targets: list[Path] = []
-    temps: list[Path] = []
-    keep: list[Path | None] = []
+    todo: list[tuple[dict[str, Any], int, dict[str, Path | None]]] = []  # figure, height, target → cache entry
     reused: list[Path] = []
     renderer = _renderer(browser) if cache is not None else ""
     for name, fig in figures.items():
         data = fig if isinstance(fig, dict) else fig.to_dict()
-        for ext in ("png", "svg"):
-            opts = {"format": ext, "width": EXPORT_WIDTH, "height": int(data["layout"].get("height") or 500), "scale": 1}
+        height = int(data["layout"].get("height") or 500)
+        wanted: dict[str, Path | None] = {}
+        for ext in IMAGE_FORMATS:
+            opts = {"format": ext, "width": EXPORT_WIDTH, "height": height, "scale": 1}
             target = folder / f"{name}.{ext}"
             stored = _cached_image(cache, data, opts, renderer) if cache is not None else None
             if stored is not None and stored.is_file() and _copy_from_cache(stored, target):
                 reused.append(target)
                 continue
-            tmp = folder / f".tmp-{name}.{ext}"
-            specs.append({"fig": data, "path": tmp, "opts": opts})
-            targets.append(target)
-            temps.append(tmp)
-            keep.append(stored)
-    if not specs:
+            wanted[ext] = stored
+        if wanted:
+            todo.append((data, height, {f"{name}.{ext}": stored for ext, stored in wanted.items()}))
+    if not todo:
         return reused, None
+    made: list[Path] = []
     try:
-        import kaleido
-
-        _open_image_session(kaleido)
-        kaleido.write_fig_from_object_sync(specs, cancel_on_error=True)
-        missing = [t.name for t in temps if not t.is_file() or not t.stat().st_size]
-        if missing:
-            raise RuntimeError(f"{len(missing)} image(s) manquante(s)")
-        for tmp, target, stored in zip(temps, targets, keep, strict=True):
-            if stored is not None:
-                _store_in_cache(tmp, stored)
-            os.replace(tmp, target)
+        session = chromium.start(browser)
+        for data, height, wanted_files in todo:
+            svg, png = session.images(data, EXPORT_WIDTH, height)
+            for file_name, stored in wanted_files.items():
+                target = folder / file_name
+                made.append(target)
+                atomic_write_bytes(target, svg if file_name.endswith(".svg") else png)
+                if stored is not None:
+                    _store_in_cache(target, stored)
     except Exception as exc:  # noqa: BLE001 - any failure of the export is a notice, never a crash
-        _cleanup(temps)
+        _cleanup(made)
         _cleanup(reused)
         text = str(exc).strip()
         first = text.splitlines()[0] if text else type(exc).__name__
         return [], f"Images PNG/SVG non produites : l'export par Chromium a échoué ({first[:160]})."
-    return reused + targets, None
+    return reused + made, None
 
 
 def _renderer(browser: str) -> str:
@@ -556,18 +551,7 @@ def _store_in_cache(made: Path, stored: Path) -> None:
 
 
 EXPORT_WIDTH = 1100
-# Figures rendered at once, each in its own tab of the one browser.
-EXPORT_TABS = 2
-
-
-def _open_image_session(kaleido: Any) -> None:
-    """One browser for every image of the run (the charts, the trends, the map): starting
-    Chromium costs seconds, a figure a fraction of one. Closed when the process ends."""
-    if kaleido._global_server.is_running():
-        return
-    # No MathJax: kaleido would fetch it from a CDN, and the charts have no formula.
-    kaleido.start_sync_server(n=EXPORT_TABS, mathjax=False, silence_warnings=True)
-    atexit.register(kaleido.stop_sync_server, silence_warnings=True)
+IMAGE_FORMATS = ("png", "svg")
 
 
 def _cleanup(paths: Iterable[Path]) -> None:

@@ -1,0 +1,209 @@
+"""One headless Chromium for the whole run: the PNG and SVG of every chart and the note's PDF.
+
+Starting Chromium and loading plotly.js take about two seconds; drawing a chart a tenth of one.
+So the browser is started once, as early as the run knows it will need it (`start`, in a
+background thread, while the workbooks are read), and one page holding kaleido's renderer
+draws every figure without being reloaded. kaleido's own loop reloads its page after every
+image (0.16 s each) and draws the PNG and the SVG of a figure separately; here a figure is
+drawn once by kaleido's renderer (`kaleido_scopes.plotly`, the same call kaleido makes), as
+SVG, and its PNG is rasterised from that SVG by plotly.js as `Plotly.toImage` does it: the
+same bytes as kaleido's PNG (docs/vitesse.md).
+
+The browser is driven through choreographer, kaleido's own browser layer, with kaleido's
+flags (headless, no GPU, no sandbox). No request leaves the machine: plotly.js and kaleido's
+script are read from the installed packages, MathJax is not loaded. Every failure surfaces as
+an exception to the caller, which turns it into a one-line notice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import base64
+import contextlib
+import json
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+START_TIMEOUT = 60.0  # seconds to start Chromium and load the page, on a busy machine
+FIGURE_TIMEOUT = 90.0  # seconds for one figure (kaleido's own default)
+PDF_TIMEOUT = 120.0  # seconds to load and print a page
+
+# Drawn once as SVG by kaleido's renderer; the PNG from that SVG as plotly.js's toImage makes
+# it (toImage serialises the SVG for a PNG without the viewBox it adds for an SVG file).
+RENDER_JS = r"""async function(spec) {
+  const r = await kaleido_scopes.plotly(spec);
+  if (r.code !== 0) return JSON.stringify({code: r.code, message: r.message});
+  const svg = r.result;
+  const box = ' viewBox="0 0 ' + r.width + ' ' + r.height + '"';
+  const at = svg.lastIndexOf(box, svg.indexOf('>'));
+  const forPng = at < 0 ? svg : svg.slice(0, at) + svg.slice(at + box.length);
+  const png = await Plotly.Snapshot.svgToImg({format: 'png', width: r.width, height: r.height,
+    scale: r.scale, canvas: document.createElement('canvas'), svg: forPng, promise: true});
+  return JSON.stringify({code: 0, svg: svg, png: png.replace(/^data:image\/png;base64,/, '')});
+}"""
+
+# printToPDF as `chromium --headless --print-to-pdf --no-pdf-header-footer` prints a page.
+PDF_PARAMS = {"printBackground": True, "preferCSSPageSize": True, "displayHeaderFooter": False}
+
+
+class BrowserSession:
+    """A headless Chromium driven from its own thread and event loop; the methods block."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="pvd-chromium", daemon=True)
+        self._thread.start()
+        self._browser: Any = None
+        self._tmp: Any = None
+        self._tab: Any = None
+        self._window: str | None = None  # objectId of the renderer page's window
+        self._lock = threading.Lock()
+        self._opened: Future[None] = asyncio.run_coroutine_threadsafe(self._open(), self._loop)
+
+    def _run(self, coro: Any, timeout: float) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def ready(self) -> None:
+        """Wait for the browser and its page; raise what made them fail."""
+        self._opened.result(START_TIMEOUT)
+
+    async def _open(self) -> None:
+        import choreographer as choreo
+        from choreographer.utils import TmpDirectory
+        from kaleido import PageGenerator
+
+        self._browser = choreo.Browser(path=self.path, headless=True)
+        self._tmp = TmpDirectory(sneak=self._browser.is_isolated())
+        index = Path(self._tmp.path) / "index.html"
+        # No MathJax: it would come from a CDN, and the charts have no formula.
+        index.write_text(PageGenerator(mathjax=False).generate_index(), encoding="utf-8")
+        await self._browser.open()
+        self._tab = self._browser.get_tab()
+        await self._navigate(self._tab, index.as_uri())
+        found = _check(await self._tab.send_command("Runtime.evaluate", params={"expression": "globalThis"}))
+        self._window = found["result"]["objectId"]
+
+    @staticmethod
+    async def _navigate(tab: Any, url: str) -> None:
+        loaded = tab.subscribe_once("Page.loadEventFired")
+        _check(await tab.send_command("Page.enable"))
+        answer = _check(await tab.send_command("Page.navigate", params={"url": url}))
+        if answer.get("errorText"):
+            raise RuntimeError(f"page non chargée ({answer['errorText']})")
+        await loaded
+
+    def images(self, figure: dict[str, Any], width: int, height: int) -> tuple[bytes, bytes]:
+        """(SVG, PNG) of one figure at this size, scale 1."""
+        self.ready()
+        with self._lock:
+            return self._run(self._images(figure, width, height), FIGURE_TIMEOUT)
+
+    async def _images(self, figure: dict[str, Any], width: int, height: int) -> tuple[bytes, bytes]:
+        from plotly.io.json import to_json_plotly
+
+        # plotly's own encoder (dates, arrays), then a plain dict for the protocol.
+        spec = {"format": "svg", "width": width, "height": height, "scale": 1,
+                "data": json.loads(to_json_plotly(figure))}
+        answer = _check(await self._tab.send_command("Runtime.callFunctionOn", params={
+            "functionDeclaration": RENDER_JS, "objectId": self._window, "arguments": [{"value": spec}],
+            "awaitPromise": True, "returnByValue": True}))
+        if "exceptionDetails" in answer:
+            raise RuntimeError(_exception_text(answer["exceptionDetails"]))
+        made = json.loads(answer["result"]["value"])
+        if made.get("code") != 0:
+            raise RuntimeError(f"plotly.js : {made.get('message') or made.get('code')}")
+        return made["svg"].encode("utf-8"), base64.b64decode(made["png"])
+
+    def pdf(self, page: Path) -> bytes:
+        """`page` printed to PDF (its own @page rule sets the paper), in a tab of its own."""
+        self.ready()
+        with self._lock:
+            return self._run(self._pdf(page), PDF_TIMEOUT)
+
+    async def _pdf(self, page: Path) -> bytes:
+        tab = await self._browser.create_tab("")
+        try:
+            await self._navigate(tab, page.resolve().as_uri())
+            answer = _check(await tab.send_command("Page.printToPDF", params=PDF_PARAMS))
+            return base64.b64decode(answer["data"])
+        finally:
+            await self._browser.close_tab(tab.target_id)
+
+    def close(self) -> None:
+        """Close the browser (no process, no temporary folder left) and stop the thread."""
+        try:
+            self._run(self._close(), 30.0)
+        except Exception:  # noqa: BLE001 - closing is best effort; the process is killed below
+            pass
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10.0)
+            if not self._thread.is_alive():
+                self._loop.close()
+
+    async def _close(self) -> None:
+        # An unfinished start is waited for: the process it launched must be closed too.
+        await asyncio.wait([asyncio.wrap_future(self._opened)], timeout=START_TIMEOUT)
+        try:
+            if self._browser is not None:
+                await self._browser.close()
+        finally:
+            if self._tmp is not None:
+                self._tmp.clean()
+
+
+def _check(answer: dict[str, Any]) -> dict[str, Any]:
+    """The result of a protocol command, or its error raised."""
+    if "error" in answer:
+        raise RuntimeError(str(answer["error"].get("message") or answer["error"]))
+    return answer.get("result", {})
+
+
+def _exception_text(details: dict[str, Any]) -> str:
+    exception = details.get("exception") or {}
+    return str(exception.get("description") or details.get("text") or "erreur JavaScript")
+
+
+# The session of this process: started once, closed when the run ends (or the process exits).
+_SESSION: BrowserSession | None = None
+_SESSION_LOCK = threading.Lock()
+
+
+def start(path: str) -> BrowserSession:
+    """The run's browser, started now in the background if it is not running yet."""
+    global _SESSION
+    with _SESSION_LOCK:
+        if _SESSION is None or _SESSION.path != path:
+            if _SESSION is not None:
+                _SESSION.close()
+            _SESSION = BrowserSession(path)
+        return _SESSION
+
+
+def stop() -> None:
+    """Close the run's browser, if one was started."""
+    global _SESSION
+    with _SESSION_LOCK:
+        session, _SESSION = _SESSION, None
+    if session is not None:
+        session.close()
+
+
+@contextlib.contextmanager
+def running(path: str | None) -> Iterator[None]:
+    """The run's browser started in the background now (when `path` is given) and closed at the end."""
+    if path:
+        start(path)
+    try:
+        yield
+    finally:
+        if path:
+            stop()
+
+
+atexit.register(stop)
