@@ -21,6 +21,7 @@ import asyncio
 import atexit
 import base64
 import contextlib
+import hashlib
 import json
 import threading
 from collections.abc import Iterator
@@ -51,7 +52,10 @@ PDF_PARAMS = {"printBackground": True, "preferCSSPageSize": True, "displayHeader
 
 
 class BrowserSession:
-    """A headless Chromium driven from its own thread and event loop; the methods block."""
+    """A headless Chromium driven from its own thread and event loop.
+
+    `submit` queues a figure and returns at once (the images of a run are asked for while the
+    dashboard is still being written); `images` and `pdf` block until theirs are made."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -62,21 +66,16 @@ class BrowserSession:
         self._tmp: Any = None
         self._tab: Any = None
         self._window: str | None = None  # objectId of the renderer page's window
-        self._lock = threading.Lock()
+        self._jobs: dict[tuple[str, int, int], Future[tuple[bytes, bytes]]] = {}
+        self._jobs_lock = threading.Lock()
         self._opened: Future[None] = asyncio.run_coroutine_threadsafe(self._open(), self._loop)
-
-    def _run(self, coro: Any, timeout: float) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
-
-    def ready(self) -> None:
-        """Wait for the browser and its page; raise what made them fail."""
-        self._opened.result(START_TIMEOUT)
 
     async def _open(self) -> None:
         import choreographer as choreo
         from choreographer.utils import TmpDirectory
         from kaleido import PageGenerator
 
+        self._page_lock = asyncio.Lock()  # one figure at a time in the page
         self._browser = choreo.Browser(path=self.path, headless=True)
         self._tmp = TmpDirectory(sneak=self._browser.is_isolated())
         index = Path(self._tmp.path) / "index.html"
@@ -88,6 +87,9 @@ class BrowserSession:
         found = _check(await self._tab.send_command("Runtime.evaluate", params={"expression": "globalThis"}))
         self._window = found["result"]["objectId"]
 
+    async def _ready(self) -> None:
+        await asyncio.wrap_future(self._opened)
+
     @staticmethod
     async def _navigate(tab: Any, url: str) -> None:
         loaded = tab.subscribe_once("Page.loadEventFired")
@@ -97,21 +99,33 @@ class BrowserSession:
             raise RuntimeError(f"page non chargée ({answer['errorText']})")
         await loaded
 
-    def images(self, figure: dict[str, Any], width: int, height: int) -> tuple[bytes, bytes]:
-        """(SVG, PNG) of one figure at this size, scale 1."""
-        self.ready()
-        with self._lock:
-            return self._run(self._images(figure, width, height), FIGURE_TIMEOUT)
-
-    async def _images(self, figure: dict[str, Any], width: int, height: int) -> tuple[bytes, bytes]:
+    def submit(self, figure: dict[str, Any], width: int, height: int) -> Future[tuple[bytes, bytes]]:
+        """(SVG, PNG) of one figure at this size, scale 1, to come; asked twice, drawn once."""
         from plotly.io.json import to_json_plotly
 
-        # plotly's own encoder (dates, arrays), then a plain dict for the protocol.
-        spec = {"format": "svg", "width": width, "height": height, "scale": 1,
-                "data": json.loads(to_json_plotly(figure))}
-        answer = _check(await self._tab.send_command("Runtime.callFunctionOn", params={
-            "functionDeclaration": RENDER_JS, "objectId": self._window, "arguments": [{"value": spec}],
-            "awaitPromise": True, "returnByValue": True}))
+        text = to_json_plotly(figure)  # plotly's own encoder: dates, arrays in full
+        key = (hashlib.sha256(text.encode("utf-8")).hexdigest(), width, height)
+        with self._jobs_lock:
+            job = self._jobs.get(key)
+            if job is None:
+                job = self._jobs[key] = asyncio.run_coroutine_threadsafe(self._images(text, width, height),
+                                                                         self._loop)
+            return job
+
+    def images(self, figure: dict[str, Any], width: int, height: int) -> tuple[bytes, bytes]:
+        """(SVG, PNG) of one figure at this size, scale 1."""
+        job = self.submit(figure, width, height)
+        with self._jobs_lock:
+            queued = len(self._jobs)
+        return job.result(START_TIMEOUT + FIGURE_TIMEOUT * queued)
+
+    async def _images(self, text: str, width: int, height: int) -> tuple[bytes, bytes]:
+        await self._ready()
+        spec = {"format": "svg", "width": width, "height": height, "scale": 1, "data": json.loads(text)}
+        async with self._page_lock:
+            answer = _check(await asyncio.wait_for(self._tab.send_command("Runtime.callFunctionOn", params={
+                "functionDeclaration": RENDER_JS, "objectId": self._window, "arguments": [{"value": spec}],
+                "awaitPromise": True, "returnByValue": True}), FIGURE_TIMEOUT))
         if "exceptionDetails" in answer:
             raise RuntimeError(_exception_text(answer["exceptionDetails"]))
         made = json.loads(answer["result"]["value"])
@@ -121,15 +135,16 @@ class BrowserSession:
 
     def pdf(self, page: Path) -> bytes:
         """`page` printed to PDF (its own @page rule sets the paper), in a tab of its own."""
-        self.ready()
-        with self._lock:
-            return self._run(self._pdf(page), PDF_TIMEOUT)
+        job = asyncio.run_coroutine_threadsafe(self._pdf(page), self._loop)
+        return job.result(START_TIMEOUT + PDF_TIMEOUT)
 
     async def _pdf(self, page: Path) -> bytes:
+        await self._ready()
         tab = await self._browser.create_tab("")
         try:
-            await self._navigate(tab, page.resolve().as_uri())
-            answer = _check(await tab.send_command("Page.printToPDF", params=PDF_PARAMS))
+            await asyncio.wait_for(self._navigate(tab, page.resolve().as_uri()), PDF_TIMEOUT)
+            answer = _check(await asyncio.wait_for(tab.send_command("Page.printToPDF", params=PDF_PARAMS),
+                                                   PDF_TIMEOUT))
             return base64.b64decode(answer["data"])
         finally:
             await self._browser.close_tab(tab.target_id)
@@ -137,8 +152,8 @@ class BrowserSession:
     def close(self) -> None:
         """Close the browser (no process, no temporary folder left) and stop the thread."""
         try:
-            self._run(self._close(), 30.0)
-        except Exception:  # noqa: BLE001 - closing is best effort; the process is killed below
+            asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(START_TIMEOUT + 30.0)
+        except Exception:  # noqa: BLE001 - closing is best effort
             pass
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
@@ -149,6 +164,8 @@ class BrowserSession:
     async def _close(self) -> None:
         # An unfinished start is waited for: the process it launched must be closed too.
         await asyncio.wait([asyncio.wrap_future(self._opened)], timeout=START_TIMEOUT)
+        for job in list(self._jobs.values()):
+            job.cancel()
         try:
             if self._browser is not None:
                 await self._browser.close()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Generic, TypeVar, cast
 
 from pvd_reporting.atomic import prepare_output_dir, refuse_inside_inputs
 from pvd_reporting.consolidate.batch import (
@@ -32,8 +35,13 @@ from pvd_reporting.format.schema import Schema, build_schema
 from pvd_reporting.outputs import browser as chromium
 from pvd_reporting.outputs.anomalies import write_anomalies
 from pvd_reporting.outputs.dashboard.page import write_dashboard
-from pvd_reporting.outputs.dashboard.plots import chromium_path, write_charts
-from pvd_reporting.outputs.dashboard.trends import write_trend_charts
+from pvd_reporting.outputs.dashboard.plots import (
+    chart_figures,
+    chromium_path,
+    draw_ahead,
+    write_charts,
+)
+from pvd_reporting.outputs.dashboard.trends import trend_figures, write_trend_charts
 from pvd_reporting.outputs.history_db import DB_NAME, read_published, write_history_db
 from pvd_reporting.outputs.note import write_note
 from pvd_reporting.outputs.reminders import Reminders, write_reminders
@@ -59,6 +67,9 @@ class ConsolidationRun:
         """Workbooks read but not in the view: unreadable, duplicates, other periods."""
         return [r for r in self.result.reports
                 if r.data is None or any(i.code in SET_ASIDE_CODES for i in r.issues)]
+
+
+T = TypeVar("T")
 
 
 class NothingToConsolidate(UsageError):
@@ -179,19 +190,41 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
     # Written by another process meanwhile: it is the longest output (docs/vitesse.md).
     summary = start_summary(result, output_dir / f"synthese-pvd-{period}.xlsx", schema, no_contacts=no_contacts)
     written: list[Path] = []
+    if images:
+        # Drawn by Chromium while the dashboard is written (a few seconds of figures otherwise waited for).
+        draw_ahead({**chart_figures(result, at_risk_days=schema.config.at_risk_days, schema=schema),
+                    **trend_figures(result)}, image_cache)
+
+    def pictures() -> tuple[list[Path], str | None, list[Path]]:
+        """`graphiques-<période>/` and the note: the outputs Chromium makes images and a PDF of."""
+        try:
+            # The note first: printed in a tab of its own while the charts are drawn in theirs.
+            note = write_note(result, output_dir, schema, pdf=images)
+            charts, notice = write_charts(result, output_dir, images=images, at_risk_days=schema.config.at_risk_days,
+                                          schema=schema, image_cache=image_cache)
+            trends, trend_notice = write_trend_charts(result, output_dir, images=images, image_cache=image_cache)
+        finally:
+            if images:
+                chromium.stop()  # closed while the other outputs are still being written
+        return [(charts or trends)[0].parent] if charts or trends else [], notice or trend_notice, note
+
     try:
         written.append(write_dashboard(result, output_dir, schema, no_contacts=no_contacts))
-        charts, notice = write_charts(result, output_dir, images=images, at_risk_days=schema.config.at_risk_days,
-                                      schema=schema, image_cache=image_cache)
-        trends, trend_notice = write_trend_charts(result, output_dir, images=images, image_cache=image_cache)
-        notice = notice or trend_notice
-        if charts or trends:
-            written.append((charts or trends)[0].parent)
-        written.extend(write_anomalies(result, output_dir, schema, no_contacts=no_contacts))
-        written.extend(write_note(result, output_dir, schema, pdf=images))
-        written.append(write_history_db(result, output_dir, schema, no_contacts=no_contacts))
-        reminders = write_reminders(result, output_dir, schema, no_contacts=no_contacts, reference=reference)
-        written.append(reminders.csv_path)
+        # With images, Chromium's part (and waiting for it) runs beside the outputs that need no browser.
+        aside = Aside(pictures) if images else None
+        try:
+            folder, notice, note = pictures() if aside is None else (None, None, [])
+            anomalies = write_anomalies(result, output_dir, schema, no_contacts=no_contacts)
+            history_db = write_history_db(result, output_dir, schema, no_contacts=no_contacts)
+            reminders = write_reminders(result, output_dir, schema, no_contacts=no_contacts, reference=reference)
+        except BaseException:
+            if aside is not None:
+                with contextlib.suppress(BaseException):
+                    aside.result()  # nothing is written in the folder once the error is reported
+            raise
+        if aside is not None:
+            folder, notice, note = aside.result()
+        written += [*(folder or []), *anomalies, *note, history_db, reminders.csv_path]
         if reminders.folder is not None:
             written.append(reminders.folder)
         written.insert(0, summary())
@@ -200,6 +233,29 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
             summary()  # let the writer process finish before reporting
         raise OutputError(f"Impossible d'écrire dans {output_dir} ({exc.strerror or exc}).") from None
     return written, notice, reminders
+
+
+class Aside(threading.Thread, Generic[T]):
+    """`work()` in a thread of its own; `result()` waits for it and returns (or raises) what it did."""
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        super().__init__(name="pvd-aside", daemon=True)
+        self._work = work
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self._value = self._work()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
+            self._error = exc
+
+    def result(self) -> T:
+        self.join()
+        if self._error is not None:
+            raise self._error
+        return cast(T, self._value)
 
 
 def set_aside_lines(run: ConsolidationRun, shown: int) -> list[str]:

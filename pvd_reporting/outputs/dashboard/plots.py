@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pvd_reporting.atomic import atomic_write_bytes, atomic_write_folder, atomic_write_text
 from pvd_reporting.consolidate.figures import error_rows_money
@@ -435,8 +435,9 @@ def write_charts(
     import plotly.offline
 
     final = Path(output_dir) / f"graphiques-{consolidation.region.period}"
-    charts = build_figures(consolidation, at_risk_days=at_risk_days, schema=schema)
-    region_map = status_map(consolidation, note_unmapped=True).figure
+    figures = chart_figures(consolidation, at_risk_days=at_risk_days, schema=schema)
+    charts = {name: fig for name, fig in figures.items() if name != MAP_NAME}
+    region_map = cast("dict[str, Any]", figures[MAP_NAME])
 
     def write(folder: Path) -> tuple[list[str], str | None]:
         names = [PLOTLY_FILE]
@@ -454,7 +455,7 @@ def write_charts(
         names.append(f"{MAP_NAME}.html")
         if not images:
             return names, None
-        images_written, notice = export_images({**charts, MAP_NAME: region_map}, folder, image_cache)
+        images_written, notice = export_images(figures, folder, image_cache)
         return names + [p.name for p in images_written], notice
 
     # Written aside, then swapped in whole: no chart of an earlier run stays beside the new ones.
@@ -465,6 +466,33 @@ def write_charts(
 def fig_title(fig: go.Figure) -> str:
     text = fig.layout.title.text if fig.layout.title else None
     return html.unescape(str(text).partition("<br>")[0]) if text else ""
+
+
+def chart_figures(consolidation: Consolidation, *, at_risk_days: int = 90,
+                  schema: Schema | None = None) -> dict[str, go.Figure | dict[str, Any]]:
+    """The figures of `graphiques-<period>/` that have images: the seven charts and the map."""
+    charts = build_figures(consolidation, at_risk_days=at_risk_days, schema=schema)
+    return {**charts, MAP_NAME: status_map(consolidation, note_unmapped=True).figure}
+
+
+def draw_ahead(figures: Mapping[str, go.Figure | dict[str, Any]], cache: Path | None = None) -> None:
+    """Start drawing, in the run's browser and in the background, the images `export_images`
+    will ask for (those not in `cache`): they are drawn while the dashboard is written. Any
+    failure is left for `export_images` to report."""
+    browser = chromium_path()
+    if not browser:
+        return
+    renderer = _renderer(browser) if cache is not None else ""
+    with contextlib.suppress(Exception):
+        session = chromium.start(browser)
+        for fig in figures.values():
+            data = fig if isinstance(fig, dict) else fig.to_dict()
+            height = int(data["layout"].get("height") or 500)
+            if cache is not None and all(
+                    _cached_image(cache, data, {"format": ext, "width": EXPORT_WIDTH, "height": height, "scale": 1},
+                                  renderer).is_file() for ext in IMAGE_FORMATS):
+                continue
+            session.submit(data, EXPORT_WIDTH, height)
 
 
 def export_images(figures: Mapping[str, go.Figure | dict[str, Any]], folder: Path,
