@@ -23,6 +23,9 @@ import base64
 import contextlib
 import hashlib
 import json
+import logging
+import os
+import signal
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -32,6 +35,7 @@ from typing import Any
 START_TIMEOUT = 60.0  # seconds to start Chromium and load the page, on a busy machine
 FIGURE_TIMEOUT = 90.0  # seconds for one figure (kaleido's own default)
 PDF_TIMEOUT = 120.0  # seconds to load and print a page
+CLOSE_TIMEOUT = 10.0  # seconds for Chromium to close before it is killed
 
 # Drawn once as SVG by kaleido's renderer; the PNG from that SVG as plotly.js's toImage makes
 # it (toImage serialises the SVG for a PNG without the viewBox it adds for an SVG file).
@@ -59,6 +63,9 @@ class BrowserSession:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        # What goes wrong reaches the user as one French notice, not as choreographer's log lines.
+        for name in ("choreographer", "browser_proc"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="pvd-chromium", daemon=True)
         self._thread.start()
@@ -68,7 +75,17 @@ class BrowserSession:
         self._window: str | None = None  # objectId of the renderer page's window
         self._jobs: dict[tuple[str, int, int], Future[tuple[bytes, bytes]]] = {}
         self._jobs_lock = threading.Lock()
-        self._opened: Future[None] = asyncio.run_coroutine_threadsafe(self._open(), self._loop)
+        self._started = asyncio.Event()  # set when the start is over, done or failed
+        self._failure: BaseException | None = None  # why the browser cannot be used
+        self._opened: Future[None] = asyncio.run_coroutine_threadsafe(self._start(), self._loop)
+
+    async def _start(self) -> None:
+        try:
+            await self._open()
+        except BaseException as exc:  # noqa: BLE001 - kept for every later call to raise
+            self._failure = self._failure or exc
+        finally:
+            self._started.set()
 
     async def _open(self) -> None:
         import choreographer as choreo
@@ -76,8 +93,9 @@ class BrowserSession:
         from kaleido import PageGenerator
 
         self._page_lock = asyncio.Lock()  # one figure at a time in the page
-        self._browser = choreo.Browser(path=self.path, headless=True)
-        self._tmp = TmpDirectory(sneak=self._browser.is_isolated())
+        self._tmp = TmpDirectory(sneak="snap" in self.path)  # choreographer's test for a confined browser
+        # Chromium's profile inside our folder: removed with it even if the browser had to be killed.
+        self._browser = choreo.Browser(path=self.path, headless=True, tmp_dir=str(self._tmp.path))
         index = Path(self._tmp.path) / "index.html"
         # No MathJax: it would come from a CDN, and the charts have no formula.
         index.write_text(PageGenerator(mathjax=False).generate_index(), encoding="utf-8")
@@ -88,7 +106,14 @@ class BrowserSession:
         self._window = found["result"]["objectId"]
 
     async def _ready(self) -> None:
-        await asyncio.wrap_future(self._opened)
+        """Wait for the start; raise at once, ever after, if it failed or took too long."""
+        if self._failure is None and not self._started.is_set():
+            try:
+                await asyncio.wait_for(self._started.wait(), START_TIMEOUT)
+            except TimeoutError:
+                self._failure = self._failure or TimeoutError(f"Chromium n'a pas démarré en {START_TIMEOUT:.0f} s")
+        if self._failure is not None:
+            raise self._failure
 
     @staticmethod
     async def _navigate(tab: Any, url: str) -> None:
@@ -162,16 +187,38 @@ class BrowserSession:
                 self._loop.close()
 
     async def _close(self) -> None:
-        # An unfinished start is waited for: the process it launched must be closed too.
-        await asyncio.wait([asyncio.wrap_future(self._opened)], timeout=START_TIMEOUT)
         for job in list(self._jobs.values()):
             job.cancel()
         try:
-            if self._browser is not None:
-                await self._browser.close()
+            if not self._started.is_set():
+                self._opened.cancel()  # a start still hanging: its process is killed below
+            elif self._browser is not None:
+                await asyncio.wait_for(self._browser.close(), CLOSE_TIMEOUT)
+        except Exception:  # noqa: BLE001, S110 - a browser that does not close is killed below
+            pass
         finally:
+            self._kill()
             if self._tmp is not None:
                 self._tmp.clean()
+            # choreographer's own tasks (its watchdog) end with the browser: none left pending.
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            if others:
+                await asyncio.wait(others, timeout=5.0)
+
+    def _kill(self) -> None:
+        """Chromium and its helpers, killed if still there (it runs in a process group of its own)."""
+        process = getattr(self._browser, "subprocess", None)
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(OSError):
+            if hasattr(os, "killpg"):
+                os.killpg(process.pid, signal.SIGKILL)
+            else:
+                process.kill()
+        with contextlib.suppress(Exception):
+            process.wait(5)
 
 
 def _check(answer: dict[str, Any]) -> dict[str, Any]:

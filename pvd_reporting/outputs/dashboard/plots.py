@@ -536,7 +536,8 @@ def export_images(figures: Mapping[str, go.Figure | dict[str, Any]], folder: Pat
     except Exception as exc:  # noqa: BLE001 - any failure of the export is a notice, never a crash
         _cleanup(made)
         _cleanup(reused)
-        text = str(exc).strip()
+        # choreographer gives its reasons as several arguments: the first says what happened.
+        text = (exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)).strip()
         first = text.splitlines()[0] if text else type(exc).__name__
         return [], f"Images PNG/SVG non produites : l'export par Chromium a échoué ({first[:160]})."
     return reused + made, None

@@ -1,0 +1,103 @@
+"""The run's one Chromium (outputs/browser.py): the images it draws are kaleido's, the run leaves
+no browser behind, and a browser that fails or hangs is a one-line notice."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pvd_reporting.outputs import browser
+from pvd_reporting.outputs.dashboard import plots
+from pvd_reporting.pipeline.consolidate import run_consolidate
+
+WORKBOOKS = Path(__file__).resolve().parent.parent / "workbooks"
+
+
+def figure() -> dict[str, Any]:
+    return {"data": [{"type": "bar", "x": ["Été", "Hiver"], "y": [3, 5], "name": "Actions"},
+                     {"type": "scatter", "x": ["Été", "Hiver"], "y": [2, 4], "name": "Comités"}],
+            "layout": {"title": {"text": "Saisons"}, "height": 320, "legend": {"orientation": "h"},
+                       "separators": ",\u202f"}}
+
+
+def canonical(svg: bytes) -> Any:
+    """An SVG as a tree, attributes unordered and plotly's random ids (uid of the plot, of each
+    trace, of clip paths…) numbered in order of appearance."""
+    text = svg.decode("utf-8")
+    ids = re.findall(r"(?:-|clip|legend|inside|trace)([0-9a-f]{6,8})(?![0-9a-f])", text)
+    for i, uid in enumerate(dict.fromkeys(ids)):
+        text = text.replace(uid, f"ID{i}")
+
+    def tree(e: ET.Element) -> Any:
+        return e.tag, sorted(e.attrib.items()), e.text or "", e.tail or "", [tree(c) for c in e]
+    return tree(ET.fromstring(text))
+
+
+@pytest.mark.browser
+def test_the_images_are_those_kaleido_draws(chromium: str) -> None:
+    import kaleido
+
+    opts: Any = {"width": plots.EXPORT_WIDTH, "height": 320, "scale": 1}
+    png = kaleido.calc_fig_sync(figure(), opts={**opts, "format": "png"}, kopts={"mathjax": False})
+    svg = kaleido.calc_fig_sync(figure(), opts={**opts, "format": "svg"}, kopts={"mathjax": False})
+    session = browser.start(chromium)
+    try:
+        ours_svg, ours_png = session.images(figure(), plots.EXPORT_WIDTH, 320)
+        other = figure()
+        other["layout"]["title"]["text"] = "Autre"
+        session.images(other, plots.EXPORT_WIDTH, 320)
+        again = figure()
+        again["layout"]["height"] = 321  # not the same figure, drawn at the same size
+        again_svg, again_png = session.images(again, plots.EXPORT_WIDTH, 320)
+    finally:
+        browser.stop()
+    assert ours_png == png
+    assert canonical(ours_svg) == canonical(svg)
+    # After other figures, in the same page (kaleido reloads its page for every image).
+    assert again_png == png
+    assert canonical(again_svg) == canonical(svg)
+
+
+@pytest.mark.browser
+def test_a_run_leaves_no_browser_behind(tmp_path: Path, chromium: str, reference_csv: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[browser.BrowserSession] = []
+    real = browser.start
+
+    def keeping(path: str) -> browser.BrowserSession:
+        session = real(path)
+        started.append(session)
+        return session
+
+    monkeypatch.setattr(browser, "start", keeping)
+    run = run_consolidate(WORKBOOKS, output_dir=tmp_path, reference_path=reference_csv, use_cache=False)
+    assert run.image_notice is None
+    assert (tmp_path / "note-2025-T4.pdf").read_bytes()[:5] == b"%PDF-"
+    assert len({id(s) for s in started}) == 1  # one browser for the charts, the trends and the note
+    session = started[0]
+    assert browser._SESSION is None
+    assert session._browser.subprocess.poll() is not None  # Chromium has ended
+    assert not session._tmp.path.exists()  # its profile and the renderer page are gone
+    assert not session._thread.is_alive()
+
+
+@pytest.mark.parametrize("script", ["echo cassé >&2; exit 1", "exec sleep 30"], ids=["fails", "hangs"])
+def test_a_broken_browser_is_a_notice(tmp_path: Path, reference_csv: Path, script: str,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "chromium"
+    fake.write_text(f"#!/bin/sh\n{script}\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("BROWSER_PATH", str(fake))
+    monkeypatch.setattr(browser, "START_TIMEOUT", 3.0)
+    out = tmp_path / "sortie"
+    run = run_consolidate(WORKBOOKS, output_dir=out, reference_path=reference_csv, use_cache=False)
+    notice = run.image_notice or ""
+    assert notice.startswith("Images PNG/SVG non produites : l'export par Chromium a échoué (")
+    assert "\n" not in notice
+    assert not list(out.glob("graphiques-*/*.png")) and not list(out.glob("graphiques-*/*.svg"))
+    assert not (out / "note-2025-T4.pdf").exists() and (out / "note-2025-T4.html").exists()
+    assert browser._SESSION is None
