@@ -117,12 +117,27 @@ class BrowserSession:
 
     @staticmethod
     async def _navigate(tab: Any, url: str) -> None:
-        loaded = tab.subscribe_once("Page.loadEventFired")
-        _check(await tab.send_command("Page.enable"))
-        answer = _check(await tab.send_command("Page.navigate", params={"url": url}))
-        if answer.get("errorText"):
-            raise RuntimeError(f"page non chargée ({answer['errorText']})")
-        await loaded
+        """Load `url` in `tab` and wait for that very load (as kaleido does: a load event of the
+        tab's previous, blank page may come first)."""
+        loads: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+        async def on_lifecycle(event: dict[str, Any]) -> None:
+            if event["params"]["name"] == "load":
+                loads.put_nowait(event["params"])
+
+        tab.subscribe("Page.lifecycleEvent", on_lifecycle)
+        try:
+            _check(await tab.send_command("Page.enable"))
+            _check(await tab.send_command("Page.setLifecycleEventsEnabled", params={"enabled": True}))
+            answer = _check(await tab.send_command("Page.navigate", params={"url": url}))
+            if answer.get("errorText"):
+                raise RuntimeError(f"page non chargée ({answer['errorText']})")
+            while True:
+                loaded = await loads.get()
+                if loaded["frameId"] == answer["frameId"] and loaded["loaderId"] == answer.get("loaderId"):
+                    return
+        finally:
+            tab.unsubscribe("Page.lifecycleEvent")
 
     def submit(self, figure: dict[str, Any], width: int, height: int) -> Future[tuple[bytes, bytes]]:
         """(SVG, PNG) of one figure at this size, scale 1, to come; asked twice, drawn once."""
