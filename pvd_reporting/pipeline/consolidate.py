@@ -18,7 +18,12 @@ from pvd_reporting.consolidate.batch import (
     placement,
     read_all,
 )
-from pvd_reporting.consolidate.cache import IMAGES_FOLDER, can_create, resolve_cache_dir
+from pvd_reporting.consolidate.cache import (
+    ATTACHMENTS_FOLDER,
+    IMAGES_FOLDER,
+    can_create,
+    resolve_cache_dir,
+)
 from pvd_reporting.consolidate.figures import RegionFigures, region_figures
 from pvd_reporting.consolidate.quarters import Published, consolidate_history, revisions
 from pvd_reporting.consolidate.regional import add_months
@@ -125,7 +130,7 @@ def run_consolidate(
     warnings += compare_with_published(result, read_published(target / DB_NAME, schema), schema)
     written, image_notice, reminders = write_outputs(result, target, schema, no_contacts=no_contacts,
                                                      images=images, reference=reference,
-                                                     image_cache=None if cache is None else cache / IMAGES_FOLDER)
+                                                     cache=cache)
     return ConsolidationRun(result, written, notices, image_notice, reminders, warnings,
                             region_figures(result, schema))
 
@@ -167,11 +172,13 @@ def set_aside_reason(report: WorkbookReport) -> str:
 
 
 def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no_contacts: bool,
-                  images: bool, reference: Reference | None = None, image_cache: Path | None = None,
+                  images: bool, reference: Reference | None = None, cache: Path | None = None,
                   ) -> tuple[list[Path], str | None, Reminders]:
     """Summary, dashboard, charts, anomalies and reminders of one consolidation; (paths, image
-    notice, reminders)."""
+    notice, reminders). `cache`: the run's cache folder, where images and the reminders'
+    attached workbooks are kept between runs."""
     period = result.region.period
+    image_cache = None if cache is None else cache / IMAGES_FOLDER
     # Written by another process meanwhile: it is the longest output (docs/vitesse.md).
     summary = start_summary(result, output_dir / f"synthese-pvd-{period}.xlsx", schema, no_contacts=no_contacts)
     written: list[Path] = []
@@ -186,7 +193,8 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
         written.extend(write_anomalies(result, output_dir, schema, no_contacts=no_contacts))
         written.extend(write_note(result, output_dir, schema, pdf=images))
         written.append(write_history_db(result, output_dir, schema, no_contacts=no_contacts))
-        reminders = write_reminders(result, output_dir, schema, no_contacts=no_contacts, reference=reference)
+        reminders = write_reminders(result, output_dir, schema, no_contacts=no_contacts, reference=reference,
+                                    cache=None if cache is None else cache / ATTACHMENTS_FOLDER)
         written.append(reminders.csv_path)
         if reminders.folder is not None:
             written.append(reminders.folder)
