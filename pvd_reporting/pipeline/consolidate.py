@@ -34,6 +34,7 @@ from pvd_reporting.format.issues import WorkbookReport
 from pvd_reporting.format.periods import first_day, parse_label
 from pvd_reporting.format.reference import Reference, load_reference
 from pvd_reporting.format.schema import Schema, build_schema
+from pvd_reporting.outputs import background
 from pvd_reporting.outputs.anomalies import write_anomalies
 from pvd_reporting.outputs.dashboard.page import write_dashboard
 from pvd_reporting.outputs.dashboard.plots import write_charts
@@ -42,7 +43,7 @@ from pvd_reporting.outputs.history_db import DB_NAME, read_published, write_hist
 from pvd_reporting.outputs.note import write_note
 from pvd_reporting.outputs.reminders import Reminders, write_reminders
 from pvd_reporting.outputs.report import plural
-from pvd_reporting.outputs.summary.workbook import start_summary
+from pvd_reporting.outputs.summary.workbook import summary_work
 from pvd_reporting.pipeline.options import config_value, date_value, departments_value, period_value
 from pvd_reporting.pipeline.progress import NoProgress, Progress
 from pvd_reporting.read.discover import discover_workbooks
@@ -179,8 +180,11 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
     attached workbooks are kept between runs."""
     period = result.region.period
     image_cache = None if cache is None else cache / IMAGES_FOLDER
-    # Written by another process meanwhile: it is the longest output (docs/vitesse.md).
-    summary = start_summary(result, output_dir / f"synthese-pvd-{period}.xlsx", schema, no_contacts=no_contacts)
+    # Written by other processes meanwhile: they are the longest outputs (docs/vitesse.md).
+    summary, history_db = background.start([
+        summary_work(result, output_dir / f"synthese-pvd-{period}.xlsx", schema, no_contacts=no_contacts),
+        lambda: write_history_db(result, output_dir, schema, no_contacts=no_contacts),
+    ])
     written: list[Path] = []
     try:
         written.append(write_dashboard(result, output_dir, schema, no_contacts=no_contacts))
@@ -192,16 +196,17 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
             written.append((charts or trends)[0].parent)
         written.extend(write_anomalies(result, output_dir, schema, no_contacts=no_contacts))
         written.extend(write_note(result, output_dir, schema, pdf=images))
-        written.append(write_history_db(result, output_dir, schema, no_contacts=no_contacts))
         reminders = write_reminders(result, output_dir, schema, no_contacts=no_contacts, reference=reference,
                                     cache=None if cache is None else cache / ATTACHMENTS_FOLDER)
         written.append(reminders.csv_path)
         if reminders.folder is not None:
             written.append(reminders.folder)
+        written.insert(written.index(reminders.csv_path), history_db())
         written.insert(0, summary())
     except OSError as exc:
-        with contextlib.suppress(Exception):
-            summary()  # let the writer process finish before reporting
+        for wait in (summary, history_db):
+            with contextlib.suppress(Exception):
+                wait()  # let the writer processes finish before reporting
         raise OutputError(f"Impossible d'écrire dans {output_dir} ({exc.strerror or exc}).") from None
     return written, notice, reminders
 
