@@ -8,6 +8,7 @@ Elsewhere (one core, no fork), the work is simply done at once.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
@@ -36,10 +37,14 @@ def start(works: Sequence[Callable[[], Any]]) -> list[Callable[[], Any]]:
 
     _pending[:] = works
     pool = ProcessPoolExecutor(max_workers=len(works), mp_context=multiprocessing.get_context("fork"))
+    # The children only read the consolidation: frozen, its objects are never visited by their
+    # garbage collector, whose visits would copy every page of it into each child.
+    gc.freeze()
     try:
         # With fork, the pool makes all its processes at the first submit, `works` in them.
         futures = [pool.submit(_run_pending, i) for i in range(len(works))]
     finally:
+        gc.unfreeze()
         _pending.clear()  # the children have their copy; the parent must not keep the view alive
     left = [len(works)]
 
