@@ -4,15 +4,21 @@ that dies is replaced by the work done here, one core means no fork."""
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
 from pvd_reporting.outputs import background
 
 
+def _slow(name: str) -> tuple[str, int]:
+    time.sleep(0.5)  # long enough that the other process takes the other work
+    return name, os.getpid()
+
+
 def test_each_work_runs_in_a_process_of_its_own() -> None:
     here = os.getpid()
-    waits = background.start([lambda: ("a", os.getpid()), lambda: ("b", os.getpid())])
+    waits = background.start([lambda: _slow("a"), lambda: _slow("b")])
     (a, pid_a), (b, pid_b) = (wait() for wait in waits)
     assert (a, b) == ("a", "b")
     assert len({here, pid_a, pid_b}) == 3
