@@ -34,7 +34,8 @@ from openpyxl import load_workbook
 
 from pvd_reporting.cli import cli
 from pvd_reporting.format.issues import ISSUE_TYPES, Severity
-from pvd_reporting.format.schema import Schema
+from pvd_reporting.format.schema import Schema, build_schema
+from pvd_reporting.read.workbook import read_workbook
 
 T3, T4, T1 = "2025-T3", "2025-T4", "2026-T1"
 UPDATED = {T3: date(2025, 10, 10), T4: date(2026, 1, 12), T1: date(2026, 4, 8)}
@@ -492,3 +493,20 @@ def test_template_from_one_folder_says_what_it_cannot_know(schema: Schema, refer
             "classeur vierge, pré-rempli depuis la liste de référence : ") in result.output
     assert "Montmédy (pvd-44-55-5)" in result.output
     assert "donnez le dossier de chaque trimestre (ou le fichier historique-pvd.sqlite" in result.output
+
+
+def test_template_from_of_one_departement_carries_its_territories_only(cycle: dict[str, Any], reference_csv: Path,
+                                                                       tmp_path: Path) -> None:
+    # A DDT referent of Meurthe-et-Moselle carries forward the région's folder: the territory
+    # across Meuse and Meurthe-et-Moselle is carried, the Meuse ones are left, and said so.
+    out = tmp_path / "meurthe-et-moselle"
+    result = CliRunner().invoke(cli, ["template", "--from", str(cycle["root"]), "--region", "Grand Est",
+                                      "--departement", "54", "--reference", str(reference_csv),
+                                      "--output-dir", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in out.glob("*.xlsx")}
+    assert all(n.startswith(("pvd-44-54-", "pvd-44-5455-1-")) for n in names)
+    two = next(out.glob("pvd-44-5455-1-*.xlsx"))
+    data, _ = read_workbook(two, build_schema())
+    assert data is not None and data.tables["engagements"]  # carried, not a blank pre-filled one
+    assert re.search(r"\d+ classeurs? d'autres départements que 54, non reconduits?\.", result.output)

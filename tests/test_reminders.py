@@ -270,3 +270,32 @@ def test_nobody_to_chase_leaves_no_drafts_folder(schema: Schema, tmp_path: Path)
     assert csv_rows(run.reminders.csv_path) == []
     assert not (out / "relances-2025-T4").exists()
     assert out / "relances-2025-T4" not in run.written
+
+
+def test_attached_workbooks_are_made_once_across_runs(inbox: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warm run takes the attached workbooks from the cache, identical; another configuration
+    (here the deadline its Lisez-moi states) makes them again."""
+    from pvd_reporting.outputs import reminders
+
+    made: list[str] = []
+    for name in ("feedback_bytes", "carried_bytes"):
+        real = getattr(reminders, name)
+        monkeypatch.setattr(reminders, name, lambda *a, _real=real, _name=name, **k: made.append(_name) or _real(*a, **k))
+
+    def attachments(run: ConsolidationRun) -> dict[str, bytes]:
+        assert run.reminders is not None and run.reminders.folder is not None
+        return {p.name: next(parse(p).iter_attachments()).get_content()
+                for p in sorted(run.reminders.folder.glob("*.eml"))}
+
+    cache = tmp_path / "cache"
+    first = attachments(consolidated(inbox, tmp_path / "a", cache_dir=cache))
+    assert sorted(made) == ["carried_bytes", "feedback_bytes"]
+    assert len(list((cache / "pieces-jointes").glob("*.xlsx"))) == 2
+    made.clear()
+    assert attachments(consolidated(inbox, tmp_path / "b", cache_dir=cache)) == first
+    assert made == []
+    config = tmp_path / "region.toml"
+    config.write_text("[relances]\ndelay_days = 15\n", encoding="utf-8")
+    consolidated(inbox, tmp_path / "c", cache_dir=cache, config_path=config)
+    assert sorted(made) == ["carried_bytes", "feedback_bytes"]

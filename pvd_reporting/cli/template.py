@@ -75,6 +75,7 @@ def template_command(
       pvd-report template --from recus/2025-T4/ --output-dir modeles-2026-T1/
       pvd-report template --from recus/2025-T4/langres.xlsx -o langres-2026-T1.xlsx
       pvd-report template --region "Grand Est" --departement 10 --output-dir aube/
+      pvd-report template --from recus/ --region "Grand Est" --departement 10 --output-dir aube-2026-T1/
     """
     if carry != bool(from_paths):
         raise UsageError("--from demande au moins un classeur ou un dossier à reconduire."

@@ -54,6 +54,10 @@ PRUNE_EVERY = 86_400
 PRUNE_STAMP = ".pruned"
 # Images of the charts, kept by the digest of their figure (outputs/dashboard): pruned alike.
 IMAGES_FOLDER = "images"
+# The workbooks attached to reminders (outputs/reminders.py), kept by the digest of what makes
+# them: an unchanged workbook's feedback or carried-forward copy is not written again.
+ATTACHMENTS_FOLDER = "pieces-jointes"
+ATTACHMENT_SUFFIXES = (".xlsx",)
 IMAGE_SUFFIXES = (".png", ".svg")
 _MAX_HEADER = 4096
 
@@ -178,7 +182,8 @@ class ReportCache:
             pass  # never pruned here yet
         removed = 0
         try:
-            for folder, suffixes in ((self.directory, (SUFFIX,)), (self.directory / IMAGES_FOLDER, IMAGE_SUFFIXES)):
+            for folder, suffixes in ((self.directory, (SUFFIX,)), (self.directory / IMAGES_FOLDER, IMAGE_SUFFIXES),
+                                     (self.directory / ATTACHMENTS_FOLDER, ATTACHMENT_SUFFIXES)):
                 if folder.is_dir():
                     removed += _prune_folder(folder, suffixes, now)
             stamp.touch()

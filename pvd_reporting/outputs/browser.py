@@ -1,8 +1,8 @@
 """One headless Chromium for the whole run: the PNG and SVG of every chart and the note's PDF.
 
 Starting Chromium and loading plotly.js take about two seconds; drawing a chart a tenth of one.
-So the browser is started once, as early as the run knows it will need it (`start`, in a
-background thread, while the workbooks are read), and one page holding kaleido's renderer
+So the browser is started once, as early as the run knows it will need it (`start`: in a
+background thread, while the figures are built), and one page holding kaleido's renderer
 draws every figure without being reloaded. kaleido's own loop reloads its page after every
 image (0.16 s each) and draws the PNG and the SVG of a figure separately; here a figure is
 drawn once by kaleido's renderer (`kaleido_scopes.plotly`, the same call kaleido makes), as
@@ -27,7 +27,6 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -271,18 +270,6 @@ def stop() -> None:
         session, _SESSION = _SESSION, None
     if session is not None:
         session.close()
-
-
-@contextlib.contextmanager
-def running(path: str | None) -> Iterator[None]:
-    """The run's browser started in the background now (when `path` is given) and closed at the end."""
-    if path:
-        start(path)
-    try:
-        yield
-    finally:
-        if path:
-            stop()
 
 
 atexit.register(stop)

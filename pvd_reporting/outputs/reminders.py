@@ -9,12 +9,14 @@ workbook for the period carried forward from its last one).
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import hashlib
 import io
 import os
 import secrets
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from email import policy
@@ -32,6 +34,7 @@ from pvd_reporting.consolidate.batch import (
     period_of,
     period_sort_key,
 )
+from pvd_reporting.consolidate.cache import program_digest
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.issues import IssueCode, Severity, WorkbookReport
@@ -299,22 +302,51 @@ def file_stem(chase: Chase) -> str:
     return Path(file_name_of(chase.id_pvd, chase.name, None if chase.id_pvd else slug(chase.key))).stem
 
 
-def attachment(chase: Chase, schema: Schema, period: str) -> tuple[str, bytes] | None:
+def attachment(chase: Chase, schema: Schema, period: str, cache: Path | None = None) -> tuple[str, bytes] | None:
     """(file name, bytes): the feedback workbook (À corriger), else the workbook for the period
-    carried forward from its last one, else pre-filled from the reference list."""
+    carried forward from its last one, else pre-filled from the reference list. With `cache`
+    (a folder), a workbook made by an earlier run from the same inputs is taken from there."""
     stem = file_stem(chase)
     to_fix = chase.received or (chase.odd if chase.motif == PERIOD_TO_CHECK else None)
     if to_fix is not None:
-        return f"{stem}-a-corriger.xlsx", feedback_bytes(schema, to_fix)
-    if chase.latest is not None:
-        return f"{stem}.xlsx", carried_bytes(schema, chase.latest.data, period, chase.latest.issues)
+        return f"{stem}-a-corriger.xlsx", _made_once(cache, ("feedback", schema, period, to_fix),
+                                                     lambda: feedback_bytes(schema, to_fix))
+    latest = chase.latest
+    if latest is not None:
+        return f"{stem}.xlsx", _made_once(cache, ("carried", schema, period, latest),
+                                          lambda: carried_bytes(schema, latest.data, period, latest.issues))
     if chase.ref is not None:
         return f"{stem}.xlsx", prefilled_bytes(schema, chase.ref, period)
     return None
 
 
+def _made_once(cache: Path | None, inputs: tuple[str, Schema, str, WorkbookReport],
+               make: Callable[[], bytes]) -> bytes:
+    """`make()`, or the same workbook kept in `cache` by an earlier run: its key is everything it
+    is made from (the program, the format and configuration, the period, the source file's
+    digest and name, its issues, consolidation's included). At national scale a warm run would
+    otherwise write hundreds of annotated workbooks again (docs/vitesse.md)."""
+    kind, schema, period, report = inputs
+    if cache is None or report.sha256 is None:
+        return make()
+    key = repr((kind, program_digest(), schema.version, schema.config.fingerprint, period, report.sha256,
+                Path(report.path).name, report.issues))
+    stored = cache / f"{hashlib.sha256(key.encode()).hexdigest()}.xlsx"
+    try:
+        data = stored.read_bytes()
+        os.utime(stored)  # used now: pruning counts a year from here
+        return data
+    except OSError:
+        pass
+    data = make()
+    with contextlib.suppress(OSError):  # a cache that cannot be written only costs time next run
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(stored, data)
+    return data
+
+
 def draft(chase: Chase, schema: Schema, period: str, *, max_bytes: int = MAX_ATTACHMENT_BYTES,
-          ) -> tuple[EmailMessage, bool]:
+          cache: Path | None = None) -> tuple[EmailMessage, bool]:
     """The mail draft of one territory (its chef de projet has a mail); (message, left out
     because over `max_bytes`)."""
     assert chase.lead is not None and chase.lead.email
@@ -328,7 +360,7 @@ def draft(chase: Chase, schema: Schema, period: str, *, max_bytes: int = MAX_ATT
     msg["Subject"] = SUBJECT.format(period=period, territory=one_line(chase.name))
     # Outlook and Thunderbird open a message with this header as a draft to send.
     msg["X-Unsent"] = "1"
-    attached = attachment(chase, schema, period)
+    attached = attachment(chase, schema, period, cache)
     too_big = attached is not None and len(attached[1]) > max_bytes
     msg.set_content(body(chase, schema, period, attached=attached is not None and not too_big,
                          too_big=too_big))
@@ -417,8 +449,9 @@ def body(chase: Chase, schema: Schema, period: str, *, attached: bool, too_big: 
 
 def write_reminders(consolidation: Consolidation, output_dir: Path, schema: Schema, *,
                     no_contacts: bool = False, reference: Reference | None = None,
-                    max_bytes: int = MAX_ATTACHMENT_BYTES) -> Reminders:
-    """The CSV, and the drafts' folder replaced whole (none with --no-contacts)."""
+                    max_bytes: int = MAX_ATTACHMENT_BYTES, cache: Path | None = None) -> Reminders:
+    """The CSV, and the drafts' folder replaced whole (none with --no-contacts); `cache`: where
+    the attached workbooks are kept between runs (see `attachment`)."""
     period = consolidation.region.period
     folder = Path(output_dir)
     chased = to_chase(consolidation, reference)
@@ -438,7 +471,7 @@ def write_reminders(consolidation: Consolidation, output_dir: Path, schema: Sche
     try:
         names: set[str] = set()
         for chase in jobs:
-            data, too_big = draft_bytes(chase, schema, period, max_bytes)
+            data, too_big = draft_bytes(chase, schema, period, max_bytes, cache)
             done.drafts += 1
             done.without_attachment += too_big
             name = _free(names, file_stem(chase))
@@ -451,10 +484,11 @@ def write_reminders(consolidation: Consolidation, output_dir: Path, schema: Sche
     return done
 
 
-def draft_bytes(chase: Chase, schema: Schema, period: str, max_bytes: int) -> tuple[bytes, bool]:
+def draft_bytes(chase: Chase, schema: Schema, period: str, max_bytes: int,
+                cache: Path | None = None) -> tuple[bytes, bool]:
     """The .eml file of one draft (CRLF lines, as mail programs expect), and whether the
     attachment was left out for its size."""
-    msg, too_big = draft(chase, schema, period, max_bytes=max_bytes)
+    msg, too_big = draft(chase, schema, period, max_bytes=max_bytes, cache=cache)
     return msg.as_bytes(policy=policy.SMTP), too_big
 
 

@@ -21,7 +21,12 @@ from pvd_reporting.consolidate.batch import (
     placement,
     read_all,
 )
-from pvd_reporting.consolidate.cache import IMAGES_FOLDER, can_create, resolve_cache_dir
+from pvd_reporting.consolidate.cache import (
+    ATTACHMENTS_FOLDER,
+    IMAGES_FOLDER,
+    can_create,
+    resolve_cache_dir,
+)
 from pvd_reporting.consolidate.figures import RegionFigures, region_figures
 from pvd_reporting.consolidate.quarters import Published, consolidate_history, revisions
 from pvd_reporting.consolidate.regional import add_months
@@ -32,6 +37,7 @@ from pvd_reporting.format.issues import WorkbookReport
 from pvd_reporting.format.periods import first_day, parse_label
 from pvd_reporting.format.reference import Reference, load_reference
 from pvd_reporting.format.schema import Schema, build_schema
+from pvd_reporting.outputs import background
 from pvd_reporting.outputs import browser as chromium
 from pvd_reporting.outputs.anomalies import write_anomalies
 from pvd_reporting.outputs.dashboard.page import write_dashboard
@@ -46,7 +52,7 @@ from pvd_reporting.outputs.history_db import DB_NAME, read_published, write_hist
 from pvd_reporting.outputs.note import write_note
 from pvd_reporting.outputs.reminders import Reminders, write_reminders
 from pvd_reporting.outputs.report import plural
-from pvd_reporting.outputs.summary.workbook import start_summary
+from pvd_reporting.outputs.summary.workbook import summary_work
 from pvd_reporting.pipeline.options import config_value, date_value, departments_value, period_value
 from pvd_reporting.pipeline.progress import NoProgress, Progress
 from pvd_reporting.read.discover import discover_workbooks
@@ -117,32 +123,32 @@ def run_consolidate(
         refuse_inside_inputs(cache, inputs, option="--cache")
         if cache_dir is None and not can_create(cache):
             cache = None  # the default folder only saves time: without it, every workbook is read
-    # Chromium (images, the note's PDF) starts now, in the background: its two seconds pass while
-    # the workbooks are read. Closed when the run ends, whatever happens.
-    with chromium.running(chromium_path() if images else None):
-        bar = progress or NoProgress()
-        bar.start(len(files), "Lecture des classeurs")
-        try:
-            reports = read_all(files, schema, reference=reference, workers=workers, on_progress=bar.advance,
-                               cache=cache)
-        finally:
-            bar.close()
-        try:
-            result = consolidate_history(reports, schema, period=period, as_of=as_of_day, reference=reference,
-                                         departments=codes)
-        except UsageError as exc:
-            raise NothingToConsolidate(str(exc), reports) from None
-        if result.region.received == 0 and result.region.not_filled == 0:
-            raise NothingToConsolidate(
-                f"Aucun classeur de la période {result.region.period} à consolider dans {where}.", reports)
-        warnings = as_of_warnings(result.region.period, result.region.as_of)
-        # Read before this run rewrites it: the figures already given out.
-        warnings += compare_with_published(result, read_published(target / DB_NAME, schema), schema)
+    bar = progress or NoProgress()
+    bar.start(len(files), "Lecture des classeurs")
+    try:
+        reports = read_all(files, schema, reference=reference, workers=workers, on_progress=bar.advance,
+                           cache=cache)
+    finally:
+        bar.close()
+    try:
+        result = consolidate_history(reports, schema, period=period, as_of=as_of_day, reference=reference,
+                                     departments=codes)
+    except UsageError as exc:
+        raise NothingToConsolidate(str(exc), reports) from None
+    if result.region.received == 0 and result.region.not_filled == 0:
+        raise NothingToConsolidate(
+            f"Aucun classeur de la période {result.region.period} à consolider dans {where}.", reports)
+    warnings = as_of_warnings(result.region.period, result.region.as_of)
+    # Read before this run rewrites it: the figures already given out.
+    warnings += compare_with_published(result, read_published(target / DB_NAME, schema), schema)
+    try:
         written, image_notice, reminders = write_outputs(result, target, schema, no_contacts=no_contacts,
                                                          images=images, reference=reference,
-                                                         image_cache=None if cache is None else cache / IMAGES_FOLDER)
-        return ConsolidationRun(result, written, notices, image_notice, reminders, warnings,
-                                region_figures(result, schema))
+                                                         cache=cache)
+    finally:
+        chromium.stop()  # no Chromium process outlives the run, whatever happened
+    return ConsolidationRun(result, written, notices, image_notice, reminders, warnings,
+                            region_figures(result, schema))
 
 
 def compare_with_published(result: Consolidation, published: Published | None, schema: Schema) -> list[str]:
@@ -182,16 +188,24 @@ def set_aside_reason(report: WorkbookReport) -> str:
 
 
 def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no_contacts: bool,
-                  images: bool, reference: Reference | None = None, image_cache: Path | None = None,
+                  images: bool, reference: Reference | None = None, cache: Path | None = None,
                   ) -> tuple[list[Path], str | None, Reminders]:
     """Summary, dashboard, charts, anomalies and reminders of one consolidation; (paths, image
-    notice, reminders)."""
+    notice, reminders). `cache`: the run's cache folder, where images and the reminders'
+    attached workbooks are kept between runs."""
     period = result.region.period
-    # Written by another process meanwhile: it is the longest output (docs/vitesse.md).
-    summary = start_summary(result, output_dir / f"synthese-pvd-{period}.xlsx", schema, no_contacts=no_contacts)
-    written: list[Path] = []
-    if images:
-        # Drawn by Chromium while the dashboard is written (a few seconds of figures otherwise waited for).
+    image_cache = None if cache is None else cache / IMAGES_FOLDER
+    # Written by other processes meanwhile: they are the longest outputs (docs/vitesse.md).
+    summary, history_db = background.start([
+        summary_work(result, output_dir / f"synthese-pvd-{period}.xlsx", schema, no_contacts=no_contacts),
+        lambda: write_history_db(result, output_dir, schema, no_contacts=no_contacts),
+    ])
+    browser = chromium_path() if images else None
+    if browser:
+        # Started after the forks above (none is made while a helper thread runs), in the
+        # background: Chromium and plotly.js load while the figures are built. The figures are
+        # sent as soon as built and drawn while the dashboard is written.
+        chromium.start(browser)
         draw_ahead({**chart_figures(result, at_risk_days=schema.config.at_risk_days, schema=schema),
                     **trend_figures(result)}, image_cache)
 
@@ -208,6 +222,7 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
                 chromium.stop()  # closed while the other outputs are still being written
         return [(charts or trends)[0].parent] if charts or trends else [], notice or trend_notice, note
 
+    written: list[Path] = []
     try:
         written.append(write_dashboard(result, output_dir, schema, no_contacts=no_contacts))
         # With images, Chromium's part (and waiting for it) runs beside the outputs that need no browser.
@@ -215,8 +230,8 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
         try:
             folder, notice, note = pictures() if aside is None else (None, None, [])
             anomalies = write_anomalies(result, output_dir, schema, no_contacts=no_contacts)
-            history_db = write_history_db(result, output_dir, schema, no_contacts=no_contacts)
-            reminders = write_reminders(result, output_dir, schema, no_contacts=no_contacts, reference=reference)
+            reminders = write_reminders(result, output_dir, schema, no_contacts=no_contacts, reference=reference,
+                                        cache=None if cache is None else cache / ATTACHMENTS_FOLDER)
         except BaseException:
             if aside is not None:
                 with contextlib.suppress(BaseException):
@@ -224,13 +239,15 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
             raise
         if aside is not None:
             folder, notice, note = aside.result()
-        written += [*(folder or []), *anomalies, *note, history_db, reminders.csv_path]
+        written += [*(folder or []), *anomalies, *note, reminders.csv_path]
         if reminders.folder is not None:
             written.append(reminders.folder)
+        written.insert(written.index(reminders.csv_path), history_db())
         written.insert(0, summary())
     except OSError as exc:
-        with contextlib.suppress(Exception):
-            summary()  # let the writer process finish before reporting
+        for wait in (summary, history_db):
+            with contextlib.suppress(Exception):
+                wait()  # let the writer processes finish before reporting
         raise OutputError(f"Impossible d'écrire dans {output_dir} ({exc.strerror or exc}).") from None
     return written, notice, reminders
 

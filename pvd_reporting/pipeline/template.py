@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pvd_reporting.atomic import prepare_output_dir
 from pvd_reporting.check.validate import validate_workbook
-from pvd_reporting.consolidate.batch import identify, period_of
+from pvd_reporting.consolidate.batch import identify, in_scope, period_of, reference_departments
 from pvd_reporting.errors import OutputError, UsageError
 from pvd_reporting.format.config import load_config
 from pvd_reporting.format.french import fr_date
@@ -81,11 +81,9 @@ def run_template(
     if from_paths:
         if territory_id:
             raise UsageError("--from et --territory s'excluent : le territoire est celui de chaque classeur.")
-        if codes:
-            raise UsageError("--departement ne sert qu'avec --region (ou avec consolidate).")
         return run_carry_forward(from_paths, output=output, output_dir=output_dir, period=period,
                                  region=region, reference_path=reference_path, config_path=config_path,
-                                 force=force, progress=progress)
+                                 force=force, progress=progress, departments=codes)
     if codes and not region:
         raise UsageError("--departement ne sert qu'avec --region (ou avec consolidate).")
     if territory_id and region:
@@ -138,10 +136,13 @@ def run_carry_forward(
     config_path: Path | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    departments: list[str] | None = None,
 ) -> Templates:
     """`template --from`: each territory's latest workbook, carried into the current format for
     `period` (default: the quarter after the latest found); with `region`, the territories never
-    received get the pre-filled workbook. Every target is checked before anything is written."""
+    received get the pre-filled workbook; with `departments`, only those départements'
+    territories (a territory across two belongs to each). Every target is checked before
+    anything is written."""
     if region and reference_path is None:
         reference_path = SHIPPED_REFERENCE
     if output is not None and output_dir is not None:
@@ -174,6 +175,8 @@ def run_carry_forward(
     schema = build_schema(config_value(config_path, region, files))
     reference = load_reference(reference_path) if reference_path is not None else None
     expected = _expected(reference, region)
+    if departments:
+        expected = [t for t in expected if reference_departments(t) & set(departments)]
 
     bar = progress or NoProgress()
     bar.start(len(files), "Lecture des classeurs")
@@ -184,6 +187,13 @@ def run_carry_forward(
             bar.advance(1)
     finally:
         bar.close()
+    if departments:
+        kept = [r for r in reports if r.data is None or in_scope(r, departments, reference)]
+        others = len(reports) - len(kept)
+        if others:
+            notices.append(f"{plural(others, 'classeur')} d'autres départements que {', '.join(departments)}, "
+                           f"non reconduit{'s' if others > 1 else ''}.")
+        reports = kept
     selection = latest_workbooks(reports, schema, reference)
     notices.extend(_selection_notices(selection))
     if not selection.sources and not expected:

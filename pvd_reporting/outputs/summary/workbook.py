@@ -9,7 +9,6 @@ every table's columns are declared once in outputs/columns.py.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -199,47 +198,9 @@ def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts
 
 # --- writing alongside the other outputs --------------------------------------------------------
 
-_pending: tuple[Consolidation, Path, Schema, bool] | None = None
 
-
-def _write_pending() -> Path:
-    assert _pending is not None
-    consolidation, path, schema, no_contacts = _pending
-    return write_summary(consolidation, path, schema, no_contacts=no_contacts)
-
-
-def start_summary(consolidation: Consolidation, path: Path, schema: Schema, *,
-                  no_contacts: bool = False) -> Callable[[], Path]:
-    """Start writing the summary workbook; the returned function waits for it and gives its path.
-
-    The summary is the longest output (xlsxwriter, some 100,000 rows at national scale, docs/vitesse.md):
-    on a machine with several cores it is written by a forked process while the caller writes
-    the dashboard and the charts. The fork shares the consolidation without pickling it.
-    Elsewhere (one core, no fork), it is simply written now.
-    """
-    import multiprocessing
-
-    if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        written = write_summary(consolidation, path, schema, no_contacts=no_contacts)
-        return lambda: written
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    global _pending
-    _pending = (consolidation, path, schema, no_contacts)
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
-    try:
-        future = pool.submit(_write_pending)
-    finally:
-        _pending = None  # the child has its copy; the parent must not keep the view alive
-
-    def wait() -> Path:
-        try:
-            return future.result()
-        except BrokenProcessPool:
-            # The writer process died (killed, out of memory): write it here instead.
-            return write_summary(consolidation, path, schema, no_contacts=no_contacts)
-        finally:
-            pool.shutdown()
-
-    return wait
+def summary_work(consolidation: Consolidation, path: Path, schema: Schema, *,
+                 no_contacts: bool = False) -> Callable[[], Path]:
+    """The summary's writing, to run alongside the other outputs (`outputs/background.py`): it
+    is the longest output (xlsxwriter, some 100,000 rows at national scale, docs/vitesse.md)."""
+    return lambda: write_summary(consolidation, path, schema, no_contacts=no_contacts)
