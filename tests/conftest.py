@@ -116,3 +116,17 @@ def lo_profile() -> str:
         atexit.register(shutil.rmtree, folder, True)
         _LO_PROFILE.append(folder)
     return _LO_PROFILE[0].as_uri()
+
+
+# The test files that take longest (seconds of one worker each, most of it LibreOffice, Gnumeric
+# or Chromium), run first: with `make test` on pytest-xdist each file stays on one worker, and a
+# long file started last would leave the other cores idle at the end of the suite.
+LONGEST_FIRST = ("test_live_checks.py", "test_demo.py", "test_region_map.py", "test_browser_session.py", "test_speed_same_outputs.py",
+                 "test_print.py", "test_install.py", "test_dashboard_e2e.py", "test_charts.py",
+                 "test_history.py", "test_french_libreoffice.py", "test_cache.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    # A stable sort: within a file, and among the other files, the order stays as collected.
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
