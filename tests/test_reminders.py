@@ -278,6 +278,8 @@ def test_attached_workbooks_are_made_once_across_runs(inbox: Path, tmp_path: Pat
     (here the deadline its Lisez-moi states) makes them again."""
     from pvd_reporting.outputs import reminders
 
+    # Written in this process (one core: no forked writer), where the counting below can see it.
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
     made: list[str] = []
     for name in ("feedback_bytes", "carried_bytes"):
         real = getattr(reminders, name)

@@ -195,11 +195,17 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
     attached workbooks are kept between runs."""
     period = result.region.period
     image_cache = None if cache is None else cache / IMAGES_FOLDER
-    # Written by other processes meanwhile: they are the longest outputs (docs/vitesse.md).
-    summary, history_db = background.start([
-        summary_work(result, output_dir / f"synthese-pvd-{period}.xlsx", schema, no_contacts=no_contacts),
-        lambda: write_history_db(result, output_dir, schema, no_contacts=no_contacts),
-    ])
+    write_summary = summary_work(result, output_dir / f"synthese-pvd-{period}.xlsx", schema, no_contacts=no_contacts)
+
+    def summary_and_reminders() -> tuple[Path, Reminders]:
+        return write_summary(), write_reminders(result, output_dir, schema, no_contacts=no_contacts,
+                                                reference=reference,
+                                                cache=None if cache is None else cache / ATTACHMENTS_FOLDER)
+
+    # Written by another process meanwhile: the summary is the longest output, and the reminders'
+    # attached workbooks take seconds at national scale. The history database, which reads every
+    # quarter's rows, is written here: a fork reading them would copy their memory (docs/vitesse.md).
+    (aside_outputs,) = background.start([summary_and_reminders])
     browser = chromium_path() if images else None
     if browser:
         # Started after the forks above (none is made while a helper thread runs), in the
@@ -230,8 +236,7 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
         try:
             folder, notice, note = pictures() if aside is None else (None, None, [])
             anomalies = write_anomalies(result, output_dir, schema, no_contacts=no_contacts)
-            reminders = write_reminders(result, output_dir, schema, no_contacts=no_contacts, reference=reference,
-                                        cache=None if cache is None else cache / ATTACHMENTS_FOLDER)
+            history_db = write_history_db(result, output_dir, schema, no_contacts=no_contacts)
         except BaseException:
             if aside is not None:
                 with contextlib.suppress(BaseException):
@@ -239,15 +244,13 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
             raise
         if aside is not None:
             folder, notice, note = aside.result()
-        written += [*(folder or []), *anomalies, *note, reminders.csv_path]
+        summary, reminders = aside_outputs()
+        written = [summary, *written, *(folder or []), *anomalies, *note, history_db, reminders.csv_path]
         if reminders.folder is not None:
             written.append(reminders.folder)
-        written.insert(written.index(reminders.csv_path), history_db())
-        written.insert(0, summary())
     except OSError as exc:
-        for wait in (summary, history_db):
-            with contextlib.suppress(Exception):
-                wait()  # let the writer processes finish before reporting
+        with contextlib.suppress(Exception):
+            aside_outputs()  # let the writer process finish before reporting
         raise OutputError(f"Impossible d'écrire dans {output_dir} ({exc.strerror or exc}).") from None
     return written, notice, reminders
 
