@@ -18,7 +18,6 @@ from pvd_reporting.format.schema import Schema, build_schema
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session", autouse=True)

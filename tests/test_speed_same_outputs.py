@@ -21,6 +21,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 from xlsxwriter.worksheet import Worksheet
 
+from pvd_reporting.format.reference import SHIPPED_REFERENCE
 from pvd_reporting.outputs.dashboard import plots
 from pvd_reporting.outputs.workbook import prepared, skeleton
 from pvd_reporting.pipeline.consolidate import run_consolidate
@@ -28,7 +29,7 @@ from pvd_reporting.pipeline.template import run_template
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "workbooks"
-REFERENCE = ROOT.parent / "shared" / "data" / "pvd-communes-2021.csv"
+REFERENCE = SHIPPED_REFERENCE  # the ANCT list of 2021, shipped with the package
 
 
 def workbook_values(data: bytes) -> dict[str, list[list[Any]]]:
@@ -66,17 +67,16 @@ def outputs(folder: Path) -> dict[str, Any]:
 
 
 def everything(tmp: Path, *, cache: bool) -> dict[str, Any]:
-    reference = REFERENCE if REFERENCE.exists() else None
+    reference = REFERENCE
     run = run_consolidate([DEMO], output_dir=tmp / "consolidation", reference_path=reference, images=False,
                           cache_dir=tmp / "cache" if cache else None, use_cache=cache)
     assert run.written
     # The demo's twelve territories carried forward (the région's never-received ones would be
     # pre-filled workbooks again, compared just below on one département).
     run_template(from_paths=[DEMO], output_dir=tmp / "reconduits", reference_path=reference, force=True)
-    if reference is not None:
-        # One département's territories: the same skeleton as the whole region's, a tenth of the time.
-        run_template(region="Grand Est", reference_path=reference, output_dir=tmp / "region", period="2026-T1",
-                     force=True, departments=["54"])
+    # One département's territories: the same skeleton as the whole region's, a tenth of the time.
+    run_template(region="Grand Est", reference_path=reference, output_dir=tmp / "region", period="2026-T1",
+                 force=True, departments=["54"])
     return {part: outputs(tmp / part) for part in ("consolidation", "reconduits", "region")}
 
 
