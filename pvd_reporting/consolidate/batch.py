@@ -9,6 +9,7 @@ unreadable file), and every other data row is in `Consolidation.rows`.
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Callable, Collection
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from datetime import date, datetime
@@ -369,6 +370,23 @@ def left_out(consolidation: Consolidation) -> list[WorkbookReport]:
     return [r for r in consolidation.reports if id(r) not in kept]
 
 
+# The reports a territory sent back unfilled, of the last consolidation asked about: `placement`
+# runs for every workbook of every quarter (Sources sheet, history database, dashboard), and
+# looking through every territory each time made it quadratic at national scale.
+_UNFILLED: tuple[weakref.ref[Consolidation], frozenset[int]] | None = None
+
+
+def _left_unfilled(consolidation: Consolidation) -> frozenset[int]:
+    global _UNFILLED
+    found = _UNFILLED
+    if found is not None and found[0]() is consolidation:
+        return found[1]
+    ids = frozenset(id(t.report) for t in consolidation.territories
+                    if t.report is not None and t.ort_status == NOT_FILLED)
+    _UNFILLED = (weakref.ref(consolidation), ids)
+    return ids
+
+
 def placement(consolidation: Consolidation, report: WorkbookReport) -> str:
     """How a workbook was used, in French, for the Sources sheet."""
     codes = {i.code for i in report.issues}
@@ -382,7 +400,7 @@ def placement(consolidation: Consolidation, report: WorkbookReport) -> str:
         return "Envoi en double"
     if IssueCode.OTHER_DEPARTMENT in codes:
         return "Autre département"
-    if any(t.report is report and t.ort_status == NOT_FILLED for t in consolidation.territories):
+    if id(report) in _left_unfilled(consolidation):
         return NOT_FILLED
     own = period_of(report)
     if own is not None and period_sort_key(own) < period_sort_key(consolidation.region.period) \
