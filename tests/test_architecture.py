@@ -8,6 +8,7 @@ Each failure lists every offending import as `file:line`, so that all can be fix
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import tokenize
 from collections.abc import Iterator
@@ -122,7 +123,9 @@ def imports_of(source: str, path: Path) -> Iterator[ImportAt]:
                 yield ImportAt(source, target, path, node.lineno, in_function, type_checking)
 
 
+@functools.cache
 def all_imports() -> list[ImportAt]:
+    """Every import of the package, parsed once, when a test first asks (not at collection)."""
     seen: set[Path] = set()
     found: list[ImportAt] = []
     for name, path in MODULES.items():
@@ -132,8 +135,6 @@ def all_imports() -> list[ImportAt]:
         found.extend(imports_of(canonical(name), path))
     return found
 
-
-IMPORTS = all_imports()
 
 
 def internal(imp: ImportAt) -> bool:
@@ -153,7 +154,7 @@ def report(title: str, lines: list[str]) -> str:
 def test_the_walk_sees_the_package() -> None:
     # A walk that found nothing would let every check below pass.
     assert len({p for p in MODULES.values()}) > 20
-    assert any(internal(i) for i in IMPORTS)
+    assert any(internal(i) for i in all_imports())
     assert {stage_of(m) for m in MODULES} >= {"errors", "format", "read", "check", "consolidate", "outputs", "cli"}
 
 
@@ -198,7 +199,7 @@ def test_no_import_cycle() -> None:
     # Imports inside functions count too: they close a cycle as soon as the function runs.
     graph: dict[str, set[str]] = {}
     where: dict[tuple[str, str], str] = {}
-    for imp in IMPORTS:
+    for imp in all_imports():
         if not internal(imp) or imp.type_checking:
             continue
         target = canonical(imp.target)
@@ -239,7 +240,7 @@ def test_the_layering_check_catches_an_upward_import() -> None:
 
 
 def test_stages_import_only_their_own_stage_or_below() -> None:
-    found = upward(IMPORTS)
+    found = upward(all_imports())
     assert not found, report("imports from a higher stage (" + " < ".join(STAGES) + ")", found)
 
 
@@ -250,7 +251,7 @@ def _deferrable(target: str) -> bool:
 def test_no_import_inside_a_function_but_of_a_heavy_library() -> None:
     inside = [
         f"{imp.where}: import of {imp.target} in a function"
-        for imp in IMPORTS
+        for imp in all_imports()
         if imp.in_function and not _deferrable(imp.target)
         # `from concurrent import futures`
         and not (imp.target == "concurrent" and _deferrable("concurrent.futures"))
