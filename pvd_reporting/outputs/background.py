@@ -1,9 +1,10 @@
 """Outputs written by other processes while this one writes the rest.
 
-At national scale the summary workbook and the history database each take seconds
-(docs/vitesse.md). On a machine with several cores each is written by a forked process: the
-fork shares the consolidation without pickling it, and only the result (a path) comes back.
-Elsewhere (one core, no fork), the work is simply done at once.
+At national scale the summary workbook and the reminders' attached workbooks take seconds
+(docs/vitesse.md). On a machine with several cores they are written by a forked process: the
+fork shares the consolidation without pickling it, and only the result (paths, counts) comes
+back. A fork copies the pages it reads: what reads every quarter's rows (the history database)
+stays in this process. Elsewhere (one core, no fork), the work is simply done at once.
 """
 
 from __future__ import annotations
