@@ -12,13 +12,12 @@ writes it differently shows here first (pyproject pins it below its next major v
 
 from __future__ import annotations
 
-import difflib
-import os
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
+from snapshot import matches_snapshot
 from test_figures import _consolidation as small_consolidation
 from test_summary import _consolidation
 from test_template_snapshot import NS, describe_workbook
@@ -27,8 +26,6 @@ from pvd_reporting.consolidate.view import Consolidation, History
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs.summary.workbook import write_summary
 
-SNAPSHOT = Path(__file__).resolve().parent / "snapshots" / "summary.txt"
-UPDATE = os.environ.get("PVD_UPDATE_SNAPSHOTS") == "1"
 C = {"c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
      "a": "http://schemas.openxmlformats.org/drawingml/2006/main"}
 
@@ -86,14 +83,7 @@ def summary(tmp_path_factory: pytest.TempPathFactory, schema: Schema) -> Path:
 
 def test_summary_matches_the_snapshot(summary: Path) -> None:
     text = snapshot_text(summary)
-    if UPDATE:
-        SNAPSHOT.write_text(text, encoding="utf-8")
-    expected = SNAPSHOT.read_text(encoding="utf-8") if SNAPSHOT.exists() else ""
-    if text != expected:
-        diff = "".join(difflib.unified_diff(expected.splitlines(keepends=True), text.splitlines(keepends=True),
-                                            "tests/snapshots/summary.txt", "written now"))
-        pytest.fail("The summary workbook differs from its snapshot. If the change is intended, accept it with "
-                    f"PVD_UPDATE_SNAPSHOTS=1 python -m pytest tests/{Path(__file__).name}\n{diff}")
+    matches_snapshot(text, "summary.txt", "The summary workbook", __file__)
 
 
 def test_the_description_sees_what_matters(summary: Path) -> None:

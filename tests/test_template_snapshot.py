@@ -12,8 +12,6 @@ shared strings to their text, docProps/app.xml is left out.
 
 from __future__ import annotations
 
-import difflib
-import os
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -23,14 +21,12 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from click.testing import CliRunner
+from snapshot import matches_snapshot
 
 from pvd_reporting.cli import cli
 from pvd_reporting.format.reference import RefCommune, RefTerritory
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs.workbook.template import write_template
-
-SNAPSHOT = Path(__file__).resolve().parent / "snapshots" / "template.txt"
-UPDATE = os.environ.get("PVD_UPDATE_SNAPSHOTS") == "1"
 
 NS = {
     "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -337,15 +333,7 @@ def described(tmp_path_factory: pytest.TempPathFactory, schema: Schema) -> tuple
 
 def test_template_matches_the_snapshot(described: tuple[Description, Description]) -> None:
     text = snapshot_text(*described)
-    if UPDATE:
-        SNAPSHOT.parent.mkdir(parents=True, exist_ok=True)
-        SNAPSHOT.write_text(text, encoding="utf-8")
-    expected = SNAPSHOT.read_text(encoding="utf-8") if SNAPSHOT.exists() else ""
-    if text != expected:
-        diff = "".join(difflib.unified_diff(expected.splitlines(keepends=True), text.splitlines(keepends=True),
-                                            "tests/snapshots/template.txt", "written now"))
-        pytest.fail("The template differs from its snapshot. If the change is intended, accept it with "
-                    f"PVD_UPDATE_SNAPSHOTS=1 python -m pytest tests/{Path(__file__).name}\n{diff}")
+    matches_snapshot(text, "template.txt", "The template", __file__)
 
 
 def test_prefilling_changes_cells_only(described: tuple[Description, Description]) -> None:
