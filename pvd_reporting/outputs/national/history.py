@@ -22,14 +22,8 @@ from typing import Any
 
 from pvd_reporting import __version__
 from pvd_reporting.atomic import atomic_write
-from pvd_reporting.consolidate.national import (
-    CONTACTS_TABLE,
-    FIGURES,
-    IN_POST,
-    NationalRollup,
-    RegionalHistory,
-    figure_value,
-)
+from pvd_reporting.consolidate.national import FIGURES, IN_POST, NationalRollup, figure_value
+from pvd_reporting.consolidate.regional_histories import CONTACTS_TABLE, RegionalHistory
 from pvd_reporting.format.config import NATIONAL_CATEGORIES
 from pvd_reporting.format.history import (
     FINANCER_COLUMNS,

@@ -25,10 +25,10 @@ from pvd_reporting.consolidate.national import (
     POPULATION_LABEL,
     SIGNED,
     NationalRollup,
-    NationalTerritory,
     category_label,
     figure_value,
 )
+from pvd_reporting.consolidate.regional_histories import NationalTerritory
 from pvd_reporting.consolidate.view import (
     DAYS_LEFT_LABEL,
     DEADLINE_LABEL,

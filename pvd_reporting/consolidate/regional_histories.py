@@ -1,0 +1,362 @@
+"""Each région's `historique-pvd.sqlite` read back for the national roll-up (consolidate/national.py).
+
+A file that is not a pvd-report history, or of a format this version cannot read, raises
+`NotAHistory` with its French reason. What the roll-up needs of the other tables is summed by
+SQLite per territory and period, money in whole cents; each territory becomes a
+`NationalTerritory`, a row of the nation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pvd_reporting.consolidate.regional import DAYS_PER_MONTH, cents
+from pvd_reporting.format.config import NATIONAL_CATEGORIES, known_region
+from pvd_reporting.format.history import (
+    C_POPULATION,
+    DB_NAME,
+    E_COST,
+    E_STATUS,
+    FINANCER_COLUMNS,
+    FINANCERS_TABLE,
+    ID,
+    J_CODE,
+    J_DONE,
+    META_CONTACTS,
+    META_FORMAT,
+    META_PERIODS,
+    META_REGION,
+    META_REGION_CODE,
+    META_TABLE,
+    META_VERSION,
+    META_WRITTEN,
+    PERIOD,
+    T_CADENCE,
+    T_COMMUNES,
+    T_COST,
+    T_DAYS,
+    T_DEADLINE,
+    T_DEPARTMENT,
+    T_EPCI,
+    T_IN_TIME,
+    T_J1,
+    T_J8,
+    T_LAST,
+    T_LEAD,
+    T_REMAINING,
+    T_SIREN,
+    T_STATUS,
+    TERRITORIES_TABLE,
+    TERRITORY,
+    TERRITORY_READ,
+    snake,
+)
+from pvd_reporting.format.periods import last_day, parse_label
+from pvd_reporting.format.schema import (
+    FORMAT_MAJOR,
+    MILESTONES,
+    NOT_FILLED,
+    NOT_RECEIVED,
+    ORT_STATUSES,
+    build_schema,
+)
+from pvd_reporting.format.vocabulary import ENGAGED_STATUSES, PLANNED_STATUSES, YES
+
+SIGNED = ORT_STATUSES[0]
+# The annuaire's personal columns, as the regional history names them.
+CONTACTS_TABLE = "annuaire"
+CONTACT_COLUMNS = tuple(snake(build_schema().table(CONTACTS_TABLE).column(key).label)
+                        for key in ("name", "email", "phone"))
+J2 = MILESTONES[1][0]
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+Ident = tuple[str, str, str]
+
+
+@dataclass
+class Table:
+    """One table of a regional history, read whole: column names and rows."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+    def index(self, name: str) -> int | None:
+        return self.columns.index(name) if name in self.columns else None
+
+
+@dataclass
+class RegionalHistory:
+    """One région's history file, read and checked."""
+
+    path: Path
+    region: str
+    region_code: str | None
+    format_version: str
+    program_version: str
+    written_at: str
+    sha256: str
+    periods: list[str]
+    contacts: bool
+    financers: list[tuple[str, str, str]]  # (colonne, libelle, categorie)
+    territories: Table = field(default_factory=lambda: Table([], []))
+    # Every table of the file with its columns (the national SQLite copies them whole, in SQL).
+    columns: dict[str, list[str]] = field(default_factory=dict)
+    # By (period, id_pvd, territory name): cents engaged, cents planned, population, J2's date.
+    engaged: dict[Ident, int] = field(default_factory=dict)
+    planned: dict[Ident, int] = field(default_factory=dict)
+    population: dict[Ident, int] = field(default_factory=dict)
+    j2: dict[Ident, str] = field(default_factory=dict)
+    # Names, mails and phones of the annuaire and the chefs de projet: what must not leave the région.
+    personal: set[str] = field(default_factory=set)
+
+    @property
+    def period_range(self) -> str:
+        return f"{self.periods[0]} à {self.periods[-1]}" if len(self.periods) > 1 else (self.periods or ["—"])[0]
+
+
+@dataclass
+class NationalTerritory:
+    """A territory of one région at one period, as the nation sees it (money in cents)."""
+
+    region: str
+    period: str
+    id_pvd: str | None
+    name: str
+    department: str | None
+    epci: str | None
+    siren: str | None
+    status: str
+    last_milestone: str | None = None
+    deadline: str | None = None
+    days_left: int | None = None
+    signed_in_time: bool | None = None
+    months_j1_j8: float | None = None
+    cadence_held: bool = False
+    lead_in_post: bool = False
+    lead_name: str | None = None
+    cost: int = 0
+    engaged: int = 0
+    planned: int = 0
+    by_category: dict[str, int] = field(default_factory=dict)
+    remaining: int = 0
+    population: int = 0
+    communes: str | None = None
+    # Found in another région too: the région where the nation counts it.
+    counted_in: str | None = None
+
+    @property
+    def received(self) -> bool:
+        return self.status not in (NOT_RECEIVED, NOT_FILLED)
+
+    @property
+    def key(self) -> str:
+        """Identity across régions: the Identifiant PVD, else the EPCI's SIREN and the communes."""
+        if self.id_pvd:
+            return self.id_pvd.strip().lower()
+        return f"{self.siren or '?'}:{self.communes or self.name}"
+
+    @property
+    def counted(self) -> bool:
+        return self.counted_in is None or self.counted_in == self.region
+
+
+# ---------------------------------------------------------------- reading
+
+
+def find_histories(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Files given, and every `historique-pvd.sqlite` under folders given; plus paths refused."""
+    files: list[Path] = []
+    refused: list[tuple[Path, str]] = []
+    seen: set[Path] = set()
+    for given in paths:
+        if given.is_dir():
+            found = sorted(p for p in given.rglob(DB_NAME) if p.is_file())
+            if not found:
+                refused.append((given, f"dossier sans fichier {DB_NAME}"))
+            for p in found:
+                if p.resolve() not in seen:
+                    seen.add(p.resolve())
+                    files.append(p)
+        elif given.is_file():
+            if given.resolve() not in seen:
+                seen.add(given.resolve())
+                files.append(given)
+        else:
+            refused.append((given, "fichier ou dossier introuvable"))
+    return files, refused
+
+
+class NotAHistory(Exception):
+    """A file left out of the roll-up; the message is the French reason."""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_history(path: Path) -> RegionalHistory:
+    """One région's history, every table read whole; NotAHistory says why a file cannot be."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(_SQLITE_MAGIC))
+    except OSError as exc:
+        raise NotAHistory(f"fichier illisible ({exc.strerror or exc})") from None
+    if head != _SQLITE_MAGIC:
+        raise NotAHistory("ce n'est pas une base SQLite (attendu : le fichier historique-pvd.sqlite "
+                          "écrit par pvd-report consolidate)")
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise NotAHistory(f"base SQLite illisible ({exc})") from None
+    try:
+        return _read_open(db, path)
+    except sqlite3.Error as exc:
+        raise NotAHistory(f"base SQLite illisible ou endommagée ({exc})") from None
+    finally:
+        db.close()
+
+
+def _read_open(db: sqlite3.Connection, path: Path) -> RegionalHistory:
+    names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    if META_TABLE not in names or TERRITORIES_TABLE not in names:
+        raise NotAHistory("base SQLite qui n'est pas un historique pvd-report (tables meta et territoires "
+                          "absentes)")
+    try:
+        meta = {str(k): v for k, v in db.execute(f'SELECT cle, valeur FROM "{META_TABLE}"')}
+    except sqlite3.Error:
+        raise NotAHistory("base SQLite qui n'est pas un historique pvd-report (table meta illisible)") from None
+    version = str(meta.get(META_FORMAT) or "")
+    if not version or version.split(".")[0] != FORMAT_MAJOR:
+        raise NotAHistory(f"historique au format « {version or 'inconnu'} », que cette version de pvd-report "
+                          f"ne lit pas (format {FORMAT_MAJOR}.x attendu)")
+    if FINANCERS_TABLE not in names:
+        raise NotAHistory(f"historique écrit par pvd-report {meta.get(META_VERSION) or '?'}, sans la table "
+                          f"{FINANCERS_TABLE} : reconsolidez la région avec la version actuelle")
+    region_name = str(meta.get(META_REGION) or "").strip()
+    written = str(meta.get(META_WRITTEN) or "").strip()
+    if not region_name or not written:
+        raise NotAHistory("historique sans région ou sans date d'écriture dans sa table meta")
+    columns = {name: [r[1] for r in db.execute(f'PRAGMA table_info("{name}")')] for name in names
+               if name not in (META_TABLE, FINANCERS_TABLE)}
+    cursor = db.execute(f'SELECT * FROM "{TERRITORIES_TABLE}"')
+    territories = Table([d[0] for d in cursor.description], cursor.fetchall())
+    absent = [c for c in TERRITORY_READ if c not in territories.columns]
+    if absent:
+        raise NotAHistory(f"table territoires sans la colonne « {absent[0]} » : historique d'une version "
+                          "que pvd-report ne lit pas")
+    financers = [tuple(str(v) for v in row) for row in
+                 db.execute(f'SELECT {", ".join(FINANCER_COLUMNS)} FROM "{FINANCERS_TABLE}"')]
+    for colonne, libelle, category in financers:
+        if category not in NATIONAL_CATEGORIES:
+            raise NotAHistory(f"financeur « {libelle} » de catégorie inconnue « {category} »")
+        if colonne not in territories.columns:
+            raise NotAHistory(f"colonne de financeur « {colonne} » absente de la table territoires")
+    periods = sorted({str(r[territories.columns.index(PERIOD)]) for r in territories.rows},
+                     key=lambda p: parse_label(p) or (0, 0))
+    history = RegionalHistory(
+        path=path, region=known_region(region_name) or region_name,
+        region_code=str(meta.get(META_REGION_CODE) or "") or None, format_version=version,
+        program_version=str(meta.get(META_VERSION) or ""), written_at=written, sha256=_sha256(path),
+        periods=periods or [p for p in str(meta.get(META_PERIODS) or "").split(",") if p],
+        contacts=str(meta.get(META_CONTACTS) or "oui") != "non",
+        financers=[(a, b, c) for a, b, c in financers], territories=territories, columns=columns,
+    )
+    _sums(db, history)
+    return history
+
+
+def _has(history: RegionalHistory, table: str, *needed: str) -> bool:
+    return set((PERIOD, ID, TERRITORY, *needed)) <= set(history.columns.get(table, ()))
+
+
+def _sums(db: sqlite3.Connection, history: RegionalHistory) -> None:
+    """What the roll-up needs of the other tables, summed by SQLite per territory and period:
+    money in whole cents row by row (as the regional view sums it), never in float euros."""
+    key = f'"{PERIOD}", IFNULL("{ID}", \'\'), IFNULL("{TERRITORY}", \'\')'
+    if _has(history, "engagements", E_STATUS, E_COST):
+        for target, statuses in ((history.engaged, ENGAGED_STATUSES), (history.planned, PLANNED_STATUSES)):
+            marks = ", ".join("?" for _ in statuses)
+            for p, i, t, total in db.execute(
+                    f'SELECT {key}, SUM(CAST(ROUND("{E_COST}" * 100) AS INTEGER)) FROM engagements '
+                    f'WHERE "{E_STATUS}" IN ({marks}) GROUP BY 1, 2, 3', statuses):
+                target[(str(p), i, t)] = int(total or 0)
+    if _has(history, "communes", C_POPULATION):
+        for p, i, t, total in db.execute(
+                f'SELECT {key}, SUM(CASE WHEN typeof("{C_POPULATION}") = \'integer\' THEN "{C_POPULATION}" END) '
+                "FROM communes GROUP BY 1, 2, 3"):
+            history.population[(str(p), i, t)] = int(total or 0)
+    if _has(history, "jalons", J_CODE, J_DONE):
+        for p, i, t, done in db.execute(
+                f'SELECT {key}, MAX("{J_DONE}") FROM jalons WHERE UPPER(TRIM("{J_CODE}")) = ? '
+                f'AND "{J_DONE}" IS NOT NULL GROUP BY 1, 2, 3', (J2,)):
+            history.j2[(str(p), i, t)] = str(done)
+    if set(CONTACT_COLUMNS) <= set(history.columns.get(CONTACTS_TABLE, ())):
+        for row in db.execute(f'SELECT {", ".join(CONTACT_COLUMNS)} FROM "{CONTACTS_TABLE}"'):
+            history.personal.update(str(v).strip() for v in row if v)
+    lead = history.territories.index(T_LEAD)
+    # Written with --no-contacts, the région already says « En poste » in place of the name.
+    if lead is not None and history.contacts:
+        history.personal.update(str(r[lead]).strip() for r in history.territories.rows if r[lead])
+
+
+# ---------------------------------------------------------------- territories
+
+
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def territories_of(history: RegionalHistory, *, contacts: bool = False) -> dict[str, list[NationalTerritory]]:
+    """Every territory of the history, by period."""
+    table = history.territories
+    at = {name: table.columns.index(name) for name in TERRITORY_READ}
+    money = [(table.columns.index(col), category) for col, _, category in history.financers]
+    engaged, planned, population, j2 = history.engaged, history.planned, history.population, history.j2
+    out: dict[str, list[NationalTerritory]] = {}
+    for row in table.rows:
+        period = str(row[at[PERIOD]])
+        ident = (period, str(row[at[ID]] or ""), str(row[at[TERRITORY]] or ""))
+        status = str(row[at[T_STATUS]] or "")
+        j1, j8 = _day(row[at[T_J1]]), _day(row[at[T_J8]])
+        by_category = dict.fromkeys(NATIONAL_CATEGORIES, 0)
+        for i, category in money:
+            by_category[category] += cents(row[i])
+        lead = row[at[T_LEAD]]
+        end = _period_end(period)
+        j2_on = _day(j2.get(ident))
+        in_time = row[at[T_IN_TIME]]
+        days = row[at[T_DAYS]]
+        out.setdefault(period, []).append(NationalTerritory(
+            region=history.region, period=period, id_pvd=row[at[ID]] or None, name=str(row[at[TERRITORY]] or ""),
+            department=row[at[T_DEPARTMENT]], epci=row[at[T_EPCI]], siren=row[at[T_SIREN]] or None,
+            status=status, last_milestone=row[at[T_LAST]], deadline=row[at[T_DEADLINE]],
+            days_left=days if isinstance(days, int) else None,
+            signed_in_time=None if in_time in (None, "") else in_time == YES,
+            months_j1_j8=(j8 - j1).days / DAYS_PER_MONTH if status == SIGNED and j1 and j8 else None,
+            cadence_held=row[at[T_CADENCE]] == YES,
+            lead_in_post=bool(lead and str(lead).strip()) or (j2_on is not None and (end is None or j2_on <= end)),
+            lead_name=str(lead) if contacts and lead else None,
+            cost=cents(row[at[T_COST]]), engaged=engaged.get(ident, 0), planned=planned.get(ident, 0),
+            by_category=by_category, remaining=cents(row[at[T_REMAINING]]),
+            population=population.get(ident, 0), communes=row[at[T_COMMUNES]],
+        ))
+    return out
+
+
+def _period_end(period: str) -> date | None:
+    parsed = parse_label(period)
+    return last_day(parsed) if parsed else None
