@@ -14,7 +14,8 @@ from openpyxl.worksheet.formula import ArrayFormula
 from openxml_audit import OpenXmlValidator
 from test_template_filled import sample
 
-from pvd_reporting.check.live import FORM, live_checks
+from pvd_reporting.check.formulas import FORM
+from pvd_reporting.check.live import live_checks
 from pvd_reporting.check.validate import validate_workbook
 from pvd_reporting.format.issues import Severity
 from pvd_reporting.format.schema import CONTROLS_HEADERS, Kind, Schema
