@@ -25,11 +25,11 @@ from dashboard_fixtures import build_consolidation
 
 from pvd_reporting.consolidate.figures import department_figures, region_figures
 from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
-from pvd_reporting.outputs import palette
+from pvd_reporting.outputs import browser, palette
 from pvd_reporting.outputs.dashboard.page import chart_table, render_dashboard
 from pvd_reporting.outputs.dashboard.plots import build_figures, status_map
 from pvd_reporting.outputs.dashboard.trends import trend_figures
-from pvd_reporting.outputs.note import financer_bars, print_pdf, render_note
+from pvd_reporting.outputs.note import financer_bars, print_in_session, render_note
 from pvd_reporting.pipeline.consolidate import ConsolidationRun, run_consolidate
 
 REPO = Path(__file__).resolve().parent.parent
@@ -218,11 +218,19 @@ def test_the_note_shows_current_alerts_only(demo: ConsolidationRun, schema: Sche
     assert "ORT signée en retard" not in page
 
 
+def _printed(page: Path, pdf: Path, chromium: str) -> bool:
+    """`page` printed as consolidate prints the note, in a browser closed after it."""
+    try:
+        return print_in_session(page, pdf, chromium)
+    finally:
+        browser.stop()
+
+
 @pytest.mark.browser
 def test_the_note_prints_on_one_a4_page(demo: ConsolidationRun, schema: Schema, chromium: str) -> None:
     out = _out(demo)
     pdf = out / "note-imprimee.pdf"
-    assert print_pdf(out / "note-2025-T4.html", pdf, chromium)
+    assert _printed(out / "note-2025-T4.html", pdf, chromium)
     assert _pages(pdf) == 1
     heights = _heights(pdf)
     assert statistics.median(heights) / BOX_PER_POINT >= 7.5
@@ -255,7 +263,7 @@ def test_the_dashboard_prints_legibly_and_names_every_bar(demo: ConsolidationRun
                                                           chromium: str) -> None:
     out = _out(demo)
     pdf = out / "tableau-imprime.pdf"
-    assert print_pdf(out / "tableau-de-bord-2025-T4.html", pdf, chromium)
+    assert _printed(out / "tableau-de-bord-2025-T4.html", pdf, chromium)
     assert _pages(pdf) <= 8
     heights = _heights(pdf)
     assert statistics.median(heights) / BOX_PER_POINT >= 7

@@ -8,9 +8,6 @@ request, so it prints the same from any browser and weighs a few hundred kilobyt
 
 from __future__ import annotations
 
-import os
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -52,7 +49,6 @@ GROUPED = (NOT_RECEIVED_ALERT, NOT_FILLED_ALERT)  # one line naming the territor
 MAX_ALERTS = 12  # individual lines; the rest is counted (the dashboard lists them all)
 MAX_NAMES = 24  # names of territories not received; the rest is counted
 MAP_WIDTH, MAP_HEIGHT = 330, 300  # CSS pixels of the printed map
-PDF_TIMEOUT = 120  # seconds: Chromium on a busy machine
 
 
 def note_name(period: str) -> str:
@@ -209,31 +205,9 @@ def render_note(cons: Consolidation, schema: Schema, *, generated_on: date | Non
     )
 
 
-def print_pdf(page: Path, target: Path, browser: str) -> bool:
-    """Print `page` to `target` with headless Chromium (A4 from the page's own @page rule)."""
-    fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".pdf", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    with tempfile.TemporaryDirectory(prefix="pvd-chromium-") as profile:
-        command = [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                   "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                   f"--user-data-dir={profile}", "--no-pdf-header-footer", f"--print-to-pdf={tmp}",
-                   page.resolve().as_uri()]
-        try:
-            subprocess.run(command, capture_output=True, timeout=PDF_TIMEOUT, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-    if tmp.is_file() and tmp.stat().st_size > 0:
-        tmp.chmod(0o644)  # mkstemp makes it private; the note is to be shared like every output
-        os.replace(tmp, target)
-        return True
-    tmp.unlink(missing_ok=True)
-    return False
-
-
 def print_in_session(page: Path, target: Path, browser: str) -> bool:
-    """`print_pdf` in the run's browser (`outputs/browser.py`): the one that drew the charts,
-    already started, rather than a Chromium of its own (a second or so)."""
+    """Print `page` to `target` (A4, from the page's own @page rule) in the run's browser
+    (`outputs/browser.py`): the one that draws the charts, rather than a Chromium of its own."""
     try:
         data = chromium.start(browser).pdf(page)
     except Exception:  # noqa: BLE001 - without Chromium the HTML prints the same page
