@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 # Messages (terminal, CSV, Excel comments) group digits with a plain space; HTML and charts use
 # the narrow no-break space of French typography, so an amount never breaks across lines.
 PLAIN, NARROW = " ", "\u202f"
+MINUS = "\u2212"  # the real minus sign of French typography, in pages and charts
 
 
 def fr_int(value: float, space: str = PLAIN) -> str:

@@ -39,9 +39,9 @@ from pvd_reporting.format.schema import ORT_STATUSES, Schema
 from pvd_reporting.outputs import browser as chromium
 from pvd_reporting.outputs.dashboard.plots import chromium_path
 from pvd_reporting.outputs.dashboard.region_map import ATTRIBUTION, LEGEND_ORDER, map_figure
+from pvd_reporting.outputs.figure_text import change_text, figure_text
 from pvd_reporting.outputs.palette import ORT_STYLES, REMAINING_PATTERN, financer_colors
 
-MINUS = "\u2212"
 # The figures of the note, in its order: what a préfet asks first.
 NOTE_FIGURES = ("received", "missing", "ort_signed", "at_risk", "overdue", "valid",
                 "cost", "financed", "remaining", "per_inhabitant", "cost_error_rows")
@@ -55,23 +55,6 @@ def note_name(period: str) -> str:
     return f"note-{period}.html"
 
 
-def _number(value: Any, kind: ValueKind) -> str:
-    """A figure in French typography: narrow no-break thousands, real minus sign."""
-    if value is None:
-        return "—"
-    if kind == ValueKind.EUROS:
-        text = french.fr_money(round(value), french.NARROW)
-    elif kind == ValueKind.SHARE:
-        text = f"{french.fr_decimal(value * 100)}\u00a0%"
-    elif kind == ValueKind.MONTHS:
-        text = f"{french.fr_decimal(value)} mois"
-    elif kind == ValueKind.COUNT:
-        text = french.fr_int(value, french.NARROW)
-    else:
-        return str(value)
-    return text.replace("-", MINUS)
-
-
 def _change(f: Figure) -> str:
     """The change since T-1, signed: « +2 », « −1 200 € », « = »; on a constant perimeter (the
     territories received in both quarters) when the history gives it, so that a territory that
@@ -79,16 +62,10 @@ def _change(f: Figure) -> str:
     if f.kind not in (ValueKind.COUNT, ValueKind.EUROS):
         return ""
     if f.constant_previous is not None and f.constant_current is not None:
-        before, now = f.constant_previous, f.constant_current
-    elif f.previous is not None and f.value is not None:
-        before, now = f.previous, f.value
-    else:
-        return ""
-    delta = now - before
-    if abs(delta) < (0.5 if f.kind == ValueKind.EUROS else 1):
-        return "="
-    text = _number(abs(delta), f.kind)
-    return ("+" if delta > 0 else MINUS) + text
+        return change_text(f.constant_previous, f.constant_current, f.kind)
+    if f.previous is not None and f.value is not None:
+        return change_text(f.previous, f.value, f.kind)
+    return ""
 
 
 def figure_rows(figures: RegionFigures) -> list[dict[str, Any]]:
@@ -97,8 +74,8 @@ def figure_rows(figures: RegionFigures) -> list[dict[str, Any]]:
         f = figures[key]
         if key == "cost_error_rows" and not f.value:
             continue
-        rows.append({"label": f.short, "value": _number(f.value, f.kind),
-                     "previous": _number(f.previous, f.kind) if figures.has_history else "",
+        rows.append({"label": f.short, "value": figure_text(f.value, f.kind),
+                     "previous": figure_text(f.previous, f.kind) if figures.has_history else "",
                      "change": _change(f), "dont": key == "cost_error_rows"})
     return rows
 
@@ -118,7 +95,7 @@ def _alert_rows(found: list[Alert]) -> tuple[list[dict[str, str]], int, list[dic
                       "department": department_label(t.department) if t.department else "",
                       "deadline": french.fr_date(a.deadline) if a.deadline else "", "delay": delay,
                       "detail": a.detail or (a.last_milestone or ""),
-                      "remaining": _number(a.remaining, ValueKind.EUROS) if a.remaining else "",
+                      "remaining": figure_text(a.remaining, ValueKind.EUROS) if a.remaining else "",
                       "color": ORT_STYLES.get(t.ort_status, ("#FFFFFF", ""))[0]
                       if a.kind != SIGNED_LATE_ALERT and not a.detail else ""})
     groups = [{"kind": a.kind, "count": len(a.territories), "names": ", ".join(t.name for t in a.territories[:MAX_NAMES]),
@@ -144,10 +121,10 @@ def financer_bars(cons: Consolidation, schema: Schema) -> list[Bar]:
     total = sum(r.financing.values())
     amounts = sorted(((n, r.financing.get(n, 0.0)) for n in names if r.financing.get(n)), key=lambda kv: -kv[1])
     top = max([v for _, v in amounts] + [r.remaining, 1.0])
-    bars = [Bar(n, _number(v, ValueKind.EUROS), _number(v / total, ValueKind.SHARE) if total else "",
+    bars = [Bar(n, figure_text(v, ValueKind.EUROS), figure_text(v / total, ValueKind.SHARE) if total else "",
                 round(100 * v / top, 1), colors[n]) for n, v in amounts]
     if r.remaining:
-        bars.append(Bar(REMAINING_LABEL.removesuffix(" (€)"), _number(r.remaining, ValueKind.EUROS), "",
+        bars.append(Bar(REMAINING_LABEL.removesuffix(" (€)"), figure_text(r.remaining, ValueKind.EUROS), "",
                         round(100 * r.remaining / top, 1), REMAINING_PATTERN["bgcolor"], hatched=True))
     return bars
 

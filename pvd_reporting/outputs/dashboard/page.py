@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -56,6 +55,7 @@ from pvd_reporting.consolidate.view import (
 )
 from pvd_reporting.format import french as frenchtext
 from pvd_reporting.format.departements import department_label
+from pvd_reporting.format.french import MINUS
 from pvd_reporting.format.issues import (
     ISSUE_TYPES,
     SEVERITY_LABELS,
@@ -88,9 +88,10 @@ from pvd_reporting.outputs.dashboard.region_map import (
     unmapped_sentence,
 )
 from pvd_reporting.outputs.dashboard.trends import evolution_context, trend_figures
+from pvd_reporting.outputs.figure_text import change_text, figure_text
 
 SWATCHED = (OVERDUE_ALERT, AT_RISK_ALERT, NOT_RECEIVED_ALERT, NOT_FILLED_ALERT)
-MINUS = "\u2212"  # the real minus sign of French typography
+
 MAX_ISSUES_SHOWN = 40  # per territory: the anomalies files hold them all, the page stays light
 
 
@@ -99,10 +100,6 @@ def script_json(text: str) -> Markup:
     for char, escaped in SCRIPT_ESCAPES.items():
         text = text.replace(char, escaped)
     return Markup(text)
-
-
-def _fr_int(value: float | int | None) -> str:
-    return "—" if value is None else frenchtext.fr_int(value, frenchtext.NARROW)
 
 
 def fr_euros(value: float | None) -> str:
@@ -123,7 +120,7 @@ def decimal_or_dash(value: float | None) -> str:
 
 
 # How a card or the territory table writes a figure, by its kind.
-CARD_TEXT = {ValueKind.COUNT: _fr_int, ValueKind.EUROS: fr_euros, ValueKind.MONTHS: decimal_or_dash}
+CARD_KINDS = (ValueKind.COUNT, ValueKind.EUROS, ValueKind.MONTHS)
 
 
 def status_class(status: str) -> str:
@@ -165,7 +162,7 @@ def _cards(cons: Consolidation, figures: RegionFigures, at_risk_days: int) -> li
         f"cost:{PLANNED}": ", ".join(PLANNED_STATUSES),
         "needs": "besoins déclarés",
     }
-    return [{"label": figures[key].short, "value": CARD_TEXT[figures[key].kind](figures[key].value), "note": note,
+    return [{"label": figures[key].short, "value": figure_text(figures[key].value, figures[key].kind, unit=False), "note": note,
              "change": card_change(figures, key)}
             for key, note in notes.items()]
 
@@ -177,16 +174,10 @@ def of_expected(expected: int | None) -> str:
 def card_change(figures: RegionFigures, key: str) -> str:
     """« T-1 (2025-T3) : 12, −1 »: the figure's change since the quarter before, when there is one."""
     f = figures[key]
-    if not figures.has_history or f.previous is None or f.value is None or f.kind not in CARD_TEXT:
+    if not figures.has_history or f.previous is None or f.value is None or f.kind not in CARD_KINDS:
         return ""
-    delta = f.value - f.previous
-    if f.kind == ValueKind.COUNT:
-        moved = "=" if not delta else f"{'+' if delta > 0 else MINUS}{_fr_int(abs(delta))}"
-    elif f.kind == ValueKind.EUROS:
-        moved = "=" if abs(delta) < 0.5 else f"{'+' if delta > 0 else MINUS}{fr_euros(abs(delta))}"
-    else:
-        moved = "=" if abs(delta) < 0.05 else f"{'+' if delta > 0 else MINUS}{decimal_or_dash(abs(delta))}"
-    return f"T-1 ({figures.previous}) : {CARD_TEXT[f.kind](f.previous).replace('-', MINUS)}, {moved}"
+    return (f"T-1 ({figures.previous}) : {figure_text(f.previous, f.kind, unit=False)}, "
+            f"{change_text(f.previous, f.value, f.kind)}")
 
 
 def fr_cents(value: float) -> str:
@@ -225,14 +216,12 @@ SHARE_HEADER = "Part des financements"
 
 def department_table(cons: Consolidation) -> dict[str, Any]:
     """The region by département (consolidate/figures.py), as the page shows it."""
-    text: dict[ValueKind, Callable[[Any], str]] = {ValueKind.TEXT: str, ValueKind.COUNT: _fr_int,
-                                                    ValueKind.EUROS: fr_euros}
     rows = []
     for d in department_figures(cons):
         values = []
         for key, _header, kind in DEPARTMENT_COLUMNS:
             value = getattr(d, key)
-            values.append(department_label(value) if key == "department" else text[kind](value))
+            values.append(department_label(value) if key == "department" else figure_text(value, kind))
         rows.append(values)
     return {"headers": [h for _, h, _ in DEPARTMENT_COLUMNS],
             "num": [kind != ValueKind.TEXT for _, _, kind in DEPARTMENT_COLUMNS], "rows": rows}
@@ -326,7 +315,7 @@ def _totals(t: TerritoryView, columns: list[Column]) -> list[dict[str, Any]]:
     for c in columns:
         assert c.get is not None
         value = c.get(t, RowContext())
-        out.append({"text": CARD_TEXT.get(c.kind, str)(value), "v": value})
+        out.append({"text": figure_text(value, c.kind, unit=False), "v": value})
     return out
 
 
@@ -377,9 +366,8 @@ def _revisions(cons: Consolidation) -> list[dict[str, str]]:
     compares with last quarter's page is told, not surprised."""
     out = []
     for r in cons.history.revisions if cons.history is not None else []:
-        shown = fr_euros if r.kind == ValueKind.EUROS else _fr_int
-        out.append({"period": r.period, "figure": r.figure, "published": shown(r.published),
-                    "revised": shown(r.revised), "summary": r.summary})
+        out.append({"period": r.period, "figure": r.figure, "published": figure_text(r.published, ValueKind(r.kind)),
+                    "revised": figure_text(r.revised, ValueKind(r.kind)), "summary": r.summary})
     return out
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from pvd_reporting.consolidate.view import TerritoryView
 from pvd_reporting.format.departements import department_label
-from pvd_reporting.format.french import fr_int
+from pvd_reporting.format.french import MINUS, fr_int
 from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES
 from pvd_reporting.outputs.palette import ort_color
 
@@ -43,7 +43,7 @@ OTHER_EPCI = "Autre EPCI"
 OTHER_FILL, OTHER_LINE, DEPARTMENT_LINE = "#FFFFFF", "#C8C8C8", "#222222"
 # A received territory is outlined darker than one not received, so the grey recedes.
 TERRITORY_LINE, NOT_RECEIVED_LINE = "#333333", "#9A9A9A"
-MINUS = "\u2212"
+
 # JSON inside <script>: no `</script>`, no `<!--`, no line separators JavaScript would choke on.
 SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
