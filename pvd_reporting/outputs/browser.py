@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import signal
 import threading
 from concurrent.futures import Future
@@ -245,6 +246,12 @@ def _check(answer: dict[str, Any]) -> dict[str, Any]:
 def _exception_text(details: dict[str, Any]) -> str:
     exception = details.get("exception") or {}
     return str(exception.get("description") or details.get("text") or "erreur JavaScript")
+
+
+def chromium_path() -> str | None:
+    """The Chromium to draw with: $BROWSER_PATH, else the first found on the PATH."""
+    return (os.environ.get("BROWSER_PATH") or shutil.which("chromium")
+            or shutil.which("chromium-browser") or shutil.which("google-chrome"))
 
 
 # The session of this process: started once, closed when the run ends (or the process exits).

@@ -37,7 +37,7 @@ from pvd_reporting.format import french
 from pvd_reporting.format.departements import department_label
 from pvd_reporting.format.schema import ORT_STATUSES, Schema
 from pvd_reporting.outputs import browser as chromium
-from pvd_reporting.outputs.dashboard.plots import chromium_path
+from pvd_reporting.outputs.browser import chromium_path
 from pvd_reporting.outputs.dashboard.region_map import ATTRIBUTION, LEGEND_ORDER, map_figure
 from pvd_reporting.outputs.figure_text import change_text, figure_text
 from pvd_reporting.outputs.palette import ORT_STYLES, REMAINING_PATTERN, financer_colors

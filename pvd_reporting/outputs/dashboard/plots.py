@@ -9,7 +9,6 @@ import contextlib
 import hashlib
 import html
 import os
-import shutil
 import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -24,6 +23,7 @@ from pvd_reporting.format.departements import department_label
 from pvd_reporting.format.french import NARROW, fr_decimal, fr_money
 from pvd_reporting.format.schema import MILESTONES, NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
 from pvd_reporting.outputs import browser as chromium
+from pvd_reporting.outputs.browser import chromium_path
 from pvd_reporting.outputs.dashboard.region_map import (
     MAP_NAME,
     MAP_TITLE,
@@ -411,11 +411,6 @@ def status_map(consolidation: Consolidation, *, note_unmapped: bool = False) -> 
     layout.update(font={"family": FONT_STACK, "size": 12, "color": "#222"}, separators=", ",
                   hoverlabel={"font": {"family": FONT_STACK}, "align": "left"})
     return region_map
-
-
-def chromium_path() -> str | None:
-    return (os.environ.get("BROWSER_PATH") or shutil.which("chromium")
-            or shutil.which("chromium-browser") or shutil.which("google-chrome"))
 
 
 PLOTLY_FILE = "plotly.min.js"
