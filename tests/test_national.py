@@ -147,7 +147,7 @@ def test_cli_writes_the_three_outputs_and_the_summary_matches(regions: Regions, 
     corse = next(row for row in synth if row[0] == "Corse")
     assert corse[1] == NOT_REPORTING and all(v is None for v in corse[2:])
     territories = list(wb["Territoires"].iter_rows(values_only=True))
-    assert len(territories) - 1 == len(rollup.territories) == 3 + 50
+    assert len(territories) - 1 == len(rollup.territories) == 99 + 50
     sources = list(wb["Sources"].iter_rows(values_only=True))
     assert {row[1] for row in sources[1:]} == {"Grand Est", "Bretagne"}
     assert all(len(row[6]) == 64 for row in sources[1:])
@@ -215,16 +215,44 @@ def test_nothing_readable_exits_2_naming_each_file(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_same_region_twice_the_latest_written_wins(regions: Regions, tmp_path: Path) -> None:
+def test_two_files_of_one_region_are_chosen_by_content_never_by_write_time(regions: Regions,
+                                                                            tmp_path: Path) -> None:
     ge = regions.root / "grand-est" / "historique-pvd.sqlite"
-    later = _copy(ge, tmp_path / "grand-est-bis")
-    _edit(later, "UPDATE meta SET valeur = '2099-01-01T00:00:00+00:00' WHERE cle = 'written_at'")
-    rollup = roll_up([ge, later])
-    assert [h.path for h in rollup.histories] == [later]
-    assert [(loser.path, winner.path) for loser, winner in rollup.superseded] == [(ge, later)]
-    result = CliRunner().invoke(cli, ["national", str(ge), str(later), "-o", str(tmp_path / "out"), "-q"])
+    # A T3-only file written last: it never replaces the file that publishes T4.
+    t3 = _copy(ge, tmp_path / "t3-seulement")
+    _edit(t3, "UPDATE meta SET valeur = '2099-01-01T00:00:00+00:00' WHERE cle = 'written_at'",
+          *(f"DELETE FROM {t} WHERE periode = '2025-T4'" for t in ("territoires", "engagements", "communes")))
+    same = _copy(ge, tmp_path / "copie")
+    rollup = roll_up([t3, same, ge])
+    assert rollup.period == "2025-T4"
+    assert [h.path for h in rollup.histories] in ([ge], [same])
+    kept = rollup.histories[0].path
+    reasons = {h.path: why for h, why in rollup.set_aside}
+    assert "dernier trimestre publié 2025-T3" in reasons[t3] and "2025-T4, est retenu" in reasons[t3]
+    other = same if kept == ge else ge
+    assert reasons[other] == f"copie identique de {kept}, qui est retenu"
+    # The same quarter in both: the later publication (its `publications` row) wins, whatever the order.
+    republished = _copy(ge, tmp_path / "republie")
+    _edit(republished, "CREATE TABLE publications (periode TEXT, version INTEGER, written_at TEXT, empreinte TEXT)",
+          "INSERT INTO publications VALUES ('2025-T3', 1, '2026-01-05T10:00:00+00:00', 'a'), "
+          "('2025-T4', 2, '2026-03-01T10:00:00+00:00', 'b')",
+          "UPDATE meta SET valeur = '2001-01-01T00:00:00+00:00' WHERE cle = 'written_at'")
+    for order in ([ge, republished], [republished, ge]):
+        assert [h.path for h in roll_up(order).histories] == [republished]
+    result = CliRunner().invoke(cli, ["national", str(ge), str(t3), "-o", str(tmp_path / "out"), "-q"])
     assert result.exit_code == 0, result.output
-    assert f"{ge} : même région (Grand Est) que {later}" in result.output
+    assert f"{t3} : même région (Grand Est), dernier trimestre publié 2025-T3" in result.output
+
+
+def test_renamed_files_in_a_folder_are_identified_by_content(regions: Regions, tmp_path: Path) -> None:
+    folder = tmp_path / "recus"
+    (folder / "bzh").mkdir(parents=True)
+    shutil.copy(regions.root / "grand-est" / "historique-pvd.sqlite", folder / "ge-2025T4.sqlite")
+    shutil.copy(regions.root / "bretagne" / "historique-pvd.sqlite", folder / "bzh" / "historique-pvd-bretagne.sqlite")
+    (folder / "notes.sqlite").write_text("pas une base", encoding="utf-8")
+    rollup = roll_up([folder])
+    assert [h.region for h in rollup.histories] == ["Bretagne", "Grand Est"]
+    assert [(p.name, r[:30]) for p, r in rollup.refused] == [("notes.sqlite", "ce n'est pas une base SQLite (")]
 
 
 def test_territory_in_two_regions_is_an_anomaly_counted_once(regions: Regions, tmp_path: Path) -> None:
@@ -247,22 +275,40 @@ def test_territory_in_two_regions_is_an_anomaly_counted_once(regions: Regions, t
     assert any(row[0] == "Territoire dans deux régions" and "pvd-44-57-2" in row[2] for row in anomalies)
 
 
-def test_a_region_missing_for_the_period_is_not_reporting_never_zero(regions: Regions, tmp_path: Path) -> None:
+def test_a_late_region_is_named_not_counted_and_t1_keeps_the_same_regions(regions: Regions,
+                                                                         tmp_path: Path) -> None:
     bzh = _copy(regions.root / "bretagne" / "historique-pvd.sqlite", tmp_path / "bretagne")
     _edit(bzh, *(f"DELETE FROM {t} WHERE periode = '2025-T4'" for t in ("territoires", "engagements", "communes")))
     ge = regions.root / "grand-est" / "historique-pvd.sqlite"
-    # The latest period common to most régions is now T3.
-    assert roll_up([ge, bzh]).period == "2025-T3"
-    rollup = roll_up([ge, bzh], period="2025-T4")
+    # Bretagne stopped at T3: the nation is not pulled back a quarter.
+    rollup = roll_up([ge, bzh])
+    assert rollup.period == "2025-T4"
     bretagne = next(r for r in rollup.regions if r.region == "Bretagne")
-    assert bretagne.figures is None and bretagne.status == NOT_REPORTING
-    assert "Bretagne" in rollup.missing_regions
+    assert bretagne.figures is None and bretagne.status == "En retard (dernier trimestre publié : 2025-T3)"
+    assert "Bretagne" not in rollup.missing_regions and [r.region for r in rollup.late_regions] == ["Bretagne"]
     grand_est = next(r for r in rollup.regions if r.region == "Grand Est").figures
     assert rollup.nation == grand_est
-    out = run_national([ge, bzh], output_dir=tmp_path / "out", period="2025-T4").written
+    # T-1 on the same régions: Grand Est's T3, not Grand Est + Bretagne.
+    alone = roll_up([ge], period="2025-T3")
+    assert rollup.nation_previous == alone.nation
+    assert rollup.nation_previous.expected == 99  # type: ignore[union-attr]
+    out = run_national([ge, bzh], output_dir=tmp_path / "out").written
     wb = load_workbook(out[0], read_only=True)
-    row = next(r for r in wb["Synthèse"].iter_rows(values_only=True) if r[0] == "Bretagne")
-    assert row[1] == NOT_REPORTING and set(row[2:]) == {None}
+    synth = list(wb["Synthèse"].iter_rows(values_only=True))
+    row = next(r for r in synth if r[0] == "Bretagne")
+    assert row[1] == "En retard (dernier trimestre publié : 2025-T3)" and set(row[2:]) == {None}
+    assert "en retard, non comptées : Bretagne (2025-T3)" in synth[1][0]
+    # The change at a constant perimeter: Romilly, received at T3 only, is not in it.
+    header = next(r for r in synth if r[0] == "Indicateur")
+    assert header[:4] == ("Indicateur", "2025-T4", "T-1 (2025-T3, mêmes régions)", "Évolution à périmètre constant")
+    received = next(r for r in synth if r[0] == "Territoires reçus")
+    assert received[1:4] == (2, 3, 0)
+    cons = {p: _by_period(regions.grand_est, p) for p in ("2025-T3", "2025-T4")}
+    both = [{t.key: t for t in cons[p].territories if t.received} for p in ("2025-T4", "2025-T3")]
+    keys = set(both[0]) & set(both[1])
+    cost = next(r for r in synth if r[0] == "Coût total HT (€)")
+    change = sum(cents(both[0][k].cost) - cents(both[1][k].cost) for k in keys) / 100
+    assert cost[3] == pytest.approx(change)
 
 
 def test_unknown_period_is_a_usage_error(regions: Regions, tmp_path: Path) -> None:

@@ -1,11 +1,14 @@
 """The national roll-up: each région's history (read by regional_histories.py) checked and added up.
 
 A file that is not a pvd-report history, or of a format this version cannot read, is left out
-with a French reason; two files of one région: the latest `written_at` wins. Money is summed in
-whole cents by national category (each région declares the category of its financer columns), so
-that the nation's euros equal the sum of the régions' to the cent. A région absent for the period
-is « Non remontée », never zero; a territory found in two régions is an anomaly and is counted
-once in the nation's figures (in the région its identifier names, else the first).
+with a French reason; so is a file of part of a région (--departement, --no-reference). Two files
+of one région are chosen by content: the latest quarter published, then the latest publication,
+never the time a file was written. The nation's quarter is the latest one most régions published;
+a région whose latest quarter is older is « en retard », named and not counted, and T-1 is taken
+on the same régions. Money is summed in whole cents by national category, so that the nation's
+euros equal the sum of the régions' to the cent. The territories expected are those of the
+reference list shipped with the package. A territory found in two régions is an anomaly, counted
+once for the nation where its identifier or the reference list places it, never by alphabet.
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pvd_reporting.consolidate.figures import ValueKind
+from pvd_reporting.consolidate.figures import PER_INHABITANT_LABEL, POPULATION_LABEL, ValueKind
 from pvd_reporting.consolidate.regional_histories import (
     NationalTerritory,
     NotAHistory,
@@ -26,7 +30,7 @@ from pvd_reporting.consolidate.regional_histories import (
     read_history,
     territories_of,
 )
-from pvd_reporting.consolidate.view import REMAINING_LABEL
+from pvd_reporting.consolidate.view import BEYOND_COST_LABEL, REMAINING_LABEL
 from pvd_reporting.errors import UsageError
 from pvd_reporting.format.config import (
     NATIONAL_CATEGORIES,
@@ -34,14 +38,24 @@ from pvd_reporting.format.config import (
     shipped_regions,
 )
 from pvd_reporting.format.periods import parse_label, previous_quarters, quarter_label
-from pvd_reporting.format.schema import (
-    ORT_STATUSES,
+from pvd_reporting.format.reference import (
+    SHIPPED_REFERENCE,
+    Reference,
+    RefTerritory,
+    load_reference,
+    territory_key,
 )
+from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES
 
 SIGNED, OVERDUE, AT_RISK, _ON_TIME, _UNKNOWN = ORT_STATUSES
 NOT_REPORTING = "Non remontée"
 REPORTING = "Remontée"
+LATE = "En retard"
 IN_POST = "en poste"
+
+
+def late_status(latest: str) -> str:
+    return f"{LATE} (dernier trimestre publié : {latest})"
 
 
 @dataclass
@@ -63,12 +77,16 @@ class Figures:
     engaged: int = 0
     planned: int = 0
     by_category: dict[str, int] = field(default_factory=dict)
+    beyond_cost: int = 0
     remaining: int = 0
-    population: int = 0
+    population: int = 0  # of the Villes PVD of received territories that give it
+    cost_with_population: int = 0  # the cost of those territories
+    without_population: int = 0  # received territories that give no population
 
     @property
     def per_inhabitant(self) -> float | None:
-        return round(self.cost / 100 / self.population, 2) if self.population else None
+        """Cost of the received territories whose Villes PVD population is known ÷ that population."""
+        return round(self.cost_with_population / 100 / self.population, 2) if self.population else None
 
 
 def figures_of(territories: Iterable[NationalTerritory]) -> Figures:
@@ -92,8 +110,13 @@ def figures_of(territories: Iterable[NationalTerritory]) -> Figures:
         f.cost += t.cost
         f.engaged += t.engaged
         f.planned += t.planned
+        f.beyond_cost += t.beyond_cost
         f.remaining += t.remaining
-        f.population += t.population
+        if t.population:
+            f.population += t.population
+            f.cost_with_population += t.cost
+        else:
+            f.without_population += 1
         for category, amount in t.by_category.items():
             f.by_category[category] = f.by_category.get(category, 0) + amount
     f.missing = f.expected - f.received
@@ -124,13 +147,14 @@ def _category_figure(category: str) -> Figure:
 
 
 COUNT, MONTHS = ValueKind.COUNT, ValueKind.MONTHS
-COST_LABEL, POPULATION_LABEL = "Coût total HT (€)", "Population des communes"
+COST_LABEL = "Coût total HT (€)"
 # Every output of the roll-up (Synthèse, Régions, the dashboard's table, the national SQLite)
-# lists these, in this order.
+# lists these, in this order; the labels are the regional registry's where the figure is one of it.
 FIGURES: tuple[Figure, ...] = (
     Figure("Territoires attendus", COUNT, lambda f: f.expected),
     Figure("Territoires reçus", COUNT, lambda f: f.received),
     Figure("Territoires manquants", COUNT, lambda f: f.missing),
+    Figure("ORT signées", COUNT, lambda f: f.signed),
     Figure("ORT signées dans le délai", COUNT, lambda f: f.signed_in_time),
     Figure("ORT signées après l'échéance", COUNT, lambda f: f.signed_late),
     Figure("À risque", COUNT, lambda f: f.at_risk),
@@ -142,10 +166,15 @@ FIGURES: tuple[Figure, ...] = (
     _money("Coût prévu (€)", lambda f: f.planned),
     _money(COST_LABEL, lambda f: f.cost),
     *(_category_figure(c) for c in NATIONAL_CATEGORIES),
+    _money(BEYOND_COST_LABEL, lambda f: f.beyond_cost),
     _money(REMAINING_LABEL, lambda f: f.remaining),
     Figure(POPULATION_LABEL, COUNT, lambda f: f.population),
-    Figure("Coût par habitant (€)", ValueKind.EUROS, lambda f: f.per_inhabitant),
+    Figure(PER_INHABITANT_LABEL, ValueKind.EUROS, lambda f: f.per_inhabitant),
 )
+# Compared at a constant perimeter (the territories received at T-1 and now): counts and euros,
+# not the expected and missing of the reference list, nor a median or a ratio.
+CONSTANT_KINDS = (ValueKind.COUNT, ValueKind.EUROS)
+NOT_CONSTANT = ("Territoires attendus", "Territoires manquants", PER_INHABITANT_LABEL)
 
 
 def figure_value(figure: Figure, figures: Figures | None) -> Any:
@@ -156,50 +185,73 @@ def figure_value(figure: Figure, figures: Figures | None) -> Any:
     return value / 100 if figure.cents and value is not None else value
 
 
+def constant_change(figure: Figure, pair: tuple[Figures, Figures] | None) -> Any:
+    """The change since T-1 on the territories received at both (None where it means nothing)."""
+    if pair is None or figure.kind not in CONSTANT_KINDS or figure.label in NOT_CONSTANT:
+        return None
+    now, before = figure_value(figure, pair[0]), figure_value(figure, pair[1])
+    if now is None or before is None:
+        return None
+    if figure.cents:
+        return (figure.get(pair[0]) - figure.get(pair[1])) / 100
+    return now - before
+
+
 @dataclass
 class RegionRow:
-    """A région at one period: its figures, or None when it did not report (« Non remontée »)."""
+    """A région at one period: its figures, or None when it did not report (« Non remontée »,
+    « En retard (dernier trimestre publié : …) »)."""
 
     region: str
     period: str
     figures: Figures | None
     source: RegionalHistory | None = None
+    late: str | None = None  # its latest quarter, when older than the period
 
     @property
     def status(self) -> str:
-        return REPORTING if self.figures is not None else NOT_REPORTING
+        if self.figures is not None:
+            return REPORTING
+        return late_status(self.late) if self.late else NOT_REPORTING
 
 
 @dataclass
 class Duplicate:
-    """A territory found in two régions for the period."""
+    """A territory found in two régions for the period; counted for the nation in `counted_in`,
+    or in none when neither its identifier nor the reference list places it."""
 
     key: str
     name: str
     regions: list[str]
-    counted_in: str
+    counted_in: str | None
 
 
 @dataclass
 class NationalRollup:
     period: str
     previous: str | None
-    histories: list[RegionalHistory]
+    histories: list[RegionalHistory]  # one per région, chosen
     refused: list[tuple[Path, str]]  # files left out, with the French reason
-    superseded: list[tuple[RegionalHistory, RegionalHistory]]  # (left out, kept) for one région
+    set_aside: list[tuple[RegionalHistory, str]]  # histories read but not counted, with the reason
     regions: list[RegionRow]  # every région at the period, reporting or not
     nation: Figures
-    nation_previous: Figures | None
+    nation_previous: Figures | None  # on the same régions
     by_quarter: list[RegionRow]  # each région at each quarter found
     territories: list[NationalTerritory]  # at the period, every région
     territories_by_period: dict[str, list[NationalTerritory]]
     duplicates: list[Duplicate]
     periods: list[str]  # every period found, oldest first
     contacts: bool = False
+    # Now and at T-1 on the territories received at both, of the régions counted.
+    constant: tuple[Figures, Figures] | None = None
 
     @property
     def missing_regions(self) -> list[str]:
-        return [r.region for r in self.regions if r.figures is None]
+        return [r.region for r in self.regions if r.figures is None and not r.late]
+
+    @property
+    def late_regions(self) -> list[RegionRow]:
+        return [r for r in self.regions if r.late]
 
     @property
     def reporting(self) -> int:
@@ -209,10 +261,14 @@ class NationalRollup:
 # ---------------------------------------------------------------- the roll-up
 
 
+def _order(period: str) -> tuple[int, int]:
+    return parse_label(period) or (0, 0)
+
+
 def _choose_period(histories: Sequence[RegionalHistory]) -> str:
-    """The latest period common to most régions."""
-    counts: Counter[str] = Counter(p for h in histories for p in set(h.periods))
-    return max(counts, key=lambda p: (counts[p], parse_label(p) or (0, 0)))
+    """The latest quarter most régions published (each région counts once, by its latest)."""
+    counts: Counter[str] = Counter(h.latest for h in histories if h.latest)
+    return max(counts, key=lambda p: (counts[p], _order(p)))
 
 
 def _previous(period: str) -> str | None:
@@ -220,23 +276,89 @@ def _previous(period: str) -> str | None:
     return quarter_label(previous_quarters(parsed, 2)[0]) if parsed else None
 
 
+def _content_rank(h: RegionalHistory) -> tuple[Any, ...]:
+    """How two files of one région compare, by what they hold: the latest quarter published, then
+    its latest publication (version, then when it was published); the digest last, so that the
+    choice never depends on the order files are given."""
+    version, published = h.publication
+    return (_order(h.latest), version, published, h.sha256)
+
+
+def _choose_files(read: Sequence[RegionalHistory]) -> tuple[list[RegionalHistory], list[tuple[RegionalHistory, str]]]:
+    """One file per région, chosen by content; the others with the French reason."""
+    set_aside: list[tuple[RegionalHistory, str]] = []
+    groups: dict[str, list[RegionalHistory]] = {}
+    for h in read:
+        partial = h.partial
+        if partial:
+            set_aside.append((h, f"{partial} : écarté des chiffres nationaux, qui ne comptent que des régions "
+                                 "entières"))
+            continue
+        groups.setdefault(region_key(h.region), []).append(h)
+    kept = []
+    for group in groups.values():
+        ranked = sorted(group, key=_content_rank, reverse=True)
+        winner = ranked[0]
+        kept.append(winner)
+        for h in ranked[1:]:
+            if h.sha256 == winner.sha256:
+                why = f"copie identique de {winner.path}, qui est retenu"
+            elif _order(h.latest) < _order(winner.latest):
+                why = (f"même région ({h.region}), dernier trimestre publié {h.latest} : {winner.path}, qui "
+                       f"publie {winner.latest}, est retenu")
+            else:
+                why = (f"même région ({h.region}) et même dernier trimestre ({h.latest}) : {winner.path}, "
+                       f"publication plus récente ({winner.publication[1]}), est retenu")
+            set_aside.append((h, why))
+    return sorted(kept, key=lambda h: region_key(h.region)), set_aside
+
+
+@lru_cache(maxsize=1)
+def _reference() -> Reference:
+    return load_reference(SHIPPED_REFERENCE)
+
+
+def _ref_key(ref: RefTerritory) -> str:
+    return territory_key(ref.id_pvd, ref.siren, [c.insee for c in ref.communes])
+
+
+def _expected_placeholders(region: str, period: str, found: Iterable[NationalTerritory]) -> list[NationalTerritory]:
+    """The territories of the shipped reference list in the région that the file does not have
+    for the period: expected, not received."""
+    have = {t.key for t in found}
+    have |= {f"epci:{t.siren}" for t in found if t.siren and not t.id_pvd}
+    out = []
+    for ref in _reference().in_region(region):
+        if _ref_key(ref) in have or (not ref.id_pvd and f"epci:{ref.siren}" in have):
+            continue
+        out.append(NationalTerritory(
+            region=region, period=period, id_pvd=ref.id_pvd, name=ref.name, department=ref.department,
+            epci=ref.epci, siren=ref.siren, status=NOT_RECEIVED,
+            communes=", ".join(f"{c.name} ({c.insee})" for c in ref.communes)))
+    return out
+
+
 def _mark_duplicates(territories: list[NationalTerritory], code_of: dict[str, str | None]) -> list[Duplicate]:
-    """A territory in two régions: counted once, where its identifier's région code points, else
-    in the first région (by name)."""
+    """A territory in two régions: counted once for the nation, in the région its identifier's
+    code names, else the one the reference list places it in; else in none (to settle)."""
     by_key: dict[str, list[NationalTerritory]] = {}
     for t in territories:
         by_key.setdefault(t.key, []).append(t)
+    ref_region = {_ref_key(ref): ref.region for ref in _reference().territories}
     found = []
     for key, group in by_key.items():
         regions = sorted({t.region for t in group}, key=region_key)
         if len(regions) < 2:
             continue
-        owner = regions[0]
+        owner = None
         parts = (group[0].id_pvd or "").split("-")
         if len(parts) >= 3:
-            named = next((r for r in regions if code_of.get(r) == parts[1].zfill(2)), None)
-            owner = named or owner
+            owner = next((r for r in regions if code_of.get(r) == parts[1].zfill(2)), None)
+        if owner is None:
+            listed = ref_region.get(key)
+            owner = next((r for r in regions if listed and region_key(r) == region_key(listed)), None)
         for t in group:
+            t.duplicate = True
             t.counted_in = owner
         found.append(Duplicate(key, group[0].name, regions, owner))
     return found
@@ -251,11 +373,19 @@ def _all_regions(histories: Sequence[RegionalHistory]) -> list[str]:
     return sorted(names, key=region_key)
 
 
+def _constant(now: list[NationalTerritory], before: list[NationalTerritory]) -> tuple[Figures, Figures]:
+    """Now and at T-1 on the territories received at both (by région and identity)."""
+    received_before = {(t.region, t.key) for t in before if t.received and t.counted}
+    both = {(t.region, t.key) for t in now if t.received and t.counted} & received_before
+    return (figures_of(t for t in now if (t.region, t.key) in both),
+            figures_of(t for t in before if (t.region, t.key) in both))
+
+
 def roll_up(paths: Sequence[Path], *, period: str | None = None, contacts: bool = False,
             on_progress: Callable[[int], None] | None = None,
             on_start: Callable[[int], None] | None = None) -> NationalRollup:
     """Read every history found under `paths` and add the régions up for `period` (default: the
-    latest period common to most régions)."""
+    latest quarter most régions published)."""
     files, refused = find_histories(paths)
     if on_start is not None:
         on_start(len(files))
@@ -267,18 +397,10 @@ def roll_up(paths: Sequence[Path], *, period: str | None = None, contacts: bool 
             refused.append((path, str(exc)))
         if on_progress is not None:
             on_progress(1)
-    kept: dict[str, RegionalHistory] = {}
-    superseded: list[tuple[RegionalHistory, RegionalHistory]] = []
-    for h in sorted(read, key=lambda h: h.written_at, reverse=True):
-        winner = kept.get(region_key(h.region))
-        if winner is None:
-            kept[region_key(h.region)] = h
-        else:
-            superseded.append((h, winner))
-    histories = sorted(kept.values(), key=lambda h: region_key(h.region))
+    histories, set_aside = _choose_files(read)
     if not histories:
-        raise NothingToRollUp(refused)
-    periods = sorted({p for h in histories for p in h.periods}, key=lambda p: parse_label(p) or (0, 0))
+        raise NothingToRollUp(refused + [(h.path, why) for h, why in set_aside])
+    periods = sorted({p for h in histories for p in h.periods}, key=_order)
     if period is not None and period not in periods:
         raise UsageError(f"Aucune région n'a de données pour la période {period} (périodes trouvées : "
                          f"{', '.join(periods) or 'aucune'}).")
@@ -288,9 +410,10 @@ def roll_up(paths: Sequence[Path], *, period: str | None = None, contacts: bool 
     by_region: dict[str, dict[str, list[NationalTerritory]]] = {}
     for h in histories:
         own = territories_of(h, contacts=contacts)
-        by_region[h.region] = own
         for p, ts in own.items():
+            ts.extend(_expected_placeholders(h.region, p, ts))
             by_period.setdefault(p, []).extend(ts)
+        by_region[h.region] = own
     code_of = {h.region: h.region_code for h in histories}
     duplicates: list[Duplicate] = []
     for p, ts in by_period.items():
@@ -299,26 +422,27 @@ def roll_up(paths: Sequence[Path], *, period: str | None = None, contacts: bool 
             duplicates = found
     source_of = {h.region: h for h in histories}
     names = _all_regions(histories)
+    # The régions counted at the period; T-1 is taken on these alone (a constant perimeter).
+    counted = {h.region for h in histories if target in by_region[h.region]}
 
-    def rows_at(p: str) -> list[RegionRow]:
-        rows = []
-        for name in names:
-            ts = by_region.get(name, {}).get(p)
-            rows.append(RegionRow(name, p, figures_of(ts) if ts is not None else None, source_of.get(name)))
-        return rows
+    def row(name: str, p: str) -> RegionRow:
+        ts = by_region.get(name, {}).get(p)
+        h = source_of.get(name)
+        late = h.latest if h is not None and ts is None and _order(h.latest) < _order(p) else None
+        return RegionRow(name, p, figures_of(ts) if ts is not None else None, h, late)
 
-    at_previous = by_period.get(previous or "")
+    now = [t for t in by_period.get(target, []) if t.region in counted]
+    before = [t for t in by_period.get(previous or "", []) if t.region in counted]
     by_quarter = [RegionRow(h.region, p, figures_of(ts), h)
-                  for h in histories for p, ts in sorted(by_region[h.region].items(),
-                                                         key=lambda kv: parse_label(kv[0]) or (0, 0))]
-    territories = by_period.get(target, [])
+                  for h in histories for p, ts in sorted(by_region[h.region].items(), key=lambda kv: _order(kv[0]))]
     return NationalRollup(
-        period=target, previous=previous if at_previous else None, histories=histories, refused=refused,
-        superseded=superseded, regions=rows_at(target),
-        nation=figures_of(t for t in territories if t.counted),
-        nation_previous=figures_of(t for t in at_previous if t.counted) if at_previous else None,
-        by_quarter=by_quarter, territories=territories, territories_by_period=by_period,
+        period=target, previous=previous if before else None, histories=histories, refused=refused,
+        set_aside=set_aside, regions=[row(name, target) for name in names],
+        nation=figures_of(t for t in now if t.counted),
+        nation_previous=figures_of(t for t in before if t.counted) if before else None,
+        by_quarter=by_quarter, territories=now, territories_by_period=by_period,
         duplicates=duplicates, periods=periods, contacts=contacts,
+        constant=_constant(now, before) if before else None,
     )
 
 

@@ -4,9 +4,11 @@ newer list in the same shape or the data.gouv.fr one (`insee_com,lib_com,id_pvd,
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 
 from pvd_reporting.errors import ReferenceListError
@@ -103,6 +105,13 @@ def territory_key(id_pvd: str | None, siren: str | None, pvd_insee: list[str]) -
 class Reference:
     territories: list[RefTerritory]
     source: str
+
+    @cached_property
+    def digest(self) -> str:
+        """The list's version, by content: its territories and their communes (not the file's name
+        or date), recorded in each history file so the nation knows which list a région used."""
+        lines = sorted(f"{t.key}:{','.join(sorted(c.insee for c in t.communes))}" for t in self.territories)
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
     def by_id(self, id_pvd: str) -> RefTerritory | None:
         wanted = id_pvd.strip().lower()

@@ -14,29 +14,30 @@ from pathlib import Path
 from typing import Any
 
 from pvd_reporting.atomic import atomic_write_text
-from pvd_reporting.consolidate.figures import ValueKind
+from pvd_reporting.consolidate.figures import PER_INHABITANT_LABEL, ValueKind
 from pvd_reporting.consolidate.national import (
     FIGURES,
     Figure,
     NationalRollup,
+    constant_change,
     figure_value,
 )
+from pvd_reporting.consolidate.view import REMAINING_LABEL
 from pvd_reporting.format.config import NATIONAL_CATEGORIES
 from pvd_reporting.format.french import NARROW, fr_decimal, fr_int, fr_money
 from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES
 from pvd_reporting.outputs.dashboard.region_map import SCRIPT_ESCAPES
 from pvd_reporting.outputs.national.france_map import france_map, unmapped
-from pvd_reporting.outputs.national.workbook import NATION, anomaly_rows
+from pvd_reporting.outputs.national.workbook import CONSTANT_LABEL, NATION, anomaly_rows
 from pvd_reporting.outputs.palette import ACCENT, FINANCER_COLORS, ort_color
 from pvd_reporting.outputs.report import plural
 
 STATUSES = (*ORT_STATUSES, NOT_RECEIVED, NOT_FILLED)
 # The benchmark table shows these figures (the Synthèse sheet has them all).
 TABLE_FIGURES = (
-    "Territoires attendus", "Territoires reçus", "Territoires manquants", "ORT signées dans le délai",
+    "Territoires attendus", "Territoires reçus", "Territoires manquants", "ORT signées", "ORT signées dans le délai",
     "ORT signées après l'échéance", "À risque", "Échéance dépassée", "Durée médiane J1 → J8 (mois)",
-    "Cadence des comités tenue", "Coût engagé (€)", "Coût prévu (€)", "Reste à financer (€)",
-    "Coût par habitant (€)",
+    "Cadence des comités tenue", "Coût engagé (€)", "Coût prévu (€)", REMAINING_LABEL, PER_INHABITANT_LABEL,
 )
 PAGE_CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#222;background:#fafafa}
@@ -49,6 +50,8 @@ th:first-child{text-align:left}table.sortable th{cursor:pointer}th[aria-sort=asc
 th[aria-sort=descending]::after{content:" ▼"}tr.nation td{font-weight:bold;border-top:2px solid #999}
 tr.absent td{color:#777;font-style:italic}.scroll{overflow-x:auto}.note{color:#555;font-size:13px}
 .swatch{display:inline-block;width:10px;height:10px;margin-right:4px;border:1px solid #999}
+#regions td:first-child,#regions th:first-child{position:sticky;left:0;z-index:1;background:#fff}
+#regions th:first-child{background:#DCE6F1;z-index:2}
 @media print{.scroll{overflow:visible}header{background:#fff;color:#000}}
 """
 SORT_JS = """
@@ -89,12 +92,13 @@ def shown(figure: Figure, value: Any) -> str:
 
 
 def _figures_table(rollup: NationalRollup) -> str:
-    previous = f"T-1 ({rollup.previous})" if rollup.previous else "T-1"
+    previous = f"T-1 ({rollup.previous}, mêmes régions)" if rollup.previous else "T-1"
     rows = "".join(
         f"<tr><td>{escape(f.label)}</td><td>{shown(f, figure_value(f, rollup.nation))}</td>"
-        f"<td>{shown(f, figure_value(f, rollup.nation_previous))}</td></tr>" for f in FIGURES)
+        f"<td>{shown(f, figure_value(f, rollup.nation_previous))}</td>"
+        f"<td>{shown(f, constant_change(f, rollup.constant))}</td></tr>" for f in FIGURES)
     return (f'<table id="chiffres"><thead><tr><th>Indicateur</th><th>{escape(rollup.period)}</th>'
-            f"<th>{escape(previous)}</th></tr></thead><tbody>{rows}</tbody></table>")
+            f"<th>{escape(previous)}</th><th>{CONSTANT_LABEL}</th></tr></thead><tbody>{rows}</tbody></table>")
 
 
 def _benchmark(rollup: NationalRollup) -> str:
@@ -154,7 +158,9 @@ def _anomalies(rollup: NationalRollup) -> str:
 def render_dashboard(rollup: NationalRollup, plotly_js: str) -> str:
     inline_js = plotly_js.replace("</script", "<\\/script")
     missing = rollup.missing_regions
+    late = [f"{r.region} ({r.late})" for r in rollup.late_regions]
     reported = (f"{plural(rollup.reporting, 'région remontée', 'régions remontées')} sur {len(rollup.regions)}"
+                + (f" — en retard, non comptées : {', '.join(late)}" if late else "")
                 + (f" — non remontées (comptées ni à zéro ni estimées) : {', '.join(missing)}" if missing else ""))
     without = unmapped(rollup.territories)
     unmapped_note = (f'<p class="note">Sans contour d&#39;EPCI sur la carte : '
