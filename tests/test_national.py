@@ -3,9 +3,12 @@ configurations, rolled up, and every national figure checked against the regiona
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 import statistics
+import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,7 @@ from openpyxl import load_workbook
 from openxml_audit import OpenXmlValidator
 
 from pvd_reporting.cli import cli
+from pvd_reporting.consolidate import regional_histories
 from pvd_reporting.consolidate.national import (
     FIGURES,
     NOT_REPORTING,
@@ -25,7 +29,9 @@ from pvd_reporting.consolidate.national import (
 from pvd_reporting.consolidate.regional import DAYS_PER_MONTH, cents
 from pvd_reporting.consolidate.view import ENGAGED, PLANNED, Consolidation
 from pvd_reporting.format.config import NATIONAL_CATEGORIES, Config
+from pvd_reporting.format.reference import SHIPPED_REFERENCE, load_reference
 from pvd_reporting.format.schema import ORT_STATUSES
+from pvd_reporting.pipeline.consolidate import run_consolidate
 from pvd_reporting.pipeline.national import run_national
 
 SIGNED = ORT_STATUSES[0]
@@ -379,14 +385,236 @@ def test_national_dashboard_runs_offline_in_chromium_and_sorts(regions: Regions,
             "return Array.from(document.querySelectorAll('#carte .scatterlayer path.js-fill'))"
             ".map(p => p.style.fill)")
         assert any(f for f in fills), "filled EPCI shapes"
-        # The benchmark table sorts on a click: Bretagne (50 expected) before Grand Est (3) descending.
+        # The benchmark table sorts on a click: Grand Est (99 expected) before Bretagne (50) descending.
         header = driver.find_element("xpath", "//table[@id='regions']//th[text()='Territoires attendus']")
         header.click()
         header.click()
         first = driver.execute_script("return document.querySelector('#regions tbody tr td').textContent")
-        assert first == "Bretagne"
+        assert first == "Grand Est"
+        # The région's name stays in view when the table scrolls sideways.
+        sticky = driver.execute_script("return getComputedStyle(document.querySelector('#regions tbody td')).position")
+        assert sticky == "sticky"
         assert header.get_attribute("aria-sort") == "descending"
         urls = requested_urls(driver, document_prefix=url)
         assert any(u.startswith("file:") for u in urls), "no request logged: the check would be blind"
         assert [u for u in urls if not u.startswith(LOCAL_SCHEMES)] == []
         assert console_errors(driver) == []
+
+
+# ---------------------------------------------------------------- untrusted history files
+
+
+def test_extra_tables_stat1_views_and_columns_are_never_copied_nor_a_crash(regions: Regions,
+                                                                         tmp_path: Path) -> None:
+    ge = _copy(regions.root / "grand-est" / "historique-pvd.sqlite", tmp_path / "grand-est")
+    _edit(ge, "CREATE TABLE secrets (nom TEXT)", "INSERT INTO secrets VALUES ('Marcel Secretin')",
+          "ALTER TABLE territoires ADD COLUMN notes_privees TEXT",
+          "UPDATE territoires SET notes_privees = 'Marcel Secretin'",
+          "DROP TABLE ingenierie", "CREATE VIEW ingenierie AS SELECT * FROM jalons")
+    db = sqlite3.connect(ge)
+    db.execute("ANALYZE")
+    db.close()
+    result = CliRunner().invoke(cli, ["national", str(ge), "-o", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "tableur" not in result.output
+    assert f"{ge} : table non prévue ignorée : secrets" in result.output
+    assert f"{ge} : « ingenierie » est une vue, pas une table : non lue" in result.output
+    out = sqlite3.connect(tmp_path / "out" / "historique-national.sqlite")
+    tables = {r[0] for r in out.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"secrets", "sqlite_stat1", "ingenierie"}.isdisjoint(tables) and "territoires" in tables
+    columns = [r[1] for r in out.execute("PRAGMA table_info(territoires)")]
+    assert "notes_privees" not in columns
+    assert "Marcel Secretin" not in _national_text(tmp_path / "out")
+    sources = load_workbook(next((tmp_path / "out").glob("*.xlsx")), read_only=True)["Sources"]
+    kept = [row[7] for row in sources.iter_rows(min_row=2, values_only=True)]
+    assert kept == ["Oui; « ingenierie » est une vue, pas une table : non lue; table non prévue ignorée : secrets"]
+    # In place of territoires, a view leaves the file out, named.
+    _edit(ge, "ALTER TABLE territoires RENAME TO t2", "CREATE VIEW territoires AS SELECT * FROM t2")
+    rollup = roll_up([ge, regions.root / "bretagne"])
+    ((path, reason),) = rollup.refused
+    assert path == ge and reason == "« territoires » y est une vue, pas une table : fichier modifié hors de pvd-report"
+
+
+def test_a_wal_beside_is_named_and_ignored_and_nothing_is_written_beside(regions: Regions, tmp_path: Path) -> None:
+    work = _copy(regions.root / "grand-est" / "historique-pvd.sqlite", tmp_path / "travail")
+    db = sqlite3.connect(work)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA wal_autocheckpoint = 0")
+    db.execute("UPDATE territoires SET cout_total_ht = 999999999")
+    db.commit()
+    sent = tmp_path / "recu"
+    sent.mkdir()
+    # The région's file sent with the -wal of a program still writing to it.
+    shutil.copy(work, sent / "historique-pvd.sqlite")
+    shutil.copy(work.with_name(work.name + "-wal"), sent / "historique-pvd.sqlite-wal")
+    db.close()
+    before = sorted(p.name for p in sent.iterdir())
+    rollup = roll_up([sent])
+    assert sorted(p.name for p in sent.iterdir()) == before  # no -shm, no -wal written into the input
+    (h,) = rollup.histories
+    assert h.notes == ["le fichier historique-pvd.sqlite-wal à côté est ignoré (des changements non "
+                       "enregistrés dans la base ne sont pas lus)"]
+    assert rollup.nation.cost == roll_up([regions.root / "grand-est"]).nation.cost
+    run_national([sent], output_dir=tmp_path / "out")
+    assert sorted(p.name for p in sent.iterdir()) == before
+
+
+def test_a_damaged_file_is_named_and_left_out_the_run_goes_on(regions: Regions, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    damaged = _copy(regions.root / "grand-est" / "historique-pvd.sqlite", tmp_path / "abime")
+    size = damaged.stat().st_size
+    with damaged.open("r+b") as handle:
+        handle.seek(size // 2)
+        handle.write(b"\xff" * 8192)
+    bzh = regions.root / "bretagne" / "historique-pvd.sqlite"
+    result = CliRunner().invoke(cli, ["national", str(damaged), str(bzh), "-o", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert f"{damaged} : fichier endommagé" in result.output and "demandez à la région de le renvoyer" in result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir())[0] == "historique-national.sqlite"
+    result = CliRunner().invoke(cli, ["national", str(damaged), "-o", str(tmp_path / "seul"), "-q"])
+    assert result.exit_code == 2 and "fichier endommagé" in result.output and "Traceback" not in result.output
+    # Rows per table are bounded, with a French reason.
+    monkeypatch.setattr(regional_histories, "MAX_TABLE_ROWS", 10)
+    ((path, reason),) = _refused([bzh])
+    assert path == bzh and reason == ("table territoires de 100 lignes, au-delà de la limite de 10 lignes par table : "
+                                      "ce n'est pas l'historique d'une région")
+
+
+def _refused(paths: list[Path]) -> list[tuple[Path, str]]:
+    from pvd_reporting.consolidate.national import NothingToRollUp
+
+    with pytest.raises(NothingToRollUp) as caught:
+        roll_up(paths)
+    return caught.value.refused
+
+
+def test_comite_chairs_and_partners_stay_regional_by_field(regions: Regions, tmp_path: Path) -> None:
+    ge = _copy(regions.root / "grand-est" / "historique-pvd.sqlite", tmp_path / "grand-est")
+    # Names that are in no annuaire: only masking by field keeps them out.
+    _edit(ge, "UPDATE comites SET preside_par = 'Émilie Wagner', partenaires_presents = 'Lucien Brasseur'")
+    run_national([ge], output_dir=tmp_path / "sans")
+    text = _national_text(tmp_path / "sans")
+    assert "Émilie Wagner" not in text and "Lucien Brasseur" not in text
+    run_national([ge], output_dir=tmp_path / "avec", contacts=True)
+    text = _national_text(tmp_path / "avec")
+    assert "Émilie Wagner" in text and "Lucien Brasseur" in text
+
+
+# ---------------------------------------------------------------- whole régions, names, figures
+
+
+def test_a_departement_or_no_reference_file_is_named_and_left_out(regions: Regions, tmp_path: Path) -> None:
+    inputs = regions.root.parent / "classeurs" / "grand-est"
+    run_consolidate([inputs], output_dir=tmp_path / "ge-67", images=False, use_cache=False,
+                    reference_path=SHIPPED_REFERENCE, departments=["67"])
+    run_consolidate([inputs], output_dir=tmp_path / "ge-sans-ref", images=False, use_cache=False)
+    partial = tmp_path / "ge-67" / "historique-pvd.sqlite"
+    no_ref = tmp_path / "ge-sans-ref" / "historique-pvd.sqlite"
+    meta = dict(sqlite3.connect(partial).execute("SELECT cle, valeur FROM meta"))
+    assert meta["departements"] == "67" and meta["liste_reference_empreinte"] == load_reference(
+        SHIPPED_REFERENCE).digest
+    full = regions.root / "grand-est" / "historique-pvd.sqlite"
+    rollup = roll_up([partial, full, no_ref, regions.root / "bretagne"])
+    assert [h.path for h in rollup.histories if h.region == "Grand Est"] == [full]
+    reasons = {h.path: why for h, why in rollup.set_aside}
+    assert reasons[partial].startswith("fichier partiel (--departement 67 : Grand Est — ")
+    assert reasons[partial].endswith("écarté des chiffres nationaux, qui ne comptent que des régions entières")
+    assert reasons[no_ref].startswith("consolidé sans liste de référence (--no-reference)")
+    ge = next(r for r in rollup.regions if r.region == "Grand Est").figures
+    assert ge is not None and ge.expected == 99
+    # Alone, a partial file leaves nothing to count: exit 2, each file named.
+    result = CliRunner().invoke(cli, ["national", str(partial), str(no_ref), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert f"{partial} : écarté, fichier partiel" in result.output and f"{no_ref} : écarté, consolidé sans" in result.output
+
+
+@pytest.mark.parametrize(("name", "code"), [("Réunion", "04"), ("PACA", "93"), ("44", "44"), ("Lorraine", "44")])
+def test_a_history_is_matched_to_its_region_by_code(regions: Regions, tmp_path: Path, name: str, code: str) -> None:
+    copy = _copy(regions.root / "grand-est" / "historique-pvd.sqlite", tmp_path / "copie")
+    _edit(copy, f"UPDATE meta SET valeur = '{name}' WHERE cle = 'region'",
+          f"UPDATE meta SET valeur = '{code}' WHERE cle = 'region_code'")
+    rollup = roll_up([copy])
+    expected = {"04": "La Réunion", "93": "Provence-Alpes-Côte d'Azur", "44": "Grand Est"}[code]
+    assert [h.region for h in rollup.histories] == [expected]
+    assert len(rollup.regions) == 18
+
+
+def test_national_figures_are_the_regions_own(regions: Regions, tmp_path: Path) -> None:
+    # A territory with J8 done and no J1 date: signed in its région, signed in the nation.
+    ge = _copy(regions.root / "grand-est" / "historique-pvd.sqlite", tmp_path / "grand-est")
+    _edit(ge, "UPDATE territoires SET date_j1 = NULL WHERE territoire = 'Bitche'")
+    rollup = roll_up([ge, regions.root / "bretagne"], period="2025-T4")
+    rows = {r.region: r.figures for r in rollup.regions}
+    for name, run in (("Grand Est", regions.grand_est), ("Bretagne", regions.bretagne)):
+        own = run.figures
+        f = rows[name]
+        assert f is not None
+        assert f.signed == own.value("ort_signed") > 0
+        assert f.beyond_cost == cents(own.value("beyond_cost"))
+        assert f.population == own.value("population")
+        assert f.per_inhabitant == own.value("per_inhabitant")
+    by_label = {fig.label: fig for fig in FIGURES}
+    assert {"ORT signées", "Financements au-delà du coût (€)"} <= set(by_label)
+    # France = the sum of the régions, to the cent; a France row in the national SQLite.
+    run_national([ge, regions.root / "bretagne"], output_dir=tmp_path / "out", period="2025-T4")
+    db = sqlite3.connect(tmp_path / "out" / "historique-national.sqlite")
+    columns = [r[1] for r in db.execute("PRAGMA table_info(regions)")]
+    france = dict(zip(columns, db.execute("SELECT * FROM regions WHERE region = 'France' AND periode = '2025-T4'")
+                      .fetchone(), strict=True))
+    assert france["cout_total_ht"] == rollup.nation.cost / 100
+    assert round(france["cout_total_ht"] * 100) == sum(f.cost for f in rows.values() if f is not None)
+    (counted,) = db.execute("SELECT round(sum(cout_total_ht), 2) FROM territoires WHERE periode = '2025-T4' "
+                            "AND compte_pour_la_france = 1").fetchone()
+    assert round(counted * 100) == rollup.nation.cost
+
+
+def test_a_duplicate_without_identifier_is_never_assigned_by_alphabet(regions: Regions, tmp_path: Path) -> None:
+    ge = _copy(regions.root / "grand-est" / "historique-pvd.sqlite", tmp_path / "grand-est")
+    # Auray, a Breton territory without an Identifiant PVD, also in the Grand Est file.
+    _edit(ge, "INSERT INTO territoires SELECT * FROM (SELECT * FROM territoires LIMIT 0)",
+          "ATTACH DATABASE '" + str(regions.root / "bretagne" / "historique-pvd.sqlite") + "' AS b",
+          "INSERT INTO territoires (periode, id_pvd, territoire, departement, epci, siren_de_l_epci, communes, "
+          "statut_ort, cout_total_ht) SELECT periode, id_pvd, territoire, departement, epci, siren_de_l_epci, "
+          "communes, statut_ort, cout_total_ht FROM b.territoires WHERE territoire = 'Auray'")
+    rollup = roll_up([ge, regions.root / "bretagne"], period="2025-T4")
+    (dup,) = rollup.duplicates
+    # The reference list places Auray in Bretagne: counted there, never « Bretagne » by alphabet alone.
+    assert dup.regions == ["Bretagne", "Grand Est"] and dup.counted_in == "Bretagne"
+    run_national([ge, regions.root / "bretagne"], output_dir=tmp_path / "out", period="2025-T4")
+    db = sqlite3.connect(tmp_path / "out" / "historique-national.sqlite")
+    marks = sorted(db.execute("SELECT region, compte_pour_la_france, doublon FROM territoires "
+                              "WHERE territoire = 'Auray' AND periode = '2025-T4'"))
+    assert [m[:2] for m in marks] == [("Bretagne", 1), ("Grand Est", 0)]
+    assert marks[1][2] == "Territoire présent aussi en Bretagne, où il est compté pour la France."
+
+
+# ---------------------------------------------------------------- on paper
+
+
+def test_synthese_prints_on_3_a4_pages_and_regions_on_2(regions: Regions, tmp_path: Path, soffice: str) -> None:
+    from conftest import lo_profile
+
+    pdfinfo, pdftotext = shutil.which("pdfinfo"), shutil.which("pdftotext")
+    if not (pdfinfo and pdftotext):
+        pytest.skip("poppler-utils absent")
+    summary = run_national([regions.root], output_dir=tmp_path / "out").written[0]
+    subprocess.run([soffice, f"-env:UserInstallation={lo_profile()}", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(summary)], capture_output=True, timeout=300, check=False)
+    pdf = tmp_path / f"{summary.stem}.pdf"
+    assert pdf.is_file(), "LibreOffice wrote no PDF"
+    info = subprocess.run([pdfinfo, str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "(A4)" in info
+    pages: dict[str, int] = {}
+    for page in subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True,
+                               check=True).stdout.split("\f"):
+        footer = [line for line in page.splitlines() if re.search(r"Page \d+ / \d+", line)]
+        if footer:
+            sheet = footer[-1].split()[0]
+            pages[sheet] = pages.get(sheet, 0) + 1
+    assert pages["Synthèse"] <= 3 and pages["Régions"] <= 2, pages
+    with zipfile.ZipFile(summary) as z:
+        for n in (1, 2):
+            xml = z.read(f"xl/worksheets/sheet{n}.xml").decode()
+            assert '<pageSetUpPr fitToPage="1"/>' in xml and 'orientation="landscape"' in xml
+    # Headers repeated on every printed page.
+    assert "_xlnm.Print_Titles" in zipfile.ZipFile(summary).read("xl/workbook.xml").decode()

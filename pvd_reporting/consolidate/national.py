@@ -345,6 +345,8 @@ def _mark_duplicates(territories: list[NationalTerritory], code_of: dict[str, st
     for t in territories:
         by_key.setdefault(t.key, []).append(t)
     ref_region = {_ref_key(ref): ref.region for ref in _reference().territories}
+    # Without an Identifiant PVD, the reference list groups a territory by its EPCI.
+    ref_region |= {f"epci:{ref.siren}": ref.region for ref in _reference().territories if not ref.id_pvd}
     found = []
     for key, group in by_key.items():
         regions = sorted({t.region for t in group}, key=region_key)
@@ -355,7 +357,7 @@ def _mark_duplicates(territories: list[NationalTerritory], code_of: dict[str, st
         if len(parts) >= 3:
             owner = next((r for r in regions if code_of.get(r) == parts[1].zfill(2)), None)
         if owner is None:
-            listed = ref_region.get(key)
+            listed = ref_region.get(key) or ref_region.get(f"epci:{group[0].siren}")
             owner = next((r for r in regions if listed and region_key(r) == region_key(listed)), None)
         for t in group:
             t.duplicate = True

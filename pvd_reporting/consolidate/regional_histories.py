@@ -19,6 +19,7 @@ from typing import Any
 
 from pvd_reporting.consolidate.regional import DAYS_PER_MONTH, cents
 from pvd_reporting.format.config import NATIONAL_CATEGORIES, REQUIRED_VALUES, known_region
+from pvd_reporting.format.french import NARROW, fr_int
 from pvd_reporting.format.history import (
     C_POPULATION,
     C_ROLE,
@@ -320,8 +321,9 @@ def _declared(db: sqlite3.Connection, objects: dict[str, str], history_notes: li
             continue
         (rows,) = db.execute(f'SELECT count(*) FROM "{name}"').fetchone()
         if rows > MAX_TABLE_ROWS:
-            raise NotAHistory(f"table {name} de {rows:,} lignes, au-delà de la limite de {MAX_TABLE_ROWS:,} "
-                              "lignes par table : ce n'est pas l'historique d'une région".replace(",", "\u202f"))
+            raise NotAHistory(f"table {name} de {fr_int(rows, NARROW)} lignes, au-delà de la limite de "
+                              f"{fr_int(MAX_TABLE_ROWS, NARROW)} lignes par table : ce n'est pas l'historique "
+                              "d'une région")
         out.append(name)
     extra = sorted(n for n, k in objects.items() if n not in (*DATA_TABLES, PUBLICATIONS_TABLE, META_TABLE,
                                                               FINANCERS_TABLE, FIGURES_TABLE)
