@@ -3,6 +3,7 @@ configurations, rolled up, and every national figure checked against the regiona
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sqlite3
@@ -256,9 +257,11 @@ def test_renamed_files_in_a_folder_are_identified_by_content(regions: Regions, t
     shutil.copy(regions.root / "grand-est" / "historique-pvd.sqlite", folder / "ge-2025T4.sqlite")
     shutil.copy(regions.root / "bretagne" / "historique-pvd.sqlite", folder / "bzh" / "historique-pvd-bretagne.sqlite")
     (folder / "notes.sqlite").write_text("pas une base", encoding="utf-8")
+    os.mkfifo(folder / "tube.sqlite")  # read, it would hang the run
     rollup = roll_up([folder])
     assert [h.region for h in rollup.histories] == ["Bretagne", "Grand Est"]
-    assert [(p.name, r[:30]) for p, r in rollup.refused] == [("notes.sqlite", "ce n'est pas une base SQLite (")]
+    assert [(p.name, r[:30]) for p, r in rollup.refused] == [("tube.sqlite", "ce n'est pas un fichier ordina"),
+                                                             ("notes.sqlite", "ce n'est pas une base SQLite (")]
 
 
 def test_territory_in_two_regions_is_an_anomaly_counted_once(regions: Regions, tmp_path: Path) -> None:

@@ -215,6 +215,7 @@ class NationalTerritory:
 # territories over 40 quarters writes about 400,000 rows in its largest table).
 MAX_TABLE_ROWS = 2_000_000
 SUFFIX = ".sqlite"
+NOT_REGULAR = "ce n'est pas un fichier ordinaire (tube, périphérique ou lien vers rien) : non lu"
 
 
 def find_histories(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
@@ -232,6 +233,8 @@ def find_histories(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[Path, 
     for given in paths:
         if given.is_dir():
             found = sorted(p for p in given.rglob(f"*{SUFFIX}") if p.is_file())
+            refused.extend((p, NOT_REGULAR) for p in sorted(given.rglob(f"*{SUFFIX}"))
+                           if not p.is_file() and not p.is_dir())
             if not found:
                 refused.append((given, f"dossier sans fichier {SUFFIX} (attendu : le fichier {DB_NAME} "
                                        "de chaque région)"))
@@ -240,8 +243,7 @@ def find_histories(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[Path, 
         elif given.is_file():
             add(given)
         elif given.exists() or given.is_symlink():
-            refused.append((given, "ce n'est pas un fichier ordinaire (tube, périphérique ou lien vers rien) : "
-                                   "non lu"))
+            refused.append((given, NOT_REGULAR))
         else:
             refused.append((given, "fichier ou dossier introuvable"))
     return files, refused
