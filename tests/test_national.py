@@ -494,10 +494,14 @@ def _refused(paths: list[Path]) -> list[tuple[Path, str]]:
 def test_comite_chairs_and_partners_stay_regional_by_field(regions: Regions, tmp_path: Path) -> None:
     ge = _copy(regions.root / "grand-est" / "historique-pvd.sqlite", tmp_path / "grand-est")
     # Names that are in no annuaire: only masking by field keeps them out.
-    _edit(ge, "UPDATE comites SET preside_par = 'Émilie Wagner', partenaires_presents = 'Lucien Brasseur'")
+    _edit(ge, "UPDATE comites SET preside_par = 'Émilie Wagner', partenaires_presents = 'Lucien Brasseur', "
+          "principales_decisions = 'Validé avec Claire Muller'",
+          "UPDATE jalons SET commentaire = 'Voir avec Odile Jacquot'")
     run_national([ge], output_dir=tmp_path / "sans")
     text = _national_text(tmp_path / "sans")
-    assert "Émilie Wagner" not in text and "Lucien Brasseur" not in text
+    assert "Émilie Wagner" not in text and "Lucien Brasseur" not in text and "Odile Jacquot" not in text
+    # An annuaire's name quoted in free text is hidden, the rest of the text kept.
+    assert "Validé avec (contact masqué)" in text and "Claire Muller" not in text
     run_national([ge], output_dir=tmp_path / "avec", contacts=True)
     text = _national_text(tmp_path / "avec")
     assert "Émilie Wagner" in text and "Lucien Brasseur" in text

@@ -34,6 +34,7 @@ from pvd_reporting.consolidate.view import BEYOND_COST_LABEL, REMAINING_LABEL
 from pvd_reporting.errors import UsageError
 from pvd_reporting.format.config import (
     NATIONAL_CATEGORIES,
+    known_region,
     region_key,
     shipped_regions,
 )
@@ -318,6 +319,16 @@ def _reference() -> Reference:
     return load_reference(SHIPPED_REFERENCE)
 
 
+@lru_cache(maxsize=1)
+def _reference_by_region() -> dict[str, list[RefTerritory]]:
+    """The shipped list's territories by région (its name compared as `region_key` does)."""
+    out: dict[str, list[RefTerritory]] = {}
+    for ref in _reference().territories:
+        if ref.region:
+            out.setdefault(region_key(known_region(ref.region) or ref.region), []).append(ref)
+    return out
+
+
 def _ref_key(ref: RefTerritory) -> str:
     return territory_key(ref.id_pvd, ref.siren, [c.insee for c in ref.communes])
 
@@ -328,7 +339,7 @@ def _expected_placeholders(region: str, period: str, found: Iterable[NationalTer
     have = {t.key for t in found}
     have |= {f"epci:{t.siren}" for t in found if t.siren and not t.id_pvd}
     out = []
-    for ref in _reference().in_region(region):
+    for ref in _reference_by_region().get(region_key(known_region(region) or region), ()):
         if _ref_key(ref) in have or (not ref.id_pvd and f"epci:{ref.siren}" in have):
             continue
         out.append(NationalTerritory(

@@ -58,17 +58,34 @@ REGION_COLUMN = "region"
 ENGAGEMENTS_TABLE, CHANGES_TABLE, ANOMALIES_TABLE = "engagements", "changements", "anomalies"
 MASK_FUNCTION = "pvd_masque"
 HIDDEN = "(contact masqué)"
-# Tables where people type free text that may quote a contact (« Présidé par », a message).
-FREE_TEXT_TABLES = ("comites", ANOMALIES_TABLE, CHANGES_TABLE, "jalons", ENGAGEMENTS_TABLE)
+# Tables whose every text may quote a contact (a message, a change); other tables name theirs.
+FREE_TEXT_TABLES = (ANOMALIES_TABLE, CHANGES_TABLE)
 LEAD_CHANGE = "Chef de projet"
 COUNTED_COLUMN, DUPLICATE_COLUMN = "compte_pour_la_france", "doublon"
 
 
+@lru_cache(maxsize=1)
 def _personal_fields() -> dict[str, tuple[str, ...]]:
     """Fields that hold people, by table: dropped without contacts, whatever they say."""
     schema = build_schema()
     comites = schema.table("comites")
-    return {"comites": tuple(snake(comites.column(k).label) for k in ("chaired_by", "partners"))}
+    # A comment is free text about people as often as not: dropped, not searched.
+    return {"comites": tuple(snake(comites.column(k).label) for k in ("chaired_by", "partners")),
+            "jalons": (snake(schema.table("jalons").column("comment").label),)}
+
+
+@lru_cache(maxsize=1)
+def _free_text_fields() -> dict[str, tuple[str, ...]]:
+    """Free text of the other tables where a contact may be quoted: a maître d'ouvrage is a
+    person or a body, and only a person's name is hidden."""
+    schema = build_schema()
+    return {ENGAGEMENTS_TABLE: (snake(schema.table(ENGAGEMENTS_TABLE).column("owner").label),),
+            "comites": (snake(schema.table("comites").column("decisions").label),)}
+
+
+@lru_cache(maxsize=1)
+def _annuaire_sheet() -> str:
+    return build_schema().table("annuaire").name.replace("'", "''")
 
 
 @lru_cache(maxsize=32)
@@ -121,11 +138,11 @@ def _expressions(h: RegionalHistory, table: str, contacts: bool) -> dict[str, st
     for name in _personal_fields().get(table, ()):
         if name in out:
             out[name] = "NULL"
-    if table in FREE_TEXT_TABLES:
-        for name in out:
-            if name not in (PERIOD, ID, TERRITORY) and out[name] != "NULL":
-                out[name] = f"{MASK_FUNCTION}({out[name]})"
-    annuaire = build_schema().table("annuaire").name.replace("'", "''")
+    masked = out if table in FREE_TEXT_TABLES else _free_text_fields().get(table, ())
+    for name in masked:
+        if name in out and name not in (PERIOD, ID, TERRITORY) and out[name] != "NULL":
+            out[name] = f"{MASK_FUNCTION}({out[name]})"
+    annuaire = _annuaire_sheet()
     if table == ANOMALIES_TABLE and {"onglet", "valeur", "message"} <= set(out):
         for name in ("valeur", "message"):
             out[name] = f"CASE WHEN onglet = '{annuaire}' THEN NULL ELSE {out[name]} END"
