@@ -301,6 +301,8 @@ def test_a_late_region_is_named_not_counted_and_t1_keeps_the_same_regions(region
     alone = roll_up([ge], period="2025-T3")
     assert rollup.nation_previous == alone.nation
     assert rollup.nation_previous.expected == 99  # type: ignore[union-attr]
+    result = CliRunner().invoke(cli, ["national", str(ge), str(bzh), "-o", str(tmp_path / "cli"), "-q"])
+    assert "  Régions en retard, non comptées : Bretagne (dernier trimestre publié : 2025-T3)" in result.output
     out = run_national([ge, bzh], output_dir=tmp_path / "out").written
     wb = load_workbook(out[0], read_only=True)
     synth = list(wb["Synthèse"].iter_rows(values_only=True))

@@ -71,7 +71,7 @@ def _echo(run: NationalRun) -> None:
     ]
     if r.late_regions:
         lines.append("  Régions en retard, non comptées : "
-                     + ", ".join(f"{row.region} ({row.status.lower()})" for row in r.late_regions))
+                     + ", ".join(f"{row.region} (dernier trimestre publié : {row.late})" for row in r.late_regions))
     left_out = len(r.refused) + len(r.set_aside)
     if left_out:
         lines.append(f"  {plural(left_out, 'fichier écarté', 'fichiers écartés')} :")

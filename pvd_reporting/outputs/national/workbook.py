@@ -22,7 +22,6 @@ from pvd_reporting.consolidate.national import (
     FIGURES,
     IN_POST,
     NOT_REPORTING,
-    POPULATION_LABEL,
     SIGNED,
     NationalRollup,
     category_label,
@@ -47,6 +46,7 @@ SUMMARY_SHEET, REGIONS_SHEET, TERRITORIES_SHEET, SOURCES_SHEET, ANOMALIES_SHEET 
     "Synthèse", "Régions", "Territoires", "Sources", "Anomalies")
 NATION = "France"
 CONSTANT_LABEL = "Évolution à périmètre constant"
+TERRITORY_POPULATION = "Population des Villes PVD"
 REGION_LABEL, PERIOD_LABEL, STATE_LABEL = "Région", "Période", "Remontée"
 LEAD_LABEL = build_schema().form.field("project_lead").label
 
@@ -69,7 +69,7 @@ def territory_columns() -> list[Column]:
         Column(DAYS_LEFT_LABEL, INT, 9), Column("ORT signée dans le délai", TEXT, 10), Column(LEAD_LABEL, TEXT, 16),
         Column("Cadence tenue", TEXT, 9), Column(COST_LABEL, MONEY_CELL, 15),
         *(Column(category_label(c), MONEY_CELL, 15) for c in NATIONAL_CATEGORIES),
-        Column(REMAINING_LABEL, MONEY_CELL, 15), Column(POPULATION_LABEL, INT, 12),
+        Column(REMAINING_LABEL, MONEY_CELL, 15), Column(TERRITORY_POPULATION, INT, 12),
         Column("Anomalie", TEXT, 40),
     ]
 
@@ -111,7 +111,8 @@ def _kept(rollup: NationalRollup, h: RegionalHistory) -> str:
     row = next((r for r in rollup.regions if r.region == h.region), None)
     text = "Oui"
     if row is not None and row.late:
-        text = f"Non pour {rollup.period} : {row.status.lower()}, la région n'est pas comptée"
+        text = (f"Non pour {rollup.period} : en retard (dernier trimestre publié : {row.late}), la région "
+                "n'est pas comptée")
     return "; ".join([text, *h.notes])
 
 
