@@ -276,7 +276,7 @@ def test_attached_workbooks_are_made_once_across_runs(inbox: Path, tmp_path: Pat
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """A warm run takes the attached workbooks from the cache, identical; another configuration
     (here the deadline its Lisez-moi states) makes them again."""
-    from pvd_reporting.outputs import reminders
+    from pvd_reporting.outputs import mail as reminders
 
     # Written in this process (one core: no forked writer), where the counting below can see it.
     monkeypatch.setattr("os.cpu_count", lambda: 1)
