@@ -20,8 +20,9 @@ from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 from pathlib import Path
 
-from pvd_reporting.atomic import atomic_write_bytes
+from pvd_reporting.atomic import atomic_write_bytes, atomic_write_text
 from pvd_reporting.consolidate.batch import period_end, period_of
+from pvd_reporting.consolidate.cache import ATTACHMENT_DIGEST_SUFFIX as DIGEST_SUFFIX
 from pvd_reporting.consolidate.cache import program_digest
 from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.issues import Severity, WorkbookReport
@@ -144,23 +145,50 @@ def _made_once(cache: Path | None, inputs: tuple[str, Schema, str, WorkbookRepor
     """`make()`, or the same workbook kept in `cache` by an earlier run: its key is everything it
     is made from (the program, the format and configuration, the period, the source file's
     digest and name, its issues, consolidation's included). At national scale a warm run would
-    otherwise write hundreds of annotated workbooks again (docs/vitesse.md)."""
+    otherwise write hundreds of annotated workbooks again (docs/vitesse.md).
+
+    Each entry has a sidecar holding the sha256 of its bytes, checked before the entry is used:
+    a truncated or altered entry (a full disk, a copy cut short, an edit) is made again, never
+    attached as it is."""
     kind, schema, period, report = inputs
     if cache is None or report.sha256 is None:
         return make()
     key = repr((kind, program_digest(), schema.version, schema.config.fingerprint, period, report.sha256,
                 Path(report.path).name, report.issues))
     stored = cache / f"{hashlib.sha256(key.encode()).hexdigest()}.xlsx"
-    try:
-        data = stored.read_bytes()
-        os.utime(stored)  # used now: pruning counts a year from here
+    data = _verified(stored)
+    if data is not None:
         return data
-    except OSError:
-        pass
     data = make()
     with contextlib.suppress(OSError):  # a cache that cannot be written only costs time next run
         stored.parent.mkdir(parents=True, exist_ok=True)
+        # The workbook first: an entry without its digest is never used.
         atomic_write_bytes(stored, data)
+        atomic_write_text(_digest_path(stored), hashlib.sha256(data).hexdigest() + "\n", encoding="ascii")
+    return data
+
+
+def _digest_path(stored: Path) -> Path:
+    return stored.with_suffix(DIGEST_SUFFIX)
+
+
+def _verified(stored: Path) -> bytes | None:
+    """The entry's bytes if they match the digest stored beside them; else None (and a damaged
+    entry is removed)."""
+    digest = _digest_path(stored)
+    try:
+        expected = digest.read_text(encoding="ascii").strip()
+        data = stored.read_bytes()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if hashlib.sha256(data).hexdigest() != expected:
+        for path in (stored, digest):
+            with contextlib.suppress(OSError):
+                path.unlink()
+        return None
+    with contextlib.suppress(OSError):
+        for path in (stored, digest):
+            os.utime(path)  # used now: pruning counts a year from here
     return data
 
 
