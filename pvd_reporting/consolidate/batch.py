@@ -108,12 +108,14 @@ def read_all(
     workers: int | None = None,
     on_progress: Callable[[int], None] | None = None,
     cache: Path | None = None,
+    write_cache: bool = True,
 ) -> list[WorkbookReport]:
     """Validate every workbook on all cores; reports in the order of `paths`.
 
     With `cache` (a folder), a file whose bytes, format version, configuration and reference
     list are unchanged since a previous run is not parsed again (see cache.py); entries unused
-    for a year are pruned at the end.
+    for a year are pruned at the end. Without `write_cache`, the cache is read but nothing is added to
+    it: a run with --no-contacts leaves no contact of its files there.
     """
     store: ReportCache | None = None
     advance = on_progress or (lambda n: None)
@@ -129,7 +131,7 @@ def read_all(
                 results[i] = hit
                 advance(1)
             else:
-                entries[i] = store.entry_path(path)
+                entries[i] = store.entry_path(path) if write_cache else None
                 todo.append(i)
     else:
         todo = list(range(len(paths)))

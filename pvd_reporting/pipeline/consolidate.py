@@ -123,7 +123,7 @@ def run_consolidate(
     bar.start(len(files), "Lecture des classeurs")
     try:
         reports = read_all(files, schema, reference=reference, workers=workers, on_progress=bar.advance,
-                           cache=cache)
+                           cache=cache, write_cache=not no_contacts)
     finally:
         bar.close()
     try:
