@@ -60,13 +60,32 @@ def read_workbook(path: Path, schema: Schema, opened: OpenedFile | None = None,
             opened.close()
 
 
+# What the spreadsheet library and zipfile say (in English) -> the French reason a user reads.
+_LIBRARY_ERRORS = (
+    ("cannot detect file format", "format non reconnu : ce n'est ni un classeur Excel ni un classeur LibreOffice"),
+    ("crc", "archive endommagée (contrôle d'intégrité incorrect)"),
+    ("zip", "archive tronquée ou endommagée"),
+    ("xml", "contenu XML du classeur endommagé"),
+    ("utf", "texte du classeur mal encodé"),
+    ("eof", "fichier tronqué"),
+)
+
+
 def _open_error(exc: BaseException) -> Issue:
     name = type(exc).__name__
     text = str(exc).lower()
     if name == "PasswordError" or "password" in text or "encrypt" in text:
         return make_issue(IssueCode.ENCRYPTED_FILE)
-    detail = str(exc).splitlines()[0][:120] if str(exc) else name
-    return make_issue(IssueCode.UNREADABLE_FILE, reason=f"erreur de lecture : {detail}")
+    return make_issue(IssueCode.UNREADABLE_FILE, reason=library_reason(exc))
+
+
+def library_reason(exc: BaseException) -> str:
+    """A French reason for a reading error; the library's English text is never shown."""
+    text = f"{type(exc).__name__} {exc}".lower()
+    for needle, reason in _LIBRARY_ERRORS:
+        if needle in text:
+            return reason
+    return "contenu endommagé ou inattendu"
 
 
 def _read(opened: OpenedFile, schema: Schema) -> tuple[WorkbookData | None, list[Issue]]:
