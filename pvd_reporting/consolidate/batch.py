@@ -12,9 +12,11 @@ import os
 import weakref
 from collections.abc import Callable, Collection
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date, datetime
 from pathlib import Path
 
+from pvd_reporting.atomic import checkpoint, die_with_parent, worker_guard
 from pvd_reporting.check import validate
 from pvd_reporting.consolidate.cache import ReportCache, store_entry
 from pvd_reporting.consolidate.filled import left_as_received
@@ -53,7 +55,9 @@ _worker_schema: Schema | None = None
 _worker_reference: Reference | None = None
 
 
-def _init_worker(schema: Schema, reference: Reference | None) -> None:
+def _init_worker(schema: Schema, reference: Reference | None, guard: tuple[int, bool]) -> None:
+    # A worker left behind by a killed run would wait forever on a queue nobody writes to.
+    die_with_parent(*guard)
     # Sent once per process, not once per file: the reference list has some 1,600 communes.
     global _worker_schema, _worker_reference
     _worker_schema, _worker_reference = schema, reference
@@ -149,19 +153,51 @@ def _parse(paths: list[Path], todo: list[int], results: list[WorkbookReport | No
             results[i] = _read_and_store(paths[i], schema, reference, entries[i])
             advance(1)
         return
+    left = list(todo)
+    while left:
+        broken = _parse_in_pool(paths, left, results, entries, schema, reference, count, advance)
+        if not broken:
+            break
+        if count == 1:
+            # One worker reads one file at a time: the first not read is the one it died on.
+            culprit, broken = broken[0], broken[1:]
+            results[culprit] = WorkbookReport(str(paths[culprit]), [make_issue(IssueCode.UNREADABLE_FILE,
+                                                                               reason=WORKER_DIED)])
+            advance(1)
+        # A worker died (out of memory, killed): the files it left are read again, one per worker
+        # at a time, so that only the file that kills a worker is set aside.
+        count, left = 1, broken
+
+
+WORKER_DIED = ("le processus qui le lisait s'est arrêté brutalement, mémoire épuisée ou processus tué "
+               "(il est écarté, les autres classeurs sont lus)")
+
+
+def _parse_in_pool(paths: list[Path], todo: list[int], results: list[WorkbookReport | None],
+                   entries: list[Path | None], schema: Schema, reference: Reference | None, count: int,
+                   advance: Callable[[int], None]) -> list[int]:
+    """Read `todo` in a pool of `count` processes; returns those left unread when the pool broke
+    (a worker died), in the order given."""
+    broken: list[int] = []
     with ProcessPoolExecutor(max_workers=count, initializer=_init_worker,
-                             initargs=(schema, reference)) as pool:
+                             initargs=(schema, reference, worker_guard())) as pool:
         futures: dict[Future[WorkbookReport], int] = {
             pool.submit(_read_in_worker, paths[i], entries[i]): i for i in todo
         }
+        checkpoint("reading")
         for future in as_completed(futures):
             i = futures[future]
             try:
                 results[i] = future.result()
-            except Exception as exc:  # noqa: BLE001 — a worker that died takes only its file
+            except BrokenProcessPool:
+                broken.append(i)
+                continue
+            except Exception as exc:  # noqa: BLE001 — a worker that failed takes only its file
                 results[i] = WorkbookReport(
                     str(paths[i]), [make_issue(IssueCode.UNREADABLE_FILE, reason=f"{type(exc).__name__} : {exc}")])
             advance(1)
+    order = {i: n for n, i in enumerate(todo)}
+    return sorted(broken, key=order.__getitem__)
 
 
 # --- period and identity ----------------------------------------------------------------------
