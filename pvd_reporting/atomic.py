@@ -332,14 +332,15 @@ class OutputFolder:
         """Where a path written in the staging folder is once moved in."""
         return self.target / Path(path).relative_to(self.path) if self.path != self.target else Path(path)
 
-    def commit(self) -> None:
-        """Move every output of the staging folder into the output folder, taking out the earlier
-        files of the same names (`note-2025-T4.pdf` when this run wrote `note-2025-T4.html` alone)."""
+    def commit(self, *, same_stems: bool = True) -> None:
+        """Move every output of the staging folder into the output folder; with `same_stems`, take
+        out the earlier files of the same names (`note-2025-T4.pdf` when this run wrote
+        `note-2025-T4.html` alone): a run's outputs replace the previous run's whole."""
         assert self._staging is not None
         staging = self._staging
         try:
             install = sorted(p.name for p in staging.iterdir() if not p.name.startswith("."))
-            stems = {_stem(name) for name in install}
+            stems = {_stem(name) for name in install} if same_stems else set()
             remove = sorted(p.name for p in self.target.iterdir()
                             if not p.name.startswith(".") and p.name not in install and _stem(p.name) in stems)
             manifest = {"dossier": str(self.target), "processus": os.getpid(), "installer": install,

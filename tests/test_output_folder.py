@@ -26,8 +26,10 @@ from pvd_reporting.errors import OutputError
 from pvd_reporting.format.config import load_config
 from pvd_reporting.format.issues import IssueCode
 from pvd_reporting.format.schema import build_schema
+from pvd_reporting.outputs.workbook import template as workbook_template
 from pvd_reporting.pipeline import consolidate as pipeline
 from pvd_reporting.pipeline.consolidate import run_consolidate
+from pvd_reporting.pipeline.template import run_template
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and prctl: Linux")
 
@@ -269,3 +271,31 @@ def test_a_worker_that_dies_sets_its_file_aside_in_french(inputs: tuple[Path, Pa
     assert dead.data is None and [i.code for i in dead.issues] == [IssueCode.UNREADABLE_FILE]
     assert batch.WORKER_DIED in dead.issues[0].message and "Broken" not in dead.issues[0].message
     assert all(r.data is not None for r in reports if r is not dead)
+
+
+def test_a_failed_region_template_run_writes_none_of_the_workbooks(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = tmp_path / "ref.csv"
+    reference.write_text("id_pvd,insee_com,lib_com,lib_reg,insee_dep,lib_dep,pop,siren_epci,lib_epci\n"
+                         ",50003,Agon-Coutainville,Normandie,50,Manche,2791,200067023,CC Coutances\n"
+                         ",50147,Coutances,Normandie,50,Manche,8500,200067024,CC Coutances Mer\n",
+                         encoding="utf-8")
+    real = workbook_template.write_template
+    calls = []
+
+    def second_fails(path: Path, *args: Any, **kwargs: Any) -> Path:
+        calls.append(path)
+        if len(calls) == 2:
+            raise OutputError(f"Impossible d'écrire {path} (disque plein) : …")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(workbook_template, "write_template", second_fails)
+    out = tmp_path / "modeles"
+    with pytest.raises(OutputError) as failed:
+        run_template(region="Normandie", reference_path=reference, output_dir=out)
+    # The message names the output folder, not the hidden one the workbooks were written in.
+    assert str(failed.value).startswith(f"Impossible d'écrire {out.resolve()}/") and STAGING_MARK not in str(failed.value)
+    assert len(calls) == 2 and not list(out.iterdir()) and not _hidden(out)
+    monkeypatch.setattr(workbook_template, "write_template", real)
+    done = run_template(region="Normandie", reference_path=reference, output_dir=out)
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in done.paths) and len(done.paths) == 2
