@@ -218,7 +218,7 @@ _PR_SET_PDEATHSIG = 1
 def worker_guard() -> tuple[int, bool]:
     """What `die_with_parent` needs, taken in the parent before its workers are made: its process
     id, and whether the forking thread is the main one (the kernel's death signal follows the
-    thread that forked, which only the main thread outlives no run)."""
+    thread that forked: only the main thread surely lives as long as the run)."""
     return os.getpid(), threading.current_thread() is threading.main_thread()
 
 
@@ -340,17 +340,22 @@ class OutputFolder:
         staging = self._staging
         try:
             install = sorted(p.name for p in staging.iterdir() if not p.name.startswith("."))
-            stems = {_stem(name) for name in install} if same_stems else set()
+            stems = {_stem(name) for name in install} - {None} if same_stems else set()
             remove = sorted(p.name for p in self.target.iterdir()
                             if not p.name.startswith(".") and p.name not in install and _stem(p.name) in stems)
             manifest = {"dossier": str(self.target), "processus": os.getpid(), "installer": install,
                         "retirer": remove}
             atomic_write_text(staging / MANIFEST_NAME, json.dumps(manifest, ensure_ascii=False, indent=1))
-            checkpoint("staged")
+        except OSError as exc:
+            raise OutputError(f"Impossible d'écrire dans {self.shown} ({os_reason(exc)}).") from None
+        checkpoint("staged")
+        # From here the staging folder is complete: kept whatever happens, the next run finishes the move.
+        self._staging = None
+        try:
             _move(staging, self.target, install, remove)
         except OSError as exc:
-            raise OutputError(f"Impossible de mettre les sorties en place dans {self.shown} ({os_reason(exc)}).") from None
-        self._staging = None
+            raise OutputError(f"Impossible de mettre les sorties en place dans {self.shown} ({os_reason(exc)}) : "
+                              "la prochaine exécution de pvd-report sur ce dossier l'achèvera.") from None
 
     def __exit__(self, kind: object, error: BaseException | None, trace: object) -> None:
         try:
@@ -364,9 +369,17 @@ class OutputFolder:
             self._lock.release()
 
 
-def _stem(name: str) -> str:
-    # `historique-pvd.sqlite-wal` is of the same output as `historique-pvd.sqlite`.
-    return name.partition(".")[0]
+# The endings of what a run writes: a file of an output's name with another ending (a user's
+# `historique-pvd.sqlite.bak`) is not an output, and stays.
+_OUTPUT_ENDINGS = frozenset({"", "xlsx", "html", "pdf", "csv", "json", "sqlite", "sqlite-wal", "sqlite-shm",
+                             "sqlite-journal"})
+
+
+def _stem(name: str) -> str | None:
+    """The output a name is of (`historique-pvd.sqlite-wal` is of `historique-pvd.sqlite`'s);
+    None for a name no run writes."""
+    stem, _, ending = name.partition(".")
+    return stem if ending in _OUTPUT_ENDINGS else None
 
 
 def _staging_place(target: Path, inputs: Iterable[Path]) -> Path:
@@ -421,6 +434,10 @@ def _move(staging: Path, target: Path, install: list[str], remove: list[str], *,
     shutil.rmtree(staging, ignore_errors=True)
 
 
+def _plain(name: str) -> bool:
+    return name not in ("", ".", "..") and "/" not in name and "\\" not in name and "\0" not in name
+
+
 def recover(target: Path, shown: Path | None = None) -> list[str]:
     """Finish the move of a run killed after it had written everything; delete what a run killed
     before left. Called with the lock held: every staging folder found is of a dead run.
@@ -432,6 +449,8 @@ def recover(target: Path, shown: Path | None = None) -> list[str]:
         try:
             manifest = json.loads((staging / MANIFEST_NAME).read_text(encoding="utf-8"))
             install, remove = list(manifest["installer"]), list(manifest["retirer"])
+            if not all(isinstance(n, str) and _plain(n) for n in install + remove):
+                raise ValueError("not a name of the output folder")
         except (OSError, ValueError, KeyError, TypeError):
             _remove(staging)
             notices.append(f"Une exécution interrompue de pvd-report (processus {pid}) avait laissé des sorties "

@@ -161,6 +161,7 @@ def test_a_run_killed_at_any_moment_leaves_one_runs_outputs(inputs: tuple[Path, 
     out = tmp_path / "sorties"
     first = _complete(a, out)
     assert first.returncode == 0, first.stderr
+    (out / "historique-pvd.sqlite.bak").write_bytes(b"a copy the referent keeps: never an output")
     before = _state(out)
     assert f"{DRAFTS}/pvd-44-52-15-langres.eml" in before and not _hidden(out)
 

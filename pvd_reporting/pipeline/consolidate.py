@@ -201,7 +201,9 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
                   images: bool, reference: Reference | None = None, cache: Path | None = None,
                   ) -> tuple[list[Path], str | None, Reminders]:
     """Summary, dashboard, charts, anomalies and reminders of one consolidation; (paths, image
-    notice, reminders). `cache`: the run's cache folder, where images and the reminders'
+    notice, reminders). `output_dir`: for `run_consolidate`, the run's staging folder (atomic.
+    OutputFolder), empty: what the output folder held before (the history database) is read
+    there by the caller. `cache`: the run's cache folder, where images and the reminders'
     attached workbooks are kept between runs."""
     period = result.region.period
     image_cache = None if cache is None else cache / IMAGES_FOLDER

@@ -116,7 +116,7 @@ def run_template(
                 bar.close()
             out.commit(same_stems=False)
         return Templates([output_dir / p.relative_to(out.path) for p in paths], folder=output_dir,
-                         reference=reference_path)
+                         reference=reference_path, notices=out.notices)
 
     territory = None
     if territory_id and reference is not None:
