@@ -225,7 +225,7 @@ def worker_guard() -> tuple[int, bool]:
 def die_with_parent(parent: int, main_thread: bool) -> None:
     """In a worker process: exit as soon as `parent` dies (killed, out of memory), rather than wait
     forever on a queue nobody writes to, or write into a folder the next run is cleaning."""
-    if main_thread and sys.platform.startswith("linux"):
+    if os.getppid() == parent and main_thread and sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL(None, use_errno=True)
             if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
@@ -234,13 +234,19 @@ def die_with_parent(parent: int, main_thread: bool) -> None:
                 return
         except (OSError, AttributeError):
             pass
+    # Elsewhere, or made by a fork server (then `parent` is not ours): watch it by its id.
     threading.Thread(target=_watch_parent, args=(parent,), name="pvd-parent", daemon=True).start()
 
 
 def _watch_parent(parent: int) -> None:
-    while os.getppid() == parent:
+    while True:
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except OSError:
+            pass  # alive, owned by someone else
         time.sleep(0.5)
-    os._exit(1)
 
 
 # --- the lock ------------------------------------------------------------------------------------
