@@ -16,6 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import date, datetime
 from pathlib import Path
 
+from pvd_reporting.atomic import checkpoint, die_with_parent, worker_guard
 from pvd_reporting.check import validate
 from pvd_reporting.consolidate.cache import ReportCache, store_entry
 from pvd_reporting.consolidate.filled import left_as_received
@@ -55,7 +56,9 @@ _worker_schema: Schema | None = None
 _worker_reference: Reference | None = None
 
 
-def _init_worker(schema: Schema, reference: Reference | None) -> None:
+def _init_worker(schema: Schema, reference: Reference | None, guard: tuple[int, bool]) -> None:
+    # A worker left behind by a killed run would wait forever on a queue nobody writes to.
+    die_with_parent(*guard)
     # Sent once per process, not once per file: the reference list has some 1,600 communes.
     global _worker_schema, _worker_reference
     _worker_schema, _worker_reference = schema, reference
@@ -179,10 +182,11 @@ def _parse_in_pool(paths: list[Path], todo: list[int], results: list[WorkbookRep
     """Reads `todo` on `count` processes; the indices left unread by a broken pool."""
     broken: list[int] = []
     with ProcessPoolExecutor(max_workers=count, initializer=_init_worker,
-                             initargs=(schema, reference)) as pool:
+                             initargs=(schema, reference, worker_guard())) as pool:
         futures: dict[Future[WorkbookReport], int] = {
             pool.submit(_read_in_worker, paths[i], entries[i]): i for i in todo
         }
+        checkpoint("reading")
         for future in as_completed(futures):
             i = futures[future]
             try:
@@ -203,7 +207,8 @@ def _parse_one_by_one(paths: list[Path], todo: list[int], results: list[Workbook
     try:
         for i in todo:
             if pool is None:
-                pool = ProcessPoolExecutor(max_workers=1, initializer=_init_worker, initargs=(schema, reference))
+                pool = ProcessPoolExecutor(max_workers=1, initializer=_init_worker,
+                                           initargs=(schema, reference, worker_guard()))
             try:
                 results[i] = pool.submit(_read_in_worker, paths[i], entries[i]).result()
             except BrokenProcessPool:
