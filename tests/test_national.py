@@ -512,7 +512,8 @@ def test_comite_chairs_and_partners_stay_regional_by_field(regions: Regions, tmp
 # ---------------------------------------------------------------- whole régions, names, figures
 
 
-def test_a_departement_or_no_reference_file_is_named_and_left_out(regions: Regions, tmp_path: Path) -> None:
+def test_a_departement_file_is_left_out_a_no_reference_file_gets_the_shipped_list(regions: Regions,
+                                                                                 tmp_path: Path) -> None:
     inputs = regions.root.parent / "classeurs" / "grand-est"
     run_consolidate([inputs], output_dir=tmp_path / "ge-67", images=False, use_cache=False,
                     reference_path=SHIPPED_REFERENCE, departments=["67"])
@@ -523,18 +524,24 @@ def test_a_departement_or_no_reference_file_is_named_and_left_out(regions: Regio
     assert meta["departements"] == "67" and meta["liste_reference_empreinte"] == load_reference(
         SHIPPED_REFERENCE).digest
     full = regions.root / "grand-est" / "historique-pvd.sqlite"
-    rollup = roll_up([partial, full, no_ref, regions.root / "bretagne"])
+    # The partial file is the latest written: it never stands for the région.
+    _edit(partial, "UPDATE meta SET valeur = '2099-01-01T00:00:00+00:00' WHERE cle = 'written_at'")
+    rollup = roll_up([partial, full, regions.root / "bretagne"])
     assert [h.path for h in rollup.histories if h.region == "Grand Est"] == [full]
     reasons = {h.path: why for h, why in rollup.set_aside}
     assert reasons[partial].startswith("fichier partiel (--departement 67 : Grand Est — ")
     assert reasons[partial].endswith("écarté des chiffres nationaux, qui ne comptent que des régions entières")
-    assert reasons[no_ref].startswith("consolidé sans liste de référence (--no-reference)")
     ge = next(r for r in rollup.regions if r.region == "Grand Est").figures
-    assert ge is not None and ge.expected == 99
-    # Alone, a partial file leaves nothing to count: exit 2, each file named.
-    result = CliRunner().invoke(cli, ["national", str(partial), str(no_ref), "-o", str(tmp_path / "out")])
+    assert ge is not None and ge.expected == 99 and ge.received == 2
+    # Made without the reference list, the région's file counts the territories the shipped list expects.
+    alone = roll_up([no_ref])
+    assert alone.nation.expected == 99 and alone.nation.missing == 97
+    assert alone.histories[0].notes == ["consolidé sans liste de référence (--no-reference) : territoires "
+                                        "attendus pris dans la liste livrée avec pvd-report"]
+    # Alone, a partial file leaves nothing to count: exit 2, named.
+    result = CliRunner().invoke(cli, ["national", str(partial), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2
-    assert f"{partial} : écarté, fichier partiel" in result.output and f"{no_ref} : écarté, consolidé sans" in result.output
+    assert f"{partial} : écarté, fichier partiel" in result.output
 
 
 @pytest.mark.parametrize(("name", "code"), [("Réunion", "04"), ("PACA", "93"), ("44", "44"), ("Lorraine", "44")])

@@ -1,7 +1,7 @@
 """The national roll-up: each région's history (read by regional_histories.py) checked and added up.
 
 A file that is not a pvd-report history, or of a format this version cannot read, is left out
-with a French reason; so is a file of part of a région (--departement, --no-reference). Two files
+with a French reason; so is a file of part of a région (--departement). Two files
 of one région are chosen by content: the latest quarter published, then the latest publication,
 never the time a file was written. The nation's quarter is the latest one most régions published;
 a région whose latest quarter is older is « en retard », named and not counted, and T-1 is taken
@@ -38,6 +38,7 @@ from pvd_reporting.format.config import (
     region_key,
     shipped_regions,
 )
+from pvd_reporting.format.history import NO_REFERENCE
 from pvd_reporting.format.periods import parse_label, previous_quarters, quarter_label
 from pvd_reporting.format.reference import (
     SHIPPED_REFERENCE,
@@ -411,6 +412,13 @@ def roll_up(paths: Sequence[Path], *, period: str | None = None, contacts: bool 
         if on_progress is not None:
             on_progress(1)
     histories, set_aside = _choose_files(read)
+    for h in histories:
+        if h.reference == NO_REFERENCE:
+            h.notes.append("consolidé sans liste de référence (--no-reference) : territoires attendus pris dans "
+                           "la liste livrée avec pvd-report")
+        elif h.reference_digest and h.reference_digest != _reference().digest:
+            h.notes.append(f"consolidé avec une autre liste de référence ({Path(h.reference or '?').name}) : "
+                           "territoires attendus pris dans la liste livrée avec pvd-report")
     if not histories:
         raise NothingToRollUp(refused + [(h.path, why) for h, why in set_aside])
     periods = sorted({p for h in histories for p in h.periods}, key=_order)

@@ -45,7 +45,6 @@ from pvd_reporting.format.history import (
     META_TABLE,
     META_VERSION,
     META_WRITTEN,
-    NO_REFERENCE,
     PERIOD,
     PUBLICATIONS_TABLE,
     T_BEYOND,
@@ -150,11 +149,11 @@ class RegionalHistory:
 
     @property
     def partial(self) -> str | None:
-        """Why the file is not the whole région, in French; None when it is."""
+        """Why the file is not the whole région, in French; None when it is. A file made without
+        the reference list (--no-reference) holds every workbook of the région: the nation takes
+        the territories expected from the shipped list, and says so (`notes`)."""
         if self.departments:
             return f"fichier partiel (--departement {', '.join(self.departments)} : {self.scope})"
-        if self.reference == NO_REFERENCE:
-            return "consolidé sans liste de référence (--no-reference) : les territoires attendus y manquent"
         return None
 
     @property
