@@ -33,9 +33,10 @@ def national_command(paths: tuple[Path, ...], output_dir: Path, period: str | No
     région (fichiers, ou dossiers qui en contiennent) et écrit dans le dossier de sortie
     synthese-nationale-<période>.xlsx, tableau-de-bord-national-<période>.html et
     historique-national.sqlite. Chaque fichier .sqlite est reconnu à son contenu, quel que soit
-    son nom ; un fichier illisible, endommagé ou partiel (--departement) est nommé et écarté. Deux fichiers d'une même région : celui qui publie le trimestre le plus
-    récent, puis la publication la plus récente, est retenu. Une région en retard ou absente
-    pour la période est nommée, jamais comptée à zéro.
+    son nom ; un fichier illisible, endommagé ou partiel (--departement) est nommé et écarté.
+    Deux fichiers d'une même région : celui qui publie le trimestre le plus récent, puis la
+    publication la plus récente, est retenu. Une région en retard ou absente pour la période
+    est nommée, jamais comptée à zéro.
     Code de sortie : 0 si la synthèse est écrite, 2 en cas de mauvaise utilisation ou si aucun
     fichier n'est lisible.
 
