@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pvd_reporting.consolidate.figures import PER_INHABITANT_LABEL, POPULATION_LABEL, ValueKind
+from pvd_reporting.consolidate.figures import ValueKind, declarations
 from pvd_reporting.consolidate.regional_histories import (
     NationalTerritory,
     NotAHistory,
@@ -30,7 +30,7 @@ from pvd_reporting.consolidate.regional_histories import (
     read_history,
     territories_of,
 )
-from pvd_reporting.consolidate.view import BEYOND_COST_LABEL, REMAINING_LABEL
+from pvd_reporting.consolidate.view import ENGAGED, PLANNED
 from pvd_reporting.errors import UsageError
 from pvd_reporting.format.config import (
     NATIONAL_CATEGORIES,
@@ -47,7 +47,7 @@ from pvd_reporting.format.reference import (
     load_reference,
     territory_key,
 )
-from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES
+from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES, build_schema
 
 SIGNED, OVERDUE, AT_RISK, _ON_TIME, _UNKNOWN = ORT_STATUSES
 NOT_REPORTING = "Non remontée"
@@ -128,55 +128,65 @@ def figures_of(territories: Iterable[NationalTerritory]) -> Figures:
 
 @dataclass(frozen=True)
 class Figure:
-    """One national figure: its label, its kind, its getter; money is held in cents (`cents`)."""
+    """One national figure: its key and label (the regional registry's, `consolidate/figures.py`,
+    where the région has the figure), its kind, its getter; money is held in cents (`cents`)."""
 
     label: str
     kind: ValueKind
     get: Callable[[Figures], Any]
     cents: bool = False
+    key: str = ""
+    short: str = ""  # where room is short (the dashboard's table)
 
 
 def category_label(category: str) -> str:
     return f"Financements : {category} (€)"
 
 
-def _money(label: str, get: Callable[[Figures], Any]) -> Figure:
-    return Figure(label, ValueKind.EUROS, get, cents=True)
+# The national getter of each figure of the regional registry the nation adds up per territory.
+_SUMMED: dict[str, Callable[[Figures], Any]] = {
+    "expected": lambda f: f.expected, "received": lambda f: f.received, "missing": lambda f: f.missing,
+    "ort_signed": lambda f: f.signed, "ort_signed_in_time": lambda f: f.signed_in_time,
+    "ort_signed_late": lambda f: f.signed_late, "median_months_j1_j8": lambda f: f.median_months,
+    "at_risk": lambda f: f.at_risk, "overdue": lambda f: f.overdue, "leads_in_post": lambda f: f.leads_in_post,
+    "cadence_held": lambda f: f.cadence_held, "beyond_cost": lambda f: f.beyond_cost,
+    "remaining": lambda f: f.remaining, "cost": lambda f: f.cost, "population": lambda f: f.population,
+    "per_inhabitant": lambda f: f.per_inhabitant,
+    f"cost:{ENGAGED}": lambda f: f.engaged, f"cost:{PLANNED}": lambda f: f.planned,
+}
+# Money the nation holds in cents (the per-inhabitant cost is already in euros).
+_IN_CENTS = {"beyond_cost", "remaining", "cost", f"cost:{ENGAGED}", f"cost:{PLANNED}"}
 
 
-def _category_figure(category: str) -> Figure:
-    return _money(category_label(category), lambda f: f.by_category.get(category, 0))
+def _registry_figures() -> tuple[Figure, ...]:
+    """The regional registry's figures the nation sums, in its order, with its labels; the
+    financing by national category (the régions' financer columns differ) before « au-delà du coût »."""
+    out: list[Figure] = []
+    for d in declarations(build_schema()):
+        if d.key not in _SUMMED:
+            continue
+        if d.key == "beyond_cost":
+            out += [Figure(category_label(c), ValueKind.EUROS, _category(c), cents=True, key=f"category:{c}",
+                           short=category_label(c)) for c in NATIONAL_CATEGORIES]
+        out.append(Figure(d.label, d.kind, _SUMMED[d.key], cents=d.key in _IN_CENTS, key=d.key,
+                          short=d.short or d.label))
+    return tuple(out)
+
+
+def _category(category: str) -> Callable[[Figures], int]:
+    return lambda f: f.by_category.get(category, 0)
 
 
 COUNT, MONTHS = ValueKind.COUNT, ValueKind.MONTHS
-COST_LABEL = "Coût total HT (€)"
 # Every output of the roll-up (Synthèse, Régions, the dashboard's table, the national SQLite)
-# lists these, in this order; the labels are the regional registry's where the figure is one of it.
-FIGURES: tuple[Figure, ...] = (
-    Figure("Territoires attendus", COUNT, lambda f: f.expected),
-    Figure("Territoires reçus", COUNT, lambda f: f.received),
-    Figure("Territoires manquants", COUNT, lambda f: f.missing),
-    Figure("ORT signées", COUNT, lambda f: f.signed),
-    Figure("ORT signées dans le délai", COUNT, lambda f: f.signed_in_time),
-    Figure("ORT signées après l'échéance", COUNT, lambda f: f.signed_late),
-    Figure("À risque", COUNT, lambda f: f.at_risk),
-    Figure("Échéance dépassée", COUNT, lambda f: f.overdue),
-    Figure("Durée médiane J1 → J8 (mois)", MONTHS, lambda f: f.median_months),
-    Figure("Cadence des comités tenue", COUNT, lambda f: f.cadence_held),
-    Figure("Chefs de projet en poste", COUNT, lambda f: f.leads_in_post),
-    _money("Coût engagé (€)", lambda f: f.engaged),
-    _money("Coût prévu (€)", lambda f: f.planned),
-    _money(COST_LABEL, lambda f: f.cost),
-    *(_category_figure(c) for c in NATIONAL_CATEGORIES),
-    _money(BEYOND_COST_LABEL, lambda f: f.beyond_cost),
-    _money(REMAINING_LABEL, lambda f: f.remaining),
-    Figure(POPULATION_LABEL, COUNT, lambda f: f.population),
-    Figure(PER_INHABITANT_LABEL, ValueKind.EUROS, lambda f: f.per_inhabitant),
-)
+# lists these, in this order.
+FIGURES: tuple[Figure, ...] = _registry_figures()
+BY_KEY = {f.key: f for f in FIGURES}
+COST_LABEL = BY_KEY["cost"].label
 # Compared at a constant perimeter (the territories received at T-1 and now): counts and euros,
 # not the expected and missing of the reference list, nor a median or a ratio.
 CONSTANT_KINDS = (ValueKind.COUNT, ValueKind.EUROS)
-NOT_CONSTANT = ("Territoires attendus", "Territoires manquants", PER_INHABITANT_LABEL)
+NOT_CONSTANT = ("expected", "missing", "per_inhabitant")
 
 
 def figure_value(figure: Figure, figures: Figures | None) -> Any:
@@ -189,7 +199,7 @@ def figure_value(figure: Figure, figures: Figures | None) -> Any:
 
 def constant_change(figure: Figure, pair: tuple[Figures, Figures] | None) -> Any:
     """The change since T-1 on the territories received at both (None where it means nothing)."""
-    if pair is None or figure.kind not in CONSTANT_KINDS or figure.label in NOT_CONSTANT:
+    if pair is None or figure.kind not in CONSTANT_KINDS or figure.key in NOT_CONSTANT:
         return None
     now, before = figure_value(figure, pair[0]), figure_value(figure, pair[1])
     if now is None or before is None:

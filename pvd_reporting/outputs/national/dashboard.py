@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pvd_reporting.atomic import atomic_write_text
-from pvd_reporting.consolidate.figures import PER_INHABITANT_LABEL, ValueKind
+from pvd_reporting.consolidate.figures import ValueKind
 from pvd_reporting.consolidate.national import (
     FIGURES,
     Figure,
@@ -22,7 +22,7 @@ from pvd_reporting.consolidate.national import (
     constant_change,
     figure_value,
 )
-from pvd_reporting.consolidate.view import REMAINING_LABEL
+from pvd_reporting.consolidate.view import ENGAGED, PLANNED
 from pvd_reporting.format.config import NATIONAL_CATEGORIES
 from pvd_reporting.format.french import NARROW, fr_decimal, fr_int, fr_money
 from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES
@@ -33,12 +33,16 @@ from pvd_reporting.outputs.palette import ACCENT, FINANCER_COLORS, ort_color
 from pvd_reporting.outputs.report import plural
 
 STATUSES = (*ORT_STATUSES, NOT_RECEIVED, NOT_FILLED)
-# The benchmark table shows these figures (the Synthèse sheet has them all).
+# The benchmark table shows these figures (keys of the registry; the Synthèse sheet has them all).
 TABLE_FIGURES = (
-    "Territoires attendus", "Territoires reçus", "Territoires manquants", "ORT signées", "ORT signées dans le délai",
-    "ORT signées après l'échéance", "À risque", "Échéance dépassée", "Durée médiane J1 → J8 (mois)",
-    "Cadence des comités tenue", "Coût engagé (€)", "Coût prévu (€)", REMAINING_LABEL, PER_INHABITANT_LABEL,
+    "expected", "received", "missing", "ort_signed", "ort_signed_in_time", "ort_signed_late", "at_risk", "overdue",
+    "median_months_j1_j8", "cadence_held", f"cost:{ENGAGED}", f"cost:{PLANNED}", "remaining", "per_inhabitant",
 )
+
+
+def table_header(figure: Figure) -> str:
+    """A column's head: the figure's short name, unless it only makes sense under its parent (« dont … »)."""
+    return figure.label if figure.short.startswith("dont") else figure.short
 PAGE_CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#222;background:#fafafa}
 header{background:#1f3864;color:#fff;padding:16px 24px}header h1{margin:0;font-size:22px}
@@ -102,8 +106,8 @@ def _figures_table(rollup: NationalRollup) -> str:
 
 
 def _benchmark(rollup: NationalRollup) -> str:
-    figures = [f for f in FIGURES if f.label in TABLE_FIGURES]
-    head = "".join(f"<th>{escape(f.label)}</th>" for f in figures)
+    figures = [f for f in FIGURES if f.key in TABLE_FIGURES]
+    head = "".join(f"<th>{escape(table_header(f))}</th>" for f in figures)
     body = []
     for r in rollup.regions:
         cells = []
