@@ -481,8 +481,8 @@ def test_a_damaged_file_is_named_and_left_out_the_run_goes_on(regions: Regions, 
     # Rows per table are bounded, with a French reason.
     monkeypatch.setattr(regional_histories, "MAX_TABLE_ROWS", 10)
     ((path, reason),) = _refused([bzh])
-    assert path == bzh and reason == ("table territoires de 100 lignes, au-delà de la limite de 10 lignes par table : "
-                                      "ce n'est pas l'historique d'une région")
+    assert path == bzh and reason == ("table territoires de 100 lignes, au-delà de la limite de 10 lignes pour cette "
+                                      "table : ce n'est pas l'historique d'une région")
 
 
 def _refused(paths: list[Path]) -> list[tuple[Path, str]]:

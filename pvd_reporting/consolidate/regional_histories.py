@@ -213,6 +213,9 @@ class NationalTerritory:
 # Beyond this many rows in one table, a file is not a région's history (a région of 160
 # territories over 40 quarters writes about 400,000 rows in its largest table).
 MAX_TABLE_ROWS = 2_000_000
+# `territoires` is read into memory (the others are summed or copied by SQLite): 160 territories
+# over 100 quarters is 16,000 rows.
+MAX_TERRITORY_ROWS = 100_000
 SUFFIX = ".sqlite"
 NOT_REGULAR = "ce n'est pas un fichier ordinaire (tube, périphérique ou lien vers rien) : non lu"
 
@@ -320,10 +323,11 @@ def _declared(db: sqlite3.Connection, objects: dict[str, str], history_notes: li
                                   "pvd-report")
             history_notes.append(f"« {name} » est une vue, pas une table : non lue")
             continue
+        limit = min(MAX_TABLE_ROWS, MAX_TERRITORY_ROWS) if name == TERRITORIES_TABLE else MAX_TABLE_ROWS
         (rows,) = db.execute(f'SELECT count(*) FROM "{name}"').fetchone()
-        if rows > MAX_TABLE_ROWS:
+        if rows > limit:
             raise NotAHistory(f"table {name} de {fr_int(rows, NARROW)} lignes, au-delà de la limite de "
-                              f"{fr_int(MAX_TABLE_ROWS, NARROW)} lignes par table : ce n'est pas l'historique "
+                              f"{fr_int(limit, NARROW)} lignes pour cette table : ce n'est pas l'historique "
                               "d'une région")
         out.append(name)
     extra = sorted(n for n, k in objects.items() if n not in (*DATA_TABLES, PUBLICATIONS_TABLE, META_TABLE,
