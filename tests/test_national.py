@@ -538,6 +538,11 @@ def test_a_departement_file_is_left_out_a_no_reference_file_gets_the_shipped_lis
     assert alone.nation.expected == 99 and alone.nation.missing == 97
     assert alone.histories[0].notes == ["consolidé sans liste de référence (--no-reference) : territoires "
                                         "attendus pris dans la liste livrée avec pvd-report"]
+    # A file written before the départements were recorded: its scope's title says it.
+    older = _copy(partial, tmp_path / "ancien")
+    _edit(older, "DELETE FROM meta WHERE cle = 'departements'")
+    ((h, why),) = roll_up([older, full]).set_aside
+    assert h.path == older and why.startswith("fichier partiel (Grand Est — ")
     # Alone, a partial file leaves nothing to count: exit 2, named.
     result = CliRunner().invoke(cli, ["national", str(partial), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2

@@ -154,6 +154,9 @@ class RegionalHistory:
         the territories expected from the shipped list, and says so (`notes`)."""
         if self.departments:
             return f"fichier partiel (--departement {', '.join(self.departments)} : {self.scope})"
+        # Written before the départements were recorded: the scope's title names them after a dash.
+        if SCOPE_SEPARATOR in self.scope:
+            return f"fichier partiel ({self.scope})"
         return None
 
     @property
@@ -217,6 +220,7 @@ MAX_TABLE_ROWS = 2_000_000
 # over 100 quarters is 16,000 rows.
 MAX_TERRITORY_ROWS = 100_000
 SUFFIX = ".sqlite"
+SCOPE_SEPARATOR = " — "  # « Grand Est — Ardennes (08) », as RegionView.scope writes it
 NOT_REGULAR = "ce n'est pas un fichier ordinaire (tube, périphérique ou lien vers rien) : non lu"
 
 
