@@ -576,6 +576,13 @@ def test_national_figures_are_the_regions_own(regions: Regions, tmp_path: Path) 
         assert f.per_inhabitant == own.value("per_inhabitant")
     by_label = {fig.label: fig for fig in FIGURES}
     assert {"ORT signées", "Financements au-delà du coût (€)"} <= set(by_label)
+    # Every figure the régions published (their `chiffres`) is the one added up here, to the cent.
+    published = rollup.histories[0].figures["2025-T4"]
+    assert {"Territoires reçus", "ORT signées", "Coût total HT (€)"} <= set(published)
+    assert roll_up([regions.root]).differences == []
+    _edit(ge, "UPDATE chiffres SET valeur = valeur + 1 WHERE periode = '2025-T4' AND chiffre = 'ORT signées'")
+    (difference,) = roll_up([ge, regions.root / "bretagne"], period="2025-T4").differences
+    assert difference == ("Grand Est", "ORT signées", rows["Grand Est"].signed + 1, rows["Grand Est"].signed)
     # France = the sum of the régions, to the cent; a France row in the national SQLite.
     run_national([ge, regions.root / "bretagne"], output_dir=tmp_path / "out", period="2025-T4")
     db = sqlite3.connect(tmp_path / "out" / "historique-national.sqlite")

@@ -89,6 +89,8 @@ def _echo(run: NationalRun) -> None:
         lines.extend(f"    {d.name} ({d.key}) : {', '.join(d.regions)} — "
                      + (f"compté en {d.counted_in}" if d.counted_in else "compté dans aucune, à arbitrer")
                      for d in r.duplicates)
+    if r.differences:
+        lines.append(f"  Chiffres différents de ceux publiés par la région : {len(r.differences)} (onglet Anomalies)")
     lines.append("Fichiers écrits :")
     lines.extend(f"  {path}" for path in run.written)
     echo("\n".join(lines))

@@ -256,6 +256,9 @@ class NationalRollup:
     contacts: bool = False
     # Now and at T-1 on the territories received at both, of the régions counted.
     constant: tuple[Figures, Figures] | None = None
+    # A figure added up here that differs from what the région published for the period:
+    # (région, label, published, added up).
+    differences: list[tuple[str, str, float, float]] = field(default_factory=list)
 
     @property
     def missing_regions(self) -> list[str]:
@@ -405,6 +408,27 @@ def _constant(now: list[NationalTerritory], before: list[NationalTerritory]) -> 
             figures_of(t for t in before if (t.region, t.key) in both))
 
 
+# The reference list's figures: the nation takes them from the shipped list, a région from its own.
+_OWN_LIST = ("expected", "missing")
+
+
+def _differences(rows: Sequence[RegionRow]) -> list[tuple[str, str, float, float]]:
+    """Each figure of a région's row that is not what the région published for the period (its
+    `chiffres`), to the cent: the nation must state the régions' own figures."""
+    out = []
+    for row in rows:
+        published = row.source.figures.get(row.period, {}) if row.source is not None else {}
+        if row.figures is None or not published:
+            continue
+        for f in FIGURES:
+            if f.key in _OWN_LIST or f.label not in published:
+                continue
+            ours = figure_value(f, row.figures)
+            if ours is not None and round(float(ours) * 100) != round(published[f.label] * 100):
+                out.append((row.region, f.label, published[f.label], float(ours)))
+    return out
+
+
 def roll_up(paths: Sequence[Path], *, period: str | None = None, contacts: bool = False,
             on_progress: Callable[[int], None] | None = None,
             on_start: Callable[[int], None] | None = None) -> NationalRollup:
@@ -466,9 +490,10 @@ def roll_up(paths: Sequence[Path], *, period: str | None = None, contacts: bool 
     before = [t for t in by_period.get(previous or "", []) if t.region in counted]
     by_quarter = [RegionRow(h.region, p, figures_of(ts), h)
                   for h in histories for p, ts in sorted(by_region[h.region].items(), key=lambda kv: _order(kv[0]))]
+    regions = [row(name, target) for name in names]
     return NationalRollup(
         period=target, previous=previous if before else None, histories=histories, refused=refused,
-        set_aside=set_aside, regions=[row(name, target) for name in names],
+        set_aside=set_aside, regions=regions, differences=_differences(regions),
         nation=figures_of(t for t in now if t.counted),
         nation_previous=figures_of(t for t in before if t.counted) if before else None,
         by_quarter=by_quarter, territories=now, territories_by_period=by_period,

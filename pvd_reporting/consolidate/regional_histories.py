@@ -27,6 +27,7 @@ from pvd_reporting.format.history import (
     DB_NAME,
     E_COST,
     E_STATUS,
+    FIGURE,
     FIGURES_TABLE,
     FINANCER_COLUMNS,
     FINANCERS_TABLE,
@@ -66,6 +67,7 @@ from pvd_reporting.format.history import (
     TERRITORIES_TABLE,
     TERRITORY,
     TERRITORY_READ,
+    VALUE,
     snake,
 )
 from pvd_reporting.format.periods import last_day, parse_label
@@ -128,6 +130,8 @@ class RegionalHistory:
     j2: dict[Ident, str] = field(default_factory=dict)
     # Names, mails and phones of the annuaire and the chefs de projet: what must not leave the région.
     personal: set[str] = field(default_factory=set)
+    # The figures the région published, by period and label (its `chiffres` table).
+    figures: dict[str, dict[str, float]] = field(default_factory=dict)
     # Each period's latest publication (version, written_at), from the `publications` table.
     published: dict[str, tuple[int, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what was not read, in French
@@ -317,7 +321,7 @@ def _declared(db: sqlite3.Connection, objects: dict[str, str], history_notes: li
     """The declared tables present as tables, each within the row limit; a view in place of one
     is named and not read, any other table left where it is."""
     out = []
-    for name in (*DATA_TABLES, PUBLICATIONS_TABLE):
+    for name in (*DATA_TABLES, PUBLICATIONS_TABLE, FIGURES_TABLE):
         kind = objects.get(name)
         if kind is None:
             continue
@@ -402,6 +406,11 @@ def _read_open(db: sqlite3.Connection, path: Path) -> RegionalHistory:
                 continue
             mark = (int(v) if isinstance(v, int) else 0, str(w or ""))
             published[str(p)] = max(published.get(str(p), mark), mark)
+    figures: dict[str, dict[str, float]] = {}
+    if FIGURES_TABLE in tables and {PERIOD, FIGURE, VALUE} <= set(columns[FIGURES_TABLE]):
+        for p, label, value in db.execute(f'SELECT "{PERIOD}", "{FIGURE}", "{VALUE}" FROM "{FIGURES_TABLE}"'):
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                figures.setdefault(str(p), {})[str(label)] = float(value)
     departments = str(meta.get(META_DEPARTMENTS) or "").strip()
     history = RegionalHistory(
         path=path, region=region_name, region_code=region_code, format_version=version,
@@ -409,7 +418,7 @@ def _read_open(db: sqlite3.Connection, path: Path) -> RegionalHistory:
         periods=periods or [p for p in str(meta.get(META_PERIODS) or "").split(",") if p],
         contacts=str(meta.get(META_CONTACTS) or "oui") != "non",
         financers=[(a, b, c) for a, b, c in financers], territories=territories, columns=columns,
-        published=published, notes=notes, scope=str(meta.get(META_SCOPE) or region_name),
+        published=published, notes=notes, scope=str(meta.get(META_SCOPE) or region_name), figures=figures,
         departments=[d for d in departments.split(",") if d],
         reference=None if META_REFERENCE not in meta else str(meta.get(META_REFERENCE) or ""),
         reference_digest=str(meta.get(META_REFERENCE_DIGEST) or "") or None,

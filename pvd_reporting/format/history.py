@@ -43,7 +43,7 @@ TERRITORY_READ = (PERIOD, ID, TERRITORY, T_DEPARTMENT, T_EPCI, T_SIREN, T_COMMUN
 E_STATUS, E_COST = "statut", "cout_total_ht"
 C_POPULATION, C_ROLE = "population", "role"
 # The figures each period was published with (`periode`, `chiffre`, `valeur`).
-FIGURES_TABLE = "chiffres"
+FIGURES_TABLE, FIGURE, VALUE = "chiffres", "chiffre", "valeur"
 J_CODE, J_DONE = "code", "date_de_realisation"
 
 

@@ -28,6 +28,7 @@ from pvd_reporting.consolidate.view import (
 )
 from pvd_reporting.format.history import (
     DB_NAME,
+    FIGURE,
     FIGURES_TABLE,
     FINANCER_COLUMNS,
     FINANCERS_TABLE,
@@ -46,6 +47,7 @@ from pvd_reporting.format.history import (
     NO_REFERENCE,
     PERIOD,
     TERRITORY,
+    VALUE,
     snake,
 )
 from pvd_reporting.format.issues import json_value
@@ -80,8 +82,6 @@ from pvd_reporting.outputs.summary.workbook import (
 )
 
 SIGNED_STATUS = ORT_STATUSES[0]
-# The figures each period was published with, compared by the next run (Révisions).
-FIGURE, VALUE = "chiffre", "valeur"
 # The columns every data row carries, in this order at the start of each table.
 SOURCE_COLUMNS = ("fichier", "onglet", "ligne")
 _SQL_TYPES = {MONEY: "REAL", NUMBER: "REAL", PERCENT: "REAL", INT: "INTEGER", DATE: "TEXT"}

@@ -37,6 +37,7 @@ from pvd_reporting.consolidate.view import (
     STATUS_LABEL,
 )
 from pvd_reporting.format.config import NATIONAL_CATEGORIES
+from pvd_reporting.format.french import fr_decimal, fr_int, fr_money
 from pvd_reporting.format.schema import build_schema
 from pvd_reporting.outputs.report import plural
 from pvd_reporting.outputs.summary.cells import DATE, INT, NUMBER, TEXT, Column, SummaryFormats
@@ -135,6 +136,12 @@ SOURCE_COLUMNS = [Column("Fichier", TEXT, 50), Column(REGION_LABEL, TEXT, 22), C
 ANOMALY_COLUMNS = [Column("Type", TEXT, 26), Column("Objet", TEXT, 50), Column("Détail", TEXT, 90)]
 
 
+def _french(value: float, kind: ValueKind) -> str:
+    if kind == ValueKind.EUROS:
+        return fr_money(value)
+    return fr_int(value) if kind == ValueKind.COUNT else fr_decimal(value)
+
+
 def anomaly_rows(rollup: NationalRollup) -> list[list[str]]:
     """What the nation should know about its inputs, in French, one row each."""
     rows = [["Fichier écarté", str(path), reason] for path, reason in rollup.refused]
@@ -149,6 +156,11 @@ def anomaly_rows(rollup: NationalRollup) -> list[list[str]]:
                  "ni son identifiant ni la liste de référence ne le placent : compté dans aucune des deux pour "
                  "la France, à arbitrer")]
              for d in rollup.duplicates]
+    kinds = {f.label: f.kind for f in FIGURES}
+    rows += [["Chiffre différent de la région", f"{region} : {label}",
+              f"publié par la région : {_french(published, kinds[label])} ; additionné ici : "
+              f"{_french(ours, kinds[label])}"]
+             for region, label, published, ours in rollup.differences]
     return rows
 
 
