@@ -57,7 +57,7 @@ from pvd_reporting.outputs.report import plural
 from pvd_reporting.outputs.summary.workbook import summary_work
 from pvd_reporting.pipeline.options import config_value, date_value, departments_value, period_value
 from pvd_reporting.pipeline.progress import NoProgress, Progress
-from pvd_reporting.read.discover import discover_workbooks
+from pvd_reporting.read.discover import discover
 
 
 @dataclass
@@ -114,7 +114,8 @@ def run_consolidate(
         if not given.exists():
             raise UsageError(f"Dossier introuvable : {given}. Indiquez le dossier des classeurs reçus.")
     where = ", ".join(str(p) for p in inputs)
-    files, notices = discover_workbooks(inputs)
+    found = discover(inputs)
+    files, notices = found.files, found.notices
     schema = build_schema(config_value(config_path, region, files))
     reference = load_reference(reference_path) if reference_path is not None else None
     if not files:
@@ -132,7 +133,7 @@ def run_consolidate(
         bar.start(len(files), "Lecture des classeurs")
         try:
             reports = read_all(files, schema, reference=reference, workers=workers, on_progress=bar.advance,
-                               cache=cache)
+                               cache=cache, write_cache=not no_contacts)
         finally:
             bar.close()
         try:
@@ -140,6 +141,7 @@ def run_consolidate(
                                          departments=codes)
         except UsageError as exc:
             raise NothingToConsolidate(str(exc), reports) from None
+        result.not_workbooks = found.not_workbooks
         if result.region.received == 0 and result.region.not_filled == 0:
             raise NothingToConsolidate(
                 f"Aucun classeur de la période {result.region.period} à consolider dans {where}.", reports)
