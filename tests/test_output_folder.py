@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -174,6 +175,14 @@ def test_a_run_killed_at_any_moment_leaves_one_runs_outputs(inputs: tuple[Path, 
     assert writing.children or (os.cpu_count() or 1) < 2
     writing.kill()
     assert _state(out) == before and len(_staging(out)) == 1
+
+    # Stopped by SIGTERM (`kill`, a closed terminal) once complete: it removes its own staging
+    # folder at once (and, starting, the one the killed run left).
+    stopped = Paused(b, out, "staged", "--no-contacts")
+    stopped.proc.send_signal(signal.SIGTERM)
+    assert stopped.proc.wait(timeout=60) == 128 + signal.SIGTERM
+    assert stopped.log.read_text().strip().endswith("Interrompu.")
+    assert _state(out) == before and not _staging(out)
 
     # The next run deletes that staging folder; paused once its own is complete: the folder is
     # still the first run's.
