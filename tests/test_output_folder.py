@@ -283,7 +283,7 @@ def test_a_worker_that_dies_sets_its_file_aside_in_french(inputs: tuple[Path, Pa
     assert [Path(r.path).name for r in reports] == [p.name for p in files]
     dead = next(r for r in reports if "langres" in r.path)
     assert dead.data is None and [i.code for i in dead.issues] == [IssueCode.UNREADABLE_FILE]
-    assert batch.WORKER_DIED in dead.issues[0].message and "Broken" not in dead.issues[0].message
+    assert batch.CRASH_REASON in dead.issues[0].message and "Broken" not in dead.issues[0].message
     assert all(r.data is not None for r in reports if r is not dead)
 
 
