@@ -83,7 +83,8 @@ def handle_errors(func: F) -> F:
             sys.exit(exc.code if isinstance(exc, Terminated) else 130)
         finally:
             for s, handler in before.items():
-                signal.signal(s, handler)
+                if handler is not None:  # None: a handler set outside Python, which cannot be put back
+                    signal.signal(s, handler)
 
     return wrapper  # type: ignore[return-value]
 
