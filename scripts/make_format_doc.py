@@ -26,7 +26,13 @@ sys.path.insert(0, str(REPO))
 
 from pvd_reporting.check.live import live_checks  # noqa: E402
 from pvd_reporting.check.rules import COST_TOLERANCE  # noqa: E402
-from pvd_reporting.format.config import REQUIRED_VALUES, default_config  # noqa: E402
+from pvd_reporting.format.config import (  # noqa: E402
+    COMMON_FILE,
+    REGIONS_FOLDER,
+    REQUIRED_VALUES,
+    default_config,
+    shipped_regions,
+)
 from pvd_reporting.format.french import fr_date, fr_int, fr_money  # noqa: E402
 from pvd_reporting.format.issues import ISSUE_TYPES, SEVERITY_LABELS, Severity  # noqa: E402
 from pvd_reporting.format.matching import norm  # noqa: E402
@@ -378,7 +384,7 @@ def values_section(schema: Schema) -> list[str]:
 
 
 def rules_comments(config_text: str) -> dict[str, str]:
-    """The French comment above each key of [rules] in the default configuration."""
+    """The French comment above each key of [rules] in the common configuration."""
     found: dict[str, str] = {}
     section = ""
     comment: list[str] = []
@@ -413,7 +419,7 @@ def render(schema: Schema) -> str:
                 schema.lists_name: LISTS_PURPOSE, schema.controls_name: CONTROLS_PURPOSE,
                 schema.readme_name: "Le mode d'emploi : " + ", ".join(h.lower() for h in headings)
                 + f" ; et la version, en face du libellé « {VERSION_LABEL} »."}
-    config_text = resources.files("pvd_reporting.format").joinpath("default_config.toml").read_text("utf-8")
+    config_text = resources.files("pvd_reporting.format").joinpath(COMMON_FILE).read_text("utf-8")
     explained = rules_comments(config_text)
     total_words = ", ".join(f"« {w} »" for w in TOTAL_LABELS)
 
@@ -428,7 +434,8 @@ def render(schema: Schema) -> str:
         "permises et les contrôles que fait `pvd-report validate`, avec leurs codes et leur gravité. "
         "Il est produit à partir du schéma du format (`pvd_reporting/format/schema.py`), du catalogue "
         "des anomalies (`pvd_reporting/format/issues.py`) et de la configuration par défaut "
-        f"(région {config.region_name}, `pvd_reporting/format/default_config.toml`) : une région qui "
+        f"(région {config.region_name}, `pvd_reporting/format/{REGIONS_FOLDER}/{shipped_regions()[config.region_name]}` "
+        f"sur `pvd_reporting/format/{COMMON_FILE}`) : une région qui "
         "passe sa propre configuration (`--config`) peut avoir d'autres financeurs et d'autres listes.",
         "",
         f"« {SEVERITY_LABELS[Severity.ERROR]} » : le classeur est à corriger ; "

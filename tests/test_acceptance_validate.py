@@ -328,7 +328,7 @@ def test_file_codes(tmp_path: Path) -> None:
 
 def test_other_financers_from_config(tmp_path: Path) -> None:
     config = tmp_path / "bretagne.toml"
-    default = Path(__file__).resolve().parent.parent / "pvd_reporting" / "format" / "default_config.toml"
+    default = Path(__file__).resolve().parent.parent / "pvd_reporting" / "format" / "regions" / "44-grand-est.toml"
     config.write_text(default.read_text(encoding="utf-8").replace("Région Grand Est", "Région Bretagne"),
                       encoding="utf-8")
 

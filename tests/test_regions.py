@@ -3,6 +3,9 @@ and consolidate, and the région the workbooks name chosen when no option says."
 
 from __future__ import annotations
 
+import tomllib
+from dataclasses import replace
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -14,18 +17,28 @@ from pvd_reporting.cli import cli
 from pvd_reporting.errors import ConfigError
 from pvd_reporting.format.config import (
     NATIONAL_CATEGORIES,
+    REGIONS_FOLDER,
     default_config,
-    guess_category,
+    known_labels,
     known_region,
     load_config,
     region_config,
     shipped_regions,
 )
+from pvd_reporting.format.matching import norm
 from pvd_reporting.format.reference import REGIONS
 from pvd_reporting.format.schema import build_schema, money_header
 
 OVERSEAS = {"Guadeloupe", "Martinique", "Guyane", "La Réunion", "Mayotte"}
-TAIL = ["Banque des Territoires", "ANAH", "ADEME", "Fonds européens", "Autres financeurs", "Autofinancement"]
+# Single local authorities (docs/national.md): the one column, and the category it stands for.
+SINGLE = {"Corse": "Région", "Martinique": "Région", "Guyane": "Région", "Mayotte": "Département"}
+LOCAL = ("Région", "Département")
+
+
+def _shipped_financers() -> dict[str, list[dict[str, str]]]:
+    folder = resources.files("pvd_reporting.format").joinpath(REGIONS_FOLDER)
+    return {name: tomllib.loads(folder.joinpath(file).read_text("utf-8"))["financers"]
+            for name, file in shipped_regions().items()}
 
 
 def test_eighteen_regions_thirteen_metropolitan_five_overseas() -> None:
@@ -39,58 +52,61 @@ def test_eighteen_regions_thirteen_metropolitan_five_overseas() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(REGIONS.values()))
-def test_financer_columns_in_the_programme_order_with_their_category(name: str) -> None:
+def test_each_region_has_one_column_per_category_it_needs(name: str) -> None:
     config = region_config(name)
-    financers = list(config.financers)
-    assert financers[0] == "État (DETR, DSIL, FNADT, Fonds vert)"
-    assert financers[-6:] == TAIL
-    local = financers[1:-6]
-    if name in ("Martinique", "Guyane"):
-        assert local == [f"Collectivité territoriale de {name}"]
-    elif name == "Grand Est":
-        assert local == ["Région Grand Est", "Département / Collectivité européenne d'Alsace"]
-    elif name == "Corse":
-        assert local == ["Collectivité de Corse"]
-    elif name == "Mayotte":
-        assert local == ["Département de Mayotte"]
-    else:
-        assert local == [f"Région {name}", "Département"]
     categories = list(config.financer_categories)
-    assert categories[0] == "État" and categories[-6:] == ["Banque des Territoires", "ANAH", "ADEME", "Europe",
-                                                            "Autres", "Autofinancement"]
-    assert categories[1] == ("Département" if name == "Mayotte" else "Région")
+    assert len(categories) == len(config.financers)
+    assert categories[0] == "État" and categories[-1] == "Autofinancement"
     assert set(categories) <= set(NATIONAL_CATEGORIES)
+    # One column per category, all of them but the local authority a single one stands for.
+    assert len(set(categories)) == len(categories)
+    missing = set(NATIONAL_CATEGORIES) - set(categories)
+    assert missing == ({c for c in LOCAL if c != SINGLE[name]} if name in SINGLE else set())
+    # Labels unique, even without case or accents.
+    assert len({norm(f) for f in config.financers}) == len(config.financers)
+    # A région's own column is named after it; a single authority's column is not a « Région X ».
+    region_column = config.financers[categories.index("Région")] if "Région" in categories else None
+    if name in SINGLE:
+        assert not any(f.startswith(f"Région {name}") or f == "Région" for f in config.financers)
+        local = config.financers[categories.index(SINGLE[name])]
+        assert name in local and local in config.lists["partenaire"]
+        assert not {"Région", "Département"} & set(config.lists["partenaire"])
+    else:
+        assert region_column == f"Région {name}"
     headers = [f.label for f in build_schema(config).financer_fields]
-    assert headers == [money_header(f) for f in financers] and all(h.endswith(" (€)") for h in headers)
-    # The partner list follows the financers.
-    assert list(config.lists["partenaire"][5:-2]) == (["Région", "Département / CeA"] if name == "Grand Est" else
-                                                local if name in ("Martinique", "Guyane", "Corse", "Mayotte") else
-                                                ["Région", "Département"])
+    assert headers == [money_header(f) for f in config.financers] and all(h.endswith(" (€)") for h in headers)
 
 
-# Single authorities: one column, under the category of the powers it holds (docs/national.md).
-@pytest.mark.parametrize(("name", "financer", "category"), [
-    ("Corse", "Collectivité de Corse", "Région"),
-    ("Martinique", "Collectivité territoriale de Martinique", "Région"),
-    ("Guyane", "Collectivité territoriale de Guyane", "Région"),
-    ("Mayotte", "Département de Mayotte", "Département"),
-    ("Grand Est", "Département / Collectivité européenne d'Alsace", "Département"),
-])
-def test_single_authorities_have_one_column_and_one_category(name: str, financer: str, category: str) -> None:
-    config = region_config(name)
-    local = list(config.financers[1:-6])
-    assert financer in local and config.category(financer) == category
-    # No authority that does not exist beside it (no « Région Corse », no « Région Mayotte »).
-    assert name == "Grand Est" or local == [financer]
-    assert name == "Grand Est" or f"Région {name}" not in config.financers
+def test_shipped_files_say_each_category_and_agree_on_labels() -> None:
+    # A plain name is read by the labels these files declare: each must say its category, and
+    # one label must mean one category in every file.
+    seen: dict[str, str] = {}
+    for name, financers in _shipped_financers().items():
+        for item in financers:
+            assert isinstance(item, dict) and set(item) == {"name", "category"}, (name, item)
+            assert seen.setdefault(norm(item["name"]), item["category"]) == item["category"], (name, item)
+    assert known_labels() == {**{norm(c): c for c in NATIONAL_CATEGORIES}, **seen}
+
+
+def test_single_authorities_have_no_separate_region_or_departement() -> None:
+    assert "Région Corse" not in region_config("Corse").financers
+    assert "Région Martinique" not in region_config("Martinique").financers
+    assert "Région Guyane" not in region_config("Guyane").financers
+    assert "Région Mayotte" not in region_config("Mayotte").financers
+    assert region_config("Mayotte").category("Département de Mayotte") == "Département"
+    assert region_config("Corse").category("Collectivité de Corse") == "Région"
+    # Alsace's European collectivity is a département's column, beside the Région's.
+    grand_est = region_config("Grand Est")
+    alsace = next(f for f in grand_est.financers if "Alsace" in f)
+    assert grand_est.category(alsace) == "Département"
+    with pytest.raises(KeyError):
+        grand_est.category("Région Bretagne")
 
 
 def test_grand_est_is_the_default_unchanged() -> None:
     shipped, default = region_config("Grand Est"), default_config()
-    assert shipped.financers == default.financers
-    assert shipped.financer_categories == default.financer_categories
-    assert shipped.lists == default.lists
-    assert (shipped.ort_deadline_months, shipped.at_risk_days) == (default.ort_deadline_months, default.at_risk_days)
+    assert replace(shipped, source=default.source) == default
+    assert default.fingerprint == shipped.fingerprint
 
 
 def test_region_names_as_people_type_them() -> None:
@@ -112,14 +128,7 @@ def test_config_overlays_the_region(tmp_path: Path) -> None:
     path.write_text("[rules]\nat_risk_days = 60\n", encoding="utf-8")
     config = load_config(path, "Bretagne")
     assert config.at_risk_days == 60 and config.financers[1] == "Région Bretagne"
-    # A financer given by name only takes the category its name says.
-    path.write_text('financers = ["État", "Région Bretagne", "Conseil départemental", "FEDER", "Mécène"]\n',
-                    encoding="utf-8")
-    assert load_config(path).financer_categories == ("État", "Région", "Autres", "Europe", "Autres")
-    assert guess_category("Département / CeA") == "Département"
-    path.write_text('financers = [{ name = "Mécène", category = "Mécénat" }]\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match="financers.category"):
-        load_config(path)
+    assert config.category("Région Bretagne") == "Région"
 
 
 def _headers(path: Path, sheet: str) -> list[str]:

@@ -1,4 +1,5 @@
-"""Regional configuration (README, Configuration): one TOML file; the embedded default is Grand Est."""
+"""Regional configuration (README, Configuration): what every région shares (`common.toml`) under
+one file per région (`regions/`); the default is Grand Est's file, a user's `--config` overlays it."""
 
 from __future__ import annotations
 
@@ -37,23 +38,38 @@ RULE_KEYS: dict[str, type | tuple[type, ...]] = {
 }
 # [relances]: the reminders `consolidate` drafts (README, Le cycle trimestriel).
 REMINDER_KEYS = ("sender", "delay_days", "signature")
+# Shipped configurations, one per region (`--region NOM`), each overlaid on the common settings.
+REGIONS_FOLDER = "regions"
+COMMON_FILE = "common.toml"
+# The convention's région: its file is the default configuration, there is no second copy.
+DEFAULT_REGION = "Grand Est"
 # The national categories a financer column belongs to, so that regions whose columns are named
 # differently (« Région Bretagne », « Collectivité de Corse ») add up in `pvd-report national`.
-NATIONAL_CATEGORIES = (
-    "État", "Région", "Département", "Banque des Territoires", "ANAH", "ADEME", "Europe", "Autres",
-    "Autofinancement",
-)
-# A financer given by its name alone (a configuration written before the categories): the first
-# category whose words begin the name, else « Autres ».
-_CATEGORY_BY_PREFIX = (
-    ("etat", "État"), ("region", "Région"), ("departement", "Département"),
-    ("collectivite territoriale", "Région"), ("collectivite de corse", "Région"), ("collectivite", "Département"),
-    ("banque des territoires", "Banque des Territoires"), ("anah", "ANAH"), ("ademe", "ADEME"),
-    ("fonds europeens", "Europe"), ("feder", "Europe"), ("europe", "Europe"),
-    ("autofinancement", "Autofinancement"),
-)
-# Shipped configurations, one per region (`--region NOM`), each overlaid on the default.
-REGIONS_FOLDER = "regions"
+CATEGORIES_FILE = "national_categories.toml"
+
+
+def _shipped(*parts: str) -> dict[str, Any]:
+    return tomllib.loads(resources.files("pvd_reporting.format").joinpath(*parts).read_text("utf-8"))
+
+
+def _str_list(value: Any, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"Configuration : « {key} » doit être une liste non vide de textes.")
+    items = tuple(v.strip() for v in value)
+    seen: set[str] = set()
+    for item in items:
+        if norm(item) in seen:
+            raise ConfigError(f"Configuration : « {key} » contient deux fois « {item} ».")
+        seen.add(norm(item))
+    return items
+
+
+def _national_categories() -> tuple[str, ...]:
+    return _str_list(_shipped(CATEGORIES_FILE).get("categories"), f"categories ({CATEGORIES_FILE})")
+
+
+# Read once, at import: the national outputs lay their columns out in this order.
+NATIONAL_CATEGORIES = _national_categories()
 
 
 @dataclass(frozen=True)
@@ -84,26 +100,33 @@ class Config:
         return hashlib.sha256(blob).hexdigest()[:16]
 
     def category(self, financer: str) -> str:
-        """The national category of a financer column (« Région Bretagne » -> « Région »)."""
-        for name, category in zip(self.financers, self.financer_categories, strict=False):
+        """The national category of one of this configuration's financer columns (« Région
+        Bretagne » -> « Région »)."""
+        for name, category in zip(self.financers, self.financer_categories, strict=True):
             if name == financer:
                 return category
-        return guess_category(financer)
+        raise KeyError(f"no financer column {financer!r} in the configuration")
 
 
-def guess_category(name: str) -> str:
-    """The national category a financer's name says, else « Autres »."""
-    key = norm(name.replace("-", " "))
-    for prefix, category in _CATEGORY_BY_PREFIX:
-        if key.startswith(prefix):
-            return category
-    return "Autres"
+@lru_cache(maxsize=1)
+def known_labels() -> dict[str, str]:
+    """The financer labels whose category goes without saying (compared by `norm`): each national
+    category's own name, and each label a shipped région's file declares with its category. No
+    other name is guessed: « Fonds vert » could be État or Autres."""
+    out = {norm(c): c for c in NATIONAL_CATEGORIES}
+    for file in shipped_regions().values():
+        for item in _shipped(REGIONS_FOLDER, file).get("financers", ()):
+            if isinstance(item, dict) and item.get("category") in NATIONAL_CATEGORIES:
+                out.setdefault(norm(item.get("name")), item["category"])
+    return out
 
 
 def _financers(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """`financers`: names, or `{ name = "…", category = "…" }` tables; (names, categories)."""
+    """`financers`: `{ name = "…", category = "…" }` tables, or a known label alone; (names,
+    categories)."""
     if not isinstance(value, list) or not value:
         raise ConfigError("Configuration : « financers » doit être une liste non vide de textes.")
+    allowed = ", ".join(f"« {c} »" for c in NATIONAL_CATEGORIES)
     names: list[Any] = []
     categories: list[str] = []
     for item in value:
@@ -114,19 +137,23 @@ def _financers(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
                                   "(attendues : name, category).")
             name, category = item.get("name"), item.get("category")
             if category not in NATIONAL_CATEGORIES:
-                raise ConfigError(f"Configuration : « financers.category » de « {name} » doit être l'une de : "
-                                  f"{', '.join(NATIONAL_CATEGORIES)}.")
+                raise ConfigError(f"Configuration : « financers.category » de la colonne « {name} » doit être "
+                                  f"l'une des catégories nationales : {allowed}.")
             names.append(name)
             categories.append(category)
-        else:
+        elif isinstance(item, str) and item.strip():
+            category = known_labels().get(norm(item))
+            if category is None:
+                raise ConfigError(
+                    f"Configuration : la colonne de financeur « {item.strip()} » n'a pas de catégorie nationale. "
+                    f"Écrivez-la {{ name = \"{item.strip()}\", category = \"…\" }} avec l'une des catégories : "
+                    f"{allowed}.")
             names.append(item)
-            categories.append(guess_category(item) if isinstance(item, str) else "Autres")
+            categories.append(category)
+        else:
+            names.append(item)  # refused below, as any list that is not of texts
+            categories.append("")
     return _str_list(names, "financers"), tuple(categories)
-
-
-def _default_raw() -> dict[str, Any]:
-    text = resources.files("pvd_reporting.format").joinpath("default_config.toml").read_text("utf-8")
-    return tomllib.loads(text)
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -137,18 +164,6 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
-
-
-def _str_list(value: Any, key: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ConfigError(f"Configuration : « {key} » doit être une liste non vide de textes.")
-    items = tuple(v.strip() for v in value)
-    seen: set[str] = set()
-    for item in items:
-        if norm(item) in seen:
-            raise ConfigError(f"Configuration : « {key} » contient deux fois « {item} ».")
-        seen.add(norm(item))
-    return items
 
 
 def config_from_dict(raw: dict[str, Any], source: str) -> Config:
@@ -239,7 +254,7 @@ def _reminders(section: Any) -> tuple[str, int, str]:
 
 
 def default_config() -> Config:
-    return config_from_dict(_default_raw(), "défaut (Grand Est)")
+    return config_from_dict(_region_raw(DEFAULT_REGION), f"défaut ({DEFAULT_REGION})")
 
 
 @lru_cache(maxsize=1)
@@ -248,7 +263,7 @@ def shipped_regions() -> dict[str, str]:
     out: dict[str, str] = {}
     for entry in sorted(resources.files("pvd_reporting.format").joinpath(REGIONS_FOLDER).iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
-            name = tomllib.loads(entry.read_text("utf-8"))["region"]["name"]
+            name = _shipped(REGIONS_FOLDER, entry.name)["region"]["name"]
             out[name] = entry.name
     return out
 
@@ -265,8 +280,7 @@ def _region_names() -> dict[str, str]:
     `aliases` of its configuration (« PACA », « Région Sud », « Réunion »)."""
     out: dict[str, str] = {}
     for name, file in shipped_regions().items():
-        region = tomllib.loads(resources.files("pvd_reporting.format").joinpath(REGIONS_FOLDER, file)
-                               .read_text("utf-8"))["region"]
+        region = _shipped(REGIONS_FOLDER, file)["region"]
         for spelling in (name, str(region["code"]), *region.get("aliases", ())):
             out[region_key(spelling)] = name
     return out
@@ -289,8 +303,7 @@ def _region_raw(name: str) -> dict[str, Any]:
     region = known_region(name)
     if region is None:
         raise ConfigError(f"Région inconnue : « {name} ». Régions connues : {', '.join(shipped_regions())}.")
-    text = resources.files("pvd_reporting.format").joinpath(REGIONS_FOLDER, shipped_regions()[region]).read_text("utf-8")
-    return _merge(_default_raw(), tomllib.loads(text))
+    return _merge(_shipped(COMMON_FILE), _shipped(REGIONS_FOLDER, shipped_regions()[region]))
 
 
 def region_config(name: str) -> Config:
@@ -304,7 +317,7 @@ def load_config(path: str | Path | None, region: str | None = None) -> Config:
     given (keys left out keep their value)."""
     if path is None:
         return region_config(region) if region else default_config()
-    base = _region_raw(region) if region else _default_raw()
+    base = _region_raw(region or DEFAULT_REGION)
     p = Path(path)
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
