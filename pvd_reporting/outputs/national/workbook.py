@@ -202,11 +202,15 @@ def _figure_cells(figures: Any) -> list[Any]:
     return [figure_value(f, figures) for f in FIGURES]
 
 
-def _print(ws: Worksheet, pages_high: int, repeat: tuple[int, int] | None, columns: int) -> None:
-    """A4 landscape, fit to the page's width on at most `pages_high` pages, headers repeated."""
+def _print(ws: Worksheet, pages_high: int, repeat: tuple[int, int] | None, columns: int,
+           pages_wide: int = 1) -> None:
+    """A4 landscape, fit to `pages_wide` pages across (the first column repeated on each) and at
+    most `pages_high` down, headers repeated."""
     ws.set_paper(9)
     ws.set_landscape()
-    ws.fit_to_pages(1, pages_high)
+    ws.fit_to_pages(pages_wide, pages_high)
+    if pages_wide > 1:
+        ws.repeat_columns(0, 0)
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
     ws.center_horizontally()
     ws.set_footer("&L&A&RPage &P / &N")
@@ -227,8 +231,6 @@ def _summary_sheet(wb: Workbook, rollup: NationalRollup, fmt: SummaryFormats) ->
     ws.write_string(2, 0, "Une région non remontée ou en retard n'est comptée dans aucun chiffre : ni zéro, ni "
                     "estimation ; T-1 est pris sur les mêmes régions.", fmt.subtitle)
     previous = f"T-1 ({rollup.previous}, mêmes régions)" if rollup.previous else "T-1"
-    ws.set_column(0, 0, 34)
-    ws.set_column(1, 3, 16)
     head = 4
     for c, text in enumerate(("Indicateur", rollup.period, previous, CONSTANT_LABEL)):
         ws.write_string(head, c, text, fmt.header)
@@ -248,8 +250,12 @@ def _summary_sheet(wb: Workbook, rollup: NationalRollup, fmt: SummaryFormats) ->
     rows = [[r.region, r.status, *_figure_cells(r.figures)] for r in rollup.regions]
     rows.append([NATION, f"{rollup.reporting} sur {len(rollup.regions)}", *_figure_cells(rollup.nation)])
     _table(ws, first, columns, rows, fmt, "Synthese_regions")
+    # Wide enough for the nation's figures above the table (a label, a billion euros to the cent).
+    ws.set_column(0, 0, 46)
+    ws.set_column(1, 3, 19)
     ws.freeze_panes(first + 1, 1)
-    _print(ws, 3, (first, first), len(columns))
+    # Three pages across, one down: the région's row read at a size a manager can read, its name on each.
+    _print(ws, 1, (first, first), len(columns), pages_wide=3)
 
 
 def write_national_summary(rollup: NationalRollup, output_dir: Path) -> Path:
