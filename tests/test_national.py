@@ -478,6 +478,15 @@ def test_a_damaged_file_is_named_and_left_out_the_run_goes_on(regions: Regions, 
     assert sorted(p.name for p in (tmp_path / "out").iterdir())[0] == "historique-national.sqlite"
     result = CliRunner().invoke(cli, ["national", str(damaged), "-o", str(tmp_path / "seul"), "-q"])
     assert result.exit_code == 2 and "fichier endommagé" in result.output and "Traceback" not in result.output
+    # Amounts no pvd-report writes (an infinity, 1e308) leave the file out instead of overflowing.
+    huge = _copy(bzh, tmp_path / "infini")
+    _edit(huge, "UPDATE territoires SET cout_total_ht = 9e999 WHERE territoire = 'Auray'")
+    vast = _copy(bzh, tmp_path / "vaste")
+    _edit(vast, "UPDATE engagements SET cout_total_ht = 1e308")
+    reasons = dict(_refused([huge, vast]))
+    assert reasons[huge] == ("montant hors limites (inf) dans la table territoires, colonne cout_total_ht : ce "
+                             "n'est pas un historique écrit par pvd-report")
+    assert reasons[vast].startswith("montant hors limites dans la table engagements")
     # Rows per table are bounded, with a French reason.
     monkeypatch.setattr(regional_histories, "MAX_TABLE_ROWS", 10)
     ((path, reason),) = _refused([bzh])

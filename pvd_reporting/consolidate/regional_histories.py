@@ -81,6 +81,7 @@ from pvd_reporting.format.schema import (
     build_schema,
 )
 from pvd_reporting.format.vocabulary import ENGAGED_STATUSES, PLANNED_STATUSES, YES
+from pvd_reporting.read.values import MAX_AMOUNT
 
 SIGNED = ORT_STATUSES[0]
 # The annuaire's personal columns, as the regional history names them.
@@ -389,6 +390,9 @@ def _read_open(db: sqlite3.Connection, path: Path) -> RegionalHistory:
     financers = [tuple(str(v) for v in row) for row in
                  db.execute(f'SELECT {", ".join(FINANCER_COLUMNS)} FROM "{FINANCERS_TABLE}" LIMIT 100')]
     for colonne, libelle, category in financers:
+        if colonne in TERRITORY_READ:
+            raise NotAHistory(f"financeur « {libelle} » déclaré sur la colonne {colonne} de territoires, qui n'est "
+                              "pas un montant")
         if category not in NATIONAL_CATEGORIES:
             raise NotAHistory(f"financeur « {libelle} » de catégorie inconnue « {category} »")
         if colonne not in columns[TERRITORIES_TABLE]:
@@ -398,6 +402,8 @@ def _read_open(db: sqlite3.Connection, path: Path) -> RegionalHistory:
               *dict.fromkeys(f[0] for f in financers)]
     cursor = db.execute(f'SELECT {", ".join(_quote(c) for c in wanted)} FROM "{TERRITORIES_TABLE}"')
     territories = Table(list(wanted), cursor.fetchall())
+    _check_amounts(db, territories, [c for c in wanted if c in (T_COST, T_REMAINING, T_BEYOND)
+                                     or c in {f[0] for f in financers}], columns)
     periods = sorted({str(r[0]) for r in territories.rows}, key=_order)
     published: dict[str, tuple[int, str]] = {}
     if PUBLICATIONS_TABLE in tables and {PERIOD, "version", "written_at"} <= set(columns[PUBLICATIONS_TABLE]):
@@ -425,6 +431,24 @@ def _read_open(db: sqlite3.Connection, path: Path) -> RegionalHistory:
     )
     _sums(db, history)
     return history
+
+
+def _check_amounts(db: sqlite3.Connection, territories: Table, money: list[str],
+                   columns: dict[str, list[str]]) -> None:
+    """Amounts beyond ±MAX_AMOUNT (an infinity, 1e308) leave the file out, as a workbook's would:
+    summed, they would overflow."""
+    at = [territories.columns.index(c) for c in money]
+    for row in territories.rows:
+        for i in at:
+            value = row[i]
+            if isinstance(value, float) and not abs(value) <= MAX_AMOUNT:
+                raise NotAHistory(f"montant hors limites ({value:g}) dans la table territoires, colonne "
+                                  f"{territories.columns[i]} : ce n'est pas un historique écrit par pvd-report")
+    if E_COST in columns.get("engagements", ()):
+        (beyond,) = db.execute(f'SELECT count(*) FROM engagements WHERE abs("{E_COST}") > ?', (MAX_AMOUNT,)).fetchone()
+        if beyond:
+            raise NotAHistory("montant hors limites dans la table engagements : ce n'est pas un historique écrit par "
+                              "pvd-report")
 
 
 def _quote(name: str) -> str:
