@@ -483,7 +483,10 @@ def test_a_damaged_file_is_named_and_left_out_the_run_goes_on(regions: Regions, 
     _edit(huge, "UPDATE territoires SET cout_total_ht = 9e999 WHERE territoire = 'Auray'")
     vast = _copy(bzh, tmp_path / "vaste")
     _edit(vast, "UPDATE engagements SET cout_total_ht = 1e308")
-    reasons = dict(_refused([huge, vast]))
+    long = _copy(bzh, tmp_path / "long")
+    _edit(long, "UPDATE territoires SET communes = printf('%.50000c', 'x') WHERE territoire = 'Auray'")
+    reasons = dict(_refused([huge, vast, long]))
+    assert reasons[long].startswith("texte de plus de 10\u202f000 caractères dans la table territoires")
     assert reasons[huge] == ("montant hors limites (inf) dans la table territoires, colonne cout_total_ht : ce "
                              "n'est pas un historique écrit par pvd-report")
     assert reasons[vast].startswith("montant hors limites dans la table engagements")

@@ -224,6 +224,8 @@ MAX_TABLE_ROWS = 2_000_000
 # `territoires` is read into memory (the others are summed or copied by SQLite): 160 territories
 # over 100 quarters is 16,000 rows.
 MAX_TERRITORY_ROWS = 100_000
+# No value pvd-report writes there is this long (the communes of a territory, a milestone's name).
+MAX_TEXT = 10_000
 SUFFIX = ".sqlite"
 SCOPE_SEPARATOR = " — "  # « Grand Est — Ardennes (08) », as RegionView.scope writes it
 NOT_REGULAR = "ce n'est pas un fichier ordinaire (tube, périphérique ou lien vers rien) : non lu"
@@ -400,6 +402,11 @@ def _read_open(db: sqlite3.Connection, path: Path) -> RegionalHistory:
     # Only the columns the roll-up reads: any other column of the file stays there.
     wanted = [*TERRITORY_READ, *(c for c in (T_BEYOND,) if c in columns[TERRITORIES_TABLE]),
               *dict.fromkeys(f[0] for f in financers)]
+    longest = db.execute(f'SELECT {", ".join(f"max(length({_quote(c)}))" for c in wanted)} '
+                         f'FROM "{TERRITORIES_TABLE}"').fetchone()
+    if max((n or 0 for n in longest), default=0) > MAX_TEXT:
+        raise NotAHistory(f"texte de plus de {fr_int(MAX_TEXT, NARROW)} caractères dans la table territoires : "
+                          "ce n'est pas un historique écrit par pvd-report")
     cursor = db.execute(f'SELECT {", ".join(_quote(c) for c in wanted)} FROM "{TERRITORIES_TABLE}"')
     territories = Table(list(wanted), cursor.fetchall())
     _check_amounts(db, territories, [c for c in wanted if c in (T_COST, T_REMAINING, T_BEYOND)
