@@ -514,11 +514,17 @@ def test_comite_chairs_and_partners_stay_regional_by_field(regions: Regions, tmp
     run_national([ge], output_dir=tmp_path / "sans")
     text = _national_text(tmp_path / "sans")
     assert "Émilie Wagner" not in text and "Lucien Brasseur" not in text and "Odile Jacquot" not in text
-    # An annuaire's name quoted in free text is hidden, the rest of the text kept.
-    assert "Validé avec (contact masqué)" in text and "Claire Muller" not in text
+    assert "Validé avec" not in text and "Claire Muller" not in text
+    # A maître d'ouvrage is kept when it reads as a body, hidden when it reads as a person.
+    _edit(ge, "UPDATE engagements SET maitre_d_ouvrage = 'Gérard Hoffmann' WHERE rowid % 2 = 0",
+          "UPDATE engagements SET maitre_d_ouvrage = 'Commune de Bitche' WHERE rowid % 2 = 1")
+    run_national([ge], output_dir=tmp_path / "masque")
+    owners = {r[0] for r in sqlite3.connect(tmp_path / "masque" / "historique-national.sqlite").execute(
+        "SELECT DISTINCT maitre_d_ouvrage FROM engagements")}
+    assert owners == {"Commune de Bitche", "(contact masqué)"}
     run_national([ge], output_dir=tmp_path / "avec", contacts=True)
     text = _national_text(tmp_path / "avec")
-    assert "Émilie Wagner" in text and "Lucien Brasseur" in text
+    assert "Émilie Wagner" in text and "Lucien Brasseur" in text and "Validé avec Claire Muller" in text
 
 
 # ---------------------------------------------------------------- whole régions, names, figures
