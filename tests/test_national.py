@@ -258,10 +258,17 @@ def test_renamed_files_in_a_folder_are_identified_by_content(regions: Regions, t
     shutil.copy(regions.root / "bretagne" / "historique-pvd.sqlite", folder / "bzh" / "historique-pvd-bretagne.sqlite")
     (folder / "notes.sqlite").write_text("pas une base", encoding="utf-8")
     os.mkfifo(folder / "tube.sqlite")  # read, it would hang the run
+    (folder / "zero.sqlite").symlink_to("/dev/zero")
     rollup = roll_up([folder])
     assert [h.region for h in rollup.histories] == ["Bretagne", "Grand Est"]
+    assert [p.name for p, _ in rollup.refused[:2]] == ["tube.sqlite", "zero.sqlite"]
     assert [(p.name, r[:30]) for p, r in rollup.refused] == [("tube.sqlite", "ce n'est pas un fichier ordina"),
+                                                             ("zero.sqlite", "ce n'est pas un fichier ordina"),
                                                              ("notes.sqlite", "ce n'est pas une base SQLite (")]
+    # A link to a history is followed, and said.
+    (tmp_path / "lien.sqlite").symlink_to(folder / "ge-2025T4.sqlite")
+    (h,) = roll_up([tmp_path / "lien.sqlite"]).histories
+    assert h.notes == [f"lien symbolique vers {folder / 'ge-2025T4.sqlite'} : suivi, c'est un fichier ordinaire"]
 
 
 def test_territory_in_two_regions_is_an_anomaly_counted_once(regions: Regions, tmp_path: Path) -> None:

@@ -306,6 +306,8 @@ def read_history(path: Path) -> RegionalHistory:
         raise NotAHistory(f"fichier endommagé ou illisible ({exc}) : demandez à la région de le renvoyer") from None
     finally:
         db.close()
+    if path.is_symlink():
+        history.notes.append(f"lien symbolique vers {path.resolve()} : suivi, c'est un fichier ordinaire")
     for suffix in ("-wal", "-journal"):
         beside = path.with_name(path.name + suffix)
         if beside.exists():
