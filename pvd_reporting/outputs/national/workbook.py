@@ -117,22 +117,29 @@ def _kept(rollup: NationalRollup, h: RegionalHistory) -> str:
     return "; ".join([text, *h.notes])
 
 
+def _published(h: RegionalHistory) -> str:
+    """The latest quarter a file publishes and that publication, as the choice of files reads them."""
+    version, when = h.publication
+    return f"{h.latest} (version {version}, {when})" if version else f"{h.latest} ({when})"
+
+
 def source_rows(rollup: NationalRollup) -> list[list[Any]]:
     rows: list[list[Any]] = []
     for h in rollup.histories:
         rows.append([str(h.path), h.region, h.period_range, h.program_version, h.format_version, h.written_at,
-                     h.sha256, _kept(rollup, h)])
+                     h.sha256, _kept(rollup, h), _published(h)])
     for h, why in rollup.set_aside:
         rows.append([str(h.path), h.region, h.period_range, h.program_version, h.format_version, h.written_at,
-                     h.sha256, "; ".join([f"Non : {why}", *h.notes])])
+                     h.sha256, "; ".join([f"Non : {why}", *h.notes]), _published(h)])
     for path, reason in rollup.refused:
-        rows.append([str(path), None, None, None, None, None, None, f"Non : {reason}"])
+        rows.append([str(path), None, None, None, None, None, None, f"Non : {reason}", None])
     return rows
 
 
 SOURCE_COLUMNS = [Column("Fichier", TEXT, 50), Column(REGION_LABEL, TEXT, 22), Column("Périodes", TEXT, 20),
                   Column("Version de pvd-report", TEXT, 12), Column("Format", TEXT, 8),
-                  Column("Écrit le", TEXT, 22), Column("SHA-256", TEXT, 66), Column("Pris en compte", TEXT, 60)]
+                  Column("Écrit le", TEXT, 22), Column("SHA-256", TEXT, 66), Column("Pris en compte", TEXT, 60),
+                  Column("Dernière publication", TEXT, 34)]
 ANOMALY_COLUMNS = [Column("Type", TEXT, 26), Column("Objet", TEXT, 50), Column("Détail", TEXT, 90)]
 
 
