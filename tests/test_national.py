@@ -258,10 +258,17 @@ def test_renamed_files_in_a_folder_are_identified_by_content(regions: Regions, t
     shutil.copy(regions.root / "bretagne" / "historique-pvd.sqlite", folder / "bzh" / "historique-pvd-bretagne.sqlite")
     (folder / "notes.sqlite").write_text("pas une base", encoding="utf-8")
     os.mkfifo(folder / "tube.sqlite")  # read, it would hang the run
+    (folder / "zero.sqlite").symlink_to("/dev/zero")
     rollup = roll_up([folder])
     assert [h.region for h in rollup.histories] == ["Bretagne", "Grand Est"]
+    assert [p.name for p, _ in rollup.refused[:2]] == ["tube.sqlite", "zero.sqlite"]
     assert [(p.name, r[:30]) for p, r in rollup.refused] == [("tube.sqlite", "ce n'est pas un fichier ordina"),
+                                                             ("zero.sqlite", "ce n'est pas un fichier ordina"),
                                                              ("notes.sqlite", "ce n'est pas une base SQLite (")]
+    # A link to a history is followed, and said.
+    (tmp_path / "lien.sqlite").symlink_to(folder / "ge-2025T4.sqlite")
+    (h,) = roll_up([tmp_path / "lien.sqlite"]).histories
+    assert h.notes == [f"lien symbolique vers {folder / 'ge-2025T4.sqlite'} : suivi, c'est un fichier ordinaire"]
 
 
 def test_territory_in_two_regions_is_an_anomaly_counted_once(regions: Regions, tmp_path: Path) -> None:
@@ -478,6 +485,18 @@ def test_a_damaged_file_is_named_and_left_out_the_run_goes_on(regions: Regions, 
     assert sorted(p.name for p in (tmp_path / "out").iterdir())[0] == "historique-national.sqlite"
     result = CliRunner().invoke(cli, ["national", str(damaged), "-o", str(tmp_path / "seul"), "-q"])
     assert result.exit_code == 2 and "fichier endommagé" in result.output and "Traceback" not in result.output
+    # Amounts no pvd-report writes (an infinity, 1e308) leave the file out instead of overflowing.
+    huge = _copy(bzh, tmp_path / "infini")
+    _edit(huge, "UPDATE territoires SET cout_total_ht = 9e999 WHERE territoire = 'Auray'")
+    vast = _copy(bzh, tmp_path / "vaste")
+    _edit(vast, "UPDATE engagements SET cout_total_ht = 1e308")
+    long = _copy(bzh, tmp_path / "long")
+    _edit(long, "UPDATE territoires SET communes = printf('%.50000c', 'x') WHERE territoire = 'Auray'")
+    reasons = dict(_refused([huge, vast, long]))
+    assert reasons[long].startswith("texte de plus de 10\u202f000 caractères dans la table territoires")
+    assert reasons[huge] == ("montant hors limites (inf) dans la table territoires, colonne cout_total_ht : ce "
+                             "n'est pas un historique écrit par pvd-report")
+    assert reasons[vast].startswith("montant hors limites dans la table engagements")
     # Rows per table are bounded, with a French reason.
     monkeypatch.setattr(regional_histories, "MAX_TABLE_ROWS", 10)
     ((path, reason),) = _refused([bzh])
@@ -502,11 +521,17 @@ def test_comite_chairs_and_partners_stay_regional_by_field(regions: Regions, tmp
     run_national([ge], output_dir=tmp_path / "sans")
     text = _national_text(tmp_path / "sans")
     assert "Émilie Wagner" not in text and "Lucien Brasseur" not in text and "Odile Jacquot" not in text
-    # An annuaire's name quoted in free text is hidden, the rest of the text kept.
-    assert "Validé avec (contact masqué)" in text and "Claire Muller" not in text
+    assert "Validé avec" not in text and "Claire Muller" not in text
+    # A maître d'ouvrage is kept when it reads as a body, hidden when it reads as a person.
+    _edit(ge, "UPDATE engagements SET maitre_d_ouvrage = 'Gérard Hoffmann' WHERE rowid % 2 = 0",
+          "UPDATE engagements SET maitre_d_ouvrage = 'Commune de Bitche' WHERE rowid % 2 = 1")
+    run_national([ge], output_dir=tmp_path / "masque")
+    owners = {r[0] for r in sqlite3.connect(tmp_path / "masque" / "historique-national.sqlite").execute(
+        "SELECT DISTINCT maitre_d_ouvrage FROM engagements")}
+    assert owners == {"Commune de Bitche", "(contact masqué)"}
     run_national([ge], output_dir=tmp_path / "avec", contacts=True)
     text = _national_text(tmp_path / "avec")
-    assert "Émilie Wagner" in text and "Lucien Brasseur" in text
+    assert "Émilie Wagner" in text and "Lucien Brasseur" in text and "Validé avec Claire Muller" in text
 
 
 # ---------------------------------------------------------------- whole régions, names, figures

@@ -81,6 +81,7 @@ from pvd_reporting.format.schema import (
     build_schema,
 )
 from pvd_reporting.format.vocabulary import ENGAGED_STATUSES, PLANNED_STATUSES, YES
+from pvd_reporting.read.values import MAX_AMOUNT
 
 SIGNED = ORT_STATUSES[0]
 # The annuaire's personal columns, as the regional history names them.
@@ -223,6 +224,8 @@ MAX_TABLE_ROWS = 2_000_000
 # `territoires` is read into memory (the others are summed or copied by SQLite): 160 territories
 # over 100 quarters is 16,000 rows.
 MAX_TERRITORY_ROWS = 100_000
+# No value pvd-report writes there is this long (the communes of a territory, a milestone's name).
+MAX_TEXT = 10_000
 SUFFIX = ".sqlite"
 SCOPE_SEPARATOR = " — "  # « Grand Est — Ardennes (08) », as RegionView.scope writes it
 NOT_REGULAR = "ce n'est pas un fichier ordinaire (tube, périphérique ou lien vers rien) : non lu"
@@ -303,6 +306,8 @@ def read_history(path: Path) -> RegionalHistory:
         raise NotAHistory(f"fichier endommagé ou illisible ({exc}) : demandez à la région de le renvoyer") from None
     finally:
         db.close()
+    if path.is_symlink():
+        history.notes.append(f"lien symbolique vers {path.resolve()} : suivi, c'est un fichier ordinaire")
     for suffix in ("-wal", "-journal"):
         beside = path.with_name(path.name + suffix)
         if beside.exists():
@@ -389,6 +394,9 @@ def _read_open(db: sqlite3.Connection, path: Path) -> RegionalHistory:
     financers = [tuple(str(v) for v in row) for row in
                  db.execute(f'SELECT {", ".join(FINANCER_COLUMNS)} FROM "{FINANCERS_TABLE}" LIMIT 100')]
     for colonne, libelle, category in financers:
+        if colonne in TERRITORY_READ:
+            raise NotAHistory(f"financeur « {libelle} » déclaré sur la colonne {colonne} de territoires, qui n'est "
+                              "pas un montant")
         if category not in NATIONAL_CATEGORIES:
             raise NotAHistory(f"financeur « {libelle} » de catégorie inconnue « {category} »")
         if colonne not in columns[TERRITORIES_TABLE]:
@@ -396,8 +404,15 @@ def _read_open(db: sqlite3.Connection, path: Path) -> RegionalHistory:
     # Only the columns the roll-up reads: any other column of the file stays there.
     wanted = [*TERRITORY_READ, *(c for c in (T_BEYOND,) if c in columns[TERRITORIES_TABLE]),
               *dict.fromkeys(f[0] for f in financers)]
+    longest = db.execute(f'SELECT {", ".join(f"max(length({_quote(c)}))" for c in wanted)} '
+                         f'FROM "{TERRITORIES_TABLE}"').fetchone()
+    if max((n or 0 for n in longest), default=0) > MAX_TEXT:
+        raise NotAHistory(f"texte de plus de {fr_int(MAX_TEXT, NARROW)} caractères dans la table territoires : "
+                          "ce n'est pas un historique écrit par pvd-report")
     cursor = db.execute(f'SELECT {", ".join(_quote(c) for c in wanted)} FROM "{TERRITORIES_TABLE}"')
     territories = Table(list(wanted), cursor.fetchall())
+    _check_amounts(db, territories, [c for c in wanted if c in (T_COST, T_REMAINING, T_BEYOND)
+                                     or c in {f[0] for f in financers}], columns)
     periods = sorted({str(r[0]) for r in territories.rows}, key=_order)
     published: dict[str, tuple[int, str]] = {}
     if PUBLICATIONS_TABLE in tables and {PERIOD, "version", "written_at"} <= set(columns[PUBLICATIONS_TABLE]):
@@ -425,6 +440,24 @@ def _read_open(db: sqlite3.Connection, path: Path) -> RegionalHistory:
     )
     _sums(db, history)
     return history
+
+
+def _check_amounts(db: sqlite3.Connection, territories: Table, money: list[str],
+                   columns: dict[str, list[str]]) -> None:
+    """Amounts beyond ±MAX_AMOUNT (an infinity, 1e308) leave the file out, as a workbook's would:
+    summed, they would overflow."""
+    at = [territories.columns.index(c) for c in money]
+    for row in territories.rows:
+        for i in at:
+            value = row[i]
+            if isinstance(value, float) and not abs(value) <= MAX_AMOUNT:
+                raise NotAHistory(f"montant hors limites ({value:g}) dans la table territoires, colonne "
+                                  f"{territories.columns[i]} : ce n'est pas un historique écrit par pvd-report")
+    if E_COST in columns.get("engagements", ()):
+        (beyond,) = db.execute(f'SELECT count(*) FROM engagements WHERE abs("{E_COST}") > ?', (MAX_AMOUNT,)).fetchone()
+        if beyond:
+            raise NotAHistory("montant hors limites dans la table engagements : ce n'est pas un historique écrit par "
+                              "pvd-report")
 
 
 def _quote(name: str) -> str:

@@ -9,9 +9,11 @@ région's configuration writes (an extra table or column of a regional file stay
 file is attached read-only and immutable, with `trusted_schema` off.
 
 Personal data stays regional: without contacts, no `annuaire` table, the chef de projet only as
-« en poste », no comité « Présidé par » nor « Partenaires présents » (by field), no value or
-message of an anomaly of the Annuaire sheet, nor the names of a « Chef de projet » change, and no
-contact of any région quoted in the other free text. The tables are copied by SQLite itself
+« en poste », and every column the schema flags `personal` dropped (comité « Présidé par »,
+« Partenaires présents », « Principales décisions », a jalon's « Commentaire »; a « Maître
+d'ouvrage » kept only when it reads as a body); no value or message of an anomaly of the
+Annuaire sheet, nor the names of a « Chef de projet » change, and no contact of any région
+quoted in an anomaly or a change. The tables are copied by SQLite itself
 (ATTACH, INSERT … SELECT): no row goes through Python but the free text checked for contacts.
 
 `territoires` says which rows the nation counts (`compte_pour_la_france`, `doublon` for a
@@ -44,7 +46,13 @@ from pvd_reporting.format.history import (
     TERRITORY,
     snake,
 )
-from pvd_reporting.format.schema import build_schema, money_header
+from pvd_reporting.format.schema import (
+    MASKED,
+    Personal,
+    build_schema,
+    money_header,
+    reads_as_organisation,
+)
 from pvd_reporting.outputs.history_db import declared_columns
 from pvd_reporting.outputs.national.workbook import (
     NATION,
@@ -56,8 +64,8 @@ from pvd_reporting.outputs.national.workbook import (
 NATIONAL_DB = "historique-national.sqlite"
 REGION_COLUMN = "region"
 ENGAGEMENTS_TABLE, CHANGES_TABLE, ANOMALIES_TABLE = "engagements", "changements", "anomalies"
-MASK_FUNCTION = "pvd_masque"
-HIDDEN = "(contact masqué)"
+MASK_FUNCTION, ORGANISATION_FUNCTION = "pvd_masque", "pvd_organisme"
+HIDDEN = MASKED
 # Tables whose every text may quote a contact (a message, a change); other tables name theirs.
 FREE_TEXT_TABLES = (ANOMALIES_TABLE, CHANGES_TABLE)
 LEAD_CHANGE = "Chef de projet"
@@ -65,22 +73,23 @@ COUNTED_COLUMN, DUPLICATE_COLUMN = "compte_pour_la_france", "doublon"
 
 
 @lru_cache(maxsize=1)
-def _personal_fields() -> dict[str, tuple[str, ...]]:
-    """Fields that hold people, by table: dropped without contacts, whatever they say."""
-    schema = build_schema()
-    comites = schema.table("comites")
-    # A comment is free text about people as often as not: dropped, not searched.
-    return {"comites": tuple(snake(comites.column(k).label) for k in ("chaired_by", "partners")),
-            "jalons": (snake(schema.table("jalons").column("comment").label),)}
+def _personal_fields() -> dict[str, dict[str, Personal]]:
+    """The columns that can hold a person, by table, as the schema flags them (`personal`):
+    dropped without contacts whatever they say, a maître d'ouvrage kept when it reads as a body."""
+    out: dict[str, dict[str, Personal]] = {}
+    for table in build_schema().tables:
+        flagged: dict[str, Personal] = {snake(f.label): f.personal for f in table.columns
+                                        if f.personal is not Personal.NO}
+        if flagged:
+            out[table.key] = flagged
+    return out
 
 
-@lru_cache(maxsize=1)
-def _free_text_fields() -> dict[str, tuple[str, ...]]:
-    """Free text of the other tables where a contact may be quoted: a maître d'ouvrage is a
-    person or a body, and only a person's name is hidden."""
-    schema = build_schema()
-    return {ENGAGEMENTS_TABLE: (snake(schema.table(ENGAGEMENTS_TABLE).column("owner").label),),
-            "comites": (snake(schema.table("comites").column("decisions").label),)}
+def _organisation_only(value: Any) -> Any:
+    """A maître d'ouvrage as a masked output shows it: a body's name, never a person's."""
+    if not isinstance(value, str) or not value.strip() or reads_as_organisation(value):
+        return value
+    return HIDDEN
 
 
 @lru_cache(maxsize=1)
@@ -135,13 +144,13 @@ def _expressions(h: RegionalHistory, table: str, contacts: bool) -> dict[str, st
         return out
     if table == TERRITORIES_TABLE and T_LEAD in out:
         out[T_LEAD] = f"CASE WHEN TRIM(IFNULL({_q(T_LEAD)}, '')) <> '' THEN '{IN_POST}' END"
-    for name in _personal_fields().get(table, ()):
+    for name, personal in _personal_fields().get(table, {}).items():
         if name in out:
-            out[name] = "NULL"
-    masked = out if table in FREE_TEXT_TABLES else _free_text_fields().get(table, ())
-    for name in masked:
-        if name in out and name not in (PERIOD, ID, TERRITORY) and out[name] != "NULL":
-            out[name] = f"{MASK_FUNCTION}({out[name]})"
+            out[name] = f"{ORGANISATION_FUNCTION}({out[name]})" if personal is Personal.UNLESS_ORGANISATION else "NULL"
+    if table in FREE_TEXT_TABLES:
+        for name in out:
+            if name not in (PERIOD, ID, TERRITORY):
+                out[name] = f"{MASK_FUNCTION}({out[name]})"
     annuaire = _annuaire_sheet()
     if table == ANOMALIES_TABLE and {"onglet", "valeur", "message"} <= set(out):
         for name in ("valeur", "message"):
@@ -256,6 +265,7 @@ def write_national_db(rollup: NationalRollup, output_dir: Path, *, written_at: d
             db.execute("PRAGMA trusted_schema = OFF")
             try:
                 db.create_function(MASK_FUNCTION, 1, _Masker(rollup.histories), deterministic=True)
+                db.create_function(ORGANISATION_FUNCTION, 1, _organisation_only, deterministic=True)
                 _copy_tables(db, rollup)
                 with db:
                     _create(db, "regions", [REGION_COLUMN, PERIOD, "statut", *figures], regions)

@@ -117,22 +117,29 @@ def _kept(rollup: NationalRollup, h: RegionalHistory) -> str:
     return "; ".join([text, *h.notes])
 
 
+def _published(h: RegionalHistory) -> str:
+    """The latest quarter a file publishes and that publication, as the choice of files reads them."""
+    version, when = h.publication
+    return f"{h.latest} (version {version}, {when})" if version else f"{h.latest} ({when})"
+
+
 def source_rows(rollup: NationalRollup) -> list[list[Any]]:
     rows: list[list[Any]] = []
     for h in rollup.histories:
         rows.append([str(h.path), h.region, h.period_range, h.program_version, h.format_version, h.written_at,
-                     h.sha256, _kept(rollup, h)])
+                     h.sha256, _kept(rollup, h), _published(h)])
     for h, why in rollup.set_aside:
         rows.append([str(h.path), h.region, h.period_range, h.program_version, h.format_version, h.written_at,
-                     h.sha256, "; ".join([f"Non : {why}", *h.notes])])
+                     h.sha256, "; ".join([f"Non : {why}", *h.notes]), _published(h)])
     for path, reason in rollup.refused:
-        rows.append([str(path), None, None, None, None, None, None, f"Non : {reason}"])
+        rows.append([str(path), None, None, None, None, None, None, f"Non : {reason}", None])
     return rows
 
 
 SOURCE_COLUMNS = [Column("Fichier", TEXT, 50), Column(REGION_LABEL, TEXT, 22), Column("Périodes", TEXT, 20),
                   Column("Version de pvd-report", TEXT, 12), Column("Format", TEXT, 8),
-                  Column("Écrit le", TEXT, 22), Column("SHA-256", TEXT, 66), Column("Pris en compte", TEXT, 60)]
+                  Column("Écrit le", TEXT, 22), Column("SHA-256", TEXT, 66), Column("Pris en compte", TEXT, 60),
+                  Column("Dernière publication", TEXT, 34)]
 ANOMALY_COLUMNS = [Column("Type", TEXT, 26), Column("Objet", TEXT, 50), Column("Détail", TEXT, 90)]
 
 
@@ -202,11 +209,15 @@ def _figure_cells(figures: Any) -> list[Any]:
     return [figure_value(f, figures) for f in FIGURES]
 
 
-def _print(ws: Worksheet, pages_high: int, repeat: tuple[int, int] | None, columns: int) -> None:
-    """A4 landscape, fit to the page's width on at most `pages_high` pages, headers repeated."""
+def _print(ws: Worksheet, pages_high: int, repeat: tuple[int, int] | None, columns: int,
+           pages_wide: int = 1) -> None:
+    """A4 landscape, fit to `pages_wide` pages across (the first column repeated on each) and at
+    most `pages_high` down, headers repeated."""
     ws.set_paper(9)
     ws.set_landscape()
-    ws.fit_to_pages(1, pages_high)
+    ws.fit_to_pages(pages_wide, pages_high)
+    if pages_wide > 1:
+        ws.repeat_columns(0, 0)
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
     ws.center_horizontally()
     ws.set_footer("&L&A&RPage &P / &N")
@@ -227,8 +238,6 @@ def _summary_sheet(wb: Workbook, rollup: NationalRollup, fmt: SummaryFormats) ->
     ws.write_string(2, 0, "Une région non remontée ou en retard n'est comptée dans aucun chiffre : ni zéro, ni "
                     "estimation ; T-1 est pris sur les mêmes régions.", fmt.subtitle)
     previous = f"T-1 ({rollup.previous}, mêmes régions)" if rollup.previous else "T-1"
-    ws.set_column(0, 0, 34)
-    ws.set_column(1, 3, 16)
     head = 4
     for c, text in enumerate(("Indicateur", rollup.period, previous, CONSTANT_LABEL)):
         ws.write_string(head, c, text, fmt.header)
@@ -248,8 +257,12 @@ def _summary_sheet(wb: Workbook, rollup: NationalRollup, fmt: SummaryFormats) ->
     rows = [[r.region, r.status, *_figure_cells(r.figures)] for r in rollup.regions]
     rows.append([NATION, f"{rollup.reporting} sur {len(rollup.regions)}", *_figure_cells(rollup.nation)])
     _table(ws, first, columns, rows, fmt, "Synthese_regions")
+    # Wide enough for the nation's figures above the table (a label, a billion euros to the cent).
+    ws.set_column(0, 0, 46)
+    ws.set_column(1, 3, 19)
     ws.freeze_panes(first + 1, 1)
-    _print(ws, 3, (first, first), len(columns))
+    # Three pages across, one down: the région's row read at a size a manager can read, its name on each.
+    _print(ws, 1, (first, first), len(columns), pages_wide=3)
 
 
 def write_national_summary(rollup: NationalRollup, output_dir: Path) -> Path:
