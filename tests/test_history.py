@@ -477,3 +477,34 @@ def test_a_folder_holding_another_periods_workbook(schema: Schema, tmp_path: Pat
     assert sources["bouxwiller.xlsx"]["Prise en compte"] == "Consolidé"
     kinds = {r["Type"] for r in _sheet(tmp_path / "out" / SUMMARY, "Changements")}
     assert "Jalon réalisé" in kinds  # J5, realised on 20/11/2025, after the 2025-T3 workbook
+
+
+def test_constant_perimeter_leaves_out_a_territory_new_this_quarter(schema: Schema) -> None:
+    from test_consolidate import build_report
+
+    from pvd_reporting.consolidate.figures import region_figures
+    from pvd_reporting.consolidate.quarters import consolidate_history
+
+    fin = schema.financer_fields[0].key
+
+    def sent(period: str, updated: date, id_pvd: str, cost: float) -> Any:
+        return build_report(f"{period}/{id_pvd}.xlsx", schema, actions=[
+            {"action_id": "A1", "title": "Halles", "status": "En cours", "theme": "Patrimoine", "cost": cost,
+             fin: cost}], form={"id_pvd": id_pvd, "name": id_pvd, "period": period, "updated_on": updated,
+                                                        "siren": None})
+
+    # pvd-44-67-1 in both quarters; pvd-44-67-2 at T-1 only; pvd-44-67-9 new this quarter.
+    c = consolidate_history([sent("2025-T3", T1_UPDATE, "pvd-44-67-1", 100.0),
+                             sent("2025-T3", T1_UPDATE, "pvd-44-67-2", 20.0),
+                             sent("2025-T4", NOW_UPDATE, "pvd-44-67-1", 130.0),
+                             sent("2025-T4", NOW_UPDATE, "pvd-44-67-9", 5000.0)], schema)
+    assert c.history is not None and c.history.constant is not None
+    constant = c.history.constant
+    # The new territory is listed « Non reçu » at T-1, yet it is on neither side.
+    assert [t.key for t in constant.previous.territories] == ["pvd-44-67-1"]
+    assert [t.key for t in constant.current.territories] == ["pvd-44-67-1"]
+    figures = region_figures(c, schema)
+    assert figures.constant == 1
+    assert (figures["cost"].constant_previous, figures["cost"].constant_current) == (100.0, 130.0)
+    assert (figures["received"].constant_previous, figures["received"].constant_current) == (1, 1)
+    assert (figures["cost"].previous, figures["cost"].value) == (120.0, 5130.0)
