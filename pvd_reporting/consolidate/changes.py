@@ -225,8 +225,9 @@ def _comites(old: TerritoryView, new: TerritoryView, previous: str, add: Any, is
     # planned at T-1 and held since is held this quarter.
     held_before = {key for key in before if held(key[0], previous_as_of)}
     for key, record in after.items():
-        if key not in held_before and held(key[0], as_of):
-            add(COMITE_HELD, fr_date(key[0]), None, record.values.get("body"))
+        when = key[0]
+        if when is not None and key not in held_before and held(when, as_of):
+            add(COMITE_HELD, fr_date(when), None, record.values.get("body"))
     updated = as_date(old.report.data.territory.values.get("updated_on"))
     sheet = schema.table(COMITES).name
     for key, record in before.items():
