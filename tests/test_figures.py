@@ -198,3 +198,21 @@ def test_published_figures_are_every_row_of_the_synthesis(schema: Schema, tmp_pa
     assert published["Territoires attendus (liste de référence)"] is None
     share = f"Part du financement : {schema.financer_fields[0].financer or schema.financer_fields[0].key}"
     assert published[share] == 1.0
+
+
+def test_the_note_gives_t1_and_its_change_on_one_perimeter(schema: Schema) -> None:
+    from pvd_reporting.consolidate.quarters import consolidate_history
+    from pvd_reporting.outputs.note import figure_rows
+
+    before = _quarter(schema, "2025-T3", date(2025, 9, 15), {
+        "pvd-44-67-1": (100_000.0, 4000, False), "pvd-44-67-2": (50_000.0, 1000, False),
+        "pvd-44-67-4": (9_000_000.0, 1000, False)})
+    now = _quarter(schema, "2025-T4", date(2025, 12, 15), {
+        "pvd-44-67-1": (120_000.0, 4000, False), "pvd-44-67-2": (50_000.0, 1000, False)})
+    rows = {r["label"]: r for r in figure_rows(region_figures(consolidate_history([*before, *now], schema), schema))}
+    # Raw T-1 would say 3 received and 9 150 000 €: on the 2 received in both, 2 and 150 000 €.
+    received = rows["Territoires reçus"]
+    assert (received["value"], received["previous"], received["change"], received["constant"]) == ("2", "2", "=", True)
+    cost = rows["Coût total des actions"]
+    assert cost["previous"].replace("\u202f", " ") == "150 000 €" and cost["constant"] is True
+    assert cost["change"].replace("\u202f", " ").replace("\u2212", "-") == "+20 000 €"

@@ -210,6 +210,16 @@ class Figure:
     constant_current: Any = None
     note: str = ""  # a footnote: « hors 2 territoires sans population connue »
 
+    def compared(self) -> tuple[Any, Any, bool] | None:
+        """(T-1, now, on a constant perimeter?): both on the same perimeter — the territories
+        received in both quarters when the history gives it, else each quarter's own — so that
+        a T-1 is never shown beside a change taken on another perimeter; None without T-1."""
+        if self.constant_previous is not None and self.constant_current is not None:
+            return self.constant_previous, self.constant_current, True
+        if self.previous is not None and self.value is not None:
+            return self.previous, self.value, False
+        return None
+
 
 @dataclass(frozen=True)
 class RegionFigures:

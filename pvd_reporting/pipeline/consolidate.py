@@ -328,9 +328,11 @@ def set_aside_lines(run: ConsolidationRun, shown: int) -> list[str]:
 
 def _of_an_earlier_quarter(report: WorkbookReport, current: str) -> bool:
     """A workbook set aside within an earlier quarter (a duplicate there…); not last quarter's
-    file sent again among this quarter's, nor a period to check: news of this quarter."""
+    file sent again among this quarter's, nor a period to check: news of this quarter. Those of
+    other départements, of every quarter, are one line of their own."""
     own = period_of(report)
-    if own is None or any(i.code == RESENT or i.code in PERIOD_TO_CHECK_CODES for i in report.issues):
+    news = {RESENT, OTHER_DEPARTMENT, *PERIOD_TO_CHECK_CODES}  # other départements: their own line
+    if own is None or any(i.code in news for i in report.issues):
         return False
     return period_sort_key(own) < period_sort_key(current)
 
