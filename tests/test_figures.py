@@ -216,3 +216,10 @@ def test_the_note_gives_t1_and_its_change_on_one_perimeter(schema: Schema) -> No
     cost = rows["Coût total des actions"]
     assert cost["previous"].replace("\u202f", " ") == "150 000 €" and cost["constant"] is True
     assert cost["change"].replace("\u202f", " ").replace("\u2212", "-") == "+20 000 €"
+
+
+def test_dashboard_card_states_the_territories_without_population(schema: Schema) -> None:
+    c = consolidate(_quarter(schema, "2025-T4", date(2025, 12, 15), {
+        "pvd-44-67-1": (120_000.0, 4000, False), "pvd-44-67-3": (7_000_000.0, None, False)}), schema)
+    page = html.unescape(render_dashboard(c, schema, generated_on=date(2026, 1, 5)))
+    assert "coût total, population des Villes PVD reçues, hors 1 territoire sans population connue" in page
