@@ -223,3 +223,16 @@ def test_dashboard_card_states_the_territories_without_population(schema: Schema
         "pvd-44-67-1": (120_000.0, 4000, False), "pvd-44-67-3": (7_000_000.0, None, False)}), schema)
     page = html.unescape(render_dashboard(c, schema, generated_on=date(2026, 1, 5)))
     assert "coût total, population des Villes PVD reçues, hors 1 territoire sans population connue" in page
+
+
+def test_synthesis_footnotes_the_territories_without_population(schema: Schema, tmp_path: Path) -> None:
+    c = consolidate(_quarter(schema, "2025-T4", date(2025, 12, 15), {
+        "pvd-44-67-1": (120_000.0, 4000, False), "pvd-44-67-3": (7_000_000.0, None, False),
+        "pvd-44-67-5": (10.0, None, False)}), schema)
+    path = write_summary(c, tmp_path / "s.xlsx", schema)
+    shown = _synthesis_figures(path)
+    assert shown["Coût total par habitant des Villes PVD (€)"][0] == 30.0
+    assert shown["Territoires reçus sans population connue"][0] == 2
+    cells = [r[0] for r in load_workbook(path)["Synthèse"].iter_rows(max_col=1, values_only=True)]
+    assert ("Coût total par habitant des Villes PVD (€) : hors 2 territoires sans population connue."
+            in cells)
