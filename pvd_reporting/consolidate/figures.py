@@ -1,10 +1,13 @@
-"""The region's figures, computed once with their French labels, kind and perimeter: the
-`Synthèse` sheet (with T-1 and N-1 from the history), the dashboard's cards, the sentence of
-« À retenir » (briefing.py) and the console's summary all read `region_figures`, so a figure is
-named and counted in one place.
+"""The registry: every figure of the region, computed once with its French label, kind and
+perimeter. The `Synthèse` sheet (with T-1, N-1 and both on a constant perimeter), the
+dashboard's cards, the note, « À retenir » (briefing.py), the console's summary, the published
+figures a revision is compared on (quarters.py) and the national roll-up all read it.
 
-A new figure is one line of `declarations`; a figure another output shows under a shorter
-name (a dashboard card) gives it as `short`, in the same words.
+A figure is read from the sums (`Totals`, regional.add_up) of what each territory adds
+(`TerritoryFigures`): the region, a département, a constant perimeter and the nation are the
+same sums over other territories, so a figure has one definition. A new figure is one line of
+`registry`; a figure another output shows under a shorter name (a dashboard card) gives it as
+`short`, in the same words.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ from pvd_reporting.consolidate.view import (
     Money,
     RegionView,
     TerritoryFigures,
-    TerritoryView,
     Totals,
 )
 from pvd_reporting.format.schema import ENGAGEMENTS, Schema
@@ -105,23 +107,13 @@ def _share(name: str) -> Callable[[Totals], float | None]:
     return share
 
 
-def totals_of(c: Consolidation, schema: Schema, territories: Iterable[TerritoryView] | None = None) -> Totals:
-    """The sums of a period's territories (or of some of them), as every figure reads them."""
-    return add_up((territory_figures(t) for t in (c.territories if territories is None else territories)),
-                  financer_names(schema), c.region.expected if territories is None else None)
+def totals_of(c: Consolidation, schema: Schema) -> Totals:
+    """The sums of a period's territories, as every figure reads them."""
+    return add_up((territory_figures(t) for t in c.territories), financer_names(schema), c.region.expected)
 
 
 def financer_names(schema: Schema) -> list[str]:
     return [f.financer or f.key for f in schema.financer_fields]
-
-
-def population(c: Consolidation, schema: Schema) -> int | None:
-    """Inhabitants of the Villes PVD of the territories received whose population is known."""
-    return totals_of(c, schema).population
-
-
-def per_inhabitant(c: Consolidation, schema: Schema) -> float | None:
-    return totals_of(c, schema).per_inhabitant
 
 
 def error_rows_money(c: Consolidation, schema: Schema) -> tuple[float, float]:

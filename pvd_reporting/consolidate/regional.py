@@ -32,7 +32,7 @@ from pvd_reporting.consolidate.view import (
     Totals,
 )
 from pvd_reporting.format.config import REQUIRED_VALUES
-from pvd_reporting.format.issues import WorkbookReport
+from pvd_reporting.format.issues import SEVERITY_LABELS, Severity, WorkbookReport
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.periods import (
     CADENCE_QUARTERS,
@@ -71,7 +71,7 @@ SIGNED, OVERDUE, AT_RISK, ON_TIME, UNKNOWN = ORT_STATUSES
 NOT_GIVEN = "Non renseigné"
 DAYS_PER_MONTH = 365.25 / 12
 VILLE_PVD = REQUIRED_VALUES["role_commune"][0]
-ERROR_CONTROL = "Erreur"
+ERROR_CONTROL = SEVERITY_LABELS[Severity.ERROR]  # a row's `Contrôle` when it holds an error
 
 
 def add_months(day: date, months: int) -> date:
@@ -336,17 +336,18 @@ def add_up(territories: Iterable[TerritoryFigures], financers: list[str], expect
     received = [t for t in every if t.received]
     signed = [t for t in received if t.ort_status == SIGNED]
     months = [t.months_j1_j8 for t in signed if t.months_j1_j8 is not None]
-    money, errors, counted = _Cents(financers), _Cents(financers), _Cents(financers)
+    money = _Cents(financers)
     stages = dict.fromkeys(STAGES, 0)
-    people = 0
+    error_cost = error_financed = people = people_cost = 0  # cents, and inhabitants
     for t in received:
         money.merge(t.money)
-        errors.add(cents(t.error_cost), {"": cents(t.error_financed)})
+        error_cost += cents(t.error_cost)
+        error_financed += cents(t.error_financed)
         for stage, cost in t.cost_by_stage.items():
             stages[stage] = stages.get(stage, 0) + cents(cost)
         if t.population is not None:
             people += t.population
-            counted.add(cents(t.money.cost), {})
+            people_cost += cents(t.money.cost)
     known = [t for t in received if t.population is not None]
     return Totals(
         territories=every, expected=expected, received=len(received), valid=sum(t.valid for t in received),
@@ -364,8 +365,8 @@ def add_up(territories: Iterable[TerritoryFigures], financers: list[str], expect
         actions=sum(t.actions for t in received), needs=sum(t.needs for t in received),
         needs_amount=sum(cents(t.needs_amount) for t in received) / 100,
         money=money.money(), cost_by_stage={s: c / 100 for s, c in stages.items()},
-        error_cost=errors.cost / 100, error_financed=errors.financing.get("", 0) / 100,
-        population=people if known else None, population_cost=counted.cost / 100,
+        error_cost=error_cost / 100, error_financed=error_financed / 100,
+        population=people if known else None, population_cost=people_cost / 100,
         without_population=len(received) - len(known))
 
 
