@@ -50,6 +50,8 @@ def national_command(paths: tuple[Path, ...], output_dir: Path, period: str | No
         for path, reason in exc.refused:
             echo(f"{path} : écarté, {reason}.", err=True)
         raise
+    for notice in run.notices:
+        click.echo(notice, err=True)
     _echo(run)
 
 

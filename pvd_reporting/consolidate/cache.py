@@ -39,6 +39,7 @@ from pvd_reporting.errors import UsageError
 from pvd_reporting.format.issues import Issue, Severity, WorkbookReport
 from pvd_reporting.format.reference import Reference
 from pvd_reporting.format.schema import Schema
+from pvd_reporting.read.discover import shown_path
 from pvd_reporting.read.formula_errors import CellError
 from pvd_reporting.read.records import Record, WorkbookData
 from pvd_reporting.read.safety import MAX_FILE_BYTES, file_digest
@@ -318,7 +319,7 @@ def load_entry(entry: Path, key: str, path: Path) -> WorkbookReport | None:
         report = decode_entry(blob, key)
     except EntryError:
         return None  # truncated, foreign or of another version: parsed again and rewritten
-    report.path = str(path)
+    report.path = shown_path(path)
     return report
 
 

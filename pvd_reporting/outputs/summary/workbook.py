@@ -33,6 +33,7 @@ from pvd_reporting.outputs.columns import (
     RowContext,
     anomaly_columns,
     identity,
+    not_workbook_row,
     source_columns,
     table_row,
     territory_columns,
@@ -186,6 +187,7 @@ def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts
     table_sheet(wb, ANOMALIES, cols, rows, fmt, pending)
     cols = source_columns(schema)
     rows = [table_row(cols, r, ctx) for r in consolidation.reports]
+    rows += [not_workbook_row(cols, path) for path in consolidation.not_workbooks]
     table_sheet(wb, SOURCES, cols, rows, fmt, pending)
     write_history_sheets(wb, consolidation, schema, fmt, pending, table_sheet, no_contacts)
     write_revisions(wb, consolidation, fmt)
