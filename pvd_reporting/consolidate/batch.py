@@ -108,7 +108,9 @@ def read_one(path: Path, schema: Schema, reference: Reference | None = None) -> 
 # French reasons for a file whose reading failed in a way no check foresaw: the technical detail
 # (an exception's English text) never reaches a user.
 UNEXPECTED_REASON = validate.UNEXPECTED_REASON
-CRASH_REASON = "sa lecture a interrompu le programme de lecture ; le classeur est mis de côté"
+# A worker that died (out of memory, killed, a crash in the spreadsheet library).
+CRASH_REASON = ("le processus qui le lisait s'est arrêté brutalement (mémoire épuisée, processus tué ou "
+                "plantage de la lecture) ; le classeur est mis de côté, les autres sont lus")
 
 
 def set_aside(path: Path, reason: str) -> WorkbookReport:
