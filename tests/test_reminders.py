@@ -22,6 +22,7 @@ from pvd_reporting.errors import ConfigError
 from pvd_reporting.format.config import load_config
 from pvd_reporting.format.reference import load_reference
 from pvd_reporting.format.schema import Schema, build_schema
+from pvd_reporting.outputs.mail import signed_by
 from pvd_reporting.outputs.reminders import (
     TO_FIX,
     Chase,
@@ -306,25 +307,26 @@ def test_attached_workbooks_are_made_once_across_runs(inbox: Path, tmp_path: Pat
     assert sorted(made) == ["carried_bytes", "feedback_bytes"]
 
 
-def test_a_damaged_cached_attachment_is_made_again(inbox: Path, tmp_path: Path) -> None:
+def test_a_damaged_cached_attachment_is_made_again(run: ConsolidationRun, tmp_path: Path) -> None:
     """Each cached attachment is checked against the digest stored beside it: one cut short,
     one altered in place, and one whose digest is gone are made again, whole."""
+    cache, schema = tmp_path / "cache", build_schema()
 
-    def attachments(run: ConsolidationRun) -> dict[str, bytes]:
-        assert run.reminders is not None and run.reminders.folder is not None
-        return {p.name: next(parse(p).iter_attachments()).get_content()
-                for p in sorted(run.reminders.folder.glob("*.eml"))}
+    def attachments(name: str) -> dict[str, bytes]:
+        (tmp_path / name).mkdir()
+        done = write_reminders(run.result, tmp_path / name, schema, cache=cache)
+        assert done.folder is not None
+        return {p.name: next(parse(p).iter_attachments()).get_content() for p in sorted(done.folder.glob("*.eml"))}
 
-    cache = tmp_path / "cache"
-    fresh = attachments(consolidated(inbox, tmp_path / "a", cache_dir=cache))
-    entries = sorted((cache / "pieces-jointes").glob("*.xlsx"))
+    fresh = attachments("a")
+    entries = sorted(cache.glob("*.xlsx"))
     assert len(entries) == 2 and all(e.with_suffix(".sha256").is_file() for e in entries)
     cut, altered = entries
     cut.write_bytes(cut.read_bytes()[:1000])
     data = bytearray(altered.read_bytes())
     data[len(data) // 2] ^= 0xFF
     altered.write_bytes(bytes(data))
-    again = attachments(consolidated(inbox, tmp_path / "b", cache_dir=cache))
+    again = attachments("b")
     assert again == fresh
     for name, content in again.items():
         path = tmp_path / f"{name}.xlsx"
@@ -333,7 +335,7 @@ def test_a_damaged_cached_attachment_is_made_again(inbox: Path, tmp_path: Path) 
     # The entries are whole again; a lost digest is an entry not used.
     assert sorted(e.read_bytes() for e in entries) == sorted(fresh.values())
     cut.with_suffix(".sha256").unlink()
-    assert attachments(consolidated(inbox, tmp_path / "c", cache_dir=cache)) == fresh
+    assert attachments("c") == fresh
     assert cut.with_suffix(".sha256").is_file()
 
 
@@ -412,10 +414,6 @@ def test_a_blank_workbook_is_told_it_came_empty_with_its_date(cycle_run: Consoli
 
 
 def test_a_departmental_run_is_signed_by_the_departmental_referent(cycle: Path, tmp_path: Path) -> None:
-    run = consolidated(cycle, tmp_path / "a", departments=["67"])
-    message = drafts_of(run)["pvd-44-67-2-barr"]
-    assert text_of(message).rstrip().endswith("Cordialement,\n\nLe référent départemental Petites villes de demain\n"
-                                              "Bas-Rhin")
     config = tmp_path / "region.toml"
     config.write_text('[relances]\nsender = "Référente régionale <pvd@grand-est.gouv.fr>"\n'
                       '[relances.departements."67"]\nsender = "DDT 67 <pvd@bas-rhin.gouv.fr>"\n'
@@ -424,7 +422,18 @@ def test_a_departmental_run_is_signed_by_the_departmental_referent(cycle: Path, 
     message = drafts_of(run)["pvd-44-67-2-barr"]
     assert message["From"].addresses[0].addr_spec == "pvd@bas-rhin.gouv.fr"
     assert text_of(message).rstrip().endswith("Cordialement,\n\nPaul Klein\nDDT du Bas-Rhin")
-    # The same configuration without --departement: the region's sender and signature.
-    message = drafts_of(consolidated(cycle, tmp_path / "c", config_path=config))["pvd-44-67-2-barr"]
-    assert message["From"].addresses[0].addr_spec == "pvd@grand-est.gouv.fr"
-    assert text_of(message).rstrip().endswith("Le référent régional Petites villes de demain")
+    # A département without its own section: the region's sender, a departmental signature.
+    schema = build_schema(load_config(config))
+    chase = next(c for c in to_chase(run.result) if c.key == "pvd-44-67-2")
+    chase.department = "54"
+    assert signed_by(chase, schema, departmental=True) == (
+        "Référente régionale <pvd@grand-est.gouv.fr>",
+        "Le référent départemental Petites villes de demain\nMeurthe-et-Moselle")
+    # The same configuration without --departement: the region's.
+    assert signed_by(chase, schema, departmental=False) == (
+        "Référente régionale <pvd@grand-est.gouv.fr>", "Le référent régional Petites villes de demain")
+
+
+def test_the_region_signs_a_regional_run(cycle_run: ConsolidationRun) -> None:
+    for message in drafts_of(cycle_run).values():
+        assert text_of(message).rstrip().endswith("Cordialement,\n\nLe référent régional Petites villes de demain")
