@@ -20,9 +20,11 @@ from pvd_reporting.format.config import (
     NATIONAL_CATEGORIES,
     REGIONS_FOLDER,
     default_config,
+    known_labels,
     load_config,
     shipped_regions,
 )
+from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import build_schema
 
 
@@ -167,3 +169,19 @@ def test_cli_refuses_a_config_with_a_financer_without_category(tmp_path: Path) -
     assert "la colonne de financeur « Fonds vert » n'a pas de catégorie nationale" in result.output
     assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
     assert not (tmp_path / "m.xlsx").exists()
+
+
+def test_the_configuration_doc_says_what_the_code_does(tmp_path: Path) -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "configuration.md").read_text("utf-8")
+    example = doc.split("```toml\n")[1].split("```")[0]
+    config = load_config(write(tmp_path, example), "Bretagne")
+    assert config.financer_categories == ("État", "État", "Région", "Département", "Autres", "Autofinancement")
+    refusal = doc.split("```text\n")[1].split("\n```")[0]
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, 'financers = ["Fonds vert"]\n'))
+    assert str(info.value) == refusal
+    table = doc.split("| catégorie | par exemple |\n| --- | --- |\n")[1].split("\n\n")[0]
+    rows = [[cell.strip() for cell in row.strip("|").split("|")] for row in table.splitlines()]
+    assert tuple(category for category, _ in rows) == NATIONAL_CATEGORIES
+    # Each example is a shipped column of that category.
+    assert all(known_labels()[norm(label)] == category for category, labels in rows for label in labels.split(" ; "))
