@@ -62,6 +62,7 @@ def test_the_wheel_carries_the_package_and_its_data(installed: Path) -> None:
     package = Path(out.stdout.strip())
     assert installed in package.parents, "the package must come from the wheel, not the checkout"
     assert (package / "format" / "common.toml").is_file()
+    assert (package / "format" / "national_categories.toml").is_file()
     assert len(list((package / "format" / "regions").glob("*.toml"))) == 18  # one per région
     assert (package / "outputs" / "dashboard" / "page.html.j2").is_file()
     # The ANCT list of 2021 and its licence notice: the default reference of template and consolidate.
