@@ -568,6 +568,9 @@ def test_a_departement_file_is_left_out_a_no_reference_file_gets_the_shipped_lis
     _edit(older, "DELETE FROM meta WHERE cle = 'departements'")
     ((h, why),) = roll_up([older, full]).set_aside
     assert h.path == older and why.startswith("fichier partiel (Grand Est — ")
+    # A région whose only file is partial does not report, and the row says why.
+    row = next(r for r in roll_up([partial, regions.root / "bretagne"]).regions if r.region == "Grand Est")
+    assert row.figures is None and row.status == "Non remontée (fichier partiel écarté)"
     # Alone, a partial file leaves nothing to count: exit 2, named.
     result = CliRunner().invoke(cli, ["national", str(partial), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2

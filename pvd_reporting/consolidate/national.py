@@ -219,12 +219,15 @@ class RegionRow:
     figures: Figures | None
     source: RegionalHistory | None = None
     late: str | None = None  # its latest quarter, when older than the period
+    partial_only: bool = False  # its only file was of part of it (--departement)
 
     @property
     def status(self) -> str:
         if self.figures is not None:
             return REPORTING
-        return late_status(self.late) if self.late else NOT_REPORTING
+        if self.late:
+            return late_status(self.late)
+        return f"{NOT_REPORTING} (fichier partiel écarté)" if self.partial_only else NOT_REPORTING
 
 
 @dataclass
@@ -477,6 +480,7 @@ def roll_up(paths: Sequence[Path], *, period: str | None = None, contacts: bool 
             duplicates = found
     source_of = {h.region: h for h in histories}
     names = _all_regions(histories)
+    partial_regions = {h.region for h, _ in set_aside if h.partial}
     # The régions counted at the period; T-1 is taken on these alone (a constant perimeter).
     counted = {h.region for h in histories if target in by_region[h.region]}
 
@@ -484,7 +488,8 @@ def roll_up(paths: Sequence[Path], *, period: str | None = None, contacts: bool 
         ts = by_region.get(name, {}).get(p)
         h = source_of.get(name)
         late = h.latest if h is not None and ts is None and _order(h.latest) < _order(p) else None
-        return RegionRow(name, p, figures_of(ts) if ts is not None else None, h, late)
+        return RegionRow(name, p, figures_of(ts) if ts is not None else None, h, late,
+                         partial_only=h is None and name in partial_regions)
 
     now = [t for t in by_period.get(target, []) if t.region in counted]
     before = [t for t in by_period.get(previous or "", []) if t.region in counted]
