@@ -265,6 +265,10 @@ def test_renamed_files_in_a_folder_are_identified_by_content(regions: Regions, t
     assert [(p.name, r[:30]) for p, r in rollup.refused] == [("tube.sqlite", "ce n'est pas un fichier ordina"),
                                                              ("zero.sqlite", "ce n'est pas un fichier ordina"),
                                                              ("notes.sqlite", "ce n'est pas une base SQLite (")]
+    # The national base itself, found among the régions' files, is named.
+    run_national([folder], output_dir=tmp_path / "national")
+    ((_, reason),) = _refused([tmp_path / "national" / "historique-national.sqlite"])
+    assert reason == "base écrite par pvd-report national (historique-national.sqlite), pas l'historique d'une région"
     # A link to a history is followed, and said.
     (tmp_path / "lien.sqlite").symlink_to(folder / "ge-2025T4.sqlite")
     (h,) = roll_up([tmp_path / "lien.sqlite"]).histories
