@@ -427,7 +427,9 @@ def _read_open(db: sqlite3.Connection, path: Path) -> RegionalHistory:
             published[str(p)] = max(published.get(str(p), mark), mark)
     figures: dict[str, dict[str, float]] = {}
     if FIGURES_TABLE in tables and {PERIOD, FIGURE, VALUE} <= set(columns[FIGURES_TABLE]):
-        for p, label, value in db.execute(f'SELECT "{PERIOD}", "{FIGURE}", "{VALUE}" FROM "{FIGURES_TABLE}"'):
+        # Every version of a period may be kept: the latest is read last, and stands.
+        order = ' ORDER BY "version"' if "version" in columns[FIGURES_TABLE] else ""
+        for p, label, value in db.execute(f'SELECT "{PERIOD}", "{FIGURE}", "{VALUE}" FROM "{FIGURES_TABLE}"{order}'):
             if isinstance(value, int | float) and not isinstance(value, bool):
                 figures.setdefault(str(p), {})[str(label)] = float(value)
     departments = str(meta.get(META_DEPARTMENTS) or "").strip()
