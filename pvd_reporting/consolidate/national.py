@@ -411,8 +411,9 @@ def _constant(now: list[NationalTerritory], before: list[NationalTerritory]) -> 
             figures_of(t for t in before if (t.region, t.key) in both))
 
 
-# The reference list's figures: the nation takes them from the shipped list, a région from its own.
-_OWN_LIST = ("expected", "missing")
+# Not compared with what a région published: the reference list's figures (the nation takes them
+# from the shipped list, a région from its own), and a ratio whose parts are compared.
+_NOT_COMPARED = ("expected", "missing", "per_inhabitant")
 
 
 def _differences(rows: Sequence[RegionRow]) -> list[tuple[str, str, float, float]]:
@@ -424,10 +425,12 @@ def _differences(rows: Sequence[RegionRow]) -> list[tuple[str, str, float, float
         if row.figures is None or not published:
             continue
         for f in FIGURES:
-            if f.key in _OWN_LIST or f.label not in published:
+            if f.key in _NOT_COMPARED or f.label not in published:
                 continue
             ours = figure_value(f, row.figures)
-            if ours is not None and round(float(ours) * 100) != round(published[f.label] * 100):
+            # To the cent; a duration to the tenth of a month it is shown with.
+            unit = 10 if f.kind == ValueKind.MONTHS else 100
+            if ours is not None and round(float(ours) * unit) != round(published[f.label] * unit):
                 out.append((row.region, f.label, published[f.label], float(ours)))
     return out
 
