@@ -265,6 +265,10 @@ def test_renamed_files_in_a_folder_are_identified_by_content(regions: Regions, t
     assert [(p.name, r[:30]) for p, r in rollup.refused] == [("tube.sqlite", "ce n'est pas un fichier ordina"),
                                                              ("zero.sqlite", "ce n'est pas un fichier ordina"),
                                                              ("notes.sqlite", "ce n'est pas une base SQLite (")]
+    # The national base itself, found among the régions' files, is named.
+    run_national([folder], output_dir=tmp_path / "national")
+    ((_, reason),) = _refused([tmp_path / "national" / "historique-national.sqlite"])
+    assert reason == "base écrite par pvd-report national (historique-national.sqlite), pas l'historique d'une région"
     # A link to a history is followed, and said.
     (tmp_path / "lien.sqlite").symlink_to(folder / "ge-2025T4.sqlite")
     (h,) = roll_up([tmp_path / "lien.sqlite"]).histories
@@ -568,6 +572,9 @@ def test_a_departement_file_is_left_out_a_no_reference_file_gets_the_shipped_lis
     _edit(older, "DELETE FROM meta WHERE cle = 'departements'")
     ((h, why),) = roll_up([older, full]).set_aside
     assert h.path == older and why.startswith("fichier partiel (Grand Est — ")
+    # A région whose only file is partial does not report, and the row says why.
+    row = next(r for r in roll_up([partial, regions.root / "bretagne"]).regions if r.region == "Grand Est")
+    assert row.figures is None and row.status == "Non remontée (fichier partiel écarté)"
     # Alone, a partial file leaves nothing to count: exit 2, named.
     result = CliRunner().invoke(cli, ["national", str(partial), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2

@@ -219,12 +219,15 @@ class RegionRow:
     figures: Figures | None
     source: RegionalHistory | None = None
     late: str | None = None  # its latest quarter, when older than the period
+    partial_only: bool = False  # its only file was of part of it (--departement)
 
     @property
     def status(self) -> str:
         if self.figures is not None:
             return REPORTING
-        return late_status(self.late) if self.late else NOT_REPORTING
+        if self.late:
+            return late_status(self.late)
+        return f"{NOT_REPORTING} (fichier partiel écarté)" if self.partial_only else NOT_REPORTING
 
 
 @dataclass
@@ -408,8 +411,9 @@ def _constant(now: list[NationalTerritory], before: list[NationalTerritory]) -> 
             figures_of(t for t in before if (t.region, t.key) in both))
 
 
-# The reference list's figures: the nation takes them from the shipped list, a région from its own.
-_OWN_LIST = ("expected", "missing")
+# Not compared with what a région published: the reference list's figures (the nation takes them
+# from the shipped list, a région from its own), and a ratio whose parts are compared.
+_NOT_COMPARED = ("expected", "missing", "per_inhabitant")
 
 
 def _differences(rows: Sequence[RegionRow]) -> list[tuple[str, str, float, float]]:
@@ -421,10 +425,12 @@ def _differences(rows: Sequence[RegionRow]) -> list[tuple[str, str, float, float
         if row.figures is None or not published:
             continue
         for f in FIGURES:
-            if f.key in _OWN_LIST or f.label not in published:
+            if f.key in _NOT_COMPARED or f.label not in published:
                 continue
             ours = figure_value(f, row.figures)
-            if ours is not None and round(float(ours) * 100) != round(published[f.label] * 100):
+            # To the cent; a duration to the tenth of a month it is shown with.
+            unit = 10 if f.kind == ValueKind.MONTHS else 100
+            if ours is not None and round(float(ours) * unit) != round(published[f.label] * unit):
                 out.append((row.region, f.label, published[f.label], float(ours)))
     return out
 
@@ -477,6 +483,7 @@ def roll_up(paths: Sequence[Path], *, period: str | None = None, contacts: bool 
             duplicates = found
     source_of = {h.region: h for h in histories}
     names = _all_regions(histories)
+    partial_regions = {h.region for h, _ in set_aside if h.partial}
     # The régions counted at the period; T-1 is taken on these alone (a constant perimeter).
     counted = {h.region for h in histories if target in by_region[h.region]}
 
@@ -484,7 +491,8 @@ def roll_up(paths: Sequence[Path], *, period: str | None = None, contacts: bool 
         ts = by_region.get(name, {}).get(p)
         h = source_of.get(name)
         late = h.latest if h is not None and ts is None and _order(h.latest) < _order(p) else None
-        return RegionRow(name, p, figures_of(ts) if ts is not None else None, h, late)
+        return RegionRow(name, p, figures_of(ts) if ts is not None else None, h, late,
+                         partial_only=h is None and name in partial_regions)
 
     now = [t for t in by_period.get(target, []) if t.region in counted]
     before = [t for t in by_period.get(previous or "", []) if t.region in counted]

@@ -227,6 +227,7 @@ MAX_TERRITORY_ROWS = 100_000
 # No value pvd-report writes there is this long (the communes of a territory, a milestone's name).
 MAX_TEXT = 10_000
 SUFFIX = ".sqlite"
+NATIONAL_FILES_TABLE = "fichiers"  # a table only the national SQLite has (its Sources sheet)
 SCOPE_SEPARATOR = " — "  # « Grand Est — Ardennes (08) », as RegionView.scope writes it
 NOT_REGULAR = "ce n'est pas un fichier ordinaire (tube, périphérique ou lien vers rien) : non lu"
 
@@ -374,6 +375,9 @@ def _read_open(db: sqlite3.Connection, path: Path) -> RegionalHistory:
     except sqlite3.Error:
         raise NotAHistory("base SQLite qui n'est pas un historique pvd-report (table meta illisible)") from None
     version = str(meta.get(META_FORMAT) or "")
+    if not version and NATIONAL_FILES_TABLE in objects:
+        raise NotAHistory("base écrite par pvd-report national (historique-national.sqlite), pas l'historique "
+                          "d'une région")
     if not version or version.split(".")[0] != FORMAT_MAJOR:
         raise NotAHistory(f"historique au format « {version or 'inconnu'} », que cette version de pvd-report "
                           f"ne lit pas (format {FORMAT_MAJOR}.x attendu)")
@@ -423,7 +427,9 @@ def _read_open(db: sqlite3.Connection, path: Path) -> RegionalHistory:
             published[str(p)] = max(published.get(str(p), mark), mark)
     figures: dict[str, dict[str, float]] = {}
     if FIGURES_TABLE in tables and {PERIOD, FIGURE, VALUE} <= set(columns[FIGURES_TABLE]):
-        for p, label, value in db.execute(f'SELECT "{PERIOD}", "{FIGURE}", "{VALUE}" FROM "{FIGURES_TABLE}"'):
+        # Every version of a period may be kept: the latest is read last, and stands.
+        order = ' ORDER BY "version"' if "version" in columns[FIGURES_TABLE] else ""
+        for p, label, value in db.execute(f'SELECT "{PERIOD}", "{FIGURE}", "{VALUE}" FROM "{FIGURES_TABLE}"{order}'):
             if isinstance(value, int | float) and not isinstance(value, bool):
                 figures.setdefault(str(p), {})[str(label)] = float(value)
     departments = str(meta.get(META_DEPARTMENTS) or "").strip()

@@ -33,7 +33,11 @@ from typing import Any
 from pvd_reporting import __version__
 from pvd_reporting.atomic import atomic_write
 from pvd_reporting.consolidate.national import FIGURES, IN_POST, NationalRollup, figure_value
-from pvd_reporting.consolidate.regional_histories import CONTACTS_TABLE, RegionalHistory
+from pvd_reporting.consolidate.regional_histories import (
+    CONTACTS_TABLE,
+    NATIONAL_FILES_TABLE,
+    RegionalHistory,
+)
 from pvd_reporting.format.config import NATIONAL_CATEGORIES, known_region, region_config
 from pvd_reporting.format.history import (
     DATA_TABLES,
@@ -270,7 +274,7 @@ def write_national_db(rollup: NationalRollup, output_dir: Path, *, written_at: d
                 with db:
                     _create(db, "regions", [REGION_COLUMN, PERIOD, "statut", *figures], regions)
                     _create(db, "financeurs", [REGION_COLUMN, *FINANCER_COLUMNS], financers)
-                    _create(db, "fichiers", [snake(c.header) for c in SOURCE_COLUMNS], files)
+                    _create(db, NATIONAL_FILES_TABLE, [snake(c.header) for c in SOURCE_COLUMNS], files)
                     _create(db, META_TABLE, ["cle", "valeur"], meta)
             finally:
                 db.close()
