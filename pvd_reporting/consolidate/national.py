@@ -366,15 +366,22 @@ def _expected_placeholders(region: str, period: str, found: Iterable[NationalTer
     return out
 
 
+@lru_cache(maxsize=1)
+def _reference_regions() -> dict[str, str | None]:
+    """The région the shipped list places each territory in, by its identity."""
+    out = {_ref_key(ref): ref.region for ref in _reference().territories}
+    # Without an Identifiant PVD, the reference list groups a territory by its EPCI.
+    out |= {f"epci:{ref.siren}": ref.region for ref in _reference().territories if not ref.id_pvd}
+    return out
+
+
 def _mark_duplicates(territories: list[NationalTerritory], code_of: dict[str, str | None]) -> list[Duplicate]:
     """A territory in two régions: counted once for the nation, in the région its identifier's
     code names, else the one the reference list places it in; else in none (to settle)."""
     by_key: dict[str, list[NationalTerritory]] = {}
     for t in territories:
         by_key.setdefault(t.key, []).append(t)
-    ref_region = {_ref_key(ref): ref.region for ref in _reference().territories}
-    # Without an Identifiant PVD, the reference list groups a territory by its EPCI.
-    ref_region |= {f"epci:{ref.siren}": ref.region for ref in _reference().territories if not ref.id_pvd}
+    ref_region = _reference_regions()
     found = []
     for key, group in by_key.items():
         regions = sorted({t.region for t in group}, key=region_key)
