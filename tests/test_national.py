@@ -22,6 +22,7 @@ from pvd_reporting.cli import cli
 from pvd_reporting.consolidate import regional_histories
 from pvd_reporting.consolidate.national import (
     FIGURES,
+    NATIONAL_KEYS,
     NOT_REPORTING,
     Figures,
     figure_value,
@@ -608,6 +609,14 @@ def test_national_figures_are_the_regions_own(regions: Regions, tmp_path: Path) 
         assert f.per_inhabitant == own.value("per_inhabitant")
     by_label = {fig.label: fig for fig in FIGURES}
     assert {"ORT signées", "Financements au-delà du coût (€)"} <= set(by_label)
+    # Through the same registry: every figure the nation shows is the région's own, by key.
+    clean = roll_up([regions.root], period="2025-T4")
+    for name, run in (("Grand Est", regions.grand_est), ("Bretagne", regions.bretagne)):
+        row = next(r for r in clean.regions if r.region == name).figures
+        assert row is not None
+        for key in NATIONAL_KEYS:
+            if not key.startswith("financing:"):
+                assert row[key] == pytest.approx(run.figures.value(key)), (name, key)
     # Every figure the régions published (their `chiffres`) is the one added up here, to the cent.
     published = rollup.histories[0].figures["2025-T4"]
     assert {"Territoires reçus", "ORT signées", "Coût total HT (€)"} <= set(published)
