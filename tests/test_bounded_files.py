@@ -100,6 +100,36 @@ class _Spy:
         self.book.close()
 
 
+def test_an_xls_string_bomb_is_refused_within_10_s_and_400_mb(tmp_path: Path) -> None:
+    # The same 640 MB of text, in the old Excel format (BIFF8 records in an OLE2 container)
+    path = hostile.xls_string_bomb(tmp_path / "chaine-partagee.xls")
+    report, seconds, rss = _run(path)
+    [(code, _, message)] = _issues(report)
+    assert code == "file-too-large" and "50 Mo de texte" in message
+    assert seconds <= MAX_SECONDS and rss <= MAX_RSS_MB, (seconds, rss)
+
+
+def test_an_xls_whose_grid_is_too_large_is_refused_unread(tmp_path: Path, schema: Schema) -> None:
+    from pvd_reporting.read.workbook import read_workbook
+
+    # A1 and IV65536: 16.7 million cells, read whole by the library on opening
+    data, issues = read_workbook(hostile.xls_far_apart(tmp_path / "loin.xls"), schema)
+    assert data is None and [i.code for i in issues] == ["file-too-large"]
+    assert "« Engagements »" in issues[0].message and "1 000 000 cellules" in issues[0].message
+
+
+def test_a_sound_xls_is_measured_and_read(tmp_path: Path, schema: Schema) -> None:
+    from pvd_reporting.read.bounds import measure_xls
+
+    cells = [hostile.label_sst(0, 0, 0), hostile.label_sst(3, 2, 1), hostile.number(4, 1, 2.5)]
+    path = tmp_path / "petit.xls"
+    path.write_bytes(hostile.ole(hostile.xls_workbook({"Engagements": cells}, ["x" * 9000, "bonjour"])))
+    cost = measure_xls(path.read_bytes())
+    assert cost is not None and cost.eager
+    sheet = cost.sheets["Engagements"]
+    assert (sheet.height, sheet.cells, sheet.text_bytes) == (5, 15, 9007)
+
+
 def test_the_refusal_comes_before_the_library_reads_a_cell(base: Path, tmp_path: Path, schema: Schema,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from pvd_reporting.read import workbook as reader

@@ -11,9 +11,10 @@ every file is read within the limits below, in bounded time and memory, or refus
 from __future__ import annotations
 
 import re
+import sys
 import zipfile
 from array import array
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from xml.etree import ElementTree
@@ -68,6 +69,10 @@ _ODS_STRING = re.compile(rb'office:value-type="string"')
 
 class TooComplex(Exception):
     """A part of the file is beyond what is read at all; its French reason."""
+
+
+class Damaged(Exception):
+    """The file's structure cannot be followed (a broken .xls container); its French reason."""
 
 
 @dataclass
@@ -125,6 +130,16 @@ class WorkbookCost:
 
     sheets: dict[str, SheetCost] = field(default_factory=dict)
     eager: bool = False
+
+
+def measure_opened(zf: zipfile.ZipFile | None, data: bytes, unread: Collection[str] = ()) -> WorkbookCost | None:
+    """`measure` of a zip, `measure_xls` of an OLE2 .xls, None for anything else (raises
+    TooComplex or Damaged)."""
+    if zf is not None:
+        return measure(zf, unread)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return measure_xls(data)
+    return None
 
 
 def measure(zf: zipfile.ZipFile, unread: Collection[str] = ()) -> WorkbookCost | None:
@@ -395,3 +410,188 @@ def _ods_cells(sheet: SheetCost, row: int, rows: int, content: bytes) -> None:
             if sheet.over:
                 return
         col += cols
+
+
+# --- .xls (BIFF8 in an OLE2 container) ---------------------------------------------------------
+
+_FREE, _END = 0xFFFFFFFF, 0xFFFFFFFE
+_BOF, _EOF, _BOUNDSHEET, _SST, _CONTINUE, _LABELSST, _DIMENSIONS, _STRING = (
+    0x0809, 0x000A, 0x0085, 0x00FC, 0x003C, 0x00FD, 0x0200, 0x0207)
+_MULRK, _MULBLANK, _BLANK = 0x00BD, 0x00BE, 0x0201
+# Records whose first four bytes are the row and the column of a cell with a value.
+_CELLS = frozenset({0x0203, 0x027E, 0x0204, 0x0205, 0x0006, 0x00D6})
+
+
+def _ole_stream(data: bytes, wanted: tuple[str, ...]) -> bytes | None:
+    """The first stream named in `wanted` of an OLE2 container, or None; every chain is followed
+    at most once per sector, so a looping or lying container ends quickly."""
+    if len(data) < 512:
+        return None
+    shift, mini_shift = int.from_bytes(data[30:32], "little"), int.from_bytes(data[32:34], "little")
+    if shift not in (9, 12) or mini_shift != 6:
+        raise Damaged("conteneur du classeur endommagé")
+    size = 1 << shift
+    sectors = (len(data) - size) // size
+
+    def sector(n: int) -> bytes:
+        return data[(n + 1) * size:(n + 2) * size]
+
+    def u32s(raw: bytes) -> array[int]:
+        table: array[int] = array("I")
+        table.frombytes(raw[:len(raw) // 4 * 4])
+        if sys.byteorder == "big":
+            table.byteswap()
+        return table
+
+    # A FAT needs one sector per 128 sectors of the file: a header listing more is not followed.
+    needed = sectors // (size // 4) + 1
+    difat = list(u32s(data[76:512]))[:needed]
+    next_difat, seen = int.from_bytes(data[68:72], "little"), 0
+    while len(difat) < needed and next_difat not in (_FREE, _END) and next_difat < sectors and seen <= sectors:
+        entries = u32s(sector(next_difat))
+        difat += list(entries[:-1])[:needed - len(difat)]
+        next_difat, seen = entries[-1], seen + 1
+    fat: array[int] = array("I")
+    for n in difat:
+        if n < sectors:
+            fat.extend(u32s(sector(n)))
+
+    def chain(start: int, table: array[int], read: Callable[[int], bytes], limit: int) -> bytes:
+        out, n, steps = [], start, 0
+        while n not in (_FREE, _END) and n < len(table) and steps <= limit:
+            out.append(read(n))
+            n, steps = table[n], steps + 1
+        return b"".join(out)
+
+    directory = chain(int.from_bytes(data[48:52], "little"), fat, sector, sectors)
+    records = [directory[i:i + 128] for i in range(0, len(directory) - 127, 128)]
+    if not records:
+        return None
+    root = records[0]
+    cutoff = int.from_bytes(data[56:60], "little")
+    for entry in records:
+        name_len = int.from_bytes(entry[64:66], "little")
+        name = entry[:max(0, name_len - 2)].decode("utf-16-le", "replace")
+        if name not in wanted or entry[66] != 2:
+            continue
+        start, length = int.from_bytes(entry[116:120], "little"), int.from_bytes(entry[120:124], "little")
+        if length >= cutoff:
+            return chain(start, fat, sector, sectors)[:length]
+        mini_fat = u32s(chain(int.from_bytes(data[60:64], "little"), fat, sector, sectors))
+        ministream = chain(int.from_bytes(root[116:120], "little"), fat, sector, sectors)
+
+        def mini(n: int, stream: bytes = ministream) -> bytes:
+            return stream[n * 64:(n + 1) * 64]
+
+        return chain(start, mini_fat, mini, len(mini_fat))[:length]
+    return None
+
+
+class _Records:
+    """BIFF records of a stream: (type, data), with an SST and its CONTINUE records joined."""
+
+    def __init__(self, stream: bytes) -> None:
+        self.stream = stream
+
+    def __iter__(self) -> Iterator[tuple[int, int, bytes]]:
+        at, end = 0, len(self.stream)
+        while at + 4 <= end:
+            kind = int.from_bytes(self.stream[at:at + 2], "little")
+            length = int.from_bytes(self.stream[at + 2:at + 4], "little")
+            yield at, kind, self.stream[at + 4:at + 4 + length]
+            at += 4 + length
+
+
+def _sst_lengths(parts: list[bytes]) -> array[int]:
+    """Byte length of each string of an SST record (and its CONTINUE records, where a string's
+    characters go on after a new option byte)."""
+    lengths: array[int] = array("Q")
+    seg, pos = 0, 8
+    total = int.from_bytes(parts[0][4:8], "little") if len(parts[0]) >= 8 else 0
+    if total > MAX_SHARED_STRINGS:
+        raise TooComplex(f"le classeur contient plus de {fr_int(MAX_SHARED_STRINGS)} textes distincts")
+
+    def take(n: int) -> bytes:
+        nonlocal seg, pos
+        out = b""
+        while n > 0 and seg < len(parts):
+            piece = parts[seg][pos:pos + n]
+            out += piece
+            pos += len(piece)
+            n -= len(piece)
+            if n > 0:
+                seg, pos = seg + 1, 0
+        return out
+
+    for _ in range(total):
+        head = take(3)
+        if len(head) < 3:
+            break
+        chars, flags = int.from_bytes(head[:2], "little"), head[2]
+        runs = int.from_bytes(take(2), "little") if flags & 0x08 else 0
+        ext = int.from_bytes(take(4), "little") if flags & 0x04 else 0
+        width, left, size = 2 if flags & 0x01 else 1, chars, 0
+        while left > 0 and seg < len(parts):
+            room = (len(parts[seg]) - pos) // width
+            if room <= 0:
+                seg, pos = seg + 1, 0
+                if seg < len(parts):
+                    width = 2 if take(1)[:1] == b"\x01" else 1
+                continue
+            n = min(room, left)
+            take(n * width)
+            size, left = size + n * width, left - n
+        take(4 * runs + ext)
+        lengths.append(size)
+    return lengths
+
+
+def measure_xls(data: bytes) -> WorkbookCost | None:
+    """The cost of each sheet of an .xls (the library reads them all on opening), or None when
+    the container holds no workbook stream. Raises TooComplex for a broken container."""
+    try:
+        stream = _ole_stream(data, ("Workbook", "Book"))
+    except (IndexError, ValueError):
+        raise Damaged("conteneur du classeur endommagé") from None
+    if stream is None:
+        return None
+    cost = WorkbookCost(eager=True)
+    names: dict[int, str] = {}
+    shared: array[int] = array("Q")
+    sheet: SheetCost | None = None
+    sst: list[bytes] | None = None
+    for at, kind, body in _Records(stream):
+        if sst is not None and kind != _CONTINUE:
+            shared, sst = _sst_lengths(sst), None
+        if kind == _BOUNDSHEET and len(body) >= 8:
+            wide = body[7] & 1
+            raw = body[8:8 + body[6] * (2 if wide else 1)]
+            names[int.from_bytes(body[:4], "little")] = raw.decode("utf-16-le" if wide else "latin-1", "replace")
+        elif kind == _SST:
+            sst = [body]
+        elif kind == _CONTINUE and sst is not None:
+            sst.append(body)
+        elif kind == _BOF:
+            title = names.get(at)
+            sheet = None if title is None else cost.sheets.setdefault(title, SheetCost(title, stop_at_rows=False))
+        elif sheet is None or kind == _EOF:
+            continue
+        elif kind == _DIMENSIONS and len(body) >= 12:
+            rows = max(0, int.from_bytes(body[4:8], "little") - int.from_bytes(body[:4], "little"))
+            cols = max(0, int.from_bytes(body[10:12], "little") - int.from_bytes(body[8:10], "little"))
+            sheet.declared_cells = rows * cols
+        elif kind in _CELLS or kind == _LABELSST or kind == _MULRK:
+            if len(body) < 6 or sheet.over:
+                continue
+            row, col = int.from_bytes(body[:2], "little"), int.from_bytes(body[2:4], "little")
+            last = int.from_bytes(body[-2:], "little") if kind == _MULRK else col
+            text = 0
+            if kind == _LABELSST and len(body) >= 10:
+                index = int.from_bytes(body[6:10], "little")
+                text = shared[index] if index < len(shared) else 0
+            elif kind == 0x0204:
+                text = len(body)
+            sheet.add(row, col, cols=max(1, last - col + 1), text=text)
+        elif kind == _STRING:
+            sheet.text_bytes += len(body)
+    return cost

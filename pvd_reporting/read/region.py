@@ -13,7 +13,13 @@ from python_calamine import CalamineWorkbook
 from pvd_reporting.format.config import known_region
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import build_schema
-from pvd_reporting.read.bounds import TooComplex, file_refusal, measure, sheet_refusal
+from pvd_reporting.read.bounds import (
+    Damaged,
+    TooComplex,
+    file_refusal,
+    measure_opened,
+    sheet_refusal,
+)
 from pvd_reporting.read.safety import open_checked
 
 # A few workbooks are enough to know the région; a folder of 1,000 is not opened twice.
@@ -33,8 +39,8 @@ def _region_cell(path: Path) -> Any:
         # The same limits as the reader's, in this process too: a hostile file never reaches
         # the library here (the reader says why it is refused).
         try:
-            cost = measure(opened.zip) if opened.zip is not None else None
-        except TooComplex:
+            cost = measure_opened(opened.zip, opened.data)
+        except (TooComplex, Damaged):
             return None
         if file_refusal(cost) is not None:
             return None

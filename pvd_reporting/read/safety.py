@@ -170,11 +170,18 @@ def _check_ole(path: Path, data: bytes) -> Issue | None:
 
 
 def file_digest(path: Path) -> tuple[int, str]:
-    """(size in bytes, sha256 hex) of a file, read in chunks."""
+    """(size in bytes, sha256 hex) of a regular file, read in chunks; OSError for anything else
+    (a FIFO or a device is never read: it could block or never end)."""
     digest = hashlib.sha256()
     size = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            size += len(chunk)
-            digest.update(chunk)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"pas un fichier ordinaire : {path}")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            while chunk := fh.read(1 << 20):
+                size += len(chunk)
+                digest.update(chunk)
+    finally:
+        os.close(fd)
     return size, digest.hexdigest()

@@ -26,10 +26,11 @@ from pvd_reporting.format.schema import (
 from pvd_reporting.read.active import active_content
 from pvd_reporting.read.bounds import (
     MAX_ROWS,
+    Damaged,
     TooComplex,
     WorkbookCost,
     file_refusal,
-    measure,
+    measure_opened,
     sheet_refusal,
     too_large,
 )
@@ -100,15 +101,16 @@ def library_reason(exc: BaseException) -> str:
 def _read(opened: OpenedFile, schema: Schema) -> tuple[WorkbookData | None, list[Issue]]:
     # Contrôles and Listes are never loaded: what they would cost does not count.
     unread = {norm(schema.controls_name), norm(schema.lists_name)}
-    cost: WorkbookCost | None = None
-    if opened.zip is not None:
-        try:
-            cost = measure(opened.zip, unread)
-        except TooComplex as exc:
-            return None, [too_large(str(exc))]
-        refused = file_refusal(cost, unread)
-        if refused is not None:
-            return None, [refused]
+    try:
+        cost = measure_opened(opened.zip, opened.data, unread)
+    except TooComplex as exc:
+        return None, [too_large(str(exc))]
+    except Damaged as exc:
+        return None, [make_issue(IssueCode.UNREADABLE_FILE, reason=str(exc))]
+    # An .xls is read whole on opening: every sheet counts.
+    refused = file_refusal(cost, unread if opened.zip is not None else ())
+    if refused is not None:
+        return None, [refused]
     stated = active_content(opened.zip, opened.data)
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(opened.data))
     try:
