@@ -177,3 +177,26 @@ def test_limits_on_a_sound_workbook_and_at_their_edge(base: Path, tmp_path: Path
     with zipfile.ZipFile(styled) as zf:
         sheet = measure(zf).sheets["Engagements"]  # type: ignore[union-attr]
     assert sheet.height == 1 and not sheet.too_many_cells and MAX_SHEET_CELLS > 0
+
+
+@pytest.mark.parametrize(("rows", "refused"), [
+    # references beyond Excel's grid, which the library still lays out
+    ([f'<row r="{i}"><c r="A{i}"><v>1</v></c><c r="ZZZZ{i}"><v>1</v></c></row>' for i in range(1, 61)], "cells"),
+    (['<row r="1"><c r="A1"><v>1</v></c></row>', '<row r="4294967295"><c r="B4294967295"><v>1</v></c></row>'],
+     "rows"),
+    # cells with no reference, placed one after the other
+    (["<row>" + "<c><v>1</v></c>" * 2 + "</row>", '<row r="60">' + "<c><v>1</v></c>" * 20_000 + "</row>"], "cells"),
+    # prefixed tags, as some writers put them
+    (['<x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row>',
+      '<x:row r="9000"><x:c r="XFD9000"><x:v>1</x:v></x:c></x:row>'], "cells"),
+])
+def test_every_way_of_placing_a_far_cell_is_measured(rows: list[str], refused: str, base: Path,
+                                                     tmp_path: Path) -> None:
+    path = hostile.rewrite(base, tmp_path / "loin.xlsx", {
+        hostile.sheet_member(base, "Engagements"): hostile.sheet_xml([r.encode() for r in rows])})
+    with zipfile.ZipFile(path) as zf:
+        sheet = measure(zf).sheets["Engagements"]  # type: ignore[union-attr]
+    if refused == "rows":
+        assert sheet.too_many_rows
+    else:
+        assert sheet.too_many_cells and not sheet.too_many_rows

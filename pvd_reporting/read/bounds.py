@@ -41,15 +41,17 @@ _P = rb"(?:[A-Za-z_][\w.-]*:)?"  # any namespace prefix (x:row, as some writers 
 _ROW = re.compile(rb"<" + _P + rb"row\b([^>]*?)(?:/>|(?<!/)>(.*?)</" + _P + rb"row>)", re.S)
 _CELL = re.compile(rb"<" + _P + rb"c\b([^>]*?)(?:/>|(?<!/)>(.*?)</" + _P + rb"c>)", re.S)
 _ROW_END = re.compile(rb"</" + _P + rb"row>")
-_R_ROW = re.compile(rb'\br="(\d{1,9})"')
-_R_CELL = re.compile(rb'\br="([A-Za-z]{1,3})(\d{1,9})"')
-_R_CELL_FAST = re.compile(rb' r="([A-Za-z]{1,3})(\d{1,9})"')  # a literal start: searched at C speed
+# References wider than Excel's own (XFD1048576): the library would place a cell at ZZZZ1 or
+# row 4294967295, so they are measured, not skipped.
+_R_ROW = re.compile(rb'\br="(\d{1,12})"')
+_R_CELL = re.compile(rb'\br="([A-Za-z]{1,8})(\d{1,12})"')
+_R_CELL_FAST = re.compile(rb' r="([A-Za-z]{1,8})(\d{1,12})"')  # a literal start: searched at C speed
 _VALUE = re.compile(rb"<" + _P + rb"v>([^<]+)<")
 _INLINE = re.compile(rb"<" + _P + rb"is>")
 _SHARED = re.compile(rb'\bt="s"')
 _SI = re.compile(rb"<" + _P + rb"si(?:\s*/>|>(.*?)</" + _P + rb"si>)", re.S)
 _SI_END = re.compile(rb"</" + _P + rb"si>")
-_DIMENSION = re.compile(rb'<' + _P + rb'dimension\s+ref="([A-Za-z]{1,3})(\d{1,9})(?::([A-Za-z]{1,3})(\d{1,9}))?"')
+_DIMENSION = re.compile(rb'<' + _P + rb'dimension\s+ref="([A-Za-z]{1,8})(\d{1,12})(?::([A-Za-z]{1,8})(\d{1,12}))?"')
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
