@@ -16,12 +16,12 @@ import zipfile
 from array import array
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from xml.etree import ElementTree
 
 from pvd_reporting.format.french import fr_int
 from pvd_reporting.format.issues import Issue, IssueCode, make_issue
 from pvd_reporting.format.matching import col_index, norm
+from pvd_reporting.read.formula_errors import xlsx_sheet_parts
 
 # A sheet is not read beyond this many rows (its last filled row, as the library counts it).
 MAX_ROWS = 10_000
@@ -45,17 +45,17 @@ _ROW_END = re.compile(rb"</" + _P + rb"row>")
 # row 4294967295, so they are measured, not skipped.
 _R_ROW = re.compile(rb'\br="(\d{1,12})"')
 _R_CELL = re.compile(rb'\br="([A-Za-z]{1,8})(\d{1,12})"')
-_R_CELL_FAST = re.compile(rb' r="([A-Za-z]{1,8})(\d{1,12})"')  # a literal start: searched at C speed
+# A literal start, searched at C speed: the column, then the row, of every cell reference.
+_COLUMN_FAST = re.compile(rb' r="([A-Za-z]{1,8})\d{1,12}"')
+_ROW_FAST = re.compile(rb' r="[A-Za-z]{1,8}(\d{1,12})"')
 _VALUE = re.compile(rb"<" + _P + rb"v>([^<]+)<")
 _INLINE = re.compile(rb"<" + _P + rb"is>")
 _SHARED = re.compile(rb'\bt="s"')
 _SI = re.compile(rb"<" + _P + rb"si(?:\s*/>|>(.*?)</" + _P + rb"si>)", re.S)
 _SI_END = re.compile(rb"</" + _P + rb"si>")
+_SI_PLAIN = re.compile(rb"<si>(.*?)</si>|<si\s*/>", re.S)
 _DIMENSION = re.compile(rb'<' + _P + rb'dimension\s+ref="([A-Za-z]{1,8})(\d{1,12})(?::([A-Za-z]{1,8})(\d{1,12}))?"')
 
-_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _MAX_INDEX_BYTES = 4 * 1024 * 1024  # workbook.xml and its relationships: a few KB in practice
 
 _ODS_TABLE = re.compile(rb'<table:table\s[^>]*?table:name="([^"]*)"')
@@ -239,24 +239,11 @@ def _chunks(zf: zipfile.ZipFile, member: str, end: re.Pattern[bytes]) -> Iterato
 
 
 def _xlsx_parts(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
-    """Sheet title -> zip member, from the workbook and its relationships."""
-    rels_name = "xl/_rels/workbook.xml.rels"
-    for name in ("xl/workbook.xml", rels_name):
+    """Sheet title -> zip member (formula_errors' lookup), once the index is known to be small."""
+    for name in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
         if name in names and zf.getinfo(name).file_size > _MAX_INDEX_BYTES:
             raise TooComplex("la liste des onglets du classeur est anormalement longue")
-    if rels_name not in names:
-        return {}
-    targets: dict[str, str] = {}
-    for rel in ElementTree.fromstring(zf.read(rels_name)).iter(f"{_PKG_REL}Relationship"):
-        target = rel.get("Target", "")
-        part = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
-        targets[rel.get("Id", "")] = part
-    parts: dict[str, str] = {}
-    for sheet in ElementTree.fromstring(zf.read("xl/workbook.xml")).iter(f"{_MAIN}sheet"):
-        found = targets.get(sheet.get(f"{_REL}id", ""))
-        if found is not None and found in names:
-            parts[sheet.get("name", "")] = found
-    return parts
+    return xlsx_sheet_parts(zf, names)
 
 
 def _shared_lengths(zf: zipfile.ZipFile, names: set[str]) -> array[int]:
@@ -264,7 +251,10 @@ def _shared_lengths(zf: zipfile.ZipFile, names: set[str]) -> array[int]:
     if "xl/sharedStrings.xml" not in names:
         return lengths
     for piece in _chunks(zf, "xl/sharedStrings.xml", _SI_END):
-        lengths.extend(len(m[1] or b"") for m in _SI.finditer(piece))
+        if b":si" in piece:
+            lengths.extend(len(m[1] or b"") for m in _SI.finditer(piece))
+        else:  # the usual spelling, counted at C speed
+            lengths.extend(map(len, _SI_PLAIN.findall(piece)))
         if len(lengths) > MAX_SHARED_STRINGS:
             raise TooComplex(f"le classeur contient plus de {MAX_SHARED_STRINGS:,} textes distincts"
                              .replace(",", "\u202f"))
@@ -304,15 +294,15 @@ def _xlsx_fast(data: bytes, title: str, shared: array[int]) -> SheetCost | None:
     by cell). A template's sheet costs a fraction of a millisecond."""
     if b":c " in data or b":row" in data:
         return None  # prefixed tags (x:c): counted one by one
-    refs = _R_CELL_FAST.findall(data)
-    if len(refs) != data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/"):
+    letters = _COLUMN_FAST.findall(data)
+    if len(letters) != data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/"):
         return None  # cells placed by their order: counted one by one
     sheet = SheetCost(title)
     _declared(sheet, data)
-    if refs:
-        rows = [int(r) for _, r in refs]
-        letters = {c.upper() for c, _ in refs}
-        cols = [col_index(c.decode()) for c in letters]
+    if letters:
+        # Distinct values only, gathered at C speed: a few dozen, whatever the number of cells.
+        rows = [int(r) for r in set(_ROW_FAST.findall(data))]
+        cols = [col_index(c.decode()) for c in set(letters)]
         sheet.add(min(rows) - 1, min(cols))
         sheet.add(max(rows) - 1, max(cols))
     if sheet.too_many_rows or sheet.too_many_cells:

@@ -59,7 +59,7 @@ def error_cells_in(zf: zipfile.ZipFile, wanted: Callable[[str], bool] = lambda t
 
 
 def _xlsx(zf: zipfile.ZipFile, names: set[str], wanted: Callable[[str], bool]) -> ErrorCells:
-    parts = _xlsx_sheet_parts(zf, names)
+    parts = xlsx_sheet_parts(zf, names)
     found: ErrorCells = {}
     for title, part in parts.items():
         if not wanted(title):
@@ -81,7 +81,8 @@ def _xlsx(zf: zipfile.ZipFile, names: set[str], wanted: Callable[[str], bool]) -
     return found
 
 
-def _xlsx_sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
+def xlsx_sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
+    """Sheet title -> zip member of an .xlsx, from its workbook and relationships."""
     rels_name = "xl/_rels/workbook.xml.rels"
     if rels_name not in names:
         return {}
