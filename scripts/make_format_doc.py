@@ -254,6 +254,7 @@ def known_params(schema: Schema) -> dict[str, str]:
         "threshold": f"{config.cofinancing_min_etp:g}",
         "limit": fr_int(config.population_limit),
         "codes": ", ".join(c for c, _ in MILESTONES),
+        "detail": "",
     }
 
 

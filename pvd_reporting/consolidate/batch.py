@@ -16,6 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import date, datetime
 from pathlib import Path
 
+from pvd_reporting.atomic import checkpoint, die_with_parent, worker_guard
 from pvd_reporting.check import validate
 from pvd_reporting.consolidate.cache import ReportCache, store_entry
 from pvd_reporting.consolidate.filled import left_as_received
@@ -55,7 +56,9 @@ _worker_schema: Schema | None = None
 _worker_reference: Reference | None = None
 
 
-def _init_worker(schema: Schema, reference: Reference | None) -> None:
+def _init_worker(schema: Schema, reference: Reference | None, guard: tuple[int, bool]) -> None:
+    # A worker left behind by a killed run would wait forever on a queue nobody writes to.
+    die_with_parent(*guard)
     # Sent once per process, not once per file: the reference list has some 1,600 communes.
     global _worker_schema, _worker_reference
     _worker_schema, _worker_reference = schema, reference
@@ -105,7 +108,9 @@ def read_one(path: Path, schema: Schema, reference: Reference | None = None) -> 
 # French reasons for a file whose reading failed in a way no check foresaw: the technical detail
 # (an exception's English text) never reaches a user.
 UNEXPECTED_REASON = validate.UNEXPECTED_REASON
-CRASH_REASON = "sa lecture a interrompu le programme de lecture ; le classeur est mis de côté"
+# A worker that died (out of memory, killed, a crash in the spreadsheet library).
+CRASH_REASON = ("le processus qui le lisait s'est arrêté brutalement (mémoire épuisée, processus tué ou "
+                "plantage de la lecture) ; le classeur est mis de côté, les autres sont lus")
 
 
 def set_aside(path: Path, reason: str) -> WorkbookReport:
@@ -121,12 +126,14 @@ def read_all(
     workers: int | None = None,
     on_progress: Callable[[int], None] | None = None,
     cache: Path | None = None,
+    write_cache: bool = True,
 ) -> list[WorkbookReport]:
     """Validate every workbook on all cores; reports in the order of `paths`.
 
     With `cache` (a folder), a file whose bytes, format version, configuration and reference
     list are unchanged since a previous run is not parsed again (see cache.py); entries unused
-    for a year are pruned at the end.
+    for a year are pruned at the end. Without `write_cache`, the cache is read but nothing is added to
+    it: a run with --no-contacts leaves no contact of its files there.
     """
     store: ReportCache | None = None
     advance = on_progress or (lambda n: None)
@@ -142,7 +149,7 @@ def read_all(
                 results[i] = hit
                 advance(1)
             else:
-                entries[i] = store.entry_path(path)
+                entries[i] = store.entry_path(path) if write_cache else None
                 todo.append(i)
     else:
         todo = list(range(len(paths)))
@@ -177,10 +184,11 @@ def _parse_in_pool(paths: list[Path], todo: list[int], results: list[WorkbookRep
     """Reads `todo` on `count` processes; the indices left unread by a broken pool."""
     broken: list[int] = []
     with ProcessPoolExecutor(max_workers=count, initializer=_init_worker,
-                             initargs=(schema, reference)) as pool:
+                             initargs=(schema, reference, worker_guard())) as pool:
         futures: dict[Future[WorkbookReport], int] = {
             pool.submit(_read_in_worker, paths[i], entries[i]): i for i in todo
         }
+        checkpoint("reading")
         for future in as_completed(futures):
             i = futures[future]
             try:
@@ -201,7 +209,8 @@ def _parse_one_by_one(paths: list[Path], todo: list[int], results: list[Workbook
     try:
         for i in todo:
             if pool is None:
-                pool = ProcessPoolExecutor(max_workers=1, initializer=_init_worker, initargs=(schema, reference))
+                pool = ProcessPoolExecutor(max_workers=1, initializer=_init_worker,
+                                           initargs=(schema, reference, worker_guard()))
             try:
                 results[i] = pool.submit(_read_in_worker, paths[i], entries[i]).result()
             except BrokenProcessPool:

@@ -55,10 +55,12 @@ PRUNE_EVERY = 86_400
 PRUNE_STAMP = ".pruned"
 # Images of the charts, kept by the digest of their figure (outputs/dashboard): pruned alike.
 IMAGES_FOLDER = "images"
-# The workbooks attached to reminders (outputs/reminders.py), kept by the digest of what makes
-# them: an unchanged workbook's feedback or carried-forward copy is not written again.
+# The workbooks attached to reminders (outputs/mail.py), kept by the digest of what makes
+# them: an unchanged workbook's feedback or carried-forward copy is not written again. Each has
+# a sidecar with the sha256 of its bytes, checked before use.
 ATTACHMENTS_FOLDER = "pieces-jointes"
-ATTACHMENT_SUFFIXES = (".xlsx",)
+ATTACHMENT_DIGEST_SUFFIX = ".sha256"
+ATTACHMENT_SUFFIXES = (".xlsx", ATTACHMENT_DIGEST_SUFFIX)
 IMAGE_SUFFIXES = (".png", ".svg")
 _MAX_HEADER = 4096
 

@@ -194,6 +194,9 @@ class Change:
     element: str | None  # jalon code, action number, financer, comité date
     before: Any = None
     after: Any = None
+    # (before, after) as shown with --no-contacts when a personal field is in them (the
+    # schema's `personal` flag); None: shown as they are.
+    private: tuple[Any, Any] | None = None
 
 
 @dataclass

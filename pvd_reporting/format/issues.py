@@ -142,7 +142,7 @@ _TYPES = (
               "Identifiant PVD invalide : « {value} » (attendu pvd-RR-DD-N, ex. pvd-44-67-1)."),
     IssueType(IssueCode.INVALID_VALUE, E_, "Valeur illisible",
               "Valeur illisible : « {value} » (erreur de formule) ; saisissez la valeur elle-même."),
-    IssueType(IssueCode.INVALID_EMAIL, E_, "Mail invalide", "Adresse mail invalide : « {value} »."),
+    IssueType(IssueCode.INVALID_EMAIL, E_, "Mail invalide", "Adresse mail invalide : « {value} »{detail}."),
     IssueType(IssueCode.INVALID_PHONE, E_, "Téléphone invalide",
               "Numéro de téléphone invalide : « {value} » (10 chiffres, ou +33 suivi de 9 chiffres)."),
     IssueType(IssueCode.DUPLICATE_ACTION, E_, "N° d'action en double",
@@ -316,7 +316,8 @@ def make_issue(
 ) -> Issue:
     """Build an issue from the catalog; `params` fill the message template."""
     kind = ISSUE_TYPES[code]
-    fields = {"value": shown_value(value), "column": column or "", **params}
+    # `detail`: an optional precision some messages end with (e.g. one address per mail cell).
+    fields = {"value": shown_value(value), "column": column or "", "detail": "", **params}
     missing = sorted(name for _, name, _, _ in Formatter().parse(kind.template) if name and name not in fields)
     if missing:
         raise IssueParameterMissing(

@@ -336,12 +336,25 @@ _EMAIL = re.compile(
 )
 
 
+class SeveralAddresses(ValueError):
+    """A mail cell that holds more than one address (or a name beside it)."""
+
+
+ONE_ADDRESS = "une seule adresse par cellule, sans nom ni séparateur : une autre adresse va sur une autre ligne"
+
+
 def parse_email(v: object) -> str:
-    """An e-mail address (a leading `mailto:` is dropped)."""
+    """One e-mail address (a leading `mailto:` is dropped). A draft's recipient is set from this
+    value alone, so a cell that could read as two addresses (a comma, a semicolon, several « @ »,
+    a name in angle brackets) is refused whole rather than cut; the dot-atom pattern below also
+    refuses spaces and quotes, and leaves nothing an address parser could split."""
     s = parse_text(v)
     if s.lower().startswith("mailto:"):
         s = s[7:].strip()
-    if not _EMAIL.fullmatch(s):
+    if s.count("@") > 1 or any(c in s for c in ",;<>"):
+        raise SeveralAddresses(ONE_ADDRESS)
+    # `=?` would read as an encoded-word to some mail programs.
+    if not _EMAIL.fullmatch(s) or "=?" in s:
         raise ValueError("adresse mail invalide")
     return s
 
