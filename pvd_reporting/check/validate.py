@@ -10,14 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pvd_reporting.check.rules import apply_rules, set_controls
-from pvd_reporting.format.issues import (
-    Issue,
-    IssueCode,
-    Report,
-    WorkbookReport,
-    make_issue,
-    printable,
-)
+from pvd_reporting.format.issues import Issue, IssueCode, Report, WorkbookReport, make_issue
 from pvd_reporting.format.matching import norm, parse_a1
 from pvd_reporting.format.reference import Reference
 from pvd_reporting.format.schema import Schema
@@ -120,5 +113,5 @@ def _cell_position(cell: str | None) -> tuple[int, int]:
 def _text(value: object) -> str | None:
     if value is None:
         return None
-    text = printable(str(value).strip())  # shown in the console: no control character
+    text = str(value).strip()
     return text or None

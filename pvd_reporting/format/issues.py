@@ -270,16 +270,6 @@ class Issue:
         return self.sheet or ""
 
 
-# Control characters (ESC, CR, BEL…) a cell may hold: shown as U+FFFD, so that a value quoted in
-# a message never moves the cursor, recolours or clears the referent's terminal.
-_CONTROL = dict.fromkeys([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)], "\ufffd")
-
-
-def printable(text: str) -> str:
-    """`text` with its control characters (but tabs and line breaks) replaced by U+FFFD."""
-    return text.translate(_CONTROL)
-
-
 def json_value(value: Any) -> Any:
     """Raw values as JSON: numbers stay numbers, dates become ISO text."""
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -323,8 +313,7 @@ def make_issue(
         raise IssueParameterMissing(
             f"make_issue({code!s}) needs {', '.join(missing)} for its message « {kind.template} »")
     # The code as a plain string: an issue is plain data (the cache stores it, JSON prints it).
-    message = printable(kind.template.format_map(fields))
-    return Issue(kind.code.value, severity or kind.severity, message, sheet, cell, row, column,
+    return Issue(kind.code.value, severity or kind.severity, kind.template.format_map(fields), sheet, cell, row, column,
                  value)
 
 

@@ -15,7 +15,6 @@ from pvd_reporting.format.issues import (
     Report,
     Severity,
     WorkbookReport,
-    printable,
     shown_value,
 )
 
@@ -126,8 +125,7 @@ def render_csv(report: Report) -> str:
         for issue in workbook.issues:
             row = [
                 *head, issue.code, SEVERITY_LABELS.get(issue.severity, str(issue.severity)), issue.sheet,
-                # The value as typed, but no control character: this CSV is often read on a terminal.
-                issue.cell, issue.row, issue.column, printable(csv_value(issue.value)), issue.message,
+                issue.cell, issue.row, issue.column, csv_value(issue.value), issue.message,
             ]
             writer.writerow(["" if v is None else safe_cell(v) for v in row])
     return BOM + out.getvalue()

@@ -14,8 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pvd_reporting.format.issues import printable
-
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls")
 # The Sources row of a file of the input folder that is not a workbook (a PDF, a Word file).
 NOT_A_WORKBOOK = "Ignoré : pas un classeur"
@@ -23,9 +21,8 @@ NOT_A_WORKBOOK = "Ignoré : pas un classeur"
 
 def shown_path(path: Path | str) -> str:
     """A path as text that every output can encode: a name that is not valid UTF-8 (bytes that
-    Python keeps as surrogates) shows the replacement character instead of failing to write, and
-    so does a control character (an ESC in a name never reaches the terminal)."""
-    return printable(str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+    Python keeps as surrogates) shows the replacement character instead of failing to write."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 @dataclass
