@@ -200,3 +200,20 @@ def test_every_way_of_placing_a_far_cell_is_measured(rows: list[str], refused: s
         assert sheet.too_many_rows
     else:
         assert sheet.too_many_cells and not sheet.too_many_rows
+
+
+def test_docs_securite_states_every_limit_and_code() -> None:
+    from pvd_reporting.format.french import fr_int
+    from pvd_reporting.read.bounds import MAX_ROW_XML_BYTES, MAX_SHARED_STRINGS
+    from pvd_reporting.read.safety import MAX_FILE_BYTES, MAX_UNCOMPRESSED_BYTES, MAX_ZIP_MEMBERS
+
+    text = (Path(__file__).parents[1] / "docs" / "securite.md").read_text(encoding="utf-8")
+    for count in (MAX_ROWS, MAX_SHEET_CELLS, MAX_SHARED_STRINGS, MAX_ZIP_MEMBERS):
+        assert f"| {fr_int(count)} " in text, count
+    for size in (MAX_FILE_BYTES, MAX_UNCOMPRESSED_BYTES, MAX_TEXT_BYTES, MAX_ROW_XML_BYTES):
+        assert f"| {size // (1024 * 1024)} Mo |" in text, size
+    for code in ("file-too-large", "too-many-rows", "sheet-too-large", "unreadable-file", "encrypted-file",
+                 "invalid-number", "macros", "external-links", "dde-link"):
+        assert f"`{code}`" in text, code
+    for heading in ("## Brouillons de relance", "## Dossier de sortie", "## Fichiers d'historique"):
+        assert heading in text

@@ -179,7 +179,7 @@ def file_refusal(cost: WorkbookCost | None, unread: Collection[str] = ()) -> Iss
     text = sum(s.text_bytes for s in read)
     if text > MAX_TEXT_BYTES:
         return too_large(f"ses onglets contiendraient plus de {_mb(MAX_TEXT_BYTES)} Mo de texte une fois lus "
-                          f"(limite {_mb(MAX_TEXT_BYTES)} Mo)")
+                         "(un même texte compté à chaque cellule qui l'affiche)")
     if cost.eager:
         for sheet in cost.sheets.values():
             if sheet.too_many_cells:
@@ -256,8 +256,7 @@ def _shared_lengths(zf: zipfile.ZipFile, names: set[str]) -> array[int]:
         else:  # the usual spelling, counted at C speed
             lengths.extend(map(len, _SI_PLAIN.findall(piece)))
         if len(lengths) > MAX_SHARED_STRINGS:
-            raise TooComplex(f"le classeur contient plus de {MAX_SHARED_STRINGS:,} textes distincts"
-                             .replace(",", "\u202f"))
+            raise TooComplex(f"le classeur contient plus de {fr_int(MAX_SHARED_STRINGS)} textes distincts")
     return lengths
 
 
