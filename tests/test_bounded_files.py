@@ -217,3 +217,13 @@ def test_docs_securite_states_every_limit_and_code() -> None:
         assert f"`{code}`" in text, code
     for heading in ("## Brouillons de relance", "## Dossier de sortie", "## Fichiers d'historique"):
         assert heading in text
+
+
+def test_an_xlsb_is_never_handed_to_the_library(tmp_path: Path, schema: Schema) -> None:
+    from pvd_reporting.read.workbook import read_workbook
+
+    path = tmp_path / "binaire.xlsb"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("xl/workbook.bin", b"\x83\x01\x00")
+    data, issues = read_workbook(path, schema)
+    assert data is None and [i.code for i in issues] == ["unreadable-file"] and ".xlsb" in issues[0].message

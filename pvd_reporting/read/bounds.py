@@ -145,8 +145,8 @@ def measure_opened(zf: zipfile.ZipFile | None, data: bytes, unread: Collection[s
 
 
 def measure(zf: zipfile.ZipFile, unread: Collection[str] = ()) -> WorkbookCost | None:
-    """The cost of each sheet of an .xlsx/.xlsm or .ods, or None for another kind of zip
-    (.xlsb: not measured). Raises TooComplex when a part is beyond any reading.
+    """The cost of each sheet of an .xlsx/.xlsm or .ods, or None for another kind of zip.
+    Raises TooComplex when a part is beyond any reading, Damaged for an .xlsb (never read).
 
     `unread`: normalised titles of sheets the reader never loads (.xlsx: not measured)."""
     names = set(zf.namelist())
@@ -154,6 +154,10 @@ def measure(zf: zipfile.ZipFile, unread: Collection[str] = ()) -> WorkbookCost |
         return _xlsx(zf, names, unread)
     if "content.xml" in names:
         return _ods(zf)
+    if "xl/workbook.bin" in names:
+        # Binary records that cannot be measured beforehand: not read at all.
+        raise Damaged("classeur binaire Excel (.xlsb), un format que pvd-report ne lit pas : "
+                      "enregistrez-le au format .xlsx")
     return None
 
 
