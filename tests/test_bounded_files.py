@@ -204,13 +204,13 @@ def test_every_way_of_placing_a_far_cell_is_measured(rows: list[str], refused: s
 
 def test_docs_securite_states_every_limit_and_code() -> None:
     from pvd_reporting.format.french import fr_int
-    from pvd_reporting.read.bounds import MAX_ROW_XML_BYTES, MAX_SHARED_STRINGS
+    from pvd_reporting.read.bounds import MAX_ROW_XML_BYTES, MAX_SHARED_STRINGS, MAX_SHEET_XML_BYTES
     from pvd_reporting.read.safety import MAX_FILE_BYTES, MAX_UNCOMPRESSED_BYTES, MAX_ZIP_MEMBERS
 
     text = (Path(__file__).parents[1] / "docs" / "securite.md").read_text(encoding="utf-8")
     for count in (MAX_ROWS, MAX_SHEET_CELLS, MAX_SHARED_STRINGS, MAX_ZIP_MEMBERS):
         assert f"| {fr_int(count)} " in text, count
-    for size in (MAX_FILE_BYTES, MAX_UNCOMPRESSED_BYTES, MAX_TEXT_BYTES, MAX_ROW_XML_BYTES):
+    for size in (MAX_FILE_BYTES, MAX_UNCOMPRESSED_BYTES, MAX_TEXT_BYTES, MAX_ROW_XML_BYTES, MAX_SHEET_XML_BYTES):
         assert f"| {size // (1024 * 1024)} Mo |" in text, size
     for code in ("file-too-large", "too-many-rows", "sheet-too-large", "unreadable-file", "encrypted-file",
                  "invalid-number", "macros", "external-links", "dde-link"):
@@ -227,3 +227,17 @@ def test_an_xlsb_is_never_handed_to_the_library(tmp_path: Path, schema: Schema) 
         zf.writestr("xl/workbook.bin", b"\x83\x01\x00")
     data, issues = read_workbook(path, schema)
     assert data is None and [i.code for i in issues] == ["unreadable-file"] and ".xlsb" in issues[0].message
+
+
+def test_a_sheet_of_empty_styled_cells_beyond_64_mb_is_not_parsed(base: Path, tmp_path: Path, schema: Schema) -> None:
+    from pvd_reporting.read.bounds import MAX_SHEET_XML_BYTES
+    from pvd_reporting.read.workbook import read_workbook
+
+    row = b'<row r="1">' + b'<c r="A1" s="1"/>' * 5_000 + b"</row>"
+    rows = (row for _ in range(MAX_SHEET_XML_BYTES // len(row) + 1))
+    path = hostile.rewrite(base, tmp_path / "styles.xlsx", {hostile.sheet_member(base, "Engagements"):
+                                                            hostile.sheet_xml(rows)})
+    data, issues = read_workbook(path, schema)
+    assert data is not None  # the other sheets are read
+    [refused] = [i for i in issues if i.code == "sheet-too-large"]
+    assert refused.sheet == "Engagements" and "64 Mo une fois décompressé" in refused.message
