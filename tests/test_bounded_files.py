@@ -241,3 +241,18 @@ def test_a_sheet_of_empty_styled_cells_beyond_64_mb_is_not_parsed(base: Path, tm
     assert data is not None  # the other sheets are read
     [refused] = [i for i in issues if i.code == "sheet-too-large"]
     assert refused.sheet == "Engagements" and "64 Mo une fois décompressé" in refused.message
+
+
+def test_an_ods_is_measured_as_the_library_lays_it_out(tmp_path: Path) -> None:
+    value = '<table:table-cell office:value-type="float" office:value="1"/>'
+    empty = "<table:table-cell/>"
+    body = (f"<table:table-row>{empty}{value}</table:table-row>"  # row 0: column B
+            f'<table:table-row table:number-rows-repeated="2">{value}</table:table-row>'  # rows 1-2: A
+            '<table:table-row table:number-rows-repeated="1000"><table:table-cell '
+            'table:number-columns-repeated="1024"/></table:table-row>'  # styled, empty: not counted
+            f'<table:table-row><table:covered-table-cell/><table:table-cell table:number-columns-repeated="3" '
+            'office:value-type="string"><text:p>abc</text:p></table:table-cell></table:table-row>')  # row 1003: B-D
+    with zipfile.ZipFile(hostile.ods(tmp_path / "mesure.ods", body)) as zf:
+        sheet = measure(zf).sheets["Engagements"]  # type: ignore[union-attr]
+    assert (sheet.first_row, sheet.height, sheet.first_col, sheet.last_col) == (0, 1004, 0, 3)
+    assert sheet.cells == 1004 * 4 and sheet.text_bytes > 0
