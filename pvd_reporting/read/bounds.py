@@ -15,7 +15,7 @@ import sys
 import zipfile
 from array import array
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
@@ -40,6 +40,7 @@ MAX_ROW_XML_BYTES = 16 * 1024 * 1024
 # take some 16 MB; beyond this, parsing alone would take seconds even with no value in a cell.
 MAX_SHEET_XML_BYTES = 64 * 1024 * 1024
 _CHUNK = 1 << 20
+_WHOLE_BYTES = 4 * 1024 * 1024  # a sheet's XML up to this size is read in one piece, and kept
 
 _P = rb"(?:[A-Za-z_][\w.-]*:)?"  # any namespace prefix (x:row, as some writers put it)
 _ROW = re.compile(rb"<" + _P + rb"row\b([^>]*?)(?:/>|(?<!/)>(.*?)</" + _P + rb"row>)", re.S)
@@ -135,6 +136,9 @@ class WorkbookCost:
 
     sheets: dict[str, SheetCost] = field(default_factory=dict)
     eager: bool = False
+    # Zip member -> its XML, for the sheets small enough to be read whole: the reader's other
+    # scans of the same file (formula errors, DDE) use them instead of inflating them again.
+    xml: dict[str, bytes] = field(default_factory=dict)
 
 
 def measure_opened(zf: zipfile.ZipFile | None, data: bytes, unread: Collection[str] = ()) -> WorkbookCost | None:
@@ -281,7 +285,7 @@ def _xlsx(zf: zipfile.ZipFile, names: set[str], unread: Collection[str]) -> Work
     cost = WorkbookCost()
     for title, member in parts.items():
         if norm(title) not in unread:
-            cost.sheets[title] = _xlsx_sheet(zf, member, title, shared)
+            cost.sheets[title] = _xlsx_sheet(zf, member, title, shared, cost.xml)
     return cost
 
 
@@ -291,6 +295,7 @@ _FILLED = rb'<c r="([A-Za-z]{1,8})(\d{1,12})"[^>]*(?<!/)>(?:<f\b[^>]*/>|<f\b[^>]
 _FILLED_COLUMN = re.compile(_FILLED.replace(rb"(\d{1,12})", rb"\d{1,12}"))
 _FILLED_ROW = re.compile(_FILLED.replace(rb"([A-Za-z]{1,8})", rb"[A-Za-z]{1,8}"))
 _ROW_NUMBER = re.compile(rb'<row r="(\d{1,12})"')
+_CELL_TAG = re.compile(rb"<c[\s>/]")
 _SHARED_VALUE = re.compile(rb' t="s"[^>]*>\s*<v>(\d{1,12})<')
 _INLINE_TEXT = re.compile(rb"<is><t[^>]*>([^<]*)</t></is>")
 _STR_VALUE = re.compile(rb't="str"[^>]*>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?<v>([^<]*)</v>')
@@ -312,7 +317,7 @@ def _xlsx_piece(sheet: SheetCost, piece: bytes, shared: array[int]) -> bool:
     100 columns a second."""
     if b":c " in piece or b":row" in piece:
         return False  # prefixed tags (x:c)
-    if piece.count(b'<c r="') != piece.count(b"<c ") + piece.count(b"<c>") + piece.count(b"<c/"):
+    if piece.count(b'<c r="') != len(_CELL_TAG.findall(piece)):
         return False  # a cell placed by its order, or its reference not first
     # Distinct values only, gathered at C speed: a few thousand, whatever the number of cells.
     rows = set(_FILLED_ROW.findall(piece))
@@ -330,14 +335,19 @@ def _xlsx_piece(sheet: SheetCost, piece: bytes, shared: array[int]) -> bool:
     return True
 
 
-def _xlsx_sheet(zf: zipfile.ZipFile, member: str, title: str, shared: array[int]) -> SheetCost:
-    sheet = SheetCost(title, xml_bytes=zf.getinfo(member).file_size)
+def _xlsx_sheet(zf: zipfile.ZipFile, member: str, title: str, shared: array[int],
+                xml: dict[str, bytes]) -> SheetCost:
+    size = zf.getinfo(member).file_size
+    sheet = SheetCost(title, xml_bytes=size)
     if sheet.too_many_cells:
         sheet.over = True
         return sheet
     row = -1
     first = True
-    for piece in _chunks(zf, member, _ROW_END):
+    pieces: Iterable[bytes] = _chunks(zf, member, _ROW_END)
+    if size <= _WHOLE_BYTES:
+        pieces = [xml.setdefault(member, zf.read(member))]
+    for piece in pieces:
         if first:
             first = False
             _declared(sheet, piece)
@@ -345,8 +355,9 @@ def _xlsx_sheet(zf: zipfile.ZipFile, member: str, title: str, shared: array[int]
                 sheet.over = True
                 return sheet
         if _xlsx_piece(sheet, piece, shared):
-            last = [int(r) for r in _ROW_NUMBER.findall(piece)]
-            row = max(last) - 1 if last else row
+            if not isinstance(pieces, list):  # a later piece may place its rows by order
+                last = [int(r) for r in _ROW_NUMBER.findall(piece)]
+                row = max(last) - 1 if last else row
         else:
             for m in _ROW.finditer(piece):
                 r = _R_ROW.search(m[1])

@@ -111,7 +111,8 @@ def _read(opened: OpenedFile, schema: Schema) -> tuple[WorkbookData | None, list
     refused = file_refusal(cost, unread if opened.zip is not None else ())
     if refused is not None:
         return None, [refused]
-    stated = active_content(opened.zip, opened.data)
+    xml = cost.xml if cost is not None else {}
+    stated = active_content(opened.zip, opened.data, xml)
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(opened.data))
     try:
         data, issues = _read_open(workbook, opened, schema, cost)
@@ -132,8 +133,8 @@ def _read_open(workbook: Any, opened: OpenedFile, schema: Schema,
     skipped = {norm(schema.readme_name), norm(schema.controls_name), norm(schema.lists_name)}
     # A sheet beyond the limits is never loaded: its formula errors are not looked for either.
     beyond = {title for title, c in (cost.sheets.items() if cost else ()) if sheet_refusal(c, title)}
-    errors = error_cells_in(opened.zip, lambda title: norm(title) not in skipped and title not in beyond) \
-        if opened.zip is not None else {}
+    errors = error_cells_in(opened.zip, lambda title: norm(title) not in skipped and title not in beyond,
+                            cost.xml if cost is not None else None) if opened.zip is not None else {}
     measured = cost.sheets if cost is not None else {}
     known = skipped | {norm(schema.form.name), *(norm(t.name) for t in schema.tables)}
     # Tabs no sheet of the format is named after: where a renamed table sheet may be.
