@@ -8,11 +8,13 @@ import os
 import random
 import signal
 import socket
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import hostile
 import pytest
 from click.testing import CliRunner
 from factory import baseline_rows, cell_of, make_workbook
@@ -255,3 +257,34 @@ def test_a_file_that_is_not_a_workbook_is_one_line_and_a_sources_row(consolidate
     assert len(found) == 1 and found[0][placement] == NOT_A_WORKBOOK
     report = json.loads((out / "anomalies-2025-T4.json").read_text("utf-8"))
     assert not any("compte-rendu" in w["path"] for w in report["workbooks"])
+
+
+# --- no English fragment --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("raised", "reason"), [
+    (ValueError("Cannot detect file format"), "format non reconnu"),
+    (zipfile.BadZipFile("File is not a zip file"), "archive tronquée ou endommagée"),
+    (zipfile.BadZipFile("Bad CRC-32 for file 'xl/worksheets/sheet5.xml'"), "contrôle d'intégrité incorrect"),
+    (RuntimeError("XmlError: unexpected end of input"), "contenu XML du classeur endommagé"),
+    (RuntimeError("panicked at 'index out of bounds'"), "contenu endommagé ou inattendu"),
+])
+def test_library_errors_are_told_in_french(raised: BaseException, reason: str) -> None:
+    from pvd_reporting.read.workbook import library_reason
+
+    assert reason in library_reason(raised)
+    assert not any(word in library_reason(raised) for word in ENGLISH)
+
+
+def test_a_damaged_member_is_told_in_french(tmp_path: Path, schema: Schema) -> None:
+    path = make_workbook(tmp_path / "abime.xlsx", schema)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(hostile.sheet_member(path, "Engagements"))
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for i in range(start + 10, start + 40):
+        data[i] ^= 0x55  # the compressed bytes of one sheet, scrambled
+    path.write_bytes(bytes(data))
+    report = validate.validate_workbook(path, schema)
+    assert [i.code for i in report.issues] == ["unreadable-file"]
+    assert not any(word in report.issues[0].message for word in ENGLISH), report.issues[0].message
