@@ -40,7 +40,8 @@ MAX_ROW_XML_BYTES = 16 * 1024 * 1024
 # take some 16 MB; beyond this, parsing alone would take seconds even with no value in a cell.
 MAX_SHEET_XML_BYTES = 64 * 1024 * 1024
 _CHUNK = 1 << 20
-_WHOLE_BYTES = 4 * 1024 * 1024  # a sheet's XML up to this size is read in one piece, and kept
+_WHOLE_BYTES = 4 * 1024 * 1024  # a sheet's XML up to this size is read in one piece…
+_KEPT_BYTES = 16 * 1024 * 1024  # …and kept for the reader's other scans, up to this much in all
 
 _P = rb"(?:[A-Za-z_][\w.-]*:)?"  # any namespace prefix (x:row, as some writers put it)
 _ROW = re.compile(rb"<" + _P + rb"row\b([^>]*?)(?:/>|(?<!/)>(.*?)</" + _P + rb"row>)", re.S)
@@ -346,7 +347,10 @@ def _xlsx_sheet(zf: zipfile.ZipFile, member: str, title: str, shared: array[int]
     first = True
     pieces: Iterable[bytes] = _chunks(zf, member, _ROW_END)
     if size <= _WHOLE_BYTES:
-        pieces = [xml.setdefault(member, zf.read(member))]
+        whole = zf.read(member)
+        if sum(map(len, xml.values())) + len(whole) <= _KEPT_BYTES:
+            xml[member] = whole  # kept for the other scans, within a bound of its own
+        pieces = [whole]
     for piece in pieces:
         if first:
             first = False
