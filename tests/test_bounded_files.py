@@ -212,7 +212,8 @@ def test_docs_securite_states_every_limit_and_code() -> None:
         assert f"| {fr_int(count)} " in text, count
     for size in (MAX_FILE_BYTES, MAX_UNCOMPRESSED_BYTES, MAX_TEXT_BYTES, MAX_ROW_XML_BYTES, MAX_SHEET_XML_BYTES):
         assert f"| {size // (1024 * 1024)} Mo |" in text, size
-    for code in ("file-too-large", "too-many-rows", "sheet-too-large", "unreadable-file", "encrypted-file",
+    for code in ("file-too-large", "too-many-rows", "sheet-too-large", "unreadable-sheet", "unreadable-file",
+                 "encrypted-file",
                  "invalid-number", "macros", "external-links", "dde-link"):
         assert f"`{code}`" in text, code
     for heading in ("## Brouillons de relance", "## Dossier de sortie", "## Fichiers d'historique"):
@@ -256,3 +257,24 @@ def test_an_ods_is_measured_as_the_library_lays_it_out(tmp_path: Path) -> None:
         sheet = measure(zf).sheets["Engagements"]  # type: ignore[union-attr]
     assert (sheet.first_row, sheet.height, sheet.first_col, sheet.last_col) == (0, 1004, 0, 3)
     assert sheet.cells == 1004 * 4 and sheet.text_bytes > 0
+
+
+@pytest.mark.parametrize("serial", [1e308, -1.1e11])
+def test_a_date_beyond_any_calendar_is_named_not_handed_to_the_library(
+        serial: float, base: Path, tmp_path: Path, schema: Schema, capfd: pytest.CaptureFixture[str]) -> None:
+    from factory import cell_of
+    from openpyxl import load_workbook
+
+    from pvd_reporting.read.workbook import read_workbook
+
+    wb = load_workbook(base)
+    cell = cell_of(base, schema, "engagements", 0, "start_on")
+    wb["Engagements"][cell].value = serial
+    wb["Engagements"][cell].number_format = "DD/MM/YYYY"  # the library would convert it, and abort
+    path = tmp_path / "date.xlsx"
+    wb.save(path)
+    data, issues = read_workbook(path, schema)
+    [refused] = [i for i in issues if i.code == "unreadable-sheet"]
+    assert (refused.sheet, refused.cell) == ("Engagements", cell) and "ne correspond à aucun jour" in refused.message
+    assert data is not None and data.territory.values.get("name")  # the other sheets are read
+    assert "panicked" not in capfd.readouterr().err

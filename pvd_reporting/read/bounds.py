@@ -94,6 +94,9 @@ class SheetCost:
     declared_cells: int = 0
     xml_bytes: int = 0  # the sheet's XML once decompressed
     over: bool = False  # counting stopped: the sheet is beyond a limit
+    # A date cell whose serial number no calendar holds: (cell, value as written). The library
+    # does not return it, it aborts (a panic in its date conversion): the sheet is not loaded.
+    bad_date: tuple[str, str] | None = None
     # Rows alone stop the count where the library reads a sheet only when asked (.xlsx: such a
     # sheet is never loaded); where it reads every sheet on opening (.ods), only the grid does.
     stop_at_rows: bool = True
@@ -207,6 +210,12 @@ def sheet_refusal(sheet: SheetCost | None, name: str) -> Issue | None:
     """Why a sheet is not loaded (too many rows, too large a grid), before the library reads it."""
     if sheet is None:
         return None
+    if sheet.bad_date is not None:
+        cell, value = sheet.bad_date
+        return make_issue(
+            IssueCode.UNREADABLE_SHEET, sheet=name, cell=cell, value=value,
+            reason=f"La cellule {cell} de l'onglet « {sheet.title} » est une date dont le nombre ({value}) "
+            "ne correspond à aucun jour : l'onglet n'est pas lu. Corrigez la date de cette cellule.")
     if sheet.too_many_rows:
         return make_issue(
             IssueCode.TOO_MANY_ROWS, sheet=name,
@@ -283,11 +292,74 @@ def _xlsx(zf: zipfile.ZipFile, names: set[str], unread: Collection[str]) -> Work
     except ElementTree.ParseError:
         raise TooComplex("la liste des onglets du classeur est illisible") from None
     shared = _shared_lengths(zf, names)
+    dates = _date_styles(zf, names)
     cost = WorkbookCost()
     for title, member in parts.items():
         if norm(title) not in unread:
-            cost.sheets[title] = _xlsx_sheet(zf, member, title, shared, cost.xml)
+            sheet = cost.sheets[title] = _xlsx_sheet(zf, member, title, shared, cost.xml)
+            if not sheet.over:
+                sheet.bad_date = _bad_date(zf, member, cost.xml, dates)
     return cost
+
+
+# Excel's built-in date and time formats (ECMA-376, numFmtId), and what marks a custom one.
+_DATE_FORMAT_IDS = frozenset({*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)})
+_NUM_FMT = re.compile(rb'<numFmt\b[^>]*?numFmtId="(\d+)"[^>]*?formatCode="([^"]*)"')
+_CELL_XFS = re.compile(rb"<cellXfs\b[^>]*>(.*?)</cellXfs>", re.S)
+_XF_FORMAT = re.compile(rb'<xf\b([^>]*)')
+_FORMAT_ID = re.compile(rb'numFmtId="(\d+)"')
+_QUOTED = re.compile(rb'"[^"]*"|\[[^\]]*\]|\\.')
+# A number no date holds: the library's conversion overflows beyond some 1e11 days.
+_MAX_DATE_SERIAL = 1e11
+_BIG_NUMBER = re.compile(rb"<v>-?(?:\d[\d.]*[eE]\+?\d|\d{11})")
+_BIG_NUMBER_CELL = re.compile(
+    rb"<c\b([^>]*?)(?<!/)>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?<v>(-?(?:\d[\d.]*[eE][+-]?\d+|\d{11,}(?:\.\d*)?))</v>")
+_STYLE = re.compile(rb'\bs="(\d{1,9})"')
+_REF = re.compile(rb'\br="([A-Za-z]{1,8}\d{1,12})"')
+
+
+def _date_styles(zf: zipfile.ZipFile, names: set[str]) -> frozenset[int] | None:
+    """The cell styles that show a date (indexes of `cellXfs`); None when they cannot be told
+    (then every style is taken for a date)."""
+    if "xl/styles.xml" not in names:
+        return frozenset()
+    if zf.getinfo("xl/styles.xml").file_size > _MAX_INDEX_BYTES:
+        return None
+    styles = zf.read("xl/styles.xml")
+    custom = {int(i) for i, code in _NUM_FMT.findall(styles)
+              if re.search(rb"[dmyhsDMYHS]", _QUOTED.sub(b"", code.replace(b"&quot;", b'"')))}
+    xfs = _CELL_XFS.search(styles)
+    if xfs is None:
+        return frozenset()
+    found = set()
+    for index, attrs in enumerate(_XF_FORMAT.findall(xfs[1])):
+        fmt = _FORMAT_ID.search(attrs)
+        number = int(fmt[1]) if fmt else 0
+        if number in _DATE_FORMAT_IDS or number in custom:
+            found.add(index)
+    return frozenset(found)
+
+
+def _bad_date(zf: zipfile.ZipFile, member: str, xml: dict[str, bytes],
+              dates: frozenset[int] | None) -> tuple[str, str] | None:
+    """The first date cell of a sheet whose number is beyond any calendar, if any."""
+    if dates is not None and not dates:
+        return None
+    pieces: Iterable[bytes] = [xml[member]] if member in xml else _chunks(zf, member, _ROW_END)
+    for piece in pieces:
+        if not _BIG_NUMBER.search(piece):
+            continue  # the usual case: no number of eleven digits or more
+        for attrs, value in _BIG_NUMBER_CELL.findall(piece):
+            try:
+                if abs(float(value)) < _MAX_DATE_SERIAL:
+                    continue
+            except ValueError:
+                continue
+            style = _STYLE.search(attrs)
+            if dates is None or (int(style[1]) if style else 0) in dates:
+                ref = _REF.search(attrs)
+                return (ref[1].decode() if ref else "?"), value.decode()
+    return None
 
 
 # A cell with a value, written the usual way: its reference first, then perhaps a formula, then
