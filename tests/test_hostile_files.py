@@ -288,3 +288,26 @@ def test_a_damaged_member_is_told_in_french(tmp_path: Path, schema: Schema) -> N
     report = validate.validate_workbook(path, schema)
     assert [i.code for i in report.issues] == ["unreadable-file"]
     assert not any(word in report.issues[0].message for word in ENGLISH), report.issues[0].message
+
+
+def test_a_panic_of_the_library_is_silent_and_told_in_french(tmp_path: Path, schema: Schema,
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             capfd: pytest.CaptureFixture[str]) -> None:
+    from pvd_reporting.read import workbook as reader
+
+    class Panic(BaseException):  # what pyo3 raises for a panic in native code
+        pass
+
+    class Library:
+        @staticmethod
+        def from_filelike(data: Any) -> Any:
+            os.write(2, b"thread '<unnamed>' panicked at src/lib.rs:717:17:\nstack backtrace:\n")
+            raise Panic("TimeDelta::milliseconds out of bounds")
+
+    monkeypatch.setattr(reader, "CalamineWorkbook", Library)
+    data, issues = reader.read_workbook(make_workbook(tmp_path / "a.xlsx", schema), schema)
+    assert data is None and [i.code for i in issues] == ["unreadable-file"]
+    assert "contenu endommagé ou inattendu" in issues[0].message
+    assert capfd.readouterr().err == ""
+    os.write(2, b"apres")  # standard error is back
+    assert capfd.readouterr().err == "apres"

@@ -14,7 +14,10 @@ import hashlib
 import io
 import os
 import stat
+import sys
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,6 +170,29 @@ def _check_ole(path: Path, data: bytes) -> Issue | None:
     if any(name in data for name in _OLE_ENCRYPTION_STREAMS):
         return make_issue(IssueCode.ENCRYPTED_FILE)
     return None
+
+
+@contextmanager
+def library_quiet() -> Iterator[None]:
+    """Standard error silenced while the spreadsheet library reads: a panic in its native code
+    prints a backtrace in English there before it becomes an exception, which the reader turns
+    into a French reason. Nothing else prints while a file is read (one thread per process)."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):
+        yield  # no file descriptor 2 to silence
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 2)
+        finally:
+            os.close(null)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def file_digest(path: Path) -> tuple[int, str]:

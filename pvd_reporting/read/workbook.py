@@ -37,7 +37,7 @@ from pvd_reporting.read.bounds import (
 from pvd_reporting.read.formula_errors import CellError, error_cells_in
 from pvd_reporting.read.grid import CellParser, has_headers_of, read_form, read_table
 from pvd_reporting.read.records import Record, WorkbookData
-from pvd_reporting.read.safety import OpenedFile, open_checked
+from pvd_reporting.read.safety import OpenedFile, library_quiet, open_checked
 from pvd_reporting.read.values import is_blank
 
 _VERSION_KEY = norm(VERSION_LABEL)
@@ -113,12 +113,13 @@ def _read(opened: OpenedFile, schema: Schema) -> tuple[WorkbookData | None, list
         return None, [refused]
     xml = cost.xml if cost is not None else {}
     stated = active_content(opened.zip, opened.data, xml)
-    workbook = CalamineWorkbook.from_filelike(io.BytesIO(opened.data))
-    try:
-        data, issues = _read_open(workbook, opened, schema, cost)
-        return data, [*stated, *issues]
-    finally:
-        workbook.close()
+    with library_quiet():
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(opened.data))
+        try:
+            data, issues = _read_open(workbook, opened, schema, cost)
+            return data, [*stated, *issues]
+        finally:
+            workbook.close()
 
 
 def _read_open(workbook: Any, opened: OpenedFile, schema: Schema,
