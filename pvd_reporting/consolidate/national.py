@@ -5,8 +5,9 @@ with a French reason; so is a file of part of a région (--departement). Two fil
 of one région are chosen by content: the latest quarter published, then the latest publication,
 never the time a file was written. The nation's quarter is the latest one most régions published;
 a région whose latest quarter is older is « en retard », named and not counted, and T-1 is taken
-on the same régions. Money is summed in whole cents by national category, so that the nation's
-euros equal the sum of the régions' to the cent. The territories expected are those of the
+on the same régions. Every figure is the regional registry's (consolidate/figures.py), added
+up from what each territory adds (TerritoryFigures), money in whole cents by national category:
+the nation's euros equal the sum of the régions' to the cent. The territories expected are those of the
 reference list shipped with the package. A territory found in two régions is an anomaly, counted
 once for the nation where its identifier or the reference list places it, never by alphabet.
 """
