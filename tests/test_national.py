@@ -22,6 +22,7 @@ from pvd_reporting.cli import cli
 from pvd_reporting.consolidate import regional_histories
 from pvd_reporting.consolidate.national import (
     FIGURES,
+    NATIONAL_KEYS,
     NOT_REPORTING,
     Figures,
     figure_value,
@@ -333,6 +334,24 @@ def test_a_late_region_is_named_not_counted_and_t1_keeps_the_same_regions(region
     assert cost[3] == pytest.approx(change)
 
 
+def test_the_quarter_is_the_one_most_regions_last_published(regions: Regions, tmp_path: Path) -> None:
+    ge = regions.root / "grand-est" / "historique-pvd.sqlite"
+    late = []
+    for name, code in (("Normandie", "28"), ("Occitanie", "76")):
+        copy = _copy(regions.root / "bretagne" / "historique-pvd.sqlite", tmp_path / name)
+        _edit(copy, f"UPDATE meta SET valeur = '{name}' WHERE cle = 'region'",
+              f"UPDATE meta SET valeur = '{code}' WHERE cle = 'region_code'",
+              *(f"DELETE FROM {t} WHERE periode = '2025-T4'" for t in ("territoires", "engagements", "communes")))
+        late.append(copy)
+    # Two régions at T3, one at T4: T3, and Grand Est counted at T3 (it published it).
+    rollup = roll_up([ge, *late])
+    assert rollup.period == "2025-T3" and rollup.reporting == 3 and rollup.late_regions == []
+    # Two at T4 (Grand Est and Bretagne), one at T3: T4, the late one named and not counted.
+    rollup = roll_up([ge, regions.root / "bretagne", late[0]])
+    assert rollup.period == "2025-T4" and rollup.reporting == 2
+    assert [r.status for r in rollup.late_regions] == ["En retard (dernier trimestre publié : 2025-T3)"]
+
+
 def test_unknown_period_is_a_usage_error(regions: Regions, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["national", str(regions.root), "--period", "2019-T1", "-o", str(tmp_path)])
     assert result.exit_code == 2
@@ -608,6 +627,14 @@ def test_national_figures_are_the_regions_own(regions: Regions, tmp_path: Path) 
         assert f.per_inhabitant == own.value("per_inhabitant")
     by_label = {fig.label: fig for fig in FIGURES}
     assert {"ORT signées", "Financements au-delà du coût (€)"} <= set(by_label)
+    # Through the same registry: every figure the nation shows is the région's own, by key.
+    clean = roll_up([regions.root], period="2025-T4")
+    for name, run in (("Grand Est", regions.grand_est), ("Bretagne", regions.bretagne)):
+        row = next(r for r in clean.regions if r.region == name).figures
+        assert row is not None
+        for key in NATIONAL_KEYS:
+            if not key.startswith("financing:"):
+                assert row[key] == pytest.approx(run.figures.value(key)), (name, key)
     # Every figure the régions published (their `chiffres`) is the one added up here, to the cent.
     published = rollup.histories[0].figures["2025-T4"]
     assert {"Territoires reçus", "ORT signées", "Coût total HT (€)"} <= set(published)

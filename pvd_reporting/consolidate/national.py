@@ -5,15 +5,15 @@ with a French reason; so is a file of part of a région (--departement). Two fil
 of one région are chosen by content: the latest quarter published, then the latest publication,
 never the time a file was written. The nation's quarter is the latest one most régions published;
 a région whose latest quarter is older is « en retard », named and not counted, and T-1 is taken
-on the same régions. Money is summed in whole cents by national category, so that the nation's
-euros equal the sum of the régions' to the cent. The territories expected are those of the
+on the same régions. Every figure is the regional registry's (consolidate/figures.py), added
+up from what each territory adds (TerritoryFigures), money in whole cents by national category:
+the nation's euros equal the sum of the régions' to the cent. The territories expected are those of the
 reference list shipped with the package. A territory found in two régions is an anomaly, counted
 once for the nation where its identifier or the reference list places it, never by alphabet.
 """
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pvd_reporting.consolidate.figures import ValueKind, declarations
+from pvd_reporting.consolidate.figures import ValueKind, figures_from_territories, registry
+from pvd_reporting.consolidate.regional import cents
 from pvd_reporting.consolidate.regional_histories import (
     NationalTerritory,
     NotAHistory,
@@ -30,7 +31,7 @@ from pvd_reporting.consolidate.regional_histories import (
     read_history,
     territories_of,
 )
-from pvd_reporting.consolidate.view import ENGAGED, PLANNED
+from pvd_reporting.consolidate.view import ENGAGED, PLANNED, Money, TerritoryFigures
 from pvd_reporting.errors import UsageError
 from pvd_reporting.format.config import (
     NATIONAL_CATEGORIES,
@@ -47,7 +48,13 @@ from pvd_reporting.format.reference import (
     load_reference,
     territory_key,
 )
-from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES, build_schema
+from pvd_reporting.format.schema import (
+    ENGAGEMENTS,
+    NOT_FILLED,
+    NOT_RECEIVED,
+    ORT_STATUSES,
+    build_schema,
+)
 
 SIGNED, OVERDUE, AT_RISK, _ON_TIME, _UNKNOWN = ORT_STATUSES
 NOT_REPORTING = "Non remontée"
@@ -60,141 +67,121 @@ def late_status(latest: str) -> str:
     return f"{LATE} (dernier trimestre publié : {latest})"
 
 
-@dataclass
-class Figures:
-    """The figures of a set of territories (a région or the nation at one period); money in cents."""
-
-    expected: int = 0
-    received: int = 0
-    missing: int = 0
-    signed: int = 0
-    signed_in_time: int = 0
-    signed_late: int = 0
-    at_risk: int = 0
-    overdue: int = 0
-    median_months: float | None = None
-    cadence_held: int = 0
-    leads_in_post: int = 0
-    cost: int = 0
-    engaged: int = 0
-    planned: int = 0
-    by_category: dict[str, int] = field(default_factory=dict)
-    beyond_cost: int = 0
-    remaining: int = 0
-    population: int = 0  # of the Villes PVD of received territories that give it
-    cost_with_population: int = 0  # the cost of those territories
-    without_population: int = 0  # received territories that give no population
-
-    @property
-    def per_inhabitant(self) -> float | None:
-        """Cost of the received territories whose Villes PVD population is known ÷ that population."""
-        return round(self.cost_with_population / 100 / self.population, 2) if self.population else None
-
-
-def figures_of(territories: Iterable[NationalTerritory]) -> Figures:
-    f = Figures(by_category=dict.fromkeys(NATIONAL_CATEGORIES, 0))
-    months: list[float] = []
-    for t in territories:
-        f.expected += 1
-        if not t.received:
-            continue
-        f.received += 1
-        if t.status == SIGNED:
-            f.signed += 1
-            f.signed_in_time += t.signed_in_time is True
-            f.signed_late += t.signed_in_time is False
-            if t.months_j1_j8 is not None:
-                months.append(t.months_j1_j8)
-        f.at_risk += t.status == AT_RISK
-        f.overdue += t.status == OVERDUE
-        f.cadence_held += t.cadence_held
-        f.leads_in_post += t.lead_in_post
-        f.cost += t.cost
-        f.engaged += t.engaged
-        f.planned += t.planned
-        f.beyond_cost += t.beyond_cost
-        f.remaining += t.remaining
-        if t.population:
-            f.population += t.population
-            f.cost_with_population += t.cost
-        else:
-            f.without_population += 1
-        for category, amount in t.by_category.items():
-            f.by_category[category] = f.by_category.get(category, 0) + amount
-    f.missing = f.expected - f.received
-    f.median_months = round(statistics.median(months), 1) if months else None
-    return f
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One national figure: its key and label (the regional registry's, `consolidate/figures.py`,
-    where the région has the figure), its kind, its getter; money is held in cents (`cents`)."""
-
-    label: str
-    kind: ValueKind
-    get: Callable[[Figures], Any]
-    cents: bool = False
-    key: str = ""
-    short: str = ""  # where room is short (the dashboard's table)
-
-
 def category_label(category: str) -> str:
     return f"Financements : {category} (€)"
 
 
-# The national getter of each figure of the regional registry the nation adds up per territory.
-_SUMMED: dict[str, Callable[[Figures], Any]] = {
-    "expected": lambda f: f.expected, "received": lambda f: f.received, "missing": lambda f: f.missing,
-    "ort_signed": lambda f: f.signed, "ort_signed_in_time": lambda f: f.signed_in_time,
-    "ort_signed_late": lambda f: f.signed_late, "median_months_j1_j8": lambda f: f.median_months,
-    "at_risk": lambda f: f.at_risk, "overdue": lambda f: f.overdue, "leads_in_post": lambda f: f.leads_in_post,
-    "cadence_held": lambda f: f.cadence_held, "beyond_cost": lambda f: f.beyond_cost,
-    "remaining": lambda f: f.remaining, "cost": lambda f: f.cost, "population": lambda f: f.population,
-    "per_inhabitant": lambda f: f.per_inhabitant,
-    f"cost:{ENGAGED}": lambda f: f.engaged, f"cost:{PLANNED}": lambda f: f.planned,
-}
-# Money the nation holds in cents (the per-inhabitant cost is already in euros).
-_IN_CENTS = {"beyond_cost", "remaining", "cost", f"cost:{ENGAGED}", f"cost:{PLANNED}"}
+# The registry of the régions (consolidate/figures.py) with the nation's financers: one column per
+# national category, so that « Région Grand Est » and « Collectivité de Corse » add up.
+DECLARED = registry([(c, category_label(c)) for c in NATIONAL_CATEGORIES],
+                    at_risk_days=build_schema().config.at_risk_days,
+                    cost_label=build_schema().table(ENGAGEMENTS).column("cost").label)
+# The registry's figures the nation adds up from the régions' per-territory rows, in its order
+# (a workbook's validity, the actions' error rows and the shares stay regional).
+NATIONAL_KEYS = (
+    "expected", "received", "missing", "not_filled", "ort_signed", "ort_signed_in_time", "ort_signed_late",
+    "median_months_j1_j8", "at_risk", "overdue", "leads_in_post", "cadence_held", "actions",
+    *(f"financing:{c}" for c in NATIONAL_CATEGORIES), "financed", "beyond_cost", "remaining", "cost",
+    "population", "without_population", "per_inhabitant", f"cost:{ENGAGED}", f"cost:{PLANNED}", "needs",
+    "needs_amount",
+)
 
 
-def _registry_figures() -> tuple[Figure, ...]:
-    """The regional registry's figures the nation sums, in its order, with its labels; the
-    financing by national category (the régions' financer columns differ) before « au-delà du coût »."""
-    out: list[Figure] = []
-    for d in declarations(build_schema()):
-        if d.key not in _SUMMED:
-            continue
-        if d.key == "beyond_cost":
-            out += [Figure(category_label(c), ValueKind.EUROS, _category(c), cents=True, key=f"category:{c}",
-                           short=category_label(c)) for c in NATIONAL_CATEGORIES]
-        out.append(Figure(d.label, d.kind, _SUMMED[d.key], cents=d.key in _IN_CENTS, key=d.key,
-                          short=d.short or d.label))
-    return tuple(out)
+def as_territory_figures(t: NationalTerritory) -> TerritoryFigures:
+    """What a territory of a région's history adds to the figures, as the région's own
+    territories do (regional.territory_figures): money back in euros from exact cents."""
+    signed = t.received and t.status == SIGNED
+    return TerritoryFigures(
+        received=t.received, not_filled=t.status == NOT_FILLED, ort_status=t.status,
+        signed_in_time=t.signed_in_time if signed else None, months_j1_j8=t.months_j1_j8 if signed else None,
+        cadence_held=t.cadence_held, lead_in_post=t.lead_in_post, actions=t.actions, needs=t.needs,
+        needs_amount=t.needs_amount / 100,
+        money=Money(t.cost / 100, {c: v / 100 for c, v in t.by_category.items()}, t.beyond_cost / 100,
+                    t.remaining / 100),
+        cost_by_stage={ENGAGED: t.engaged / 100, PLANNED: t.planned / 100}, population=t.population)
 
 
-def _category(category: str) -> Callable[[Figures], int]:
-    return lambda f: f.by_category.get(category, 0)
+class Figures:
+    """The registry's figures over a set of territories (a région or the nation at one period),
+    by key, in euros; the attributes a reader most often wants, money in cents."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Figures) and other.values == self.values
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Figures({self.values!r})"
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def _cents(self, key: str) -> int:
+        return cents(self.values.get(key) or 0.0)
+
+    expected = property(lambda self: self.values["expected"])
+    received = property(lambda self: self.values["received"])
+    missing = property(lambda self: self.values["missing"])
+    signed = property(lambda self: self.values["ort_signed"])
+    signed_in_time = property(lambda self: self.values["ort_signed_in_time"])
+    signed_late = property(lambda self: self.values["ort_signed_late"])
+    at_risk = property(lambda self: self.values["at_risk"])
+    overdue = property(lambda self: self.values["overdue"])
+    median_months = property(lambda self: self.values["median_months_j1_j8"])
+    cadence_held = property(lambda self: self.values["cadence_held"])
+    leads_in_post = property(lambda self: self.values["leads_in_post"])
+    population = property(lambda self: self.values["population"])
+    without_population = property(lambda self: self.values["without_population"])
+    per_inhabitant = property(lambda self: self.values["per_inhabitant"])
+    cost = property(lambda self: self._cents("cost"))
+    engaged = property(lambda self: self._cents(f"cost:{ENGAGED}"))
+    planned = property(lambda self: self._cents(f"cost:{PLANNED}"))
+    beyond_cost = property(lambda self: self._cents("beyond_cost"))
+    remaining = property(lambda self: self._cents("remaining"))
+
+    @property
+    def by_category(self) -> dict[str, int]:
+        return {c: self._cents(f"financing:{c}") for c in NATIONAL_CATEGORIES}
+
+
+_NATIONAL_DECLARED = [d for d in DECLARED if d.key in NATIONAL_KEYS]
+
+
+def figures_of(territories: Iterable[NationalTerritory]) -> Figures:
+    """The figures of a set of territories through the registry: every territory is expected
+    (the file's and the shipped list's), the totals over those received."""
+    every = [as_territory_figures(t) for t in territories]
+    return Figures(figures_from_territories(every, _NATIONAL_DECLARED, list(NATIONAL_CATEGORIES), len(every)))
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One national figure: the registry's key, label and kind (consolidate/figures.py)."""
+
+    key: str
+    label: str
+    kind: ValueKind
+    short: str = ""  # where room is short (the dashboard's table)
 
 
 COUNT, MONTHS = ValueKind.COUNT, ValueKind.MONTHS
 # Every output of the roll-up (Synthèse, Régions, the dashboard's table, the national SQLite)
 # lists these, in this order.
-FIGURES: tuple[Figure, ...] = _registry_figures()
+FIGURES: tuple[Figure, ...] = tuple(Figure(d.key, d.label, d.kind, d.short or d.label) for d in _NATIONAL_DECLARED)
 BY_KEY = {f.key: f for f in FIGURES}
 COST_LABEL = BY_KEY["cost"].label
 # Compared at a constant perimeter (the territories received at T-1 and now): counts and euros,
-# not the expected and missing of the reference list, nor a median or a ratio.
+# not the expected and missing of the reference list, nor a ratio.
 CONSTANT_KINDS = (ValueKind.COUNT, ValueKind.EUROS)
-NOT_CONSTANT = ("expected", "missing", "per_inhabitant")
+NOT_CONSTANT = ("expected", "missing", "not_filled", "per_inhabitant")
 
 
 def figure_value(figure: Figure, figures: Figures | None) -> Any:
-    """The figure as shown: euros for money, None when the région did not report."""
-    if figures is None:
-        return None
-    value = figure.get(figures)
-    return value / 100 if figure.cents and value is not None else value
+    """The figure as shown (euros for money), None when the région did not report."""
+    return None if figures is None else figures.values.get(figure.key)
 
 
 def constant_change(figure: Figure, pair: tuple[Figures, Figures] | None) -> Any:
@@ -204,8 +191,8 @@ def constant_change(figure: Figure, pair: tuple[Figures, Figures] | None) -> Any
     now, before = figure_value(figure, pair[0]), figure_value(figure, pair[1])
     if now is None or before is None:
         return None
-    if figure.cents:
-        return (figure.get(pair[0]) - figure.get(pair[1])) / 100
+    if figure.kind == ValueKind.EUROS:
+        return (cents(now) - cents(before)) / 100
     return now - before
 
 
@@ -366,15 +353,22 @@ def _expected_placeholders(region: str, period: str, found: Iterable[NationalTer
     return out
 
 
+@lru_cache(maxsize=1)
+def _reference_regions() -> dict[str, str | None]:
+    """The région the shipped list places each territory in, by its identity."""
+    out = {_ref_key(ref): ref.region for ref in _reference().territories}
+    # Without an Identifiant PVD, the reference list groups a territory by its EPCI.
+    out |= {f"epci:{ref.siren}": ref.region for ref in _reference().territories if not ref.id_pvd}
+    return out
+
+
 def _mark_duplicates(territories: list[NationalTerritory], code_of: dict[str, str | None]) -> list[Duplicate]:
     """A territory in two régions: counted once for the nation, in the région its identifier's
     code names, else the one the reference list places it in; else in none (to settle)."""
     by_key: dict[str, list[NationalTerritory]] = {}
     for t in territories:
         by_key.setdefault(t.key, []).append(t)
-    ref_region = {_ref_key(ref): ref.region for ref in _reference().territories}
-    # Without an Identifiant PVD, the reference list groups a territory by its EPCI.
-    ref_region |= {f"epci:{ref.siren}": ref.region for ref in _reference().territories if not ref.id_pvd}
+    ref_region = _reference_regions()
     found = []
     for key, group in by_key.items():
         regions = sorted({t.region for t in group}, key=region_key)

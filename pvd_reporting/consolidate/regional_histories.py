@@ -48,6 +48,7 @@ from pvd_reporting.format.history import (
     META_WRITTEN,
     PERIOD,
     PUBLICATIONS_TABLE,
+    T_ACTIONS,
     T_BEYOND,
     T_CADENCE,
     T_COMMUNES,
@@ -61,6 +62,9 @@ from pvd_reporting.format.history import (
     T_J8,
     T_LAST,
     T_LEAD,
+    T_NEEDS,
+    T_NEEDS_AMOUNT,
+    T_OPTIONAL,
     T_REMAINING,
     T_SIREN,
     T_STATUS,
@@ -195,6 +199,9 @@ class NationalTerritory:
     by_category: dict[str, int] = field(default_factory=dict)
     remaining: int = 0
     beyond_cost: int = 0
+    actions: int = 0
+    needs: int = 0
+    needs_amount: int = 0  # cents
     population: int | None = None  # of its Villes PVD; None when no workbook gives it
     communes: str | None = None
     # Found in another région too: the région where the nation counts it (None: in none).
@@ -406,7 +413,7 @@ def _read_open(db: sqlite3.Connection, path: Path) -> RegionalHistory:
         if colonne not in columns[TERRITORIES_TABLE]:
             raise NotAHistory(f"colonne de financeur « {colonne} » absente de la table territoires")
     # Only the columns the roll-up reads: any other column of the file stays there.
-    wanted = [*TERRITORY_READ, *(c for c in (T_BEYOND,) if c in columns[TERRITORIES_TABLE]),
+    wanted = [*TERRITORY_READ, *(c for c in T_OPTIONAL if c in columns[TERRITORIES_TABLE]),
               *dict.fromkeys(f[0] for f in financers)]
     longest = db.execute(f'SELECT {", ".join(f"max(length({_quote(c)}))" for c in wanted)} '
                          f'FROM "{TERRITORIES_TABLE}"').fetchone()
@@ -415,7 +422,7 @@ def _read_open(db: sqlite3.Connection, path: Path) -> RegionalHistory:
                           "ce n'est pas un historique écrit par pvd-report")
     cursor = db.execute(f'SELECT {", ".join(_quote(c) for c in wanted)} FROM "{TERRITORIES_TABLE}"')
     territories = Table(list(wanted), cursor.fetchall())
-    _check_amounts(db, territories, [c for c in wanted if c in (T_COST, T_REMAINING, T_BEYOND)
+    _check_amounts(db, territories, [c for c in wanted if c in (T_COST, T_REMAINING, T_BEYOND, T_NEEDS_AMOUNT)
                                      or c in {f[0] for f in financers}], columns)
     periods = sorted({str(r[0]) for r in territories.rows}, key=_order)
     published: dict[str, tuple[int, str]] = {}
@@ -526,7 +533,7 @@ def territories_of(history: RegionalHistory, *, contacts: bool = False) -> dict[
     at = {name: table.columns.index(name) for name in TERRITORY_READ}
     money = [(table.columns.index(col), category) for col, _, category in history.financers]
     engaged, planned, population, j2 = history.engaged, history.planned, history.population, history.j2
-    beyond = table.index(T_BEYOND)
+    beyond, actions, needs, needs_amount = (table.index(c) for c in (T_BEYOND, T_ACTIONS, T_NEEDS, T_NEEDS_AMOUNT))
     out: dict[str, list[NationalTerritory]] = {}
     for row in table.rows:
         period = str(row[at[PERIOD]])
@@ -554,9 +561,16 @@ def territories_of(history: RegionalHistory, *, contacts: bool = False) -> dict[
             cost=cents(row[at[T_COST]]), engaged=engaged.get(ident, 0), planned=planned.get(ident, 0),
             by_category=by_category, remaining=cents(row[at[T_REMAINING]]),
             beyond_cost=cents(row[beyond]) if beyond is not None else 0,
+            actions=_count(row[actions]) if actions is not None else 0,
+            needs=_count(row[needs]) if needs is not None else 0,
+            needs_amount=cents(row[needs_amount]) if needs_amount is not None else 0,
             population=population.get(ident), communes=row[at[T_COMMUNES]],
         ))
     return out
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TABLE_ROWS else 0
 
 
 def _period_end(period: str) -> date | None:

@@ -37,6 +37,9 @@ T_DEPARTMENT, T_EPCI, T_SIREN, T_COMMUNES = "departement", "epci", "siren_de_l_e
 T_LAST, T_J1, T_J8, T_DEADLINE, T_DAYS = "dernier_jalon", "date_j1", "date_j8", "echeance_ort", "jours_restants"
 T_STATUS, T_IN_TIME, T_CADENCE, T_LEAD = "statut_ort", "ort_signee_dans_le_delai", "cadence_tenue", "chef_de_projet"
 T_COST, T_REMAINING, T_BEYOND = "cout_total_ht", "reste_a_financer", "financements_au_dela_du_cout"
+# Read when present (a history of an earlier version may lack them).
+T_ACTIONS, T_NEEDS, T_NEEDS_AMOUNT = "actions", "besoins", "montant_des_besoins"
+T_OPTIONAL = (T_BEYOND, T_ACTIONS, T_NEEDS, T_NEEDS_AMOUNT)
 TERRITORY_READ = (PERIOD, ID, TERRITORY, T_DEPARTMENT, T_EPCI, T_SIREN, T_COMMUNES, T_LAST, T_J1, T_J8,
                   T_DEADLINE, T_DAYS, T_STATUS, T_IN_TIME, T_CADENCE, T_LEAD, T_COST, T_REMAINING)
 # `engagements` (money engaged and planned), `communes` (population), `jalons` (J2: a chef de projet in post).

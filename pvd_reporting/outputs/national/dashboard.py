@@ -40,6 +40,9 @@ TABLE_FIGURES = (
 )
 
 
+TO_THE_CENT = ("per_inhabitant",)
+
+
 def table_header(figure: Figure) -> str:
     """A column's head: the figure's short name, unless it only makes sense under its parent (« dont … »)."""
     return figure.label if figure.short.startswith("dont") else figure.short
@@ -89,7 +92,8 @@ def shown(figure: Figure, value: Any) -> str:
     if value is None:
         return "—"
     if figure.kind == ValueKind.EUROS:
-        return fr_money(round(value) if figure.cents else value, NARROW)
+        # Millions to the euro; a cost per inhabitant to the cent.
+        return fr_money(value if figure.key in TO_THE_CENT else round(value), NARROW)
     if figure.kind == ValueKind.MONTHS:
         return fr_decimal(value)
     return fr_int(value, NARROW) if figure.kind == ValueKind.COUNT else str(value)
