@@ -12,19 +12,26 @@ import os
 import weakref
 from collections.abc import Callable, Collection
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from pvd_reporting.check import validate
 from pvd_reporting.consolidate.cache import ReportCache, store_entry
-from pvd_reporting.consolidate.filled import left_as_received
+from pvd_reporting.consolidate.filled import unfilled
 from pvd_reporting.consolidate.regional import missing_view, region_view, territory_view
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.errors import UsageError
 from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.issues import Issue, IssueCode, WorkbookReport, make_issue
 from pvd_reporting.format.matching import french_sort_key, norm
-from pvd_reporting.format.periods import last_day, parse_label
+from pvd_reporting.format.periods import (
+    ends_long_before,
+    first_day,
+    last_day,
+    parse_label,
+    quarter_label,
+    quarter_of,
+)
 from pvd_reporting.format.reference import Reference, RefTerritory, insee_department, territory_key
 from pvd_reporting.format.schema import COMMUNES, NOT_FILLED, TABLE_KEYS, Schema
 from pvd_reporting.format.vocabulary import PVD_TOWN as VILLE_PVD
@@ -180,6 +187,34 @@ def period_of(report: WorkbookReport) -> str | None:
     return None
 
 
+def retained_period(report: WorkbookReport) -> str | None:
+    """The quarter a workbook counts for, from its content alone (never the run's period).
+
+    Its declared period, unless that does not fit its own update date (`period-after-update`,
+    `period-before-update`): then the quarter its update date reports on. A period after the
+    update is the update's own quarter (the data are as of that day); a period far before it is
+    most often a year mistyped, so the same quarter number in the latest year started by the
+    update date, else the last quarter ended before the update.
+    """
+    own = period_of(report)
+    if own is None or report.data is None:
+        return own
+    codes = {i.code for i in report.issues}
+    updated = as_date(report.data.territory.values.get("updated_on"))
+    if updated is None or not codes & PERIOD_TO_CHECK_CODES:
+        return own
+    if PERIOD_AFTER in codes:
+        return quarter_label(quarter_of(updated))
+    declared = parse_label(own)
+    if declared is None:
+        return own
+    year = updated.year if first_day((updated.year, declared[1])) <= updated else updated.year - 1
+    if not ends_long_before((year, declared[1]), updated):
+        return quarter_label((year, declared[1]))
+    year, q = quarter_of(updated)
+    return quarter_label((year - 1, 4) if q == 1 else (year, q - 1))
+
+
 def period_sort_key(period: str) -> tuple[int, int]:
     return parse_label(period) or (0, 0)
 
@@ -222,12 +257,11 @@ def consolidate(
     as_of: date | None = None,
     reference: Reference | None = None,
     departments: list[str] | None = None,
-    adopt: Collection[WorkbookReport] = (),
 ) -> Consolidation:
     """The regional view of `period` (default: the latest found) at `as_of` (default: its end).
 
-    `adopt`: workbooks of another declared period counted in this one (a period to check whose
-    territory sent nothing else for it, quarters.py); they keep their `period-…-update` warning.
+    Each workbook counts for its `retained_period` (its content alone says which); one whose
+    declared period does not fit its update date keeps its `period-…-update` warning.
 
     Adds `period-mismatch` and `duplicate-submission` issues to the reports left out.
     A readable report whose period cannot be read is kept in the view (its own errors say so).
@@ -240,7 +274,7 @@ def consolidate(
     for report in reports:
         report.issues = [i for i in report.issues if i.code not in CONSOLIDATION_CODES]
     readable = [r for r in reports if r.data is not None]
-    periods = {id(r): period_of(r) for r in readable}
+    periods = {id(r): retained_period(r) for r in readable}
     if period is None:
         found = [p for p in periods.values() if p]
         period = max(found, key=period_sort_key) if found else None
@@ -251,11 +285,10 @@ def consolidate(
     assert period is not None
     as_of = as_of or period_end(period)
 
-    adopted = {id(r) for r in adopt}
     in_period: list[WorkbookReport] = []
     for report in readable:
         own = periods[id(report)]
-        if own is not None and own != period and id(report) not in adopted:
+        if own is not None and own != period:
             report.issues.append(make_issue(IssueCode.PERIOD_MISMATCH, value=own, period=period))
         elif wanted and not in_scope(report, wanted, reference):
             department = normalise_department(report.data.territory.values.get("department"))
@@ -277,7 +310,7 @@ def consolidate(
     for key, group in groups.items():
         winner = settle(group)
         view = territory_view(winner, key, schema, as_of, refs[key])
-        if left_as_received(winner.data, schema):
+        if unfilled(winner.data, schema):
             view.received, view.ort_status, view.days_left = False, NOT_FILLED, None
         territories.append(view)
 
@@ -324,38 +357,48 @@ def _aliases(identified: list[tuple[WorkbookReport, str, RefTerritory | None]]) 
     return aliases
 
 
-def _modified_at(report: WorkbookReport) -> float:
-    try:
-        return Path(report.path).stat().st_mtime
-    except OSError:
-        return 0.0
+# Said in the console, in Sources and in the reminders CSV when two versions share a date.
+SAME_DAY_NOTE = "deux versions du même jour : vérifier"
+
+
+def settle_key(report: WorkbookReport) -> tuple[bool, date, int, str]:
+    """How versions of one territory and quarter are ranked, from their content alone: a
+    workbook whose period fits its update date first, then the later `Date de mise à jour`,
+    then the fewer errors, then the later file name. Never the file's time on disk: a copy, a
+    zip or a mail loses it."""
+    fits = not any(i.code in PERIOD_TO_CHECK_CODES for i in report.issues)
+    updated = as_date(report.data.territory.values.get("updated_on")) or date.min
+    return fits, updated, -report.errors, Path(report.path).name
 
 
 def settle(group: list[WorkbookReport]) -> WorkbookReport:
-    """The later `Date de mise à jour` wins; on the same date, the file modified last on disk
-    (then the later file name, for a stable choice). The others get `duplicate-submission`,
-    whose message says how the choice was made."""
-    def key(report: WorkbookReport) -> tuple[date, float, str]:
-        updated = as_date(report.data.territory.values.get("updated_on")) or date.min
-        return updated, _modified_at(report), Path(report.path).name
-
-    ordered = sorted(group, key=key)
+    """The winner of `settle_key`; the others get `duplicate-submission`, whose message says how
+    the choice was made and names both files."""
+    ordered = sorted(group, key=settle_key)
     winner = ordered[-1]
-    won_on = key(winner)[0]
-    shown = fr_date(won_on) if won_on != date.min else "date inconnue"
+    won = settle_key(winner)
+    shown = fr_date(won[1]) if won[1] != date.min else "date inconnue"
     for loser in ordered[:-1]:
         rows = sum(len(loser.data.rows(k)) for k in TABLE_KEYS)
-        if key(loser)[0] == won_on:
-            modified = datetime.fromtimestamp(_modified_at(winner)).strftime("%d/%m/%Y à %H:%M")
-            how = (f"les deux portent la même date de mise à jour ({shown}) : le fichier modifié en "
-                   f"dernier sur le disque ({modified}) est retenu")
-        else:
+        lost = settle_key(loser)
+        if lost[:2] == won[:2]:
+            how = (f"{SAME_DAY_NOTE} ; les deux portent la même date de mise à jour ({shown}) : "
+                   + (f"celui qui compte le moins d'erreurs ({-won[2]} contre {-lost[2]}) est retenu"
+                      if lost[2] != won[2] else "à erreurs égales, le dernier nom dans l'ordre alphabétique est retenu"))
+        elif lost[0] == won[0]:
             how = f"le classeur à la date de mise à jour la plus récente ({shown}) est retenu"
+        else:
+            how = "le classeur dont la période correspond à sa date de mise à jour est retenu"
         loser.issues.append(make_issue(
             IssueCode.DUPLICATE_SUBMISSION, value=Path(loser.path).name, other=Path(winner.path).name,
             reason=f"{how} ; les {rows} lignes de celui-ci ne sont pas consolidées.",
         ))
     return winner
+
+
+def same_day_versions(report: WorkbookReport) -> bool:
+    """Whether this workbook was settled against another version of the same update date."""
+    return any(i.code == IssueCode.DUPLICATE_SUBMISSION and SAME_DAY_NOTE in i.message for i in report.issues)
 
 
 def raise_nothing(reports: list[WorkbookReport]) -> None:

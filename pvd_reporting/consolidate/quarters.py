@@ -18,16 +18,15 @@ from pathlib import Path
 from pvd_reporting.consolidate import changes as change_rules
 from pvd_reporting.consolidate.batch import (
     OTHER_DEPARTMENT,
-    PERIOD_AFTER,
-    PERIOD_BEFORE,
+    PERIOD_TO_CHECK_CODES,
     RESENT,
     _pvd_insee,
     consolidate,
     identify,
     period_end,
-    period_of,
     period_sort_key,
     raise_nothing,
+    retained_period,
 )
 from pvd_reporting.consolidate.figures import Declared, declarations
 from pvd_reporting.consolidate.regional import region_view
@@ -41,10 +40,10 @@ from pvd_reporting.consolidate.view import (
 )
 from pvd_reporting.format.issues import WorkbookReport, make_issue
 from pvd_reporting.format.matching import norm
-from pvd_reporting.format.periods import ends_long_before, first_day, parse_label, quarter_label
+from pvd_reporting.format.periods import first_day, parse_label, quarter_label
 from pvd_reporting.format.reference import Reference, territory_key
 from pvd_reporting.format.schema import NOT_RECEIVED, Schema
-from pvd_reporting.read.values import as_date, parse_period
+from pvd_reporting.read.values import parse_period
 
 # Issues this module adds; dropped first so that consolidating twice never doubles them.
 HISTORY_CODES = change_rules.CROSS_QUARTER_CODES | {RESENT}
@@ -78,22 +77,21 @@ def consolidate_history(
     period's anomalies; only reports of a later period are `period-mismatch`. Last quarter's
     file found again among a later quarter's is `resent-previous` and set aside (mark_resent). A
     workbook whose period does not fit its update date (`period-before-update`,
-    `period-after-update`) neither chooses the period nor opens a quarter of its own: it counts
-    for the consolidated period when its update fits it and its territory sent nothing else
-    for it (period_to_check), else it is set aside; the console names it either way.
+    `period-after-update`) counts for the quarter its update date reports on (batch.retained_period),
+    whichever period is consolidated; it never chooses the period consolidated, and loses to a
+    workbook of its territory that declares that quarter; the console names it either way.
     """
     for report in reports:
         report.issues = [i for i in report.issues if i.code not in HISTORY_CODES]
-    own = {id(r): period_of(r) if r.data is not None else None for r in reports}
+    # Each workbook's quarter, from its content alone: never the period asked for.
+    own = {id(r): retained_period(r) if r.data is not None else None for r in reports}
     resent = mark_resent(reports, own)
-    # A workbook whose period does not fit its update date never files a period of its own: it
-    # neither drives the period consolidated nor opens a quarter of history (period_to_check).
-    before = {id(r) for r in reports if has_code(r, PERIOD_BEFORE)}
-    after = {id(r) for r in reports if has_code(r, PERIOD_AFTER)}
-    filed = {i: p for i, p in own.items() if p and i not in resent and i not in before}
+    # A workbook whose period does not fit its update date never chooses the period consolidated.
+    flagged = {id(r) for r in reports if r.data is not None and any(i.code in PERIOD_TO_CHECK_CODES for i in r.issues)}
+    filed = {i: p for i, p in own.items() if p and i not in resent}
     found = sorted(set(filed.values()), key=period_sort_key)
     if period is None:
-        trusted = sorted({p for i, p in filed.items() if i not in after}, key=period_sort_key)
+        trusted = sorted({p for i, p in filed.items() if i not in flagged}, key=period_sort_key)
         if not (trusted or found):
             raise_nothing(reports)
         period = (trusted or found)[-1]
@@ -111,20 +109,17 @@ def consolidate_history(
             by_period[p].append(report)
         else:
             current_reports.append(report)
-    adopted = period_to_check(current_reports, own, before | after, period, reference)
 
     periods: dict[str, Consolidation] = {}
     for p in earlier:
         periods[p] = consolidate(by_period[p], schema, period=p, as_of=period_end(p), reference=reference,
                                  departments=departments)
     result = consolidate(current_reports, schema, period=period, as_of=as_of, reference=reference,
-                         departments=departments, adopt=adopted)
+                         departments=departments)
     periods[period] = result
     # With --departement, a period's workbooks are those of the scope: the others are one line.
     workbooks = {p: sum(1 for r in by_period[p] if not has_code(r, OTHER_DEPARTMENT)) for p in earlier}
-    adopted_ids = {id(r) for r in adopted}
-    workbooks[period] = sum(1 for r in current_reports if (own[id(r)] == period or id(r) in adopted_ids)
-                            and not has_code(r, OTHER_DEPARTMENT))
+    workbooks[period] = sum(1 for r in current_reports if own[id(r)] == period and not has_code(r, OTHER_DEPARTMENT))
 
     _one_identity(periods)
     _expect_everyone(periods, schema, reference)
@@ -230,33 +225,6 @@ def _keys(report: WorkbookReport, reference: Reference | None) -> set[str]:
     if values.get("siren") and codes:
         keys.add(territory_key(None, str(values["siren"]), codes))
     return keys
-
-
-def period_to_check(candidates: list[WorkbookReport], own: dict[int, str | None], flagged: set[int],
-                    period: str, reference: Reference | None) -> list[WorkbookReport]:
-    """The workbooks of another declared period counted in `period`: their period does not fit
-    their update date (`period-before-update`, `period-after-update`), their update date fits
-    `period` (as a workbook of that period would be updated), and their territory sent nothing
-    else declared for it. Their territory is then not « Non reçu »; the others are set aside."""
-    start = period_start(period)
-    declared: set[str] = set()
-    for report in candidates:
-        if report.data is not None and own[id(report)] == period:
-            declared |= _keys(report, reference)
-    adopted: list[WorkbookReport] = []
-    for report in candidates:
-        p = own[id(report)]
-        if id(report) not in flagged or p is None or p == period or report.data is None:
-            continue
-        updated = as_date(report.data.territory.values.get("updated_on"))
-        if updated is None or updated < start or ends_long_before(parse_label(period) or (0, 0), updated):
-            continue
-        keys = _keys(report, reference)
-        if keys & declared:
-            continue
-        declared |= keys
-        adopted.append(report)
-    return adopted
 
 
 def period_start(period: str) -> date:

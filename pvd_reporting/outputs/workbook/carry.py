@@ -57,6 +57,7 @@ def carried_content(schema: Schema, data: WorkbookData, period: str,
     flagged; with the source's `issues`, the values typed under no header are kept too."""
     content, placement = filled_content(schema, data)
     content.period = period
+    content.stamp = True
     source = data.territory.values.get("period")
     content.carried_from = str(source) if source else "précédent"
     content.form["period"] = period
