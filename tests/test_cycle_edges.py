@@ -211,7 +211,7 @@ def test_no_published_figure_changes_without_a_revision_line(cycle: dict[str, An
     by_figure = {(r["Période"], r["Chiffre"]): r for r in revised}
     received = by_figure[(T4, "Territoires reçus")]
     assert (received["Publié"], received["Révisé"]) == (5, 6)
-    assert received["Cause"] == f"1 classeur arrivé depuis : {cycle['root'] / T4 / 'commercy.xlsx'}"
+    assert received["Cause"] == f"Commercy (pvd-44-55-2) : classeur arrivé depuis ({cycle['root'] / T4 / 'commercy.xlsx'})"
     # What run 1 published for 2025-T4 is the « Publié » of every line; Commercy's cost is the gap.
     _, published = cycle["published"]["summary"]
     commercy_cost = 1_350_000.0 + 45_000 + 850_000 + 2_500_000
@@ -222,10 +222,14 @@ def test_no_published_figure_changes_without_a_revision_line(cycle: dict[str, An
     with sqlite3.connect(out / "historique-pvd.sqlite") as db:
         now = {(p, f): v for p, f, v in db.execute("SELECT periode, chiffre, valeur FROM chiffres")}
     first = {(T4, label): row[1] for label, row in published.items() if (T4, label) in now}
-    moved = {k for k, v in first.items() if round(v - now[k], 2)}
+    def moved_from(v: Any, k: tuple[str, str]) -> bool:
+        v = None if v == "—" else v  # Synthèse writes a figure without value « — »
+        return (v is None) != (now[k] is None) or (v is not None and abs(v - now[k]) > 1e-6)
+
+    moved = {k for k, v in first.items() if moved_from(v, k)}
     assert moved == set(by_figure) - {k for k in by_figure if k[0] != T4}
-    assert moved == {(T4, "Territoires reçus"), (T4, "Coût total HT (€)"), (T4, "Total des financements (€)"),
-                     (T4, "Reste à financer (€)")}
+    assert {(T4, "Territoires reçus"), (T4, "Territoires manquants"), (T4, "Coût total HT (€)"),
+            (T4, "Total des financements (€)"), (T4, "Reste à financer (€)"), (T4, "Actions")} <= moved
     # The préfet reading the dashboard is told too.
     page = (out / f"tableau-de-bord-{T1}.html").read_text("utf-8")
     assert "Chiffres déjà publiés révisés" in page
@@ -425,7 +429,11 @@ def test_a_history_file_of_an_earlier_release_is_compared_too(cycle: dict[str, A
         con.execute("DROP TABLE chiffres")
     older = read_published(db, schema)
     assert recorded is not None and older is not None
-    assert older.figures == recorded.figures and older.scope == "Grand Est — Meuse (55)"
+    # A file without `chiffres` gives the five figures its territories hold, as recorded since.
+    assert older.scope == "Grand Est — Meuse (55)" and set(older.figures) == set(recorded.figures)
+    for period, figures in older.figures.items():
+        assert len(figures) == 5
+        assert figures == {label: recorded.figures[period][label] for label in figures}
 
 
 def test_a_history_file_of_another_scope_is_not_compared(cycle: dict[str, Any], reference_csv: Path,

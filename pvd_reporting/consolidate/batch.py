@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pvd_reporting.check import validate
 from pvd_reporting.consolidate.cache import ReportCache, store_entry
-from pvd_reporting.consolidate.filled import unfilled
+from pvd_reporting.consolidate.filled import left_as_received, returned_untouched
 from pvd_reporting.consolidate.regional import missing_view, region_view, territory_view
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.errors import UsageError
@@ -310,7 +310,14 @@ def consolidate(
     for key, group in groups.items():
         winner = settle(group)
         view = territory_view(winner, key, schema, as_of, refs[key])
-        if unfilled(winner.data, schema):
+        view.same_day = [r.path for r in group if r is not winner and same_day_versions(r)]
+        if returned_untouched(winner.data, schema):
+            # Last quarter's data, come back as pvd-report wrote them: none of it is this
+            # quarter's report, so none of it is counted (money, actions, rows).
+            view = TerritoryView(key=view.key, id_pvd=view.id_pvd, name=view.name, department=view.department,
+                                 region=view.region, epci=view.epci, siren=view.siren, received=False,
+                                 report=winner, ort_status=NOT_FILLED, untouched=True, same_day=view.same_day)
+        elif left_as_received(winner.data, schema):
             view.received, view.ort_status, view.days_left = False, NOT_FILLED, None
         territories.append(view)
 
@@ -324,7 +331,8 @@ def consolidate(
 
     territories.sort(key=lambda t: (t.department or "~", french_sort_key(t.name), t.key))
     rows = {
-        key: [(t, record) for t in territories if t.report is not None for record in t.report.data.rows(key)]
+        key: [(t, record) for t in territories if t.report is not None and not t.untouched
+              for record in t.report.data.rows(key)]
         for key in TABLE_KEYS
     }
     # A workbook of another département is named with its reason only: its own anomalies are
@@ -381,7 +389,9 @@ def settle(group: list[WorkbookReport]) -> WorkbookReport:
     for loser in ordered[:-1]:
         rows = sum(len(loser.data.rows(k)) for k in TABLE_KEYS)
         lost = settle_key(loser)
-        if lost[:2] == won[:2]:
+        if lost[:2] == won[:2] and loser.sha256 and loser.sha256 == winner.sha256:
+            how = "les deux fichiers sont identiques (même empreinte SHA-256) : un seul est compté"
+        elif lost[:2] == won[:2]:
             how = (f"{SAME_DAY_NOTE} ; les deux portent la même date de mise à jour ({shown}) : "
                    + (f"celui qui compte le moins d'erreurs ({-won[2]} contre {-lost[2]}) est retenu"
                       if lost[2] != won[2] else "à erreurs égales, le dernier nom dans l'ordre alphabétique est retenu"))
@@ -413,25 +423,36 @@ def left_out(consolidation: Consolidation) -> list[WorkbookReport]:
     return [r for r in consolidation.reports if id(r) not in kept]
 
 
-# The reports a territory sent back unfilled, of the last consolidation asked about: `placement`
-# runs for every workbook of every quarter (Sources sheet, history database, dashboard), and
-# looking through every territory each time made it quadratic at national scale.
-_UNFILLED: tuple[weakref.ref[Consolidation], frozenset[int]] | None = None
+# The reports a territory sent back unfilled, and those chosen over a version of the same date,
+# of the last consolidation asked about: `placement` runs for every workbook of every quarter
+# (Sources sheet, history database, dashboard), and looking through every territory each time
+# made it quadratic at national scale.
+_UNFILLED: tuple[weakref.ref[Consolidation], frozenset[int], frozenset[int]] | None = None
 
 
-def _left_unfilled(consolidation: Consolidation) -> frozenset[int]:
+def _marked(consolidation: Consolidation) -> tuple[frozenset[int], frozenset[int]]:
     global _UNFILLED
     found = _UNFILLED
     if found is not None and found[0]() is consolidation:
-        return found[1]
+        return found[1], found[2]
     ids = frozenset(id(t.report) for t in consolidation.territories
                     if t.report is not None and t.ort_status == NOT_FILLED)
-    _UNFILLED = (weakref.ref(consolidation), ids)
-    return ids
+    same_day = frozenset(id(t.report) for t in consolidation.territories if t.report is not None and t.same_day)
+    _UNFILLED = (weakref.ref(consolidation), ids, same_day)
+    return ids, same_day
 
 
 def placement(consolidation: Consolidation, report: WorkbookReport) -> str:
-    """How a workbook was used, in French, for the Sources sheet."""
+    """How a workbook was used, in French, for the Sources sheet; both versions of one update
+    date say « deux versions du même jour : vérifier »."""
+    used = fate_outcome(consolidation, report)
+    if same_day_versions(report) or id(report) in _marked(consolidation)[1]:
+        return f"{used} — {SAME_DAY_NOTE}"
+    return used
+
+
+def fate_outcome(consolidation: Consolidation, report: WorkbookReport) -> str:
+    """`placement` without the same-day note: how the workbook was used in `consolidation`."""
     codes = {i.code for i in report.issues}
     if report.data is None:
         return "Illisible"
@@ -443,7 +464,7 @@ def placement(consolidation: Consolidation, report: WorkbookReport) -> str:
         return "Envoi en double"
     if IssueCode.OTHER_DEPARTMENT in codes:
         return "Autre département"
-    if id(report) in _left_unfilled(consolidation):
+    if id(report) in _marked(consolidation)[0]:
         return NOT_FILLED
     own = period_of(report)
     if own is not None and period_sort_key(own) < period_sort_key(consolidation.region.period) \

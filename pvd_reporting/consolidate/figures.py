@@ -224,7 +224,11 @@ class RegionFigures:
 
 
 def _values(c: Consolidation | None, declared: Iterable[Declared]) -> dict[str, Any]:
-    return {d.key: d.value(c) for d in declared} if c is not None else {}
+    if c is None:
+        return {}
+    # A period read back from the published record (quarters.read_back) shows what was published.
+    recorded = c.recorded or {}
+    return {d.key: recorded[d.key] if d.key in recorded else d.value(c) for d in declared}
 
 
 def region_figures(c: Consolidation, schema: Schema) -> RegionFigures:

@@ -51,7 +51,3 @@ def returned_untouched(data: WorkbookData, schema: Schema) -> bool:
     data are still exactly what it wrote: its recorded digest is its data's (read/digest.py)."""
     return data.stamp is not None and data.stamp == data_digest(schema, data)
 
-
-def unfilled(data: WorkbookData, schema: Schema) -> bool:
-    """« Non rempli »: sent back as received, whichever quarter it was made for."""
-    return returned_untouched(data, schema) or left_as_received(data, schema)

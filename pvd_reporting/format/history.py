@@ -18,6 +18,18 @@ FINANCER_COLUMNS = ("colonne", "libelle", "categorie")
 META_FORMAT, META_REGION, META_VERSION, META_WRITTEN = "format_version", "region", "pvd_report_version", "written_at"
 META_PERIODS, META_CONTACTS, META_REGION_CODE = "periodes", "contacts", "region_code"
 
+# Each period's publication: what a run wrote for it, and from which files (docs/historique.md).
+# A period is written again, as a new version, only when the set of files retained for it
+# changed (its `empreinte`, the digest of their content and names).
+PUBLICATIONS_TABLE = "publications"
+PUBLICATION_COLUMNS = ("periode", "version", "written_at", "empreinte", "perimetre", "fichiers")
+# Every figure of the registry, each version of each period: what the next run compares.
+FIGURES_TABLE = "chiffres"
+FIGURE_COLUMNS = ("periode", "chiffre", "valeur", "version", "cle")
+# What became of every workbook read: decided from its content alone.
+WORKBOOKS_TABLE = "classeurs"
+WORKBOOK_COLUMNS = ("sha256", "fichier", "id_pvd", "territoire", "periode_retenue", "issue", "raison")
+
 # The columns of `territoires` the roll-up reads (the summary's headers in snake_case); the other
 # tables are carried over whole.
 PERIOD, ID, TERRITORY = "periode", "id_pvd", "territoire"

@@ -10,6 +10,7 @@ moved into place: a reader never sees half a database.
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,8 +18,13 @@ from typing import Any
 
 from pvd_reporting import __version__
 from pvd_reporting.atomic import atomic_write
-from pvd_reporting.consolidate.batch import CONSOLIDATED_PLACEMENT, TO_CHECK_PLACEMENT
-from pvd_reporting.consolidate.quarters import Published, published_figures, revised_declarations
+from pvd_reporting.consolidate.batch import (
+    CONSOLIDATED_PLACEMENT,
+    HISTORY_PLACEMENT,
+    TO_CHECK_PLACEMENT,
+)
+from pvd_reporting.consolidate.figures import Declared
+from pvd_reporting.consolidate.quarters import Published, recorded_declarations, recorded_value
 from pvd_reporting.consolidate.view import (
     REMAINING_LABEL,
     STATUS_LABEL,
@@ -28,6 +34,8 @@ from pvd_reporting.consolidate.view import (
 )
 from pvd_reporting.format.history import (
     DB_NAME,
+    FIGURE_COLUMNS,
+    FIGURES_TABLE,
     FINANCER_COLUMNS,
     FINANCERS_TABLE,
     ID,
@@ -39,7 +47,11 @@ from pvd_reporting.format.history import (
     META_VERSION,
     META_WRITTEN,
     PERIOD,
+    PUBLICATION_COLUMNS,
+    PUBLICATIONS_TABLE,
     TERRITORY,
+    WORKBOOK_COLUMNS,
+    WORKBOOKS_TABLE,
     snake,
 )
 from pvd_reporting.format.issues import json_value
@@ -73,8 +85,6 @@ from pvd_reporting.outputs.summary.workbook import (
 )
 
 SIGNED_STATUS = ORT_STATUSES[0]
-# The figures each period was published with, compared by the next run (Révisions).
-FIGURES_TABLE, FIGURE, VALUE = "chiffres", "chiffre", "valeur"
 # The columns every data row carries, in this order at the start of each table.
 SOURCE_COLUMNS = ("fichier", "onglet", "ligne")
 _SQL_TYPES = {MONEY: "REAL", NUMBER: "REAL", PERCENT: "REAL", INT: "INTEGER", DATE: "TEXT"}
@@ -135,11 +145,16 @@ class _Table:
                 out.append(_sql_value(value, kind))
         self.rows.append(tuple(out))
 
-    def create(self, db: sqlite3.Connection) -> None:
+    def create(self, db: sqlite3.Connection, copied: Sequence[str] = ()) -> None:
+        """The table with its rows; those of the `copied` periods from the attached `old` file."""
         types = ["TEXT", *(_SQL_TYPES.get(k, "TEXT") for k in self.kinds)]
         columns = ", ".join(f'"{n}" {t}' for n, t in zip(self.names, types, strict=True))
         db.execute(f'CREATE TABLE "{self.name}" ({columns})')
         marks = ", ".join("?" for _ in self.names)
+        if copied:
+            # A period whose files did not change is read back from the record, not rebuilt.
+            db.execute(f'INSERT INTO "{self.name}" SELECT * FROM old."{self.name}" WHERE "{PERIOD}" IN '
+                       f'({", ".join("?" for _ in copied)})', tuple(copied))
         db.executemany(f'INSERT INTO "{self.name}" VALUES ({marks})', self.rows)
         db.execute(f'CREATE INDEX "ix_{self.name}_periode_id_pvd" ON "{self.name}" ("{PERIOD}", "{ID}")')
 
@@ -181,7 +196,8 @@ def change_source(change: Change, consolidations: Sequence[Consolidation]) -> st
 
 
 def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema: Schema,
-                 no_contacts: bool) -> list[_Table]:
+                 no_contacts: bool, skip: set[str] | frozenset[str] = frozenset()) -> list[_Table]:
+    """Every data table's rows, but those of the `skip` periods (copied from the record)."""
     territory_cols = territory_columns(schema)
     territories = _Table("territoires", territory_cols)
     data = {key: _data_table(key, schema, no_contacts) for key in TABLE_KEYS}
@@ -192,6 +208,8 @@ def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema
     ordered = list(periods)
     for c in ordered:
         period = c.region.period
+        if period in skip:
+            continue
         mask = Masker(c, no_contacts)
         ctx = RowContext(period, no_contacts, c)
         for t in c.territories:
@@ -224,21 +242,59 @@ def _territory_column(territories: _Table, schema: Schema, header: str) -> str:
     return territories.names[headers.index(header) + 1]
 
 
+def _publications(consolidation: Consolidation, published: Published | None, stamp: str, scope: str,
+                  schema: Schema, recomputed: dict[str, Consolidation]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """(publications rows, chiffres rows): the record's earlier versions, and a new version of
+    every period whose files changed since it was published (or never published)."""
+    history = consolidation.history
+    digests = history.digests if history is not None else {}
+    counts = Counter(f.period for f in history.fates) if history is not None else Counter()
+    publications = list(published.publication_rows) if published is not None else []
+    figures = list(published.figure_rows) if published is not None else []
+    declared = recorded_declarations(schema)
+    for period, c in recomputed.items():
+        digest = digests.get(period, "")
+        if published is not None and published.unchanged(period, digest):
+            continue
+        version = (published.versions[period][0] + 1) if published is not None and period in published.versions else 1
+        publications.append((period, version, stamp, digest, scope, counts.get(period, 0)))
+        figures.extend((period, d.label, value, version, d.key)
+                       for d in declared for value in (published_value(d, c),))
+    return publications, figures
+
+
 def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Schema, *,
-                     no_contacts: bool = False, written_at: datetime | None = None) -> Path:
-    """Write `historique-pvd.sqlite` for the consolidation and its history; returns its path."""
+                     no_contacts: bool = False, written_at: datetime | None = None,
+                     published: Published | None = None) -> Path:
+    """Write `historique-pvd.sqlite` for the consolidation and its history; returns its path.
+
+    `published`: what this folder's history file held before (same scope). A period whose files
+    did not change since is its record: its rows are copied from that file, not rebuilt, and
+    its publication stays; a period whose files changed gets a new version beside the old.
+    """
     history = consolidation.history
     periods = list(history.periods.values()) if history is not None else [consolidation]
     changes = history.changes if history is not None else []
-    tables = build_tables(periods, changes, schema, no_contacts)
-    figures = [(c.region.period, label, value) for c in periods
-               for label, value in published_figures(c, schema).items()]
+    old = Path(output_dir) / DB_NAME
+    digests = history.digests if history is not None else {}
+    kept = [] if published is None or published.contacts == no_contacts or not old.is_file() else [
+        c.region.period for c in periods if c is not consolidation
+        and published.unchanged(c.region.period, digests.get(c.region.period, ""))]
+    tables = build_tables(periods, changes, schema, no_contacts, skip=set(kept))
+    if kept and not _same_columns(old, tables):
+        kept = []
+        tables = build_tables(periods, changes, schema, no_contacts)
     stamp = (written_at or datetime.now(UTC)).replace(microsecond=0).isoformat()
+    scope = consolidation.region.scope
+    recomputed = {c.region.period: c for c in periods}
+    publications, figures = _publications(consolidation, published, stamp, scope, schema, recomputed)
+    fates = [(f.sha256, f.path, f.id_pvd, f.territory, f.period, f.outcome, f.reason)
+             for f in (history.fates if history is not None else [])]
     meta = [(META_FORMAT, schema.version), (META_REGION, schema.config.region_name),
             (META_VERSION, __version__), (META_WRITTEN, stamp),
             ("periode_consolidee", consolidation.region.period),
             (META_PERIODS, ",".join(c.region.period for c in periods)),
-            ("perimetre", consolidation.region.scope),
+            ("perimetre", scope),
             (META_CONTACTS, "non" if no_contacts else "oui"), (META_REGION_CODE, schema.config.region_code)]
     # `colonne` is the column's name in `territoires`.
     financer_columns = ", ".join(f'"{c}" TEXT' for c in FINANCER_COLUMNS)
@@ -250,14 +306,20 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
             db = sqlite3.connect(tmp)
             try:
                 with db:
+                    if kept:
+                        db.execute("ATTACH DATABASE ? AS old", (str(old),))
                     for table in tables:
-                        table.create(db)
-                    db.execute(f'CREATE TABLE "{FIGURES_TABLE}" ("{PERIOD}" TEXT, "{FIGURE}" TEXT, "{VALUE}" REAL)')
-                    db.executemany(f'INSERT INTO "{FIGURES_TABLE}" VALUES (?, ?, ?)', figures)
+                        table.create(db, copied=kept)
+                    _create(db, PUBLICATIONS_TABLE, PUBLICATION_COLUMNS, ("TEXT", "INTEGER", "TEXT", "TEXT", "TEXT", "INTEGER"),
+                            publications)
+                    _create(db, FIGURES_TABLE, FIGURE_COLUMNS, ("TEXT", "TEXT", "REAL", "INTEGER", "TEXT"), figures)
+                    _create(db, WORKBOOKS_TABLE, WORKBOOK_COLUMNS, ("TEXT",) * len(WORKBOOK_COLUMNS), fates)
                     db.execute('CREATE TABLE "meta" ("cle" TEXT PRIMARY KEY, "valeur" TEXT)')
                     db.executemany('INSERT INTO "meta" VALUES (?, ?)', meta)
                     db.execute(f'CREATE TABLE "{FINANCERS_TABLE}" ({financer_columns})')
                     db.executemany(f'INSERT INTO "{FINANCERS_TABLE}" VALUES (?, ?, ?)', financers)
+                if kept:
+                    db.execute("DETACH DATABASE old")
             finally:
                 db.close()
         except sqlite3.Error as exc:
@@ -268,9 +330,38 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
     return atomic_write(Path(output_dir) / DB_NAME, write)
 
 
+def _create(db: sqlite3.Connection, name: str, columns: Sequence[str], types: Sequence[str],
+            rows: list[tuple[Any, ...]]) -> None:
+    db.execute(f'CREATE TABLE "{name}" ({", ".join(f"{c!r} {t}".replace(chr(39), chr(34)) for c, t in zip(columns, types, strict=True))})')
+    db.executemany(f'INSERT INTO "{name}" VALUES ({", ".join("?" for _ in columns)})', rows)
+
+
+def _same_columns(path: Path, tables: list[_Table]) -> bool:
+    """Whether the earlier history file's data tables have this run's columns: its rows can be copied."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            for table in tables:
+                found = [row[1] for row in db.execute(f'PRAGMA table_info("{table.name}")')]
+                if found != table.names:
+                    return False
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
+    return True
+
+
+def published_value(declared: Declared, c: Consolidation) -> float | None:
+    """A figure as the record keeps it: the value read back for a period not recomputed."""
+    if c.recorded is not None and declared.key in c.recorded:
+        return c.recorded[declared.key]
+    return recorded_value(declared, declared.value(c))
+
+
 def read_published(path: Path, schema: Schema) -> Published | None:
-    """The figures and workbooks of every period in an existing history file, read before this
-    run rewrites it; None when there is none, or it cannot be read (nothing to compare)."""
+    """What earlier runs published in an existing history file, read before this run rewrites
+    it; None when there is none, or it cannot be read (nothing to compare)."""
     if not Path(path).is_file():
         return None
     try:
@@ -280,27 +371,58 @@ def read_published(path: Path, schema: Schema) -> Published | None:
     try:
         meta = dict(db.execute('SELECT "cle", "valeur" FROM "meta"').fetchall())
         names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        figures: dict[str, dict[str, float]] = {}
+        # A file written before the scope was recorded was the whole région's.
+        published = Published(meta.get("perimetre") or meta.get("region") or "", {},
+                              contacts=meta.get(META_CONTACTS) != "non")
+        if PUBLICATIONS_TABLE in names:
+            published.publication_rows = db.execute(
+                f'SELECT {", ".join(chr(34) + c + chr(34) for c in PUBLICATION_COLUMNS)} FROM "{PUBLICATIONS_TABLE}" '
+                f'ORDER BY "periode", "version"').fetchall()
+            for period, version, _, digest, *_ in published.publication_rows:
+                published.versions[period] = (version, digest)
         if FIGURES_TABLE in names:
-            for period, label, value in db.execute(f'SELECT "{PERIOD}", "{FIGURE}", "{VALUE}" FROM "{FIGURES_TABLE}"'):
-                figures.setdefault(period, {})[label] = value
+            columns = {row[1] for row in db.execute(f'PRAGMA table_info("{FIGURES_TABLE}")')}
+            if {"version", "cle"} <= columns:
+                rows = db.execute(f'SELECT "periode", "chiffre", "valeur", "version", "cle" FROM "{FIGURES_TABLE}" '
+                                  f'ORDER BY "periode", "version"').fetchall()
+            else:
+                rows = [(*r, 1, None) for r in db.execute(f'SELECT "periode", "chiffre", "valeur" FROM "{FIGURES_TABLE}"')]
+            published.figure_rows = rows
+            latest = {period: version for period, version in published.versions.items()}
+            for period, label, value, version, key in rows:
+                if version != latest.get(period, (version, ""))[0]:
+                    continue
+                published.figures.setdefault(period, {})[label] = value
+                if key:
+                    published.by_key.setdefault(period, {})[key] = value
         else:
-            figures = _figures_from_territories(db, schema)
-        sources: dict[str, dict[str, str]] = {}
-        for period, file, sha, counted in db.execute(
-                f'SELECT "{PERIOD}", "fichier", "sha_256", "prise_en_compte" FROM "sources"'):
-            if counted in (CONSOLIDATED_PLACEMENT, TO_CHECK_PLACEMENT):
-                sources.setdefault(period, {})[file] = sha or ""
+            published.figures = _figures_from_territories(db, schema)
+        if WORKBOOKS_TABLE in names:
+            for sha, file, id_pvd, name, period, outcome, _ in db.execute(
+                    f'SELECT {", ".join(chr(34) + c + chr(34) for c in WORKBOOK_COLUMNS)} FROM "{WORKBOOKS_TABLE}"'):
+                if sha and period:
+                    published.placed[sha] = period
+                if period and _counted(outcome):
+                    label = f"{name} ({id_pvd})" if id_pvd else str(name or file)
+                    published.counted.setdefault(period, {})[label] = (file, sha or "")
+        else:
+            for period, file, sha, outcome in db.execute(
+                    f'SELECT "{PERIOD}", "fichier", "sha_256", "prise_en_compte" FROM "sources"'):
+                if _counted(outcome) or outcome == HISTORY_PLACEMENT:
+                    published.counted.setdefault(period, {})[file] = (file, sha or "")
     except sqlite3.Error:
         return None
     finally:
         db.close()
-    # A file written before the scope was recorded was the whole région's.
-    scope = meta.get("perimetre") or meta.get("region") or ""
-    return Published(scope, figures, sources)
+    return published
 
 
-def _figures_from_territories(db: sqlite3.Connection, schema: Schema) -> dict[str, dict[str, float]]:
+def _counted(outcome: str | None) -> bool:
+    """A workbook behind its period's figures (« Consolidé », with or without a note)."""
+    return bool(outcome) and str(outcome).split(" — ")[0] in (CONSOLIDATED_PLACEMENT, TO_CHECK_PLACEMENT)
+
+
+def _figures_from_territories(db: sqlite3.Connection, schema: Schema) -> dict[str, dict[str, float | None]]:
     """The published figures of a history file written before the `chiffres` table existed."""
     cost = schema.table("engagements").column("cost").label
     financers = [snake(f.label) for f in schema.financer_fields]
@@ -310,7 +432,8 @@ def _figures_from_territories(db: sqlite3.Connection, schema: Schema) -> dict[st
         f'SELECT "{PERIOD}", SUM("{status}" NOT IN (?, ?)), SUM("{status}" = ?), '
         f'SUM(COALESCE("{snake(cost)}", 0)), SUM({money}), SUM(COALESCE("{snake(REMAINING_LABEL)}", 0)) '
         f'FROM "territoires" GROUP BY "{PERIOD}"', (NOT_RECEIVED, NOT_FILLED, SIGNED_STATUS))
-    labels = [d.label for d in revised_declarations(schema)]  # received, signed, cost, financed, remaining
+    by_key = {d.key: d.label for d in recorded_declarations(schema)}
+    labels = [by_key[k] for k in ("received", "ort_signed", "cost", "financed", "remaining")]
     return {period: dict(zip(labels, (received, signed, to_cent(c), to_cent(f), to_cent(r)), strict=True))
             for period, received, signed, c, f, r in rows}
 
