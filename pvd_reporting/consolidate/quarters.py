@@ -366,6 +366,7 @@ class Published:
     counted: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     placed: dict[str, str] = field(default_factory=dict)  # SHA-256 -> period retained
     contacts: bool = True  # written with the contacts (not --no-contacts)
+    path: Path | None = None  # the history file read: unchanged periods' rows are copied from it
     # The record's rows, every version, carried into the file this run writes.
     publication_rows: list[tuple[Any, ...]] = field(default_factory=list)
     figure_rows: list[tuple[Any, ...]] = field(default_factory=list)

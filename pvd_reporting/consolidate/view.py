@@ -186,6 +186,8 @@ class Consolidation:
     # A period whose files did not change since it was published: its figures as the output
     # folder's history file recorded them (figure key -> value), read back rather than recomputed.
     recorded: dict[str, Any] | None = None
+    # Files of the input folders that are not workbooks (a PDF, a Word file): a `Sources` row each.
+    not_workbooks: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -199,6 +201,9 @@ class Change:
     element: str | None  # jalon code, action number, financer, comité date
     before: Any = None
     after: Any = None
+    # (before, after) as shown with --no-contacts when a personal field is in them (the
+    # schema's `personal` flag); None: shown as they are.
+    private: tuple[Any, Any] | None = None
 
 
 @dataclass

@@ -56,7 +56,6 @@ from pvd_reporting.format.history import (
 )
 from pvd_reporting.format.issues import json_value
 from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, TABLE_KEYS, Schema
-from pvd_reporting.outputs.anomalies import Masker
 from pvd_reporting.outputs.columns import (
     ANOMALY_DETAIL,
     ANOMALY_FILE,
@@ -70,6 +69,7 @@ from pvd_reporting.outputs.columns import (
     territory_columns,
     territory_row,
 )
+from pvd_reporting.outputs.privacy import ContactMask
 from pvd_reporting.outputs.summary.cells import (
     DATE,
     INT,
@@ -210,12 +210,12 @@ def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema
         period = c.region.period
         if period in skip:
             continue
-        mask = Masker(c, no_contacts)
+        mask = ContactMask(schema, no_contacts)
         ctx = RowContext(period, no_contacts, c)
         for t in c.territories:
             territories.add(period, territory_row(territory_cols, t, ctx))
         for key, (table, fields) in data.items():
-            for row in data_rows(c, schema, key, fields, mask if no_contacts else None):
+            for row in data_rows(c, schema, key, fields, mask):
                 table.add(period, row)
         for item in anomaly_items(c, schema, no_contacts):
             anomalies.add(period, table_row(anomaly_cols, item, ctx))
@@ -224,12 +224,10 @@ def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema
     table = _Table("changements", CHANGE_COLUMNS)
     if ordered:
         last = ordered[-1]
-        mask = Masker(last, no_contacts)
+        mask = ContactMask(schema, no_contacts)
         for ch in changes:
             path = change_source(ch, ordered[::-1][:2])
-            before, after = _change_value(ch.before), _change_value(ch.after)
-            if no_contacts:
-                before, after = mask(before), mask(after)
+            before, after = (_change_value(v) for v in mask.change(ch))
             table.add(last.region.period, [ch.id_pvd, ch.territory, ch.kind, ch.element, before, after, path,
                                            None, None])
     return [territories, *(t for t, _ in data.values()), anomalies, sources, table]
@@ -275,7 +273,9 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
     history = consolidation.history
     periods = list(history.periods.values()) if history is not None else [consolidation]
     changes = history.changes if history is not None else []
-    old = Path(output_dir) / DB_NAME
+    # The file as it was before this run: the output folder's, read by the caller (the run
+    # writes into a staging folder of its own).
+    old = published.path if published is not None and published.path is not None else Path(output_dir) / DB_NAME
     digests = history.digests if history is not None else {}
     kept = [] if published is None or published.contacts == no_contacts or not old.is_file() else [
         c.region.period for c in periods if c is not consolidation
@@ -373,7 +373,7 @@ def read_published(path: Path, schema: Schema) -> Published | None:
         names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         # A file written before the scope was recorded was the whole région's.
         published = Published(meta.get("perimetre") or meta.get("region") or "", {},
-                              contacts=meta.get(META_CONTACTS) != "non")
+                              contacts=meta.get(META_CONTACTS) != "non", path=Path(path))
         if PUBLICATIONS_TABLE in names:
             published.publication_rows = db.execute(
                 f'SELECT {", ".join(chr(34) + c + chr(34) for c in PUBLICATION_COLUMNS)} FROM "{PUBLICATIONS_TABLE}" '
