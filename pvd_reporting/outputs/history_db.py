@@ -387,7 +387,9 @@ def read_published(path: Path, schema: Schema) -> Published | None:
                                   f'ORDER BY "periode", "version"').fetchall()
             else:
                 rows = [(*r, 1, None) for r in db.execute(f'SELECT "periode", "chiffre", "valeur" FROM "{FIGURES_TABLE}"')]
-            published.figure_rows = rows
+            # A file written before publications were versioned: its figures are compared, then
+            # this run's publication replaces them (version 1).
+            published.figure_rows = rows if PUBLICATIONS_TABLE in names else []
             latest = {period: version for period, version in published.versions.items()}
             for period, label, value, version, key in rows:
                 if version != latest.get(period, (version, ""))[0]:
