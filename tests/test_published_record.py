@@ -182,6 +182,12 @@ def test_a_mistyped_period_is_placed_by_its_content(scenario: dict[str, Any]) ->
         assert (retained, outcome) == (Q3, "Consolidé, période à vérifier"), period
         assert reason.startswith("Période de suivi 2025-T1 terminée le 31/03/2025")
     assert scenario[Q3][Q3][1]["Territoires reçus"] == 6  # 4 on time, Ligny and Montmédy
+    # The 2026-T2 run names it with what became of it, and lists it as 2026-T1's in Sources.
+    check = scenario["runs"][Q4].output
+    assert f"{ligny} : Période de suivi 2025-T1 terminée le 31/03/2025" in check
+    assert f"(compté pour {Q3})" in check[check.index(ligny):]
+    sources = {r["Fichier"]: r["Prise en compte"] for r in sheet(scenario["out"] / f"synthese-pvd-{Q4}.xlsx", "Sources")}
+    assert sources[ligny] == "Historique"
     territories = {r["Territoire"]: r["Statut ORT"] for r in sheet(scenario["out"] / f"synthese-pvd-{Q4}.xlsx",
                                                                   "Territoires")}
     assert territories["Ligny-en-Barrois"] == "Non reçu"  # nothing sent for 2026-T2

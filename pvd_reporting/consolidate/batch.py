@@ -527,9 +527,9 @@ def fate_outcome(consolidation: Consolidation, report: WorkbookReport) -> str:
         return "Autre département"
     if id(report) in _marked(consolidation)[0]:
         return NOT_FILLED
-    own = period_of(report)
-    if own is not None and period_sort_key(own) < period_sort_key(consolidation.region.period) \
-            and not codes & PERIOD_TO_CHECK_CODES:
+    # Counted for an earlier quarter (its own, or the one its update date designates).
+    own = retained_period(report)
+    if own is not None and period_sort_key(own) < period_sort_key(consolidation.region.period):
         return HISTORY_PLACEMENT
     return TO_CHECK_PLACEMENT if codes & PERIOD_TO_CHECK_CODES else CONSOLIDATED_PLACEMENT
 

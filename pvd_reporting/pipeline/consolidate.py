@@ -26,6 +26,7 @@ from pvd_reporting.consolidate.batch import (
     period_of,
     placement,
     read_all,
+    retained_period,
 )
 from pvd_reporting.consolidate.cache import (
     ATTACHMENTS_FOLDER,
@@ -334,10 +335,10 @@ def period_check_lines(result: Consolidation) -> list[str]:
             if issue.code not in PERIOD_TO_CHECK_CODES:
                 continue
             if id(report) in used:
-                fate = f"compté pour {period}, son territoire n'ayant pas d'autre classeur de {period}" \
+                fate = f"compté pour {period}, période retenue d'après sa date de mise à jour" \
                     if period_of(report) != period else f"compté pour {period}"
             elif placement(result, report) == HISTORY_PLACEMENT:
-                fate = f"compté pour {period_of(report)}"
+                fate = f"compté pour {retained_period(report)}"
             else:
                 fate = "non consolidé"
             lines.append(f"    {report.path} : {issue.message} ({fate})")
