@@ -31,6 +31,7 @@ from test_cycle_edges import meuse_reference, reminders_csv, sheet, territory_wo
 from pvd_reporting.cli import cli
 from pvd_reporting.consolidate.quarters import recorded_declarations
 from pvd_reporting.format.schema import Schema
+from pvd_reporting.read.workbook import read_workbook
 
 Q1, Q2, Q3, Q4 = "2025-T3", "2025-T4", "2026-T1", "2026-T2"
 QUARTERS = (Q1, Q2, Q3, Q4)
@@ -245,3 +246,18 @@ def test_a_copy_with_new_file_times_publishes_the_same(scenario: dict[str, Any],
     digests = {p: d for p, _, _, d in publications(out)}
     assert digests == {p: d for p, v, _, d in publications(scenario["out"]) if v == max(
         v2 for p2, v2, _, _ in publications(scenario["out"]) if p2 == p)}
+
+
+def test_template_from_carries_the_workbook_its_content_places_last(scenario: dict[str, Any], schema: Schema,
+                                                                    tmp_path: Path) -> None:
+    # Ligny's latest workbook is its 2026-T1 one, typed « 2025-T1 »: carried, not its 2025-T4 one.
+    root, out = scenario["root"], tmp_path / "modeles"
+    result = CliRunner().invoke(cli, ["template", "--from", str(root / Q2), str(root / Q3), "--period", Q4,
+                                      "--reference", str(scenario["reference"]), "--region", "Grand Est",
+                                      "--output-dir", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    data, _ = read_workbook(next(out.glob("pvd-44-55-4-*.xlsx")), schema)
+    assert data is not None and data.tables["engagements"][0].values["cost"] == 1_450_000.0 + 70_000.0
+    # Montmédy's two same-day versions: the one consolidation kept is the one carried.
+    data, _ = read_workbook(next(out.glob("pvd-44-55-5-*.xlsx")), schema)
+    assert data is not None and data.tables["engagements"][0].values["cost"] == 1_500_000.0 + 5_000.0
