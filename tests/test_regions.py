@@ -129,7 +129,7 @@ def test_template_region_without_id_pvd_groups_by_epci(tmp_path: Path, reference
     assert result.exit_code == 0, result.output
     files = sorted(out.iterdir())
     assert len(files) == 50  # 50 EPCI for Bretagne's communes without id_pvd
-    auray = out / "auray-200043123.xlsx"
+    auray = out / "auray-quiberon-200043123.xlsx"  # named after both its Villes PVD
     form = {row[0]: row[1] for row in _cells(auray)["Territoire"] if row and row[0]}
     assert form["Identifiant PVD"] == "" and form["SIREN de l'EPCI"] == "200043123"
     assert form["Région"] == "Bretagne"
