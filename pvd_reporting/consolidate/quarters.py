@@ -33,7 +33,7 @@ from pvd_reporting.consolidate.batch import (
     raise_nothing,
     retained_period,
 )
-from pvd_reporting.consolidate.figures import Declared, ValueKind, declarations
+from pvd_reporting.consolidate.figures import Declared, ValueKind, declarations, totals_of
 from pvd_reporting.consolidate.regional import region_view
 from pvd_reporting.consolidate.view import (
     Consolidation,
@@ -155,8 +155,9 @@ def consolidate_history(
 
 
 def constant_perimeter(history: History, schema: Schema) -> ConstantPerimeter | None:
-    """T-1 and the period recomputed on the territories received in both: a territory that did
-    not send does not read as money lost."""
+    """T-1 and the period recomputed on the territories received in both (a territory new this
+    quarter, or that did not send, is left out of both sides): a territory that did not send
+    does not read as money lost. Every figure is read from these territories' own figures."""
     prior, current = history.at(history.previous), history.at(history.current)
     if prior is None or current is None:
         return None
@@ -167,7 +168,8 @@ def constant_perimeter(history: History, schema: Schema) -> ConstantPerimeter | 
         kept = [t for t in c.territories if t.key in both]
         region = region_view(kept, schema, c.region.period, c.region.as_of, None,
                              departments=c.region.departments)
-        return Consolidation(region=region, territories=kept, reports=[], options=c.options)
+        rows = {key: [(t, r) for t, r in pairs if t.key in both] for key, pairs in c.rows.items()}
+        return Consolidation(region=region, territories=kept, reports=[], rows=rows, options=c.options)
 
     return ConstantPerimeter(len(both), restricted(prior), restricted(current))
 
@@ -398,7 +400,8 @@ def differs(d: Declared, old: float | None, new: float | None) -> bool:
 
 def published_figures(c: Consolidation, schema: Schema) -> dict[str, float | None]:
     """Every figure of the registry a revision is watched on, by its Synthèse label."""
-    return {d.label: recorded_value(d, d.value(c)) for d in recorded_declarations(schema)}
+    totals = totals_of(c, schema)
+    return {d.label: recorded_value(d, d.value(totals)) for d in recorded_declarations(schema)}
 
 
 def territory_label(t: TerritoryView) -> str:
@@ -436,10 +439,11 @@ def revisions(history: History, published: Published, schema: Schema) -> list[Re
                 or published.unchanged(period, history.digests.get(period, "")):
             continue
         changed = []
+        totals = totals_of(c, schema)
         for d in declared:
             if d.label not in before:
                 continue
-            old, new = before[d.label], recorded_value(d, d.value(c))
+            old, new = before[d.label], recorded_value(d, d.value(totals))
             if differs(d, old, new):
                 changed.append((d, old, new))
         if not changed:

@@ -23,7 +23,7 @@ from pvd_reporting.consolidate.batch import (
     HISTORY_PLACEMENT,
     TO_CHECK_PLACEMENT,
 )
-from pvd_reporting.consolidate.figures import Declared
+from pvd_reporting.consolidate.figures import Declared, Totals, totals_of
 from pvd_reporting.consolidate.quarters import Published, recorded_declarations, recorded_value
 from pvd_reporting.consolidate.view import (
     REMAINING_LABEL,
@@ -40,12 +40,17 @@ from pvd_reporting.format.history import (
     FINANCERS_TABLE,
     ID,
     META_CONTACTS,
+    META_DEPARTMENTS,
     META_FORMAT,
     META_PERIODS,
+    META_REFERENCE,
+    META_REFERENCE_DIGEST,
     META_REGION,
     META_REGION_CODE,
+    META_SCOPE,
     META_VERSION,
     META_WRITTEN,
+    NO_REFERENCE,
     PERIOD,
     PUBLICATION_COLUMNS,
     PUBLICATIONS_TABLE,
@@ -55,6 +60,7 @@ from pvd_reporting.format.history import (
     snake,
 )
 from pvd_reporting.format.issues import json_value
+from pvd_reporting.format.reference import Reference
 from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, TABLE_KEYS, Schema
 from pvd_reporting.outputs.columns import (
     ANOMALY_DETAIL,
@@ -233,6 +239,11 @@ def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema
     return [territories, *(t for t, _ in data.values()), anomalies, sources, table]
 
 
+def declared_columns(schema: Schema) -> dict[str, list[str]]:
+    """Each table a history file of this configuration holds, with its columns (with contacts)."""
+    return {t.name: t.names for t in build_tables([], [], schema, no_contacts=False)}
+
+
 def _territory_column(territories: _Table, schema: Schema, header: str) -> str:
     """A column's name in `territoires` as written: « Département (€) » is `departement_2` there,
     after the territory's own `departement`."""
@@ -256,14 +267,14 @@ def _publications(consolidation: Consolidation, published: Published | None, sta
             continue
         version = (published.versions[period][0] + 1) if published is not None and period in published.versions else 1
         publications.append((period, version, stamp, digest, scope, counts.get(period, 0)))
-        figures.extend((period, d.label, value, version, d.key)
-                       for d in declared for value in (published_value(d, c),))
+        totals = totals_of(c, schema)
+        figures.extend((period, d.label, published_value(d, c, totals), version, d.key) for d in declared)
     return publications, figures
 
 
 def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Schema, *,
                      no_contacts: bool = False, written_at: datetime | None = None,
-                     published: Published | None = None) -> Path:
+                     reference: Reference | None = None, published: Published | None = None) -> Path:
     """Write `historique-pvd.sqlite` for the consolidation and its history; returns its path.
 
     `published`: what this folder's history file held before (same scope). A period whose files
@@ -294,7 +305,10 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
             (META_VERSION, __version__), (META_WRITTEN, stamp),
             ("periode_consolidee", consolidation.region.period),
             (META_PERIODS, ",".join(c.region.period for c in periods)),
-            ("perimetre", scope),
+            (META_SCOPE, scope),
+            (META_DEPARTMENTS, ",".join(consolidation.region.departments)),
+            (META_REFERENCE, reference.source if reference is not None else NO_REFERENCE),
+            (META_REFERENCE_DIGEST, reference.digest if reference is not None else ""),
             (META_CONTACTS, "non" if no_contacts else "oui"), (META_REGION_CODE, schema.config.region_code)]
     # `colonne` is the column's name in `territoires`.
     financer_columns = ", ".join(f'"{c}" TEXT' for c in FINANCER_COLUMNS)
@@ -352,11 +366,12 @@ def _same_columns(path: Path, tables: list[_Table]) -> bool:
     return True
 
 
-def published_value(declared: Declared, c: Consolidation) -> float | None:
-    """A figure as the record keeps it: the value read back for a period not recomputed."""
+def published_value(declared: Declared, c: Consolidation, totals: Totals) -> float | None:
+    """A figure as the record keeps it (`totals`: those of `c`); the value read back for a
+    period not recomputed."""
     if c.recorded is not None and declared.key in c.recorded:
         return c.recorded[declared.key]
-    return recorded_value(declared, declared.value(c))
+    return recorded_value(declared, declared.value(totals))
 
 
 def read_published(path: Path, schema: Schema) -> Published | None:
@@ -372,7 +387,7 @@ def read_published(path: Path, schema: Schema) -> Published | None:
         meta = dict(db.execute('SELECT "cle", "valeur" FROM "meta"').fetchall())
         names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         # A file written before the scope was recorded was the whole région's.
-        published = Published(meta.get("perimetre") or meta.get("region") or "", {},
+        published = Published(meta.get(META_SCOPE) or meta.get("region") or "", {},
                               contacts=meta.get(META_CONTACTS) != "non", path=Path(path))
         if PUBLICATIONS_TABLE in names:
             published.publication_rows = db.execute(

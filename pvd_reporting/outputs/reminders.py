@@ -99,6 +99,7 @@ def write_reminders(consolidation: Consolidation, output_dir: Path, schema: Sche
     drafts_dir = folder / f"relances-{period}"
     # « Deux versions du même jour » is for the referent to check: no mail goes out for it.
     jobs = [] if no_contacts else [c for c in chased if has_mail(c) and c.motif != SAME_DAY_CHECK]
+    departmental = bool(consolidation.region.departments)
     done = Reminders(csv_path, drafts_dir if jobs else None, no_contacts=no_contacts, chased=len(chased),
                      without_mail=0 if no_contacts else len(chased) - len(jobs))
     if not jobs:
@@ -111,7 +112,7 @@ def write_reminders(consolidation: Consolidation, output_dir: Path, schema: Sche
     try:
         names: set[str] = set()
         for chase in jobs:
-            data, too_big = draft_bytes(chase, schema, period, max_bytes, cache)
+            data, too_big = draft_bytes(chase, schema, period, max_bytes, cache, departmental)
             done.drafts += 1
             done.without_attachment += too_big
             name = _free(names, file_stem(chase))
