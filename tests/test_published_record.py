@@ -26,7 +26,7 @@ import pytest
 from click.testing import CliRunner, Result
 from factory import cell_of
 from openpyxl import load_workbook
-from test_cycle_edges import meuse_reference, reminders_csv, sheet, territory_workbook
+from test_cycle_edges import meuse_reference, reminders_csv, sheet, synthesis, territory_workbook
 
 from pvd_reporting.cli import cli
 from pvd_reporting.consolidate.quarters import recorded_declarations
@@ -261,3 +261,22 @@ def test_template_from_carries_the_workbook_its_content_places_last(scenario: di
     # Montmédy's two same-day versions: the one consolidation kept is the one carried.
     data, _ = read_workbook(next(out.glob("pvd-44-55-5-*.xlsx")), schema)
     assert data is not None and data.tables["engagements"][0].values["cost"] == 1_500_000.0 + 5_000.0
+
+
+def test_an_unchanged_quarter_is_read_back_not_recomputed(scenario: dict[str, Any], tmp_path: Path) -> None:
+    # The record says otherwise than a recomputation would: what a run shows is the record.
+    out = tmp_path / "sorties"
+    shutil.copytree(scenario["out"], out)
+    with sqlite3.connect(out / DB) as db:
+        db.execute("UPDATE chiffres SET valeur = 1 WHERE periode = ? AND chiffre = 'Coût total HT (€)'", (Q3,))
+        db.execute("UPDATE territoires SET cout_total_ht = 1 WHERE periode = ? AND cout_total_ht > 0", (Q2,))
+    consolidate(*(str(scenario["root"] / q) for q in QUARTERS), "--reference", str(scenario["reference"]),
+                "--output-dir", str(out), "--quiet")
+    header, figures = synthesis(out / f"synthese-pvd-{Q4}.xlsx")
+    previous = next(i for i, h in enumerate(header) if str(h).startswith("T-1") and "constant" not in str(h))
+    assert figures["Coût total HT (€)"][previous] == 1
+    with sqlite3.connect(out / DB) as db:
+        costs = {v for (v,) in db.execute("SELECT DISTINCT cout_total_ht FROM territoires WHERE periode = ? "
+                                          "AND cout_total_ht > 0", (Q2,))}
+    assert costs == {1}
+    assert publications(out) == publications(scenario["out"])

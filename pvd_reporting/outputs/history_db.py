@@ -201,9 +201,15 @@ def change_source(change: Change, consolidations: Sequence[Consolidation]) -> st
     return None
 
 
+# What a period read back takes from the record: its territories and its workbooks' rows. Its
+# sources and anomalies are said again (a period consolidated lists every workbook read).
+COPIED_TABLES = frozenset({"territoires", *TABLE_KEYS})
+
+
 def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema: Schema,
                  no_contacts: bool, skip: set[str] | frozenset[str] = frozenset()) -> list[_Table]:
-    """Every data table's rows, but those of the `skip` periods (copied from the record)."""
+    """Every table's rows; those of `territoires` and the workbook tables but for the `skip`
+    periods (copied from the record, COPIED_TABLES)."""
     territory_cols = territory_columns(schema)
     territories = _Table("territoires", territory_cols)
     data = {key: _data_table(key, schema, no_contacts) for key in TABLE_KEYS}
@@ -214,15 +220,14 @@ def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema
     ordered = list(periods)
     for c in ordered:
         period = c.region.period
-        if period in skip:
-            continue
         mask = ContactMask(schema, no_contacts)
         ctx = RowContext(period, no_contacts, c)
-        for t in c.territories:
-            territories.add(period, territory_row(territory_cols, t, ctx))
-        for key, (table, fields) in data.items():
-            for row in data_rows(c, schema, key, fields, mask):
-                table.add(period, row)
+        if period not in skip:
+            for t in c.territories:
+                territories.add(period, territory_row(territory_cols, t, ctx))
+            for key, (table, fields) in data.items():
+                for row in data_rows(c, schema, key, fields, mask):
+                    table.add(period, row)
         for item in anomaly_items(c, schema, no_contacts):
             anomalies.add(period, table_row(anomaly_cols, item, ctx))
         for report in c.reports:
@@ -323,7 +328,7 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
                     if kept:
                         db.execute("ATTACH DATABASE ? AS old", (str(old),))
                     for table in tables:
-                        table.create(db, copied=kept)
+                        table.create(db, copied=kept if table.name in COPIED_TABLES else ())
                     _create(db, PUBLICATIONS_TABLE, PUBLICATION_COLUMNS, ("TEXT", "INTEGER", "TEXT", "TEXT", "TEXT", "INTEGER"),
                             publications)
                     _create(db, FIGURES_TABLE, FIGURE_COLUMNS, ("TEXT", "TEXT", "REAL", "INTEGER", "TEXT"), figures)
