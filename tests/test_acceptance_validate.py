@@ -120,7 +120,7 @@ def validate(*args: str) -> tuple[int, list[dict[str, Any]]]:
     return result.exit_code, issues
 
 
-def mutated(tmp_path: Path, change: Callable[[Grids], None], **kw: Any) -> Path:
+def mutated(tmp_path: Path, change: Callable[[Grids], object], **kw: Any) -> Path:
     grids = hand_grids()
     change(grids)
     return build(tmp_path / "t.xlsx", grids, **kw)
@@ -241,7 +241,7 @@ def _set(sheet: str, row: int, col: int, value: Any) -> Callable[[Grids], None]:
     return change
 
 
-CASES: list[tuple[str, Callable[[Grids], None], str, str, str, str | None]] = [
+CASES: list[tuple[str, Callable[[Grids], None], str, str, str | None]] = [
     # code, change, severity, sheet, cell
     ("required-value", _set("Jalons", 1, 3, None), "error", "Jalons", "D2"),
     ("invalid-date", _set("ENGAGEMENTS", 4, 7, "32/13/2024"), "error", "Engagements", "H5"),

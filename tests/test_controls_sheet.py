@@ -10,7 +10,9 @@ import openpyxl
 import pytest
 from factory import make_workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.worksheet.worksheet import Worksheet
 from openxml_audit import OpenXmlValidator
 from test_template_filled import sample
 
@@ -111,7 +113,7 @@ def test_checks_cover_the_prepared_rows_and_more(schema: Schema) -> None:
     assert cells == f"{layout.letter('engagements', 'cost')}2:{last_money}1001"
 
 
-def _validation(ws, cell: str):  # type: ignore[no-untyped-def]
+def _validation(ws: Worksheet, cell: str) -> DataValidation:
     found = [dv for dv in ws.data_validations.dataValidation if cell in dv.sqref]
     assert found, cell
     return found[0]

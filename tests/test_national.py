@@ -7,6 +7,7 @@ import shutil
 import sqlite3
 import statistics
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -41,7 +42,7 @@ def _by_period(run, period: str) -> Consolidation:
     return history.at(period) if history is not None and history.at(period) else run.result
 
 
-def _expected(cons: Consolidation, config: Config) -> dict[str, object]:
+def _expected(cons: Consolidation, config: Config) -> dict[str, Any]:
     """The national figures as the regional consolidation states them."""
     r = cons.region
     by_category = dict.fromkeys(NATIONAL_CATEGORIES, 0)
@@ -90,9 +91,9 @@ def test_every_national_figure_equals_the_regional_ones(regions: Regions, period
     nation = _actual(rollup.nation)
     for key in ("expected", "received", "missing", "signed_in_time", "signed_late", "at_risk", "overdue",
                 "cadence_held", "leads_in_post", "cost", "engaged", "planned", "remaining"):
-        assert nation[key] == sum(e[key] for e in expected), key  # type: ignore[misc]
+        assert nation[key] == sum(e[key] for e in expected), key
     for category in NATIONAL_CATEGORIES:
-        assert rollup.nation.by_category[category] == sum(e["by_category"][category] for e in expected)  # type: ignore[index]
+        assert rollup.nation.by_category[category] == sum(e["by_category"][category] for e in expected)
     months = [(t.j8_on - t.j1_on).days / DAYS_PER_MONTH for c in conses.values() for t in c.territories
               if t.received and t.ort_status == SIGNED and t.j1_on and t.j8_on]
     assert months, "the fixture signs ORTs in both régions"

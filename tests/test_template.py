@@ -7,6 +7,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.dimensions import ColumnDimension
+from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineWorkbook
 
 from pvd_reporting.errors import OutputError
@@ -22,9 +25,9 @@ def blank(tmp_path_factory: pytest.TempPathFactory, schema: Schema) -> openpyxl.
     return openpyxl.load_workbook(path)
 
 
-def _validations(ws):  # type: ignore[no-untyped-def]
+def _validations(ws: Worksheet) -> dict[str, list[DataValidation]]:
     """Column letter -> data validations covering row 2 of that column."""
-    out: dict[str, list] = {}
+    out: dict[str, list[DataValidation]] = {}
     for dv in ws.data_validations.dataValidation:
         for rng in dv.sqref.ranges:
             if rng.min_row <= 2 <= rng.max_row:
@@ -33,11 +36,12 @@ def _validations(ws):  # type: ignore[no-untyped-def]
     return out
 
 
-def _dim(ws, col: int):  # type: ignore[no-untyped-def]
+def _dim(ws: Worksheet, col: int) -> ColumnDimension:
     """The column dimension covering a column (openpyxl groups equal neighbours)."""
     for dim in ws.column_dimensions.values():
         if dim.min is not None and dim.min <= col <= (dim.max or dim.min):
             return dim
+    raise AssertionError(f"no column dimension covers column {col} of {ws.title}")
     raise AssertionError(f"pas de format pour la colonne {col}")
 
 

@@ -10,7 +10,7 @@ import pytest
 from factory import baseline_rows, cell_of, make_workbook
 
 from pvd_reporting.check.validate import sort_issues, validate_paths, validate_workbook
-from pvd_reporting.format.issues import Issue, make_issue
+from pvd_reporting.format.issues import Issue, IssueCode, make_issue
 from pvd_reporting.format.schema import Schema, build_schema
 
 
@@ -148,12 +148,12 @@ def test_folder_with_lock_and_hidden_files(tmp_path: Path, schema: Schema) -> No
 
 def test_issues_sorted_by_sheet_row_column(schema: Schema) -> None:
     issues = [
-        make_issue("no-project-lead", sheet="Annuaire"),
-        make_issue("missing-cost", sheet="Engagements", cell="J3", row=3, status="En cours"),
-        make_issue("invalid-date", sheet="Engagements", cell="H3", row=3),
-        make_issue("invalid-date", sheet="Engagements", cell="AA2", row=2),
-        make_issue("etp-below-threshold", sheet="Territoire", cell="B12", row=12, etp=40, threshold=50),
-        make_issue("unreadable-file", reason="x"),
+        make_issue(IssueCode.NO_PROJECT_LEAD, sheet="Annuaire"),
+        make_issue(IssueCode.MISSING_COST, sheet="Engagements", cell="J3", row=3, status="En cours"),
+        make_issue(IssueCode.INVALID_DATE, sheet="Engagements", cell="H3", row=3),
+        make_issue(IssueCode.INVALID_DATE, sheet="Engagements", cell="AA2", row=2),
+        make_issue(IssueCode.ETP_BELOW_THRESHOLD, sheet="Territoire", cell="B12", row=12, etp=40, threshold=50),
+        make_issue(IssueCode.UNREADABLE_FILE, reason="x"),
     ]
     ordered: list[Issue] = sort_issues(issues, schema)
     assert [(i.sheet, i.cell) for i in ordered] == [
