@@ -17,8 +17,8 @@ from pvd_reporting.errors import PvdError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Exit statuses of README, pvd-report validate.
-EXIT_OK, EXIT_FOUND_ERRORS, EXIT_USAGE = 0, 1, 2
+# Exit statuses of README, pvd-report validate; the third, 2, is PvdError.exit_code (and click's usage error).
+EXIT_OK, EXIT_FOUND_ERRORS = 0, 1
 
 config_option = click.option(
     "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
