@@ -20,19 +20,13 @@ from factory import baseline_rows, make_workbook
 from python_calamine import CalamineWorkbook
 
 from pvd_reporting.cli import cli
+from pvd_reporting.consolidate.chase import TO_FIX, Chase, to_chase
 from pvd_reporting.errors import ConfigError
 from pvd_reporting.format.config import load_config
 from pvd_reporting.format.reference import load_reference
 from pvd_reporting.format.schema import Schema, build_schema
-from pvd_reporting.outputs.mail import signed_by
-from pvd_reporting.outputs.reminders import (
-    TO_FIX,
-    Chase,
-    attachment,
-    draft,
-    to_chase,
-    write_reminders,
-)
+from pvd_reporting.outputs.mail import attachment, draft, signed_by
+from pvd_reporting.outputs.reminders import write_reminders
 from pvd_reporting.pipeline.consolidate import ConsolidationRun, run_consolidate
 from pvd_reporting.read.workbook import read_workbook
 

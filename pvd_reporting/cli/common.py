@@ -51,7 +51,7 @@ departement_option = click.option(
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM or SIGHUP (`kill`, a closed terminal): stopped as by Ctrl+C, so that the run
-    removes its staging folder at once (atomic.OutputFolder) rather than leave it to the next."""
+    removes its staging folder at once (output_folder.OutputFolder) rather than leave it to the next."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pvd_reporting.atomic import OutputFolder, prepare_output_dir
+from pvd_reporting.atomic import prepare_output_dir
 from pvd_reporting.check.validate import validate_workbook
 from pvd_reporting.consolidate.batch import identify, in_scope, period_of, reference_departments
 from pvd_reporting.errors import OutputError, UsageError
@@ -21,6 +21,7 @@ from pvd_reporting.format.reference import (
     load_reference,
 )
 from pvd_reporting.format.schema import Schema, build_schema
+from pvd_reporting.output_folder import OutputFolder
 from pvd_reporting.outputs.history_db import DB_NAME, recorded_workbooks
 from pvd_reporting.outputs.report import plural
 from pvd_reporting.outputs.workbook.carry import (
