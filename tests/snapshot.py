@@ -35,6 +35,10 @@ def matches_snapshots(files: dict[str, str], folder: str, what: str, test_file: 
     remove the files left over). `what` names the workbook in the message, `test_file` the test
     to rerun."""
     where = SNAPSHOTS / folder
+    # The single-file snapshot of before, brought back by a merge: its changes belong in the folder.
+    assert not (SNAPSHOTS / f"{folder}.txt").exists(), (
+        f"tests/snapshots/{folder}.txt is the old single-file snapshot: delete it, then rerun with "
+        f"PVD_UPDATE_SNAPSHOTS=1 python -m pytest tests/{Path(test_file).name} and read the diff")
     if UPDATE:
         where.mkdir(parents=True, exist_ok=True)
         for stale in where.glob("*.txt"):

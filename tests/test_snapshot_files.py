@@ -55,3 +55,9 @@ def test_update_rewrites_the_folder(stored: Path, monkeypatch: pytest.MonkeyPatc
     files = {WORKBOOK_FILE: "sheets: Synthèse\n", "synthese.txt": "A1 = 5\n"}
     matches_snapshots(files, "summary", "The summary", __file__)
     assert {p.name: p.read_text(encoding="utf-8") for p in stored.iterdir()} == files
+
+
+def test_the_old_single_file_is_refused(stored: Path) -> None:
+    (stored.parent / "summary.txt").write_text("--- sheet Synthèse\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match="tests/snapshots/summary.txt is the old single-file snapshot"):
+        matches_snapshots(dict(FILES), "summary", "The summary", __file__)
