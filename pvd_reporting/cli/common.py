@@ -26,8 +26,9 @@ config_option = click.option(
 )
 region_option = click.option(
     "--region", default=None, metavar="NOM",
-    help="Région dont la configuration livrée est utilisée, ex. --region Bretagne (par défaut : la "
-         "région que nomment les classeurs, sinon Grand Est) ; --config la complète.",
+    help="Région dont la configuration livrée est utilisée, par son nom ou son code INSEE, ex. "
+         "--region Bretagne, --region PACA, --region 44 (par défaut : la région que nomment les "
+         "classeurs, sinon Grand Est) ; --config la complète.",
 )
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="N'affiche pas la barre de progression.")
 

@@ -50,7 +50,7 @@ NATIONAL_CATEGORIES = (
 # category whose words begin the name, else « Autres ».
 _CATEGORY_BY_PREFIX = (
     ("etat", "État"), ("region", "Région"), ("departement", "Département"),
-    ("collectivite territoriale", "Région"), ("collectivite", "Département"),
+    ("collectivite territoriale", "Région"), ("collectivite de corse", "Région"), ("collectivite", "Département"),
     ("banque des territoires", "Banque des Territoires"), ("anah", "ANAH"), ("ademe", "ADEME"),
     ("fonds europeens", "Europe"), ("feder", "Europe"), ("europe", "Europe"),
     ("autofinancement", "Autofinancement"),
@@ -161,9 +161,9 @@ def config_from_dict(raw: dict[str, Any], source: str) -> Config:
     if not isinstance(region, dict):
         raise ConfigError("Configuration : la section [region] est absente.")
     for key in region:
-        if key not in ("name", "code"):
+        if key not in ("name", "code", "aliases"):
             raise ConfigError(
-                f"Configuration : clé inconnue « region.{key} » (attendues : name, code). "
+                f"Configuration : clé inconnue « region.{key} » (attendues : name, code, aliases). "
                 "Les clés de premier niveau comme « financers » se placent avant toute section [..]."
             )
     name, code = region.get("name"), region.get("code")
@@ -287,14 +287,35 @@ def shipped_regions() -> dict[str, str]:
 
 
 def region_key(name: str) -> str:
-    """A région's name compared without case, accents, hyphens or apostrophes."""
-    return norm(str(name).replace("-", " ").replace("'", " "))
+    """A région's name compared without case, accents, hyphens or apostrophes (straight or
+    typographic)."""
+    return norm(str(name).replace("-", " ").replace("'", " ").replace("\u2019", " "))
+
+
+@lru_cache(maxsize=1)
+def _region_names() -> dict[str, str]:
+    """Every way a shipped région is written -> its name: the name, its INSEE code, and the
+    `aliases` of its configuration (« PACA », « Région Sud », « Réunion »)."""
+    out: dict[str, str] = {}
+    for name, file in shipped_regions().items():
+        region = tomllib.loads(resources.files("pvd_reporting.format").joinpath(REGIONS_FOLDER, file)
+                               .read_text("utf-8"))["region"]
+        for spelling in (name, str(region["code"]), *region.get("aliases", ())):
+            out[region_key(spelling)] = name
+    return out
 
 
 def known_region(name: object) -> str | None:
-    """The shipped région that `name` means (`grand-est`, `GRAND EST`, `Grand Est`), else None."""
-    wanted = region_key(str(name or ""))
-    return next((r for r in shipped_regions() if region_key(r) == wanted), None)
+    """The shipped région that `name` means (`grand-est`, `GRAND EST`, `Région Grand Est`,
+    `PACA`, `Provence-Alpes-Côte d’Azur`, `44`), else None."""
+    wanted = region_key(str(name or "")).strip()
+    names = _region_names()
+    if wanted.isdigit():
+        wanted = wanted.zfill(2)
+    found = names.get(wanted)
+    if found is None and wanted.startswith("region "):
+        found = names.get(wanted.removeprefix("region "))
+    return found
 
 
 def _region_raw(name: str) -> dict[str, Any]:

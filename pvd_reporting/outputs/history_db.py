@@ -28,21 +28,30 @@ from pvd_reporting.consolidate.view import (
 )
 from pvd_reporting.format.history import (
     DB_NAME,
+    FIGURE,
+    FIGURES_TABLE,
     FINANCER_COLUMNS,
     FINANCERS_TABLE,
     ID,
     META_CONTACTS,
+    META_DEPARTMENTS,
     META_FORMAT,
     META_PERIODS,
+    META_REFERENCE,
+    META_REFERENCE_DIGEST,
     META_REGION,
     META_REGION_CODE,
+    META_SCOPE,
     META_VERSION,
     META_WRITTEN,
+    NO_REFERENCE,
     PERIOD,
     TERRITORY,
+    VALUE,
     snake,
 )
 from pvd_reporting.format.issues import json_value
+from pvd_reporting.format.reference import Reference
 from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, TABLE_KEYS, Schema
 from pvd_reporting.outputs.columns import (
     ANOMALY_DETAIL,
@@ -73,8 +82,6 @@ from pvd_reporting.outputs.summary.workbook import (
 )
 
 SIGNED_STATUS = ORT_STATUSES[0]
-# The figures each period was published with, compared by the next run (Révisions).
-FIGURES_TABLE, FIGURE, VALUE = "chiffres", "chiffre", "valeur"
 # The columns every data row carries, in this order at the start of each table.
 SOURCE_COLUMNS = ("fichier", "onglet", "ligne")
 _SQL_TYPES = {MONEY: "REAL", NUMBER: "REAL", PERCENT: "REAL", INT: "INTEGER", DATE: "TEXT"}
@@ -215,6 +222,11 @@ def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema
     return [territories, *(t for t, _ in data.values()), anomalies, sources, table]
 
 
+def declared_columns(schema: Schema) -> dict[str, list[str]]:
+    """Each table a history file of this configuration holds, with its columns (with contacts)."""
+    return {t.name: t.names for t in build_tables([], [], schema, no_contacts=False)}
+
+
 def _territory_column(territories: _Table, schema: Schema, header: str) -> str:
     """A column's name in `territoires` as written: « Département (€) » is `departement_2` there,
     after the territory's own `departement`."""
@@ -223,7 +235,8 @@ def _territory_column(territories: _Table, schema: Schema, header: str) -> str:
 
 
 def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Schema, *,
-                     no_contacts: bool = False, written_at: datetime | None = None) -> Path:
+                     no_contacts: bool = False, written_at: datetime | None = None,
+                     reference: Reference | None = None) -> Path:
     """Write `historique-pvd.sqlite` for the consolidation and its history; returns its path."""
     history = consolidation.history
     periods = list(history.periods.values()) if history is not None else [consolidation]
@@ -236,7 +249,10 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
             (META_VERSION, __version__), (META_WRITTEN, stamp),
             ("periode_consolidee", consolidation.region.period),
             (META_PERIODS, ",".join(c.region.period for c in periods)),
-            ("perimetre", consolidation.region.scope),
+            (META_SCOPE, consolidation.region.scope),
+            (META_DEPARTMENTS, ",".join(consolidation.region.departments)),
+            (META_REFERENCE, reference.source if reference is not None else NO_REFERENCE),
+            (META_REFERENCE_DIGEST, reference.digest if reference is not None else ""),
             (META_CONTACTS, "non" if no_contacts else "oui"), (META_REGION_CODE, schema.config.region_code)]
     # `colonne` is the column's name in `territoires`.
     financer_columns = ", ".join(f'"{c}" TEXT' for c in FINANCER_COLUMNS)

@@ -253,7 +253,8 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
         try:
             folder, notice, note = pictures() if aside is None else (None, None, [])
             anomalies = write_anomalies(result, output_dir, schema, no_contacts=no_contacts)
-            history_db = write_history_db(result, output_dir, schema, no_contacts=no_contacts)
+            history_db = write_history_db(result, output_dir, schema, no_contacts=no_contacts,
+                                          reference=reference)
         except BaseException:
             if aside is not None:
                 with contextlib.suppress(BaseException):

@@ -26,7 +26,7 @@ class NationalRun:
 
 def run_national(paths: list[Path], *, output_dir: Path, period: str | None = None, contacts: bool = False,
                  progress: Progress | None = None) -> NationalRun:
-    """Roll the régions up for `period` (default: the latest common to most) and write the three
+    """Roll the régions up for `period` (default: the latest quarter most régions published) and write the three
     national outputs into `output_dir`."""
     period = period_value(period)
     if not paths:
