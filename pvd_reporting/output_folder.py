@@ -19,7 +19,7 @@ from pvd_reporting.errors import OutputError
 try:
     import fcntl
 except ImportError:  # Windows: no flock
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # the module's name, kept to test for None
 
 # A run writes every output into a staging folder, then moves them into the output folder. Once
 # the staging folder is complete it holds a manifest (what to move in, what to take out): a run

@@ -87,7 +87,7 @@ def handle_errors(func: F) -> F:
                 if handler is not None:  # None: a handler set outside Python, which cannot be put back
                     signal.signal(s, handler)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper  # type: ignore[return-value]  # same signature as func, through functools.wraps
 
 
 class ClickProgress:
