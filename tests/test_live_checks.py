@@ -25,8 +25,8 @@ from engines import ENGINES, Probe, Sheets, coloured, libreoffice, probe, recalc
 from factory import make_workbook
 from test_template_filled import sample
 
+from pvd_reporting.check.checks import live_checks
 from pvd_reporting.check.formulas import FORM, LiveCheck
-from pvd_reporting.check.live import live_checks
 from pvd_reporting.check.validate import validate_workbook
 from pvd_reporting.format.issues import Severity
 from pvd_reporting.format.schema import Kind, Schema

@@ -22,8 +22,8 @@ from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from pvd_reporting.atomic import atomic_write
+from pvd_reporting.check.checks import live_checks
 from pvd_reporting.check.formulas import FORM, Layout
-from pvd_reporting.check.live import live_checks
 from pvd_reporting.errors import OutputError
 from pvd_reporting.format.config import REQUIRED_VALUES
 from pvd_reporting.format.issues import Severity
