@@ -205,8 +205,9 @@ def test_the_form_checks_name_the_form(schema: Schema) -> None:
 
 
 def test_table_rows_can_be_deleted_under_protection(blank: openpyxl.Workbook, schema: Schema) -> None:
-    """Excel and LibreOffice delete a row only when none of its cells is locked: each prepared row
-    is unlocked whole by its row format, the header row locked; Jalons' eight rows stay fixed."""
+    """Excel and LibreOffice delete a row only when none of its cells is locked: every column is
+    unlocked to the last one by its column format, with no row format on the data rows (it would
+    override the columns' number formats); the header row locked; Jalons' eight rows stay fixed."""
     for table in schema.tables:
         ws = blank[table.name]
         assert ws.protection.sheet
@@ -219,5 +220,8 @@ def test_table_rows_can_be_deleted_under_protection(blank: openpyxl.Workbook, sc
                 assert ws.cell(r, table.keys.index("code") + 1).protection.locked
             continue
         for r in range(2, table.blank_rows + 2):
-            row = ws.row_dimensions[r]
-            assert row.has_style and not row.protection.locked, (table.name, r)
+            assert not ws.row_dimensions[r].has_style, (table.name, r)
+        covered = sorted((d.min, d.max) for d in ws.column_dimensions.values())
+        assert covered[0][0] == 1 and covered[-1][1] == 16_384
+        assert all(a[1] + 1 == b[0] for a, b in zip(covered, covered[1:], strict=False)), covered
+        assert not any(d.protection.locked for d in ws.column_dimensions.values())

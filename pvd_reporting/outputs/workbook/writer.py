@@ -286,7 +286,11 @@ class _Writer:
         for c, fld in enumerate(table.columns):
             ws.set_column(c, c, fld.width, col_formats[c])
             ws.write_string(0, c, fld.label, self.fmt.header)
-        ws.set_column(ncols, ncols + 20, None, self.fmt.unlocked)
+        # Every column unlocked to the last one: Excel and LibreOffice refuse to delete a row that
+        # holds a locked cell, whatever the sheet's permissions. No row format on the data rows: a
+        # row format overrides the column formats in both, and typed amounts, dates and phones
+        # would lose their display. The header row alone is locked, by its row format.
+        ws.set_column(ncols, MAX_COLUMN, None, self.fmt.unlocked)
         ws.set_row(0, 32, self.fmt.locked)
         n = max(len(rows), len(table.fixed_rows))
         prepared = n if table.fixed_rows else max(n, table.blank_rows)
@@ -296,13 +300,6 @@ class _Writer:
         # Empty rows get their format and unlocking from the column format, which also covers
         # rows people insert later; writing blank cells would triple the writing time.
         last = checked_rows(table, self.content)
-        if not table.fixed_rows:
-            # Excel and LibreOffice refuse to delete a row that holds a locked cell, whatever the
-            # sheet's permissions: each data row is unlocked whole, to its last column, by its row
-            # format (the header row alone is locked), over the prepared rows (a row inserted among
-            # them takes their format). Jalons keeps its code and label locked: its eight rows stay.
-            for r in range(1, prepared + 1):
-                ws.set_row(r, None, self.fmt.unlocked)
         for c, fld in enumerate(table.columns):
             if fld.key not in fixed:
                 self.validate(ws, 1, c, last, fld)
@@ -423,6 +420,10 @@ def render(target: str | IO[bytes], schema: Schema, content: Content) -> Templat
         content.anomalies(wb, w.fmt)
     wb.close()
     return w.fmt
+
+
+# The last 0-based column of a sheet (XFD).
+MAX_COLUMN = 16_383
 
 
 def layout_of(schema: Schema, content: Content | None = None) -> Layout:
