@@ -29,7 +29,8 @@ from pvd_reporting.read.workbook import read_workbook
 CONTROLS_DOC = (Path(__file__).resolve().parent.parent / "docs" / "controles.md").read_text(encoding="utf-8")
 # What Excel and LibreOffice both compute, without macros and without anything volatile.
 ALLOWED = {"SUM", "SUMPRODUCT", "ROUND", "IF", "IFERROR", "ISNUMBER", "ISERROR", "ISTEXT", "LEN", "TRIM",
-           "COUNT", "COUNTA", "COUNTIF", "MAX", "MOD", "FIND", "MID", "LEFT", "RIGHT", "SUBSTITUTE", "UPPER", "AND"}
+           "COUNT", "COUNTA", "COUNTIF", "MAX", "MOD", "FIND", "MID", "LEFT", "RIGHT", "SUBSTITUTE", "UPPER", "LOWER",
+           "AND"}
 # Excel refuses a formula longer than this.
 EXCEL_FORMULA_MAX = 8192
 
@@ -59,12 +60,14 @@ def test_controls_sheet_right_after_lisez_moi(blank: openpyxl.Workbook, schema: 
     ws = blank[schema.controls_name]
     assert ws.sheet_state == "visible" and ws.protection.sheet
     header = CONTROLS_FIRST_ROW
-    assert [ws.cell(header, c).value for c in (1, 2, 3)] == list(CONTROLS_HEADERS)
+    assert [ws.cell(header, c).value for c in (1, 2, 3, 4)] == list(CONTROLS_HEADERS)
     checks = live_checks(schema)
     layout = layout_of(schema)
     for i, check in enumerate(checks):
         row = header + 1 + i
-        assert ws.cell(row, 1).value == check.title and f"({check.code})" in check.title
+        # The rule in plain French; its validate code apart, in a small column of its own.
+        assert ws.cell(row, 1).value == check.title and check.code not in check.title
+        assert ws.cell(row, 4).value == check.code and ws.cell(row, 4).font.sz == 8
         assert ws.cell(row, 3).value == check.where(layout)
         count = ws.cell(row, 2).value
         assert isinstance(count, ArrayFormula) and count.text == "=" + check.count(layout)

@@ -30,14 +30,21 @@ from pvd_reporting.check.formulas import (
 )
 from pvd_reporting.check.live import (
     after_update,
+    as_points,
+    bad_department,
     bad_insee,
     bad_mail,
+    bad_period,
+    bad_phone,
+    bad_pvd_id,
     bad_siren,
     before_update,
     duplicate,
     empty_table,
     filled_row,
+    four_digits,
     missing_milestones,
+    percent_points,
     total_row,
     typed_condition,
 )
@@ -48,6 +55,7 @@ from pvd_reporting.format.schema import (
     ANNUAIRE,
     COMITES,
     COMMUNES,
+    DEPARTMENTS,
     ENGAGEMENTS,
     INGENIERIE,
     JALONS,
@@ -126,6 +134,10 @@ def checks(schema: Schema, *, carried: bool = True) -> tuple[Check, ...]:
         # The configuration's own spelling of each value the rules test.
         return tuple(schema.canonical(key, v) or v for v in values)
 
+    def quoted_list(values: tuple[str, ...]) -> str:
+        words = [f"« {v} »" for v in values]
+        return ", ".join(words[:-1]) + " ou " + words[-1] if len(words) > 1 else words[0]
+
     costed = listed("statut_action", ENGAGED_STATUSES)
     (done,) = listed("statut_action", (DONE_STATUS,))
     (committee,) = listed("instance", (PROJECT_COMMITTEE,))
@@ -146,20 +158,33 @@ def checks(schema: Schema, *, carried: bool = True) -> tuple[Check, ...]:
         if carried:
             add(check)
 
+    def own(kind: Kind) -> str:
+        return next(f.key for f in form.fields if f.kind == kind)
+
     add(Check(IssueCode.REQUIRED_VALUE, FORM, tuple(f.key for f in form.fields if f.required), None,
-              parsing.is_blank, Live("Rubrique obligatoire non renseignée", lambda r, k: blank(r[k]))))
+              parsing.is_blank, Live("Une rubrique obligatoire est vide", lambda r, k: blank(r[k]))))
     out += typed(schema, FORM, form.fields)
-    siren = next(f.key for f in form.fields if f.kind == Kind.SIREN)
-    add(Check(IssueCode.INVALID_SIREN, FORM, (siren,), None, parsing.parse_siren,
-              Live("SIREN : 9 chiffres dont le dernier est une clé de contrôle", lambda r, k: bad_siren(r[k]))))
+    add(Check(IssueCode.INVALID_PVD_ID, FORM, (own(Kind.PVD_ID),), None, parsing.parse_pvd_id,
+              Live("L'identifiant PVD n'a pas la forme pvd-44-67-1 (région, département, numéro)",
+                   lambda r, k: bad_pvd_id(r[k]))))
+    add(Check(IssueCode.INVALID_DEPARTMENT, FORM, (own(Kind.DEPARTMENT),), None, parsing.parse_department,
+              Live("Le département n'est pas un code (67, 2A, 971…)",
+                   lambda r, k: bad_department(r[k], DEPARTMENTS))))
+    add(Check(IssueCode.INVALID_PERIOD, FORM, (own(Kind.PERIOD),), None, parsing.parse_period,
+              Live("La période de suivi n'a pas la forme 2026-T1 (année, T, trimestre)",
+                   lambda r, k: bad_period(r[k]))))
+    add(Check(IssueCode.INVALID_SIREN, FORM, (own(Kind.SIREN),), None, parsing.parse_siren,
+              Live("Le SIREN n'a pas 9 chiffres, ou son dernier chiffre (la clé de contrôle) est faux",
+                   lambda r, k: bad_siren(r[k]))))
+    percents = tuple(f.key for f in form.fields if f.kind == Kind.PERCENT)
+    add(Check(IssueCode.PERCENT_AS_POINTS, FORM, percents, "", rules._territory,
+              Live("Un pourcentage tapé comme un nombre (80) est lu comme 80 % : vérifiez-le",
+                   lambda r, k: as_points(r[k]))))
     add(Check(IssueCode.ETP_BELOW_THRESHOLD, FORM, ("etp",),
-              "cofinancement " + " ou ".join(f"« {v} »" for v in bdt) + f" et moins de {threshold:g} % d'ETP",
-              rules._territory,
-              Live(f"Cofinancement Banque des Territoires avec moins de {threshold:g} % d'ETP",
-                   # A percent cell holds 0.8 for 80 %; a number above 1 is read as typed (80).
+              f"cofinancement {quoted_list(bdt)} et moins de {threshold:g} % d'ETP", rules._territory,
+              Live(f"Poste cofinancé par la Banque des Territoires avec moins de {threshold:g} % d'ETP",
                    lambda r, k: (f"{any_of(r['cofinancing'], bdt)}*ISNUMBER({r['etp']})"
-                                 f"*(IF({number(r['etp'])}<=1,{number(r['etp'])}*100,{number(r['etp'])})"
-                                 f"<{threshold:g})"),
+                                 f"*({percent_points(r['etp'])}>=0)*({percent_points(r['etp'])}<{threshold:g})"),
                    also=("cofinancing",))))
     add(Check(IssueCode.PERIOD_AFTER_UPDATE, FORM, ("period",),
               "période de suivi postérieure au trimestre de la date de mise à jour", rules._territory))
@@ -170,11 +195,12 @@ def checks(schema: Schema, *, carried: bool = True) -> tuple[Check, ...]:
         if not table.fixed_rows:
             first, second = table.keys[:2]
             add(Check(IssueCode.TOTAL_ROW, table.key, (first, second), None, rules.apply_rules,
-                      Live("Ligne de total (elle n'est pas comptée)", total_row(first), skip_totals=False)))
+                      Live("Une ligne de total : elle n'est pas comptée, supprimez-la", total_row(first),
+                           skip_totals=False)))
         required = tuple(c.key for c in table.columns if c.required)
         if required:
             add(Check(IssueCode.REQUIRED_VALUE, table.key, required, None, parsing.is_blank,
-                      Live("Case obligatoire vide sur une ligne remplie", lambda r, k: blank(r[k]),
+                      Live("Une case obligatoire est vide sur une ligne commencée", lambda r, k: blank(r[k]),
                            factor=filled_row(table.keys))))
         fixed = {"code", "label"} if table.fixed_rows else set()
         out += typed(schema, table.key, tuple(c for c in table.columns if c.key not in fixed))
@@ -182,15 +208,19 @@ def checks(schema: Schema, *, carried: bool = True) -> tuple[Check, ...]:
             add(Check(IssueCode.REQUIRED_VALUE, table.key, (),
                       "aucune ligne remplie" if table.min_rows == 1 else f"moins de {table.min_rows} lignes remplies",
                       rules._communes,
-                      Live("Au moins une commune", empty_table(table.key, table.keys), flagged=("name",),
-                           rows="first", skip_totals=False)))
+                      Live("Aucune commune n'est renseignée", empty_table(table.key, table.keys),
+                           flagged=("name",), rows="first", skip_totals=False)))
             insee = next(c.key for c in table.columns if c.kind == Kind.INSEE)
             add(Check(IssueCode.INVALID_INSEE, table.key, (insee,), None, parsing.parse_insee,
-                      Live("Code INSEE : 5 caractères, 2 chiffres (ou 2A, 2B) puis 3 chiffres",
+                      Live("Un code INSEE n'a pas la forme 67437 ou 2A004 (5 caractères)",
                            lambda r, k: bad_insee(r[k]))))
+            add(Check(IssueCode.INSEE_FOUR_DIGITS, table.key, (insee,), "code INSEE de 4 chiffres (lu avec un 0 devant)",
+                      rules._communes,
+                      Live("Un code INSEE n'a que 4 chiffres : le 0 du début a-t-il été perdu ?",
+                           lambda r, k: four_digits(r[k]))))
             add(Check(IssueCode.POPULATION_OVER_LIMIT, table.key, ("population",),
                       f"« {town} » de plus de {fr_int(limit)} habitants", rules._communes,
-                      Live(f"{town} de plus de {fr_int(limit)} habitants",
+                      Live(f"Une {town} a plus de {fr_int(limit)} habitants : vérifiez sa population",
                            lambda r, k: f"{any_of(r['role'], (town,))}*({number(r['population'])}>{limit})")))
             add(Check(IssueCode.UNKNOWN_COMMUNE, table.key, ("insee",),
                       f"« {town} » absente de la liste de référence (avec --reference)", rules._communes))
@@ -201,63 +231,63 @@ def checks(schema: Schema, *, carried: bool = True) -> tuple[Check, ...]:
                       "code autre que " + ", ".join(c for c, _ in MILESTONES), rules._jalons))
             add(Check(IssueCode.DUPLICATE_MILESTONE, table.key, ("code",), "", rules._jalons))
             add(Check(IssueCode.MISSING_MILESTONE, table.key, (), "", rules._jalons,
-                      Live("Ligne de jalon " + f"{MILESTONES[0][0]} à {MILESTONES[-1][0]} manquante",
+                      Live(f"Une ligne de jalon ({MILESTONES[0][0]} à {MILESTONES[-1][0]}) a été supprimée",
                            lambda r, k: missing_milestones(r), rows="first", also=("code",), skip_totals=False)))
             add(Check(IssueCode.REQUIRED_VALUE, table.key, ("done_on",), f"date de réalisation de {J1} vide",
                       rules._jalons,
-                      Live("Date de réalisation du premier jalon", lambda r, k: blank(r[k]), rows="first")))
+                      Live(f"La date de réalisation du jalon {J1} (« {MILESTONES[0][1]} ») est vide",
+                           lambda r, k: blank(r[k]), rows="first")))
             add(Check(IssueCode.MILESTONES_OUT_OF_ORDER, table.key, ("done_on",), "", rules._jalons,
-                      Live("Jalon réalisé avant un jalon précédent",
+                      Live("Un jalon est daté avant le jalon qui le précède : vérifiez les dates",
                            # COUNTIF skips a formula error where MAX would return it.
                            lambda r, k: (f"ISNUMBER({r[k]})*(COUNTIF({r.upto(k, this_row=False)},"
                                          f"\">\"&{number(r[k])})>0)"),
                            rows="rest", per_row=True)))
             add(Check(IssueCode.DATE_IN_FUTURE, table.key, ("done_on",), "", rules._jalons,
-                      Live("Jalon réalisé après la date de mise à jour", after_update)))
+                      Live("Un jalon est daté après la date de mise à jour : vérifiez la date", after_update)))
             carried_only(Check(
                 IssueCode.MILESTONE_OVERDUE, table.key, ("planned_on",),
                 "classeur reconduit du trimestre précédent : date prévue avant la date de mise à jour, "
                 "sans date de réalisation", rules._jalons,
-                Live("Jalon prévu avant la date de mise à jour et non réalisé : à mettre à jour",
+                Live("Un jalon prévu avant la date de mise à jour n'a pas de date de réalisation : à mettre à jour",
                      lambda r, k: f"{before_update(r, k)}*{blank(r['done_on'])}", also=("done_on",))))
         elif table.key == ENGAGEMENTS:
             add(Check(IssueCode.DUPLICATE_ACTION, table.key, ("action_id",), "", rules._engagements,
-                      Live("N° action déjà utilisé plus haut", duplicate)))
+                      Live("Un N° d'action est déjà utilisé plus haut : chaque action a le sien", duplicate)))
             add(Check(IssueCode.FINANCING_EXCEEDS_COST, table.key, ("cost",),
                       f"somme des financeurs supérieure au coût de plus de {fr_money(COST_TOLERANCE)}",
                       rules._engagements,
-                      Live(f"Financements supérieurs au coût total HT (plus de {COST_TOLERANCE:g} €)",
+                      Live(f"Les financements dépassent le coût total HT de l'action (de plus de {COST_TOLERANCE:g} €)",
                            lambda r, k: (f"ISNUMBER({r['cost']})"
                                          f"*({r.sum(money)}>{number(r['cost'])}+{COST_TOLERANCE:g})"),
                            also=money)))
             add(Check(IssueCode.MISSING_COST, table.key, ("cost",), f"statut {' · '.join(costed)} sans coût",
                       rules._engagements,
-                      Live("Action " + ", ".join(costed) + " sans coût total HT",
+                      Live(f"Une action {quoted_list(costed)} n'a pas de coût total HT",
                            lambda r, k: f"{blank(r['cost'])}*{any_of(r['status'], costed)}", also=("status",))))
             add(Check(IssueCode.DATES_OUT_OF_ORDER, table.key, ("end_on",), "", rules._engagements,
-                      Live("Date de fin avant la date de début",
+                      Live("Une date de fin est avant la date de début",
                            lambda r, k: (f"ISNUMBER({r['start_on']})*ISNUMBER({r['end_on']})"
                                          f"*({number(r['end_on'])}<{number(r['start_on'])})"),
                            also=("start_on",))))
             add(Check(IssueCode.MISSING_END_DATE, table.key, ("end_on",), f"statut « {done} » sans date de fin",
                       rules._engagements,
-                      Live(f"Action {done} sans date de fin",
+                      Live(f"Une action « {done} » n'a pas de date de fin",
                            lambda r, k: f"{blank(r['end_on'])}*{any_of(r['status'], (done,))}")))
             add(Check(IssueCode.NEGATIVE_AMOUNT, table.key, ("cost", *money), "coût ou montant d'un financeur négatif",
-                      rules._engagements, Live("Montant négatif", lambda r, k: f"({number(r[k])}<0)")))
+                      rules._engagements, Live("Un montant est négatif", lambda r, k: f"({number(r[k])}<0)")))
             carried_only(Check(
                 IssueCode.ACTION_OVERDUE, table.key, ("end_on",),
                 "classeur reconduit du trimestre précédent : statut " + " ou ".join(f"« {s} »" for s in ongoing)
                 + " et date de fin avant la date de mise à jour", rules._engagements,
-                Live("Action " + ", ".join(ongoing) + " dont la date de fin est passée : à mettre à jour",
+                Live(f"Une action {quoted_list(ongoing)} a sa date de fin passée : à mettre à jour",
                      lambda r, k: f"{before_update(r, k)}*{any_of(r['status'], ongoing)}", also=("status",))))
         elif table.key == COMITES:
-            add(Check(IssueCode.DATE_IN_FUTURE, table.key, ("date",),
-                      "une réunion ne peut suivre la mise à jour du classeur", rules._comites,
-                      Live("Réunion datée après la date de mise à jour", after_update), severity=Severity.ERROR))
+            add(Check(IssueCode.MEETING_AFTER_UPDATE, table.key, ("date",), "", rules._comites,
+                      Live("Une réunion est datée après la date de mise à jour du classeur", after_update)))
             add(Check(IssueCode.ETAT_ABSENT, table.key, ("etat_present",),
                       f"« {committee} » avec l'État non représenté (« {no} » ou laissé vide)", rules._comites,
-                      Live(f"{committee} sans l'État (« {no} » ou laissé vide)",
+                      Live(f"Un {committee.lower()} sans l'État (« {no} » ou laissé vide)",
                            lambda r, k: (f"{any_of(r['body'], (committee,))}"
                                          f"*({num(any_of(r['etat_present'], (no,)))}"
                                          f"+{num(blank(r['etat_present']))})"))))
@@ -267,32 +297,37 @@ def checks(schema: Schema, *, carried: bool = True) -> tuple[Check, ...]:
                       rules._comites))
         elif table.key == INGENIERIE:
             add(Check(IssueCode.UNKNOWN_ACTION, table.key, ("action_id",), "", rules._ingenierie,
-                      Live("N° action absent de l'onglet Engagements",
+                      Live("Un N° d'action lié ne figure pas dans l'onglet Engagements",
                            lambda r, k: (f"{readable(r[k])}"
                                          f"*(COUNTIF({r.column(ENGAGEMENTS, 'action_id')},{shown(r[k])})=0)"))))
             add(Check(IssueCode.NEGATIVE_AMOUNT, table.key, ("amount",), "", rules._ingenierie,
-                      Live("Montant négatif", lambda r, k: f"({number(r[k])}<0)")))
+                      Live("Un montant est négatif", lambda r, k: f"({number(r[k])}<0)")))
         elif table.key == ANNUAIRE:
             email = next(c.key for c in table.columns if c.kind == Kind.EMAIL)
+            phone = next(c.key for c in table.columns if c.kind == Kind.PHONE)
             add(Check(IssueCode.INVALID_EMAIL, table.key, (email,), None, parsing.parse_email,
-                      Live("Mail sans @, avec deux @, une espace ou sans point après le @ (ou erreur de formule)",
-                           lambda r, k: f"ISERROR({r[k]})+{readable(r[k])}*({bad_mail(shown(r[k]))}>0)")))
+                      Live("Une adresse mail est mal écrite (une seule adresse par case, sans accent, espace ni « ; »)",
+                           lambda r, k: bad_mail(r[k]))))
+            add(Check(IssueCode.INVALID_PHONE, table.key, (phone,), None, parsing.parse_phone,
+                      Live("Un téléphone n'a pas 10 chiffres (ou +33 suivi de 9 chiffres)",
+                           lambda r, k: bad_phone(r[k]))))
             add(Check(IssueCode.NO_PROJECT_LEAD, table.key, (), f"aucun contact « {lead} »", rules._annuaire,
-                      Live(f"Aucun contact « {lead} » dans l'annuaire",
+                      Live(f"Aucun contact n'a le rôle « {lead} » dans l'annuaire",
                            lambda r, k: f"(COUNTIF({r.column(ANNUAIRE, 'role')},{text(lead)})=0)",
                            flagged=(), rows="first", also=(table.column("role").key,), skip_totals=False)))
     return tuple(out)
 
 
-# What a value typed or pasted in a cell of each kind must not be, besides a formula error.
+# What a value typed or pasted in a cell of each kind must not be (a formula error counted too).
 _TYPED_LABELS = {
-    IssueCode.INVALID_DATE: "Date saisie comme du texte, ou erreur de formule",
-    IssueCode.INVALID_NUMBER: "Nombre saisi comme du texte, ou erreur de formule",
-    IssueCode.INVALID_PERCENT: "Pourcentage saisi comme du texte ou hors de 0 à 100 %, ou erreur de formule",
-    IssueCode.INVALID_CHOICE: "Valeur hors de la liste, ou erreur de formule",
+    IssueCode.INVALID_DATE: "Une date est écrite comme du texte : retapez-la en jj/mm/aaaa",
+    IssueCode.INVALID_NUMBER: "Un nombre est écrit comme du texte : retapez-le en chiffres",
+    IssueCode.INVALID_PERCENT: "Un pourcentage est illisible ou hors de 0 à 100 %",
+    IssueCode.INVALID_CHOICE: "Une valeur n'est pas dans la liste déroulante : choisissez-la dans la liste",
 }
-# Kinds whose own check also counts the formula errors.
-_OWN_CHECK = (Kind.SIREN, Kind.INSEE, Kind.EMAIL)
+# Kinds with a check of their own (that also counts a formula error), and text, whose cells keep
+# what is typed as text (« =1/0 » too): no formula error can occur there.
+_OWN_CHECK = (Kind.SIREN, Kind.INSEE, Kind.EMAIL, Kind.PHONE, Kind.PVD_ID, Kind.DEPARTMENT, Kind.PERIOD, Kind.TEXT)
 
 
 def typed(schema: Schema, sheet: str, fields: tuple[Field, ...]) -> list[Check]:
@@ -304,9 +339,6 @@ def typed(schema: Schema, sheet: str, fields: tuple[Field, ...]) -> list[Check]:
     out = []
     for code, group in by_code.items():
         kinds = {f.key: f for f in group}
-        label = _TYPED_LABELS.get(code, "Erreur de formule (#DIV/0!, #N/A…) dans une case")
-        if code == IssueCode.INVALID_CHOICE and not any(f.kind == Kind.CHOICE for f in group):
-            label = "Erreur de formule (#DIV/0!, #N/A…) dans une case à choisir"
         out.append(Check(code, sheet, tuple(kinds), None, CellParser.parse,
-                         Live(label, typed_condition(schema, kinds))))
+                         Live(_TYPED_LABELS[code], typed_condition(schema, kinds))))
     return out

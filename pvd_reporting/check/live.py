@@ -36,7 +36,7 @@ def typed_condition(schema: Schema, kinds: dict[str, Field]) -> Condition:
             if f.kind == Kind.INTEGER:
                 cond += f"+ISNUMBER({ref})*(ROUND({number(ref)},0)<>{number(ref)})"
             if f.kind == Kind.PERCENT:
-                cond += f"+ISNUMBER({ref})*(({number(ref)}<0)+({number(ref)}>100))"
+                cond += f"+ISNUMBER({ref})*(({percent_points(ref)})<0)"
             return cond
         if f.kind == Kind.CHOICE and f.choices in schema.lists:
             # A value pasted past the drop-down; COUNTIF ignores case, as `validate` does.
@@ -45,6 +45,26 @@ def typed_condition(schema: Schema, kinds: dict[str, Field]) -> Condition:
             return f"{error}+{readable(ref)}*(COUNTIF({values},{shown(ref)})=0)"
         return error
     return condition
+
+
+def percent_points(ref: str) -> str:
+    """A percent cell's value as `validate` reads it, in points: 0.8 is 80, a whole number above 1
+    is points (80), any other number above 1 a fraction (1.2 is 120); -1 when out of 0 to 100 %."""
+    v = number(ref)
+    p = f"IF({v}<=1,{v}*100,IF({v}=ROUND({v},0),{v},{v}*100))"
+    return f"IF(({v}<0)+({p}>100),-1,{p})"
+
+
+def as_points(ref: str) -> str:
+    """A number above 1 that `validate` reads as points (80 for 80 %): the report says so."""
+    v = number(ref)
+    return f"ISNUMBER({ref})*({v}>1)*({v}<=100)*({v}=ROUND({v},0))"
+
+
+def four_digits(x: str) -> str:
+    """An INSEE code typed with 4 digits (5518 for 05518?): as the reader finds it."""
+    t = f"SUBSTITUTE(TRIM({shown(x)}),\" \",\"\")"
+    return f"IF(ISERROR({x}),0,(LEN({t})=4)*({_shape(t)}=\"9999\"))"
 
 
 def total_row(first: str) -> Condition:
@@ -90,18 +110,48 @@ def duplicate(r: Refs, k: str) -> str:
     return f"{readable(r[k])}*(COUNTIF({r.upto(k, this_row=True)},{shown(r[k])})>1)"
 
 
-def bad_mail(s: str) -> str:
-    """`s`: the cell as text."""
-    s = f"TRIM({s})"
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_DIGITS = "0123456789"
+# The characters of an address the reader accepts besides letters: its local part's, « @ », the dot.
+_MAIL_SIGNS = _DIGITS + "!#$%&'*+/=?^_`{|}~-.@"
+# What a domain may not hold, among those.
+_NOT_IN_DOMAIN = "!#$%&'*+/=?^_`{|}~@"
+
+
+def _count_in(s: str, chars: str) -> str:
+    """How many characters of `s` are among `chars`: its length less that of `s` without them (one
+    SUBSTITUTE each, nested: up to some 30, within Excel's 64 levels with what surrounds them)."""
+    stripped = s
+    for c in chars:
+        stripped = f"SUBSTITUTE({stripped},{text(c)},\"\")"
+    return f"(LEN({s})-LEN({stripped}))"
+
+
+def bad_mail(x: str) -> str:
+    """Not one address as `validate` reads it (a leading mailto: dropped): only the characters of
+    an address (no accent, space, comma or semicolon), one « @ », a local part and domain labels
+    that neither begin nor end with a dot (nor a label with a hyphen), a domain with a dot, and
+    after its last dot 2 to 24 letters; no « =? »."""
+    # In lower case (the reader takes either): shorter sets, one text repeated less.
+    s = f"TRIM(SUBSTITUTE(LOWER({shown(x)}),\"mailto:\",\"\",1))"
     at = f"FIND(\"@\",{s})"
-    return ("(" + "+".join(num(t) for t in (
-        f"ISERROR({at})",
-        f"(LEN({s})-LEN(SUBSTITUTE({s},\"@\",\"\"))>1)",
-        f"(LEFT({s},1)=\"@\")",
-        f"ISERROR(FIND(\".\",MID({s},IFERROR({at},1)+2,300)))",
-        f"ISNUMBER(FIND(\" \",{s}))",
-        f"(RIGHT({s},1)=\".\")",
-    )) + ")")
+    domain = f"MID({s},{at}+1,300)"
+    dots = f"(LEN({s})-LEN(SUBSTITUTE({s},\".\",\"\")))"
+    tld = f"MID({s},FIND(\"\u00a7\",SUBSTITUTE({s},\".\",\"\u00a7\",{dots}))+1,300)"
+    bad = "+".join(num(t) for t in (
+        # A character that is neither a letter nor a sign of an address (an accent, a space, « ; »).
+        f"LEN({s})>{_count_in(s, _LETTERS)}+{_count_in(s, _MAIL_SIGNS)}",
+        f"(LEN({s})-LEN(SUBSTITUTE({s},\"@\",\"\")))<>1",
+        f"{at}=1",
+        *(f"ISNUMBER(FIND({text(p)},{s}))" for p in ("..", ".@", "@.", "@-", "-.", ".-", "=?")),
+        f"LEFT({s},1)=\".\"",
+        f"ISERROR(FIND(\".\",{domain}))",
+        f"{_count_in(domain, _NOT_IN_DOMAIN)}>0",
+        f"LEN({tld})<2",
+        f"LEN({tld})>24",
+        f"{_count_in(tld, _DIGITS + '-')}>0",
+    ))
+    return _blank_or(x, f"({bad})>0")
 
 
 def bad_siren(x: str) -> str:
@@ -134,3 +184,97 @@ def bad_insee(x: str) -> str:
               f"({p}>=1)*({p}<=95)*({p}<>20)+{overseas},(LEFT({s},2)=\"2A\")+(LEFT({s},2)=\"2B\"))")
     good = f"(LEN({t})>=4)*(LEN({t})<=5)*{rest}*({prefix}>0)"
     return f"IF(ISERROR({x}),1,IF(LEN(TRIM({x}))=0,0,1-{good}))"
+
+
+def _squeezed(x: str, *, lower: bool = False, replace: tuple[tuple[str, str], ...] = ()) -> str:
+    """The cell as text, without spaces, in one case, as the reader compares it."""
+    s = f"{'LOWER' if lower else 'UPPER'}({shown(x)})"
+    for old, new in ((" ", ""), ("\u00a0", ""), ("\u202f", ""), *replace):
+        s = f"SUBSTITUTE({s},{text(old)},{text(new)})"
+    return s
+
+
+def _shape(s: str) -> str:
+    """`s` with every digit as 9: the text's shape, compared with the shapes a rule accepts."""
+    for d in "012345678":
+        s = f"SUBSTITUTE({s},{text(d)},\"9\")"
+    return s
+
+
+def _one_of(s: str, values: list[str]) -> str:
+    """1 when the text `s` is one of `values` (none holds « ; »), else 0: one search in their list,
+    written as literals of at most 255 characters each (Excel's limit)."""
+    joined = ";" + ";".join(values) + ";"
+    chunks = [joined[i:i + 250] for i in range(0, len(joined), 250)]
+    haystack = "&".join(text(c) for c in chunks)
+    return f"ISERROR(FIND(\";\",{s}))*ISNUMBER(FIND(\";\"&{s}&\";\",{haystack}))"
+
+
+def _blank_or(x: str, bad: str) -> str:
+    """A formula error is bad, an empty cell is not (required-value says it), else `bad` (an
+    error in computing it is bad too)."""
+    return f"IF(ISERROR({x}),1,IF(LEN(TRIM({shown(x)}))=0,0,IFERROR(--({bad}),1)))"
+
+
+def bad_department(x: str, codes: tuple[str, ...]) -> str:
+    """Not a département code as `validate` reads it (a single digit gets its 0: 6 is 06)."""
+    t = _squeezed(x)
+    code = f"IF(LEN({t})=1,\"0\"&{t},{t})"
+    return _blank_or(x, f"1-{_one_of(code, list(codes))}")
+
+
+def _pvd_shapes() -> list[str]:
+    """Every shape of `pvd-RR-DD-N` once digits are 9: DD one or two département parts."""
+    two = ["99", "9a", "9b"]
+    parts = [*two, "999", *(a + b for a in two for b in two), *(a + "999" for a in two),
+             *("999" + b for b in two), "999999"]
+    return [f"pvd-99-{p}-{'9' * n}" for p in dict.fromkeys(parts) for n in range(1, 5)]
+
+
+def bad_pvd_id(x: str) -> str:
+    """Not `pvd-RR-DD-N` as `validate` reads it: RR two digits; DD one or two département parts
+    (2 digits, 2a, 2b or 3 digits); N one to four digits. A letter a or b only after a 2."""
+    s = _squeezed(x, lower=True, replace=(("_", "-"), ("\u2013", "-")))
+    letters = "+".join(f"(LEN({s})-LEN(SUBSTITUTE({s},{text(c)},\"\")))" for c in "ab")
+    after_two = "+".join(f"(LEN({s})-LEN(SUBSTITUTE({s},{text('2' + c)},\"\")))/2" for c in "ab")
+    return _blank_or(x, f"1-{_one_of(_shape(s), _pvd_shapes())}*(({letters})=({after_two}))")
+
+
+def _period_shapes() -> list[str]:
+    """The shapes of a quarter as the reader accepts it, once Q is T, digits are 9 and spaces
+    single (TRIM): 2025-T4, 2025 / T4, T4 2025, 4e trimestre 2025."""
+    between = ["", " ", *(f"{a}{sep}{b}" for sep in "-/" for a in ("", " ") for b in ("", " "))]
+    shapes = [f"9999{b}t9" for b in between] + [f"t9{b}9999" for b in between]
+    suffixes = ["9"] + [f"9{space}{suffix}" for suffix in ("er", "e", "eme") for space in ("", " ")]
+    return shapes + [f"{q} trimestre 9999" for q in suffixes]
+
+
+def bad_period(x: str) -> str:
+    """Not a quarter as `validate` reads it: one of its shapes, quarter 1 to 4, year 2000 to 2100."""
+    s = f"LOWER({shown(x)})"
+    for old, new in (("\u00a0", " "), ("\u202f", " "), ("è", "e"), ("q", "t")):
+        s = f"SUBSTITUTE({s},{text(old)},{text(new)})"
+    s = f"TRIM({s})"
+    shape = _shape(s)
+    year = f"--IF(LEFT({shape},4)=\"9999\",LEFT({s},4),RIGHT({s},4))"
+    quarter = (f"--IF(LEFT({s},1)=\"t\",MID({s},2,1),IF(LEFT({shape},4)=\"9999\",RIGHT({s},1),LEFT({s},1)))")
+    good = f"{_one_of(shape, _period_shapes())}*({year}>=2000)*({year}<=2100)*({quarter}>=1)*({quarter}<=4)"
+    return _blank_or(x, f"1-{good}")
+
+
+# What the reader drops from a phone number before counting its digits.
+_PHONE_JUNK = (" ", "\u00a0", "\u202f", "\u2009", ".", "-", "/", "(", ")")
+
+
+def bad_phone(x: str) -> str:
+    """Not a French number as `validate` reads it: 10 digits from 0 (not 00), or +33 / 0033 and
+    9 digits; a number typed as a number has lost its 0 (9 digits)."""
+    t = f"SUBSTITUTE({shown(x)},\"(0)\",\"\")"
+    for junk in _PHONE_JUNK:
+        t = f"SUBSTITUTE({t},{text(junk)},\"\")"
+    typed = (f"IF(LEFT({t},3)=\"+33\",\"0\"&MID({t},4,300),"
+             f"IF(LEFT({t},4)=\"0033\",\"0\"&MID({t},5,300),{t}))")
+    number = f"IF(LEN({x}&\"\")=9,\"0\"&{x},{x}&\"\")"
+    s = f"IF(ISNUMBER({x}),{number},{typed})"
+    good = f"(LEN({s})=10)*({_shape(s)}=\"9999999999\")*(LEFT({s},1)=\"0\")*(MID({s},2,1)<>\"0\")"
+    return _blank_or(x, f"1-{good}")

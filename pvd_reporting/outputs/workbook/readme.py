@@ -133,4 +133,9 @@ def kind_hint(kind: Kind) -> str:
         Kind.INTEGER: "Saisissez un nombre entier positif.",
         Kind.INSEE: "Un code INSEE a 5 caractères (ex. 67437 ou 2A004).",
         Kind.SIREN: "Un SIREN a 9 chiffres.",
+        Kind.PVD_ID: "Un identifiant PVD s'écrit pvd-44-67-1 (région, département, numéro).",
+        Kind.PERIOD: "Une période s'écrit 2026-T1 (l'année, T, le trimestre).",
+        Kind.DEPARTMENT: "Un département s'écrit avec son code : 67, 2A, 971…",
+        Kind.EMAIL: "Une seule adresse mail par case, sans espace ni « ; » (prenom.nom@exemple.fr).",
+        Kind.PHONE: "Un téléphone a 10 chiffres, ou +33 suivi de 9 chiffres.",
     }.get(kind, "Choisissez une valeur dans la liste déroulante.")
