@@ -276,7 +276,7 @@ def test_attached_workbooks_are_made_once_across_runs(inbox: Path, tmp_path: Pat
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """A warm run takes the attached workbooks from the cache, identical; another configuration
     (here the deadline its Lisez-moi states) makes them again."""
-    from pvd_reporting.outputs import reminders
+    from pvd_reporting.outputs import mail as reminders
 
     # Written in this process (one core: no forked writer), where the counting below can see it.
     monkeypatch.setattr("os.cpu_count", lambda: 1)
@@ -301,3 +301,34 @@ def test_attached_workbooks_are_made_once_across_runs(inbox: Path, tmp_path: Pat
     config.write_text("[relances]\ndelay_days = 15\n", encoding="utf-8")
     consolidated(inbox, tmp_path / "c", cache_dir=cache, config_path=config)
     assert sorted(made) == ["carried_bytes", "feedback_bytes"]
+
+
+def test_a_damaged_cached_attachment_is_made_again(inbox: Path, tmp_path: Path) -> None:
+    """Each cached attachment is checked against the digest stored beside it: one cut short,
+    one altered in place, and one whose digest is gone are made again, whole."""
+
+    def attachments(run: ConsolidationRun) -> dict[str, bytes]:
+        assert run.reminders is not None and run.reminders.folder is not None
+        return {p.name: next(parse(p).iter_attachments()).get_content()
+                for p in sorted(run.reminders.folder.glob("*.eml"))}
+
+    cache = tmp_path / "cache"
+    fresh = attachments(consolidated(inbox, tmp_path / "a", cache_dir=cache))
+    entries = sorted((cache / "pieces-jointes").glob("*.xlsx"))
+    assert len(entries) == 2 and all(e.with_suffix(".sha256").is_file() for e in entries)
+    cut, altered = entries
+    cut.write_bytes(cut.read_bytes()[:1000])
+    data = bytearray(altered.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    altered.write_bytes(bytes(data))
+    again = attachments(consolidated(inbox, tmp_path / "b", cache_dir=cache))
+    assert again == fresh
+    for name, content in again.items():
+        path = tmp_path / f"{name}.xlsx"
+        path.write_bytes(content)
+        assert "Engagements" in CalamineWorkbook.from_path(str(path)).sheet_names
+    # The entries are whole again; a lost digest is an entry not used.
+    assert sorted(e.read_bytes() for e in entries) == sorted(fresh.values())
+    cut.with_suffix(".sha256").unlink()
+    assert attachments(consolidated(inbox, tmp_path / "c", cache_dir=cache)) == fresh
+    assert cut.with_suffix(".sha256").is_file()

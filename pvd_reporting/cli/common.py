@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from pvd_reporting.cli.terminal import echo
 from pvd_reporting.errors import PvdError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -54,10 +55,10 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except PvdError as exc:
-            click.echo(f"Erreur : {exc}", err=True)
+            echo(f"Erreur : {exc}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("Interrompu.", err=True)
+            echo("Interrompu.", err=True)
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]

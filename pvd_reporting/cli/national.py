@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from pvd_reporting.cli.common import ClickProgress, handle_errors, period_option, quiet_option
+from pvd_reporting.cli.terminal import echo
 from pvd_reporting.consolidate.national import NothingToRollUp
 from pvd_reporting.format.french import fr_money
 from pvd_reporting.outputs.report import plural
@@ -47,8 +48,10 @@ def national_command(paths: tuple[Path, ...], output_dir: Path, period: str | No
                            progress=ClickProgress(quiet))
     except NothingToRollUp as exc:
         for path, reason in exc.refused:
-            click.echo(f"{path} : écarté, {reason}.", err=True)
+            echo(f"{path} : écarté, {reason}.", err=True)
         raise
+    for notice in run.notices:
+        click.echo(notice, err=True)
     _echo(run)
 
 
@@ -79,4 +82,4 @@ def _echo(run: NationalRun) -> None:
                      for d in r.duplicates)
     lines.append("Fichiers écrits :")
     lines.extend(f"  {path}" for path in run.written)
-    click.echo("\n".join(lines))
+    echo("\n".join(lines))

@@ -20,9 +20,12 @@ from pvd_reporting.format.schema import (
     ENGAGEMENTS,
     INGENIERIE,
     JALONS,
+    MASKED,
     NOT_RECEIVED,
     Kind,
+    Personal,
     Schema,
+    reads_as_organisation,
 )
 from pvd_reporting.format.vocabulary import milestone_code
 from pvd_reporting.read.records import Record
@@ -68,8 +71,9 @@ def territory_changes(old: TerritoryView | None, new: TerritoryView, schema: Sch
                       previous: str) -> tuple[list[Change], list[Issue]]:
     changes: list[Change] = []
 
-    def add(kind: str, element: str | None, before: Any, after: Any) -> None:
-        changes.append(Change(new.key, new.id_pvd, new.name, kind, element, before, after))
+    def add(kind: str, element: str | None, before: Any, after: Any,
+            private: tuple[Any, Any] | None = None) -> None:
+        changes.append(Change(new.key, new.id_pvd, new.name, kind, element, before, after, private))
 
     was_received = old is not None and old.received
     if new.received and not was_received:
@@ -93,7 +97,9 @@ def territory_changes(old: TerritoryView | None, new: TerritoryView, schema: Sch
         if norm(record.values.get("need")) not in old_needs:
             add(NEED_ADDED, str(record.values.get("need") or ""), None, record.values.get("status"))
     if norm(old.project_lead) != norm(new.project_lead):
-        add(PROJECT_LEAD, None, old.project_lead, new.project_lead)
+        hidden = schema.form.field("project_lead").personal is not Personal.NO
+        add(PROJECT_LEAD, None, old.project_lead, new.project_lead,
+            (_masked(old.project_lead), _masked(new.project_lead)) if hidden else None)
     return changes, issues
 
 
@@ -134,8 +140,13 @@ def action_id(record: Record) -> str:
     return str(record.values.get("action_id") or record.raw.get("action_id") or "").strip()
 
 
-def action_summary(record: Record, schema: Schema) -> str:
-    """The whole row as one text, `Intitulé : … ; Statut : …`, so a removed action is not lost."""
+def _masked(value: Any) -> str | None:
+    return MASKED if value is not None and str(value).strip() else None
+
+
+def action_summary(record: Record, schema: Schema, *, personal: bool = True) -> str:
+    """The whole row as one text, `Intitulé : … ; Statut : …`, so a removed action is not lost;
+    without `personal`, as --no-contacts shows it (the schema's `personal` flag)."""
     parts = []
     for f in schema.table(ENGAGEMENTS).columns:
         value = record.values.get(f.key)
@@ -143,6 +154,10 @@ def action_summary(record: Record, schema: Schema) -> str:
             value = record.raw.get(f.key)
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
+        if not personal and f.personal is Personal.YES:
+            continue
+        if not personal and f.personal is Personal.UNLESS_ORGANISATION and not reads_as_organisation(value):
+            value = MASKED
         if isinstance(value, date):
             shown = fr_date(value)
         elif f.kind == Kind.AMOUNT and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -178,7 +193,8 @@ def _actions(old: TerritoryView, new: TerritoryView, previous: str, add: Any, is
         if key in after:
             continue
         number = action_id(record)
-        add(ACTION_REMOVED, number, action_summary(record, schema), None)
+        summary, private = action_summary(record, schema), action_summary(record, schema, personal=False)
+        add(ACTION_REMOVED, number, summary, None, (private, None) if private != summary else None)
         issues.append(make_issue(IssueCode.ACTION_REMOVED, sheet=sheet, value=number, previous=previous,
                                  source=source(old, record)))
 

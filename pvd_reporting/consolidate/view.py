@@ -179,6 +179,8 @@ class Consolidation:
     options: dict[str, Any] = field(default_factory=dict)
     # Every period found and what moved since T-1 (quarters.py); None when built for one period alone.
     history: History | None = None
+    # Files of the input folders that are not workbooks (a PDF, a Word file): a `Sources` row each.
+    not_workbooks: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -192,6 +194,9 @@ class Change:
     element: str | None  # jalon code, action number, financer, comité date
     before: Any = None
     after: Any = None
+    # (before, after) as shown with --no-contacts when a personal field is in them (the
+    # schema's `personal` flag); None: shown as they are.
+    private: tuple[Any, Any] | None = None
 
 
 @dataclass

@@ -44,7 +44,6 @@ from pvd_reporting.format.history import (
 )
 from pvd_reporting.format.issues import json_value
 from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, TABLE_KEYS, Schema
-from pvd_reporting.outputs.anomalies import Masker
 from pvd_reporting.outputs.columns import (
     ANOMALY_DETAIL,
     ANOMALY_FILE,
@@ -58,6 +57,7 @@ from pvd_reporting.outputs.columns import (
     territory_columns,
     territory_row,
 )
+from pvd_reporting.outputs.privacy import ContactMask
 from pvd_reporting.outputs.summary.cells import (
     DATE,
     INT,
@@ -192,12 +192,12 @@ def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema
     ordered = list(periods)
     for c in ordered:
         period = c.region.period
-        mask = Masker(c, no_contacts)
+        mask = ContactMask(schema, no_contacts)
         ctx = RowContext(period, no_contacts, c)
         for t in c.territories:
             territories.add(period, territory_row(territory_cols, t, ctx))
         for key, (table, fields) in data.items():
-            for row in data_rows(c, schema, key, fields, mask if no_contacts else None):
+            for row in data_rows(c, schema, key, fields, mask):
                 table.add(period, row)
         for item in anomaly_items(c, schema, no_contacts):
             anomalies.add(period, table_row(anomaly_cols, item, ctx))
@@ -206,12 +206,10 @@ def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema
     table = _Table("changements", CHANGE_COLUMNS)
     if ordered:
         last = ordered[-1]
-        mask = Masker(last, no_contacts)
+        mask = ContactMask(schema, no_contacts)
         for ch in changes:
             path = change_source(ch, ordered[::-1][:2])
-            before, after = _change_value(ch.before), _change_value(ch.after)
-            if no_contacts:
-                before, after = mask(before), mask(after)
+            before, after = (_change_value(v) for v in mask.change(ch))
             table.add(last.region.period, [ch.id_pvd, ch.territory, ch.kind, ch.element, before, after, path,
                                            None, None])
     return [territories, *(t for t, _ in data.values()), anomalies, sources, table]

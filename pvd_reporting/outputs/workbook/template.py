@@ -150,9 +150,11 @@ def write_region_templates(
     force: bool = False,
     on_progress: Callable[[int], None] | None = None,
     departments: list[str] | None = None,
+    checked_in: Path | None = None,
 ) -> list[Path]:
     """One pre-filled workbook per territory of the region (of those `departments` when given);
-    nothing is written if one would clash."""
+    nothing is written if one would clash. `checked_in`: the folder whose files must not be
+    overwritten, when `output_dir` is a staging folder moved there afterwards."""
     territories = reference.in_region(region)
     if not territories:
         known = ", ".join(reference.regions()) or "aucune"
@@ -172,7 +174,7 @@ def write_region_templates(
         raise OutputError(f"Impossible de créer le dossier {output_dir} : {exc.strerror or exc}.") from None
     targets = [(output_dir / region_file_name(t), t) for t in territories]
     for path, _ in targets:
-        check_output(path, force)
+        check_output(path if checked_in is None else checked_in / path.name, force)
     written: list[Path] = []
     for path, territory in targets:
         written.append(write_template(path, schema, period=period, territory=territory, force=True))
