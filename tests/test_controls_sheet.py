@@ -30,7 +30,7 @@ CONTROLS_DOC = (Path(__file__).resolve().parent.parent / "docs" / "controles.md"
 # What Excel and LibreOffice both compute, without macros and without anything volatile.
 ALLOWED = {"SUM", "SUMPRODUCT", "ROUND", "IF", "IFERROR", "ISNUMBER", "ISERROR", "ISTEXT", "LEN", "TRIM",
            "COUNT", "COUNTA", "COUNTIF", "MAX", "MOD", "FIND", "MID", "LEFT", "RIGHT", "SUBSTITUTE", "UPPER", "LOWER",
-           "AND"}
+           "AND", "ABS"}
 # Excel refuses a formula longer than this.
 EXCEL_FORMULA_MAX = 8192
 

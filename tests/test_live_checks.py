@@ -169,6 +169,8 @@ CASES: dict[str, tuple[tuple[str, str], Mutation]] = {
     "percent-120": ((FORM, "invalid-percent"), _form(etp=1.2)),
     "insee-5518": (("communes", "insee-four-digits"), _set("communes", 1, insee=5518)),
     "percent-points": ((FORM, "percent-as-points"), _form(etp=80.0)),
+    # Beyond a thousand billion euros the reader refuses an amount: a typo, never a PVD figure.
+    "amount-huge": (("engagements", "invalid-number"), _set("engagements", 2, cost=2e12)),
 }
 
 # Formula errors typed in input cells, written into the file once it is written (a content holds
@@ -218,7 +220,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "d": ("text-form-date", "text-percent", "text-population", "text-need-amount", "text-need-date",
           "text-jalon-date", "text-comite-date", "choice-off-list", "insee-corse", "engagements-required",
           "text-amount"),
-    "e": ("percent-over",),
+    "e": ("percent-over", "amount-huge"),
     # Warnings only: the workbook is ready, with points to check.
     "w": ("population", "jalons-order", "jalons-future", "missing-end", "etat-absent", "unknown-action",
           "no-lead", "total-engagements", "total-communes", "total-comites", "total-ingenierie",

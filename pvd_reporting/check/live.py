@@ -21,6 +21,7 @@ from pvd_reporting.check.formulas import (
 )
 from pvd_reporting.format.matching import col_letter
 from pvd_reporting.format.schema import JALONS, MILESTONES, Field, Kind, Schema
+from pvd_reporting.read.values import MAX_AMOUNT, MAX_COUNT
 
 
 def typed_condition(schema: Schema, kinds: dict[str, Field]) -> Condition:
@@ -35,6 +36,10 @@ def typed_condition(schema: Schema, kinds: dict[str, Field]) -> Condition:
             cond = f"{error}+ISTEXT({ref})*{readable(ref)}"
             if f.kind == Kind.INTEGER:
                 cond += f"+ISNUMBER({ref})*(ROUND({number(ref)},0)<>{number(ref)})"
+                cond += f"+(ABS({number(ref)})>{MAX_COUNT})"
+            if f.kind == Kind.AMOUNT:
+                # Beyond this the reader refuses the amount (a typo, never a PVD figure).
+                cond += f"+(ABS({number(ref)})>{MAX_AMOUNT:.0f})"
             if f.kind == Kind.PERCENT:
                 cond += f"+ISNUMBER({ref})*(({percent_points(ref)})<0)"
             return cond
