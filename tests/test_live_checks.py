@@ -31,7 +31,7 @@ from pvd_reporting.check.validate import validate_workbook
 from pvd_reporting.format.issues import Severity
 from pvd_reporting.format.schema import Kind, Schema
 from pvd_reporting.outputs.workbook.carry import carried_content, next_period
-from pvd_reporting.outputs.workbook.feedback import ANOMALIES_NAME, RESTORED, write_feedback
+from pvd_reporting.outputs.workbook.feedback import ANOMALIES_NAME, CHANGED, RESTORED, STILL, write_feedback
 from pvd_reporting.outputs.workbook.template import filled_content, write_filled
 from pvd_reporting.outputs.workbook.writer import (
     CONTROLS_ERRORS_ROW,
@@ -600,3 +600,6 @@ def test_feedback_cells_lose_their_colour_once_corrected(feedbacks: dict[str, tu
         assert probes
         lit = [coloured(sheets.value(sheet, row - 1, column - 1)) for sheet, row, column in probes]
         assert lit == [not corrected] * len(probes), (name, lit)
+        # Each Anomalies row says, recalculated, whether its cell still holds what was flagged.
+        rows = [row for row in sheets.grid(ANOMALIES_NAME)[1:] if row and row[7] not in ("", RESTORED)]
+        assert rows and {row[8] for row in rows} == {CHANGED if corrected else STILL}, name
