@@ -209,15 +209,16 @@ def test_the_form_checks_name_the_form(schema: Schema) -> None:
 
 def test_table_rows_can_be_deleted_under_protection(blank: openpyxl.Workbook, schema: Schema) -> None:
     """Excel and LibreOffice delete a row only when none of its cells is locked: every column is
-    unlocked to the last one by its column format, with no row format on the data rows (it would
-    override the columns' number formats); the header row locked; Jalons' eight rows stay fixed."""
+    unlocked to the last one by its column format, with no row format (it would override the
+    columns' number formats); the header's cells locked; Jalons' eight rows stay fixed."""
     for table in schema.tables:
         ws = blank[table.name]
         assert ws.protection.sheet
         # In the file, a permission set to 0 is an action left allowed under protection.
         assert not ws.protection.deleteRows and not ws.protection.insertRows
-        header = ws.row_dimensions[1]
-        assert header.protection.locked
+        # The header's cells locked by their own format; no row format anywhere (see below).
+        assert not ws.row_dimensions[1].has_style
+        assert all(ws.cell(1, c + 1).protection.locked for c in range(len(table.columns)))
         if table.fixed_rows:
             for r in range(2, len(table.fixed_rows) + 2):
                 assert ws.cell(r, table.keys.index("code") + 1).protection.locked

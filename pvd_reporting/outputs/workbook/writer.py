@@ -297,11 +297,12 @@ class _Writer:
             ws.set_column(c, c, fld.width, col_formats[c])
             ws.write_string(0, c, fld.label, self.fmt.header)
         # Every column unlocked to the last one: Excel and LibreOffice refuse to delete a row that
-        # holds a locked cell, whatever the sheet's permissions. No row format on the data rows: a
-        # row format overrides the column formats in both, and typed amounts, dates and phones
-        # would lose their display. The header row alone is locked, by its row format.
+        # holds a locked cell, whatever the sheet's permissions. No row format at all: a row format
+        # overrides the column formats in both (typed amounts, dates and phones would lose their
+        # display), and one on the header row makes LibreOffice save its 16,384 cells, so that the
+        # sheet's declared size grows with every row. The header's own cells are locked.
         ws.set_column(ncols, MAX_COLUMN, None, self.fmt.unlocked)
-        ws.set_row(0, 32, self.fmt.locked)
+        ws.set_row(0, 32)
         n = max(len(rows), len(table.fixed_rows))
         prepared = n if table.fixed_rows else max(n, table.blank_rows)
         for i, values in enumerate(rows):
