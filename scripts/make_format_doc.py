@@ -268,7 +268,7 @@ EXAMPLES: tuple[tuple[str, Kind, Callable[[Any], Any], tuple[Any, ...]], ...] = 
     ("Montants", Kind.AMOUNT, parsing.parse_amount,
      (1200000, "1 200 000 €", "1\u00a0200\u00a0000,50", "1\u202f200\u202f000 €", "1.200.000,50",
       "1200000.50", "1,5 M€", "12 000 euros HT", "douze")),
-    ("Pourcentages", Kind.PERCENT, parsing.parse_percent, (0.8, 80, "80 %", "80,5", "120")),
+    ("Pourcentages", Kind.PERCENT, parsing.parse_percent, (0.8, 80, "80 %", "80,5", 1.2, "120")),
     ("Oui/Non", Kind.YESNO, parsing.parse_yes_no, ("oui", "OUI", "x", "Non", "peut-être")),
     ("Périodes", Kind.PERIOD, parsing.parse_period, ("2025-T4", "2025-Q4", "T4 2025", "4e trimestre 2025",
                                                       "2025-T5")),
@@ -320,7 +320,9 @@ def values_section(schema: Schema) -> list[str]:
         "le dernier séparateur (virgule ou point) est celui des décimales ; `€`, `euros`, `HT` et les "
         "multiplicateurs `k`, `M`, `Md` sont admis.",
         "",
-        "Pourcentages : un nombre de 0 à 1 est une fraction (0,8 vaut 80 %), au-delà un pourcentage.",
+        "Pourcentages : un nombre de 0 à 1 est une fraction (0,8 vaut 80 %) ; au-delà, un nombre entier est lu "
+        "en points, et le rapport le dit (80 vaut 80 %, `percent-as-points`), un nombre à virgule reste une "
+        "fraction (1,2, « 120 % » collé, est hors de 0 à 100 %, jamais 1,2 %).",
         "",
     ]
     return lines
