@@ -2,7 +2,7 @@
 
 A reader of `outputs/` (a manager opening the summary, a web server serving the dashboard) never
 sees a half-written file, and the input folder is never written to. A whole run is written in a
-staging folder and moved in at the end, under a lock (`OutputFolder`, docs/securite-sortie.md): the
+staging folder and moved in at the end, under a lock (`OutputFolder`, docs/securite.md): the
 output folder holds one run's outputs, never a mix of two.
 """
 

@@ -187,7 +187,7 @@ def test_a_worker_that_dies_takes_only_its_file(tmp_path: Path, schema: Schema,
     assert [Path(r.path).name for r in reports] == ["a.xlsx", "b.xlsx", "c.xlsx", "d.xlsx"]
     assert [r.data is not None for r in reports] == [True, False, True, True]
     [issue] = reports[1].issues
-    assert issue.code == "unreadable-file" and "interrompu" in issue.message
+    assert issue.code == "unreadable-file" and "arrêté brutalement" in issue.message
     assert not any(word in issue.message for word in ENGLISH)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from email import message_from_bytes, policy
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -153,3 +154,17 @@ def test_header_values_are_cleaned() -> None:
     sender = sender_mailbox("Référente <pvd@grand-est.gouv.fr>\nBcc: evil@evil.example")
     assert sender is not None and (sender.display_name, sender.addr_spec) == ("Référente", "pvd@grand-est.gouv.fr")
     assert sender_mailbox("pas une adresse") is None
+
+
+@pytest.mark.parametrize("cell", [
+    "prenom.nom@exemple.fr", "a@b.fr(commentaire)", "liste: a@b.fr;", "a@b.fr\t", "mailto:a@b.fr",
+    "a+b@sous.domaine.example", "\"a b\"@c.fr", "a@[127.0.0.1]", "a@b.fr>", "x@y.fr =?utf-8?q?z?=",
+])
+def test_what_a_mail_cell_accepts_is_one_address_to_email_itself(cell: str) -> None:
+    """Whatever `parse_email` accepts, the standard library reads as exactly that one address."""
+    try:
+        address = parse_email(cell)
+    except ValueError:
+        return
+    parsed = HeaderRegistry()("To", address)
+    assert [a.addr_spec for a in parsed.addresses] == [address] and not parsed.defects  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -175,6 +176,14 @@ def test_a_run_killed_at_any_moment_leaves_one_runs_outputs(inputs: tuple[Path, 
     writing.kill()
     assert _state(out) == before and len(_staging(out)) == 1
 
+    # Stopped by SIGTERM (`kill`, a closed terminal) once complete: it removes its own staging
+    # folder at once (and, starting, the one the killed run left).
+    stopped = Paused(b, out, "staged", "--no-contacts")
+    stopped.proc.send_signal(signal.SIGTERM)
+    assert stopped.proc.wait(timeout=60) == 128 + signal.SIGTERM
+    assert stopped.log.read_text().strip().endswith("Interrompu.")
+    assert _state(out) == before and not _staging(out)
+
     # The next run deletes that staging folder; paused once its own is complete: the folder is
     # still the first run's.
     staged = Paused(a, out, "staged")
@@ -313,3 +322,39 @@ def test_a_failed_region_template_run_writes_none_of_the_workbooks(tmp_path: Pat
     monkeypatch.setattr(workbook_template, "write_template", real)
     done = run_template(region="Normandie", reference_path=reference, output_dir=out)
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in done.paths) and len(done.paths) == 2
+
+
+def test_staging_inside_the_folder_and_what_a_killed_run_left_there(tmp_path: Path) -> None:
+    # Beside an input file the staging folder goes inside the output folder: the folder of a
+    # workbook received is never written to.
+    received = tmp_path / "classeur.xlsx"
+    received.write_bytes(b"PK")
+    out = tmp_path / "sorties"
+    out.mkdir()
+    (out / "note-2025-T4.pdf").write_bytes(b"old")
+    with OutputFolder(out, [received]) as folder:
+        assert folder.path.parent == out and folder.path.name.startswith(STAGING_MARK)
+        (folder.path / "note-2025-T4.html").write_text("new", encoding="utf-8")
+        folder.commit()
+    # The PDF of the earlier run goes with it: no note of two runs.
+    assert sorted(p.name for p in out.iterdir()) == ["note-2025-T4.html"] and not _hidden(out)
+
+    # What killed runs left inside: one complete (moved in), one whose manifest names a path
+    # outside the folder (never followed: deleted like an unfinished one), a stray temporary file.
+    complete = out / f"{STAGING_MARK}101"
+    complete.mkdir()
+    (complete / "anomalies-2025-T4.csv").write_text("a", encoding="utf-8")
+    (complete / MANIFEST_NAME).write_text(json.dumps({"installer": ["anomalies-2025-T4.csv"], "retirer": []}),
+                                          encoding="utf-8")
+    hostile = out / f"{STAGING_MARK}102"
+    hostile.mkdir()
+    (hostile / MANIFEST_NAME).write_text(json.dumps({"installer": ["../../evil"], "retirer": []}), encoding="utf-8")
+    (out / ".synthese-pvd-2025-T4.0123abcd.tmp.xlsx").write_bytes(b"half")
+    with OutputFolder(out) as folder:
+        notices = folder.notices
+    assert sorted(p.name for p in out.iterdir()) == ["anomalies-2025-T4.csv", "note-2025-T4.html"]
+    assert not _hidden(out) and not (tmp_path.parent / "evil").exists()
+    assert [n.split(" : ")[0] for n in notices] == [
+        "Une exécution interrompue de pvd-report (processus 101) avait fini d'écrire ses sorties",
+        f"Une exécution interrompue de pvd-report (processus 102) avait laissé des sorties inachevées dans {hostile}",
+        f"Fichiers temporaires d'une exécution interrompue supprimés de {out}"]

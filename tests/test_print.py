@@ -204,7 +204,7 @@ def test_the_note_is_self_contained_and_offline(demo: ConsolidationRun, schema: 
     assert "<script" not in page and "http://" not in page and "https://" not in page
     assert "<svg" in page and "T-1 (2025-T3)" in page and "À retenir" in page
     # The change since T-1 is on a constant perimeter, and says so.
-    assert "Évolution à périmètre constant : sur les 11 territoires reçus aux deux trimestres" in page
+    assert "T-1 et évolution à périmètre constant : sur les 11 territoires reçus aux deux trimestres" in page
     note = next(p for p in demo.written if p.name == "note-2025-T4.html")
     assert note.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -47,19 +49,42 @@ departement_option = click.option(
 )
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (`kill`, a closed terminal): stopped as by Ctrl+C, so that the run
+    removes its staging folder at once (atomic.OutputFolder) rather than leave it to the next."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.code = 128 + signum
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    raise Terminated(signum)
+
+
+_STOP_SIGNALS = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
+
+
 def handle_errors(func: F) -> F:
     """Turn library errors into a French message on stderr and exit 2, never a traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # Handlers can only be set from the main thread; elsewhere the defaults stay.
+        main = threading.current_thread() is threading.main_thread()
+        before = {s: signal.signal(s, _terminate) for s in _STOP_SIGNALS} if main else {}
         try:
             return func(*args, **kwargs)
         except PvdError as exc:
             echo(f"Erreur : {exc}", err=True)
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             echo("Interrompu.", err=True)
-            sys.exit(130)
+            sys.exit(exc.code if isinstance(exc, Terminated) else 130)
+        finally:
+            for s, handler in before.items():
+                if handler is not None:  # None: a handler set outside Python, which cannot be put back
+                    signal.signal(s, handler)
 
     return wrapper  # type: ignore[return-value]
 

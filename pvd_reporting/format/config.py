@@ -36,7 +36,10 @@ RULE_KEYS: dict[str, type | tuple[type, ...]] = {
     "population_limit": int,
 }
 # [relances]: the reminders `consolidate` drafts (README, Le cycle trimestriel).
-REMINDER_KEYS = ("sender", "delay_days", "signature")
+REMINDER_KEYS = ("sender", "delay_days", "signature", "departements")
+# [relances.departements."54"]: the departmental referent's own sender and signature, used by a
+# `--departement` run for that département's drafts.
+DEPARTMENT_REMINDER_KEYS = ("sender", "signature")
 # The national categories a financer column belongs to, so that regions whose columns are named
 # differently (« Région Bretagne », « Collectivité de Corse ») add up in `pvd-report national`.
 NATIONAL_CATEGORIES = (
@@ -73,6 +76,8 @@ class Config:
     reminder_sender: str = ""
     reminder_delay_days: int = 30
     reminder_signature: str = ""
+    # By département code: (sender, signature) of its referent; either may be blank.
+    reminder_departments: dict[str, tuple[str, str]] = field(default_factory=dict)
     source: str = "défaut (Grand Est)"
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -202,6 +207,7 @@ def config_from_dict(raw: dict[str, Any], source: str) -> Config:
     if unknown:
         raise ConfigError(f"Configuration : section inconnue « {sorted(unknown)[0]} ».")
     sender, delay, signature = _reminders(raw.get("relances", {}))
+    departments = _department_reminders(raw.get("relances", {}).get("departements", {}))
     return Config(
         region_name=name.strip(),
         region_code=code.strip(),
@@ -215,6 +221,7 @@ def config_from_dict(raw: dict[str, Any], source: str) -> Config:
         reminder_sender=sender,
         reminder_delay_days=delay,
         reminder_signature=signature,
+        reminder_departments=departments,
         source=source,
         raw=raw,
     )
@@ -228,14 +235,40 @@ def _reminders(section: Any) -> tuple[str, int, str]:
             raise ConfigError(
                 f"Configuration : clé inconnue « relances.{key} » (attendues : {', '.join(REMINDER_KEYS)}).")
     sender, delay, signature = section.get("sender", ""), section.get("delay_days", 30), section.get("signature", "")
-    if not isinstance(sender, str) or (sender.strip() and "@" not in sender):
-        raise ConfigError("Configuration : « relances.sender » doit être une adresse mail "
-                          "(ex. \"Référent PVD <pvd@grand-est.gouv.fr>\"), ou vide.")
+    _check_sender(sender, "relances.sender")
     if not isinstance(delay, int) or isinstance(delay, bool) or delay < 0:
         raise ConfigError("Configuration : « relances.delay_days » doit être un nombre de jours positif.")
     if not isinstance(signature, str):
         raise ConfigError("Configuration : « relances.signature » doit être un texte.")
     return sender.strip(), delay, signature.strip()
+
+
+def _check_sender(sender: Any, where: str) -> None:
+    if not isinstance(sender, str) or (sender.strip() and "@" not in sender):
+        raise ConfigError(f"Configuration : « {where} » doit être une adresse mail "
+                          "(ex. \"Référent PVD <pvd@grand-est.gouv.fr>\"), ou vide.")
+
+
+def _department_reminders(section: Any) -> dict[str, tuple[str, str]]:
+    """[relances.departements."54"] sender = "…", signature = "…"."""
+    if not isinstance(section, dict):
+        raise ConfigError("Configuration : [relances.departements] doit être une section, "
+                          "une sous-section par département (ex. [relances.departements.\"54\"]).")
+    out: dict[str, tuple[str, str]] = {}
+    for code, values in section.items():
+        where = f"relances.departements.{code}"
+        if not isinstance(values, dict):
+            raise ConfigError(f"Configuration : [{where}] doit être une section (sender, signature).")
+        for key in values:
+            if key not in DEPARTMENT_REMINDER_KEYS:
+                raise ConfigError(f"Configuration : clé inconnue « {where}.{key} » "
+                                  f"(attendues : {', '.join(DEPARTMENT_REMINDER_KEYS)}).")
+        sender, signature = values.get("sender", ""), values.get("signature", "")
+        _check_sender(sender, f"{where}.sender")
+        if not isinstance(signature, str):
+            raise ConfigError(f"Configuration : « {where}.signature » doit être un texte.")
+        out[str(code).strip().upper()] = (sender.strip(), signature.strip())
+    return out
 
 
 def default_config() -> Config:

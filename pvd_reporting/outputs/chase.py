@@ -7,6 +7,7 @@ territory's latest annuaire in any period read.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,7 +25,7 @@ from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.issues import IssueCode, WorkbookReport
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.reference import Reference, RefTerritory
-from pvd_reporting.format.schema import ANNUAIRE, NOT_RECEIVED
+from pvd_reporting.format.schema import ANNUAIRE, NOT_FILLED, NOT_RECEIVED
 from pvd_reporting.format.vocabulary import ELECTED_REFERENT_ROLE, PROJECT_LEAD_ROLE
 from pvd_reporting.read.records import Record
 from pvd_reporting.read.values import as_date
@@ -51,9 +52,11 @@ class Chase:
     id_pvd: str | None
     name: str
     department: str | None
-    motif: str  # NOT_RECEIVED, TO_FIX, PERIOD_TO_CHECK or RESENT_AS_IS (`motif_text` as the CSV says it)
+    # NOT_RECEIVED, NOT_FILLED, TO_FIX, PERIOD_TO_CHECK or RESENT_AS_IS (`motif_text` as the CSV says it)
+    motif: str
     received: WorkbookReport | None = None  # the workbook of the period, with its errors (À corriger)
     odd: WorkbookReport | None = None  # the workbook whose period is to check, or resent as it was
+    blank: WorkbookReport | None = None  # the workbook of the period, received empty (Non rempli)
     history: list[WorkbookReport] = field(default_factory=list)  # every workbook of it, latest first
     ref: RefTerritory | None = None
     lead: Contact | None = None
@@ -75,6 +78,8 @@ class Chase:
             return text + (f" ; {TO_FIX.lower()}" if odd.errors else "")
         if self.motif == RESENT_AS_IS and odd is not None:
             return f"Classeur de {period_of(odd)} renvoyé tel quel"
+        if self.motif == NOT_FILLED:
+            return f"{NOT_FILLED} (classeur reçu vide)"
         return self.motif
 
 
@@ -116,12 +121,15 @@ def to_chase(consolidation: Consolidation, reference: Reference | None = None) -
             motif = RESENT_AS_IS if _has(odd_one, RESENT) else PERIOD_TO_CHECK
         if motif is None:
             continue
+        blank = t.report if motif == NOT_RECEIVED and t.ort_status == NOT_FILLED else None
+        if blank is not None:
+            motif = NOT_FILLED
         history = by_key.get(key, [])
-        if motif in (NOT_RECEIVED, RESENT_AS_IS):
+        if motif in (NOT_RECEIVED, NOT_FILLED, RESENT_AS_IS):
             history = [r for r in history if _is_before(r, period)]
         ref = refs.get(key) if not t.received else None
-        chased.append(Chase(t.key, t.id_pvd, t.name, t.department, motif,
-                            received=t.report if t.received else None, history=history, ref=ref, odd=odd_one))
+        chased.append(Chase(t.key, t.id_pvd, t.name, t.department, motif, received=t.report if t.received else None,
+                            history=history, ref=ref, odd=odd_one, blank=blank))
     for key, history in by_key.items():
         earlier = [r for r in history if _is_before(r, period)]
         if key in seen or not earlier:
@@ -206,6 +214,27 @@ def _first_with_role(rows: list[Record], role: str) -> Contact | None:
             phone = _text(record.values.get("phone")) or _text(record.raw.get("phone"))
             return Contact(name or "", _text(record.values.get("email")), phone)
     return None
+
+
+def sent_on(report: WorkbookReport) -> date | None:
+    """The date a workbook says it was filled, else the date of its file (a blank workbook)."""
+    updated = as_date(report.data.territory.values.get("updated_on")) if report.data is not None else None
+    if updated is not None:
+        return updated
+    try:
+        return date.fromtimestamp(os.stat(report.path).st_mtime)
+    except (OSError, ValueError, OverflowError):
+        return None
+
+
+def last_sent_words(chase: Chase) -> str:
+    """« pour 2025-T4, daté du 14/01/2026 »: its latest earlier workbook, as a draft says it."""
+    latest = chase.latest
+    if latest is None:
+        return ""
+    updated = as_date(latest.data.territory.values.get("updated_on"))
+    words = f"pour {period_of(latest) or 'une période illisible'}"
+    return f"{words}, daté du {fr_date(updated)}" if updated else words
 
 
 def last_sent(chase: Chase) -> str:

@@ -278,7 +278,7 @@ def read_published(path: Path, schema: Schema) -> Published | None:
     try:
         meta = dict(db.execute('SELECT "cle", "valeur" FROM "meta"').fetchall())
         names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        figures: dict[str, dict[str, float]] = {}
+        figures: dict[str, dict[str, float | None]] = {}
         if FIGURES_TABLE in names:
             for period, label, value in db.execute(f'SELECT "{PERIOD}", "{FIGURE}", "{VALUE}" FROM "{FIGURES_TABLE}"'):
                 figures.setdefault(period, {})[label] = value
@@ -298,7 +298,7 @@ def read_published(path: Path, schema: Schema) -> Published | None:
     return Published(scope, figures, sources)
 
 
-def _figures_from_territories(db: sqlite3.Connection, schema: Schema) -> dict[str, dict[str, float]]:
+def _figures_from_territories(db: sqlite3.Connection, schema: Schema) -> dict[str, dict[str, float | None]]:
     """The published figures of a history file written before the `chiffres` table existed."""
     cost = schema.table("engagements").column("cost").label
     financers = [snake(f.label) for f in schema.financer_fields]

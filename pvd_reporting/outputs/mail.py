@@ -24,11 +24,19 @@ from pvd_reporting.atomic import atomic_write_bytes, atomic_write_text
 from pvd_reporting.consolidate.batch import period_end, period_of
 from pvd_reporting.consolidate.cache import ATTACHMENT_DIGEST_SUFFIX as DIGEST_SUFFIX
 from pvd_reporting.consolidate.cache import program_digest
+from pvd_reporting.format.departements import DEPARTMENT_NAMES
 from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.issues import Severity, WorkbookReport
 from pvd_reporting.format.matching import slug
-from pvd_reporting.format.schema import Schema
-from pvd_reporting.outputs.chase import PERIOD_TO_CHECK, RESENT_AS_IS, TO_FIX, Chase, last_sent
+from pvd_reporting.format.schema import NOT_FILLED, Schema
+from pvd_reporting.outputs.chase import (
+    PERIOD_TO_CHECK,
+    RESENT_AS_IS,
+    TO_FIX,
+    Chase,
+    last_sent_words,
+    sent_on,
+)
 from pvd_reporting.outputs.report import issue_line, plural
 from pvd_reporting.outputs.workbook.carry import carried_bytes, prefilled_bytes
 from pvd_reporting.outputs.workbook.feedback import feedback_bytes
@@ -193,15 +201,16 @@ def _verified(stored: Path) -> bytes | None:
 
 
 def draft(chase: Chase, schema: Schema, period: str, *, max_bytes: int = MAX_ATTACHMENT_BYTES,
-          cache: Path | None = None) -> tuple[EmailMessage, bool]:
+          cache: Path | None = None, departmental: bool = False) -> tuple[EmailMessage, bool]:
     """The mail draft of one territory (its chef de projet has a mail); (message, left out
-    because over `max_bytes`)."""
+    because over `max_bytes`). `departmental`: from a `--departement` run, signed by the
+    département's referent."""
     assert chase.lead is not None
     to = mailbox(chase.lead.name, chase.lead.email)
     assert to is not None, "has_mail() chooses who gets a draft"
-    config = schema.config
+    configured = signed_by(chase, schema, departmental)[0]
     msg = EmailMessage(policy=policy.default)
-    sender = sender_mailbox(config.reminder_sender) if config.reminder_sender else None
+    sender = sender_mailbox(configured) if configured else None
     if sender is not None:
         msg["From"] = sender
     msg["To"] = to
@@ -214,21 +223,26 @@ def draft(chase: Chase, schema: Schema, period: str, *, max_bytes: int = MAX_ATT
     attached = attachment(chase, schema, period, cache)
     too_big = attached is not None and len(attached[1]) > max_bytes
     msg.set_content(body(chase, schema, period, attached=attached is not None and not too_big,
-                         too_big=too_big))
+                         too_big=too_big, departmental=departmental))
     if attached is not None and not too_big:
         name, data = attached
         msg.add_attachment(data, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=name)
     return msg, too_big
 
 
-def body(chase: Chase, schema: Schema, period: str, *, attached: bool, too_big: bool) -> str:
-    config = schema.config
+def body(chase: Chase, schema: Schema, period: str, *, attached: bool, too_big: bool,
+         departmental: bool = False) -> str:
     limit = fr_date(deadline(period, schema))
     form, update_label = schema.form.name, schema.form.field("updated_on").label
     # Every text a workbook typed is shown on one line; the greeting's name as in the To header.
     greeted = display_name(chase.lead.name) if chase.lead else ""
     hello = f"Bonjour {greeted}," if greeted else "Bonjour,"
     name = one_line(chase.name)
+    carried = (f"Vous trouverez ci-joint le classeur de la période {period}, déjà rempli avec les données de "
+               f"votre dernier envoi, {last_sent_words(chase)} : mettez-les à jour, indiquez la « {update_label} » "
+               f"dans l'onglet {form}, puis renvoyez-le.")
+    prefilled = (f"Vous trouverez ci-joint le classeur de la période {period}, pré-rempli avec l'identité du "
+                 f"territoire et ses communes : complétez-le, puis renvoyez-le.")
     lines = [hello, ""]
     odd = chase.odd
     if chase.motif == PERIOD_TO_CHECK and odd is not None:
@@ -256,9 +270,18 @@ def body(chase: Chase, schema: Schema, period: str, *, attached: bool, too_big: 
             f"Merci de nous transmettre le classeur mis à jour pour la période {period} avant le {limit}.",
         ]
         if attached and chase.latest is not None:
-            lines += ["", f"Vous trouverez ci-joint le classeur de la période {period}, déjà rempli avec les "
-                      f"données de votre dernier envoi ({last_sent(chase)}) : mettez-les à jour, "
-                      f"indiquez la « {update_label} » dans l'onglet {form}, puis renvoyez-le."]
+            lines += ["", carried]
+    elif chase.motif == NOT_FILLED and chase.blank is not None:
+        received_on = sent_on(chase.blank)
+        dated = f", daté du {fr_date(received_on)}" if received_on else ""
+        lines += [
+            f"Nous avons bien reçu le classeur de suivi Petites villes de demain de {name} pour la période "
+            f"{period} ({one_line(Path(chase.blank.path).name)}{dated}), mais il nous est parvenu vide : "
+            f"rien n'y a été saisi au-delà de ce que le modèle pré-remplit.",
+            f"Merci de nous transmettre le classeur rempli avant le {limit}.",
+        ]
+        if attached:
+            lines += ["", carried if chase.latest is not None else prefilled]
     elif chase.motif == TO_FIX and chase.received is not None:
         report = chase.received
         errors = [i for i in report.issues if i.severity == Severity.ERROR]
@@ -283,27 +306,41 @@ def body(chase: Chase, schema: Schema, period: str, *, attached: bool, too_big: 
             f"Merci de nous le transmettre avant le {limit}.",
         ]
         if attached and chase.latest is not None:
-            lines += ["", f"Vous trouverez ci-joint le classeur de la période {period}, déjà rempli avec les "
-                      f"données de votre dernier envoi ({last_sent(chase)}) : mettez-les à jour, "
-                      f"indiquez la « {update_label} » dans l'onglet {form}, puis renvoyez-le."]
+            lines += ["", carried]
         elif attached:
-            lines += ["", f"Vous trouverez ci-joint le classeur de la période {period}, pré-rempli avec "
-                      f"l'identité du territoire et ses communes : complétez-le, puis renvoyez-le."]
+            lines += ["", prefilled]
     if too_big:
         lines += ["", "Le classeur à joindre dépasse 10 Mo : il n'est pas joint à ce message, nous vous "
                   "le transmettrons par un autre moyen."]
     lines += ["", "Cordialement,"]
-    if config.reminder_signature:
-        lines += ["", config.reminder_signature]
+    signature = signed_by(chase, schema, departmental)[1]
+    if signature:
+        lines += ["", signature]
     return "\n".join(lines) + "\n"
 
 
+def signed_by(chase: Chase, schema: Schema, departmental: bool) -> tuple[str, str]:
+    """(sender, signature) of a draft: the region's (`[relances]`), or, from a `--departement` run,
+    the territory's département's (`[relances.departements."54"]`), by default signed « Le
+    référent départemental » with the département's name."""
+    config = schema.config
+    if not departmental:
+        return config.reminder_sender, config.reminder_signature
+    code = (chase.department or "").strip().upper()
+    sender, signature = config.reminder_departments.get(code, ("", ""))
+    if not signature:
+        place = DEPARTMENT_NAMES.get(code) if code else None
+        signature = "Le référent départemental Petites villes de demain" + (f"\n{place}" if place else "")
+    return sender or config.reminder_sender, signature
+
+
 def draft_bytes(chase: Chase, schema: Schema, period: str, max_bytes: int,
-                cache: Path | None = None) -> tuple[bytes, bool]:
+                cache: Path | None = None, departmental: bool = False) -> tuple[bytes, bool]:
     """The .eml file of one draft (CRLF lines, as mail programs expect), and whether the
     attachment was left out for its size."""
-    msg, too_big = draft(chase, schema, period, max_bytes=max_bytes, cache=cache)
+    msg, too_big = draft(chase, schema, period, max_bytes=max_bytes, cache=cache, departmental=departmental)
     return msg.as_bytes(policy=policy.SMTP), too_big
+
 
 def one_line(text: str | None) -> str:
     """A text from a workbook inside the body: on one line, without control characters."""

@@ -55,17 +55,15 @@ def note_name(period: str) -> str:
     return f"note-{period}.html"
 
 
-def _change(f: Figure) -> str:
-    """The change since T-1, signed: « +2 », « −1 200 € », « = »; on a constant perimeter (the
-    territories received in both quarters) when the history gives it, so that a territory that
-    did not send does not read as money lost; empty without T-1."""
-    if f.kind not in (ValueKind.COUNT, ValueKind.EUROS):
-        return ""
-    if f.constant_previous is not None and f.constant_current is not None:
-        return change_text(f.constant_previous, f.constant_current, f.kind)
-    if f.previous is not None and f.value is not None:
-        return change_text(f.previous, f.value, f.kind)
-    return ""
+def _compared(f: Figure) -> tuple[str, str, bool]:
+    """(T-1, its change, on a constant perimeter?) on one perimeter: the territories received
+    in both quarters when the history gives it, so that a territory that did not send does not
+    read as money lost; never a raw T-1 beside a constant-perimeter change."""
+    pair = f.compared() if f.kind in (ValueKind.COUNT, ValueKind.EUROS) else None
+    if pair is None:
+        return figure_text(f.previous, f.kind), "", False
+    before, after, constant = pair
+    return figure_text(before, f.kind), change_text(before, after, f.kind), constant
 
 
 def figure_rows(figures: RegionFigures) -> list[dict[str, Any]]:
@@ -74,9 +72,10 @@ def figure_rows(figures: RegionFigures) -> list[dict[str, Any]]:
         f = figures[key]
         if key == "cost_error_rows" and not f.value:
             continue
-        rows.append({"label": f.short, "value": figure_text(f.value, f.kind),
-                     "previous": figure_text(f.previous, f.kind) if figures.has_history else "",
-                     "change": _change(f), "dont": key == "cost_error_rows"})
+        previous, change, constant = _compared(f)
+        rows.append({"label": f.short, "value": figure_text(f.value, f.kind), "note": f.note,
+                     "previous": previous if figures.has_history else "", "change": change,
+                     "constant": constant, "dont": key == "cost_error_rows"})
     return rows
 
 

@@ -98,6 +98,7 @@ def write_reminders(consolidation: Consolidation, output_dir: Path, schema: Sche
                                  render_reminders_csv(chased, schema, no_contacts=no_contacts), encoding="utf-8-sig")
     drafts_dir = folder / f"relances-{period}"
     jobs = [] if no_contacts else [c for c in chased if has_mail(c)]
+    departmental = bool(consolidation.region.departments)
     done = Reminders(csv_path, drafts_dir if jobs else None, no_contacts=no_contacts, chased=len(chased),
                      without_mail=0 if no_contacts else len(chased) - len(jobs))
     if not jobs:
@@ -110,7 +111,7 @@ def write_reminders(consolidation: Consolidation, output_dir: Path, schema: Sche
     try:
         names: set[str] = set()
         for chase in jobs:
-            data, too_big = draft_bytes(chase, schema, period, max_bytes, cache)
+            data, too_big = draft_bytes(chase, schema, period, max_bytes, cache, departmental)
             done.drafts += 1
             done.without_attachment += too_big
             name = _free(names, file_stem(chase))

@@ -21,9 +21,11 @@ from pvd_reporting.consolidate.batch import (
     HISTORY_PLACEMENT,
     OTHER_DEPARTMENT,
     PERIOD_TO_CHECK_CODES,
+    RESENT,
     SET_ASIDE_CODES,
     period_end,
     period_of,
+    period_sort_key,
     placement,
     read_all,
 )
@@ -299,22 +301,40 @@ class Aside(threading.Thread, Generic[T]):
 
 
 def set_aside_lines(run: ConsolidationRun, shown: int) -> list[str]:
-    """The workbooks set aside, each with its reason (up to `shown`, then a count); those of
-    other départements in one line: a DDT referent knows the folder holds them."""
+    """The workbooks of the quarter consolidated set aside, each with its reason (up to `shown`,
+    then a count); those of other départements in one line (a DDT referent knows the folder
+    holds them); those of earlier quarters in one count: they were named when those quarters
+    were consolidated."""
+    current = run.result.region.period
     reports = run.set_aside
+    earlier = [r for r in reports if _of_an_earlier_quarter(r, current)]
+    earlier_ids = {id(r) for r in earlier}
+    reports = [r for r in reports if id(r) not in earlier_ids]
     others = [r for r in reports if any(i.code == OTHER_DEPARTMENT for i in r.issues)]
     other_ids = {id(r) for r in others}
     named = [r for r in reports if id(r) not in other_ids]
-    if not reports:
-        return []
-    lines = [f"  Classeurs écartés : {len(reports)}"]
+    lines = [f"  Classeurs écartés : {len(reports)}"] if reports else []
     lines.extend(f"    {Path(r.path).name} : {set_aside_reason(r)}" for r in named[:shown])
     if len(named) > shown:
         lines.append(f"    … et {len(named) - shown} autres (voir l'onglet Sources de la synthèse).")
     if others:
         lines.append(f"    {plural(len(others), 'classeur')} d'autres départements, non consolidé"
                      f"{'s' if len(others) > 1 else ''} (voir l'onglet Sources de la synthèse).")
+    if earlier:
+        lines.append(f"  Classeurs écartés des trimestres précédents : {len(earlier)} "
+                     "(voir l'onglet Sources de la synthèse).")
     return lines
+
+
+def _of_an_earlier_quarter(report: WorkbookReport, current: str) -> bool:
+    """A workbook set aside within an earlier quarter (a duplicate there…); not last quarter's
+    file sent again among this quarter's, nor a period to check: news of this quarter. Those of
+    other départements, of every quarter, are one line of their own."""
+    own = period_of(report)
+    news = {RESENT, OTHER_DEPARTMENT, *PERIOD_TO_CHECK_CODES}  # other départements: their own line
+    if own is None or any(i.code in news for i in report.issues):
+        return False
+    return period_sort_key(own) < period_sort_key(current)
 
 
 def period_check_lines(result: Consolidation) -> list[str]:

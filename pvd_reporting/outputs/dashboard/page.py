@@ -150,7 +150,8 @@ def _cards(cons: Consolidation, figures: RegionFigures, at_risk_days: int) -> li
         "overdue": "ORT non signée à temps",
         "cost": f"HT, {r.perimeter}",
         "remaining": f"HT, {r.perimeter}",
-        "per_inhabitant": "coût total, population des Villes PVD reçues",
+        "per_inhabitant": ", ".join(filter(None, ("coût total, population des Villes PVD reçues",
+                                                  figures["per_inhabitant"].note))),
         "cost_error_rows": "coût des actions sur des lignes en erreur, compté dans les totaux",
         "expected": no_reference,
         "missing": no_reference,
@@ -367,7 +368,7 @@ def _revisions(cons: Consolidation) -> list[dict[str, str]]:
     return out
 
 
-def _unplaced(cons: Consolidation) -> list[dict[str, str]]:
+def _unplaced(cons: Consolidation) -> list[dict[str, Any]]:
     """Workbooks read but not behind any territory of the period (unreadable, other period, duplicate)."""
     used = {t.report.path for t in cons.territories if t.report}
     out = []
@@ -377,13 +378,14 @@ def _unplaced(cons: Consolidation) -> list[dict[str, str]]:
         if r.path in used or placement(cons, r) == HISTORY_PLACEMENT or id(r) in other_ids:
             continue
         why = [i for i in r.issues if i.code in SET_ASIDE_CODES] or r.issues
-        first = why[0].message if why else ""
-        out.append({"path": r.path, "verdict": r.verdict, "period": r.period or "—", "message": first})
+        # Every reason, each in full: the referent decides from this box what to ask for.
+        reasons = list(dict.fromkeys(i.message for i in why))
+        out.append({"path": r.path, "verdict": r.verdict, "period": r.period or "—", "reasons": reasons})
     if others:
         # One line: a DDT referent's folder holds the other départements' workbooks.
         out.append({"path": f"{len(others)} classeur{'s' if len(others) > 1 else ''} d'autres départements",
-                    "verdict": "", "period": "—", "message": "Hors du périmètre demandé : non consolidés "
-                    "(voir l'onglet Sources de la synthèse)."})
+                    "verdict": "", "period": "—", "reasons": ["Hors du périmètre demandé : non consolidés "
+                    "(voir l'onglet Sources de la synthèse)."]})
     return out
 
 

@@ -107,7 +107,9 @@ def write_revisions(wb: Workbook, c: Consolidation, fmt: SummaryFormats) -> Work
     for i, r in enumerate(revisions, start=1):
         kind = ValueKind(r.kind)
         for j, (value, k) in enumerate(((r.period, TEXT), (r.figure, TEXT), (r.published, kind),
-                                        (r.revised, kind), (to_cent(r.revised - r.published), kind),
+                                        (r.revised, kind),
+                                        (None if r.revised is None or r.published is None
+                                         else to_cent(r.revised - r.published), kind),
                                         (r.cause, TEXT))):
             put(ws, i, j, value, k, fmt)
     if not revisions:
