@@ -31,7 +31,13 @@ from pvd_reporting.check.validate import validate_workbook
 from pvd_reporting.format.issues import Severity
 from pvd_reporting.format.schema import Kind, Schema
 from pvd_reporting.outputs.workbook.carry import carried_content, next_period
-from pvd_reporting.outputs.workbook.feedback import ANOMALIES_NAME, CHANGED, RESTORED, STILL, write_feedback
+from pvd_reporting.outputs.workbook.feedback import (
+    ANOMALIES_NAME,
+    CHANGED,
+    RESTORED,
+    STILL,
+    write_feedback,
+)
 from pvd_reporting.outputs.workbook.template import filled_content, write_filled
 from pvd_reporting.outputs.workbook.writer import (
     CONTROLS_ERRORS_ROW,
