@@ -97,7 +97,7 @@ def rules(schema: Schema) -> tuple[Rule, ...]:
 
 # Issues about the file or a sheet as a whole, raised before or while reading it.
 WORKBOOK_CODES = (
-    "unreadable-file", "encrypted-file", "file-too-large", "too-many-rows", "sheet-too-large", "missing-sheet",
+    "unreadable-file", "encrypted-file", "file-too-large", "too-many-rows", "sheet-too-large", "unreadable-sheet", "missing-sheet",
     "renamed-sheet", "missing-column", "unknown-column", "unlabelled-value", "template-version",
     "macros", "external-links", "dde-link",
 )

@@ -4,6 +4,7 @@ each test makes its own."""
 
 from __future__ import annotations
 
+import struct
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -151,3 +152,96 @@ def ods_repeated_rows(dst: Path, *, rows: int = 1_000_000, columns: int = 1) -> 
     cell = (f'<table:table-cell table:number-columns-repeated="{columns}" office:value-type="float" '
             'office:value="1"><text:p>1</text:p></table:table-cell>')
     return ods(dst, f'<table:table-row table:number-rows-repeated="{rows}">{cell}</table:table-row>')
+
+
+# --- .xls: BIFF8 records in an OLE2 container, written by hand -------------------------------
+
+def _record(kind: int, body: bytes) -> bytes:
+    return struct.pack("<HH", kind, len(body)) + body
+
+
+def _bof(kind: int) -> bytes:
+    return _record(0x0809, struct.pack("<HHHHII", 0x0600, kind, 0x0DBB, 0x07CC, 0, 6))
+
+
+def _sst(strings: list[str]) -> bytes:
+    """An SST record and its CONTINUE records (one byte per character, split at 8,224 bytes)."""
+    out, body = b"", struct.pack("<II", len(strings), len(strings))
+    for text in strings:
+        chars = text.encode("latin-1")
+        body += struct.pack("<HB", len(chars), 0)
+        while chars:
+            room = 8224 - len(body)
+            body, chars = body + chars[:room], chars[room:]
+            if chars:
+                out += _record(0x003C if out else 0x00FC, body)
+                body = b"\x00"  # a continued string starts again with its option byte
+    return out + _record(0x003C if out else 0x00FC, body)
+
+
+def xls_workbook(sheets: dict[str, list[bytes]], strings: list[str]) -> bytes:
+    """The Workbook stream of an .xls: its sheets (cell records each) and shared strings."""
+    def sheet_stream(cells: list[bytes]) -> bytes:
+        return _bof(0x0010) + b"".join(cells) + _record(0x000A, b"")
+
+    names = list(sheets)
+    bound = [_record(0x0085, struct.pack("<IBBBB", 0, 0, 0, len(n), 0) + n.encode("latin-1")) for n in names]
+    head = _bof(0x0005) + _record(0x0042, struct.pack("<H", 1200))
+    tail = _sst(strings) + _record(0x000A, b"")
+    offset = len(head) + sum(len(b) for b in bound) + len(tail)
+    fixed = []
+    for name, record in zip(names, bound, strict=True):
+        fixed.append(record[:4] + struct.pack("<I", offset) + record[8:])
+        offset += len(sheet_stream(sheets[name]))
+    return head + b"".join(fixed) + tail + b"".join(sheet_stream(sheets[n]) for n in names)
+
+
+def label_sst(row: int, col: int, index: int) -> bytes:
+    return _record(0x00FD, struct.pack("<HHHI", row, col, 0, index))
+
+
+def number(row: int, col: int, value: float) -> bytes:
+    return _record(0x0203, struct.pack("<HHHd", row, col, 0, value))
+
+
+def ole(stream: bytes, name: str = "Workbook") -> bytes:
+    """An OLE2 container (512-byte sectors) holding one stream."""
+    size = max(len(stream), 4096)
+    stream = stream + b"\0" * (-len(stream) % 512)
+    if len(stream) < 4096:
+        stream += b"\0" * (4096 - len(stream))  # above the mini-stream cutoff: plain sectors
+    n = len(stream) // 512
+    fat_sectors = 1
+    while fat_sectors * 128 < fat_sectors + 1 + n:
+        fat_sectors += 1
+    free, end, fatsect = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD
+    fat = [fatsect] * fat_sectors + [end] + [fat_sectors + 2 + i for i in range(n - 1)] + [end]
+    fat += [free] * (fat_sectors * 128 - len(fat))
+    difat = list(range(fat_sectors)) + [free] * (109 - fat_sectors)
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+              + b"\0" * 6 + struct.pack("<IIIIIIIII", 0, fat_sectors, fat_sectors, 0, 4096, end, 0, end, 0)
+              + struct.pack("<109I", *difat))
+
+    def entry(label: str, kind: int, child: int, start: int, size: int) -> bytes:
+        raw = label.encode("utf-16-le") + b"\0\0"
+        return (raw + b"\0" * (64 - len(raw)) + struct.pack("<HBB", len(raw), kind, 1)
+                + struct.pack("<III", free, free, child) + b"\0" * 20 + b"\0" * 16
+                + struct.pack("<III", start, size, 0))
+
+    directory = entry("Root Entry", 5, 1, end, 0) + entry(name, 2, free, fat_sectors + 1, size)
+    directory += (b"\0" * 64 + struct.pack("<HBB", 0, 0, 0) + struct.pack("<III", free, free, free)
+                  + b"\0" * 48) * 2
+    return header + struct.pack(f"<{len(fat)}I", *fat) + directory + stream
+
+
+def xls_string_bomb(dst: Path, *, length: int = 32_000, cells: int = 20_000, width: int = 100) -> Path:
+    """An .xls whose one shared string of `length` characters is shown by `cells` cells."""
+    grid = [label_sst(r, c, 0) for r in range(cells // width) for c in range(width)]
+    dst.write_bytes(ole(xls_workbook({"Engagements": grid}, ["x" * length])))
+    return dst
+
+
+def xls_far_apart(dst: Path) -> Path:
+    """An .xls of two numbers, A1 and IV65536: a grid of 16.7 million cells."""
+    dst.write_bytes(ole(xls_workbook({"Engagements": [number(0, 0, 1), number(65535, 255, 1)]}, ["a"])))
+    return dst

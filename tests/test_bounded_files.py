@@ -100,6 +100,36 @@ class _Spy:
         self.book.close()
 
 
+def test_an_xls_string_bomb_is_refused_within_10_s_and_400_mb(tmp_path: Path) -> None:
+    # The same 640 MB of text, in the old Excel format (BIFF8 records in an OLE2 container)
+    path = hostile.xls_string_bomb(tmp_path / "chaine-partagee.xls")
+    report, seconds, rss = _run(path)
+    [(code, _, message)] = _issues(report)
+    assert code == "file-too-large" and "50 Mo de texte" in message
+    assert seconds <= MAX_SECONDS and rss <= MAX_RSS_MB, (seconds, rss)
+
+
+def test_an_xls_whose_grid_is_too_large_is_refused_unread(tmp_path: Path, schema: Schema) -> None:
+    from pvd_reporting.read.workbook import read_workbook
+
+    # A1 and IV65536: 16.7 million cells, read whole by the library on opening
+    data, issues = read_workbook(hostile.xls_far_apart(tmp_path / "loin.xls"), schema)
+    assert data is None and [i.code for i in issues] == ["file-too-large"]
+    assert "« Engagements »" in issues[0].message and "1 000 000 cellules" in issues[0].message
+
+
+def test_a_sound_xls_is_measured_and_read(tmp_path: Path, schema: Schema) -> None:
+    from pvd_reporting.read.bounds import measure_xls
+
+    cells = [hostile.label_sst(0, 0, 0), hostile.label_sst(3, 2, 1), hostile.number(4, 1, 2.5)]
+    path = tmp_path / "petit.xls"
+    path.write_bytes(hostile.ole(hostile.xls_workbook({"Engagements": cells}, ["x" * 9000, "bonjour"])))
+    cost = measure_xls(path.read_bytes())
+    assert cost is not None and cost.eager
+    sheet = cost.sheets["Engagements"]
+    assert (sheet.height, sheet.cells, sheet.text_bytes) == (5, 15, 9007)
+
+
 def test_the_refusal_comes_before_the_library_reads_a_cell(base: Path, tmp_path: Path, schema: Schema,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from pvd_reporting.read import workbook as reader
@@ -147,3 +177,104 @@ def test_limits_on_a_sound_workbook_and_at_their_edge(base: Path, tmp_path: Path
     with zipfile.ZipFile(styled) as zf:
         sheet = measure(zf).sheets["Engagements"]  # type: ignore[union-attr]
     assert sheet.height == 1 and not sheet.too_many_cells and MAX_SHEET_CELLS > 0
+
+
+@pytest.mark.parametrize(("rows", "refused"), [
+    # references beyond Excel's grid, which the library still lays out
+    ([f'<row r="{i}"><c r="A{i}"><v>1</v></c><c r="ZZZZ{i}"><v>1</v></c></row>' for i in range(1, 61)], "cells"),
+    (['<row r="1"><c r="A1"><v>1</v></c></row>', '<row r="4294967295"><c r="B4294967295"><v>1</v></c></row>'],
+     "rows"),
+    # cells with no reference, placed one after the other
+    (["<row>" + "<c><v>1</v></c>" * 2 + "</row>", '<row r="60">' + "<c><v>1</v></c>" * 20_000 + "</row>"], "cells"),
+    # prefixed tags, as some writers put them
+    (['<x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row>',
+      '<x:row r="9000"><x:c r="XFD9000"><x:v>1</x:v></x:c></x:row>'], "cells"),
+])
+def test_every_way_of_placing_a_far_cell_is_measured(rows: list[str], refused: str, base: Path,
+                                                     tmp_path: Path) -> None:
+    path = hostile.rewrite(base, tmp_path / "loin.xlsx", {
+        hostile.sheet_member(base, "Engagements"): hostile.sheet_xml([r.encode() for r in rows])})
+    with zipfile.ZipFile(path) as zf:
+        sheet = measure(zf).sheets["Engagements"]  # type: ignore[union-attr]
+    if refused == "rows":
+        assert sheet.too_many_rows
+    else:
+        assert sheet.too_many_cells and not sheet.too_many_rows
+
+
+def test_docs_securite_states_every_limit_and_code() -> None:
+    from pvd_reporting.format.french import fr_int
+    from pvd_reporting.read.bounds import MAX_ROW_XML_BYTES, MAX_SHARED_STRINGS, MAX_SHEET_XML_BYTES
+    from pvd_reporting.read.safety import MAX_FILE_BYTES, MAX_UNCOMPRESSED_BYTES, MAX_ZIP_MEMBERS
+
+    text = (Path(__file__).parents[1] / "docs" / "securite.md").read_text(encoding="utf-8")
+    for count in (MAX_ROWS, MAX_SHEET_CELLS, MAX_SHARED_STRINGS, MAX_ZIP_MEMBERS):
+        assert f"| {fr_int(count)} " in text, count
+    for size in (MAX_FILE_BYTES, MAX_UNCOMPRESSED_BYTES, MAX_TEXT_BYTES, MAX_ROW_XML_BYTES, MAX_SHEET_XML_BYTES):
+        assert f"| {size // (1024 * 1024)} Mo |" in text, size
+    for code in ("file-too-large", "too-many-rows", "sheet-too-large", "unreadable-sheet", "unreadable-file",
+                 "encrypted-file",
+                 "invalid-number", "macros", "external-links", "dde-link"):
+        assert f"`{code}`" in text, code
+    for heading in ("## Brouillons de relance", "## Dossier de sortie", "## Fichiers d'historique"):
+        assert heading in text
+
+
+def test_an_xlsb_is_never_handed_to_the_library(tmp_path: Path, schema: Schema) -> None:
+    from pvd_reporting.read.workbook import read_workbook
+
+    path = tmp_path / "binaire.xlsb"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("xl/workbook.bin", b"\x83\x01\x00")
+    data, issues = read_workbook(path, schema)
+    assert data is None and [i.code for i in issues] == ["unreadable-file"] and ".xlsb" in issues[0].message
+
+
+def test_a_sheet_of_empty_styled_cells_beyond_64_mb_is_not_parsed(base: Path, tmp_path: Path, schema: Schema) -> None:
+    from pvd_reporting.read.bounds import MAX_SHEET_XML_BYTES
+    from pvd_reporting.read.workbook import read_workbook
+
+    row = b'<row r="1">' + b'<c r="A1" s="1"/>' * 5_000 + b"</row>"
+    rows = (row for _ in range(MAX_SHEET_XML_BYTES // len(row) + 1))
+    path = hostile.rewrite(base, tmp_path / "styles.xlsx", {hostile.sheet_member(base, "Engagements"):
+                                                            hostile.sheet_xml(rows)})
+    data, issues = read_workbook(path, schema)
+    assert data is not None  # the other sheets are read
+    [refused] = [i for i in issues if i.code == "sheet-too-large"]
+    assert refused.sheet == "Engagements" and "64 Mo une fois décompressé" in refused.message
+
+
+def test_an_ods_is_measured_as_the_library_lays_it_out(tmp_path: Path) -> None:
+    value = '<table:table-cell office:value-type="float" office:value="1"/>'
+    empty = "<table:table-cell/>"
+    body = (f"<table:table-row>{empty}{value}</table:table-row>"  # row 0: column B
+            f'<table:table-row table:number-rows-repeated="2">{value}</table:table-row>'  # rows 1-2: A
+            '<table:table-row table:number-rows-repeated="1000"><table:table-cell '
+            'table:number-columns-repeated="1024"/></table:table-row>'  # styled, empty: not counted
+            f'<table:table-row><table:covered-table-cell/><table:table-cell table:number-columns-repeated="3" '
+            'office:value-type="string"><text:p>abc</text:p></table:table-cell></table:table-row>')  # row 1003: B-D
+    with zipfile.ZipFile(hostile.ods(tmp_path / "mesure.ods", body)) as zf:
+        sheet = measure(zf).sheets["Engagements"]  # type: ignore[union-attr]
+    assert (sheet.first_row, sheet.height, sheet.first_col, sheet.last_col) == (0, 1004, 0, 3)
+    assert sheet.cells == 1004 * 4 and sheet.text_bytes > 0
+
+
+@pytest.mark.parametrize("serial", [1e308, -1.1e11])
+def test_a_date_beyond_any_calendar_is_named_not_handed_to_the_library(
+        serial: float, base: Path, tmp_path: Path, schema: Schema, capfd: pytest.CaptureFixture[str]) -> None:
+    from factory import cell_of
+    from openpyxl import load_workbook
+
+    from pvd_reporting.read.workbook import read_workbook
+
+    wb = load_workbook(base)
+    cell = cell_of(base, schema, "engagements", 0, "start_on")
+    wb["Engagements"][cell].value = serial
+    wb["Engagements"][cell].number_format = "DD/MM/YYYY"  # the library would convert it, and abort
+    path = tmp_path / "date.xlsx"
+    wb.save(path)
+    data, issues = read_workbook(path, schema)
+    [refused] = [i for i in issues if i.code == "unreadable-sheet"]
+    assert (refused.sheet, refused.cell) == ("Engagements", cell) and "ne correspond à aucun jour" in refused.message
+    assert data is not None and data.territory.values.get("name")  # the other sheets are read
+    assert "panicked" not in capfd.readouterr().err

@@ -69,6 +69,7 @@ class IssueCode(StrEnum):
     DUPLICATE_MILESTONE = "duplicate-milestone"
     TOO_MANY_ROWS = "too-many-rows"
     SHEET_TOO_LARGE = "sheet-too-large"
+    UNREADABLE_SHEET = "unreadable-sheet"
     MACROS = "macros"
     EXTERNAL_LINKS = "external-links"
     DDE_LINK = "dde-link"
@@ -202,6 +203,7 @@ _TYPES = (
               "Le jalon {value} figure déjà ligne {first_row} : chaque jalon n'a qu'une ligne."),
     IssueType(IssueCode.TOO_MANY_ROWS, E_, "Onglet trop long", "{reason}"),
     IssueType(IssueCode.SHEET_TOO_LARGE, E_, "Onglet trop étendu", "{reason}"),
+    IssueType(IssueCode.UNREADABLE_SHEET, E_, "Onglet illisible", "{reason}"),
     # Active content is stated, never run: the reader reads stored values only, and a carried-forward
     # workbook is written anew from those values.
     IssueType(IssueCode.MACROS, W_, "Macros",

@@ -39,9 +39,11 @@ def _read_small(zf: zipfile.ZipFile, name: str) -> bytes:
     return zf.read(info) if info.file_size <= _MAX_PART_BYTES else b""
 
 
-def active_content(zf: zipfile.ZipFile | None, data: bytes = b"") -> list[Issue]:
+def active_content(zf: zipfile.ZipFile | None, data: bytes = b"", xml: dict[str, bytes] | None = None,
+                   ) -> list[Issue]:
     """Warnings for the macros, external links and DDE links of a workbook (its zip, or the bytes
-    of an .xls)."""
+    of an .xls); `xml`: sheets already inflated (bounds.WorkbookCost.xml)."""
+    xml = xml or {}
     if zf is None:
         return [make_issue(IssueCode.MACROS)] if _VBA_OLE in data else []
     names = zf.namelist()
@@ -64,7 +66,7 @@ def active_content(zf: zipfile.ZipFile | None, data: bytes = b"") -> list[Issue]
     for name in names:
         if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
             continue
-        part = _read_small(zf, name)
+        part = xml[name] if name in xml else _read_small(zf, name)
         if b"|" not in part:
             continue
         m = _DDE_FORMULA.search(part)

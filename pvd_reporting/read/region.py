@@ -13,8 +13,14 @@ from python_calamine import CalamineWorkbook
 from pvd_reporting.format.config import known_region
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import build_schema
-from pvd_reporting.read.bounds import TooComplex, file_refusal, measure, sheet_refusal
-from pvd_reporting.read.safety import open_checked
+from pvd_reporting.read.bounds import (
+    Damaged,
+    TooComplex,
+    file_refusal,
+    measure_opened,
+    sheet_refusal,
+)
+from pvd_reporting.read.safety import library_quiet, open_checked
 
 # A few workbooks are enough to know the région; a folder of 1,000 is not opened twice.
 SAMPLE = 25
@@ -33,12 +39,13 @@ def _region_cell(path: Path) -> Any:
         # The same limits as the reader's, in this process too: a hostile file never reaches
         # the library here (the reader says why it is refused).
         try:
-            cost = measure(opened.zip) if opened.zip is not None else None
-        except TooComplex:
+            cost = measure_opened(opened.zip, opened.data)
+        except (TooComplex, Damaged):
             return None
         if file_refusal(cost) is not None:
             return None
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(opened.data))
+        with library_quiet():
+            workbook = CalamineWorkbook.from_filelike(io.BytesIO(opened.data))
     except _NOT_FATAL:
         raise
     except BaseException:  # noqa: BLE001 — an unreadable workbook is reported by the reader itself
@@ -51,7 +58,9 @@ def _region_cell(path: Path) -> Any:
             return None
         if cost is not None and sheet_refusal(cost.sheets.get(title), title) is not None:
             return None
-        for row in workbook.get_sheet_by_name(title).to_python(skip_empty_area=False)[:60]:
+        with library_quiet():
+            grid = workbook.get_sheet_by_name(title).to_python(skip_empty_area=False)[:60]
+        for row in grid:
             if row and isinstance(row[0], str) and norm(row[0]) == label:
                 return row[1] if len(row) > 1 else None
         return None

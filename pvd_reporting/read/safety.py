@@ -14,7 +14,10 @@ import hashlib
 import io
 import os
 import stat
+import sys
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,12 +172,42 @@ def _check_ole(path: Path, data: bytes) -> Issue | None:
     return None
 
 
+@contextmanager
+def library_quiet() -> Iterator[None]:
+    """Standard error silenced while the spreadsheet library reads: a panic in its native code
+    prints a backtrace in English there before it becomes an exception, which the reader turns
+    into a French reason. Nothing else prints while a file is read (one thread per process)."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):
+        yield  # no file descriptor 2 to silence
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 2)
+        finally:
+            os.close(null)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def file_digest(path: Path) -> tuple[int, str]:
-    """(size in bytes, sha256 hex) of a file, read in chunks."""
+    """(size in bytes, sha256 hex) of a regular file, read in chunks; OSError for anything else
+    (a FIFO or a device is never read: it could block or never end)."""
     digest = hashlib.sha256()
     size = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            size += len(chunk)
-            digest.update(chunk)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"pas un fichier ordinaire : {path}")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            while chunk := fh.read(1 << 20):
+                size += len(chunk)
+                digest.update(chunk)
+    finally:
+        os.close(fd)
     return size, digest.hexdigest()

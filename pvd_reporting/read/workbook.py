@@ -26,17 +26,18 @@ from pvd_reporting.format.schema import (
 from pvd_reporting.read.active import active_content
 from pvd_reporting.read.bounds import (
     MAX_ROWS,
+    Damaged,
     TooComplex,
     WorkbookCost,
     file_refusal,
-    measure,
+    measure_opened,
     sheet_refusal,
     too_large,
 )
 from pvd_reporting.read.formula_errors import CellError, error_cells_in
 from pvd_reporting.read.grid import CellParser, has_headers_of, read_form, read_table
 from pvd_reporting.read.records import Record, WorkbookData
-from pvd_reporting.read.safety import OpenedFile, open_checked
+from pvd_reporting.read.safety import OpenedFile, library_quiet, open_checked
 from pvd_reporting.read.values import is_blank
 
 _VERSION_KEY = norm(VERSION_LABEL)
@@ -100,22 +101,25 @@ def library_reason(exc: BaseException) -> str:
 def _read(opened: OpenedFile, schema: Schema) -> tuple[WorkbookData | None, list[Issue]]:
     # Contrôles and Listes are never loaded: what they would cost does not count.
     unread = {norm(schema.controls_name), norm(schema.lists_name)}
-    cost: WorkbookCost | None = None
-    if opened.zip is not None:
-        try:
-            cost = measure(opened.zip, unread)
-        except TooComplex as exc:
-            return None, [too_large(str(exc))]
-        refused = file_refusal(cost, unread)
-        if refused is not None:
-            return None, [refused]
-    stated = active_content(opened.zip, opened.data)
-    workbook = CalamineWorkbook.from_filelike(io.BytesIO(opened.data))
     try:
-        data, issues = _read_open(workbook, opened, schema, cost)
-        return data, [*stated, *issues]
-    finally:
-        workbook.close()
+        cost = measure_opened(opened.zip, opened.data, unread)
+    except TooComplex as exc:
+        return None, [too_large(str(exc))]
+    except Damaged as exc:
+        return None, [make_issue(IssueCode.UNREADABLE_FILE, reason=str(exc))]
+    # An .xls is read whole on opening: every sheet counts.
+    refused = file_refusal(cost, unread if opened.zip is not None else ())
+    if refused is not None:
+        return None, [refused]
+    xml = cost.xml if cost is not None else {}
+    stated = active_content(opened.zip, opened.data, xml)
+    with library_quiet():
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(opened.data))
+        try:
+            data, issues = _read_open(workbook, opened, schema, cost)
+            return data, [*stated, *issues]
+        finally:
+            workbook.close()
 
 
 def _read_open(workbook: Any, opened: OpenedFile, schema: Schema,
@@ -130,8 +134,8 @@ def _read_open(workbook: Any, opened: OpenedFile, schema: Schema,
     skipped = {norm(schema.readme_name), norm(schema.controls_name), norm(schema.lists_name)}
     # A sheet beyond the limits is never loaded: its formula errors are not looked for either.
     beyond = {title for title, c in (cost.sheets.items() if cost else ()) if sheet_refusal(c, title)}
-    errors = error_cells_in(opened.zip, lambda title: norm(title) not in skipped and title not in beyond) \
-        if opened.zip is not None else {}
+    errors = error_cells_in(opened.zip, lambda title: norm(title) not in skipped and title not in beyond,
+                            cost.xml if cost is not None else None) if opened.zip is not None else {}
     measured = cost.sheets if cost is not None else {}
     known = skipped | {norm(schema.form.name), *(norm(t.name) for t in schema.tables)}
     # Tabs no sheet of the format is named after: where a renamed table sheet may be.
