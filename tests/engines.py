@@ -25,8 +25,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
 from python_calamine import CalamineWorkbook
 
+from pvd_reporting.check.checks import live_checks
 from pvd_reporting.check.formulas import FORM, Layout, LiveCheck
-from pvd_reporting.check.live import live_checks
 from pvd_reporting.format.schema import Schema
 
 ENGINES = ("libreoffice", "gnumeric")

@@ -282,7 +282,7 @@ def test_code(tmp_path: Path, code: str, change: Callable[[Grids], None], severi
 
 def test_comite_after_update_is_an_error(tmp_path: Path) -> None:
     _, issues = validate(str(mutated(tmp_path, _set("Comites", 5, 0, "20/12/2025"))))
-    assert [(i["code"], i["severity"], i["cell"]) for i in issues] == [("date-in-future", "error", "A6")]
+    assert [(i["code"], i["severity"], i["cell"]) for i in issues] == [("meeting-after-update", "error", "A6")]
 
 
 def test_comite_cadence_one_per_missing_quarter(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from pvd_reporting.format.config import load_config
 from pvd_reporting.format.reference import load_reference
 from pvd_reporting.format.schema import VERSION_LABEL, VERSION_PROPERTY, Kind, Schema, build_schema
 from pvd_reporting.outputs.workbook.template import write_template
+from pvd_reporting.pipeline.template import run_template
 
 
 @pytest.fixture(scope="module")
@@ -225,3 +226,17 @@ def test_lisez_moi_gives_the_referent_address_from_the_configuration(tmp_path: P
     plain = write_template(tmp_path / "sans.xlsx", build_schema(load_config(None)))
     text = str(CalamineWorkbook.from_path(str(plain)).get_sheet_by_name(schema.readme_name).to_python())
     assert "Adresse du référent" not in text
+
+
+def test_lisez_moi_names_the_referent_and_template_warns_without_one(tmp_path: Path) -> None:
+    toml = tmp_path / "region.toml"
+    toml.write_text('[relances]\nsender = "Claire Dupont <pvd@grand-est.gouv.example>"\n', encoding="utf-8")
+    path = write_template(tmp_path / "modele.xlsx", build_schema(load_config(toml)))
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Lisez-moi").to_python()
+    pairs = [[c for c in r if c != ""][:2] for r in rows]
+    assert ["Référent", "Claire Dupont"] in pairs and ["Adresse du référent", "pvd@grand-est.gouv.example"] in pairs
+    named = run_template(output=tmp_path / "nomme.xlsx", config_path=toml)
+    assert named.notices == []
+    # No sender in the configuration: the workbook cannot say who to send it to, and template says so.
+    plain = run_template(output=tmp_path / "sans.xlsx")
+    assert len(plain.notices) == 1 and "ne nomme pas de référent ([relances] sender)" in plain.notices[0]
