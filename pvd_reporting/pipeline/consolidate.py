@@ -92,6 +92,7 @@ def run_consolidate(
     config_path: Path | None = None,
     region: str | None = None,
     no_contacts: bool = False,
+    with_contacts: bool = False,
     images: bool = True,
     workers: int | None = None,
     cache_dir: Path | None = None,
@@ -138,7 +139,7 @@ def run_consolidate(
     # Read before this run rewrites it: the figures already given out.
     warnings += compare_with_published(result, read_published(target / DB_NAME, schema), schema)
     try:
-        written, image_notice, reminders = write_outputs(result, target, schema, no_contacts=no_contacts,
+        written, image_notice, reminders = write_outputs(result, target, schema, no_contacts=no_contacts, with_contacts=with_contacts,
                                                          images=images, reference=reference,
                                                          cache=cache)
     finally:
@@ -184,7 +185,7 @@ def set_aside_reason(report: WorkbookReport) -> str:
 
 
 def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no_contacts: bool,
-                  images: bool, reference: Reference | None = None, cache: Path | None = None,
+                  images: bool, with_contacts: bool = False, reference: Reference | None = None, cache: Path | None = None,
                   ) -> tuple[list[Path], str | None, Reminders]:
     """Summary, dashboard, charts, anomalies and reminders of one consolidation; (paths, image
     notice, reminders). `cache`: the run's cache folder, where images and the reminders'
@@ -226,7 +227,8 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
 
     written: list[Path] = []
     try:
-        written.append(write_dashboard(result, output_dir, schema, no_contacts=no_contacts))
+        # The dashboard is made to be forwarded: the annuaire stays home unless asked for.
+        written.append(write_dashboard(result, output_dir, schema, no_contacts=no_contacts or not with_contacts))
         # With images, Chromium's part (and waiting for it) runs beside the outputs that need no browser.
         aside = Aside(pictures) if images else None
         try:
