@@ -233,7 +233,7 @@ def _months(value: float | None, word: str) -> str:
 
 
 # Alerts printed as rows; beyond them, on paper, one list of names by kind (the screen shows all).
-PRINT_ALERTS = 12
+PRINT_ALERTS = 10
 
 
 def briefing(cons: Consolidation, figures: RegionFigures) -> dict[str, Any]:
@@ -477,7 +477,7 @@ def _figures_json(cons: Consolidation, schema: Schema) -> tuple[Markup, list[dic
 
 
 # A4 portrait, 1 cm margins, in CSS pixels: the map printed whole on the first page.
-MAP_PRINT_WIDTH, MAP_PRINT_HEIGHT = 712, 430
+MAP_PRINT_WIDTH, MAP_PRINT_HEIGHT = 712, 400
 
 
 MONEY_MAP_TITLE = "Reste à financer par EPCI (€ HT)"
