@@ -344,3 +344,23 @@ def test_every_chart_goes_to_a_slide_and_the_map_zooms(dashboard: Path, region: 
         assert len(money) >= 60 and set(money) <= set(palette.MONEY_SCALE) and len(set(money)) >= 4
         assert {fill for keys, fill in fills if keys[0] not in received} <= {palette.NO_MONEY_COLOR}
         assert console_errors(driver) == []
+
+
+# --- the note -----------------------------------------------------------------------------------------
+
+@pytest.mark.browser
+def test_the_note_of_a_real_region_is_one_page_at_8_points(region: ConsolidationRun, chromium: str,
+                                                          tmp_path: Path) -> None:
+    note = _written(region, "note-")
+    text = html.unescape(note.read_text("utf-8"))
+    points = re.findall(r"<li>", re.search(r'<ol class="points">(.*?)</ol>', text, re.S).group(1))  # type: ignore[union-attr]
+    assert 3 <= len(points) <= 5
+    assert "Objet :" in text and "Préfecture de la région Grand Est — SGAR" in text
+    assert "À périmètre constant (90 territoires)" in text
+    with headless_chromium(chromium) as driver:
+        for width in (800, 1920):
+            driver.set_window_size(width, 1000)
+            driver.get(file_url(note))
+            pages, sizes = _pdf_facts(_print(driver), tmp_path, f"note-{width}.pdf")
+            assert pages == 1, width
+            assert round(min(sizes), 1) >= 8, (width, min(sizes))
