@@ -364,3 +364,50 @@ def test_the_note_of_a_real_region_is_one_page_at_8_points(region: Consolidation
             pages, sizes = _pdf_facts(_print(driver), tmp_path, f"note-{width}.pdf")
             assert pages == 1, width
             assert round(min(sizes), 1) >= 8, (width, min(sizes))
+
+
+# --- no #### in Synthèse ----------------------------------------------------------------------------
+
+def _shown(value: Any, number_format: str) -> str:
+    """A cell's text as Excel shows it with its number format (French separators)."""
+    import datetime
+
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if "€" in number_format:
+        return f"{value:,.2f} €".replace(",", " ").replace(".", ",")
+    if number_format.endswith("%"):
+        return f"{value * 100:.{1 if '0.0%' in number_format else 0}f} %"
+    if number_format == "0.0":
+        return f"{value:.1f}"
+    if number_format == "0":
+        return str(round(value))
+    return f"{value:g}"
+
+
+def test_no_column_of_the_summary_is_narrower_than_its_numbers(region: ConsolidationRun) -> None:
+    import openpyxl
+
+    summary = _written(region, "synthese-pvd")
+    sheet = openpyxl.load_workbook(summary)["Synthèse"]
+    widths: dict[str, float] = {}
+    for dim in sheet.column_dimensions.values():
+        for index in range(dim.min or 0, (dim.max or 0) + 1):
+            widths[openpyxl.utils.get_column_letter(index)] = dim.width
+    too_narrow = []
+    checked = 0
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.value is None or isinstance(cell.value, str):
+                continue
+            checked += 1
+            text = _shown(cell.value, cell.number_format)
+            if widths.get(cell.column_letter, 8.43) < len(text) + 1:
+                too_narrow.append((cell.coordinate, text, widths.get(cell.column_letter)))
+    assert checked > 100 and too_narrow == []
+    # « Reste à financer » by département, the column the comité read as ####.
+    header = next(c for row in sheet.iter_rows() for c in row if c.value == "Reste à financer (€)"
+                  and isinstance(sheet.cell(c.row, 1).value, str) and sheet.cell(c.row, 1).value.startswith("Département"))
+    assert widths[header.column_letter] >= len("224 734 963,00 €") + 1

@@ -20,9 +20,9 @@ from pvd_reporting import __version__
 from pvd_reporting.atomic import atomic_write_bytes, atomic_write_text
 from pvd_reporting.consolidate.briefing import (
     AT_RISK_ALERT,
-    OVERDUE_ALERT,
     NOT_FILLED_ALERT,
     NOT_RECEIVED_ALERT,
+    OVERDUE_ALERT,
     SIGNED_LATE_ALERT,
     Alert,
     alerts,

@@ -490,7 +490,7 @@ def _bands(values: list[float]) -> list[float]:
         return []
     ordered = sorted(values)
     count = len(MONEY_SCALE)
-    bounds = []
+    bounds: list[float] = []
     for k in range(1, count):
         q = ordered[min(len(ordered) - 1, round(k * len(ordered) / count))]
         bound = round(q, -3) if q >= 1000 else round(q)
