@@ -39,19 +39,21 @@ from pvd_reporting.format.history import (  # noqa: E402
     TERRITORY,
 )
 from pvd_reporting.format.periods import previous_quarters, quarter_label  # noqa: E402
-from pvd_reporting.format.reference import load_reference  # noqa: E402
+from pvd_reporting.format.reference import SHIPPED_REFERENCE, load_reference  # noqa: E402
 
 LAST_QUARTER = (2025, 4)
 REGION_ROWS = ("", "")  # the key of a table's rows that belong to no territory
 
 
 def seed(work: Path) -> Path:
-    """A real regional history: the demo workbooks consolidated once (kept in `work`)."""
+    """A real regional history: the demo workbooks consolidated once (kept in `work`), with the
+    shipped reference list as the CLI uses it (a file without one is not a whole région)."""
     from pvd_reporting.pipeline.consolidate import run_consolidate
 
     db = work / "seed" / DB_NAME
     if not db.exists():
-        run_consolidate([REPO / "workbooks"], output_dir=work / "seed", images=False, use_cache=False)
+        run_consolidate([REPO / "workbooks"], output_dir=work / "seed", images=False, use_cache=False,
+                        reference_path=SHIPPED_REFERENCE)
     return db
 
 
@@ -73,7 +75,8 @@ def _period_rows(db: sqlite3.Connection) -> tuple[dict[str, list[str]], dict[str
             key = (row[ii], row[it]) if ii is not None and it is not None else REGION_ROWS
             by.setdefault(key, []).append(row)
         rows[table] = by
-    territories = [k for k in rows["territoires"]]
+    # The territories received (they have rows in the other tables), as in the first measures.
+    territories = [k for k in rows["territoires"] if k in rows["communes"]]
     return columns, rows, [f"{a}\x00{b}" for a, b in territories]
 
 

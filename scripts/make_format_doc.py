@@ -47,12 +47,12 @@ from pvd_reporting.format.vocabulary import ENGAGED_STATUSES as COSTED_STATUSES 
 from pvd_reporting.outputs.workbook.readme import CONTROLS_PURPOSE, LISTS_PURPOSE, readme_lines  # noqa: E402
 from pvd_reporting.outputs.workbook.writer import READY, layout_of  # noqa: E402
 from pvd_reporting.read import values as parsing  # noqa: E402
+from pvd_reporting.read.bounds import MAX_ROWS, MAX_SHEET_CELLS  # noqa: E402
 from pvd_reporting.read.discover import WORKBOOK_SUFFIXES  # noqa: E402
 
 # The reader's own table of which parser and which issue code go with each kind of field.
 from pvd_reporting.read.grid import _PARSERS, HEADER_SEARCH_ROWS  # noqa: E402
 from pvd_reporting.read.safety import MAX_FILE_BYTES, MAX_UNCOMPRESSED_BYTES  # noqa: E402
-from pvd_reporting.read.workbook import MAX_ROWS  # noqa: E402
 
 OUTPUT = REPO / "docs" / "format-1.md"
 FORM_KEY = "territoire"
@@ -145,8 +145,9 @@ def rules(schema: Schema) -> tuple[Rule, ...]:
 
 # Issues about the file or a sheet as a whole, raised before or while reading it.
 WORKBOOK_CODES = (
-    "unreadable-file", "encrypted-file", "file-too-large", "too-many-rows", "missing-sheet", "renamed-sheet",
-    "missing-column", "unknown-column", "unlabelled-value", "template-version",
+    "unreadable-file", "encrypted-file", "file-too-large", "too-many-rows", "sheet-too-large", "unreadable-sheet", "missing-sheet",
+    "renamed-sheet", "missing-column", "unknown-column", "unlabelled-value", "template-version",
+    "macros", "external-links", "dde-link",
 )
 # Issues any table sheet may raise, whatever its columns.
 TABLE_CODES = ("total-row",)
@@ -253,6 +254,7 @@ def known_params(schema: Schema) -> dict[str, str]:
         "threshold": f"{config.cofinancing_min_etp:g}",
         "limit": fr_int(config.population_limit),
         "codes": ", ".join(c for c, _ in MILESTONES),
+        "detail": "",
     }
 
 
@@ -449,8 +451,11 @@ def render(schema: Schema) -> str:
         "(`total-row`) et n'est pas comptée.",
         f"- Limites : un fichier de plus de {_mb(MAX_FILE_BYTES)}, ou dont le contenu décompressé dépasse "
         f"{_mb(MAX_UNCOMPRESSED_BYTES)}, est refusé (`file-too-large`) ; un onglet de plus de "
-        f"{fr_int(MAX_ROWS)} lignes n'est pas lu (`too-many-rows`). Un classeur protégé par mot de passe "
-        "est signalé (`encrypted-file`) ; les macros ne sont jamais exécutées.",
+        f"{fr_int(MAX_ROWS)} lignes n'est pas lu (`too-many-rows`), ni un onglet dont la grille dépasse "
+        f"{fr_int(MAX_SHEET_CELLS)} cellules (`sheet-too-large`). Un classeur protégé par mot de passe "
+        "est signalé (`encrypted-file`) ; les macros, les liaisons externes et DDE sont signalées "
+        "(`macros`, `external-links`, `dde-link`), jamais exécutées ni reprises. Toutes les limites et ce "
+        "que dit chaque refus : [securite.md](securite.md).",
         "",
         "## Version du format",
         "",

@@ -120,6 +120,6 @@ def build_regions(base: Path, reference_csv: Path | None = None) -> Regions:
     bzh = write_region(inputs / "bretagne", schemas["Bretagne"], BRETAGNE)
     root = base / "regions"
     runs = [run_consolidate([folder], output_dir=root / name, images=False, use_cache=False,
-                            reference_path=reference_csv if name == "bretagne" else None)
+                            reference_path=reference_csv)
             for folder, name in ((ge, "grand-est"), (bzh, "bretagne"))]
     return Regions(root, runs[0], runs[1], schemas)

@@ -190,7 +190,7 @@ def test_region_writes_99_named_workbooks(grand_est_templates: tuple[int, str, P
     code, out, folder = grand_est_templates  # template --region "Grand Est" --period 2025-T4, run once
     assert code == 0 and "99 classeurs" in out, out
     names = sorted(p.name for p in folder.iterdir())
-    assert len(names) == 99 and "pvd-44-67-1-la-broque.xlsx" in names
+    assert len(names) == 99 and "pvd-44-67-1-barembach-la-broque-rothau-schirmeck.xlsx" in names
 
 
 @pytest.mark.parametrize("case", ["binary-reference", "unwritable-output"])

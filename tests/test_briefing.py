@@ -384,3 +384,24 @@ def test_the_page_opens_with_a_retenir_and_draws_the_deadline_on_the_timeline(sc
     # The panel: ORT signée, after its deadline, and the deadline (01/07/2023) drawn on the timeline.
     assert "après l&#39;échéance, 12,5 mois de retard" in page
     assert 'class="dl"' in page and "échéance ORT (01/07/2023)" in page
+
+
+def test_console_lists_the_current_quarters_set_aside_workbooks_and_counts_earlier_ones(schema: Schema) -> None:
+    from pvd_reporting.consolidate.quarters import consolidate_history
+    from pvd_reporting.pipeline.consolidate import ConsolidationRun, set_aside_lines
+
+    def sent(name: str, period: str, updated: date) -> Any:
+        report = build_report(name, schema, form={"period": period, "updated_on": updated})
+        report.sha256 = name.ljust(64, "0")  # six different files
+        return report
+
+    # Two versions in each of three quarters: the earlier quarters' losers were named back then.
+    reports = [sent("t2-a.xlsx", "2025-T2", date(2025, 6, 1)), sent("t2-b.xlsx", "2025-T2", date(2025, 6, 2)),
+               sent("t3-a.xlsx", "2025-T3", date(2025, 9, 1)), sent("t3-b.xlsx", "2025-T3", date(2025, 9, 2)),
+               sent("t4-a.xlsx", "2025-T4", date(2025, 12, 1)), sent("t4-b.xlsx", "2025-T4", date(2025, 12, 2))]
+    c = consolidate_history(reports, schema)
+    lines = set_aside_lines(ConsolidationRun(c, []), 20)
+    assert lines[0] == "  Classeurs écartés : 1"
+    assert lines[1].startswith("    t4-a.xlsx : ")
+    assert lines[2:] == ["  Classeurs écartés des trimestres précédents : 2 (voir l'onglet Sources de la synthèse)."]
+    assert not any("t2-a" in line or "t3-a" in line for line in lines)

@@ -285,11 +285,12 @@ def test_region_completed_with_prefilled_workbooks(inbox: Path, tmp_path: Path, 
                                "--reference", reference_csv, "--region", "Grand Est")
     assert code == 0, stderr
     names = sorted(p.name for p in out.iterdir())
-    assert len(names) == 99 and "pvd-44-67-3-bouxwiller-ingwiller.xlsx" not in names
+    # Named after both its Villes PVD, as --region names it (not after the most populous one).
+    assert len(names) == 99 and "pvd-44-67-3-bouxwiller-ingwiller.xlsx" in names
     assert "1 classeur reconduit, 98 pré-remplis depuis la liste de référence" in stdout
     carried = next(n for n in names if n.startswith("pvd-44-67-3-"))
     assert form_cell(out / carried, schema, "project_lead").value == "Claire Muller"
-    other = out / "pvd-44-67-1-la-broque.xlsx"
+    other = out / "pvd-44-67-1-barembach-la-broque-rothau-schirmeck.xlsx"
     assert form_cell(other, schema, "period").value == NEXT
     assert form_cell(other, schema, "project_lead").value is None
 

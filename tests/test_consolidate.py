@@ -160,6 +160,19 @@ def test_money_and_abandoned_actions(schema: Schema) -> None:
     assert t.remaining == 500.05  # 1000.10 - 500.05, and 0 for the over-financed one
 
 
+def test_financing_beyond_the_cost_by_one_euro_or_less_keeps_the_identity(schema: Schema) -> None:
+    # Within the rule's 1 € tolerance (no error), yet beyond the cost: 0,60 € and 1,00 €, to the cent.
+    fin = [f.key for f in schema.financer_fields]
+    actions = [{"action_id": "A1", "status": "En cours", "theme": "Patrimoine", "cost": 100.0, fin[0]: 100.6},
+               {"action_id": "A2", "status": "Envisagée", "theme": "Patrimoine", "cost": 50.0, fin[1]: 51.0},
+               {"action_id": "A3", "status": "En cours", "theme": "Patrimoine", "cost": 10.0, fin[0]: 9.99}]
+    c = consolidate([build_report("t.xlsx", schema, actions=actions)], schema, as_of=AS_OF)
+    for money in (c.territories[0], c.region):
+        assert (money.cost, money.beyond_cost, money.remaining) == (160.0, 1.6, 0.01)
+        financed = round(sum(money.financing.values()) * 100)
+        assert round(money.cost * 100) == financed - round(money.beyond_cost * 100) + round(money.remaining * 100)
+
+
 def test_needs(schema: Schema) -> None:
     needs = [{"need": "Étude", "theme": "Patrimoine", "partner": "ANCT", "status": "Sollicité", "amount": 1000},
              {"need": "Animation", "theme": "patrimoine", "partner": None, "status": "Accordé", "amount": 500.5}]
@@ -202,6 +215,33 @@ def test_later_update_wins_a_duplicate_then_later_file_name(schema: Schema) -> N
     c = consolidate([y, x], schema)
     assert [t.report for t in c.territories] == [y]
     assert [i.code for i in x.issues] == ["duplicate-submission"]
+
+
+def test_the_update_date_decides_before_the_file_and_a_tie_names_the_same_date(
+        schema: Schema, tmp_path: Path) -> None:
+    import os
+
+    def sent(name: str, updated: date, mtime: int) -> WorkbookReport:
+        path = tmp_path / name
+        path.write_bytes(b"")
+        os.utime(path, (mtime, mtime))
+        return build_report(str(path), schema, form={"updated_on": updated})
+
+    # The later update wins although the other sorts last by name and was saved last on disk.
+    later = sent("a-mis-a-jour.xlsx", date(2025, 12, 20), 1_700_000_000)
+    earlier = sent("z-premier.xlsx", date(2025, 12, 1), 1_700_900_000)
+    c = consolidate([earlier, later], schema, as_of=AS_OF)
+    assert [t.report for t in c.territories] == [later]
+    (issue,) = earlier.issues
+    assert issue.code == "duplicate-submission" and "(20/12/2025) est retenu" in issue.message
+    # The same update date: the later name, saved last, wins; the message says the dates tie.
+    first = sent("v1.xlsx", date(2025, 12, 20), 1_700_000_000)
+    second = sent("v2.xlsx", date(2025, 12, 20), 1_700_900_000)
+    c = consolidate([second, first], schema, as_of=AS_OF)
+    assert [t.report for t in c.territories] == [second]
+    (issue,) = first.issues
+    assert issue.code == "duplicate-submission" and "même date de mise à jour (20/12/2025)" in issue.message
+    assert "v2.xlsx" in issue.message
 
 
 def test_identity_without_id_uses_siren_and_ville_pvd_codes(schema: Schema) -> None:

@@ -223,3 +223,23 @@ def test_a_row_opens_the_territory_panel(loaded) -> None:
     assert others == [panel]
     panel.find_element(By.CSS_SELECTOR, "button[data-close]").click()
     assert not panel.is_displayed()
+
+
+def test_unplaced_box_gives_every_reason_in_full(schema) -> None:
+    from datetime import date
+
+    from pvd_reporting.format.issues import Issue, Severity, WorkbookReport
+
+    cons = build_consolidation(n=2)
+    long = "Classeur de la période 2026-T1, postérieure à la période consolidée 2025-T4 : " + "détail " * 60
+    other = "Autre classeur pour le même territoire : le classeur à la date de mise à jour la plus récente est retenu."
+    cons.reports.append(WorkbookReport(path="workbooks/deux-motifs.xlsx", issues=[
+        Issue("period-mismatch", Severity.ERROR, long.strip()),
+        Issue("duplicate-submission", Severity.WARNING, other)]))
+    page = render_dashboard(cons, schema, generated_on=date(2026, 1, 5))
+    box = page[page.index('<details id="non-consolides">'):]
+    box = box[:box.index("</details>")]
+    row = box[box.index("workbooks/deux-motifs.xlsx"):]
+    row = row[:row.index("</tr>")]
+    assert f"<div>{html.escape(long.strip(), quote=True)}</div>" in row
+    assert f"<div>{html.escape(other, quote=True)}</div>" in row

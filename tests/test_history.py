@@ -55,7 +55,7 @@ def build_quarters(root: Path, schema: Schema) -> Path:
                                                        "ingenierie": base["ingenierie"][:1]}))
     # T-1: Bouxwiller before the changes; two other territories, one without an identifiant.
     a1, a2, a3, a4 = base["engagements"]
-    a1_t1 = dict(a1, **{fin[1]: 150_000.0, fin[8]: 500_000.0})
+    a1_t1 = dict(a1, **{fin[1]: 150_000.0, fin[8]: 500_000.0}, end_on=date(2026, 6, 30))
     a2_t1 = dict(a2, status=status[3])
     a4_t1 = dict(a4, cost=2_600_000.0)
     a5_t1 = {"action_id": "A5", "title": "Signalétique du centre-bourg", "commune": "Bouxwiller",
@@ -65,7 +65,8 @@ def build_quarters(root: Path, schema: Schema) -> Path:
     comite_gone = {"date": date(2025, 7, 8), "body": L["instance"][1], "chaired_by": "Claire Muller",
                    "etat_present": L["oui_non"][0], "partners": "DDT 67", "decisions": "Point technique"}
     make_workbook(root / "2025-T3" / "bouxwiller.xlsx", schema,
-                  territory={"period": "2025-T3", "updated_on": T1_UPDATE, "project_lead": "Paul Meyer"},
+                  territory={"period": "2025-T3", "updated_on": T1_UPDATE, "project_lead": "Paul Meyer",
+                             "etp": 0.5, "cofinancing": L["cofinancement"][3]},
                   rows=rows_as_of(schema, T1_UPDATE, {
                       "jalons": jalons_t1, "engagements": [a1_t1, a2_t1, a4_t1, a5_t1],
                       "comites": [*base["comites"], comite_gone], "ingenierie": base["ingenierie"][:2]}))
@@ -175,6 +176,8 @@ def test_every_change_type_with_its_element(run: dict[str, Any], schema: Schema)
         (boux, "Comité tenu", "23/09/2025"), (boux, "Comité tenu", "09/12/2025"),
         ("Saverne-Est", "Comité tenu", "23/09/2025"), ("Saverne-Est", "Comité tenu", "09/12/2025"),
         (boux, "Besoin ajouté", "Formation des élus à l'urbanisme commercial"), (boux, "Chef de projet", None),
+        (boux, "Date d'action modifiée", "A1 · Date de fin"), (boux, "ETP du chef de projet", None),
+        (boux, "Cofinancement du poste", None),
     }
     assert {r["Type"] for r in rows} == set(CHANGE_TYPES)
     by = {(r["Type"], r["Élément"]): r for r in rows if r["Territoire"] == boux}
@@ -183,6 +186,11 @@ def test_every_change_type_with_its_element(run: dict[str, Any], schema: Schema)
         "01/11/2024", "04/11/2024")
     assert by[("Coût modifié", "A4")]["Avant"] == "2 600 000 €"
     assert by[("Chef de projet", None)]["Avant"] == "Paul Meyer"
+    assert (by[("ETP du chef de projet", None)]["Avant"], by[("ETP du chef de projet", None)]["Après"]) == (
+        "50\u00a0%", "100\u00a0%")
+    assert (by[("Cofinancement du poste", None)]["Avant"], by[("Cofinancement du poste", None)]["Après"]) == (
+        "Aucun", "Banque des Territoires")
+    assert by[("Date d'action modifiée", "A1 · Date de fin")]["Avant"] == "30/06/2026"
     # Nothing lost across quarters: the removed action keeps its last known row.
     removed = by[("Action retirée", "A5")]["Avant"]
     assert "Signalétique du centre-bourg" in removed and "300 000" in removed
@@ -477,3 +485,55 @@ def test_a_folder_holding_another_periods_workbook(schema: Schema, tmp_path: Pat
     assert sources["bouxwiller.xlsx"]["Prise en compte"] == "Consolidé"
     kinds = {r["Type"] for r in _sheet(tmp_path / "out" / SUMMARY, "Changements")}
     assert "Jalon réalisé" in kinds  # J5, realised on 20/11/2025, after the 2025-T3 workbook
+
+
+def test_constant_perimeter_leaves_out_a_territory_new_this_quarter(schema: Schema) -> None:
+    from test_consolidate import build_report
+
+    from pvd_reporting.consolidate.figures import region_figures
+    from pvd_reporting.consolidate.quarters import consolidate_history
+
+    fin = schema.financer_fields[0].key
+
+    def sent(period: str, updated: date, id_pvd: str, cost: float) -> Any:
+        return build_report(f"{period}/{id_pvd}.xlsx", schema, actions=[
+            {"action_id": "A1", "title": "Halles", "status": "En cours", "theme": "Patrimoine", "cost": cost,
+             fin: cost}], form={"id_pvd": id_pvd, "name": id_pvd, "period": period, "updated_on": updated,
+                                                        "siren": None})
+
+    # pvd-44-67-1 in both quarters; pvd-44-67-2 at T-1 only; pvd-44-67-9 new this quarter.
+    c = consolidate_history([sent("2025-T3", T1_UPDATE, "pvd-44-67-1", 100.0),
+                             sent("2025-T3", T1_UPDATE, "pvd-44-67-2", 20.0),
+                             sent("2025-T4", NOW_UPDATE, "pvd-44-67-1", 130.0),
+                             sent("2025-T4", NOW_UPDATE, "pvd-44-67-9", 5000.0)], schema)
+    assert c.history is not None and c.history.constant is not None
+    constant = c.history.constant
+    # The new territory is listed « Non reçu » at T-1, yet it is on neither side.
+    assert [t.key for t in constant.previous.territories] == ["pvd-44-67-1"]
+    assert [t.key for t in constant.current.territories] == ["pvd-44-67-1"]
+    figures = region_figures(c, schema)
+    assert figures.constant == 1
+    assert (figures["cost"].constant_previous, figures["cost"].constant_current) == (100.0, 130.0)
+    assert (figures["received"].constant_previous, figures["received"].constant_current) == (1, 1)
+    assert (figures["cost"].previous, figures["cost"].value) == (120.0, 5130.0)
+
+
+def test_a_comite_dated_in_the_future_is_never_held(schema: Schema) -> None:
+    from test_consolidate import build_report
+
+    from pvd_reporting.consolidate.quarters import consolidate_history
+    from pvd_reporting.format.vocabulary import PROJECT_COMMITTEE
+
+    def sent(period: str, updated: date, comites: list[date]) -> Any:
+        return build_report(f"{period}/t.xlsx", schema, form={"period": period, "updated_on": updated},
+                            comites=[(d, PROJECT_COMMITTEE) for d in comites])
+
+    # Planned at T-1 for 15/11/2025 (after T-1's end), held since; one planned for 2027.
+    c = consolidate_history([sent("2025-T3", T1_UPDATE, [date(2025, 9, 2), date(2025, 11, 15)]),
+                             sent("2025-T4", NOW_UPDATE, [date(2025, 9, 2), date(2025, 11, 15),
+                                                          date(2027, 3, 1)])], schema)
+    assert c.history is not None
+    held = [(ch.kind, ch.element) for ch in c.history.changes if ch.kind == "Comité tenu"]
+    assert held == [("Comité tenu", "15/11/2025")]
+    (t,) = c.territories
+    assert t.comites_last4 == 2 and t.comites_by_quarter == {"2025-T1": 0, "2025-T2": 0, "2025-T3": 1, "2025-T4": 1}

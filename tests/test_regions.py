@@ -50,21 +50,39 @@ def test_financer_columns_in_the_programme_order_with_their_category(name: str) 
     elif name == "Grand Est":
         assert local == ["Région Grand Est", "Département / Collectivité européenne d'Alsace"]
     elif name == "Corse":
-        assert local == ["Région Corse", "Collectivité de Corse"]
+        assert local == ["Collectivité de Corse"]
+    elif name == "Mayotte":
+        assert local == ["Département de Mayotte"]
     else:
         assert local == [f"Région {name}", "Département"]
     categories = list(config.financer_categories)
     assert categories[0] == "État" and categories[-6:] == ["Banque des Territoires", "ANAH", "ADEME", "Europe",
                                                             "Autres", "Autofinancement"]
-    assert categories[1] == "Région"
+    assert categories[1] == ("Département" if name == "Mayotte" else "Région")
     assert set(categories) <= set(NATIONAL_CATEGORIES)
     headers = [f.label for f in build_schema(config).financer_fields]
     assert headers == [money_header(f) for f in financers] and all(h.endswith(" (€)") for h in headers)
     # The partner list follows the financers.
     assert list(config.lists["partenaire"][5:-2]) == (["Région", "Département / CeA"] if name == "Grand Est" else
-                                                ["Région", "Collectivité de Corse"] if name == "Corse" else
-                                                local if name in ("Martinique", "Guyane") else
+                                                local if name in ("Martinique", "Guyane", "Corse", "Mayotte") else
                                                 ["Région", "Département"])
+
+
+# Single authorities: one column, under the category of the powers it holds (docs/national.md).
+@pytest.mark.parametrize(("name", "financer", "category"), [
+    ("Corse", "Collectivité de Corse", "Région"),
+    ("Martinique", "Collectivité territoriale de Martinique", "Région"),
+    ("Guyane", "Collectivité territoriale de Guyane", "Région"),
+    ("Mayotte", "Département de Mayotte", "Département"),
+    ("Grand Est", "Département / Collectivité européenne d'Alsace", "Département"),
+])
+def test_single_authorities_have_one_column_and_one_category(name: str, financer: str, category: str) -> None:
+    config = region_config(name)
+    local = list(config.financers[1:-6])
+    assert financer in local and config.category(financer) == category
+    # No authority that does not exist beside it (no « Région Corse », no « Région Mayotte »).
+    assert name == "Grand Est" or local == [financer]
+    assert name == "Grand Est" or f"Région {name}" not in config.financers
 
 
 def test_grand_est_is_the_default_unchanged() -> None:
@@ -78,6 +96,12 @@ def test_grand_est_is_the_default_unchanged() -> None:
 def test_region_names_as_people_type_them() -> None:
     assert known_region("grand-est") == known_region("GRAND EST") == "Grand Est"
     assert known_region("provence alpes cote d'azur") == "Provence-Alpes-Côte d'Azur"
+    paca = "Provence-Alpes-Côte d'Azur"
+    assert [known_region(n) for n in ("PACA", "Région Sud", "Provence-Alpes-Côte d\u2019Azur", "93")] == [paca] * 4
+    assert known_region("Réunion") == known_region("4") == "La Réunion"
+    assert known_region("44") == known_region("Région Grand Est") == "Grand Est"
+    assert known_region("45") is None
+    assert region_config("PACA").region_name == paca
     assert known_region("Atlantide") is None
     with pytest.raises(ConfigError, match="Région inconnue : « Atlantide ».*Bretagne"):
         region_config("Atlantide")
@@ -129,7 +153,7 @@ def test_template_region_without_id_pvd_groups_by_epci(tmp_path: Path, reference
     assert result.exit_code == 0, result.output
     files = sorted(out.iterdir())
     assert len(files) == 50  # 50 EPCI for Bretagne's communes without id_pvd
-    auray = out / "auray-200043123.xlsx"
+    auray = out / "auray-quiberon-200043123.xlsx"  # named after all its Villes PVD
     form = {row[0]: row[1] for row in _cells(auray)["Territoire"] if row and row[0]}
     assert form["Identifiant PVD"] == "" and form["SIREN de l'EPCI"] == "200043123"
     assert form["Région"] == "Bretagne"

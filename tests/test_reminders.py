@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+import os
+from datetime import date, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -21,6 +22,7 @@ from pvd_reporting.errors import ConfigError
 from pvd_reporting.format.config import load_config
 from pvd_reporting.format.reference import load_reference
 from pvd_reporting.format.schema import Schema, build_schema
+from pvd_reporting.outputs.mail import signed_by
 from pvd_reporting.outputs.reminders import (
     TO_FIX,
     Chase,
@@ -142,7 +144,7 @@ def test_not_received_draft_carries_last_quarter_forward(run: ConsolidationRun, 
     text = text_of(message)
     assert text.startswith(f"Bonjour {LEAD},")
     assert "nous n'avons pas reçu" in text and "avant le 30/01/2026" in text
-    assert "dernier envoi (2025-T3 (08/10/2025))" in text
+    assert "données de votre dernier envoi, pour 2025-T3, daté du 08/10/2025 : mettez-les à jour" in text
     name, workbook = attached(message, tmp_path)
     assert name == "pvd-44-67-3-bouxwiller-ingwiller.xlsx"
     data, _ = read_workbook(workbook, build_schema())
@@ -205,6 +207,8 @@ def test_reminder_settings_from_the_configuration(inbox: Path, tmp_path: Path) -
     ('[relances]\nexpediteur = "x@y.fr"\n', "clé inconnue « relances.expediteur »"),
     ('[relances]\ndelay_days = "trente"\n', "relances.delay_days"),
     ('[relances]\nsender = "pas une adresse"\n', "relances.sender"),
+    ('[relances.departements."54"]\nexpediteur = "x@y.fr"\n', "clé inconnue « relances.departements.54.expediteur »"),
+    ('[relances.departements."54"]\nsender = "DDT"\n', "relances.departements.54.sender"),
 ])
 def test_reminder_settings_checked(tmp_path: Path, section: str, message: str) -> None:
     path = tmp_path / "region.toml"
@@ -276,7 +280,7 @@ def test_attached_workbooks_are_made_once_across_runs(inbox: Path, tmp_path: Pat
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """A warm run takes the attached workbooks from the cache, identical; another configuration
     (here the deadline its Lisez-moi states) makes them again."""
-    from pvd_reporting.outputs import reminders
+    from pvd_reporting.outputs import mail as reminders
 
     # Written in this process (one core: no forked writer), where the counting below can see it.
     monkeypatch.setattr("os.cpu_count", lambda: 1)
@@ -301,3 +305,135 @@ def test_attached_workbooks_are_made_once_across_runs(inbox: Path, tmp_path: Pat
     config.write_text("[relances]\ndelay_days = 15\n", encoding="utf-8")
     consolidated(inbox, tmp_path / "c", cache_dir=cache, config_path=config)
     assert sorted(made) == ["carried_bytes", "feedback_bytes"]
+
+
+def test_a_damaged_cached_attachment_is_made_again(run: ConsolidationRun, tmp_path: Path) -> None:
+    """Each cached attachment is checked against the digest stored beside it: one cut short,
+    one altered in place, and one whose digest is gone are made again, whole."""
+    cache, schema = tmp_path / "cache", build_schema()
+
+    def attachments(name: str) -> dict[str, bytes]:
+        (tmp_path / name).mkdir()
+        done = write_reminders(run.result, tmp_path / name, schema, cache=cache)
+        assert done.folder is not None
+        return {p.name: next(parse(p).iter_attachments()).get_content() for p in sorted(done.folder.glob("*.eml"))}
+
+    fresh = attachments("a")
+    entries = sorted(cache.glob("*.xlsx"))
+    assert len(entries) == 2 and all(e.with_suffix(".sha256").is_file() for e in entries)
+    cut, altered = entries
+    cut.write_bytes(cut.read_bytes()[:1000])
+    data = bytearray(altered.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    altered.write_bytes(bytes(data))
+    again = attachments("b")
+    assert again == fresh
+    for name, content in again.items():
+        path = tmp_path / f"{name}.xlsx"
+        path.write_bytes(content)
+        assert "Engagements" in CalamineWorkbook.from_path(str(path)).sheet_names
+    # The entries are whole again; a lost digest is an entry not used.
+    assert sorted(e.read_bytes() for e in entries) == sorted(fresh.values())
+    cut.with_suffix(".sha256").unlink()
+    assert attachments("c") == fresh
+    assert cut.with_suffix(".sha256").is_file()
+
+
+# --- the cycle's edges: current contacts, blank workbooks, departmental runs ---------------------
+
+@pytest.fixture(scope="module")
+def cycle(schema: Schema, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Bouxwiller changed chef de projet between T2 and T3 and sent nothing in T4; Barr changed
+    between T3 and T4 and sent T4 with an error; Molsheim sent its T4 workbook back blank."""
+    folder = tmp_path_factory.mktemp("cycle") / "recus"
+    rows = baseline_rows(schema)
+
+    def annuaire(name: str, mail: str) -> list[dict[str, object]]:
+        return [{**rows["annuaire"][0], "name": name, "email": mail}, *rows["annuaire"][1:]]
+
+    for period, updated, name, mail in (("2025-T2", date(2025, 7, 3), "Ancien Chef", "ancien@boux.fr"),
+                                        ("2025-T3", date(2025, 10, 8), "Nouvelle Cheffe", "nouvelle@boux.fr")):
+        make_workbook(folder / period / "bouxwiller.xlsx", schema,
+                      territory={"period": period, "updated_on": updated}, rows={"annuaire": annuaire(name, mail)})
+    barr = {"id_pvd": "pvd-44-67-2", "name": "Barr", "siren": "200034270"}
+    town = {"communes": _town("67021", "Barr")}
+    make_workbook(folder / "2025-T3" / "barr.xlsx", schema,
+                  territory={**barr, "period": "2025-T3", "updated_on": date(2025, 10, 1)},
+                  rows={**town, "annuaire": annuaire("Ancien Barr", "ancien@barr.fr")})
+    bad = [dict(rows["engagements"][0], start_on="32/13/2024"), *rows["engagements"][1:]]
+    make_workbook(folder / "2025-T4" / "barr.xlsx", schema, territory=barr,
+                  rows={**town, "engagements": bad, "annuaire": annuaire("Nouveau Barr", "nouveau@barr.fr")})
+    molsheim = {"id_pvd": "pvd-44-67-6", "name": "Molsheim", "siren": "246701064"}
+    make_workbook(folder / "2025-T3" / "molsheim.xlsx", schema,
+                  territory={**molsheim, "period": "2025-T3", "updated_on": date(2025, 10, 2)},
+                  rows={"communes": _town("67300", "Molsheim"), "annuaire": annuaire("Anne Weber", "anne@molsheim.fr")})
+    # As `template` writes it: the identity, the communes and the jalons' codes, nothing else.
+    blank_form = {**molsheim, **dict.fromkeys(("updated_on", "project_lead", "etp", "cofinancing", "chair",
+                                               "opah_ru"))}
+    jalons = [{"code": r["code"], "label": r["label"]} for r in rows["jalons"]]
+    blank = make_workbook(folder / "2025-T4" / "molsheim.xlsx", schema, territory=blank_form,
+                          rows={"communes": _town("67300", "Molsheim"), "jalons": jalons, "engagements": [],
+                                "comites": [], "ingenierie": [], "annuaire": []})
+    received = datetime(2026, 1, 14, 9, 30).timestamp()
+    os.utime(blank, (received, received))
+    return folder
+
+
+def drafts_of(run: ConsolidationRun) -> dict[str, EmailMessage]:
+    assert run.reminders is not None and run.reminders.folder is not None
+    return {p.stem: parse(p) for p in sorted(run.reminders.folder.glob("*.eml"))}
+
+
+@pytest.fixture(scope="module")
+def cycle_run(cycle: Path, tmp_path_factory: pytest.TempPathFactory) -> ConsolidationRun:
+    return consolidated(cycle, tmp_path_factory.mktemp("cycle-sorties"))
+
+
+def test_reminders_go_to_the_current_chef_de_projet(cycle_run: ConsolidationRun) -> None:
+    found = drafts_of(cycle_run)
+    to = {stem: message["To"].addresses[0].addr_spec for stem, message in found.items()}
+    assert to == {"pvd-44-67-3-bouxwiller-ingwiller": "nouvelle@boux.fr", "pvd-44-67-2-barr": "nouveau@barr.fr",
+                  "pvd-44-67-6-molsheim": "anne@molsheim.fr"}
+    boux = text_of(found["pvd-44-67-3-bouxwiller-ingwiller"])
+    assert boux.startswith("Bonjour Nouvelle Cheffe,")
+    assert "données de votre dernier envoi, pour 2025-T3, daté du 08/10/2025 : mettez-les à jour" in boux
+
+
+def test_a_blank_workbook_is_told_it_came_empty_with_its_date(cycle_run: ConsolidationRun) -> None:
+    message = drafts_of(cycle_run)["pvd-44-67-6-molsheim"]
+    text = text_of(message)
+    assert "nous n'avons pas reçu" not in text
+    assert ("Nous avons bien reçu le classeur de suivi Petites villes de demain de Molsheim pour la période "
+            "2025-T4 (molsheim.xlsx, daté du 14/01/2026), mais il nous est parvenu vide") in text
+    assert "données de votre dernier envoi, pour 2025-T3, daté du 02/10/2025" in text
+    assert [p.get_filename() for p in message.iter_attachments()] == ["pvd-44-67-6-molsheim.xlsx"]
+    assert cycle_run.reminders is not None
+    rows = {r["Identifiant PVD"]: r for r in csv_rows(cycle_run.reminders.csv_path)}
+    assert rows["pvd-44-67-6"]["Motif"] == "Non rempli (classeur reçu vide)"
+    assert rows["pvd-44-67-3"]["Motif"] == "Non reçu" and rows["pvd-44-67-2"]["Motif"] == TO_FIX
+
+
+def test_a_departmental_run_is_signed_by_the_departmental_referent(cycle: Path, tmp_path: Path) -> None:
+    config = tmp_path / "region.toml"
+    config.write_text('[relances]\nsender = "Référente régionale <pvd@grand-est.gouv.fr>"\n'
+                      '[relances.departements."67"]\nsender = "DDT 67 <pvd@bas-rhin.gouv.fr>"\n'
+                      'signature = "Paul Klein\\nDDT du Bas-Rhin"\n', encoding="utf-8")
+    run = consolidated(cycle, tmp_path / "b", departments=["67"], config_path=config)
+    message = drafts_of(run)["pvd-44-67-2-barr"]
+    assert message["From"].addresses[0].addr_spec == "pvd@bas-rhin.gouv.fr"
+    assert text_of(message).rstrip().endswith("Cordialement,\n\nPaul Klein\nDDT du Bas-Rhin")
+    # A département without its own section: the region's sender, a departmental signature.
+    schema = build_schema(load_config(config))
+    chase = next(c for c in to_chase(run.result) if c.key == "pvd-44-67-2")
+    chase.department = "54"
+    assert signed_by(chase, schema, departmental=True) == (
+        "Référente régionale <pvd@grand-est.gouv.fr>",
+        "Le référent départemental Petites villes de demain\nMeurthe-et-Moselle")
+    # The same configuration without --departement: the region's.
+    assert signed_by(chase, schema, departmental=False) == (
+        "Référente régionale <pvd@grand-est.gouv.fr>", "Le référent régional Petites villes de demain")
+
+
+def test_the_region_signs_a_regional_run(cycle_run: ConsolidationRun) -> None:
+    for message in drafts_of(cycle_run).values():
+        assert text_of(message).rstrip().endswith("Cordialement,\n\nLe référent régional Petites villes de demain")

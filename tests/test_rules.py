@@ -434,3 +434,24 @@ def test_fr_money() -> None:
 def test_severities_are_catalog_ones(schema: Schema) -> None:
     issues = apply_rules(build_data(schema, rows=with_row(schema, "engagements", 1, end_on=None)), schema)
     assert issues[0].severity is Severity.WARNING
+
+
+def test_cadence_counts_j3s_own_quarter(schema: Schema) -> None:
+    from pvd_reporting.format.periods import cadence_window
+
+    # Installed (J3) in 2025-T3: its own quarter owes a comité de projet, the one before it does not.
+    assert cadence_window((2025, 4), date(2025, 8, 1)) == [(2025, 3), (2025, 4)]
+    assert cadence_window((2025, 4), date(2025, 11, 5)) == [(2025, 4)]
+    late = [r for r in baseline_rows(schema)["comites"] if r["date"] >= date(2025, 10, 1)]
+    rows = {**with_row(schema, "jalons", 2, done_on=date(2025, 8, 1)), "comites": late}
+    data = build_data(schema, rows=rows)
+    issues = [i for i in apply_rules(data, schema) if i.code == "comite-cadence"]
+    assert len(issues) == 1 and re.findall(r"\d{4}-T\d", issues[0].message) == ["2025-T3"]
+    view = territory_view(WorkbookReport("t.xlsx", data=data), "k", schema, date(2025, 12, 31))
+    assert view.cadence_missing == ["2025-T3"] and view.cadence_held is False
+    # Installed this quarter without a comité yet this quarter: that quarter is owed.
+    rows = {**with_row(schema, "jalons", 2, done_on=date(2025, 11, 5)),
+            "comites": [r for r in late if r["date"] < date(2025, 10, 1)]}
+    data = build_data(schema, rows=rows)
+    issues = [i for i in apply_rules(data, schema) if i.code == "comite-cadence"]
+    assert len(issues) == 1 and re.findall(r"\d{4}-T\d", issues[0].message) == ["2025-T4"]

@@ -183,7 +183,8 @@ def test_discover(tmp_path: Path) -> None:
     assert "~$b.xlsx" in text and "verrouillage" in text
     assert ".cache.xlsx" in text and ".git" in text
     assert "Chemin introuvable" in text and "absent" in text
-    assert "notes.txt" not in text
+    # A visible file that is not a workbook is named once; a hidden one stays silent.
+    assert "pas un classeur : " + str(root / "notes.txt") in text and "image.png" in text
 
 
 def test_discover_explicit_lock_file(tmp_path: Path) -> None:

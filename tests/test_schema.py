@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pvd_reporting.format.matching import norm
+from pvd_reporting.format.matching import norm, slug
 from pvd_reporting.format.schema import (
     DEPARTMENTS,
     MILESTONES,
@@ -67,3 +67,8 @@ def test_summary_data_sheets_follow_the_schema() -> None:
     from pvd_reporting.outputs.summary.workbook import SHEET_ORDER
 
     assert SHEET_ORDER == TABLE_KEYS[1:]  # the communes are a column of Territoires
+
+
+def test_slug_transliterates_what_accent_stripping_does_not() -> None:
+    assert [slug(t) for t in ("Jœuf", "L'Hôpital", "ŒUVRE", "Ærø", "Großbliederstroff", "La Broque")] == [
+        "joeuf", "l-hopital", "oeuvre", "aero", "grossbliederstroff", "la-broque"]

@@ -20,7 +20,7 @@ from test_consolidate import batches, build_report
 from pvd_reporting.consolidate.batch import consolidate
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.format.issues import make_issue
-from pvd_reporting.format.schema import Schema
+from pvd_reporting.format.schema import Schema, build_schema
 from pvd_reporting.outputs.anomalies import write_anomalies
 from pvd_reporting.outputs.summary.workbook import write_summary
 
@@ -158,8 +158,12 @@ def test_no_contacts_leaves_no_name_mail_or_phone(written: dict[str, Path]) -> N
         assert not any(secret in v for v in private), secret
     wb = load_workbook(written["private"])
     headers = _headers(wb["Annuaire"])
-    assert "Nom Prénom" not in headers and "Mail" not in headers and "Téléphone" not in headers
-    assert "Collectivité" in headers and "Rôle" in headers
+    # Every annuaire field can hold a person (the schema's `personal` flag): only where each row was read.
+    assert headers == ["Identifiant PVD", "Territoire", "Contrôle", "Fichier", "Onglet", "Ligne"]
+    for key in ("comites", "jalons"):
+        kept = _headers(wb[build_schema().table(key).name])
+        assert not {"Présidé par", "Partenaires présents", "Principales décisions", "Commentaire"} & set(kept)
+    assert "Maître d'ouvrage" in _headers(wb["Engagements"])
 
 
 def test_anomalies_json_and_csv(written: dict[str, Path]) -> None:

@@ -47,7 +47,10 @@ def test_region_writes_one_workbook_per_territory(grand_est_templates: tuple[int
     code, out, out_dir = grand_est_templates
     assert code == 0 and "99 classeurs" in out and "Liste de référence : ANCT" in out
     names = sorted(p.name for p in out_dir.iterdir())
-    assert len(names) == 99 and "pvd-44-67-1-la-broque.xlsx" in names
+    assert len(names) == 99 and "pvd-44-67-1-barembach-la-broque-rothau-schirmeck.xlsx" in names
+    # A territory of several Villes PVD is named after all of them; too long, after its EPCI.
+    assert "pvd-44-08-4-fumay-givet-revin-vireux-molhain.xlsx" in names
+    assert "pvd-44-52-1-cc-meuse-rognon.xlsx" in names
     # A second run refuses to overwrite, and writes nothing.
     before = {p.name: p.stat().st_mtime_ns for p in out_dir.iterdir()}
     code, _, err = run("--region", "grand est", "--reference", reference_csv, "--output-dir", out_dir)
@@ -135,3 +138,16 @@ def test_bad_config(tmp_path: Path) -> None:
     cfg.write_text("[region\n", encoding="utf-8")
     code, _, err = run("--config", cfg, "-o", tmp_path / "m.xlsx")
     assert code == 2 and "TOML" in err
+
+
+def test_file_names_transliterate_and_name_every_ville_pvd() -> None:
+    from pvd_reporting.outputs.workbook.template import file_name_of
+
+    assert file_name_of("pvd-44-54-9", "Jœuf", None) == "pvd-44-54-9-joeuf.xlsx"
+    assert file_name_of("pvd-44-57-1", "L'Hôpital", None) == "pvd-44-57-1-l-hopital.xlsx"
+    assert file_name_of(None, "ŒUVRE Æther Straße", "200067783") == "oeuvre-aether-strasse-200067783.xlsx"
+    towns = ["Bouxwiller", "Ingwiller"]
+    assert file_name_of("pvd-44-67-3", "Bouxwiller", None, towns=towns) == "pvd-44-67-3-bouxwiller-ingwiller.xlsx"
+    many = ["Andelot-Blancheville", "Doulaincourt-Saucourt", "Bourmont-entre-Meuse-et-Mouzon"]
+    assert file_name_of("pvd-44-52-1", "Andelot", None, towns=many, epci="CC Meuse Rognon") == \
+        "pvd-44-52-1-cc-meuse-rognon.xlsx"

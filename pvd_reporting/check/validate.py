@@ -14,15 +14,18 @@ from pvd_reporting.format.issues import Issue, IssueCode, Report, WorkbookReport
 from pvd_reporting.format.matching import norm, parse_a1
 from pvd_reporting.format.reference import Reference
 from pvd_reporting.format.schema import Schema
-from pvd_reporting.read.discover import discover_workbooks
+from pvd_reporting.read.discover import discover_workbooks, shown_path
 from pvd_reporting.read.records import WorkbookData
 from pvd_reporting.read.safety import open_checked
 from pvd_reporting.read.workbook import read_workbook
 
+UNEXPECTED_REASON = "structure inattendue : le classeur n'a pas pu être lu jusqu'au bout"
+
 
 def validate_workbook(path: Path, schema: Schema, *, reference: Reference | None = None) -> WorkbookReport:
-    """The report of one workbook; `path` is kept as given (a relative path stays relative)."""
-    report = WorkbookReport(path=str(path))
+    """The report of one workbook; `path` is kept as given (a relative path stays relative), as
+    text any output can write (`shown_path`)."""
+    report = WorkbookReport(path=shown_path(path))
     # Read once: the digest, the safety checks and the reader share the file's bytes and zip.
     # A file over the limit is refused unread (README, pvd-report validate): never hash gigabytes to say so.
     opened, refused = open_checked(path)
@@ -38,8 +41,9 @@ def validate_workbook(path: Path, schema: Schema, *, reference: Reference | None
             data, issues = read_workbook(path, schema, opened)
         if data is not None:
             issues = [*issues, *apply_rules(data, schema, reference=reference)]
-    except Exception as exc:  # noqa: BLE001 — one odd file must never stop the others (README, pvd-report validate)
-        data, issues = None, [make_issue(IssueCode.UNREADABLE_FILE, reason=f"{type(exc).__name__} : {exc}")]
+    except Exception:  # noqa: BLE001 — one odd file must never stop the others (README, pvd-report validate)
+        # The exception's text is English and technical: the user reads why the file is set aside.
+        data, issues = None, [make_issue(IssueCode.UNREADABLE_FILE, reason=UNEXPECTED_REASON)]
     finally:
         opened.close()
     issues = sort_issues(issues, schema, data)

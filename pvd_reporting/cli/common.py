@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import functools
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from pvd_reporting.cli.terminal import echo
 from pvd_reporting.errors import PvdError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -23,8 +26,9 @@ config_option = click.option(
 )
 region_option = click.option(
     "--region", default=None, metavar="NOM",
-    help="Région dont la configuration livrée est utilisée, ex. --region Bretagne (par défaut : la "
-         "région que nomment les classeurs, sinon Grand Est) ; --config la complète.",
+    help="Région dont la configuration livrée est utilisée, par son nom ou son code INSEE, ex. "
+         "--region Bretagne, --region PACA, --region 44 (par défaut : la région que nomment les "
+         "classeurs, sinon Grand Est) ; --config la complète.",
 )
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="N'affiche pas la barre de progression.")
 
@@ -46,19 +50,42 @@ departement_option = click.option(
 )
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (`kill`, a closed terminal): stopped as by Ctrl+C, so that the run
+    removes its staging folder at once (atomic.OutputFolder) rather than leave it to the next."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.code = 128 + signum
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    raise Terminated(signum)
+
+
+_STOP_SIGNALS = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
+
+
 def handle_errors(func: F) -> F:
     """Turn library errors into a French message on stderr and exit 2, never a traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # Handlers can only be set from the main thread; elsewhere the defaults stay.
+        main = threading.current_thread() is threading.main_thread()
+        before = {s: signal.signal(s, _terminate) for s in _STOP_SIGNALS} if main else {}
         try:
             return func(*args, **kwargs)
         except PvdError as exc:
-            click.echo(f"Erreur : {exc}", err=True)
+            echo(f"Erreur : {exc}", err=True)
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("Interrompu.", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as exc:
+            echo("Interrompu.", err=True)
+            sys.exit(exc.code if isinstance(exc, Terminated) else 130)
+        finally:
+            for s, handler in before.items():
+                if handler is not None:  # None: a handler set outside Python, which cannot be put back
+                    signal.signal(s, handler)
 
     return wrapper  # type: ignore[return-value]
 

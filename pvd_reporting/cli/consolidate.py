@@ -21,6 +21,7 @@ from pvd_reporting.cli.common import (
     reference_option,
     region_option,
 )
+from pvd_reporting.cli.terminal import echo, terminal_text
 from pvd_reporting.errors import UsageError
 from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.issues import WorkbookReport
@@ -124,7 +125,7 @@ def consolidate_command(
         _echo_unreadable(exc.reports)
         raise
     for notice in run.notices:
-        click.echo(notice, err=True)
+        echo(notice, err=True)
     _echo_summary(run, reference)
     has_errors = any(r.errors for r in run.result.reports)
     sys.exit(EXIT_FOUND_ERRORS if strict and has_errors else EXIT_OK)
@@ -134,7 +135,7 @@ def _echo_unreadable(reports: list[WorkbookReport]) -> None:
     for report in reports:
         if report.data is None:
             message = report.issues[0].message if report.issues else "illisible"
-            click.echo(f"{report.path} : {message}", err=True)
+            echo(f"{terminal_text(report.path)} : {terminal_text(message)}", err=True)
 
 
 def _echo_summary(run: ConsolidationRun, reference: Path | None = None) -> None:
@@ -160,8 +161,8 @@ def _echo_summary(run: ConsolidationRun, reference: Path | None = None) -> None:
         lines.append(f"  {run.reminders.line}")
     lines.append("Fichiers écrits :")
     lines.extend(f"  {path}" for path in run.written)
-    click.echo("\n".join(lines))
+    echo("\n".join(lines))
     for warning in run.warnings:
-        click.echo(warning, err=True)
+        echo(warning, err=True)
     if run.image_notice:
-        click.echo(run.image_notice, err=True)
+        echo(run.image_notice, err=True)

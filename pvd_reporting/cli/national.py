@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from pvd_reporting.cli.common import ClickProgress, handle_errors, period_option, quiet_option
+from pvd_reporting.cli.terminal import echo
 from pvd_reporting.consolidate.national import NothingToRollUp
 from pvd_reporting.format.french import fr_money
 from pvd_reporting.outputs.report import plural
@@ -17,7 +18,8 @@ from pvd_reporting.pipeline.national import NationalRun, run_national
 @click.argument("paths", nargs=-1, metavar="FICHIER...", type=click.Path(path_type=Path))
 @click.option("--output-dir", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("national"),
               show_default=True, help="Dossier où écrire la synthèse, le tableau de bord et la base nationale.")
-@period_option("Trimestre à consolider, ex. 2025-T4 (par défaut : le plus récent commun à la plupart des régions).")
+@period_option("Trimestre à consolider, ex. 2025-T4 (par défaut : le dernier trimestre publié par le plus "
+               "grand nombre de régions).")
 @click.option("--avec-contacts", "contacts", is_flag=True,
               help="Garde les noms, mails et téléphones de l'annuaire et le nom du chef de projet "
                    "(par défaut : ils restent dans les régions, le chef de projet n'est dit qu'« en poste »).")
@@ -30,9 +32,11 @@ def national_command(paths: tuple[Path, ...], output_dir: Path, period: str | No
     Lit les fichiers historique-pvd.sqlite écrits par « pvd-report consolidate » dans chaque
     région (fichiers, ou dossiers qui en contiennent) et écrit dans le dossier de sortie
     synthese-nationale-<période>.xlsx, tableau-de-bord-national-<période>.html et
-    historique-national.sqlite. Un fichier illisible est nommé et écarté ; deux fichiers d'une
-    même région : le plus récent est retenu ; une région absente pour la période est « non
-    remontée », jamais comptée à zéro.
+    historique-national.sqlite. Chaque fichier .sqlite est reconnu à son contenu, quel que soit
+    son nom ; un fichier illisible, endommagé ou partiel (--departement) est nommé et écarté.
+    Deux fichiers d'une même région : celui qui publie le trimestre le plus récent, puis la
+    publication la plus récente, est retenu. Une région en retard ou absente pour la période
+    est nommée, jamais comptée à zéro.
     Code de sortie : 0 si la synthèse est écrite, 2 en cas de mauvaise utilisation ou si aucun
     fichier n'est lisible.
 
@@ -47,8 +51,10 @@ def national_command(paths: tuple[Path, ...], output_dir: Path, period: str | No
                            progress=ClickProgress(quiet))
     except NothingToRollUp as exc:
         for path, reason in exc.refused:
-            click.echo(f"{path} : écarté, {reason}.", err=True)
+            echo(f"{path} : écarté, {reason}.", err=True)
         raise
+    for notice in run.notices:
+        click.echo(notice, err=True)
     _echo(run)
 
 
@@ -57,26 +63,34 @@ def _echo(run: NationalRun) -> None:
     n = r.nation
     previous = f" (T-1 : {r.previous})" if r.previous else ""
     missing = r.missing_regions
-    signed = n.signed_in_time + n.signed_late
     lines = [
         f"Synthèse nationale — période {r.period}{previous}",
         f"  Régions remontées : {r.reporting} sur {len(r.regions)}"
         + (f" · non remontées : {', '.join(missing)}" if missing else ""),
         f"  Territoires reçus : {n.received} sur {n.expected} attendus · manquants : {n.missing}",
-        f"  ORT signées : {signed} (dont {n.signed_late} après l'échéance) · à risque : {n.at_risk}"
+        f"  ORT signées : {n.signed} (dont {n.signed_late} après l'échéance) · à risque : {n.at_risk}"
         f" · échéance dépassée : {n.overdue}",
         f"  Coût total : {fr_money(n.cost / 100)} · reste à financer : {fr_money(n.remaining / 100)}",
     ]
-    left_out = len(r.refused) + len(r.superseded)
+    if r.late_regions:
+        lines.append("  Régions en retard, non comptées : "
+                     + ", ".join(f"{row.region} (dernier trimestre publié : {row.late})" for row in r.late_regions))
+    left_out = len(r.refused) + len(r.set_aside)
     if left_out:
         lines.append(f"  {plural(left_out, 'fichier écarté', 'fichiers écartés')} :")
         lines.extend(f"    {path} : {reason}" for path, reason in r.refused)
-        lines.extend(f"    {loser.path} : même région ({loser.region}) que {winner.path}, écrit plus tard, "
-                     "qui est retenu" for loser, winner in r.superseded)
+        lines.extend(f"    {h.path} : {why}" for h, why in r.set_aside)
+    notes = [(h, note) for h in r.histories for note in h.notes]
+    if notes:
+        lines.append("  Lu en partie :")
+        lines.extend(f"    {h.path} : {note}" for h, note in notes)
     if r.duplicates:
         lines.append(f"  Territoires trouvés dans deux régions : {len(r.duplicates)}")
-        lines.extend(f"    {d.name} ({d.key}) : {', '.join(d.regions)} — compté en {d.counted_in}"
+        lines.extend(f"    {d.name} ({d.key}) : {', '.join(d.regions)} — "
+                     + (f"compté en {d.counted_in}" if d.counted_in else "compté dans aucune, à arbitrer")
                      for d in r.duplicates)
+    if r.differences:
+        lines.append(f"  Chiffres différents de ceux publiés par la région : {len(r.differences)} (onglet Anomalies)")
     lines.append("Fichiers écrits :")
     lines.extend(f"  {path}" for path in run.written)
-    click.echo("\n".join(lines))
+    echo("\n".join(lines))

@@ -16,6 +16,7 @@ from pvd_reporting.cli.common import (
     quiet_option,
     reference_option,
 )
+from pvd_reporting.cli.terminal import echo
 from pvd_reporting.errors import UsageError
 from pvd_reporting.format.reference import reference_label
 from pvd_reporting.outputs.report import plural
@@ -86,7 +87,7 @@ def template_command(
                         departments=list(departments))
     if from_paths:
         for notice in done.notices:
-            click.echo(notice, err=True)
+            echo(notice, err=True)
         where = done.folder if done.folder is not None else done.paths[0]
         prefilled = (f", {plural(done.prefilled, 'pré-rempli')} depuis la liste de référence"
                      if done.prefilled else "")
@@ -97,6 +98,6 @@ def template_command(
     else:
         name = f" pour {done.territory.name}" if done.territory else ""
         line = f"Modèle écrit{name} : {done.paths[0]}"
-    click.echo(line)
+    echo(line)
     if done.reference is not None:
-        click.echo(f"Liste de référence : {reference_label(done.reference)}")
+        echo(f"Liste de référence : {reference_label(done.reference)}")

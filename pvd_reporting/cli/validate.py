@@ -17,6 +17,7 @@ from pvd_reporting.cli.common import (
     reference_option,
     region_option,
 )
+from pvd_reporting.cli.terminal import echo, terminal_report, terminal_text
 from pvd_reporting.errors import UsageError
 from pvd_reporting.format.issues import Report
 from pvd_reporting.outputs.report import render_csv, render_json, render_text
@@ -69,17 +70,19 @@ def validate_command(
     done = run_validate(list(paths), config_path=config_path, region=region, reference_path=reference_path,
                         annotate_dir=annotate_dir, progress=ClickProgress(quiet))
     for notice in done.notices:
-        click.echo(notice, err=True)
+        echo(notice, err=True)
     if not done.report.workbooks:
         raise UsageError("Aucun classeur à contrôler (.xlsx, .xlsm, .ods ou .xls) dans : "
                          + ", ".join(str(p) for p in paths))
     _print(done.report, done.notices, output_format)
     if done.annotated:
-        click.echo(f"{len(done.annotated)} classeur(s) annoté(s) écrit(s) dans {annotate_dir}", err=True)
+        echo(f"{len(done.annotated)} classeur(s) annoté(s) écrit(s) dans {annotate_dir}", err=True)
     sys.exit(EXIT_OK if done.report.valid else EXIT_FOUND_ERRORS)
 
 
 def _print(report: Report, notices: list[str], output_format: str) -> None:
+    # The report's texts cleaned first, then rendered: validate's own colours stay.
+    report, notices = terminal_report(report), [terminal_text(n) for n in notices]
     if output_format == "json":
         click.echo(render_json(report))
     elif output_format == "csv":

@@ -12,9 +12,11 @@ import os
 import weakref
 from collections.abc import Callable, Collection
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date, datetime
 from pathlib import Path
 
+from pvd_reporting.atomic import checkpoint, die_with_parent, worker_guard
 from pvd_reporting.check import validate
 from pvd_reporting.consolidate.cache import ReportCache, store_entry
 from pvd_reporting.consolidate.filled import left_as_received
@@ -28,6 +30,7 @@ from pvd_reporting.format.periods import last_day, parse_label
 from pvd_reporting.format.reference import Reference, RefTerritory, insee_department, territory_key
 from pvd_reporting.format.schema import COMMUNES, NOT_FILLED, TABLE_KEYS, Schema
 from pvd_reporting.format.vocabulary import PVD_TOWN as VILLE_PVD
+from pvd_reporting.read.discover import shown_path
 from pvd_reporting.read.values import as_date, parse_period
 
 # Issues this module adds to a report; dropped first so consolidating twice never doubles them.
@@ -53,7 +56,9 @@ _worker_schema: Schema | None = None
 _worker_reference: Reference | None = None
 
 
-def _init_worker(schema: Schema, reference: Reference | None) -> None:
+def _init_worker(schema: Schema, reference: Reference | None, guard: tuple[int, bool]) -> None:
+    # A worker left behind by a killed run would wait forever on a queue nobody writes to.
+    die_with_parent(*guard)
     # Sent once per process, not once per file: the reference list has some 1,600 communes.
     global _worker_schema, _worker_reference
     _worker_schema, _worker_reference = schema, reference
@@ -96,8 +101,21 @@ def read_one(path: Path, schema: Schema, reference: Reference | None = None) -> 
     """validate_workbook, with a last guard: nothing that happens to one file stops the run."""
     try:
         return validate.validate_workbook(path, schema, reference=reference)
-    except Exception as exc:  # noqa: BLE001 — an odd file becomes an issue, never a crash (README, pvd-report validate)
-        return WorkbookReport(str(path), [make_issue(IssueCode.UNREADABLE_FILE, reason=f"{type(exc).__name__} : {exc}")])
+    except Exception:  # noqa: BLE001 — an odd file becomes an issue, never a crash (README, pvd-report validate)
+        return set_aside(path, UNEXPECTED_REASON)
+
+
+# French reasons for a file whose reading failed in a way no check foresaw: the technical detail
+# (an exception's English text) never reaches a user.
+UNEXPECTED_REASON = validate.UNEXPECTED_REASON
+# A worker that died (out of memory, killed, a crash in the spreadsheet library).
+CRASH_REASON = ("le processus qui le lisait s'est arrêté brutalement (mémoire épuisée, processus tué ou "
+                "plantage de la lecture) ; le classeur est mis de côté, les autres sont lus")
+
+
+def set_aside(path: Path, reason: str) -> WorkbookReport:
+    """The report of a file that could not be read, with its French reason."""
+    return WorkbookReport(shown_path(path), [make_issue(IssueCode.UNREADABLE_FILE, reason=reason)])
 
 
 def read_all(
@@ -108,12 +126,14 @@ def read_all(
     workers: int | None = None,
     on_progress: Callable[[int], None] | None = None,
     cache: Path | None = None,
+    write_cache: bool = True,
 ) -> list[WorkbookReport]:
     """Validate every workbook on all cores; reports in the order of `paths`.
 
     With `cache` (a folder), a file whose bytes, format version, configuration and reference
     list are unchanged since a previous run is not parsed again (see cache.py); entries unused
-    for a year are pruned at the end.
+    for a year are pruned at the end. Without `write_cache`, the cache is read but nothing is added to
+    it: a run with --no-contacts leaves no contact of its files there.
     """
     store: ReportCache | None = None
     advance = on_progress or (lambda n: None)
@@ -129,7 +149,7 @@ def read_all(
                 results[i] = hit
                 advance(1)
             else:
-                entries[i] = store.entry_path(path)
+                entries[i] = store.entry_path(path) if write_cache else None
                 todo.append(i)
     else:
         todo = list(range(len(paths)))
@@ -146,22 +166,63 @@ def _parse(paths: list[Path], todo: list[int], results: list[WorkbookReport | No
     count = min(count, len(todo))
     if count <= 1:
         for i in todo:
-            results[i] = _read_and_store(paths[i], schema, reference, entries[i])
+            try:
+                results[i] = _read_and_store(paths[i], schema, reference, entries[i])
+            except Exception:  # noqa: BLE001 — the cache or the lightening failed: the file alone is set aside
+                results[i] = set_aside(paths[i], UNEXPECTED_REASON)
             advance(1)
         return
+    broken = _parse_in_pool(paths, todo, results, entries, schema, reference, count, advance)
+    # A worker that died (a crash in the spreadsheet library, memory) breaks the whole pool: the
+    # files it left unread are read again one at a time, so that only the culprit is set aside.
+    _parse_one_by_one(paths, broken, results, entries, schema, reference, advance)
+
+
+def _parse_in_pool(paths: list[Path], todo: list[int], results: list[WorkbookReport | None],
+                   entries: list[Path | None], schema: Schema, reference: Reference | None,
+                   count: int, advance: Callable[[int], None]) -> list[int]:
+    """Reads `todo` on `count` processes; the indices left unread by a broken pool."""
+    broken: list[int] = []
     with ProcessPoolExecutor(max_workers=count, initializer=_init_worker,
-                             initargs=(schema, reference)) as pool:
+                             initargs=(schema, reference, worker_guard())) as pool:
         futures: dict[Future[WorkbookReport], int] = {
             pool.submit(_read_in_worker, paths[i], entries[i]): i for i in todo
         }
+        checkpoint("reading")
         for future in as_completed(futures):
             i = futures[future]
             try:
                 results[i] = future.result()
-            except Exception as exc:  # noqa: BLE001 — a worker that died takes only its file
-                results[i] = WorkbookReport(
-                    str(paths[i]), [make_issue(IssueCode.UNREADABLE_FILE, reason=f"{type(exc).__name__} : {exc}")])
+            except BrokenProcessPool:
+                broken.append(i)
+                continue
+            except Exception:  # noqa: BLE001 — a worker's error takes only its file
+                results[i] = set_aside(paths[i], UNEXPECTED_REASON)
             advance(1)
+    return sorted(broken)
+
+
+def _parse_one_by_one(paths: list[Path], todo: list[int], results: list[WorkbookReport | None],
+                      entries: list[Path | None], schema: Schema, reference: Reference | None,
+                      advance: Callable[[int], None]) -> None:
+    pool: ProcessPoolExecutor | None = None
+    try:
+        for i in todo:
+            if pool is None:
+                pool = ProcessPoolExecutor(max_workers=1, initializer=_init_worker,
+                                           initargs=(schema, reference, worker_guard()))
+            try:
+                results[i] = pool.submit(_read_in_worker, paths[i], entries[i]).result()
+            except BrokenProcessPool:
+                results[i] = set_aside(paths[i], CRASH_REASON)
+                pool.shutdown(wait=True)
+                pool = None
+            except Exception:  # noqa: BLE001
+                results[i] = set_aside(paths[i], UNEXPECTED_REASON)
+            advance(1)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
 
 
 # --- period and identity ----------------------------------------------------------------------

@@ -39,6 +39,7 @@ from pvd_reporting.errors import UsageError
 from pvd_reporting.format.issues import Issue, Severity, WorkbookReport
 from pvd_reporting.format.reference import Reference
 from pvd_reporting.format.schema import Schema
+from pvd_reporting.read.discover import shown_path
 from pvd_reporting.read.formula_errors import CellError
 from pvd_reporting.read.records import Record, WorkbookData
 from pvd_reporting.read.safety import MAX_FILE_BYTES, file_digest
@@ -54,10 +55,12 @@ PRUNE_EVERY = 86_400
 PRUNE_STAMP = ".pruned"
 # Images of the charts, kept by the digest of their figure (outputs/dashboard): pruned alike.
 IMAGES_FOLDER = "images"
-# The workbooks attached to reminders (outputs/reminders.py), kept by the digest of what makes
-# them: an unchanged workbook's feedback or carried-forward copy is not written again.
+# The workbooks attached to reminders (outputs/mail.py), kept by the digest of what makes
+# them: an unchanged workbook's feedback or carried-forward copy is not written again. Each has
+# a sidecar with the sha256 of its bytes, checked before use.
 ATTACHMENTS_FOLDER = "pieces-jointes"
-ATTACHMENT_SUFFIXES = (".xlsx",)
+ATTACHMENT_DIGEST_SUFFIX = ".sha256"
+ATTACHMENT_SUFFIXES = (".xlsx", ATTACHMENT_DIGEST_SUFFIX)
 IMAGE_SUFFIXES = (".png", ".svg")
 _MAX_HEADER = 4096
 
@@ -316,7 +319,7 @@ def load_entry(entry: Path, key: str, path: Path) -> WorkbookReport | None:
         report = decode_entry(blob, key)
     except EntryError:
         return None  # truncated, foreign or of another version: parsed again and rewritten
-    report.path = str(path)
+    report.path = shown_path(path)
     return report
 
 

@@ -1,23 +1,28 @@
 """The national roll-up: each région's history (read by regional_histories.py) checked and added up.
 
 A file that is not a pvd-report history, or of a format this version cannot read, is left out
-with a French reason; two files of one région: the latest `written_at` wins. Money is summed in
-whole cents by national category (each région declares the category of its financer columns), so
-that the nation's euros equal the sum of the régions' to the cent. A région absent for the period
-is « Non remontée », never zero; a territory found in two régions is an anomaly and is counted
-once in the nation's figures (in the région its identifier names, else the first).
+with a French reason; so is a file of part of a région (--departement). Two files
+of one région are chosen by content: the latest quarter published, then the latest publication,
+never the time a file was written. The nation's quarter is the latest one most régions published;
+a région whose latest quarter is older is « en retard », named and not counted, and T-1 is taken
+on the same régions. Every figure is the regional registry's (consolidate/figures.py), added
+up from what each territory adds (TerritoryFigures), money in whole cents by national category:
+the nation's euros equal the sum of the régions' to the cent. The territories expected are those of the
+reference list shipped with the package. A territory found in two régions is an anomaly, counted
+once for the nation where its identifier or the reference list places it, never by alphabet.
 """
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pvd_reporting.consolidate.figures import ValueKind
+from pvd_reporting.consolidate.figures import ValueKind, figures_from_territories, registry
+from pvd_reporting.consolidate.regional import cents
 from pvd_reporting.consolidate.regional_histories import (
     NationalTerritory,
     NotAHistory,
@@ -26,180 +31,232 @@ from pvd_reporting.consolidate.regional_histories import (
     read_history,
     territories_of,
 )
-from pvd_reporting.consolidate.view import REMAINING_LABEL
+from pvd_reporting.consolidate.view import ENGAGED, PLANNED, Money, TerritoryFigures
 from pvd_reporting.errors import UsageError
 from pvd_reporting.format.config import (
     NATIONAL_CATEGORIES,
+    known_region,
     region_key,
     shipped_regions,
 )
+from pvd_reporting.format.history import NO_REFERENCE
 from pvd_reporting.format.periods import parse_label, previous_quarters, quarter_label
+from pvd_reporting.format.reference import (
+    SHIPPED_REFERENCE,
+    Reference,
+    RefTerritory,
+    load_reference,
+    territory_key,
+)
 from pvd_reporting.format.schema import (
+    ENGAGEMENTS,
+    NOT_FILLED,
+    NOT_RECEIVED,
     ORT_STATUSES,
+    build_schema,
 )
 
 SIGNED, OVERDUE, AT_RISK, _ON_TIME, _UNKNOWN = ORT_STATUSES
 NOT_REPORTING = "Non remontée"
 REPORTING = "Remontée"
+LATE = "En retard"
 IN_POST = "en poste"
 
 
-@dataclass
-class Figures:
-    """The figures of a set of territories (a région or the nation at one period); money in cents."""
-
-    expected: int = 0
-    received: int = 0
-    missing: int = 0
-    signed: int = 0
-    signed_in_time: int = 0
-    signed_late: int = 0
-    at_risk: int = 0
-    overdue: int = 0
-    median_months: float | None = None
-    cadence_held: int = 0
-    leads_in_post: int = 0
-    cost: int = 0
-    engaged: int = 0
-    planned: int = 0
-    by_category: dict[str, int] = field(default_factory=dict)
-    remaining: int = 0
-    population: int = 0
-
-    @property
-    def per_inhabitant(self) -> float | None:
-        return round(self.cost / 100 / self.population, 2) if self.population else None
-
-
-def figures_of(territories: Iterable[NationalTerritory]) -> Figures:
-    f = Figures(by_category=dict.fromkeys(NATIONAL_CATEGORIES, 0))
-    months: list[float] = []
-    for t in territories:
-        f.expected += 1
-        if not t.received:
-            continue
-        f.received += 1
-        if t.status == SIGNED:
-            f.signed += 1
-            f.signed_in_time += t.signed_in_time is True
-            f.signed_late += t.signed_in_time is False
-            if t.months_j1_j8 is not None:
-                months.append(t.months_j1_j8)
-        f.at_risk += t.status == AT_RISK
-        f.overdue += t.status == OVERDUE
-        f.cadence_held += t.cadence_held
-        f.leads_in_post += t.lead_in_post
-        f.cost += t.cost
-        f.engaged += t.engaged
-        f.planned += t.planned
-        f.remaining += t.remaining
-        f.population += t.population
-        for category, amount in t.by_category.items():
-            f.by_category[category] = f.by_category.get(category, 0) + amount
-    f.missing = f.expected - f.received
-    f.median_months = round(statistics.median(months), 1) if months else None
-    return f
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One national figure: its label, its kind, its getter; money is held in cents (`cents`)."""
-
-    label: str
-    kind: ValueKind
-    get: Callable[[Figures], Any]
-    cents: bool = False
+def late_status(latest: str) -> str:
+    return f"{LATE} (dernier trimestre publié : {latest})"
 
 
 def category_label(category: str) -> str:
     return f"Financements : {category} (€)"
 
 
-def _money(label: str, get: Callable[[Figures], Any]) -> Figure:
-    return Figure(label, ValueKind.EUROS, get, cents=True)
-
-
-def _category_figure(category: str) -> Figure:
-    return _money(category_label(category), lambda f: f.by_category.get(category, 0))
-
-
-COUNT, MONTHS = ValueKind.COUNT, ValueKind.MONTHS
-COST_LABEL, POPULATION_LABEL = "Coût total HT (€)", "Population des communes"
-# Every output of the roll-up (Synthèse, Régions, the dashboard's table, the national SQLite)
-# lists these, in this order.
-FIGURES: tuple[Figure, ...] = (
-    Figure("Territoires attendus", COUNT, lambda f: f.expected),
-    Figure("Territoires reçus", COUNT, lambda f: f.received),
-    Figure("Territoires manquants", COUNT, lambda f: f.missing),
-    Figure("ORT signées dans le délai", COUNT, lambda f: f.signed_in_time),
-    Figure("ORT signées après l'échéance", COUNT, lambda f: f.signed_late),
-    Figure("À risque", COUNT, lambda f: f.at_risk),
-    Figure("Échéance dépassée", COUNT, lambda f: f.overdue),
-    Figure("Durée médiane J1 → J8 (mois)", MONTHS, lambda f: f.median_months),
-    Figure("Cadence des comités tenue", COUNT, lambda f: f.cadence_held),
-    Figure("Chefs de projet en poste", COUNT, lambda f: f.leads_in_post),
-    _money("Coût engagé (€)", lambda f: f.engaged),
-    _money("Coût prévu (€)", lambda f: f.planned),
-    _money(COST_LABEL, lambda f: f.cost),
-    *(_category_figure(c) for c in NATIONAL_CATEGORIES),
-    _money(REMAINING_LABEL, lambda f: f.remaining),
-    Figure(POPULATION_LABEL, COUNT, lambda f: f.population),
-    Figure("Coût par habitant (€)", ValueKind.EUROS, lambda f: f.per_inhabitant),
+# The registry of the régions (consolidate/figures.py) with the nation's financers: one column per
+# national category, so that « Région Grand Est » and « Collectivité de Corse » add up.
+DECLARED = registry([(c, category_label(c)) for c in NATIONAL_CATEGORIES],
+                    at_risk_days=build_schema().config.at_risk_days,
+                    cost_label=build_schema().table(ENGAGEMENTS).column("cost").label)
+# The registry's figures the nation adds up from the régions' per-territory rows, in its order
+# (a workbook's validity, the actions' error rows and the shares stay regional).
+NATIONAL_KEYS = (
+    "expected", "received", "missing", "not_filled", "ort_signed", "ort_signed_in_time", "ort_signed_late",
+    "median_months_j1_j8", "at_risk", "overdue", "leads_in_post", "cadence_held", "actions",
+    *(f"financing:{c}" for c in NATIONAL_CATEGORIES), "financed", "beyond_cost", "remaining", "cost",
+    "population", "without_population", "per_inhabitant", f"cost:{ENGAGED}", f"cost:{PLANNED}", "needs",
+    "needs_amount",
 )
 
 
+def as_territory_figures(t: NationalTerritory) -> TerritoryFigures:
+    """What a territory of a région's history adds to the figures, as the région's own
+    territories do (regional.territory_figures): money back in euros from exact cents."""
+    signed = t.received and t.status == SIGNED
+    return TerritoryFigures(
+        received=t.received, not_filled=t.status == NOT_FILLED, ort_status=t.status,
+        signed_in_time=t.signed_in_time if signed else None, months_j1_j8=t.months_j1_j8 if signed else None,
+        cadence_held=t.cadence_held, lead_in_post=t.lead_in_post, actions=t.actions, needs=t.needs,
+        needs_amount=t.needs_amount / 100,
+        money=Money(t.cost / 100, {c: v / 100 for c, v in t.by_category.items()}, t.beyond_cost / 100,
+                    t.remaining / 100),
+        cost_by_stage={ENGAGED: t.engaged / 100, PLANNED: t.planned / 100}, population=t.population)
+
+
+class Figures:
+    """The registry's figures over a set of territories (a région or the nation at one period),
+    by key, in euros; the attributes a reader most often wants, money in cents."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Figures) and other.values == self.values
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Figures({self.values!r})"
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def _cents(self, key: str) -> int:
+        return cents(self.values.get(key) or 0.0)
+
+    expected = property(lambda self: self.values["expected"])
+    received = property(lambda self: self.values["received"])
+    missing = property(lambda self: self.values["missing"])
+    signed = property(lambda self: self.values["ort_signed"])
+    signed_in_time = property(lambda self: self.values["ort_signed_in_time"])
+    signed_late = property(lambda self: self.values["ort_signed_late"])
+    at_risk = property(lambda self: self.values["at_risk"])
+    overdue = property(lambda self: self.values["overdue"])
+    median_months = property(lambda self: self.values["median_months_j1_j8"])
+    cadence_held = property(lambda self: self.values["cadence_held"])
+    leads_in_post = property(lambda self: self.values["leads_in_post"])
+    population = property(lambda self: self.values["population"])
+    without_population = property(lambda self: self.values["without_population"])
+    per_inhabitant = property(lambda self: self.values["per_inhabitant"])
+    cost = property(lambda self: self._cents("cost"))
+    engaged = property(lambda self: self._cents(f"cost:{ENGAGED}"))
+    planned = property(lambda self: self._cents(f"cost:{PLANNED}"))
+    beyond_cost = property(lambda self: self._cents("beyond_cost"))
+    remaining = property(lambda self: self._cents("remaining"))
+
+    @property
+    def by_category(self) -> dict[str, int]:
+        return {c: self._cents(f"financing:{c}") for c in NATIONAL_CATEGORIES}
+
+
+_NATIONAL_DECLARED = [d for d in DECLARED if d.key in NATIONAL_KEYS]
+
+
+def figures_of(territories: Iterable[NationalTerritory]) -> Figures:
+    """The figures of a set of territories through the registry: every territory is expected
+    (the file's and the shipped list's), the totals over those received."""
+    every = [as_territory_figures(t) for t in territories]
+    return Figures(figures_from_territories(every, _NATIONAL_DECLARED, list(NATIONAL_CATEGORIES), len(every)))
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One national figure: the registry's key, label and kind (consolidate/figures.py)."""
+
+    key: str
+    label: str
+    kind: ValueKind
+    short: str = ""  # where room is short (the dashboard's table)
+
+
+COUNT, MONTHS = ValueKind.COUNT, ValueKind.MONTHS
+# Every output of the roll-up (Synthèse, Régions, the dashboard's table, the national SQLite)
+# lists these, in this order.
+FIGURES: tuple[Figure, ...] = tuple(Figure(d.key, d.label, d.kind, d.short or d.label) for d in _NATIONAL_DECLARED)
+BY_KEY = {f.key: f for f in FIGURES}
+COST_LABEL = BY_KEY["cost"].label
+# Compared at a constant perimeter (the territories received at T-1 and now): counts and euros,
+# not the expected and missing of the reference list, nor a ratio.
+CONSTANT_KINDS = (ValueKind.COUNT, ValueKind.EUROS)
+NOT_CONSTANT = ("expected", "missing", "not_filled", "per_inhabitant")
+
+
 def figure_value(figure: Figure, figures: Figures | None) -> Any:
-    """The figure as shown: euros for money, None when the région did not report."""
-    if figures is None:
+    """The figure as shown (euros for money), None when the région did not report."""
+    return None if figures is None else figures.values.get(figure.key)
+
+
+def constant_change(figure: Figure, pair: tuple[Figures, Figures] | None) -> Any:
+    """The change since T-1 on the territories received at both (None where it means nothing)."""
+    if pair is None or figure.kind not in CONSTANT_KINDS or figure.key in NOT_CONSTANT:
         return None
-    value = figure.get(figures)
-    return value / 100 if figure.cents and value is not None else value
+    now, before = figure_value(figure, pair[0]), figure_value(figure, pair[1])
+    if now is None or before is None:
+        return None
+    if figure.kind == ValueKind.EUROS:
+        return (cents(now) - cents(before)) / 100
+    return now - before
 
 
 @dataclass
 class RegionRow:
-    """A région at one period: its figures, or None when it did not report (« Non remontée »)."""
+    """A région at one period: its figures, or None when it did not report (« Non remontée »,
+    « En retard (dernier trimestre publié : …) »)."""
 
     region: str
     period: str
     figures: Figures | None
     source: RegionalHistory | None = None
+    late: str | None = None  # its latest quarter, when older than the period
+    partial_only: bool = False  # its only file was of part of it (--departement)
 
     @property
     def status(self) -> str:
-        return REPORTING if self.figures is not None else NOT_REPORTING
+        if self.figures is not None:
+            return REPORTING
+        if self.late:
+            return late_status(self.late)
+        return f"{NOT_REPORTING} (fichier partiel écarté)" if self.partial_only else NOT_REPORTING
 
 
 @dataclass
 class Duplicate:
-    """A territory found in two régions for the period."""
+    """A territory found in two régions for the period; counted for the nation in `counted_in`,
+    or in none when neither its identifier nor the reference list places it."""
 
     key: str
     name: str
     regions: list[str]
-    counted_in: str
+    counted_in: str | None
 
 
 @dataclass
 class NationalRollup:
     period: str
     previous: str | None
-    histories: list[RegionalHistory]
+    histories: list[RegionalHistory]  # one per région, chosen
     refused: list[tuple[Path, str]]  # files left out, with the French reason
-    superseded: list[tuple[RegionalHistory, RegionalHistory]]  # (left out, kept) for one région
+    set_aside: list[tuple[RegionalHistory, str]]  # histories read but not counted, with the reason
     regions: list[RegionRow]  # every région at the period, reporting or not
     nation: Figures
-    nation_previous: Figures | None
+    nation_previous: Figures | None  # on the same régions
     by_quarter: list[RegionRow]  # each région at each quarter found
     territories: list[NationalTerritory]  # at the period, every région
     territories_by_period: dict[str, list[NationalTerritory]]
     duplicates: list[Duplicate]
     periods: list[str]  # every period found, oldest first
     contacts: bool = False
+    # Now and at T-1 on the territories received at both, of the régions counted.
+    constant: tuple[Figures, Figures] | None = None
+    # A figure added up here that differs from what the région published for the period:
+    # (région, label, published, added up).
+    differences: list[tuple[str, str, float, float]] = field(default_factory=list)
 
     @property
     def missing_regions(self) -> list[str]:
-        return [r.region for r in self.regions if r.figures is None]
+        return [r.region for r in self.regions if r.figures is None and not r.late]
+
+    @property
+    def late_regions(self) -> list[RegionRow]:
+        return [r for r in self.regions if r.late]
 
     @property
     def reporting(self) -> int:
@@ -209,10 +266,14 @@ class NationalRollup:
 # ---------------------------------------------------------------- the roll-up
 
 
+def _order(period: str) -> tuple[int, int]:
+    return parse_label(period) or (0, 0)
+
+
 def _choose_period(histories: Sequence[RegionalHistory]) -> str:
-    """The latest period common to most régions."""
-    counts: Counter[str] = Counter(p for h in histories for p in set(h.periods))
-    return max(counts, key=lambda p: (counts[p], parse_label(p) or (0, 0)))
+    """The latest quarter most régions published (each région counts once, by its latest)."""
+    counts: Counter[str] = Counter(h.latest for h in histories if h.latest)
+    return max(counts, key=lambda p: (counts[p], _order(p)))
 
 
 def _previous(period: str) -> str | None:
@@ -220,23 +281,108 @@ def _previous(period: str) -> str | None:
     return quarter_label(previous_quarters(parsed, 2)[0]) if parsed else None
 
 
+def _content_rank(h: RegionalHistory) -> tuple[Any, ...]:
+    """How two files of one région compare, by what they hold: the latest quarter published, then
+    its latest publication (version, then when it was published); the digest last, so that the
+    choice never depends on the order files are given."""
+    version, published = h.publication
+    return (_order(h.latest), version, published, h.sha256)
+
+
+def _choose_files(read: Sequence[RegionalHistory]) -> tuple[list[RegionalHistory], list[tuple[RegionalHistory, str]]]:
+    """One file per région, chosen by content; the others with the French reason."""
+    set_aside: list[tuple[RegionalHistory, str]] = []
+    groups: dict[str, list[RegionalHistory]] = {}
+    for h in read:
+        partial = h.partial
+        if partial:
+            set_aside.append((h, f"{partial} : écarté des chiffres nationaux, qui ne comptent que des régions "
+                                 "entières"))
+            continue
+        groups.setdefault(region_key(h.region), []).append(h)
+    kept = []
+    for group in groups.values():
+        ranked = sorted(group, key=_content_rank, reverse=True)
+        winner = ranked[0]
+        kept.append(winner)
+        for h in ranked[1:]:
+            if h.sha256 == winner.sha256:
+                why = f"copie identique de {winner.path}, qui est retenu"
+            elif _order(h.latest) < _order(winner.latest):
+                why = (f"même région ({h.region}), dernier trimestre publié {h.latest} : {winner.path}, qui "
+                       f"publie {winner.latest}, est retenu")
+            else:
+                why = (f"même région ({h.region}) et même dernier trimestre ({h.latest}) : {winner.path}, "
+                       f"publication plus récente ({winner.publication[1]}), est retenu")
+            set_aside.append((h, why))
+    return sorted(kept, key=lambda h: region_key(h.region)), set_aside
+
+
+@lru_cache(maxsize=1)
+def _reference() -> Reference:
+    return load_reference(SHIPPED_REFERENCE)
+
+
+@lru_cache(maxsize=1)
+def _reference_by_region() -> dict[str, list[RefTerritory]]:
+    """The shipped list's territories by région (its name compared as `region_key` does)."""
+    out: dict[str, list[RefTerritory]] = {}
+    for ref in _reference().territories:
+        if ref.region:
+            out.setdefault(region_key(known_region(ref.region) or ref.region), []).append(ref)
+    return out
+
+
+def _ref_key(ref: RefTerritory) -> str:
+    return territory_key(ref.id_pvd, ref.siren, [c.insee for c in ref.communes])
+
+
+def _expected_placeholders(region: str, period: str, found: Iterable[NationalTerritory]) -> list[NationalTerritory]:
+    """The territories of the shipped reference list in the région that the file does not have
+    for the period: expected, not received."""
+    have = {t.key for t in found}
+    have |= {f"epci:{t.siren}" for t in found if t.siren and not t.id_pvd}
+    out = []
+    for ref in _reference_by_region().get(region_key(known_region(region) or region), ()):
+        if _ref_key(ref) in have or (not ref.id_pvd and f"epci:{ref.siren}" in have):
+            continue
+        out.append(NationalTerritory(
+            region=region, period=period, id_pvd=ref.id_pvd, name=ref.name, department=ref.department,
+            epci=ref.epci, siren=ref.siren, status=NOT_RECEIVED,
+            communes=", ".join(f"{c.name} ({c.insee})" for c in ref.communes)))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _reference_regions() -> dict[str, str | None]:
+    """The région the shipped list places each territory in, by its identity."""
+    out = {_ref_key(ref): ref.region for ref in _reference().territories}
+    # Without an Identifiant PVD, the reference list groups a territory by its EPCI.
+    out |= {f"epci:{ref.siren}": ref.region for ref in _reference().territories if not ref.id_pvd}
+    return out
+
+
 def _mark_duplicates(territories: list[NationalTerritory], code_of: dict[str, str | None]) -> list[Duplicate]:
-    """A territory in two régions: counted once, where its identifier's région code points, else
-    in the first région (by name)."""
+    """A territory in two régions: counted once for the nation, in the région its identifier's
+    code names, else the one the reference list places it in; else in none (to settle)."""
     by_key: dict[str, list[NationalTerritory]] = {}
     for t in territories:
         by_key.setdefault(t.key, []).append(t)
+    ref_region = _reference_regions()
     found = []
     for key, group in by_key.items():
         regions = sorted({t.region for t in group}, key=region_key)
         if len(regions) < 2:
             continue
-        owner = regions[0]
+        owner = None
         parts = (group[0].id_pvd or "").split("-")
         if len(parts) >= 3:
-            named = next((r for r in regions if code_of.get(r) == parts[1].zfill(2)), None)
-            owner = named or owner
+            owner = next((r for r in regions if code_of.get(r) == parts[1].zfill(2)), None)
+        if owner is None:
+            listed = ref_region.get(key) or ref_region.get(f"epci:{group[0].siren}")
+            owner = next((r for r in regions if listed and region_key(r) == region_key(listed)), None)
         for t in group:
+            t.duplicate = True
             t.counted_in = owner
         found.append(Duplicate(key, group[0].name, regions, owner))
     return found
@@ -251,11 +397,43 @@ def _all_regions(histories: Sequence[RegionalHistory]) -> list[str]:
     return sorted(names, key=region_key)
 
 
+def _constant(now: list[NationalTerritory], before: list[NationalTerritory]) -> tuple[Figures, Figures]:
+    """Now and at T-1 on the territories received at both (by région and identity)."""
+    received_before = {(t.region, t.key) for t in before if t.received and t.counted}
+    both = {(t.region, t.key) for t in now if t.received and t.counted} & received_before
+    return (figures_of(t for t in now if (t.region, t.key) in both),
+            figures_of(t for t in before if (t.region, t.key) in both))
+
+
+# Not compared with what a région published: the reference list's figures (the nation takes them
+# from the shipped list, a région from its own), and a ratio whose parts are compared.
+_NOT_COMPARED = ("expected", "missing", "per_inhabitant")
+
+
+def _differences(rows: Sequence[RegionRow]) -> list[tuple[str, str, float, float]]:
+    """Each figure of a région's row that is not what the région published for the period (its
+    `chiffres`), to the cent: the nation must state the régions' own figures."""
+    out = []
+    for row in rows:
+        published = row.source.figures.get(row.period, {}) if row.source is not None else {}
+        if row.figures is None or not published:
+            continue
+        for f in FIGURES:
+            if f.key in _NOT_COMPARED or f.label not in published:
+                continue
+            ours = figure_value(f, row.figures)
+            # To the cent; a duration to the tenth of a month it is shown with.
+            unit = 10 if f.kind == ValueKind.MONTHS else 100
+            if ours is not None and round(float(ours) * unit) != round(published[f.label] * unit):
+                out.append((row.region, f.label, published[f.label], float(ours)))
+    return out
+
+
 def roll_up(paths: Sequence[Path], *, period: str | None = None, contacts: bool = False,
             on_progress: Callable[[int], None] | None = None,
             on_start: Callable[[int], None] | None = None) -> NationalRollup:
     """Read every history found under `paths` and add the régions up for `period` (default: the
-    latest period common to most régions)."""
+    latest quarter most régions published)."""
     files, refused = find_histories(paths)
     if on_start is not None:
         on_start(len(files))
@@ -267,18 +445,17 @@ def roll_up(paths: Sequence[Path], *, period: str | None = None, contacts: bool 
             refused.append((path, str(exc)))
         if on_progress is not None:
             on_progress(1)
-    kept: dict[str, RegionalHistory] = {}
-    superseded: list[tuple[RegionalHistory, RegionalHistory]] = []
-    for h in sorted(read, key=lambda h: h.written_at, reverse=True):
-        winner = kept.get(region_key(h.region))
-        if winner is None:
-            kept[region_key(h.region)] = h
-        else:
-            superseded.append((h, winner))
-    histories = sorted(kept.values(), key=lambda h: region_key(h.region))
+    histories, set_aside = _choose_files(read)
+    for h in histories:
+        if h.reference == NO_REFERENCE:
+            h.notes.append("consolidé sans liste de référence (--no-reference) : territoires attendus pris dans "
+                           "la liste livrée avec pvd-report")
+        elif h.reference_digest and h.reference_digest != _reference().digest:
+            h.notes.append(f"consolidé avec une autre liste de référence ({Path(h.reference or '?').name}) : "
+                           "territoires attendus pris dans la liste livrée avec pvd-report")
     if not histories:
-        raise NothingToRollUp(refused)
-    periods = sorted({p for h in histories for p in h.periods}, key=lambda p: parse_label(p) or (0, 0))
+        raise NothingToRollUp(refused + [(h.path, why) for h, why in set_aside])
+    periods = sorted({p for h in histories for p in h.periods}, key=_order)
     if period is not None and period not in periods:
         raise UsageError(f"Aucune région n'a de données pour la période {period} (périodes trouvées : "
                          f"{', '.join(periods) or 'aucune'}).")
@@ -288,9 +465,10 @@ def roll_up(paths: Sequence[Path], *, period: str | None = None, contacts: bool 
     by_region: dict[str, dict[str, list[NationalTerritory]]] = {}
     for h in histories:
         own = territories_of(h, contacts=contacts)
-        by_region[h.region] = own
         for p, ts in own.items():
+            ts.extend(_expected_placeholders(h.region, p, ts))
             by_period.setdefault(p, []).extend(ts)
+        by_region[h.region] = own
     code_of = {h.region: h.region_code for h in histories}
     duplicates: list[Duplicate] = []
     for p, ts in by_period.items():
@@ -299,26 +477,30 @@ def roll_up(paths: Sequence[Path], *, period: str | None = None, contacts: bool 
             duplicates = found
     source_of = {h.region: h for h in histories}
     names = _all_regions(histories)
+    partial_regions = {h.region for h, _ in set_aside if h.partial}
+    # The régions counted at the period; T-1 is taken on these alone (a constant perimeter).
+    counted = {h.region for h in histories if target in by_region[h.region]}
 
-    def rows_at(p: str) -> list[RegionRow]:
-        rows = []
-        for name in names:
-            ts = by_region.get(name, {}).get(p)
-            rows.append(RegionRow(name, p, figures_of(ts) if ts is not None else None, source_of.get(name)))
-        return rows
+    def row(name: str, p: str) -> RegionRow:
+        ts = by_region.get(name, {}).get(p)
+        h = source_of.get(name)
+        late = h.latest if h is not None and ts is None and _order(h.latest) < _order(p) else None
+        return RegionRow(name, p, figures_of(ts) if ts is not None else None, h, late,
+                         partial_only=h is None and name in partial_regions)
 
-    at_previous = by_period.get(previous or "")
+    now = [t for t in by_period.get(target, []) if t.region in counted]
+    before = [t for t in by_period.get(previous or "", []) if t.region in counted]
     by_quarter = [RegionRow(h.region, p, figures_of(ts), h)
-                  for h in histories for p, ts in sorted(by_region[h.region].items(),
-                                                         key=lambda kv: parse_label(kv[0]) or (0, 0))]
-    territories = by_period.get(target, [])
+                  for h in histories for p, ts in sorted(by_region[h.region].items(), key=lambda kv: _order(kv[0]))]
+    regions = [row(name, target) for name in names]
     return NationalRollup(
-        period=target, previous=previous if at_previous else None, histories=histories, refused=refused,
-        superseded=superseded, regions=rows_at(target),
-        nation=figures_of(t for t in territories if t.counted),
-        nation_previous=figures_of(t for t in at_previous if t.counted) if at_previous else None,
-        by_quarter=by_quarter, territories=territories, territories_by_period=by_period,
+        period=target, previous=previous if before else None, histories=histories, refused=refused,
+        set_aside=set_aside, regions=regions, differences=_differences(regions),
+        nation=figures_of(t for t in now if t.counted),
+        nation_previous=figures_of(t for t in before if t.counted) if before else None,
+        by_quarter=by_quarter, territories=now, territories_by_period=by_period,
         duplicates=duplicates, periods=periods, contacts=contacts,
+        constant=_constant(now, before) if before else None,
     )
 
 

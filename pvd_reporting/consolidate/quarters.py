@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from pvd_reporting.consolidate import changes as change_rules
 from pvd_reporting.consolidate.batch import (
@@ -29,7 +30,7 @@ from pvd_reporting.consolidate.batch import (
     period_sort_key,
     raise_nothing,
 )
-from pvd_reporting.consolidate.figures import Declared, declarations
+from pvd_reporting.consolidate.figures import Declared, ValueKind, declarations, totals_of
 from pvd_reporting.consolidate.regional import region_view
 from pvd_reporting.consolidate.view import (
     Consolidation,
@@ -147,8 +148,9 @@ def consolidate_history(
 
 
 def constant_perimeter(history: History, schema: Schema) -> ConstantPerimeter | None:
-    """T-1 and the period recomputed on the territories received in both: a territory that did
-    not send does not read as money lost."""
+    """T-1 and the period recomputed on the territories received in both (a territory new this
+    quarter, or that did not send, is left out of both sides): a territory that did not send
+    does not read as money lost. Every figure is read from these territories' own figures."""
     prior, current = history.at(history.previous), history.at(history.current)
     if prior is None or current is None:
         return None
@@ -159,7 +161,8 @@ def constant_perimeter(history: History, schema: Schema) -> ConstantPerimeter | 
         kept = [t for t in c.territories if t.key in both]
         region = region_view(kept, schema, c.region.period, c.region.as_of, None,
                              departments=c.region.departments)
-        return Consolidation(region=region, territories=kept, reports=[], options=c.options)
+        rows = {key: [(t, r) for t, r in pairs if t.key in both] for key, pairs in c.rows.items()}
+        return Consolidation(region=region, territories=kept, reports=[], rows=rows, options=c.options)
 
     return ConstantPerimeter(len(both), restricted(prior), restricted(current))
 
@@ -333,11 +336,12 @@ class Published:
     """What an earlier run wrote in the output folder's history file, read before it is rewritten."""
 
     scope: str  # RegionView.scope of that run
-    figures: dict[str, dict[str, float]]  # period -> figure label -> value
+    figures: dict[str, dict[str, float | None]]  # period -> figure label -> value
     sources: dict[str, dict[str, str]]  # period -> path of each workbook counted -> its SHA-256
 
 
-# The figures a revision is watched on, by their key in figures.py.
+# The figures a history file written before the `chiffres` table can still give (its
+# `territoires` rows), by their key in figures.py; every other figure is compared from `chiffres`.
 REVISED = ("received", "ort_signed", "cost", "financed", "remaining")
 
 
@@ -346,10 +350,22 @@ def revised_declarations(schema: Schema) -> list[Declared]:
     return [by_key[k] for k in REVISED]
 
 
-def published_figures(c: Consolidation, schema: Schema) -> dict[str, float]:
-    """The figures a revision is watched on (received, ORT signed, cost, total financing,
-    remaining to finance), by their Synthèse label, as the history file keeps them."""
-    return {d.label: to_cent(d.value(c)) for d in revised_declarations(schema)}
+def published_declarations(schema: Schema) -> list[Declared]:
+    """Every figure of the registry but the perimeter's text (said by received and expected)."""
+    return [d for d in declarations(schema) if d.kind != ValueKind.TEXT]
+
+
+def published_figures(c: Consolidation, schema: Schema) -> dict[str, float | None]:
+    """Every figure of the registry (every row of `Synthèse` but the perimeter's text), by its
+    Synthèse label, as the history file keeps them: money to the cent, None when not known."""
+    totals = totals_of(c, schema)
+    return {d.label: _published(d.value(totals)) for d in published_declarations(schema)}
+
+
+def _published(value: Any) -> float | None:
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return to_cent(float(value)) if isinstance(value, float) else value
 
 
 def counted_sources(c: Consolidation) -> dict[str, str]:
@@ -368,13 +384,19 @@ def revisions(history: History, published: Published, schema: Schema) -> list[Re
         before = published.figures[period]
         now = published_figures(c, schema)
         changed = [(label, before[label], value) for label, value in now.items()
-                   if label in before and to_cent(before[label] - value) != 0]
+                   if label in before and _differs(before[label], value)]
         if not changed:
             continue
         cause, summary = _cause(published.sources.get(period, {}), counted_sources(c))
-        kinds = {d.label: str(d.kind) for d in revised_declarations(schema)}
+        kinds = {d.label: str(d.kind) for d in published_declarations(schema)}
         out.extend(Revision(period, label, old, new, cause, summary, kinds[label]) for label, old, new in changed)
     return out
+
+
+def _differs(old: float | None, new: float | None) -> bool:
+    if old is None or new is None:
+        return (old is None) != (new is None)
+    return to_cent(old - new) != 0
 
 
 def _cause(old: dict[str, str], new: dict[str, str]) -> tuple[str, str]:

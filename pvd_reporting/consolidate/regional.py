@@ -15,6 +15,7 @@ from __future__ import annotations
 import calendar
 import statistics
 from collections import Counter
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -26,9 +27,12 @@ from pvd_reporting.consolidate.view import (
     MilestoneView,
     Money,
     RegionView,
+    TerritoryFigures,
     TerritoryView,
+    Totals,
 )
-from pvd_reporting.format.issues import WorkbookReport
+from pvd_reporting.format.config import REQUIRED_VALUES
+from pvd_reporting.format.issues import SEVERITY_LABELS, Severity, WorkbookReport
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.periods import (
     CADENCE_QUARTERS,
@@ -42,6 +46,7 @@ from pvd_reporting.format.reference import RefTerritory
 from pvd_reporting.format.schema import (
     ANNUAIRE,
     COMITES,
+    COMMUNES,
     ENGAGEMENTS,
     INGENIERIE,
     JALONS,
@@ -65,8 +70,8 @@ SIGNED, OVERDUE, AT_RISK, ON_TIME, UNKNOWN = ORT_STATUSES
 
 NOT_GIVEN = "Non renseigné"
 DAYS_PER_MONTH = 365.25 / 12
-
-
+VILLE_PVD = REQUIRED_VALUES["role_commune"][0]
+ERROR_CONTROL = SEVERITY_LABELS[Severity.ERROR]  # a row's `Contrôle` when it holds an error
 
 
 def add_months(day: date, months: int) -> date:
@@ -140,8 +145,25 @@ def territory_view(report: WorkbookReport, key: str, schema: Schema, as_of: date
     _comites(view, data, as_of)
     _actions(view, data, schema)
     _needs(view, data, schema)
+    view.population = villes_pvd_population(data, ref)
     view.contacts = data.rows(ANNUAIRE)
     return view
+
+
+def villes_pvd_population(data: WorkbookData, ref: RefTerritory | None) -> int | None:
+    """Inhabitants of the territory's Villes PVD: each from the Communes sheet, else from the
+    reference list; None when one of them has neither (a partial sum would inflate € per inhabitant)."""
+    known = {c.insee: c.population for c in ref.communes} if ref is not None else {}
+    towns = [r for r in data.rows(COMMUNES) if norm(r.values.get("role")) == norm(VILLE_PVD)]
+    if towns:
+        values = [r.values.get("population") for r in towns]
+        values = [v if isinstance(v, int | float) and not isinstance(v, bool) and v > 0
+                  else known.get(str(r.values.get("insee") or "")) for v, r in zip(values, towns, strict=True)]
+    else:
+        values = list(known.values())
+    if not values or any(v is None for v in values):
+        return None
+    return int(sum(v for v in values if v is not None))
 
 
 def _ort(view: TerritoryView, data: WorkbookData, schema: Schema, as_of: date, form: dict[str, Any]) -> None:
@@ -246,6 +268,7 @@ def _actions(view: TerritoryView, data: WorkbookData, schema: Schema) -> None:
     themes: Counter[str] = Counter()
     names = _financers(schema)
     stages = {stage: _Cents(names) for stage in STAGES}
+    errors = _Cents(names)
     for record in data.rows(ENGAGEMENTS):
         status = _label(schema, "statut_action", record.values.get("status"))
         statuses[status] += 1
@@ -254,6 +277,10 @@ def _actions(view: TerritoryView, data: WorkbookData, schema: Schema) -> None:
             continue
         amounts = {f.financer or f.key: cents(record.values.get(f.key)) for f in schema.financer_fields}
         stages[stage_of(status)].add(cents(record.values.get("cost")), amounts)
+        if record.control == ERROR_CONTROL:
+            errors.add(cents(record.values.get("cost")), amounts)
+    error_money = errors.money()
+    view.error_cost, view.error_financed = error_money.cost, error_money.financed
     view.actions = sum(statuses.values())
     view.actions_by_status = dict(statuses)
     view.actions_by_theme = dict(themes)
@@ -288,16 +315,44 @@ def lead_in_post(view: TerritoryView) -> bool:
     return j2 is not None or bool(view.project_lead and str(view.project_lead).strip())
 
 
-def region_view(territories: list[TerritoryView], schema: Schema, period: str, as_of: date,
-                expected: int | None, *, departments: list[str] | None = None) -> RegionView:
-    received = [t for t in territories if t.received]
+def territory_figures(t: TerritoryView) -> TerritoryFigures:
+    """What the territory adds to the figures of any set of territories it belongs to."""
+    signed = t.received and t.ort_status == SIGNED
+    return TerritoryFigures(
+        received=t.received, not_filled=t.ort_status == NOT_FILLED,
+        valid=t.received and t.report is not None and t.report.valid,
+        ort_status=t.ort_status, signed_in_time=t.signed_in_time if signed else None,
+        months_j1_j8=(t.j8_on - t.j1_on).days / DAYS_PER_MONTH if signed and t.j1_on and t.j8_on else None,
+        cadence_held=bool(t.cadence_held), lead_in_post=lead_in_post(t), actions=t.actions, needs=t.needs,
+        needs_amount=t.needs_amount, money=Money(t.cost, dict(t.financing), t.beyond_cost, t.remaining),
+        cost_by_stage={stage: money.cost for stage, money in t.money_by_stage.items()},
+        error_cost=t.error_cost, error_financed=t.error_financed, population=t.population)
+
+
+def add_up(territories: Iterable[TerritoryFigures], financers: list[str], expected: int | None) -> Totals:
+    """The sums every figure is read from, over the territories received (the counts of the
+    reference list over all of them); money summed in cents, so that a total is exact."""
+    every = list(territories)
+    received = [t for t in every if t.received]
     signed = [t for t in received if t.ort_status == SIGNED]
-    months = [(t.j8_on - t.j1_on).days / DAYS_PER_MONTH for t in signed if t.j1_on and t.j8_on]
-    region = RegionView(
-        period=period, as_of=as_of, region=schema.config.region_name, expected=expected,
-        received=len(received),
-        valid=sum(1 for t in received if t.report is not None and t.report.valid),
-        missing=sum(1 for t in territories if not t.received) if expected is not None else None,
+    months = [t.months_j1_j8 for t in signed if t.months_j1_j8 is not None]
+    money = _Cents(financers)
+    stages = dict.fromkeys(STAGES, 0)
+    error_cost = error_financed = people = people_cost = 0  # cents, and inhabitants
+    for t in received:
+        money.merge(t.money)
+        error_cost += cents(t.error_cost)
+        error_financed += cents(t.error_financed)
+        for stage, cost in t.cost_by_stage.items():
+            stages[stage] = stages.get(stage, 0) + cents(cost)
+        if t.population is not None:
+            people += t.population
+            people_cost += cents(t.money.cost)
+    known = [t for t in received if t.population is not None]
+    return Totals(
+        territories=every, expected=expected, received=len(received), valid=sum(t.valid for t in received),
+        missing=sum(1 for t in every if not t.received) if expected is not None else None,
+        not_filled=sum(t.not_filled for t in every),
         ort_signed=len(signed),
         ort_signed_in_time=sum(1 for t in signed if t.signed_in_time),
         ort_signed_late=sum(1 for t in signed if t.signed_in_time is False),
@@ -305,9 +360,26 @@ def region_view(territories: list[TerritoryView], schema: Schema, period: str, a
         median_months_j1_j8=round(statistics.median(months), 1) if months else None,
         at_risk=sum(1 for t in received if t.ort_status == AT_RISK),
         overdue=sum(1 for t in received if t.ort_status == OVERDUE),
-        leads_in_post=sum(1 for t in received if lead_in_post(t)),
-        cadence_held=sum(1 for t in received if t.cadence_held),
-        not_filled=sum(1 for t in territories if t.ort_status == NOT_FILLED),
+        leads_in_post=sum(t.lead_in_post for t in received),
+        cadence_held=sum(t.cadence_held for t in received),
+        actions=sum(t.actions for t in received), needs=sum(t.needs for t in received),
+        needs_amount=sum(cents(t.needs_amount) for t in received) / 100,
+        money=money.money(), cost_by_stage={s: c / 100 for s, c in stages.items()},
+        error_cost=error_cost / 100, error_financed=error_financed / 100,
+        population=people if known else None, population_cost=people_cost / 100,
+        without_population=len(received) - len(known))
+
+
+def region_view(territories: list[TerritoryView], schema: Schema, period: str, as_of: date,
+                expected: int | None, *, departments: list[str] | None = None) -> RegionView:
+    totals = add_up((territory_figures(t) for t in territories), _financers(schema), expected)
+    region = RegionView(
+        period=period, as_of=as_of, region=schema.config.region_name, expected=expected,
+        received=totals.received, valid=totals.valid, missing=totals.missing,
+        ort_signed=totals.ort_signed, ort_signed_in_time=totals.ort_signed_in_time,
+        ort_signed_late=totals.ort_signed_late, ort_signed_share=totals.ort_signed_share,
+        median_months_j1_j8=totals.median_months_j1_j8, at_risk=totals.at_risk, overdue=totals.overdue,
+        leads_in_post=totals.leads_in_post, cadence_held=totals.cadence_held, not_filled=totals.not_filled,
         departments=list(departments or []),
     )
     by_department: dict[str, Counter[str]] = {}
@@ -320,6 +392,8 @@ def region_view(territories: list[TerritoryView], schema: Schema, period: str, a
     for t in territories:
         statuses[t.ort_status] += 1
         by_department.setdefault(t.department or NOT_GIVEN, Counter())[t.ort_status] += 1
+        if not t.received:
+            continue  # a workbook sent back as received (« Non rempli ») adds nothing
         for stage, money in t.money_by_stage.items():
             stages[stage].merge(money)
         themes.update(t.needs_by_theme)

@@ -109,6 +109,11 @@ class TerritoryView:
     errors: int = 0
     warnings: int = 0
     contacts: list[Record] = field(default_factory=list)
+    # Inhabitants of its Villes PVD (Communes sheet, else the reference list); None when one is unknown.
+    population: int | None = None
+    # Money of its actions on rows flagged with an error: counted in the totals, and stated.
+    error_cost: float = 0.0
+    error_financed: float = 0.0
 
     @property
     def control(self) -> str:
@@ -160,10 +165,78 @@ class RegionView:
 
     @property
     def perimeter(self) -> str:
-        """What every regional total is taken over: « sur 11 territoires reçus sur 99 attendus »."""
-        received = f"{self.received} territoire{'s' if self.received > 1 else ''} reçu{'s' if self.received > 1 else ''}"
-        expected = f" sur {self.expected} attendu{'s' if self.expected > 1 else ''}" if self.expected is not None else ""
-        return f"sur {received}{expected}"
+        return perimeter_text(self.received, self.expected)
+
+
+def perimeter_text(received: int, expected: int | None) -> str:
+    """What every regional total is taken over: « sur 11 territoires reçus sur 99 attendus »."""
+    got = f"{received} territoire{'s' if received > 1 else ''} reçu{'s' if received > 1 else ''}"
+    of = f" sur {expected} attendu{'s' if expected > 1 else ''}" if expected is not None else ""
+    return f"sur {got}{of}"
+
+
+@dataclass(frozen=True)
+class TerritoryFigures:
+    """What one territory adds to the figures of the registry (consolidate/figures.py): a
+    région's territories, a département's, a constant perimeter's or a nation's figures are the
+    sums of these, so that a figure has one definition whatever the set of territories."""
+
+    received: bool = False
+    not_filled: bool = False  # sent back as it was received: « Non rempli », not received
+    valid: bool = False  # received without error
+    ort_status: str | None = None
+    signed_in_time: bool | None = None  # for an ORT signée
+    months_j1_j8: float | None = None  # for an ORT signée with J1 and J8
+    cadence_held: bool = False
+    lead_in_post: bool = False
+    actions: int = 0
+    needs: int = 0
+    needs_amount: float = 0.0
+    money: Money = field(default_factory=Money)
+    cost_by_stage: dict[str, float] = field(default_factory=dict)  # STAGES -> euros
+    error_cost: float = 0.0
+    error_financed: float = 0.0
+    population: int | None = None  # its Villes PVD; None when unknown
+
+
+@dataclass
+class Totals:
+    """The sums of a set of TerritoryFigures (regional.add_up): what every figure is read from."""
+
+    territories: list[TerritoryFigures]
+    expected: int | None  # with a reference list (or a history): the territories of the set
+    received: int = 0
+    valid: int = 0
+    missing: int | None = None
+    not_filled: int = 0
+    ort_signed: int = 0
+    ort_signed_in_time: int = 0
+    ort_signed_late: int = 0
+    ort_signed_share: float | None = None
+    median_months_j1_j8: float | None = None
+    at_risk: int = 0
+    overdue: int = 0
+    leads_in_post: int = 0
+    cadence_held: int = 0
+    actions: int = 0
+    needs: int = 0
+    needs_amount: float = 0.0
+    money: Money = field(default_factory=Money)
+    cost_by_stage: dict[str, float] = field(default_factory=dict)
+    error_cost: float = 0.0
+    error_financed: float = 0.0
+    population: int | None = None  # of the territories received whose population is known
+    population_cost: float = 0.0  # the cost of those same territories
+    without_population: int = 0  # territories received whose population is not known
+
+    @property
+    def perimeter(self) -> str:
+        return perimeter_text(self.received, self.expected)
+
+    @property
+    def per_inhabitant(self) -> float | None:
+        """Cost ÷ population, both over the territories received whose population is known."""
+        return round(self.population_cost / self.population, 2) if self.population else None
 
 
 @dataclass
@@ -179,6 +252,8 @@ class Consolidation:
     options: dict[str, Any] = field(default_factory=dict)
     # Every period found and what moved since T-1 (quarters.py); None when built for one period alone.
     history: History | None = None
+    # Files of the input folders that are not workbooks (a PDF, a Word file): a `Sources` row each.
+    not_workbooks: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -192,6 +267,9 @@ class Change:
     element: str | None  # jalon code, action number, financer, comité date
     before: Any = None
     after: Any = None
+    # (before, after) as shown with --no-contacts when a personal field is in them (the
+    # schema's `personal` flag); None: shown as they are.
+    private: tuple[Any, Any] | None = None
 
 
 @dataclass
@@ -244,8 +322,8 @@ class Revision:
 
     period: str
     figure: str  # its label, as in Synthèse
-    published: float
-    revised: float
+    published: float | None
+    revised: float | None
     cause: str  # the workbooks that arrived or changed since, named, in French
     summary: str = ""  # the same, counted: « 1 classeur arrivé depuis »
     kind: str = "money"  # figures.ValueKind of the figure: a count or euros

@@ -36,7 +36,10 @@ RULE_KEYS: dict[str, type | tuple[type, ...]] = {
     "population_limit": int,
 }
 # [relances]: the reminders `consolidate` drafts (README, Le cycle trimestriel).
-REMINDER_KEYS = ("sender", "delay_days", "signature")
+REMINDER_KEYS = ("sender", "delay_days", "signature", "departements")
+# [relances.departements."54"]: the departmental referent's own sender and signature, used by a
+# `--departement` run for that département's drafts.
+DEPARTMENT_REMINDER_KEYS = ("sender", "signature")
 # The national categories a financer column belongs to, so that regions whose columns are named
 # differently (« Région Bretagne », « Collectivité de Corse ») add up in `pvd-report national`.
 NATIONAL_CATEGORIES = (
@@ -47,7 +50,7 @@ NATIONAL_CATEGORIES = (
 # category whose words begin the name, else « Autres ».
 _CATEGORY_BY_PREFIX = (
     ("etat", "État"), ("region", "Région"), ("departement", "Département"),
-    ("collectivite territoriale", "Région"), ("collectivite", "Département"),
+    ("collectivite territoriale", "Région"), ("collectivite de corse", "Région"), ("collectivite", "Département"),
     ("banque des territoires", "Banque des Territoires"), ("anah", "ANAH"), ("ademe", "ADEME"),
     ("fonds europeens", "Europe"), ("feder", "Europe"), ("europe", "Europe"),
     ("autofinancement", "Autofinancement"),
@@ -75,6 +78,8 @@ class Config:
     reminder_signature: str = ""
     # [note] service: the issuing service named on the préfet's note (blank: the région's SGAR).
     note_service: str = ""
+    # By département code: (sender, signature) of its referent; either may be blank.
+    reminder_departments: dict[str, tuple[str, str]] = field(default_factory=dict)
     source: str = "défaut (Grand Est)"
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -158,9 +163,9 @@ def config_from_dict(raw: dict[str, Any], source: str) -> Config:
     if not isinstance(region, dict):
         raise ConfigError("Configuration : la section [region] est absente.")
     for key in region:
-        if key not in ("name", "code"):
+        if key not in ("name", "code", "aliases"):
             raise ConfigError(
-                f"Configuration : clé inconnue « region.{key} » (attendues : name, code). "
+                f"Configuration : clé inconnue « region.{key} » (attendues : name, code, aliases). "
                 "Les clés de premier niveau comme « financers » se placent avant toute section [..]."
             )
     name, code = region.get("name"), region.get("code")
@@ -204,6 +209,7 @@ def config_from_dict(raw: dict[str, Any], source: str) -> Config:
     if unknown:
         raise ConfigError(f"Configuration : section inconnue « {sorted(unknown)[0]} ».")
     sender, delay, signature = _reminders(raw.get("relances", {}))
+    departments = _department_reminders(raw.get("relances", {}).get("departements", {}))
     return Config(
         region_name=name.strip(),
         region_code=code.strip(),
@@ -218,6 +224,7 @@ def config_from_dict(raw: dict[str, Any], source: str) -> Config:
         reminder_delay_days=delay,
         reminder_signature=signature,
         note_service=_note_service(raw.get("note", {})),
+        reminder_departments=departments,
         source=source,
         raw=raw,
     )
@@ -243,14 +250,40 @@ def _reminders(section: Any) -> tuple[str, int, str]:
             raise ConfigError(
                 f"Configuration : clé inconnue « relances.{key} » (attendues : {', '.join(REMINDER_KEYS)}).")
     sender, delay, signature = section.get("sender", ""), section.get("delay_days", 30), section.get("signature", "")
-    if not isinstance(sender, str) or (sender.strip() and "@" not in sender):
-        raise ConfigError("Configuration : « relances.sender » doit être une adresse mail "
-                          "(ex. \"Référent PVD <pvd@grand-est.gouv.fr>\"), ou vide.")
+    _check_sender(sender, "relances.sender")
     if not isinstance(delay, int) or isinstance(delay, bool) or delay < 0:
         raise ConfigError("Configuration : « relances.delay_days » doit être un nombre de jours positif.")
     if not isinstance(signature, str):
         raise ConfigError("Configuration : « relances.signature » doit être un texte.")
     return sender.strip(), delay, signature.strip()
+
+
+def _check_sender(sender: Any, where: str) -> None:
+    if not isinstance(sender, str) or (sender.strip() and "@" not in sender):
+        raise ConfigError(f"Configuration : « {where} » doit être une adresse mail "
+                          "(ex. \"Référent PVD <pvd@grand-est.gouv.fr>\"), ou vide.")
+
+
+def _department_reminders(section: Any) -> dict[str, tuple[str, str]]:
+    """[relances.departements."54"] sender = "…", signature = "…"."""
+    if not isinstance(section, dict):
+        raise ConfigError("Configuration : [relances.departements] doit être une section, "
+                          "une sous-section par département (ex. [relances.departements.\"54\"]).")
+    out: dict[str, tuple[str, str]] = {}
+    for code, values in section.items():
+        where = f"relances.departements.{code}"
+        if not isinstance(values, dict):
+            raise ConfigError(f"Configuration : [{where}] doit être une section (sender, signature).")
+        for key in values:
+            if key not in DEPARTMENT_REMINDER_KEYS:
+                raise ConfigError(f"Configuration : clé inconnue « {where}.{key} » "
+                                  f"(attendues : {', '.join(DEPARTMENT_REMINDER_KEYS)}).")
+        sender, signature = values.get("sender", ""), values.get("signature", "")
+        _check_sender(sender, f"{where}.sender")
+        if not isinstance(signature, str):
+            raise ConfigError(f"Configuration : « {where}.signature » doit être un texte.")
+        out[str(code).strip().upper()] = (sender.strip(), signature.strip())
+    return out
 
 
 def default_config() -> Config:
@@ -269,14 +302,35 @@ def shipped_regions() -> dict[str, str]:
 
 
 def region_key(name: str) -> str:
-    """A région's name compared without case, accents, hyphens or apostrophes."""
-    return norm(str(name).replace("-", " ").replace("'", " "))
+    """A région's name compared without case, accents, hyphens or apostrophes (straight or
+    typographic)."""
+    return norm(str(name).replace("-", " ").replace("'", " ").replace("\u2019", " "))
+
+
+@lru_cache(maxsize=1)
+def _region_names() -> dict[str, str]:
+    """Every way a shipped région is written -> its name: the name, its INSEE code, and the
+    `aliases` of its configuration (« PACA », « Région Sud », « Réunion »)."""
+    out: dict[str, str] = {}
+    for name, file in shipped_regions().items():
+        region = tomllib.loads(resources.files("pvd_reporting.format").joinpath(REGIONS_FOLDER, file)
+                               .read_text("utf-8"))["region"]
+        for spelling in (name, str(region["code"]), *region.get("aliases", ())):
+            out[region_key(spelling)] = name
+    return out
 
 
 def known_region(name: object) -> str | None:
-    """The shipped région that `name` means (`grand-est`, `GRAND EST`, `Grand Est`), else None."""
-    wanted = region_key(str(name or ""))
-    return next((r for r in shipped_regions() if region_key(r) == wanted), None)
+    """The shipped région that `name` means (`grand-est`, `GRAND EST`, `Région Grand Est`,
+    `PACA`, `Provence-Alpes-Côte d’Azur`, `44`), else None."""
+    wanted = region_key(str(name or "")).strip()
+    names = _region_names()
+    if wanted.isdigit():
+        wanted = wanted.zfill(2)
+    found = names.get(wanted)
+    if found is None and wanted.startswith("region "):
+        found = names.get(wanted.removeprefix("region "))
+    return found
 
 
 def _region_raw(name: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from pvd_reporting.format.matching import norm
+from pvd_reporting.format.schema import TABLE_KEYS
 
 DB_NAME = "historique-pvd.sqlite"
 META_TABLE = "meta"
@@ -17,6 +18,17 @@ FINANCER_COLUMNS = ("colonne", "libelle", "categorie")
 # Keys of `meta` the national roll-up needs.
 META_FORMAT, META_REGION, META_VERSION, META_WRITTEN = "format_version", "region", "pvd_report_version", "written_at"
 META_PERIODS, META_CONTACTS, META_REGION_CODE = "periodes", "contacts", "region_code"
+# What the file covers: `perimetre` (the title, « Grand Est — Ardennes (08) »), the départements
+# kept by --departement (blank: every one), the reference list (« aucune » with --no-reference)
+# and its digest, so the nation counts only files of a whole région.
+META_SCOPE, META_DEPARTMENTS = "perimetre", "departements"
+META_REFERENCE, META_REFERENCE_DIGEST = "liste_reference", "liste_reference_empreinte"
+NO_REFERENCE = "aucune"
+# One row per published version of a period (`periode`, `version`, `written_at`, `empreinte`).
+PUBLICATIONS_TABLE = "publications"
+# The data tables of a history, each the summary's sheet of the same name; the roll-up copies
+# these and nothing else (an extra table of a regional file stays there).
+DATA_TABLES = ("territoires", *TABLE_KEYS, "anomalies", "sources", "changements")
 
 # The columns of `territoires` the roll-up reads (the summary's headers in snake_case); the other
 # tables are carried over whole.
@@ -24,12 +36,17 @@ PERIOD, ID, TERRITORY = "periode", "id_pvd", "territoire"
 T_DEPARTMENT, T_EPCI, T_SIREN, T_COMMUNES = "departement", "epci", "siren_de_l_epci", "communes"
 T_LAST, T_J1, T_J8, T_DEADLINE, T_DAYS = "dernier_jalon", "date_j1", "date_j8", "echeance_ort", "jours_restants"
 T_STATUS, T_IN_TIME, T_CADENCE, T_LEAD = "statut_ort", "ort_signee_dans_le_delai", "cadence_tenue", "chef_de_projet"
-T_COST, T_REMAINING = "cout_total_ht", "reste_a_financer"
+T_COST, T_REMAINING, T_BEYOND = "cout_total_ht", "reste_a_financer", "financements_au_dela_du_cout"
+# Read when present (a history of an earlier version may lack them).
+T_ACTIONS, T_NEEDS, T_NEEDS_AMOUNT = "actions", "besoins", "montant_des_besoins"
+T_OPTIONAL = (T_BEYOND, T_ACTIONS, T_NEEDS, T_NEEDS_AMOUNT)
 TERRITORY_READ = (PERIOD, ID, TERRITORY, T_DEPARTMENT, T_EPCI, T_SIREN, T_COMMUNES, T_LAST, T_J1, T_J8,
                   T_DEADLINE, T_DAYS, T_STATUS, T_IN_TIME, T_CADENCE, T_LEAD, T_COST, T_REMAINING)
 # `engagements` (money engaged and planned), `communes` (population), `jalons` (J2: a chef de projet in post).
 E_STATUS, E_COST = "statut", "cout_total_ht"
-C_POPULATION = "population"
+C_POPULATION, C_ROLE = "population", "role"
+# The figures each period was published with (`periode`, `chiffre`, `valeur`).
+FIGURES_TABLE, FIGURE, VALUE = "chiffres", "chiffre", "valeur"
 J_CODE, J_DONE = "code", "date_de_realisation"
 
 

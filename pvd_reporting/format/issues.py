@@ -65,6 +65,11 @@ class IssueCode(StrEnum):
     UNKNOWN_MILESTONE = "unknown-milestone"
     DUPLICATE_MILESTONE = "duplicate-milestone"
     TOO_MANY_ROWS = "too-many-rows"
+    SHEET_TOO_LARGE = "sheet-too-large"
+    UNREADABLE_SHEET = "unreadable-sheet"
+    MACROS = "macros"
+    EXTERNAL_LINKS = "external-links"
+    DDE_LINK = "dde-link"
     DUPLICATE_SUBMISSION = "duplicate-submission"
     OTHER_DEPARTMENT = "other-department"
     PERIOD_MISMATCH = "period-mismatch"
@@ -138,7 +143,7 @@ _TYPES = (
               "Identifiant PVD invalide : « {value} » (attendu pvd-RR-DD-N, ex. pvd-44-67-1)."),
     IssueType(IssueCode.INVALID_VALUE, E_, "Valeur illisible",
               "Valeur illisible : « {value} » (erreur de formule) ; saisissez la valeur elle-même."),
-    IssueType(IssueCode.INVALID_EMAIL, E_, "Mail invalide", "Adresse mail invalide : « {value} »."),
+    IssueType(IssueCode.INVALID_EMAIL, E_, "Mail invalide", "Adresse mail invalide : « {value} »{detail}."),
     IssueType(IssueCode.INVALID_PHONE, E_, "Téléphone invalide",
               "Numéro de téléphone invalide : « {value} » (10 chiffres, ou +33 suivi de 9 chiffres)."),
     IssueType(IssueCode.DUPLICATE_ACTION, E_, "N° d'action en double",
@@ -185,6 +190,18 @@ _TYPES = (
     IssueType(IssueCode.DUPLICATE_MILESTONE, E_, "Jalon en double",
               "Le jalon {value} figure déjà ligne {first_row} : chaque jalon n'a qu'une ligne."),
     IssueType(IssueCode.TOO_MANY_ROWS, E_, "Onglet trop long", "{reason}"),
+    IssueType(IssueCode.SHEET_TOO_LARGE, E_, "Onglet trop étendu", "{reason}"),
+    IssueType(IssueCode.UNREADABLE_SHEET, E_, "Onglet illisible", "{reason}"),
+    # Active content is stated, never run: the reader reads stored values only, and a carried-forward
+    # workbook is written anew from those values.
+    IssueType(IssueCode.MACROS, W_, "Macros",
+              "Le classeur contient des macros : elles ne sont jamais exécutées ni reprises."),
+    IssueType(IssueCode.EXTERNAL_LINKS, W_, "Liaisons externes",
+              "Le classeur contient {value} liaison(s) vers d'autres fichiers : elles ne sont jamais suivies ni "
+              "reprises ; seules les valeurs enregistrées dans le classeur sont lues."),
+    IssueType(IssueCode.DDE_LINK, W_, "Liaison DDE",
+              "Le classeur contient une liaison DDE ({reason}) : elle n'est jamais exécutée ni reprise ; seule la "
+              "valeur enregistrée dans la cellule est lue."),
     IssueType(IssueCode.DUPLICATE_SUBMISSION, W_, "Envoi en double",
               "Autre classeur pour le même territoire et la même période ({other}) : {reason}"),
     IssueType(IssueCode.OTHER_DEPARTMENT, W_, "Autre département",
@@ -291,7 +308,8 @@ def make_issue(
 ) -> Issue:
     """Build an issue from the catalog; `params` fill the message template."""
     kind = ISSUE_TYPES[code]
-    fields = {"value": shown_value(value), "column": column or "", **params}
+    # `detail`: an optional precision some messages end with (e.g. one address per mail cell).
+    fields = {"value": shown_value(value), "column": column or "", "detail": "", **params}
     missing = sorted(name for _, name, _, _ in Formatter().parse(kind.template) if name and name not in fields)
     if missing:
         raise IssueParameterMissing(

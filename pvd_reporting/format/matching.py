@@ -32,9 +32,14 @@ def _norm_str(text: str) -> str:
     return s
 
 
+# Letters that no accent-stripping decomposes: « Jœuf » is `joeuf`, not `j-uf`.
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "ẞ": "SS", "ø": "o",
+                            "Ø": "O", "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "ı": "i", "þ": "th", "Þ": "TH"})
+
+
 def slug(text: str) -> str:
-    """ASCII file-name fragment: `La Broque` -> `la-broque`."""
-    s = norm(text)
+    """ASCII file-name fragment: `La Broque` -> `la-broque`, `Jœuf` -> `joeuf`, `L'Hôpital` -> `l-hopital`."""
+    s = norm(text.translate(_LIGATURES))
     s = re.sub(r"[^a-z0-9]+", "-", s).strip("-")
     return s or "territoire"
 

@@ -4,13 +4,15 @@ newer list in the same shape or the data.gouv.fr one (`insee_com,lib_com,id_pvd,
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 
 from pvd_reporting.errors import ReferenceListError
-from pvd_reporting.format.config import region_key
+from pvd_reporting.format.config import known_region, region_key
 from pvd_reporting.format.matching import norm
 
 # Shipped (Licence Ouverte 2.0) so that `template --region` and `consolidate` know the expected
@@ -85,8 +87,12 @@ def insee_department(insee: object) -> str | None:
 
 
 def same_region(a: object, b: object) -> bool:
-    """`Grand Est`, `grand-est` and `GRAND EST` are one région."""
-    return region_key(str(a)) == region_key(str(b))
+    """`Grand Est`, `grand-est`, `GRAND EST` and `44` are one région."""
+    return _canonical(a) == _canonical(b)
+
+
+def _canonical(name: object) -> str:
+    return region_key(known_region(name) or str(name))
 
 
 def territory_key(id_pvd: str | None, siren: str | None, pvd_insee: list[str]) -> str:
@@ -100,6 +106,13 @@ class Reference:
     territories: list[RefTerritory]
     source: str
 
+    @cached_property
+    def digest(self) -> str:
+        """The list's version, by content: its territories and their communes (not the file's name
+        or date), recorded in each history file so the nation knows which list a région used."""
+        lines = sorted(f"{t.key}:{','.join(sorted(c.insee for c in t.communes))}" for t in self.territories)
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
     def by_id(self, id_pvd: str) -> RefTerritory | None:
         wanted = id_pvd.strip().lower()
         return next((t for t in self.territories if (t.id_pvd or "").lower() == wanted), None)
@@ -112,8 +125,8 @@ class Reference:
 
     def in_region(self, name: str) -> list[RefTerritory]:
         """Territories of a région named as people write it: `Grand Est`, `grand-est`, `GRAND EST`."""
-        wanted = region_key(name)
-        return [t for t in self.territories if t.region and region_key(t.region) == wanted]
+        wanted = _canonical(name)
+        return [t for t in self.territories if t.region and _canonical(t.region) == wanted]
 
     def match(self, id_pvd: str | None, siren: str | None, insee_codes: list[str]) -> RefTerritory | None:
         """The reference territory of a workbook: by id, else by EPCI SIREN and commune codes."""

@@ -6,6 +6,7 @@ are all functions over `Schema`. Lists and financer columns come from the config
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -39,6 +40,36 @@ class Kind(StrEnum):
     PHONE = "phone"
 
 
+class Personal(StrEnum):
+    """Whether a field can hold a person: `--no-contacts` drops
+    the fields that can, by this flag, never by looking for names in the text."""
+
+    NO = "no"
+    YES = "yes"  # a name, a mail, a phone or free text: dropped
+    # Who carries an action: kept when it reads as an organisation (`reads_as_organisation`).
+    UNLESS_ORGANISATION = "unless-organisation"
+
+
+# The words that make a « Maître d'ouvrage » an organisation, not a person (whole words, without
+# case or accents): a collectivity, the State, a public or private body.
+ORGANISATION_WORDS = frozenset("""
+commune communes communaute cc ca cu cde ville villes mairie municipalite metropole agglomeration
+epci departement departemental departementale region regional regionale etat prefecture
+sous-prefecture ddt ddtm dreal sgar anah anct cerema ademe sem spl spla office oph opac hlm
+syndicat sivom sivu sdis epf epfl bailleur bailleurs habitat societe sa sas sarl scic scop
+association fondation etablissement agence chambre cci cma groupement gip pnr parc pays pole
+banque caisse cdc conseil diocese centre hopital ehpad college lycee universite sncf enedis
+""".split())
+# Shown in place of a « Maître d'ouvrage » that reads as a person, with --no-contacts.
+MASKED = "(contact masqué)"
+
+
+def reads_as_organisation(value: object) -> bool:
+    """« Commune de Barr », « CC du Pays de Bitche », « SEM Alsace » : yes; « Jean Dupont »: no."""
+    words = re.split(r"[^a-z0-9-]+", norm(value))
+    return any(w in ORGANISATION_WORDS or w.split("-")[0] in ORGANISATION_WORDS for w in words if w)
+
+
 @dataclass(frozen=True)
 class Field:
     key: str
@@ -52,6 +83,7 @@ class Field:
     # Other headers read as this column: its names in earlier templates and the usual variants
     # of workbooks made by hand, so that carrying a workbook forward moves it to this label.
     aliases: tuple[str, ...] = ()
+    personal: Personal = Personal.NO
 
     @property
     def match_key(self) -> str:
@@ -160,7 +192,7 @@ def _territory_sheet() -> FormSheet:
               help="Date à laquelle ce classeur a été rempli (jj/mm/aaaa)."),
             F("ort_deadline_extended", "Date limite ORT prolongée par avenant", Kind.DATE,
               help="Seulement si un avenant a prolongé le délai de 18 mois (jj/mm/aaaa)."),
-            F("project_lead", "Chef de projet", required=True,
+            F("project_lead", "Chef de projet", required=True, personal=Personal.YES,
               help="Prénom et nom du chef de projet PVD."),
             F("etp", "Temps dédié du chef de projet (% ETP)", Kind.PERCENT, required=True,
               help="Part d'un temps plein consacrée à PVD, de 0 à 100 %."),
@@ -205,7 +237,7 @@ def _tables(config: Config) -> tuple[TableSheet, ...]:
                 F("planned_on", "Date prévue", Kind.DATE, width=14, help="Date prévue (jj/mm/aaaa)."),
                 F("done_on", "Date de réalisation", Kind.DATE, width=14,
                   help="Date à laquelle le jalon a été atteint (jj/mm/aaaa). Vide s'il ne l'est pas."),
-                F("comment", "Commentaire", width=40, help="Précision utile (facultatif)."),
+                F("comment", "Commentaire", width=40, help="Précision utile (facultatif).", personal=Personal.YES),
             ),
         ),
         TableSheet(
@@ -218,7 +250,8 @@ def _tables(config: Config) -> tuple[TableSheet, ...]:
                 F("commune", "Commune", width=20, help="Commune où l'action a lieu."),
                 F("theme", "Thématique", Kind.CHOICE, required=True, choices="thematique", width=26,
                   help="Thématique principale de l'action (liste)."),
-                F("owner", "Maître d'ouvrage", width=22, help="Qui porte l'action."),
+                F("owner", "Maître d'ouvrage", width=22, help="Qui porte l'action.",
+                  personal=Personal.UNLESS_ORGANISATION),
                 F("status", "Statut", Kind.CHOICE, required=True, choices="statut_action", width=15,
                   help="Avancement de l'action. Engagée, En cours ou Terminée : indiquer le coût."),
                 F("in_ort", "Inscrite à l'ORT", Kind.YESNO, choices="oui_non", width=10,
@@ -239,11 +272,12 @@ def _tables(config: Config) -> tuple[TableSheet, ...]:
                 F("date", "Date", Kind.DATE, required=True, width=13, help="Date de la réunion (jj/mm/aaaa)."),
                 F("body", "Instance", Kind.CHOICE, required=True, choices="instance", width=30,
                   help="Instance réunie (liste)."),
-                F("chaired_by", "Présidé par", width=24, help="Qui a présidé la réunion."),
+                F("chaired_by", "Présidé par", width=24, help="Qui a présidé la réunion.", personal=Personal.YES),
                 F("etat_present", "État représenté", Kind.YESNO, choices="oui_non", width=10,
                   help="Oui si l'État était représenté (obligatoire pour un comité de projet)."),
-                F("partners", "Partenaires présents", width=34, help="Partenaires présents."),
-                F("decisions", "Principales décisions", width=50, help="Principales décisions prises."),
+                F("partners", "Partenaires présents", width=34, help="Partenaires présents.", personal=Personal.YES),
+                F("decisions", "Principales décisions", width=50, help="Principales décisions prises.",
+                  personal=Personal.YES),
             ),
         ),
         TableSheet(
@@ -272,14 +306,14 @@ def _tables(config: Config) -> tuple[TableSheet, ...]:
             purpose="Les contacts du projet : chef de projet, élus, référents de l'État et partenaires.",
             blank_rows=60,
             columns=(
-                F("name", "Nom Prénom", required=True, width=26, help="Nom et prénom."),
-                F("organisation", "Collectivité", width=26, help="Collectivité ou organisme."),
-                F("position", "Poste et service", width=30, help="Fonction et service."),
-                F("email", "Mail", Kind.EMAIL, width=30, help="Adresse électronique (prenom.nom@exemple.fr).",
+                F("name", "Nom Prénom", required=True, width=26, personal=Personal.YES, help="Nom et prénom."),
+                F("organisation", "Collectivité", width=26, personal=Personal.YES, help="Collectivité ou organisme."),
+                F("position", "Poste et service", width=30, personal=Personal.YES, help="Fonction et service."),
+                F("email", "Mail", Kind.EMAIL, width=30, personal=Personal.YES, help="Adresse électronique (prenom.nom@exemple.fr).",
                   aliases=("Courriel", "Adresse mail", "E-mail")),
-                F("phone", "Téléphone", Kind.PHONE, width=16, help="10 chiffres, ou +33 suivi de 9 chiffres.",
+                F("phone", "Téléphone", Kind.PHONE, width=16, personal=Personal.YES, help="10 chiffres, ou +33 suivi de 9 chiffres.",
                   aliases=("Tél.", "Tel")),
-                F("role", "Rôle", Kind.CHOICE, choices="role_contact", width=20,
+                F("role", "Rôle", Kind.CHOICE, choices="role_contact", width=20, personal=Personal.YES,
                   help="Rôle dans le projet (liste)."),
             ),
         ),

@@ -15,6 +15,8 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pvd_reporting.atomic import die_with_parent, worker_guard
+
 # The work the forks are about to run, by position: each child finds it in its copy of this process.
 _pending: list[Callable[[], Any]] = []
 
@@ -37,7 +39,10 @@ def start(works: Sequence[Callable[[], Any]]) -> list[Callable[[], Any]]:
     from concurrent.futures.process import BrokenProcessPool
 
     _pending[:] = works
-    pool = ProcessPoolExecutor(max_workers=len(works), mp_context=multiprocessing.get_context("fork"))
+    # The writer dies with this process: killed, it must not go on writing into a staging folder
+    # the next run deletes, nor wait forever for work that never comes.
+    pool = ProcessPoolExecutor(max_workers=len(works), mp_context=multiprocessing.get_context("fork"),
+                               initializer=die_with_parent, initargs=worker_guard())
     # The children only read the consolidation: frozen, its objects are never visited by their
     # garbage collector, whose visits would copy every page of it into each child.
     gc.freeze()

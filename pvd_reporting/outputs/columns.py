@@ -28,6 +28,7 @@ from pvd_reporting.consolidate.view import (
 from pvd_reporting.format.departements import department_label
 from pvd_reporting.format.issues import SEVERITY_LABELS, Issue, WorkbookReport, json_value
 from pvd_reporting.format.schema import COMMUNES, ENGAGEMENTS, VERSION_LABEL, Schema
+from pvd_reporting.read.discover import NOT_A_WORKBOOK
 
 TEXT, COUNT, EUROS, MONTHS, PERCENT, DATE = (ValueKind.TEXT, ValueKind.COUNT, ValueKind.EUROS, ValueKind.MONTHS,
                                               ValueKind.PERCENT, ValueKind.DATE)
@@ -204,6 +205,16 @@ def dashboard_totals(schema: Schema) -> list[Column]:
 ERRORS_HEADER, WARNINGS_HEADER = "Erreurs", "Avertissements"
 
 
+SOURCE_FILE_HEADER, PLACEMENT_HEADER = "Fichier", "Prise en compte"
+
+
+def not_workbook_row(columns: Sequence[Column], path: str) -> list[Any]:
+    """The `Sources` row of a file of the input folder that is not a workbook: its name and why
+    it was not read, nothing else."""
+    shown = {SOURCE_FILE_HEADER: path, PLACEMENT_HEADER: NOT_A_WORKBOOK}
+    return [shown.get(c.header) for c in columns]
+
+
 def report_identity(schema: Schema) -> list[Column]:
     return identity(schema, name=lambda r, x: r.territory)
 
@@ -215,11 +226,12 @@ def source_columns(schema: Schema) -> list[Column]:
         assert x.consolidation is not None
         return placement(x.consolidation, r)
 
-    return [Column("Fichier", TEXT, 34, lambda r, x: r.path), Column("Taille (octets)", COUNT, 12, lambda r, x: r.size),
+    return [Column(SOURCE_FILE_HEADER, TEXT, 34, lambda r, x: r.path),
+            Column("Taille (octets)", COUNT, 12, lambda r, x: r.size),
             Column("SHA-256", TEXT, 66, lambda r, x: r.sha256), Column(VERSION_LABEL, TEXT, 10, lambda r, x: r.version),
             Column(schema.form.field("period").label, TEXT, 10,
                    lambda r, x: period_of(r) if r.data is not None else r.period),
-            Column("Verdict", TEXT, 14, lambda r, x: r.verdict), Column("Prise en compte", TEXT, 16, where),
+            Column("Verdict", TEXT, 14, lambda r, x: r.verdict), Column(PLACEMENT_HEADER, TEXT, 16, where),
             *report_identity(schema),
             Column(ERRORS_HEADER, COUNT, 8, lambda r, x: r.errors),
             Column(WARNINGS_HEADER, COUNT, 8, lambda r, x: r.warnings)]

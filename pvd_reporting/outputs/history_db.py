@@ -28,23 +28,31 @@ from pvd_reporting.consolidate.view import (
 )
 from pvd_reporting.format.history import (
     DB_NAME,
+    FIGURE,
+    FIGURES_TABLE,
     FINANCER_COLUMNS,
     FINANCERS_TABLE,
     ID,
     META_CONTACTS,
+    META_DEPARTMENTS,
     META_FORMAT,
     META_PERIODS,
+    META_REFERENCE,
+    META_REFERENCE_DIGEST,
     META_REGION,
     META_REGION_CODE,
+    META_SCOPE,
     META_VERSION,
     META_WRITTEN,
+    NO_REFERENCE,
     PERIOD,
     TERRITORY,
+    VALUE,
     snake,
 )
 from pvd_reporting.format.issues import json_value
+from pvd_reporting.format.reference import Reference
 from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, TABLE_KEYS, Schema
-from pvd_reporting.outputs.anomalies import Masker
 from pvd_reporting.outputs.columns import (
     ANOMALY_DETAIL,
     ANOMALY_FILE,
@@ -58,6 +66,7 @@ from pvd_reporting.outputs.columns import (
     territory_columns,
     territory_row,
 )
+from pvd_reporting.outputs.privacy import ContactMask
 from pvd_reporting.outputs.summary.cells import (
     DATE,
     INT,
@@ -73,8 +82,6 @@ from pvd_reporting.outputs.summary.workbook import (
 )
 
 SIGNED_STATUS = ORT_STATUSES[0]
-# The figures each period was published with, compared by the next run (Révisions).
-FIGURES_TABLE, FIGURE, VALUE = "chiffres", "chiffre", "valeur"
 # The columns every data row carries, in this order at the start of each table.
 SOURCE_COLUMNS = ("fichier", "onglet", "ligne")
 _SQL_TYPES = {MONEY: "REAL", NUMBER: "REAL", PERCENT: "REAL", INT: "INTEGER", DATE: "TEXT"}
@@ -192,12 +199,12 @@ def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema
     ordered = list(periods)
     for c in ordered:
         period = c.region.period
-        mask = Masker(c, no_contacts)
+        mask = ContactMask(schema, no_contacts)
         ctx = RowContext(period, no_contacts, c)
         for t in c.territories:
             territories.add(period, territory_row(territory_cols, t, ctx))
         for key, (table, fields) in data.items():
-            for row in data_rows(c, schema, key, fields, mask if no_contacts else None):
+            for row in data_rows(c, schema, key, fields, mask):
                 table.add(period, row)
         for item in anomaly_items(c, schema, no_contacts):
             anomalies.add(period, table_row(anomaly_cols, item, ctx))
@@ -206,15 +213,18 @@ def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema
     table = _Table("changements", CHANGE_COLUMNS)
     if ordered:
         last = ordered[-1]
-        mask = Masker(last, no_contacts)
+        mask = ContactMask(schema, no_contacts)
         for ch in changes:
             path = change_source(ch, ordered[::-1][:2])
-            before, after = _change_value(ch.before), _change_value(ch.after)
-            if no_contacts:
-                before, after = mask(before), mask(after)
+            before, after = (_change_value(v) for v in mask.change(ch))
             table.add(last.region.period, [ch.id_pvd, ch.territory, ch.kind, ch.element, before, after, path,
                                            None, None])
     return [territories, *(t for t, _ in data.values()), anomalies, sources, table]
+
+
+def declared_columns(schema: Schema) -> dict[str, list[str]]:
+    """Each table a history file of this configuration holds, with its columns (with contacts)."""
+    return {t.name: t.names for t in build_tables([], [], schema, no_contacts=False)}
 
 
 def _territory_column(territories: _Table, schema: Schema, header: str) -> str:
@@ -225,7 +235,8 @@ def _territory_column(territories: _Table, schema: Schema, header: str) -> str:
 
 
 def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Schema, *,
-                     no_contacts: bool = False, written_at: datetime | None = None) -> Path:
+                     no_contacts: bool = False, written_at: datetime | None = None,
+                     reference: Reference | None = None) -> Path:
     """Write `historique-pvd.sqlite` for the consolidation and its history; returns its path."""
     history = consolidation.history
     periods = list(history.periods.values()) if history is not None else [consolidation]
@@ -238,7 +249,10 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
             (META_VERSION, __version__), (META_WRITTEN, stamp),
             ("periode_consolidee", consolidation.region.period),
             (META_PERIODS, ",".join(c.region.period for c in periods)),
-            ("perimetre", consolidation.region.scope),
+            (META_SCOPE, consolidation.region.scope),
+            (META_DEPARTMENTS, ",".join(consolidation.region.departments)),
+            (META_REFERENCE, reference.source if reference is not None else NO_REFERENCE),
+            (META_REFERENCE_DIGEST, reference.digest if reference is not None else ""),
             (META_CONTACTS, "non" if no_contacts else "oui"), (META_REGION_CODE, schema.config.region_code)]
     # `colonne` is the column's name in `territoires`.
     financer_columns = ", ".join(f'"{c}" TEXT' for c in FINANCER_COLUMNS)
@@ -280,7 +294,7 @@ def read_published(path: Path, schema: Schema) -> Published | None:
     try:
         meta = dict(db.execute('SELECT "cle", "valeur" FROM "meta"').fetchall())
         names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        figures: dict[str, dict[str, float]] = {}
+        figures: dict[str, dict[str, float | None]] = {}
         if FIGURES_TABLE in names:
             for period, label, value in db.execute(f'SELECT "{PERIOD}", "{FIGURE}", "{VALUE}" FROM "{FIGURES_TABLE}"'):
                 figures.setdefault(period, {})[label] = value
@@ -300,7 +314,7 @@ def read_published(path: Path, schema: Schema) -> Published | None:
     return Published(scope, figures, sources)
 
 
-def _figures_from_territories(db: sqlite3.Connection, schema: Schema) -> dict[str, dict[str, float]]:
+def _figures_from_territories(db: sqlite3.Connection, schema: Schema) -> dict[str, dict[str, float | None]]:
     """The published figures of a history file written before the `chiffres` table existed."""
     cost = schema.table("engagements").column("cost").label
     financers = [snake(f.label) for f in schema.financer_fields]

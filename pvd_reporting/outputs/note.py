@@ -119,13 +119,15 @@ def figure_rows(figures: RegionFigures) -> list[dict[str, Any]]:
         f = figures[key]
         if key == "cost_error_rows" and not f.value:
             continue
-        before, now = (f.constant_previous, f.constant_current) if constant else (f.previous, f.value)
-        comparable = figures.has_history and before is not None and now is not None
-        rows.append({"label": f.short, "value": figure_text(f.value, f.kind),
-                     "before": figure_text(before, f.kind) if comparable else "—",
-                     "now": figure_text(now, f.kind) if comparable else "—",
+        pair = f.compared() if figures.has_history else None
+        before, now, on_constant = pair if pair is not None else (0.0, 0.0, False)
+        rows.append({"label": f.short, "value": figure_text(f.value, f.kind), "note": f.note,
+                     "before": figure_text(before, f.kind) if pair else "—",
+                     "now": figure_text(now, f.kind) if pair else "—",
+                     "own": pair is not None and constant and not on_constant,
+                     "previous": figure_text(before, f.kind) if pair else "", "constant": on_constant,
                      "change": change_text(before, now, f.kind)
-                     if comparable and f.kind in (ValueKind.COUNT, ValueKind.EUROS) else "",
+                     if pair and f.kind in (ValueKind.COUNT, ValueKind.EUROS) else "",
                      "dont": key == "cost_error_rows"})
     return rows
 

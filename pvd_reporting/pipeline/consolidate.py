@@ -10,14 +10,22 @@ from datetime import date
 from pathlib import Path
 from typing import Generic, TypeVar, cast
 
-from pvd_reporting.atomic import prepare_output_dir, refuse_inside_inputs
+from pvd_reporting.atomic import (
+    OutputFolder,
+    checkpoint,
+    os_reason,
+    prepare_output_dir,
+    refuse_inside_inputs,
+)
 from pvd_reporting.consolidate.batch import (
     HISTORY_PLACEMENT,
     OTHER_DEPARTMENT,
     PERIOD_TO_CHECK_CODES,
+    RESENT,
     SET_ASIDE_CODES,
     period_end,
     period_of,
+    period_sort_key,
     placement,
     read_all,
 )
@@ -51,7 +59,7 @@ from pvd_reporting.outputs.report import plural
 from pvd_reporting.outputs.summary.workbook import summary_work
 from pvd_reporting.pipeline.options import config_value, date_value, departments_value, period_value
 from pvd_reporting.pipeline.progress import NoProgress, Progress
-from pvd_reporting.read.discover import discover_workbooks
+from pvd_reporting.read.discover import discover
 
 
 @dataclass
@@ -109,7 +117,8 @@ def run_consolidate(
         if not given.exists():
             raise UsageError(f"Dossier introuvable : {given}. Indiquez le dossier des classeurs reçus.")
     where = ", ".join(str(p) for p in inputs)
-    files, notices = discover_workbooks(inputs)
+    found = discover(inputs)
+    files, notices = found.files, found.notices
     schema = build_schema(config_value(config_path, region, files))
     reference = load_reference(reference_path) if reference_path is not None else None
     if not files:
@@ -120,30 +129,39 @@ def run_consolidate(
         refuse_inside_inputs(cache, inputs, option="--cache")
         if cache_dir is None and not can_create(cache):
             cache = None  # the default folder only saves time: without it, every workbook is read
-    bar = progress or NoProgress()
-    bar.start(len(files), "Lecture des classeurs")
-    try:
-        reports = read_all(files, schema, reference=reference, workers=workers, on_progress=bar.advance,
-                           cache=cache)
-    finally:
-        bar.close()
-    try:
-        result = consolidate_history(reports, schema, period=period, as_of=as_of_day, reference=reference,
-                                     departments=codes)
-    except UsageError as exc:
-        raise NothingToConsolidate(str(exc), reports) from None
-    if result.region.received == 0 and result.region.not_filled == 0:
-        raise NothingToConsolidate(
-            f"Aucun classeur de la période {result.region.period} à consolider dans {where}.", reports)
-    warnings = as_of_warnings(result.region.period, result.region.as_of)
-    # Read before this run rewrites it: the figures already given out.
-    warnings += compare_with_published(result, read_published(target / DB_NAME, schema), schema)
-    try:
-        written, image_notice, reminders = write_outputs(result, target, schema, no_contacts=no_contacts, with_contacts=with_contacts,
-                                                         images=images, reference=reference,
-                                                         cache=cache)
-    finally:
-        chromium.stop()  # no Chromium process outlives the run, whatever happened
+    # Locked before the workbooks are read: a second run is refused at once, not after reading.
+    with OutputFolder(target, inputs, shown=output_dir) as out:
+        notices += out.notices
+        bar = progress or NoProgress()
+        bar.start(len(files), "Lecture des classeurs")
+        try:
+            reports = read_all(files, schema, reference=reference, workers=workers, on_progress=bar.advance,
+                               cache=cache, write_cache=not no_contacts)
+        finally:
+            bar.close()
+        try:
+            result = consolidate_history(reports, schema, period=period, as_of=as_of_day, reference=reference,
+                                         departments=codes)
+        except UsageError as exc:
+            raise NothingToConsolidate(str(exc), reports) from None
+        result.not_workbooks = found.not_workbooks
+        if result.region.received == 0 and result.region.not_filled == 0:
+            raise NothingToConsolidate(
+                f"Aucun classeur de la période {result.region.period} à consolider dans {where}.", reports)
+        warnings = as_of_warnings(result.region.period, result.region.as_of)
+        # Read before this run replaces it: the figures already given out.
+        warnings += compare_with_published(result, read_published(target / DB_NAME, schema), schema)
+        try:
+            written, image_notice, reminders = write_outputs(result, out.path, schema, no_contacts=no_contacts,
+                                                             with_contacts=with_contacts, images=images, reference=reference,
+                                                             cache=cache)
+        finally:
+            chromium.stop()  # no Chromium process outlives the run, whatever happened
+        out.commit()
+    written = [out.final(p) for p in written]
+    reminders.csv_path = out.final(reminders.csv_path)
+    if reminders.folder is not None:
+        reminders.folder = out.final(reminders.folder)
     return ConsolidationRun(result, written, notices, image_notice, reminders, warnings,
                             region_figures(result, schema))
 
@@ -188,7 +206,9 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
                   images: bool, with_contacts: bool = False, reference: Reference | None = None, cache: Path | None = None,
                   ) -> tuple[list[Path], str | None, Reminders]:
     """Summary, dashboard, charts, anomalies and reminders of one consolidation; (paths, image
-    notice, reminders). `cache`: the run's cache folder, where images and the reminders'
+    notice, reminders). `output_dir`: for `run_consolidate`, the run's staging folder (atomic.
+    OutputFolder), empty: what the output folder held before (the history database) is read
+    there by the caller. `cache`: the run's cache folder, where images and the reminders'
     attached workbooks are kept between runs."""
     period = result.region.period
     image_cache = None if cache is None else cache / IMAGES_FOLDER
@@ -203,6 +223,7 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
     # attached workbooks take seconds at national scale. The history database, which reads every
     # quarter's rows, is written here: a fork reading them would copy their memory (docs/vitesse.md).
     (aside_outputs,) = background.start([summary_and_reminders])
+    checkpoint("writing")
     browser = chromium_path() if images else None
     if browser:
         # Started after the forks above (none is made while a helper thread runs), in the
@@ -234,7 +255,8 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
         try:
             folder, notice, note = pictures() if aside is None else (None, None, [])
             anomalies = write_anomalies(result, output_dir, schema, no_contacts=no_contacts)
-            history_db = write_history_db(result, output_dir, schema, no_contacts=no_contacts)
+            history_db = write_history_db(result, output_dir, schema, no_contacts=no_contacts,
+                                          reference=reference)
         except BaseException:
             if aside is not None:
                 with contextlib.suppress(BaseException):
@@ -242,14 +264,19 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
             raise
         if aside is not None:
             folder, notice, note = aside.result()
+    except BaseException as exc:
+        with contextlib.suppress(BaseException):
+            aside_outputs()  # the writer process finishes before its folder is removed
+        if isinstance(exc, OSError):
+            raise OutputError(f"Impossible d'écrire dans {output_dir} ({os_reason(exc)}).") from None
+        raise
+    try:
         summary, reminders = aside_outputs()
-        written = [summary, *written, *(folder or []), *anomalies, *note, history_db, reminders.csv_path]
-        if reminders.folder is not None:
-            written.append(reminders.folder)
     except OSError as exc:
-        with contextlib.suppress(Exception):
-            aside_outputs()  # let the writer process finish before reporting
-        raise OutputError(f"Impossible d'écrire dans {output_dir} ({exc.strerror or exc}).") from None
+        raise OutputError(f"Impossible d'écrire dans {output_dir} ({os_reason(exc)}).") from None
+    written = [summary, *written, *(folder or []), *anomalies, *note, history_db, reminders.csv_path]
+    if reminders.folder is not None:
+        written.append(reminders.folder)
     return written, notice, reminders
 
 
@@ -277,22 +304,40 @@ class Aside(threading.Thread, Generic[T]):
 
 
 def set_aside_lines(run: ConsolidationRun, shown: int) -> list[str]:
-    """The workbooks set aside, each with its reason (up to `shown`, then a count); those of
-    other départements in one line: a DDT referent knows the folder holds them."""
+    """The workbooks of the quarter consolidated set aside, each with its reason (up to `shown`,
+    then a count); those of other départements in one line (a DDT referent knows the folder
+    holds them); those of earlier quarters in one count: they were named when those quarters
+    were consolidated."""
+    current = run.result.region.period
     reports = run.set_aside
+    earlier = [r for r in reports if _of_an_earlier_quarter(r, current)]
+    earlier_ids = {id(r) for r in earlier}
+    reports = [r for r in reports if id(r) not in earlier_ids]
     others = [r for r in reports if any(i.code == OTHER_DEPARTMENT for i in r.issues)]
     other_ids = {id(r) for r in others}
     named = [r for r in reports if id(r) not in other_ids]
-    if not reports:
-        return []
-    lines = [f"  Classeurs écartés : {len(reports)}"]
+    lines = [f"  Classeurs écartés : {len(reports)}"] if reports else []
     lines.extend(f"    {Path(r.path).name} : {set_aside_reason(r)}" for r in named[:shown])
     if len(named) > shown:
         lines.append(f"    … et {len(named) - shown} autres (voir l'onglet Sources de la synthèse).")
     if others:
         lines.append(f"    {plural(len(others), 'classeur')} d'autres départements, non consolidé"
                      f"{'s' if len(others) > 1 else ''} (voir l'onglet Sources de la synthèse).")
+    if earlier:
+        lines.append(f"  Classeurs écartés des trimestres précédents : {len(earlier)} "
+                     "(voir l'onglet Sources de la synthèse).")
     return lines
+
+
+def _of_an_earlier_quarter(report: WorkbookReport, current: str) -> bool:
+    """A workbook set aside within an earlier quarter (a duplicate there…); not last quarter's
+    file sent again among this quarter's, nor a period to check: news of this quarter. Those of
+    other départements, of every quarter, are one line of their own."""
+    own = period_of(report)
+    news = {RESENT, OTHER_DEPARTMENT, *PERIOD_TO_CHECK_CODES}  # other départements: their own line
+    if own is None or any(i.code in news for i in report.issues):
+        return False
+    return period_sort_key(own) < period_sort_key(current)
 
 
 def period_check_lines(result: Consolidation) -> list[str]:

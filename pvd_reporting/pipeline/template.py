@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pvd_reporting.atomic import prepare_output_dir
+from pvd_reporting.atomic import OutputFolder, prepare_output_dir
 from pvd_reporting.check.validate import validate_workbook
 from pvd_reporting.consolidate.batch import identify, in_scope, period_of, reference_departments
 from pvd_reporting.errors import OutputError, UsageError
@@ -104,14 +104,19 @@ def run_template(
     reference = load_reference(reference_path) if reference_path is not None else None
 
     if region and reference is not None and output_dir is not None:
-        bar = progress or NoProgress()
-        bar.start(len(reference.in_region(region)), "Modèles")
-        try:
-            paths = write_region_templates(output_dir, schema, reference, region, period=period,
-                                           force=force, on_progress=bar.advance, departments=codes)
-        finally:
-            bar.close()
-        return Templates(paths, folder=output_dir, reference=reference_path)
+        # Written aside and moved in together: a killed run leaves no half of the région's workbooks.
+        with OutputFolder(prepare_output_dir(output_dir), shown=output_dir) as out:
+            bar = progress or NoProgress()
+            bar.start(len(reference.in_region(region)), "Modèles")
+            try:
+                paths = write_region_templates(out.path, schema, reference, region, period=period,
+                                               force=force, on_progress=bar.advance, departments=codes,
+                                               checked_in=output_dir)
+            finally:
+                bar.close()
+            out.commit(same_stems=False)
+        return Templates([output_dir / p.relative_to(out.path) for p in paths], folder=output_dir,
+                         reference=reference_path, notices=out.notices)
 
     territory = None
     if territory_id and reference is not None:
@@ -219,7 +224,23 @@ def run_carry_forward(
         return Templates([output], period=target_period, carried=1, notices=notices)
 
     assert output_dir is not None
-    prepare_output_dir(output_dir, sources)
+    with OutputFolder(prepare_output_dir(output_dir, sources), sources, shown=output_dir) as out:
+        written = _write_carried(out, output_dir, files, selection, expected, target_period, schema, force,
+                                 progress)
+    notices.extend(out.notices)
+    missing = [t for t in expected if t.key.lower() not in set(selection.sources)]
+    notices.extend(blank_notices(missing, selection, histories,
+                                 _sent_elsewhere(missing, sources, schema, reference, target_period)))
+    return Templates(written, folder=output_dir, period=target_period, carried=len(selection.sources),
+                     prefilled=len(missing), notices=notices, reference=reference_path if region else None)
+
+
+def _write_carried(out: OutputFolder, output_dir: Path, files: list[Path], selection: Selection,
+                   expected: list[RefTerritory], target_period: str, schema: Schema, force: bool,
+                   progress: Progress | None) -> list[Path]:
+    """The carried and pre-filled workbooks, checked against the output folder, written in the
+    staging folder and moved in together; returns their paths in the output folder."""
+    bar = progress or NoProgress()
     # Named as the user typed it, in messages as in the paths returned.
     folder = output_dir
     carried = [(folder / s.file_name, s) for s in sorted(selection.sources.values(), key=lambda s: s.file_name)]
@@ -233,22 +254,18 @@ def run_carry_forward(
         _refuse_source(path, files)
         check_output(path, force)
     bar.start(len(targets), "Classeurs du trimestre")
-    written: list[Path] = []
     try:
         for path, source in carried:
-            written.append(write_carried(path, schema, source.data, target_period, force=True,
-                                         issues=source.report.issues))
+            write_carried(out.path / path.name, schema, source.data, target_period, force=True,
+                          issues=source.report.issues)
             bar.advance(1)
         for path, territory in missing:
-            written.append(write_template(path, schema, period=target_period, territory=territory, force=True))
+            write_template(out.path / path.name, schema, period=target_period, territory=territory, force=True)
             bar.advance(1)
     finally:
         bar.close()
-    notices.extend(blank_notices([t for _, t in missing], selection, histories,
-                                 _sent_elsewhere([t for _, t in missing], sources, schema, reference,
-                                                 target_period)))
-    return Templates(written, folder=output_dir, period=target_period, carried=len(carried),
-                     prefilled=len(missing), notices=notices, reference=reference_path if region else None)
+    out.commit(same_stems=False)
+    return targets
 
 
 MAX_NAMED = 20

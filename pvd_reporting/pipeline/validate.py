@@ -57,22 +57,28 @@ def run_validate(
     report = Report(workbooks=reports)
     result = Validation(report, list(notices))
     if annotate_dir is not None and report.workbooks:
-        result.annotated = annotate(report, schema, annotate_dir, reference)
+        result.annotated = annotate(report, schema, annotate_dir, reference, files)
     return result
 
 
-def annotate(report: Report, schema: Schema, annotate_dir: Path, reference: Reference | None = None) -> list[Path]:
-    """One feedback workbook per workbook with issues; an existing file is never overwritten."""
+def annotate(report: Report, schema: Schema, annotate_dir: Path, reference: Reference | None = None,
+             files: list[Path] | None = None) -> list[Path]:
+    """One feedback workbook per workbook with issues; an existing file is never overwritten.
+
+    `files`: the paths read, in the order of the reports (a report's path is for showing: a name
+    that is not valid UTF-8 is not the file's own)."""
     try:
         annotate_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"Impossible de créer le dossier {annotate_dir} ({exc.strerror}).") from None
     written: list[Path] = []
-    for workbook in report.workbooks:
+    sources = files if files is not None and len(files) == len(report.workbooks) else \
+        [Path(w.path) for w in report.workbooks]
+    for workbook, source in zip(report.workbooks, sources, strict=True):
         if not workbook.issues:
             continue
         target = free_name(annotate_dir, f"{Path(workbook.path).stem}-annotations", ".xlsx")
         # Read again whole: the batch reader's reports keep no cell reference.
-        full = validate_workbook(Path(workbook.path), schema, reference=reference)
+        full = validate_workbook(source, schema, reference=reference)
         written.append(write_feedback(target, schema, full))
     return written

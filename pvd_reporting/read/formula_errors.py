@@ -12,6 +12,7 @@ import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+from weakref import WeakKeyDictionary
 from xml.etree import ElementTree
 
 from pvd_reporting.format.matching import col_index
@@ -44,12 +45,14 @@ def error_cells(path: Path, wanted: Callable[[str], bool] = lambda title: True) 
         return {}
 
 
-def error_cells_in(zf: zipfile.ZipFile, wanted: Callable[[str], bool] = lambda title: True) -> ErrorCells:
-    """`error_cells` of a zip already open (the reader opens each file once)."""
+def error_cells_in(zf: zipfile.ZipFile, wanted: Callable[[str], bool] = lambda title: True,
+                   xml: dict[str, bytes] | None = None) -> ErrorCells:
+    """`error_cells` of a zip already open (the reader opens each file once); `xml`: members
+    already inflated (bounds.WorkbookCost.xml)."""
     try:
         names = set(zf.namelist())
         if "xl/workbook.xml" in names:
-            return _xlsx(zf, names, wanted)
+            return _xlsx(zf, names, wanted, xml or {})
         if "content.xml" in names:
             return _ods(zf)
     except (zipfile.BadZipFile, OSError, ValueError, KeyError, RuntimeError, EOFError,
@@ -58,13 +61,14 @@ def error_cells_in(zf: zipfile.ZipFile, wanted: Callable[[str], bool] = lambda t
     return {}
 
 
-def _xlsx(zf: zipfile.ZipFile, names: set[str], wanted: Callable[[str], bool]) -> ErrorCells:
-    parts = _xlsx_sheet_parts(zf, names)
+def _xlsx(zf: zipfile.ZipFile, names: set[str], wanted: Callable[[str], bool],
+          xml: dict[str, bytes]) -> ErrorCells:
+    parts = xlsx_sheet_parts(zf, names)
     found: ErrorCells = {}
     for title, part in parts.items():
         if not wanted(title):
             continue
-        data = zf.read(part)
+        data = xml[part] if part in xml else zf.read(part)
         if b't="e"' not in data:
             continue
         cells: dict[tuple[int, int], str] = {}
@@ -81,7 +85,19 @@ def _xlsx(zf: zipfile.ZipFile, names: set[str], wanted: Callable[[str], bool]) -
     return found
 
 
-def _xlsx_sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
+# Looked up by the reader's limits and by the error scan, on the same open zip: parsed once.
+_PARTS: WeakKeyDictionary[zipfile.ZipFile, dict[str, str]] = WeakKeyDictionary()
+
+
+def xlsx_sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
+    """Sheet title -> zip member of an .xlsx, from its workbook and relationships."""
+    known = _PARTS.get(zf)
+    if known is None:
+        known = _PARTS[zf] = _sheet_parts(zf, names)
+    return dict(known)
+
+
+def _sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
     rels_name = "xl/_rels/workbook.xml.rels"
     if rels_name not in names:
         return {}

@@ -103,6 +103,8 @@ class CellParser:
                 extra["choices"] = _choices(self.schema.lists.get(f.choices or "oui_non", ("Oui", "Non")))
             if f.kind is Kind.SIREN:
                 extra["reason"] = str(exc)
+            if f.kind is Kind.EMAIL:
+                extra["detail"] = f" ({exc})" if isinstance(exc, parsing.SeveralAddresses) else ""
             self._bad(code, sheet, cell, row, f, raw, **extra)
             return None
 

@@ -12,7 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import stat
+import sys
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,20 +74,22 @@ def open_checked(path: Path) -> tuple[OpenedFile | None, Issue | None]:
     """The file read once and its zip opened once, or the reason to refuse it (with the file's
     size and digest when it could be read: `OpenedFile` without data then)."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            # Never read gigabytes to say so: refused on its size alone.
-            return OpenedFile(path, size), make_issue(
-                IssueCode.FILE_TOO_LARGE,
-                reason=f"Fichier de {_mb(size)} Mo : la limite est de {_mb(MAX_FILE_BYTES)} Mo. "
-                "Supprimez les images et les onglets inutiles, puis renvoyez-le.",
-            )
-        with path.open("rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
+        data = _read_regular(path)
+    except _TooLarge as big:
+        # Never read gigabytes to say so: refused on its size alone.
+        return OpenedFile(path, big.size), make_issue(
+            IssueCode.FILE_TOO_LARGE,
+            reason=f"Fichier de {_mb(big.size)} Mo : la limite est de {_mb(MAX_FILE_BYTES)} Mo. "
+            "Supprimez les images et les onglets inutiles, puis renvoyez-le.",
+        )
+    except _NotRegular as special:
+        return None, _unreadable(path, f"ce n'est pas un fichier ordinaire ({special.kind})")
     except FileNotFoundError:
         return None, _unreadable(path, "fichier introuvable")
-    except OSError as exc:
-        return None, _unreadable(path, f"lecture impossible : {exc.strerror or exc}")
+    except PermissionError:
+        return None, _unreadable(path, "lecture refusée : droits insuffisants sur le fichier")
+    except OSError:
+        return None, _unreadable(path, "lecture impossible du fichier")
     opened = OpenedFile(path, len(data), data, hashlib.sha256(data).hexdigest())
     if len(data) > MAX_FILE_BYTES:  # grown since the stat
         return OpenedFile(path, len(data)), make_issue(
@@ -96,6 +103,35 @@ def open_checked(path: Path) -> tuple[OpenedFile | None, Issue | None]:
     if head == OLE_MAGIC:
         return opened, _check_ole(path, data)
     return opened, _unreadable(path, "format non reconnu : ce n'est ni un classeur Excel ni un classeur LibreOffice")
+
+
+class _TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+
+class _NotRegular(Exception):
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of a regular file, at most MAX_FILE_BYTES + 1 of them.
+
+    Opened without blocking and checked on the open descriptor: a FIFO or a device put in place
+    of a workbook (even after the folder was listed) is refused, never read.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _NotRegular("tube nommé" if stat.S_ISFIFO(info.st_mode) else "fichier spécial")
+        if info.st_size > MAX_FILE_BYTES:
+            raise _TooLarge(info.st_size)
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read(MAX_FILE_BYTES + 1)
+    finally:
+        os.close(fd)
 
 
 def _check_zip(opened: OpenedFile) -> Issue | None:
@@ -122,8 +158,8 @@ def _check_zip(opened: OpenedFile) -> Issue | None:
                     return make_issue(IssueCode.ENCRYPTED_FILE)
     except zipfile.BadZipFile:
         return _unreadable(opened.path, "archive tronquée ou endommagée")
-    except (OSError, EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
-        return _unreadable(opened.path, f"archive endommagée ({type(exc).__name__})")
+    except (OSError, EOFError, ValueError, RuntimeError, NotImplementedError):
+        return _unreadable(opened.path, "archive endommagée")
     return None
 
 
@@ -136,12 +172,42 @@ def _check_ole(path: Path, data: bytes) -> Issue | None:
     return None
 
 
+@contextmanager
+def library_quiet() -> Iterator[None]:
+    """Standard error silenced while the spreadsheet library reads: a panic in its native code
+    prints a backtrace in English there before it becomes an exception, which the reader turns
+    into a French reason. Nothing else prints while a file is read (one thread per process)."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):
+        yield  # no file descriptor 2 to silence
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 2)
+        finally:
+            os.close(null)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def file_digest(path: Path) -> tuple[int, str]:
-    """(size in bytes, sha256 hex) of a file, read in chunks."""
+    """(size in bytes, sha256 hex) of a regular file, read in chunks; OSError for anything else
+    (a FIFO or a device is never read: it could block or never end)."""
     digest = hashlib.sha256()
     size = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            size += len(chunk)
-            digest.update(chunk)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"pas un fichier ordinaire : {path}")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            while chunk := fh.read(1 << 20):
+                size += len(chunk)
+                digest.update(chunk)
+    finally:
+        os.close(fd)
     return size, digest.hexdigest()

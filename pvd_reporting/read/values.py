@@ -44,6 +44,11 @@ _TIME_TAIL = re.compile(r"(?:[ t]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 _WORDS = re.compile(rf"(?:{_WEEKDAYS})?(\d{{1,2}})(?:er)?\s+([a-z]+)\.?\s+(\d{{4}})")
 
 # Every kind of space a spreadsheet or a word processor puts between digit groups.
+# Beyond these a value is a typo or a hostile file, never a PVD figure: refused with its cell, so
+# that no sum or conversion to cents overflows downstream.
+MAX_AMOUNT = 1e12  # euros, either sign
+MAX_COUNT = 1_000_000_000  # a population, a count
+
 _SPACES = dict.fromkeys(map(ord, " \u00a0\u202f\u2009\u2007\t'’"), None)
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 
@@ -142,7 +147,7 @@ _FACTORS = {"k": 1e3, "m": 1e6, "md": 1e9, "mds": 1e9}
 def parse_amount(v: object) -> float:
     """An amount in euros: numbers, `1 200 000 €`, `1.200.000,50`, `1,5 M€`."""
     if _is_number(v):
-        return _check_finite(float(v))  # type: ignore[arg-type]
+        return _bounded_amount(_check_finite(float(v)))  # type: ignore[arg-type]
     if not isinstance(v, str):
         raise ValueError("pas un montant")
     s = _CURRENCY.sub("", v.strip())
@@ -150,17 +155,23 @@ def parse_amount(v: object) -> float:
     m = _MULTIPLIER.match(s)
     if m and m[1]:
         s, factor = m[1], _FACTORS[m[2].lower()]
-    value = _plain_number(s) * factor
-    return round(value, 2) if factor != 1.0 else value
+    value = _check_finite(_plain_number(s) * factor)
+    return _bounded_amount(round(value, 2) if factor != 1.0 else value)
+
+
+def _bounded_amount(value: float) -> float:
+    if abs(value) > MAX_AMOUNT:
+        raise ValueError("montant au-delà de mille milliards d'euros")
+    return value
 
 
 def parse_percent(v: object) -> float:
     """A percent from 0 to 100: `0.8` and `80` and `80 %` all give 80.0."""
     if isinstance(v, str) and v.strip().endswith("%"):
-        value = _plain_number(v.strip()[:-1])
+        value = _check_finite(_plain_number(v.strip()[:-1]))
     else:
         if isinstance(v, str):
-            value = _plain_number(v.strip())
+            value = _check_finite(_plain_number(v.strip()))
         elif _is_number(v):
             value = _check_finite(float(v))  # type: ignore[arg-type]
         else:
@@ -181,6 +192,9 @@ def parse_int(v: object) -> int:
         value = _plain_number(v.strip())
     else:
         raise ValueError("pas un nombre entier")
+    value = _check_finite(value)
+    if abs(value) > MAX_COUNT:
+        raise ValueError("nombre hors des limites")
     if value != int(value):
         raise ValueError("pas un nombre entier")
     return int(value)
@@ -322,12 +336,25 @@ _EMAIL = re.compile(
 )
 
 
+class SeveralAddresses(ValueError):
+    """A mail cell that holds more than one address (or a name beside it)."""
+
+
+ONE_ADDRESS = "une seule adresse par cellule, sans nom ni séparateur : une autre adresse va sur une autre ligne"
+
+
 def parse_email(v: object) -> str:
-    """An e-mail address (a leading `mailto:` is dropped)."""
+    """One e-mail address (a leading `mailto:` is dropped). A draft's recipient is set from this
+    value alone, so a cell that could read as two addresses (a comma, a semicolon, several « @ »,
+    a name in angle brackets) is refused whole rather than cut; the dot-atom pattern below also
+    refuses spaces and quotes, and leaves nothing an address parser could split."""
     s = parse_text(v)
     if s.lower().startswith("mailto:"):
         s = s[7:].strip()
-    if not _EMAIL.fullmatch(s):
+    if s.count("@") > 1 or any(c in s for c in ",;<>"):
+        raise SeveralAddresses(ONE_ADDRESS)
+    # `=?` would read as an encoded-word to some mail programs.
+    if not _EMAIL.fullmatch(s) or "=?" in s:
         raise ValueError("adresse mail invalide")
     return s
 

@@ -23,13 +23,23 @@ from pvd_reporting.format.schema import (
     VERSION_PROPERTY,
     Schema,
 )
+from pvd_reporting.read.active import active_content
+from pvd_reporting.read.bounds import (
+    MAX_ROWS,
+    Damaged,
+    TooComplex,
+    WorkbookCost,
+    file_refusal,
+    measure_opened,
+    sheet_refusal,
+    too_large,
+)
 from pvd_reporting.read.formula_errors import CellError, error_cells_in
 from pvd_reporting.read.grid import CellParser, has_headers_of, read_form, read_table
 from pvd_reporting.read.records import Record, WorkbookData
-from pvd_reporting.read.safety import OpenedFile, open_checked
+from pvd_reporting.read.safety import OpenedFile, library_quiet, open_checked
 from pvd_reporting.read.values import is_blank
 
-MAX_ROWS = 10_000
 _VERSION_KEY = norm(VERSION_LABEL)
 _CARRIED_KEY = norm(CARRIED_LABEL)
 _NOT_FATAL = (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)
@@ -60,24 +70,60 @@ def read_workbook(path: Path, schema: Schema, opened: OpenedFile | None = None,
             opened.close()
 
 
+# What the spreadsheet library and zipfile say (in English) -> the French reason a user reads.
+_LIBRARY_ERRORS = (
+    ("cannot detect file format", "format non reconnu : ce n'est ni un classeur Excel ni un classeur LibreOffice"),
+    ("crc", "archive endommagée (contrôle d'intégrité incorrect)"),
+    ("zip", "archive tronquée ou endommagée"),
+    ("xml", "contenu XML du classeur endommagé"),
+    ("utf", "texte du classeur mal encodé"),
+    ("eof", "fichier tronqué"),
+)
+
+
 def _open_error(exc: BaseException) -> Issue:
     name = type(exc).__name__
     text = str(exc).lower()
     if name == "PasswordError" or "password" in text or "encrypt" in text:
         return make_issue(IssueCode.ENCRYPTED_FILE)
-    detail = str(exc).splitlines()[0][:120] if str(exc) else name
-    return make_issue(IssueCode.UNREADABLE_FILE, reason=f"erreur de lecture : {detail}")
+    return make_issue(IssueCode.UNREADABLE_FILE, reason=library_reason(exc))
+
+
+def library_reason(exc: BaseException) -> str:
+    """A French reason for a reading error; the library's English text is never shown."""
+    text = f"{type(exc).__name__} {exc}".lower()
+    for needle, reason in _LIBRARY_ERRORS:
+        if needle in text:
+            return reason
+    return "contenu endommagé ou inattendu"
 
 
 def _read(opened: OpenedFile, schema: Schema) -> tuple[WorkbookData | None, list[Issue]]:
-    workbook = CalamineWorkbook.from_filelike(io.BytesIO(opened.data))
+    # Contrôles and Listes are never loaded: what they would cost does not count.
+    unread = {norm(schema.controls_name), norm(schema.lists_name)}
     try:
-        return _read_open(workbook, opened, schema)
-    finally:
-        workbook.close()
+        cost = measure_opened(opened.zip, opened.data, unread)
+    except TooComplex as exc:
+        return None, [too_large(str(exc))]
+    except Damaged as exc:
+        return None, [make_issue(IssueCode.UNREADABLE_FILE, reason=str(exc))]
+    # An .xls is read whole on opening: every sheet counts.
+    refused = file_refusal(cost, unread if opened.zip is not None else ())
+    if refused is not None:
+        return None, [refused]
+    xml = cost.xml if cost is not None else {}
+    stated = active_content(opened.zip, opened.data, xml)
+    with library_quiet():
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(opened.data))
+        try:
+            data, issues = _read_open(workbook, opened, schema, cost)
+            return data, [*stated, *issues]
+        finally:
+            workbook.close()
 
 
-def _read_open(workbook: Any, opened: OpenedFile, schema: Schema) -> tuple[WorkbookData, list[Issue]]:
+def _read_open(workbook: Any, opened: OpenedFile, schema: Schema,
+               cost: WorkbookCost | None = None) -> tuple[WorkbookData, list[Issue]]:
     issues: list[Issue] = []
     titles: dict[str, str] = {}
     for title in workbook.sheet_names:
@@ -86,7 +132,11 @@ def _read_open(workbook: Any, opened: OpenedFile, schema: Schema) -> tuple[Workb
     data = WorkbookData(territory=Record(sheet=schema.form.name, row=None))
     # Lisez-moi, Contrôles and Listes are never parsed cell by cell: no need to look for errors there.
     skipped = {norm(schema.readme_name), norm(schema.controls_name), norm(schema.lists_name)}
-    errors = error_cells_in(opened.zip, lambda title: norm(title) not in skipped) if opened.zip is not None else {}
+    # A sheet beyond the limits is never loaded: its formula errors are not looked for either.
+    beyond = {title for title, c in (cost.sheets.items() if cost else ()) if sheet_refusal(c, title)}
+    errors = error_cells_in(opened.zip, lambda title: norm(title) not in skipped and title not in beyond,
+                            cost.xml if cost is not None else None) if opened.zip is not None else {}
+    measured = cost.sheets if cost is not None else {}
     known = skipped | {norm(schema.form.name), *(norm(t.name) for t in schema.tables)}
     # Tabs no sheet of the format is named after: where a renamed table sheet may be.
     others = [title for title in workbook.sheet_names if norm(title) not in known]
@@ -97,6 +147,8 @@ def _read_open(workbook: Any, opened: OpenedFile, schema: Schema) -> tuple[Workb
         if table is None:
             return None
         for title in list(others):
+            if sheet_refusal(measured.get(title), title) is not None:
+                continue
             sheet = workbook.get_sheet_by_name(title)
             end = sheet.end
             if end is None or end[0] + 1 > MAX_ROWS:
@@ -114,6 +166,10 @@ def _read_open(workbook: Any, opened: OpenedFile, schema: Schema) -> tuple[Workb
                 issues.append(make_issue(IssueCode.MISSING_SHEET, sheet=name, sheet_name=name))
             return None
         data.sheet_titles[key] = title
+        refused = sheet_refusal(measured.get(title), name)
+        if refused is not None:
+            issues.append(refused)
+            return None
         sheet = workbook.get_sheet_by_name(title)
         end = sheet.end
         height = 0 if end is None else end[0] + 1

@@ -57,7 +57,6 @@ from pvd_reporting.format import french as frenchtext
 from pvd_reporting.format.departements import department_label
 from pvd_reporting.format.french import MINUS
 from pvd_reporting.format.issues import (
-    ISSUE_TYPES,
     SEVERITY_LABELS,
     Issue,
     Severity,
@@ -90,6 +89,7 @@ from pvd_reporting.outputs.dashboard.region_map import (
 from pvd_reporting.outputs.dashboard.trends import evolution_context, trend_figures
 from pvd_reporting.outputs.figure_text import change_text, figure_text
 from pvd_reporting.outputs.palette import FOCUS_COLOR, MONEY_SCALE, NO_MONEY_COLOR, ort_color
+from pvd_reporting.outputs.privacy import ContactMask
 
 SWATCHED = (OVERDUE_ALERT, AT_RISK_ALERT, NOT_RECEIVED_ALERT, NOT_FILLED_ALERT)
 
@@ -151,7 +151,8 @@ def _cards(cons: Consolidation, figures: RegionFigures, at_risk_days: int) -> li
         "overdue": "ORT non signée à temps",
         "cost": f"HT, {r.perimeter}",
         "remaining": f"HT, {r.perimeter}",
-        "per_inhabitant": "coût total, population des Villes PVD reçues",
+        "per_inhabitant": ", ".join(filter(None, ("coût total, population des Villes PVD reçues",
+                                                  figures["per_inhabitant"].note))),
         "cost_error_rows": "coût des actions sur des lignes en erreur, compté dans les totaux",
         "expected": no_reference,
         "missing": no_reference,
@@ -269,22 +270,19 @@ def _lead_text(t: TerritoryView, no_contacts: bool) -> str:
     return ("En poste" if no_contacts else t.project_lead) + etp
 
 
-def _issue_line(issue: Issue, no_contacts: bool, annuaire: str) -> dict[str, str]:
-    message = issue.message
-    if no_contacts and issue.sheet and norm(issue.sheet) == norm(annuaire):
-        # The message may quote a mail or a phone: keep only the kind of problem.
-        kind = ISSUE_TYPES.get(issue.code)
-        message = kind.title if kind else "Anomalie dans l'annuaire"
+def _issue_line(issue: Issue, mask: ContactMask) -> dict[str, str]:
+    # With --no-contacts, an issue on a field that can hold a person keeps only its kind.
+    message = mask.issue(issue).message
     return {"severity": SEVERITY_LABELS[issue.severity],
             "cls": "err" if issue.severity == Severity.ERROR else "warn",
             "place": issue.place or "Classeur", "message": message}
 
 
-def _issues(report: WorkbookReport | None, no_contacts: bool, annuaire: str) -> tuple[list[dict[str, str]], int]:
+def _issues(report: WorkbookReport | None, mask: ContactMask) -> tuple[list[dict[str, str]], int]:
     if report is None:
         return [], 0
     ordered = sorted(report.issues, key=lambda i: (i.severity != Severity.ERROR, i.sheet or "", i.row or 0))
-    shown = [_issue_line(i, no_contacts, annuaire) for i in ordered[:MAX_ISSUES_SHOWN]]
+    shown = [_issue_line(i, mask) for i in ordered[:MAX_ISSUES_SHOWN]]
     return shown, max(0, len(ordered) - MAX_ISSUES_SHOWN)
 
 
@@ -329,8 +327,7 @@ def _totals(t: TerritoryView, columns: list[Column]) -> list[dict[str, Any]]:
 
 
 def _territory(i: int, t: TerritoryView, cons: Consolidation, schema: Schema, no_contacts: bool) -> dict[str, Any]:
-    annuaire = schema.table(ANNUAIRE).name
-    issues, more = _issues(t.report, no_contacts, annuaire)
+    issues, more = _issues(t.report, ContactMask(schema, no_contacts))
     headers, contacts = ([], []) if no_contacts else _contacts(t, schema)
     department = department_label(t.department) if t.department else "—"
     search = " ".join(filter(None, [t.id_pvd, t.name, department, t.epci, t.ort_status]))
@@ -380,7 +377,7 @@ def _revisions(cons: Consolidation) -> list[dict[str, str]]:
     return out
 
 
-def _unplaced(cons: Consolidation) -> list[dict[str, str]]:
+def _unplaced(cons: Consolidation) -> list[dict[str, Any]]:
     """Workbooks read but not behind any territory of the period (unreadable, other period, duplicate)."""
     used = {t.report.path for t in cons.territories if t.report}
     out = []
@@ -390,13 +387,14 @@ def _unplaced(cons: Consolidation) -> list[dict[str, str]]:
         if r.path in used or placement(cons, r) == HISTORY_PLACEMENT or id(r) in other_ids:
             continue
         why = [i for i in r.issues if i.code in SET_ASIDE_CODES] or r.issues
-        first = why[0].message if why else ""
-        out.append({"path": r.path, "verdict": r.verdict, "period": r.period or "—", "message": first})
+        # Every reason, each in full: the referent decides from this box what to ask for.
+        reasons = list(dict.fromkeys(i.message for i in why))
+        out.append({"path": r.path, "verdict": r.verdict, "period": r.period or "—", "reasons": reasons})
     if others:
         # One line: a DDT referent's folder holds the other départements' workbooks.
         out.append({"path": f"{len(others)} classeur{'s' if len(others) > 1 else ''} d'autres départements",
-                    "verdict": "", "period": "—", "message": "Hors du périmètre demandé : non consolidés "
-                    "(voir l'onglet Sources de la synthèse)."})
+                    "verdict": "", "period": "—", "reasons": ["Hors du périmètre demandé : non consolidés "
+                    "(voir l'onglet Sources de la synthèse)."]})
     return out
 
 

@@ -15,7 +15,6 @@ from pvd_reporting.consolidate.changes import CHANGE_TYPES, COST, FINANCING
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import NOT_RECEIVED
-from pvd_reporting.outputs.anomalies import Masker
 from pvd_reporting.outputs.dashboard.plots import (
     ALL_STATUSES,
     PLOTLY_FILE,
@@ -28,6 +27,7 @@ from pvd_reporting.outputs.dashboard.plots import (
     status_color,
 )
 from pvd_reporting.outputs.palette import EXPECTED_COLOR, RECEIVED_COLOR, financer_colors
+from pvd_reporting.outputs.privacy import shown_change
 from pvd_reporting.outputs.summary.evolution import shown
 
 if TYPE_CHECKING:
@@ -199,14 +199,14 @@ def evolution_context(cons: Consolidation, no_contacts: bool) -> dict[str, Any]:
         return {"single": True, "charts": [], "territories": {},
                 "message": (f"Une seule période trouvée ({cons.region.period}) : l'évolution s'affichera "
                             "quand les classeurs d'autres trimestres seront consolidés avec ceux-ci.")}
-    hide = Masker(cons, no_contacts)
     changes = []
     by_key: dict[str, list[dict[str, str]]] = {}
     for ch in history.changes:
         money = ch.kind in (COST, FINANCING)
+        before, after = shown_change(ch, no_contacts)
         row = {"key": ch.key, "id": ch.id_pvd or "", "territory": ch.territory, "kind": ch.kind,
-               "element": ch.element or "", "before": hide(shown(ch.before, money)) or "",
-               "after": hide(shown(ch.after, money)) or ""}
+               "element": ch.element or "", "before": shown(before, money) or "",
+               "after": shown(after, money) or ""}
         row["search"] = norm(" ".join(row[k] for k in ("id", "territory", "kind", "element", "before", "after")))
         changes.append(row)
         by_key.setdefault(ch.key, []).append(row)

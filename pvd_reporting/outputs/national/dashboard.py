@@ -19,25 +19,33 @@ from pvd_reporting.consolidate.national import (
     FIGURES,
     Figure,
     NationalRollup,
+    constant_change,
     figure_value,
 )
+from pvd_reporting.consolidate.view import ENGAGED, PLANNED
 from pvd_reporting.format.config import NATIONAL_CATEGORIES
 from pvd_reporting.format.french import NARROW, fr_decimal, fr_int, fr_money
 from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES
 from pvd_reporting.outputs.dashboard.region_map import SCRIPT_ESCAPES
 from pvd_reporting.outputs.national.france_map import france_map, unmapped
-from pvd_reporting.outputs.national.workbook import NATION, anomaly_rows
+from pvd_reporting.outputs.national.workbook import CONSTANT_LABEL, NATION, anomaly_rows
 from pvd_reporting.outputs.palette import ACCENT, FINANCER_COLORS, ort_color
 from pvd_reporting.outputs.report import plural
 
 STATUSES = (*ORT_STATUSES, NOT_RECEIVED, NOT_FILLED)
-# The benchmark table shows these figures (the Synthèse sheet has them all).
+# The benchmark table shows these figures (keys of the registry; the Synthèse sheet has them all).
 TABLE_FIGURES = (
-    "Territoires attendus", "Territoires reçus", "Territoires manquants", "ORT signées dans le délai",
-    "ORT signées après l'échéance", "À risque", "Échéance dépassée", "Durée médiane J1 → J8 (mois)",
-    "Cadence des comités tenue", "Coût engagé (€)", "Coût prévu (€)", "Reste à financer (€)",
-    "Coût par habitant (€)",
+    "expected", "received", "missing", "ort_signed", "ort_signed_in_time", "ort_signed_late", "at_risk", "overdue",
+    "median_months_j1_j8", "cadence_held", f"cost:{ENGAGED}", f"cost:{PLANNED}", "remaining", "per_inhabitant",
 )
+
+
+TO_THE_CENT = ("per_inhabitant",)
+
+
+def table_header(figure: Figure) -> str:
+    """A column's head: the figure's short name, unless it only makes sense under its parent (« dont … »)."""
+    return figure.label if figure.short.startswith("dont") else figure.short
 PAGE_CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#222;background:#fafafa}
 header{background:#1f3864;color:#fff;padding:16px 24px}header h1{margin:0;font-size:22px}
@@ -49,6 +57,8 @@ th:first-child{text-align:left}table.sortable th{cursor:pointer}th[aria-sort=asc
 th[aria-sort=descending]::after{content:" ▼"}tr.nation td{font-weight:bold;border-top:2px solid #999}
 tr.absent td{color:#777;font-style:italic}.scroll{overflow-x:auto}.note{color:#555;font-size:13px}
 .swatch{display:inline-block;width:10px;height:10px;margin-right:4px;border:1px solid #999}
+#regions td:first-child,#regions th:first-child{position:sticky;left:0;z-index:1;background:#fff}
+#regions th:first-child{background:#DCE6F1;z-index:2}
 @media print{.scroll{overflow:visible}header{background:#fff;color:#000}}
 """
 SORT_JS = """
@@ -82,24 +92,26 @@ def shown(figure: Figure, value: Any) -> str:
     if value is None:
         return "—"
     if figure.kind == ValueKind.EUROS:
-        return fr_money(round(value) if figure.cents else value, NARROW)
+        # Millions to the euro; a cost per inhabitant to the cent.
+        return fr_money(value if figure.key in TO_THE_CENT else round(value), NARROW)
     if figure.kind == ValueKind.MONTHS:
         return fr_decimal(value)
     return fr_int(value, NARROW) if figure.kind == ValueKind.COUNT else str(value)
 
 
 def _figures_table(rollup: NationalRollup) -> str:
-    previous = f"T-1 ({rollup.previous})" if rollup.previous else "T-1"
+    previous = f"T-1 ({rollup.previous}, mêmes régions)" if rollup.previous else "T-1"
     rows = "".join(
         f"<tr><td>{escape(f.label)}</td><td>{shown(f, figure_value(f, rollup.nation))}</td>"
-        f"<td>{shown(f, figure_value(f, rollup.nation_previous))}</td></tr>" for f in FIGURES)
+        f"<td>{shown(f, figure_value(f, rollup.nation_previous))}</td>"
+        f"<td>{shown(f, constant_change(f, rollup.constant))}</td></tr>" for f in FIGURES)
     return (f'<table id="chiffres"><thead><tr><th>Indicateur</th><th>{escape(rollup.period)}</th>'
-            f"<th>{escape(previous)}</th></tr></thead><tbody>{rows}</tbody></table>")
+            f"<th>{escape(previous)}</th><th>{CONSTANT_LABEL}</th></tr></thead><tbody>{rows}</tbody></table>")
 
 
 def _benchmark(rollup: NationalRollup) -> str:
-    figures = [f for f in FIGURES if f.label in TABLE_FIGURES]
-    head = "".join(f"<th>{escape(f.label)}</th>" for f in figures)
+    figures = [f for f in FIGURES if f.key in TABLE_FIGURES]
+    head = "".join(f"<th>{escape(table_header(f))}</th>" for f in figures)
     body = []
     for r in rollup.regions:
         cells = []
@@ -154,7 +166,9 @@ def _anomalies(rollup: NationalRollup) -> str:
 def render_dashboard(rollup: NationalRollup, plotly_js: str) -> str:
     inline_js = plotly_js.replace("</script", "<\\/script")
     missing = rollup.missing_regions
+    late = [f"{r.region} ({r.late})" for r in rollup.late_regions]
     reported = (f"{plural(rollup.reporting, 'région remontée', 'régions remontées')} sur {len(rollup.regions)}"
+                + (f" — en retard, non comptées : {', '.join(late)}" if late else "")
                 + (f" — non remontées (comptées ni à zéro ni estimées) : {', '.join(missing)}" if missing else ""))
     without = unmapped(rollup.territories)
     unmapped_note = (f'<p class="note">Sans contour d&#39;EPCI sur la carte : '

@@ -19,7 +19,6 @@ from pvd_reporting.consolidate.view import (
 )
 from pvd_reporting.format.french import fr_date, fr_money
 from pvd_reporting.format.schema import Schema
-from pvd_reporting.outputs.anomalies import Masker
 from pvd_reporting.outputs.columns import (
     EVOLUTION,
     TEXT,
@@ -29,6 +28,7 @@ from pvd_reporting.outputs.columns import (
     identity,
     territory_row,
 )
+from pvd_reporting.outputs.privacy import ContactMask
 from pvd_reporting.outputs.summary.cells import SummaryFormats, print_setup, put
 from pvd_reporting.outputs.summary.xmlrows import PendingRows
 
@@ -73,12 +73,12 @@ def shown(value: Any, money: bool) -> str | None:
     return str(value)
 
 
-def change_rows(changes: list[Change], hide: Masker) -> list[list[Any]]:
+def change_rows(changes: list[Change], mask: ContactMask) -> list[list[Any]]:
     out = []
     for ch in changes:
         money = ch.kind in (COST, FINANCING)
-        out.append([ch.id_pvd, ch.territory, ch.kind, ch.element,
-                    hide(shown(ch.before, money)), hide(shown(ch.after, money))])
+        before, after = mask.change(ch)
+        out.append([ch.id_pvd, ch.territory, ch.kind, ch.element, shown(before, money), shown(after, money)])
     return out
 
 
@@ -87,7 +87,7 @@ def write_history_sheets(wb: Workbook, c: Consolidation, schema: Schema, fmt: Su
     """`Évolution` and `Changements`, as Excel tables like the other sheets (`table_sheet` of workbook.py)."""
     table_sheet(wb, EVOLUTION, evolution_columns(schema), evolution_rows(c, schema), fmt, pending)
     changes = c.history.changes if c.history is not None else []
-    table_sheet(wb, CHANGES, change_columns(schema), change_rows(changes, Masker(c, no_contacts)), fmt, pending)
+    table_sheet(wb, CHANGES, change_columns(schema), change_rows(changes, ContactMask(schema, no_contacts)), fmt, pending)
 
 
 def write_revisions(wb: Workbook, c: Consolidation, fmt: SummaryFormats) -> Worksheet:
@@ -107,7 +107,9 @@ def write_revisions(wb: Workbook, c: Consolidation, fmt: SummaryFormats) -> Work
     for i, r in enumerate(revisions, start=1):
         kind = ValueKind(r.kind)
         for j, (value, k) in enumerate(((r.period, TEXT), (r.figure, TEXT), (r.published, kind),
-                                        (r.revised, kind), (to_cent(r.revised - r.published), kind),
+                                        (r.revised, kind),
+                                        (None if r.revised is None or r.published is None
+                                         else to_cent(r.revised - r.published), kind),
                                         (r.cause, TEXT))):
             put(ws, i, j, value, k, fmt)
     if not revisions:

@@ -104,7 +104,12 @@ def _write_figures(ws: Worksheet, figures: RegionFigures, fmt: SummaryFormats, r
         if constant is not None:
             put_figure(ws, row, 4, figure.constant_previous, figure.kind, fmt)
             put_figure(ws, row, 5, figure.constant_current, figure.kind, fmt)
-    return row
+    # The footnotes under the block (a blank row first: the block ends at the first blank row).
+    notes = [f"{figure.label} : {figure.note}." for figure in figures if figure.note]
+    for note in notes:
+        row += 1
+        ws.write_string(row + 1, 0, note, fmt.subtitle)
+    return row + 1 if notes else row
 
 
 # Columns of the sheet (characters): A the labels, B–D a figure with T-1 and N-1, E–F T-1 and the
@@ -142,7 +147,7 @@ def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema, f
                                    "Thématique", "Besoins", needs, INT)
     row = max(last, side) + 2
     status_chart, row = _status_table(wb, ws, c, fmt, row)
-    row = _department_table(ws, c, fmt, row)
+    row = _department_table(ws, c, schema, fmt, row)
     ws.write_string(row, 0, "Besoins en ingénierie par partenaire sollicité", fmt.label)
     ws.write_string(row + 1, 0, schema.table(INGENIERIE).column("partner").label, fmt.header)
     ws.write_string(row + 1, 1, "Besoins", fmt.header)
@@ -255,12 +260,12 @@ def _count_step(largest: int) -> int:
     return 1000
 
 
-def _department_table(ws: Worksheet, c: Consolidation, fmt: SummaryFormats, row: int) -> int:
+def _department_table(ws: Worksheet, c: Consolidation, schema: Schema, fmt: SummaryFormats, row: int) -> int:
     """The region by département: money and progress a manager compares; returns the next row."""
     ws.write_string(row, 0, f"Par département ({c.region.perimeter})", fmt.label)
     for j, (_key, header, _kind) in enumerate(DEPARTMENT_COLUMNS):
         ws.write_string(row + 1, j, header, fmt.header)
-    rows = department_figures(c)
+    rows = department_figures(c, schema)
     for i, d in enumerate(rows, start=row + 2):
         for j, (key, _header, kind) in enumerate(DEPARTMENT_COLUMNS):
             value = getattr(d, key)

@@ -26,20 +26,21 @@ from pvd_reporting.consolidate.view import (
 )
 from pvd_reporting.format.issues import Issue, WorkbookReport, json_value
 from pvd_reporting.format.matching import slug
-from pvd_reporting.format.schema import ANNUAIRE, COMMUNES, TABLE_KEYS, Field, Schema
-from pvd_reporting.outputs.anomalies import CONTACT_KEYS, Masker, mask_issue
+from pvd_reporting.format.schema import COMMUNES, TABLE_KEYS, Field, Schema
 from pvd_reporting.outputs.columns import (
     TERRITORIES,
     Column,
     RowContext,
     anomaly_columns,
     identity,
+    not_workbook_row,
     source_columns,
     table_row,
     territory_columns,
     territory_row,
     where_read,
 )
+from pvd_reporting.outputs.privacy import ContactMask
 from pvd_reporting.outputs.summary.cells import (
     SummaryFormats,
     field_kind,
@@ -124,10 +125,8 @@ def record_value(record: Record, key: str) -> Any:
 
 
 def data_sheet_columns(schema: Schema, key: str, no_contacts: bool) -> list[Field]:
-    fields = list(schema.table(key).columns)
-    if key == ANNUAIRE and no_contacts:
-        fields = [f for f in fields if f.key not in CONTACT_KEYS]
-    return fields
+    """The table's fields a data sheet shows: with --no-contacts, none that can hold a person."""
+    return ContactMask(schema, no_contacts).columns(key)
 
 
 def data_columns(schema: Schema, fields: list[Field]) -> list[Column]:
@@ -136,12 +135,12 @@ def data_columns(schema: Schema, fields: list[Field]) -> list[Column]:
 
 
 def data_rows(consolidation: Consolidation, schema: Schema, key: str, fields: list[Field],
-              mask: Masker | None = None) -> list[list[Any]]:
-    hide = mask or (lambda v: v)
+              mask: ContactMask | None = None) -> list[list[Any]]:
+    shown = mask or ContactMask(schema, False)
     out = []
     for t, record in consolidation.rows.get(key, []):
         sheet = (t.report.data.sheet_titles.get(key) if t.report is not None else None) or record.sheet
-        out.append([t.id_pvd, t.name, *(hide(record_value(record, f.key)) for f in fields),
+        out.append([t.id_pvd, t.name, *(shown.value(f, record_value(record, f.key)) for f in fields),
                     *_source(t, record.control, sheet, record.row)])
     return out
 
@@ -150,9 +149,8 @@ def anomaly_items(consolidation: Consolidation, schema: Schema, no_contacts: boo
     """Each anomaly as (report, issue), the issue masked with --no-contacts."""
     if not no_contacts:
         return list(consolidation.anomalies)
-    annuaire = schema.table(ANNUAIRE).name
-    hide = Masker(consolidation, no_contacts)
-    return [(report, mask_issue(issue, hide, annuaire)) for report, issue in consolidation.anomalies]
+    mask = ContactMask(schema, True)
+    return [(report, mask.issue(issue)) for report, issue in consolidation.anomalies]
 
 
 # --- the workbook -----------------------------------------------------------------------------
@@ -180,7 +178,7 @@ def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts
     for status, style in fmt.status.items():
         ws.conditional_format(1, status_col, last, status_col,
                               {"type": "cell", "criteria": "==", "value": f'"{status}"', "format": style})
-    mask = Masker(consolidation, no_contacts)
+    mask = ContactMask(schema, no_contacts)
     for key in SHEET_ORDER:
         fields = data_sheet_columns(schema, key, no_contacts)
         table_sheet(wb, schema.table(key).name, data_columns(schema, fields), data_rows(consolidation, schema, key, fields, mask), fmt, pending)
@@ -189,6 +187,7 @@ def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts
     table_sheet(wb, ANOMALIES, cols, rows, fmt, pending)
     cols = source_columns(schema)
     rows = [table_row(cols, r, ctx) for r in consolidation.reports]
+    rows += [not_workbook_row(cols, path) for path in consolidation.not_workbooks]
     table_sheet(wb, SOURCES, cols, rows, fmt, pending)
     write_history_sheets(wb, consolidation, schema, fmt, pending, table_sheet, no_contacts)
     write_revisions(wb, consolidation, fmt)

@@ -3,13 +3,13 @@ filled with a territory's data (examples, feedback workbooks)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from pvd_reporting.errors import OutputError, UsageError
 from pvd_reporting.format.config import REQUIRED_VALUES
-from pvd_reporting.format.matching import norm, slug
+from pvd_reporting.format.matching import french_sort_key, norm, slug
 from pvd_reporting.format.reference import Reference, RefTerritory
 from pvd_reporting.format.schema import (
     COMMUNES,
@@ -130,14 +130,33 @@ def _value(rec: Record, key: str) -> Any:
 
 def region_file_name(territory: RefTerritory) -> str:
     """`pvd-44-67-1-la-broque.xlsx`; without an id, the name and the EPCI's SIREN."""
-    return file_name_of(territory.id_pvd, territory.name, territory.siren or territory.communes[0].insee)
+    return file_name_of(territory.id_pvd, territory.name, territory.siren or territory.communes[0].insee,
+                        towns=[c.name for c in territory.communes], epci=territory.epci)
 
 
-def file_name_of(id_pvd: str | None, name: str, fallback: str | None) -> str:
-    """The territory's workbook name, whoever knows it (reference list or earlier workbook)."""
+# Beyond this, a name made of every Ville PVD gives way to the EPCI's.
+MAX_NAME = 60
+
+
+def name_in_file(name: str, towns: Sequence[str] = (), epci: str | None = None) -> str:
+    """What a file names the territory after: its one Ville PVD, or all of them joined in French
+    order (`fumay-givet-revin-vireux-molhain`), or its EPCI's name when they would be too long."""
+    if len(towns) < 2:
+        return slug(name)
+    joined = "-".join(slug(town) for town in sorted(towns, key=french_sort_key))
+    if len(joined) <= MAX_NAME or not epci:
+        return joined
+    return slug(epci)
+
+
+def file_name_of(id_pvd: str | None, name: str, fallback: str | None, *, towns: Sequence[str] = (),
+                 epci: str | None = None) -> str:
+    """The territory's workbook name, whoever knows it (reference list or earlier workbook);
+    a territory of several Villes PVD is named after all of them (name_in_file)."""
+    label = name_in_file(name, towns, epci)
     if id_pvd:
-        return territory_file_name(id_pvd, name)
-    return f"{slug(name)}-{fallback}.xlsx" if fallback else f"{slug(name)}.xlsx"
+        return territory_file_name(id_pvd, label)
+    return f"{label}-{fallback}.xlsx" if fallback else f"{label}.xlsx"
 
 
 def write_region_templates(
@@ -150,9 +169,11 @@ def write_region_templates(
     force: bool = False,
     on_progress: Callable[[int], None] | None = None,
     departments: list[str] | None = None,
+    checked_in: Path | None = None,
 ) -> list[Path]:
     """One pre-filled workbook per territory of the region (of those `departments` when given);
-    nothing is written if one would clash."""
+    nothing is written if one would clash. `checked_in`: the folder whose files must not be
+    overwritten, when `output_dir` is a staging folder moved there afterwards."""
     territories = reference.in_region(region)
     if not territories:
         known = ", ".join(reference.regions()) or "aucune"
@@ -172,7 +193,7 @@ def write_region_templates(
         raise OutputError(f"Impossible de créer le dossier {output_dir} : {exc.strerror or exc}.") from None
     targets = [(output_dir / region_file_name(t), t) for t in territories]
     for path, _ in targets:
-        check_output(path, force)
+        check_output(path if checked_in is None else checked_in / path.name, force)
     written: list[Path] = []
     for path, territory in targets:
         written.append(write_template(path, schema, period=period, territory=territory, force=True))
