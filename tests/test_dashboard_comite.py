@@ -306,7 +306,7 @@ def test_every_chart_goes_to_a_slide_and_the_map_zooms(dashboard: Path, region: 
         loaded = time.perf_counter() - started
         drawn_at = driver.execute_script("return window.pvdMapDrawnAt")
         print(f"\nmap drawn {drawn_at:.0f} ms after opening (page loaded in {loaded:.1f} s)")
-        assert drawn_at <= 4 * MAP_DRAWN_MS  # a loaded machine: the measured figure is reported above
+        assert drawn_at <= 3 * MAP_DRAWN_MS  # a shared machine: the measured figure is printed above
 
         charts = driver.execute_script("return Array.from(document.querySelectorAll('[data-chart]')).map(d => d.id.slice(2))")
         for name in [*charts, "carte", "carte-montants"]:
