@@ -11,6 +11,7 @@ import statistics
 import subprocess
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -49,7 +50,7 @@ def _by_period(run, period: str) -> Consolidation:
     return history.at(period) if history is not None and history.at(period) else run.result
 
 
-def _expected(cons: Consolidation, config: Config) -> dict[str, object]:
+def _expected(cons: Consolidation, config: Config) -> dict[str, Any]:
     """The national figures as the regional consolidation states them."""
     r = cons.region
     by_category = dict.fromkeys(NATIONAL_CATEGORIES, 0)
@@ -98,9 +99,9 @@ def test_every_national_figure_equals_the_regional_ones(regions: Regions, period
     nation = _actual(rollup.nation)
     for key in ("expected", "received", "missing", "signed_in_time", "signed_late", "at_risk", "overdue",
                 "cadence_held", "leads_in_post", "cost", "engaged", "planned", "remaining"):
-        assert nation[key] == sum(e[key] for e in expected), key  # type: ignore[misc]
+        assert nation[key] == sum(e[key] for e in expected), key
     for category in NATIONAL_CATEGORIES:
-        assert rollup.nation.by_category[category] == sum(e["by_category"][category] for e in expected)  # type: ignore[index]
+        assert rollup.nation.by_category[category] == sum(e["by_category"][category] for e in expected)
     months = [(t.j8_on - t.j1_on).days / DAYS_PER_MONTH for c in conses.values() for t in c.territories
               if t.received and t.ort_status == SIGNED and t.j1_on and t.j8_on]
     assert months, "the fixture signs ORTs in both régions"
@@ -312,7 +313,7 @@ def test_a_late_region_is_named_not_counted_and_t1_keeps_the_same_regions(region
     # T-1 on the same régions: Grand Est's T3, not Grand Est + Bretagne.
     alone = roll_up([ge], period="2025-T3")
     assert rollup.nation_previous == alone.nation
-    assert rollup.nation_previous.expected == 99  # type: ignore[union-attr]
+    assert rollup.nation_previous.expected == 99
     result = CliRunner().invoke(cli, ["national", str(ge), str(bzh), "-o", str(tmp_path / "cli"), "-q"])
     assert "  Régions en retard, non comptées : Bretagne (dernier trimestre publié : 2025-T3)" in result.output
     out = run_national([ge, bzh], output_dir=tmp_path / "out").written
@@ -620,7 +621,7 @@ def test_national_figures_are_the_regions_own(regions: Regions, tmp_path: Path) 
     for name, run in (("Grand Est", regions.grand_est), ("Bretagne", regions.bretagne)):
         own = run.figures
         f = rows[name]
-        assert f is not None
+        assert f is not None and own is not None
         assert f.signed == own.value("ort_signed") > 0
         assert f.beyond_cost == cents(own.value("beyond_cost"))
         assert f.population == own.value("population")
@@ -630,18 +631,20 @@ def test_national_figures_are_the_regions_own(regions: Regions, tmp_path: Path) 
     # Through the same registry: every figure the nation shows is the région's own, by key.
     clean = roll_up([regions.root], period="2025-T4")
     for name, run in (("Grand Est", regions.grand_est), ("Bretagne", regions.bretagne)):
-        row = next(r for r in clean.regions if r.region == name).figures
-        assert row is not None
+        row, own = next(r for r in clean.regions if r.region == name).figures, run.figures
+        assert row is not None and own is not None
         for key in NATIONAL_KEYS:
             if not key.startswith("financing:"):
-                assert row[key] == pytest.approx(run.figures.value(key)), (name, key)
+                assert row[key] == pytest.approx(own.value(key)), (name, key)
     # Every figure the régions published (their `chiffres`) is the one added up here, to the cent.
     published = rollup.histories[0].figures["2025-T4"]
     assert {"Territoires reçus", "ORT signées", "Coût total HT (€)"} <= set(published)
     assert roll_up([regions.root]).differences == []
     _edit(ge, "UPDATE chiffres SET valeur = valeur + 1 WHERE periode = '2025-T4' AND chiffre = 'ORT signées'")
     (difference,) = roll_up([ge, regions.root / "bretagne"], period="2025-T4").differences
-    assert difference == ("Grand Est", "ORT signées", rows["Grand Est"].signed + 1, rows["Grand Est"].signed)
+    signed = rows["Grand Est"]
+    assert signed is not None
+    assert difference == ("Grand Est", "ORT signées", signed.signed + 1, signed.signed)
     # France = the sum of the régions, to the cent; a France row in the national SQLite.
     run_national([ge, regions.root / "bretagne"], output_dir=tmp_path / "out", period="2025-T4")
     db = sqlite3.connect(tmp_path / "out" / "historique-national.sqlite")

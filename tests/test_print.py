@@ -172,7 +172,9 @@ def _pages(pdf: Path) -> int:
     if not tool:
         pytest.skip("pdfinfo (poppler-utils) absent")
     info = subprocess.run([tool, str(pdf)], capture_output=True, text=True, check=True).stdout
-    return int(re.search(r"^Pages:\s+(\d+)", info, flags=re.M).group(1))  # type: ignore[union-attr]
+    pages = re.search(r"^Pages:\s+(\d+)", info, flags=re.M)
+    assert pages, info
+    return int(pages.group(1))
 
 
 def _heights(pdf: Path) -> list[float]:
@@ -342,7 +344,9 @@ def test_every_summary_sheet_is_fitted_to_the_page_width(demo: ConsolidationRun)
     assert labelled and all('<c:showVal val="1"/>' in c and '<c:showSerName val="1"/>' not in c
                             and '<c:showCatName val="1"/>' not in c for c in labelled)
     # The charts sit below the tables, after the page break: none is cut across two pages.
-    page_break = int(re.search(r'<rowBreaks[^>]*><brk id="(\d+)"', synthesis).group(1))  # type: ignore[union-attr]
+    found = re.search(r'<rowBreaks[^>]*><brk id="(\d+)"', synthesis)
+    assert found, "no page break in the Synthèse sheet"
+    page_break = int(found.group(1))
     tops = [int(r) for r in re.findall(r"<xdr:from><xdr:col>\d+</xdr:col><xdr:colOff>\d+</xdr:colOff><xdr:row>(\d+)",
                                        drawing)]
     assert tops and min(tops) >= page_break

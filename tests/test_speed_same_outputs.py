@@ -61,7 +61,9 @@ def outputs(folder: Path) -> dict[str, Any]:
                 if part.get_content_type() == "text/plain":
                     parts.append(part.get_content())
                 elif part.get_filename():
-                    parts.append((part.get_filename(), workbook_values(part.get_payload(decode=True))))
+                    payload = part.get_payload(decode=True)
+                    assert isinstance(payload, bytes)
+                    parts.append((part.get_filename(), workbook_values(payload)))
             found[name] = parts
     return found
 

@@ -46,7 +46,6 @@ class ValueKind(StrEnum):
     PERCENT = "percent"  # a fraction shown as a whole percentage (ETP)
     MONTHS = "number"  # a duration in months, to one decimal
     DATE = "date"
-    BOOL = "bool"  # shown « Oui » / « Non »
 
 
 class Perimeter(StrEnum):

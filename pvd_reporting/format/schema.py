@@ -147,7 +147,7 @@ README_NAME = "Lisez-moi"
 LISTS_NAME = "Listes"
 # The sheet of live checks, right after Lisez-moi; the reader ignores it as it ignores Lisez-moi.
 CONTROLS_NAME = "Contrôles"
-CONTROLS_HEADERS = ("Contrôle", "À corriger", "Où")
+CONTROLS_HEADERS = ("Contrôle", "À corriger", "Où", "Code")
 
 # Labels in the first column of a table that mark a total row, not an action (docs/format-1.md).
 TOTAL_LABELS = ("total", "total general", "totaux", "sous-total", "sous total", "somme", "total ht")

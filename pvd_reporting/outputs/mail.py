@@ -24,12 +24,7 @@ from pvd_reporting.atomic import atomic_write_bytes, atomic_write_text
 from pvd_reporting.consolidate.batch import period_end, period_of
 from pvd_reporting.consolidate.cache import ATTACHMENT_DIGEST_SUFFIX as DIGEST_SUFFIX
 from pvd_reporting.consolidate.cache import program_digest
-from pvd_reporting.format.departements import DEPARTMENT_NAMES
-from pvd_reporting.format.french import fr_date
-from pvd_reporting.format.issues import Severity, WorkbookReport
-from pvd_reporting.format.matching import slug
-from pvd_reporting.format.schema import NOT_FILLED, Schema
-from pvd_reporting.outputs.chase import (
+from pvd_reporting.consolidate.chase import (
     PERIOD_TO_CHECK,
     RESENT_AS_IS,
     TO_FIX,
@@ -37,6 +32,11 @@ from pvd_reporting.outputs.chase import (
     last_sent_words,
     sent_on,
 )
+from pvd_reporting.format.departements import DEPARTMENT_NAMES
+from pvd_reporting.format.french import fr_date
+from pvd_reporting.format.issues import Severity, WorkbookReport
+from pvd_reporting.format.matching import slug
+from pvd_reporting.format.schema import NOT_FILLED, Schema
 from pvd_reporting.outputs.report import issue_line, plural
 from pvd_reporting.outputs.workbook.carry import carried_bytes, prefilled_bytes
 from pvd_reporting.outputs.workbook.feedback import feedback_bytes

@@ -1,7 +1,7 @@
 """Reminders (README, Le cycle trimestriel): `relances-<period>.csv`, the territories to chase, and
 `relances-<period>/`, one mail draft per territory to chase that has a chef de projet's mail.
 
-Who to chase and their contacts: `outputs/chase.py`; each draft, its headers, body and attached
+Who to chase and their contacts: `consolidate/chase.py`; each draft, its headers, body and attached
 workbook: `outputs/mail.py`.
 """
 
@@ -16,26 +16,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pvd_reporting.atomic import atomic_write_bytes, atomic_write_text
+from pvd_reporting.consolidate.chase import Chase, last_sent, to_chase
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.format.reference import Reference
 from pvd_reporting.format.schema import Schema
-from pvd_reporting.outputs.chase import TO_FIX, Chase, last_sent, to_chase
 from pvd_reporting.outputs.mail import (
     MAX_ATTACHMENT_BYTES,
-    attachment,
-    draft,
     draft_bytes,
     file_stem,
     has_mail,
 )
 from pvd_reporting.outputs.report import CSV_DELIMITER, plural, safe_cell
 
-__all__ = ["TO_FIX", "Chase", "Reminders", "attachment", "draft", "to_chase", "write_reminders"]
-
 CONTACT_COLUMNS = ("Chef de projet", "Mail", "Téléphone")
 
 
-@dataclass
 @dataclass
 class Reminders:
     csv_path: Path

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Generic, TypeVar, cast
 
 from pvd_reporting.atomic import (
-    OutputFolder,
     checkpoint,
     os_reason,
     prepare_output_dir,
@@ -45,6 +44,7 @@ from pvd_reporting.format.issues import WorkbookReport
 from pvd_reporting.format.periods import first_day, parse_label
 from pvd_reporting.format.reference import Reference, load_reference
 from pvd_reporting.format.schema import Schema, build_schema
+from pvd_reporting.output_folder import OutputFolder
 from pvd_reporting.outputs import background
 from pvd_reporting.outputs import browser as chromium
 from pvd_reporting.outputs.anomalies import write_anomalies
