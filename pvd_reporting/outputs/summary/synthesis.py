@@ -189,14 +189,12 @@ def shown_length(value: float, num_format: str) -> int:
 
 
 # Characters added to the longest content: bold headers and Excel's cell padding.
-COLUMN_PADDING = 3
-# A header longer than this wraps on two lines rather than widening its column.
-LONGEST_HEADER = 24
+COLUMN_PADDING = 1
 
 
 def fit_columns(ws: Worksheet, fmt: SummaryFormats) -> None:
-    """Every column at least as wide as its longest number or date (never `####`) and its table
-    headers; wider than its declared width only when its content asks for it."""
+    """Every column at least as wide as its longest number or date (never `####`) and the longest
+    word of its table headers (which wrap); wider than declared only when its content asks for it."""
     strings = {index: text for text, index in ws.str_table.string_table.items()}
     needed = dict(enumerate(WIDTHS))
     for cells in ws.table.values():
@@ -206,7 +204,8 @@ def fit_columns(ws: Worksheet, fmt: SummaryFormats) -> None:
             if kind in ("Number", "Datetime"):
                 length = shown_length(float(cell.number), str(number_format or ""))
             elif kind == "String" and cell.format is fmt.header:
-                length = min(len(strings.get(cell.string, "")), LONGEST_HEADER)
+                # A header wraps (its format says so): its longest word must fit, not the whole line.
+                length = max((len(word) for word in strings.get(cell.string, "").split()), default=0)
             else:
                 continue
             needed[col] = max(needed.get(col, 0), length + COLUMN_PADDING)
