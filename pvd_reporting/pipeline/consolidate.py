@@ -101,6 +101,7 @@ def run_consolidate(
     config_path: Path | None = None,
     region: str | None = None,
     no_contacts: bool = False,
+    with_contacts: bool = False,
     images: bool = True,
     workers: int | None = None,
     cache_dir: Path | None = None,
@@ -155,7 +156,8 @@ def run_consolidate(
         warnings += scope_notices
         try:
             written, image_notice, reminders = write_outputs(result, out.path, schema, no_contacts=no_contacts,
-                                                             images=images, reference=reference, cache=cache,
+                                                             with_contacts=with_contacts, images=images,
+                                                             reference=reference, cache=cache,
                                                              published=None if scope_notices else published)
         finally:
             chromium.stop()  # no Chromium process outlives the run, whatever happened
@@ -208,8 +210,9 @@ def set_aside_reason(report: WorkbookReport) -> str:
 
 
 def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no_contacts: bool,
-                  images: bool, reference: Reference | None = None, cache: Path | None = None,
-                  published: Published | None = None) -> tuple[list[Path], str | None, Reminders]:
+                  images: bool, with_contacts: bool = False, reference: Reference | None = None,
+                  cache: Path | None = None, published: Published | None = None,
+                  ) -> tuple[list[Path], str | None, Reminders]:
     """Summary, dashboard, charts, anomalies and reminders of one consolidation; (paths, image
     notice, reminders). `output_dir`: for `run_consolidate`, the run's staging folder (atomic.
     OutputFolder), empty: what the output folder held before (the history database) is read
@@ -254,7 +257,8 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
 
     written: list[Path] = []
     try:
-        written.append(write_dashboard(result, output_dir, schema, no_contacts=no_contacts))
+        # The dashboard is made to be forwarded: the annuaire stays home unless asked for.
+        written.append(write_dashboard(result, output_dir, schema, no_contacts=no_contacts or not with_contacts))
         # With images, Chromium's part (and waiting for it) runs beside the outputs that need no browser.
         aside = Aside(pictures) if images else None
         try:
