@@ -80,7 +80,7 @@ def territory_data(schema: Schema, i: int, ref: RefTerritory | None, period: str
             "in_ort": rng.random() < 0.6, "start_on": date(2023, 1, 1) + timedelta(days=rng.randrange(0, 700)),
             "cost": cost,
         }
-        values["end_on"] = values["start_on"] + timedelta(days=rng.randrange(30, 900))  # type: ignore[operator]
+        values["end_on"] = values["start_on"] + timedelta(days=rng.randrange(30, 900))  # type: ignore[operator]  # start_on is the date set above
         for key, share in zip(financers, shares, strict=True):
             values[key] = round(cost * 0.9 * share / total, 2)
         actions.append(_rec("Engagements", n + 2, values))

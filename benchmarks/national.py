@@ -57,18 +57,18 @@ def seed(work: Path) -> Path:
     return db
 
 
-def _period_rows(db: sqlite3.Connection) -> tuple[dict[str, list[str]], dict[str, dict[tuple[str, str], list[tuple[Any, ...]]]], list[str]]:
+def _period_rows(db: sqlite3.Connection) -> tuple[dict[str, list[str]], dict[str, dict[tuple[str | None, str], list[tuple[Any, ...]]]], list[str]]:
     """Each table's columns, and its rows of the latest period by territory (id, name)."""
     latest = db.execute(f"SELECT valeur FROM {META_TABLE} WHERE cle = 'periode_consolidee'").fetchone()[0]
     columns: dict[str, list[str]] = {}
-    rows: dict[str, dict[tuple[str, str], list[tuple[Any, ...]]]] = {}
+    rows: dict[str, dict[tuple[str | None, str], list[tuple[Any, ...]]]] = {}
     tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
     for table in tables:
         cols = [r[1] for r in db.execute(f'PRAGMA table_info("{table}")')]
         columns[table] = cols
         if PERIOD not in cols:
             continue
-        by: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+        by: dict[tuple[str | None, str], list[tuple[Any, ...]]] = {}
         # A table of the région's own figures (no territory) is copied once per period.
         ii, it = (cols.index(ID), cols.index(TERRITORY)) if ID in cols and TERRITORY in cols else (None, None)
         for row in db.execute(f'SELECT * FROM "{table}" WHERE "{PERIOD}" = ?', (latest,)):
@@ -118,7 +118,8 @@ def generate(work: Path, territories: int = 55, quarters: int = 8, regions: list
                 out = []
                 for n in range(len(own) if own else territories):
                     id_pvd, territory = keys[(n + r) % len(keys)].split("\x00")
-                    new_id, new_name = f"pvd-{config.region_code}-{n // 10 + 1:02d}-{n}", f"{territory} {r}-{n}"
+                    new_id: str | None = f"pvd-{config.region_code}-{n // 10 + 1:02d}-{n}"
+                    new_name: str | None = f"{territory} {r}-{n}"
                     where: list[Any] = [None, None, None]
                     if own:
                         t = own[n]
@@ -135,9 +136,9 @@ def generate(work: Path, territories: int = 55, quarters: int = 8, regions: list
                             out.append(tuple(copy))
                 marks = ", ".join("?" for _ in cols)
                 db.executemany(f'INSERT INTO "{table}" VALUES ({marks})', out)
-            own = {**meta, "region": name, "region_code": config.region_code, "periodes": ",".join(periods),
+            written = {**meta, "region": name, "region_code": config.region_code, "periodes": ",".join(periods),
                    "periode_consolidee": periods[-1], "written_at": f"2026-01-{r + 1:02d}T08:00:00+00:00"}
-            db.executemany(f"INSERT INTO {META_TABLE} VALUES (?, ?)", list(own.items()))
+            db.executemany(f"INSERT INTO {META_TABLE} VALUES (?, ?)", list(written.items()))
             db.executemany("INSERT INTO financeurs VALUES (?, ?, ?)", financeurs)
         db.close()
         paths.append(target)

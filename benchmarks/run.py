@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pvd_reporting.format.schema import Schema
@@ -44,7 +44,7 @@ def floor(paths: list[Path], out: Path) -> None:
     import xlsxwriter
     from python_calamine import CalamineWorkbook
 
-    tables: dict[str, list[list[object]]] = {}
+    tables: dict[str, list[list[Any]]] = {}
     for path in paths:
         wb = CalamineWorkbook.from_path(str(path))
         for name in wb.sheet_names:

@@ -1,8 +1,9 @@
-"""Write docs/format-1.md, the workbook format for its users, from the schema, the issue catalogue
-and the default configuration: nothing in it is typed twice.
+"""Write docs/format-1.md, the workbook format for its users, and the table of docs/controles.md
+from the schema, the rule objects (check/checks.py), the issue catalogue and the default
+configuration: nothing in them is typed twice.
 
-    python scripts/make_format_doc.py            # rewrite docs/format-1.md
-    python scripts/make_format_doc.py --check    # exit 1 if docs/format-1.md is not up to date
+    python scripts/make_format_doc.py            # rewrite docs/format-1.md and docs/controles.md
+    python scripts/make_format_doc.py --check    # exit 1 if either is not up to date
 
 tests/test_format_doc.py regenerates it in memory and compares, so a change of the schema, of a
 list or of a message that is not followed by a run of this script fails the suite.
@@ -24,12 +25,10 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-from pvd_reporting.check.live import live_checks  # noqa: E402
-from pvd_reporting.check.rules import COST_TOLERANCE  # noqa: E402
+from pvd_reporting.check.checks import checks, live_checks  # noqa: E402
 from pvd_reporting.format.config import (  # noqa: E402
     COMMON_FILE,
     REGIONS_FOLDER,
-    REQUIRED_VALUES,
     default_config,
     shipped_regions,
 )
@@ -48,8 +47,6 @@ from pvd_reporting.format.schema import (  # noqa: E402
     TableSheet,
     build_schema,
 )
-from pvd_reporting.format.vocabulary import DONE_STATUS, J1, J3, ONGOING_STATUSES  # noqa: E402
-from pvd_reporting.format.vocabulary import ENGAGED_STATUSES as COSTED_STATUSES  # noqa: E402
 from pvd_reporting.outputs.workbook.readme import CONTROLS_PURPOSE, LISTS_PURPOSE, readme_lines  # noqa: E402
 from pvd_reporting.outputs.workbook.writer import READY, layout_of  # noqa: E402
 from pvd_reporting.read import values as parsing  # noqa: E402
@@ -84,69 +81,23 @@ KIND_LABELS: dict[Kind, str] = {
 
 @dataclass(frozen=True)
 class Rule:
-    """A check `validate` makes beyond reading each value: where it applies, its code, and when a
-    catalogue message alone does not say it, the condition (built from the rules' own constants)."""
+    """A check `validate` makes beyond reading each value, as check/checks.py declares it."""
 
-    table: str | None  # "territoire", a table key, or None for the whole workbook
-    field: str | None  # the field the issue points at; None for a whole-sheet issue
+    table: str  # "territoire" or a table key
+    fields: tuple[str, ...]  # the fields the issue points at; () for a whole-sheet issue
     code: str
     when: str = ""
     severity: Severity | None = None  # when the rule overrides the catalogue's severity
 
+    @property
+    def field(self) -> str | None:
+        return self.fields[0] if self.fields else None
+
 
 def rules(schema: Schema) -> tuple[Rule, ...]:
-    """The cross-field rules of check/rules.py, sheet by sheet, in the order they are applied."""
-    config = schema.config
-    communes = schema.table("communes")
-    statuses = " · ".join(COSTED_STATUSES)
-    bdt = " ou ".join(f"« {v} »" for v in REQUIRED_VALUES["cofinancement"])
-    pvd_town = REQUIRED_VALUES["role_commune"][0]
-    committee = REQUIRED_VALUES["instance"][0]
-    lead = REQUIRED_VALUES["role_contact"][0]
-    return (
-        Rule(FORM_KEY, "etp", "etp-below-threshold",
-             f"cofinancement {bdt} et moins de {config.cofinancing_min_etp:g} % d'ETP"),
-        Rule(FORM_KEY, "period", "period-after-update",
-             "période de suivi postérieure au trimestre de la date de mise à jour"),
-        Rule(FORM_KEY, "period", "period-before-update",
-             "période de suivi terminée plus de six mois avant la date de mise à jour"),
-        Rule("communes", None, "required-value",
-             "aucune ligne remplie" if communes.min_rows == 1 else f"moins de {communes.min_rows} lignes remplies"),
-        Rule("communes", "population", "population-over-limit",
-             f"« {pvd_town} » de plus de {fr_int(config.population_limit)} habitants"),
-        Rule("communes", "insee", "unknown-commune",
-             f"« {pvd_town} » absente de la liste de référence (avec --reference)"),
-        Rule("communes", "name", "unknown-commune", "nom qui diffère de la liste de référence (avec --reference)"),
-        Rule("jalons", "code", "unknown-milestone", "code autre que " + ", ".join(c for c, _ in MILESTONES)),
-        Rule("jalons", "code", "duplicate-milestone"),
-        Rule("jalons", None, "missing-milestone"),
-        Rule("jalons", "done_on", "required-value", f"date de réalisation de {J1} vide"),
-        Rule("jalons", "done_on", "date-in-future"),
-        Rule("jalons", "done_on", "milestones-out-of-order"),
-        Rule("jalons", "planned_on", "milestone-overdue",
-             "classeur reconduit du trimestre précédent : date prévue avant la date de mise à jour, "
-             "sans date de réalisation"),
-        Rule("engagements", "action_id", "duplicate-action"),
-        Rule("engagements", "cost", "negative-amount", "coût ou montant d'un financeur négatif"),
-        Rule("engagements", "cost", "financing-exceeds-cost",
-             f"somme des financeurs supérieure au coût de plus de {fr_money(COST_TOLERANCE)}"),
-        Rule("engagements", "cost", "missing-cost", f"statut {statuses} sans coût"),
-        Rule("engagements", "end_on", "dates-out-of-order"),
-        Rule("engagements", "end_on", "missing-end-date", f"statut « {DONE_STATUS} » sans date de fin"),
-        Rule("engagements", "end_on", "action-overdue",
-             "classeur reconduit du trimestre précédent : statut " + " ou ".join(f"« {s} »" for s in ONGOING_STATUSES)
-             + " et date de fin avant la date de mise à jour"),
-        Rule("comites", "date", "date-in-future", "une réunion ne peut suivre la mise à jour du classeur",
-             Severity.ERROR),
-        Rule("comites", "etat_present", "etat-absent",
-             f"« {committee} » avec l'État non représenté (« Non » ou laissé vide)"),
-        Rule("comites", None, "comite-cadence",
-             f"un avertissement qui nomme les trimestres sans « {committee} », sur les 4 derniers "
-             f"jusqu'à la période de suivi (ou depuis le trimestre de {J3} s'il est plus récent)"),
-        Rule("ingenierie", "action_id", "unknown-action"),
-        Rule("ingenierie", "amount", "negative-amount"),
-        Rule("annuaire", None, "no-project-lead", f"aucun contact « {lead} »"),
-    )
+    """The cross-field rules, sheet by sheet, from the rule objects (check/checks.py)."""
+    return tuple(Rule(c.sheet, c.fields, c.code.value, c.doc, c.severity)
+                 for c in checks(schema) if c.doc is not None)
 
 
 # Issues about the file or a sheet as a whole, raised before or while reading it.
@@ -249,7 +200,7 @@ def field_codes(fld: Field, sheet_rules: list[Rule]) -> str:
         codes.append("required-value")
     codes.append(reading_code(fld))
     for rule in sheet_rules:
-        if rule.field == fld.key or (rule.field == "cost" and fld.financer and rule.code == "negative-amount"):
+        if fld.key in rule.fields:
             codes.append(rule.code)
     return ", ".join(code(c) for c in dict.fromkeys(codes))
 
@@ -322,7 +273,7 @@ EXAMPLES: tuple[tuple[str, Kind, Callable[[Any], Any], tuple[Any, ...]], ...] = 
     ("Montants", Kind.AMOUNT, parsing.parse_amount,
      (1200000, "1 200 000 €", "1\u00a0200\u00a0000,50", "1\u202f200\u202f000 €", "1.200.000,50",
       "1200000.50", "1,5 M€", "12 000 euros HT", "douze")),
-    ("Pourcentages", Kind.PERCENT, parsing.parse_percent, (0.8, 80, "80 %", "80,5", "120")),
+    ("Pourcentages", Kind.PERCENT, parsing.parse_percent, (0.8, 80, "80 %", "80,5", 1.2, "120")),
     ("Oui/Non", Kind.YESNO, parsing.parse_yes_no, ("oui", "OUI", "x", "Non", "peut-être")),
     ("Périodes", Kind.PERIOD, parsing.parse_period, ("2025-T4", "2025-Q4", "T4 2025", "4e trimestre 2025",
                                                       "2025-T5")),
@@ -374,7 +325,9 @@ def values_section(schema: Schema) -> list[str]:
         "le dernier séparateur (virgule ou point) est celui des décimales ; `€`, `euros`, `HT` et les "
         "multiplicateurs `k`, `M`, `Md` sont admis.",
         "",
-        "Pourcentages : un nombre de 0 à 1 est une fraction (0,8 vaut 80 %), au-delà un pourcentage.",
+        "Pourcentages : un nombre de 0 à 1 est une fraction (0,8 vaut 80 %) ; au-delà, un nombre entier est lu "
+        "en points, et le rapport le dit (80 vaut 80 %, `percent-as-points`), un nombre à virgule reste une "
+        "fraction (1,2, « 120 % » collé, est hors de 0 à 100 %, jamais 1,2 %).",
         "",
     ]
     return lines
@@ -606,20 +559,43 @@ def placed_codes(schema: Schema) -> set[str]:
     return found
 
 
+# --- docs/controles.md: its table between two markers, the prose around it written by hand ------
+
+CONTROLS_DOC = REPO / "docs" / "controles.md"
+BLOCK_START, BLOCK_END = "<!-- controles:debut -->\n", "<!-- controles:fin -->"
+
+
+def controls_block(schema: Schema) -> str:
+    """The table of the live checks, one row per `Contrôles` row."""
+    layout = layout_of(schema)
+    rows = [[c.label, code(c.code), "erreur (rouge)" if c.level == Severity.ERROR else "avertissement (orange)",
+             c.where(layout)] for c in live_checks(schema)]
+    return "\n".join(table(["Contrôle", "Code", "Gravité", "Où"], rows)) + "\n"
+
+
+def render_controls(schema: Schema, current: str) -> str:
+    """docs/controles.md with its table regenerated."""
+    head, rest = current.split(BLOCK_START, 1)
+    tail = rest.split(BLOCK_END, 1)[1]
+    return head + BLOCK_START + controls_block(schema) + BLOCK_END + tail
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if the committed file is not up to date")
+    parser.add_argument("--check", action="store_true", help="fail if a committed file is not up to date")
     args = parser.parse_args(argv)
-    text = render(build_schema(default_config()))
+    schema = build_schema(default_config())
+    outputs = {OUTPUT: render(schema),
+               CONTROLS_DOC: render_controls(schema, CONTROLS_DOC.read_text(encoding="utf-8"))}
+    stale = [path for path, text in outputs.items()
+             if not path.exists() or path.read_text(encoding="utf-8") != text]
     if args.check:
-        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
-        if current != text:
-            print(f"{OUTPUT.relative_to(REPO)} n'est pas à jour : python scripts/make_format_doc.py", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"Écrit : {OUTPUT.relative_to(REPO)}")
+        for path in stale:
+            print(f"{path.relative_to(REPO)} n'est pas à jour : python scripts/make_format_doc.py", file=sys.stderr)
+        return 1 if stale else 0
+    for path in stale:
+        path.write_text(outputs[path], encoding="utf-8")
+        print(f"Écrit : {path.relative_to(REPO)}")
     return 0
 
 

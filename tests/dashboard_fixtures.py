@@ -13,7 +13,7 @@ from statistics import median
 
 from pvd_reporting.consolidate.view import Consolidation, MilestoneView, RegionView, TerritoryView
 from pvd_reporting.format.config import default_config
-from pvd_reporting.format.issues import WorkbookReport, make_issue
+from pvd_reporting.format.issues import IssueCode, WorkbookReport, make_issue
 from pvd_reporting.format.schema import MILESTONES, NOT_RECEIVED, ORT_STATUSES
 from pvd_reporting.read.records import Record
 
@@ -83,9 +83,9 @@ def make_territory(i: int, id_pvd: str, name: str, dept: str, status: str, done:
         milestones.append(MilestoneView(code, text, planned, realised))
     days_left = _status_days(status, rng)
     deadline = AS_OF + timedelta(days=days_left) if days_left is not None else None
-    first, last = FIRST[i % len(FIRST)], LAST[(i * 3) % len(LAST)]
-    lead = f"{first} {last}"
-    slug = f"{first.lower()}.{last.lower()}{i}".replace("é", "e").replace("è", "e")
+    first, family = FIRST[i % len(FIRST)], LAST[(i * 3) % len(LAST)]
+    lead = f"{first} {family}"
+    slug = f"{first.lower()}.{family.lower()}{i}".replace("é", "e").replace("è", "e")
     contacts = [
         Record("Annuaire", 2, values={"name": lead, "organisation": f"Ville de {name}",
                                       "position": "Cheffe de projet PVD", "email": f"{slug}@mairie-test.fr",
@@ -107,12 +107,12 @@ def make_territory(i: int, id_pvd: str, name: str, dept: str, status: str, done:
     needs_partner = Counter(rng.choice(partners) for _ in range(sum(needs_theme.values())))
     comites = {q: rng.choice([0, 1, 1, 2]) for q in QUARTERS}
     issues = [
-        make_issue("invalid-date", sheet="Engagements", cell=f"H{10 + i}", row=10 + i,
+        make_issue(IssueCode.INVALID_DATE, sheet="Engagements", cell=f"H{10 + i}", row=10 + i,
                    column="Date de début", value="32/13/2024"),
-        make_issue("comite-cadence", sheet="Comités", quarters="2025-T2"),
+        make_issue(IssueCode.COMITE_CADENCE, sheet="Comités", quarters="2025-T2"),
     ]
     if i % 3 == 0:
-        issues.append(make_issue("invalid-email", sheet="Annuaire", cell="D3", row=3, column="Mail",
+        issues.append(make_issue(IssueCode.INVALID_EMAIL, sheet="Annuaire", cell="D3", row=3, column="Mail",
                                  value=f"{slug}@@exemple"))
     report = WorkbookReport(path=f"workbooks/{id_pvd}.xlsx", issues=issues, territory=name, id_pvd=id_pvd,
                             period=PERIOD, size=12345, sha256="0" * 64, version="1.0")
@@ -189,7 +189,7 @@ def build_consolidation(n: int | None = None, seed: int = 7) -> Consolidation:
     territories = [make_territory(i, *row, rng=rng) for i, row in enumerate(rows)]
     reports = [t.report for t in territories if t.report]
     unreadable = WorkbookReport(path="workbooks/illisible.xlsx",
-                                issues=[make_issue("unreadable-file", reason="archive tronquée")])
+                                issues=[make_issue(IssueCode.UNREADABLE_FILE, reason="archive tronquée")])
     reports.append(unreadable)
     anomalies = [(r, issue) for r in reports for issue in r.issues]
     return Consolidation(region=_region(territories), territories=territories, reports=reports,

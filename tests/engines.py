@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import re
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +25,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
 from python_calamine import CalamineWorkbook
 
+from pvd_reporting.check.checks import live_checks
 from pvd_reporting.check.formulas import FORM, Layout, LiveCheck
-from pvd_reporting.check.live import live_checks
 from pvd_reporting.format.schema import Schema
 
 ENGINES = ("libreoffice", "gnumeric")
@@ -131,7 +131,7 @@ class Probe:
     column: int  # 1-based column of the probe
 
 
-def probe(src: Path, dst: Path, schema: Schema, layout: Layout, rows: dict[str, Iterable[int]]) -> list[Probe]:
+def probe(src: Path, dst: Path, schema: Schema, layout: Layout, rows: Mapping[str, Iterable[int]]) -> list[Probe]:
     """Copy `src` to `dst` with a probe cell per conditional format and row; `rows`: table key ->
     the 1-based rows to probe (the form's rows are probed where they are)."""
     wb = openpyxl.load_workbook(src)
@@ -144,7 +144,9 @@ def probe(src: Path, dst: Path, schema: Schema, layout: Layout, rows: dict[str, 
             column = next_column.get(name, PROBE_FIRST_COLUMN)
             next_column[name] = column + 1
             letter = get_column_letter(column)
-            first = int(re.match(r"[A-Z]+(\d+)", cells).group(1))  # type: ignore[union-attr]
+            found = re.match(r"[A-Z]+(\d+)", cells)
+            assert found, cells
+            first = int(found.group(1))
             last = int(re.findall(r"(\d+)", cells.split(" ")[0])[-1])
             wanted = [first] if check.sheet == FORM else sorted(r for r in set(rows[check.sheet]) | {last}
                                                                   if first <= r <= last)

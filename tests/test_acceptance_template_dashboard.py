@@ -132,7 +132,8 @@ def _fill(path: Path, out: Path) -> None:
     form = wb["Territoire"]
     rows = {form.cell(r, 1).value: r for r in range(1, 15)}
     for label, value in {"Date de mise à jour": dt.datetime(2025, 12, 15), "Chef de projet": "Claire Martin",
-                         "Temps dédié du chef de projet (% ETP)": 100,
+                         # 100 typed in a percent cell: Excel stores 1 (100 %).
+                         "Temps dédié du chef de projet (% ETP)": 1.0,
                          "Cofinancement du poste": "Banque des Territoires"}.items():
         form.cell(rows[label], 2, value)
     for r, day in zip(range(2, 5), (dt.datetime(2021, 5, 12), dt.datetime(2021, 9, 1), dt.datetime(2021, 10, 4)),

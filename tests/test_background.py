@@ -39,7 +39,12 @@ def test_a_process_that_dies_is_replaced_by_the_work_done_here() -> None:
 def test_one_core_runs_the_work_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
     ran: list[int] = []
-    (wait,) = background.start([lambda: ran.append(os.getpid()) or "fait"])
+
+    def work() -> str:
+        ran.append(os.getpid())
+        return "fait"
+
+    (wait,) = background.start([work])
     assert ran == [os.getpid()]  # done before start returned, in this process
     assert wait() == "fait"
 

@@ -20,7 +20,7 @@ from factory import make_workbook
 
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import Schema
-from pvd_reporting.read.bounds import MAX_ROWS, MAX_SHEET_CELLS, MAX_TEXT_BYTES, measure
+from pvd_reporting.read.bounds import MAX_ROWS, MAX_SHEET_CELLS, MAX_TEXT_BYTES, SheetCost, measure
 
 MAX_SECONDS = 10
 MAX_RSS_MB = 400
@@ -36,8 +36,9 @@ def _run(path: Path) -> tuple[dict, float, float]:
     start = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "pvd_reporting", "validate", str(path), "--format", "json"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out = proc.stdout.read()  # type: ignore[union-attr]
-    err = proc.stderr.read()  # type: ignore[union-attr]
+    assert proc.stdout is not None and proc.stderr is not None
+    out = proc.stdout.read()
+    err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.monotonic() - start
@@ -156,6 +157,13 @@ def test_the_refusal_comes_before_the_library_reads_a_cell(base: Path, tmp_path:
     assert f"{MAX_TEXT_BYTES // (1024 * 1024)} Mo" in issues[0].message
 
 
+def _engagements_cost(path: Path) -> SheetCost:
+    with zipfile.ZipFile(path) as zf:
+        cost = measure(zf)
+    assert cost is not None, path
+    return cost.sheets["Engagements"]
+
+
 def test_limits_on_a_sound_workbook_and_at_their_edge(base: Path, tmp_path: Path) -> None:
     with zipfile.ZipFile(base) as zf:
         cost = measure(zf, {norm("Listes")})
@@ -166,16 +174,13 @@ def test_limits_on_a_sound_workbook_and_at_their_edge(base: Path, tmp_path: Path
         [f'<row r="{MAX_ROWS}"><c r="A{MAX_ROWS}"><v>1</v></c></row>'.encode()])})
     beyond = hostile.rewrite(base, tmp_path / "au-dela.xlsx", {hostile.sheet_member(base, "Engagements"):
                                                                 hostile.sheet_xml([f'<row r="{MAX_ROWS + 1}"><c r="A{MAX_ROWS + 1}"><v>1</v></c></row>'.encode()])})
-    with zipfile.ZipFile(edge) as zf:
-        assert not measure(zf).sheets["Engagements"].too_many_rows  # type: ignore[union-attr]
-    with zipfile.ZipFile(beyond) as zf:
-        assert measure(zf).sheets["Engagements"].too_many_rows  # type: ignore[union-attr]
+    assert not _engagements_cost(edge).too_many_rows
+    assert _engagements_cost(beyond).too_many_rows
     # Cells with no value (only a style) are not counted, as the library leaves them out.
     styled = hostile.rewrite(base, tmp_path / "styles.xlsx", {hostile.sheet_member(base, "Engagements"):
                                                               hostile.sheet_xml([b'<row r="1"><c r="A1"><v>1</v></c></row>',
                                                                                  b'<row r="50000"><c r="Z50000" s="1"/></row>'])})
-    with zipfile.ZipFile(styled) as zf:
-        sheet = measure(zf).sheets["Engagements"]  # type: ignore[union-attr]
+    sheet = _engagements_cost(styled)
     assert sheet.height == 1 and not sheet.too_many_cells and MAX_SHEET_CELLS > 0
 
 
@@ -194,8 +199,7 @@ def test_every_way_of_placing_a_far_cell_is_measured(rows: list[str], refused: s
                                                      tmp_path: Path) -> None:
     path = hostile.rewrite(base, tmp_path / "loin.xlsx", {
         hostile.sheet_member(base, "Engagements"): hostile.sheet_xml([r.encode() for r in rows])})
-    with zipfile.ZipFile(path) as zf:
-        sheet = measure(zf).sheets["Engagements"]  # type: ignore[union-attr]
+    sheet = _engagements_cost(path)
     if refused == "rows":
         assert sheet.too_many_rows
     else:
@@ -253,8 +257,7 @@ def test_an_ods_is_measured_as_the_library_lays_it_out(tmp_path: Path) -> None:
             'table:number-columns-repeated="1024"/></table:table-row>'  # styled, empty: not counted
             f'<table:table-row><table:covered-table-cell/><table:table-cell table:number-columns-repeated="3" '
             'office:value-type="string"><text:p>abc</text:p></table:table-cell></table:table-row>')  # row 1003: B-D
-    with zipfile.ZipFile(hostile.ods(tmp_path / "mesure.ods", body)) as zf:
-        sheet = measure(zf).sheets["Engagements"]  # type: ignore[union-attr]
+    sheet = _engagements_cost(hostile.ods(tmp_path / "mesure.ods", body))
     assert (sheet.first_row, sheet.height, sheet.first_col, sheet.last_col) == (0, 1004, 0, 3)
     assert sheet.cells == 1004 * 4 and sheet.text_bytes > 0
 

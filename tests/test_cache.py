@@ -301,7 +301,12 @@ def test_an_entry_from_another_program_version_is_refused_before_its_body_is_rea
     blob = encode_entry("k", cache_module.WorkbookReport("a.xlsx"), program="0.0.1")
     seen: list[bytes] = []
     real = cache_module._unpack
-    monkeypatch.setattr(cache_module, "_unpack", lambda data: seen.append(data) or real(data))
+
+    def spy(data: bytes) -> Any:
+        seen.append(data)
+        return real(data)
+
+    monkeypatch.setattr(cache_module, "_unpack", spy)
     with pytest.raises(cache_module.EntryError):
         decode_entry(blob, "k")
     assert seen == []

@@ -250,8 +250,19 @@ def test_one_workbook_to_one_file_with_a_period(tmp_path: Path, schema: Schema) 
     assert form_cell(tmp_path / "t1.xlsx", schema, "period").value == "2026-T1"
 
 
+def test_a_folder_of_one_territory_to_one_file(tmp_path: Path, schema: Schema) -> None:
+    """`--from FOLDER -o FILE`: a folder holding one territory's workbook is one territory."""
+    folder = tmp_path / "recus"
+    folder.mkdir()
+    source(folder / "t3.xlsx", schema)
+    code, stdout, stderr = run("--from", folder, "-o", tmp_path / "t1.xlsx", "--period", "2026-T1")
+    assert code == 0, stderr
+    assert "Période 2026-T1 : 1 classeur reconduit" in stdout
+    assert form_cell(tmp_path / "t1.xlsx", schema, "period").value == "2026-T1"
+
+
 @pytest.mark.parametrize("args, message", [
-    (("-o", "x.xlsx"), "-o FICHIER ne sert que pour un seul classeur source"),
+    (("-o", "x.xlsx"), "-o FICHIER ne sert que pour un seul territoire ; 2 territoires à reconduire"),
     ((), "ajoutez --output-dir DOSSIER"),
     (("--region", "Grand Est"), "ajoutez --output-dir DOSSIER"),
     (("--territory", "pvd-44-67-1"), "--from et --territory s'excluent"),

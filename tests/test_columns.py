@@ -8,6 +8,7 @@ import re
 import sqlite3
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -37,7 +38,7 @@ def _headers(path: Path, sheet: str) -> list[str]:
     return [str(c.value) for c in next(ws.iter_rows(min_row=1, max_row=1))]
 
 
-def _column(path: Path, sheet: str, header: str) -> list[object]:
+def _column(path: Path, sheet: str, header: str) -> list[Any]:
     ws = load_workbook(path)[sheet]
     rows = list(ws.iter_rows(values_only=True))
     j = list(rows[0]).index(header)

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from factory import baseline_rows, make_workbook
 from openpyxl import load_workbook
 
@@ -36,7 +36,7 @@ def inbox(schema: Schema, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _run(*args: str) -> object:
+def _run(*args: str) -> Result:
     # Only what the test built is expected, unless it names a list (the shipped one is the default).
     own = () if "--reference" in args else ("--no-reference",)
     return CliRunner().invoke(cli, ["consolidate", *args, *own, "--quiet", "--no-images", "--workers", "1"])
@@ -46,12 +46,12 @@ def test_consolidate_writes_every_output_and_never_touches_the_input(inbox: Path
     before = _hashes(inbox)
     out = tmp_path / "sorties"
     result = _run(str(inbox), "--output-dir", str(out), "--as-of", "1 janvier 2026")
-    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 0, result.output
     assert _hashes(inbox) == before
     names = {p.name for p in out.iterdir()}
     assert {"synthese-pvd-2025-T4.xlsx", "anomalies-2025-T4.json", "anomalies-2025-T4.csv"} <= names
     assert not [n for n in names if n.startswith(".")]
-    text = result.output  # type: ignore[attr-defined]
+    text = result.output
     assert "Territoires reçus : 2" in text and "ORT signées : 1" in text and "à risque : 1" in text
     # --no-reference (added by _run): only the territories received are expected, no list named.
     assert "attendus" not in text and "Liste de référence" not in text
@@ -90,41 +90,41 @@ def test_the_shipped_list_is_the_default_reference(inbox: Path, tmp_path: Path) 
 
 def test_default_as_of_is_the_end_of_the_quarter(inbox: Path, tmp_path: Path) -> None:
     result = _run(str(inbox), "-o", str(tmp_path / "o"))
-    assert result.exit_code == 0  # type: ignore[attr-defined]
-    assert "situation au 31/12/2025" in result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 0
+    assert "situation au 31/12/2025" in result.output
     wb = load_workbook(tmp_path / "o" / "synthese-pvd-2025-T4.xlsx")
     values = [r for r in wb["Territoires"].iter_rows(min_row=2, values_only=True) if r[0] == "pvd-44-67-3"]
     assert "Dans les temps" in values[0]  # 91 days left
 
 
 def test_strict_exits_1_when_a_workbook_has_errors(inbox: Path, tmp_path: Path) -> None:
-    assert _run(str(inbox), "-o", str(tmp_path / "o"), "--strict").exit_code == 1  # type: ignore[attr-defined]
+    assert _run(str(inbox), "-o", str(tmp_path / "o"), "--strict").exit_code == 1
 
 
 def test_nothing_to_consolidate_exits_2(inbox: Path, tmp_path: Path) -> None:
     empty = tmp_path / "vide"
     empty.mkdir()
     result = _run(str(empty), "-o", str(tmp_path / "o"))
-    assert result.exit_code == 2 and "Aucun classeur" in result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 2 and "Aucun classeur" in result.output
     result = _run(str(inbox), "-o", str(tmp_path / "o"), "--period", "2024-T1")
-    assert result.exit_code == 2 and "2024-T1" in result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 2 and "2024-T1" in result.output
     result = _run(str(tmp_path / "absent"), "-o", str(tmp_path / "o"))
-    assert result.exit_code == 2 and "introuvable" in result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 2 and "introuvable" in result.output
     result = _run(str(inbox), "--as-of", "32/13/2025", "-o", str(tmp_path / "o"))
-    assert result.exit_code == 2 and "Traceback" not in result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 2 and "Traceback" not in result.output
 
 
 def test_output_inside_the_input_folder_is_refused(inbox: Path) -> None:
     before = _hashes(inbox)
     result = _run(str(inbox), "-o", str(inbox / "sorties"))
-    assert result.exit_code == 2, result.output  # type: ignore[attr-defined]
-    assert "dossier de sortie" in result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 2, result.output
+    assert "dossier de sortie" in result.output
     assert _hashes(inbox) == before and not (inbox / "sorties").exists()
 
 
 def test_no_contacts_reaches_the_summary(inbox: Path, tmp_path: Path, schema: Schema) -> None:
     result = _run(str(inbox), "-o", str(tmp_path / "o"), "--no-contacts")
-    assert result.exit_code == 0  # type: ignore[attr-defined]
+    assert result.exit_code == 0
     wb = load_workbook(tmp_path / "o" / "synthese-pvd-2025-T4.xlsx")
     text = " ".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row)
     contacts = baseline_rows(schema)["annuaire"]

@@ -10,12 +10,14 @@ import openpyxl
 import pytest
 from factory import make_workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.worksheet.worksheet import Worksheet
 from openxml_audit import OpenXmlValidator
 from test_template_filled import sample
 
+from pvd_reporting.check.checks import live_checks
 from pvd_reporting.check.formulas import FORM
-from pvd_reporting.check.live import live_checks
 from pvd_reporting.check.validate import validate_workbook
 from pvd_reporting.format.issues import Severity
 from pvd_reporting.format.schema import CONTROLS_HEADERS, Kind, Schema
@@ -29,7 +31,8 @@ from pvd_reporting.read.workbook import read_workbook
 CONTROLS_DOC = (Path(__file__).resolve().parent.parent / "docs" / "controles.md").read_text(encoding="utf-8")
 # What Excel and LibreOffice both compute, without macros and without anything volatile.
 ALLOWED = {"SUM", "SUMPRODUCT", "ROUND", "IF", "IFERROR", "ISNUMBER", "ISERROR", "ISTEXT", "LEN", "TRIM",
-           "COUNT", "COUNTA", "COUNTIF", "MAX", "MOD", "FIND", "MID", "LEFT", "RIGHT", "SUBSTITUTE", "UPPER", "AND"}
+           "COUNT", "COUNTA", "COUNTIF", "MAX", "MOD", "FIND", "MID", "LEFT", "RIGHT", "SUBSTITUTE", "UPPER", "LOWER",
+           "AND", "ABS"}
 # Excel refuses a formula longer than this.
 EXCEL_FORMULA_MAX = 8192
 
@@ -59,12 +62,14 @@ def test_controls_sheet_right_after_lisez_moi(blank: openpyxl.Workbook, schema: 
     ws = blank[schema.controls_name]
     assert ws.sheet_state == "visible" and ws.protection.sheet
     header = CONTROLS_FIRST_ROW
-    assert [ws.cell(header, c).value for c in (1, 2, 3)] == list(CONTROLS_HEADERS)
+    assert [ws.cell(header, c).value for c in (1, 2, 3, 4)] == list(CONTROLS_HEADERS)
     checks = live_checks(schema)
     layout = layout_of(schema)
     for i, check in enumerate(checks):
         row = header + 1 + i
-        assert ws.cell(row, 1).value == check.title and f"({check.code})" in check.title
+        # The rule in plain French; its validate code apart, in a small column of its own.
+        assert ws.cell(row, 1).value == check.title and check.code not in check.title
+        assert ws.cell(row, 4).value == check.code and ws.cell(row, 4).font.sz == 8
         assert ws.cell(row, 3).value == check.where(layout)
         count = ws.cell(row, 2).value
         assert isinstance(count, ArrayFormula) and count.text == "=" + check.count(layout)
@@ -111,7 +116,7 @@ def test_checks_cover_the_prepared_rows_and_more(schema: Schema) -> None:
     assert cells == f"{layout.letter('engagements', 'cost')}2:{last_money}1001"
 
 
-def _validation(ws, cell: str):  # type: ignore[no-untyped-def]
+def _validation(ws: Worksheet, cell: str) -> DataValidation:
     found = [dv for dv in ws.data_validations.dataValidation if cell in dv.sqref]
     assert found, cell
     return found[0]
@@ -190,18 +195,12 @@ def test_excel_safe(files: dict[str, Path], name: str) -> None:
 
 
 def test_the_docs_list_every_live_check(schema: Schema) -> None:
+    # docs/controles.md's table is generated from the rule objects (scripts/make_format_doc.py).
     block = CONTROLS_DOC.split("<!-- controles:debut -->\n")[1].split("<!-- controles:fin -->")[0]
-    assert block == readme_block(schema), "Bloc à recopier dans docs/controles.md :\n" + readme_block(schema)
-
-
-def readme_block(schema: Schema) -> str:
-    layout = layout_of(schema)
-    lines = ["| Contrôle | Code | Gravité | Où |", "| --- | --- | --- | --- |"]
-    for check in live_checks(schema):
-        level = "erreur (rouge)" if check.level == "error" else "avertissement (orange)"
-        where = check.where(layout).replace("|", "\\|")
-        lines.append(f"| {check.label} | `{check.code}` | {level} | {where} |")
-    return "\n".join(lines) + "\n"
+    rows = [line for line in block.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(rows) == len(live_checks(schema))
+    for row, check in zip(rows, live_checks(schema), strict=True):
+        assert row.startswith(f"| {check.label} | `{check.code}` |"), (row, check.label)
 
 
 def test_the_form_checks_name_the_form(schema: Schema) -> None:
@@ -211,19 +210,24 @@ def test_the_form_checks_name_the_form(schema: Schema) -> None:
 
 
 def test_table_rows_can_be_deleted_under_protection(blank: openpyxl.Workbook, schema: Schema) -> None:
-    """Excel and LibreOffice delete a row only when none of its cells is locked: each prepared row
-    is unlocked whole by its row format, the header row locked; Jalons' eight rows stay fixed."""
+    """Excel and LibreOffice delete a row only when none of its cells is locked: every column is
+    unlocked to the last one by its column format, with no row format (it would override the
+    columns' number formats); the header's cells locked; Jalons' eight rows stay fixed."""
     for table in schema.tables:
         ws = blank[table.name]
         assert ws.protection.sheet
         # In the file, a permission set to 0 is an action left allowed under protection.
         assert not ws.protection.deleteRows and not ws.protection.insertRows
-        header = ws.row_dimensions[1]
-        assert header.protection.locked
+        # The header's cells locked by their own format; no row format anywhere (see below).
+        assert not ws.row_dimensions[1].has_style
+        assert all(ws.cell(1, c + 1).protection.locked for c in range(len(table.columns)))
         if table.fixed_rows:
             for r in range(2, len(table.fixed_rows) + 2):
                 assert ws.cell(r, table.keys.index("code") + 1).protection.locked
             continue
         for r in range(2, table.blank_rows + 2):
-            row = ws.row_dimensions[r]
-            assert row.has_style and not row.protection.locked, (table.name, r)
+            assert not ws.row_dimensions[r].has_style, (table.name, r)
+        covered = sorted((d.min, d.max) for d in ws.column_dimensions.values())
+        assert covered[0][0] == 1 and covered[-1][1] == 16_384
+        assert all(a[1] + 1 == b[0] for a, b in zip(covered, covered[1:], strict=False)), covered
+        assert not any(d.protection.locked for d in ws.column_dimensions.values())

@@ -106,7 +106,9 @@ def _words(pdf: Path) -> list[tuple[int, float, float, float, str]]:
                          check=True).stdout
     words = []
     for number, page in enumerate(out.split("<page ")[1:], start=1):
-        width = float(re.search(r'width="([\d.]+)"', page).group(1))  # type: ignore[union-attr]
+        found = re.search(r'width="([\d.]+)"', page)
+        assert found, page[:200]
+        width = float(found.group(1))
         for y_min, x_max, y_max, word in re.findall(
                 r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', page):
             words.append((number, width, float(x_max), float(y_max) - float(y_min), word))
@@ -115,7 +117,9 @@ def _words(pdf: Path) -> list[tuple[int, float, float, float, str]]:
 
 def _pages(pdf: Path) -> int:
     info = subprocess.run([_poppler("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True).stdout
-    return int(re.search(r"^Pages:\s+(\d+)", info, flags=re.M).group(1))  # type: ignore[union-attr]
+    pages = re.search(r"^Pages:\s+(\d+)", info, flags=re.M)
+    assert pages, info
+    return int(pages.group(1))
 
 
 @pytest.mark.browser

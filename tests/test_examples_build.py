@@ -7,6 +7,7 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from test_template_filled import data_values
@@ -26,7 +27,7 @@ def files(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.suffix in (".xlsx", ".json"))
 
 
-def _load_script():  # type: ignore[no-untyped-def]
+def _load_script() -> ModuleType:
     spec = importlib.util.spec_from_file_location("make_examples", REPO / "scripts" / "make_examples.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

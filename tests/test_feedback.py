@@ -7,10 +7,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.cell.cell import Cell
 from test_template_filled import sample
 
 from pvd_reporting.check.validate import validate_workbook
-from pvd_reporting.format.issues import WorkbookReport, make_issue
+from pvd_reporting.format.issues import IssueCode, Severity, WorkbookReport, make_issue
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs.workbook.feedback import (
     ANOMALIES_HEADERS,
@@ -21,14 +22,17 @@ from pvd_reporting.outputs.workbook.feedback import (
 from pvd_reporting.outputs.workbook.template import write_filled
 from pvd_reporting.outputs.workbook.writer import MARK_BG
 
-RED, ORANGE = MARK_BG["error"][1:].upper(), MARK_BG["warning"][1:].upper()
+RED, ORANGE = MARK_BG[Severity.ERROR][1:].upper(), MARK_BG[Severity.WARNING][1:].upper()
+Feedback = tuple[openpyxl.Workbook, WorkbookReport]
 
 
-def flag_colour(cell) -> str:  # type: ignore[no-untyped-def]
+def flag_colour(cell: Cell) -> str:
     """The colour a flagged cell shows while it holds the flagged value: a conditional format of
     its own (a corrected cell loses it), never a painted fill."""
     assert not (cell.fill and cell.fill.fill_type), cell.coordinate
-    ref = "$" + "$".join(re.match(r"([A-Z]+)(\d+)", cell.coordinate).groups())  # type: ignore[union-attr]
+    m = re.match(r"([A-Z]+)(\d+)", cell.coordinate)
+    assert m, cell.coordinate
+    ref = "$" + "$".join(m.groups())
     for cf in cell.parent.conditional_formatting:
         if str(cf.sqref) != cell.coordinate:
             continue
@@ -39,7 +43,7 @@ def flag_colour(cell) -> str:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def feedback(tmp_path_factory: pytest.TempPathFactory, schema: Schema) -> tuple[openpyxl.Workbook, WorkbookReport]:
+def feedback(tmp_path_factory: pytest.TempPathFactory, schema: Schema) -> Feedback:
     tmp = tmp_path_factory.mktemp("fb")
     data = sample(schema)
     eng = data.tables["engagements"][0]
@@ -57,14 +61,14 @@ def feedback(tmp_path_factory: pytest.TempPathFactory, schema: Schema) -> tuple[
     return openpyxl.load_workbook(out), report
 
 
-def test_issues_found(feedback) -> None:  # type: ignore[no-untyped-def]
+def test_issues_found(feedback: Feedback) -> None:
     _, report = feedback
     codes = {i.code for i in report.issues}
     assert {"invalid-date", "financing-exceeds-cost", "invalid-email", "invalid-siren", "etat-absent"} <= codes
     assert any(i.code == "invalid-date" and i.cell == "H3" for i in report.issues)
 
 
-def test_error_cells_red_with_comment(feedback) -> None:  # type: ignore[no-untyped-def]
+def test_error_cells_red_with_comment(feedback: Feedback) -> None:
     wb, _ = feedback
     cell = wb["Engagements"]["H2"]  # the bad date, back on row 2 in the fresh template
     assert cell.value == "32/13/2024"
@@ -78,13 +82,13 @@ def test_error_cells_red_with_comment(feedback) -> None:  # type: ignore[no-unty
     assert flag_colour(form["B2"]) == "" and form["B2"].comment is None
 
 
-def test_warning_cells_orange(feedback) -> None:  # type: ignore[no-untyped-def]
+def test_warning_cells_orange(feedback: Feedback) -> None:
     wb, _ = feedback
     cell = wb["Comités"]["D2"]
     assert flag_colour(cell) == ORANGE and "État" in cell.comment.text
 
 
-def test_anomalies_sheet_lists_every_issue(feedback, schema: Schema) -> None:  # type: ignore[no-untyped-def]
+def test_anomalies_sheet_lists_every_issue(feedback: Feedback, schema: Schema) -> None:
     wb, report = feedback
     assert wb.sheetnames == [*schema.sheet_names, ANOMALIES_NAME]
     ws = wb[ANOMALIES_NAME]
@@ -100,11 +104,11 @@ def test_anomalies_sheet_lists_every_issue(feedback, schema: Schema) -> None:  #
 def test_several_messages_on_one_cell_and_cell_less_issues(tmp_path: Path, schema: Schema) -> None:
     data = sample(schema)
     issues = [
-        make_issue("invalid-date", sheet="Engagements", cell="H2", row=2, column="Date de début", value="x"),
-        make_issue("date-in-future", sheet="Engagements", cell="H2", row=2, column="Date de début",
+        make_issue(IssueCode.INVALID_DATE, sheet="Engagements", cell="H2", row=2, column="Date de début", value="x"),
+        make_issue(IssueCode.DATE_IN_FUTURE, sheet="Engagements", cell="H2", row=2, column="Date de début",
                    date="01/01/2030", updated_on="10/12/2025"),
-        make_issue("comite-cadence", sheet="Comités", quarters="2025-T2"),
-        make_issue("missing-sheet", sheet="Ingénierie", sheet_name="Ingénierie"),
+        make_issue(IssueCode.COMITE_CADENCE, sheet="Comités", quarters="2025-T2"),
+        make_issue(IssueCode.MISSING_SHEET, sheet="Ingénierie", sheet_name="Ingénierie"),
     ]
     wb = openpyxl.load_workbook(write_annotated(tmp_path / "f.xlsx", schema, data, issues))
     cell = wb["Engagements"]["H2"]

@@ -18,7 +18,7 @@ from engines import AS_SHOWN_CSV, french_profile, libreoffice
 from test_template_filled import sample
 
 from pvd_reporting.format.schema import Schema
-from pvd_reporting.outputs.workbook.template import write_filled
+from pvd_reporting.outputs.workbook.template import write_filled, write_template
 
 SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
 
@@ -83,3 +83,58 @@ def test_french_calc_saves_formats_excel_reads_the_same(shown: dict[str, dict[st
     form = wb[schema.form.name]
     etp = form.cell([f.key for f in schema.form.fields].index("etp") + 1, 2)
     assert etp.value == pytest.approx(0.8) and etp.number_format.replace("\\", "").replace(" ", "") == "0%"
+
+
+# Rows typed into the blank template: the first prepared row, one far down, one past the prepared rows.
+TYPED_ROWS = (2, 150, 230)
+
+
+@pytest.fixture(scope="module")
+def typed(tmp_path_factory: pytest.TempPathFactory, schema: Schema, soffice: str) -> tuple[Path, Path]:
+    """The blank template with values typed as a person types them (no format of their own: the
+    cell takes its column's), then exported by a French Calc as displayed, and saved as .xlsx."""
+    tmp = tmp_path_factory.mktemp("typed")
+    wb = openpyxl.load_workbook(write_template(tmp / "modele.xlsx", schema, period="2025-T4"))
+    table = schema.table("engagements")
+    ws = wb[table.name]
+    for r in TYPED_ROWS:
+        ws.cell(r, table.keys.index("cost") + 1).value = 850_000
+        ws.cell(r, table.keys.index("fin_1") + 1).value = 340_000
+        # A date typed is a serial number in the cell (46096: 15/03/2026).
+        ws.cell(r, table.keys.index("start_on") + 1).value = 46096
+    contacts = schema.table("annuaire")
+    wb[contacts.name].cell(3, contacts.keys.index("phone") + 1).value = 388123456
+    form = wb[schema.form.name]
+    form.cell([f.key for f in schema.form.fields].index("etp") + 1, 2).value = 0.8
+    source = tmp / "saisi.xlsx"
+    wb.save(source)
+    profile = french_profile(tmp / "profile")
+    (tmp / "csv").mkdir()
+    (tmp / "xlsx").mkdir()
+    libreoffice(soffice, [source], tmp / "csv", to=AS_SHOWN_CSV, profile=profile)
+    (saved,) = libreoffice(soffice, [source], tmp / "xlsx", to="xlsx", profile=profile)
+    return tmp / "csv", saved
+
+
+@pytest.mark.libreoffice
+def test_typed_values_keep_their_display_in_every_row(typed: tuple[Path, Path], schema: Schema) -> None:
+    """A row format would override the column formats: typed amounts would show « 850000 »."""
+    folder, _ = typed
+    table = schema.table("engagements")
+    rows = (folder / f"saisi-{table.name}.csv").read_text(encoding="utf-8").translate(SPACES).splitlines()
+    for r in TYPED_ROWS:
+        row = dict(zip(table.keys, rows[r - 1].split(";"), strict=False))
+        assert (row["cost"].strip('"'), row["fin_1"].strip('"'), row["start_on"]) == (
+            "850 000 €", "340 000 €", "15/03/2026"), r
+    form = (folder / f"saisi-{schema.form.name}.csv").read_text(encoding="utf-8").translate(SPACES).splitlines()
+    etp = next(line.split(";")[1] for line in form if line.startswith(schema.form.field("etp").label))
+    assert etp == "80 %"
+
+
+@pytest.mark.libreoffice
+def test_a_typed_phone_keeps_its_leading_zero(typed: tuple[Path, Path], schema: Schema) -> None:
+    """A phone cell is text: what is typed in it (03 88…) is kept as typed, its 0 included."""
+    _, saved = typed
+    contacts = schema.table("annuaire")
+    cell = openpyxl.load_workbook(saved)[contacts.name].cell(3, contacts.keys.index("phone") + 1)
+    assert cell.number_format == "@"

@@ -38,7 +38,7 @@ def test_a_missing_template_field_fails_where_the_issue_is_built() -> None:
 
 def test_code_and_string_are_interchangeable_for_callers() -> None:
     # Tests, the cache and the JSON reader hold plain strings: they still find the issue type.
-    assert make_issue("invalid-email", value="x@").code == IssueCode.INVALID_EMAIL  # type: ignore[arg-type]
+    assert make_issue("invalid-email", value="x@").code == IssueCode.INVALID_EMAIL  # type: ignore[arg-type]  # a bare string, as JSON gives it back
     assert type(make_issue(IssueCode.INVALID_EMAIL, value="x@").code) is str
     assert ISSUE_TYPES["invalid-email"].code is IssueCode.INVALID_EMAIL
 

@@ -25,13 +25,19 @@ from engines import ENGINES, Probe, Sheets, coloured, libreoffice, probe, recalc
 from factory import make_workbook
 from test_template_filled import sample
 
+from pvd_reporting.check.checks import live_checks
 from pvd_reporting.check.formulas import FORM, LiveCheck
-from pvd_reporting.check.live import live_checks
 from pvd_reporting.check.validate import validate_workbook
 from pvd_reporting.format.issues import Severity
 from pvd_reporting.format.schema import Kind, Schema
 from pvd_reporting.outputs.workbook.carry import carried_content, next_period
-from pvd_reporting.outputs.workbook.feedback import ANOMALIES_NAME, RESTORED, write_feedback
+from pvd_reporting.outputs.workbook.feedback import (
+    ANOMALIES_NAME,
+    CHANGED,
+    RESTORED,
+    STILL,
+    write_feedback,
+)
 from pvd_reporting.outputs.workbook.template import filled_content, write_filled
 from pvd_reporting.outputs.workbook.writer import (
     CONTROLS_ERRORS_ROW,
@@ -123,7 +129,7 @@ CASES: dict[str, tuple[tuple[str, str], Mutation]] = {
     "missing-end": (("engagements", "missing-end-date"), _terminated_without_end),
     "negative-engagement": (("engagements", "negative-amount"), _set("engagements", 3, fin_5=-100.0)),
     "comites-required": (("comites", "required-value"), _set("comites", 2, body=None)),
-    "comites-future": (("comites", "date-in-future"), _set("comites", 5, date=date(2026, 1, 20))),
+    "comites-future": (("comites", "meeting-after-update"), _set("comites", 5, date=date(2026, 1, 20))),
     "etat-absent": (("comites", "etat-absent"), _set("comites", 1, etat_present=False)),
     "ingenierie-required": (("ingenierie", "required-value"), _set("ingenierie", 1, need=None)),
     "unknown-action": (("ingenierie", "unknown-action"), _set("ingenierie", 0, action_id="Z99")),
@@ -158,13 +164,25 @@ CASES: dict[str, tuple[tuple[str, str], Mutation]] = {
     "insee-corse": (("communes", "invalid-insee"), _set("communes", 1, insee="20123")),
     "jalon-missing": (("jalons", "missing-milestone"), _drop_jalon(7)),
     "etat-empty": (("comites", "etat-absent"), _set("comites", 3, etat_present=None)),
+    # « Prêt » while validate refused (issue 29): every cell a person fills on Territoire, one mail
+    # rule, a percent pasted as 1.2 (120 %), an INSEE code typed with 4 digits.
+    "department-name": ((FORM, "invalid-department"), _form(department="Meuse")),
+    "period-text": ((FORM, "invalid-period"), _form(period="1er trim. 2026")),
+    "pvd-id-space": ((FORM, "invalid-pvd-id"), _form(id_pvd="PVD 44-55-3")),
+    "email-accent": (("annuaire", "invalid-email"), _set("annuaire", 2, email="andré.muller@mairie.fr")),
+    "email-semicolon": (("annuaire", "invalid-email"), _set("annuaire", 2, email="mairie@bouxwiller.eu;")),
+    "phone-short": (("annuaire", "invalid-phone"), _set("annuaire", 1, phone="03 88 12 34")),
+    "percent-120": ((FORM, "invalid-percent"), _form(etp=1.2)),
+    "insee-5518": (("communes", "insee-four-digits"), _set("communes", 1, insee=5518)),
+    "percent-points": ((FORM, "percent-as-points"), _form(etp=80.0)),
+    # Beyond a thousand billion euros the reader refuses an amount: a typo, never a PVD figure.
+    "amount-huge": (("engagements", "invalid-number"), _set("engagements", 2, cost=2e12)),
 }
 
 # Formula errors typed in input cells, written into the file once it is written (a content holds
 # values only): (sheet key, field key, 0-based data row or None for a new row below the data) ->
 # the formula. The check that counts each is the one of `validate`'s code for its kind.
 FORMULAS: dict[str, tuple[str, str, int | None, str]] = {
-    "error-name": (FORM, "name", None, "=1/0"),
     "error-pvd-id": (FORM, "id_pvd", None, "=NA()"),
     "error-department": (FORM, "department", None, "=1/0"),
     "error-period": (FORM, "period", None, '=0+"x"'),
@@ -173,23 +191,17 @@ FORMULAS: dict[str, tuple[str, str, int | None, str]] = {
     "error-cofinancing": (FORM, "cofinancing", None, "=NA()"),
     "error-updated": (FORM, "updated_on", None, "=1/0"),
     "error-insee": ("communes", "insee", None, "=1/0"),
-    "error-commune": ("communes", "name", None, "=NA()"),
     "error-population": ("communes", "population", 0, "=1/0"),
     "error-role": ("communes", "role", 1, "=NA()"),
-    "error-jalon-comment": ("jalons", "comment", 7, "=1/0"),
     "error-jalon-date": ("jalons", "planned_on", 7, "=NA()"),
-    "error-title": ("engagements", "title", 2, "=1/0"),
     "error-cost": ("engagements", "cost", 0, "=1/0"),
     "error-status": ("engagements", "status", None, "=NA()"),
     "error-end": ("engagements", "end_on", 3, "=1/0"),
-    "error-partners": ("comites", "partners", 0, "=1/0"),
     "error-comite-date": ("comites", "date", None, "=1/0"),
     "error-body": ("comites", "body", None, "=NA()"),
-    "error-need": ("ingenierie", "need", None, "=1/0"),
     "error-need-amount": ("ingenierie", "amount", 0, "=1/0"),
     "error-need-status": ("ingenierie", "status", 2, "=NA()"),
     "error-need-date": ("ingenierie", "wanted_by", 1, "=1/0"),
-    "error-position": ("annuaire", "position", 0, "=1/0"),
     "error-phone": ("annuaire", "phone", 1, "=NA()"),
     "error-email": ("annuaire", "email", 2, "=1/0"),
     "error-contact-role": ("annuaire", "role", None, "=NA()"),
@@ -206,20 +218,20 @@ def _formula_target(schema: Schema, sheet: str, key: str) -> tuple[str, str]:
 # group keeps the test quick, and a count must agree with validate whatever else the file holds.
 GROUPS: dict[str, tuple[str, ...]] = {
     "a": ("territoire-required", "communes-required", "jalons-code", "duplicate-action", "comites-required",
-          "ingenierie-required", "email-no-at"),
+          "ingenierie-required", "email-no-at", "department-name", "email-accent", "percent-120"),
     "b": ("etp-low", "communes-none", "jalons-j1", "financing", "comites-future", "negative-need",
-          "annuaire-required", "siren-short"),
+          "annuaire-required", "siren-short", "period-text", "email-semicolon"),
     "c": ("missing-cost", "dates-order", "negative-engagement", "email-space", "text-date", "insee-shape",
-          "siren-key", "jalon-missing"),
+          "siren-key", "jalon-missing", "pvd-id-space", "phone-short"),
     "d": ("text-form-date", "text-percent", "text-population", "text-need-amount", "text-need-date",
           "text-jalon-date", "text-comite-date", "choice-off-list", "insee-corse", "engagements-required",
           "text-amount"),
-    "e": ("percent-over",),
+    "e": ("percent-over", "amount-huge"),
     # Warnings only: the workbook is ready, with points to check.
     "w": ("population", "jalons-order", "jalons-future", "missing-end", "etat-absent", "unknown-action",
           "no-lead", "total-engagements", "total-communes", "total-comites", "total-ingenierie",
           "total-annuaire"),
-    "w1": ("etat-empty",),
+    "w1": ("etat-empty", "insee-5518", "percent-points"),
 }
 # Workbooks holding formula errors (written in after the content).
 FORMULA_GROUPS: dict[str, tuple[str, ...]] = {"f": tuple(FORMULAS)}
@@ -594,3 +606,6 @@ def test_feedback_cells_lose_their_colour_once_corrected(feedbacks: dict[str, tu
         assert probes
         lit = [coloured(sheets.value(sheet, row - 1, column - 1)) for sheet, row, column in probes]
         assert lit == [not corrected] * len(probes), (name, lit)
+        # Each Anomalies row says, recalculated, whether its cell still holds what was flagged.
+        rows = [row for row in sheets.grid(ANOMALIES_NAME)[1:] if row and row[7] not in ("", RESTORED)]
+        assert rows and {row[8] for row in rows} == {CHANGED if corrected else STILL}, name

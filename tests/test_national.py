@@ -11,6 +11,7 @@ import statistics
 import subprocess
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -39,6 +40,10 @@ from pvd_reporting.pipeline.national import run_national
 SIGNED = ORT_STATUSES[0]
 
 
+# A file made to publish up to 2025-T3 only: its 2025-T4 rows go, and its 2025-T4 publication.
+T4_TABLES = ("territoires", "engagements", "communes", "publications", "chiffres")
+
+
 @pytest.fixture(scope="module")
 def regions(tmp_path_factory, reference_csv) -> Regions:
     return build_regions(tmp_path_factory.mktemp("national"), reference_csv)
@@ -49,7 +54,7 @@ def _by_period(run, period: str) -> Consolidation:
     return history.at(period) if history is not None and history.at(period) else run.result
 
 
-def _expected(cons: Consolidation, config: Config) -> dict[str, object]:
+def _expected(cons: Consolidation, config: Config) -> dict[str, Any]:
     """The national figures as the regional consolidation states them."""
     r = cons.region
     by_category = dict.fromkeys(NATIONAL_CATEGORIES, 0)
@@ -98,9 +103,9 @@ def test_every_national_figure_equals_the_regional_ones(regions: Regions, period
     nation = _actual(rollup.nation)
     for key in ("expected", "received", "missing", "signed_in_time", "signed_late", "at_risk", "overdue",
                 "cadence_held", "leads_in_post", "cost", "engaged", "planned", "remaining"):
-        assert nation[key] == sum(e[key] for e in expected), key  # type: ignore[misc]
+        assert nation[key] == sum(e[key] for e in expected), key
     for category in NATIONAL_CATEGORIES:
-        assert rollup.nation.by_category[category] == sum(e["by_category"][category] for e in expected)  # type: ignore[index]
+        assert rollup.nation.by_category[category] == sum(e["by_category"][category] for e in expected)
     months = [(t.j8_on - t.j1_on).days / DAYS_PER_MONTH for c in conses.values() for t in c.territories
               if t.received and t.ort_status == SIGNED and t.j1_on and t.j8_on]
     assert months, "the fixture signs ORTs in both régions"
@@ -229,7 +234,7 @@ def test_two_files_of_one_region_are_chosen_by_content_never_by_write_time(regio
     # A T3-only file written last: it never replaces the file that publishes T4.
     t3 = _copy(ge, tmp_path / "t3-seulement")
     _edit(t3, "UPDATE meta SET valeur = '2099-01-01T00:00:00+00:00' WHERE cle = 'written_at'",
-          *(f"DELETE FROM {t} WHERE periode = '2025-T4'" for t in ("territoires", "engagements", "communes")))
+          *(f"DELETE FROM {t} WHERE periode = '2025-T4'" for t in T4_TABLES))
     same = _copy(ge, tmp_path / "copie")
     rollup = roll_up([t3, same, ge])
     assert rollup.period == "2025-T4"
@@ -241,7 +246,8 @@ def test_two_files_of_one_region_are_chosen_by_content_never_by_write_time(regio
     assert reasons[other] == f"copie identique de {kept}, qui est retenu"
     # The same quarter in both: the later publication (its `publications` row) wins, whatever the order.
     republished = _copy(ge, tmp_path / "republie")
-    _edit(republished, "CREATE TABLE publications (periode TEXT, version INTEGER, written_at TEXT, empreinte TEXT)",
+    _edit(republished, "DROP TABLE IF EXISTS publications",
+          "CREATE TABLE publications (periode TEXT, version INTEGER, written_at TEXT, empreinte TEXT)",
           "INSERT INTO publications VALUES ('2025-T3', 1, '2026-01-05T10:00:00+00:00', 'a'), "
           "('2025-T4', 2, '2026-03-01T10:00:00+00:00', 'b')",
           "UPDATE meta SET valeur = '2001-01-01T00:00:00+00:00' WHERE cle = 'written_at'")
@@ -299,7 +305,7 @@ def test_territory_in_two_regions_is_an_anomaly_counted_once(regions: Regions, t
 def test_a_late_region_is_named_not_counted_and_t1_keeps_the_same_regions(regions: Regions,
                                                                          tmp_path: Path) -> None:
     bzh = _copy(regions.root / "bretagne" / "historique-pvd.sqlite", tmp_path / "bretagne")
-    _edit(bzh, *(f"DELETE FROM {t} WHERE periode = '2025-T4'" for t in ("territoires", "engagements", "communes")))
+    _edit(bzh, *(f"DELETE FROM {t} WHERE periode = '2025-T4'" for t in T4_TABLES))
     ge = regions.root / "grand-est" / "historique-pvd.sqlite"
     # Bretagne stopped at T3: the nation is not pulled back a quarter.
     rollup = roll_up([ge, bzh])
@@ -312,7 +318,7 @@ def test_a_late_region_is_named_not_counted_and_t1_keeps_the_same_regions(region
     # T-1 on the same régions: Grand Est's T3, not Grand Est + Bretagne.
     alone = roll_up([ge], period="2025-T3")
     assert rollup.nation_previous == alone.nation
-    assert rollup.nation_previous.expected == 99  # type: ignore[union-attr]
+    assert rollup.nation_previous.expected == 99
     result = CliRunner().invoke(cli, ["national", str(ge), str(bzh), "-o", str(tmp_path / "cli"), "-q"])
     assert "  Régions en retard, non comptées : Bretagne (dernier trimestre publié : 2025-T3)" in result.output
     out = run_national([ge, bzh], output_dir=tmp_path / "out").written
@@ -341,7 +347,7 @@ def test_the_quarter_is_the_one_most_regions_last_published(regions: Regions, tm
         copy = _copy(regions.root / "bretagne" / "historique-pvd.sqlite", tmp_path / name)
         _edit(copy, f"UPDATE meta SET valeur = '{name}' WHERE cle = 'region'",
               f"UPDATE meta SET valeur = '{code}' WHERE cle = 'region_code'",
-              *(f"DELETE FROM {t} WHERE periode = '2025-T4'" for t in ("territoires", "engagements", "communes")))
+              *(f"DELETE FROM {t} WHERE periode = '2025-T4'" for t in T4_TABLES))
         late.append(copy)
     # Two régions at T3, one at T4: T3, and Grand Est counted at T3 (it published it).
     rollup = roll_up([ge, *late])
@@ -620,7 +626,7 @@ def test_national_figures_are_the_regions_own(regions: Regions, tmp_path: Path) 
     for name, run in (("Grand Est", regions.grand_est), ("Bretagne", regions.bretagne)):
         own = run.figures
         f = rows[name]
-        assert f is not None
+        assert f is not None and own is not None
         assert f.signed == own.value("ort_signed") > 0
         assert f.beyond_cost == cents(own.value("beyond_cost"))
         assert f.population == own.value("population")
@@ -630,18 +636,20 @@ def test_national_figures_are_the_regions_own(regions: Regions, tmp_path: Path) 
     # Through the same registry: every figure the nation shows is the région's own, by key.
     clean = roll_up([regions.root], period="2025-T4")
     for name, run in (("Grand Est", regions.grand_est), ("Bretagne", regions.bretagne)):
-        row = next(r for r in clean.regions if r.region == name).figures
-        assert row is not None
+        row, own = next(r for r in clean.regions if r.region == name).figures, run.figures
+        assert row is not None and own is not None
         for key in NATIONAL_KEYS:
             if not key.startswith("financing:"):
-                assert row[key] == pytest.approx(run.figures.value(key)), (name, key)
+                assert row[key] == pytest.approx(own.value(key)), (name, key)
     # Every figure the régions published (their `chiffres`) is the one added up here, to the cent.
     published = rollup.histories[0].figures["2025-T4"]
     assert {"Territoires reçus", "ORT signées", "Coût total HT (€)"} <= set(published)
     assert roll_up([regions.root]).differences == []
     _edit(ge, "UPDATE chiffres SET valeur = valeur + 1 WHERE periode = '2025-T4' AND chiffre = 'ORT signées'")
     (difference,) = roll_up([ge, regions.root / "bretagne"], period="2025-T4").differences
-    assert difference == ("Grand Est", "ORT signées", rows["Grand Est"].signed + 1, rows["Grand Est"].signed)
+    signed = rows["Grand Est"]
+    assert signed is not None
+    assert difference == ("Grand Est", "ORT signées", signed.signed + 1, signed.signed)
     # France = the sum of the régions, to the cent; a France row in the national SQLite.
     run_national([ge, regions.root / "bretagne"], output_dir=tmp_path / "out", period="2025-T4")
     db = sqlite3.connect(tmp_path / "out" / "historique-national.sqlite")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pvd_reporting.format.issues import Issue
+from pvd_reporting.format.issues import Issue, Severity
 from pvd_reporting.format.schema import (
     ANNUAIRE,
     COMITES,
@@ -114,13 +114,13 @@ def test_a_maitre_d_ouvrage_is_kept_when_it_reads_as_an_organisation(owner: str,
 
 def test_an_issue_on_a_personal_field_keeps_its_code_and_cell_only() -> None:
     mask = ContactMask(build_schema(), True)
-    chaired = Issue("invalid-value", "error", f"Valeur illisible : « {CHAIR} ».", "Comités", "C4", 4,
+    chaired = Issue("invalid-value", Severity.ERROR, f"Valeur illisible : « {CHAIR} ».", "Comités", "C4", 4,
                     "Présidé par", CHAIR)
     shown = mask.issue(chaired)
     assert (shown.code, shown.cell, shown.value, shown.message) == ("invalid-value", "C4", None, "Valeur illisible")
-    dated = Issue("invalid-date", "error", "Date illisible : « 32/13/2024 ».", "Comités", "A4", 4, "Date",
+    dated = Issue("invalid-date", Severity.ERROR, "Date illisible : « 32/13/2024 ».", "Comités", "A4", 4, "Date",
                   "32/13/2024")
     assert mask.issue(dated) is dated
-    outside = Issue("unlabelled-value", "warning", f"Valeur « {CHAIR} » dans une colonne sans en-tête.",
+    outside = Issue("unlabelled-value", Severity.WARNING, f"Valeur « {CHAIR} » dans une colonne sans en-tête.",
                     "Engagements", "Z2", 2, None, CHAIR)
     assert CHAIR not in mask.issue(outside).message

@@ -21,12 +21,12 @@ from typing import Any
 import openpyxl
 import pytest
 
-from pvd_reporting.atomic import LOCK_NAME, MANIFEST_NAME, STAGING_MARK, OutputFolder
 from pvd_reporting.consolidate import batch
 from pvd_reporting.errors import OutputError
 from pvd_reporting.format.config import load_config
 from pvd_reporting.format.issues import IssueCode
 from pvd_reporting.format.schema import build_schema
+from pvd_reporting.output_folder import LOCK_NAME, MANIFEST_NAME, STAGING_MARK, OutputFolder
 from pvd_reporting.outputs.workbook import template as workbook_template
 from pvd_reporting.pipeline import consolidate as pipeline
 from pvd_reporting.pipeline import national as national_pipeline

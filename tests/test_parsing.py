@@ -123,8 +123,12 @@ def test_percent_round_trip(tenths: int) -> None:
     pct = tenths / 10
     assert parse_percent(f"{str(pct).replace('.', ',')} %") == pytest.approx(pct)
     assert parse_percent(pct / 100) == pytest.approx(pct)
-    if pct > 1:
-        assert parse_percent(pct) == pytest.approx(pct)
+    if pct > 1 and pct.is_integer():
+        assert parse_percent(pct) == pytest.approx(pct)  # 80: points
+    elif pct > 1:
+        # 1.2 in a percent cell is « 120 % » pasted: a fraction, above 100 %, never 1.2 %.
+        with pytest.raises(ValueError, match="hors de 0 à 100 %"):
+            parse_percent(pct)
 
 
 def test_int() -> None:

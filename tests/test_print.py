@@ -172,7 +172,9 @@ def _pages(pdf: Path) -> int:
     if not tool:
         pytest.skip("pdfinfo (poppler-utils) absent")
     info = subprocess.run([tool, str(pdf)], capture_output=True, text=True, check=True).stdout
-    return int(re.search(r"^Pages:\s+(\d+)", info, flags=re.M).group(1))  # type: ignore[union-attr]
+    pages = re.search(r"^Pages:\s+(\d+)", info, flags=re.M)
+    assert pages, info
+    return int(pages.group(1))
 
 
 def _heights(pdf: Path) -> list[float]:
@@ -202,20 +204,42 @@ def _images(pdf: Path, name: str, pages: list[int]) -> None:
 def test_the_note_is_self_contained_and_offline(demo: ConsolidationRun, schema: Schema) -> None:
     page = render_note(demo.result, schema)
     assert "<script" not in page and "http://" not in page and "https://" not in page
-    assert "<svg" in page and "T-1 (2025-T3)" in page and "À retenir" in page
-    # The change since T-1 is on a constant perimeter, and says so.
-    assert "T-1 et évolution à périmètre constant : sur les 11 territoires reçus aux deux trimestres" in page
+    assert "<svg" in page and "T-1 (2025-T3)" in page and "Points d'attention" in page
+    # T-1, now and their change on one perimeter, and the note says which.
+    assert "À périmètre constant (11 territoires)" in page
+    assert "T-1 à périmètre constant : les 11 territoires reçus aux deux trimestres" in page
     note = next(p for p in demo.written if p.name == "note-2025-T4.html")
     assert note.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
-def test_the_note_shows_current_alerts_only(demo: ConsolidationRun, schema: Schema) -> None:
+def test_the_note_is_a_note_with_points_from_current_alerts(demo: ConsolidationRun, schema: Schema) -> None:
+    from pvd_reporting.outputs.note import figure_rows
+
     page = html.unescape(render_note(demo.result, schema))
-    assert "Échéance ORT dépassée" in page and "Classeurs non reçus (87)" in page
-    # Molsheim sent in 2025-T3, not in 2025-T4: it stopped sending, named on its own line.
-    assert re.search(r"A cessé d'envoyer</td><td>Molsheim</td>", page)
+    assert "Préfecture de la région Grand Est — SGAR" in page and "Objet :" in page
+    points = re.findall(r"<li>(.*?)</li>", re.search(r'<ol class="points">(.*?)</ol>', page, re.S).group(1))  # type: ignore[union-attr]
+    assert 3 <= len(points) <= 5
+    assert points[0].startswith("Échéance ORT dépassée pour")
+    # Molsheim sent in 2025-T3, not in 2025-T4: it stopped sending.
+    assert any(p.startswith("A cessé d'envoyer") and "Molsheim" in p for p in points)
+    assert any(p.startswith("Classeurs non reçus : 87 territoires") for p in points)
     # Four ORT were signed late, all before this quarter: counted among the figures, not alerts.
     assert "ORT signée en retard" not in page
+    # Each line's change is the difference of the two values it shows (one perimeter).
+    figures = region_figures(demo.result, schema)
+    signed = next(r for r in figure_rows(figures) if r["label"] == figures["ort_signed"].short)
+    f = figures["ort_signed"]
+    assert (signed["before"], signed["now"]) == (str(f.constant_previous), str(f.constant_current))
+
+
+def test_the_issuing_service_comes_from_the_configuration(demo: ConsolidationRun, schema: Schema) -> None:
+    import dataclasses
+
+    from pvd_reporting.format.schema import build_schema
+
+    config = dataclasses.replace(schema.config, note_service="Préfecture de l'Aube — DDT")
+    page = html.unescape(render_note(demo.result, build_schema(config)))
+    assert '<div class="service" id="service">Préfecture de l\'Aube — DDT</div>' in page
 
 
 def _printed(page: Path, pdf: Path, chromium: str) -> bool:
@@ -233,12 +257,11 @@ def test_the_note_prints_on_one_a4_page(demo: ConsolidationRun, schema: Schema, 
     assert _printed(out / "note-2025-T4.html", pdf, chromium)
     assert _pages(pdf) == 1
     heights = _heights(pdf)
-    assert statistics.median(heights) / BOX_PER_POINT >= 7.5
-    assert min(heights) / BOX_PER_POINT >= 5.5
+    assert round(min(heights) / BOX_PER_POINT, 1) >= 8
     text = _flat(_pdftotext(str(pdf), "-"))
     region = demo.result.region
     for name in (*(b.name for b in financer_bars(demo.result, schema)), "Givet", "Creutzwald", "Marne(51)",
-                 "Àretenir", "T-1(2025-T3)", f"{region.received}"):
+                 "Pointsd'attention", "T-1(2025-T3)", f"{region.received}"):
         assert _flat(name) in text, name
     _images(pdf, "note", [1])
 
@@ -251,11 +274,11 @@ def test_a_chart_too_dense_for_paper_prints_as_a_table(schema: Schema) -> None:
     dense = {name for name, fig in figures.items() if chart_table(fig) is not None}
     assert "echeances" in dense and "statut-ort-par-departement" not in dense
     page = render_dashboard(cons, schema)
-    table = re.search(r'<div class="print-only chart-table" id="t-echeances">(.*?)</div>', page, flags=re.S)
+    table = re.search(r'<div class="print-only chart-table narrow" id="t-echeances">(.*?)</div>', page, flags=re.S)
     assert table is not None
     shown = [t for t in cons.territories if t.received and t.days_left is not None]
     assert all(html.escape(t.name) in table.group(1) for t in shown)
-    assert 'class="chart wide dense" id="c-echeances"' in page
+    assert 'class="chart dense" id="c-echeances"' in page
 
 
 @pytest.mark.browser
@@ -321,7 +344,9 @@ def test_every_summary_sheet_is_fitted_to_the_page_width(demo: ConsolidationRun)
     assert labelled and all('<c:showVal val="1"/>' in c and '<c:showSerName val="1"/>' not in c
                             and '<c:showCatName val="1"/>' not in c for c in labelled)
     # The charts sit below the tables, after the page break: none is cut across two pages.
-    page_break = int(re.search(r'<rowBreaks[^>]*><brk id="(\d+)"', synthesis).group(1))  # type: ignore[union-attr]
+    found = re.search(r'<rowBreaks[^>]*><brk id="(\d+)"', synthesis)
+    assert found, "no page break in the Synthèse sheet"
+    page_break = int(found.group(1))
     tops = [int(r) for r in re.findall(r"<xdr:from><xdr:col>\d+</xdr:col><xdr:colOff>\d+</xdr:colOff><xdr:row>(\d+)",
                                        drawing)]
     assert tops and min(tops) >= page_break

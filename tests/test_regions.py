@@ -7,6 +7,7 @@ import tomllib
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -133,10 +134,10 @@ def test_config_overlays_the_region(tmp_path: Path) -> None:
 
 def _headers(path: Path, sheet: str) -> list[str]:
     wb = CalamineWorkbook.from_path(str(path))
-    return [h for h in wb.get_sheet_by_name(sheet).to_python()[0] if h]
+    return [str(h) for h in wb.get_sheet_by_name(sheet).to_python()[0] if h]
 
 
-def _cells(path: Path) -> dict[str, list[list[object]]]:
+def _cells(path: Path) -> dict[str, list[list[Any]]]:
     wb = CalamineWorkbook.from_path(str(path))
     return {name: wb.get_sheet_by_name(name).to_python() for name in wb.sheet_names}
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Callable
 from datetime import date, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -18,19 +20,13 @@ from factory import baseline_rows, make_workbook
 from python_calamine import CalamineWorkbook
 
 from pvd_reporting.cli import cli
+from pvd_reporting.consolidate.chase import TO_FIX, Chase, to_chase
 from pvd_reporting.errors import ConfigError
 from pvd_reporting.format.config import load_config
 from pvd_reporting.format.reference import load_reference
 from pvd_reporting.format.schema import Schema, build_schema
-from pvd_reporting.outputs.mail import signed_by
-from pvd_reporting.outputs.reminders import (
-    TO_FIX,
-    Chase,
-    attachment,
-    draft,
-    to_chase,
-    write_reminders,
-)
+from pvd_reporting.outputs.mail import attachment, draft, signed_by
+from pvd_reporting.outputs.reminders import write_reminders
 from pvd_reporting.pipeline.consolidate import ConsolidationRun, run_consolidate
 from pvd_reporting.read.workbook import read_workbook
 
@@ -72,8 +68,8 @@ def _town(insee: str, name: str) -> list[dict[str, object]]:
     return [{"insee": insee, "name": name, "population": 5000, "role": "Ville PVD"}]
 
 
-def consolidated(inbox: Path, out: Path, **options: object) -> ConsolidationRun:
-    return run_consolidate(inbox, output_dir=out, images=False, workers=1, **options)  # type: ignore[arg-type]
+def consolidated(inbox: Path, out: Path, **options: Any) -> ConsolidationRun:
+    return run_consolidate(inbox, output_dir=out, images=False, workers=1, **options)
 
 
 @pytest.fixture(scope="module")
@@ -287,7 +283,12 @@ def test_attached_workbooks_are_made_once_across_runs(inbox: Path, tmp_path: Pat
     made: list[str] = []
     for name in ("feedback_bytes", "carried_bytes"):
         real = getattr(reminders, name)
-        monkeypatch.setattr(reminders, name, lambda *a, _real=real, _name=name, **k: made.append(_name) or _real(*a, **k))
+
+        def spy(*a: Any, _real: Callable[..., bytes] = real, _name: str = name, **k: Any) -> bytes:
+            made.append(_name)
+            return _real(*a, **k)
+
+        monkeypatch.setattr(reminders, name, spy)
 
     def attachments(run: ConsolidationRun) -> dict[str, bytes]:
         assert run.reminders is not None and run.reminders.folder is not None

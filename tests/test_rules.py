@@ -111,7 +111,7 @@ def test_other_cofinancing_has_no_threshold(schema: Schema, index: int) -> None:
 
 
 def test_bdt_and_anah_cofinancing_below_threshold(schema: Schema) -> None:
-    territory = {"etp": 79, "cofinancing": schema.lists["cofinancement"][2]}
+    territory = {"etp": 0.79, "cofinancing": schema.lists["cofinancement"][2]}
     assert [i.code for i in apply_rules(build_data(schema, territory=territory), schema)] == [
         "etp-below-threshold"
     ]
@@ -293,7 +293,7 @@ def test_total_row_is_not_an_action(schema: Schema) -> None:
 def test_comite_after_update_date_is_an_error(schema: Schema) -> None:
     rows = with_row(schema, "comites", 5, date=date(2025, 12, 20))
     issues = apply_rules(build_data(schema, rows=rows), schema)
-    assert places(issues) == [("date-in-future", "error", "Comités", cell(schema, "comites", 5, "date"))]
+    assert places(issues) == [("meeting-after-update", "error", "Comités", cell(schema, "comites", 5, "date"))]
 
 
 def test_project_committee_without_state(schema: Schema) -> None:

@@ -6,6 +6,7 @@ import hashlib
 import random
 import zipfile
 from pathlib import Path
+from typing import IO, Any
 
 import pytest
 from factory import make_workbook
@@ -204,7 +205,7 @@ def test_validate_refuses_an_oversized_file_without_reading_it(tmp_path: Path, s
 
     real_open = Path.open
 
-    def no_reading(self: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def no_reading(self: Path, *args: Any, **kwargs: Any) -> IO[Any]:
         if self == big:
             raise AssertionError("an oversized file must not be read to be refused")
         return real_open(self, *args, **kwargs)

@@ -15,11 +15,12 @@ from conftest import lo_profile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
 from test_consolidate import batches, build_report
 
 from pvd_reporting.consolidate.batch import consolidate
 from pvd_reporting.consolidate.view import Consolidation
-from pvd_reporting.format.issues import make_issue
+from pvd_reporting.format.issues import IssueCode, make_issue
 from pvd_reporting.format.schema import Schema, build_schema
 from pvd_reporting.outputs.anomalies import write_anomalies
 from pvd_reporting.outputs.summary.workbook import write_summary
@@ -43,7 +44,7 @@ def _consolidation(schema: Schema) -> Consolidation:
                      needs=[{"need": "Étude", "theme": "Patrimoine", "partner": "ANCT", "amount": 5000}],
                      comites=[(date(2025, 10, 2), "Comité de projet")],
                      done={"J1": date(2024, 8, 31), "J2": date(2024, 9, 1)})
-    a.issues.append(make_issue("invalid-email", sheet="Annuaire", cell="D3", row=3, column="Mail",
+    a.issues.append(make_issue(IssueCode.INVALID_EMAIL, sheet="Annuaire", cell="D3", row=3, column="Mail",
                                value="zoe.quintard@"))
     b = build_report("in/b.xlsx", schema, form={"id_pvd": "pvd-44-68-1", "department": "68"},
                      done={"J1": date(2023, 1, 1), "J8": date(2024, 1, 1)})
@@ -60,7 +61,7 @@ def written(schema: Schema, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     return {"full": full, "private": private, "json": json_path, "csv": csv_path, "dir": out}
 
 
-def _headers(ws) -> list[str]:  # type: ignore[no-untyped-def]
+def _headers(ws: Worksheet) -> list[str]:
     return [c.value for c in next(ws.iter_rows(min_row=1, max_row=1))]
 
 
@@ -209,10 +210,11 @@ def test_summary_rows_and_euros_reconcile_with_the_view(schema: Schema, data: st
     headers, body = list(rows[0]), [r for r in rows[1:] if any(v is not None for v in r)]
     assert len(body) == len(c.rows["engagements"])
     placed = {(r[headers.index("Fichier")], r[headers.index("Ligne")]) for r in body}
-    assert placed == {(t.report.path, rec.row) for t, rec in c.rows["engagements"]}
+    assert placed == {(t.report.path if t.report else None, rec.row) for t, rec in c.rows["engagements"]}
     status, cost = headers.index("Statut"), headers.index("Coût total HT (€)")
     live = [r for r in body if r[status] != "Abandonnée"]
     assert sum(round((r[cost] or 0) * 100) for r in live) == round(c.region.cost * 100)
     for f in schema.financer_fields:
         col = headers.index(f.label)
+        assert f.financer is not None
         assert sum(round((r[col] or 0) * 100) for r in live) == round(c.region.financing[f.financer] * 100)

@@ -12,12 +12,13 @@ writes it differently shows here first (pyproject pins it below its next major v
 
 from __future__ import annotations
 
+import posixpath
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
-from snapshot import matches_snapshot
+from snapshot import WORKBOOK_FILE, matches_snapshots, sheet_file
 from test_figures import _consolidation as small_consolidation
 from test_summary import _consolidation
 from test_template_snapshot import NS, describe_workbook
@@ -39,41 +40,78 @@ def _with_history(schema: Schema) -> Consolidation:
     return now
 
 
-def describe_tables_and_charts(path: Path) -> list[str]:
-    """Each Excel table (name, range, headers) and each chart (kind, title, series' ranges)."""
-    out: list[str] = []
+def _related(zf: zipfile.ZipFile, part: str, kind: str) -> list[str]:
+    """The parts `part` refers to by a relationship of type `kind` (`table`, `drawing`, `chart`),
+    in the order of their names."""
+    folder, _, name = part.rpartition("/")
+    rels = f"{folder}/_rels/{name}.rels"
+    if rels not in zf.namelist():
+        return []
+    found = [posixpath.normpath(posixpath.join(folder, r.get("Target", "")))
+             for r in ET.fromstring(zf.read(rels)).iterfind("rel:Relationship", NS)
+             if r.get("Type", "").endswith(f"/{kind}")]
+    return sorted(found, key=lambda n: (len(n), n))
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its part, as the workbook lists them."""
+    workbook = ET.fromstring(zf.read("xl/workbook.xml"))
+    rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.iterfind("rel:Relationship", NS)}
+    parts: dict[str, str] = {}
+    for sheet in workbook.iterfind("m:sheets/m:sheet", NS):
+        target = targets[sheet.get("{" + NS["r"] + "}id")]
+        parts[sheet.get("name", "")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return parts
+
+
+def describe_tables_and_charts(path: Path) -> dict[str, list[str]]:
+    """By sheet: each Excel table (name, range, headers) and each chart (kind, title, series' ranges)."""
+    out: dict[str, list[str]] = {}
     with zipfile.ZipFile(path) as zf:
-        names = sorted(zf.namelist(), key=lambda n: (len(n), n))
-        for name in (n for n in names if n.startswith("xl/tables/")):
-            table = ET.fromstring(zf.read(name))
-            headers = [c.get("name") for c in table.iterfind("m:tableColumns/m:tableColumn", NS)]
-            style = table.find("m:tableStyleInfo", NS)
-            out.append(f"table {table.get('name')} ref={table.get('ref')} "
-                       f"style={style.get('name') if style is not None else None} headers={headers}")
-        for name in (n for n in names if n.startswith("xl/charts/")):
-            chart = ET.fromstring(zf.read(name))
-            plot = chart.find("c:chart/c:plotArea", C)
-            assert plot is not None
-            kinds = [child.tag.split("}")[1] for child in plot if child.tag.endswith("Chart")]
-            title = "".join(t.text or "" for t in chart.iterfind("c:chart/c:title//a:t", C))
-            out.append(f"chart {kinds} title={title!r}")
-            for ser in plot.iterfind(".//c:ser", C):
-                refs = [f"{part}={ser.findtext(f'c:{part}//c:f', '', C)}" for part in ("tx", "cat", "val")]
-                out.append("  series " + " ".join(refs))
+        for sheet, part in _sheet_parts(zf).items():
+            lines = out.setdefault(sheet, [])
+            for name in _related(zf, part, "table"):
+                table = ET.fromstring(zf.read(name))
+                headers = [c.get("name") for c in table.iterfind("m:tableColumns/m:tableColumn", NS)]
+                style = table.find("m:tableStyleInfo", NS)
+                lines.append(f"table {table.get('name')} ref={table.get('ref')} "
+                             f"style={style.get('name') if style is not None else None} headers={headers}")
+            charts = [c for drawing in _related(zf, part, "drawing") for c in _related(zf, drawing, "chart")]
+            for name in charts:
+                chart = ET.fromstring(zf.read(name))
+                plot = chart.find("c:chart/c:plotArea", C)
+                assert plot is not None
+                kinds = [child.tag.split("}")[1] for child in plot if child.tag.endswith("Chart")]
+                title = "".join(t.text or "" for t in chart.iterfind("c:chart/c:title//a:t", C))
+                lines.append(f"chart {kinds} title={title!r}")
+                for ser in plot.iterfind(".//c:ser", C):
+                    refs = [f"{part}={ser.findtext(f'c:{part}//c:f', '', C)}" for part in ("tx", "cat", "val")]
+                    lines.append("  series " + " ".join(refs))
     return out
 
 
-def snapshot_text(path: Path) -> str:
+def snapshot_files(path: Path) -> dict[str, str]:
+    """`workbook.txt` (parts, sheets, defined names, properties) and one file per sheet: its
+    structure, its cells, then its Excel tables and charts."""
+    def header(of: str) -> list[str]:
+        return [f"# The summary workbook, {of}: read from its XML by tests/test_summary_snapshot.py.",
+                "# Regenerate with: PVD_UPDATE_SNAPSHOTS=1 python -m pytest tests/test_summary_snapshot.py", ""]
+
     description = describe_workbook(path)
-    return "\n".join([
-        "# The summary workbook, read from its XML by tests/test_summary_snapshot.py.",
-        "# Regenerate with: PVD_UPDATE_SNAPSHOTS=1 python -m pytest tests/test_summary_snapshot.py",
-        "",
-        *description.text(),
-        "--- tables and charts",
-        *describe_tables_and_charts(path),
-        "",
-    ])
+    objects = describe_tables_and_charts(path)
+    files = {WORKBOOK_FILE: "\n".join([*header("the workbook"), *description.head, ""])}
+    for name, structure, cells in description.sheets:
+        files[sheet_file(name)] = "\n".join([
+            *header(f"sheet {name}"), f"--- sheet {name}", *("  " + line for line in structure),
+            *("  " + line for line in cells), "--- tables and charts", *objects.get(name, []), ""])
+    assert len(files) == 1 + len(description.sheets)  # no two sheets share a file
+    return files
+
+
+def snapshot_text(path: Path) -> str:
+    """Every file of the snapshot, one after the other."""
+    return "\n".join(snapshot_files(path).values())
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +120,7 @@ def summary(tmp_path_factory: pytest.TempPathFactory, schema: Schema) -> Path:
 
 
 def test_summary_matches_the_snapshot(summary: Path) -> None:
-    text = snapshot_text(summary)
-    matches_snapshot(text, "summary.txt", "The summary workbook", __file__)
+    matches_snapshots(snapshot_files(summary), "summary", "The summary workbook", __file__)
 
 
 def test_the_description_sees_what_matters(summary: Path) -> None:
@@ -101,7 +138,7 @@ def test_the_snapshot_does_not_depend_on_the_day(schema: Schema, tmp_path: Path)
     # Written twice: the same description (no timestamp, no random name).
     again = write_summary(_with_history(schema), tmp_path / "again.xlsx", schema)
     first = write_summary(_with_history(schema), tmp_path / "first.xlsx", schema)
-    assert snapshot_text(again) == snapshot_text(first)
+    assert snapshot_files(again) == snapshot_files(first)
     with zipfile.ZipFile(first) as zf:
         core = zf.read("docProps/core.xml").decode()
     assert "2000-01-01" in core  # the pinned creation date, not today's

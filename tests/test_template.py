@@ -7,6 +7,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.dimensions import ColumnDimension
+from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineWorkbook
 
 from pvd_reporting.errors import OutputError
@@ -14,6 +17,7 @@ from pvd_reporting.format.config import load_config
 from pvd_reporting.format.reference import load_reference
 from pvd_reporting.format.schema import VERSION_LABEL, VERSION_PROPERTY, Kind, Schema, build_schema
 from pvd_reporting.outputs.workbook.template import write_template
+from pvd_reporting.pipeline.template import run_template
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +26,9 @@ def blank(tmp_path_factory: pytest.TempPathFactory, schema: Schema) -> openpyxl.
     return openpyxl.load_workbook(path)
 
 
-def _validations(ws):  # type: ignore[no-untyped-def]
+def _validations(ws: Worksheet) -> dict[str, list[DataValidation]]:
     """Column letter -> data validations covering row 2 of that column."""
-    out: dict[str, list] = {}
+    out: dict[str, list[DataValidation]] = {}
     for dv in ws.data_validations.dataValidation:
         for rng in dv.sqref.ranges:
             if rng.min_row <= 2 <= rng.max_row:
@@ -33,11 +37,12 @@ def _validations(ws):  # type: ignore[no-untyped-def]
     return out
 
 
-def _dim(ws, col: int):  # type: ignore[no-untyped-def]
+def _dim(ws: Worksheet, col: int) -> ColumnDimension:
     """The column dimension covering a column (openpyxl groups equal neighbours)."""
     for dim in ws.column_dimensions.values():
         if dim.min is not None and dim.min <= col <= (dim.max or dim.min):
             return dim
+    raise AssertionError(f"no column dimension covers column {col} of {ws.title}")
     raise AssertionError(f"pas de format pour la colonne {col}")
 
 
@@ -221,3 +226,17 @@ def test_lisez_moi_gives_the_referent_address_from_the_configuration(tmp_path: P
     plain = write_template(tmp_path / "sans.xlsx", build_schema(load_config(None)))
     text = str(CalamineWorkbook.from_path(str(plain)).get_sheet_by_name(schema.readme_name).to_python())
     assert "Adresse du référent" not in text
+
+
+def test_lisez_moi_names_the_referent_and_template_warns_without_one(tmp_path: Path) -> None:
+    toml = tmp_path / "region.toml"
+    toml.write_text('[relances]\nsender = "Claire Dupont <pvd@grand-est.gouv.example>"\n', encoding="utf-8")
+    path = write_template(tmp_path / "modele.xlsx", build_schema(load_config(toml)))
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Lisez-moi").to_python()
+    pairs = [[c for c in r if c != ""][:2] for r in rows]
+    assert ["Référent", "Claire Dupont"] in pairs and ["Adresse du référent", "pvd@grand-est.gouv.example"] in pairs
+    named = run_template(output=tmp_path / "nomme.xlsx", config_path=toml)
+    assert named.notices == []
+    # No sender in the configuration: the workbook cannot say who to send it to, and template says so.
+    plain = run_template(output=tmp_path / "sans.xlsx")
+    assert len(plain.notices) == 1 and "ne nomme pas de référent ([relances] sender)" in plain.notices[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -24,9 +25,9 @@ def sample(schema: Schema) -> WorkbookData:
         "updated_on": date(2025, 12, 10), "project_lead": "Claire Muller", "etp": 80.0,
         "cofinancing": "Banque des Territoires", "chair": "Maire", "opah_ru": "En cours",
     }
-    jalons = [{"code": code, "label": label} for code, label in schema.table("jalons").fixed_rows]
+    jalons: list[dict[str, Any]] = [{"code": code, "label": label} for code, label in schema.table("jalons").fixed_rows]
     jalons[0].update(planned_on=date(2021, 5, 1), done_on=date(2021, 5, 7))
-    tables = {
+    tables: dict[str, list[dict[str, Any]]] = {
         "communes": [{"insee": "08362", "name": "Rethel", "population": 7592, "role": "Ville PVD"}],
         "jalons": jalons,
         "engagements": [

@@ -10,7 +10,7 @@ import pytest
 from factory import baseline_rows, cell_of, make_workbook
 
 from pvd_reporting.check.validate import sort_issues, validate_paths, validate_workbook
-from pvd_reporting.format.issues import Issue, make_issue
+from pvd_reporting.format.issues import Issue, IssueCode, make_issue
 from pvd_reporting.format.schema import Schema, build_schema
 
 
@@ -54,7 +54,7 @@ def _cases(schema: Schema) -> dict[str, tuple[Any, Any, list[tuple[Any, ...]]]]:
         "negative": (None, _rows(schema, "engagements", 2, **{fin[1]: -150_000}),
                      [("negative-amount", "error", "Engagements", "engagements", 2, fin[1])]),
         "comite-future": (None, _rows(schema, "comites", 5, date=date(2025, 12, 20)),
-                          [("date-in-future", "error", "Comités", "comites", 5, "date")]),
+                          [("meeting-after-update", "error", "Comités", "comites", 5, "date")]),
         "etat": (None, _rows(schema, "comites", 1, etat_present=L["oui_non"][1]),
                  [("etat-absent", "warning", "Comités", "comites", 1, "etat_present")]),
         "cadence": (None, _without(schema, "comites", date=date(2025, 6, 24)),
@@ -65,6 +65,18 @@ def _cases(schema: Schema) -> dict[str, tuple[Any, Any, list[tuple[Any, ...]]]]:
                           [("negative-amount", "error", "Ingénierie", "ingenierie", 0, "amount")]),
         "lead": (None, _rows(schema, "annuaire", 0, role=L["role_contact"][4]),
                  [("no-project-lead", "warning", "Annuaire", None, 0, None)]),
+        # What a chef de projet types, said back (issue 29): never a silent 0 or a silent scale.
+        "insee-5518": (None, _rows(schema, "communes", 1, insee=5518),
+                       [("insee-four-digits", "warning", "Communes", "communes", 1, "insee")]),
+        "percent-120": ({"etp": 1.2}, None, [("invalid-percent", "error", "Territoire", "territoire", 0, "etp")]),
+        "percent-points": ({"etp": 80}, None,
+                           [("percent-as-points", "warning", "Territoire", "territoire", 0, "etp")]),
+        "department-name": ({"department": "Meuse"}, None,
+                            [("invalid-department", "error", "Territoire", "territoire", 0, "department")]),
+        "mail-semicolon": (None, _rows(schema, "annuaire", 0, email="claire.muller@hanau.fr;"),
+                           [("invalid-email", "error", "Annuaire", "annuaire", 0, "email")]),
+        "mail-accent": (None, _rows(schema, "annuaire", 0, email="andré@hanau.fr"),
+                        [("invalid-email", "error", "Annuaire", "annuaire", 0, "email")]),
     }
 
 
@@ -101,6 +113,16 @@ def test_one_workbook_per_rule(folder: Path, schema: Schema, name: str) -> None:
     issue = report.issues[0]
     if issue.cell:
         assert issue.row == int("".join(ch for ch in issue.cell if ch.isdigit()))
+
+
+def test_what_is_read_is_said(folder: Path, schema: Schema) -> None:
+    """A number read as points, an INSEE code given its 0 back: the message says what was read."""
+    (points,) = validate_workbook(folder / "percent-points.xlsx", schema).issues
+    assert points.message.startswith("« 80 » lu comme 80 %")
+    (insee,) = validate_workbook(folder / "insee-5518.xlsx", schema).issues
+    assert "« 5518 » à 4 chiffres" in insee.message and "lu 05518" in insee.message
+    (percent,) = validate_workbook(folder / "percent-120.xlsx", schema).issues
+    assert percent.value == 1.2 and "1.2" in percent.message
 
 
 def test_controls_follow_the_issues(folder: Path, schema: Schema) -> None:
@@ -148,12 +170,12 @@ def test_folder_with_lock_and_hidden_files(tmp_path: Path, schema: Schema) -> No
 
 def test_issues_sorted_by_sheet_row_column(schema: Schema) -> None:
     issues = [
-        make_issue("no-project-lead", sheet="Annuaire"),
-        make_issue("missing-cost", sheet="Engagements", cell="J3", row=3, status="En cours"),
-        make_issue("invalid-date", sheet="Engagements", cell="H3", row=3),
-        make_issue("invalid-date", sheet="Engagements", cell="AA2", row=2),
-        make_issue("etp-below-threshold", sheet="Territoire", cell="B12", row=12, etp=40, threshold=50),
-        make_issue("unreadable-file", reason="x"),
+        make_issue(IssueCode.NO_PROJECT_LEAD, sheet="Annuaire"),
+        make_issue(IssueCode.MISSING_COST, sheet="Engagements", cell="J3", row=3, status="En cours"),
+        make_issue(IssueCode.INVALID_DATE, sheet="Engagements", cell="H3", row=3),
+        make_issue(IssueCode.INVALID_DATE, sheet="Engagements", cell="AA2", row=2),
+        make_issue(IssueCode.ETP_BELOW_THRESHOLD, sheet="Territoire", cell="B12", row=12, etp=40, threshold=50),
+        make_issue(IssueCode.UNREADABLE_FILE, reason="x"),
     ]
     ordered: list[Issue] = sort_issues(issues, schema)
     assert [(i.sheet, i.cell) for i in ordered] == [

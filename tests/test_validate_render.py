@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from pvd_reporting.format.issues import Report, WorkbookReport, make_issue
+from pvd_reporting.format.issues import IssueCode, Report, WorkbookReport, make_issue
 from pvd_reporting.outputs.report import (
     CSV_COLUMNS,
     CSV_HEADERS,
@@ -23,11 +23,11 @@ def _report() -> Report:
     bad = WorkbookReport(
         path="classeurs/saverne.xlsx", territory="Saverne", id_pvd="pvd-44-67-3", period="2025-T4",
         issues=[
-            make_issue("invalid-date", sheet="Engagements", cell="H12", row=12, column="Date de début",
+            make_issue(IssueCode.INVALID_DATE, sheet="Engagements", cell="H12", row=12, column="Date de début",
                        value="32/13/2024"),
-            make_issue("invalid-date", sheet="Engagements", cell="I12", row=12, column="Date de fin",
+            make_issue(IssueCode.INVALID_DATE, sheet="Engagements", cell="I12", row=12, column="Date de fin",
                        value="=1+1"),
-            make_issue("no-project-lead", sheet="Annuaire"),
+            make_issue(IssueCode.NO_PROJECT_LEAD, sheet="Annuaire"),
         ],
     )
     return Report([bad, WorkbookReport(path="classeurs/ok.xlsx", territory="Bouxwiller")])
@@ -38,7 +38,7 @@ def test_plural_and_verdict() -> None:
     report = _report()
     assert verdict(report.workbooks[0]) == "✘ 2 erreurs, 1 avertissement"
     assert verdict(report.workbooks[1]) == "✔ valide"
-    warned = WorkbookReport(path="x", issues=[make_issue("no-project-lead", sheet="Annuaire")])
+    warned = WorkbookReport(path="x", issues=[make_issue(IssueCode.NO_PROJECT_LEAD, sheet="Annuaire")])
     assert verdict(warned) == "✔ valide, 1 avertissement"
 
 
@@ -58,7 +58,7 @@ def test_text_colours() -> None:
 
 
 def test_file_level_issue_has_no_place() -> None:
-    wb = WorkbookReport(path="x.xlsx", issues=[make_issue("encrypted-file")])
+    wb = WorkbookReport(path="x.xlsx", issues=[make_issue(IssueCode.ENCRYPTED_FILE)])
     assert render_text(Report([wb]), [], color=False).splitlines()[1].strip().startswith("Le classeur est chiffré")
 
 

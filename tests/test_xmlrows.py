@@ -65,7 +65,7 @@ def test_values_of_each_type(tmp_path: Path) -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.text(st.characters(exclude_categories=("Cs",)), max_size=30), st.integers(-10**9, 10**9),
+@given(st.lists(st.tuples(st.text(st.characters(exclude_categories=["Cs"]), max_size=30), st.integers(-10**9, 10**9),
                           st.floats(allow_nan=False, allow_infinity=False, width=64)), min_size=1, max_size=20))
 def test_any_rows_round_trip(tmp_path_factory, rows) -> None:
     path = build(tmp_path_factory.mktemp("h") / "h.xlsx", [list(r) for r in rows], ["text", "number", "money"])

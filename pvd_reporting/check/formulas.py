@@ -170,8 +170,8 @@ class LiveCheck:
 
     @property
     def title(self) -> str:
-        """`Contrôle` column: the rule and its code."""
-        return f"{self.label} ({self.code})"
+        """`Contrôle` column: the rule in plain French (its code has a column of its own)."""
+        return self.label
 
     def where(self, layout: Layout) -> str:
         """`Où` column: the sheet and its columns (or the form's rows)."""

@@ -32,6 +32,7 @@ from pvd_reporting.format.schema import (
     JALONS,
     MILESTONES,
     TERRITOIRE,
+    Kind,
     Schema,
 )
 from pvd_reporting.format.vocabulary import (
@@ -154,6 +155,34 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
+def _as_points(raw: Any, read: Any) -> str | None:
+    """A percent read as points (80 for 80 %) from a number above 1, or a text without « % »: the
+    value read, for the report to say it; None when the value said what it was (0.8, « 80 % »)."""
+    if read is None or raw is None or isinstance(raw, bool):
+        return None
+    if isinstance(raw, str):
+        typed = raw.strip()
+        return None if typed.endswith("%") or read == 0 or abs(_plain(typed) - read) > 1e-9 else fr_number(read)
+    return fr_number(read) if isinstance(raw, (int, float)) and raw > 1 else None
+
+
+def _plain(typed: str) -> float:
+    try:
+        return float(typed.replace("\u00a0", "").replace(" ", "").replace(",", "."))
+    except ValueError:
+        return -1.0
+
+
+def _four_digits(raw: Any) -> bool:
+    """An INSEE code typed with 4 digits (5518): the reader puts back a leading 0 (05518), which
+    may be wrong (a Hautes-Alpes code for a Meuse one): said, as a point to check."""
+    if isinstance(raw, bool):
+        return False
+    if isinstance(raw, (int, float)):
+        return float(raw).is_integer() and 1000 <= raw <= 9999
+    return isinstance(raw, str) and len(raw.strip().replace(" ", "")) == 4 and raw.strip().replace(" ", "").isdigit()
+
+
 # --- Territoire -------------------------------------------------------------------------------
 
 
@@ -166,6 +195,9 @@ def _territory(ctx: _Context) -> list[Issue]:
     if etp is not None and etp < threshold and any(same(cofinancing, v) for v in BDT_COFINANCING):
         issues.append(ctx.issue(IssueCode.ETP_BELOW_THRESHOLD, record, None, "etp",
                                 etp=fr_number(etp), threshold=fr_number(threshold)))
+    for f in ctx.schema.form.fields:
+        if f.kind is Kind.PERCENT and (points := _as_points(record.raw.get(f.key), record.values.get(f.key))):
+            issues.append(ctx.issue(IssueCode.PERCENT_AS_POINTS, record, None, f.key, percent=points))
     # A workbook filled in 2025-T3 cannot report on 2025-T4: the period or the date is wrong.
     if ctx.period is not None and ctx.updated_on is not None:
         filled_in = quarter_of(ctx.updated_on)
@@ -194,6 +226,10 @@ def _communes(ctx: _Context, reference: Reference | None) -> list[Issue]:
     limit = ctx.config.population_limit
     known = reference.communes() if reference is not None else None
     for record in rows:
+        lost_zero = _four_digits(record.raw.get("insee"))
+        if lost_zero and record.values.get("insee"):
+            issues.append(ctx.issue(IssueCode.INSEE_FOUR_DIGITS, record, table, "insee",
+                                    insee=record.values["insee"]))
         town = same(record.values.get("role"), PVD_TOWN)
         population = _number(record.values.get("population"))
         if town and population is not None and population > limit:
@@ -351,8 +387,8 @@ def _comites(ctx: _Context) -> list[Issue]:
             if project:
                 meetings.append(when)
             if ctx.updated_on is not None and when > ctx.updated_on:
-                # A meeting cannot have been held after the workbook was filled: an error here.
-                issues.append(ctx.issue(IssueCode.DATE_IN_FUTURE, record, table, "date", severity=Severity.ERROR,
+                # A meeting cannot have been held after the workbook was filled: an error, its own code.
+                issues.append(ctx.issue(IssueCode.MEETING_AFTER_UPDATE, record, table, "date",
                                         date=fr_date(when), updated_on=fr_date(ctx.updated_on)))
         # Left empty, « État représenté » says no more than « Non »: the État was not recorded there.
         if project and (is_no(record.values.get("etat_present")) or is_blank(record.raw.get("etat_present"))):

@@ -17,8 +17,8 @@ from pvd_reporting.errors import PvdError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Exit statuses of README, pvd-report validate.
-EXIT_OK, EXIT_FOUND_ERRORS, EXIT_USAGE = 0, 1, 2
+# Exit statuses of README, pvd-report validate; the third, 2, is PvdError.exit_code (and click's usage error).
+EXIT_OK, EXIT_FOUND_ERRORS = 0, 1
 
 config_option = click.option(
     "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -52,7 +52,7 @@ departement_option = click.option(
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM or SIGHUP (`kill`, a closed terminal): stopped as by Ctrl+C, so that the run
-    removes its staging folder at once (atomic.OutputFolder) rather than leave it to the next."""
+    removes its staging folder at once (output_folder.OutputFolder) rather than leave it to the next."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
@@ -87,7 +87,7 @@ def handle_errors(func: F) -> F:
                 if handler is not None:  # None: a handler set outside Python, which cannot be put back
                     signal.signal(s, handler)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper  # type: ignore[return-value]  # same signature as func, through functools.wraps
 
 
 class ClickProgress:

@@ -52,6 +52,9 @@ MAX_SET_ASIDE_SHOWN = 20
 @click.option("--strict", is_flag=True, help="Code de sortie 1 si un classeur contient une erreur.")
 @click.option("--no-contacts", is_flag=True, help="N'écrit ni les noms, ni les mails, ni les téléphones de l'annuaire, "
                    "ni les brouillons de relance.")
+@click.option("--avec-contacts", "with_contacts", is_flag=True,
+              help="Écrit aussi dans le tableau de bord les noms, mails et téléphones de l'annuaire "
+                   "(par défaut, le tableau de bord et la note, faits pour être transmis, n'en contiennent aucun).")
 @click.option("--no-images", is_flag=True, help="N'exporte pas les graphiques en PNG et SVG.")
 @config_option
 @region_option
@@ -74,6 +77,7 @@ def consolidate_command(
     departments: tuple[str, ...],
     strict: bool,
     no_contacts: bool,
+    with_contacts: bool,
     no_images: bool,
     config_path: Path | None,
     region: str | None,
@@ -105,6 +109,8 @@ def consolidate_command(
       pvd-report consolidate classeurs/ --no-cache
       pvd-report consolidate classeurs/ --departement 10
     """
+    if no_contacts and with_contacts:
+        raise UsageError("--no-contacts et --avec-contacts s'excluent : choisissez l'un ou l'autre.")
     if no_reference and reference_path is not None:
         raise UsageError("--reference et --no-reference s'excluent : choisissez l'un ou l'autre.")
     # The shipped ANCT list unless told otherwise: it names the territories expected and not received.
@@ -112,7 +118,7 @@ def consolidate_command(
     try:
         run = run_consolidate(list(paths) or [Path("workbooks")], output_dir=output_dir, period=period, as_of=as_of,
                               reference_path=reference, config_path=config_path, region=region,
-                              no_contacts=no_contacts, images=not no_images, workers=workers,
+                              no_contacts=no_contacts, with_contacts=with_contacts, images=not no_images, workers=workers,
                               cache_dir=cache_dir, use_cache=not no_cache, progress=ClickProgress(quiet),
                               departments=list(departments))
     except NothingToConsolidate as exc:

@@ -85,9 +85,9 @@ def template_command(
                         output_dir=output_dir, reference_path=reference_path, config_path=config_path,
                         force=force, progress=ClickProgress(quiet), from_paths=list(from_paths) or None,
                         departments=list(departments))
+    for notice in done.notices:
+        echo(notice, err=True)
     if from_paths:
-        for notice in done.notices:
-            echo(notice, err=True)
         where = done.folder if done.folder is not None else done.paths[0]
         prefilled = (f", {plural(done.prefilled, 'pré-rempli')} depuis la liste de référence"
                      if done.prefilled else "")

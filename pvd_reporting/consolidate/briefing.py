@@ -42,9 +42,6 @@ class Alert:
     last_milestone: str | None = None
     remaining: float | None = None  # remaining to finance
     detail: str = ""
-    last_period: str | None = None  # stopped sending: the last quarter received
-    last_status: str | None = None  # … its ORT status then
-    cost: float | None = None  # … and its cost then
 
     @property
     def who(self) -> str:
@@ -122,7 +119,7 @@ def _stopped(t: TerritoryView, period: str, last: TerritoryView, resent: str | N
     if resent:
         detail += f" ; classeur de {resent} renvoyé tel quel"
     return Alert(STOPPED_ALERT, [t], last.ort_deadline, None, None, last.last_milestone or "Aucun jalon réalisé",
-                 last.remaining, detail, last_period=period, last_status=last.ort_status, cost=last.cost)
+                 last.remaining, detail)
 
 
 def headline(figures: RegionFigures, period: str) -> str:

@@ -92,6 +92,8 @@ class Config:
     reminder_sender: str = ""
     reminder_delay_days: int = 30
     reminder_signature: str = ""
+    # [note] service: the issuing service named on the préfet's note (blank: the région's SGAR).
+    note_service: str = ""
     # By département code: (sender, signature) of its referent; either may be blank.
     reminder_departments: dict[str, tuple[str, str]] = field(default_factory=dict)
     source: str = "défaut (Grand Est)"
@@ -100,7 +102,7 @@ class Config:
     @property
     def fingerprint(self) -> str:
         """Stable hash of the settings that change how a workbook reads, for cache keys."""
-        reading = {k: v for k, v in self.raw.items() if k != "relances"}
+        reading = {k: v for k, v in self.raw.items() if k not in ("relances", "note")}
         blob = json.dumps(reading, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -218,7 +220,7 @@ def config_from_dict(raw: dict[str, Any], source: str) -> Config:
                 raise ConfigError(
                     f"Configuration : « lists.{key} » doit contenir « {value} », utilisé par les contrôles."
                 )
-    unknown = set(raw) - {"region", "rules", "financers", "lists", "relances"}
+    unknown = set(raw) - {"region", "rules", "financers", "lists", "relances", "note"}
     if unknown:
         raise ConfigError(f"Configuration : section inconnue « {sorted(unknown)[0]} ».")
     sender, delay, signature = _reminders(raw.get("relances", {}))
@@ -236,10 +238,23 @@ def config_from_dict(raw: dict[str, Any], source: str) -> Config:
         reminder_sender=sender,
         reminder_delay_days=delay,
         reminder_signature=signature,
+        note_service=_note_service(raw.get("note", {})),
         reminder_departments=departments,
         source=source,
         raw=raw,
     )
+
+
+def _note_service(section: Any) -> str:
+    if not isinstance(section, dict):
+        raise ConfigError("Configuration : [note] doit être une section.")
+    for key in section:
+        if key != "service":
+            raise ConfigError(f"Configuration : clé inconnue « note.{key} » (attendue : service).")
+    service = section.get("service", "")
+    if not isinstance(service, str):
+        raise ConfigError("Configuration : « note.service » doit être un texte.")
+    return service.strip()
 
 
 def _reminders(section: Any) -> tuple[str, int, str]:

@@ -34,8 +34,10 @@ class IssueCode(StrEnum):
     INVALID_DATE = "invalid-date"
     INVALID_NUMBER = "invalid-number"
     INVALID_PERCENT = "invalid-percent"
+    PERCENT_AS_POINTS = "percent-as-points"
     INVALID_CHOICE = "invalid-choice"
     INVALID_INSEE = "invalid-insee"
+    INSEE_FOUR_DIGITS = "insee-four-digits"
     INVALID_SIREN = "invalid-siren"
     INVALID_DEPARTMENT = "invalid-department"
     INVALID_PERIOD = "invalid-period"
@@ -51,6 +53,7 @@ class IssueCode(StrEnum):
     MISSING_END_DATE = "missing-end-date"
     MILESTONES_OUT_OF_ORDER = "milestones-out-of-order"
     DATE_IN_FUTURE = "date-in-future"
+    MEETING_AFTER_UPDATE = "meeting-after-update"
     COMITE_CADENCE = "comite-cadence"
     ETAT_ABSENT = "etat-absent"
     ETP_BELOW_THRESHOLD = "etp-below-threshold"
@@ -129,10 +132,16 @@ _TYPES = (
     IssueType(IssueCode.INVALID_NUMBER, E_, "Nombre illisible", "Nombre illisible : « {value} »."),
     IssueType(IssueCode.INVALID_PERCENT, E_, "Pourcentage illisible",
               "Pourcentage illisible ou hors de 0 à 100 % : « {value} »."),
+    IssueType(IssueCode.PERCENT_AS_POINTS, W_, "Pourcentage lu en points",
+              "« {value} » lu comme {percent} % (un nombre au-delà de 1 est lu en points de pourcentage) : "
+              "vérifiez, ou saisissez « {percent} % »."),
     IssueType(IssueCode.INVALID_CHOICE, E_, "Valeur hors liste",
               "« {value} » n'est pas une valeur de la liste « {column} » : choisissez parmi {choices}."),
     IssueType(IssueCode.INVALID_INSEE, E_, "Code INSEE invalide",
               "Code INSEE invalide : « {value} » (5 caractères, ex. 67437 ou 2A004)."),
+    IssueType(IssueCode.INSEE_FOUR_DIGITS, W_, "Code INSEE à 4 chiffres",
+              "Code INSEE « {value} » à 4 chiffres : le 0 initial a-t-il été perdu ? Il est lu {insee} ; "
+              "saisissez les 5 caractères."),
     IssueType(IssueCode.INVALID_SIREN, E_, "SIREN invalide",
               "SIREN invalide : « {value} » ({reason})."),
     IssueType(IssueCode.INVALID_DEPARTMENT, E_, "Département invalide",
@@ -162,6 +171,9 @@ _TYPES = (
               "{code} réalisé le {date}, avant {previous} réalisé le {previous_date} : vérifiez les dates."),
     IssueType(IssueCode.DATE_IN_FUTURE, W_, "Date postérieure à la mise à jour",
               "Date {date} postérieure à la date de mise à jour ({updated_on})."),
+    IssueType(IssueCode.MEETING_AFTER_UPDATE, E_, "Réunion postérieure à la mise à jour",
+              "Réunion datée du {date}, après la date de mise à jour ({updated_on}) : une réunion ne peut "
+              "suivre la mise à jour du classeur ; vérifiez les deux dates."),
     IssueType(IssueCode.COMITE_CADENCE, W_, "Trimestres sans comité de projet",
               "Trimestres sans comité de projet (sur les 4 derniers, ou depuis son installation) : "
               "{quarters}. Le comité de projet doit se réunir au moins une fois par trimestre."),

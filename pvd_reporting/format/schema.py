@@ -21,6 +21,8 @@ VERSION_LABEL = "Version du modèle"
 # Lisez-moi of a carried-forward workbook: the quarter it was carried from (what to update).
 CARRIED_LABEL = "Reconduit du trimestre"
 VERSION_PROPERTY = "pvd_version"
+# The digest of the data pvd-report wrote into a workbook (read/digest.py): « Non rempli » when unchanged.
+DIGEST_PROPERTY = "pvd_empreinte"
 
 
 class Kind(StrEnum):
@@ -147,7 +149,7 @@ README_NAME = "Lisez-moi"
 LISTS_NAME = "Listes"
 # The sheet of live checks, right after Lisez-moi; the reader ignores it as it ignores Lisez-moi.
 CONTROLS_NAME = "Contrôles"
-CONTROLS_HEADERS = ("Contrôle", "À corriger", "Où")
+CONTROLS_HEADERS = ("Contrôle", "À corriger", "Où", "Code")
 
 # Labels in the first column of a table that mark a total row, not an action (docs/format-1.md).
 TOTAL_LABELS = ("total", "total general", "totaux", "sous-total", "sous total", "somme", "total ht")

@@ -1,8 +1,9 @@
 """The one-page note for the préfet (README, La note et l'impression): `note-<période>.html`, and
 `note-<période>.pdf` when Chromium is there.
 
-One A4 page: the region's figures with T-1, « À retenir » (what calls for action now), the map
-and one chart. The page is plain HTML and inline SVG: no script, no plotly.js, no font, no
+One A4 page, in the form of a note: the issuing service, the date and the objet; three to five
+points d'attention written from the alerts; the region's figures with T-1 on one perimeter (the
+territories received in both quarters); the map; the financers. The page is plain HTML and inline SVG: no script, no plotly.js, no font, no
 request, so it prints the same from any browser and weighs a few hundred kilobytes.
 """
 
@@ -18,8 +19,10 @@ from jinja2 import Environment, PackageLoader
 from pvd_reporting import __version__
 from pvd_reporting.atomic import atomic_write_bytes, atomic_write_text
 from pvd_reporting.consolidate.briefing import (
+    AT_RISK_ALERT,
     NOT_FILLED_ALERT,
     NOT_RECEIVED_ALERT,
+    OVERDUE_ALERT,
     SIGNED_LATE_ALERT,
     Alert,
     alerts,
@@ -27,7 +30,6 @@ from pvd_reporting.consolidate.briefing import (
 )
 from pvd_reporting.consolidate.figures import (
     REMAINING_LABEL,
-    Figure,
     RegionFigures,
     ValueKind,
     region_figures,
@@ -49,33 +51,84 @@ GROUPED = (NOT_RECEIVED_ALERT, NOT_FILLED_ALERT)  # one line naming the territor
 MAX_ALERTS = 12  # individual lines; the rest is counted (the dashboard lists them all)
 MAX_NAMES = 24  # names of territories not received; the rest is counted
 MAP_WIDTH, MAP_HEIGHT = 330, 300  # CSS pixels of the printed map
+MAP_LABEL_SIZE = 13  # the départements' names, in the map's units: 8 pt once the map is fitted
+MAX_POINTS, MIN_POINTS = 5, 3  # points d'attention
+NAMES_IN_A_POINT = 6
+
+
+def service_name(schema: Schema) -> str:
+    """The issuing service: the configuration's `[note] service`, else the région's SGAR."""
+    return schema.config.note_service or f"Préfecture de la région {schema.config.region_name} — SGAR"
+
+
+def _names(territories: list[Any]) -> str:
+    names = [t.name for t in territories[:NAMES_IN_A_POINT]]
+    more = len(territories) - len(names)
+    return ", ".join(names) + (f" et {more} autre{'s' if more > 1 else ''}" if more > 0 else "")
+
+
+def attention_points(found: list[Alert], figures: RegionFigures) -> list[str]:
+    """Three to five sentences a préfet reads first, one per kind of alert, most urgent first;
+    completed by the money and the ORT signed when there are fewer kinds of alert."""
+    by_kind: dict[str, list[Alert]] = {}
+    for a in found:
+        by_kind.setdefault(a.kind, []).append(a)
+    points = []
+    for kind, group in by_kind.items():
+        territories = [t for a in group for t in a.territories]
+        n = len(territories)
+        first = group[0]
+        if kind in GROUPED:
+            points.append(f"{kind} : {n} territoire{'s' if n > 1 else ''} ({_names(territories)}) ; "
+                          "les relances sont prêtes.")
+        elif kind == OVERDUE_ALERT and first.months_late is not None:
+            points.append(f"{kind} pour {n} territoire{'s' if n > 1 else ''} : {_names(territories)} "
+                          f"(jusqu'à {french.fr_decimal(first.months_late)} mois de retard).")
+        elif kind == AT_RISK_ALERT and first.months_left is not None:
+            points.append(f"{kind} pour {n} territoire{'s' if n > 1 else ''} : {_names(territories)} "
+                          f"(au plus tôt dans {french.fr_decimal(first.months_left)} mois).")
+        else:
+            points.append(f"{kind} : {n} territoire{'s' if n > 1 else ''} ({_names(territories)}).")
+        if len(points) == MAX_POINTS:
+            break
+    extras = []
+    remaining, cost = figures.value("remaining"), figures.value("cost")
+    if cost:
+        extras.append(f"Reste à financer : {figure_text(remaining, ValueKind.EUROS)}, soit "
+                      f"{figure_text(remaining / cost, ValueKind.SHARE)} du coût des actions "
+                      f"({figure_text(cost, ValueKind.EUROS)}).")
+    extras.append(f"ORT signées : {figures.value('ort_signed')} sur {figures.value('received')} territoires reçus.")
+    for extra in extras:
+        if len(points) >= MIN_POINTS:
+            break
+        points.append(extra)
+    return points
 
 
 def note_name(period: str) -> str:
     return f"note-{period}.html"
 
 
-def _compared(f: Figure) -> tuple[str, str, bool]:
-    """(T-1, its change, on a constant perimeter?) on one perimeter: the territories received
-    in both quarters when the history gives it, so that a territory that did not send does not
-    read as money lost; never a raw T-1 beside a constant-perimeter change."""
-    pair = f.compared() if f.kind in (ValueKind.COUNT, ValueKind.EUROS) else None
-    if pair is None:
-        return figure_text(f.previous, f.kind), "", False
-    before, after, constant = pair
-    return figure_text(before, f.kind), change_text(before, after, f.kind), constant
-
-
 def figure_rows(figures: RegionFigures) -> list[dict[str, Any]]:
+    """Each figure now; beside it, T-1 and now on one perimeter (the territories received in both
+    quarters when the history gives them, else each quarter's own) and the change between the
+    two values shown: a line never sets a raw T-1 beside a constant-perimeter change."""
     rows = []
+    constant = figures.constant is not None
     for key in NOTE_FIGURES:
         f = figures[key]
         if key == "cost_error_rows" and not f.value:
             continue
-        previous, change, constant = _compared(f)
+        pair = f.compared() if figures.has_history else None
+        before, now, on_constant = pair if pair is not None else (0.0, 0.0, False)
         rows.append({"label": f.short, "value": figure_text(f.value, f.kind), "note": f.note,
-                     "previous": previous if figures.has_history else "", "change": change,
-                     "constant": constant, "dont": key == "cost_error_rows"})
+                     "before": figure_text(before, f.kind) if pair else "—",
+                     "now": figure_text(now, f.kind) if pair else "—",
+                     "own": pair is not None and constant and not on_constant,
+                     "previous": figure_text(before, f.kind) if pair else "", "constant": on_constant,
+                     "change": change_text(before, now, f.kind)
+                     if pair and f.kind in (ValueKind.COUNT, ValueKind.EUROS) else "",
+                     "dont": key == "cost_error_rows"})
     return rows
 
 
@@ -167,7 +220,8 @@ def map_svg(cons: Consolidation) -> dict[str, Any]:
 def render_note(cons: Consolidation, schema: Schema, *, generated_on: date | None = None) -> str:
     """The note as text (see `write_note`)."""
     figures = region_figures(cons, schema)
-    lines, more, groups = _alert_rows(alerts(cons))  # current alerts only (briefing.py)
+    found = alerts(cons)  # current alerts only (briefing.py)
+    lines, more, groups = _alert_rows(found)
     env = Environment(loader=PackageLoader("pvd_reporting.outputs", "."), autoescape=True,
                       trim_blocks=True, lstrip_blocks=True)
     r = cons.region
@@ -178,6 +232,7 @@ def render_note(cons: Consolidation, schema: Schema, *, generated_on: date | Non
         constant=figures.constant,
         alerts=lines, more_alerts=more, groups=groups, bars=financer_bars(cons, schema),
         map=map_svg(cons), attribution=ATTRIBUTION, statuses=ORT_STATUSES,
+        service=service_name(schema), points=attention_points(found, figures), label_size=MAP_LABEL_SIZE,
     )
 
 

@@ -1,7 +1,7 @@
 """Reminders (README, Le cycle trimestriel): `relances-<period>.csv`, the territories to chase, and
 `relances-<period>/`, one mail draft per territory to chase that has a chef de projet's mail.
 
-Who to chase and their contacts: `outputs/chase.py`; each draft, its headers, body and attached
+Who to chase and their contacts: `consolidate/chase.py`; each draft, its headers, body and attached
 workbook: `outputs/mail.py`.
 """
 
@@ -16,26 +16,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pvd_reporting.atomic import atomic_write_bytes, atomic_write_text
+from pvd_reporting.consolidate.chase import SAME_DAY_CHECK, Chase, last_sent, to_chase
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.format.reference import Reference
 from pvd_reporting.format.schema import Schema
-from pvd_reporting.outputs.chase import TO_FIX, Chase, last_sent, to_chase
 from pvd_reporting.outputs.mail import (
     MAX_ATTACHMENT_BYTES,
-    attachment,
-    draft,
     draft_bytes,
     file_stem,
     has_mail,
 )
 from pvd_reporting.outputs.report import CSV_DELIMITER, plural, safe_cell
 
-__all__ = ["TO_FIX", "Chase", "Reminders", "attachment", "draft", "to_chase", "write_reminders"]
-
 CONTACT_COLUMNS = ("Chef de projet", "Mail", "Téléphone")
 
 
-@dataclass
 @dataclass
 class Reminders:
     csv_path: Path
@@ -97,7 +92,8 @@ def write_reminders(consolidation: Consolidation, output_dir: Path, schema: Sche
     csv_path = atomic_write_text(folder / f"relances-{period}.csv",
                                  render_reminders_csv(chased, schema, no_contacts=no_contacts), encoding="utf-8-sig")
     drafts_dir = folder / f"relances-{period}"
-    jobs = [] if no_contacts else [c for c in chased if has_mail(c)]
+    # « Deux versions du même jour » is for the referent to check: no mail goes out for it.
+    jobs = [] if no_contacts else [c for c in chased if has_mail(c) and c.motif != SAME_DAY_CHECK]
     departmental = bool(consolidation.region.departments)
     done = Reminders(csv_path, drafts_dir if jobs else None, no_contacts=no_contacts, chased=len(chased),
                      without_mail=0 if no_contacts else len(chased) - len(jobs))

@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pvd_reporting.atomic import OutputFolder, os_reason, prepare_output_dir
+from pvd_reporting.atomic import os_reason, prepare_output_dir
 from pvd_reporting.consolidate.national import NationalRollup, roll_up
 from pvd_reporting.errors import OutputError, UsageError
+from pvd_reporting.output_folder import OutputFolder
 from pvd_reporting.outputs.national.dashboard import write_national_dashboard
 from pvd_reporting.outputs.national.history import write_national_db
 from pvd_reporting.outputs.national.workbook import write_national_summary

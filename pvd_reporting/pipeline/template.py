@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pvd_reporting.atomic import OutputFolder, prepare_output_dir
+from pvd_reporting.atomic import prepare_output_dir
 from pvd_reporting.check.validate import validate_workbook
 from pvd_reporting.consolidate.batch import identify, in_scope, period_of, reference_departments
 from pvd_reporting.errors import OutputError, UsageError
@@ -21,6 +21,7 @@ from pvd_reporting.format.reference import (
     load_reference,
 )
 from pvd_reporting.format.schema import Schema, build_schema
+from pvd_reporting.output_folder import OutputFolder
 from pvd_reporting.outputs.history_db import DB_NAME, recorded_workbooks
 from pvd_reporting.outputs.report import plural
 from pvd_reporting.outputs.workbook.carry import (
@@ -30,6 +31,7 @@ from pvd_reporting.outputs.workbook.carry import (
     latest_workbooks,
     write_carried,
 )
+from pvd_reporting.outputs.workbook.readme import referent
 from pvd_reporting.outputs.workbook.template import (
     region_file_name,
     write_region_templates,
@@ -43,6 +45,8 @@ from pvd_reporting.read.values import as_date, parse_period
 from pvd_reporting.read.workbook import read_workbook
 
 DEFAULT_OUTPUT = Path("modele-pvd.xlsx")
+NO_REFERENT = ("Avertissement : la configuration ne nomme pas de référent ([relances] sender) : "
+               "le Lisez-moi ne dit pas à qui renvoyer le classeur.")
 HISTORY_SUFFIX = ".sqlite"
 
 
@@ -116,7 +120,7 @@ def run_template(
                 bar.close()
             out.commit(same_stems=False)
         return Templates([output_dir / p.relative_to(out.path) for p in paths], folder=output_dir,
-                         reference=reference_path, notices=out.notices)
+                         reference=reference_path, notices=_sender_notice(schema) + out.notices)
 
     territory = None
     if territory_id and reference is not None:
@@ -127,7 +131,15 @@ def run_template(
     if target.suffix.lower() != ".xlsx":
         raise OutputError(f"Le modèle est un classeur .xlsx : « {target} » n'a pas cette extension.")
     write_template(target, schema, period=period, territory=territory, force=force)
-    return Templates([target], territory=territory, reference=reference_path if territory else None)
+    return Templates([target], territory=territory, reference=reference_path if territory else None,
+                     notices=_sender_notice(schema))
+
+
+def _sender_notice(schema: Schema) -> list[str]:
+    """The Lisez-moi names the referent from `[relances] sender`: said when it cannot."""
+    if referent(schema.config) is not None:
+        return []
+    return [NO_REFERENT]
 
 
 def run_carry_forward(
@@ -168,9 +180,9 @@ def run_carry_forward(
         raise UsageError("Aucun classeur à reconduire (.xlsx, .xlsm, .ods ou .xls) dans "
                          + ", ".join(map(str, sources)) + "." + "".join(f"\n  {n}" for n in notices))
     single = len(sources) == 1 and sources[0].is_file() and not region
-    if output is not None and not single:
-        raise UsageError("-o FICHIER ne sert que pour un seul classeur source : "
-                         "utilisez --output-dir DOSSIER pour en reconduire plusieurs.")
+    if output is not None and region:
+        raise UsageError("-o FICHIER ne sert que pour un seul territoire : "
+                         "utilisez --output-dir DOSSIER pour reconduire ceux d'une région.")
     if output is None and output_dir is None:
         hint = "-o FICHIER.xlsx" if single else "--output-dir DOSSIER"
         raise UsageError(f"Indiquez où écrire les classeurs reconduits : ajoutez {hint}.")
@@ -216,6 +228,10 @@ def run_carry_forward(
         raise UsageError(_nothing_carried(notices))
 
     if output is not None:
+        # A folder holding one territory's workbooks (its latest is carried) is one territory too.
+        if len(selection.sources) != 1:
+            raise UsageError(f"-o FICHIER ne sert que pour un seul territoire ; {plural(len(selection.sources), 'territoire')} "
+                             "à reconduire : utilisez --output-dir DOSSIER.")
         source = next(iter(selection.sources.values()))
         _refuse_source(output, files)
         check_output(output, force)

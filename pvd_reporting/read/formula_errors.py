@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Callable
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from weakref import WeakKeyDictionary
 from xml.etree import ElementTree
 
@@ -35,20 +35,11 @@ class CellError(str):
     """The text of a formula error, kept apart from text a person typed."""
 
 
-def error_cells(path: Path, wanted: Callable[[str], bool] = lambda title: True) -> ErrorCells:
-    """Error cells by sheet title, for the sheets `wanted` accepts; empty when there are none or
-    the file is not a zip workbook."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return error_cells_in(zf, wanted)
-    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError, NotImplementedError):
-        return {}
-
-
 def error_cells_in(zf: zipfile.ZipFile, wanted: Callable[[str], bool] = lambda title: True,
                    xml: dict[str, bytes] | None = None) -> ErrorCells:
-    """`error_cells` of a zip already open (the reader opens each file once); `xml`: members
-    already inflated (bounds.WorkbookCost.xml)."""
+    """Error cells by sheet title, for the sheets `wanted` accepts, of a zip already open (the reader
+    opens each file once); empty when there are none or the file is not a zip workbook. `xml`:
+    members already inflated (bounds.WorkbookCost.xml)."""
     try:
         names = set(zf.namelist())
         if "xl/workbook.xml" in names:

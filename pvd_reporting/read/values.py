@@ -176,8 +176,9 @@ def parse_percent(v: object) -> float:
             value = _check_finite(float(v))  # type: ignore[arg-type]
         else:
             raise ValueError("pas un pourcentage")
-        # Excel stores 80 % as 0.8: a number up to 1 is a fraction.
-        if 0 <= value <= 1:
+        # Excel stores 80 % as 0.8: a number up to 1 is a fraction; so is a number above 1 that is
+        # not whole (1.2 is « 120 % » pasted: above 100 %, never 1.2 %). A whole one is points (80).
+        if 0 <= value <= 1 or (not isinstance(v, str) and value > 1 and not value.is_integer()):
             value = round(value * 100, 9)
     if not 0 <= value <= 100:
         raise ValueError("hors de 0 à 100 %")

@@ -88,6 +88,7 @@ from pvd_reporting.outputs.dashboard.region_map import (
 )
 from pvd_reporting.outputs.dashboard.trends import evolution_context, trend_figures
 from pvd_reporting.outputs.figure_text import change_text, figure_text
+from pvd_reporting.outputs.palette import FOCUS_COLOR, MONEY_SCALE, NO_MONEY_COLOR, ort_color
 from pvd_reporting.outputs.privacy import ContactMask
 
 SWATCHED = (OVERDUE_ALERT, AT_RISK_ALERT, NOT_RECEIVED_ALERT, NOT_FILLED_ALERT)
@@ -232,10 +233,18 @@ def _months(value: float | None, word: str) -> str:
     return "" if value is None else f"{decimal_or_dash(value)} mois {word}"
 
 
+# Alerts printed as rows; beyond them, on paper, one list of names by kind (the screen shows all).
+PRINT_ALERTS = 10
+
+
 def briefing(cons: Consolidation, figures: RegionFigures) -> dict[str, Any]:
     """« À retenir »: the sentence and the ranked alerts, formatted for the page."""
     rows = []
-    for alert in alerts(cons):
+    rest: dict[str, list[str]] = {}
+    for n, alert in enumerate(alerts(cons)):
+        extra = n >= PRINT_ALERTS and len(alert.territories) == 1
+        if extra:
+            rest.setdefault(alert.kind, []).append(alert.who)
         one = alert.territories[0] if len(alert.territories) == 1 else None
         rows.append({
             "kind": alert.kind, "who": alert.who,
@@ -247,9 +256,9 @@ def briefing(cons: Consolidation, figures: RegionFigures) -> dict[str, Any]:
             # The swatch is the ORT status's colour: only where the alert is that status (a late
             # signature is not shown in the green of « ORT signée »).
             "status_cls": status_class(alert.territories[0].ort_status) if alert.kind in SWATCHED else "",
-            "group": one is None,
+            "group": one is None, "extra": extra,
         })
-    return {"headline": headline(figures, cons.region.period), "alerts": rows}
+    return {"headline": headline(figures, cons.region.period), "alerts": rows, "rest": list(rest.items())}
 
 
 def _lead_text(t: TerritoryView, no_contacts: bool) -> str:
@@ -415,25 +424,125 @@ def chart_table(fig: Any) -> dict[str, Any] | None:
     return {"headers": ["Territoire", "Statut ORT", str(fig.layout.xaxis.title.text or "")], "rows": rows}
 
 
+# plotly.js's partial bundle for the traces the page draws (bar, scatter): a third of the full one.
+PLOTLY_BUNDLE = Path(__file__).resolve().parent / "vendor" / "plotly-basic.min.js"
+PAGE_TRACES = frozenset({"bar", "scatter"})
+
+
+def plotly_bundle() -> str:
+    return PLOTLY_BUNDLE.read_text("utf-8")
+
+
+def heatmap_as_squares(trace: dict[str, Any]) -> dict[str, Any]:
+    """A heatmap drawn as one square marker per cell, coloured by its value: the partial bundle
+    has no heatmap trace."""
+    xs, ys, zs, texts = [], [], [], []
+    for y, row in zip(trace.get("y") or [], trace.get("z") or [], strict=False):
+        for x, z in zip(trace.get("x") or [], row, strict=False):
+            xs.append(x)
+            ys.append(y)
+            zs.append(z)
+            texts.append(str(z))
+    bar = trace.get("colorbar") or {}
+    return {"type": "scatter", "mode": "markers+text", "x": xs, "y": ys, "text": texts,
+            "textfont": {"size": 11}, "showlegend": False,
+            "marker": {"symbol": "square", "size": 18, "color": zs, "cmin": trace.get("zmin", 0),
+                       "colorscale": trace.get("colorscale"), "showscale": True, "colorbar": bar,
+                       "line": {"width": 0}},
+            "hovertemplate": str(trace.get("hovertemplate") or "").replace("%{z}", "%{marker.color}")}
+
+
+def page_figure(fig: Any) -> dict[str, Any]:
+    """A figure as the page draws it: without plotly.py's template (plotly.js's defaults are
+    already white; the template weighs 8 kB a chart) and only with the partial bundle's traces."""
+    data = fig.to_plotly_json() if hasattr(fig, "to_plotly_json") else dict(fig)
+    layout = dict(data.get("layout") or {})
+    layout.pop("template", None)
+    traces = [heatmap_as_squares(t) if t.get("type") == "heatmap" else t for t in data.get("data") or []]
+    assert all(t.get("type", "scatter") in PAGE_TRACES for t in traces), "a trace outside the partial bundle"
+    return {"data": traces, "layout": layout}
+
+
 def _figures_json(cons: Consolidation, schema: Schema) -> tuple[Markup, list[dict[str, Any]]]:
-    import plotly.io as pio
+    from plotly.utils import PlotlyJSONEncoder
 
     figures = build_figures(cons, at_risk_days=schema.config.at_risk_days, schema=schema)
     drawn = {**figures, **trend_figures(cons)}  # the trends are drawn in their own block
-    parts = [f"{json.dumps(name)}:{pio.to_json(fig, validate=False)}" for name, fig in drawn.items()]
+    parts = [f"{json.dumps(name)}:{json.dumps(page_figure(fig), cls=PlotlyJSONEncoder, separators=(',', ':'))}"
+             for name, fig in drawn.items()]
     charts = [{"id": name, "title": CHART_TITLES[name], "table": chart_table(fig)} for name, fig in figures.items()]
     return script_json("{" + ",".join(parts) + "}"), charts
 
 
 # A4 portrait, 1 cm margins, in CSS pixels: the map printed whole on the first page.
-MAP_PRINT_WIDTH, MAP_PRINT_HEIGHT = 712, 540
+MAP_PRINT_WIDTH, MAP_PRINT_HEIGHT = 712, 400
+
+
+MONEY_MAP_TITLE = "Reste à financer par EPCI (€ HT)"
+
+
+def _bands(values: list[float]) -> list[float]:
+    """The upper bounds of the money map's bands: quantiles of the amounts, rounded to a
+    thousand euros so that the legend reads plainly."""
+    if not values:
+        return []
+    ordered = sorted(values)
+    count = len(MONEY_SCALE)
+    bounds: list[float] = []
+    for k in range(1, count):
+        q = ordered[min(len(ordered) - 1, round(k * len(ordered) / count))]
+        bound = round(q, -3) if q >= 1000 else round(q)
+        if not bounds or bound > bounds[-1]:
+            bounds.append(bound)
+    return bounds
+
+
+def money_map(cons: Consolidation, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The second map: each territory received coloured by what remains to finance (a band of
+    the blue scale), the others white; its hover text and its CSV rows."""
+    received = [t for t in cons.territories if t.received]
+    by_epci: dict[str, float] = {}
+    for t in received:
+        by_epci[t.siren or t.key] = by_epci.get(t.siren or t.key, 0.0) + (t.remaining or 0.0)
+    bounds = _bands(list(by_epci.values()))
+    colors = list(MONEY_SCALE[:len(bounds) + 1])
+
+    def band(amount: float) -> int:
+        return next((i for i, b in enumerate(bounds) if amount <= b), len(bounds))
+
+    legend, low = [], 0.0
+    for i, color in enumerate(colors):
+        high = bounds[i] if i < len(bounds) else None
+        text = (f"jusqu'à {fr_euros(high)}" if i == 0 and high is not None
+                else f"plus de {fr_euros(low)}" if high is None else f"{fr_euros(low)} à {fr_euros(high)}")
+        legend.append([text, color])
+        low = high or low
+    legend.append(["Non reçu", NO_MONEY_COLOR])
+    bands, hover = {}, {}
+    for t in received:
+        amount = by_epci[t.siren or t.key]
+        bands[t.key] = band(amount)
+        hover[t.key] = html.escape(f"{t.epci or t.name} : {fr_euros(amount)} reste à financer", quote=False)
+    csv = [["Territoire", "Département", "EPCI", "Statut ORT", REMAINING_LABEL]]
+    for r in rows:
+        t = r["t"]
+        csv.append([t.name, r["department"], t.epci or "", t.ort_status,
+                    round(t.remaining, 2) if t.received and t.remaining is not None else ""])
+    data = {"bands": bands, "colors": colors, "none": NO_MONEY_COLOR, "legend": legend, "hover": hover,
+            "title": html.escape(f"{MONEY_MAP_TITLE} — {cons.region.period}", quote=False), "csv": csv}
+    return {"json": script_json(json.dumps(data, ensure_ascii=False)),
+            "title": f"{MONEY_MAP_TITLE} — {cons.region.period}"}
 
 
 def _map_block(cons: Consolidation, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """What the map's block of the page needs: the figure, each territory's panel, who is not on it."""
     region_map = status_map(cons)
     panels = json.dumps({r["t"].key: r["i"] for r in rows}, ensure_ascii=False)
+    steps = region_map.figure["layout"].get("sliders", [{}])[0].get("steps", [])
+    periods = [html.unescape(s["label"]) for s in steps] or [cons.region.period]
+    choices = sorted(((r["t"].name, r["i"]) for r in rows), key=lambda c: french_sort_key(c[0]))
     return {"figure": script_json(figure_json(region_map.figure)), "panels": script_json(panels),
+            "periods": periods, "choices": choices, "money": money_map(cons, rows),
             "title": f"{MAP_TITLE} — {cons.region.period}", "height": MAP_HEIGHT,
             "print_width": MAP_PRINT_WIDTH, "print_height": MAP_PRINT_HEIGHT,
             "unmapped": unmapped_sentence(region_map.unmapped) if region_map.unmapped else ""}
@@ -450,8 +559,6 @@ def _environment() -> Environment:
 def render_dashboard(consolidation: Consolidation, schema: Schema, *, no_contacts: bool = False,
                      generated_on: date | None = None) -> str:
     """The page as text (see `write_dashboard`)."""
-    import plotly.offline
-
     cons = consolidation
     region = region_figures(cons, schema)
     figures, charts = _figures_json(cons, schema)
@@ -474,7 +581,9 @@ def render_dashboard(consolidation: Consolidation, schema: Schema, *, no_contact
         no_contacts=no_contacts, at_risk_days=schema.config.at_risk_days, region_map=_map_block(cons, rows),
         evolution=evolution_context(cons, no_contacts), revisions=_revisions(cons),
         absent=[t.name for t in sorted(cons.territories, key=lambda t: french_sort_key(t.name)) if not t.received],
-        plotly_js=Markup(plotly.offline.get_plotlyjs().replace("</script", "<\\/script")),
+        focus_color=FOCUS_COLOR, period_json=script_json(json.dumps(cons.region.period)),
+        status_css=[(status_class(s), ort_color(s)) for s in (*ORT_STATUSES, NOT_RECEIVED, NOT_FILLED)],
+        plotly_js=Markup(plotly_bundle().replace("</script", "<\\/script")),
     )
 
 

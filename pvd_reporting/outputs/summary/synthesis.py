@@ -165,10 +165,52 @@ def write_synthesis(wb: Workbook, name: str, c: Consolidation, schema: Schema, f
         ws.insert_chart(row + (k // 2) * CHART_ROWS, 0 if k % 2 == 0 else 3, chart,
                         {"x_offset": 0 if k % 2 == 0 else 40, "object_position": 1})
     end = row + ((len(charts) + 1) // 2) * CHART_ROWS
+    fit_columns(ws, fmt)
     ws.print_area(0, 0, end, len(WIDTHS) - 1)
     print_setup(ws, fit_width=True)
     ws.repeat_rows(0, 1)
     return ws
+
+
+def shown_length(value: float, num_format: str) -> int:
+    """How many characters a number takes once formatted as Excel shows it (French separators)."""
+    if "yy" in num_format:
+        return 10
+    if "€" in num_format:
+        return len(f"{abs(value):,.2f}") + 2 + (value < 0)
+    if num_format.endswith("%"):
+        decimals = 1 if "0.0%" in num_format else 0
+        return len(f"{abs(value) * 100:.{decimals}f}") + 2 + (value < 0)
+    if num_format == "0.0":
+        return len(f"{abs(value):.1f}") + (value < 0)
+    if num_format == "0":
+        return len(str(round(abs(value)))) + (value < 0)
+    return len(f"{value:g}")
+
+
+# Characters added to the longest content: bold headers and Excel's cell padding.
+COLUMN_PADDING = 1
+
+
+def fit_columns(ws: Worksheet, fmt: SummaryFormats) -> None:
+    """Every column at least as wide as its longest number or date (never `####`) and the longest
+    word of its table headers (which wrap); wider than declared only when its content asks for it."""
+    strings = {index: text for text, index in ws.str_table.string_table.items()}
+    needed = dict(enumerate(WIDTHS))
+    for cells in ws.table.values():
+        for col, cell in cells.items():
+            kind = type(cell).__name__
+            number_format = getattr(cell.format, "num_format", "") if cell.format is not None else ""
+            if kind in ("Number", "Datetime"):
+                length = shown_length(float(cell.number), str(number_format or ""))
+            elif kind == "String" and cell.format is fmt.header:
+                # A header wraps (its format says so): its longest word must fit, not the whole line.
+                length = max((len(word) for word in strings.get(cell.string, "").split()), default=0)
+            else:
+                continue
+            needed[col] = max(needed.get(col, 0), length + COLUMN_PADDING)
+    for col, width in needed.items():
+        ws.set_column(col, col, width)
 
 
 def _status_table(wb: Workbook, ws: Worksheet, c: Consolidation, fmt: SummaryFormats, row: int) -> tuple[Any, int]:

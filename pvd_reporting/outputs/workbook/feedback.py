@@ -4,12 +4,14 @@ Anomalies sheet listing every issue."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from xlsxwriter.utility import quote_sheetname
 
+from pvd_reporting.format.config import REQUIRED_VALUES
 from pvd_reporting.format.issues import (
     SEVERITY_LABELS,
     Issue,
@@ -27,6 +29,7 @@ from pvd_reporting.outputs.workbook.writer import (
     Mark,
     Marks,
     TemplateFormats,
+    still_holds,
     write_workbook,
 )
 from pvd_reporting.read.records import WorkbookData
@@ -36,9 +39,11 @@ if TYPE_CHECKING:
 
 # "Cellule" is where the issue was in the workbook received; the last column is where the
 # flagged value now is in this feedback workbook (rows and columns may have moved).
+# The last column says, recalculated at each entry, whether the flagged cell still holds what was flagged.
 ANOMALIES_HEADERS = ("Gravité", "Onglet", "Cellule du classeur reçu", "Colonne", "Valeur", "Code", "Message",
-                     "Cellule dans ce classeur")
-ANOMALIES_WIDTHS = (14, 14, 12, 30, 24, 24, 90, 14)
+                     "Cellule dans ce classeur", "Encore à corriger ?")
+ANOMALIES_WIDTHS = (14, 14, 12, 30, 24, 24, 90, 14, 22)
+STILL, CHANGED = "Oui", "Non : case modifiée"
 # Issues of the workbook received that the fresh template repairs by itself (a jalon row put back).
 RESTORED_CODES = (IssueCode.MISSING_MILESTONE,)
 RESTORED = "rétabli par le modèle"
@@ -80,16 +85,35 @@ def add_feedback(content: Content, schema: Schema, data: WorkbookData,
     content.marks = locate(schema, data, placement, issues)
     sheet_keys = _sheet_keys(schema, data)
     names = {schema.form.key: schema.form.name, **{t.key: t.name for t in schema.tables}}
-    here: list[tuple[str, str] | str | None] = []
+    here: list[Target] = []
     for issue in issues:
         where = _locate(schema, data, placement, sheet_keys, issue)
         if issue.code in RESTORED_CODES or (where is not None and _fixed_cell(schema, *where)):
             # The fresh template has put it back: nothing left to correct in this workbook.
             here.append(RESTORED)
         else:
-            here.append(None if where is None else (names[where[0]], a1(where[1], where[2])))
+            here.append(None if where is None else
+                        (names[where[0]], a1(where[1], where[2]), _written(schema, content, *where)))
     content.anomalies = _anomalies_writer(issues, here)
     content.feedback = True
+
+
+# Where an issue's value is in the feedback workbook: (sheet name, A1, the value written there);
+# RESTORED when the template put it back; None when it has no cell.
+Target = tuple[str, str, Any] | str | None
+
+
+def _written(schema: Schema, content: Content, key: str, row: int, column: int) -> Any:
+    """The value the writer puts in this cell (a Oui/Non as its list's word)."""
+    if key == schema.form.key:
+        value = content.form.get(schema.form.fields[row].key)
+    else:
+        rows = content.tables.get(key, [])
+        value = rows[row - 1].get(schema.table(key).keys[column]) if 0 < row <= len(rows) else None
+    if isinstance(value, bool):
+        yes_no = schema.lists.get("oui_non", REQUIRED_VALUES["oui_non"])
+        value = yes_no[0] if value else yes_no[1]
+    return value
 
 
 def _fixed_cell(schema: Schema, key: str, row: int, column: int) -> bool:
@@ -173,7 +197,7 @@ def _row_of(ref: str) -> int | None:
     return where[0] if where else None
 
 
-def _anomalies_writer(issues: list[Issue], here: list[tuple[str, str] | str | None] | None = None,
+def _anomalies_writer(issues: list[Issue], here: list[Target] | None = None,
                       ) -> Callable[[Workbook, TemplateFormats], None]:
     def write(wb: Workbook, fmt: TemplateFormats) -> None:
         ws = wb.add_worksheet(ANOMALIES_NAME)
@@ -193,10 +217,16 @@ def _anomalies_writer(issues: list[Issue], here: list[tuple[str, str] | str | No
             target = here[r - 1] if here else None
             if isinstance(target, str):
                 ws.write_string(r, 7, target)
+                ws.write_string(r, 8, "Non")
             elif target is not None:
-                sheet, cell = target
+                sheet, cell, value = target
                 ws.write_url(r, 7, f"internal:{quote_sheetname(sheet)}!{cell}", string=cell,
                              tip=f"Aller à {sheet}!{cell}")
+                # Live: « Oui » while the cell holds what was flagged, as its colour says.
+                holds = still_holds(cell, value)
+                absolute = "$" + "$".join(re.match(r"([A-Z]+)(\d+)", cell).groups())  # type: ignore[union-attr]
+                holds = holds.replace(absolute, f"{quote_sheetname(sheet)}!{absolute}")
+                ws.write_formula(r, 8, f'=IF({holds},"{STILL}","{CHANGED}")', None, STILL)
         ws.autofilter(0, 0, max(len(issues), 1), len(ANOMALIES_HEADERS) - 1)
         ws.activate()
 

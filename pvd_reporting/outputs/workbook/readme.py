@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from email.utils import parseaddr
 
+from pvd_reporting.format.config import Config
 from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.periods import last_day, parse_label
 from pvd_reporting.format.schema import (
@@ -24,6 +26,17 @@ CONTROLS_PURPOSE = ("Les contrôles du classeur, recalculés à chaque saisie : 
 SEND_BY_LABEL = "À envoyer avant le"
 ANOMALIES_NAME = "Anomalies"  # the sheet of a feedback workbook listing every issue
 REFERENT_LABEL = "Adresse du référent"
+REFERENT_NAME_LABEL = "Référent"
+
+
+def referent(config: Config) -> tuple[str, str] | None:
+    """(name, mail) of the referent from `[relances]`: the sender's name (« Claire Dupont
+    <pvd@…> »), else the signature's first line; None without a sender's address."""
+    name, address = parseaddr(config.reminder_sender)
+    if "@" not in address:
+        return None
+    signature = config.reminder_signature.strip().splitlines()
+    return (name.strip() or (signature[0].strip() if signature else "")), address
 
 
 def send_by(schema: Schema, period: str | None) -> date | None:
@@ -52,8 +65,11 @@ def readme_lines(schema: Schema, period: str | None, carried_from: str | None = 
     deadline = send_by(schema, period)
     if deadline is not None:
         lines.append(("pair", SEND_BY_LABEL, fr_date(deadline)))
-    if schema.config.reminder_sender:
-        lines.append(("pair", REFERENT_LABEL, schema.config.reminder_sender))
+    found = referent(schema.config)
+    if found is not None:
+        if found[0]:
+            lines.append(("pair", REFERENT_NAME_LABEL, found[0]))
+        lines.append(("pair", REFERENT_LABEL, found[1]))
     if feedback:
         lines += [
             ("pair", ANOMALIES_NAME, "Ce classeur vous est renvoyé par le référent avec ses remarques : l'onglet "
@@ -110,7 +126,7 @@ def readme_lines(schema: Schema, period: str | None, carried_from: str | None = 
         ("text", "", "Renvoyez le classeur rempli, au format .xlsx (ou .ods), au référent du programme "
                      f"de la région {schema.config.region_name} qui vous l'a adressé (préfecture, DDT ou "
                      "SGAR)"
-                     + (f", à l'adresse {schema.config.reminder_sender}" if schema.config.reminder_sender else "")
+                     + (f", à l'adresse {found[1]}" if found is not None else "")
                      + (f", avant le {fr_date(deadline)}." if deadline else ", à la date qu'il vous a indiquée.")),
         ("text", "", f"Une question sur une règle, un point de l'onglet {schema.controls_name} que vous ne "
                      "savez pas corriger : demandez à ce référent ; il vous renverra au besoin le classeur "
@@ -133,4 +149,9 @@ def kind_hint(kind: Kind) -> str:
         Kind.INTEGER: "Saisissez un nombre entier positif.",
         Kind.INSEE: "Un code INSEE a 5 caractères (ex. 67437 ou 2A004).",
         Kind.SIREN: "Un SIREN a 9 chiffres.",
+        Kind.PVD_ID: "Un identifiant PVD s'écrit pvd-44-67-1 (région, département, numéro).",
+        Kind.PERIOD: "Une période s'écrit 2026-T1 (l'année, T, le trimestre).",
+        Kind.DEPARTMENT: "Un département s'écrit avec son code : 67, 2A, 971…",
+        Kind.EMAIL: "Une seule adresse mail par case, sans espace ni « ; » (prenom.nom@exemple.fr).",
+        Kind.PHONE: "Un téléphone a 10 chiffres, ou +33 suivi de 9 chiffres.",
     }.get(kind, "Choisissez une valeur dans la liste déroulante.")

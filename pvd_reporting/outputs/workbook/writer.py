@@ -22,14 +22,16 @@ from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from pvd_reporting.atomic import atomic_write
+from pvd_reporting.check.checks import live_checks
 from pvd_reporting.check.formulas import FORM, Layout
-from pvd_reporting.check.live import live_checks
 from pvd_reporting.errors import OutputError
 from pvd_reporting.format.config import REQUIRED_VALUES
 from pvd_reporting.format.issues import Severity
 from pvd_reporting.format.matching import col_letter
 from pvd_reporting.format.schema import (
     CONTROLS_HEADERS,
+    DEPARTMENTS,
+    DIGEST_PROPERTY,
     VERSION_PROPERTY,
     Field,
     Kind,
@@ -39,6 +41,7 @@ from pvd_reporting.format.schema import (
 from pvd_reporting.outputs.palette import SEVERITY_FILLS
 from pvd_reporting.outputs.workbook.prepared import PreparedWorkbook
 from pvd_reporting.outputs.workbook.readme import input_title, kind_hint, readme_lines
+from pvd_reporting.read.digest import content_digest
 from pvd_reporting.read.formula_errors import CellError
 
 # Pinned so that the same content gives the same file (golden tests, reproducible examples).
@@ -54,11 +57,11 @@ CONTROLS_ERRORS_ROW, CONTROLS_WARNINGS_ROW, CONTROLS_SENTENCE_ROW = 1, 2, 3
 CONTROLS_FIRST_ROW = 6
 CONTROLS_TOTAL_LABEL = "Erreurs à corriger"
 CONTROLS_WARNINGS_LABEL = "Points à vérifier"
-CONTROL_WIDTH, WHERE_WIDTH = 72, 100
+CONTROL_WIDTH, WHERE_WIDTH, CODE_WIDTH = 72, 100, 22
 READY = "Le classeur est prêt à être envoyé."
 CONTROLS_EXPLAINED = (
     "Ces contrôles se recalculent à chaque saisie. Chacun compte les cases qui ne respectent pas une règle "
-    "du modèle ; le code entre parenthèses est celui du contrôle fait par le référent à la réception. "
+    "du modèle ; la colonne Code donne celui du contrôle que fait le référent à la réception. "
     "Une case rouge est une erreur à corriger : le classeur n'est prêt qu'une fois toutes corrigées. "
     "Une case orange est un point à vérifier : il n'empêche pas l'envoi."
 )
@@ -116,6 +119,14 @@ class Content:
     feedback: bool = False
     # Appends the Anomalies sheet of a feedback workbook (given the workbook and the formats).
     anomalies: Callable[[xlsxwriter.Workbook, TemplateFormats], None] | None = None
+    # A workbook sent out to be filled (template, carried forward, attachment): the digest of its
+    # data is recorded in it, so that it comes back « Non rempli » when nobody changed it.
+    stamp: bool = False
+
+
+def stamp_of(schema: Schema, content: Content) -> str | None:
+    """The `pvd_empreinte` property a workbook of `content` carries, None when it carries none."""
+    return content_digest(schema, content.form, content.tables) if content.stamp else None
 
 
 def group_of(kind: Kind) -> str:
@@ -146,6 +157,8 @@ class TemplateFormats:
         # Conditional formats carry only what they change: the fill of a cell that breaks a rule.
         self.live = {severity: wb.add_format({"bg_color": fill}) for severity, fill in MARK_BG.items()}
         self.count = wb.add_format({"bold": True, "align": "center", "valign": "top", "border": 1})
+        # The validate code of a check: secondary, small and grey.
+        self.code = wb.add_format({"font_size": 8, "font_color": "#595959", "valign": "top"})
         self.total = wb.add_format({"bold": True, "font_size": 14, "align": "center", "border": 1})
 
     def get(self, group: str, *, locked: bool = False, mark: Severity | None = None, bold: bool = False) -> Any:
@@ -231,6 +244,13 @@ class _Writer:
             digits = f'SUBSTITUTE({top}," ","")'
             opts.update({"validate": "custom", "value": f"=AND(LEN({digits})=9,ISNUMBER(--{digits}))",
                          "error_type": "warning"})
+        elif fld.kind in _SHAPE_VALIDATIONS:
+            # A warning, not a stop: the live check (Contrôles) says exactly what `validate` refuses;
+            # this catches the usual slip on entry, in a formula short enough for Excel (255).
+            opts.update({"validate": "custom", "value": "=" + _SHAPE_VALIDATIONS[fld.kind].format(c=top),
+                         "error_type": "warning"})
+        elif fld.kind == Kind.DEPARTMENT:
+            opts.update({"validate": "list", "source": self.list_ranges[DEPARTMENTS_LIST], "error_type": "warning"})
         else:
             opts = {"validate": "any", "input_title": opts["input_title"], "input_message": opts["input_message"]}
         ws.data_validation(r0, c, r1, c, opts)
@@ -286,8 +306,13 @@ class _Writer:
         for c, fld in enumerate(table.columns):
             ws.set_column(c, c, fld.width, col_formats[c])
             ws.write_string(0, c, fld.label, self.fmt.header)
-        ws.set_column(ncols, ncols + 20, None, self.fmt.unlocked)
-        ws.set_row(0, 32, self.fmt.locked)
+        # Every column unlocked to the last one: Excel and LibreOffice refuse to delete a row that
+        # holds a locked cell, whatever the sheet's permissions. No row format at all: a row format
+        # overrides the column formats in both (typed amounts, dates and phones would lose their
+        # display), and one on the header row makes LibreOffice save its 16,384 cells, so that the
+        # sheet's declared size grows with every row. The header's own cells are locked.
+        ws.set_column(ncols, MAX_COLUMN, None, self.fmt.unlocked)
+        ws.set_row(0, 32)
         n = max(len(rows), len(table.fixed_rows))
         prepared = n if table.fixed_rows else max(n, table.blank_rows)
         for i, values in enumerate(rows):
@@ -296,13 +321,6 @@ class _Writer:
         # Empty rows get their format and unlocking from the column format, which also covers
         # rows people insert later; writing blank cells would triple the writing time.
         last = checked_rows(table, self.content)
-        if not table.fixed_rows:
-            # Excel and LibreOffice refuse to delete a row that holds a locked cell, whatever the
-            # sheet's permissions: each data row is unlocked whole, to its last column, by its row
-            # format (the header row alone is locked), over the prepared rows (a row inserted among
-            # them takes their format). Jalons keeps its code and label locked: its eight rows stay.
-            for r in range(1, prepared + 1):
-                ws.set_row(r, None, self.fmt.unlocked)
         for c, fld in enumerate(table.columns):
             if fld.key not in fixed:
                 self.validate(ws, 1, c, last, fld)
@@ -331,6 +349,7 @@ class _Writer:
         ws.set_column(0, 0, CONTROL_WIDTH, self.fmt.wrap)
         ws.set_column(1, 1, 13)
         ws.set_column(2, 2, WHERE_WIDTH, self.fmt.wrap)
+        ws.set_column(3, 3, CODE_WIDTH, self.fmt.wrap)
         first = CONTROLS_FIRST_ROW
         ws.write_string(0, 0, "Contrôles du classeur", self.fmt.title)
         totals = {}
@@ -362,6 +381,7 @@ class _Writer:
         for i, check in enumerate(self.checks):
             r = first + i
             ws.write_string(r, 0, check.title, self.fmt.wrap)
+            ws.write_string(r, 3, str(check.code), self.fmt.code)
             ws.write_array_formula(r, 1, r, 1, "{=" + check.count(self.layout) + "}", self.fmt.count, 0)
             where = check.where(self.layout)
             ws.write_string(r, 2, where, self.fmt.wrap)
@@ -377,7 +397,7 @@ class _Writer:
     def lists(self) -> None:
         ws = self.wb.add_worksheet(self.schema.lists_name)
         sheet = quote_sheetname(self.schema.lists_name)
-        for c, (key, values) in enumerate(self.schema.lists.items()):
+        for c, (key, values) in enumerate(_listed(self.schema).items()):
             ws.set_column(c, c, max(len(v) for v in values) + 2)
             ws.write_string(0, c, key, self.fmt.bold)
             for r, value in enumerate(values, start=1):
@@ -412,6 +432,9 @@ def render(target: str | IO[bytes], schema: Schema, content: Content) -> Templat
     wb.set_properties({"title": "Petites villes de demain — suivi trimestriel",
                        "author": "pvd-report", "created": CREATED})
     wb.set_custom_property(VERSION_PROPERTY, schema.version)
+    stamp = stamp_of(schema, content)
+    if stamp is not None:
+        wb.set_custom_property(DIGEST_PROPERTY, stamp)
     w = _Writer(wb, schema, content)
     # Listes is written last but its ranges are needed first: compute them up front.
     sheets: list[Callable[[], None]] = [w.readme, w.controls, w.form, *(_bind(w, t) for t in schema.tables)]
@@ -423,6 +446,22 @@ def render(target: str | IO[bytes], schema: Schema, content: Content) -> Templat
         content.anomalies(wb, w.fmt)
     wb.close()
     return w.fmt
+
+
+# The last 0-based column of a sheet (XFD).
+MAX_COLUMN = 16_383
+
+
+# Short entry checks of the kinds whose full rule is a live check; {c}: the cell.
+_SHAPE_VALIDATIONS = {
+    Kind.PVD_ID: 'LEFT(LOWER(TRIM({c})),4)="pvd-"',
+    Kind.PERIOD: 'AND(LEN(TRIM({c}))>=6,ISNUMBER(FIND("T",UPPER({c})))+ISNUMBER(FIND("Q",UPPER({c})))>0)',
+    Kind.EMAIL: 'AND(ISNUMBER(FIND("@",{c})),ISERROR(FIND(";",{c})),ISERROR(FIND(",",{c})),'
+                'ISERROR(FIND(" ",TRIM({c}))))',
+    Kind.PHONE: 'LEN(SUBSTITUTE(SUBSTITUTE(SUBSTITUTE({c}," ",""),".",""),"-",""))>=10',
+}
+# The Listes column of the département codes (the drop-down of the Département cell).
+DEPARTMENTS_LIST = "departement"
 
 
 def layout_of(schema: Schema, content: Content | None = None) -> Layout:
@@ -485,9 +524,14 @@ def _bind(w: _Writer, table: TableSheet) -> Callable[[], None]:
 
 def _precompute_ranges(w: _Writer) -> None:
     sheet = quote_sheetname(w.schema.lists_name)
-    for c, (key, values) in enumerate(w.schema.lists.items()):
+    for c, (key, values) in enumerate(_listed(w.schema).items()):
         letter = col_letter(c)
         w.list_ranges[key] = f"={sheet}!${letter}$2:${letter}${len(values) + 1}"
+
+
+def _listed(schema: Schema) -> dict[str, tuple[str, ...]]:
+    """The columns of the Listes sheet: the schema's lists, then the département codes."""
+    return {**schema.lists, DEPARTMENTS_LIST: DEPARTMENTS}
 
 
 def check_output(path: Path, force: bool) -> None:
