@@ -244,21 +244,28 @@ def test_blank_region_templates_are_not_received(schema: Schema, reference_csv: 
 
 # --- tie rule -------------------------------------------------------------------------------------
 
-def test_same_update_date_the_file_modified_last_wins_and_the_message_says_so(schema: Schema, tmp_path: Path) -> None:
-    # "a-" sorts first: by file name it would lose; it was saved last, so it wins.
-    newer = make_workbook(tmp_path / "a-corrige.xlsx", schema)
-    older = make_workbook(tmp_path / "z-premier.xlsx", schema,
+def test_same_update_date_never_the_file_time_decides(schema: Schema, tmp_path: Path) -> None:
+    # The corrected version sorts first and is the older file on disk: by name or by file time it
+    # would lose (a copy loses file times anyway); it has fewer errors, so it wins.
+    corrected = make_workbook(tmp_path / "a-corrige.xlsx", schema)
+    first = make_workbook(tmp_path / "z-premier.xlsx", schema,
                           rows={"engagements": baseline_rows(schema)["engagements"] * 2})
-    os.utime(older, (1_700_000_000, 1_700_000_000))
-    os.utime(newer, (1_700_100_000, 1_700_100_000))
-    reports = read_all([older, newer], schema, workers=1)
+    os.utime(corrected, (1_700_000_000, 1_700_000_000))
+    os.utime(first, (1_700_100_000, 1_700_100_000))
+    reports = read_all([first, corrected], schema, workers=1)
     c = consolidate(reports, schema)
     assert [Path(t.report.path).name if t.report else "" for t in c.territories] == ["a-corrige.xlsx"]
     (loser,) = [r for r in reports if r.path.endswith("z-premier.xlsx")]
     (issue,) = [i for i in loser.issues if i.code == "duplicate-submission"]
+    assert "deux versions du même jour : vérifier" in issue.message
     assert "même date de mise à jour (15/12/2025)" in issue.message
-    assert "modifié en dernier sur le disque" in issue.message
-    assert "plus récemment" not in issue.message
+    assert f"celui qui compte le moins d'erreurs (0 contre {loser.errors})" in issue.message
+    assert "disque" not in issue.message
+    # Equal errors: the later name, whatever the files' times.
+    twin = make_workbook(tmp_path / "b-copie.xlsx", schema, territory={"project_lead": "Autre nom"})
+    os.utime(twin, (1_600_000_000, 1_600_000_000))
+    again = consolidate(read_all([corrected, twin], schema, workers=1), schema)
+    assert [Path(t.report.path).name if t.report else "" for t in again.territories] == ["b-copie.xlsx"]
 
 
 # --- --departement, --as-of, the console ------------------------------------------------------------

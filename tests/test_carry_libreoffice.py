@@ -13,6 +13,8 @@ from test_carry import carry, fill_update_date, form_cell, issue_keys
 from test_template_libreoffice import convert
 
 from pvd_reporting.check.validate import validate_workbook
+from pvd_reporting.consolidate.batch import lighten
+from pvd_reporting.consolidate.filled import returned_untouched
 from pvd_reporting.format.schema import TABLE_KEYS, Schema
 from pvd_reporting.outputs.workbook.carry import NOT_UNDERSTOOD
 
@@ -43,3 +45,20 @@ def test_carried_workbook_saved_by_libreoffice_validates(tmp_path: Path, schema:
     ws = openpyxl.load_workbook(xlsx_dir / "t4.xlsx")[schema.table("engagements").name]
     cell = ws.cell(3, schema.table("engagements").keys.index("end_on") + 1)
     assert cell.value == "fin 2025" and NOT_UNDERSTOOD in cell.comment.text
+
+
+def test_an_untouched_carried_workbook_saved_by_libreoffice_is_still_untouched(tmp_path: Path, schema: Schema,
+                                                                               soffice: str) -> None:
+    # Opened and saved without a change, in either format: the digest pvd-report recorded still
+    # matches its data, so consolidation counts it « Non rempli »; the date filled in breaks it.
+    src = make_workbook(tmp_path / "src" / "t3.xlsx", schema, territory={"period": "2025-T3"})
+    carried = carry(src, tmp_path / "t4.xlsx", schema)
+    filled = fill_update_date(carried, schema, date(2025, 12, 20), tmp_path / "rempli" / "t4.xlsx")
+    convert(soffice, [carried], "xlsx", tmp_path / "lo-xlsx")
+    convert(soffice, [carried], "ods", tmp_path / "lo-ods")
+    for saved in (carried, tmp_path / "lo-xlsx" / "t4.xlsx", tmp_path / "lo-ods" / "t4.ods"):
+        report = lighten(validate_workbook(saved, schema))
+        assert report.data is not None and report.data.stamp is not None, saved
+        assert returned_untouched(report.data, schema), saved
+    report = lighten(validate_workbook(filled, schema))
+    assert report.data is not None and not returned_untouched(report.data, schema)

@@ -235,9 +235,11 @@ def test_the_update_date_decides_before_the_file_and_a_tie_names_the_same_date(
     assert [t.report for t in c.territories] == [later]
     (issue,) = earlier.issues
     assert issue.code == "duplicate-submission" and "(20/12/2025) est retenu" in issue.message
-    # The same update date: the later name, saved last, wins; the message says the dates tie.
-    first = sent("v1.xlsx", date(2025, 12, 20), 1_700_000_000)
-    second = sent("v2.xlsx", date(2025, 12, 20), 1_700_900_000)
+    # The same update date, two versions (two digests), no error either: the later name wins,
+    # whatever the files' times; the message says the dates tie.
+    first = sent("v1.xlsx", date(2025, 12, 20), 1_700_900_000)
+    second = sent("v2.xlsx", date(2025, 12, 20), 1_700_000_000)
+    first.sha256, second.sha256 = "1" * 64, "2" * 64
     c = consolidate([second, first], schema, as_of=AS_OF)
     assert [t.report for t in c.territories] == [second]
     (issue,) = first.issues

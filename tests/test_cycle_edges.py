@@ -211,7 +211,7 @@ def test_no_published_figure_changes_without_a_revision_line(cycle: dict[str, An
     by_figure = {(r["Période"], r["Chiffre"]): r for r in revised}
     received = by_figure[(T4, "Territoires reçus")]
     assert (received["Publié"], received["Révisé"]) == (5, 6)
-    assert received["Cause"] == f"1 classeur arrivé depuis : {cycle['root'] / T4 / 'commercy.xlsx'}"
+    assert received["Cause"] == f"Commercy (pvd-44-55-2) : classeur arrivé depuis ({cycle['root'] / T4 / 'commercy.xlsx'})"
     # What run 1 published for 2025-T4 is the « Publié » of every line; Commercy's cost is the gap.
     _, published = cycle["published"]["summary"]
     commercy_cost = 1_350_000.0 + 45_000 + 850_000 + 2_500_000

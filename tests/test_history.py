@@ -254,9 +254,17 @@ def test_sqlite_tables_columns_and_index(run: dict[str, Any]) -> None:
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     # `chiffres`: the regional figures each period was published with, compared by the next run (Révisions).
     assert tables == {"territoires", "communes", "jalons", "engagements", "comites", "ingenierie", "annuaire",
-                      "anomalies", "sources", "changements", "chiffres", "meta", "financeurs"}
-    assert [r[1] for r in db.execute('PRAGMA table_info("chiffres")')] == ["periode", "chiffre", "valeur"]
-    for table in tables - {"meta", "chiffres", "financeurs"}:
+                      "anomalies", "sources", "changements", "chiffres", "meta", "financeurs", "publications",
+                      "classeurs"}
+    assert [r[1] for r in db.execute('PRAGMA table_info("chiffres")')] == ["periode", "chiffre", "valeur", "version",
+                                                                          "cle"]
+    # `publications`: each period's version, when it was written and from which files (the
+    # national roll-up reads these four first); `classeurs`: what became of every workbook.
+    assert [r[1] for r in db.execute('PRAGMA table_info("publications")')][:4] == [
+        "periode", "version", "written_at", "empreinte"]
+    assert [r[1] for r in db.execute('PRAGMA table_info("classeurs")')] == [
+        "sha256", "fichier", "id_pvd", "territoire", "periode_retenue", "issue", "raison"]
+    for table in tables - {"meta", "chiffres", "financeurs", "publications", "classeurs"}:
         columns = [r[1] for r in db.execute(f'PRAGMA table_info("{table}")')]
         assert {"periode", "id_pvd", "territoire", "fichier", "onglet", "ligne"} <= set(columns), table
         indexes = [r[1] for r in db.execute(f'PRAGMA index_list("{table}")')]

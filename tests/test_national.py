@@ -40,6 +40,10 @@ from pvd_reporting.pipeline.national import run_national
 SIGNED = ORT_STATUSES[0]
 
 
+# A file made to publish up to 2025-T3 only: its 2025-T4 rows go, and its 2025-T4 publication.
+T4_TABLES = ("territoires", "engagements", "communes", "publications", "chiffres")
+
+
 @pytest.fixture(scope="module")
 def regions(tmp_path_factory, reference_csv) -> Regions:
     return build_regions(tmp_path_factory.mktemp("national"), reference_csv)
@@ -230,7 +234,7 @@ def test_two_files_of_one_region_are_chosen_by_content_never_by_write_time(regio
     # A T3-only file written last: it never replaces the file that publishes T4.
     t3 = _copy(ge, tmp_path / "t3-seulement")
     _edit(t3, "UPDATE meta SET valeur = '2099-01-01T00:00:00+00:00' WHERE cle = 'written_at'",
-          *(f"DELETE FROM {t} WHERE periode = '2025-T4'" for t in ("territoires", "engagements", "communes")))
+          *(f"DELETE FROM {t} WHERE periode = '2025-T4'" for t in T4_TABLES))
     same = _copy(ge, tmp_path / "copie")
     rollup = roll_up([t3, same, ge])
     assert rollup.period == "2025-T4"
@@ -242,7 +246,8 @@ def test_two_files_of_one_region_are_chosen_by_content_never_by_write_time(regio
     assert reasons[other] == f"copie identique de {kept}, qui est retenu"
     # The same quarter in both: the later publication (its `publications` row) wins, whatever the order.
     republished = _copy(ge, tmp_path / "republie")
-    _edit(republished, "CREATE TABLE publications (periode TEXT, version INTEGER, written_at TEXT, empreinte TEXT)",
+    _edit(republished, "DROP TABLE IF EXISTS publications",
+          "CREATE TABLE publications (periode TEXT, version INTEGER, written_at TEXT, empreinte TEXT)",
           "INSERT INTO publications VALUES ('2025-T3', 1, '2026-01-05T10:00:00+00:00', 'a'), "
           "('2025-T4', 2, '2026-03-01T10:00:00+00:00', 'b')",
           "UPDATE meta SET valeur = '2001-01-01T00:00:00+00:00' WHERE cle = 'written_at'")
@@ -300,7 +305,7 @@ def test_territory_in_two_regions_is_an_anomaly_counted_once(regions: Regions, t
 def test_a_late_region_is_named_not_counted_and_t1_keeps_the_same_regions(regions: Regions,
                                                                          tmp_path: Path) -> None:
     bzh = _copy(regions.root / "bretagne" / "historique-pvd.sqlite", tmp_path / "bretagne")
-    _edit(bzh, *(f"DELETE FROM {t} WHERE periode = '2025-T4'" for t in ("territoires", "engagements", "communes")))
+    _edit(bzh, *(f"DELETE FROM {t} WHERE periode = '2025-T4'" for t in T4_TABLES))
     ge = regions.root / "grand-est" / "historique-pvd.sqlite"
     # Bretagne stopped at T3: the nation is not pulled back a quarter.
     rollup = roll_up([ge, bzh])
@@ -342,7 +347,7 @@ def test_the_quarter_is_the_one_most_regions_last_published(regions: Regions, tm
         copy = _copy(regions.root / "bretagne" / "historique-pvd.sqlite", tmp_path / name)
         _edit(copy, f"UPDATE meta SET valeur = '{name}' WHERE cle = 'region'",
               f"UPDATE meta SET valeur = '{code}' WHERE cle = 'region_code'",
-              *(f"DELETE FROM {t} WHERE periode = '2025-T4'" for t in ("territoires", "engagements", "communes")))
+              *(f"DELETE FROM {t} WHERE periode = '2025-T4'" for t in T4_TABLES))
         late.append(copy)
     # Two régions at T3, one at T4: T3, and Grand Est counted at T3 (it published it).
     rollup = roll_up([ge, *late])

@@ -40,7 +40,10 @@ def workbook_values(data: bytes) -> dict[str, list[list[Any]]]:
 def database_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     with sqlite3.connect(path) as db:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-        return {t: sorted(db.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables if t != "meta"}
+        rows = {t: sorted(db.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables if t != "meta"}
+    # When each period was published, like `meta`'s written_at, is the run's time, not its content.
+    rows["publications"] = [(p, v, None, *rest) for p, v, _, *rest in rows.get("publications", [])]
+    return rows
 
 
 def outputs(folder: Path) -> dict[str, Any]:

@@ -342,7 +342,13 @@ def test_template_matches_the_snapshot(described: tuple[Description, Description
 
 def test_prefilling_changes_cells_only(described: tuple[Description, Description]) -> None:
     blank, territory = described
-    assert territory.text(cells=False) == blank.text(cells=False)
+
+    def structure(d: Description) -> list[str]:
+        # The digest of the data written differs with the data: it is the one property that does.
+        return [line for line in d.text(cells=False) if not line.startswith("custom property: pvd_empreinte")]
+
+    assert structure(territory) == structure(blank)
+    assert len(structure(blank)) == len(blank.text(cells=False)) - 1
     assert territory.text(structure=False) != blank.text(structure=False)
 
 

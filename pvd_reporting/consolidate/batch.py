@@ -13,20 +13,27 @@ import weakref
 from collections.abc import Callable, Collection
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from pvd_reporting.atomic import checkpoint, die_with_parent, worker_guard
 from pvd_reporting.check import validate
 from pvd_reporting.consolidate.cache import ReportCache, store_entry
-from pvd_reporting.consolidate.filled import left_as_received
+from pvd_reporting.consolidate.filled import left_as_received, returned_untouched
 from pvd_reporting.consolidate.regional import missing_view, region_view, territory_view
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.errors import UsageError
 from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.issues import Issue, IssueCode, WorkbookReport, make_issue
 from pvd_reporting.format.matching import french_sort_key, norm
-from pvd_reporting.format.periods import last_day, parse_label
+from pvd_reporting.format.periods import (
+    ends_long_before,
+    first_day,
+    last_day,
+    parse_label,
+    quarter_label,
+    quarter_of,
+)
 from pvd_reporting.format.reference import Reference, RefTerritory, insee_department, territory_key
 from pvd_reporting.format.schema import COMMUNES, NOT_FILLED, TABLE_KEYS, Schema
 from pvd_reporting.format.vocabulary import PVD_TOWN as VILLE_PVD
@@ -241,6 +248,34 @@ def period_of(report: WorkbookReport) -> str | None:
     return None
 
 
+def retained_period(report: WorkbookReport) -> str | None:
+    """The quarter a workbook counts for, from its content alone (never the run's period).
+
+    Its declared period, unless that does not fit its own update date (`period-after-update`,
+    `period-before-update`): then the quarter its update date reports on. A period after the
+    update is the update's own quarter (the data are as of that day); a period far before it is
+    most often a year mistyped, so the same quarter number in the latest year started by the
+    update date, else the last quarter ended before the update.
+    """
+    own = period_of(report)
+    if own is None or report.data is None:
+        return own
+    codes = {i.code for i in report.issues}
+    updated = as_date(report.data.territory.values.get("updated_on"))
+    if updated is None or not codes & PERIOD_TO_CHECK_CODES:
+        return own
+    if PERIOD_AFTER in codes:
+        return quarter_label(quarter_of(updated))
+    declared = parse_label(own)
+    if declared is None:
+        return own
+    year = updated.year if first_day((updated.year, declared[1])) <= updated else updated.year - 1
+    if not ends_long_before((year, declared[1]), updated):
+        return quarter_label((year, declared[1]))
+    year, q = quarter_of(updated)
+    return quarter_label((year - 1, 4) if q == 1 else (year, q - 1))
+
+
 def period_sort_key(period: str) -> tuple[int, int]:
     return parse_label(period) or (0, 0)
 
@@ -283,12 +318,11 @@ def consolidate(
     as_of: date | None = None,
     reference: Reference | None = None,
     departments: list[str] | None = None,
-    adopt: Collection[WorkbookReport] = (),
 ) -> Consolidation:
     """The regional view of `period` (default: the latest found) at `as_of` (default: its end).
 
-    `adopt`: workbooks of another declared period counted in this one (a period to check whose
-    territory sent nothing else for it, quarters.py); they keep their `period-…-update` warning.
+    Each workbook counts for its `retained_period` (its content alone says which); one whose
+    declared period does not fit its update date keeps its `period-…-update` warning.
 
     Adds `period-mismatch` and `duplicate-submission` issues to the reports left out.
     A readable report whose period cannot be read is kept in the view (its own errors say so).
@@ -301,7 +335,7 @@ def consolidate(
     for report in reports:
         report.issues = [i for i in report.issues if i.code not in CONSOLIDATION_CODES]
     readable = [r for r in reports if r.data is not None]
-    periods = {id(r): period_of(r) for r in readable}
+    periods = {id(r): retained_period(r) for r in readable}
     if period is None:
         found = [p for p in periods.values() if p]
         period = max(found, key=period_sort_key) if found else None
@@ -312,11 +346,10 @@ def consolidate(
     assert period is not None
     as_of = as_of or period_end(period)
 
-    adopted = {id(r) for r in adopt}
     in_period: list[WorkbookReport] = []
     for report in readable:
         own = periods[id(report)]
-        if own is not None and own != period and id(report) not in adopted:
+        if own is not None and own != period:
             report.issues.append(make_issue(IssueCode.PERIOD_MISMATCH, value=own, period=period))
         elif wanted and not in_scope(report, wanted, reference):
             department = normalise_department(report.data.territory.values.get("department"))
@@ -338,7 +371,14 @@ def consolidate(
     for key, group in groups.items():
         winner = settle(group)
         view = territory_view(winner, key, schema, as_of, refs[key])
-        if left_as_received(winner.data, schema):
+        view.same_day = [r.path for r in group if r is not winner and same_day_versions(r)]
+        if returned_untouched(winner.data, schema):
+            # Last quarter's data, come back as pvd-report wrote them: none of it is this
+            # quarter's report, so none of it is counted (money, actions, rows).
+            view = TerritoryView(key=view.key, id_pvd=view.id_pvd, name=view.name, department=view.department,
+                                 region=view.region, epci=view.epci, siren=view.siren, received=False,
+                                 report=winner, ort_status=NOT_FILLED, untouched=True, same_day=view.same_day)
+        elif left_as_received(winner.data, schema):
             view.received, view.ort_status, view.days_left = False, NOT_FILLED, None
         territories.append(view)
 
@@ -352,7 +392,8 @@ def consolidate(
 
     territories.sort(key=lambda t: (t.department or "~", french_sort_key(t.name), t.key))
     rows = {
-        key: [(t, record) for t in territories if t.report is not None for record in t.report.data.rows(key)]
+        key: [(t, record) for t in territories if t.report is not None and not t.untouched
+              for record in t.report.data.rows(key)]
         for key in TABLE_KEYS
     }
     # A workbook of another département is named with its reason only: its own anomalies are
@@ -385,38 +426,50 @@ def _aliases(identified: list[tuple[WorkbookReport, str, RefTerritory | None]]) 
     return aliases
 
 
-def _modified_at(report: WorkbookReport) -> float:
-    try:
-        return Path(report.path).stat().st_mtime
-    except OSError:
-        return 0.0
+# Said in the console, in Sources and in the reminders CSV when two versions share a date.
+SAME_DAY_NOTE = "deux versions du même jour : vérifier"
+
+
+def settle_key(report: WorkbookReport) -> tuple[bool, date, int, str]:
+    """How versions of one territory and quarter are ranked, from their content alone: a
+    workbook whose period fits its update date first, then the later `Date de mise à jour`,
+    then the fewer errors, then the later file name. Never the file's time on disk: a copy, a
+    zip or a mail loses it."""
+    fits = not any(i.code in PERIOD_TO_CHECK_CODES for i in report.issues)
+    updated = as_date(report.data.territory.values.get("updated_on")) or date.min
+    return fits, updated, -report.errors, Path(report.path).name
 
 
 def settle(group: list[WorkbookReport]) -> WorkbookReport:
-    """The later `Date de mise à jour` wins; on the same date, the file modified last on disk
-    (then the later file name, for a stable choice). The others get `duplicate-submission`,
-    whose message says how the choice was made."""
-    def key(report: WorkbookReport) -> tuple[date, float, str]:
-        updated = as_date(report.data.territory.values.get("updated_on")) or date.min
-        return updated, _modified_at(report), Path(report.path).name
-
-    ordered = sorted(group, key=key)
+    """The winner of `settle_key`; the others get `duplicate-submission`, whose message says how
+    the choice was made and names both files."""
+    ordered = sorted(group, key=settle_key)
     winner = ordered[-1]
-    won_on = key(winner)[0]
-    shown = fr_date(won_on) if won_on != date.min else "date inconnue"
+    won = settle_key(winner)
+    shown = fr_date(won[1]) if won[1] != date.min else "date inconnue"
     for loser in ordered[:-1]:
         rows = sum(len(loser.data.rows(k)) for k in TABLE_KEYS)
-        if key(loser)[0] == won_on:
-            modified = datetime.fromtimestamp(_modified_at(winner)).strftime("%d/%m/%Y à %H:%M")
-            how = (f"les deux portent la même date de mise à jour ({shown}) : le fichier modifié en "
-                   f"dernier sur le disque ({modified}) est retenu")
-        else:
+        lost = settle_key(loser)
+        if lost[:2] == won[:2] and loser.sha256 and loser.sha256 == winner.sha256:
+            how = "les deux fichiers sont identiques (même empreinte SHA-256) : un seul est compté"
+        elif lost[:2] == won[:2]:
+            how = (f"{SAME_DAY_NOTE} ; les deux portent la même date de mise à jour ({shown}) : "
+                   + (f"celui qui compte le moins d'erreurs ({-won[2]} contre {-lost[2]}) est retenu"
+                      if lost[2] != won[2] else "à erreurs égales, le dernier nom dans l'ordre alphabétique est retenu"))
+        elif lost[0] == won[0]:
             how = f"le classeur à la date de mise à jour la plus récente ({shown}) est retenu"
+        else:
+            how = "le classeur dont la période correspond à sa date de mise à jour est retenu"
         loser.issues.append(make_issue(
             IssueCode.DUPLICATE_SUBMISSION, value=Path(loser.path).name, other=Path(winner.path).name,
             reason=f"{how} ; les {rows} lignes de celui-ci ne sont pas consolidées.",
         ))
     return winner
+
+
+def same_day_versions(report: WorkbookReport) -> bool:
+    """Whether this workbook was settled against another version of the same update date."""
+    return any(i.code == IssueCode.DUPLICATE_SUBMISSION and SAME_DAY_NOTE in i.message for i in report.issues)
 
 
 def raise_nothing(reports: list[WorkbookReport]) -> None:
@@ -431,25 +484,36 @@ def left_out(consolidation: Consolidation) -> list[WorkbookReport]:
     return [r for r in consolidation.reports if id(r) not in kept]
 
 
-# The reports a territory sent back unfilled, of the last consolidation asked about: `placement`
-# runs for every workbook of every quarter (Sources sheet, history database, dashboard), and
-# looking through every territory each time made it quadratic at national scale.
-_UNFILLED: tuple[weakref.ref[Consolidation], frozenset[int]] | None = None
+# The reports a territory sent back unfilled, and those chosen over a version of the same date,
+# of the last consolidation asked about: `placement` runs for every workbook of every quarter
+# (Sources sheet, history database, dashboard), and looking through every territory each time
+# made it quadratic at national scale.
+_UNFILLED: tuple[weakref.ref[Consolidation], frozenset[int], frozenset[int]] | None = None
 
 
-def _left_unfilled(consolidation: Consolidation) -> frozenset[int]:
+def _marked(consolidation: Consolidation) -> tuple[frozenset[int], frozenset[int]]:
     global _UNFILLED
     found = _UNFILLED
     if found is not None and found[0]() is consolidation:
-        return found[1]
+        return found[1], found[2]
     ids = frozenset(id(t.report) for t in consolidation.territories
                     if t.report is not None and t.ort_status == NOT_FILLED)
-    _UNFILLED = (weakref.ref(consolidation), ids)
-    return ids
+    same_day = frozenset(id(t.report) for t in consolidation.territories if t.report is not None and t.same_day)
+    _UNFILLED = (weakref.ref(consolidation), ids, same_day)
+    return ids, same_day
 
 
 def placement(consolidation: Consolidation, report: WorkbookReport) -> str:
-    """How a workbook was used, in French, for the Sources sheet."""
+    """How a workbook was used, in French, for the Sources sheet; both versions of one update
+    date say « deux versions du même jour : vérifier »."""
+    used = fate_outcome(consolidation, report)
+    if same_day_versions(report) or id(report) in _marked(consolidation)[1]:
+        return f"{used} — {SAME_DAY_NOTE}"
+    return used
+
+
+def fate_outcome(consolidation: Consolidation, report: WorkbookReport) -> str:
+    """`placement` without the same-day note: how the workbook was used in `consolidation`."""
     codes = {i.code for i in report.issues}
     if report.data is None:
         return "Illisible"
@@ -461,11 +525,11 @@ def placement(consolidation: Consolidation, report: WorkbookReport) -> str:
         return "Envoi en double"
     if IssueCode.OTHER_DEPARTMENT in codes:
         return "Autre département"
-    if id(report) in _left_unfilled(consolidation):
+    if id(report) in _marked(consolidation)[0]:
         return NOT_FILLED
-    own = period_of(report)
-    if own is not None and period_sort_key(own) < period_sort_key(consolidation.region.period) \
-            and not codes & PERIOD_TO_CHECK_CODES:
+    # Counted for an earlier quarter (its own, or the one its update date designates).
+    own = retained_period(report)
+    if own is not None and period_sort_key(own) < period_sort_key(consolidation.region.period):
         return HISTORY_PLACEMENT
     return TO_CHECK_PLACEMENT if codes & PERIOD_TO_CHECK_CODES else CONSOLIDATED_PLACEMENT
 

@@ -16,9 +16,12 @@ from pvd_reporting.consolidate.batch import (
     OTHER_DEPARTMENT,
     PERIOD_TO_CHECK_CODES,
     RESENT,
+    SAME_DAY_NOTE,
     identify,
     period_of,
     period_sort_key,
+    retained_period,
+    same_day_versions,
 )
 from pvd_reporting.consolidate.view import Consolidation, TerritoryView
 from pvd_reporting.format.french import fr_date
@@ -34,6 +37,10 @@ TO_FIX = "À corriger"
 # A workbook came, but its period does not fit its update date, or it is last quarter's file.
 PERIOD_TO_CHECK = "Période à vérifier"
 RESENT_AS_IS = "Renvoyé tel quel"
+# What pvd-report sent out (template, carried forward, attachment), come back with its data unchanged.
+UNTOUCHED = "Classeur renvoyé sans modification"
+# Two versions of one update date: the referent checks the one kept (batch.settle); no mail.
+SAME_DAY_CHECK = SAME_DAY_NOTE[0].upper() + SAME_DAY_NOTE[1:]
 PERIOD_MISMATCH = IssueCode.PERIOD_MISMATCH
 
 
@@ -61,6 +68,7 @@ class Chase:
     ref: RefTerritory | None = None
     lead: Contact | None = None
     elected: Contact | None = None
+    same_day: bool = False  # two versions of one update date were settled for this period
 
     @property
     def latest(self) -> WorkbookReport | None:
@@ -69,7 +77,12 @@ class Chase:
     @property
     def motif_text(self) -> str:
         """« Non reçu », « À corriger », « Période à vérifier (2025-T1 déclarée, mise à jour le
-        03/04/2026) » or « Classeur de 2025-T4 renvoyé tel quel »."""
+        03/04/2026) » or « Classeur de 2025-T4 renvoyé tel quel »; with « ; deux versions du même
+        jour : vérifier » when two versions of one date were sent."""
+        text = self._motif_text()
+        return f"{text} ; {SAME_DAY_NOTE}" if self.same_day and self.motif != SAME_DAY_CHECK else text
+
+    def _motif_text(self) -> str:
         odd = self.odd
         if self.motif == PERIOD_TO_CHECK and odd is not None:
             updated = as_date(odd.data.territory.values.get("updated_on"))
@@ -105,6 +118,7 @@ def to_chase(consolidation: Consolidation, reference: Reference | None = None) -
     period = consolidation.region.period
     by_key = _history(consolidation.reports, reference)
     odd = _odd_workbooks(consolidation.reports, reference)
+    same_day = {identify(r, reference)[0] for r in _of_period(consolidation) if same_day_versions(r)}
     refs = {r.key.lower(): r for r in reference.territories} if reference is not None else {}
     chased: list[Chase] = []
     seen: set[str] = set()
@@ -114,22 +128,26 @@ def to_chase(consolidation: Consolidation, reference: Reference | None = None) -
         seen.add(key)
         motif = NOT_RECEIVED if counts_as_not_received(t) else TO_FIX if needs_fixing(t) else None
         odd_one = t.report if t.received and _period_to_check(t.report) else None
-        if odd_one is not None:
+        if not t.received and t.untouched and t.report is not None:
+            motif, odd_one = UNTOUCHED, t.report
+        elif odd_one is not None:
             motif = PERIOD_TO_CHECK
         elif motif == NOT_RECEIVED and key in odd:
             odd_one = odd[key]
             motif = RESENT_AS_IS if _has(odd_one, RESENT) else PERIOD_TO_CHECK
+        if motif is None and key in same_day:
+            motif = SAME_DAY_CHECK
         if motif is None:
             continue
         blank = t.report if motif == NOT_RECEIVED and t.ort_status == NOT_FILLED else None
         if blank is not None:
             motif = NOT_FILLED
         history = by_key.get(key, [])
-        if motif in (NOT_RECEIVED, NOT_FILLED, RESENT_AS_IS):
+        if motif in (NOT_RECEIVED, NOT_FILLED, RESENT_AS_IS, UNTOUCHED):
             history = [r for r in history if _is_before(r, period)]
         ref = refs.get(key) if not t.received else None
         chased.append(Chase(t.key, t.id_pvd, t.name, t.department, motif, received=t.report if t.received else None,
-                            history=history, ref=ref, odd=odd_one, blank=blank))
+                            history=history, ref=ref, odd=odd_one, blank=blank, same_day=key in same_day))
     for key, history in by_key.items():
         earlier = [r for r in history if _is_before(r, period)]
         if key in seen or not earlier:
@@ -143,6 +161,12 @@ def to_chase(consolidation: Consolidation, reference: Reference | None = None) -
         chase.lead, chase.elected = contacts(chase.history)
     chased.sort(key=lambda c: (c.department or "~", norm(c.name), c.key))
     return chased
+
+
+def _of_period(consolidation: Consolidation) -> list[WorkbookReport]:
+    """The workbooks settled for the consolidated period (an earlier quarter's are its history)."""
+    period = consolidation.region.period
+    return [r for r in consolidation.reports if r.data is not None and retained_period(r) == period]
 
 
 def _has(report: WorkbookReport | None, code: str) -> bool:

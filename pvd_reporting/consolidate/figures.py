@@ -238,8 +238,10 @@ class RegionFigures:
 def _values(c: Consolidation | None, declared: Iterable[Declared], schema: Schema) -> dict[str, Any]:
     if c is None:
         return {}
+    # A period read back from the published record (quarters.read_back) shows what was published.
+    recorded = c.recorded or {}
     totals = totals_of(c, schema)
-    return {d.key: d.value(totals) for d in declared}
+    return {d.key: recorded[d.key] if d.key in recorded else d.value(totals) for d in declared}
 
 
 def population_note(without: int | None) -> str:

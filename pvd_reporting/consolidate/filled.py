@@ -3,12 +3,16 @@
 `template --territory/--region` pre-fills the Territoire identity (from the reference list), the
 period, the Communes rows, the eight Jalons rows and J1's date when the reference knows it. A
 workbook with no `Date de mise à jour` and nothing more is « Non rempli »: counted as not received.
+So is any workbook pvd-report wrote (template, `template --from`, a reminder's attachment) whose
+data still equal the digest it recorded in it: a carried-forward workbook returned untouched is
+last quarter's data, not this quarter's report.
 """
 
 from __future__ import annotations
 
 from pvd_reporting.format.schema import COMMUNES, JALONS, Schema
 from pvd_reporting.format.vocabulary import J1, milestone_code
+from pvd_reporting.read.digest import data_digest
 from pvd_reporting.read.records import WorkbookData
 from pvd_reporting.read.values import is_blank
 
@@ -40,3 +44,10 @@ def left_as_received(data: WorkbookData, schema: Schema) -> bool:
             if not _blank(record.values, record.raw, key):
                 return False
     return True
+
+
+def returned_untouched(data: WorkbookData, schema: Schema) -> bool:
+    """A workbook pvd-report wrote (template, carried forward, a reminder's attachment) whose
+    data are still exactly what it wrote: its recorded digest is its data's (read/digest.py)."""
+    return data.stamp is not None and data.stamp == data_digest(schema, data)
+

@@ -10,8 +10,9 @@ workbook that gained (or corrected) its identifiant is still the same territory.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,22 +20,25 @@ from typing import Any
 from pvd_reporting.consolidate import changes as change_rules
 from pvd_reporting.consolidate.batch import (
     OTHER_DEPARTMENT,
-    PERIOD_AFTER,
-    PERIOD_BEFORE,
+    PERIOD_TO_CHECK_CODES,
     RESENT,
+    SAME_DAY_NOTE,
+    SET_ASIDE_CODES,
     _pvd_insee,
     consolidate,
     identify,
     period_end,
-    period_of,
     period_sort_key,
+    placement,
     raise_nothing,
+    retained_period,
 )
 from pvd_reporting.consolidate.figures import Declared, ValueKind, declarations, totals_of
 from pvd_reporting.consolidate.regional import region_view
 from pvd_reporting.consolidate.view import (
     Consolidation,
     ConstantPerimeter,
+    Fate,
     History,
     Revision,
     TerritoryView,
@@ -42,10 +46,10 @@ from pvd_reporting.consolidate.view import (
 )
 from pvd_reporting.format.issues import WorkbookReport, make_issue
 from pvd_reporting.format.matching import norm
-from pvd_reporting.format.periods import ends_long_before, first_day, parse_label, quarter_label
+from pvd_reporting.format.periods import first_day, parse_label, quarter_label
 from pvd_reporting.format.reference import Reference, territory_key
-from pvd_reporting.format.schema import NOT_RECEIVED, Schema
-from pvd_reporting.read.values import as_date, parse_period
+from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, Schema
+from pvd_reporting.read.values import parse_period
 
 # Issues this module adds; dropped first so that consolidating twice never doubles them.
 HISTORY_CODES = change_rules.CROSS_QUARTER_CODES | {RESENT}
@@ -79,22 +83,21 @@ def consolidate_history(
     period's anomalies; only reports of a later period are `period-mismatch`. Last quarter's
     file found again among a later quarter's is `resent-previous` and set aside (mark_resent). A
     workbook whose period does not fit its update date (`period-before-update`,
-    `period-after-update`) neither chooses the period nor opens a quarter of its own: it counts
-    for the consolidated period when its update fits it and its territory sent nothing else
-    for it (period_to_check), else it is set aside; the console names it either way.
+    `period-after-update`) counts for the quarter its update date reports on (batch.retained_period),
+    whichever period is consolidated; it never chooses the period consolidated, and loses to a
+    workbook of its territory that declares that quarter; the console names it either way.
     """
     for report in reports:
         report.issues = [i for i in report.issues if i.code not in HISTORY_CODES]
-    own = {id(r): period_of(r) if r.data is not None else None for r in reports}
+    # Each workbook's quarter, from its content alone: never the period asked for.
+    own = {id(r): retained_period(r) if r.data is not None else None for r in reports}
     resent = mark_resent(reports, own)
-    # A workbook whose period does not fit its update date never files a period of its own: it
-    # neither drives the period consolidated nor opens a quarter of history (period_to_check).
-    before = {id(r) for r in reports if has_code(r, PERIOD_BEFORE)}
-    after = {id(r) for r in reports if has_code(r, PERIOD_AFTER)}
-    filed = {i: p for i, p in own.items() if p and i not in resent and i not in before}
+    # A workbook whose period does not fit its update date never chooses the period consolidated.
+    flagged = {id(r) for r in reports if r.data is not None and any(i.code in PERIOD_TO_CHECK_CODES for i in r.issues)}
+    filed = {i: p for i, p in own.items() if p and i not in resent}
     found = sorted(set(filed.values()), key=period_sort_key)
     if period is None:
-        trusted = sorted({p for i, p in filed.items() if i not in after}, key=period_sort_key)
+        trusted = sorted({p for i, p in filed.items() if i not in flagged}, key=period_sort_key)
         if not (trusted or found):
             raise_nothing(reports)
         period = (trusted or found)[-1]
@@ -112,24 +115,28 @@ def consolidate_history(
             by_period[p].append(report)
         else:
             current_reports.append(report)
-    adopted = period_to_check(current_reports, own, before | after, period, reference)
 
     periods: dict[str, Consolidation] = {}
     for p in earlier:
         periods[p] = consolidate(by_period[p], schema, period=p, as_of=period_end(p), reference=reference,
                                  departments=departments)
     result = consolidate(current_reports, schema, period=period, as_of=as_of, reference=reference,
-                         departments=departments, adopt=adopted)
+                         departments=departments)
     periods[period] = result
     # With --departement, a period's workbooks are those of the scope: the others are one line.
     workbooks = {p: sum(1 for r in by_period[p] if not has_code(r, OTHER_DEPARTMENT)) for p in earlier}
-    adopted_ids = {id(r) for r in adopted}
-    workbooks[period] = sum(1 for r in current_reports if (own[id(r)] == period or id(r) in adopted_ids)
-                            and not has_code(r, OTHER_DEPARTMENT))
+    workbooks[period] = sum(1 for r in current_reports if own[id(r)] == period and not has_code(r, OTHER_DEPARTMENT))
 
     _one_identity(periods)
     _expect_everyone(periods, schema, reference)
     history = History(current=period, periods=periods, workbooks=workbooks)
+    considered = {**by_period, period: [r for r in current_reports if own[id(r)] == period]}
+    history.digests = {p: files_digest(considered[p]) for p in periods}
+    views = {id(t.report): t for c in periods.values() for t in c.territories if t.report is not None}
+    history.fates = [fate(periods[p], r, p, views, reference) for p in periods for r in considered[p]]
+    history.fates += [fate(result, r, own[id(r)], views, reference)
+                      for r in current_reports if own[id(r)] != period]
+    history.fates += [fate(result, r, own[id(r)], views, reference) for r in reports if id(r) in resent]
     previous, year_before = previous_quarter(period), same_quarter_last_year(period)
     history.previous = previous if previous in periods else None
     history.year_before = year_before if year_before in periods else None
@@ -235,33 +242,6 @@ def _keys(report: WorkbookReport, reference: Reference | None) -> set[str]:
     return keys
 
 
-def period_to_check(candidates: list[WorkbookReport], own: dict[int, str | None], flagged: set[int],
-                    period: str, reference: Reference | None) -> list[WorkbookReport]:
-    """The workbooks of another declared period counted in `period`: their period does not fit
-    their update date (`period-before-update`, `period-after-update`), their update date fits
-    `period` (as a workbook of that period would be updated), and their territory sent nothing
-    else declared for it. Their territory is then not « Non reçu »; the others are set aside."""
-    start = period_start(period)
-    declared: set[str] = set()
-    for report in candidates:
-        if report.data is not None and own[id(report)] == period:
-            declared |= _keys(report, reference)
-    adopted: list[WorkbookReport] = []
-    for report in candidates:
-        p = own[id(report)]
-        if id(report) not in flagged or p is None or p == period or report.data is None:
-            continue
-        updated = as_date(report.data.territory.values.get("updated_on"))
-        if updated is None or updated < start or ends_long_before(parse_label(period) or (0, 0), updated):
-            continue
-        keys = _keys(report, reference)
-        if keys & declared:
-            continue
-        declared |= keys
-        adopted.append(report)
-    return adopted
-
-
 def period_start(period: str) -> date:
     return first_day(parse_label(period) or (1, 1))
 
@@ -328,92 +308,184 @@ def _expect_everyone(periods: dict[str, Consolidation], schema: Schema, referenc
                                departments=c.region.departments)
 
 
+# --- each workbook's fate, each period's files ---------------------------------------------------
+
+
+def files_digest(reports: list[WorkbookReport]) -> str:
+    """The digest of the set of files retained for a period: their content and their names (the
+    last tie-break), never their place on disk or their time. Equal digests, equal figures."""
+    lines = sorted(f"{r.sha256 or ''} {Path(r.path).name}" for r in reports)
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def fate(c: Consolidation, report: WorkbookReport, period: str | None, views: dict[int, TerritoryView],
+         reference: Reference | None) -> Fate:
+    """What became of `report` in `c`, the consolidation of the period it was retained for
+    (`views`: each counted workbook's territory, by the report's id)."""
+    outcome = placement(c, report)
+    view = views.get(id(report))
+    values = report.data.territory.values if report.data is not None else {}
+    key = view.key if view is not None else identify(report, reference)[0] if report.data is not None else None
+    id_pvd = (view.id_pvd if view is not None else None) or _text(values.get("id_pvd"))
+    name = (view.name if view is not None else None) or _text(values.get("name"))
+    return Fate(report.path, report.sha256, key, id_pvd, name, period, outcome, _reason(report, view))
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _reason(report: WorkbookReport, view: TerritoryView | None) -> str:
+    """Why a workbook was not counted, or what to check in the one counted; blank otherwise."""
+    if view is not None and view.ort_status == NOT_FILLED:
+        return (UNTOUCHED_REASON if view.untouched else
+                "aucune donnée ajoutée au classeur pré-rempli, sans date de mise à jour")
+    for issue in report.issues:
+        if issue.code in SET_ASIDE_CODES or issue.code in PERIOD_TO_CHECK_CODES or report.data is None:
+            return issue.message
+    if view is not None and view.same_day:
+        return f"{SAME_DAY_NOTE} : aussi reçu {', '.join(Path(p).name for p in view.same_day)}"
+    return ""
+
+
 # --- figures already published -----------------------------------------------------------------
+
+# Why a workbook returned untouched is not counted (classeurs table, reminders).
+UNTOUCHED_REASON = "classeur renvoyé sans modification : ses données sont celles que pvd-report y avait écrites"
+# The kinds of figure a publication records and a revision compares: every number of the registry.
+RECORDED_KINDS = (ValueKind.COUNT, ValueKind.EUROS, ValueKind.SHARE, ValueKind.PERCENT, ValueKind.MONTHS)
 
 
 @dataclass
 class Published:
-    """What an earlier run wrote in the output folder's history file, read before it is rewritten."""
+    """What earlier runs wrote in the output folder's history file, read before it is rewritten."""
 
     scope: str  # RegionView.scope of that run
-    figures: dict[str, dict[str, float | None]]  # period -> figure label -> value
-    sources: dict[str, dict[str, str]]  # period -> path of each workbook counted -> its SHA-256
+    figures: dict[str, dict[str, float | None]]  # period -> figure label -> value, latest version
+    by_key: dict[str, dict[str, float | None]] = field(default_factory=dict)  # the same by figure key
+    versions: dict[str, tuple[int, str]] = field(default_factory=dict)  # period -> (version, files' digest)
+    # period -> territory -> (file, SHA-256) of the workbooks counted for it, latest version
+    counted: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    placed: dict[str, str] = field(default_factory=dict)  # SHA-256 -> period retained
+    contacts: bool = True  # written with the contacts (not --no-contacts)
+    path: Path | None = None  # the history file read: unchanged periods' rows are copied from it
+    # The record's rows, every version, carried into the file this run writes.
+    publication_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    figure_rows: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def unchanged(self, period: str, digest: str) -> bool:
+        """Whether `period` was published from exactly these files."""
+        found = self.versions.get(period)
+        return found is not None and found[1] == digest
 
 
-# The figures a history file written before the `chiffres` table can still give (its
-# `territoires` rows), by their key in figures.py; every other figure is compared from `chiffres`.
-REVISED = ("received", "ort_signed", "cost", "financed", "remaining")
+def recorded_declarations(schema: Schema) -> list[Declared]:
+    """Every figure of the registry a publication records: all its numbers."""
+    return [d for d in declarations(schema) if d.kind in RECORDED_KINDS]
 
 
-def revised_declarations(schema: Schema) -> list[Declared]:
-    by_key = {d.key: d for d in declarations(schema)}
-    return [by_key[k] for k in REVISED]
+def recorded_value(d: Declared, value: object) -> float | None:
+    """A figure as the record keeps it: euros to the cent, a count, share or duration as it is."""
+    if value is None or isinstance(value, str):
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return to_cent(number) if d.kind == ValueKind.EUROS else number
 
 
-def published_declarations(schema: Schema) -> list[Declared]:
-    """Every figure of the registry but the perimeter's text (said by received and expected)."""
-    return [d for d in declarations(schema) if d.kind != ValueKind.TEXT]
+def differs(d: Declared, old: float | None, new: float | None) -> bool:
+    if old is None or new is None:
+        return (old is None) != (new is None)
+    return to_cent(old - new) != 0 if d.kind == ValueKind.EUROS else abs(old - new) > 1e-9
 
 
 def published_figures(c: Consolidation, schema: Schema) -> dict[str, float | None]:
-    """Every figure of the registry (every row of `Synthèse` but the perimeter's text), by its
-    Synthèse label, as the history file keeps them: money to the cent, None when not known."""
+    """Every figure of the registry a revision is watched on, by its Synthèse label."""
     totals = totals_of(c, schema)
-    return {d.label: _published(d.value(totals)) for d in published_declarations(schema)}
+    return {d.label: recorded_value(d, d.value(totals)) for d in recorded_declarations(schema)}
 
 
-def _published(value: Any) -> float | None:
-    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return to_cent(float(value)) if isinstance(value, float) else value
+def territory_label(t: TerritoryView) -> str:
+    """How a territory is named in a cause and matched across runs: « Commercy (pvd-44-55-2) »."""
+    return f"{t.name} ({t.id_pvd})" if t.id_pvd else t.name
 
 
-def counted_sources(c: Consolidation) -> dict[str, str]:
-    """Path -> SHA-256 of the workbooks behind a period's figures."""
-    return {t.report.path: t.report.sha256 or "" for t in c.territories
+def counted_sources(c: Consolidation) -> dict[str, tuple[str, str]]:
+    """Territory -> (file, SHA-256) of the workbook behind each territory counted in a period."""
+    return {territory_label(t): (t.report.path, t.report.sha256 or "") for t in c.territories
             if t.received and t.report is not None}
 
 
-def revisions(history: History, published: Published, schema: Schema) -> list[Revision]:
-    """Each figure of an earlier period that differs from what was published, with its cause:
-    the workbooks of that period that arrived, changed or went since."""
-    out: list[Revision] = []
+def read_back(history: History, published: Published) -> list[str]:
+    """The earlier periods whose files did not change since they were published: their figures
+    are the record's (`Consolidation.recorded`), not this run's recomputation."""
+    kept = []
     for period, c in history.periods.items():
-        if period == history.current or period not in published.figures:
+        if period != history.current and published.unchanged(period, history.digests.get(period, "")):
+            c.recorded = dict(published.by_key.get(period, {})) or None
+            kept.append(period)
+    return kept
+
+
+def revisions(history: History, published: Published, schema: Schema) -> list[Revision]:
+    """Every figure of the registry that differs from what was published, for each period whose
+    files changed since, with its cause territory by territory."""
+    out: list[Revision] = []
+    now_placed = {f.sha256: f.period for f in history.fates if f.sha256 and f.period}
+    declared = recorded_declarations(schema)
+    for period, c in history.periods.items():
+        before = published.figures.get(period)
+        # The quarter consolidated is still being received: an earlier one was given out.
+        if period == history.current or before is None \
+                or published.unchanged(period, history.digests.get(period, "")):
             continue
-        before = published.figures[period]
-        now = published_figures(c, schema)
-        changed = [(label, before[label], value) for label, value in now.items()
-                   if label in before and _differs(before[label], value)]
+        changed = []
+        totals = totals_of(c, schema)
+        for d in declared:
+            if d.label not in before:
+                continue
+            old, new = before[d.label], recorded_value(d, d.value(totals))
+            if differs(d, old, new):
+                changed.append((d, old, new))
         if not changed:
             continue
-        cause, summary = _cause(published.sources.get(period, {}), counted_sources(c))
-        kinds = {d.label: str(d.kind) for d in published_declarations(schema)}
-        out.extend(Revision(period, label, old, new, cause, summary, kinds[label]) for label, old, new in changed)
+        cause, summary = _cause(period, published.counted.get(period, {}), counted_sources(c),
+                                published.placed, now_placed)
+        out.extend(Revision(period, d.label, old, new, cause, summary, str(d.kind)) for d, old, new in changed)
     return out
 
 
-def _differs(old: float | None, new: float | None) -> bool:
-    if old is None or new is None:
-        return (old is None) != (new is None)
-    return to_cent(old - new) != 0
-
-
-def _cause(old: dict[str, str], new: dict[str, str]) -> tuple[str, str]:
-    """(named, counted): the workbooks that arrived, changed or went between two runs."""
-    old_hashes, new_hashes = set(old.values()), set(new.values())
-    arrived = [p for p, h in new.items() if p not in old and h not in old_hashes]
-    changed = [p for p, h in new.items() if p in old and old[p] != h]
-    gone = [p for p, h in old.items() if p not in new and h not in new_hashes]
-    named, counted = [], []
-    for paths, one, many in ((arrived, "classeur arrivé depuis", "classeurs arrivés depuis"),
-                             (changed, "classeur modifié depuis", "classeurs modifiés depuis"),
-                             (gone, "classeur retiré depuis", "classeurs retirés depuis")):
-        if paths:
-            words = one if len(paths) == 1 else many
-            counted.append(f"{len(paths)} {words}")
-            named.append(f"{len(paths)} {words} : " + ", ".join(sorted(paths)))
-    if not counted:
+def _cause(period: str, old: dict[str, tuple[str, str]], new: dict[str, tuple[str, str]],
+           placed_before: dict[str, str], placed_now: dict[str, str]) -> tuple[str, str]:
+    """(named, counted): territory by territory, the workbook that arrived, was replaced, was
+    withdrawn or moved to another period between the publication and this run."""
+    kinds = {"arrived": ("classeur arrivé depuis", "classeurs arrivés depuis"),
+             "replaced": ("classeur remplacé depuis", "classeurs remplacés depuis"),
+             "withdrawn": ("classeur retiré depuis", "classeurs retirés depuis"),
+             "moved": ("classeur déplacé vers une autre période", "classeurs déplacés vers une autre période")}
+    named: list[str] = []
+    counts: Counter[str] = Counter()
+    for territory in sorted(set(old) | set(new)):
+        was, now = old.get(territory), new.get(territory)
+        if was is not None and now is not None and was[1] == now[1]:
+            continue
+        if was is None and now is not None:
+            came_from = placed_before.get(now[1])
+            what = "arrived"
+            text = (f"classeur déplacé depuis {came_from} ({now[0]})" if came_from and came_from != period
+                    else f"classeur arrivé depuis ({now[0]})")
+        elif was is not None and now is None:
+            went_to = placed_now.get(was[1])
+            if went_to and went_to != period:
+                what, text = "moved", f"classeur déplacé vers {went_to} ({was[0]})"
+            else:
+                what, text = "withdrawn", f"classeur retiré depuis ({was[0]})"
+        else:
+            assert was is not None and now is not None
+            what, text = "replaced", f"classeur remplacé depuis ({was[0]} → {now[0]})"
+        counts[what] += 1
+        named.append(f"{territory} : {text}")
+    if not named:
         text = "aucun classeur changé : règles de calcul, liste de référence ou configuration différentes"
         return text, text
-    return " ; ".join(named), ", ".join(counted)
+    summary = ", ".join(f"{n} {kinds[k][0] if n == 1 else kinds[k][1]}" for k in kinds if (n := counts[k]))
+    return " ; ".join(named), summary

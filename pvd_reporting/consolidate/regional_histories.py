@@ -72,6 +72,7 @@ from pvd_reporting.format.history import (
     TERRITORY,
     TERRITORY_READ,
     VALUE,
+    WORKBOOKS_TABLE,
     snake,
 )
 from pvd_reporting.format.periods import last_day, parse_label
@@ -351,8 +352,9 @@ def _declared(db: sqlite3.Connection, objects: dict[str, str], history_notes: li
                               f"{fr_int(limit, NARROW)} lignes pour cette table : ce n'est pas l'historique "
                               "d'une région")
         out.append(name)
+    # `classeurs` (each workbook's fate) is the région's own record: known, not rolled up.
     extra = sorted(n for n, k in objects.items() if n not in (*DATA_TABLES, PUBLICATIONS_TABLE, META_TABLE,
-                                                              FINANCERS_TABLE, FIGURES_TABLE)
+                                                              FINANCERS_TABLE, FIGURES_TABLE, WORKBOOKS_TABLE)
                    and not n.startswith("sqlite_"))
     if extra:
         history_notes.append(f"{plural_tables(extra)} ignorée{'s' if len(extra) > 1 else ''} : "

@@ -68,6 +68,10 @@ class TerritoryView:
     epci: str | None = None
     siren: str | None = None
     received: bool = True
+    # « Non rempli » because it came back with the data pvd-report wrote into it (filled.py).
+    untouched: bool = False
+    # Other versions of the same update date its workbook was chosen over (batch.settle).
+    same_day: list[str] = field(default_factory=list)
     report: WorkbookReport | None = None  # None for a territory of the reference not received
     # ORT path
     milestones: list[MilestoneView] = field(default_factory=list)
@@ -252,6 +256,9 @@ class Consolidation:
     options: dict[str, Any] = field(default_factory=dict)
     # Every period found and what moved since T-1 (quarters.py); None when built for one period alone.
     history: History | None = None
+    # A period whose files did not change since it was published: its figures as the output
+    # folder's history file recorded them (figure key -> value), read back rather than recomputed.
+    recorded: dict[str, Any] | None = None
     # Files of the input folders that are not workbooks (a PDF, a Word file): a `Sources` row each.
     not_workbooks: list[str] = field(default_factory=list)
 
@@ -291,6 +298,10 @@ class History:
     constant: ConstantPerimeter | None = None
     # Figures already published in the output folder's history file that this run changes.
     revisions: list[Revision] = field(default_factory=list)
+    # What became of every workbook read (quarters.fates): the `classeurs` table.
+    fates: list[Fate] = field(default_factory=list)
+    # The digest of the set of files retained for each period (quarters.files_digest).
+    digests: dict[str, str] = field(default_factory=dict)
 
     def at(self, period: str | None) -> Consolidation | None:
         return self.periods.get(period) if period else None
@@ -317,12 +328,27 @@ class ConstantPerimeter:
 
 
 @dataclass
+class Fate:
+    """What became of one workbook, decided from its content alone (batch.retained_period,
+    batch.settle): the period it counts for, how it was used and why."""
+
+    path: str
+    sha256: str | None
+    key: str | None  # its territory's identity across quarters, when it names one
+    id_pvd: str | None
+    territory: str | None
+    period: str | None  # the period retained, None when unreadable
+    outcome: str  # batch.placement's words: « Consolidé », « Non rempli », « Envoi en double »…
+    reason: str = ""
+
+
+@dataclass
 class Revision:
     """A figure of an earlier period, as published by an earlier run and as this run finds it."""
 
     period: str
     figure: str  # its label, as in Synthèse
-    published: float | None
+    published: float | None  # None: the figure had no value (a share of nothing)
     revised: float | None
     cause: str  # the workbooks that arrived or changed since, named, in French
     summary: str = ""  # the same, counted: « 1 classeur arrivé depuis »

@@ -30,6 +30,17 @@ PUBLICATIONS_TABLE = "publications"
 # these and nothing else (an extra table of a regional file stays there).
 DATA_TABLES = ("territoires", *TABLE_KEYS, "anomalies", "sources", "changements")
 
+# Each period's publication: what a run wrote for it, and from which files (docs/historique.md).
+# A period is written again, as a new version, only when the set of files retained for it
+# changed (its `empreinte`, the digest of their content and names).
+PUBLICATION_COLUMNS = ("periode", "version", "written_at", "empreinte", "perimetre", "fichiers")
+# Every figure of the registry, each version of each period: what the next run compares
+# (FIGURES_TABLE below).
+FIGURE_COLUMNS = ("periode", "chiffre", "valeur", "version", "cle")
+# What became of every workbook read: decided from its content alone.
+WORKBOOKS_TABLE = "classeurs"
+WORKBOOK_COLUMNS = ("sha256", "fichier", "id_pvd", "territoire", "periode_retenue", "issue", "raison")
+
 # The columns of `territoires` the roll-up reads (the summary's headers in snake_case); the other
 # tables are carried over whole.
 PERIOD, ID, TERRITORY = "periode", "id_pvd", "territoire"

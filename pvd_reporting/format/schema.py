@@ -21,6 +21,8 @@ VERSION_LABEL = "Version du modèle"
 # Lisez-moi of a carried-forward workbook: the quarter it was carried from (what to update).
 CARRIED_LABEL = "Reconduit du trimestre"
 VERSION_PROPERTY = "pvd_version"
+# The digest of the data pvd-report wrote into a workbook (read/digest.py): « Non rempli » when unchanged.
+DIGEST_PROPERTY = "pvd_empreinte"
 
 
 class Kind(StrEnum):

@@ -10,6 +10,7 @@ moved into place: a reader never sees half a database.
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,8 +18,13 @@ from typing import Any
 
 from pvd_reporting import __version__
 from pvd_reporting.atomic import atomic_write
-from pvd_reporting.consolidate.batch import CONSOLIDATED_PLACEMENT, TO_CHECK_PLACEMENT
-from pvd_reporting.consolidate.quarters import Published, published_figures, revised_declarations
+from pvd_reporting.consolidate.batch import (
+    CONSOLIDATED_PLACEMENT,
+    HISTORY_PLACEMENT,
+    TO_CHECK_PLACEMENT,
+)
+from pvd_reporting.consolidate.figures import Declared, Totals, totals_of
+from pvd_reporting.consolidate.quarters import Published, recorded_declarations, recorded_value
 from pvd_reporting.consolidate.view import (
     REMAINING_LABEL,
     STATUS_LABEL,
@@ -28,7 +34,7 @@ from pvd_reporting.consolidate.view import (
 )
 from pvd_reporting.format.history import (
     DB_NAME,
-    FIGURE,
+    FIGURE_COLUMNS,
     FIGURES_TABLE,
     FINANCER_COLUMNS,
     FINANCERS_TABLE,
@@ -46,8 +52,11 @@ from pvd_reporting.format.history import (
     META_WRITTEN,
     NO_REFERENCE,
     PERIOD,
+    PUBLICATION_COLUMNS,
+    PUBLICATIONS_TABLE,
     TERRITORY,
-    VALUE,
+    WORKBOOK_COLUMNS,
+    WORKBOOKS_TABLE,
     snake,
 )
 from pvd_reporting.format.issues import json_value
@@ -142,11 +151,16 @@ class _Table:
                 out.append(_sql_value(value, kind))
         self.rows.append(tuple(out))
 
-    def create(self, db: sqlite3.Connection) -> None:
+    def create(self, db: sqlite3.Connection, copied: Sequence[str] = ()) -> None:
+        """The table with its rows; those of the `copied` periods from the attached `old` file."""
         types = ["TEXT", *(_SQL_TYPES.get(k, "TEXT") for k in self.kinds)]
         columns = ", ".join(f'"{n}" {t}' for n, t in zip(self.names, types, strict=True))
         db.execute(f'CREATE TABLE "{self.name}" ({columns})')
         marks = ", ".join("?" for _ in self.names)
+        if copied:
+            # A period whose files did not change is read back from the record, not rebuilt.
+            db.execute(f'INSERT INTO "{self.name}" SELECT * FROM old."{self.name}" WHERE "{PERIOD}" IN '
+                       f'({", ".join("?" for _ in copied)})', tuple(copied))
         db.executemany(f'INSERT INTO "{self.name}" VALUES ({marks})', self.rows)
         db.execute(f'CREATE INDEX "ix_{self.name}_periode_id_pvd" ON "{self.name}" ("{PERIOD}", "{ID}")')
 
@@ -187,8 +201,15 @@ def change_source(change: Change, consolidations: Sequence[Consolidation]) -> st
     return None
 
 
+# What a period read back takes from the record: its territories and its workbooks' rows. Its
+# sources and anomalies are said again (a period consolidated lists every workbook read).
+COPIED_TABLES = frozenset({"territoires", *TABLE_KEYS})
+
+
 def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema: Schema,
-                 no_contacts: bool) -> list[_Table]:
+                 no_contacts: bool, skip: set[str] | frozenset[str] = frozenset()) -> list[_Table]:
+    """Every table's rows; those of `territoires` and the workbook tables but for the `skip`
+    periods (copied from the record, COPIED_TABLES)."""
     territory_cols = territory_columns(schema)
     territories = _Table("territoires", territory_cols)
     data = {key: _data_table(key, schema, no_contacts) for key in TABLE_KEYS}
@@ -201,11 +222,12 @@ def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema
         period = c.region.period
         mask = ContactMask(schema, no_contacts)
         ctx = RowContext(period, no_contacts, c)
-        for t in c.territories:
-            territories.add(period, territory_row(territory_cols, t, ctx))
-        for key, (table, fields) in data.items():
-            for row in data_rows(c, schema, key, fields, mask):
-                table.add(period, row)
+        if period not in skip:
+            for t in c.territories:
+                territories.add(period, territory_row(territory_cols, t, ctx))
+            for key, (table, fields) in data.items():
+                for row in data_rows(c, schema, key, fields, mask):
+                    table.add(period, row)
         for item in anomaly_items(c, schema, no_contacts):
             anomalies.add(period, table_row(anomaly_cols, item, ctx))
         for report in c.reports:
@@ -234,22 +256,61 @@ def _territory_column(territories: _Table, schema: Schema, header: str) -> str:
     return territories.names[headers.index(header) + 1]
 
 
+def _publications(consolidation: Consolidation, published: Published | None, stamp: str, scope: str,
+                  schema: Schema, recomputed: dict[str, Consolidation]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """(publications rows, chiffres rows): the record's earlier versions, and a new version of
+    every period whose files changed since it was published (or never published)."""
+    history = consolidation.history
+    digests = history.digests if history is not None else {}
+    counts = Counter(f.period for f in history.fates) if history is not None else Counter()
+    publications = list(published.publication_rows) if published is not None else []
+    figures = list(published.figure_rows) if published is not None else []
+    declared = recorded_declarations(schema)
+    for period, c in recomputed.items():
+        digest = digests.get(period, "")
+        if published is not None and published.unchanged(period, digest):
+            continue
+        version = (published.versions[period][0] + 1) if published is not None and period in published.versions else 1
+        publications.append((period, version, stamp, digest, scope, counts.get(period, 0)))
+        totals = totals_of(c, schema)
+        figures.extend((period, d.label, published_value(d, c, totals), version, d.key) for d in declared)
+    return publications, figures
+
+
 def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Schema, *,
                      no_contacts: bool = False, written_at: datetime | None = None,
-                     reference: Reference | None = None) -> Path:
-    """Write `historique-pvd.sqlite` for the consolidation and its history; returns its path."""
+                     reference: Reference | None = None, published: Published | None = None) -> Path:
+    """Write `historique-pvd.sqlite` for the consolidation and its history; returns its path.
+
+    `published`: what this folder's history file held before (same scope). A period whose files
+    did not change since is its record: its rows are copied from that file, not rebuilt, and
+    its publication stays; a period whose files changed gets a new version beside the old.
+    """
     history = consolidation.history
     periods = list(history.periods.values()) if history is not None else [consolidation]
     changes = history.changes if history is not None else []
-    tables = build_tables(periods, changes, schema, no_contacts)
-    figures = [(c.region.period, label, value) for c in periods
-               for label, value in published_figures(c, schema).items()]
+    # The file as it was before this run: the output folder's, read by the caller (the run
+    # writes into a staging folder of its own).
+    old = published.path if published is not None and published.path is not None else Path(output_dir) / DB_NAME
+    digests = history.digests if history is not None else {}
+    kept = [] if published is None or published.contacts == no_contacts or not old.is_file() else [
+        c.region.period for c in periods if c is not consolidation
+        and published.unchanged(c.region.period, digests.get(c.region.period, ""))]
+    tables = build_tables(periods, changes, schema, no_contacts, skip=set(kept))
+    if kept and not _same_columns(old, tables):
+        kept = []
+        tables = build_tables(periods, changes, schema, no_contacts)
     stamp = (written_at or datetime.now(UTC)).replace(microsecond=0).isoformat()
+    scope = consolidation.region.scope
+    recomputed = {c.region.period: c for c in periods}
+    publications, figures = _publications(consolidation, published, stamp, scope, schema, recomputed)
+    fates = [(f.sha256, f.path, f.id_pvd, f.territory, f.period, f.outcome, f.reason)
+             for f in (history.fates if history is not None else [])]
     meta = [(META_FORMAT, schema.version), (META_REGION, schema.config.region_name),
             (META_VERSION, __version__), (META_WRITTEN, stamp),
             ("periode_consolidee", consolidation.region.period),
             (META_PERIODS, ",".join(c.region.period for c in periods)),
-            (META_SCOPE, consolidation.region.scope),
+            (META_SCOPE, scope),
             (META_DEPARTMENTS, ",".join(consolidation.region.departments)),
             (META_REFERENCE, reference.source if reference is not None else NO_REFERENCE),
             (META_REFERENCE_DIGEST, reference.digest if reference is not None else ""),
@@ -264,14 +325,20 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
             db = sqlite3.connect(tmp)
             try:
                 with db:
+                    if kept:
+                        db.execute("ATTACH DATABASE ? AS old", (str(old),))
                     for table in tables:
-                        table.create(db)
-                    db.execute(f'CREATE TABLE "{FIGURES_TABLE}" ("{PERIOD}" TEXT, "{FIGURE}" TEXT, "{VALUE}" REAL)')
-                    db.executemany(f'INSERT INTO "{FIGURES_TABLE}" VALUES (?, ?, ?)', figures)
+                        table.create(db, copied=kept if table.name in COPIED_TABLES else ())
+                    _create(db, PUBLICATIONS_TABLE, PUBLICATION_COLUMNS, ("TEXT", "INTEGER", "TEXT", "TEXT", "TEXT", "INTEGER"),
+                            publications)
+                    _create(db, FIGURES_TABLE, FIGURE_COLUMNS, ("TEXT", "TEXT", "REAL", "INTEGER", "TEXT"), figures)
+                    _create(db, WORKBOOKS_TABLE, WORKBOOK_COLUMNS, ("TEXT",) * len(WORKBOOK_COLUMNS), fates)
                     db.execute('CREATE TABLE "meta" ("cle" TEXT PRIMARY KEY, "valeur" TEXT)')
                     db.executemany('INSERT INTO "meta" VALUES (?, ?)', meta)
                     db.execute(f'CREATE TABLE "{FINANCERS_TABLE}" ({financer_columns})')
                     db.executemany(f'INSERT INTO "{FINANCERS_TABLE}" VALUES (?, ?, ?)', financers)
+                if kept:
+                    db.execute("DETACH DATABASE old")
             finally:
                 db.close()
         except sqlite3.Error as exc:
@@ -282,9 +349,39 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
     return atomic_write(Path(output_dir) / DB_NAME, write)
 
 
+def _create(db: sqlite3.Connection, name: str, columns: Sequence[str], types: Sequence[str],
+            rows: list[tuple[Any, ...]]) -> None:
+    db.execute(f'CREATE TABLE "{name}" ({", ".join(f"{c!r} {t}".replace(chr(39), chr(34)) for c, t in zip(columns, types, strict=True))})')
+    db.executemany(f'INSERT INTO "{name}" VALUES ({", ".join("?" for _ in columns)})', rows)
+
+
+def _same_columns(path: Path, tables: list[_Table]) -> bool:
+    """Whether the earlier history file's data tables have this run's columns: its rows can be copied."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            for table in tables:
+                found = [row[1] for row in db.execute(f'PRAGMA table_info("{table.name}")')]
+                if found != table.names:
+                    return False
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
+    return True
+
+
+def published_value(declared: Declared, c: Consolidation, totals: Totals) -> float | None:
+    """A figure as the record keeps it (`totals`: those of `c`); the value read back for a
+    period not recomputed."""
+    if c.recorded is not None and declared.key in c.recorded:
+        return c.recorded[declared.key]
+    return recorded_value(declared, declared.value(totals))
+
+
 def read_published(path: Path, schema: Schema) -> Published | None:
-    """The figures and workbooks of every period in an existing history file, read before this
-    run rewrites it; None when there is none, or it cannot be read (nothing to compare)."""
+    """What earlier runs published in an existing history file, read before this run rewrites
+    it; None when there is none, or it cannot be read (nothing to compare)."""
     if not Path(path).is_file():
         return None
     try:
@@ -294,24 +391,57 @@ def read_published(path: Path, schema: Schema) -> Published | None:
     try:
         meta = dict(db.execute('SELECT "cle", "valeur" FROM "meta"').fetchall())
         names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        figures: dict[str, dict[str, float | None]] = {}
+        # A file written before the scope was recorded was the whole région's.
+        published = Published(meta.get(META_SCOPE) or meta.get("region") or "", {},
+                              contacts=meta.get(META_CONTACTS) != "non", path=Path(path))
+        if PUBLICATIONS_TABLE in names:
+            published.publication_rows = db.execute(
+                f'SELECT {", ".join(chr(34) + c + chr(34) for c in PUBLICATION_COLUMNS)} FROM "{PUBLICATIONS_TABLE}" '
+                f'ORDER BY "periode", "version"').fetchall()
+            for period, version, _, digest, *_ in published.publication_rows:
+                published.versions[period] = (version, digest)
         if FIGURES_TABLE in names:
-            for period, label, value in db.execute(f'SELECT "{PERIOD}", "{FIGURE}", "{VALUE}" FROM "{FIGURES_TABLE}"'):
-                figures.setdefault(period, {})[label] = value
+            columns = {row[1] for row in db.execute(f'PRAGMA table_info("{FIGURES_TABLE}")')}
+            if {"version", "cle"} <= columns:
+                rows = db.execute(f'SELECT "periode", "chiffre", "valeur", "version", "cle" FROM "{FIGURES_TABLE}" '
+                                  f'ORDER BY "periode", "version"').fetchall()
+            else:
+                rows = [(*r, 1, None) for r in db.execute(f'SELECT "periode", "chiffre", "valeur" FROM "{FIGURES_TABLE}"')]
+            # A file written before publications were versioned: its figures are compared, then
+            # this run's publication replaces them (version 1).
+            published.figure_rows = rows if PUBLICATIONS_TABLE in names else []
+            latest = {period: version for period, version in published.versions.items()}
+            for period, label, value, version, key in rows:
+                if version != latest.get(period, (version, ""))[0]:
+                    continue
+                published.figures.setdefault(period, {})[label] = value
+                if key:
+                    published.by_key.setdefault(period, {})[key] = value
         else:
-            figures = _figures_from_territories(db, schema)
-        sources: dict[str, dict[str, str]] = {}
-        for period, file, sha, counted in db.execute(
-                f'SELECT "{PERIOD}", "fichier", "sha_256", "prise_en_compte" FROM "sources"'):
-            if counted in (CONSOLIDATED_PLACEMENT, TO_CHECK_PLACEMENT):
-                sources.setdefault(period, {})[file] = sha or ""
+            published.figures = _figures_from_territories(db, schema)
+        if WORKBOOKS_TABLE in names:
+            for sha, file, id_pvd, name, period, outcome, _ in db.execute(
+                    f'SELECT {", ".join(chr(34) + c + chr(34) for c in WORKBOOK_COLUMNS)} FROM "{WORKBOOKS_TABLE}"'):
+                if sha and period:
+                    published.placed[sha] = period
+                if period and _counted(outcome):
+                    label = f"{name} ({id_pvd})" if id_pvd else str(name or file)
+                    published.counted.setdefault(period, {})[label] = (file, sha or "")
+        else:
+            for period, file, sha, outcome in db.execute(
+                    f'SELECT "{PERIOD}", "fichier", "sha_256", "prise_en_compte" FROM "sources"'):
+                if _counted(outcome) or outcome == HISTORY_PLACEMENT:
+                    published.counted.setdefault(period, {})[file] = (file, sha or "")
     except sqlite3.Error:
         return None
     finally:
         db.close()
-    # A file written before the scope was recorded was the whole région's.
-    scope = meta.get("perimetre") or meta.get("region") or ""
-    return Published(scope, figures, sources)
+    return published
+
+
+def _counted(outcome: str | None) -> bool:
+    """A workbook behind its period's figures (« Consolidé », with or without a note)."""
+    return bool(outcome) and str(outcome).split(" — ")[0] in (CONSOLIDATED_PLACEMENT, TO_CHECK_PLACEMENT)
 
 
 def _figures_from_territories(db: sqlite3.Connection, schema: Schema) -> dict[str, dict[str, float | None]]:
@@ -324,7 +454,8 @@ def _figures_from_territories(db: sqlite3.Connection, schema: Schema) -> dict[st
         f'SELECT "{PERIOD}", SUM("{status}" NOT IN (?, ?)), SUM("{status}" = ?), '
         f'SUM(COALESCE("{snake(cost)}", 0)), SUM({money}), SUM(COALESCE("{snake(REMAINING_LABEL)}", 0)) '
         f'FROM "territoires" GROUP BY "{PERIOD}"', (NOT_RECEIVED, NOT_FILLED, SIGNED_STATUS))
-    labels = [d.label for d in revised_declarations(schema)]  # received, signed, cost, financed, remaining
+    by_key = {d.key: d.label for d in recorded_declarations(schema)}
+    labels = [by_key[k] for k in ("received", "ort_signed", "cost", "financed", "remaining")]
     return {period: dict(zip(labels, (received, signed, to_cent(c), to_cent(f), to_cent(r)), strict=True))
             for period, received, signed, c, f, r in rows}
 

@@ -28,6 +28,7 @@ from pvd_reporting.consolidate.chase import (
     PERIOD_TO_CHECK,
     RESENT_AS_IS,
     TO_FIX,
+    UNTOUCHED,
     Chase,
     last_sent_words,
     sent_on,
@@ -271,6 +272,15 @@ def body(chase: Chase, schema: Schema, period: str, *, attached: bool, too_big: 
         ]
         if attached and chase.latest is not None:
             lines += ["", carried]
+    elif chase.motif == UNTOUCHED and odd is not None:
+        lines += [
+            f"Le classeur reçu de {name} pour la période {period} ({one_line(Path(odd.path).name)}) est "
+            f"celui que nous vous avions transmis, renvoyé sans modification : aucune donnée n'y a été "
+            f"mise à jour.",
+            f"Merci de nous transmettre le classeur mis à jour pour la période {period} avant le {limit}.",
+        ]
+        if attached:
+            lines += ["", carried if chase.latest is not None else prefilled]
     elif chase.motif == NOT_FILLED and chase.blank is not None:
         received_on = sent_on(chase.blank)
         dated = f", daté du {fr_date(received_on)}" if received_on else ""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pvd_reporting.atomic import atomic_write_bytes, atomic_write_text
-from pvd_reporting.consolidate.chase import Chase, last_sent, to_chase
+from pvd_reporting.consolidate.chase import SAME_DAY_CHECK, Chase, last_sent, to_chase
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.format.reference import Reference
 from pvd_reporting.format.schema import Schema
@@ -92,7 +92,8 @@ def write_reminders(consolidation: Consolidation, output_dir: Path, schema: Sche
     csv_path = atomic_write_text(folder / f"relances-{period}.csv",
                                  render_reminders_csv(chased, schema, no_contacts=no_contacts), encoding="utf-8-sig")
     drafts_dir = folder / f"relances-{period}"
-    jobs = [] if no_contacts else [c for c in chased if has_mail(c)]
+    # « Deux versions du même jour » is for the referent to check: no mail goes out for it.
+    jobs = [] if no_contacts else [c for c in chased if has_mail(c) and c.motif != SAME_DAY_CHECK]
     departmental = bool(consolidation.region.departments)
     done = Reminders(csv_path, drafts_dir if jobs else None, no_contacts=no_contacts, chased=len(chased),
                      without_mail=0 if no_contacts else len(chased) - len(jobs))

@@ -27,6 +27,7 @@ from pvd_reporting.consolidate.batch import (
     period_sort_key,
     placement,
     read_all,
+    retained_period,
 )
 from pvd_reporting.consolidate.cache import (
     ATTACHMENTS_FOLDER,
@@ -35,7 +36,7 @@ from pvd_reporting.consolidate.cache import (
     resolve_cache_dir,
 )
 from pvd_reporting.consolidate.figures import RegionFigures, region_figures
-from pvd_reporting.consolidate.quarters import Published, consolidate_history, revisions
+from pvd_reporting.consolidate.quarters import Published, consolidate_history, read_back, revisions
 from pvd_reporting.consolidate.regional import add_months
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.errors import OutputError, UsageError
@@ -150,11 +151,14 @@ def run_consolidate(
                 f"Aucun classeur de la période {result.region.period} à consolider dans {where}.", reports)
         warnings = as_of_warnings(result.region.period, result.region.as_of)
         # Read before this run replaces it: the figures already given out.
-        warnings += compare_with_published(result, read_published(target / DB_NAME, schema), schema)
+        published = read_published(target / DB_NAME, schema)
+        scope_notices = compare_with_published(result, published, schema)
+        warnings += scope_notices
         try:
             written, image_notice, reminders = write_outputs(result, out.path, schema, no_contacts=no_contacts,
-                                                             with_contacts=with_contacts, images=images, reference=reference,
-                                                             cache=cache)
+                                                             with_contacts=with_contacts, images=images,
+                                                             reference=reference, cache=cache,
+                                                             published=None if scope_notices else published)
         finally:
             chromium.stop()  # no Chromium process outlives the run, whatever happened
         out.commit()
@@ -167,13 +171,16 @@ def run_consolidate(
 
 
 def compare_with_published(result: Consolidation, published: Published | None, schema: Schema) -> list[str]:
-    """Fill `history.revisions`; a notice when the history file was of another scope."""
+    """Read back every earlier period whose files did not change since it was published (its
+    figures are the record's), and fill `history.revisions` for those whose files changed; a
+    notice when the history file was of another scope (then nothing of it is kept)."""
     history = result.history
     if published is None or history is None:
         return []
     if published.scope != result.region.scope:
         return [f"Révisions non comparées : la base {DB_NAME} du dossier de sortie portait sur « "
                 f"{published.scope} », cette consolidation sur « {result.region.scope} »."]
+    read_back(history, published)
     history.revisions = revisions(history, published, schema)
     return []
 
@@ -203,13 +210,15 @@ def set_aside_reason(report: WorkbookReport) -> str:
 
 
 def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no_contacts: bool,
-                  images: bool, with_contacts: bool = False, reference: Reference | None = None, cache: Path | None = None,
+                  images: bool, with_contacts: bool = False, reference: Reference | None = None,
+                  cache: Path | None = None, published: Published | None = None,
                   ) -> tuple[list[Path], str | None, Reminders]:
     """Summary, dashboard, charts, anomalies and reminders of one consolidation; (paths, image
     notice, reminders). `output_dir`: for `run_consolidate`, the run's staging folder (atomic.
     OutputFolder), empty: what the output folder held before (the history database) is read
     there by the caller. `cache`: the run's cache folder, where images and the reminders'
-    attached workbooks are kept between runs."""
+    attached workbooks are kept between runs; `published`: the output folder's history file as
+    it was (read by the caller), whose unchanged periods are carried over."""
     period = result.region.period
     image_cache = None if cache is None else cache / IMAGES_FOLDER
     write_summary = summary_work(result, output_dir / f"synthese-pvd-{period}.xlsx", schema, no_contacts=no_contacts)
@@ -256,7 +265,7 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
             folder, notice, note = pictures() if aside is None else (None, None, [])
             anomalies = write_anomalies(result, output_dir, schema, no_contacts=no_contacts)
             history_db = write_history_db(result, output_dir, schema, no_contacts=no_contacts,
-                                          reference=reference)
+                                          reference=reference, published=published)
         except BaseException:
             if aside is not None:
                 with contextlib.suppress(BaseException):
@@ -351,10 +360,10 @@ def period_check_lines(result: Consolidation) -> list[str]:
             if issue.code not in PERIOD_TO_CHECK_CODES:
                 continue
             if id(report) in used:
-                fate = f"compté pour {period}, son territoire n'ayant pas d'autre classeur de {period}" \
+                fate = f"compté pour {period}, période retenue d'après sa date de mise à jour" \
                     if period_of(report) != period else f"compté pour {period}"
             elif placement(result, report) == HISTORY_PLACEMENT:
-                fate = f"compté pour {period_of(report)}"
+                fate = f"compté pour {retained_period(report)}"
             else:
                 fate = "non consolidé"
             lines.append(f"    {report.path} : {issue.message} ({fate})")

@@ -42,6 +42,8 @@ class WorkbookData:
     sheet_titles: dict[str, str] = field(default_factory=dict)
     # Columns found beyond the schema's (header label -> values by row), kept for the record.
     extra_columns: dict[str, list[str]] = field(default_factory=dict)
+    # The digest of the data pvd-report wrote into it (read/digest.py), when it wrote one.
+    stamp: str | None = None
 
     def rows(self, key: str) -> list[Record]:
         """Data rows of a table, without total rows."""

@@ -18,6 +18,7 @@ from pvd_reporting.format.issues import Issue, IssueCode, Severity, make_issue
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import (
     CARRIED_LABEL,
+    DIGEST_PROPERTY,
     FORMAT_MAJOR,
     VERSION_LABEL,
     VERSION_PROPERTY,
@@ -188,6 +189,7 @@ def _read_open(workbook: Any, opened: OpenedFile, schema: Schema,
 
     readme = grid_of("readme", schema.readme_name, required=False)
     data.version = _version(readme, opened.zip)
+    data.stamp = digest_property(opened.zip) if opened.zip is not None else None
     carried = _readme_value(readme, _CARRIED_KEY)
     data.carried_from = None if carried is None else str(carried).strip() or None
     version_issue = _check_version(data.version, schema)
@@ -232,14 +234,16 @@ def _version_text(value: Any) -> str:
     return str(value).strip()
 
 
-_CUSTOM_XLSX = re.compile(
-    rb'<property[^>]*name="' + VERSION_PROPERTY.encode() + rb'"[^>]*>\s*<vt:[a-z0-9]+(?:\s[^>]*)?>([^<]*)</vt:',
-    re.IGNORECASE,
-)
-_CUSTOM_ODS = re.compile(
-    rb'<meta:user-defined[^>]*meta:name="' + VERSION_PROPERTY.encode() + rb'"[^>]*>([^<]*)</meta:user-defined>',
-    re.IGNORECASE,
-)
+def _custom_patterns(name: str) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """How a custom property is written in an .xlsx/.xlsm (docProps/custom.xml) and an .ods (meta.xml)."""
+    return (re.compile(rb'<property[^>]*name="' + name.encode() + rb'"[^>]*>\s*<vt:[a-z0-9]+(?:\s[^>]*)?>([^<]*)</vt:',
+                       re.IGNORECASE),
+            re.compile(rb'<meta:user-defined[^>]*meta:name="' + name.encode() + rb'"[^>]*>([^<]*)</meta:user-defined>',
+                       re.IGNORECASE))
+
+
+_CUSTOM_XLSX, _CUSTOM_ODS = _custom_patterns(VERSION_PROPERTY)
+_DIGEST_XLSX, _DIGEST_ODS = _custom_patterns(DIGEST_PROPERTY)
 _MAX_PROPS_BYTES = 1024 * 1024
 
 
@@ -254,8 +258,17 @@ def read_version_property(path: Path) -> str | None:
 
 def version_property(zf: zipfile.ZipFile) -> str | None:
     """`read_version_property` of a zip already open."""
+    return _property(zf, _CUSTOM_XLSX, _CUSTOM_ODS)
+
+
+def digest_property(zf: zipfile.ZipFile) -> str | None:
+    """The `pvd_empreinte` custom property: the digest of the data pvd-report wrote (read/digest.py)."""
+    return _property(zf, _DIGEST_XLSX, _DIGEST_ODS)
+
+
+def _property(zf: zipfile.ZipFile, xlsx: re.Pattern[bytes], ods: re.Pattern[bytes]) -> str | None:
     try:
-        for part, pattern in (("docProps/custom.xml", _CUSTOM_XLSX), ("meta.xml", _CUSTOM_ODS)):
+        for part, pattern in (("docProps/custom.xml", xlsx), ("meta.xml", ods)):
             try:
                 info = zf.getinfo(part)
             except KeyError:

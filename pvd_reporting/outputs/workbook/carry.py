@@ -14,7 +14,12 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pvd_reporting.consolidate.batch import identify, period_of, period_sort_key
+from pvd_reporting.consolidate.batch import (
+    identify,
+    period_sort_key,
+    retained_period,
+    settle_key,
+)
 from pvd_reporting.format.issues import Issue, IssueCode, Severity, WorkbookReport
 from pvd_reporting.format.matching import col_letter, norm, parse_a1
 from pvd_reporting.format.periods import parse_label, quarter_label
@@ -29,7 +34,7 @@ from pvd_reporting.outputs.workbook.template import (
 )
 from pvd_reporting.outputs.workbook.writer import Content, Mark, TemplateFormats
 from pvd_reporting.read.records import Record, WorkbookData
-from pvd_reporting.read.values import as_date, is_blank
+from pvd_reporting.read.values import is_blank
 
 if TYPE_CHECKING:
     from xlsxwriter import Workbook
@@ -57,6 +62,7 @@ def carried_content(schema: Schema, data: WorkbookData, period: str,
     flagged; with the source's `issues`, the values typed under no header are kept too."""
     content, placement = filled_content(schema, data)
     content.period = period
+    content.stamp = True
     source = data.territory.values.get("period")
     content.carried_from = str(source) if source else "précédent"
     content.form["period"] = period
@@ -209,11 +215,11 @@ class Selection:
     superseded: list[tuple[Source, Source]] = field(default_factory=list)  # (set aside, kept)
 
 
-def update_key(source: Source) -> tuple[tuple[int, int], date, str]:
-    """Latest period, then latest `Date de mise à jour`, then the later file name."""
-    updated = as_date(source.data.territory.values.get("updated_on")) or date.min
+def update_key(source: Source) -> tuple[tuple[int, int], bool, date, int, str]:
+    """Latest period retained, then as consolidation settles two versions of one period
+    (batch.settle_key): content alone, never the file's time."""
     period = period_sort_key(source.period) if source.period else (0, 0)
-    return period, updated, Path(source.report.path).name
+    return (period, *settle_key(source.report))
 
 
 def latest_workbooks(reports: list[WorkbookReport], schema: Schema,
@@ -233,7 +239,8 @@ def latest_workbooks(reports: list[WorkbookReport], schema: Schema,
                 "de sa région.")))
             continue
         key, ref = identify(report, reference)
-        candidate = Source(key, report, period_of(report), ref)
+        # The period the workbook counts for, as consolidation places it (a mistyped year too).
+        candidate = Source(key, report, retained_period(report), ref)
         kept = selection.sources.get(key)
         if kept is None:
             selection.sources[key] = candidate

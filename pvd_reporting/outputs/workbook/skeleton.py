@@ -33,9 +33,9 @@ from xlsxwriter.utility import _datetime_to_excel_datetime
 from pvd_reporting.atomic import atomic_write
 from pvd_reporting.format.config import REQUIRED_VALUES
 from pvd_reporting.format.matching import col_letter
-from pvd_reporting.format.schema import Schema, TableSheet
+from pvd_reporting.format.schema import DIGEST_PROPERTY, Schema, TableSheet
 from pvd_reporting.outputs.summary.xmlrows import _text as inline_text
-from pvd_reporting.outputs.workbook.writer import Content, check_output, group_of, render
+from pvd_reporting.outputs.workbook.writer import Content, check_output, group_of, render, stamp_of
 
 # Skeletons kept per process: one per (configuration, period) in practice.
 _KEEP = 8
@@ -46,6 +46,8 @@ _ROW = re.compile(r'<row r="(\d+)"[^>]*?(?:/>|>(.*?)</row>)', re.S)
 _CELL = re.compile(r'<c r="([A-Z]+)\d+"[^>]*?(?:/>|>.*?</c>)', re.S)
 _DIMENSION = re.compile(r'<dimension ref="([^"]*)"/>')
 _A1 = re.compile(r"([A-Z]+)(\d+)")
+_CUSTOM_PART = "docProps/custom.xml"
+_STAMP = re.compile(rb'(name="' + DIGEST_PROPERTY.encode() + rb'"><vt:lpwstr>)[^<]*(</vt:lpwstr>)')
 
 
 @dataclass
@@ -100,11 +102,17 @@ def fill(schema: Schema, content: Content) -> bytes | None:
     cells = _cells(schema, content, skeleton)
     if cells is None:
         return None
+    stamp = stamp_of(schema, content)
     parts = []
     for part in skeleton.parts:
         patch = cells.get(part.name)
+        data = None
         if patch:
             data = _patch(part.data.decode("utf-8"), patch).encode("utf-8")
+        elif stamp is not None and part.name == _CUSTOM_PART:
+            # The skeleton's digest is its bare content's: this workbook's data replaces it.
+            data = _STAMP.sub(lambda m: m[1] + stamp.encode() + m[2], part.data, count=1)
+        if data is not None:
             part = Part(part.name, part.date_time, data, zlib.crc32(data), _deflate(data))
         parts.append(part)
     return _zip(parts)

@@ -44,7 +44,7 @@ def write_template(
 
 def template_content(schema: Schema, *, period: str | None = None,
                      territory: RefTerritory | None = None) -> Content:
-    content = Content(period=period, tables={JALONS: _fixed_rows(schema.table(JALONS))})
+    content = Content(period=period, tables={JALONS: _fixed_rows(schema.table(JALONS))}, stamp=True)
     if period:
         content.form["period"] = period
     if territory is None:

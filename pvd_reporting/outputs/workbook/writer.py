@@ -31,6 +31,7 @@ from pvd_reporting.format.matching import col_letter
 from pvd_reporting.format.schema import (
     CONTROLS_HEADERS,
     DEPARTMENTS,
+    DIGEST_PROPERTY,
     VERSION_PROPERTY,
     Field,
     Kind,
@@ -40,6 +41,7 @@ from pvd_reporting.format.schema import (
 from pvd_reporting.outputs.palette import SEVERITY_FILLS
 from pvd_reporting.outputs.workbook.prepared import PreparedWorkbook
 from pvd_reporting.outputs.workbook.readme import input_title, kind_hint, readme_lines
+from pvd_reporting.read.digest import content_digest
 from pvd_reporting.read.formula_errors import CellError
 
 # Pinned so that the same content gives the same file (golden tests, reproducible examples).
@@ -117,6 +119,14 @@ class Content:
     feedback: bool = False
     # Appends the Anomalies sheet of a feedback workbook (given the workbook and the formats).
     anomalies: Callable[[xlsxwriter.Workbook, TemplateFormats], None] | None = None
+    # A workbook sent out to be filled (template, carried forward, attachment): the digest of its
+    # data is recorded in it, so that it comes back « Non rempli » when nobody changed it.
+    stamp: bool = False
+
+
+def stamp_of(schema: Schema, content: Content) -> str | None:
+    """The `pvd_empreinte` property a workbook of `content` carries, None when it carries none."""
+    return content_digest(schema, content.form, content.tables) if content.stamp else None
 
 
 def group_of(kind: Kind) -> str:
@@ -422,6 +432,9 @@ def render(target: str | IO[bytes], schema: Schema, content: Content) -> Templat
     wb.set_properties({"title": "Petites villes de demain — suivi trimestriel",
                        "author": "pvd-report", "created": CREATED})
     wb.set_custom_property(VERSION_PROPERTY, schema.version)
+    stamp = stamp_of(schema, content)
+    if stamp is not None:
+        wb.set_custom_property(DIGEST_PROPERTY, stamp)
     w = _Writer(wb, schema, content)
     # Listes is written last but its ranges are needed first: compute them up front.
     sheets: list[Callable[[], None]] = [w.readme, w.controls, w.form, *(_bind(w, t) for t in schema.tables)]
