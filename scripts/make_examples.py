@@ -6,10 +6,12 @@ a few carry the typical mistakes of the format. Between quarters things move as 
 realised, an ORT signed (Vittel in 2025-T4), actions engaged, added and dropped (La Broque drops
 one in 2025-T4), a jalon date corrected (Romilly-sur-Seine), a new chef de projet (Creutzwald),
 and a territory that stops sending (Molsheim, not received in 2025-T4).
-workbooks/EXPECTED.json says, per file, its period, the verdict, the ORT status at the period's
-last day, the issue codes `validate` finds and those `consolidate` adds across quarters.
+tests/data/examples-expected.json says, per file, its period, the verdict, the ORT status at the
+period's last day, the issue codes `validate` finds and those `consolidate` adds across quarters.
+It lives beside the tests, not in workbooks/: the demo folder holds workbooks only, so that
+`make demo` reads no file that is not one.
 
-    python scripts/make_examples.py [--output-dir workbooks]
+    python scripts/make_examples.py [--output-dir workbooks] [--expected tests/data/examples-expected.json]
 """
 
 from __future__ import annotations
@@ -378,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Écrit les classeurs d'exemple de workbooks/.")
     parser.add_argument("--output-dir", type=Path, default=REPO / "workbooks")
     parser.add_argument("--reference", type=Path, default=REFERENCE)
+    parser.add_argument("--expected", type=Path, default=REPO / "tests" / "data" / "examples-expected.json")
     args = parser.parse_args(argv)
     if not args.reference.exists():
         print(f"Liste de référence introuvable : {args.reference}.",
@@ -404,7 +407,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             expected[name] = {"period": period, "valid": shown.valid, "ort_status": status,
                               "codes": sorted(set(shown.codes)), "history_codes": sorted(set(shown.history_codes))}
-    (out / "EXPECTED.json").write_text(json.dumps(expected, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    args.expected.parent.mkdir(parents=True, exist_ok=True)
+    args.expected.write_text(json.dumps(expected, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"{len(expected)} classeurs écrits dans {out}.")
     return 0
 

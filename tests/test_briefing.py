@@ -390,7 +390,7 @@ def test_the_page_opens_with_a_retenir_and_draws_the_deadline_on_the_timeline(sc
     assert "1 ORT signée (dont 1 après l&#39;échéance)" in page[retenir:money]
     # The panel: ORT signée, after its deadline, and the deadline (01/07/2023) drawn on the timeline.
     assert "après l&#39;échéance, 12,5 mois de retard" in page
-    assert 'class="dl"' in page and "échéance ORT (01/07/2023)" in page
+    assert ' data-dl style="' in page and "--dl:" in page and "échéance ORT (01/07/2023)" in page
 
 
 def test_console_lists_the_current_quarters_set_aside_workbooks_and_counts_earlier_ones(schema: Schema) -> None:

@@ -45,7 +45,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, reference_csv: Path) -> Path:
 
 
 def test_demo_outputs_agree_with_the_examples(demo: Path) -> None:
-    every = json.loads((WORKBOOKS / "EXPECTED.json").read_text(encoding="utf-8"))
+    every = json.loads((WORKBOOKS.parent / "tests" / "data" / "examples-expected.json").read_text(encoding="utf-8"))
     # The consolidated quarter is the latest; the earlier ones are its history.
     expected = {Path(n).name: f for n, f in every.items() if f["period"] == "2025-T4"}
     wb = load_workbook(demo / "synthese-pvd-2025-T4.xlsx", read_only=True)

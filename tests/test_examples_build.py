@@ -1,4 +1,5 @@
-"""scripts/make_examples.py: deterministic, up to date with workbooks/, verdicts as EXPECTED.json says."""
+"""scripts/make_examples.py: deterministic, the committed workbooks/ byte for byte what it writes today (the
+writer's structure, not only the values), verdicts as tests/data/examples-expected.json says."""
 
 from __future__ import annotations
 
@@ -19,12 +20,18 @@ from pvd_reporting.read.workbook import read_workbook
 
 REPO = Path(__file__).resolve().parent.parent
 WORKBOOKS = REPO / "workbooks"
+EXPECTED = REPO / "tests" / "data" / "examples-expected.json"
 AS_OF = date(2025, 12, 31)
 LATEST = "2025-T4"
 
 
 def files(folder: Path) -> list[str]:
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.suffix in (".xlsx", ".json"))
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def script_args(out: Path, reference_csv: Path) -> list[str]:
+    return ["--output-dir", str(out / "workbooks"), "--expected", str(out / "EXPECTED.json"),
+            "--reference", str(reference_csv)]
 
 
 def _load_script() -> ModuleType:
@@ -39,12 +46,12 @@ def _load_script() -> ModuleType:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, reference_csv: Path) -> Path:
     out = tmp_path_factory.mktemp("examples")
-    assert _load_script().main(["--output-dir", str(out), "--reference", str(reference_csv)]) == 0
+    assert _load_script().main(script_args(out, reference_csv)) == 0
     return out
 
 
 def test_deterministic(built: Path, tmp_path: Path, reference_csv: Path) -> None:
-    assert _load_script().main(["--output-dir", str(tmp_path), "--reference", str(reference_csv)]) == 0
+    assert _load_script().main(script_args(tmp_path, reference_csv)) == 0
     names = files(built)
     assert names == files(tmp_path)
     for name in names:
@@ -58,15 +65,18 @@ def test_missing_reference_is_a_clear_failure(tmp_path: Path, capsys: pytest.Cap
 
 
 def test_committed_examples_are_up_to_date(built: Path, schema: Schema) -> None:
-    built_names = files(built)
+    """The demo folder holds the workbooks alone, each what today's writer makes: the same data, and
+    the same structure (conditional formats, validations, styles), so a writer change that leaves
+    the demo behind fails here."""
+    built_names = files(built / "workbooks")
     assert built_names == files(WORKBOOKS)
-    assert json.loads((built / "EXPECTED.json").read_text("utf-8")) == json.loads(
-        (WORKBOOKS / "EXPECTED.json").read_text("utf-8"))
+    assert json.loads((built / "EXPECTED.json").read_text("utf-8")) == json.loads(EXPECTED.read_text("utf-8"))
     for name in built_names:
-        if name.endswith(".xlsx"):
-            fresh, committed = read_workbook(built / name, schema)[0], read_workbook(WORKBOOKS / name, schema)[0]
-            assert fresh is not None and committed is not None
-            assert data_values(fresh) == data_values(committed), f"{name} : relancez scripts/make_examples.py"
+        fresh, committed = read_workbook(built / "workbooks" / name, schema)[0], read_workbook(WORKBOOKS / name, schema)[0]
+        assert fresh is not None and committed is not None
+        assert data_values(fresh) == data_values(committed), f"{name} : relancez make examples"
+        assert (built / "workbooks" / name).read_bytes() == (WORKBOOKS / name).read_bytes(), (
+            f"{name} : la structure a changé, relancez make examples")
 
 
 def test_expected_covers_the_demo_needs(built: Path) -> None:
@@ -104,7 +114,7 @@ def test_verdicts_and_ort_status_match_expected(built: Path, schema: Schema, ref
     reference = load_reference(reference_csv)
     expected = json.loads((built / "EXPECTED.json").read_text("utf-8"))
     for name, want in expected.items():
-        report = validate_workbook(built / name, schema, reference=reference)
+        report = validate_workbook(built / "workbooks" / name, schema, reference=reference)
         assert report.valid == want["valid"], (name, [i.message for i in report.issues])
         assert sorted({i.code for i in report.issues}) == want["codes"], name
         assert report.period == want["period"]

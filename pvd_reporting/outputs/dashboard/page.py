@@ -234,7 +234,7 @@ def _months(value: float | None, word: str) -> str:
 
 
 # Alerts printed as rows; beyond them, on paper, one list of names by kind (the screen shows all).
-PRINT_ALERTS = 10
+PRINT_ALERTS = 8
 
 
 def briefing(cons: Consolidation, figures: RegionFigures) -> dict[str, Any]:
