@@ -106,6 +106,13 @@ class Config:
         blob = json.dumps(reading, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
+    @property
+    def full_fingerprint(self) -> str:
+        """Stable hash of every setting, `[relances]` included: a workbook written for a territory
+        (its Lisez-moi names the referent and the date limite) depends on them all."""
+        blob = json.dumps(self.raw, sort_keys=True, ensure_ascii=False, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
     def category(self, financer: str) -> str:
         """The national category of one of this configuration's financer columns (« Région
         Bretagne » -> « Région »)."""

@@ -162,7 +162,7 @@ def _made_once(cache: Path | None, inputs: tuple[str, Schema, str, WorkbookRepor
     kind, schema, period, report = inputs
     if cache is None or report.sha256 is None:
         return make()
-    key = repr((kind, program_digest(), schema.version, schema.config.fingerprint, period, report.sha256,
+    key = repr((kind, program_digest(), schema.version, schema.config.full_fingerprint, period, report.sha256,
                 Path(report.path).name, report.issues))
     stored = cache / f"{hashlib.sha256(key.encode()).hexdigest()}.xlsx"
     data = _verified(stored)
