@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import functools
 import io
+import re
 import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -315,3 +316,32 @@ def test_comments_point_to_the_project_docs_not_to_the_specification() -> None:
                 if word in text:
                     found.append(f"{path.relative_to(REPO)}:{line}: {word!r}")
     assert not found, report("comments or docstrings citing the specification (point to README or docs/)", found)
+
+
+# A template keeps its markup; a long style or script lives in its own file, included at render time.
+INLINE_BLOCK_MAX_LINES = 40
+INLINE_BLOCK = re.compile(r"<(style|script)\b[^>]*>(.*?)</\1>", re.DOTALL)
+
+
+def long_inline_blocks(text: str) -> list[tuple[int, str, int]]:
+    """(line, tag, lines) of each inline style or script block longer than the limit."""
+    found = []
+    for match in INLINE_BLOCK.finditer(text):
+        lines = match.group(2).count("\n") - 1
+        if lines > INLINE_BLOCK_MAX_LINES:
+            found.append((text.count("\n", 0, match.start()) + 1, match.group(1), lines))
+    return found
+
+
+def test_the_inline_block_check_catches_a_long_script() -> None:
+    long_script = "<script>\n" + "var a = 1;\n" * (INLINE_BLOCK_MAX_LINES + 1) + "</script>\n"
+    assert long_inline_blocks("<p>x</p>\n" + long_script) == [(2, "script", INLINE_BLOCK_MAX_LINES + 1)]
+    assert long_inline_blocks("<style>\n" + "a{}\n" * INLINE_BLOCK_MAX_LINES + "</style>\n") == []
+
+
+def test_no_template_holds_a_long_inline_style_or_script() -> None:
+    templates = sorted(PACKAGE_DIR.rglob("*.j2"))
+    assert templates
+    found = [f"{path.relative_to(REPO)}:{line}: <{tag}> of {lines} lines"
+             for path in templates for line, tag, lines in long_inline_blocks(path.read_text("utf-8"))]
+    assert not found, report("inline style or script blocks over 40 lines (move them to static/)", found)

@@ -65,6 +65,8 @@ def test_the_wheel_carries_the_package_and_its_data(installed: Path) -> None:
     assert (package / "format" / "national_categories.toml").is_file()
     assert len(list((package / "format" / "regions").glob("*.toml"))) == 18  # one per région
     assert (package / "outputs" / "dashboard" / "page.html.j2").is_file()
+    # The page inlines its style and script from these files at render time.
+    assert (package / "outputs" / "dashboard" / "static" / "page.js").is_file()
     # The ANCT list of 2021 and its licence notice: the default reference of template and consolidate.
     shipped = package / "format" / "data" / "pvd-communes-2021.csv"
     assert shipped.read_bytes() == (REPO / "pvd_reporting" / "format" / "data" / "pvd-communes-2021.csv").read_bytes()
