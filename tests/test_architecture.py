@@ -325,7 +325,7 @@ INLINE_BLOCK = re.compile(r"<(style|script)\b[^>]*>(.*?)</\1>", re.DOTALL)
 
 def long_inline_blocks(text: str) -> list[tuple[int, str, int]]:
     """(line, tag, lines) of each inline style or script block longer than the limit."""
-    found = []
+    found: list[tuple[int, str, int]] = []
     for match in INLINE_BLOCK.finditer(text):
         lines = match.group(2).count("\n") - 1
         if lines > INLINE_BLOCK_MAX_LINES:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from pvd_reporting.outputs import browser
-from pvd_reporting.outputs.dashboard import plots
+from pvd_reporting.outputs.dashboard import images
 from pvd_reporting.pipeline.consolidate import run_consolidate
 
 WORKBOOKS = Path(__file__).resolve().parent.parent / "workbooks"
@@ -41,7 +41,7 @@ def canonical(svg: bytes) -> Any:
 def test_the_images_are_those_kaleido_draws(chromium: str, tmp_path: Path) -> None:
     import kaleido
 
-    opts: Any = {"width": plots.EXPORT_WIDTH, "height": 320, "scale": 1}
+    opts: Any = {"width": images.EXPORT_WIDTH, "height": 320, "scale": 1}
     # Both of kaleido's images in one call: one browser started, not two.
     kaleido.write_fig_from_object_sync(
         [{"fig": figure(), "path": tmp_path / f"kaleido.{ext}", "opts": {**opts, "format": ext}} for ext in ("png", "svg")],
@@ -50,13 +50,13 @@ def test_the_images_are_those_kaleido_draws(chromium: str, tmp_path: Path) -> No
     svg = (tmp_path / "kaleido.svg").read_bytes()
     session = browser.start(chromium)
     try:
-        ours_svg, ours_png = session.images(figure(), plots.EXPORT_WIDTH, 320)
+        ours_svg, ours_png = session.images(figure(), images.EXPORT_WIDTH, 320)
         other = figure()
         other["layout"]["title"]["text"] = "Autre"
-        session.images(other, plots.EXPORT_WIDTH, 320)
+        session.images(other, images.EXPORT_WIDTH, 320)
         again = figure()
         again["layout"]["height"] = 321  # not the same figure, drawn at the same size
-        again_svg, again_png = session.images(again, plots.EXPORT_WIDTH, 320)
+        again_svg, again_png = session.images(again, images.EXPORT_WIDTH, 320)
     finally:
         browser.stop()
     assert ours_png == png

@@ -10,6 +10,7 @@ import pytest
 from dashboard_fixtures import XSS_NAME, build_consolidation
 
 from pvd_reporting.format.schema import ORT_STATUSES
+from pvd_reporting.outputs.dashboard import charts_folder, images
 from pvd_reporting.outputs.dashboard import plots as charts
 from pvd_reporting.outputs.dashboard.region_map import MAP_NAME
 from pvd_reporting.outputs.palette import ORT_COLORS
@@ -117,7 +118,7 @@ def test_empty_region_gives_figures_with_a_message() -> None:
 
 
 def test_write_charts_without_images_writes_offline_pages(consolidation, tmp_path: Path) -> None:
-    files, notice = charts.write_charts(consolidation, tmp_path, images=False)
+    files, notice = charts_folder.write_charts(consolidation, tmp_path, images=False)
     folder = tmp_path / "graphiques-2025-T4"
     assert notice is None
     assert {p.name for p in files} == {f"{n}.html" for n in FILES} | {"plotly.min.js"}
@@ -130,8 +131,8 @@ def test_write_charts_without_images_writes_offline_pages(consolidation, tmp_pat
 
 
 def test_write_charts_says_so_without_chromium(consolidation, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(charts, "chromium_path", lambda: None)
-    files, notice = charts.write_charts(consolidation, tmp_path, images=True)
+    monkeypatch.setattr(images, "chromium_path", lambda: None)
+    files, notice = charts_folder.write_charts(consolidation, tmp_path, images=True)
     assert notice == "Images PNG/SVG non produites : Chromium introuvable."
     assert not [p for p in files if p.suffix in (".png", ".svg")]
 
@@ -142,9 +143,9 @@ def test_failed_export_is_a_notice_not_a_crash(consolidation, tmp_path: Path, mo
     def broken(*args, **kwargs):
         raise RuntimeError("Chromium a quitté")
 
-    monkeypatch.setattr(charts, "chromium_path", lambda: "/usr/bin/chromium")
+    monkeypatch.setattr(images, "chromium_path", lambda: "/usr/bin/chromium")
     monkeypatch.setattr(browser.BrowserSession, "images", broken)
-    files, notice = charts.write_charts(consolidation, tmp_path, images=True)
+    files, notice = charts_folder.write_charts(consolidation, tmp_path, images=True)
     assert notice is not None and notice.startswith("Images PNG/SVG non produites")
     assert "Chromium a quitté" in notice
     assert not list((tmp_path / "graphiques-2025-T4").glob("*.png"))
@@ -153,7 +154,7 @@ def test_failed_export_is_a_notice_not_a_crash(consolidation, tmp_path: Path, mo
 
 @pytest.mark.browser
 def test_write_charts_exports_png_and_svg_with_chromium(consolidation, tmp_path: Path, chromium: str) -> None:
-    files, notice = charts.write_charts(consolidation, tmp_path, images=True)
+    files, notice = charts_folder.write_charts(consolidation, tmp_path, images=True)
     assert notice is None
     folder = tmp_path / "graphiques-2025-T4"
     for name in FILES:
@@ -165,6 +166,6 @@ def test_write_charts_exports_png_and_svg_with_chromium(consolidation, tmp_path:
 
 
 def test_importing_charts_and_dashboard_does_not_import_plotly() -> None:
-    code = ("import sys, pvd_reporting.outputs.dashboard.plots, pvd_reporting.outputs.dashboard.page; "
+    code = ("import sys, pvd_reporting.outputs.dashboard.charts_folder, pvd_reporting.outputs.dashboard.page; "
             "sys.exit(1 if 'plotly' in sys.modules or 'pandas' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0

@@ -10,8 +10,8 @@ from browser import LOCAL_SCHEMES, console_errors, file_url, headless_chromium, 
 from factory import baseline_rows, make_workbook
 
 from pvd_reporting.consolidate.batch import consolidate, read_one
+from pvd_reporting.outputs.dashboard.charts_folder import write_charts
 from pvd_reporting.outputs.dashboard.page import write_dashboard
-from pvd_reporting.outputs.dashboard.plots import write_charts
 
 
 @pytest.fixture(scope="module")

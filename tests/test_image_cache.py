@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pvd_reporting.outputs import browser
-from pvd_reporting.outputs.dashboard import plots
+from pvd_reporting.outputs.dashboard import charts_folder, images, plots
 
 
 def figure(title: str) -> dict[str, Any]:
@@ -33,17 +33,17 @@ def test_an_unchanged_figure_is_not_drawn_again(tmp_path: Path, chromium: str,
     first_dir, second_dir, third_dir = (tmp_path / n for n in ("un", "deux", "trois"))
     for folder in (first_dir, second_dir, third_dir):
         folder.mkdir()
-    made, notice = plots.export_images({"barres": figure("T1"), "autre": figure("T2")}, first_dir, cache)
+    made, notice = images.export_images({"barres": figure("T1"), "autre": figure("T2")}, first_dir, cache)
     assert notice is None and drawn == ["T1", "T2"] and len(made) == 4
     assert len(list(cache.iterdir())) == 4
 
-    again, notice = plots.export_images({"barres": figure("T1"), "autre": figure("T2")}, second_dir, cache)
+    again, notice = images.export_images({"barres": figure("T1"), "autre": figure("T2")}, second_dir, cache)
     assert notice is None and drawn == ["T1", "T2"]  # nothing drawn
     assert sorted(p.name for p in again) == sorted(p.name for p in made)
     for name in ("barres.png", "barres.svg", "autre.png", "autre.svg"):
         assert (second_dir / name).read_bytes() == (first_dir / name).read_bytes()
 
-    changed, notice = plots.export_images({"barres": figure("T1 modifié"), "autre": figure("T2")}, third_dir, cache)
+    changed, notice = images.export_images({"barres": figure("T1 modifié"), "autre": figure("T2")}, third_dir, cache)
     assert notice is None and drawn == ["T1", "T2", "T1 modifié"]  # only the changed figure, in png and svg
     assert len(changed) == 4 and not list(third_dir.glob(".tmp-*"))
 
@@ -60,7 +60,7 @@ def test_one_browser_for_the_whole_run(tmp_path: Path, chromium: str, monkeypatc
     monkeypatch.setattr(browser.BrowserSession, "__init__", counting)
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
-        _, notice = plots.export_images({"barres": figure(name)}, tmp_path / name)
+        _, notice = images.export_images({"barres": figure(name)}, tmp_path / name)
         assert notice is None
     assert len(opened) <= 1  # started once per process (perhaps by an earlier test), never twice
 
@@ -81,8 +81,8 @@ def test_figures_are_built_once_per_consolidation(tmp_path: Path, schema: Any,
     monkeypatch.setattr(plots, "_build_figures", counting)
     cons = build_consolidation()
     write_dashboard(cons, tmp_path, schema)
-    plots.write_charts(cons, tmp_path, images=False, at_risk_days=schema.config.at_risk_days, schema=schema)
+    charts_folder.write_charts(cons, tmp_path, images=False, at_risk_days=schema.config.at_risk_days, schema=schema)
     assert built == [1]  # the dashboard and graphiques-<période>/ show the same figures
     other = build_consolidation(seed=8)
-    plots.write_charts(other, tmp_path, images=False, at_risk_days=schema.config.at_risk_days, schema=schema)
+    charts_folder.write_charts(other, tmp_path, images=False, at_risk_days=schema.config.at_risk_days, schema=schema)
     assert built == [1, 1]  # another consolidation: its own figures

@@ -22,6 +22,7 @@ from factory import make_workbook
 from pvd_reporting.consolidate.batch import consolidate, read_one
 from pvd_reporting.format.reference import load_reference
 from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES
+from pvd_reporting.outputs.dashboard import charts_folder
 from pvd_reporting.outputs.dashboard import plots as charts
 from pvd_reporting.outputs.dashboard.page import render_dashboard, write_dashboard
 from pvd_reporting.outputs.dashboard.region_map import (
@@ -222,7 +223,7 @@ def test_a_territory_without_shape_is_named_under_the_map(consolidation, schema,
     under = page.split('id="carte-sans-contour">', 1)[1].split("</p>", 1)[0]
     assert under == ("Sans contour d&#39;EPCI sur la carte : Bar-sur-Aube (SIREN de l&#39;EPCI absent), "
                      "Saint-Mihiel (SIREN 123456782 sans contour).")
-    files, _ = charts.write_charts(cons, tmp_path, images=False)
+    files, _ = charts_folder.write_charts(cons, tmp_path, images=False)
     chart = (tmp_path / "graphiques-2025-T4" / f"{MAP_NAME}.html").read_text("utf-8")
     assert "Bar-sur-Aube (SIREN de l'EPCI absent)" in chart and f"{MAP_NAME}.html" in {f.name for f in files}
 
@@ -272,7 +273,7 @@ def test_the_dashboard_opens_on_the_map(consolidation, schema) -> None:
 
 
 def test_the_map_goes_to_graphiques(consolidation, tmp_path: Path) -> None:
-    files, notice = charts.write_charts(consolidation, tmp_path, images=False)
+    files, notice = charts_folder.write_charts(consolidation, tmp_path, images=False)
     chart = tmp_path / "graphiques-2025-T4" / f"{MAP_NAME}.html"
     assert notice is None and chart in files
     text = chart.read_text("utf-8")
@@ -282,7 +283,7 @@ def test_the_map_goes_to_graphiques(consolidation, tmp_path: Path) -> None:
 
 @pytest.mark.browser
 def test_map_png_and_svg(consolidation, tmp_path: Path, chromium: str) -> None:
-    files, notice = charts.write_charts(consolidation, tmp_path, images=True)
+    files, notice = charts_folder.write_charts(consolidation, tmp_path, images=True)
     folder = tmp_path / "graphiques-2025-T4"
     assert notice is None
     png, svg = folder / f"{MAP_NAME}.png", folder / f"{MAP_NAME}.svg"

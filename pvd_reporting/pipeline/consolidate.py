@@ -50,8 +50,9 @@ from pvd_reporting.outputs import background
 from pvd_reporting.outputs import browser as chromium
 from pvd_reporting.outputs.anomalies import write_anomalies
 from pvd_reporting.outputs.browser import chromium_path
+from pvd_reporting.outputs.dashboard.charts_folder import chart_figures, write_charts
+from pvd_reporting.outputs.dashboard.images import draw_ahead
 from pvd_reporting.outputs.dashboard.page import write_dashboard
-from pvd_reporting.outputs.dashboard.plots import chart_figures, draw_ahead, write_charts
 from pvd_reporting.outputs.dashboard.trends import trend_figures, write_trend_charts
 from pvd_reporting.outputs.history_db import DB_NAME, read_published, write_history_db
 from pvd_reporting.outputs.note import write_note

@@ -15,12 +15,12 @@ from pvd_reporting.consolidate.changes import CHANGE_TYPES, COST, FINANCING
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import NOT_RECEIVED
+from pvd_reporting.outputs.dashboard.charts_folder import PLOTLY_FILE
+from pvd_reporting.outputs.dashboard.images import export_images
 from pvd_reporting.outputs.dashboard.plots import (
     ALL_STATUSES,
-    PLOTLY_FILE,
     _layout,
     count_axis,
-    export_images,
     label,
     remembered,
     stack_legend,
