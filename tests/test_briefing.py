@@ -30,11 +30,12 @@ from pvd_reporting.consolidate.briefing import (
 )
 from pvd_reporting.consolidate.figures import region_figures
 from pvd_reporting.consolidate.view import BEYOND_COST_LABEL, ENGAGED, PLANNED, UNRECOGNISED
+from pvd_reporting.format.french import MINUS
 from pvd_reporting.format.issues import IssueCode, make_issue
 from pvd_reporting.format.matching import french_sort_key
 from pvd_reporting.format.reference import load_reference
 from pvd_reporting.format.schema import NOT_FILLED, Schema
-from pvd_reporting.outputs.dashboard.page import MINUS, money_table
+from pvd_reporting.outputs.dashboard.page_model import money_table
 from pvd_reporting.outputs.summary.workbook import write_summary
 from pvd_reporting.pipeline.consolidate import as_of_warnings
 from pvd_reporting.pipeline.template import run_template

@@ -11,7 +11,8 @@ from browser import LOCAL_SCHEMES, console_errors, file_url, headless_chromium, 
 from dashboard_fixtures import XSS_NAME, build_consolidation, contact_strings
 
 from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES
-from pvd_reporting.outputs.dashboard.page import render_dashboard, script_json, write_dashboard
+from pvd_reporting.outputs.dashboard.page import render_dashboard, write_dashboard
+from pvd_reporting.outputs.dashboard.page_model import script_json
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +36,7 @@ def test_written_atomically_under_the_period_name(page_path: Path) -> None:
 
 
 def test_plotly_is_inlined_once_and_nothing_is_fetched(page: str) -> None:
-    from pvd_reporting.outputs.dashboard.page import PLOTLY_BUNDLE
+    from pvd_reporting.outputs.dashboard.page_figures import PLOTLY_BUNDLE
 
     head = PLOTLY_BUNDLE.read_text("utf-8")[:200]
     assert "plotly.js (basic - minified)" in head and page.count(head) == 1

@@ -26,7 +26,8 @@ from dashboard_fixtures import build_consolidation
 from pvd_reporting.consolidate.figures import department_figures, region_figures
 from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, ORT_STATUSES, Schema
 from pvd_reporting.outputs import browser, palette
-from pvd_reporting.outputs.dashboard.page import chart_table, render_dashboard
+from pvd_reporting.outputs.dashboard.page import render_dashboard
+from pvd_reporting.outputs.dashboard.page_figures import chart_table
 from pvd_reporting.outputs.dashboard.plots import build_figures, status_map
 from pvd_reporting.outputs.dashboard.trends import trend_figures
 from pvd_reporting.outputs.note import financer_bars, print_in_session, render_note
