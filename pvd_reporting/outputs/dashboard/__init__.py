@@ -1,3 +1,3 @@
-"""The HTML dashboard and the charts of `graphiques-<period>/` (plotly, Jinja template beside the code).
+"""The HTML dashboard and the charts of `graphiques-<period>/` (plotly; Jinja templates beside the code, their long style and scripts in static/).
 May import `atomic` and the stages below `outputs`; plotly only inside functions.
 """
