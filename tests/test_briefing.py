@@ -394,8 +394,9 @@ def test_the_page_opens_with_a_retenir_and_draws_the_deadline_on_the_timeline(sc
 
 
 def test_console_lists_the_current_quarters_set_aside_workbooks_and_counts_earlier_ones(schema: Schema) -> None:
+    from pvd_reporting.cli.consolidate_lines import set_aside_lines
     from pvd_reporting.consolidate.quarters import consolidate_history
-    from pvd_reporting.pipeline.consolidate import ConsolidationRun, set_aside_lines
+    from pvd_reporting.pipeline.consolidate import ConsolidationRun
 
     def sent(name: str, period: str, updated: date) -> Any:
         report = build_report(name, schema, form={"period": period, "updated_on": updated})

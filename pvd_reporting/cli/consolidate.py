@@ -21,6 +21,12 @@ from pvd_reporting.cli.common import (
     reference_option,
     region_option,
 )
+from pvd_reporting.cli.consolidate_lines import (
+    period_check_lines,
+    period_lines,
+    revision_lines,
+    set_aside_lines,
+)
 from pvd_reporting.cli.terminal import echo, terminal_text
 from pvd_reporting.errors import UsageError
 from pvd_reporting.format.french import fr_date
@@ -29,11 +35,7 @@ from pvd_reporting.format.reference import SHIPPED_REFERENCE, reference_label
 from pvd_reporting.pipeline.consolidate import (
     ConsolidationRun,
     NothingToConsolidate,
-    period_check_lines,
-    period_lines,
-    revision_lines,
     run_consolidate,
-    set_aside_lines,
 )
 
 MAX_SET_ASIDE_SHOWN = 20

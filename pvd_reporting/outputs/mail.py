@@ -1,6 +1,5 @@
 """One reminder draft (README, Le cycle trimestriel): its headers, its French body (one
-template per motif in mail_templates/) and the
-workbook it carries.
+template per motif in mail_templates/) and the workbook it carries.
 
 Every header value that comes from a workbook (names, the territory's name) or from the
 configuration (the sender) is cleaned here before it is set: no control character, no

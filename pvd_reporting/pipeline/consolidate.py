@@ -41,7 +41,7 @@ from pvd_reporting.consolidate.regional import add_months
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.errors import OutputError, UsageError
 from pvd_reporting.format.french import fr_date
-from pvd_reporting.format.issues import WorkbookReport
+from pvd_reporting.format.issues import Issue, WorkbookReport
 from pvd_reporting.format.periods import first_day, parse_label
 from pvd_reporting.format.reference import Reference, load_reference
 from pvd_reporting.format.schema import Schema, build_schema
@@ -56,7 +56,6 @@ from pvd_reporting.outputs.dashboard.trends import trend_figures, write_trend_ch
 from pvd_reporting.outputs.history_db import DB_NAME, read_published, write_history_db
 from pvd_reporting.outputs.note import write_note
 from pvd_reporting.outputs.reminders import Reminders, write_reminders
-from pvd_reporting.outputs.report import plural
 from pvd_reporting.outputs.summary.workbook import summary_work
 from pvd_reporting.pipeline.options import config_value, date_value, departments_value, period_value
 from pvd_reporting.pipeline.progress import NoProgress, Progress
@@ -201,14 +200,6 @@ def as_of_warnings(period: str, as_of: date) -> list[str]:
     return []
 
 
-def set_aside_reason(report: WorkbookReport) -> str:
-    """Why a workbook is not in the view, in one French line."""
-    for issue in report.issues:
-        if issue.code in SET_ASIDE_CODES or report.data is None:
-            return issue.message
-    return "illisible"
-
-
 def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no_contacts: bool,
                   images: bool, with_contacts: bool = False, reference: Reference | None = None,
                   cache: Path | None = None, published: Published | None = None,
@@ -312,11 +303,18 @@ class Aside(threading.Thread, Generic[T]):
         return cast(T, self._value)
 
 
-def set_aside_lines(run: ConsolidationRun, shown: int) -> list[str]:
-    """The workbooks of the quarter consolidated set aside, each with its reason (up to `shown`,
-    then a count); those of other départements in one line (a DDT referent knows the folder
-    holds them); those of earlier quarters in one count: they were named when those quarters
-    were consolidated."""
+@dataclass
+class SetAside:
+    """The workbooks set aside, as the console groups them."""
+
+    named: list[WorkbookReport]  # of the quarter consolidated, each named with its reason
+    others: list[WorkbookReport]  # of other départements
+    earlier: list[WorkbookReport]  # set aside within an earlier quarter
+
+
+def set_aside_groups(run: ConsolidationRun) -> SetAside:
+    """Those of other départements apart (a DDT referent knows the folder holds them), and those
+    of earlier quarters apart: they were named when those quarters were consolidated."""
     current = run.result.region.period
     reports = run.set_aside
     earlier = [r for r in reports if _of_an_earlier_quarter(r, current)]
@@ -325,17 +323,15 @@ def set_aside_lines(run: ConsolidationRun, shown: int) -> list[str]:
     others = [r for r in reports if any(i.code == OTHER_DEPARTMENT for i in r.issues)]
     other_ids = {id(r) for r in others}
     named = [r for r in reports if id(r) not in other_ids]
-    lines = [f"  Classeurs écartés : {len(reports)}"] if reports else []
-    lines.extend(f"    {Path(r.path).name} : {set_aside_reason(r)}" for r in named[:shown])
-    if len(named) > shown:
-        lines.append(f"    … et {len(named) - shown} autres (voir l'onglet Sources de la synthèse).")
-    if others:
-        lines.append(f"    {plural(len(others), 'classeur')} d'autres départements, non consolidé"
-                     f"{'s' if len(others) > 1 else ''} (voir l'onglet Sources de la synthèse).")
-    if earlier:
-        lines.append(f"  Classeurs écartés des trimestres précédents : {len(earlier)} "
-                     "(voir l'onglet Sources de la synthèse).")
-    return lines
+    return SetAside(named, others, earlier)
+
+
+def set_aside_issue(report: WorkbookReport) -> Issue | None:
+    """The issue that keeps a workbook out of the view; None when it has none to show."""
+    for issue in report.issues:
+        if issue.code in SET_ASIDE_CODES or report.data is None:
+            return issue
+    return None
 
 
 def _of_an_earlier_quarter(report: WorkbookReport, current: str) -> bool:
@@ -349,52 +345,56 @@ def _of_an_earlier_quarter(report: WorkbookReport, current: str) -> bool:
     return period_sort_key(own) < period_sort_key(current)
 
 
-def period_check_lines(result: Consolidation) -> list[str]:
-    """Every workbook whose period does not fit its update date, named with its file and what
-    was done with it: the referent checks it before trusting the quarter."""
+@dataclass
+class PeriodCheck:
+    """A workbook whose period does not fit its update date, and what was done with it."""
+
+    report: WorkbookReport
+    issue: Issue
+    counted_for: str | None  # the period it is counted for; None: not consolidated
+    by_update_date: bool = False  # counted for the period consolidated, from its update date
+
+
+def period_checks(result: Consolidation) -> list[PeriodCheck]:
+    """Every workbook whose period does not fit its update date: the referent checks it before
+    trusting the quarter."""
     period = result.region.period
     used = {id(t.report) for t in result.territories if t.report is not None}
-    lines = []
+    checks = []
     for report in result.reports:
         for issue in report.issues:
             if issue.code not in PERIOD_TO_CHECK_CODES:
                 continue
             if id(report) in used:
-                fate = f"compté pour {period}, période retenue d'après sa date de mise à jour" \
-                    if period_of(report) != period else f"compté pour {period}"
+                checks.append(PeriodCheck(report, issue, period, by_update_date=period_of(report) != period))
             elif placement(result, report) == HISTORY_PLACEMENT:
-                fate = f"compté pour {retained_period(report)}"
+                checks.append(PeriodCheck(report, issue, retained_period(report)))
             else:
-                fate = "non consolidé"
-            lines.append(f"    {report.path} : {issue.message} ({fate})")
-    return ([f"  Périodes à vérifier : {len(lines)}", *lines]) if lines else []
+                checks.append(PeriodCheck(report, issue, None))
+    return checks
 
 
-def revision_lines(result: Consolidation) -> list[str]:
-    """« Révisions : 2026-T1 (1 classeur arrivé depuis) », one line for every period revised."""
+def revised_periods(result: Consolidation) -> dict[str, str]:
+    """Every period whose published figures changed, with the summary of its first revision."""
     history = result.history
     if history is None or not history.revisions:
-        return []
+        return {}
     causes: dict[str, str] = {}
     for revision in history.revisions:
         causes.setdefault(revision.period, revision.summary)
-    return ["  Révisions : " + " · ".join(f"{p} ({c})" for p, c in causes.items())
-            + " — chiffres déjà publiés modifiés, voir l'onglet Révisions de la synthèse"]
+    return causes
 
 
-def period_lines(result: Consolidation) -> list[str]:
-    """Every period found with its number of workbooks, and a warning when the consolidated
-    period holds less than half as many as the one before (README, Plusieurs trimestres)."""
+def period_drop(result: Consolidation) -> tuple[str, str] | None:
+    """(period before, period consolidated) when the latter holds less than half as many
+    workbooks as the one before (README, Plusieurs trimestres): some were not sent."""
     history = result.history
     if history is None:
-        return []
+        return None
     counts = history.workbooks
-    found = " · ".join(f"{p} ({n} classeur{'s' if n > 1 else ''})" for p, n in counts.items())
-    lines = [f"  Périodes trouvées : {found}"]
     periods = list(counts)
     if len(periods) >= 2:
         before, now = periods[-2], periods[-1]
         if counts[now] * 2 < counts[before]:
-            lines.append(f"  Attention : la période {now} compte {counts[now]} classeur(s), moins de la moitié "
-                         f"des {counts[before]} de {before} : des envois manquent peut-être.")
-    return lines
+            return before, now
+    return None
