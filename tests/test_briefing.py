@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from test_consolidate import build_report
 
 from pvd_reporting.cli import cli
+from pvd_reporting.cli.consolidate_lines import as_of_warnings
 from pvd_reporting.consolidate.batch import consolidate, read_all
 from pvd_reporting.consolidate.briefing import (
     AT_RISK_ALERT,
@@ -36,7 +37,6 @@ from pvd_reporting.format.reference import load_reference
 from pvd_reporting.format.schema import NOT_FILLED, Schema
 from pvd_reporting.outputs.dashboard.page import MINUS, money_table
 from pvd_reporting.outputs.summary.workbook import write_summary
-from pvd_reporting.pipeline.consolidate import as_of_warnings
 from pvd_reporting.pipeline.template import run_template
 
 

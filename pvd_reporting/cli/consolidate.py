@@ -25,6 +25,7 @@ from pvd_reporting.cli.consolidate_lines import (
     period_check_lines,
     period_lines,
     revision_lines,
+    run_warnings,
     set_aside_lines,
 )
 from pvd_reporting.cli.terminal import echo, terminal_text
@@ -164,7 +165,7 @@ def _echo_summary(run: ConsolidationRun, reference: Path | None = None) -> None:
     lines.append("Fichiers écrits :")
     lines.extend(f"  {path}" for path in run.written)
     echo("\n".join(lines))
-    for warning in run.warnings:
+    for warning in run_warnings(run):
         echo(warning, err=True)
     if run.image_notice:
         echo(run.image_notice, err=True)

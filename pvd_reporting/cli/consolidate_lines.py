@@ -3,15 +3,21 @@ aside, periods to check, revisions. The pipeline hands the facts; the wording li
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
+from pvd_reporting.consolidate.batch import period_end
 from pvd_reporting.consolidate.view import Consolidation
+from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.issues import WorkbookReport
+from pvd_reporting.outputs.history_db import DB_NAME
 from pvd_reporting.outputs.report import plural
 from pvd_reporting.pipeline.consolidate import (
     ConsolidationRun,
+    as_of_out_of_range,
     period_checks,
     period_drop,
+    period_start,
     revised_periods,
     set_aside_groups,
     set_aside_issue,
@@ -83,4 +89,28 @@ def period_lines(result: Consolidation) -> list[str]:
         before, now = drop
         lines.append(f"  Attention : la période {now} compte {counts[now]} classeur(s), moins de la moitié "
                      f"des {counts[before]} de {before} : des envois manquent peut-être.")
+    return lines
+
+
+def as_of_warnings(period: str, as_of: date) -> list[str]:
+    """A reference date before the period, or more than a year after it, is most likely a typo."""
+    gap = as_of_out_of_range(period, as_of)
+    if gap == "before":
+        return [f"Attention : la date de référence {fr_date(as_of)} précède la période {period} "
+                f"(qui commence le {fr_date(period_start(period))}) : les jalons et les échéances sont jugés à "
+                "cette date."]
+    if gap == "after":
+        return [f"Attention : la date de référence {fr_date(as_of)} est plus d'un an après la fin de la "
+                f"période {period} ({fr_date(period_end(period))}) : vérifiez --as-of."]
+    return []
+
+
+def run_warnings(run: ConsolidationRun) -> list[str]:
+    """What the referent should know of the run itself: a reference date out of range, a history
+    file of another scope."""
+    region = run.result.region
+    lines = as_of_warnings(region.period, region.as_of)
+    if run.other_scope is not None:
+        lines.append(f"Révisions non comparées : la base {DB_NAME} du dossier de sortie portait sur « "
+                     f"{run.other_scope} », cette consolidation sur « {region.scope} ».")
     return lines

@@ -40,7 +40,6 @@ from pvd_reporting.consolidate.quarters import Published, consolidate_history, r
 from pvd_reporting.consolidate.regional import add_months
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.errors import OutputError, UsageError
-from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.issues import Issue, WorkbookReport
 from pvd_reporting.format.periods import first_day, parse_label
 from pvd_reporting.format.reference import Reference, load_reference
@@ -69,7 +68,8 @@ class ConsolidationRun:
     notices: list[str] = field(default_factory=list)  # discovery notices, before the work
     image_notice: str | None = None  # why PNG/SVG could not be made
     reminders: Reminders | None = None
-    warnings: list[str] = field(default_factory=list)  # what the referent should know (--as-of…)
+    # The scope of the history file found in the output folder, when not this run's (nothing kept).
+    other_scope: str | None = None
     figures: RegionFigures | None = None  # the region's figures, as every output shows them
 
     @property
@@ -148,16 +148,14 @@ def run_consolidate(
         if result.region.received == 0 and result.region.not_filled == 0:
             raise NothingToConsolidate(
                 f"Aucun classeur de la période {result.region.period} à consolider dans {where}.", reports)
-        warnings = as_of_warnings(result.region.period, result.region.as_of)
         # Read before this run replaces it: the figures already given out.
         published = read_published(target / DB_NAME, schema)
-        scope_notices = compare_with_published(result, published, schema)
-        warnings += scope_notices
+        other_scope = compare_with_published(result, published, schema)
         try:
             written, image_notice, reminders = write_outputs(result, out.path, schema, no_contacts=no_contacts,
                                                              with_contacts=with_contacts, images=images,
                                                              reference=reference, cache=cache,
-                                                             published=None if scope_notices else published)
+                                                             published=None if other_scope is not None else published)
         finally:
             chromium.stop()  # no Chromium process outlives the run, whatever happened
         out.commit()
@@ -165,39 +163,35 @@ def run_consolidate(
     reminders.csv_path = out.final(reminders.csv_path)
     if reminders.folder is not None:
         reminders.folder = out.final(reminders.folder)
-    return ConsolidationRun(result, written, notices, image_notice, reminders, warnings,
-                            region_figures(result, schema))
+    return ConsolidationRun(result, written, notices, image_notice, reminders,
+                            figures=region_figures(result, schema), other_scope=other_scope)
 
 
-def compare_with_published(result: Consolidation, published: Published | None, schema: Schema) -> list[str]:
+def compare_with_published(result: Consolidation, published: Published | None, schema: Schema) -> str | None:
     """Read back every earlier period whose files did not change since it was published (its
-    figures are the record's), and fill `history.revisions` for those whose files changed; a
-    notice when the history file was of another scope (then nothing of it is kept)."""
+    figures are the record's), and fill `history.revisions` for those whose files changed; the
+    history file's scope when it was of another one (then nothing of it is kept)."""
     history = result.history
     if published is None or history is None:
-        return []
+        return None
     if published.scope != result.region.scope:
-        return [f"Révisions non comparées : la base {DB_NAME} du dossier de sortie portait sur « "
-                f"{published.scope} », cette consolidation sur « {result.region.scope} »."]
+        return published.scope
     read_back(history, published)
     history.revisions = revisions(history, published, schema)
-    return []
+    return None
 
 
 def period_start(period: str) -> date:
     return first_day(parse_label(period) or (1, 1))
 
 
-def as_of_warnings(period: str, as_of: date) -> list[str]:
-    """A reference date before the period, or more than a year after it, is most likely a typo."""
-    first, last = period_start(period), period_end(period)
-    if as_of < first:
-        return [f"Attention : la date de référence {fr_date(as_of)} précède la période {period} "
-                f"(qui commence le {fr_date(first)}) : les jalons et les échéances sont jugés à cette date."]
-    if as_of > add_months(last, 12):
-        return [f"Attention : la date de référence {fr_date(as_of)} est plus d'un an après la fin de la "
-                f"période {period} ({fr_date(last)}) : vérifiez --as-of."]
-    return []
+def as_of_out_of_range(period: str, as_of: date) -> str | None:
+    """« before » the period, or « after » more than a year past its end: most likely a typo."""
+    if as_of < period_start(period):
+        return "before"
+    if as_of > add_months(period_end(period), 12):
+        return "after"
+    return None
 
 
 def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no_contacts: bool,
