@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from test_consolidate import build_report
 
 from pvd_reporting.cli import cli
+from pvd_reporting.cli.consolidate_lines import as_of_warnings
 from pvd_reporting.consolidate.batch import consolidate, read_all
 from pvd_reporting.consolidate.briefing import (
     AT_RISK_ALERT,
@@ -37,7 +38,6 @@ from pvd_reporting.format.reference import load_reference
 from pvd_reporting.format.schema import NOT_FILLED, Schema
 from pvd_reporting.outputs.dashboard.page_model import money_table
 from pvd_reporting.outputs.summary.workbook import write_summary
-from pvd_reporting.pipeline.consolidate import as_of_warnings
 from pvd_reporting.pipeline.template import run_template
 
 
@@ -395,8 +395,9 @@ def test_the_page_opens_with_a_retenir_and_draws_the_deadline_on_the_timeline(sc
 
 
 def test_console_lists_the_current_quarters_set_aside_workbooks_and_counts_earlier_ones(schema: Schema) -> None:
+    from pvd_reporting.cli.consolidate_lines import set_aside_lines
     from pvd_reporting.consolidate.quarters import consolidate_history
-    from pvd_reporting.pipeline.consolidate import ConsolidationRun, set_aside_lines
+    from pvd_reporting.pipeline.consolidate import ConsolidationRun
 
     def sent(name: str, period: str, updated: date) -> Any:
         report = build_report(name, schema, form={"period": period, "updated_on": updated})

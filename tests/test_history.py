@@ -18,13 +18,13 @@ from factory import baseline_rows, luhn_siren, make_workbook, rows_as_of
 from openpyxl import load_workbook
 
 from pvd_reporting.cli import cli
+from pvd_reporting.cli.consolidate_lines import period_lines
 from pvd_reporting.consolidate.batch import read_all
 from pvd_reporting.consolidate.changes import CHANGE_TYPES
 from pvd_reporting.consolidate.view import Consolidation, History, RegionView
 from pvd_reporting.format.issues import ISSUE_TYPES, Severity
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs import history_db
-from pvd_reporting.pipeline.consolidate import period_lines
 
 SUMMARY = "synthese-pvd-2025-T4.xlsx"
 DB = "historique-pvd.sqlite"

@@ -67,6 +67,10 @@ def test_the_wheel_carries_the_package_and_its_data(installed: Path) -> None:
     assert (package / "outputs" / "dashboard" / "page.html.j2").is_file()
     # The page inlines its style and script from these files at render time.
     assert (package / "outputs" / "dashboard" / "static" / "page.js").is_file()
+    # Every reminder body the drafts render, one template per motif.
+    shipped_mail = {t.name for t in (package / "outputs" / "mail_templates").glob("*.txt.j2")}
+    assert shipped_mail == {t.name for t in (REPO / "pvd_reporting" / "outputs" / "mail_templates").glob("*.txt.j2")}
+    assert "to_fix.txt.j2" in shipped_mail
     # The ANCT list of 2021 and its licence notice: the default reference of template and consolidate.
     shipped = package / "format" / "data" / "pvd-communes-2021.csv"
     assert shipped.read_bytes() == (REPO / "pvd_reporting" / "format" / "data" / "pvd-communes-2021.csv").read_bytes()

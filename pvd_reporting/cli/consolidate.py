@@ -21,6 +21,13 @@ from pvd_reporting.cli.common import (
     reference_option,
     region_option,
 )
+from pvd_reporting.cli.consolidate_lines import (
+    period_check_lines,
+    period_lines,
+    revision_lines,
+    run_warnings,
+    set_aside_lines,
+)
 from pvd_reporting.cli.terminal import echo, terminal_text
 from pvd_reporting.errors import UsageError
 from pvd_reporting.format.french import fr_date
@@ -29,11 +36,7 @@ from pvd_reporting.format.reference import SHIPPED_REFERENCE, reference_label
 from pvd_reporting.pipeline.consolidate import (
     ConsolidationRun,
     NothingToConsolidate,
-    period_check_lines,
-    period_lines,
-    revision_lines,
     run_consolidate,
-    set_aside_lines,
 )
 
 MAX_SET_ASIDE_SHOWN = 20
@@ -162,7 +165,7 @@ def _echo_summary(run: ConsolidationRun, reference: Path | None = None) -> None:
     lines.append("Fichiers écrits :")
     lines.extend(f"  {path}" for path in run.written)
     echo("\n".join(lines))
-    for warning in run.warnings:
+    for warning in run_warnings(run):
         echo(warning, err=True)
     if run.image_notice:
         echo(run.image_notice, err=True)

@@ -1,5 +1,5 @@
-"""One reminder draft (README, Le cycle trimestriel): its headers, its French body and the
-workbook it carries.
+"""One reminder draft (README, Le cycle trimestriel): its headers, its French body (one
+template per motif in mail_templates/) and the workbook it carries.
 
 Every header value that comes from a workbook (names, the territory's name) or from the
 configuration (the sender) is cleaned here before it is set: no control character, no
@@ -10,6 +10,7 @@ encoded-word, nothing that reads as a second address. Addresses are set from par
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import re
@@ -19,6 +20,8 @@ from email import policy
 from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from pvd_reporting.atomic import atomic_write_bytes, atomic_write_text
 from pvd_reporting.consolidate.batch import period_end, period_of
@@ -233,100 +236,53 @@ def draft(chase: Chase, schema: Schema, period: str, *, max_bytes: int = MAX_ATT
 
 def body(chase: Chase, schema: Schema, period: str, *, attached: bool, too_big: bool,
          departmental: bool = False) -> str:
-    limit = fr_date(deadline(period, schema))
-    form, update_label = schema.form.name, schema.form.field("updated_on").label
+    """The French body, from the motif's template in `mail_templates/`."""
     # Every text a workbook typed is shown on one line; the greeting's name as in the To header.
-    greeted = display_name(chase.lead.name) if chase.lead else ""
-    hello = f"Bonjour {greeted}," if greeted else "Bonjour,"
-    name = one_line(chase.name)
-    carried = (f"Vous trouverez ci-joint le classeur de la période {period}, déjà rempli avec les données de "
-               f"votre dernier envoi, {last_sent_words(chase)} : mettez-les à jour, indiquez la « {update_label} » "
-               f"dans l'onglet {form}, puis renvoyez-le.")
-    prefilled = (f"Vous trouverez ci-joint le classeur de la période {period}, pré-rempli avec l'identité du "
-                 f"territoire et ses communes : complétez-le, puis renvoyez-le.")
-    lines = [hello, ""]
+    values: dict[str, object] = {
+        "greeted": display_name(chase.lead.name) if chase.lead else "",
+        "name": one_line(chase.name), "period": period, "limit": fr_date(deadline(period, schema)),
+        "form": schema.form.name, "update_label": schema.form.field("updated_on").label,
+        "period_label": schema.form.field("period").label, "last_sent": last_sent_words(chase),
+        "has_latest": chase.latest is not None, "attached": attached, "too_big": too_big,
+        "signature": signed_by(chase, schema, departmental)[1],
+    }
     odd = chase.odd
     if chase.motif == PERIOD_TO_CHECK and odd is not None:
         updated = as_date(odd.data.territory.values.get("updated_on"))
-        lines += [
-            f"Merci pour l'envoi du classeur de suivi Petites villes de demain de {name} "
-            f"({one_line(Path(odd.path).name)}). Il indique la période {period_of(odd) or 'illisible'} et une mise à jour "
-            f"le {fr_date(updated) if updated else '(date non renseignée)'} : la période de suivi ou la date "
-            f"ne correspond pas. S'il s'agit du suivi de la période {period}, merci de corriger la « "
-            f"{schema.form.field('period').label} » dans l'onglet {form} (ou la date), puis de nous le "
-            f"renvoyer avant le {limit}.",
-        ]
-        errors = [i for i in odd.issues if i.severity == Severity.ERROR]
-        if errors:
-            lines += ["", f"Il comporte aussi {plural(len(errors), 'erreur')} à corriger :", "",
-                      *(f"- {one_line(issue_line(i))}" for i in errors)]
-        if attached:
-            lines += ["", "Vous trouverez ci-joint votre classeur repris dans le modèle, les cellules à vérifier "
-                      "colorées et commentées."]
+        values.update(odd_period=period_of(odd), updated=fr_date(updated) if updated else None)
+        name = _motif_values("period_to_check", values, odd)
     elif chase.motif == RESENT_AS_IS and odd is not None:
-        lines += [
-            f"Le classeur reçu de {name} pour la période {period} ({one_line(Path(odd.path).name)}) est "
-            f"identique à celui de la période {period_of(odd)} : c'est, semble-t-il, le classeur de "
-            f"{period_of(odd)} renvoyé tel quel.",
-            f"Merci de nous transmettre le classeur mis à jour pour la période {period} avant le {limit}.",
-        ]
-        if attached and chase.latest is not None:
-            lines += ["", carried]
+        values.update(odd_period=period_of(odd))
+        name = _motif_values("resent_as_is", values, odd)
     elif chase.motif == UNTOUCHED and odd is not None:
-        lines += [
-            f"Le classeur reçu de {name} pour la période {period} ({one_line(Path(odd.path).name)}) est "
-            f"celui que nous vous avions transmis, renvoyé sans modification : aucune donnée n'y a été "
-            f"mise à jour.",
-            f"Merci de nous transmettre le classeur mis à jour pour la période {period} avant le {limit}.",
-        ]
-        if attached:
-            lines += ["", carried if chase.latest is not None else prefilled]
+        name = _motif_values("untouched", values, odd)
     elif chase.motif == NOT_FILLED and chase.blank is not None:
         received_on = sent_on(chase.blank)
-        dated = f", daté du {fr_date(received_on)}" if received_on else ""
-        lines += [
-            f"Nous avons bien reçu le classeur de suivi Petites villes de demain de {name} pour la période "
-            f"{period} ({one_line(Path(chase.blank.path).name)}{dated}), mais il nous est parvenu vide : "
-            f"rien n'y a été saisi au-delà de ce que le modèle pré-remplit.",
-            f"Merci de nous transmettre le classeur rempli avant le {limit}.",
-        ]
-        if attached:
-            lines += ["", carried if chase.latest is not None else prefilled]
+        values.update(received_on=fr_date(received_on) if received_on else None)
+        name = _motif_values("not_filled", values, chase.blank)
     elif chase.motif == TO_FIX and chase.received is not None:
-        report = chase.received
-        errors = [i for i in report.issues if i.severity == Severity.ERROR]
-        lines += [
-            f"Merci pour l'envoi du classeur de suivi Petites villes de demain de {name} pour "
-            f"la période {period} ({one_line(Path(report.path).name)}). Il comporte "
-            f"{plural(len(errors), 'erreur')} à corriger :",
-            "",
-            *(f"- {one_line(issue_line(i))}" for i in errors),
-            "",
-        ]
-        if report.warnings:
-            lines.append(f"Il signale aussi {plural(report.warnings, 'avertissement')}, à vérifier.")
-        if attached:
-            lines.append("Vous trouverez ci-joint votre classeur repris dans le modèle : les cellules à "
-                         "corriger y sont colorées et commentées, et l'onglet Anomalies les liste toutes.")
-        lines.append(f"Merci de nous renvoyer le classeur corrigé avant le {limit}.")
+        values.update(warnings=chase.received.warnings)
+        name = _motif_values("to_fix", values, chase.received)
     else:
-        lines += [
-            f"Sauf erreur de notre part, nous n'avons pas reçu le classeur de suivi Petites villes de "
-            f"demain de {name} pour la période {period}.",
-            f"Merci de nous le transmettre avant le {limit}.",
-        ]
-        if attached and chase.latest is not None:
-            lines += ["", carried]
-        elif attached:
-            lines += ["", prefilled]
-    if too_big:
-        lines += ["", "Le classeur à joindre dépasse 10 Mo : il n'est pas joint à ce message, nous vous "
-                  "le transmettrons par un autre moyen."]
-    lines += ["", "Cordialement,"]
-    signature = signed_by(chase, schema, departmental)[1]
-    if signature:
-        lines += ["", signature]
-    return "\n".join(lines) + "\n"
+        name = "not_received"
+    return _templates().get_template(f"{name}.txt.j2").render(values)
+
+
+def _motif_values(name: str, values: dict[str, object], report: WorkbookReport) -> str:
+    """Adds the workbook's file name and its errors (each on one line) to `values`; `name` back."""
+    values.update(file=one_line(Path(report.path).name),
+                  errors=[one_line(issue_line(i)) for i in report.issues if i.severity == Severity.ERROR])
+    return name
+
+
+@functools.cache
+def _templates() -> Environment:
+    # Plain text: no escaping; a block tag's own line leaves no blank line behind.
+    env = Environment(loader=PackageLoader("pvd_reporting.outputs", "mail_templates"), autoescape=False,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                      undefined=StrictUndefined)
+    env.globals["plural"] = plural
+    return env
 
 
 def signed_by(chase: Chase, schema: Schema, departmental: bool) -> tuple[str, str]:

@@ -40,8 +40,7 @@ from pvd_reporting.consolidate.quarters import Published, consolidate_history, r
 from pvd_reporting.consolidate.regional import add_months
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.errors import OutputError, UsageError
-from pvd_reporting.format.french import fr_date
-from pvd_reporting.format.issues import WorkbookReport
+from pvd_reporting.format.issues import Issue, WorkbookReport
 from pvd_reporting.format.periods import first_day, parse_label
 from pvd_reporting.format.reference import Reference, load_reference
 from pvd_reporting.format.schema import Schema, build_schema
@@ -57,7 +56,6 @@ from pvd_reporting.outputs.dashboard.trends import trend_figures, write_trend_ch
 from pvd_reporting.outputs.history_db import DB_NAME, read_published, write_history_db
 from pvd_reporting.outputs.note import write_note
 from pvd_reporting.outputs.reminders import Reminders, write_reminders
-from pvd_reporting.outputs.report import plural
 from pvd_reporting.outputs.summary.workbook import summary_work
 from pvd_reporting.pipeline.options import config_value, date_value, departments_value, period_value
 from pvd_reporting.pipeline.progress import NoProgress, Progress
@@ -71,7 +69,8 @@ class ConsolidationRun:
     notices: list[str] = field(default_factory=list)  # discovery notices, before the work
     image_notice: str | None = None  # why PNG/SVG could not be made
     reminders: Reminders | None = None
-    warnings: list[str] = field(default_factory=list)  # what the referent should know (--as-of…)
+    # The scope of the history file found in the output folder, when not this run's (nothing kept).
+    other_scope: str | None = None
     figures: RegionFigures | None = None  # the region's figures, as every output shows them
 
     @property
@@ -150,16 +149,14 @@ def run_consolidate(
         if result.region.received == 0 and result.region.not_filled == 0:
             raise NothingToConsolidate(
                 f"Aucun classeur de la période {result.region.period} à consolider dans {where}.", reports)
-        warnings = as_of_warnings(result.region.period, result.region.as_of)
         # Read before this run replaces it: the figures already given out.
         published = read_published(target / DB_NAME, schema)
-        scope_notices = compare_with_published(result, published, schema)
-        warnings += scope_notices
+        other_scope = compare_with_published(result, published, schema)
         try:
             written, image_notice, reminders = write_outputs(result, out.path, schema, no_contacts=no_contacts,
                                                              with_contacts=with_contacts, images=images,
                                                              reference=reference, cache=cache,
-                                                             published=None if scope_notices else published)
+                                                             published=None if other_scope is not None else published)
         finally:
             chromium.stop()  # no Chromium process outlives the run, whatever happened
         out.commit()
@@ -167,47 +164,35 @@ def run_consolidate(
     reminders.csv_path = out.final(reminders.csv_path)
     if reminders.folder is not None:
         reminders.folder = out.final(reminders.folder)
-    return ConsolidationRun(result, written, notices, image_notice, reminders, warnings,
-                            region_figures(result, schema))
+    return ConsolidationRun(result, written, notices, image_notice, reminders,
+                            figures=region_figures(result, schema), other_scope=other_scope)
 
 
-def compare_with_published(result: Consolidation, published: Published | None, schema: Schema) -> list[str]:
+def compare_with_published(result: Consolidation, published: Published | None, schema: Schema) -> str | None:
     """Read back every earlier period whose files did not change since it was published (its
-    figures are the record's), and fill `history.revisions` for those whose files changed; a
-    notice when the history file was of another scope (then nothing of it is kept)."""
+    figures are the record's), and fill `history.revisions` for those whose files changed; the
+    history file's scope when it was of another one (then nothing of it is kept)."""
     history = result.history
     if published is None or history is None:
-        return []
+        return None
     if published.scope != result.region.scope:
-        return [f"Révisions non comparées : la base {DB_NAME} du dossier de sortie portait sur « "
-                f"{published.scope} », cette consolidation sur « {result.region.scope} »."]
+        return published.scope
     read_back(history, published)
     history.revisions = revisions(history, published, schema)
-    return []
+    return None
 
 
 def period_start(period: str) -> date:
     return first_day(parse_label(period) or (1, 1))
 
 
-def as_of_warnings(period: str, as_of: date) -> list[str]:
-    """A reference date before the period, or more than a year after it, is most likely a typo."""
-    first, last = period_start(period), period_end(period)
-    if as_of < first:
-        return [f"Attention : la date de référence {fr_date(as_of)} précède la période {period} "
-                f"(qui commence le {fr_date(first)}) : les jalons et les échéances sont jugés à cette date."]
-    if as_of > add_months(last, 12):
-        return [f"Attention : la date de référence {fr_date(as_of)} est plus d'un an après la fin de la "
-                f"période {period} ({fr_date(last)}) : vérifiez --as-of."]
-    return []
-
-
-def set_aside_reason(report: WorkbookReport) -> str:
-    """Why a workbook is not in the view, in one French line."""
-    for issue in report.issues:
-        if issue.code in SET_ASIDE_CODES or report.data is None:
-            return issue.message
-    return "illisible"
+def as_of_out_of_range(period: str, as_of: date) -> str | None:
+    """« before » the period, or « after » more than a year past its end: most likely a typo."""
+    if as_of < period_start(period):
+        return "before"
+    if as_of > add_months(period_end(period), 12):
+        return "after"
+    return None
 
 
 def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no_contacts: bool,
@@ -313,11 +298,18 @@ class Aside(threading.Thread, Generic[T]):
         return cast(T, self._value)
 
 
-def set_aside_lines(run: ConsolidationRun, shown: int) -> list[str]:
-    """The workbooks of the quarter consolidated set aside, each with its reason (up to `shown`,
-    then a count); those of other départements in one line (a DDT referent knows the folder
-    holds them); those of earlier quarters in one count: they were named when those quarters
-    were consolidated."""
+@dataclass
+class SetAside:
+    """The workbooks set aside, as the console groups them."""
+
+    named: list[WorkbookReport]  # of the quarter consolidated, each named with its reason
+    others: list[WorkbookReport]  # of other départements
+    earlier: list[WorkbookReport]  # set aside within an earlier quarter
+
+
+def set_aside_groups(run: ConsolidationRun) -> SetAside:
+    """Those of other départements apart (a DDT referent knows the folder holds them), and those
+    of earlier quarters apart: they were named when those quarters were consolidated."""
     current = run.result.region.period
     reports = run.set_aside
     earlier = [r for r in reports if _of_an_earlier_quarter(r, current)]
@@ -326,17 +318,15 @@ def set_aside_lines(run: ConsolidationRun, shown: int) -> list[str]:
     others = [r for r in reports if any(i.code == OTHER_DEPARTMENT for i in r.issues)]
     other_ids = {id(r) for r in others}
     named = [r for r in reports if id(r) not in other_ids]
-    lines = [f"  Classeurs écartés : {len(reports)}"] if reports else []
-    lines.extend(f"    {Path(r.path).name} : {set_aside_reason(r)}" for r in named[:shown])
-    if len(named) > shown:
-        lines.append(f"    … et {len(named) - shown} autres (voir l'onglet Sources de la synthèse).")
-    if others:
-        lines.append(f"    {plural(len(others), 'classeur')} d'autres départements, non consolidé"
-                     f"{'s' if len(others) > 1 else ''} (voir l'onglet Sources de la synthèse).")
-    if earlier:
-        lines.append(f"  Classeurs écartés des trimestres précédents : {len(earlier)} "
-                     "(voir l'onglet Sources de la synthèse).")
-    return lines
+    return SetAside(named, others, earlier)
+
+
+def set_aside_issue(report: WorkbookReport) -> Issue | None:
+    """The issue that keeps a workbook out of the view; None when it has none to show."""
+    for issue in report.issues:
+        if issue.code in SET_ASIDE_CODES or report.data is None:
+            return issue
+    return None
 
 
 def _of_an_earlier_quarter(report: WorkbookReport, current: str) -> bool:
@@ -350,52 +340,56 @@ def _of_an_earlier_quarter(report: WorkbookReport, current: str) -> bool:
     return period_sort_key(own) < period_sort_key(current)
 
 
-def period_check_lines(result: Consolidation) -> list[str]:
-    """Every workbook whose period does not fit its update date, named with its file and what
-    was done with it: the referent checks it before trusting the quarter."""
+@dataclass
+class PeriodCheck:
+    """A workbook whose period does not fit its update date, and what was done with it."""
+
+    report: WorkbookReport
+    issue: Issue
+    counted_for: str | None  # the period it is counted for; None: not consolidated
+    by_update_date: bool = False  # counted for the period consolidated, from its update date
+
+
+def period_checks(result: Consolidation) -> list[PeriodCheck]:
+    """Every workbook whose period does not fit its update date: the referent checks it before
+    trusting the quarter."""
     period = result.region.period
     used = {id(t.report) for t in result.territories if t.report is not None}
-    lines = []
+    checks = []
     for report in result.reports:
         for issue in report.issues:
             if issue.code not in PERIOD_TO_CHECK_CODES:
                 continue
             if id(report) in used:
-                fate = f"compté pour {period}, période retenue d'après sa date de mise à jour" \
-                    if period_of(report) != period else f"compté pour {period}"
+                checks.append(PeriodCheck(report, issue, period, by_update_date=period_of(report) != period))
             elif placement(result, report) == HISTORY_PLACEMENT:
-                fate = f"compté pour {retained_period(report)}"
+                checks.append(PeriodCheck(report, issue, retained_period(report)))
             else:
-                fate = "non consolidé"
-            lines.append(f"    {report.path} : {issue.message} ({fate})")
-    return ([f"  Périodes à vérifier : {len(lines)}", *lines]) if lines else []
+                checks.append(PeriodCheck(report, issue, None))
+    return checks
 
 
-def revision_lines(result: Consolidation) -> list[str]:
-    """« Révisions : 2026-T1 (1 classeur arrivé depuis) », one line for every period revised."""
+def revised_periods(result: Consolidation) -> dict[str, str]:
+    """Every period whose published figures changed, with the summary of its first revision."""
     history = result.history
     if history is None or not history.revisions:
-        return []
+        return {}
     causes: dict[str, str] = {}
     for revision in history.revisions:
         causes.setdefault(revision.period, revision.summary)
-    return ["  Révisions : " + " · ".join(f"{p} ({c})" for p, c in causes.items())
-            + " — chiffres déjà publiés modifiés, voir l'onglet Révisions de la synthèse"]
+    return causes
 
 
-def period_lines(result: Consolidation) -> list[str]:
-    """Every period found with its number of workbooks, and a warning when the consolidated
-    period holds less than half as many as the one before (README, Plusieurs trimestres)."""
+def period_drop(result: Consolidation) -> tuple[str, str] | None:
+    """(period before, period consolidated) when the latter holds less than half as many
+    workbooks as the one before (README, Plusieurs trimestres): some were not sent."""
     history = result.history
     if history is None:
-        return []
+        return None
     counts = history.workbooks
-    found = " · ".join(f"{p} ({n} classeur{'s' if n > 1 else ''})" for p, n in counts.items())
-    lines = [f"  Périodes trouvées : {found}"]
     periods = list(counts)
     if len(periods) >= 2:
         before, now = periods[-2], periods[-1]
         if counts[now] * 2 < counts[before]:
-            lines.append(f"  Attention : la période {now} compte {counts[now]} classeur(s), moins de la moitié "
-                         f"des {counts[before]} de {before} : des envois manquent peut-être.")
-    return lines
+            return before, now
+    return None
