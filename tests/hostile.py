@@ -9,6 +9,8 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from pvd_reporting.format.matching import col_letter
+
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _OFFICE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -47,15 +49,6 @@ def rewrite(src: Path, dst: Path, members: dict[str, bytes | Iterable[bytes]],
     return dst
 
 
-def _col(n: int) -> str:
-    letters = ""
-    n += 1
-    while n:
-        n, r = divmod(n - 1, 26)
-        letters = chr(65 + r) + letters
-    return letters
-
-
 def sheet_xml(rows: Iterable[bytes], dimension: str | None = None) -> Iterator[bytes]:
     """A worksheet streamed in chunks: its `<dimension>` (if any), then the rows given."""
     yield f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN_NS}">'.encode()
@@ -77,12 +70,12 @@ def shared_string_bomb(base: Path, dst: Path, *, length: int = 32_000, cells: in
     """One `length`-character shared string referenced by `cells` cells of one sheet."""
     rows = []
     for r in range(cells // width):
-        cs = "".join(f'<c r="{_col(c)}{r + 1}" t="s"><v>0</v></c>' for c in range(width))
+        cs = "".join(f'<c r="{col_letter(c)}{r + 1}" t="s"><v>0</v></c>' for c in range(width))
         rows.append(f'<row r="{r + 1}">{cs}</row>'.encode())
     sst = (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN_NS}" count="{cells}" uniqueCount="1">'
            f'<si><t>{"x" * length}</t></si></sst>').encode()
     return rewrite(base, dst, {
-        sheet_member(base, title): sheet_xml(rows, f"A1:{_col(width - 1)}{cells // width}"),
+        sheet_member(base, title): sheet_xml(rows, f"A1:{col_letter(width - 1)}{cells // width}"),
         "xl/sharedStrings.xml": sst,
     }, edit=_declare_shared_strings())
 
