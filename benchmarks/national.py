@@ -147,7 +147,8 @@ def generate(work: Path, territories: int = 55, quarters: int = 8, regions: list
 
 def summary_rows(paths: list[Path]) -> dict[str, list[list[Any]]]:
     """The rows the national summary holds, computed once (not timed): what the floor writes."""
-    from pvd_reporting.consolidate.national import FIGURES, figure_value, roll_up
+    from pvd_reporting.consolidate.national import roll_up
+    from pvd_reporting.consolidate.national_figures import FIGURES, figure_value
     from pvd_reporting.outputs.national.workbook import source_rows, territory_row
 
     rollup = roll_up(paths)

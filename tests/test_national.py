@@ -21,14 +21,8 @@ from openxml_audit import OpenXmlValidator
 
 from pvd_reporting.cli import cli
 from pvd_reporting.consolidate import regional_histories
-from pvd_reporting.consolidate.national import (
-    FIGURES,
-    NATIONAL_KEYS,
-    NOT_REPORTING,
-    Figures,
-    figure_value,
-    roll_up,
-)
+from pvd_reporting.consolidate.national import NOT_REPORTING, roll_up
+from pvd_reporting.consolidate.national_figures import FIGURES, NATIONAL_KEYS, Figures, figure_value
 from pvd_reporting.consolidate.regional import DAYS_PER_MONTH, cents
 from pvd_reporting.consolidate.view import ENGAGED, PLANNED, Consolidation
 from pvd_reporting.format.config import NATIONAL_CATEGORIES, Config

@@ -15,10 +15,10 @@ from typing import Any
 
 from pvd_reporting.atomic import atomic_write_text
 from pvd_reporting.consolidate.figures import ValueKind
-from pvd_reporting.consolidate.national import (
+from pvd_reporting.consolidate.national import NationalRollup
+from pvd_reporting.consolidate.national_figures import (
     FIGURES,
     Figure,
-    NationalRollup,
     constant_change,
     figure_value,
 )

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
-from pvd_reporting.consolidate.regional_histories import NationalTerritory
+from pvd_reporting.consolidate.history_model import NationalTerritory
 from pvd_reporting.format.reference import REGIONS
 from pvd_reporting.outputs.dashboard.region_map import (
     ATTRIBUTION,

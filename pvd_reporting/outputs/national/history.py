@@ -32,12 +32,10 @@ from typing import Any
 
 from pvd_reporting import __version__
 from pvd_reporting.atomic import atomic_write
-from pvd_reporting.consolidate.national import FIGURES, IN_POST, NationalRollup, figure_value
-from pvd_reporting.consolidate.regional_histories import (
-    CONTACTS_TABLE,
-    NATIONAL_FILES_TABLE,
-    RegionalHistory,
-)
+from pvd_reporting.consolidate.history_model import RegionalHistory
+from pvd_reporting.consolidate.national import IN_POST, NationalRollup
+from pvd_reporting.consolidate.national_figures import FIGURES, figure_value
+from pvd_reporting.consolidate.regional_histories import CONTACTS_TABLE, NATIONAL_FILES_TABLE
 from pvd_reporting.format.config import NATIONAL_CATEGORIES, known_region, region_config
 from pvd_reporting.format.history import (
     DATA_TABLES,

@@ -2,7 +2,7 @@
 Régions (each région at each quarter), Territoires (every territory with its région), Sources
 (each history read), Anomalies (files left out, régions not reporting, territories in two régions).
 
-Every figure comes from `consolidate.national.FIGURES`, with its label: the sheets, the dashboard
+Every figure comes from `consolidate.national_figures.FIGURES`, with its label: the sheets, the dashboard
 and the national SQLite list the same figures in the same order.
 """
 
@@ -17,18 +17,16 @@ from xlsxwriter.worksheet import Worksheet
 
 from pvd_reporting.atomic import atomic_write
 from pvd_reporting.consolidate.figures import ValueKind
-from pvd_reporting.consolidate.national import (
+from pvd_reporting.consolidate.history_model import NationalTerritory, RegionalHistory
+from pvd_reporting.consolidate.national import IN_POST, NOT_REPORTING, NationalRollup
+from pvd_reporting.consolidate.national_figures import (
     COST_LABEL,
     FIGURES,
-    IN_POST,
-    NOT_REPORTING,
     SIGNED,
-    NationalRollup,
     category_label,
     constant_change,
     figure_value,
 )
-from pvd_reporting.consolidate.regional_histories import NationalTerritory, RegionalHistory
 from pvd_reporting.consolidate.view import (
     DAYS_LEFT_LABEL,
     DEADLINE_LABEL,
