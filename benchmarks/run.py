@@ -369,7 +369,7 @@ def entry_load_ms(paths: list[Path], cache: Path, schema: Schema) -> tuple[float
 def reading(paths: list[Path], cache: Path, schema: Schema) -> tuple[float, float]:
     """`read_all` alone, in seconds: into an empty cache (every file parsed, on every core), then
     from that cache. The rest of consolidate (the outputs) costs the same warm or cold."""
-    from pvd_reporting.consolidate.batch import read_all
+    from pvd_reporting.consolidate.reading import read_all
 
     shutil.rmtree(cache, ignore_errors=True)
     start = time.perf_counter()

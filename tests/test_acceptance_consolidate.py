@@ -18,7 +18,8 @@ from factory import baseline_rows, make_workbook
 from openpyxl import load_workbook
 
 from pvd_reporting.cli import cli
-from pvd_reporting.consolidate.batch import consolidate, read_all
+from pvd_reporting.consolidate.batch import consolidate
+from pvd_reporting.consolidate.reading import read_all
 from pvd_reporting.format.issues import WorkbookReport
 from pvd_reporting.format.schema import Schema
 

@@ -19,7 +19,7 @@ from test_consolidate import build_report
 
 from pvd_reporting.cli import cli
 from pvd_reporting.cli.consolidate_lines import as_of_warnings
-from pvd_reporting.consolidate.batch import consolidate, read_all
+from pvd_reporting.consolidate.batch import consolidate
 from pvd_reporting.consolidate.briefing import (
     AT_RISK_ALERT,
     ERRORS_ALERT,
@@ -30,6 +30,7 @@ from pvd_reporting.consolidate.briefing import (
     headline,
 )
 from pvd_reporting.consolidate.figures import region_figures
+from pvd_reporting.consolidate.reading import read_all
 from pvd_reporting.consolidate.view import BEYOND_COST_LABEL, ENGAGED, PLANNED, UNRECOGNISED
 from pvd_reporting.format.french import MINUS
 from pvd_reporting.format.issues import IssueCode, make_issue

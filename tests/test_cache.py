@@ -22,7 +22,6 @@ import pvd_reporting.check.validate as validate_module
 from pvd_reporting import __version__
 from pvd_reporting.cli import cli
 from pvd_reporting.consolidate import cache as cache_module
-from pvd_reporting.consolidate.batch import read_all
 from pvd_reporting.consolidate.cache import (
     ENTRY_FORMAT,
     ENV_VAR,
@@ -35,6 +34,7 @@ from pvd_reporting.consolidate.cache import (
     default_cache_dir,
     encode_entry,
 )
+from pvd_reporting.consolidate.reading import read_all
 from pvd_reporting.format.config import Config
 from pvd_reporting.format.schema import Schema, build_schema
 

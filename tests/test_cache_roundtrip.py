@@ -15,8 +15,9 @@ from factory import baseline_rows, make_workbook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pvd_reporting.consolidate.batch import consolidate, read_all
+from pvd_reporting.consolidate.batch import consolidate
 from pvd_reporting.consolidate.cache import decode_entry, encode_entry
+from pvd_reporting.consolidate.reading import read_all
 from pvd_reporting.format.issues import Issue, Severity, WorkbookReport
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.read.formula_errors import CellError

@@ -13,8 +13,8 @@ from test_carry import carry, fill_update_date, form_cell, issue_keys
 from test_template_libreoffice import convert
 
 from pvd_reporting.check.validate import validate_workbook
-from pvd_reporting.consolidate.batch import lighten
 from pvd_reporting.consolidate.filled import returned_untouched
+from pvd_reporting.consolidate.reading import lighten
 from pvd_reporting.format.schema import TABLE_KEYS, Schema
 from pvd_reporting.outputs.workbook.carry import NOT_UNDERSTOOD
 

@@ -9,7 +9,8 @@ import pytest
 from browser import LOCAL_SCHEMES, console_errors, file_url, headless_chromium, requested_urls
 from factory import baseline_rows, make_workbook
 
-from pvd_reporting.consolidate.batch import consolidate, read_one
+from pvd_reporting.consolidate.batch import consolidate
+from pvd_reporting.consolidate.reading import read_one
 from pvd_reporting.outputs.dashboard.charts_folder import write_charts
 from pvd_reporting.outputs.dashboard.page import write_dashboard
 

@@ -187,7 +187,7 @@ def test_the_registry_from_per_territory_figures_sums_like_the_region(schema: Sc
 
 
 def test_published_figures_are_every_row_of_the_synthesis(schema: Schema, tmp_path: Path) -> None:
-    from pvd_reporting.consolidate.quarters import published_figures
+    from pvd_reporting.consolidate.published import published_figures
 
     c = _consolidation(schema)
     shown = _synthesis_figures(write_summary(c, tmp_path / "s.xlsx", schema))

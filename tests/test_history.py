@@ -19,8 +19,8 @@ from openpyxl import load_workbook
 
 from pvd_reporting.cli import cli
 from pvd_reporting.cli.consolidate_lines import period_lines
-from pvd_reporting.consolidate.batch import read_all
 from pvd_reporting.consolidate.changes import CHANGE_TYPES
+from pvd_reporting.consolidate.reading import read_all
 from pvd_reporting.consolidate.view import Consolidation, History, RegionView
 from pvd_reporting.format.issues import ISSUE_TYPES, Severity
 from pvd_reporting.format.schema import Schema

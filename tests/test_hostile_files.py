@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 
 from pvd_reporting.check import validate
 from pvd_reporting.cli import cli
-from pvd_reporting.consolidate.batch import read_all
+from pvd_reporting.consolidate.reading import read_all
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.read.discover import NOT_A_WORKBOOK, discover
 

@@ -21,7 +21,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from pvd_reporting.consolidate import batch
+from pvd_reporting.consolidate import reading as batch
 from pvd_reporting.errors import OutputError
 from pvd_reporting.format.config import load_config
 from pvd_reporting.format.issues import IssueCode

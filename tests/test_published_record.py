@@ -29,7 +29,7 @@ from openpyxl import load_workbook
 from test_cycle_edges import meuse_reference, reminders_csv, sheet, synthesis, territory_workbook
 
 from pvd_reporting.cli import cli
-from pvd_reporting.consolidate.quarters import recorded_declarations
+from pvd_reporting.consolidate.published import recorded_declarations
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.read.workbook import read_workbook
 

@@ -19,7 +19,8 @@ from browser import LOCAL_SCHEMES, console_errors, file_url, headless_chromium, 
 from dashboard_fixtures import SIRENS, XSS_NAME, build_consolidation
 from factory import make_workbook
 
-from pvd_reporting.consolidate.batch import consolidate, read_one
+from pvd_reporting.consolidate.batch import consolidate
+from pvd_reporting.consolidate.reading import read_one
 from pvd_reporting.format.reference import load_reference
 from pvd_reporting.format.schema import NOT_RECEIVED, ORT_STATUSES
 from pvd_reporting.outputs.dashboard import charts_folder

@@ -1,7 +1,7 @@
 """The registry: every figure of the region, computed once with its French label, kind and
 perimeter. The `Synthèse` sheet (with T-1, N-1 and both on a constant perimeter), the
 dashboard's cards, the note, « À retenir » (briefing.py), the console's summary, the published
-figures a revision is compared on (quarters.py) and the national roll-up all read it.
+figures a revision is compared on (published.py) and the national roll-up all read it.
 
 A figure is read from the sums (`Totals`, regional.add_up) of what each territory adds
 (`TerritoryFigures`): the region, a département, a constant perimeter and the nation are the

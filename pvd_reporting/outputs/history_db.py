@@ -24,7 +24,7 @@ from pvd_reporting.consolidate.batch import (
     TO_CHECK_PLACEMENT,
 )
 from pvd_reporting.consolidate.figures import Declared, Totals, totals_of
-from pvd_reporting.consolidate.quarters import Published, recorded_declarations, recorded_value
+from pvd_reporting.consolidate.published import Published, recorded_declarations, recorded_value
 from pvd_reporting.consolidate.view import (
     REMAINING_LABEL,
     STATUS_LABEL,

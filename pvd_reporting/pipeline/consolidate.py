@@ -26,7 +26,6 @@ from pvd_reporting.consolidate.batch import (
     period_of,
     period_sort_key,
     placement,
-    read_all,
     retained_period,
 )
 from pvd_reporting.consolidate.cache import (
@@ -36,7 +35,9 @@ from pvd_reporting.consolidate.cache import (
     resolve_cache_dir,
 )
 from pvd_reporting.consolidate.figures import RegionFigures, region_figures
-from pvd_reporting.consolidate.quarters import Published, consolidate_history, read_back, revisions
+from pvd_reporting.consolidate.published import Published, read_back, revisions
+from pvd_reporting.consolidate.quarters import consolidate_history
+from pvd_reporting.consolidate.reading import read_all
 from pvd_reporting.consolidate.regional import add_months
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.errors import OutputError, UsageError

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from pvd_reporting.atomic import free_name, refuse_inside_inputs
 from pvd_reporting.check.validate import validate_workbook
-from pvd_reporting.consolidate.batch import read_all
 from pvd_reporting.consolidate.cache import can_create, resolve_cache_dir
+from pvd_reporting.consolidate.reading import read_all
 from pvd_reporting.errors import OutputError
 from pvd_reporting.format.issues import Report
 from pvd_reporting.format.reference import Reference, load_reference

@@ -1,0 +1,191 @@
+"""Reading a batch of workbooks: each validated on all cores (or served from the cache), lightened
+for consolidation; a file whose reading fails, or whose worker dies, is set aside with its reason.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from pvd_reporting.atomic import checkpoint, die_with_parent, worker_guard
+from pvd_reporting.check import validate
+from pvd_reporting.consolidate.cache import ReportCache, store_entry
+from pvd_reporting.format.issues import IssueCode, WorkbookReport, make_issue
+from pvd_reporting.format.reference import Reference
+from pvd_reporting.format.schema import Schema
+from pvd_reporting.read.discover import shown_path
+
+_worker_schema: Schema | None = None
+_worker_reference: Reference | None = None
+
+
+def _init_worker(schema: Schema, reference: Reference | None, guard: tuple[int, bool]) -> None:
+    # A worker left behind by a killed run would wait forever on a queue nobody writes to.
+    die_with_parent(*guard)
+    # Sent once per process, not once per file: the reference list has some 1,600 communes.
+    global _worker_schema, _worker_reference
+    _worker_schema, _worker_reference = schema, reference
+
+
+def _read_in_worker(path: Path, entry: Path | None = None) -> WorkbookReport:
+    assert _worker_schema is not None
+    return _read_and_store(path, _worker_schema, _worker_reference, entry)
+
+
+def _read_and_store(path: Path, schema: Schema, reference: Reference | None,
+                    entry: Path | None) -> WorkbookReport:
+    report = lighten(read_one(path, schema, reference))
+    if entry is not None:
+        # Stored by the worker that parsed it: the encoding is spread over the cores.
+        store_entry(entry, report)
+    return report
+
+
+def lighten(report: WorkbookReport) -> WorkbookReport:
+    """The report as consolidation needs it: each record keeps its parsed values, and its typed
+    value only where that differs (what could not be understood, or was canonicalised).
+
+    At national scale (100,000 rows) the full records weighed on the memory target of docs/vitesse.md and
+    on the pickling back from the reading processes; cell references serve the feedback
+    workbooks of `validate --annotate`, which read files on their own.
+    """
+    data = report.data
+    if data is None:
+        return report
+    for record in (data.territory, *(r for rows in data.tables.values() for r in rows)):
+        values = record.values
+        record.raw = {k: v for k, v in record.raw.items()
+                      if v is not None and (type(v) is not type(values.get(k)) or v != values.get(k))}
+        record.cells = {}
+    return report
+
+
+def read_one(path: Path, schema: Schema, reference: Reference | None = None) -> WorkbookReport:
+    """validate_workbook, with a last guard: nothing that happens to one file stops the run."""
+    try:
+        return validate.validate_workbook(path, schema, reference=reference)
+    except Exception:  # noqa: BLE001 — an odd file becomes an issue, never a crash (README, pvd-report validate)
+        return set_aside(path, UNEXPECTED_REASON)
+
+
+# French reasons for a file whose reading failed in a way no check foresaw: the technical detail
+# (an exception's English text) never reaches a user.
+UNEXPECTED_REASON = validate.UNEXPECTED_REASON
+# A worker that died (out of memory, killed, a crash in the spreadsheet library).
+CRASH_REASON = ("le processus qui le lisait s'est arrêté brutalement (mémoire épuisée, processus tué ou "
+                "plantage de la lecture) ; le classeur est mis de côté, les autres sont lus")
+
+
+def set_aside(path: Path, reason: str) -> WorkbookReport:
+    """The report of a file that could not be read, with its French reason."""
+    return WorkbookReport(shown_path(path), [make_issue(IssueCode.UNREADABLE_FILE, reason=reason)])
+
+
+def read_all(
+    paths: list[Path],
+    schema: Schema,
+    *,
+    reference: Reference | None = None,
+    workers: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    cache: Path | None = None,
+    write_cache: bool = True,
+) -> list[WorkbookReport]:
+    """Validate every workbook on all cores; reports in the order of `paths`.
+
+    With `cache` (a folder), a file whose bytes, format version, configuration and reference
+    list are unchanged since a previous run is not parsed again (see cache.py); entries unused
+    for a year are pruned at the end. Without `write_cache`, the cache is read but nothing is added to
+    it: a run with --no-contacts leaves no contact of its files there.
+    """
+    store: ReportCache | None = None
+    advance = on_progress or (lambda n: None)
+    results: list[WorkbookReport | None] = [None] * len(paths)
+    entries: list[Path | None] = [None] * len(paths)
+    todo: list[int] = []
+    if cache is not None:
+        store = ReportCache(cache, schema, reference)
+        store.prepare()
+        for i, path in enumerate(paths):
+            hit = store.lookup(path)
+            if hit is not None:
+                results[i] = hit
+                advance(1)
+            else:
+                entries[i] = store.entry_path(path) if write_cache else None
+                todo.append(i)
+    else:
+        todo = list(range(len(paths)))
+    _parse(paths, todo, results, entries, schema, reference, workers, advance)
+    if store is not None:
+        store.prune()
+    return [r for r in results if r is not None]
+
+
+def _parse(paths: list[Path], todo: list[int], results: list[WorkbookReport | None],
+           entries: list[Path | None], schema: Schema, reference: Reference | None,
+           workers: int | None, advance: Callable[[int], None]) -> None:
+    count = workers if workers and workers > 0 else (os.cpu_count() or 1)
+    count = min(count, len(todo))
+    if count <= 1:
+        for i in todo:
+            try:
+                results[i] = _read_and_store(paths[i], schema, reference, entries[i])
+            except Exception:  # noqa: BLE001 — the cache or the lightening failed: the file alone is set aside
+                results[i] = set_aside(paths[i], UNEXPECTED_REASON)
+            advance(1)
+        return
+    broken = _parse_in_pool(paths, todo, results, entries, schema, reference, count, advance)
+    # A worker that died (a crash in the spreadsheet library, memory) breaks the whole pool: the
+    # files it left unread are read again one at a time, so that only the culprit is set aside.
+    _parse_one_by_one(paths, broken, results, entries, schema, reference, advance)
+
+
+def _parse_in_pool(paths: list[Path], todo: list[int], results: list[WorkbookReport | None],
+                   entries: list[Path | None], schema: Schema, reference: Reference | None,
+                   count: int, advance: Callable[[int], None]) -> list[int]:
+    """Reads `todo` on `count` processes; the indices left unread by a broken pool."""
+    broken: list[int] = []
+    with ProcessPoolExecutor(max_workers=count, initializer=_init_worker,
+                             initargs=(schema, reference, worker_guard())) as pool:
+        futures: dict[Future[WorkbookReport], int] = {
+            pool.submit(_read_in_worker, paths[i], entries[i]): i for i in todo
+        }
+        checkpoint("reading")
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                results[i] = future.result()
+            except BrokenProcessPool:
+                broken.append(i)
+                continue
+            except Exception:  # noqa: BLE001 — a worker's error takes only its file
+                results[i] = set_aside(paths[i], UNEXPECTED_REASON)
+            advance(1)
+    return sorted(broken)
+
+
+def _parse_one_by_one(paths: list[Path], todo: list[int], results: list[WorkbookReport | None],
+                      entries: list[Path | None], schema: Schema, reference: Reference | None,
+                      advance: Callable[[int], None]) -> None:
+    pool: ProcessPoolExecutor | None = None
+    try:
+        for i in todo:
+            if pool is None:
+                pool = ProcessPoolExecutor(max_workers=1, initializer=_init_worker,
+                                           initargs=(schema, reference, worker_guard()))
+            try:
+                results[i] = pool.submit(_read_in_worker, paths[i], entries[i]).result()
+            except BrokenProcessPool:
+                results[i] = set_aside(paths[i], CRASH_REASON)
+                pool.shutdown(wait=True)
+                pool = None
+            except Exception:  # noqa: BLE001
+                results[i] = set_aside(paths[i], UNEXPECTED_REASON)
+            advance(1)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
