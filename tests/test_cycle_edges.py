@@ -421,7 +421,7 @@ def test_money_per_quarter_states_its_territories(cycle: dict[str, Any]) -> None
 
 def test_a_history_file_of_an_earlier_release_is_compared_too(cycle: dict[str, Any], schema: Schema,
                                                               tmp_path: Path) -> None:
-    from pvd_reporting.outputs.history_db import read_published
+    from pvd_reporting.outputs.history_read import read_published
 
     db = tmp_path / "historique-pvd.sqlite"
     shutil.copyfile(cycle["out"] / "historique-pvd.sqlite", db)

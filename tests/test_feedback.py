@@ -19,8 +19,8 @@ from pvd_reporting.outputs.workbook.feedback import (
     write_annotated,
     write_feedback,
 )
+from pvd_reporting.outputs.workbook.formats import MARK_BG
 from pvd_reporting.outputs.workbook.template import write_filled
-from pvd_reporting.outputs.workbook.writer import MARK_BG
 
 RED, ORANGE = MARK_BG[Severity.ERROR][1:].upper(), MARK_BG[Severity.WARNING][1:].upper()
 Feedback = tuple[openpyxl.Workbook, WorkbookReport]

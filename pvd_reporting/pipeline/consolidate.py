@@ -54,7 +54,8 @@ from pvd_reporting.outputs.dashboard.charts_folder import chart_figures, write_c
 from pvd_reporting.outputs.dashboard.images import draw_ahead
 from pvd_reporting.outputs.dashboard.page import write_dashboard
 from pvd_reporting.outputs.dashboard.trends import trend_figures, write_trend_charts
-from pvd_reporting.outputs.history_db import DB_NAME, read_published, write_history_db
+from pvd_reporting.outputs.history_db import DB_NAME, write_history_db
+from pvd_reporting.outputs.history_read import read_published
 from pvd_reporting.outputs.note import write_note
 from pvd_reporting.outputs.reminders import Reminders, write_reminders
 from pvd_reporting.outputs.summary.workbook import summary_work

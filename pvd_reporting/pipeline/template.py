@@ -22,7 +22,8 @@ from pvd_reporting.format.reference import (
 )
 from pvd_reporting.format.schema import Schema, build_schema
 from pvd_reporting.output_folder import OutputFolder
-from pvd_reporting.outputs.history_db import DB_NAME, recorded_workbooks
+from pvd_reporting.outputs.history_db import DB_NAME
+from pvd_reporting.outputs.history_read import recorded_workbooks
 from pvd_reporting.outputs.report import plural
 from pvd_reporting.outputs.workbook.carry import (
     Selection,

@@ -25,6 +25,7 @@ from pvd_reporting.format.matching import col_letter, norm, parse_a1
 from pvd_reporting.format.periods import parse_label, quarter_label
 from pvd_reporting.format.reference import Reference, RefTerritory, same_region
 from pvd_reporting.format.schema import COMMUNES, Schema
+from pvd_reporting.outputs.workbook.formats import TemplateFormats
 from pvd_reporting.outputs.workbook.skeleton import workbook_bytes, write_fast
 from pvd_reporting.outputs.workbook.template import (
     file_name_of,
@@ -32,7 +33,7 @@ from pvd_reporting.outputs.workbook.template import (
     region_file_name,
     template_content,
 )
-from pvd_reporting.outputs.workbook.writer import Content, Mark, TemplateFormats
+from pvd_reporting.outputs.workbook.writer import Content, Mark
 from pvd_reporting.read.records import Record, WorkbookData
 from pvd_reporting.read.values import is_blank
 

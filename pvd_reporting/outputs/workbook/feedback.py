@@ -21,6 +21,7 @@ from pvd_reporting.format.issues import (
 )
 from pvd_reporting.format.matching import a1, norm, parse_a1
 from pvd_reporting.format.schema import Schema
+from pvd_reporting.outputs.workbook.formats import TemplateFormats, still_holds
 from pvd_reporting.outputs.workbook.readme import ANOMALIES_NAME
 from pvd_reporting.outputs.workbook.skeleton import workbook_bytes
 from pvd_reporting.outputs.workbook.template import filled_content, template_content
@@ -28,8 +29,6 @@ from pvd_reporting.outputs.workbook.writer import (
     Content,
     Mark,
     Marks,
-    TemplateFormats,
-    still_holds,
     write_workbook,
 )
 from pvd_reporting.read.records import WorkbookData

@@ -35,7 +35,8 @@ from pvd_reporting.format.config import REQUIRED_VALUES
 from pvd_reporting.format.matching import col_letter
 from pvd_reporting.format.schema import DIGEST_PROPERTY, Schema, TableSheet
 from pvd_reporting.outputs.summary.xmlrows import _text as inline_text
-from pvd_reporting.outputs.workbook.writer import Content, check_output, group_of, render, stamp_of
+from pvd_reporting.outputs.workbook.formats import group_of
+from pvd_reporting.outputs.workbook.writer import Content, check_output, render, stamp_of
 
 # Skeletons kept per process: one per (configuration, period) in practice.
 _KEEP = 8
