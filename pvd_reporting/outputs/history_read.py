@@ -14,7 +14,7 @@ from pvd_reporting.consolidate.batch import (
     HISTORY_PLACEMENT,
     TO_CHECK_PLACEMENT,
 )
-from pvd_reporting.consolidate.quarters import Published, recorded_declarations
+from pvd_reporting.consolidate.published import Published, recorded_declarations
 from pvd_reporting.consolidate.view import REMAINING_LABEL, STATUS_LABEL, to_cent
 from pvd_reporting.format.history import (
     DB_NAME,
