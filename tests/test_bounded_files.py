@@ -208,7 +208,8 @@ def test_every_way_of_placing_a_far_cell_is_measured(rows: list[str], refused: s
 
 def test_docs_securite_states_every_limit_and_code() -> None:
     from pvd_reporting.format.french import fr_int
-    from pvd_reporting.read.bounds import MAX_ROW_XML_BYTES, MAX_SHARED_STRINGS, MAX_SHEET_XML_BYTES
+    from pvd_reporting.read.bounds import MAX_SHEET_XML_BYTES
+    from pvd_reporting.read.containers import MAX_ROW_XML_BYTES, MAX_SHARED_STRINGS
     from pvd_reporting.read.safety import MAX_FILE_BYTES, MAX_UNCOMPRESSED_BYTES, MAX_ZIP_MEMBERS
 
     text = (Path(__file__).parents[1] / "docs" / "securite.md").read_text(encoding="utf-8")
