@@ -43,14 +43,17 @@ def start(works: Sequence[Callable[[], Any]]) -> list[Callable[[], Any]]:
     # the next run deletes, nor wait forever for work that never comes.
     pool = ProcessPoolExecutor(max_workers=len(works), mp_context=multiprocessing.get_context("fork"),
                                initializer=die_with_parent, initargs=worker_guard())
-    # The children only read the consolidation: frozen, its objects are never visited by their
-    # garbage collector, whose visits would copy every page of it into each child.
+    # The children only read the consolidation: frozen, its objects are never visited by the
+    # garbage collector, whose visits write to every page of them, each written page then held
+    # twice. Frozen here too until the children are done, for the same reason.
     gc.freeze()
     try:
         # With fork, the pool makes all its processes at the first submit, `works` in them.
         futures = [pool.submit(_run_pending, i) for i in range(len(works))]
-    finally:
+    except BaseException:
         gc.unfreeze()
+        raise
+    finally:
         _pending.clear()  # the children have their copy; the parent must not keep the view alive
     # Each child exits once its work is done: alive, it would keep the pages this process has
     # written to since the fork (a copy each) until the last result is asked for.
@@ -67,6 +70,7 @@ def start(works: Sequence[Callable[[], Any]]) -> list[Callable[[], Any]]:
                 left[0] -= 1
                 if not left[0]:
                     pool.shutdown()
+                    gc.unfreeze()
         return wait
 
     return [waiter(i) for i in range(len(works))]

@@ -9,7 +9,7 @@ every table's columns are declared once in outputs/columns.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -136,13 +136,17 @@ def data_columns(schema: Schema, fields: list[Field]) -> list[Column]:
 
 def data_rows(consolidation: Consolidation, schema: Schema, key: str, fields: list[Field],
               mask: ContactMask | None = None) -> list[list[Any]]:
+    return list(iter_data_rows(consolidation, schema, key, fields, mask))
+
+
+def iter_data_rows(consolidation: Consolidation, schema: Schema, key: str, fields: list[Field],
+                   mask: ContactMask | None = None) -> Iterator[list[Any]]:
+    """`data_rows` one at a time: the history database streams them into SQLite."""
     shown = mask or ContactMask(schema, False)
-    out = []
     for t, record in consolidation.rows.get(key, []):
         sheet = (t.report.data.sheet_titles.get(key) if t.report is not None else None) or record.sheet
-        out.append([t.id_pvd, t.name, *(shown.value(f, record_value(record, f.key)) for f in fields),
-                    *_source(t, record.control, sheet, record.row)])
-    return out
+        yield [t.id_pvd, t.name, *(shown.value(f, record_value(record, f.key)) for f in fields),
+               *_source(t, record.control, sheet, record.row)]
 
 
 def anomaly_items(consolidation: Consolidation, schema: Schema, no_contacts: bool) -> list[tuple[WorkbookReport, Issue]]:
