@@ -48,7 +48,9 @@ def _read_and_store(path: Path, schema: Schema, reference: Reference | None,
 
 def lighten(report: WorkbookReport) -> WorkbookReport:
     """The report as consolidation needs it: each record keeps its parsed values, and its typed
-    value only where that differs (what could not be understood, or was canonicalised).
+    value only where it may still be read: where nothing was understood, or what was understood
+    is empty, zero or blank text. Every reader of a typed value reads it only then (`value or
+    raw`, `raw if value is None`); a typed 150000 read as 150000.0 is never read again.
 
     At national scale (100,000 rows) the full records weighed on the memory target of docs/vitesse.md and
     on the pickling back from the reading processes; cell references serve the feedback
@@ -60,9 +62,15 @@ def lighten(report: WorkbookReport) -> WorkbookReport:
     for record in (data.territory, *(r for rows in data.tables.values() for r in rows)):
         values = record.values
         record.raw = {k: v for k, v in record.raw.items()
-                      if v is not None and (type(v) is not type(values.get(k)) or v != values.get(k))}
+                      if v is not None and not _settled(values.get(k))
+                      and (type(v) is not type(values.get(k)) or v != values.get(k))}
         record.cells = {}
     return report
+
+
+def _settled(value: Any) -> bool:
+    """A parsed value no reader looks past to the typed one: neither empty nor blank."""
+    return bool(value) and not (isinstance(value, str) and not value.strip())
 
 
 _NOTHING: dict[str, Any] = {}
