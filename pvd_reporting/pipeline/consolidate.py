@@ -34,9 +34,10 @@ from pvd_reporting.consolidate.cache import (
     can_create,
     resolve_cache_dir,
 )
+from pvd_reporting.consolidate.chase import to_chase
 from pvd_reporting.consolidate.figures import RegionFigures, region_figures
 from pvd_reporting.consolidate.published import Published, read_back, revisions
-from pvd_reporting.consolidate.quarters import consolidate_history
+from pvd_reporting.consolidate.quarters import consolidate_history, shed_earlier_rows
 from pvd_reporting.consolidate.reading import read_all
 from pvd_reporting.consolidate.regional import add_months
 from pvd_reporting.consolidate.view import Consolidation
@@ -213,7 +214,7 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
 
     def summary_and_reminders() -> tuple[Path, Reminders]:
         return write_summary(), write_reminders(result, output_dir, schema, no_contacts=no_contacts,
-                                                reference=reference,
+                                                reference=reference, chased=chased,
                                                 cache=None if cache is None else cache / ATTACHMENTS_FOLDER)
 
     # The earlier quarters' rows go into the history database before the fork: afterwards only
@@ -222,6 +223,9 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
     history_db = HistoryDb(result, output_dir, schema, no_contacts=no_contacts, reference=reference,
                            published=published)
     history_db.write_earlier()
+    # Then those rows are dropped, but for the workbooks the reminders attach.
+    chased = to_chase(result, reference)
+    shed_earlier_rows(result, keep=[r for c in chased for r in (c.latest, c.received, c.odd, c.blank) if r is not None])
     # Written by another process meanwhile: the summary is the longest output, and the reminders'
     # attached workbooks take seconds at national scale.
     try:
