@@ -13,8 +13,8 @@ from __future__ import annotations
 import email
 import io
 import sqlite3
-from email import policy
 import zipfile
+from email import policy
 from pathlib import Path
 from typing import Any
 
