@@ -7,10 +7,12 @@ functions (`_xlfn.`). A territory workbook holds about a hundred such formulas, 
 workbook of a run: that rewriting was most of a workbook's cost. The result depends only on the
 formula's text and two flags, so it is remembered, whatever the formulas say.
 
-xlsxwriter also stores a column range one column at a time, and compares them one by one when it
-writes the sheet: the format given to every column to the last one (16,384 of them, so that rows
-can be deleted under protection) cost a full workbook some 250 ms. Such a range is kept as its
-first column and its extent, and written as the same single `<col>` element.
+xlsxwriter also stores a column range one column at a time, compares them one by one when it
+writes the sheet, and widens the sheet's dimension to the range's last column, after which it
+visits every column of every row it writes: the format given to every column to the last one
+(16,384 of them, so that rows can be deleted under protection) cost a full workbook some 250 ms.
+Such a range is kept as its first column and its extent, written as the same single `<col>`
+element, and the dimension stays that of the cells.
 """
 
 from __future__ import annotations
@@ -49,10 +51,14 @@ class PreparedWorksheet(Worksheet):
         # read each column's width.
         if last - first + 1 < _WIDE or width is not None or options:
             return super().set_column_pixels(first, last, width, cell_format, options)
-        # xlsxwriter's checks and dimensions, for the last column too.
-        if self._check_dimensions(0, last, True, not cell_format):
+        # xlsxwriter's bounds check for the last column. The sheet's dimension stays that of its
+        # cells: widened to the last column, it made xlsxwriter visit 16,384 columns in every row
+        # it writes, and it told every reader the sheet was 16,384 columns wide.
+        if self._check_dimensions(0, last, True, True):
             return -1
+        dimension = self.dim_colmin, self.dim_colmax
         done = super().set_column_pixels(first, first, width, cell_format, options)
+        self.dim_colmin, self.dim_colmax = dimension
         if done == 0:
             for col in [c for c in self.col_info if first < c <= last]:
                 del self.col_info[col]  # set one by one before: now within this range
