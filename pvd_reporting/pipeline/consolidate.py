@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -147,6 +148,9 @@ def run_consolidate(
                                          departments=codes)
         except UsageError as exc:
             raise NothingToConsolidate(str(exc), reports) from None
+        # The views are kept to the end of the run: out of the cyclic garbage collector's walks,
+        # which would visit them each time the outputs make enough new objects.
+        gc.freeze()
         result.not_workbooks = found.not_workbooks
         if result.region.received == 0 and result.region.not_filled == 0:
             raise NothingToConsolidate(

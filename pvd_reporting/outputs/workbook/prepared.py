@@ -56,9 +56,10 @@ class PreparedWorksheet(Worksheet):
         # it writes, and it told every reader the sheet was 16,384 columns wide.
         if self._check_dimensions(0, last, True, True):
             return -1
-        dimension = self.dim_colmin, self.dim_colmax
+        dimension = {name: getattr(self, name) for name in ("dim_colmin", "dim_colmax")}
         done = super().set_column_pixels(first, first, width, cell_format, options)
-        self.dim_colmin, self.dim_colmax = dimension
+        for name, value in dimension.items():
+            setattr(self, name, value)
         if done == 0:
             for col in [c for c in self.col_info if first < c <= last]:
                 del self.col_info[col]  # set one by one before: now within this range
