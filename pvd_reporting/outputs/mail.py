@@ -154,13 +154,20 @@ def _made_once(cache: Cache | None, inputs: tuple[str, Schema, str, WorkbookRepo
     digest and name, its issues, consolidation's included). At national scale a warm run would
     otherwise write hundreds of annotated workbooks again (docs/vitesse.md). An entry cut short
     or altered is made again, never attached as it is (the cache checks its digest)."""
-    made_as, schema, period, report = inputs
-    if cache is None or report.sha256 is None:
+    key = attachment_key(*inputs)
+    if cache is None or key is None:
         return make()
-    key = entry_key(ATTACHMENTS, report.sha256, {
+    return cache.made_once(ATTACHMENTS, key, make)
+
+
+def attachment_key(made_as: str, schema: Schema, period: str, report: WorkbookReport) -> str | None:
+    """The cache key of the workbook `made_as` (feedback, carried) from `report`; None when the
+    source file's digest is unknown."""
+    if report.sha256 is None:
+        return None
+    return entry_key(ATTACHMENTS, report.sha256, {
         "made_as": made_as, "format": schema.version, "config": schema.config.full_fingerprint,
         "period": period, "file": Path(report.path).name, "issues": repr(report.issues)})
-    return cache.made_once(ATTACHMENTS, key, make)
 
 
 def draft(chase: Chase, schema: Schema, period: str, *, max_bytes: int = MAX_ATTACHMENT_BYTES,
