@@ -1,4 +1,4 @@
-"""The one cache of `consolidate` (README, docs/vitesse.md): what a run made from unchanged inputs,
+"""The one cache of `consolidate` (docs/developpement.md, Le cache): what a run made from unchanged inputs,
 kept for the next run, in typed entries.
 
 Each kind of entry (`EntryKind`: a workbook's report, a reminder's attached workbook, a chart's
