@@ -180,10 +180,11 @@ def _plan(w: Path) -> list[dict[str, Any]]:
                  str(w / "sorties-financeur"), "--no-images", "--no-cache", "--quiet"]},
         {"cli": ["national", str(w / "sorties-financeur" / "historique-pvd.sqlite"), "--output-dir",
                  str(w / "national")]},
+        {"cli": ["validate", str(w / "faux"), "--annotate", str(w / "annotes"), "--quiet"]},
     ]
 
 
-TEMPLATE, VALIDATE, CONSOLIDATE, FIN_TEMPLATE, FIN_CONSOLIDATE, NATIONAL = 3, 4, 5, 7, 8, 9
+TEMPLATE, VALIDATE, CONSOLIDATE, FIN_TEMPLATE, FIN_CONSOLIDATE, NATIONAL, ANNOTATE = 3, 4, 5, 7, 8, 9, 10
 
 
 @pytest.fixture(scope="module")
@@ -258,6 +259,10 @@ def test_a_column_added_to_the_schema_is_in_the_template_read_and_totalled(follo
         co2 = next(c for c in columns if "co2" in c or "carbone" in c)
         assert sorted(v for (v,) in db.execute(f'SELECT "{co2}" FROM engagements') if v is not None) == [12, 30]
     assert CO2 in (followed.root / "docs" / "format-1.md").read_text(encoding="utf-8")
+    assert CO2 in (followed.work / "sorties" / "tableau-de-bord-2025-T4.html").read_text(encoding="utf-8")
+    followed.step(ANNOTATE)
+    annotated = sheets(next((followed.work / "annotes").glob("*.xlsx")))
+    assert CO2 in annotated["Engagements"][0]
 
 
 def test_a_column_added_is_checked_and_missing_from_an_older_workbook_is_a_warning(followed: Followed) -> None:
