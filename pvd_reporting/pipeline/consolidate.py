@@ -204,8 +204,8 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
     """Summary, dashboard, charts, anomalies and reminders of one consolidation; (paths, image
     notice, reminders). `output_dir`: for `run_consolidate`, the run's staging folder (atomic.
     OutputFolder), empty: what the output folder held before (the history database) is read
-    there by the caller. `cache`: the run's cache folder, where images and the reminders'
-    attached workbooks are kept between runs; `published`: the output folder's history file as
+    there by the caller. `cache`: the run's cache (read-only with --no-contacts), where images and
+    the reminders' attached workbooks are kept between runs; `published`: the output folder's history file as
     it was (read by the caller), whose unchanged periods are carried over."""
     period = result.region.period
     write_summary = summary_work(result, output_dir / f"synthese-pvd-{period}.xlsx", schema, no_contacts=no_contacts)
