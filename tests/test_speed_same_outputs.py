@@ -22,6 +22,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 from xlsxwriter.worksheet import Worksheet
 
+from pvd_reporting.cache import REPORTS_FOLDER, SUFFIX
 from pvd_reporting.format.reference import SHIPPED_REFERENCE
 from pvd_reporting.outputs.dashboard import plots
 from pvd_reporting.outputs.workbook import prepared, skeleton
@@ -100,7 +101,7 @@ def slow(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def test_outputs_are_the_same_with_and_without_the_speed_mechanisms(tmp_path: Path, slow: Any) -> None:
     fast_cold = everything(tmp_path / "rapide", cache=True)
-    assert list((tmp_path / "rapide" / "cache").glob("*.pvdcache"))
+    assert list((tmp_path / "rapide" / "cache" / REPORTS_FOLDER).glob(f"*{SUFFIX}"))
     fast_warm = everything(tmp_path / "rapide", cache=True)
     slow()
     before = everything(tmp_path / "avant", cache=False)

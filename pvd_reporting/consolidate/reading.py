@@ -13,12 +13,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pvd_reporting.atomic import checkpoint, die_with_parent, worker_guard
+from pvd_reporting.cache import Cache, open_cache
 from pvd_reporting.check import validate
-from pvd_reporting.consolidate.cache import ReportCache, store_entry
+from pvd_reporting.consolidate.report_entry import REPORTS, ReportCache
 from pvd_reporting.format.issues import IssueCode, WorkbookReport, make_issue
 from pvd_reporting.format.reference import Reference
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.read.discover import shown_path
+
+# Where a worker stores the report it parsed: the cache and the entry's key.
+Slot = tuple[Cache, str]
 
 _worker_schema: Schema | None = None
 _worker_reference: Reference | None = None
@@ -33,17 +37,18 @@ def _init_worker(schema: Schema, reference: Reference | None, guard: tuple[int, 
     _worker_schema, _worker_reference = schema, reference
 
 
-def _read_in_worker(path: Path, entry: Path | None = None) -> WorkbookReport:
+def _read_in_worker(path: Path, entry: Slot | None = None) -> WorkbookReport:
     assert _worker_schema is not None
     return _read_and_store(path, _worker_schema, _worker_reference, entry)
 
 
 def _read_and_store(path: Path, schema: Schema, reference: Reference | None,
-                    entry: Path | None) -> WorkbookReport:
+                    entry: Slot | None) -> WorkbookReport:
     report = lighten(read_one(path, schema, reference))
     if entry is not None:
         # Stored by the worker that parsed it: the encoding is spread over the cores.
-        store_entry(entry, report)
+        cache, key = entry
+        cache.store(REPORTS, key, report)
     return report
 
 
@@ -94,15 +99,14 @@ def read_all(
     reference: Reference | None = None,
     workers: int | None = None,
     on_progress: Callable[[int], None] | None = None,
-    cache: Path | None = None,
-    write_cache: bool = True,
+    cache: Cache | Path | None = None,
 ) -> list[WorkbookReport]:
     """Validate every workbook on all cores; reports in the order of `paths`.
 
-    With `cache` (a folder), a file whose bytes, format version, configuration and reference
-    list are unchanged since a previous run is not parsed again (see cache.py); entries unused
-    for a year are pruned at the end. Without `write_cache`, the cache is read but nothing is added to
-    it: a run with --no-contacts leaves no contact of its files there.
+    With `cache`, a file whose bytes, format version, configuration and reference list are
+    unchanged since a previous run is not parsed again (see report_entry.py); the cache is
+    pruned at the end. A read-only cache (--no-contacts) is read, and nothing is added to it: such
+    a run leaves no contact of its files there.
     """
     with _collector_paused():
         return _read_all(paths, schema, reference, workers, on_progress, cache, write_cache)
@@ -130,29 +134,31 @@ def _read_all(paths: list[Path], schema: Schema, reference: Reference | None, wo
     store: ReportCache | None = None
     advance = on_progress or (lambda n: None)
     results: list[WorkbookReport | None] = [None] * len(paths)
-    entries: list[Path | None] = [None] * len(paths)
+    entries: list[Slot | None] = [None] * len(paths)
     todo: list[int] = []
-    if cache is not None:
-        store = ReportCache(cache, schema, reference)
-        store.prepare()
+    opened = open_cache(cache)
+    if opened is not None:
+        opened.prepare()
+        store = ReportCache(opened, schema, reference)
         for i, path in enumerate(paths):
             hit = store.lookup(path)
             if hit is not None:
                 results[i] = hit
                 advance(1)
-            else:
-                entries[i] = store.entry_path(path) if write_cache else None
-                todo.append(i)
+                continue
+            key = store.key(path) if opened.writable else None
+            entries[i] = (opened, key) if key is not None else None
+            todo.append(i)
     else:
         todo = list(range(len(paths)))
     _parse(paths, todo, results, entries, schema, reference, workers, advance)
-    if store is not None:
-        store.prune()
+    if opened is not None:
+        opened.prune()
     return [r for r in results if r is not None]
 
 
 def _parse(paths: list[Path], todo: list[int], results: list[WorkbookReport | None],
-           entries: list[Path | None], schema: Schema, reference: Reference | None,
+           entries: list[Slot | None], schema: Schema, reference: Reference | None,
            workers: int | None, advance: Callable[[int], None]) -> None:
     count = workers if workers and workers > 0 else (os.cpu_count() or 1)
     count = min(count, len(todo))
@@ -171,7 +177,7 @@ def _parse(paths: list[Path], todo: list[int], results: list[WorkbookReport | No
 
 
 def _parse_in_pool(paths: list[Path], todo: list[int], results: list[WorkbookReport | None],
-                   entries: list[Path | None], schema: Schema, reference: Reference | None,
+                   entries: list[Slot | None], schema: Schema, reference: Reference | None,
                    count: int, advance: Callable[[int], None]) -> list[int]:
     """Reads `todo` on `count` processes; the indices left unread by a broken pool."""
     broken: list[int] = []
@@ -195,7 +201,7 @@ def _parse_in_pool(paths: list[Path], todo: list[int], results: list[WorkbookRep
 
 
 def _parse_one_by_one(paths: list[Path], todo: list[int], results: list[WorkbookReport | None],
-                      entries: list[Path | None], schema: Schema, reference: Reference | None,
+                      entries: list[Slot | None], schema: Schema, reference: Reference | None,
                       advance: Callable[[int], None]) -> None:
     pool: ProcessPoolExecutor | None = None
     try:
