@@ -109,7 +109,7 @@ def read_all(
     a run leaves no contact of its files there.
     """
     with _collector_paused():
-        return _read_all(paths, schema, reference, workers, on_progress, cache, write_cache)
+        return _read_all(paths, schema, reference, workers, on_progress, cache)
 
 
 @contextmanager
@@ -129,8 +129,8 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _read_all(paths: list[Path], schema: Schema, reference: Reference | None, workers: int | None,
-              on_progress: Callable[[int], None] | None, cache: Path | None,
-              write_cache: bool) -> list[WorkbookReport]:
+              on_progress: Callable[[int], None] | None, cache: Cache | Path | None,
+              ) -> list[WorkbookReport]:
     store: ReportCache | None = None
     advance = on_progress or (lambda n: None)
     results: list[WorkbookReport | None] = [None] * len(paths)
