@@ -43,16 +43,13 @@ def start(works: Sequence[Callable[[], Any]]) -> list[Callable[[], Any]]:
     # the next run deletes, nor wait forever for work that never comes.
     pool = ProcessPoolExecutor(max_workers=len(works), mp_context=multiprocessing.get_context("fork"),
                                initializer=die_with_parent, initargs=worker_guard())
-    # The children only read the consolidation: frozen, its objects are never visited by the
-    # garbage collector, whose visits write to every page of them, each written page then held
-    # twice. Frozen here too until the children are done, for the same reason.
+    # The children only read the consolidation: frozen, its objects are never visited by their
+    # garbage collector, whose visits would copy every page of it into each child. It stays
+    # frozen here too: it is kept to the end of the run.
     gc.freeze()
     try:
         # With fork, the pool makes all its processes at the first submit, `works` in them.
         futures = [pool.submit(_run_pending, i) for i in range(len(works))]
-    except BaseException:
-        gc.unfreeze()
-        raise
     finally:
         _pending.clear()  # the children have their copy; the parent must not keep the view alive
     # Each child exits once its work is done: alive, it would keep the pages this process has
@@ -70,7 +67,6 @@ def start(works: Sequence[Callable[[], Any]]) -> list[Callable[[], Any]]:
                 left[0] -= 1
                 if not left[0]:
                     pool.shutdown()
-                    gc.unfreeze()
         return wait
 
     return [waiter(i) for i in range(len(works))]
