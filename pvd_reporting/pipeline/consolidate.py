@@ -30,7 +30,7 @@ from pvd_reporting.consolidate.batch import (
     placement,
     retained_period,
 )
-from pvd_reporting.consolidate.chase import to_chase
+from pvd_reporting.consolidate.chase import attached_workbooks, to_chase
 from pvd_reporting.consolidate.figures import RegionFigures, region_figures
 from pvd_reporting.consolidate.published import Published, read_back, revisions
 from pvd_reporting.consolidate.quarters import consolidate_history, shed_earlier_rows
@@ -228,7 +228,7 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
     history_db.write_earlier()
     # Then those rows are dropped, but for the workbooks the reminders attach.
     chased = to_chase(result, reference)
-    shed_earlier_rows(result, keep=[r for c in chased for r in (c.latest, c.received, c.odd, c.blank) if r is not None])
+    shed_earlier_rows(result, keep=attached_workbooks(chased))
     # Written by another process meanwhile: the summary is the longest output, and the reminders'
     # attached workbooks take seconds at national scale.
     try:
