@@ -90,7 +90,7 @@ class Sharing:
     Each report comes back from its reading process (or the cache) with its own copy of every
     value: the same status, financer, commune or date thousands of times over. Four quarters of
     1,000 workbooks hold some 1.4 million text values but about 4,000 distinct ones, and the
-    main process holds all of them while it writes (docs/vitesse.md, memory). Values are
+    main process holds all of them while it writes (docs/vitesse.md, La mémoire de quatre trimestres). Values are
     immutable: sharing them changes nothing that is read. Zero amounts are left as they are
     (0.0 and -0.0 are equal but not the same number), as are values of any other type.
     """
