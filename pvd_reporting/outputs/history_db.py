@@ -137,7 +137,12 @@ class HistoryDb:
         return [c for c in self.periods if c is not self.consolidation and c.region.period not in self.kept]
 
     def write_earlier(self) -> None:
-        """Every table, the copied periods' rows and the earlier periods' (see the class)."""
+        """Every table, the copied periods' rows and the earlier periods' (see the class). With
+        no earlier period to rebuild (each read back from the record, or none), nothing yet:
+        SQLite's copy reads no object of this process, and is done by `finish()` beside the
+        writer process."""
+        if not self._earlier():
+            return
         partial = self.path.with_name(f".{DB_NAME}.{secrets.token_hex(4)}.partiel")
         atomic_write(partial, self._begin)
         self._partial = partial
