@@ -1,5 +1,5 @@
 """Write docs/format-1.md, the workbook format for its users, and the table of docs/controles.md
-from the schema, the rule objects (check/checks.py), the issue catalogue and the default
+from the schema, the rule objects (check/checks/), the issue catalogue and the default
 configuration: nothing in them is typed twice.
 
     python scripts/make_format_doc.py            # rewrite docs/format-1.md and docs/controles.md
@@ -81,7 +81,7 @@ KIND_LABELS: dict[Kind, str] = {
 
 @dataclass(frozen=True)
 class Rule:
-    """A check `validate` makes beyond reading each value, as check/checks.py declares it."""
+    """A check `validate` makes beyond reading each value, as check/checks/ declares it."""
 
     table: str  # "territoire" or a table key
     fields: tuple[str, ...]  # the fields the issue points at; () for a whole-sheet issue
@@ -95,8 +95,8 @@ class Rule:
 
 
 def rules(schema: Schema) -> tuple[Rule, ...]:
-    """The cross-field rules, sheet by sheet, from the rule objects (check/checks.py)."""
-    return tuple(Rule(c.sheet, c.fields, c.code.value, c.doc, c.severity)
+    """The cross-field rules, sheet by sheet, from the rule objects (check/checks/)."""
+    return tuple(Rule(c.sheet, c.fields, str(c.code), c.doc, c.severity)
                  for c in checks(schema) if c.doc is not None)
 
 

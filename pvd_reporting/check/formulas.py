@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from pvd_reporting.format.issues import ISSUE_TYPES, IssueCode, Severity
+from pvd_reporting.format.issues import ISSUE_TYPES, Severity
 from pvd_reporting.format.matching import col_letter
 from pvd_reporting.format.schema import TERRITOIRE, TOTAL_LABELS, TOTAL_PREFIXES, Schema
 
@@ -138,7 +138,7 @@ Condition = Callable[[Refs, str], str]
 
 @dataclass(frozen=True)
 class LiveCheck:
-    code: IssueCode  # the `validate` code whose issues this check counts
+    code: str  # the `validate` code whose issues this check counts
     sheet: str  # sheet key: "territoire" or a table key
     label: str  # the rule in French
     flagged: tuple[str, ...]  # field keys coloured and counted (one issue each); () for a sheet-level check
