@@ -93,6 +93,11 @@ class Context:
         return as_date(found.values.get("done_on")) if found is not None else None
 
     @cached_property
+    def money(self) -> tuple[str, ...]:
+        """The financers' columns of Engagements."""
+        return tuple(f.key for f in self.schema.financer_fields)
+
+    @cached_property
     def action_ids(self) -> set[str]:
         """The N° of every action of Engagements, as compared."""
         return {norm(r.values.get("action_id")) for r in self.rows(ENGAGEMENTS)}

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pvd_reporting.check.checks import Check, checks
+from pvd_reporting.check.checks import checks
+from pvd_reporting.check.checks.base import RowRule, SheetRule
 from pvd_reporting.check.context import Context
 from pvd_reporting.check.formulas import FORM
 from pvd_reporting.format.issues import Issue, Severity, control_of
@@ -22,27 +23,38 @@ def apply_rules(data: WorkbookData, schema: Schema, *, reference: Reference | No
     """Every rule of docs/format-1.md on one workbook, in sheet order: on each row, the rules of
     its sheet (by rank, then in their order), then the rules of the sheet as a whole."""
     ctx = Context(data, schema, reference)
-    by_sheet: dict[str, list[Check]] = {}
-    for check in checks(schema):
-        if check.row is not None or check.whole is not None:
-            by_sheet.setdefault(check.sheet, []).append(check)
     issues: list[Issue] = []
-    for sheet, sheet_checks in by_sheet.items():
+    for sheet, (on_rows, whole) in _by_sheet(schema).items():
         if sheet == FORM:
             records = [data.territory]
         elif ctx.has(sheet):
             records = ctx.rows(sheet)
         else:
             continue  # a sheet the reader could not find is already reported as missing-sheet
-        on_rows = sorted((c for c in sheet_checks if c.row is not None), key=lambda c: c.rank)
         for record in records:
-            for check in on_rows:
-                assert check.row is not None
-                issues += check.row(ctx, record)
-        for check in sheet_checks:
-            if check.whole is not None:
-                issues += check.whole(ctx)
+            for row in on_rows:
+                issues += row(ctx, record)
+        for sheet_rule in whole:
+            issues += sheet_rule(ctx)
     return issues
+
+
+_Run = dict[str, tuple[list[RowRule], list[SheetRule]]]
+# The rules of the schema last used: a run applies them to each of its workbooks, with one schema.
+_last: tuple[Schema, _Run] | None = None
+
+
+def _by_sheet(schema: Schema) -> _Run:
+    global _last
+    if _last is None or _last[0] is not schema:
+        every = checks(schema)
+        run: _Run = {c.sheet: ([], []) for c in every}  # in the order of the sheets
+        for check in sorted(every, key=lambda c: c.rank):  # stable: in their order within a rank
+            on_rows, whole = run.setdefault(check.sheet, ([], []))
+            on_rows += [check.row] if check.row is not None else []
+            whole += [check.whole] if check.whole is not None else []
+        _last = (schema, run)
+    return _last[1]
 
 
 def set_controls(data: WorkbookData, issues: Iterable[Issue]) -> None:

@@ -52,14 +52,14 @@ def duplicate_action(ctx: Context) -> Iterator[Issue]:
 
 
 def negative_amount(ctx: Context, record: Record) -> Iterator[Issue]:
-    for key in ("cost", *(f.key for f in ctx.schema.financer_fields)):
+    for key in ("cost", *ctx.money):
         amount = number(record.values.get(key))
         if amount is not None and amount < 0:
             yield ctx.issue(NEGATIVE_AMOUNT, record, ENGAGEMENTS, key)
 
 
 def financing_exceeds_cost(ctx: Context, record: Record) -> Iterator[Issue]:
-    values, money = record.values, [f.key for f in ctx.schema.financer_fields]
+    values, money = record.values, ctx.money
     cost = number(values.get("cost"))
     if cost is None or any(values.get(k) is None and not is_blank(record.raw.get(k)) for k in money):
         return
