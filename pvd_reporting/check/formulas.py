@@ -18,7 +18,14 @@ from typing import Literal
 
 from pvd_reporting.format.issues import ISSUE_TYPES, IssueCode, Severity
 from pvd_reporting.format.matching import col_letter
-from pvd_reporting.format.schema import FIRST_DATA_ROW, SPACER_ROW, TERRITOIRE, TOTAL_LABELS, TOTAL_PREFIXES, Schema
+from pvd_reporting.format.schema import (
+    FIRST_DATA_ROW,
+    SPACER_ROW,
+    TERRITOIRE,
+    TOTAL_LABELS,
+    TOTAL_PREFIXES,
+    Schema,
+)
 
 FORM = TERRITOIRE  # the sheet key of the Territoire form (schema.form.key)
 # Total labels that no prefix covers (a prefix is tested on its own).
