@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from factory import baseline_rows, make_workbook
-from test_carry import carry, fill_update_date, form_cell, issue_keys
+from test_carry import FIRST, carry, fill_update_date, form_cell, issue_keys
 from test_template_libreoffice import convert
 
 from pvd_reporting.check.validate import validate_workbook
@@ -43,7 +43,7 @@ def test_carried_workbook_saved_by_libreoffice_validates(tmp_path: Path, schema:
     assert form_cell(xlsx_dir / "t4.xlsx", schema, "updated_on").value.date() == date(2025, 12, 20)
     # The flag survives LibreOffice's save too.
     ws = openpyxl.load_workbook(xlsx_dir / "t4.xlsx")[schema.table("engagements").name]
-    cell = ws.cell(3, schema.table("engagements").keys.index("end_on") + 1)
+    cell = ws.cell(FIRST + 1, schema.table("engagements").keys.index("end_on") + 1)
     assert cell.value == "fin 2025" and NOT_UNDERSTOOD in cell.comment.text
 
 
