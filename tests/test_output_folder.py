@@ -168,10 +168,10 @@ def test_a_run_killed_at_any_moment_leaves_one_runs_outputs(inputs: tuple[Path, 
     before = _state(out)
     assert f"{DRAFTS}/pvd-44-52-15-langres.eml" in before and not _hidden(out)
 
-    # Killed while writing, the summary's writer process alive: the folder is untouched, and the
+    # Killed while writing, the writer process alive: the folder is untouched, and the
     # writer dies with its parent.
     writing = Paused(b, out, "writing", "--no-contacts")
-    # The summary is written by a forked process (on one core, by the run itself).
+    # The reminders are written by a forked process (on one core, by the run itself).
     assert writing.children or (os.cpu_count() or 1) < 2
     writing.kill()
     assert _state(out) == before and len(_staging(out)) == 1

@@ -15,13 +15,15 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from pvd_reporting.atomic import die_with_parent, worker_guard
+from pvd_reporting.atomic import checkpoint, die_with_parent, worker_guard
 
 # The work the forks are about to run, by position: each child finds it in its copy of this process.
 _pending: list[Callable[[], Any]] = []
 
 
 def _run_pending(index: int) -> Any:
+    # Test hook: a run stopped while writing has its writer stopped too, alive, whatever its work.
+    checkpoint("writing")
     return _pending[index]()
 
 

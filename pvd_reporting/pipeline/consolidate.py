@@ -215,10 +215,9 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
     period = result.region.period
     write_summary = summary_work(result, output_dir / f"synthese-pvd-{period}.xlsx", schema, no_contacts=no_contacts)
 
-    def summary_and_reminders() -> tuple[Path, Reminders]:
-        return write_summary(), write_reminders(result, output_dir, schema, no_contacts=no_contacts,
-                                                reference=reference, chased=chased,
-                                                cache=cache)
+    def reminders_aside() -> Reminders:
+        return write_reminders(result, output_dir, schema, no_contacts=no_contacts, reference=reference,
+                               chased=chased, cache=cache)
 
     # The earlier quarters' rows go into the history database before the fork: afterwards only
     # the consolidated quarter's are read here, and a page the fork shares is copied only once
@@ -229,10 +228,11 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
     # Then those rows are dropped, but for the workbooks the reminders attach.
     chased = to_chase(result, reference)
     shed_earlier_rows(result, keep=attached_workbooks(chased))
-    # Written by another process meanwhile: the summary is the longest output, and the reminders'
-    # attached workbooks take seconds at national scale.
+    # Written by another process meanwhile: the reminders' attached workbooks (each annotated one
+    # written whole) are the longest output at national scale, as long as the summary and the
+    # other outputs written here together (docs/vitesse.md).
     try:
-        (aside_outputs,) = background.start([summary_and_reminders])
+        (aside_outputs,) = background.start([reminders_aside])
     except BaseException:
         history_db.abandon()
         raise
@@ -269,6 +269,7 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
             folder, notice, note = pictures() if aside is None else (None, None, [])
             anomalies = write_anomalies(result, output_dir, schema, no_contacts=no_contacts)
             history_path = history_db.finish()
+            summary = write_summary()
         except BaseException:
             if aside is not None:
                 with contextlib.suppress(BaseException):
@@ -284,7 +285,7 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
             raise OutputError(f"Impossible d'écrire dans {output_dir} ({os_reason(exc)}).") from None
         raise
     try:
-        summary, reminders = aside_outputs()
+        reminders = aside_outputs()
     except OSError as exc:
         raise OutputError(f"Impossible d'écrire dans {output_dir} ({os_reason(exc)}).") from None
     written = [summary, *written, *(folder or []), *anomalies, *note, history_path, reminders.csv_path]
