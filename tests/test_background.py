@@ -56,3 +56,17 @@ def test_an_error_in_the_work_reaches_the_caller() -> None:
     (wait,) = background.start([fails])
     with pytest.raises(OSError, match="No space left"):
         wait()
+
+
+def test_a_claim_goes_to_the_first_process_free() -> None:
+    """The writer free first takes the shared work; this process, asking after, does not."""
+    early = background.Claim()
+    (wait,) = background.start([early.take])
+    assert wait() is True
+    assert early.take() is False
+    # Taken here first: the writer, asking after, does not take it.
+    late = background.Claim()
+    assert late.take() is True
+    (wait,) = background.start([late.take])
+    assert wait() is False
+

@@ -1,7 +1,8 @@
 """Outputs written by other processes while this one writes the rest.
 
 At national scale the summary workbook and the reminders' attached workbooks take seconds
-(docs/vitesse.md). On a machine with several cores they are written by a forked process: the
+(docs/vitesse.md). On a machine with several cores they are written by a forked process (the
+summary by whichever of the two is free first, `Claim`): the
 fork shares the consolidation without pickling it, and only the result (paths, counts) comes
 back. A fork copies the pages it reads: what reads every quarter's rows (the history database)
 stays in this process. Elsewhere (one core, no fork), the work is simply done at once.
@@ -72,3 +73,21 @@ def start(works: Sequence[Callable[[], Any]]) -> list[Callable[[], Any]]:
         return wait
 
     return [waiter(i) for i in range(len(works))]
+
+
+class Claim:
+    """Work that whichever of this process and its forked writer is free first takes: the
+    summary, written here while the writer still has reminders to attach (a first run), and by
+    the writer when its attachments came from the cache (a second run). Made before the fork."""
+
+    def __init__(self) -> None:
+        forking = "fork" in multiprocessing.get_all_start_methods()
+        self._taken = multiprocessing.get_context("fork" if forking else None).Value("b", 0)
+
+    def take(self) -> bool:
+        """True for the first process that asks, False for every later one."""
+        with self._taken.get_lock():
+            if self._taken.value:
+                return False
+            self._taken.value = 1
+            return True

@@ -215,9 +215,12 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
     period = result.region.period
     write_summary = summary_work(result, output_dir / f"synthese-pvd-{period}.xlsx", schema, no_contacts=no_contacts)
 
-    def reminders_aside() -> Reminders:
-        return write_reminders(result, output_dir, schema, no_contacts=no_contacts, reference=reference,
-                               chased=chased, cache=cache)
+    summary_claim = background.Claim()
+
+    def reminders_aside() -> tuple[Reminders, Path | None]:
+        reminders = write_reminders(result, output_dir, schema, no_contacts=no_contacts, reference=reference,
+                                    chased=chased, cache=cache)
+        return reminders, write_summary() if summary_claim.take() else None
 
     # The earlier quarters' rows go into the history database before the fork: afterwards only
     # the consolidated quarter's are read here, and a page the fork shares is copied only once
@@ -229,8 +232,8 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
     chased = to_chase(result, reference)
     shed_earlier_rows(result, keep=attached_workbooks(chased))
     # Written by another process meanwhile: the reminders' attached workbooks (each annotated one
-    # written whole) are the longest output at national scale, as long as the summary and the
-    # other outputs written here together (docs/vitesse.md).
+    # written whole) are the longest output of a first run at national scale. The summary is
+    # written by whichever process is free first (docs/vitesse.md).
     try:
         (aside_outputs,) = background.start([reminders_aside])
     except BaseException:
@@ -269,7 +272,7 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
             folder, notice, note = pictures() if aside is None else (None, None, [])
             anomalies = write_anomalies(result, output_dir, schema, no_contacts=no_contacts)
             history_path = history_db.finish()
-            summary = write_summary()
+            summary = write_summary() if summary_claim.take() else None
         except BaseException:
             if aside is not None:
                 with contextlib.suppress(BaseException):
@@ -285,7 +288,9 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
             raise OutputError(f"Impossible d'écrire dans {output_dir} ({os_reason(exc)}).") from None
         raise
     try:
-        reminders = aside_outputs()
+        reminders, written_aside = aside_outputs()
+        # The writer took the summary but died before writing it: it is written here.
+        summary = summary or written_aside or write_summary()
     except OSError as exc:
         raise OutputError(f"Impossible d'écrire dans {output_dir} ({os_reason(exc)}).") from None
     written = [summary, *written, *(folder or []), *anomalies, *note, history_path, reminders.csv_path]
