@@ -309,7 +309,10 @@ def data_stamp(schema: Schema) -> str:
     measured full of errors)."""
     import hashlib
 
-    generator = hashlib.sha256((HERE / "generate.py").read_bytes()).hexdigest()
+    # The generator and the workbook writer it calls: a change in how a workbook is written (its
+    # dimension, its cells) is a change in what the benchmark reads.
+    sources = [HERE / "generate.py", *sorted((REPO / "pvd_reporting" / "outputs" / "workbook").glob("*.py"))]
+    generator = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
     return hashlib.sha256(f"{schema.version}|{schema.config.fingerprint}|{generator}".encode()).hexdigest()[:8]
 
 
@@ -349,19 +352,21 @@ def warm(src: Path, out: Path, cache: Path) -> tuple[float, tuple[int, int]]:
 def entry_load_ms(paths: list[Path], cache: Path, schema: Schema) -> tuple[float, float]:
     """Per entry, in ms: the whole lookup (the file's hash, then its entry read and decoded), and
     the decoding alone."""
-    from pvd_reporting.consolidate.cache import SUFFIX, ReportCache, load_entry
+    from pvd_reporting.cache import Cache
+    from pvd_reporting.consolidate.report_entry import REPORTS, ReportCache
 
-    store = ReportCache(cache, schema)  # no reference list, as the CLI is run here
+    folder = Cache(cache)
+    store = ReportCache(folder, schema)  # no reference list, as the CLI is run here
     start = time.perf_counter()
     hits = sum(store.lookup(p) is not None for p in paths)
     lookup = time.perf_counter() - start
     if hits != len(paths):
         raise SystemExit(f"cache incomplet : {hits} entrées sur {len(paths)}")
-    entries = [(store.entry_path(p), p) for p in paths]
+    keys = [store.key(p) for p in paths]
     start = time.perf_counter()
-    for entry, path in entries:
-        assert entry is not None
-        load_entry(entry, entry.name.removesuffix(SUFFIX), path)
+    for key in keys:
+        assert key is not None
+        folder.load(REPORTS, key)
     decode = time.perf_counter() - start
     return lookup / len(paths) * 1000, decode / len(paths) * 1000
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pvd_reporting.consolidate.cache import ENV_VAR as CACHE_ENV_VAR
+from pvd_reporting.cache import ENV_VAR as CACHE_ENV_VAR
 from pvd_reporting.format.config import Config, default_config
 from pvd_reporting.format.reference import SHIPPED_REFERENCE
 from pvd_reporting.format.schema import Schema, build_schema

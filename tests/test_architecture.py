@@ -22,9 +22,10 @@ TESTS_DIR = REPO / "tests"
 PACKAGE = "pvd_reporting"
 
 # Lowest first. `pipeline` is the library function of each command, between the stages and the CLI.
-# `errors`, `atomic` (safe writes, used by the cache and every output) and `output_folder` (a run's
-# outputs moved in whole, under a lock) sit below every stage.
-STAGES = ("errors", "atomic", "output_folder", "format", "read", "check", "consolidate", "outputs", "pipeline", "cli")
+# `errors`, `atomic` (safe writes, used by the cache and every output), `cache` (the one cache, whose
+# entries the stages above define) and `output_folder` (a run's outputs moved in whole, under a
+# lock) sit below every stage.
+STAGES = ("errors", "atomic", "cache", "output_folder", "format", "read", "check", "consolidate", "outputs", "pipeline", "cli")
 # The package's own entry points sit above every stage.
 EXEMPT = (f"{PACKAGE}.__init__", f"{PACKAGE}.__main__")
 # Heavy or optional libraries that a light path (validate) must not pay for: the only imports

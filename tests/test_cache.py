@@ -19,22 +19,23 @@ from factory import make_workbook
 from openpyxl import load_workbook
 
 import pvd_reporting.check.validate as validate_module
-from pvd_reporting import __version__
-from pvd_reporting.cli import cli
-from pvd_reporting.consolidate import cache as cache_module
-from pvd_reporting.consolidate.cache import (
+from pvd_reporting.cache import (
     ENTRY_FORMAT,
     ENV_VAR,
-    LAYOUT,
     MAGIC,
     PRUNE_STAMP,
+    REPORTS_FOLDER,
     SUFFIX,
-    ReportCache,
+    Cache,
+    EntryError,
     decode_entry,
     default_cache_dir,
     encode_entry,
 )
+from pvd_reporting.cli import cli
+from pvd_reporting.consolidate import report_entry
 from pvd_reporting.consolidate.reading import read_all
+from pvd_reporting.consolidate.report_entry import REPORTS
 from pvd_reporting.format.config import Config
 from pvd_reporting.format.schema import Schema, build_schema
 
@@ -85,7 +86,7 @@ def test_cached_reports_equal_a_fresh_parse(inbox: Path, schema: Schema, tmp_pat
     first = read_all(files, schema, workers=1, cache=tmp_path / "cache")
     second = read_all(files, schema, workers=1, cache=tmp_path / "cache")
     assert len(parses) == 2 * len(files)  # the fresh run and the first cached run, not the second
-    assert len(list((tmp_path / "cache").glob(f"*{SUFFIX}"))) == len(files)
+    assert len(_entries(tmp_path / "cache")) == len(files)
     for a, b, c in zip(fresh, first, second, strict=True):
         assert a.to_dict() == b.to_dict() == c.to_dict()
         assert (a.size, a.sha256, a.version) == (c.size, c.sha256, c.version)
@@ -132,7 +133,7 @@ def test_corrupt_entry_is_ignored_and_replaced(inbox: Path, schema: Schema, tmp_
                                                parses: list[str], damage: bytes) -> None:
     files = _files(inbox)
     fresh = read_all(files, schema, workers=1, cache=tmp_path / "cache")
-    entries = sorted((tmp_path / "cache").glob(f"*{SUFFIX}"))
+    entries = _entries(tmp_path / "cache")
     for entry in entries:
         entry.write_bytes(damage or entry.read_bytes()[: len(entry.read_bytes()) // 2])
     parses.clear()
@@ -147,7 +148,7 @@ def test_corrupt_entry_is_ignored_and_replaced(inbox: Path, schema: Schema, tmp_
 def test_pool_workers_write_the_cache(inbox: Path, schema: Schema, tmp_path: Path) -> None:
     files = _files(inbox)
     pooled = read_all(files, schema, workers=2, cache=tmp_path / "cache")
-    assert len(list((tmp_path / "cache").glob(f"*{SUFFIX}"))) == len(files)
+    assert len(_entries(tmp_path / "cache")) == len(files)
     cached = read_all(files, schema, workers=2, cache=tmp_path / "cache")
     assert [r.to_dict() for r in pooled] == [r.to_dict() for r in cached]
 
@@ -169,7 +170,7 @@ def test_cli_twice_with_cache_gives_the_same_outputs(inbox: Path, tmp_path: Path
                                           "--quiet", "--no-images", "--workers", "1", "--as-of", "31/12/2025"])
         assert result.exit_code == 0, result.output
         outputs.append(out)
-    assert list(cache.glob(f"*{SUFFIX}"))
+    assert _entries(cache)
     first, second = (_sheets(o / "synthese-pvd-2025-T4.xlsx") for o in outputs)
     assert first == second
     assert len(first["Engagements"]) > 1
@@ -200,13 +201,14 @@ class _Planted:
 
 def _with_header(key: str, body: bytes, **over: Any) -> bytes:
     """An entry header that passes every check for `body` (the layout written by encode_entry)."""
-    header = msgpack.packb({"entry": ENTRY_FORMAT, "program": __version__, "layout": LAYOUT, "key": key,
+    header = msgpack.packb({"entry": ENTRY_FORMAT, "kind": REPORTS.name, "key": key,
                             "size": len(body), "sha256": hashlib.sha256(body).hexdigest(), **over})
     return MAGIC + len(header).to_bytes(4, "big") + header + body
 
 
 def _entries(folder: Path) -> list[Path]:
-    return sorted(folder.glob(f"*{SUFFIX}"))
+    """The report entries of the cache `folder`."""
+    return sorted((folder / REPORTS_FOLDER).glob(f"*{SUFFIX}"))
 
 
 @pytest.mark.parametrize("wrapped", [False, True], ids=["bare", "behind-a-valid-header"])
@@ -239,10 +241,10 @@ def test_a_planted_pickle_is_never_run(inbox: Path, schema: Schema, tmp_path: Pa
 
 
 def test_a_pickle_behind_a_valid_header_is_refused_as_data() -> None:
-    report = cache_module.WorkbookReport("a.xlsx")
-    assert encode_entry("k", report).startswith(MAGIC)
-    with pytest.raises(cache_module.EntryError):
-        decode_entry(_with_header("k", pickle.dumps(report)), "k")
+    report = report_entry.WorkbookReport("a.xlsx")
+    assert encode_entry(REPORTS, "k", report).startswith(MAGIC)
+    with pytest.raises(EntryError):
+        decode_entry(REPORTS, _with_header("k", pickle.dumps(report)), "k")
 
 
 def _rewrite_each(cache: Path, change: Any) -> None:
@@ -265,7 +267,7 @@ def _swap_pairwise(cache: Path) -> None:
 
 
 @pytest.mark.parametrize("damage", [
-    "truncated-header", "truncated-body", "other-program-version", "other-entry-format", "other-layout",
+    "truncated-header", "truncated-body", "other-kind", "other-entry-format", "renamed",
     "keys-swapped", "body-flipped", "empty",
 ])
 def test_a_bad_entry_is_ignored_and_rewritten(inbox: Path, schema: Schema, tmp_path: Path,
@@ -280,9 +282,9 @@ def test_a_bad_entry_is_ignored_and_rewritten(inbox: Path, schema: Schema, tmp_p
         change = {
             "truncated-header": lambda key, blob: blob[: len(MAGIC) + 10],
             "truncated-body": lambda key, blob: blob[: len(blob) - 7],
-            "other-program-version": lambda key, blob: _with_header(key, _body(blob), program="0.0.1"),
+            "other-kind": lambda key, blob: _with_header(key, _body(blob), kind="image"),
             "other-entry-format": lambda key, blob: _with_header(key, _body(blob), entry=ENTRY_FORMAT - 1),
-            "other-layout": lambda key, blob: _with_header(key, _body(blob), layout="0" * 16),
+            "renamed": lambda key, blob: _with_header("0" * 64, _body(blob)),
             "empty": lambda key, blob: b"",
         }[damage]
         _rewrite_each(cache, change)
@@ -296,21 +298,27 @@ def test_a_bad_entry_is_ignored_and_rewritten(inbox: Path, schema: Schema, tmp_p
     assert parses == []  # each one rewritten whole
 
 
-def test_an_entry_from_another_program_version_is_refused_before_its_body_is_read(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    blob = encode_entry("k", cache_module.WorkbookReport("a.xlsx"), program="0.0.1")
+def test_an_entry_of_another_format_is_refused_before_its_body_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = encode_entry(REPORTS, "k", report_entry.WorkbookReport("a.xlsx"))
+    blob = _with_header("k", _body(body), entry=ENTRY_FORMAT - 1)
     seen: list[bytes] = []
-    real = cache_module._unpack
+    real = report_entry._unpack
 
     def spy(data: bytes) -> Any:
         seen.append(data)
         return real(data)
 
-    monkeypatch.setattr(cache_module, "_unpack", spy)
-    with pytest.raises(cache_module.EntryError):
-        decode_entry(blob, "k")
+    monkeypatch.setattr(report_entry, "_unpack", spy)
+    with pytest.raises(EntryError):
+        decode_entry(REPORTS, blob, "k")
     assert seen == []
-    assert decode_entry(encode_entry("k", cache_module.WorkbookReport("a.xlsx")), "k").path == "a.xlsx"
+    assert decode_entry(REPORTS, body, "k").path == "a.xlsx"
+
+
+def test_the_layout_of_the_report_is_part_of_the_key(schema: Schema, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = report_entry.report_parts(schema, None)
+    monkeypatch.setattr(report_entry, "LAYOUT", "0" * 16)
+    assert report_entry.report_parts(schema, None) != before
 
 
 def test_a_bad_entry_is_silent_on_the_command_line(inbox: Path, tmp_path: Path, user_cache: Path) -> None:
@@ -322,7 +330,7 @@ def test_a_bad_entry_is_silent_on_the_command_line(inbox: Path, tmp_path: Path, 
     second = CliRunner().invoke(cli, [*args, "--output-dir", str(tmp_path / "o2")])
     assert first.exit_code == second.exit_code == 0, second.output
     assert second.output == first.output.replace("o1", "o2")
-    assert all(decode_entry(e.read_bytes(), e.name.removesuffix(SUFFIX)) for e in _entries(user_cache))
+    assert all(decode_entry(REPORTS, e.read_bytes(), e.name.removesuffix(SUFFIX)) for e in _entries(user_cache))
 
 
 # --- where the cache lives ---------------------------------------------------------------------------
@@ -404,10 +412,11 @@ def _age(path: Path, days: float) -> None:
     os.utime(path, (then, then))
 
 
-def test_pruning_removes_entries_unused_for_a_year(schema: Schema, tmp_path: Path) -> None:
-    store = ReportCache(tmp_path, schema)
-    old, fresh, young = (tmp_path / f"{n}{SUFFIX}" for n in ("old", "fresh", "young"))
-    other = tmp_path / "notes.txt"
+def test_pruning_removes_entries_unused_for_a_year(tmp_path: Path) -> None:
+    store = Cache(tmp_path)
+    (tmp_path / REPORTS_FOLDER).mkdir()
+    old, fresh, young = (tmp_path / REPORTS_FOLDER / f"{n}{SUFFIX}" for n in ("old", "fresh", "young"))
+    other = tmp_path / REPORTS_FOLDER / "notes.txt"
     for path in (old, fresh, young, other):
         path.write_bytes(b"x")
     _age(old, 400)
@@ -418,11 +427,12 @@ def test_pruning_removes_entries_unused_for_a_year(schema: Schema, tmp_path: Pat
     assert fresh.exists() and young.exists() and other.exists()
 
 
-def test_pruning_runs_at_most_once_a_day(schema: Schema, tmp_path: Path) -> None:
-    store = ReportCache(tmp_path, schema)
+def test_pruning_runs_at_most_once_a_day(tmp_path: Path) -> None:
+    store = Cache(tmp_path)
     store.prune()
     assert (tmp_path / PRUNE_STAMP).exists()
-    old = tmp_path / f"old{SUFFIX}"
+    (tmp_path / REPORTS_FOLDER).mkdir()
+    old = tmp_path / REPORTS_FOLDER / f"old{SUFFIX}"
     old.write_bytes(b"x")
     _age(old, 400)
     assert store.prune() == 0 and old.exists()  # pruned less than a day ago
@@ -437,7 +447,7 @@ def test_a_run_prunes_and_an_entry_used_is_kept(inbox: Path, schema: Schema, tmp
     (cache / PRUNE_STAMP).unlink()
     for entry in _entries(cache):
         _age(entry, 400)  # last used more than a year ago…
-    stale = cache / f"{'f' * 64}{SUFFIX}"
+    stale = cache / REPORTS_FOLDER / f"{'f' * 64}{SUFFIX}"
     stale.write_bytes(b"x")
     _age(stale, 400)
     parses.clear()

@@ -19,7 +19,7 @@ from pathlib import Path
 from factory import make_workbook
 
 import pvd_reporting
-from pvd_reporting.consolidate.cache import SUFFIX, program_digest
+from pvd_reporting.cache import REPORTS_FOLDER, SUFFIX, program_digest
 from pvd_reporting.format.schema import Schema
 
 OLD = "Date illisible : « {value} » (attendu jj/mm/aaaa)."
@@ -52,7 +52,7 @@ def test_an_edited_message_is_seen_through_a_warm_cache(schema: Schema, tmp_path
     cache = tmp_path / "cache"
     first = consolidate(inbox, tmp_path / "avant", cache)
     assert messages(first) == [OLD.format(value="32/13/2025")]
-    assert len(list(cache.glob(f"*{SUFFIX}"))) == 1
+    assert len(list((cache / REPORTS_FOLDER).glob(f"*{SUFFIX}"))) == 1
 
     package = Path(pvd_reporting.__file__).resolve().parent
     copy = tmp_path / "programme" / "pvd_reporting"
@@ -65,10 +65,10 @@ def test_an_edited_message_is_seen_through_a_warm_cache(schema: Schema, tmp_path
     second = consolidate(inbox, tmp_path / "apres", cache, pythonpath=copy.parent)
     assert messages(second) == [NEW.format(value="32/13/2025")]
     # The edited program made its own entry; the unedited one's is still there for it.
-    assert len(list(cache.glob(f"*{SUFFIX}"))) == 2
+    assert len(list((cache / REPORTS_FOLDER).glob(f"*{SUFFIX}"))) == 2
     third = consolidate(inbox, tmp_path / "encore", cache)
     assert messages(third) == [OLD.format(value="32/13/2025")]
-    assert len(list(cache.glob(f"*{SUFFIX}"))) == 2
+    assert len(list((cache / REPORTS_FOLDER).glob(f"*{SUFFIX}"))) == 2
 
 
 def test_the_program_digest_covers_the_sources() -> None:

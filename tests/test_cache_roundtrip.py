@@ -15,9 +15,10 @@ from factory import baseline_rows, make_workbook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pvd_reporting.cache import decode_entry, encode_entry
 from pvd_reporting.consolidate.batch import consolidate
-from pvd_reporting.consolidate.cache import decode_entry, encode_entry
 from pvd_reporting.consolidate.reading import read_all
+from pvd_reporting.consolidate.report_entry import REPORTS
 from pvd_reporting.format.issues import Issue, Severity, WorkbookReport
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.read.formula_errors import CellError
@@ -50,7 +51,7 @@ def diff(a: Any, b: Any, where: str = "report") -> str | None:
 
 
 def round_trip(report: WorkbookReport) -> WorkbookReport:
-    return decode_entry(encode_entry(KEY, report), KEY)
+    return decode_entry(REPORTS, encode_entry(REPORTS, KEY, report), KEY)
 
 
 # --- every value type a report may hold ---------------------------------------------------------

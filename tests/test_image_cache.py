@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from pvd_reporting.cache import IMAGES_FOLDER, SUFFIX, Cache
 from pvd_reporting.outputs import browser
 from pvd_reporting.outputs.dashboard import charts_folder, images, plots
 
@@ -21,7 +22,7 @@ def figure(title: str) -> dict[str, Any]:
 @pytest.mark.browser
 def test_an_unchanged_figure_is_not_drawn_again(tmp_path: Path, chromium: str,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    cache = tmp_path / "cache" / "images"
+    cache = Cache(tmp_path / "cache")
     drawn: list[str] = []  # one drawing gives a figure's PNG and its SVG
     real = browser.BrowserSession.images
 
@@ -35,7 +36,7 @@ def test_an_unchanged_figure_is_not_drawn_again(tmp_path: Path, chromium: str,
         folder.mkdir()
     made, notice = images.export_images({"barres": figure("T1"), "autre": figure("T2")}, first_dir, cache)
     assert notice is None and drawn == ["T1", "T2"] and len(made) == 4
-    assert len(list(cache.iterdir())) == 4
+    assert len(list((cache.directory / IMAGES_FOLDER).glob(f"*{SUFFIX}"))) == 4
 
     again, notice = images.export_images({"barres": figure("T1"), "autre": figure("T2")}, second_dir, cache)
     assert notice is None and drawn == ["T1", "T2"]  # nothing drawn

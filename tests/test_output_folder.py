@@ -275,7 +275,7 @@ def test_a_locked_folder_is_refused_before_reading(inputs: tuple[Path, Path], tm
 _READ_IN_WORKER = batch._read_in_worker
 
 
-def _dies_on_langres(path: Path, entry: Path | None = None) -> Any:
+def _dies_on_langres(path: Path, entry: batch.Slot | None = None) -> Any:
     if "langres" in path.name:
         os._exit(9)  # as the kernel's out-of-memory killer would end it
     return _READ_IN_WORKER(path, entry)

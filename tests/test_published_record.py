@@ -280,3 +280,39 @@ def test_an_unchanged_quarter_is_read_back_not_recomputed(scenario: dict[str, An
                                           "AND cout_total_ht > 0", (Q2,))}
     assert costs == {1}
     assert publications(out) == publications(scenario["out"])
+
+
+def test_a_late_workbook_of_the_quarter_consolidated_is_a_revision_too(scenario: dict[str, Any], schema: Schema,
+                                                                        tmp_path: Path) -> None:
+    """2026-T2 was published by the 2026-T2 run; Étain's 2026-T2 workbook arrives after: run again,
+    2026-T2 gets a second version, and every figure it changes is listed with its cause."""
+    out, root = tmp_path / "sorties", tmp_path / "classeurs"
+    shutil.copytree(scenario["out"], out)
+    shutil.copytree(scenario["root"], root)
+    late = territory_workbook(root / Q4 / "etain.xlsx", schema, "etain", Q4, date(2026, 7, 20))
+    # Étain's ADEME money moves the shares of every financer.
+    wb = load_workbook(late)
+    wb[schema.table("engagements").name][cell_of(late, schema, "engagements", 0, "fin_6")] = 400_000
+    wb.save(late)
+    again = consolidate(*(str(root / q) for q in QUARTERS), "--reference", str(scenario["reference"]),
+                        "--output-dir", str(out))
+    assert "  Révisions : 2026-T2 (1 classeur arrivé depuis)" in again.output
+    versions = record(out)[Q4]
+    assert sorted(versions) == [1, 2]
+    assert versions[1] == scenario[Q4][Q4][1]
+    changed = {label for label in versions[1] if versions[1][label] != versions[2][label]}
+    assert {"Territoires reçus", "Territoires manquants"} <= changed
+    revised = sheet(out / f"synthese-pvd-{Q4}.xlsx", "Révisions")
+    assert {r["Période"] for r in revised} == {Q4}
+    assert {r["Chiffre"] for r in revised} == changed
+    received = next(r for r in revised if r["Chiffre"] == "Territoires reçus")
+    assert (received["Publié"], received["Révisé"]) == (2, 3)
+    # A share is written as a share: its change is not rounded to the cent.
+    kinds = {d.label: d.kind for d in recorded_declarations(schema)}
+    shares = [r for r in revised if kinds[r["Chiffre"]] == "share" and r["Publié"] not in (None, "—")]
+    assert shares
+    for r in shares:
+        assert 0 <= r["Révisé"] <= 1 and r["Écart"] == pytest.approx(r["Révisé"] - r["Publié"], abs=1e-9)
+    assert received["Cause"] == f"Étain (pvd-44-55-3) : classeur arrivé depuis ({late})"
+    # The earlier quarters' files did not change: they are not revised, nor given a new version.
+    assert {(p, v) for p, v, _, _ in publications(out)} == {(p, v) for p, v, _, _ in publications(scenario["out"])} | {(Q4, 2)}

@@ -16,9 +16,9 @@ from click.testing import CliRunner
 from factory import make_workbook
 from python_calamine import CalamineWorkbook
 
+from pvd_reporting.cache import REPORTS_FOLDER, SUFFIX, Cache
 from pvd_reporting.check.validate import validate_paths, validate_workbook
 from pvd_reporting.cli import cli
-from pvd_reporting.consolidate.cache import SUFFIX
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.pipeline import validate as pipeline_validate
 
@@ -95,7 +95,7 @@ def test_validate_folder_uses_the_batch_reader(inbox: Path, schema: Schema, user
 
     def spy(paths: list[Path], *args: Any, **kwargs: Any) -> Any:
         calls.append(len(paths))
-        assert kwargs.get("cache") == user_cache
+        assert kwargs.get("cache") == Cache(user_cache)
         return real(paths, *args, **kwargs)
 
     monkeypatch.setattr(pipeline_validate, "read_all", spy)
@@ -105,7 +105,7 @@ def test_validate_folder_uses_the_batch_reader(inbox: Path, schema: Schema, user
         assert result.report.to_dict() == before.to_dict()
     assert calls == [3, 3]
     # Every file's report cached (a broken file's too: its bytes decide it), by the first run.
-    assert len(list(user_cache.glob(f"*{SUFFIX}"))) == 3
+    assert len(list((user_cache / REPORTS_FOLDER).glob(f"*{SUFFIX}"))) == 3
 
 
 def test_validate_folder_json_and_feedback_as_before(inbox: Path, schema: Schema, tmp_path: Path) -> None:

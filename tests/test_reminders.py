@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from factory import baseline_rows, make_workbook
 from python_calamine import CalamineWorkbook
 
+from pvd_reporting.cache import ATTACHMENTS, ATTACHMENTS_FOLDER, SUFFIX, decode_entry
 from pvd_reporting.cli import cli
 from pvd_reporting.consolidate.chase import TO_FIX, Chase, to_chase
 from pvd_reporting.errors import ConfigError
@@ -298,7 +299,7 @@ def test_attached_workbooks_are_made_once_across_runs(inbox: Path, tmp_path: Pat
     cache = tmp_path / "cache"
     first = attachments(consolidated(inbox, tmp_path / "a", cache_dir=cache))
     assert sorted(made) == ["carried_bytes", "feedback_bytes"]
-    assert len(list((cache / "pieces-jointes").glob("*.xlsx"))) == 2
+    assert len(list((cache / ATTACHMENTS_FOLDER).glob(f"*{SUFFIX}"))) == 2
     made.clear()
     assert attachments(consolidated(inbox, tmp_path / "b", cache_dir=cache)) == first
     assert made == []
@@ -309,8 +310,8 @@ def test_attached_workbooks_are_made_once_across_runs(inbox: Path, tmp_path: Pat
 
 
 def test_a_damaged_cached_attachment_is_made_again(run: ConsolidationRun, tmp_path: Path) -> None:
-    """Each cached attachment is checked against the digest stored beside it: one cut short,
-    one altered in place, and one whose digest is gone are made again, whole."""
+    """Each cached attachment is checked against the digest its entry holds: one cut short, one
+    altered in place and one copied under another key are made again, whole."""
     cache, schema = tmp_path / "cache", build_schema()
 
     def attachments(name: str) -> dict[str, bytes]:
@@ -320,9 +321,10 @@ def test_a_damaged_cached_attachment_is_made_again(run: ConsolidationRun, tmp_pa
         return {p.name: next(parse(p).iter_attachments()).get_content() for p in sorted(done.folder.glob("*.eml"))}
 
     fresh = attachments("a")
-    entries = sorted(cache.glob("*.xlsx"))
-    assert len(entries) == 2 and all(e.with_suffix(".sha256").is_file() for e in entries)
+    entries = sorted((cache / ATTACHMENTS_FOLDER).glob(f"*{SUFFIX}"))
+    assert len(entries) == 2
     cut, altered = entries
+    whole = {e: e.read_bytes() for e in entries}
     cut.write_bytes(cut.read_bytes()[:1000])
     data = bytearray(altered.read_bytes())
     data[len(data) // 2] ^= 0xFF
@@ -333,11 +335,12 @@ def test_a_damaged_cached_attachment_is_made_again(run: ConsolidationRun, tmp_pa
         path = tmp_path / f"{name}.xlsx"
         path.write_bytes(content)
         assert "Engagements" in CalamineWorkbook.from_path(str(path)).sheet_names
-    # The entries are whole again; a lost digest is an entry not used.
-    assert sorted(e.read_bytes() for e in entries) == sorted(fresh.values())
-    cut.with_suffix(".sha256").unlink()
+    # The entries are whole again; one holding the other's workbook is not used.
+    assert {e: e.read_bytes() for e in entries} == whole
+    assert sorted(decode_entry(ATTACHMENTS, e.read_bytes(), e.stem) for e in entries) == sorted(fresh.values())
+    cut.write_bytes(whole[altered])
     assert attachments("c") == fresh
-    assert cut.with_suffix(".sha256").is_file()
+    assert cut.read_bytes() == whole[cut]
 
 
 # --- the cycle's edges: current contacts, blank workbooks, departmental runs ---------------------

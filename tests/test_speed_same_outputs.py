@@ -13,6 +13,7 @@ from __future__ import annotations
 import email
 import io
 import sqlite3
+import zipfile
 from email import policy
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 from xlsxwriter.worksheet import Worksheet
 
+from pvd_reporting.cache import REPORTS_FOLDER, SUFFIX
 from pvd_reporting.format.reference import SHIPPED_REFERENCE
 from pvd_reporting.outputs.dashboard import plots
 from pvd_reporting.outputs.workbook import prepared, skeleton
@@ -91,13 +93,15 @@ def slow(monkeypatch: pytest.MonkeyPatch) -> Any:
     def off() -> None:
         monkeypatch.setattr(skeleton, "fill", lambda schema, content: None)
         monkeypatch.setattr(prepared.PreparedWorksheet, "_prepare_formula", Worksheet._prepare_formula)
+        monkeypatch.setattr(prepared.PreparedWorksheet, "set_column_pixels", Worksheet.set_column_pixels)
+        monkeypatch.setattr(prepared.PreparedWorksheet, "_write_col_info", Worksheet._write_col_info)
         monkeypatch.setattr(plots, "remembered", lambda consolidation, what, build: build())
     return off
 
 
 def test_outputs_are_the_same_with_and_without_the_speed_mechanisms(tmp_path: Path, slow: Any) -> None:
     fast_cold = everything(tmp_path / "rapide", cache=True)
-    assert list((tmp_path / "rapide" / "cache").glob("*.pvdcache"))
+    assert list((tmp_path / "rapide" / "cache" / REPORTS_FOLDER).glob(f"*{SUFFIX}"))
     fast_warm = everything(tmp_path / "rapide", cache=True)
     slow()
     before = everything(tmp_path / "avant", cache=False)
@@ -107,3 +111,39 @@ def test_outputs_are_the_same_with_and_without_the_speed_mechanisms(tmp_path: Pa
             assert before[part][name] == fast_cold[part][name], f"{part}/{name}"
             assert fast_cold[part][name] == fast_warm[part][name], f"{part}/{name} (à chaud)"
     assert any(name.endswith(".eml") for name in before["consolidation"])
+
+
+def test_a_wide_column_range_is_written_as_one_range(tmp_path: Path) -> None:
+    """Stored as one range, the columns to the last one give the same columns as xlsxwriter's,
+    including a narrower range set over part of it afterwards and a range beyond the last column;
+    the sheet's dimension is that of its cells, not the columns' last one."""
+    import re
+
+    import xlsxwriter
+
+    def sheet_xml(book_class: Any, name: str) -> str:
+        path = tmp_path / name
+        wb = book_class(str(path))
+        ws = wb.add_worksheet("Engagements")
+        grey = wb.add_format({"locked": False, "num_format": "#,##0"})
+        ws.set_column(0, 2, 20, grey)
+        ws.set_column(3, 16_383, None, grey)
+        ws.set_column(100, 120, None, None, {"hidden": True})
+        assert ws.set_column(5, 16_384, None, grey) == -1
+        ws.set_column(200, 16_383, None, wb.add_format({"locked": False}))
+        ws.write_comment(3, 3, "au bout")
+        ws.write(0, 0, "x")
+        ws.write(4, 2, 12.5)
+        wb.close()
+        with zipfile.ZipFile(path) as zf:
+            return (zf.read("xl/worksheets/sheet1.xml") + zf.read("xl/drawings/vmlDrawing1.vml")).decode()
+
+    plain = sheet_xml(xlsxwriter.Workbook, "plain.xlsx")
+    ours = sheet_xml(prepared.PreparedWorkbook, "prepared.xlsx")
+    assert '<col min="201" max="16384"' in plain
+    assert re.findall("<cols>.*</cols>", ours) == re.findall("<cols>.*</cols>", plain)
+    assert '<dimension ref="A1:XFD5"/>' in plain
+    assert '<dimension ref="A1:D5"/>' in ours
+    # Everything else, the comment's box included, is xlsxwriter's.
+    unspanned = re.compile(r'<dimension ref="[^"]*"/>| spans="[^"]*"')
+    assert unspanned.sub("", ours) == unspanned.sub("", plain)

@@ -101,9 +101,9 @@ def revisions(history: History, published: Published, schema: Schema) -> list[Re
     declared = recorded_declarations(schema)
     for period, c in history.periods.items():
         before = published.figures.get(period)
-        # The quarter consolidated is still being received: an earlier one was given out.
-        if period == history.current or before is None \
-                or published.unchanged(period, history.digests.get(period, "")):
+        # The quarter consolidated too: an earlier run of it may already have been given out,
+        # and this run writes a new version of it.
+        if before is None or published.unchanged(period, history.digests.get(period, "")):
             continue
         changed = []
         totals = totals_of(c, schema)

@@ -4,19 +4,25 @@ for consolidation; a file whose reading fails, or whose worker dies, is set asid
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from pathlib import Path
 
 from pvd_reporting.atomic import checkpoint, die_with_parent, worker_guard
+from pvd_reporting.cache import Cache, open_cache
 from pvd_reporting.check import validate
-from pvd_reporting.consolidate.cache import ReportCache, store_entry
+from pvd_reporting.consolidate.report_entry import REPORTS, ReportCache
 from pvd_reporting.format.issues import IssueCode, WorkbookReport, make_issue
 from pvd_reporting.format.reference import Reference
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.read.discover import shown_path
+
+# Where a worker stores the report it parsed: the cache and the entry's key.
+Slot = tuple[Cache, str]
 
 _worker_schema: Schema | None = None
 _worker_reference: Reference | None = None
@@ -25,22 +31,24 @@ _worker_reference: Reference | None = None
 def _init_worker(schema: Schema, reference: Reference | None, guard: tuple[int, bool]) -> None:
     # A worker left behind by a killed run would wait forever on a queue nobody writes to.
     die_with_parent(*guard)
+    gc.enable()  # paused in the parent while it gathers reports; a worker's own garbage is short-lived
     # Sent once per process, not once per file: the reference list has some 1,600 communes.
     global _worker_schema, _worker_reference
     _worker_schema, _worker_reference = schema, reference
 
 
-def _read_in_worker(path: Path, entry: Path | None = None) -> WorkbookReport:
+def _read_in_worker(path: Path, entry: Slot | None = None) -> WorkbookReport:
     assert _worker_schema is not None
     return _read_and_store(path, _worker_schema, _worker_reference, entry)
 
 
 def _read_and_store(path: Path, schema: Schema, reference: Reference | None,
-                    entry: Path | None) -> WorkbookReport:
+                    entry: Slot | None) -> WorkbookReport:
     report = lighten(read_one(path, schema, reference))
     if entry is not None:
         # Stored by the worker that parsed it: the encoding is spread over the cores.
-        store_entry(entry, report)
+        cache, key = entry
+        cache.store(REPORTS, key, report)
     return report
 
 
@@ -91,42 +99,66 @@ def read_all(
     reference: Reference | None = None,
     workers: int | None = None,
     on_progress: Callable[[int], None] | None = None,
-    cache: Path | None = None,
-    write_cache: bool = True,
+    cache: Cache | Path | None = None,
 ) -> list[WorkbookReport]:
     """Validate every workbook on all cores; reports in the order of `paths`.
 
-    With `cache` (a folder), a file whose bytes, format version, configuration and reference
-    list are unchanged since a previous run is not parsed again (see cache.py); entries unused
-    for a year are pruned at the end. Without `write_cache`, the cache is read but nothing is added to
-    it: a run with --no-contacts leaves no contact of its files there.
+    With `cache`, a file whose bytes, format version, configuration and reference list are
+    unchanged since a previous run is not parsed again (see report_entry.py); the cache is
+    pruned at the end. A read-only cache (--no-contacts) is read, and nothing is added to it: such
+    a run leaves no contact of its files there.
     """
+    with _collector_paused():
+        return _read_all(paths, schema, reference, workers, on_progress, cache)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The reports are kept for the whole run and hold no reference cycle. While thousands of
+    them are made, the cyclic garbage collector would walk every object already made, again and
+    again (half the time of a warm run's reading at national scale): it is paused, and what was
+    made is then frozen out of its reach."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+def _read_all(paths: list[Path], schema: Schema, reference: Reference | None, workers: int | None,
+              on_progress: Callable[[int], None] | None, cache: Cache | Path | None,
+              ) -> list[WorkbookReport]:
     store: ReportCache | None = None
     advance = on_progress or (lambda n: None)
     results: list[WorkbookReport | None] = [None] * len(paths)
-    entries: list[Path | None] = [None] * len(paths)
+    entries: list[Slot | None] = [None] * len(paths)
     todo: list[int] = []
-    if cache is not None:
-        store = ReportCache(cache, schema, reference)
-        store.prepare()
+    opened = open_cache(cache)
+    if opened is not None:
+        opened.prepare()
+        store = ReportCache(opened, schema, reference)
         for i, path in enumerate(paths):
             hit = store.lookup(path)
             if hit is not None:
                 results[i] = hit
                 advance(1)
-            else:
-                entries[i] = store.entry_path(path) if write_cache else None
-                todo.append(i)
+                continue
+            key = store.key(path) if opened.writable else None
+            entries[i] = (opened, key) if key is not None else None
+            todo.append(i)
     else:
         todo = list(range(len(paths)))
     _parse(paths, todo, results, entries, schema, reference, workers, advance)
-    if store is not None:
-        store.prune()
+    if opened is not None:
+        opened.prune()
     return [r for r in results if r is not None]
 
 
 def _parse(paths: list[Path], todo: list[int], results: list[WorkbookReport | None],
-           entries: list[Path | None], schema: Schema, reference: Reference | None,
+           entries: list[Slot | None], schema: Schema, reference: Reference | None,
            workers: int | None, advance: Callable[[int], None]) -> None:
     count = workers if workers and workers > 0 else (os.cpu_count() or 1)
     count = min(count, len(todo))
@@ -145,7 +177,7 @@ def _parse(paths: list[Path], todo: list[int], results: list[WorkbookReport | No
 
 
 def _parse_in_pool(paths: list[Path], todo: list[int], results: list[WorkbookReport | None],
-                   entries: list[Path | None], schema: Schema, reference: Reference | None,
+                   entries: list[Slot | None], schema: Schema, reference: Reference | None,
                    count: int, advance: Callable[[int], None]) -> list[int]:
     """Reads `todo` on `count` processes; the indices left unread by a broken pool."""
     broken: list[int] = []
@@ -169,7 +201,7 @@ def _parse_in_pool(paths: list[Path], todo: list[int], results: list[WorkbookRep
 
 
 def _parse_one_by_one(paths: list[Path], todo: list[int], results: list[WorkbookReport | None],
-                      entries: list[Path | None], schema: Schema, reference: Reference | None,
+                      entries: list[Slot | None], schema: Schema, reference: Reference | None,
                       advance: Callable[[int], None]) -> None:
     pool: ProcessPoolExecutor | None = None
     try:

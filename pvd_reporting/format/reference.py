@@ -113,12 +113,23 @@ class Reference:
         lines = sorted(f"{t.key}:{','.join(sorted(c.insee for c in t.communes))}" for t in self.territories)
         return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
+    # Looked up for every workbook read: built once per list, never changed afterwards.
+    @cached_property
+    def _by_id(self) -> dict[str, RefTerritory]:
+        found: dict[str, RefTerritory] = {}
+        for t in self.territories:
+            found.setdefault((t.id_pvd or "").lower(), t)
+        return found
+
+    @cached_property
+    def _communes(self) -> dict[str, RefCommune]:
+        return {c.insee: c for t in self.territories for c in t.communes}
+
     def by_id(self, id_pvd: str) -> RefTerritory | None:
-        wanted = id_pvd.strip().lower()
-        return next((t for t in self.territories if (t.id_pvd or "").lower() == wanted), None)
+        return self._by_id.get(id_pvd.strip().lower())
 
     def communes(self) -> dict[str, RefCommune]:
-        return {c.insee: c for t in self.territories for c in t.communes}
+        return self._communes
 
     def regions(self) -> list[str]:
         return sorted({t.region for t in self.territories if t.region})

@@ -44,13 +44,13 @@ def start(works: Sequence[Callable[[], Any]]) -> list[Callable[[], Any]]:
     pool = ProcessPoolExecutor(max_workers=len(works), mp_context=multiprocessing.get_context("fork"),
                                initializer=die_with_parent, initargs=worker_guard())
     # The children only read the consolidation: frozen, its objects are never visited by their
-    # garbage collector, whose visits would copy every page of it into each child.
+    # garbage collector, whose visits would copy every page of it into each child. It stays
+    # frozen here too: it is kept to the end of the run.
     gc.freeze()
     try:
         # With fork, the pool makes all its processes at the first submit, `works` in them.
         futures = [pool.submit(_run_pending, i) for i in range(len(works))]
     finally:
-        gc.unfreeze()
         _pending.clear()  # the children have their copy; the parent must not keep the view alive
     left = [len(works)]
 

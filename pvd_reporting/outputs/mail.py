@@ -9,10 +9,7 @@ encoded-word, nothing that reads as a second address. Addresses are set from par
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import hashlib
-import os
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -23,10 +20,8 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from pvd_reporting.atomic import atomic_write_bytes, atomic_write_text
+from pvd_reporting.cache import ATTACHMENTS, Cache, entry_key
 from pvd_reporting.consolidate.batch import period_end, period_of
-from pvd_reporting.consolidate.cache import ATTACHMENT_DIGEST_SUFFIX as DIGEST_SUFFIX
-from pvd_reporting.consolidate.cache import program_digest
 from pvd_reporting.consolidate.chase import (
     PERIOD_TO_CHECK,
     RESENT_AS_IS,
@@ -134,10 +129,10 @@ def file_stem(chase: Chase) -> str:
     return Path(file_name_of(chase.id_pvd, name, None if chase.id_pvd else slug(chase.key))).stem
 
 
-def attachment(chase: Chase, schema: Schema, period: str, cache: Path | None = None) -> tuple[str, bytes] | None:
+def attachment(chase: Chase, schema: Schema, period: str, cache: Cache | None = None) -> tuple[str, bytes] | None:
     """(file name, bytes): the feedback workbook (À corriger), else the workbook for the period
-    carried forward from its last one, else pre-filled from the reference list. With `cache`
-    (a folder), a workbook made by an earlier run from the same inputs is taken from there."""
+    carried forward from its last one, else pre-filled from the reference list. With `cache`,
+    a workbook made by an earlier run from the same inputs is taken from there."""
     stem = file_stem(chase)
     to_fix = chase.received or (chase.odd if chase.motif == PERIOD_TO_CHECK else None)
     if to_fix is not None:
@@ -152,60 +147,31 @@ def attachment(chase: Chase, schema: Schema, period: str, cache: Path | None = N
     return None
 
 
-def _made_once(cache: Path | None, inputs: tuple[str, Schema, str, WorkbookReport],
+def _made_once(cache: Cache | None, inputs: tuple[str, Schema, str, WorkbookReport],
                make: Callable[[], bytes]) -> bytes:
     """`make()`, or the same workbook kept in `cache` by an earlier run: its key is everything it
     is made from (the program, the format and configuration, the period, the source file's
     digest and name, its issues, consolidation's included). At national scale a warm run would
-    otherwise write hundreds of annotated workbooks again (docs/vitesse.md).
-
-    Each entry has a sidecar holding the sha256 of its bytes, checked before the entry is used:
-    a truncated or altered entry (a full disk, a copy cut short, an edit) is made again, never
-    attached as it is."""
-    kind, schema, period, report = inputs
-    if cache is None or report.sha256 is None:
+    otherwise write hundreds of annotated workbooks again (docs/vitesse.md). An entry cut short
+    or altered is made again, never attached as it is (the cache checks its digest)."""
+    key = attachment_key(*inputs)
+    if cache is None or key is None:
         return make()
-    key = repr((kind, program_digest(), schema.version, schema.config.full_fingerprint, period, report.sha256,
-                Path(report.path).name, report.issues))
-    stored = cache / f"{hashlib.sha256(key.encode()).hexdigest()}.xlsx"
-    data = _verified(stored)
-    if data is not None:
-        return data
-    data = make()
-    with contextlib.suppress(OSError):  # a cache that cannot be written only costs time next run
-        stored.parent.mkdir(parents=True, exist_ok=True)
-        # The workbook first: an entry without its digest is never used.
-        atomic_write_bytes(stored, data)
-        atomic_write_text(_digest_path(stored), hashlib.sha256(data).hexdigest() + "\n", encoding="ascii")
-    return data
+    return cache.made_once(ATTACHMENTS, key, make)
 
 
-def _digest_path(stored: Path) -> Path:
-    return stored.with_suffix(DIGEST_SUFFIX)
-
-
-def _verified(stored: Path) -> bytes | None:
-    """The entry's bytes if they match the digest stored beside them; else None (and a damaged
-    entry is removed)."""
-    digest = _digest_path(stored)
-    try:
-        expected = digest.read_text(encoding="ascii").strip()
-        data = stored.read_bytes()
-    except (OSError, UnicodeDecodeError):
+def attachment_key(made_as: str, schema: Schema, period: str, report: WorkbookReport) -> str | None:
+    """The cache key of the workbook `made_as` (feedback, carried) from `report`; None when the
+    source file's digest is unknown."""
+    if report.sha256 is None:
         return None
-    if hashlib.sha256(data).hexdigest() != expected:
-        for path in (stored, digest):
-            with contextlib.suppress(OSError):
-                path.unlink()
-        return None
-    with contextlib.suppress(OSError):
-        for path in (stored, digest):
-            os.utime(path)  # used now: pruning counts a year from here
-    return data
+    return entry_key(ATTACHMENTS, report.sha256, {
+        "made_as": made_as, "format": schema.version, "config": schema.config.full_fingerprint,
+        "period": period, "file": Path(report.path).name, "issues": repr(report.issues)})
 
 
 def draft(chase: Chase, schema: Schema, period: str, *, max_bytes: int = MAX_ATTACHMENT_BYTES,
-          cache: Path | None = None, departmental: bool = False) -> tuple[EmailMessage, bool]:
+          cache: Cache | None = None, departmental: bool = False) -> tuple[EmailMessage, bool]:
     """The mail draft of one territory (its chef de projet has a mail); (message, left out
     because over `max_bytes`). `departmental`: from a `--departement` run, signed by the
     département's referent."""
@@ -301,7 +267,7 @@ def signed_by(chase: Chase, schema: Schema, departmental: bool) -> tuple[str, st
 
 
 def draft_bytes(chase: Chase, schema: Schema, period: str, max_bytes: int,
-                cache: Path | None = None, departmental: bool = False) -> tuple[bytes, bool]:
+                cache: Cache | None = None, departmental: bool = False) -> tuple[bytes, bool]:
     """The .eml file of one draft (CRLF lines, as mail programs expect), and whether the
     attachment was left out for its size."""
     msg, too_big = draft(chase, schema, period, max_bytes=max_bytes, cache=cache, departmental=departmental)

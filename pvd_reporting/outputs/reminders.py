@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pvd_reporting.atomic import atomic_write_bytes, atomic_write_text
+from pvd_reporting.cache import Cache, open_cache
 from pvd_reporting.consolidate.chase import SAME_DAY_CHECK, Chase, last_sent, to_chase
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.format.reference import Reference
@@ -83,9 +84,10 @@ def render_reminders_csv(chased: list[Chase], schema: Schema, *, no_contacts: bo
 
 def write_reminders(consolidation: Consolidation, output_dir: Path, schema: Schema, *,
                     no_contacts: bool = False, reference: Reference | None = None,
-                    max_bytes: int = MAX_ATTACHMENT_BYTES, cache: Path | None = None) -> Reminders:
+                    max_bytes: int = MAX_ATTACHMENT_BYTES, cache: Cache | Path | None = None) -> Reminders:
     """The CSV, and the drafts' folder replaced whole (none with --no-contacts); `cache`: where
     the attached workbooks are kept between runs (see `attachment`)."""
+    store = open_cache(cache)
     period = consolidation.region.period
     folder = Path(output_dir)
     chased = to_chase(consolidation, reference)
@@ -107,7 +109,7 @@ def write_reminders(consolidation: Consolidation, output_dir: Path, schema: Sche
     try:
         names: set[str] = set()
         for chase in jobs:
-            data, too_big = draft_bytes(chase, schema, period, max_bytes, cache, departmental)
+            data, too_big = draft_bytes(chase, schema, period, max_bytes, store, departmental)
             done.drafts += 1
             done.without_attachment += too_big
             name = _free(names, file_stem(chase))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from pvd_reporting.atomic import (
     prepare_output_dir,
     refuse_inside_inputs,
 )
+from pvd_reporting.cache import Cache, can_create, resolve_cache_dir
 from pvd_reporting.consolidate.batch import (
     HISTORY_PLACEMENT,
     OTHER_DEPARTMENT,
@@ -27,12 +29,6 @@ from pvd_reporting.consolidate.batch import (
     period_sort_key,
     placement,
     retained_period,
-)
-from pvd_reporting.consolidate.cache import (
-    ATTACHMENTS_FOLDER,
-    IMAGES_FOLDER,
-    can_create,
-    resolve_cache_dir,
 )
 from pvd_reporting.consolidate.figures import RegionFigures, region_figures
 from pvd_reporting.consolidate.published import Published, read_back, revisions
@@ -127,11 +123,16 @@ def run_consolidate(
     if not files:
         raise UsageError(f"Aucun classeur à consolider (.xlsx, .xlsm, .ods ou .xls) dans {where}.")
     target = prepare_output_dir(output_dir, inputs)
-    cache = resolve_cache_dir(cache_dir, enabled=use_cache)
-    if cache is not None:
-        refuse_inside_inputs(cache, inputs, option="--cache")
-        if cache_dir is None and not can_create(cache):
-            cache = None  # the default folder only saves time: without it, every workbook is read
+    folder = resolve_cache_dir(cache_dir, enabled=use_cache)
+    cache: Cache | None = None
+    if folder is not None:
+        refuse_inside_inputs(folder, inputs, option="--cache")
+        # With --no-contacts the cache is read, never written: no contact of this run stays there.
+        cache = Cache(folder, writable=not no_contacts)
+        # The default folder only saves time: without it, every workbook is read.
+        usable = folder.is_dir() if no_contacts else can_create(folder)
+        if cache_dir is None and not usable:
+            cache = None
     # Locked before the workbooks are read: a second run is refused at once, not after reading.
     with OutputFolder(target, inputs, shown=output_dir) as out:
         notices += out.notices
@@ -139,7 +140,7 @@ def run_consolidate(
         bar.start(len(files), "Lecture des classeurs")
         try:
             reports = read_all(files, schema, reference=reference, workers=workers, on_progress=bar.advance,
-                               cache=cache, write_cache=not no_contacts)
+                               cache=cache)
         finally:
             bar.close()
         try:
@@ -147,6 +148,9 @@ def run_consolidate(
                                          departments=codes)
         except UsageError as exc:
             raise NothingToConsolidate(str(exc), reports) from None
+        # The views are kept to the end of the run: out of the cyclic garbage collector's walks,
+        # which would visit them each time the outputs make enough new objects.
+        gc.freeze()
         result.not_workbooks = found.not_workbooks
         if result.region.received == 0 and result.region.not_filled == 0:
             raise NothingToConsolidate(
@@ -199,22 +203,21 @@ def as_of_out_of_range(period: str, as_of: date) -> str | None:
 
 def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no_contacts: bool,
                   images: bool, with_contacts: bool = False, reference: Reference | None = None,
-                  cache: Path | None = None, published: Published | None = None,
+                  cache: Cache | None = None, published: Published | None = None,
                   ) -> tuple[list[Path], str | None, Reminders]:
     """Summary, dashboard, charts, anomalies and reminders of one consolidation; (paths, image
     notice, reminders). `output_dir`: for `run_consolidate`, the run's staging folder (atomic.
     OutputFolder), empty: what the output folder held before (the history database) is read
-    there by the caller. `cache`: the run's cache folder, where images and the reminders'
-    attached workbooks are kept between runs; `published`: the output folder's history file as
+    there by the caller. `cache`: the run's cache (read-only with --no-contacts), where images and
+    the reminders' attached workbooks are kept between runs; `published`: the output folder's history file as
     it was (read by the caller), whose unchanged periods are carried over."""
     period = result.region.period
-    image_cache = None if cache is None else cache / IMAGES_FOLDER
     write_summary = summary_work(result, output_dir / f"synthese-pvd-{period}.xlsx", schema, no_contacts=no_contacts)
 
     def summary_and_reminders() -> tuple[Path, Reminders]:
         return write_summary(), write_reminders(result, output_dir, schema, no_contacts=no_contacts,
                                                 reference=reference,
-                                                cache=None if cache is None else cache / ATTACHMENTS_FOLDER)
+                                                cache=cache)
 
     # Written by another process meanwhile: the summary is the longest output, and the reminders'
     # attached workbooks take seconds at national scale. The history database, which reads every
@@ -228,7 +231,7 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
         # sent as soon as built and drawn while the dashboard is written.
         chromium.start(browser)
         draw_ahead({**chart_figures(result, at_risk_days=schema.config.at_risk_days, schema=schema),
-                    **trend_figures(result)}, image_cache)
+                    **trend_figures(result)}, cache)
 
     def pictures() -> tuple[list[Path], str | None, list[Path]]:
         """`graphiques-<période>/` and the note: the outputs Chromium makes images and a PDF of."""
@@ -236,8 +239,8 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
             # The note first: printed in a tab of its own while the charts are drawn in theirs.
             note = write_note(result, output_dir, schema, pdf=images)
             charts, notice = write_charts(result, output_dir, images=images, at_risk_days=schema.config.at_risk_days,
-                                          schema=schema, image_cache=image_cache)
-            trends, trend_notice = write_trend_charts(result, output_dir, images=images, image_cache=image_cache)
+                                          schema=schema, image_cache=cache)
+            trends, trend_notice = write_trend_charts(result, output_dir, images=images, image_cache=cache)
         finally:
             if images:
                 chromium.stop()  # closed while the other outputs are still being written

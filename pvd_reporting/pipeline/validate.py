@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pvd_reporting.atomic import free_name, refuse_inside_inputs
+from pvd_reporting.cache import Cache, can_create, resolve_cache_dir
 from pvd_reporting.check.validate import validate_workbook
-from pvd_reporting.consolidate.cache import can_create, resolve_cache_dir
 from pvd_reporting.consolidate.reading import read_all
 from pvd_reporting.errors import OutputError
 from pvd_reporting.format.issues import Report
@@ -51,7 +51,7 @@ def run_validate(
     try:
         bar.start(len(files), "Contrôle des classeurs")
         reports = read_all(files, schema, reference=reference, on_progress=bar.advance,
-                           cache=cache if cache is not None and can_create(cache) else None)
+                           cache=Cache(cache) if cache is not None and can_create(cache) else None)
     finally:
         bar.close()
     report = Report(workbooks=reports)

@@ -67,13 +67,26 @@ def active_content(zf: zipfile.ZipFile | None, data: bytes = b"", xml: dict[str,
         if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
             continue
         part = xml[name] if name in xml else _read_small(zf, name)
-        if b"|" not in part:
-            continue
-        m = _DDE_FORMULA.search(part)
+        m = _dde_formula(part)
         if m:
             dde.append(f"formule « ={_shown(m[1])} »")
     found.extend(make_issue(IssueCode.DDE_LINK, reason=text) for text in dde)
     return found
+
+
+def _dde_formula(part: bytes) -> re.Match[bytes] | None:
+    """The first formula of `part` that calls another application. Only the elements around a
+    pipe are matched: searching the whole sheet backtracks through every formula (a few ms for
+    the workbook's own checks, which hold a "|" in a string)."""
+    start = 0
+    while (pipe := part.find(b"|", start)) >= 0:
+        end = part.find(b"<", pipe)
+        end = len(part) if end < 0 else end + 1
+        m = _DDE_FORMULA.match(part, max(part.rfind(b"<", 0, pipe), 0), end)
+        if m:
+            return m
+        start = end
+    return None
 
 
 def _ods(zf: zipfile.ZipFile) -> list[Issue]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from pvd_reporting.atomic import atomic_write_folder, atomic_write_text
+from pvd_reporting.cache import Cache
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs.dashboard.images import export_images
@@ -24,7 +25,7 @@ PLOTLY_FILE = "plotly.min.js"
 
 def write_charts(
     consolidation: Consolidation, output_dir: Path, *, images: bool = True, at_risk_days: int = 90,
-    schema: Schema | None = None, image_cache: Path | None = None,
+    schema: Schema | None = None, image_cache: Cache | None = None,
 ) -> tuple[list[Path], str | None]:
     """Write `graphiques-<period>/`: one .html per chart (+ .png and .svg when Chromium is there).
 

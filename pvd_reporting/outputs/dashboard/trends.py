@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pvd_reporting.atomic import atomic_write_text
+from pvd_reporting.cache import Cache
 from pvd_reporting.consolidate.changes import CHANGE_TYPES, COST, FINANCING
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.format.matching import norm
@@ -168,7 +169,7 @@ def _trend_figures(cons: Consolidation) -> dict[str, go.Figure]:
 
 
 def write_trend_charts(cons: Consolidation, output_dir: Path, *, images: bool = True,
-                       image_cache: Path | None = None) -> tuple[list[Path], str | None]:
+                       image_cache: Cache | None = None) -> tuple[list[Path], str | None]:
     """The trend charts in `graphiques-<period>/`, beside the others (html, and png/svg with Chromium)."""
     import plotly.io as pio
 

@@ -29,7 +29,7 @@ from pvd_reporting.outputs.columns import (
     territory_row,
 )
 from pvd_reporting.outputs.privacy import ContactMask
-from pvd_reporting.outputs.summary.cells import SummaryFormats, print_setup, put
+from pvd_reporting.outputs.summary.cells import SummaryFormats, print_setup, put_figure
 from pvd_reporting.outputs.summary.xmlrows import PendingRows
 
 CHANGES = "Changements"
@@ -91,7 +91,7 @@ def write_history_sheets(wb: Workbook, c: Consolidation, schema: Schema, fmt: Su
 
 
 def write_revisions(wb: Workbook, c: Consolidation, fmt: SummaryFormats) -> Worksheet:
-    """`Révisions`: each figure of an earlier period already published (the output folder's
+    """`Révisions`: each figure of a period already published (the output folder's
     history file) that this run changes, with the workbooks that arrived or changed since."""
     ws = wb.add_worksheet(REVISIONS)
     revisions = c.history.revisions if c.history is not None else []
@@ -106,12 +106,15 @@ def write_revisions(wb: Workbook, c: Consolidation, fmt: SummaryFormats) -> Work
     ws.repeat_rows(0)
     for i, r in enumerate(revisions, start=1):
         kind = ValueKind(r.kind)
-        for j, (value, k) in enumerate(((r.period, TEXT), (r.figure, TEXT), (r.published, kind),
-                                        (r.revised, kind),
-                                        (None if r.revised is None or r.published is None
-                                         else to_cent(r.revised - r.published), kind),
-                                        (r.cause, TEXT))):
-            put(ws, i, j, value, k, fmt)
+        gap = None if r.revised is None or r.published is None else r.revised - r.published
+        if gap is not None and kind == ValueKind.EUROS:
+            gap = to_cent(gap)
+        ws.write_string(i, 0, r.period, fmt.cell[TEXT])
+        ws.write_string(i, 1, r.figure, fmt.cell[TEXT])
+        # A share, a percentage or a duration as Synthèse shows it; « — » where one side has none.
+        for j, value in ((2, r.published), (3, r.revised), (4, gap)):
+            put_figure(ws, i, j, value, kind, fmt)
+        ws.write_string(i, 5, r.cause, fmt.cell[TEXT])
     if not revisions:
         ws.write_string(1, 1, "Aucun chiffre déjà publié n'a changé.")
     return ws
