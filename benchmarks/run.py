@@ -49,7 +49,8 @@ def floor(paths: list[Path], out: Path) -> None:
         wb = CalamineWorkbook.from_path(str(path))
         for name in wb.sheet_names:
             rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=True)
-            tables.setdefault(name, []).extend(rows[1:])
+            # Blank rows skipped, as any reader must (the tables' hidden row under the header).
+            tables.setdefault(name, []).extend(row for row in rows[1:] if any(v != "" for v in row))
     book = xlsxwriter.Workbook(str(out), {"constant_memory": True})
     for name, rows in tables.items():
         ws = book.add_worksheet(name[:31])

@@ -1,5 +1,5 @@
 """Write docs/format-1.md, the workbook format for its users, and the table of docs/controles.md
-from the schema, the rule objects (check/checks.py), the issue catalogue and the default
+from the schema, the rule objects (check/checks/), the issue catalogue and the default
 configuration: nothing in them is typed twice.
 
     python scripts/make_format_doc.py            # rewrite docs/format-1.md and docs/controles.md
@@ -37,7 +37,10 @@ from pvd_reporting.format.issues import ISSUE_TYPES, SEVERITY_LABELS, Severity  
 from pvd_reporting.format.matching import norm  # noqa: E402
 from pvd_reporting.format.schema import (  # noqa: E402
     DEPARTMENTS,
+    FIRST_DATA_ROW,
+    HEADER_ROW,
     MILESTONES,
+    SPACER_ROW,
     TOTAL_LABELS,
     VERSION_LABEL,
     VERSION_PROPERTY,
@@ -81,7 +84,7 @@ KIND_LABELS: dict[Kind, str] = {
 
 @dataclass(frozen=True)
 class Rule:
-    """A check `validate` makes beyond reading each value, as check/checks.py declares it."""
+    """A check `validate` makes beyond reading each value, as check/checks/ declares it."""
 
     table: str  # "territoire" or a table key
     fields: tuple[str, ...]  # the fields the issue points at; () for a whole-sheet issue
@@ -95,8 +98,8 @@ class Rule:
 
 
 def rules(schema: Schema) -> tuple[Rule, ...]:
-    """The cross-field rules, sheet by sheet, from the rule objects (check/checks.py)."""
-    return tuple(Rule(c.sheet, c.fields, c.code.value, c.doc, c.severity)
+    """The cross-field rules, sheet by sheet, from the rule objects (check/checks/)."""
+    return tuple(Rule(c.sheet, c.fields, str(c.code), c.doc, c.severity)
                  for c in checks(schema) if c.doc is not None)
 
 
@@ -409,6 +412,15 @@ def render(schema: Schema) -> str:
         "- Les lignes vides sont ignorées. Une ligne dont l'une des deux premières cellules remplies dit "
         f"{total_words} (ou commence par « total ») est une ligne de total : elle est signalée "
         "(`total-row`) et n'est pas comptée.",
+        f"- Les onglets en tableau du modèle ont leurs en-têtes en ligne {HEADER_ROW + 1}, puis une ligne vide "
+        f"et masquée (ligne {SPACER_ROW + 1}, l'intercalaire), puis les données à partir de la ligne "
+        f"{FIRST_DATA_ROW + 1}. L'intercalaire est déverrouillé et prend le format des colonnes : une ligne "
+        f"insérée au-dessus de la ligne {FIRST_DATA_ROW + 1} prend son format (déverrouillée, montants, dates "
+        "et pourcentages à la française), non celui des en-têtes ; les listes, les contrôles de saisie, les "
+        f"couleurs et les comptes de l'onglet `{schema.controls_name}` commencent tous à l'intercalaire, de sorte "
+        "que cette ligne est contrôlée comme les autres. Le lecteur n'en a pas besoin : un tableau sans "
+        "intercalaire (classeur plus ancien, fait à la main ou par un autre outil) se lit de la même façon, "
+        "et chaque anomalie nomme la cellule où est la valeur dans le fichier lu.",
         f"- Limites : un fichier de plus de {_mb(MAX_FILE_BYTES)}, ou dont le contenu décompressé dépasse "
         f"{_mb(MAX_UNCOMPRESSED_BYTES)}, est refusé (`file-too-large`) ; un onglet de plus de "
         f"{fr_int(MAX_ROWS)} lignes n'est pas lu (`too-many-rows`), ni un onglet dont la grille dépasse "

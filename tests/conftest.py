@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import pvd_reporting.check  # noqa: F401 — the rules' kinds in the issue catalogue, as every command has them
 from pvd_reporting.cache import ENV_VAR as CACHE_ENV_VAR
 from pvd_reporting.format.config import Config, default_config
 from pvd_reporting.format.reference import SHIPPED_REFERENCE

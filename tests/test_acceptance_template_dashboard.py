@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from test_feedback import flag_colour
 
 from pvd_reporting.cli import cli
+from pvd_reporting.format.schema import FIRST_DATA_ROW
 
 FINANCERS = [
     "État (DETR, DSIL, FNADT, Fonds vert) (€)", "Région Grand Est (€)",
@@ -60,6 +61,9 @@ DROPDOWNS = {
     ("Ingénierie", "Statut"): ["Identifié", "Sollicité", "Accordé", "Refusé", "Réalisé"],
     ("Annuaire", "Rôle"): ["Chef de projet PVD", "Élu référent", "Référent État", "Partenaire", "Autre"],
 }
+
+# The 1-based first data row of a table pvd-report writes.
+FIRST = FIRST_DATA_ROW + 1
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -136,12 +140,12 @@ def _fill(path: Path, out: Path) -> None:
                          "Temps dédié du chef de projet (% ETP)": 1.0,
                          "Cofinancement du poste": "Banque des Territoires"}.items():
         form.cell(rows[label], 2, value)
-    for r, day in zip(range(2, 5), (dt.datetime(2021, 5, 12), dt.datetime(2021, 9, 1), dt.datetime(2021, 10, 4)),
+    for r, day in zip(range(FIRST, FIRST + 3), (dt.datetime(2021, 5, 12), dt.datetime(2021, 9, 1), dt.datetime(2021, 10, 4)),
                       strict=True):
         wb["Jalons"].cell(r, 4, day)
 
     def table(sheet: str, records: list[dict[str, object]]) -> None:
-        for i, record in enumerate(records, start=2):
+        for i, record in enumerate(records, start=FIRST):
             for key, value in record.items():
                 wb[sheet].cell(i, HEADERS[sheet].index(key) + 1, value)
 
@@ -177,9 +181,9 @@ def test_prefilled_template_filled_by_a_user_validates_clean(tmp_path: Path, ref
     assert code == 0, out
     wb = openpyxl.load_workbook(tmp_path / "t.xlsx")
     assert wb["Territoire"]["B1"].value == "pvd-44-67-1" and wb["Territoire"]["B3"].value == "67"
-    assert sorted(wb["Communes"].cell(r, 1).value for r in range(2, 6)) == ["67020", "67066", "67414", "67448"]
+    assert sorted(wb["Communes"].cell(r, 1).value for r in range(FIRST, FIRST + 4)) == ["67020", "67066", "67414", "67448"]
     if shape == "datagouv":
-        assert wb["Jalons"]["D2"].value == dt.datetime(2021, 5, 12)
+        assert wb["Jalons"][f"D{FIRST}"].value == dt.datetime(2021, 5, 12)
         wb["Territoire"]["B5"], wb["Territoire"]["B6"] = "CC de la Vallée de la Bruche", "246700306"
         wb.save(tmp_path / "t.xlsx")
     _fill(tmp_path / "t.xlsx", tmp_path / "filled.xlsx")
@@ -251,17 +255,19 @@ def test_feedback_of_a_hand_made_workbook_lands_on_the_values(tmp_path: Path, re
     wb = openpyxl.load_workbook(tmp_path / "ann" / "main-annotations.xlsx")
     eng = wb["Engagements"]
     assert [c.value for c in eng[1]] == HEADERS["Engagements"]
-    assert eng["H3"].value == "32/13/2024" and "32/13/2024" in eng["H3"].comment.text
-    assert eng["J3"].value == 100 and "dépassent" in eng["J3"].comment.text
-    assert flag_colour(eng["H3"]) == flag_colour(eng["J3"]) == "F4A6A6"  # red while the value is wrong
+    # The bad action is the second of the table in the annotated workbook, under its spacer.
+    h, j = f"H{FIRST + 1}", f"J{FIRST + 1}"
+    assert eng[h].value == "32/13/2024" and "32/13/2024" in eng[h].comment.text
+    assert eng[j].value == 100 and "dépassent" in eng[j].comment.text
+    assert flag_colour(eng[h]) == flag_colour(eng[j]) == "F4A6A6"  # red while the value is wrong
     assert any("Listes" in (d.formula1 or "") for d in eng.data_validations.dataValidation)
     # Bug: the Anomalies sheet only gave the cell of the workbook received (J6, L6), where the
     # annotated workbook has nothing; it now also gives, with a link, where the value is here.
     anomalies = {r[5]: r for r in wb["Anomalies"].iter_rows(min_row=2, values_only=True)}
-    assert anomalies["financing-exceeds-cost"][2] == "J6" and anomalies["financing-exceeds-cost"][7] == "J3"
-    assert anomalies["invalid-date"][2] == "L6" and anomalies["invalid-date"][7] == "H3"
+    assert anomalies["financing-exceeds-cost"][2] == "J6" and anomalies["financing-exceeds-cost"][7] == j
+    assert anomalies["invalid-date"][2] == "L6" and anomalies["invalid-date"][7] == h
     links = [c.hyperlink.location for c in wb["Anomalies"]["H"][1:] if c.hyperlink]
-    assert sorted(links) == ["Engagements!H3", "Engagements!J3"]
+    assert sorted(links) == [f"Engagements!{h}", f"Engagements!{j}"]
     # The annotated workbook reads back with the same data, issues now on the rows shown.
     code, out = run("validate", str(tmp_path / "ann" / "main-annotations.xlsx"))
-    assert "Engagements!H3" in out and "Engagements!J3" in out and "2 erreurs" in out, out
+    assert f"Engagements!{h}" in out and f"Engagements!{j}" in out and "2 erreurs" in out, out

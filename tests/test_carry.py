@@ -21,11 +21,14 @@ from pvd_reporting.cli import cli
 from pvd_reporting.consolidate.batch import consolidate
 from pvd_reporting.format.issues import WorkbookReport
 from pvd_reporting.format.matching import norm
-from pvd_reporting.format.schema import TABLE_KEYS, VERSION_LABEL, Schema
+from pvd_reporting.format.schema import FIRST_DATA_ROW, TABLE_KEYS, VERSION_LABEL, Schema
 from pvd_reporting.outputs.workbook.carry import NOT_UNDERSTOOD, next_period, write_carried
 from pvd_reporting.read.safety import OLE_MAGIC
 
 SOURCE_PERIOD, NEXT = "2025-T3", "2025-T4"
+
+# The 1-based first data row of a table pvd-report writes (a factory workbook's is 2).
+FIRST = FIRST_DATA_ROW + 1
 
 
 def source(path: Path, schema: Schema, **territory: Any) -> Path:
@@ -85,9 +88,9 @@ def test_every_sheet_carried_period_set_update_blank_version_stamped(tmp_path: P
         assert [r.values for r in after.tables[key]] == [r.values for r in before.tables[key]], key
     # Jalons with their dates and comments, read by another reader than the writer's.
     jalons = wb[schema.table("jalons").name]
-    assert jalons["D6"].value == datetime(2025, 11, 20)  # J5 realised
+    assert jalons[f"D{FIRST + 4}"].value == datetime(2025, 11, 20)  # J5 realised
     comites = wb[schema.table("comites").name]
-    assert comites.max_row - 1 == len(baseline_rows(schema)["comites"])
+    assert comites.max_row - FIRST_DATA_ROW == len(baseline_rows(schema)["comites"])
 
 
 def test_value_not_understood_is_carried_as_typed_and_flagged(tmp_path: Path, schema: Schema) -> None:
@@ -99,16 +102,16 @@ def test_value_not_understood_is_carried_as_typed_and_flagged(tmp_path: Path, sc
     out = carry(src, tmp_path / "t4.xlsx", schema)
     wb = openpyxl.load_workbook(out)
     eng = wb[schema.table("engagements").name]
-    start = eng.cell(2, schema.table("engagements").keys.index("start_on") + 1)
+    start = eng.cell(FIRST, schema.table("engagements").keys.index("start_on") + 1)
     assert start.value == "32/13/2024"
     assert start.comment is not None and start.comment.text == NOT_UNDERSTOOD
-    phone = wb[schema.table("annuaire").name].cell(4, schema.table("annuaire").keys.index("phone") + 1)
+    phone = wb[schema.table("annuaire").name].cell(FIRST + 2, schema.table("annuaire").keys.index("phone") + 1)
     assert phone.value == "03 88 91" and phone.comment.text == NOT_UNDERSTOOD
     for key, typed in (("etp", "à temps plein"), ("chair", "Le maire")):
         cell = form_cell(out, schema, key)
         assert cell.value == typed and cell.comment.text == NOT_UNDERSTOOD
     # A value that was understood has no comment.
-    assert eng.cell(2, 1).comment is None
+    assert eng.cell(FIRST, 1).comment is None
     # And the same issues are found again: nothing was silently dropped.
     filled = fill_update_date(out, schema, date(2025, 12, 20))
     assert issue_keys(validate_workbook(filled, schema)) == issue_keys(validate_workbook(src, schema))
@@ -175,16 +178,16 @@ def test_older_format_carried_into_the_current_one_by_header(tmp_path: Path, sch
         header = [c.value for c in wb[table.name][1]]
         assert header[: len(table.columns)] == [f.label for f in table.columns], table.name
     ann = wb[schema.table("annuaire").name]
-    assert ann.cell(2, schema.table("annuaire").keys.index("phone") + 1).value == "03 88 71 31 79"
+    assert ann.cell(FIRST, schema.table("annuaire").keys.index("phone") + 1).value == "03 88 71 31 79"
     # The column the format does not know is kept, beside the others, each value on its row.
     eng = wb[schema.table("engagements").name]
     extra = len(schema.table("engagements").columns) + 1
-    assert [eng.cell(r, extra).value for r in (1, 2, 3, 4)] == [
+    assert [eng.cell(r, extra).value for r in (1, FIRST, FIRST + 1, FIRST + 2)] == [
         "Observations", "Subvention DSIL notifiée en juin", None, "À confirmer"]
     # So is the value typed under no header, on its row, under the letter of its column.
     com = wb[schema.table("comites").name]
     beside = len(schema.table("comites").columns) + 1
-    assert (com.cell(1, beside).value, com.cell(3, beside).value) == ("Sans en-tête (H)", "voir le compte rendu")
+    assert (com.cell(1, beside).value, com.cell(FIRST + 1, beside).value) == ("Sans en-tête (H)", "voir le compte rendu")
     report = validate_workbook(out, schema)
     assert {(i.code, i.value) for i in report.issues} == {("unknown-column", "Observations"),
                                                           ("unknown-column", "Sans en-tête (H)")}

@@ -13,7 +13,7 @@ from typing import Any
 import openpyxl
 import pytest
 from factory import baseline_rows, make_workbook
-from test_carry import carry, fill_update_date, form_cell, issue_keys
+from test_carry import FIRST, carry, fill_update_date, form_cell, issue_keys
 from test_template_libreoffice import convert
 
 from pvd_reporting.check.validate import validate_workbook
@@ -74,7 +74,7 @@ def test_carried_workbook_saved_by_libreoffice_validates(saved: dict[str, Any], 
     assert form_cell(saved["rempli.xlsx"], schema, "updated_on").value.date() == date(2025, 12, 20)
     # The flag survives LibreOffice's save too.
     ws = openpyxl.load_workbook(saved["rempli.xlsx"])[schema.table("engagements").name]
-    cell = ws.cell(3, schema.table("engagements").keys.index("end_on") + 1)
+    cell = ws.cell(FIRST + 1, schema.table("engagements").keys.index("end_on") + 1)
     assert cell.value == "fin 2025" and NOT_UNDERSTOOD in cell.comment.text
 
 

@@ -20,11 +20,11 @@ from pvd_reporting.check.checks import live_checks
 from pvd_reporting.check.formulas import FORM
 from pvd_reporting.check.validate import validate_workbook
 from pvd_reporting.format.issues import Severity
-from pvd_reporting.format.schema import CONTROLS_HEADERS, Kind, Schema
+from pvd_reporting.format.schema import CONTROLS_HEADERS, FIRST_DATA_ROW, SPACER_ROW, Kind, Schema
 from pvd_reporting.outputs.palette import SEVERITY_FILLS
 from pvd_reporting.outputs.workbook.feedback import write_feedback
 from pvd_reporting.outputs.workbook.template import write_filled, write_template
-from pvd_reporting.outputs.workbook.writer import CONTROLS_FIRST_ROW, layout_of
+from pvd_reporting.outputs.workbook.writer import CONTROLS_FIRST_ROW, VALIDATION_ROWS, layout_of
 from pvd_reporting.read.workbook import read_workbook
 
 # The table of live checks for users lives in docs/controles.md (the README links to it).
@@ -108,12 +108,13 @@ def test_checks_cover_the_prepared_rows_and_more(schema: Schema) -> None:
     layout = layout_of(schema)
     for table in schema.tables:
         last = layout.last_rows[table.key]
-        assert last >= table.blank_rows + 1 and last >= len(table.fixed_rows) + 1
+        # 1-based: the data rows begin under the spacer.
+        assert last >= FIRST_DATA_ROW + table.blank_rows and last >= FIRST_DATA_ROW + len(table.fixed_rows)
     financing = next(c for c in live_checks(schema) if c.code == "financing-exceeds-cost")
     (cells, _), = financing.highlights(layout)
-    # One rule colours the cost and every financer of the row, over the 1,000 checked rows.
+    # One rule colours the cost and every financer of the row, from the spacer over the 1,000 checked rows.
     last_money = layout.letter("engagements", schema.financer_fields[-1].key)
-    assert cells == f"{layout.letter('engagements', 'cost')}2:{last_money}1001"
+    assert cells == f"{layout.letter('engagements', 'cost')}{SPACER_ROW + 1}:{last_money}{FIRST_DATA_ROW + VALIDATION_ROWS}"
 
 
 def _validation(ws: Worksheet, cell: str) -> DataValidation:

@@ -12,7 +12,7 @@ from test_template_filled import sample
 
 from pvd_reporting.check.validate import validate_workbook
 from pvd_reporting.format.issues import IssueCode, Severity, WorkbookReport, make_issue
-from pvd_reporting.format.schema import Schema
+from pvd_reporting.format.schema import FIRST_DATA_ROW, Schema
 from pvd_reporting.outputs.workbook.feedback import (
     ANOMALIES_HEADERS,
     ANOMALIES_NAME,
@@ -24,6 +24,8 @@ from pvd_reporting.outputs.workbook.template import write_filled
 
 RED, ORANGE = MARK_BG[Severity.ERROR][1:].upper(), MARK_BG[Severity.WARNING][1:].upper()
 Feedback = tuple[openpyxl.Workbook, WorkbookReport]
+# The 1-based row of a table's first data row, in a workbook pvd-report writes.
+FIRST = FIRST_DATA_ROW + 1
 
 
 def flag_colour(cell: Cell) -> str:
@@ -54,7 +56,7 @@ def feedback(tmp_path_factory: pytest.TempPathFactory, schema: Schema) -> Feedba
     source = write_filled(tmp / "source.xlsx", schema, data)
     # Shift the Engagements data one row down: feedback must follow the record, not the row.
     wb = openpyxl.load_workbook(source)
-    wb["Engagements"].insert_rows(2)
+    wb["Engagements"].insert_rows(FIRST)
     wb.save(source)
     report = validate_workbook(source, schema)
     out = write_feedback(tmp / "retour.xlsx", schema, report)
@@ -65,18 +67,18 @@ def test_issues_found(feedback: Feedback) -> None:
     _, report = feedback
     codes = {i.code for i in report.issues}
     assert {"invalid-date", "financing-exceeds-cost", "invalid-email", "invalid-siren", "etat-absent"} <= codes
-    assert any(i.code == "invalid-date" and i.cell == "H3" for i in report.issues)
+    assert any(i.code == "invalid-date" and i.cell == f"H{FIRST + 1}" for i in report.issues)
 
 
 def test_error_cells_red_with_comment(feedback: Feedback) -> None:
     wb, _ = feedback
-    cell = wb["Engagements"]["H2"]  # the bad date, back on row 2 in the fresh template
+    cell = wb["Engagements"][f"H{FIRST}"]  # the bad date, back on the first data row in the fresh template
     assert cell.value == "32/13/2024"
     assert flag_colour(cell) == RED
     assert cell.comment is not None and "32/13/2024" in cell.comment.text
-    assert flag_colour(wb["Engagements"]["J2"]) == RED
-    assert "dépassent" in wb["Engagements"]["J2"].comment.text
-    assert flag_colour(wb["Annuaire"]["D2"]) == RED
+    assert flag_colour(wb["Engagements"][f"J{FIRST}"]) == RED
+    assert "dépassent" in wb["Engagements"][f"J{FIRST}"].comment.text
+    assert flag_colour(wb["Annuaire"][f"D{FIRST}"]) == RED
     form = wb["Territoire"]
     assert flag_colour(form["B6"]) == RED and "SIREN" in form["B6"].comment.text
     assert flag_colour(form["B2"]) == "" and form["B2"].comment is None
@@ -84,7 +86,7 @@ def test_error_cells_red_with_comment(feedback: Feedback) -> None:
 
 def test_warning_cells_orange(feedback: Feedback) -> None:
     wb, _ = feedback
-    cell = wb["Comités"]["D2"]
+    cell = wb["Comités"][f"D{FIRST}"]
     assert flag_colour(cell) == ORANGE and "État" in cell.comment.text
 
 
@@ -97,7 +99,7 @@ def test_anomalies_sheet_lists_every_issue(feedback: Feedback, schema: Schema) -
     assert len(rows) == len(report.issues)
     assert {r[5] for r in rows} == {i.code for i in report.issues}
     date_row = next(r for r in rows if r[5] == "invalid-date")
-    assert date_row[:5] == ["Erreur", "Engagements", "H3", "Date de début", "32/13/2024"]
+    assert date_row[:5] == ["Erreur", "Engagements", f"H{FIRST + 1}", "Date de début", "32/13/2024"]
     assert {r[0] for r in rows} <= {"Erreur", "Avertissement"}
 
 
@@ -111,7 +113,7 @@ def test_several_messages_on_one_cell_and_cell_less_issues(tmp_path: Path, schem
         make_issue(IssueCode.MISSING_SHEET, sheet="Ingénierie", sheet_name="Ingénierie"),
     ]
     wb = openpyxl.load_workbook(write_annotated(tmp_path / "f.xlsx", schema, data, issues))
-    cell = wb["Engagements"]["H2"]
+    cell = wb["Engagements"][f"H{FIRST}"]
     assert flag_colour(cell) == RED  # the worst severity wins
     assert "illisible" in cell.comment.text and "postérieure" in cell.comment.text
     assert wb[ANOMALIES_NAME].max_row == 5

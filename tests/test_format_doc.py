@@ -9,16 +9,20 @@ from __future__ import annotations
 import ast
 import difflib
 import importlib.util
+import inspect
 import re
 import sys
+import textwrap
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from pvd_reporting.check.checks import checks
 from pvd_reporting.format.config import default_config
-from pvd_reporting.format.issues import ISSUE_TYPES, SEVERITY_LABELS, IssueCode
+from pvd_reporting.format.issues import ISSUE_TYPES, SEVERITY_LABELS, IssueCode, IssueType
 from pvd_reporting.format.schema import VERSION_LABEL, VERSION_PROPERTY, Schema, build_schema
 
 REPO = Path(__file__).resolve().parent.parent
@@ -111,19 +115,34 @@ def test_every_code_the_package_raises_is_in_the_catalogue() -> None:
     assert {members[name] for name in raised} <= set(ISSUE_TYPES)
 
 
-def test_the_rules_listed_are_the_rules_applied(make_doc: ModuleType, default_schema: Schema) -> None:
-    # check/rules.py has one function per sheet (`_communes`, ...); each issue code it raises there
-    # must be listed under that sheet in the document, and nothing else.
-    sheet_of = {f"_{t.key}": t.key for t in default_schema.tables} | {"_territory": make_doc.FORM_KEY}
-    tree = ast.parse((REPO / "pvd_reporting" / "check" / "rules.py").read_text(encoding="utf-8"))
-    applied: set[tuple[str, str]] = set()
-    for fn in tree.body:
-        if not isinstance(fn, ast.FunctionDef) or fn.name not in sheet_of:
+def _kinds_raised(fn: Callable[..., object]) -> set[str]:
+    """The codes a rule's function builds issues of (`ctx.issue(KIND, …)`, `make_issue(KIND, …)`),
+    each KIND resolved in the function's own module."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    names = vars(inspect.getmodule(fn))
+    raised: set[str] = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and node.args):
             continue
-        for node in ast.walk(fn):
-            code = node.args[0] if isinstance(node, ast.Call) and node.args else None
-            if isinstance(code, ast.Attribute) and isinstance(code.value, ast.Name) and code.value.id == "IssueCode":
-                applied.add((sheet_of[fn.name], IssueCode[code.attr].value))
+        callee = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if callee in ("issue", "make_issue"):
+            kind = eval(compile(ast.Expression(node.args[0]), "<kind>", "eval"), names)  # noqa: S307 — names of the module
+            raised.add(str(kind.code if isinstance(kind, IssueType) else kind))
+    return raised
+
+
+def test_the_rules_listed_are_the_rules_applied(make_doc: ModuleType, default_schema: Schema) -> None:
+    # Each rule object's Python raises its own code and no other; a reading check (no doc sentence)
+    # names the reader's function that raises it instead; the document lists exactly the rules.
+    applied: set[tuple[str, str]] = set()
+    for check in checks(default_schema):
+        python = [fn for fn in (check.row, check.whole) if fn is not None]
+        if check.doc is None:
+            assert not python and check.reader is not None, check
+            continue
+        assert len(python) == 1, check
+        assert _kinds_raised(python[0]) == {check.code}, (check.code, python[0])
+        applied.add((check.sheet, check.code))
     assert len(applied) > 15
     listed = {(r.table, r.code) for r in make_doc.rules(default_schema)}
     assert listed == applied, {"listed, not applied": listed - applied, "applied, not listed": applied - listed}

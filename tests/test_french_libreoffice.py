@@ -17,7 +17,7 @@ import pytest
 from engines import AS_SHOWN_CSV, french_profile, libreoffice
 from test_template_filled import sample
 
-from pvd_reporting.format.schema import Schema
+from pvd_reporting.format.schema import FIRST_DATA_ROW, Schema
 from pvd_reporting.outputs.workbook.template import write_filled, write_template
 
 SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
@@ -98,7 +98,7 @@ def test_french_calc_keeps_what_was_typed(shown: dict[str, dict[str, list[list[s
     assert updated == "10/12/2025"
     table = schema.table("engagements")
     rows = shown[ext][table.name]
-    row = dict(zip(table.keys, rows[1], strict=False))
+    row = dict(zip(table.keys, rows[FIRST_DATA_ROW], strict=False))
     assert row["cost"].strip('"') == "850 000 €"
     assert row["fin_1"].strip('"') == "340 000 €"
     assert (row["start_on"], row["end_on"]) == ("01/03/2024", "30/06/2026")
@@ -111,7 +111,7 @@ def test_french_calc_saves_formats_excel_reads_the_same(shown: dict[str, dict[st
     wb = openpyxl.load_workbook(shown["_saved"]["xlsx"][0][0])
     table = schema.table("engagements")
     ws = wb[table.name]
-    cost = ws.cell(2, table.keys.index("cost") + 1)
+    cost = ws.cell(FIRST_DATA_ROW + 1, table.keys.index("cost") + 1)
     assert cost.value == 850_000 and "€" in cost.number_format
     assert ",\\" not in cost.number_format and not cost.number_format.rstrip('"€ \\').endswith(",")
     form = wb[schema.form.name]
@@ -120,7 +120,7 @@ def test_french_calc_saves_formats_excel_reads_the_same(shown: dict[str, dict[st
 
 
 # Rows typed into the blank template: the first prepared row, one far down, one past the prepared rows.
-TYPED_ROWS = (2, 150, 230)
+TYPED_ROWS = (FIRST_DATA_ROW + 1, 150, 230)
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import ast
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from pvd_reporting.format.issues import ISSUE_TYPES, IssueCode, IssueParameterMissing, make_issue
+from pvd_reporting.format.issues import (
+    ISSUE_TYPES,
+    IssueCode,
+    IssueParameterMissing,
+    Severity,
+    make_issue,
+    register,
+)
 
 PACKAGE = Path(__file__).resolve().parent.parent / "pvd_reporting"
 
@@ -53,3 +61,12 @@ def test_no_bare_code_string_in_the_package() -> None:
             if isinstance(node, ast.Constant) and node.value in codes:
                 found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.value}")
     assert found == []
+
+
+def test_a_rule_kind_is_registered_once() -> None:
+    # The rules (check/checks/) register their kinds: the same kind again is a no-op, another is refused.
+    kind = ISSUE_TYPES[IssueCode.MISSING_COST]
+    assert register(kind) is kind and ISSUE_TYPES[IssueCode.MISSING_COST] is kind
+    with pytest.raises(ValueError, match="missing-cost: declared twice"):
+        register(replace(kind, severity=Severity.WARNING))
+    assert ISSUE_TYPES[IssueCode.MISSING_COST].severity == Severity.ERROR

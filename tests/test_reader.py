@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from factory import baseline_rows, baseline_territory, cell_of, make_workbook
 
@@ -266,6 +267,41 @@ def test_blank_rows_skipped(tmp_path: Path, schema: Schema) -> None:
     assert data is not None
     assert [r.row for r in data.tables["annuaire"]] == [2, 5, 6]
 
+
+
+@pytest.mark.parametrize("spacer", [False, True], ids=["data-under-the-header", "blank-row-under-the-header"])
+def test_tables_read_the_same_with_or_without_a_blank_row_under_the_header(
+        tmp_path: Path, schema: Schema, spacer: bool) -> None:
+    """pvd-report's tables have a blank (hidden) row under the header; older, hand-made and other
+    tools' tables have their data right under it. Both read the same, and each anomaly names the
+    cell where its value is in the file read."""
+    rows = baseline_rows(schema)
+    rows["engagements"][1]["start_on"] = "32/13/2024"
+    rows["annuaire"][0]["email"] = "claire.example.fr"
+    rows["communes"][0]["name"] = None
+    plain = make_workbook(tmp_path / "plain.xlsx", schema, rows=rows)
+    path = plain
+    if spacer:
+        wb = openpyxl.load_workbook(plain)
+        for table in schema.tables:
+            wb[table.name].insert_rows(2)
+        path = tmp_path / "spacer.xlsx"
+        wb.save(path)
+    expected, _ = read_workbook(plain, schema)
+    data, issues = read_workbook(path, schema)
+    assert data is not None and expected is not None
+    shift = 1 if spacer else 0
+    for table in schema.tables:
+        records = data.tables[table.key]
+        assert [r.values for r in records] == [r.values for r in expected.tables[table.key]], table.name
+        assert [r.row for r in records] == [2 + shift + i for i in range(len(records))], table.name
+    assert sorted(codes(issues)) == ["invalid-date", "invalid-email", "required-value"]
+    for code, sheet, index, key in (("invalid-date", "engagements", 1, "start_on"),
+                                    ("invalid-email", "annuaire", 0, "email"),
+                                    ("required-value", "communes", 0, "name")):
+        issue = only(issues, code)
+        cell = cell_of(path, schema, sheet, index + shift, key)
+        assert (issue.sheet, issue.cell, issue.row) == (schema.table(sheet).name, cell, 2 + shift + index), code
 
 def test_total_row(tmp_path: Path, schema: Schema) -> None:
     rows = baseline_rows(schema)["engagements"]

@@ -137,26 +137,26 @@ def _output(f: Followed) -> None:
 
 
 def _warning(f: Followed) -> None:
-    # The code and its message; the rule object with its live formula; the Python check.
-    f.edit("warning", "pvd_reporting/format/issues.py", '    MISSING_END_DATE = "missing-end-date"\n',
-           f'    MISSING_END_DATE = "missing-end-date"\n    TITLE_TOO_LONG = "{WARNING}"\n')
-    f.edit("warning", "pvd_reporting/format/issues.py",
-           "\"Action terminée sans date de fin : indiquez quand elle s'est terminée.\"),\n",
-           "\"Action terminée sans date de fin : indiquez quand elle s'est terminée.\"),\n"
-           '    IssueType(IssueCode.TITLE_TOO_LONG, W_, "Intitulé trop long",\n'
-           '              "Intitulé de {length} caractères : 80 au plus, le détail va ailleurs."),\n')
-    f.edit("warning", "pvd_reporting/check/checks.py",
-           "                           lambda r, k: f\"{blank(r['end_on'])}*{any_of(r['status'], (done,))}\")))\n",
-           "                           lambda r, k: f\"{blank(r['end_on'])}*{any_of(r['status'], (done,))}\")))\n"
-           '            add(Check(IssueCode.TITLE_TOO_LONG, table.key, ("title",), "intitulé de plus de 80 caractères",\n'
-           f'                      rules._engagements, Live("{WARNING_LIVE}",\n'
-           '                                               lambda r, k: f"(LEN({shown(r[k])})>80)")))\n')
-    f.edit("warning", "pvd_reporting/check/rules.py",
-           '            issues.append(ctx.issue(IssueCode.MISSING_END_DATE, record, table, "end_on"))\n',
-           '            issues.append(ctx.issue(IssueCode.MISSING_END_DATE, record, table, "end_on"))\n'
-           '        if isinstance(values.get("title"), str) and len(values["title"]) > 80:\n'
-           '            issues.append(ctx.issue(IssueCode.TITLE_TOO_LONG, record, table, "title",\n'
-           '                                    length=len(values["title"])))\n')
+    # One file: the rule's kind (code, severity, title, message), its Python on each row, and its
+    # object with its doc sentence and live formula, in the module of its sheet.
+    rule = "pvd_reporting/check/checks/engagements.py"
+    f.edit("warning", rule, "NEGATIVE_AMOUNT = register(",
+           f'TITLE_TOO_LONG = register(IssueType(\n    "{WARNING}", W_, "Intitulé trop long",\n'
+           '    "Intitulé de {length} caractères : 80 au plus, le détail va ailleurs."))\n'
+           "NEGATIVE_AMOUNT = register(")
+    f.edit("warning", rule, "def action_overdue(",
+           "def title_too_long(ctx: Context, record: Record) -> Iterator[Issue]:\n"
+           '    title = record.values.get("title")\n'
+           "    if isinstance(title, str) and len(title) > 80:\n"
+           '        yield ctx.issue(TITLE_TOO_LONG, record, ENGAGEMENTS, "title", length=len(title))\n\n\n'
+           "def action_overdue(")
+    f.edit("warning", rule, "        Check(NEGATIVE_AMOUNT, table,",
+           '        Check(TITLE_TOO_LONG, table, ("title",), "intitulé de plus de 80 caractères", title_too_long,\n'
+           f'              live=Live("{WARNING_LIVE}", lambda r, k: f"(LEN({{shown(r[k])}})>80)")),\n'
+           "        Check(NEGATIVE_AMOUNT, table,")
+    f.edit("warning", rule, "from pvd_reporting.check.live import before_update, duplicate\n",
+           "from pvd_reporting.check.formulas import shown\n"
+           "from pvd_reporting.check.live import before_update, duplicate\n")
 
 
 def _plan(w: Path) -> list[dict[str, Any]]:

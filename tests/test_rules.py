@@ -455,3 +455,30 @@ def test_cadence_counts_j3s_own_quarter(schema: Schema) -> None:
     data = build_data(schema, rows=rows)
     issues = [i for i in apply_rules(data, schema) if i.code == "comite-cadence"]
     assert len(issues) == 1 and re.findall(r"\d{4}-T\d", issues[0].message) == ["2025-T4"]
+
+
+# --- two rules on one cell -----------------------------------------------------------------------
+
+
+def _jalons_late_and_early(schema: Schema) -> dict[str, list[dict[str, Any]]]:
+    rows = [dict(r) for r in baseline_rows(schema)["jalons"]]
+    # Both after the update date (15/12/2025), and J3 realised before J2.
+    rows[1]["done_on"], rows[2]["done_on"] = date(2026, 3, 1), date(2026, 2, 1)
+    return {"jalons": rows}
+
+
+@pytest.mark.parametrize(("territory", "rows", "expected"), [
+    ({"etp": 20}, None, ["etp-below-threshold", "percent-as-points"]),
+    (None, "cost", ["negative-amount", "financing-exceeds-cost"]),
+    (None, "jalons", ["date-in-future", "milestones-out-of-order"]),
+])
+def test_two_rules_on_one_cell_keep_their_order(schema: Schema, territory: dict[str, Any] | None,
+                                                rows: str | None, expected: list[str]) -> None:
+    # Reports list a cell's issues in the order they have always had: each rule's rank, then its place.
+    tables = {"cost": with_row(schema, "engagements", 0, cost=-100.0),
+              "jalons": _jalons_late_and_early(schema)}.get(rows or "")
+    issues = apply_rules(build_data(schema, territory=territory, rows=tables), schema)
+    by_cell: dict[str | None, list[str]] = {}
+    for issue in issues:
+        by_cell.setdefault(issue.cell, []).append(issue.code)
+    assert expected in by_cell.values(), by_cell

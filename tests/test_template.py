@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import openpyxl
@@ -9,13 +10,22 @@ import pytest
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.dimensions import ColumnDimension
+from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineWorkbook
 
 from pvd_reporting.errors import OutputError
 from pvd_reporting.format.config import load_config
 from pvd_reporting.format.reference import load_reference
-from pvd_reporting.format.schema import VERSION_LABEL, VERSION_PROPERTY, Kind, Schema, build_schema
+from pvd_reporting.format.schema import (
+    FIRST_DATA_ROW,
+    SPACER_ROW,
+    VERSION_LABEL,
+    VERSION_PROPERTY,
+    Kind,
+    Schema,
+    build_schema,
+)
 from pvd_reporting.outputs.workbook.template import write_template
 from pvd_reporting.pipeline.template import run_template
 
@@ -72,10 +82,11 @@ def test_lists_sheet_holds_every_list(blank, schema: Schema) -> None:
 
 def test_jalons_fixed_rows(blank, schema: Schema) -> None:
     ws = blank[schema.table("jalons").name]
-    rows = [(ws.cell(r, 1).value, ws.cell(r, 2).value) for r in range(2, 10)]
+    first = FIRST_DATA_ROW + 1
+    rows = [(ws.cell(r, 1).value, ws.cell(r, 2).value) for r in range(first, first + 8)]
     assert rows == list(schema.table("jalons").fixed_rows)
     assert [r[0] for r in rows] == [f"J{i}" for i in range(1, 9)]
-    assert ws.cell(2, 1).protection.locked and ws.cell(9, 2).protection.locked
+    assert ws.cell(first, 1).protection.locked and ws.cell(first + 7, 2).protection.locked
 
 
 def test_dropdowns_read_the_lists_sheet(blank, schema: Schema) -> None:
@@ -137,6 +148,32 @@ def test_freeze_protection_and_locking(blank, schema: Schema) -> None:
     ws = blank[schema.form.name]
     assert ws.cell(1, 2).protection.locked is False
     assert ws.cell(1, 1).protection.locked is True
+
+
+def test_a_hidden_spacer_under_each_header_where_every_check_starts(blank, schema: Schema) -> None:
+    """A row inserted above the first data row takes the format of the row above it: the spacer's
+    (no cell, no row format: the columns' unlocked formats), never the header's; and it lands inside
+    every drop-down, colour and Contrôles range, which all begin on the spacer."""
+    spacer = SPACER_ROW + 1
+    refs = re.compile(r"\$[A-Z]+\$(\d+):\$[A-Z]+\$\d+")
+    for table in schema.tables:
+        ws = blank[table.name]
+        dim = ws.row_dimensions[spacer]
+        assert dim.hidden and not dim.customFormat, table.name
+        assert not any(cell.value is not None or cell.has_style for cell in ws[spacer]), table.name
+        starts = {rng.min_row for dv in ws.data_validations.dataValidation for rng in dv.sqref.ranges}
+        assert starts == {spacer}, table.name
+        # Colours: from the spacer; a check of the first data row alone (J1's date) or of the rows
+        # after it (jalons in order) from there.
+        starts = {rng.min_row for cf in ws.conditional_formatting for rng in cf.sqref.ranges}
+        assert spacer in starts and starts <= {spacer, FIRST_DATA_ROW + 1, FIRST_DATA_ROW + 2}, table.name
+        if not table.fixed_rows:
+            assert ws.auto_filter.ref.startswith("A1:"), table.name
+    controls = blank[schema.controls_name]
+    # Each range a count reads begins on the spacer, or on the first data row for a check of that row.
+    counted = {int(m) for row in controls.iter_rows(min_col=2, max_col=2) for c in row
+               if isinstance(c.value, ArrayFormula) for m in refs.findall(c.value.text or "")}
+    assert spacer in counted and counted <= {spacer, FIRST_DATA_ROW + 1}
 
 
 def test_number_formats_by_kind(blank, schema: Schema) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from pvd_reporting.format.schema import Schema
+from pvd_reporting.format.schema import FIRST_DATA_ROW, Schema
 from pvd_reporting.outputs.workbook.template import write_filled
 from pvd_reporting.read.records import Record, WorkbookData
 from pvd_reporting.read.workbook import read_workbook
@@ -71,8 +71,9 @@ def test_valid_data_survives_write_and_read(tmp_path: Path, schema: Schema) -> N
 def test_formula_like_text_stays_text(tmp_path: Path, schema: Schema) -> None:
     path = write_filled(tmp_path / "r.xlsx", schema, sample(schema))
     ws = openpyxl.load_workbook(path)["Engagements"]
-    assert ws["B2"].value == "=Réhabilitation de la halle" and ws["B2"].data_type == "s"
-    assert ws["H2"].is_date and ws["J2"].value == 1_200_000
+    first = FIRST_DATA_ROW + 1
+    assert ws[f"B{first}"].value == "=Réhabilitation de la halle" and ws[f"B{first}"].data_type == "s"
+    assert ws[f"H{first}"].is_date and ws[f"J{first}"].value == 1_200_000
 
 
 def test_unparsed_values_are_written_as_typed(tmp_path: Path, schema: Schema) -> None:
@@ -81,7 +82,7 @@ def test_unparsed_values_are_written_as_typed(tmp_path: Path, schema: Schema) ->
     rec.values["start_on"] = None
     rec.raw["start_on"] = "32/13/2024"
     wb = openpyxl.load_workbook(write_filled(tmp_path / "r.xlsx", schema, data))
-    assert wb["Engagements"]["H2"].value == "32/13/2024"
+    assert wb["Engagements"][f"H{FIRST_DATA_ROW + 1}"].value == "32/13/2024"
     assert wb.sheetnames[-1] == schema.lists_name  # no Anomalies without issues
 
 

@@ -16,9 +16,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from pvd_reporting.format.issues import ISSUE_TYPES, IssueCode, Severity
+from pvd_reporting.format.issues import ISSUE_TYPES, Severity
 from pvd_reporting.format.matching import col_letter
-from pvd_reporting.format.schema import TERRITOIRE, TOTAL_LABELS, TOTAL_PREFIXES, Schema
+from pvd_reporting.format.schema import (
+    FIRST_DATA_ROW,
+    SPACER_ROW,
+    TERRITOIRE,
+    TOTAL_LABELS,
+    TOTAL_PREFIXES,
+    Schema,
+)
 
 FORM = TERRITOIRE  # the sheet key of the Territoire form (schema.form.key)
 # Total labels that no prefix covers (a prefix is tested on its own).
@@ -55,13 +62,14 @@ class Layout:
         return [f.key for f in self.schema.form.fields].index(key) + 1
 
     def span(self, table: str, rows: Rows = "all") -> tuple[int, int]:
-        """First and last 1-based rows of a table that a check covers."""
-        first, last = 2, self.last_rows[table]
+        """First and last 1-based rows of a table that a check covers: from the spacer, so that a
+        row inserted at the top of the table is checked; "first" is the first data row."""
+        first, last = FIRST_DATA_ROW + 1, self.last_rows[table]
         if rows == "first":
             return first, first
         if rows == "rest":
             return first + 1, last
-        return first, last
+        return SPACER_ROW + 1, last
 
 
 class Refs:
@@ -138,7 +146,7 @@ Condition = Callable[[Refs, str], str]
 
 @dataclass(frozen=True)
 class LiveCheck:
-    code: IssueCode  # the `validate` code whose issues this check counts
+    code: str  # the `validate` code whose issues this check counts
     sheet: str  # sheet key: "territoire" or a table key
     label: str  # the rule in French
     flagged: tuple[str, ...]  # field keys coloured and counted (one issue each); () for a sheet-level check

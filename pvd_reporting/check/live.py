@@ -1,5 +1,5 @@
 """The conditions of the live checks that take more than a line, in check/formulas.py's language;
-check/checks.py gives each to its rule. A test makes LibreOffice and Gnumeric recalculate filled
+check/checks/ gives each to its rule. A test makes LibreOffice and Gnumeric recalculate filled
 workbooks and checks that every count equals the number of issues `validate` reports.
 """
 

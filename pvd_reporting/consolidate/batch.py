@@ -40,7 +40,7 @@ CONSOLIDATION_CODES = frozenset({IssueCode.DUPLICATE_SUBMISSION, IssueCode.PERIO
 RESENT = IssueCode.RESENT_PREVIOUS
 # Workbooks left out of the view, and why (a whole-file issue on each).
 SET_ASIDE_CODES = CONSOLIDATION_CODES | {RESENT}
-# A period that does not fit the workbook's own update date (check/rules.py): named, never filed
+# A period that does not fit the workbook's own update date (check/checks/territory.py): named, never filed
 # silently under a quarter of its own (quarters.py).
 PERIOD_BEFORE, PERIOD_AFTER = IssueCode.PERIOD_BEFORE_UPDATE, IssueCode.PERIOD_AFTER_UPDATE
 PERIOD_TO_CHECK_CODES = frozenset({PERIOD_BEFORE, PERIOD_AFTER})

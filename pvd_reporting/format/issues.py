@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -19,7 +19,8 @@ class Severity(StrEnum):
 
 class IssueCode(StrEnum):
     """The stable code of each kind of issue, as `validate --format json` and the anomalies files
-    print it; code names an issue by these members, never by a bare string."""
+    print it, in the catalogue's order; code names an issue by these members, never by a bare
+    string. A rule added since declares its code with its kind (check/checks/) instead."""
 
     UNREADABLE_FILE = "unreadable-file"
     ENCRYPTED_FILE = "encrypted-file"
@@ -87,7 +88,7 @@ class IssueCode(StrEnum):
 
 @dataclass(frozen=True)
 class IssueType:
-    code: IssueCode
+    code: str  # an IssueCode, or the code of a rule added since, declared with its rule
     severity: Severity
     title: str  # short French title, for tables and the Anomalies sheet
     template: str  # French message; `{value}` is the raw value, other fields come from the rule
@@ -132,16 +133,10 @@ _TYPES = (
     IssueType(IssueCode.INVALID_NUMBER, E_, "Nombre illisible", "Nombre illisible : « {value} »."),
     IssueType(IssueCode.INVALID_PERCENT, E_, "Pourcentage illisible",
               "Pourcentage illisible ou hors de 0 à 100 % : « {value} »."),
-    IssueType(IssueCode.PERCENT_AS_POINTS, W_, "Pourcentage lu en points",
-              "« {value} » lu comme {percent} % (un nombre au-delà de 1 est lu en points de pourcentage) : "
-              "vérifiez, ou saisissez « {percent} % »."),
     IssueType(IssueCode.INVALID_CHOICE, E_, "Valeur hors liste",
               "« {value} » n'est pas une valeur de la liste « {column} » : choisissez parmi {choices}."),
     IssueType(IssueCode.INVALID_INSEE, E_, "Code INSEE invalide",
               "Code INSEE invalide : « {value} » (5 caractères, ex. 67437 ou 2A004)."),
-    IssueType(IssueCode.INSEE_FOUR_DIGITS, W_, "Code INSEE à 4 chiffres",
-              "Code INSEE « {value} » à 4 chiffres : le 0 initial a-t-il été perdu ? Il est lu {insee} ; "
-              "saisissez les 5 caractères."),
     IssueType(IssueCode.INVALID_SIREN, E_, "SIREN invalide",
               "SIREN invalide : « {value} » ({reason})."),
     IssueType(IssueCode.INVALID_DEPARTMENT, E_, "Département invalide",
@@ -155,52 +150,8 @@ _TYPES = (
     IssueType(IssueCode.INVALID_EMAIL, E_, "Mail invalide", "Adresse mail invalide : « {value} »{detail}."),
     IssueType(IssueCode.INVALID_PHONE, E_, "Téléphone invalide",
               "Numéro de téléphone invalide : « {value} » (10 chiffres, ou +33 suivi de 9 chiffres)."),
-    IssueType(IssueCode.DUPLICATE_ACTION, E_, "N° d'action en double",
-              "Le N° d'action « {value} » est déjà utilisé ligne {first_row} : chaque action a son propre numéro."),
     IssueType(IssueCode.TOTAL_ROW, W_, "Ligne de total",
               "Ligne de total (« {value} ») : elle n'est pas comptée comme une action ; vous pouvez la supprimer."),
-    IssueType(IssueCode.FINANCING_EXCEEDS_COST, E_, "Financements supérieurs au coût",
-              "Les financements ({total}) dépassent le coût total HT ({cost}) de {excess}."),
-    IssueType(IssueCode.MISSING_COST, E_, "Coût manquant",
-              "Action « {status} » sans coût total HT : indiquez le coût."),
-    IssueType(IssueCode.DATES_OUT_OF_ORDER, E_, "Dates inversées",
-              "La date de fin ({end}) précède la date de début ({start})."),
-    IssueType(IssueCode.MISSING_END_DATE, W_, "Date de fin manquante",
-              "Action terminée sans date de fin : indiquez quand elle s'est terminée."),
-    IssueType(IssueCode.MILESTONES_OUT_OF_ORDER, W_, "Jalons dans le désordre",
-              "{code} réalisé le {date}, avant {previous} réalisé le {previous_date} : vérifiez les dates."),
-    IssueType(IssueCode.DATE_IN_FUTURE, W_, "Date postérieure à la mise à jour",
-              "Date {date} postérieure à la date de mise à jour ({updated_on})."),
-    IssueType(IssueCode.MEETING_AFTER_UPDATE, E_, "Réunion postérieure à la mise à jour",
-              "Réunion datée du {date}, après la date de mise à jour ({updated_on}) : une réunion ne peut "
-              "suivre la mise à jour du classeur ; vérifiez les deux dates."),
-    IssueType(IssueCode.COMITE_CADENCE, W_, "Trimestres sans comité de projet",
-              "Trimestres sans comité de projet (sur les 4 derniers, ou depuis son installation) : "
-              "{quarters}. Le comité de projet doit se réunir au moins une fois par trimestre."),
-    IssueType(IssueCode.ETAT_ABSENT, W_, "État non représenté",
-              "Comité de projet sans représentant de l'État : l'État doit y être représenté."),
-    IssueType(IssueCode.ETP_BELOW_THRESHOLD, E_, "Temps dédié insuffisant",
-              "Cofinancement Banque des Territoires avec {etp} % d'ETP : il faut au moins {threshold} %."),
-    IssueType(IssueCode.POPULATION_OVER_LIMIT, W_, "Population supérieure au seuil",
-              "Ville PVD de {value} habitants : le programme vise les communes de moins de {limit} habitants."),
-    IssueType(IssueCode.UNKNOWN_COMMUNE, W_, "Commune inconnue", "{reason}"),
-    IssueType(IssueCode.UNKNOWN_ACTION, W_, "Action inconnue",
-              "Le N° d'action « {value} » ne figure pas dans l'onglet Engagements."),
-    IssueType(IssueCode.NO_PROJECT_LEAD, W_, "Pas de chef de projet dans l'annuaire",
-              "Aucun contact avec le rôle « Chef de projet PVD » dans l'annuaire."),
-    IssueType(IssueCode.NEGATIVE_AMOUNT, E_, "Montant négatif", "Montant négatif : « {value} »."),
-    IssueType(IssueCode.ACTION_OVERDUE, W_, "Action à mettre à jour",
-              "Action {action} « {status} » dont la date de fin ({date}) est passée à la date de mise à jour "
-              "({updated_on}) : mettez à jour son statut ou sa date de fin."),
-    IssueType(IssueCode.MILESTONE_OVERDUE, W_, "Jalon à mettre à jour",
-              "Jalon {code} prévu le {date}, non réalisé à la date de mise à jour ({updated_on}) : "
-              "renseignez sa date de réalisation ou reportez sa date prévue."),
-    IssueType(IssueCode.MISSING_MILESTONE, E_, "Jalon manquant",
-              "Jalon {code} introuvable : l'onglet Jalons doit garder ses huit lignes J1 à J8."),
-    IssueType(IssueCode.UNKNOWN_MILESTONE, E_, "Jalon inconnu",
-              "Code de jalon « {value} » inconnu : l'onglet Jalons compte huit lignes, {codes}."),
-    IssueType(IssueCode.DUPLICATE_MILESTONE, E_, "Jalon en double",
-              "Le jalon {value} figure déjà ligne {first_row} : chaque jalon n'a qu'une ligne."),
     IssueType(IssueCode.TOO_MANY_ROWS, E_, "Onglet trop long", "{reason}"),
     IssueType(IssueCode.SHEET_TOO_LARGE, E_, "Onglet trop étendu", "{reason}"),
     IssueType(IssueCode.UNREADABLE_SHEET, E_, "Onglet illisible", "{reason}"),
@@ -221,13 +172,6 @@ _TYPES = (
               "il n'est pas consolidé."),
     IssueType(IssueCode.PERIOD_MISMATCH, W_, "Autre période",
               "Classeur de la période {value}, et non {period} : il n'est pas consolidé avec cette période."),
-    IssueType(IssueCode.PERIOD_AFTER_UPDATE, W_, "Période postérieure à la mise à jour",
-              "Période de suivi {value} postérieure au trimestre de la date de mise à jour "
-              "({updated_on}, trimestre {quarter}) : vérifiez la période ou la date."),
-    IssueType(IssueCode.PERIOD_BEFORE_UPDATE, W_, "Période antérieure à la mise à jour",
-              "Période de suivi {value} terminée le {period_end}, plus de six mois avant la date de mise à "
-              "jour ({updated_on}) : vérifiez la période ou la date. Le classeur n'est pas classé dans "
-              "la période {value}."),
     IssueType(IssueCode.RESENT_PREVIOUS, W_, "Classeur renvoyé tel quel",
               "Classeur identique, octet pour octet (même empreinte SHA-256), à {other}, déjà lu pour la "
               "période {value} : c'est le classeur de {value} renvoyé tel quel, il ne compte pas pour "
@@ -246,7 +190,35 @@ _TYPES = (
               "{body} du {value} déclaré au trimestre {previous} ({source}) ne figure plus dans ce classeur."),
 )
 
-ISSUE_TYPES: dict[str, IssueType] = {t.code: t for t in _TYPES}
+_KINDS: dict[str, IssueType] = {t.code: t for t in _TYPES}
+_LISTED = frozenset(c.value for c in IssueCode)
+
+
+def register(kind: IssueType) -> IssueType:
+    """A rule's kind into the catalogue: the rules (check/checks/) declare theirs with their check,
+    and register them when the package `check` is imported."""
+    known = _KINDS.setdefault(kind.code, kind)
+    if known != kind:
+        raise ValueError(f"{kind.code}: declared twice, differently")
+    return kind
+
+
+class _Catalogue(Mapping[str, IssueType]):
+    """Every kind of issue, the reader's and the rules': in IssueCode's order (the documented
+    catalogue), then the codes rules declared since."""
+
+    def __getitem__(self, code: str) -> IssueType:
+        return _KINDS[code]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from (c for c in IssueCode if c in _KINDS)
+        yield from (c for c in _KINDS if c not in _LISTED)
+
+    def __len__(self) -> int:
+        return len(_KINDS)
+
+
+ISSUE_TYPES: Mapping[str, IssueType] = _Catalogue()
 
 
 class IssueParameterMissing(ValueError):
@@ -307,7 +279,7 @@ def shown_value(value: Any) -> str:
 
 
 def make_issue(
-    code: IssueCode,
+    code: IssueCode | IssueType,
     /,
     *,
     sheet: str | None = None,
@@ -318,8 +290,8 @@ def make_issue(
     severity: Severity | None = None,
     **params: Any,
 ) -> Issue:
-    """Build an issue from the catalog; `params` fill the message template."""
-    kind = ISSUE_TYPES[code]
+    """Build an issue from the catalog (or from a rule's own kind); `params` fill the message template."""
+    kind = code if isinstance(code, IssueType) else ISSUE_TYPES[code]
     # `detail`: an optional precision some messages end with (e.g. one address per mail cell).
     fields = {"value": shown_value(value), "column": column or "", "detail": "", **params}
     missing = sorted(name for _, name, _, _ in Formatter().parse(kind.template) if name and name not in fields)
@@ -327,7 +299,7 @@ def make_issue(
         raise IssueParameterMissing(
             f"make_issue({code!s}) needs {', '.join(missing)} for its message « {kind.template} »")
     # The code as a plain string: an issue is plain data (the cache stores it, JSON prints it).
-    return Issue(kind.code.value, severity or kind.severity, kind.template.format_map(fields), sheet, cell, row, column,
+    return Issue(str(kind.code), severity or kind.severity, kind.template.format_map(fields), sheet, cell, row, column,
                  value)
 
 

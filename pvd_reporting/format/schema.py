@@ -127,6 +127,16 @@ class TableSheet:
         return tuple(c.key for c in self.columns)
 
 
+# A table sheet as pvd-report writes it (0-based rows): the headers, then one hidden blank row (the
+# spacer), then the data. A row inserted above the first data row takes the spacer's format
+# (unlocked, the columns' number formats), never the header's lock and style, and lands inside every
+# check range, all of which start at the spacer. The reader needs neither: it finds the header row
+# and skips blank rows, so that tables without a spacer read the same.
+HEADER_ROW = 0
+SPACER_ROW = HEADER_ROW + 1
+FIRST_DATA_ROW = SPACER_ROW + 1
+
+
 # The key of each sheet of the workbook: code names a sheet by these, never by a bare string.
 TERRITOIRE = "territoire"  # the form
 COMMUNES, JALONS, ENGAGEMENTS, COMITES, INGENIERIE, ANNUAIRE = (

@@ -20,7 +20,7 @@ from pvd_reporting.format.issues import (
     json_value,
 )
 from pvd_reporting.format.matching import a1, norm, parse_a1
-from pvd_reporting.format.schema import Schema
+from pvd_reporting.format.schema import FIRST_DATA_ROW, Schema
 from pvd_reporting.outputs.workbook.formats import TemplateFormats, still_holds
 from pvd_reporting.outputs.workbook.readme import ANOMALIES_NAME
 from pvd_reporting.outputs.workbook.skeleton import workbook_bytes
@@ -107,8 +107,8 @@ def _written(schema: Schema, content: Content, key: str, row: int, column: int) 
     if key == schema.form.key:
         value = content.form.get(schema.form.fields[row].key)
     else:
-        rows = content.tables.get(key, [])
-        value = rows[row - 1].get(schema.table(key).keys[column]) if 0 < row <= len(rows) else None
+        rows, i = content.tables.get(key, []), row - FIRST_DATA_ROW
+        value = rows[i].get(schema.table(key).keys[column]) if 0 <= i < len(rows) else None
     if isinstance(value, bool):
         yes_no = schema.lists.get("oui_non", REQUIRED_VALUES["oui_non"])
         value = yes_no[0] if value else yes_no[1]
@@ -120,7 +120,8 @@ def _fixed_cell(schema: Schema, key: str, row: int, column: int) -> bool:
     if key == schema.form.key:
         return False
     table = schema.table(key)
-    return bool(table.fixed_rows) and 1 <= row <= len(table.fixed_rows) and table.keys[column] in ("code", "label")
+    return (bool(table.fixed_rows) and 0 <= row - FIRST_DATA_ROW < len(table.fixed_rows)
+            and table.keys[column] in ("code", "label"))
 
 
 def locate(schema: Schema, data: WorkbookData, placement: dict[tuple[str, int | None], int],

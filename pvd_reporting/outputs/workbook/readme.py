@@ -11,7 +11,9 @@ from pvd_reporting.format.periods import last_day, parse_label
 from pvd_reporting.format.schema import (
     CARRIED_LABEL,
     ENGAGEMENTS,
+    FIRST_DATA_ROW,
     JALONS,
+    SPACER_ROW,
     VERSION_LABEL,
     Kind,
     Schema,
@@ -104,8 +106,11 @@ def readme_lines(schema: Schema, period: str | None, carried_from: str | None = 
         ("text", "", "Pourcentages : tapez 80 ou 80 % (la case affiche 80 %)."),
         ("text", "", "Listes : choisissez la valeur dans le menu déroulant de la cellule ; un message "
                      "d'aide s'affiche quand la cellule est sélectionnée."),
-        ("text", "", "Une ligne par élément dans les tableaux ; vous pouvez insérer des lignes, trier "
-                     "et filtrer. Ne renommez pas les onglets et ne modifiez pas les en-têtes."),
+        ("text", "", "Une ligne par élément dans les tableaux ; vous pouvez insérer des lignes, en haut, au "
+                     "milieu ou à la fin d'un tableau (elles sont contrôlées comme les autres), trier et filtrer. "
+                     f"Sous les en-têtes, la ligne {SPACER_ROW + 1} est vide et masquée : ainsi une ligne insérée "
+                     f"au-dessus de la ligne {FIRST_DATA_ROW + 1} est modifiable et contrôlée. Laissez-la masquée. "
+                     "Ne renommez pas les onglets et ne modifiez pas les en-têtes."),
         ("text", "", f"Onglet {jalons.name} : les {len(jalons.fixed_rows)} jalons sont fixes ; "
                      "renseignez seulement leurs dates et un commentaire."),
         ("text", "", "Les cellules à remplir sont déverrouillées ; la protection des onglets n'a pas "

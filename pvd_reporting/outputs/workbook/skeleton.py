@@ -33,7 +33,7 @@ from xlsxwriter.utility import _datetime_to_excel_datetime
 from pvd_reporting.atomic import atomic_write
 from pvd_reporting.format.config import REQUIRED_VALUES
 from pvd_reporting.format.matching import col_letter
-from pvd_reporting.format.schema import DIGEST_PROPERTY, Schema, TableSheet
+from pvd_reporting.format.schema import DIGEST_PROPERTY, FIRST_DATA_ROW, Schema, TableSheet
 from pvd_reporting.outputs.summary.xmlrows import _text as inline_text
 from pvd_reporting.outputs.workbook.formats import group_of
 from pvd_reporting.outputs.workbook.writer import Content, check_output, render, stamp_of
@@ -232,7 +232,7 @@ def _cells(schema: Schema, content: Content, skeleton: Skeleton) -> Cells | None
             continue
         columns = skeleton.table_columns[table.key]
         table_cells: dict[int, dict[int, str]] = {}
-        for n, values in enumerate(rows, start=2):
+        for n, values in enumerate(rows, start=FIRST_DATA_ROW + 1):
             row: dict[int, str] = {}
             for c, key, letter, group in columns:
                 value = values.get(key)

@@ -13,6 +13,7 @@ from pvd_reporting.format.matching import french_sort_key, norm, slug
 from pvd_reporting.format.reference import Reference, RefTerritory
 from pvd_reporting.format.schema import (
     COMMUNES,
+    FIRST_DATA_ROW,
     JALONS,
     Field,
     Kind,
@@ -103,13 +104,13 @@ def filled_content(schema: Schema, data: WorkbookData) -> tuple[Content, Placeme
                     continue
                 used.add(i)
                 rows[i].update({k: _value(rec, k) for k in table.keys if k not in ("code", "label")})
-                placement[(table.key, rec.row)] = i + 1
+                placement[(table.key, rec.row)] = FIRST_DATA_ROW + i
             for rec in extra:
-                placement[(table.key, rec.row)] = len(rows) + 1
+                placement[(table.key, rec.row)] = FIRST_DATA_ROW + len(rows)
                 rows.append({k: _value(rec, k) for k in table.keys})
         else:
             for rec in records:
-                placement[(table.key, rec.row)] = len(rows) + 1
+                placement[(table.key, rec.row)] = FIRST_DATA_ROW + len(rows)
                 rows.append({k: _value(rec, k) for k in table.keys})
         content.tables[table.key] = rows
     return content, placement

@@ -31,6 +31,9 @@ from pvd_reporting.format.schema import (
     CONTROLS_HEADERS,
     DEPARTMENTS,
     DIGEST_PROPERTY,
+    FIRST_DATA_ROW,
+    HEADER_ROW,
+    SPACER_ROW,
     VERSION_PROPERTY,
     Field,
     Kind,
@@ -52,8 +55,7 @@ from pvd_reporting.outputs.workbook.readme import input_title, kind_hint, readme
 from pvd_reporting.read.digest import content_digest
 from pvd_reporting.read.formula_errors import CellError
 
-# Pinned so that the same content gives the same file (golden tests, reproducible examples).
-CREATED = datetime(2025, 1, 1)
+CREATED = datetime(2025, 1, 1)  # pinned: the same content gives the same file
 # Rows past the prepared ones that still get drop-downs and checks, for rows people add.
 VALIDATION_ROWS = 1000
 README_TEXT_WIDTH, FORM_HELP_WIDTH = 110, 90
@@ -247,31 +249,31 @@ class _Writer:
         col_formats = [None if f.key in fixed else self.fmt.get(group_of(f.kind)) for f in table.columns]
         for c, fld in enumerate(table.columns):
             ws.set_column(c, c, fld.width, col_formats[c])
-            ws.write_string(0, c, fld.label, self.fmt.header)
-        # Every column unlocked to the last one: Excel and LibreOffice refuse to delete a row that
-        # holds a locked cell, whatever the sheet's permissions. No row format at all: a row format
-        # overrides the column formats in both (typed amounts, dates and phones would lose their
-        # display), and one on the header row makes LibreOffice save its 16,384 cells, so that the
-        # sheet's declared size grows with every row. The header's own cells are locked.
+            ws.write_string(HEADER_ROW, c, fld.label, self.fmt.header)
+        # Every column unlocked to the last one: Excel and LibreOffice refuse to delete a row holding a
+        # locked cell. No row format: it would override the column formats in both (typed amounts, dates
+        # and phones would lose their display), and on the header row LibreOffice saves its 16,384 cells.
         ws.set_column(ncols, MAX_COLUMN, None, self.fmt.unlocked)
-        ws.set_row(0, 32)
+        ws.set_row(HEADER_ROW, 32)
+        # Hidden, not thin: LibreOffice gives a row inserted below it its height, not its hiding.
+        ws.set_row(SPACER_ROW, None, None, {"hidden": True})
         n = max(len(rows), len(table.fixed_rows))
         prepared = n if table.fixed_rows else max(n, table.blank_rows)
         for i, values in enumerate(rows):
             for c, fld in enumerate(table.columns):
-                self.cell(ws, table.key, i + 1, c, values.get(fld.key), fld, locked=fld.key in fixed)
+                self.cell(ws, table.key, FIRST_DATA_ROW + i, c, values.get(fld.key), fld, locked=fld.key in fixed)
         # Empty rows get their format and unlocking from the column format, which also covers
         # rows people insert later; writing blank cells would triple the writing time.
         last = checked_rows(table, self.content)
         for c, fld in enumerate(table.columns):
             if fld.key not in fixed:
-                self.validate(ws, 1, c, last, fld)
+                self.validate(ws, SPACER_ROW, c, last, fld)
         self.highlight(ws, table.key)
-        ws.freeze_panes(1, 0)
+        ws.freeze_panes(HEADER_ROW + 1, 0)
         if not table.fixed_rows:
-            ws.autofilter(0, 0, max(prepared, 1), ncols - 1)
+            ws.autofilter(HEADER_ROW, 0, FIRST_DATA_ROW - 1 + max(prepared, 1), ncols - 1)
         print_setup(ws)
-        ws.repeat_rows(0)
+        ws.repeat_rows(HEADER_ROW)
         ws.protect("", PROTECT_OPTIONS)
 
     def highlight(self, ws: Worksheet, sheet: str) -> None:
@@ -415,9 +417,8 @@ def layout_of(schema: Schema, content: Content | None = None) -> Layout:
 def checked_rows(table: TableSheet, content: Content) -> int:
     """The last 0-based row of a table that gets validation and live checks."""
     n = max(len(content.tables.get(table.key, [])), len(table.fixed_rows))
-    if table.fixed_rows:
-        return max(n, 1)
-    return max(n, table.blank_rows, VALIDATION_ROWS)
+    rows = max(n, 1) if table.fixed_rows else max(n, table.blank_rows, VALIDATION_ROWS)
+    return FIRST_DATA_ROW - 1 + rows
 
 
 def _bind(w: _Writer, table: TableSheet) -> Callable[[], None]:
