@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from test_figures import _consolidation
 
 from pvd_reporting.consolidate.figures import ValueKind
+from pvd_reporting.format.history import snake
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs import columns
 from pvd_reporting.outputs.columns import (
@@ -27,7 +28,7 @@ from pvd_reporting.outputs.columns import (
     territory_totals,
 )
 from pvd_reporting.outputs.dashboard.page import render_dashboard
-from pvd_reporting.outputs.history_db import snake, write_history_db
+from pvd_reporting.outputs.history_db import write_history_db
 from pvd_reporting.outputs.summary.workbook import write_summary
 
 NEW = "Coût par action (€)"

@@ -163,6 +163,12 @@ def to_chase(consolidation: Consolidation, reference: Reference | None = None) -
     return chased
 
 
+def attached_workbooks(chased: Iterable[Chase]) -> list[WorkbookReport]:
+    """Every workbook a reminder's attachment may be made from (outputs/mail.py, `attachment`):
+    annotated, carried forward, or the one whose period is to check."""
+    return [r for c in chased for r in (c.latest, c.received, c.odd, c.blank) if r is not None]
+
+
 def _of_period(consolidation: Consolidation) -> list[WorkbookReport]:
     """The workbooks settled for the consolidated period (an earlier quarter's are its history)."""
     period = consolidation.region.period

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
@@ -43,7 +44,7 @@ from pvd_reporting.format.issues import WorkbookReport, make_issue
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.periods import first_day, parse_label, quarter_label
 from pvd_reporting.format.reference import Reference, territory_key
-from pvd_reporting.format.schema import NOT_FILLED, NOT_RECEIVED, Schema
+from pvd_reporting.format.schema import ANNUAIRE, COMMUNES, NOT_FILLED, NOT_RECEIVED, Schema
 from pvd_reporting.read.values import parse_period
 
 # Issues this module adds; dropped first so that consolidating twice never doubles them.
@@ -344,3 +345,34 @@ def _reason(report: WorkbookReport, view: TerritoryView | None) -> str:
     if view is not None and view.same_day:
         return f"{SAME_DAY_NOTE} : aussi reçu {', '.join(Path(p).name for p in view.same_day)}"
     return ""
+
+
+# --- once the earlier quarters' rows are written -------------------------------------------------
+
+# What an earlier quarter's workbook keeps: a territory's row names its communes, and the
+# reminders look for a chef de projet back through the annuaires of its earlier workbooks.
+KEPT_TABLES = frozenset({COMMUNES, ANNUAIRE})
+
+
+def shed_earlier_rows(result: Consolidation, keep: Iterable[WorkbookReport] = ()) -> None:
+    """Drop the table rows of the earlier quarters' workbooks once the history database holds
+    them (outputs.history_db, `write_earlier`), but those of `keep` (the reminders' attachments
+    are made from them) and of the quarter consolidated: the outputs written next read views.
+
+    Freed before the writer process is forked, their memory serves what each process makes
+    next, instead of pages of its own (docs/vitesse.md)."""
+    history = result.history
+    if history is None:
+        return
+    constant = history.constant
+    now = [result, *((constant.current,) if constant is not None else ())]
+    kept = {id(r) for r in keep} | {id(t.report) for c in now for t in c.territories if t.report is not None}
+    earlier = [c for c in history.periods.values() if c is not result]
+    if constant is not None and constant.previous not in now:
+        earlier.append(constant.previous)
+    for c in earlier:
+        c.rows = {}
+        for t in c.territories:
+            data = t.report.data if t.report is not None else None
+            if data is not None and id(t.report) not in kept:
+                data.tables = {k: rows for k, rows in data.tables.items() if k in KEPT_TABLES}

@@ -52,6 +52,9 @@ def start(works: Sequence[Callable[[], Any]]) -> list[Callable[[], Any]]:
         futures = [pool.submit(_run_pending, i) for i in range(len(works))]
     finally:
         _pending.clear()  # the children have their copy; the parent must not keep the view alive
+    # Each child exits once its work is done: alive, it would keep the pages this process has
+    # written to since the fork (a copy each) until the last result is asked for.
+    pool.shutdown(wait=False)
     left = [len(works)]
 
     def waiter(i: int) -> Callable[[], Any]:

@@ -9,21 +9,22 @@ moved into place: a reader never sees half a database.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pvd_reporting import __version__
-from pvd_reporting.atomic import atomic_write
+from pvd_reporting.atomic import atomic_write, remove_quietly
 from pvd_reporting.consolidate.figures import Declared, Totals, totals_of
 from pvd_reporting.consolidate.published import Published, recorded_declarations, recorded_value
 from pvd_reporting.consolidate.view import (
-    Change,
     Consolidation,
-    to_cent,
 )
 from pvd_reporting.format.history import (
     DB_NAME,
@@ -31,7 +32,6 @@ from pvd_reporting.format.history import (
     FIGURES_TABLE,
     FINANCER_COLUMNS,
     FINANCERS_TABLE,
-    ID,
     META_CONTACTS,
     META_DEPARTMENTS,
     META_FORMAT,
@@ -44,204 +44,25 @@ from pvd_reporting.format.history import (
     META_VERSION,
     META_WRITTEN,
     NO_REFERENCE,
-    PERIOD,
     PUBLICATION_COLUMNS,
     PUBLICATIONS_TABLE,
-    TERRITORY,
     WORKBOOK_COLUMNS,
     WORKBOOKS_TABLE,
-    snake,
 )
-from pvd_reporting.format.issues import json_value
 from pvd_reporting.format.reference import Reference
-from pvd_reporting.format.schema import TABLE_KEYS, Schema
+from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs.columns import (
-    ANOMALY_DETAIL,
-    ANOMALY_FILE,
-    ANOMALY_ROW,
-    Column,
-    RowContext,
-    anomaly_identity,
-    report_identity,
-    source_columns,
-    table_row,
     territory_columns,
-    territory_row,
 )
-from pvd_reporting.outputs.privacy import ContactMask
-from pvd_reporting.outputs.summary.cells import (
-    DATE,
-    INT,
-    MONEY,
-    NUMBER,
-    PERCENT,
-)
-from pvd_reporting.outputs.summary.workbook import (
-    anomaly_items,
-    data_columns,
-    data_rows,
-    data_sheet_columns,
-)
-
-# The columns every data row carries, in this order at the start of each table.
-SOURCE_COLUMNS = ("fichier", "onglet", "ligne")
-_SQL_TYPES = {MONEY: "REAL", NUMBER: "REAL", PERCENT: "REAL", INT: "INTEGER", DATE: "TEXT"}
-
-
-def _unique(names: Iterable[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        n = seen.get(name, 0)
-        seen[name] = n + 1
-        out.append(name if n == 0 else f"{name}_{n + 1}")
-    return out
-
-
-def _sql_value(value: Any, kind: str) -> Any:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return int(value)
-    if kind == MONEY and isinstance(value, (int, float)):
-        return to_cent(float(value))
-    if isinstance(value, (int, float, str)):
-        return value
-    return str(json_value(value))
-
-
-class _Table:
-    """A table built from summary columns: `[id, territory, *middle, controle, fichier, onglet, ligne]`."""
-
-    def __init__(self, name: str, columns: Sequence[Column]) -> None:
-        self.name = name
-        self.kinds = [c.kind for c in columns]
-        headers = [snake(c.header) for c in columns]
-        # The summary's two identifying columns and its source columns under the names analysts expect.
-        headers[0], headers[1] = ID, TERRITORY
-        self.names = _unique([PERIOD, *headers])
-        self.rows: list[tuple[Any, ...]] = []
-
-    def add(self, period: str, row: Sequence[Any]) -> None:
-        # The common cases inline: this runs for every cell of every period (docs/vitesse.md).
-        out: list[Any] = [period]
-        for value, kind in zip(row, self.kinds, strict=True):
-            t = type(value)
-            if t is str:
-                out.append(value or None)
-            elif value is None:
-                out.append(None)
-            elif t is float:
-                out.append(to_cent(value) if kind == MONEY else value)
-            elif t is int:
-                out.append(value)
-            else:
-                out.append(_sql_value(value, kind))
-        self.rows.append(tuple(out))
-
-    def create(self, db: sqlite3.Connection, copied: Sequence[str] = ()) -> None:
-        """The table with its rows; those of the `copied` periods from the attached `old` file."""
-        types = ["TEXT", *(_SQL_TYPES.get(k, "TEXT") for k in self.kinds)]
-        columns = ", ".join(f'"{n}" {t}' for n, t in zip(self.names, types, strict=True))
-        db.execute(f'CREATE TABLE "{self.name}" ({columns})')
-        marks = ", ".join("?" for _ in self.names)
-        if copied:
-            # A period whose files did not change is read back from the record, not rebuilt.
-            db.execute(f'INSERT INTO "{self.name}" SELECT * FROM old."{self.name}" WHERE "{PERIOD}" IN '
-                       f'({", ".join("?" for _ in copied)})', tuple(copied))
-        db.executemany(f'INSERT INTO "{self.name}" VALUES ({marks})', self.rows)
-        db.execute(f'CREATE INDEX "ix_{self.name}_periode_id_pvd" ON "{self.name}" ("{PERIOD}", "{ID}")')
-
-
-
-
-def _data_table(key: str, schema: Schema, no_contacts: bool) -> tuple[_Table, list[Any]]:
-    fields = data_sheet_columns(schema, key, no_contacts)
-    return _Table(key, data_columns(schema, fields)), fields
-
-
-CHANGE_COLUMNS = [Column("id"), Column("territoire"), Column("Type"), Column("Élément"), Column("Avant"),
-                  Column("Après"), Column("Fichier"), Column("Onglet"), Column("Ligne", INT)]
-
-
-def _sources_columns(schema: Schema) -> list[Column]:
-    """The Sources sheet's columns, the territory's identity first as in every other table."""
-    ident = {c.header for c in report_identity(schema)}
-    columns = source_columns(schema)
-    return [*(c for c in columns if c.header in ident), *(c for c in columns if c.header not in ident),
-            Column("Onglet"), Column("Ligne", INT)]
-
-
-def _change_value(value: Any) -> Any:
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, float):
-        return to_cent(value)
-    return value
-
-
-def change_source(change: Change, consolidations: Sequence[Consolidation]) -> str | None:
-    """The workbook the change was read in: the period's, else (a workbook not sent) T-1's."""
-    for c in consolidations:
-        for t in c.territories:
-            if t.key == change.key and t.report is not None:
-                return t.report.path
-    return None
-
-
-# What a period read back takes from the record: its territories and its workbooks' rows. Its
-# sources and anomalies are said again (a period consolidated lists every workbook read).
-COPIED_TABLES = frozenset({"territoires", *TABLE_KEYS})
-
-
-def build_tables(periods: Sequence[Consolidation], changes: list[Change], schema: Schema,
-                 no_contacts: bool, skip: set[str] | frozenset[str] = frozenset()) -> list[_Table]:
-    """Every table's rows; those of `territoires` and the workbook tables but for the `skip`
-    periods (copied from the record, COPIED_TABLES)."""
-    territory_cols = territory_columns(schema)
-    territories = _Table("territoires", territory_cols)
-    data = {key: _data_table(key, schema, no_contacts) for key in TABLE_KEYS}
-    anomaly_cols = [*anomaly_identity(schema), *ANOMALY_DETAIL, ANOMALY_FILE, ANOMALY_ROW]
-    anomalies = _Table("anomalies", anomaly_cols)
-    source_cols = _sources_columns(schema)
-    sources = _Table("sources", source_cols)
-    ordered = list(periods)
-    for c in ordered:
-        period = c.region.period
-        mask = ContactMask(schema, no_contacts)
-        ctx = RowContext(period, no_contacts, c)
-        if period not in skip:
-            for t in c.territories:
-                territories.add(period, territory_row(territory_cols, t, ctx))
-            for key, (table, fields) in data.items():
-                for row in data_rows(c, schema, key, fields, mask):
-                    table.add(period, row)
-        for item in anomaly_items(c, schema, no_contacts):
-            anomalies.add(period, table_row(anomaly_cols, item, ctx))
-        for report in c.reports:
-            sources.add(period, table_row(source_cols, report, ctx))
-    table = _Table("changements", CHANGE_COLUMNS)
-    if ordered:
-        last = ordered[-1]
-        mask = ContactMask(schema, no_contacts)
-        for ch in changes:
-            path = change_source(ch, ordered[::-1][:2])
-            before, after = (_change_value(v) for v in mask.change(ch))
-            table.add(last.region.period, [ch.id_pvd, ch.territory, ch.kind, ch.element, before, after, path,
-                                           None, None])
-    return [territories, *(t for t, _ in data.values()), anomalies, sources, table]
+from pvd_reporting.outputs.history_tables import COPIED_TABLES, Table, Tables
 
 
 def declared_columns(schema: Schema) -> dict[str, list[str]]:
     """Each table a history file of this configuration holds, with its columns (with contacts)."""
-    return {t.name: t.names for t in build_tables([], [], schema, no_contacts=False)}
+    return {t.name: t.names for t in Tables(schema, no_contacts=False).all}
 
 
-def _territory_column(territories: _Table, schema: Schema, header: str) -> str:
+def _territory_column(territories: Table, schema: Schema, header: str) -> str:
     """A column's name in `territoires` as written: « Département (€) » is `departement_2` there,
     after the territory's own `departement`."""
     headers = [c.header for c in territory_columns(schema)]
@@ -278,67 +99,137 @@ def write_history_db(consolidation: Consolidation, output_dir: Path, schema: Sch
     did not change since is its record: its rows are copied from that file, not rebuilt, and
     its publication stays; a period whose files changed gets a new version beside the old.
     """
-    history = consolidation.history
-    periods = list(history.periods.values()) if history is not None else [consolidation]
-    changes = history.changes if history is not None else []
-    # The file as it was before this run: the output folder's, read by the caller (the run
-    # writes into a staging folder of its own).
-    old = published.path if published is not None and published.path is not None else Path(output_dir) / DB_NAME
-    digests = history.digests if history is not None else {}
-    kept = [] if published is None or published.contacts == no_contacts or not old.is_file() else [
-        c.region.period for c in periods if c is not consolidation
-        and published.unchanged(c.region.period, digests.get(c.region.period, ""))]
-    tables = build_tables(periods, changes, schema, no_contacts, skip=set(kept))
-    if kept and not _same_columns(old, tables):
-        kept = []
-        tables = build_tables(periods, changes, schema, no_contacts)
-    stamp = (written_at or datetime.now(UTC)).replace(microsecond=0).isoformat()
-    scope = consolidation.region.scope
-    recomputed = {c.region.period: c for c in periods}
-    publications, figures = _publications(consolidation, published, stamp, scope, schema, recomputed)
-    fates = [(f.sha256, f.path, f.id_pvd, f.territory, f.period, f.outcome, f.reason)
-             for f in (history.fates if history is not None else [])]
-    meta = [(META_FORMAT, schema.version), (META_REGION, schema.config.region_name),
-            (META_VERSION, __version__), (META_WRITTEN, stamp),
-            ("periode_consolidee", consolidation.region.period),
-            (META_PERIODS, ",".join(c.region.period for c in periods)),
-            (META_SCOPE, scope),
-            (META_DEPARTMENTS, ",".join(consolidation.region.departments)),
-            (META_REFERENCE, reference.source if reference is not None else NO_REFERENCE),
-            (META_REFERENCE_DIGEST, reference.digest if reference is not None else ""),
-            (META_CONTACTS, "non" if no_contacts else "oui"), (META_REGION_CODE, schema.config.region_code)]
-    # `colonne` is the column's name in `territoires`.
-    financer_columns = ", ".join(f'"{c}" TEXT' for c in FINANCER_COLUMNS)
-    financers = [(_territory_column(tables[0], schema, f.label), f.financer,
-                  schema.config.category(f.financer or f.label)) for f in schema.financer_fields]
+    return HistoryDb(consolidation, output_dir, schema, no_contacts=no_contacts, written_at=written_at,
+                     reference=reference, published=published).finish()
 
-    def write(tmp: Path) -> None:
-        try:
-            db = sqlite3.connect(tmp)
-            try:
-                with db:
-                    if kept:
-                        db.execute("ATTACH DATABASE ? AS old", (str(old),))
-                    for table in tables:
-                        table.create(db, copied=kept if table.name in COPIED_TABLES else ())
-                    _create(db, PUBLICATIONS_TABLE, PUBLICATION_COLUMNS, ("TEXT", "INTEGER", "TEXT", "TEXT", "TEXT", "INTEGER"),
-                            publications)
-                    _create(db, FIGURES_TABLE, FIGURE_COLUMNS, ("TEXT", "TEXT", "REAL", "INTEGER", "TEXT"), figures)
-                    _create(db, WORKBOOKS_TABLE, WORKBOOK_COLUMNS, ("TEXT",) * len(WORKBOOK_COLUMNS), fates)
-                    db.execute('CREATE TABLE "meta" ("cle" TEXT PRIMARY KEY, "valeur" TEXT)')
-                    db.executemany('INSERT INTO "meta" VALUES (?, ?)', meta)
-                    db.execute(f'CREATE TABLE "{FINANCERS_TABLE}" ({financer_columns})')
-                    db.executemany(f'INSERT INTO "{FINANCERS_TABLE}" VALUES (?, ?, ?)', financers)
+
+class HistoryDb:
+    """`write_history_db` in two steps. `write_earlier()`: every table, with the earlier periods'
+    territories and workbook rows (the bulk of the file), written while nothing else runs;
+    `finish()`: the consolidated period's rows and the rest, then the file moved into place.
+
+    consolidate forks its writer process between the two: this process then no longer reads
+    the earlier quarters' rows, whose memory the fork keeps shared instead of copied
+    (docs/vitesse.md). Without `write_earlier()`, `finish()` writes everything.
+    """
+
+    def __init__(self, consolidation: Consolidation, output_dir: Path, schema: Schema, *,
+                 no_contacts: bool = False, written_at: datetime | None = None,
+                 reference: Reference | None = None, published: Published | None = None) -> None:
+        self.consolidation, self.schema, self.no_contacts = consolidation, schema, no_contacts
+        self.written_at, self.reference, self.published = written_at, reference, published
+        self.path = Path(output_dir) / DB_NAME
+        history = consolidation.history
+        self.periods = list(history.periods.values()) if history is not None else [consolidation]
+        # The file as it was before this run: the output folder's, read by the caller (the run
+        # writes into a staging folder of its own).
+        self.old = published.path if published is not None and published.path is not None else self.path
+        digests = history.digests if history is not None else {}
+        self.kept = [] if published is None or published.contacts == no_contacts or not self.old.is_file() else [
+            c.region.period for c in self.periods if c is not consolidation
+            and published.unchanged(c.region.period, digests.get(c.region.period, ""))]
+        self.tables = Tables(schema, no_contacts)
+        if self.kept and not _same_columns(self.old, self.tables.all):
+            self.kept = []
+        self._partial: Path | None = None
+
+    def _earlier(self) -> list[Consolidation]:
+        return [c for c in self.periods if c is not self.consolidation and c.region.period not in self.kept]
+
+    def write_earlier(self) -> None:
+        """Every table, the copied periods' rows and the earlier periods' (see the class). With
+        no earlier period to rebuild (each read back from the record, or none), nothing yet:
+        SQLite's copy reads no object of this process, and is done by `finish()` beside the
+        writer process."""
+        if not self._earlier():
+            return
+        partial = self.path.with_name(f".{DB_NAME}.{secrets.token_hex(4)}.partiel")
+        atomic_write(partial, self._begin)
+        self._partial = partial
+
+    def abandon(self) -> None:
+        """The run failed between the two steps: nothing is left behind."""
+        if self._partial is not None:
+            remove_quietly(self._partial)
+            self._partial = None
+
+    def finish(self) -> Path:
+        """The rest of the file, then the file moved into place; returns its path."""
+
+        def write(tmp: Path) -> None:
+            if self._partial is None:
+                self._begin(tmp)
+            else:
+                os.replace(self._partial, tmp)
+                self._partial = None
+            self._end(tmp)
+
+        return atomic_write(self.path, write)
+
+    def _begin(self, tmp: Path) -> None:
+        kept = self.kept
+        with _connection(tmp) as db:
+            with db:
                 if kept:
-                    db.execute("DETACH DATABASE old")
-            finally:
-                db.close()
-        except sqlite3.Error as exc:
-            # A full disk or a locked folder is a write failure like any other: the temporary
-            # file is removed and the user is told in French (atomic.py, pipeline).
-            raise OSError(f"base SQLite : {exc}") from None
+                    db.execute("ATTACH DATABASE ? AS old", (str(self.old),))
+                for table in self.tables.all:
+                    table.create(db, copied=kept if table.name in COPIED_TABLES else ())
+                for c in self._earlier():
+                    self.tables.add_workbook_rows(db, c)
+            if kept:
+                db.execute("DETACH DATABASE old")
 
-    return atomic_write(Path(output_dir) / DB_NAME, write)
+    def _end(self, tmp: Path) -> None:
+        consolidation, schema, tables = self.consolidation, self.schema, self.tables
+        history = consolidation.history
+        stamp = (self.written_at or datetime.now(UTC)).replace(microsecond=0).isoformat()
+        scope = consolidation.region.scope
+        recomputed = {c.region.period: c for c in self.periods}
+        publications, figures = _publications(consolidation, self.published, stamp, scope, schema, recomputed)
+        fates = [(f.sha256, f.path, f.id_pvd, f.territory, f.period, f.outcome, f.reason)
+                 for f in (history.fates if history is not None else [])]
+        reference = self.reference
+        meta = [(META_FORMAT, schema.version), (META_REGION, schema.config.region_name),
+                (META_VERSION, __version__), (META_WRITTEN, stamp),
+                ("periode_consolidee", consolidation.region.period),
+                (META_PERIODS, ",".join(c.region.period for c in self.periods)),
+                (META_SCOPE, scope),
+                (META_DEPARTMENTS, ",".join(consolidation.region.departments)),
+                (META_REFERENCE, reference.source if reference is not None else NO_REFERENCE),
+                (META_REFERENCE_DIGEST, reference.digest if reference is not None else ""),
+                (META_CONTACTS, "non" if self.no_contacts else "oui"), (META_REGION_CODE, schema.config.region_code)]
+        # `colonne` is the column's name in `territoires`.
+        financer_columns = ", ".join(f'"{c}" TEXT' for c in FINANCER_COLUMNS)
+        financers = [(_territory_column(tables.territories, schema, f.label), f.financer,
+                      schema.config.category(f.financer or f.label)) for f in schema.financer_fields]
+        with _connection(tmp) as db, db:
+            if consolidation in self.periods:
+                tables.add_workbook_rows(db, consolidation)
+            tables.add_said_again(db, self.periods, history.changes if history is not None else [])
+            for table in tables.all:
+                table.index(db)
+            _create(db, PUBLICATIONS_TABLE, PUBLICATION_COLUMNS, ("TEXT", "INTEGER", "TEXT", "TEXT", "TEXT", "INTEGER"),
+                    publications)
+            _create(db, FIGURES_TABLE, FIGURE_COLUMNS, ("TEXT", "TEXT", "REAL", "INTEGER", "TEXT"), figures)
+            _create(db, WORKBOOKS_TABLE, WORKBOOK_COLUMNS, ("TEXT",) * len(WORKBOOK_COLUMNS), fates)
+            db.execute('CREATE TABLE "meta" ("cle" TEXT PRIMARY KEY, "valeur" TEXT)')
+            db.executemany('INSERT INTO "meta" VALUES (?, ?)', meta)
+            db.execute(f'CREATE TABLE "{FINANCERS_TABLE}" ({financer_columns})')
+            db.executemany(f'INSERT INTO "{FINANCERS_TABLE}" VALUES (?, ?, ?)', financers)
+
+
+@contextlib.contextmanager
+def _connection(path: Path) -> Iterator[sqlite3.Connection]:
+    """The file open; a full disk or a locked folder is a write failure like any other: the
+    temporary file is removed and the user is told in French (atomic.py, pipeline)."""
+    try:
+        db = sqlite3.connect(path)
+        try:
+            yield db
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise OSError(f"base SQLite : {exc}") from None
 
 
 def _create(db: sqlite3.Connection, name: str, columns: Sequence[str], types: Sequence[str],
@@ -347,7 +238,7 @@ def _create(db: sqlite3.Connection, name: str, columns: Sequence[str], types: Se
     db.executemany(f'INSERT INTO "{name}" VALUES ({", ".join("?" for _ in columns)})', rows)
 
 
-def _same_columns(path: Path, tables: list[_Table]) -> bool:
+def _same_columns(path: Path, tables: list[Table]) -> bool:
     """Whether the earlier history file's data tables have this run's columns: its rows can be copied."""
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)

@@ -84,13 +84,15 @@ def render_reminders_csv(chased: list[Chase], schema: Schema, *, no_contacts: bo
 
 def write_reminders(consolidation: Consolidation, output_dir: Path, schema: Schema, *,
                     no_contacts: bool = False, reference: Reference | None = None,
-                    max_bytes: int = MAX_ATTACHMENT_BYTES, cache: Cache | Path | None = None) -> Reminders:
+                    max_bytes: int = MAX_ATTACHMENT_BYTES, cache: Cache | Path | None = None,
+                    chased: list[Chase] | None = None) -> Reminders:
     """The CSV, and the drafts' folder replaced whole (none with --no-contacts); `cache`: where
-    the attached workbooks are kept between runs (see `attachment`)."""
+    the attached workbooks are kept between runs (see `attachment`); `chased`: `to_chase` of the
+    consolidation, when already known."""
     store = open_cache(cache)
     period = consolidation.region.period
     folder = Path(output_dir)
-    chased = to_chase(consolidation, reference)
+    chased = to_chase(consolidation, reference) if chased is None else chased
     csv_path = atomic_write_text(folder / f"relances-{period}.csv",
                                  render_reminders_csv(chased, schema, no_contacts=no_contacts), encoding="utf-8-sig")
     drafts_dir = folder / f"relances-{period}"

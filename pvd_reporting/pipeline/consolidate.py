@@ -30,9 +30,10 @@ from pvd_reporting.consolidate.batch import (
     placement,
     retained_period,
 )
+from pvd_reporting.consolidate.chase import attached_workbooks, to_chase
 from pvd_reporting.consolidate.figures import RegionFigures, region_figures
 from pvd_reporting.consolidate.published import Published, read_back, revisions
-from pvd_reporting.consolidate.quarters import consolidate_history
+from pvd_reporting.consolidate.quarters import consolidate_history, shed_earlier_rows
 from pvd_reporting.consolidate.reading import read_all
 from pvd_reporting.consolidate.regional import add_months
 from pvd_reporting.consolidate.view import Consolidation
@@ -50,7 +51,7 @@ from pvd_reporting.outputs.dashboard.charts_folder import chart_figures, write_c
 from pvd_reporting.outputs.dashboard.images import draw_ahead
 from pvd_reporting.outputs.dashboard.page import write_dashboard
 from pvd_reporting.outputs.dashboard.trends import trend_figures, write_trend_charts
-from pvd_reporting.outputs.history_db import DB_NAME, write_history_db
+from pvd_reporting.outputs.history_db import DB_NAME, HistoryDb
 from pvd_reporting.outputs.history_read import read_published
 from pvd_reporting.outputs.note import write_note
 from pvd_reporting.outputs.reminders import Reminders, write_reminders
@@ -216,13 +217,25 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
 
     def summary_and_reminders() -> tuple[Path, Reminders]:
         return write_summary(), write_reminders(result, output_dir, schema, no_contacts=no_contacts,
-                                                reference=reference,
+                                                reference=reference, chased=chased,
                                                 cache=cache)
 
+    # The earlier quarters' rows go into the history database before the fork: afterwards only
+    # the consolidated quarter's are read here, and a page the fork shares is copied only once
+    # one process writes to it (docs/vitesse.md).
+    history_db = HistoryDb(result, output_dir, schema, no_contacts=no_contacts, reference=reference,
+                           published=published)
+    history_db.write_earlier()
+    # Then those rows are dropped, but for the workbooks the reminders attach.
+    chased = to_chase(result, reference)
+    shed_earlier_rows(result, keep=attached_workbooks(chased))
     # Written by another process meanwhile: the summary is the longest output, and the reminders'
-    # attached workbooks take seconds at national scale. The history database, which reads every
-    # quarter's rows, is written here: a fork reading them would copy their memory (docs/vitesse.md).
-    (aside_outputs,) = background.start([summary_and_reminders])
+    # attached workbooks take seconds at national scale.
+    try:
+        (aside_outputs,) = background.start([summary_and_reminders])
+    except BaseException:
+        history_db.abandon()
+        raise
     checkpoint("writing")
     browser = chromium_path() if images else None
     if browser:
@@ -255,8 +268,7 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
         try:
             folder, notice, note = pictures() if aside is None else (None, None, [])
             anomalies = write_anomalies(result, output_dir, schema, no_contacts=no_contacts)
-            history_db = write_history_db(result, output_dir, schema, no_contacts=no_contacts,
-                                          reference=reference, published=published)
+            history_path = history_db.finish()
         except BaseException:
             if aside is not None:
                 with contextlib.suppress(BaseException):
@@ -265,6 +277,7 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
         if aside is not None:
             folder, notice, note = aside.result()
     except BaseException as exc:
+        history_db.abandon()
         with contextlib.suppress(BaseException):
             aside_outputs()  # the writer process finishes before its folder is removed
         if isinstance(exc, OSError):
@@ -274,7 +287,7 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
         summary, reminders = aside_outputs()
     except OSError as exc:
         raise OutputError(f"Impossible d'écrire dans {output_dir} ({os_reason(exc)}).") from None
-    written = [summary, *written, *(folder or []), *anomalies, *note, history_db, reminders.csv_path]
+    written = [summary, *written, *(folder or []), *anomalies, *note, history_path, reminders.csv_path]
     if reminders.folder is not None:
         written.append(reminders.folder)
     return written, notice, reminders

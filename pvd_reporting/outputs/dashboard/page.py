@@ -8,6 +8,7 @@ file:// with no network at all. Territory text goes through Jinja's autoescape, 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
 from pvd_reporting import __version__
-from pvd_reporting.atomic import atomic_write_text
+from pvd_reporting.atomic import atomic_write
 from pvd_reporting.consolidate.figures import region_figures
 from pvd_reporting.consolidate.view import Consolidation, RegionView
 from pvd_reporting.format.departements import department_label
@@ -51,6 +52,13 @@ def _environment() -> Environment:
 def render_dashboard(consolidation: Consolidation, schema: Schema, *, no_contacts: bool = False,
                      generated_on: date | None = None) -> str:
     """The page as text (see `write_dashboard`)."""
+    return "".join(_page(consolidation, schema, no_contacts=no_contacts, generated_on=generated_on))
+
+
+def _page(consolidation: Consolidation, schema: Schema, *, no_contacts: bool = False,
+          generated_on: date | None = None) -> Iterator[str]:
+    """The page piece by piece: written as made, it never exists whole in memory (some megabytes
+    at national scale, plotly.js included, at the moment the run holds the most; docs/vitesse.md)."""
     cons = consolidation
     region = region_figures(cons, schema)
     figures, charts = figures_json(cons, schema)
@@ -61,7 +69,7 @@ def render_dashboard(consolidation: Consolidation, schema: Schema, *, no_contact
     statuses = [s for s in (*ORT_STATUSES, NOT_RECEIVED, NOT_FILLED) if any(t.ort_status == s for t in order)]
     needs_theme = sorted(cons.region.needs_by_theme.items(), key=lambda kv: -kv[1])
     needs_partner = sorted(cons.region.needs_by_partner.items(), key=lambda kv: -kv[1])
-    return _environment().get_template("page.html.j2").render(
+    return _environment().get_template("page.html.j2").generate(
         total_headers=[c.short or c.header for c in dashboard_totals(schema)],
         region=cons.region, as_of=date_or_dash(cons.region.as_of), version=__version__,
         generated_on=date_or_dash(generated_on or date.today()), cards=cards(cons, region, schema.config.at_risk_days),
@@ -93,6 +101,11 @@ def write_dashboard(consolidation: Consolidation, output_dir: Path, schema: Sche
     """Write `tableau-de-bord-<period>.html` in `output_dir` (temporary name, then moved in place)."""
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    page = render_dashboard(consolidation, schema, no_contacts=no_contacts)
+    pieces = _page(consolidation, schema, no_contacts=no_contacts)
     target = output_dir / dashboard_name(consolidation.region.period)
-    return atomic_write_text(target, page)
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+            handle.writelines(pieces)
+
+    return atomic_write(target, write)

@@ -9,7 +9,7 @@ every table's columns are declared once in outputs/columns.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -48,7 +48,7 @@ from pvd_reporting.outputs.summary.cells import (
 )
 from pvd_reporting.outputs.summary.evolution import write_history_sheets, write_revisions
 from pvd_reporting.outputs.summary.synthesis import write_synthesis
-from pvd_reporting.outputs.summary.xmlrows import PendingRows, inject_rows
+from pvd_reporting.outputs.summary.xmlrows import PendingRows, Rows, inject_rows
 from pvd_reporting.read.records import Record
 
 # The data sheets, in the schema's order; the communes are the `Communes` column of `Territoires`.
@@ -69,7 +69,7 @@ def unique_headers(headers: list[str]) -> list[str]:
     return out
 
 
-def table_sheet(wb: Workbook, name: str, columns: list[Column], rows: list[list[Any]], fmt: SummaryFormats,
+def table_sheet(wb: Workbook, name: str, columns: list[Column], rows: Rows, fmt: SummaryFormats,
                 pending: list[PendingRows]) -> Worksheet:
     """A sheet holding one Excel table: headers, filters, frozen header row, widths.
 
@@ -136,13 +136,32 @@ def data_columns(schema: Schema, fields: list[Field]) -> list[Column]:
 
 def data_rows(consolidation: Consolidation, schema: Schema, key: str, fields: list[Field],
               mask: ContactMask | None = None) -> list[list[Any]]:
+    return list(iter_data_rows(consolidation, schema, key, fields, mask))
+
+
+def iter_data_rows(consolidation: Consolidation, schema: Schema, key: str, fields: list[Field],
+                   mask: ContactMask | None = None) -> Iterator[list[Any]]:
+    """`data_rows` one at a time: the history database streams them into SQLite."""
     shown = mask or ContactMask(schema, False)
-    out = []
     for t, record in consolidation.rows.get(key, []):
         sheet = (t.report.data.sheet_titles.get(key) if t.report is not None else None) or record.sheet
-        out.append([t.id_pvd, t.name, *(shown.value(f, record_value(record, f.key)) for f in fields),
-                    *_source(t, record.control, sheet, record.row)])
-    return out
+        yield [t.id_pvd, t.name, *(shown.value(f, record_value(record, f.key)) for f in fields),
+               *_source(t, record.control, sheet, record.row)]
+
+
+class _LaterRows:
+    """A data sheet's rows, made as they are written into the file (xmlrows): the rows of a
+    quarter at national scale are not all held at once (docs/vitesse.md)."""
+
+    def __init__(self, consolidation: Consolidation, schema: Schema, key: str, fields: list[Field],
+                 mask: ContactMask) -> None:
+        self._args = (consolidation, schema, key, fields, mask)
+
+    def __len__(self) -> int:
+        return len(self._args[0].rows.get(self._args[2], []))
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        return iter_data_rows(*self._args)
 
 
 def anomaly_items(consolidation: Consolidation, schema: Schema, no_contacts: bool) -> list[tuple[WorkbookReport, Issue]]:
@@ -181,7 +200,8 @@ def _write(consolidation: Consolidation, path: Path, schema: Schema, no_contacts
     mask = ContactMask(schema, no_contacts)
     for key in SHEET_ORDER:
         fields = data_sheet_columns(schema, key, no_contacts)
-        table_sheet(wb, schema.table(key).name, data_columns(schema, fields), data_rows(consolidation, schema, key, fields, mask), fmt, pending)
+        table_sheet(wb, schema.table(key).name, data_columns(schema, fields),
+                    _LaterRows(consolidation, schema, key, fields, mask), fmt, pending)
     cols = anomaly_columns(schema)
     rows = [table_row(cols, a, ctx) for a in anomaly_items(consolidation, schema, no_contacts)]
     table_sheet(wb, ANOMALIES, cols, rows, fmt, pending)

@@ -16,12 +16,12 @@ import math
 import os
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pvd_reporting.format.matching import col_letter
 
@@ -105,6 +105,14 @@ def encode_rows(rows: Iterable[Sequence[Any]], column_xf: Sequence[int], styles:
         yield "".join(chunk)
 
 
+class Rows(Protocol):
+    """Rows counted before they are written: a list, or rows made as they are written."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[Sequence[Any]]: ...
+
+
 @dataclass
 class PendingRows:
     """Data rows waiting to be streamed into one sheet: its index among the workbook's sheets
@@ -114,7 +122,7 @@ class PendingRows:
 
     sheet_index: int
     table_index: int
-    rows: Sequence[Sequence[Any]]
+    rows: Rows
     column_xf: list[int]
 
     @property
