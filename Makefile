@@ -27,8 +27,10 @@ demo: $(RUNTIME_STAMP)
 	$(BIN)/pvd-report consolidate workbooks --output-dir outputs
 
 # -n auto: one pytest worker per core (pytest-xdist); each test file stays on one worker.
+# --no-loadscope-reorder: files are handed out in the order tests/conftest.py gives (longest
+# first), not by their number of tests, which left a long file of two tests for the end.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadfile
+	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
 lint: $(STAMP)
 	$(BIN)/ruff check pvd_reporting tests benchmarks scripts

@@ -119,11 +119,15 @@ def lo_profile() -> str:
 
 
 # The test files that take longest (seconds of one worker each, most of it LibreOffice, Gnumeric
-# or Chromium), run first: with `make test` on pytest-xdist each file stays on one worker, and a
-# long file started last would leave the other cores idle at the end of the suite.
-LONGEST_FIRST = ("test_live_checks.py", "test_demo.py", "test_region_map.py", "test_browser_session.py", "test_speed_same_outputs.py",
-                 "test_print.py", "test_install.py", "test_dashboard_e2e.py", "test_charts.py",
-                 "test_history.py", "test_french_libreoffice.py", "test_cache.py")
+# or Chromium), longest first, as measured in a whole run: with `make test` on pytest-xdist each
+# file stays on one worker and is handed out in this order (--no-loadscope-reorder), so that a
+# long file started last does not leave the other cores idle at the end of the suite.
+LONGEST_FIRST = ("test_dashboard_comite.py", "test_live_checks.py", "test_speed_same_outputs.py", "test_skeleton.py",
+                 "test_published_record.py", "test_national.py", "test_reminders.py", "test_benchmark_smoke.py",
+                 "test_cycle_edges.py", "test_browser_session.py", "test_print.py", "test_output_folder.py",
+                 "test_demo.py", "test_carry_libreoffice.py", "test_french_libreoffice.py", "test_carry.py",
+                 "test_cache_program.py", "test_readme.py", "test_install.py", "test_region_map.py", "test_cache.py",
+                 "test_template_libreoffice.py", "test_lint.py", "test_summary.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -31,19 +31,39 @@ def base(schema: Schema, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_workbook(tmp_path_factory.mktemp("base") / "sain.xlsx", schema)
 
 
+# `python -m pvd_reporting`, writing at exit its own peak memory (VmHWM, in kB) and its children's
+# into the file PVD_TEST_PEAK names. The peak wait4 gives (ru_maxrss) starts from the memory of
+# the process that started it: a test process grown by earlier tests would count as the child's.
+_MEASURED = """
+import atexit, os, resource, runpy, sys
+
+def peak():
+    with open("/proc/self/status", encoding="ascii") as status:
+        own = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    with open(os.environ["PVD_TEST_PEAK"], "w", encoding="ascii") as out:
+        out.write(str(max(own, children)))
+
+atexit.register(peak)
+sys.argv[0] = "pvd_reporting"
+runpy.run_module("pvd_reporting", run_name="__main__", alter_sys=True)
+"""
+
+
 def _run(path: Path) -> tuple[dict, float, float]:
-    """As `_validate_measured`, reaping the child with os.wait4 to read its own peak memory."""
+    """`validate` of one file in its own process: its report, seconds and peak memory (MB)."""
+    peak = path.with_name(path.name + ".peak")
     start = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "pvd_reporting", "validate", str(path), "--format", "json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-c", _MEASURED, "validate", str(path), "--format", "json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PVD_TEST_PEAK": str(peak)})
     assert proc.stdout is not None and proc.stderr is not None
     out = proc.stdout.read()
     err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc.wait()
     seconds = time.monotonic() - start
     assert proc.returncode in (0, 1), (proc.returncode, err.decode("utf-8", "replace")[-2000:])
-    return json.loads(out), seconds, usage.ru_maxrss / 1024
+    return json.loads(out), seconds, int(peak.read_text(encoding="ascii")) / 1024
 
 
 def _issues(report: dict) -> list[tuple[str, str | None, str]]:

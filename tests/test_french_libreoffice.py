@@ -3,7 +3,7 @@ as .ods, then reopened it: amounts stay « 850 000 € », percents « 80 % », 
 
 A bare space in a number format is read by a French Calc as its thousands separator: `#,##0 "€"`
 became `#,##0,\\€` (thousands scaling, « 850€ ») and `0 %` became `0,%` (« 0% »). Three soffice
-calls with one fresh fr-FR profile: save as .xlsx, save as .ods, export both as displayed.
+calls for the whole file, with one fresh fr-FR profile: save as .xlsx, save as .ods, export as displayed.
 """
 
 from __future__ import annotations
@@ -23,33 +23,67 @@ from pvd_reporting.outputs.workbook.template import write_filled, write_template
 SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
 
 
-@pytest.fixture(scope="module")
-def shown(tmp_path_factory: pytest.TempPathFactory, schema: Schema, soffice: str) -> dict[str, dict[str, list[list[str]]]]:
-    """Per saved format (xlsx, ods): sheet name -> rows of displayed text, after the round trip."""
-    tmp = tmp_path_factory.mktemp("fr")
-    profile = french_profile(tmp / "profile")
+def _filled(folder: Path, schema: Schema) -> Path:
+    """A filled workbook, its first action with amounts and dates of every display."""
     data = sample(schema)
     action = data.tables["engagements"][0].values
     action.update(cost=850_000.0, fin_1=340_000.0, fin_9=None, start_on=date(2024, 3, 1), end_on=date(2026, 6, 30))
-    source = write_filled(tmp / "rempli.xlsx", schema, data)
+    return write_filled(folder / "rempli.xlsx", schema, data)
+
+
+def _typed(folder: Path, schema: Schema) -> Path:
+    """The blank template with values typed as a person types them (no format of their own: the
+    cell takes its column's)."""
+    wb = openpyxl.load_workbook(write_template(folder / "modele.xlsx", schema, period="2025-T4"))
+    table = schema.table("engagements")
+    ws = wb[table.name]
+    for r in TYPED_ROWS:
+        ws.cell(r, table.keys.index("cost") + 1).value = 850_000
+        ws.cell(r, table.keys.index("fin_1") + 1).value = 340_000
+        # A date typed is a serial number in the cell (46096: 15/03/2026).
+        ws.cell(r, table.keys.index("start_on") + 1).value = 46096
+    contacts = schema.table("annuaire")
+    wb[contacts.name].cell(3, contacts.keys.index("phone") + 1).value = 388123456
+    form = wb[schema.form.name]
+    form.cell([f.key for f in schema.form.fields].index("etp") + 1, 2).value = 0.8
+    source = folder / "saisi.xlsx"
+    wb.save(source)
+    return source
+
+
+@pytest.fixture(scope="module")
+def calc(tmp_path_factory: pytest.TempPathFactory, schema: Schema, soffice: str) -> dict[str, Path]:
+    """Both workbooks through one French Calc profile, each format in one soffice call: the filled
+    one saved as .xlsx and as .ods, the typed one saved as .xlsx; then the two saved copies of the
+    filled one and the typed one exported as Calc displays them, every sheet."""
+    tmp = tmp_path_factory.mktemp("fr")
+    profile = french_profile(tmp / "profile")
+    (tmp / "src").mkdir()
+    filled, typed = _filled(tmp / "src", schema), _typed(tmp / "src", schema)
     saved = {}
-    for ext in ("xlsx", "ods"):
+    for ext, files in (("xlsx", [filled, typed]), ("ods", [filled])):
         folder = tmp / ext
         folder.mkdir()
-        (saved[ext],) = libreoffice(soffice, [source], folder, to=ext, profile=profile)
-    # Reopened: both exported as Calc displays them, every sheet.
+        saved[ext] = libreoffice(soffice, files, folder, to=ext, profile=profile)
+    # Reopened: exported as Calc displays them.
     both = tmp / "both"
     both.mkdir()
-    copies = [shutil.copy(saved["xlsx"], both / "saved-xlsx.xlsx"), shutil.copy(saved["ods"], both / "saved-ods.ods")]
+    copies = [shutil.copy(saved["xlsx"][0], both / "saved-xlsx.xlsx"), shutil.copy(saved["ods"][0], both / "saved-ods.ods")]
     out = tmp / "csv"
     out.mkdir()
-    libreoffice(soffice, [Path(c) for c in copies], out, to=AS_SHOWN_CSV, profile=profile)
+    libreoffice(soffice, [*map(Path, copies), typed], out, to=AS_SHOWN_CSV, profile=profile)
+    return {"csv": out, "filled.xlsx": saved["xlsx"][0], "typed.xlsx": saved["xlsx"][1]}
+
+
+@pytest.fixture(scope="module")
+def shown(calc: dict[str, Path], schema: Schema) -> dict[str, dict[str, list[list[str]]]]:
+    """Per saved format (xlsx, ods): sheet name -> rows of displayed text, after the round trip."""
     result: dict[str, dict[str, list[list[str]]]] = {"xlsx": {}, "ods": {}, "_saved": {}}
     for ext in ("xlsx", "ods"):
         for sheet in (schema.form.name, schema.table("engagements").name):
-            text = (out / f"saved-{ext}-{sheet}.csv").read_text(encoding="utf-8").translate(SPACES)
+            text = (calc["csv"] / f"saved-{ext}-{sheet}.csv").read_text(encoding="utf-8").translate(SPACES)
             result[ext][sheet] = [line.split(";") for line in text.splitlines()]
-    result["_saved"]["xlsx"] = [[str(saved["xlsx"])]]
+    result["_saved"]["xlsx"] = [[str(calc["filled.xlsx"])]]
     return result
 
 
@@ -90,30 +124,9 @@ TYPED_ROWS = (FIRST_DATA_ROW + 1, 150, 230)
 
 
 @pytest.fixture(scope="module")
-def typed(tmp_path_factory: pytest.TempPathFactory, schema: Schema, soffice: str) -> tuple[Path, Path]:
-    """The blank template with values typed as a person types them (no format of their own: the
-    cell takes its column's), then exported by a French Calc as displayed, and saved as .xlsx."""
-    tmp = tmp_path_factory.mktemp("typed")
-    wb = openpyxl.load_workbook(write_template(tmp / "modele.xlsx", schema, period="2025-T4"))
-    table = schema.table("engagements")
-    ws = wb[table.name]
-    for r in TYPED_ROWS:
-        ws.cell(r, table.keys.index("cost") + 1).value = 850_000
-        ws.cell(r, table.keys.index("fin_1") + 1).value = 340_000
-        # A date typed is a serial number in the cell (46096: 15/03/2026).
-        ws.cell(r, table.keys.index("start_on") + 1).value = 46096
-    contacts = schema.table("annuaire")
-    wb[contacts.name].cell(3, contacts.keys.index("phone") + 1).value = 388123456
-    form = wb[schema.form.name]
-    form.cell([f.key for f in schema.form.fields].index("etp") + 1, 2).value = 0.8
-    source = tmp / "saisi.xlsx"
-    wb.save(source)
-    profile = french_profile(tmp / "profile")
-    (tmp / "csv").mkdir()
-    (tmp / "xlsx").mkdir()
-    libreoffice(soffice, [source], tmp / "csv", to=AS_SHOWN_CSV, profile=profile)
-    (saved,) = libreoffice(soffice, [source], tmp / "xlsx", to="xlsx", profile=profile)
-    return tmp / "csv", saved
+def typed(calc: dict[str, Path]) -> tuple[Path, Path]:
+    """The typed template as a French Calc displays it (a folder of CSV), and as it saved it."""
+    return calc["csv"], calc["typed.xlsx"]
 
 
 @pytest.mark.libreoffice

@@ -44,13 +44,15 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not wheels:
         pytest.skip(f"the wheel could not be built here (no build backend offline?): {built.stderr[-400:]}")
     venv = root / "venv"
-    made = _run([sys.executable, "-m", "venv", str(venv)], root)
+    # Without pip of its own (seconds to lay out): the project's pip installs the wheel into it.
+    made = _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], root)
     assert made.returncode == 0, made.stderr
     python = venv / "bin" / "python"
     purelib = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], root)
     deps = [p for p in (*site.getsitepackages(), sysconfig.get_paths()["purelib"]) if Path(p).is_dir()]
     (Path(purelib.stdout.strip()) / "pvd-deps.pth").write_text("\n".join(dict.fromkeys(deps)) + "\n")
-    done = _run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheels[0])], root)
+    done = _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q",
+                 str(wheels[0])], root)
     assert done.returncode == 0, done.stderr
     return venv
 
