@@ -63,3 +63,21 @@ def test_the_cleaning_function() -> None:
     assert terminal_text("a\x1b]0;titre\x07b\x9b31mc\u202ed") == "abcd"
     assert terminal_text("Claire\nMuller\r\tPVD") == "Claire Muller PVD"
     assert terminal_lines("ligne 1\x1b[1m\nligne 2\x00") == "ligne 1\nligne 2"
+
+
+def test_a_file_name_with_a_line_break_stays_on_its_line(inbox: Path, tmp_path: Path) -> None:
+    """A file named to forge a line of the run's own (« …\\r\\nTerritoires reçus : 999 ») is shown
+    on the line that names it, wherever consolidate names it: the console cannot be made to lie."""
+    folder = tmp_path / "recus"
+    folder.mkdir()
+    source = next(inbox.iterdir()).read_bytes()
+    forged = "Territoires reçus : 999 sur 999 attendus"
+    (folder / f"a\r\n{forged}\n.xlsx").write_bytes(source)
+    (folder / "b.xlsx").write_bytes(source)  # the same workbook again: one of the two is named
+    result = CliRunner().invoke(cli, ["consolidate", str(folder), "--output-dir", str(tmp_path / "s"),
+                                      "--no-reference", "--no-images", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any(forged in line for line in lines)  # the name is shown…
+    assert not [line for line in lines if line.strip().startswith(forged)]  # …never as a line of its own
+    assert "\r" not in result.output

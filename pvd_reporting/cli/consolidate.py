@@ -28,7 +28,7 @@ from pvd_reporting.cli.consolidate_lines import (
     run_warnings,
     set_aside_lines,
 )
-from pvd_reporting.cli.terminal import echo, terminal_text
+from pvd_reporting.cli.terminal import echo_lines
 from pvd_reporting.errors import UsageError
 from pvd_reporting.format.french import fr_date
 from pvd_reporting.format.issues import WorkbookReport
@@ -127,8 +127,7 @@ def consolidate_command(
     except NothingToConsolidate as exc:
         _echo_unreadable(exc.reports)
         raise
-    for notice in run.notices:
-        echo(notice, err=True)
+    echo_lines(run.notices, err=True)
     _echo_summary(run, reference)
     has_errors = any(r.errors for r in run.result.reports)
     sys.exit(EXIT_FOUND_ERRORS if strict and has_errors else EXIT_OK)
@@ -138,7 +137,7 @@ def _echo_unreadable(reports: list[WorkbookReport]) -> None:
     for report in reports:
         if report.data is None:
             message = report.issues[0].message if report.issues else "illisible"
-            echo(f"{terminal_text(report.path)} : {terminal_text(message)}", err=True)
+            echo_lines([f"{report.path} : {message}"], err=True)
 
 
 def _echo_summary(run: ConsolidationRun, reference: Path | None = None) -> None:
@@ -164,8 +163,7 @@ def _echo_summary(run: ConsolidationRun, reference: Path | None = None) -> None:
         lines.append(f"  {run.reminders.line}")
     lines.append("Fichiers écrits :")
     lines.extend(f"  {path}" for path in run.written)
-    echo("\n".join(lines))
-    for warning in run_warnings(run):
-        echo(warning, err=True)
+    echo_lines(lines)
+    echo_lines(run_warnings(run), err=True)
     if run.image_notice:
-        echo(run.image_notice, err=True)
+        echo_lines([run.image_notice], err=True)

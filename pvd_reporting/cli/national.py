@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from pvd_reporting.cli.common import ClickProgress, handle_errors, period_option, quiet_option
-from pvd_reporting.cli.terminal import echo
+from pvd_reporting.cli.terminal import echo_lines
 from pvd_reporting.consolidate.national import NothingToRollUp
 from pvd_reporting.format.french import fr_money
 from pvd_reporting.outputs.report import plural
@@ -50,11 +50,9 @@ def national_command(paths: tuple[Path, ...], output_dir: Path, period: str | No
         run = run_national(list(paths), output_dir=output_dir, period=period, contacts=contacts,
                            progress=ClickProgress(quiet))
     except NothingToRollUp as exc:
-        for path, reason in exc.refused:
-            echo(f"{path} : écarté, {reason}.", err=True)
+        echo_lines((f"{path} : écarté, {reason}." for path, reason in exc.refused), err=True)
         raise
-    for notice in run.notices:
-        click.echo(notice, err=True)
+    echo_lines(run.notices, err=True)
     _echo(run)
 
 
@@ -93,4 +91,4 @@ def _echo(run: NationalRun) -> None:
         lines.append(f"  Chiffres différents de ceux publiés par la région : {len(r.differences)} (onglet Anomalies)")
     lines.append("Fichiers écrits :")
     lines.extend(f"  {path}" for path in run.written)
-    echo("\n".join(lines))
+    echo_lines(lines)

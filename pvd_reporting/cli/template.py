@@ -16,7 +16,7 @@ from pvd_reporting.cli.common import (
     quiet_option,
     reference_option,
 )
-from pvd_reporting.cli.terminal import echo
+from pvd_reporting.cli.terminal import echo, echo_lines
 from pvd_reporting.errors import UsageError
 from pvd_reporting.format.reference import reference_label
 from pvd_reporting.outputs.report import plural
@@ -85,8 +85,7 @@ def template_command(
                         output_dir=output_dir, reference_path=reference_path, config_path=config_path,
                         force=force, progress=ClickProgress(quiet), from_paths=list(from_paths) or None,
                         departments=list(departments))
-    for notice in done.notices:
-        echo(notice, err=True)
+    echo_lines(done.notices, err=True)
     if from_paths:
         where = done.folder if done.folder is not None else done.paths[0]
         prefilled = (f", {plural(done.prefilled, 'pré-rempli')} depuis la liste de référence"

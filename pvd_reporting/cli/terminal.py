@@ -10,6 +10,7 @@ as spaces.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -35,6 +36,13 @@ def terminal_text(value: Any) -> str:
 def terminal_lines(text: str) -> str:
     """Printed lines as the terminal may show them: each line cleaned, the line breaks kept."""
     return "\n".join(terminal_text(line) for line in text.split("\n"))
+
+
+def echo_lines(lines: Iterable[Any], *, err: bool = False) -> None:
+    """Printed lines, each kept on one line: a file's name with a line break in it (a value put
+    into a line) never starts a line of its own, that would read as the run's."""
+    for line in lines:
+        click.echo(terminal_text(line), err=err)
 
 
 def echo(text: Any, *, err: bool = False, nl: bool = True) -> None:

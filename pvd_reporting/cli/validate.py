@@ -17,7 +17,7 @@ from pvd_reporting.cli.common import (
     reference_option,
     region_option,
 )
-from pvd_reporting.cli.terminal import echo, terminal_report, terminal_text
+from pvd_reporting.cli.terminal import echo, echo_lines, terminal_report, terminal_text
 from pvd_reporting.errors import UsageError
 from pvd_reporting.format.issues import Report
 from pvd_reporting.outputs.report import render_csv, render_json, render_text
@@ -69,8 +69,7 @@ def validate_command(
         )
     done = run_validate(list(paths), config_path=config_path, region=region, reference_path=reference_path,
                         annotate_dir=annotate_dir, progress=ClickProgress(quiet))
-    for notice in done.notices:
-        echo(notice, err=True)
+    echo_lines(done.notices, err=True)
     if not done.report.workbooks:
         raise UsageError("Aucun classeur à contrôler (.xlsx, .xlsm, .ods ou .xls) dans : "
                          + ", ".join(str(p) for p in paths))
