@@ -3,6 +3,7 @@ never carried into the next quarter's workbook."""
 
 from __future__ import annotations
 
+import io
 import zipfile
 from pathlib import Path
 
@@ -85,3 +86,25 @@ def test_nothing_active_is_carried_into_the_next_quarter(active: Path, tmp_path:
         sheets = b"".join(zf.read(n) for n in names if n.startswith("xl/worksheets/"))
     assert not [n for n in names if "vbaProject" in n or "externalLink" in n]
     assert DDE_FORMULA not in sheets and b"cmd|" not in sheets
+
+
+@pytest.mark.parametrize(("sheet", "found"), [
+    (b'<x:c><x:f t="array">cmd|\' /c calc\'!A0</x:f></x:c>', b"cmd|' /c calc'!A0"),
+    (b'<c><f>SUBSTITUTE(A1,"|","")</f></c>', None),  # a pipe in a string: the workbook's own checks
+    (b'<c><f>x!y|z</f></c>', None),  # no exclamation mark after the pipe
+    (b'<c><v>cmd|x!y</v></c>', None),  # a value, not a formula
+    (b'<c><f>a &gt;b|c</f></c><c><f>e|f!g</f></c>', b"e|f!g"),
+    # A formula of 2 MB with a pipe and no item: looked at once, not backtracked through.
+    (b"<c><f>" + b"a" * 2_000_000 + b"|b</f></c>", None),
+])
+def test_a_dde_formula_is_found_by_its_shape(sheet: bytes, found: bytes | None) -> None:
+    from pvd_reporting.read.active import active_content
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("xl/worksheets/sheet1.xml", b"<worksheet><sheetData><row>" + sheet + b"</row></sheetData></worksheet>")
+    with zipfile.ZipFile(buffer) as zf:
+        stated = [i for i in active_content(zf) if i.code == "dde-link"]
+    assert len(stated) == (0 if found is None else 1)
+    if found is not None:
+        assert f"« ={found.decode()} »" in stated[0].message
