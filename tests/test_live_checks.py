@@ -221,12 +221,13 @@ GROUPS: dict[str, tuple[str, ...]] = {
           "ingenierie-required", "email-no-at", "department-name", "email-accent", "percent-120"),
     "b": ("etp-low", "communes-none", "jalons-j1", "financing", "comites-future", "negative-need",
           "annuaire-required", "siren-short", "period-text", "email-semicolon"),
+    # No other case of c sets the ETP or breaks an amount of Engagements: percent-over and
+    # amount-huge are each alone to raise their code there.
     "c": ("missing-cost", "dates-order", "negative-engagement", "email-space", "text-date", "insee-shape",
-          "siren-key", "jalon-missing", "pvd-id-space", "phone-short"),
+          "siren-key", "jalon-missing", "pvd-id-space", "phone-short", "percent-over", "amount-huge"),
     "d": ("text-form-date", "text-percent", "text-population", "text-need-amount", "text-need-date",
           "text-jalon-date", "text-comite-date", "choice-off-list", "insee-corse", "engagements-required",
           "text-amount"),
-    "e": ("percent-over", "amount-huge"),
     # Warnings only: the workbook is ready, with points to check.
     "w": ("population", "jalons-order", "jalons-future", "missing-end", "etat-absent", "unknown-action",
           "no-lead", "total-engagements", "total-communes", "total-comites", "total-ingenierie",
