@@ -51,6 +51,28 @@ def libreoffice(soffice: str, files: list[Path], out_dir: Path, *, to: str = "xl
     return [out_dir / f"{f.stem}.{ext}" for f in files]
 
 
+# Every sheet as CSV, raw values (not as shown), UTF-8: for copies only read back, never
+# validated, LibreOffice writes this in about 0.6 s of CPU less per workbook than an .xlsx.
+VALUES_CSV = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+
+
+def libreoffice_values(soffice: str, files: list[Path], out_dir: Path) -> dict[str, Sheets]:
+    """Each file's values as LibreOffice computed them, by stem: one soffice call exporting every
+    sheet as CSV (`stem-Sheet.csv`), laid out as Gnumeric's (`stem/sheet.csv.N`) for `Sheets`."""
+    libreoffice(soffice, files, out_dir, to=VALUES_CSV)
+    found = {}
+    for f in files:
+        folder = out_dir / f.stem
+        folder.mkdir()
+        workbook = CalamineWorkbook.from_path(str(f))
+        names = workbook.sheet_names
+        workbook.close()
+        for i, name in enumerate(names):
+            (out_dir / f"{f.stem}-{name}.csv").rename(folder / f"sheet.csv.{i}")
+        found[f.stem] = Sheets(folder, f)
+    return found
+
+
 def gnumeric(ssconvert: str, files: list[Path], out_dir: Path) -> list[Path]:
     """`ssconvert --recalc -S` on each file, two at a time: a folder of one CSV per sheet each
     (Gnumeric's own .xlsx spells out every cell of a formatted row: tens of megabytes)."""
@@ -164,8 +186,8 @@ def coloured(value: object) -> bool:
     return bool(value)
 
 
-__all__ = ["AS_SHOWN_CSV", "ENGINES", "Probe", "Sheets", "coloured", "french_profile", "libreoffice", "probe",
-           "recalculate", "shifted"]
+__all__ = ["AS_SHOWN_CSV", "ENGINES", "VALUES_CSV", "Probe", "Sheets", "coloured", "french_profile", "libreoffice",
+           "libreoffice_values", "probe", "recalculate", "shifted"]
 
 
 _FRENCH = """<?xml version="1.0" encoding="UTF-8"?>

@@ -4,7 +4,8 @@ that sheet of the same file. Every check is broken in one of a few workbooks; th
 
 Workbooks are the template filled with the territory of tests/factory.py (then one mistake),
 written with no cached results: a count read back that is not 0, and the « prêt » sentence of the
-clean workbook, can only come from LibreOffice computing the formulas. One soffice call for all.
+clean workbook, can only come from LibreOffice computing the formulas. One soffice call saves the
+workbooks `validate` reads as .xlsx, another exports the probed copies' values as CSV.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 import openpyxl
 import pytest
 from conftest import lo_profile
-from engines import ENGINES, Probe, Sheets, coloured, libreoffice, probe, recalculate
+from engines import ENGINES, Probe, Sheets, coloured, libreoffice, libreoffice_values, probe, recalculate
 from factory import make_workbook
 from test_template_filled import sample
 
@@ -333,11 +334,15 @@ def engine(request: pytest.FixtureRequest) -> tuple[str, str]:
     return name, request.getfixturevalue("soffice" if name == "libreoffice" else "ssconvert")
 
 
+def _is_probe(stem: str) -> bool:
+    return stem.endswith("-probe")
+
+
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory: pytest.TempPathFactory, sources: dict[str, Path], soffice: str) -> dict[str, Path]:
-    """Each workbook as LibreOffice saved it after recalculating: what `validate` reads (formula
-    errors have their cached value)."""
-    files = list(sources.values())
+    """Each workbook but the probe copies as LibreOffice saved it after recalculating: what
+    `validate` reads (formula errors have their cached value)."""
+    files = [f for stem, f in sources.items() if not _is_probe(stem)]
     outs = libreoffice(soffice, files, tmp_path_factory.mktemp("live-saved"))
     return {f.stem: o for f, o in zip(files, outs, strict=True)}
 
@@ -345,10 +350,13 @@ def saved(tmp_path_factory: pytest.TempPathFactory, sources: dict[str, Path], so
 @pytest.fixture(scope="module")
 def recalculated(tmp_path_factory: pytest.TempPathFactory, sources: dict[str, Path], saved: dict[str, Path],
                  engine: tuple[str, str]) -> dict[str, Sheets]:
-    """Each case's workbook's values as the engine computed them, by case name."""
+    """Each case's workbook's values as the engine computed them, by case name. LibreOffice's
+    probe copies are only read back: their values come as CSV, in a call of their own."""
     name, tool = engine
     if name == "libreoffice":
-        return {stem: Sheets(saved[stem], sources[stem]) for stem in sources}
+        probes = [f for stem, f in sources.items() if _is_probe(stem)]
+        found = libreoffice_values(tool, probes, tmp_path_factory.mktemp("live-probes"))
+        return {**found, **{stem: Sheets(path, sources[stem]) for stem, path in saved.items()}}
     return recalculate(name, tool, list(sources.values()), tmp_path_factory.mktemp(f"live-{name}"))
 
 
@@ -561,7 +569,7 @@ def feedbacks(tmp_path_factory: pytest.TempPathFactory, saved: dict[str, Path], 
     """Feedback workbooks of the saved groups, as LibreOffice recalculated them (with the report),
     and each one's flagged cells probed, as sent and once corrected."""
     src = tmp_path_factory.mktemp("fb-src")
-    files, reports, probes = [], {}, {}
+    files, sondes, reports, probes = [], [], {}, {}
     for group in FEEDBACK_GROUPS:
         reports[group] = validate_workbook(saved[group], schema)
         path = write_feedback(src / f"retour-{group}.xlsx", schema, reports[group])
@@ -569,14 +577,18 @@ def feedbacks(tmp_path_factory: pytest.TempPathFactory, saved: dict[str, Path], 
         for corrected in (False, True):
             name = f"sonde-{group}-{int(corrected)}"
             probes[name] = _mark_probes(path, src / f"{name}.xlsx", corrected=corrected)
-            files.append(src / f"{name}.xlsx")
+            sondes.append(src / f"{name}.xlsx")
     outs = libreoffice(soffice, files, tmp_path_factory.mktemp("fb-out"))
     done = {f.stem: o for f, o in zip(files, outs, strict=True)}
+    # The probed copies are only read back: their values as CSV, in a call of their own.
+    FEEDBACK_SHOWN.update(libreoffice_values(soffice, sondes, tmp_path_factory.mktemp("fb-probes")))
     FEEDBACK_PROBES.update(probes)
     return {stem: (path, reports.get(stem.removeprefix("retour-"))) for stem, path in done.items()}
 
 
 FEEDBACK_PROBES: dict[str, list[tuple[str, int, int]]] = {}
+# name -> the values of its probed copy, as LibreOffice recalculated it (filled by `feedbacks`)
+FEEDBACK_SHOWN: dict[str, Sheets] = {}
 
 
 @pytest.mark.libreoffice
@@ -603,7 +615,7 @@ def test_feedback_controls_agree_with_its_anomalies(feedbacks: dict[str, tuple[P
 def test_feedback_cells_lose_their_colour_once_corrected(feedbacks: dict[str, tuple[Path, Any]], group: str) -> None:
     for corrected in (False, True):
         name = f"sonde-{group}-{int(corrected)}"
-        sheets = Sheets(feedbacks[name][0], feedbacks[name][0])
+        sheets = FEEDBACK_SHOWN[name]
         probes = FEEDBACK_PROBES[name]
         assert probes
         lit = [coloured(sheets.value(sheet, row - 1, column - 1)) for sheet, row, column in probes]
