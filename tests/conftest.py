@@ -122,12 +122,13 @@ def lo_profile() -> str:
 # or Chromium), longest first, as measured in a whole run: with `make test` on pytest-xdist each
 # file stays on one worker and is handed out in this order (--no-loadscope-reorder), so that a
 # long file started last does not leave the other cores idle at the end of the suite.
-LONGEST_FIRST = ("test_dashboard_comite.py", "test_live_checks.py", "test_speed_same_outputs.py", "test_skeleton.py",
-                 "test_published_record.py", "test_national.py", "test_reminders.py", "test_benchmark_smoke.py",
-                 "test_cycle_edges.py", "test_browser_session.py", "test_print.py", "test_output_folder.py",
-                 "test_demo.py", "test_carry_libreoffice.py", "test_french_libreoffice.py", "test_carry.py",
-                 "test_cache_program.py", "test_readme.py", "test_install.py", "test_region_map.py", "test_cache.py",
-                 "test_template_libreoffice.py", "test_lint.py", "test_summary.py")
+LONGEST_FIRST = ("test_live_checks.py", "test_dashboard_comite.py", "test_output_folder.py", "test_speed_same_outputs.py",
+                 "test_demo.py", "test_published_record.py", "test_french_libreoffice.py", "test_print.py",
+                 "test_carry_libreoffice.py", "test_browser_session.py", "test_national.py",
+                 "test_acceptance_consolidate.py", "test_reminders.py", "test_cycle_edges.py",
+                 "test_template_libreoffice.py", "test_acceptance_validate.py", "test_briefing.py", "test_install.py",
+                 "test_region_map.py", "test_consolidate_cli.py", "test_history.py", "test_skeleton.py",
+                 "test_summary.py", "test_carry.py", "test_cache.py", "test_cache_program.py", "test_lint.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
