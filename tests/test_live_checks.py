@@ -22,7 +22,16 @@ from typing import Any
 import openpyxl
 import pytest
 from conftest import lo_profile
-from engines import ENGINES, Probe, Sheets, coloured, libreoffice, libreoffice_values, probe, recalculate
+from engines import (
+    ENGINES,
+    Probe,
+    Sheets,
+    coloured,
+    libreoffice,
+    libreoffice_values,
+    probe,
+    recalculate,
+)
 from factory import make_workbook
 from test_template_filled import sample
 
