@@ -457,3 +457,26 @@ def test_a_run_prunes_and_an_entry_used_is_kept(inbox: Path, schema: Schema, tmp
     kept = _entries(cache)
     assert len(kept) == len(files)
     assert all(time.time() - e.stat().st_mtime < DAY for e in kept)
+
+
+def test_a_worker_sends_the_entry_it_stored_and_the_main_process_decodes_it(
+        inbox: Path, schema: Schema, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pvd_reporting.consolidate import reading
+    from pvd_reporting.consolidate.report_entry import ReportCache
+    from pvd_reporting.format.issues import WorkbookReport
+
+    monkeypatch.setattr(reading, "_worker_schema", schema)  # as _init_worker sets it in a worker
+    cache = Cache(tmp_path / "cache")
+    cache.prepare()
+    keys = ReportCache(cache, schema)
+    for path in _files(inbox):
+        fresh = reading._read_and_store(path, schema, None, None)
+        key = keys.key(path)
+        assert key is not None
+        sent = reading._read_in_worker(path, (cache, key))
+        # The entry's body, encoded once: stored as it is sent, and decoded into the same report.
+        assert isinstance(sent, bytes) and cache.path(REPORTS, key).read_bytes().endswith(sent)
+        assert reading._received(sent, path, schema, None) == fresh == cache.load(REPORTS, key)
+        # Without a cache, the report itself; an entry that cannot be decoded is read again here.
+        assert reading._read_in_worker(path) == fresh and isinstance(reading._read_in_worker(path), WorkbookReport)
+        assert reading._received(b"\xc1", path, schema, None) == fresh

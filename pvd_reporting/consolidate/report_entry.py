@@ -114,6 +114,15 @@ REPORTS: EntryKind[WorkbookReport] = EntryKind(
     "report", REPORTS_FOLDER, encode_report, decode_report, ("layout", "format", "config", "reference"))
 
 
+def _body(body: bytes) -> bytes:
+    return body
+
+
+# The same entries, given already encoded (encode_report): a reading process encodes a report
+# once, stores that body and sends it to the main process, which decodes it (consolidate/reading.py).
+REPORT_BODIES: EntryKind[bytes] = EntryKind(REPORTS.name, REPORTS.folder, _body, _body, REPORTS.parts)
+
+
 def report_parts(schema: Schema, reference: Reference | None) -> dict[str, str]:
     """What, beyond the file's bytes and the program, decides a file's report."""
     # The reference list adds warnings (unknown commune, other name): it is part of the key.
