@@ -120,7 +120,7 @@ _FORMAT_ID = re.compile(rb'numFmtId="(\d+)"')
 _QUOTED = re.compile(rb'"[^"]*"|\[[^\]]*\]|\\.')
 # A number no date holds: the library's conversion overflows beyond some 1e11 days.
 _MAX_DATE_SERIAL = 1e11
-_BIG_NUMBER = re.compile(rb"<v>-?(?:\d[\d.]*[eE]\+?\d|\d{11})")
+_BIG_NUMBER = re.compile(rb"<v>-?(?:\d[\d.]*+[eE]\+?\d|\d{11})")  # possessive: no backtracking through the digits
 _BIG_NUMBER_CELL = re.compile(
     rb"<c\b([^>]*?)(?<!/)>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?<v>(-?(?:\d[\d.]*[eE][+-]?\d+|\d{11,}(?:\.\d*)?))</v>")
 _STYLE = re.compile(rb'\bs="(\d{1,9})"')
