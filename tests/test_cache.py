@@ -247,6 +247,15 @@ def test_a_pickle_behind_a_valid_header_is_refused_as_data() -> None:
         decode_entry(REPORTS, _with_header("k", pickle.dumps(report)), "k")
 
 
+def test_a_forged_dataclass_array_is_refused_as_data() -> None:
+    opening = msgpack.ExtType(19, b"")  # what opens a Record's array
+    for body in (msgpack.packb([opening, "Engagements"]),  # too few fields
+                 msgpack.packb([msgpack.ExtType(16, b"x")]),  # an opening that holds data
+                 msgpack.packb([msgpack.ExtType(99, b"")])):  # no such tag
+        with pytest.raises(EntryError):
+            decode_entry(REPORTS, _with_header("k", body), "k")
+
+
 def _rewrite_each(cache: Path, change: Any) -> None:
     """Re-encode every entry of `cache` through `change(key, blob) -> bytes`."""
     for entry in _entries(cache):
