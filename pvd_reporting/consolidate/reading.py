@@ -4,6 +4,7 @@ for consolidation; a file whose reading fails, or whose worker dies, is set asid
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 from collections.abc import Callable, Iterator
@@ -264,27 +265,56 @@ def _parse(paths: list[Path], todo: list[int], results: list[WorkbookReport | No
     _parse_one_by_one(paths, broken, results, entries, schema, reference, advance, sharing)
 
 
+# Files handed to a reading process at once, at most: each task costs the main process a round
+# trip through the pool's queues and threads, about as much as decoding a report.
+BATCH = 8
+
+
+def _batch_size(todo: int, count: int) -> int:
+    """Batches small enough that every process still gets a few dozen of them."""
+    return max(1, min(BATCH, todo // (count * 8)))
+
+
+def _read_batch_in_worker(items: list[tuple[Path, Slot | None]]) -> list[Sent | None]:
+    """`_read_in_worker` of each file; None for a file whose reading failed (set aside alone)."""
+    sent: list[Sent | None] = []
+    for path, entry in items:
+        try:
+            sent.append(_read_in_worker(path, entry))
+        except Exception:  # noqa: BLE001 — a worker's error takes only its file
+            sent.append(None)
+    return sent
+
+
 def _parse_in_pool(paths: list[Path], todo: list[int], results: list[WorkbookReport | None],
                    entries: list[Slot | None], schema: Schema, reference: Reference | None,
                    count: int, advance: Callable[[int], None], sharing: Sharing) -> list[int]:
-    """Reads `todo` on `count` processes; the indices left unread by a broken pool."""
+    """Reads `todo` on `count` processes, in batches; the indices left unread by a broken pool
+    (or whose batch could not come back)."""
     broken: list[int] = []
+    size = _batch_size(len(todo), count)
     with ProcessPoolExecutor(max_workers=count, initializer=_init_worker,
                              initargs=(schema, reference, worker_guard())) as pool:
-        futures: dict[Future[Sent], int] = {
-            pool.submit(_read_in_worker, paths[i], entries[i]): i for i in todo
-        }
+        futures: dict[Future[list[Sent | None]], list[int]] = {}
+        for start in range(0, len(todo), size):
+            batch = todo[start:start + size]
+            futures[pool.submit(_read_batch_in_worker, [(paths[i], entries[i]) for i in batch])] = batch
         checkpoint("reading")
         for future in as_completed(futures):
-            i = futures[future]
+            batch = futures[future]
             try:
-                results[i] = sharing.share(_received(future.result(), paths[i], schema, reference))
-            except BrokenProcessPool:
-                broken.append(i)
+                sent = future.result()
+            except Exception:  # noqa: BLE001 — BrokenProcessPool and the like: read again one by one
+                broken += batch
                 continue
-            except Exception:  # noqa: BLE001 — a worker's error takes only its file
-                results[i] = set_aside(paths[i], UNEXPECTED_REASON)
-            advance(1)
+            for i, one in zip(batch, sent, strict=True):
+                report = None
+                if one is not None:
+                    with contextlib.suppress(Exception):
+                        report = sharing.share(_received(one, paths[i], schema, reference))
+                # A worker's error takes only its file.
+                results[i] = report if report is not None else set_aside(paths[i], UNEXPECTED_REASON)
+            advance(len(batch))
     return sorted(broken)
 
 
