@@ -1,9 +1,12 @@
 """One headless Chromium for the whole run: the PNG and SVG of every chart and the note's PDF.
 
-Starting Chromium and loading plotly.js take about two seconds; drawing a chart a tenth of one.
-So the browser is started once, as early as the run knows it will need it (`start`: in a
-background thread, while the figures are built), and one page holding kaleido's renderer
-draws every figure without being reloaded. kaleido's own loop reloads its page after every
+Starting Chromium and loading plotly.js take over a second; drawing a chart a twentieth of one.
+So the browser is started once, as early as the run knows it will need it: `launch` starts its
+process on kaleido's renderer page, with no thread of ours (the workbooks are then read by forked
+processes), so that Chromium and plotly.js load while the workbooks are read; `start` attaches
+to it from a background thread once the forks are made. The page loads plotly.js's cartesian
+bundle (the traces the charts draw, a third of the full one), and draws every figure without
+being reloaded. kaleido's own loop reloads its page after every
 image (0.16 s each) and draws the PNG and the SVG of a figure separately; here a figure is
 drawn once by kaleido's renderer (`kaleido_scopes.plotly`, the same call kaleido makes), as
 SVG, and its PNG is rasterised from that SVG by plotly.js as `Plotly.toImage` does it: the
@@ -27,15 +30,26 @@ import logging
 import os
 import shutil
 import signal
+import subprocess
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 START_TIMEOUT = 60.0  # seconds to start Chromium and load the page, on a busy machine
 FIGURE_TIMEOUT = 90.0  # seconds for one figure (kaleido's own default)
 PDF_TIMEOUT = 120.0  # seconds to load and print a page
 CLOSE_TIMEOUT = 10.0  # seconds for Chromium to close before it is killed
+
+# plotly.js's cartesian bundle, of the version plotly.py ships (a test checks): its traces are
+# drawn as by the full bundle, byte for byte, and it loads in a third of the time.
+RENDER_BUNDLE = Path(__file__).resolve().parent / "dashboard" / "vendor" / "plotly-cartesian.min.js"
+RENDER_TRACES = frozenset({"bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour",
+                           "image", "pie", "scatter", "scatterternary", "violin"})
+# The renderer page is ready once its scripts ran and it has loaded.
+READY_JS = "document.readyState === 'complete' && typeof kaleido_scopes !== 'undefined'"
 
 # Drawn once as SVG by kaleido's renderer; the PNG from that SVG as plotly.js's toImage makes
 # it (toImage serialises the SVG for a PNG without the viewBox it adds for an SVG file).
@@ -70,7 +84,8 @@ class BrowserSession:
         self._thread = threading.Thread(target=self._loop.run_forever, name="pvd-chromium", daemon=True)
         self._thread.start()
         self._browser: Any = None
-        self._tmp: Any = None
+        self._launch = _take_launched(path)  # started ahead by `launch`, or started by `_open`
+        self._tmp: Any = self._launch.tmp if self._launch is not None else None
         self._tab: Any = None
         self._window: str | None = None  # objectId of the renderer page's window
         self._jobs: dict[tuple[str, int, int], Future[tuple[bytes, bytes]]] = {}
@@ -88,20 +103,23 @@ class BrowserSession:
             self._started.set()
 
     async def _open(self) -> None:
-        import choreographer as choreo
-        from choreographer.utils import TmpDirectory
-        from kaleido import PageGenerator
-
         self._page_lock = asyncio.Lock()  # one figure at a time in the page
-        self._tmp = TmpDirectory(sneak="snap" in self.path)  # choreographer's test for a confined browser
-        # Chromium's profile inside our folder: removed with it even if the browser had to be killed.
-        self._browser = choreo.Browser(path=self.path, headless=True, tmp_dir=str(self._tmp.path))
-        index = Path(self._tmp.path) / "index.html"
-        # No MathJax: it would come from a CDN, and the charts have no formula.
-        index.write_text(PageGenerator(mathjax=False).generate_index(), encoding="utf-8")
+        if self._launch is None:
+            self._launch = _launch(self.path)
+            self._tmp = self._launch.tmp
+        self._browser = _attached(self._launch)
         await self._browser.open()
         self._tab = self._browser.get_tab()
-        await self._navigate(self._tab, index.as_uri())
+        if self._tab is None:
+            raise RuntimeError("Chromium n'a ouvert aucun onglet")
+        # The page named on Chromium's command line may still be loading plotly.js (an answer
+        # may also be an error, while the blank page gives way to it).
+        while True:
+            answer = await self._tab.send_command("Runtime.evaluate", params={"expression": READY_JS,
+                                                                              "returnByValue": True})
+            if answer.get("result", {}).get("result", {}).get("value") is True:
+                break
+            await asyncio.sleep(0.01)
         found = _check(await self._tab.send_command("Runtime.evaluate", params={"expression": "globalThis"}))
         self._window = found["result"]["objectId"]
 
@@ -143,6 +161,7 @@ class BrowserSession:
         """(SVG, PNG) of one figure at this size, scale 1, to come; asked twice, drawn once."""
         from plotly.io.json import to_json_plotly
 
+        check_traces(figure)
         text = to_json_plotly(figure)  # plotly's own encoder: dates, arrays in full
         key = (hashlib.sha256(text.encode("utf-8")).hexdigest(), width, height)
         with self._jobs_lock:
@@ -223,17 +242,97 @@ class BrowserSession:
                 await asyncio.wait(others, timeout=5.0)
 
     def _kill(self) -> None:
-        """Chromium and its helpers, killed if still there (it runs in a process group of its own)."""
-        process = getattr(self._browser, "subprocess", None)
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(OSError):
-            if hasattr(os, "killpg"):
-                os.killpg(process.pid, signal.SIGKILL)
-            else:
-                process.kill()
-        with contextlib.suppress(Exception):
-            process.wait(5)
+        _kill(self._launch.process if self._launch is not None else None)
+
+
+@dataclass
+class _Launch:
+    """A Chromium process started on the renderer page, not yet driven."""
+
+    path: str
+    process: subprocess.Popen[bytes]
+    pipe: Any  # choreographer's Pipe, our ends of the DevTools pipe
+    impl: Any  # choreographer's Chromium: its command line, its profile
+    tmp: Any  # our folder: Chromium's profile and the renderer page
+
+
+def _launch(path: str) -> _Launch:
+    """Start Chromium, with kaleido's flags, on kaleido's renderer page. No thread is started:
+    the process may fork afterwards (choreographer's `Browser` starts threads as it is made)."""
+    from choreographer.browsers import Chromium
+    from choreographer.channels import Pipe
+    from choreographer.utils import TmpDirectory
+    from kaleido import PageGenerator
+
+    tmp = TmpDirectory(sneak="snap" in path)  # choreographer's test for a confined browser
+    try:
+        index = Path(tmp.path) / "index.html"
+        # No MathJax: it would come from a CDN, and the charts have no formula.
+        page = PageGenerator(plotly=RENDER_BUNDLE.as_uri(), mathjax=False).generate_index()
+        index.write_text(page, encoding="utf-8")
+        pipe = Pipe()
+        # Chromium's profile inside our folder: removed with it even if the browser had to be killed.
+        impl = Chromium(pipe, path, headless=True, tmp_dir=str(tmp.path))
+        impl.pre_open()
+        # Its log goes nowhere: choreographer would read it from a thread of ours.
+        process = subprocess.Popen([*impl.get_cli(), index.as_uri()], stderr=subprocess.DEVNULL,  # noqa: S603
+                                   env=impl.get_env(), **impl.get_popen_args())
+    except BaseException:
+        tmp.clean()
+        raise
+    return _Launch(path, process, pipe, impl, tmp)
+
+
+def _attached(launch: _Launch) -> Any:
+    """choreographer's `Browser` driving the Chromium `launch` started, as its `open` would."""
+    import choreographer as choreo
+    from choreographer.browser_async import MAX_POPULATE_LOOPS
+    from choreographer.browsers import BrowserClosedError, BrowserFailedError
+    from choreographer.protocol.devtools_async import Session, Target
+
+    class Attached(choreo.Browser):
+        async def open(self) -> None:
+            if await self._is_open():
+                raise RuntimeError("Chromium est déjà ouvert")
+            self._logger_pipe = 0  # no log pipe (falsy: `close` leaves it)
+            self.subprocess = launch.process
+            Target.__init__(self, "0", self._broker)
+            self._add_session(Session("", self._broker))
+            self._watch_dog_task = asyncio.create_task(self._watchdog())
+            self._channel.open()
+            self._broker.run_read_loop()
+            await asyncio.sleep(0)  # the watchdog starts first
+            for _ in range(MAX_POPULATE_LOOPS):
+                try:
+                    await self.populate_targets()
+                except (BrowserClosedError, BrowserFailedError) as exc:
+                    raise RuntimeError("Chromium s'est fermé aussitôt démarré") from exc
+                if self.get_tab():
+                    return
+                await asyncio.sleep(0.1)
+
+    return Attached(launch.path, browser_cls=cast(Any, lambda *_args, **_kwargs: launch.impl),
+                    channel_cls=cast(Any, lambda: launch.pipe))
+
+
+def _kill(process: subprocess.Popen[bytes] | None) -> None:
+    """Chromium and its helpers, killed if still there (it runs in a process group of its own)."""
+    if process is None or process.poll() is not None:
+        return
+    with contextlib.suppress(OSError):
+        if hasattr(os, "killpg"):
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+    with contextlib.suppress(Exception):
+        process.wait(5)
+
+
+def check_traces(figure: dict[str, Any]) -> None:
+    """Refuse a figure with a trace the renderer's bundle lacks: it would be left out of the image."""
+    outside = {str(t.get("type", "scatter")) for t in figure.get("data") or []} - RENDER_TRACES
+    if outside:
+        raise ValueError(f"tracé hors du plotly.js de rendu : {', '.join(sorted(outside))}")
 
 
 def _check(answer: dict[str, Any]) -> dict[str, Any]:
@@ -254,9 +353,47 @@ def chromium_path() -> str | None:
             or shutil.which("chromium-browser") or shutil.which("google-chrome"))
 
 
-# The session of this process: started once, closed when the run ends (or the process exits).
+# The session of this process: started once, closed when the run ends (or the process exits);
+# and the Chromium launched ahead of it, until the session takes it.
 _SESSION: BrowserSession | None = None
+_LAUNCHED: _Launch | None = None
 _SESSION_LOCK = threading.Lock()
+
+
+def launch(path: str | None) -> None:
+    """Start Chromium now, if `path`, for the run's `start` to drive later: no thread is made,
+    so the run may still fork. A failure here is left for `start` to meet and report."""
+    global _LAUNCHED
+    with _SESSION_LOCK:
+        if not path or _LAUNCHED is not None or _SESSION is not None:
+            return
+        with contextlib.suppress(Exception):
+            _LAUNCHED = _launch(path)
+
+
+@contextlib.contextmanager
+def launched(path: str | None) -> Iterator[None]:
+    """Chromium launched for what runs inside (see `launch`), and no browser left after it."""
+    launch(path)
+    try:
+        yield
+    finally:
+        stop()
+
+
+def _take_launched(path: str) -> _Launch | None:
+    """The Chromium launched ahead for `path`, handed over to its session (another one is ended)."""
+    global _LAUNCHED
+    taken, _LAUNCHED = _LAUNCHED, None
+    if taken is not None and taken.path != path:
+        _end(taken)
+        return None
+    return taken
+
+
+def _end(launched: _Launch) -> None:
+    _kill(launched.process)
+    launched.tmp.clean()
 
 
 def start(path: str) -> BrowserSession:
@@ -271,12 +408,15 @@ def start(path: str) -> BrowserSession:
 
 
 def stop() -> None:
-    """Close the run's browser, if one was started."""
-    global _SESSION
+    """Close the run's browser, if one was started (or launched)."""
+    global _SESSION, _LAUNCHED
     with _SESSION_LOCK:
         session, _SESSION = _SESSION, None
+        unused, _LAUNCHED = _LAUNCHED, None
     if session is not None:
         session.close()
+    if unused is not None:
+        _end(unused)
 
 
 atexit.register(stop)

@@ -135,7 +135,8 @@ def run_consolidate(
         if cache_dir is None and not usable:
             cache = None
     # Locked before the workbooks are read: a second run is refused at once, not after reading.
-    with OutputFolder(target, inputs, shown=output_dir) as out:
+    # Chromium starts now, for the images: it loads while the workbooks are read.
+    with OutputFolder(target, inputs, shown=output_dir) as out, chromium.launched(chromium_path() if images else None):
         notices += out.notices
         bar = progress or NoProgress()
         bar.start(len(files), "Lecture des classeurs")
