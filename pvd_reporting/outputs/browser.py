@@ -194,8 +194,11 @@ class BrowserSession:
 
     def pdf(self, page: Path) -> bytes:
         """`page` printed to PDF (its own @page rule sets the paper), in a tab of its own."""
-        job = asyncio.run_coroutine_threadsafe(self._pdf(page), self._loop)
-        return job.result(START_TIMEOUT + PDF_TIMEOUT)
+        return wait_pdf(self.pdf_ahead(page))
+
+    def pdf_ahead(self, page: Path) -> Future[bytes]:
+        """`page` printed to PDF, to come (`wait_pdf`): `page` must not change meanwhile."""
+        return asyncio.run_coroutine_threadsafe(self._pdf(page), self._loop)
 
     async def _pdf(self, page: Path) -> bytes:
         await self._ready()
@@ -340,6 +343,11 @@ def _kill(process: subprocess.Popen[bytes] | None) -> None:
             process.kill()
     with contextlib.suppress(Exception):
         process.wait(5)
+
+
+def wait_pdf(job: Future[bytes]) -> bytes:
+    """The PDF `pdf_ahead` started, once printed."""
+    return job.result(START_TIMEOUT + PDF_TIMEOUT)
 
 
 def check_traces(figure: dict[str, Any]) -> None:
