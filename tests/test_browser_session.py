@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pvd_reporting.outputs import browser
+from pvd_reporting.outputs import browser, browser_process
 from pvd_reporting.outputs.dashboard import images
 from pvd_reporting.pipeline.consolidate import run_consolidate
 
@@ -72,8 +72,8 @@ def test_the_renderer_page_loads_plotlys_own_plotly_js_in_its_cartesian_bundle()
     full = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_text("utf-8")[:200]
     version = re.search(r"plotly\.js v(\d+\.\d+\.\d+)", full)
     assert version is not None
-    assert f"plotly.js (cartesian - minified) v{version[1]}" in browser.RENDER_BUNDLE.read_text("utf-8")[:200]
-    assert "MIT" in (browser.RENDER_BUNDLE.parent / "LICENSE-plotly.js").read_text("utf-8")
+    assert f"plotly.js (cartesian - minified) v{version[1]}" in browser_process.RENDER_BUNDLE.read_text("utf-8")[:200]
+    assert "MIT" in (browser_process.RENDER_BUNDLE.parent / "LICENSE-plotly.js").read_text("utf-8")
     # A trace the bundle lacks would be left out of the image without a word: refused.
     with pytest.raises(ValueError, match="scattergeo"):
         browser.check_traces({"data": [{"type": "bar"}, {"type": "scattergeo"}]})

@@ -5,9 +5,9 @@ So the browser is started once, as early as the run knows it will need it: `laun
 process on kaleido's renderer page, with no thread of ours (the workbooks are then read by forked
 processes), so that Chromium and plotly.js load while the workbooks are read; `start` attaches
 to it from a background thread once the forks are made. The page loads plotly.js's cartesian
-bundle (the traces the charts draw, a third of the full one), and draws every figure without
-being reloaded. kaleido's own loop reloads its page after every
-image (0.16 s each) and draws the PNG and the SVG of a figure separately; here a figure is
+bundle (the traces the charts draw, a third of the full one); it and a second one like it (on
+two cores) draw every figure without being reloaded. kaleido's own loop reloads its page after
+every image (0.16 s each) and draws the PNG and the SVG of a figure separately; here a figure is
 drawn once by kaleido's renderer (`kaleido_scopes.plotly`, the same call kaleido makes), as
 SVG, and its PNG is rasterised from that SVG by plotly.js as `Plotly.toImage` does it: the
 same bytes as kaleido's PNG (docs/vitesse.md).
@@ -29,27 +29,31 @@ import json
 import logging
 import os
 import shutil
-import signal
-import subprocess
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
+
+from pvd_reporting.outputs.browser_process import (
+    Launch,
+    attached,
+    kill,
+    launch_process,
+    renderer_window,
+)
 
 START_TIMEOUT = 60.0  # seconds to start Chromium and load the page, on a busy machine
 FIGURE_TIMEOUT = 90.0  # seconds for one figure (kaleido's own default)
 PDF_TIMEOUT = 120.0  # seconds to load and print a page
 CLOSE_TIMEOUT = 10.0  # seconds for Chromium to close before it is killed
 
-# plotly.js's cartesian bundle, of the version plotly.py ships (a test checks): its traces are
-# drawn as by the full bundle, byte for byte, and it loads in a third of the time.
-RENDER_BUNDLE = Path(__file__).resolve().parent / "dashboard" / "vendor" / "plotly-cartesian.min.js"
+# The traces of plotly.js's cartesian bundle, which the renderer page loads (browser_process.py).
 RENDER_TRACES = frozenset({"bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour",
                            "image", "pie", "scatter", "scatterternary", "violin"})
-# The renderer page is ready once its scripts ran and it has loaded.
-READY_JS = "document.readyState === 'complete' && typeof kaleido_scopes !== 'undefined'"
+# Two renderer pages, each in a renderer process of its own, where there are two cores: the
+# figures come after the rest of the run's work, and each page is free to draw one.
+RENDER_PAGES = 2 if (os.cpu_count() or 1) > 1 else 1
 
 # Drawn once as SVG by kaleido's renderer; the PNG from that SVG as plotly.js's toImage makes
 # it (toImage serialises the SVG for a PNG without the viewBox it adds for an SVG file).
@@ -103,25 +107,26 @@ class BrowserSession:
             self._started.set()
 
     async def _open(self) -> None:
-        self._page_lock = asyncio.Lock()  # one figure at a time in the page
+        self._pages: asyncio.Queue[tuple[Any, str]] = asyncio.Queue()  # renderer pages free to draw
+        self._more: list[asyncio.Task[None]] = []  # the pages still loading
         if self._launch is None:
-            self._launch = _launch(self.path)
+            self._launch = launch_process(self.path)
             self._tmp = self._launch.tmp
-        self._browser = _attached(self._launch)
+        self._browser = attached(self._launch)
         await self._browser.open()
         self._tab = self._browser.get_tab()
         if self._tab is None:
             raise RuntimeError("Chromium n'a ouvert aucun onglet")
-        # The page named on Chromium's command line may still be loading plotly.js (an answer
-        # may also be an error, while the blank page gives way to it).
-        while True:
-            answer = await self._tab.send_command("Runtime.evaluate", params={"expression": READY_JS,
-                                                                              "returnByValue": True})
-            if answer.get("result", {}).get("result", {}).get("value") is True:
-                break
-            await asyncio.sleep(0.01)
-        found = _check(await self._tab.send_command("Runtime.evaluate", params={"expression": "globalThis"}))
-        self._window = found["result"]["objectId"]
+        self._window = await renderer_window(self._tab)
+        self._pages.put_nowait((self._tab, self._window))
+        for _ in range(RENDER_PAGES - 1):
+            self._more.append(asyncio.create_task(self._another_page()))
+
+    async def _another_page(self) -> None:
+        """One more renderer page, in a renderer process of its own: a second core draws too."""
+        with contextlib.suppress(Exception):
+            tab = await self._browser.create_tab((Path(self._tmp.path) / "index.html").as_uri())
+            self._pages.put_nowait((tab, await renderer_window(tab)))
 
     async def _ready(self) -> None:
         """Wait for the start; raise at once, ever after, if it failed or took too long."""
@@ -181,10 +186,13 @@ class BrowserSession:
     async def _images(self, text: str, width: int, height: int) -> tuple[bytes, bytes]:
         await self._ready()
         spec = {"format": "svg", "width": width, "height": height, "scale": 1, "data": json.loads(text)}
-        async with self._page_lock:
-            answer = _check(await asyncio.wait_for(self._tab.send_command("Runtime.callFunctionOn", params={
-                "functionDeclaration": RENDER_JS, "objectId": self._window, "arguments": [{"value": spec}],
+        tab, window = await self._pages.get()  # one figure at a time in a page
+        try:
+            answer = _check(await asyncio.wait_for(tab.send_command("Runtime.callFunctionOn", params={
+                "functionDeclaration": RENDER_JS, "objectId": window, "arguments": [{"value": spec}],
                 "awaitPromise": True, "returnByValue": True}), FIGURE_TIMEOUT))
+        finally:
+            self._pages.put_nowait((tab, window))
         if "exceptionDetails" in answer:
             raise RuntimeError(_exception_text(answer["exceptionDetails"]))
         made = json.loads(answer["result"]["value"])
@@ -252,97 +260,7 @@ class BrowserSession:
                 await asyncio.wait(others, timeout=5.0)
 
     def _kill(self) -> None:
-        _kill(self._launch.process if self._launch is not None else None)
-
-
-@dataclass
-class _Launch:
-    """A Chromium process started on the renderer page, not yet driven."""
-
-    path: str
-    process: subprocess.Popen[bytes]
-    pipe: Any  # choreographer's Pipe, our ends of the DevTools pipe
-    impl: Any  # choreographer's Chromium: its command line, its profile
-    tmp: Any  # our folder: Chromium's profile and the renderer page
-
-
-def _launch(path: str) -> _Launch:
-    """Start Chromium, with kaleido's flags, on kaleido's renderer page. No thread is started:
-    the process may fork afterwards (choreographer's `Browser` starts threads as it is made)."""
-    from choreographer.browsers import Chromium
-    from choreographer.channels import Pipe
-    from choreographer.utils import TmpDirectory
-    from kaleido import PageGenerator
-
-    # In memory where the system has it: the profile's files, synced to disk by Chromium, take
-    # a quarter of a second to delete from a disk (its GPU caches, its SQLite files).
-    memory = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-    confined = "snap" in path  # choreographer's test for a browser that cannot see /tmp
-    tmp = TmpDirectory(path=None if confined else memory, sneak=confined)
-    try:
-        index = Path(tmp.path) / "index.html"
-        # No MathJax: it would come from a CDN, and the charts have no formula.
-        page = PageGenerator(plotly=RENDER_BUNDLE.as_uri(), mathjax=False).generate_index()
-        index.write_text(page, encoding="utf-8")
-        pipe = Pipe()
-        # Chromium's profile inside our folder: removed with it even if the browser had to be killed.
-        impl = Chromium(pipe, path, headless=True, tmp_dir=str(tmp.path))
-        impl.pre_open()
-        # Its log goes nowhere: choreographer would read it from a thread of ours. Its own
-        # temporary files (its shared memory, the lock of its profile) go in our folder too: a
-        # killed Chromium leaves nothing behind.
-        env = {**impl.get_env(), "TMPDIR": str(tmp.path)}
-        process = subprocess.Popen([*impl.get_cli(), index.as_uri()], stderr=subprocess.DEVNULL,  # noqa: S603
-                                   env=env, **impl.get_popen_args())
-    except BaseException:
-        tmp.clean()
-        raise
-    return _Launch(path, process, pipe, impl, tmp)
-
-
-def _attached(launch: _Launch) -> Any:
-    """choreographer's `Browser` driving the Chromium `launch` started, as its `open` would."""
-    import choreographer as choreo
-    from choreographer.browser_async import MAX_POPULATE_LOOPS
-    from choreographer.browsers import BrowserClosedError, BrowserFailedError
-    from choreographer.protocol.devtools_async import Session, Target
-
-    class Attached(choreo.Browser):
-        async def open(self) -> None:
-            if await self._is_open():
-                raise RuntimeError("Chromium est déjà ouvert")
-            self._logger_pipe = 0  # no log pipe (falsy: `close` leaves it)
-            self.subprocess = launch.process
-            Target.__init__(self, "0", self._broker)
-            self._add_session(Session("", self._broker))
-            self._watch_dog_task = asyncio.create_task(self._watchdog())
-            self._channel.open()
-            self._broker.run_read_loop()
-            await asyncio.sleep(0)  # the watchdog starts first
-            for _ in range(MAX_POPULATE_LOOPS):
-                try:
-                    await self.populate_targets()
-                except (BrowserClosedError, BrowserFailedError) as exc:
-                    raise RuntimeError("Chromium s'est fermé aussitôt démarré") from exc
-                if self.get_tab():
-                    return
-                await asyncio.sleep(0.1)
-
-    return Attached(launch.path, browser_cls=cast(Any, lambda *_args, **_kwargs: launch.impl),
-                    channel_cls=cast(Any, lambda: launch.pipe))
-
-
-def _kill(process: subprocess.Popen[bytes] | None) -> None:
-    """Chromium and its helpers, killed if still there (it runs in a process group of its own)."""
-    if process is None or process.poll() is not None:
-        return
-    with contextlib.suppress(OSError):
-        if hasattr(os, "killpg"):
-            os.killpg(process.pid, signal.SIGKILL)
-        else:
-            process.kill()
-    with contextlib.suppress(Exception):
-        process.wait(5)
+        kill(self._launch.process if self._launch is not None else None)
 
 
 def wait_pdf(job: Future[bytes]) -> bytes:
@@ -378,7 +296,7 @@ def chromium_path() -> str | None:
 # The session of this process: started once, closed when the run ends (or the process exits);
 # and the Chromium launched ahead of it, until the session takes it.
 _SESSION: BrowserSession | None = None
-_LAUNCHED: _Launch | None = None
+_LAUNCHED: Launch | None = None
 _SESSION_LOCK = threading.Lock()
 
 
@@ -390,7 +308,7 @@ def launch(path: str | None) -> None:
         if not path or _LAUNCHED is not None or _SESSION is not None:
             return
         with contextlib.suppress(Exception):
-            _LAUNCHED = _launch(path)
+            _LAUNCHED = launch_process(path)
 
 
 @contextlib.contextmanager
@@ -403,7 +321,7 @@ def launched(path: str | None) -> Iterator[None]:
         stop()
 
 
-def _take_launched(path: str) -> _Launch | None:
+def _take_launched(path: str) -> Launch | None:
     """The Chromium launched ahead for `path`, handed over to its session (another one is ended)."""
     global _LAUNCHED
     taken, _LAUNCHED = _LAUNCHED, None
@@ -413,8 +331,8 @@ def _take_launched(path: str) -> _Launch | None:
     return taken
 
 
-def _end(launched: _Launch) -> None:
-    _kill(launched.process)
+def _end(launched: Launch) -> None:
+    kill(launched.process)
     launched.tmp.clean()
 
 
