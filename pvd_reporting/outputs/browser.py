@@ -202,11 +202,8 @@ class BrowserSession:
 
     def pdf(self, page: Path) -> bytes:
         """`page` printed to PDF (its own @page rule sets the paper), in a tab of its own."""
-        return wait_pdf(self.pdf_ahead(page))
-
-    def pdf_ahead(self, page: Path) -> Future[bytes]:
-        """`page` printed to PDF, to come (`wait_pdf`): `page` must not change meanwhile."""
-        return asyncio.run_coroutine_threadsafe(self._pdf(page), self._loop)
+        job = asyncio.run_coroutine_threadsafe(self._pdf(page), self._loop)
+        return job.result(START_TIMEOUT + PDF_TIMEOUT)
 
     async def _pdf(self, page: Path) -> bytes:
         await self._ready()
@@ -261,11 +258,6 @@ class BrowserSession:
 
     def _kill(self) -> None:
         kill(self._launch.process if self._launch is not None else None)
-
-
-def wait_pdf(job: Future[bytes]) -> bytes:
-    """The PDF `pdf_ahead` started, once printed."""
-    return job.result(START_TIMEOUT + PDF_TIMEOUT)
 
 
 def check_traces(figure: dict[str, Any]) -> None:

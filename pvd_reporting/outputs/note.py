@@ -9,8 +9,6 @@ request, so it prints the same from any browser and weighs a few hundred kilobyt
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -241,19 +239,8 @@ def render_note(cons: Consolidation, schema: Schema, *, generated_on: date | Non
 def print_in_session(page: Path, target: Path, browser: str) -> bool:
     """Print `page` to `target` (A4, from the page's own @page rule) in the run's browser
     (`outputs/browser.py`): the one that draws the charts, rather than a Chromium of its own."""
-    return _printed(_print_ahead(page, browser), target)
-
-
-def _print_ahead(page: Path, browser: str) -> Future[bytes] | None:
     try:
-        return chromium.start(browser).pdf_ahead(page)
-    except Exception:  # noqa: BLE001 - without Chromium the HTML prints the same page
-        return None
-
-
-def _printed(job: Future[bytes] | None, target: Path) -> bool:
-    try:
-        data = chromium.wait_pdf(job) if job is not None else None
+        data = chromium.start(browser).pdf(page)
     except Exception:  # noqa: BLE001 - without Chromium the HTML prints the same page
         return False
     if not data:
@@ -265,23 +252,12 @@ def _printed(job: Future[bytes] | None, target: Path) -> bool:
 def write_note(cons: Consolidation, output_dir: Path, schema: Schema, *, pdf: bool = True) -> list[Path]:
     """Write `note-<période>.html`, and its PDF when `pdf` and Chromium is installed (without
     it, the HTML prints the same page from any browser)."""
-    return note_ahead(cons, output_dir, schema, pdf=pdf)()
-
-
-def note_ahead(cons: Consolidation, output_dir: Path, schema: Schema, *,
-               pdf: bool = True) -> Callable[[], list[Path]]:
-    """Write `note-<période>.html` now and start printing it in the run's browser (a tab of its
-    own, while the charts are built and drawn); the function returned waits for the PDF, writes
-    it, and gives the files written."""
     target = Path(output_dir) / note_name(cons.region.period)
     written = [atomic_write_text(target, render_note(cons, schema))]
     browser = chromium_path() if pdf else None
-    job = _print_ahead(target, browser) if browser else None
-
-    def finish() -> list[Path]:
-        if job is not None and _printed(job, target.with_suffix(".pdf")):
-            return [*written, target.with_suffix(".pdf")]
+    if browser and print_in_session(target, target.with_suffix(".pdf"), browser):
+        written.append(target.with_suffix(".pdf"))
+    else:
         # A rerun replaces each output whole: no PDF of an earlier run beside the new note.
         target.with_suffix(".pdf").unlink(missing_ok=True)
-        return written
-    return finish
+    return written

@@ -53,7 +53,7 @@ from pvd_reporting.outputs.dashboard.page import write_dashboard
 from pvd_reporting.outputs.dashboard.trends import trend_figures, write_trend_charts
 from pvd_reporting.outputs.history_db import DB_NAME, HistoryDb
 from pvd_reporting.outputs.history_read import read_published
-from pvd_reporting.outputs.note import note_ahead, write_note
+from pvd_reporting.outputs.note import write_note
 from pvd_reporting.outputs.reminders import Reminders, write_reminders
 from pvd_reporting.outputs.summary.workbook import summary_work
 from pvd_reporting.pipeline.options import config_value, date_value, departments_value, period_value
@@ -243,19 +243,18 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
     checkpoint("writing")
     browser = chromium_path() if images else None
     if browser:
-        # Chromium, launched before the reading, is driven from a helper thread from now on,
-        # after the forks above (none is made while a helper thread runs). The note's page
-        # first: its PDF prints in a tab of its own while the figures are built; the figures
-        # are sent as soon as built and drawn while the dashboard is written.
+        # Started after the forks above (none is made while a helper thread runs), in the
+        # background: Chromium and plotly.js load while the figures are built. The figures are
+        # sent as soon as built and drawn while the dashboard is written.
         chromium.start(browser)
-        note_done = note_ahead(result, output_dir, schema)
         draw_ahead({**chart_figures(result, at_risk_days=schema.config.at_risk_days, schema=schema),
                     **trend_figures(result)}, cache)
 
     def pictures() -> tuple[list[Path], str | None, list[Path]]:
         """`graphiques-<période>/` and the note: the outputs Chromium makes images and a PDF of."""
         try:
-            note = note_done() if browser else write_note(result, output_dir, schema, pdf=images)
+            # The note first: printed in a tab of its own while the charts are drawn in theirs.
+            note = write_note(result, output_dir, schema, pdf=images)
             charts, notice = write_charts(result, output_dir, images=images, at_risk_days=schema.config.at_risk_days,
                                           schema=schema, image_cache=cache)
             trends, trend_notice = write_trend_charts(result, output_dir, images=images, image_cache=cache)
