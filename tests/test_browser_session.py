@@ -134,8 +134,9 @@ def test_a_broken_browser_is_a_notice(tmp_path: Path, reference_csv: Path, scrip
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("images", [True, False], ids=["images", "no-images"])
 def test_a_run_that_fails_while_reading_leaves_no_browser_behind(tmp_path: Path, chromium: str,
-                                                               reference_csv: Path,
+                                                               reference_csv: Path, images: bool,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     import pvd_reporting.pipeline.consolidate as pipeline
 
@@ -147,8 +148,12 @@ def test_a_run_that_fails_while_reading_leaves_no_browser_behind(tmp_path: Path,
 
     monkeypatch.setattr(pipeline, "read_all", read_all)
     with pytest.raises(OSError, match="disque illisible"):
-        run_consolidate(WORKBOOKS, output_dir=tmp_path / "sortie", reference_path=reference_csv, use_cache=False)
+        run_consolidate(WORKBOOKS, output_dir=tmp_path / "sortie", reference_path=reference_csv, use_cache=False,
+                        images=images)
     started = launched[0]
+    if not images:
+        assert started is None  # --no-images: no Chromium at all
+        return
     assert started is not None and browser._LAUNCHED is None and browser._SESSION is None
     assert started.process.poll() is not None  # never driven, and ended all the same
     assert not started.tmp.path.exists()
