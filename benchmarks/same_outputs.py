@@ -22,8 +22,9 @@ from openpyxl import load_workbook
 
 # Drawn at random by every run: MIME boundaries, plotly's div ids.
 _RANDOM = re.compile(r"={15}\d+==|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-# meta keys that differ between two runs of the same inputs: when, and from which checkout.
-_RUN_META = ("written_at", "liste_reference")
+# meta keys that differ between two runs of the same inputs: when, from which checkout, and the
+# program's own digest (a change made for speed changes it, not what is published).
+_RUN_META = ("written_at", "liste_reference", "programme")
 
 
 def database(path: Path) -> dict[str, list[tuple[Any, ...]]]:

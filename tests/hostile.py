@@ -72,12 +72,19 @@ def shared_string_bomb(base: Path, dst: Path, *, length: int = 32_000, cells: in
     for r in range(cells // width):
         cs = "".join(f'<c r="{col_letter(c)}{r + 1}" t="s"><v>0</v></c>' for c in range(width))
         rows.append(f'<row r="{r + 1}">{cs}</row>'.encode())
-    sst = (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN_NS}" count="{cells}" uniqueCount="1">'
-           f'<si><t>{"x" * length}</t></si></sst>').encode()
-    return rewrite(base, dst, {
-        sheet_member(base, title): sheet_xml(rows, f"A1:{col_letter(width - 1)}{cells // width}"),
-        "xl/sharedStrings.xml": sst,
-    }, edit=_declare_shared_strings())
+    return with_shared_strings(base, dst, ["x" * length], rows, title=title,
+                               dimension=f"A1:{col_letter(width - 1)}{cells // width}", count=cells)
+
+
+def with_shared_strings(base: Path, dst: Path, strings: list[str], rows: Iterable[bytes], *,
+                        title: str = "Engagements", dimension: str | None = None, count: int | None = None) -> Path:
+    """The sheet `title` made of `rows`, which show `strings` by their index (t="s"); `count`: the
+    references the list declares (a bomb declares them all, as Excel would)."""
+    declared = f' count="{count}"' if count is not None else ""
+    sst = (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN_NS}"{declared} uniqueCount="{len(strings)}">'
+           + "".join(f"<si><t>{text}</t></si>" for text in strings) + "</sst>").encode()
+    return rewrite(base, dst, {sheet_member(base, title): sheet_xml(rows, dimension), "xl/sharedStrings.xml": sst},
+                   edit=_declare_shared_strings())
 
 
 def _declare_shared_strings() -> dict[str, tuple[bytes, bytes]]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pvd_reporting.outputs import browser
+from pvd_reporting.outputs import browser, browser_process
 from pvd_reporting.outputs.dashboard import images
 from pvd_reporting.pipeline.consolidate import run_consolidate
 
@@ -66,9 +66,25 @@ def test_the_images_are_those_kaleido_draws(chromium: str, tmp_path: Path) -> No
     assert canonical(again_svg) == canonical(svg)
 
 
+def test_the_renderer_page_loads_plotlys_own_plotly_js_in_its_cartesian_bundle() -> None:
+    import plotly
+
+    full = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_text("utf-8")[:200]
+    version = re.search(r"plotly\.js v(\d+\.\d+\.\d+)", full)
+    assert version is not None
+    assert f"plotly.js (cartesian - minified) v{version[1]}" in browser_process.RENDER_BUNDLE.read_text("utf-8")[:200]
+    assert "MIT" in (browser_process.RENDER_BUNDLE.parent / "LICENSE-plotly.js").read_text("utf-8")
+    # A trace the bundle lacks would be left out of the image without a word: refused.
+    with pytest.raises(ValueError, match="scattergeo"):
+        browser.check_traces({"data": [{"type": "bar"}, {"type": "scattergeo"}]})
+    browser.check_traces({"data": [{"type": "heatmap"}, {"y": [1, 2]}]})  # no type: a scatter
+
+
 @pytest.mark.browser
 def test_a_run_leaves_no_browser_behind(tmp_path: Path, chromium: str, reference_csv: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import pvd_reporting.pipeline.consolidate as pipeline
+
     started: list[browser.BrowserSession] = []
     real = browser.start
 
@@ -77,12 +93,22 @@ def test_a_run_leaves_no_browser_behind(tmp_path: Path, chromium: str, reference
         started.append(session)
         return session
 
+    launched: list[Any] = []
+    reading = pipeline.read_all
+
+    def read_all(*args: Any, **kwargs: Any) -> Any:
+        launched.append(browser._LAUNCHED)
+        return reading(*args, **kwargs)
+
     monkeypatch.setattr(browser, "start", keeping)
+    monkeypatch.setattr(pipeline, "read_all", read_all)
     run = run_consolidate(WORKBOOKS, output_dir=tmp_path, reference_path=reference_csv, use_cache=False)
     assert run.image_notice is None
     assert (tmp_path / "note-2025-T4.pdf").read_bytes()[:5] == b"%PDF-"
     assert len({id(s) for s in started}) == 1  # one browser for the charts, the trends and the note
     session = started[0]
+    # Chromium was started before the workbooks were read, and that very process drew the images.
+    assert launched[0] is not None and session._launch is launched[0]
     assert browser._SESSION is None
     assert session._browser.subprocess.poll() is not None  # Chromium has ended
     assert not session._tmp.path.exists()  # its profile and the renderer page are gone
@@ -105,3 +131,29 @@ def test_a_broken_browser_is_a_notice(tmp_path: Path, reference_csv: Path, scrip
     assert not list(out.glob("graphiques-*/*.png")) and not list(out.glob("graphiques-*/*.svg"))
     assert not (out / "note-2025-T4.pdf").exists() and (out / "note-2025-T4.html").exists()
     assert browser._SESSION is None
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("images", [True, False], ids=["images", "no-images"])
+def test_a_run_that_fails_while_reading_leaves_no_browser_behind(tmp_path: Path, chromium: str,
+                                                               reference_csv: Path, images: bool,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import pvd_reporting.pipeline.consolidate as pipeline
+
+    launched: list[Any] = []
+
+    def read_all(*args: Any, **kwargs: Any) -> Any:
+        launched.append(browser._LAUNCHED)
+        raise OSError("disque illisible")
+
+    monkeypatch.setattr(pipeline, "read_all", read_all)
+    with pytest.raises(OSError, match="disque illisible"):
+        run_consolidate(WORKBOOKS, output_dir=tmp_path / "sortie", reference_path=reference_csv, use_cache=False,
+                        images=images)
+    started = launched[0]
+    if not images:
+        assert started is None  # --no-images: no Chromium at all
+        return
+    assert started is not None and browser._LAUNCHED is None and browser._SESSION is None
+    assert started.process.poll() is not None  # never driven, and ended all the same
+    assert not started.tmp.path.exists()

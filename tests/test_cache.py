@@ -247,6 +247,15 @@ def test_a_pickle_behind_a_valid_header_is_refused_as_data() -> None:
         decode_entry(REPORTS, _with_header("k", pickle.dumps(report)), "k")
 
 
+def test_a_forged_dataclass_array_is_refused_as_data() -> None:
+    opening = msgpack.ExtType(19, b"")  # what opens a Record's array
+    for body in (msgpack.packb([opening, "Engagements"]),  # too few fields
+                 msgpack.packb([msgpack.ExtType(16, b"x")]),  # an opening that holds data
+                 msgpack.packb([msgpack.ExtType(99, b"")])):  # no such tag
+        with pytest.raises(EntryError):
+            decode_entry(REPORTS, _with_header("k", body), "k")
+
+
 def _rewrite_each(cache: Path, change: Any) -> None:
     """Re-encode every entry of `cache` through `change(key, blob) -> bytes`."""
     for entry in _entries(cache):
@@ -457,3 +466,26 @@ def test_a_run_prunes_and_an_entry_used_is_kept(inbox: Path, schema: Schema, tmp
     kept = _entries(cache)
     assert len(kept) == len(files)
     assert all(time.time() - e.stat().st_mtime < DAY for e in kept)
+
+
+def test_a_worker_sends_the_entry_it_stored_and_the_main_process_decodes_it(
+        inbox: Path, schema: Schema, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pvd_reporting.consolidate import reading
+    from pvd_reporting.consolidate.report_entry import ReportCache
+    from pvd_reporting.format.issues import WorkbookReport
+
+    monkeypatch.setattr(reading, "_worker_schema", schema)  # as _init_worker sets it in a worker
+    cache = Cache(tmp_path / "cache")
+    cache.prepare()
+    keys = ReportCache(cache, schema)
+    for path in _files(inbox):
+        fresh = reading._read_and_store(path, schema, None, None)
+        key = keys.key(path)
+        assert key is not None
+        sent = reading._read_in_worker(path, (cache, key))
+        # The entry's body, encoded once: stored as it is sent, and decoded into the same report.
+        assert isinstance(sent, bytes) and cache.path(REPORTS, key).read_bytes().endswith(sent)
+        assert reading._received(sent, path, schema, None) == fresh == cache.load(REPORTS, key)
+        # Without a cache, the report itself; an entry that cannot be decoded is read again here.
+        assert reading._read_in_worker(path) == fresh and isinstance(reading._read_in_worker(path), WorkbookReport)
+        assert reading._received(b"\xc1", path, schema, None) == fresh

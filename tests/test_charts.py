@@ -130,6 +130,17 @@ def test_write_charts_without_images_writes_offline_pages(consolidation, tmp_pat
     assert not list(folder.glob(".tmp-*"))
 
 
+def test_every_image_is_drawn_by_the_renderers_bundle(consolidation) -> None:
+    from pvd_reporting.outputs.browser import check_traces
+    from pvd_reporting.outputs.dashboard.trends import trend_figures
+
+    figures = {**charts_folder.chart_figures(consolidation), **trend_figures(consolidation)}
+    data = [fig if isinstance(fig, dict) else fig.to_dict() for fig in figures.values()]
+    assert "heatmap" in {t.get("type") for d in data for t in d["data"]}  # beyond the dashboard's bundle
+    for figure in data:
+        check_traces(figure)
+
+
 def test_write_charts_says_so_without_chromium(consolidation, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(images, "chromium_path", lambda: None)
     files, notice = charts_folder.write_charts(consolidation, tmp_path, images=True)

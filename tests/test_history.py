@@ -332,6 +332,40 @@ def test_consolidating_twice_gives_the_same_database(run: dict[str, Any], quarte
     assert not [p.name for p in run["out"].iterdir() if p.name.startswith(".")]
 
 
+def test_a_second_run_copies_the_consolidated_period_unless_its_date_changed(
+        quarters: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    from pvd_reporting.outputs.history_tables import Tables
+
+    out = tmp_path / "sorties"
+    assert _run(str(quarters), "--output-dir", str(out)).exit_code == 0
+    meta = dict(_db(out).execute('SELECT "cle", "valeur" FROM "meta"').fetchall())
+    current, as_of = meta["periode_consolidee"], date.fromisoformat(meta["situation_au"])
+    rebuilt: list[str] = []
+    real = Tables.add_workbook_rows
+
+    def spy(self: Tables, db: sqlite3.Connection, c: Consolidation) -> None:
+        rebuilt.append(c.region.period)
+        real(self, db, c)
+
+    monkeypatch.setattr(Tables, "add_workbook_rows", spy)
+    first = _content(out)
+    # Same files, same date: every period's rows are the record's, copied, and equal.
+    assert _run(str(quarters), "--output-dir", str(out)).exit_code == 0
+    assert rebuilt == [] and _content(out) == first
+    # Another reference date: the consolidated period is rebuilt (its statuses depend on it),
+    # exactly as a first run at that date writes it.
+    later = (as_of + timedelta(days=40)).isoformat()
+    assert _run(str(quarters), "--output-dir", str(out), "--as-of", later).exit_code == 0
+    assert rebuilt == [current]
+    fresh = tmp_path / "neuf"
+    assert _run(str(quarters), "--output-dir", str(fresh), "--as-of", later).exit_code == 0
+    again, new = _content(out), _content(fresh)
+    assert again["territoires"] == new["territoires"] and again["territoires"] != first["territoires"]
+    assert ("situation_au", later) in again["meta"]
+
+
 def test_no_contacts_leaves_no_contact_in_the_database(quarters: Path, tmp_path: Path) -> None:
     result = _run(str(quarters), "--output-dir", str(tmp_path), "--no-contacts")
     assert result.exit_code == 0, result.output

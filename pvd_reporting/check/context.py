@@ -112,6 +112,8 @@ def is_no(value: Any) -> bool:
 
 
 def number(value: Any) -> float | None:
+    if type(value) is float:  # the usual amount, at once
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value)

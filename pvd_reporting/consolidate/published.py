@@ -39,6 +39,7 @@ class Published:
     # The record's rows, every version, carried into the file this run writes.
     publication_rows: list[tuple[Any, ...]] = field(default_factory=list)
     figure_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)  # the file's `meta` table
 
     def unchanged(self, period: str, digest: str) -> bool:
         """Whether `period` was published from exactly these files."""

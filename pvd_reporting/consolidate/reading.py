@@ -4,6 +4,7 @@ for consolidation; a file whose reading fails, or whose worker dies, is set asid
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 from collections.abc import Callable, Iterator
@@ -17,7 +18,12 @@ from typing import Any
 from pvd_reporting.atomic import checkpoint, die_with_parent, worker_guard
 from pvd_reporting.cache import Cache, open_cache
 from pvd_reporting.check import validate
-from pvd_reporting.consolidate.report_entry import REPORTS, ReportCache
+from pvd_reporting.consolidate.report_entry import (
+    REPORT_BODIES,
+    ReportCache,
+    decode_report,
+    encode_report,
+)
 from pvd_reporting.format.issues import IssueCode, WorkbookReport, make_issue
 from pvd_reporting.format.reference import Reference
 from pvd_reporting.format.schema import Schema
@@ -39,19 +45,47 @@ def _init_worker(schema: Schema, reference: Reference | None, guard: tuple[int, 
     _worker_schema, _worker_reference = schema, reference
 
 
-def _read_in_worker(path: Path, entry: Slot | None = None) -> WorkbookReport:
+# What a reading process sends back: the body of the cache entry it stored (the main process
+# decodes it: the report is encoded once, never pickled as well), else the report itself.
+Sent = WorkbookReport | bytes
+
+
+def _read_in_worker(path: Path, entry: Slot | None = None) -> Sent:
     assert _worker_schema is not None
-    return _read_and_store(path, _worker_schema, _worker_reference, entry)
+    report = lighten(read_one(path, _worker_schema, _worker_reference))
+    body = _store(report, entry) if entry is not None else None
+    return report if body is None else body
 
 
 def _read_and_store(path: Path, schema: Schema, reference: Reference | None,
                     entry: Slot | None) -> WorkbookReport:
     report = lighten(read_one(path, schema, reference))
     if entry is not None:
-        # Stored by the worker that parsed it: the encoding is spread over the cores.
-        cache, key = entry
-        cache.store(REPORTS, key, report)
+        _store(report, entry)
     return report
+
+
+def _store(report: WorkbookReport, entry: Slot) -> bytes | None:
+    """The report's entry body, stored (by the worker that parsed it: the encoding is spread over
+    the cores); None for a report holding a value of no known type (then not stored)."""
+    cache, key = entry
+    try:
+        body = encode_report(report)
+    except Exception:  # noqa: BLE001 — it only costs time next run
+        return None
+    cache.store(REPORT_BODIES, key, body)
+    return body
+
+
+def _received(sent: Sent, path: Path, schema: Schema, reference: Reference | None) -> WorkbookReport:
+    """The report a reading process sent; read again here in the unforeseen case where its entry
+    cannot be decoded."""
+    if not isinstance(sent, bytes):
+        return sent
+    try:
+        return decode_report(sent)
+    except Exception:  # noqa: BLE001
+        return _read_and_store(path, schema, reference, None)
 
 
 def lighten(report: WorkbookReport) -> WorkbookReport:
@@ -231,27 +265,56 @@ def _parse(paths: list[Path], todo: list[int], results: list[WorkbookReport | No
     _parse_one_by_one(paths, broken, results, entries, schema, reference, advance, sharing)
 
 
+# Files handed to a reading process at once, at most: each task costs the main process a round
+# trip through the pool's queues and threads, about as much as decoding a report.
+BATCH = 8
+
+
+def _batch_size(todo: int, count: int) -> int:
+    """Batches small enough that every process still gets a few dozen of them."""
+    return max(1, min(BATCH, todo // (count * 8)))
+
+
+def _read_batch_in_worker(items: list[tuple[Path, Slot | None]]) -> list[Sent | None]:
+    """`_read_in_worker` of each file; None for a file whose reading failed (set aside alone)."""
+    sent: list[Sent | None] = []
+    for path, entry in items:
+        try:
+            sent.append(_read_in_worker(path, entry))
+        except Exception:  # noqa: BLE001 — a worker's error takes only its file
+            sent.append(None)
+    return sent
+
+
 def _parse_in_pool(paths: list[Path], todo: list[int], results: list[WorkbookReport | None],
                    entries: list[Slot | None], schema: Schema, reference: Reference | None,
                    count: int, advance: Callable[[int], None], sharing: Sharing) -> list[int]:
-    """Reads `todo` on `count` processes; the indices left unread by a broken pool."""
+    """Reads `todo` on `count` processes, in batches; the indices left unread by a broken pool
+    (or whose batch could not come back)."""
     broken: list[int] = []
+    size = _batch_size(len(todo), count)
     with ProcessPoolExecutor(max_workers=count, initializer=_init_worker,
                              initargs=(schema, reference, worker_guard())) as pool:
-        futures: dict[Future[WorkbookReport], int] = {
-            pool.submit(_read_in_worker, paths[i], entries[i]): i for i in todo
-        }
+        futures: dict[Future[list[Sent | None]], list[int]] = {}
+        for start in range(0, len(todo), size):
+            batch = todo[start:start + size]
+            futures[pool.submit(_read_batch_in_worker, [(paths[i], entries[i]) for i in batch])] = batch
         checkpoint("reading")
         for future in as_completed(futures):
-            i = futures[future]
+            batch = futures[future]
             try:
-                results[i] = sharing.share(future.result())
-            except BrokenProcessPool:
-                broken.append(i)
+                sent = future.result()
+            except Exception:  # noqa: BLE001 — BrokenProcessPool and the like: read again one by one
+                broken += batch
                 continue
-            except Exception:  # noqa: BLE001 — a worker's error takes only its file
-                results[i] = set_aside(paths[i], UNEXPECTED_REASON)
-            advance(1)
+            for i, one in zip(batch, sent, strict=True):
+                report = None
+                if one is not None:
+                    with contextlib.suppress(Exception):
+                        report = sharing.share(_received(one, paths[i], schema, reference))
+                # A worker's error takes only its file.
+                results[i] = report if report is not None else set_aside(paths[i], UNEXPECTED_REASON)
+            advance(len(batch))
     return sorted(broken)
 
 
@@ -265,7 +328,8 @@ def _parse_one_by_one(paths: list[Path], todo: list[int], results: list[Workbook
                 pool = ProcessPoolExecutor(max_workers=1, initializer=_init_worker,
                                            initargs=(schema, reference, worker_guard()))
             try:
-                results[i] = sharing.share(pool.submit(_read_in_worker, paths[i], entries[i]).result())
+                sent = pool.submit(_read_in_worker, paths[i], entries[i]).result()
+                results[i] = sharing.share(_received(sent, paths[i], schema, reference))
             except BrokenProcessPool:
                 results[i] = set_aside(paths[i], CRASH_REASON)
                 pool.shutdown(wait=True)

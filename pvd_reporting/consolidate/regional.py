@@ -82,6 +82,9 @@ def add_months(day: date, months: int) -> date:
 
 
 def cents(value: Any) -> int:
+    kind = type(value)
+    if kind is float or kind is int:  # nearly every amount; bool is neither
+        return round(value * 100)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return 0
     return round(value * 100)
@@ -269,16 +272,19 @@ def _actions(view: TerritoryView, data: WorkbookData, schema: Schema) -> None:
     names = _financers(schema)
     stages = {stage: _Cents(names) for stage in STAGES}
     errors = _Cents(names)
+    fields = [(f.financer or f.key, f.key) for f in schema.financer_fields]
     for record in data.rows(ENGAGEMENTS):
-        status = _label(schema, "statut_action", record.values.get("status"))
+        values = record.values
+        status = _label(schema, "statut_action", values.get("status"))
         statuses[status] += 1
-        themes[_label(schema, "thematique", record.values.get("theme"))] += 1
+        themes[_label(schema, "thematique", values.get("theme"))] += 1
         if status == ABANDONED_STATUS:
             continue
-        amounts = {f.financer or f.key: cents(record.values.get(f.key)) for f in schema.financer_fields}
-        stages[stage_of(status)].add(cents(record.values.get("cost")), amounts)
+        amounts = {name: cents(values.get(key)) for name, key in fields}
+        cost = cents(values.get("cost"))
+        stages[stage_of(status)].add(cost, amounts)
         if record.control == ERROR_CONTROL:
-            errors.add(cents(record.values.get("cost")), amounts)
+            errors.add(cost, amounts)
     error_money = errors.money()
     view.error_cost, view.error_financed = error_money.cost, error_money.financed
     view.actions = sum(statuses.values())

@@ -39,12 +39,26 @@ _DATE, _DATETIME, _TIME, _TIMEDELTA, _DECIMAL, _CELL_ERROR, _SEVERITY, _TUPLE, _
 # --- entries ----------------------------------------------------------------------------------
 
 
-def _default(value: Any) -> msgpack.ExtType:
+class _Opening:
+    """The first item of an array that holds one of the report's dataclasses: its class."""
+
+    __slots__ = ("cls",)
+
+    def __init__(self, cls: type) -> None:
+        self.cls = cls
+
+
+# A dataclass is written inline, as an array opened by its class's tag (an empty ext): encoded
+# and decoded in one pass, with no nested encoding per record (hundreds in each report).
+_OPENINGS = {cls: msgpack.ExtType(code, b"") for code, cls in _DATACLASSES.items()}
+_OPENED = {code: _Opening(cls) for code, cls in _DATACLASSES.items()}
+
+
+def _default(value: Any) -> Any:
     """Every value MessagePack has no type for, tagged; anything else cannot be stored."""
     kind = type(value)
-    if kind in _DATACLASS_CODES:
-        fields = [getattr(value, name) for name in _FIELDS[kind]]
-        return msgpack.ExtType(_DATACLASS_CODES[kind], _pack(fields))
+    if kind in _OPENINGS:
+        return [_OPENINGS[kind], *[getattr(value, name) for name in _FIELDS[kind]]]
     if kind is date:
         return msgpack.ExtType(_DATE, value.isoformat().encode())
     if kind is datetime:
@@ -72,12 +86,13 @@ def _pack(value: Any) -> bytes:
 
 
 def _ext(code: int, data: bytes) -> Any:
-    cls = _DATACLASSES.get(code)
-    if cls is not None:
-        fields = _unpack(data)
-        if type(fields) is not list or len(fields) != len(_FIELDS[cls]):
-            raise EntryError(f"{cls.__name__}: {len(fields)} fields")
-        return cls(*fields)
+    if code == _DATE:  # the most frequent by far
+        return date.fromisoformat(data.decode())
+    opening = _OPENED.get(code)
+    if opening is not None:
+        if data:
+            raise EntryError(f"{opening.cls.__name__}: not an opening")
+        return opening
     if code == _TIMEDELTA:
         days, seconds, micro = _unpack(data)
         return timedelta(days=days, seconds=seconds, microseconds=micro)
@@ -95,8 +110,18 @@ _FROM_TEXT: dict[int, Any] = {
 }
 
 
+def _array(items: list[Any]) -> Any:
+    """An array as decoded: one of the report's dataclasses when its class opens it."""
+    if items and type(items[0]) is _Opening:
+        cls = items[0].cls
+        if len(items) != len(_FIELDS[cls]) + 1:
+            raise EntryError(f"{cls.__name__}: {len(items) - 1} fields")
+        return cls(*items[1:])
+    return items
+
+
 def _unpack(data: bytes) -> Any:
-    return msgpack.unpackb(data, ext_hook=_ext, raw=False, strict_map_key=True, use_list=True)
+    return msgpack.unpackb(data, ext_hook=_ext, list_hook=_array, raw=False, strict_map_key=True, use_list=True)
 
 
 def encode_report(report: WorkbookReport) -> bytes:
@@ -112,6 +137,15 @@ def decode_report(body: bytes) -> WorkbookReport:
 
 REPORTS: EntryKind[WorkbookReport] = EntryKind(
     "report", REPORTS_FOLDER, encode_report, decode_report, ("layout", "format", "config", "reference"))
+
+
+def _body(body: bytes) -> bytes:
+    return body
+
+
+# The same entries, given already encoded (encode_report): a reading process encodes a report
+# once, stores that body and sends it to the main process, which decodes it (consolidate/reading.py).
+REPORT_BODIES: EntryKind[bytes] = EntryKind(REPORTS.name, REPORTS.folder, _body, _body, REPORTS.parts)
 
 
 def report_parts(schema: Schema, reference: Reference | None) -> dict[str, str]:

@@ -23,6 +23,9 @@ META_PERIODS, META_CONTACTS, META_REGION_CODE = "periodes", "contacts", "region_
 # and its digest, so the nation counts only files of a whole région.
 META_SCOPE, META_DEPARTMENTS = "perimetre", "departements"
 META_REFERENCE, META_REFERENCE_DIGEST = "liste_reference", "liste_reference_empreinte"
+# The period consolidated, its reference date and the program that wrote it: a later run of the
+# same period, the same date and program copies that period's rows when its files are unchanged.
+META_CONSOLIDATED, META_AS_OF, META_PROGRAM = "periode_consolidee", "situation_au", "programme"
 NO_REFERENCE = "aucune"
 # One row per published version of a period (`periode`, `version`, `written_at`, `empreinte`).
 PUBLICATIONS_TABLE = "publications"

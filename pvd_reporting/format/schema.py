@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from pvd_reporting.format.config import Config, default_config
 from pvd_reporting.format.matching import norm, slug
@@ -352,13 +352,33 @@ class Schema:
     def table(self, key: str) -> TableSheet:
         return next(t for t in self.tables if t.key == key)
 
-    @property
+    @cached_property
     def financer_fields(self) -> tuple[Field, ...]:
+        # Read for every action of every workbook consolidated: made once.
         return tuple(c for c in self.table("engagements").columns if c.financer)
 
     def canonical(self, list_key: str, value: object) -> str | None:
         """The list's own spelling of `value` (matched without case/accents), or None."""
-        return _list_index(self.lists[list_key]).get(norm(value))
+        # Asked for every status and theme of every row consolidated: the same few values, each
+        # normalised once. The type is part of the key (1, 1.0 and True are equal keys).
+        key = (list_key, type(value), value)
+        memo = self._canonical_memo
+        try:
+            return memo[key]
+        except KeyError:
+            found = _list_index(self.lists[list_key]).get(norm(value))
+            if len(memo) < _CANONICAL_MEMO_SIZE:  # free text of hostile files stays unremembered
+                memo[key] = found
+            return found
+        except TypeError:  # an unhashable value
+            return _list_index(self.lists[list_key]).get(norm(value))
+
+    @cached_property
+    def _canonical_memo(self) -> dict[tuple[str, type, object], str | None]:
+        return {}
+
+
+_CANONICAL_MEMO_SIZE = 20_000
 
 
 @lru_cache(maxsize=64)

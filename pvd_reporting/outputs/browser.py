@@ -1,10 +1,13 @@
 """One headless Chromium for the whole run: the PNG and SVG of every chart and the note's PDF.
 
-Starting Chromium and loading plotly.js take about two seconds; drawing a chart a tenth of one.
-So the browser is started once, as early as the run knows it will need it (`start`: in a
-background thread, while the figures are built), and one page holding kaleido's renderer
-draws every figure without being reloaded. kaleido's own loop reloads its page after every
-image (0.16 s each) and draws the PNG and the SVG of a figure separately; here a figure is
+Starting Chromium and loading plotly.js take over a second; drawing a chart a twentieth of one.
+So the browser is started once, as early as the run knows it will need it: `launch` starts its
+process on kaleido's renderer page, with no thread of ours (the workbooks are then read by forked
+processes), so that Chromium and plotly.js load while the workbooks are read; `start` attaches
+to it from a background thread once the forks are made. The page loads plotly.js's cartesian
+bundle (the traces the charts draw, a third of the full one); it and a second one like it (on
+two cores) draw every figure without being reloaded. kaleido's own loop reloads its page after
+every image (0.16 s each) and draws the PNG and the SVG of a figure separately; here a figure is
 drawn once by kaleido's renderer (`kaleido_scopes.plotly`, the same call kaleido makes), as
 SVG, and its PNG is rasterised from that SVG by plotly.js as `Plotly.toImage` does it: the
 same bytes as kaleido's PNG (docs/vitesse.md).
@@ -26,16 +29,31 @@ import json
 import logging
 import os
 import shutil
-import signal
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
+
+from pvd_reporting.outputs.browser_process import (
+    Launch,
+    attached,
+    kill,
+    launch_process,
+    renderer_window,
+)
 
 START_TIMEOUT = 60.0  # seconds to start Chromium and load the page, on a busy machine
 FIGURE_TIMEOUT = 90.0  # seconds for one figure (kaleido's own default)
 PDF_TIMEOUT = 120.0  # seconds to load and print a page
 CLOSE_TIMEOUT = 10.0  # seconds for Chromium to close before it is killed
+
+# The traces of plotly.js's cartesian bundle, which the renderer page loads (browser_process.py).
+RENDER_TRACES = frozenset({"bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour",
+                           "image", "pie", "scatter", "scatterternary", "violin"})
+# Two renderer pages, each in a renderer process of its own, where there are two cores: the
+# figures come after the rest of the run's work, and each page is free to draw one.
+RENDER_PAGES = 2 if (os.cpu_count() or 1) > 1 else 1
 
 # Drawn once as SVG by kaleido's renderer; the PNG from that SVG as plotly.js's toImage makes
 # it (toImage serialises the SVG for a PNG without the viewBox it adds for an SVG file).
@@ -70,7 +88,8 @@ class BrowserSession:
         self._thread = threading.Thread(target=self._loop.run_forever, name="pvd-chromium", daemon=True)
         self._thread.start()
         self._browser: Any = None
-        self._tmp: Any = None
+        self._launch = _take_launched(path)  # started ahead by `launch`, or started by `_open`
+        self._tmp: Any = self._launch.tmp if self._launch is not None else None
         self._tab: Any = None
         self._window: str | None = None  # objectId of the renderer page's window
         self._jobs: dict[tuple[str, int, int], Future[tuple[bytes, bytes]]] = {}
@@ -88,22 +107,26 @@ class BrowserSession:
             self._started.set()
 
     async def _open(self) -> None:
-        import choreographer as choreo
-        from choreographer.utils import TmpDirectory
-        from kaleido import PageGenerator
-
-        self._page_lock = asyncio.Lock()  # one figure at a time in the page
-        self._tmp = TmpDirectory(sneak="snap" in self.path)  # choreographer's test for a confined browser
-        # Chromium's profile inside our folder: removed with it even if the browser had to be killed.
-        self._browser = choreo.Browser(path=self.path, headless=True, tmp_dir=str(self._tmp.path))
-        index = Path(self._tmp.path) / "index.html"
-        # No MathJax: it would come from a CDN, and the charts have no formula.
-        index.write_text(PageGenerator(mathjax=False).generate_index(), encoding="utf-8")
+        self._pages: asyncio.Queue[tuple[Any, str]] = asyncio.Queue()  # renderer pages free to draw
+        self._more: list[asyncio.Task[None]] = []  # the pages still loading
+        if self._launch is None:
+            self._launch = launch_process(self.path)
+            self._tmp = self._launch.tmp
+        self._browser = attached(self._launch)
         await self._browser.open()
         self._tab = self._browser.get_tab()
-        await self._navigate(self._tab, index.as_uri())
-        found = _check(await self._tab.send_command("Runtime.evaluate", params={"expression": "globalThis"}))
-        self._window = found["result"]["objectId"]
+        if self._tab is None:
+            raise RuntimeError("Chromium n'a ouvert aucun onglet")
+        self._window = await renderer_window(self._tab)
+        self._pages.put_nowait((self._tab, self._window))
+        for _ in range(RENDER_PAGES - 1):
+            self._more.append(asyncio.create_task(self._another_page()))
+
+    async def _another_page(self) -> None:
+        """One more renderer page, in a renderer process of its own: a second core draws too."""
+        with contextlib.suppress(Exception):
+            tab = await self._browser.create_tab((Path(self._tmp.path) / "index.html").as_uri())
+            self._pages.put_nowait((tab, await renderer_window(tab)))
 
     async def _ready(self) -> None:
         """Wait for the start; raise at once, ever after, if it failed or took too long."""
@@ -143,6 +166,7 @@ class BrowserSession:
         """(SVG, PNG) of one figure at this size, scale 1, to come; asked twice, drawn once."""
         from plotly.io.json import to_json_plotly
 
+        check_traces(figure)
         text = to_json_plotly(figure)  # plotly's own encoder: dates, arrays in full
         key = (hashlib.sha256(text.encode("utf-8")).hexdigest(), width, height)
         with self._jobs_lock:
@@ -162,10 +186,13 @@ class BrowserSession:
     async def _images(self, text: str, width: int, height: int) -> tuple[bytes, bytes]:
         await self._ready()
         spec = {"format": "svg", "width": width, "height": height, "scale": 1, "data": json.loads(text)}
-        async with self._page_lock:
-            answer = _check(await asyncio.wait_for(self._tab.send_command("Runtime.callFunctionOn", params={
-                "functionDeclaration": RENDER_JS, "objectId": self._window, "arguments": [{"value": spec}],
+        tab, window = await self._pages.get()  # one figure at a time in a page
+        try:
+            answer = _check(await asyncio.wait_for(tab.send_command("Runtime.callFunctionOn", params={
+                "functionDeclaration": RENDER_JS, "objectId": window, "arguments": [{"value": spec}],
                 "awaitPromise": True, "returnByValue": True}), FIGURE_TIMEOUT))
+        finally:
+            self._pages.put_nowait((tab, window))
         if "exceptionDetails" in answer:
             raise RuntimeError(_exception_text(answer["exceptionDetails"]))
         made = json.loads(answer["result"]["value"])
@@ -208,6 +235,13 @@ class BrowserSession:
             if not self._started.is_set():
                 self._opened.cancel()  # a start still hanging: its process is killed below
             elif self._browser is not None:
+                # Killed, not asked to close: its orderly shutdown takes a quarter of a second,
+                # and its profile goes with our folder anyway. choreographer's reader, waiting on
+                # the pipe, is woken by the line Chromium's wrapper would have written on its way out.
+                self._kill()
+                if self._launch is not None:
+                    with contextlib.suppress(OSError):
+                        os.write(self._launch.pipe.from_external_to_choreo, b"{bye}\n")
                 await asyncio.wait_for(self._browser.close(), CLOSE_TIMEOUT)
         except Exception:  # noqa: BLE001, S110 - a browser that does not close is killed below
             pass
@@ -223,17 +257,14 @@ class BrowserSession:
                 await asyncio.wait(others, timeout=5.0)
 
     def _kill(self) -> None:
-        """Chromium and its helpers, killed if still there (it runs in a process group of its own)."""
-        process = getattr(self._browser, "subprocess", None)
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(OSError):
-            if hasattr(os, "killpg"):
-                os.killpg(process.pid, signal.SIGKILL)
-            else:
-                process.kill()
-        with contextlib.suppress(Exception):
-            process.wait(5)
+        kill(self._launch.process if self._launch is not None else None)
+
+
+def check_traces(figure: dict[str, Any]) -> None:
+    """Refuse a figure with a trace the renderer's bundle lacks: it would be left out of the image."""
+    outside = {str(t.get("type", "scatter")) for t in figure.get("data") or []} - RENDER_TRACES
+    if outside:
+        raise ValueError(f"tracé hors du plotly.js de rendu : {', '.join(sorted(outside))}")
 
 
 def _check(answer: dict[str, Any]) -> dict[str, Any]:
@@ -254,9 +285,47 @@ def chromium_path() -> str | None:
             or shutil.which("chromium-browser") or shutil.which("google-chrome"))
 
 
-# The session of this process: started once, closed when the run ends (or the process exits).
+# The session of this process: started once, closed when the run ends (or the process exits);
+# and the Chromium launched ahead of it, until the session takes it.
 _SESSION: BrowserSession | None = None
+_LAUNCHED: Launch | None = None
 _SESSION_LOCK = threading.Lock()
+
+
+def launch(path: str | None) -> None:
+    """Start Chromium now, if `path`, for the run's `start` to drive later: no thread is made,
+    so the run may still fork. A failure here is left for `start` to meet and report."""
+    global _LAUNCHED
+    with _SESSION_LOCK:
+        if not path or _LAUNCHED is not None or _SESSION is not None:
+            return
+        with contextlib.suppress(Exception):
+            _LAUNCHED = launch_process(path)
+
+
+@contextlib.contextmanager
+def launched(path: str | None) -> Iterator[None]:
+    """Chromium launched for what runs inside (see `launch`), and no browser left after it."""
+    launch(path)
+    try:
+        yield
+    finally:
+        stop()
+
+
+def _take_launched(path: str) -> Launch | None:
+    """The Chromium launched ahead for `path`, handed over to its session (another one is ended)."""
+    global _LAUNCHED
+    taken, _LAUNCHED = _LAUNCHED, None
+    if taken is not None and taken.path != path:
+        _end(taken)
+        return None
+    return taken
+
+
+def _end(launched: Launch) -> None:
+    kill(launched.process)
+    launched.tmp.clean()
 
 
 def start(path: str) -> BrowserSession:
@@ -271,12 +340,15 @@ def start(path: str) -> BrowserSession:
 
 
 def stop() -> None:
-    """Close the run's browser, if one was started."""
-    global _SESSION
+    """Close the run's browser, if one was started (or launched)."""
+    global _SESSION, _LAUNCHED
     with _SESSION_LOCK:
         session, _SESSION = _SESSION, None
+        unused, _LAUNCHED = _LAUNCHED, None
     if session is not None:
         session.close()
+    if unused is not None:
+        _end(unused)
 
 
 atexit.register(stop)

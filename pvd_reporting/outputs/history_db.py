@@ -21,6 +21,7 @@ from typing import Any
 
 from pvd_reporting import __version__
 from pvd_reporting.atomic import atomic_write, remove_quietly
+from pvd_reporting.cache import program_digest
 from pvd_reporting.consolidate.figures import Declared, Totals, totals_of
 from pvd_reporting.consolidate.published import Published, recorded_declarations, recorded_value
 from pvd_reporting.consolidate.view import (
@@ -32,10 +33,13 @@ from pvd_reporting.format.history import (
     FIGURES_TABLE,
     FINANCER_COLUMNS,
     FINANCERS_TABLE,
+    META_AS_OF,
+    META_CONSOLIDATED,
     META_CONTACTS,
     META_DEPARTMENTS,
     META_FORMAT,
     META_PERIODS,
+    META_PROGRAM,
     META_REFERENCE,
     META_REFERENCE_DIGEST,
     META_REGION,
@@ -126,12 +130,22 @@ class HistoryDb:
         self.old = published.path if published is not None and published.path is not None else self.path
         digests = history.digests if history is not None else {}
         self.kept = [] if published is None or published.contacts == no_contacts or not self.old.is_file() else [
-            c.region.period for c in self.periods if c is not consolidation
+            c.region.period for c in self.periods if (c is not consolidation or self._same_run(published))
             and published.unchanged(c.region.period, digests.get(c.region.period, ""))]
         self.tables = Tables(schema, no_contacts)
         if self.kept and not _same_columns(self.old, self.tables.all):
             self.kept = []
         self._partial: Path | None = None
+
+    def _same_run(self, published: Published) -> bool:
+        """Whether the file was written for this very period, reference date, reference list
+        and program: then its rows of the period consolidated are this run's too, when its
+        files are unchanged (a second run over the same folder copies them, not rebuilds them)."""
+        region, reference = self.consolidation.region, self.reference
+        meta = published.meta
+        return (meta.get(META_CONSOLIDATED) == region.period and meta.get(META_AS_OF) == region.as_of.isoformat()
+                and meta.get(META_PROGRAM) == program_digest()
+                and meta.get(META_REFERENCE_DIGEST) == (reference.digest if reference is not None else ""))
 
     def _earlier(self) -> list[Consolidation]:
         return [c for c in self.periods if c is not self.consolidation and c.region.period not in self.kept]
@@ -191,7 +205,8 @@ class HistoryDb:
         reference = self.reference
         meta = [(META_FORMAT, schema.version), (META_REGION, schema.config.region_name),
                 (META_VERSION, __version__), (META_WRITTEN, stamp),
-                ("periode_consolidee", consolidation.region.period),
+                (META_CONSOLIDATED, consolidation.region.period),
+                (META_AS_OF, consolidation.region.as_of.isoformat()), (META_PROGRAM, program_digest()),
                 (META_PERIODS, ",".join(c.region.period for c in self.periods)),
                 (META_SCOPE, scope),
                 (META_DEPARTMENTS, ",".join(consolidation.region.departments)),
@@ -203,7 +218,7 @@ class HistoryDb:
         financers = [(_territory_column(tables.territories, schema, f.label), f.financer,
                       schema.config.category(f.financer or f.label)) for f in schema.financer_fields]
         with _connection(tmp) as db, db:
-            if consolidation in self.periods:
+            if consolidation in self.periods and consolidation.region.period not in self.kept:
                 tables.add_workbook_rows(db, consolidation)
             tables.add_said_again(db, self.periods, history.changes if history is not None else [])
             for table in tables.all:

@@ -47,7 +47,7 @@ def read_published(path: Path, schema: Schema) -> Published | None:
         names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         # A file written before the scope was recorded was the whole région's.
         published = Published(meta.get(META_SCOPE) or meta.get("region") or "", {},
-                              contacts=meta.get(META_CONTACTS) != "non", path=Path(path))
+                              contacts=meta.get(META_CONTACTS) != "non", path=Path(path), meta=meta)
         if PUBLICATIONS_TABLE in names:
             published.publication_rows = db.execute(
                 f'SELECT {", ".join(chr(34) + c + chr(34) for c in PUBLICATION_COLUMNS)} FROM "{PUBLICATIONS_TABLE}" '

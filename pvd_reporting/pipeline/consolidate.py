@@ -135,7 +135,8 @@ def run_consolidate(
         if cache_dir is None and not usable:
             cache = None
     # Locked before the workbooks are read: a second run is refused at once, not after reading.
-    with OutputFolder(target, inputs, shown=output_dir) as out:
+    # Chromium starts now, for the images: it loads while the workbooks are read.
+    with OutputFolder(target, inputs, shown=output_dir) as out, chromium.launched(chromium_path() if images else None):
         notices += out.notices
         bar = progress or NoProgress()
         bar.start(len(files), "Lecture des classeurs")
@@ -242,8 +243,8 @@ def write_outputs(result: Consolidation, output_dir: Path, schema: Schema, *, no
     checkpoint("writing")
     browser = chromium_path() if images else None
     if browser:
-        # Started after the forks above (none is made while a helper thread runs), in the
-        # background: Chromium and plotly.js load while the figures are built. The figures are
+        # Driven from a helper thread after the forks above (none is made while a helper thread
+        # runs): Chromium, launched before the reading, has loaded meanwhile. The figures are
         # sent as soon as built and drawn while the dashboard is written.
         chromium.start(browser)
         draw_ahead({**chart_figures(result, at_risk_days=schema.config.at_risk_days, schema=schema),

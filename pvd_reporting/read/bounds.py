@@ -5,8 +5,10 @@ A 50 KB workbook can hold one 32,000-character shared string referenced by 20,00
 of text once read), two cells at A1 and XFD9000 (a grid of 147 million cells: the library aborts
 the process), or a million rows. The sheet XML is streamed in chunks and counted — rows and
 cells that hold a value, as the library will lay them out, and the text they will hold — so
-every file is read within the limits below, in bounded time and memory, or refused first. The
-container's parts are read by containers.py.
+every file is read within the limits below, in bounded time and memory, or refused first. A
+sheet whose every cell, filled or not, sits plainly in a small grid is proved within them at a
+glance, its text bounded from above; any other is counted exactly. The container's parts are read
+by containers.py; what is refused, and why, is said by refusals.py.
 """
 
 from __future__ import annotations
@@ -15,12 +17,10 @@ import re
 import zipfile
 from array import array
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
-from pvd_reporting.format.french import fr_int
-from pvd_reporting.format.issues import Issue, IssueCode, make_issue
 from pvd_reporting.format.matching import col_index, norm
 from pvd_reporting.read import containers
 from pvd_reporting.read.containers import Damaged, TooComplex
@@ -79,6 +79,9 @@ class SheetCost:
     # Rows alone stop the count where the library reads a sheet only when asked (.xlsx: such a
     # sheet is never loaded); where it reads every sheet on opening (.ods), only the grid does.
     stop_at_rows: bool = True
+    # Proved within the row and grid limits at a glance (every cell, filled or not, plainly
+    # placed in a small grid): the rectangle is not counted, and text_bytes is an upper bound.
+    bounded: bool = False
 
     @property
     def height(self) -> int:
@@ -151,68 +154,8 @@ def measure(zf: zipfile.ZipFile, unread: Collection[str] = ()) -> WorkbookCost |
     return None
 
 
-# --- what is refused -----------------------------------------------------------------------------
-
-
-def too_large(reason: str) -> Issue:
-    return make_issue(IssueCode.FILE_TOO_LARGE, reason=f"Classeur refusé : {reason}. Repartez du modèle "
-                      "et recopiez-y vos données, puis renvoyez-le.")
-
-
-def _mb(n: int) -> str:
+def mb(n: int) -> str:
     return f"{n / (1024 * 1024):.0f}"
-
-
-def file_refusal(cost: WorkbookCost | None, unread: Collection[str] = ()) -> Issue | None:
-    """The reason to refuse the whole file before the library reads it, if any: the text of its
-    sheets beyond the memory budget, or (the library reading every sheet on opening) one sheet
-    beyond the limits."""
-    if cost is None:
-        return None
-    read = [s for s in cost.sheets.values() if norm(s.title) not in unread]
-    text = sum(s.text_bytes for s in read)
-    if text > MAX_TEXT_BYTES:
-        return too_large(f"ses onglets contiendraient plus de {_mb(MAX_TEXT_BYTES)} Mo de texte une fois lus "
-                         "(un même texte compté à chaque cellule qui l'affiche)")
-    if cost.eager:
-        for sheet in cost.sheets.values():
-            if sheet.too_many_cells:
-                return too_large(f"l'onglet « {sheet.title} » s'étend sur {_sheet_size()}, trop pour être lu")
-    return None
-
-
-def _sheet_size() -> str:
-    return f"une grille de plus de {fr_int(MAX_SHEET_CELLS)} cellules"
-
-
-def sheet_refusal(sheet: SheetCost | None, name: str) -> Issue | None:
-    """Why a sheet is not loaded (too many rows, too large a grid), before the library reads it."""
-    if sheet is None:
-        return None
-    if sheet.bad_date is not None:
-        cell, value = sheet.bad_date
-        return make_issue(
-            IssueCode.UNREADABLE_SHEET, sheet=name, cell=cell, value=value,
-            reason=f"La cellule {cell} de l'onglet « {sheet.title} » est une date dont le nombre ({value}) "
-            "ne correspond à aucun jour : l'onglet n'est pas lu. Corrigez la date de cette cellule.")
-    if sheet.too_many_rows:
-        return make_issue(
-            IssueCode.TOO_MANY_ROWS, sheet=name,
-            reason=f"L'onglet « {sheet.title} » compte {'au moins ' if sheet.over else ''}{fr_int(sheet.height)} "
-            f"lignes : au-delà de {fr_int(MAX_ROWS)} lignes il n'est pas lu. Supprimez les lignes inutiles.")
-    if sheet.xml_bytes > MAX_SHEET_XML_BYTES:
-        return make_issue(
-            IssueCode.SHEET_TOO_LARGE, sheet=name,
-            reason=f"L'onglet « {sheet.title} » occupe plus de {_mb(MAX_SHEET_XML_BYTES)} Mo une fois "
-            "décompressé : il n'est pas lu. Recopiez le tableau dans un modèle neuf.")
-    if sheet.too_many_cells:
-        return make_issue(
-            IssueCode.SHEET_TOO_LARGE, sheet=name,
-            reason=f"L'onglet « {sheet.title} » s'étend sur {_sheet_size()} (de sa première à sa "
-            "dernière cellule remplie, ou selon ses dimensions déclarées) : il n'est pas lu. Supprimez les "
-            "cellules remplies loin du tableau, ou recopiez le tableau dans un modèle neuf.")
-    return None
-
 
 
 # --- .xlsx ------------------------------------------------------------------------------------
@@ -223,14 +166,30 @@ def _xlsx(zf: zipfile.ZipFile, names: set[str], unread: Collection[str]) -> Work
         parts = containers.xlsx_parts(zf, names)
     except ElementTree.ParseError:
         raise TooComplex("la liste des onglets du classeur est illisible") from None
-    shared = containers.shared_lengths(zf, names)
-    dates = containers.date_styles(zf, names)
+    longest = containers.longest_shared(zf, names)
+    lengths: list[array[int]] = []
+
+    def shared() -> array[int]:
+        # Counted one by one only when a sheet needs them, or first when they could be too many.
+        if not lengths:
+            lengths.append(containers.shared_lengths(zf, names))
+        return lengths[0]
+
+    if longest is None:
+        shared()
+    styles = containers.styles_part(zf, names)
     cost = WorkbookCost()
-    for title, member in parts.items():
-        if norm(title) not in unread:
-            sheet = cost.sheets[title] = _xlsx_sheet(zf, member, title, shared, cost.xml)
-            if not sheet.over:
-                sheet.bad_date = containers.bad_date(zf, member, cost.xml, dates)
+    read = {title: member for title, member in parts.items() if norm(title) not in unread}
+    for title, member in read.items():
+        sheet = cost.sheets[title] = _xlsx_sheet(zf, member, title, shared, cost.xml, longest)
+        if not sheet.over:
+            sheet.bad_date = containers.bad_date(zf, member, cost.xml, styles)
+    if sum(s.text_bytes for s in cost.sheets.values()) > MAX_TEXT_BYTES:
+        # A bound beyond the budget proves nothing: those sheets are counted exactly.
+        for title, sheet in cost.sheets.items():
+            if sheet.bounded:
+                exact = cost.sheets[title] = _xlsx_sheet(zf, read[title], title, shared, cost.xml)
+                exact.bad_date = sheet.bad_date
     return cost
 
 
@@ -270,8 +229,25 @@ def _xlsx_piece(sheet: SheetCost, piece: bytes, shared: array[int]) -> bool:
     return True
 
 
-def _xlsx_sheet(zf: zipfile.ZipFile, member: str, title: str, shared: array[int],
-                xml: dict[str, bytes]) -> SheetCost:
+# Any cell not plainly placed in A1:ZZ999 (999 rows of 702 columns: within MAX_ROWS and
+# MAX_SHEET_CELLS), and any prefixed cell or row (x:c): then the sheet is counted exactly.
+_BEYOND_SMALL_GRID = re.compile(rb'<c(?=[\s>/])(?! r="[A-Z]{1,2}[1-9]\d{0,2}")')
+_PREFIXED = re.compile(rb":(?:c|row)[\s>/]")
+
+
+def _bounded(sheet: SheetCost, piece: bytes, longest: int) -> bool:
+    """Whether a whole sheet is within every limit at a glance: each of its cells, filled or not,
+    placed in a small grid, and its text bounded by its shared-string cells at the longest
+    shared string, plus its own XML for inline text and formula results."""
+    if _PREFIXED.search(piece) or _BEYOND_SMALL_GRID.search(piece):
+        return False
+    sheet.text_bytes = piece.count(b't="s"') * longest + 2 * len(piece)
+    sheet.bounded = True
+    return True
+
+
+def _xlsx_sheet(zf: zipfile.ZipFile, member: str, title: str, shared: Callable[[], array[int]],
+                xml: dict[str, bytes], longest: int | None = None) -> SheetCost:
     size = zf.getinfo(member).file_size
     sheet = SheetCost(title, xml_bytes=size)
     if sheet.too_many_cells:
@@ -287,7 +263,9 @@ def _xlsx_sheet(zf: zipfile.ZipFile, member: str, title: str, shared: array[int]
             if sheet.too_many_cells:
                 sheet.over = True
                 return sheet
-        if _xlsx_piece(sheet, piece, shared):
+            if longest is not None and isinstance(pieces, list) and _bounded(sheet, piece, longest):
+                return sheet
+        if _xlsx_piece(sheet, piece, shared()):
             if not isinstance(pieces, list):  # a later piece may place its rows by order
                 last = [int(r) for r in _ROW_NUMBER.findall(piece)]
                 row = max(last) - 1 if last else row
@@ -296,7 +274,7 @@ def _xlsx_sheet(zf: zipfile.ZipFile, member: str, title: str, shared: array[int]
                 r = _R_ROW.search(m[1])
                 row = int(r[1]) - 1 if r else row + 1
                 if m[2]:
-                    _xlsx_cells(sheet, row, m[2], shared)
+                    _xlsx_cells(sheet, row, m[2], shared())
                     if sheet.over:
                         break
         if sheet.over or sheet.too_many_rows or sheet.too_many_cells or sheet.text_bytes > MAX_TEXT_BYTES:
@@ -337,7 +315,7 @@ def _ods(zf: zipfile.ZipFile) -> WorkbookCost:
     cost = WorkbookCost(eager=True)
     size = zf.getinfo("content.xml").file_size
     if size > MAX_SHEET_XML_BYTES:
-        raise TooComplex(f"ses onglets occupent plus de {_mb(MAX_SHEET_XML_BYTES)} Mo une fois décompressés")
+        raise TooComplex(f"ses onglets occupent plus de {mb(MAX_SHEET_XML_BYTES)} Mo une fois décompressés")
     sheet: SheetCost | None = None
     row = 0
     for piece in containers.chunks(zf, "content.xml", _ODS_ROW_END):

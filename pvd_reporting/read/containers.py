@@ -120,21 +120,43 @@ _FORMAT_ID = re.compile(rb'numFmtId="(\d+)"')
 _QUOTED = re.compile(rb'"[^"]*"|\[[^\]]*\]|\\.')
 # A number no date holds: the library's conversion overflows beyond some 1e11 days.
 _MAX_DATE_SERIAL = 1e11
-_BIG_NUMBER = re.compile(rb"<v>-?(?:\d[\d.]*[eE]\+?\d|\d{11})")
+_BIG_NUMBER = re.compile(rb"<v>-?(?:\d[\d.]*+[eE]\+?\d|\d{11})")  # possessive: no backtracking through the digits
 _BIG_NUMBER_CELL = re.compile(
     rb"<c\b([^>]*?)(?<!/)>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?<v>(-?(?:\d[\d.]*[eE][+-]?\d+|\d{11,}(?:\.\d*)?))</v>")
 _STYLE = re.compile(rb'\bs="(\d{1,9})"')
 _REF = re.compile(rb'\br="([A-Za-z]{1,8}\d{1,12})"')
 
 
-def date_styles(zf: zipfile.ZipFile, names: set[str]) -> frozenset[int] | None:
-    """The cell styles that show a date (indexes of `cellXfs`); None when they cannot be told
-    (then every style is taken for a date)."""
+def longest_shared(zf: zipfile.ZipFile, names: set[str]) -> int | None:
+    """A length no shared string exceeds, found at C speed when the part is small and written the
+    usual way (it then holds fewer strings than MAX_SHARED_STRINGS: `<si/>` takes 5 bytes); None
+    when the strings must be counted one by one (`shared_lengths`, which refuses too many)."""
+    if "xl/sharedStrings.xml" not in names:
+        return 0
+    if zf.getinfo("xl/sharedStrings.xml").file_size > _WHOLE_BYTES:
+        return None
+    data = zf.read("xl/sharedStrings.xml")
+    if b":si" in data:
+        return None
+    # Each string's text lies between two closing tags.
+    return max(map(len, data.split(b"</si>")))
+
+
+def styles_part(zf: zipfile.ZipFile, names: set[str]) -> bytes | None:
+    """The workbook's styles, read (and their checksum verified) with its index; None when too
+    long to be looked at (then every style is taken for a date)."""
     if "xl/styles.xml" not in names:
-        return frozenset()
+        return b""
     if zf.getinfo("xl/styles.xml").file_size > _MAX_INDEX_BYTES:
         return None
-    styles = zf.read("xl/styles.xml")
+    return zf.read("xl/styles.xml")
+
+
+def date_styles(styles: bytes | None) -> frozenset[int] | None:
+    """The cell styles that show a date (indexes of `cellXfs`); None when they cannot be told
+    (then every style is taken for a date)."""
+    if styles is None:
+        return None
     custom = {int(i) for i, code in _NUM_FMT.findall(styles)
               if re.search(rb"[dmyhsDMYHS]", _QUOTED.sub(b"", code.replace(b"&quot;", b'"')))}
     xfs = _CELL_XFS.search(styles)
@@ -149,15 +171,24 @@ def date_styles(zf: zipfile.ZipFile, names: set[str]) -> frozenset[int] | None:
     return frozenset(found)
 
 
+def _no_date(styles: bytes | None) -> bool:
+    dates = date_styles(styles)
+    return dates is not None and not dates
+
+
 def bad_date(zf: zipfile.ZipFile, member: str, xml: dict[str, bytes],
-              dates: frozenset[int] | None) -> tuple[str, str] | None:
-    """The first date cell of a sheet whose number is beyond any calendar, if any."""
-    if dates is not None and not dates:
-        return None
+             styles: bytes | None) -> tuple[str, str] | None:
+    """The first date cell of a sheet whose number is beyond any calendar, if any (`styles`:
+    styles_part, told only once such a number is found)."""
     pieces: Iterable[bytes] = [xml[member]] if member in xml else chunks(zf, member, ROW_END)
+    if member not in xml and _no_date(styles):
+        return None  # a sheet too long to be kept is not inflated again for nothing
     for piece in pieces:
         if not _BIG_NUMBER.search(piece):
             continue  # the usual case: no number of eleven digits or more
+        dates = date_styles(styles)
+        if dates is not None and not dates:
+            return None
         for attrs, value in _BIG_NUMBER_CELL.findall(piece):
             try:
                 if abs(float(value)) < _MAX_DATE_SERIAL:
@@ -171,7 +202,6 @@ def bad_date(zf: zipfile.ZipFile, member: str, xml: dict[str, bytes],
     return None
 
 
-# A cell with a value, written the usual way: its reference first, then perhaps a formula, then
 # --- .xls (BIFF8 in an OLE2 container) ---------------------------------------------------------
 
 _FREE, _END = 0xFFFFFFFF, 0xFFFFFFFE

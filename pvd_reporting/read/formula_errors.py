@@ -20,6 +20,8 @@ from pvd_reporting.format.matching import col_index
 # Bounded by safety.check_file (200 MB uncompressed for the whole archive) before we get here.
 _XLSX_ERROR_CELL = re.compile(rb'<c\s([^>]*?)(/)?>')
 _REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+# A relationship's target made of plain names ("worksheets/sheet1.xml"): no "." or empty segment.
+_PLAIN_TARGET = re.compile(r"(?:[\w-][\w.-]*/)*[\w-][\w.-]*")
 _VALUE = re.compile(rb"<v>([^<]*)</v>")
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -95,7 +97,12 @@ def _sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
     targets: dict[str, str] = {}
     for rel in ElementTree.fromstring(zf.read(rels_name)).iter(f"{_PKG_REL}Relationship"):
         target = rel.get("Target", "")
-        part = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+        if target.startswith("/"):
+            part = target.lstrip("/")
+        elif _PLAIN_TARGET.fullmatch(target):
+            part = "xl/" + target  # what PurePosixPath("xl") / target gives, without its cost
+        else:
+            part = str(PurePosixPath("xl") / target)
         targets[rel.get("Id", "")] = part
     parts: dict[str, str] = {}
     for sheet in ElementTree.fromstring(zf.read("xl/workbook.xml")).iter(f"{_MAIN}sheet"):

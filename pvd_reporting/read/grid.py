@@ -7,9 +7,17 @@ unreadable value becomes an issue with its cell, never an exception.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
-from pvd_reporting.format.issues import Issue, IssueCode, Severity, control_of, make_issue
+from pvd_reporting.format.issues import (
+    CONTROL_OK,
+    Issue,
+    IssueCode,
+    Severity,
+    control_of,
+    make_issue,
+)
 from pvd_reporting.format.matching import col_letter, norm
 from pvd_reporting.format.schema import (
     TOTAL_LABELS,
@@ -78,7 +86,7 @@ class CellParser:
 
     def parse(self, f: Field, raw: Any, sheet: str, cell: str, row: int | None) -> Any:
         """The parsed value, or None (blank, or unreadable: then an issue is recorded)."""
-        if is_blank(raw):
+        if raw is None or (isinstance(raw, str) and not raw.strip()):  # is_blank, inline: every cell
             if f.required:
                 self.issues.append(make_issue(
                     IssueCode.REQUIRED_VALUE, sheet=sheet, cell=cell, row=row, column=f.label))
@@ -147,13 +155,19 @@ def read_form(grid: list[list[Any]], form: FormSheet, parser: CellParser) -> Rec
     return record
 
 
-def find_header(grid: list[list[Any]], table: TableSheet) -> tuple[int, dict[str, int]] | None:
-    """(0-based header row, field key -> 0-based column) or None when no row looks like it."""
+@lru_cache(maxsize=64)
+def _header_lookup(table: TableSheet) -> tuple[dict[str, str], frozenset[str]]:
+    """What each header may say -> its field key, and the required keys: the same for every file."""
     wanted: dict[str, str] = {}
     for f in table.columns:
         for key in header_keys(f):
             wanted.setdefault(key, f.key)
-    required = {f.key for f in table.columns if f.required}
+    return wanted, frozenset(f.key for f in table.columns if f.required)
+
+
+def find_header(grid: list[list[Any]], table: TableSheet) -> tuple[int, dict[str, int]] | None:
+    """(0-based header row, field key -> 0-based column) or None when no row looks like it."""
+    wanted, required = _header_lookup(table)
     best: tuple[int, dict[str, int]] | None = None
     for r, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
         found: dict[str, int] = {}
@@ -213,27 +227,40 @@ def read_table(
             extras.append((c, label))
             issues.append(make_issue(IssueCode.UNKNOWN_COLUMN, sheet=sheet, cell=f"{col_letter(c)}{h + 1}",
                                      row=h + 1, value=label))
-    fields = [(table.column(key), c, col_letter(c)) for key, c in sorted(columns.items(), key=lambda kv: kv[1])]
-    used = sorted([c for _, c, _ in fields] + [c for c, _ in extras])
+    fields = [(table.column(key), key, c, col_letter(c))
+              for key, c in sorted(columns.items(), key=lambda kv: kv[1])]
+    used = sorted([c for _, _, c, _ in fields] + [c for c, _ in extras])
     used_set = frozenset(used)
+    unused: dict[int, list[int]] = {}  # by row width: the columns under no header
     records: list[Record] = []
     extra_values: list[list[str]] = [[] for _ in extras]
+    parse = parser.parse
+    # Every cell of every row passes here: blank tests and clean_raw are written inline.
     for r in range(h + 1, len(grid)):
         row = grid[r]
         width = len(row)
+        elsewhere = unused.get(width)
+        if elsewhere is None:
+            elsewhere = unused[width] = [c for c in range(width) if c not in used_set]
         cells = [row[c] for c in used if c < width]
-        if all(is_blank(v) for v in cells):
+        if not any(v is not None and (not isinstance(v, str) or v.strip()) for v in cells):
             # A value under no header is not read: say so rather than drop it silently (docs/format-1.md).
-            _unlabelled(row, used_set, sheet, r, issues)
+            _unlabelled(row, elsewhere, sheet, r, issues)
             continue
         number = r + 1
         record = Record(sheet=table.name, row=number)
+        refs, raws, parsed = record.cells, record.raw, record.values
         start = len(issues)
-        _unlabelled(row, used_set, sheet, r, issues)
-        for f, c, letter in fields:
-            raw = clean_raw(row[c]) if c < width else None
-            record.cells[f.key] = f"{letter}{number}"
-            record.raw[f.key] = None if is_blank(raw) else raw
+        _unlabelled(row, elsewhere, sheet, r, issues)
+        for _, key, c, letter in fields:
+            refs[key] = f"{letter}{number}"
+            raw = row[c] if c < width else None
+            if isinstance(raw, str):
+                raws[key] = raw if raw.strip() else None
+            elif isinstance(raw, float) and raw.is_integer() and abs(raw) < 1e15:
+                raws[key] = int(raw)
+            else:
+                raws[key] = raw
         for i, (c, _) in enumerate(extras):
             extra_values[i].append(parsing.parse_text(row[c]) if c < width else "")
         total_at = _total_column(cells, used)
@@ -242,19 +269,19 @@ def read_table(
             issues.append(make_issue(IssueCode.TOTAL_ROW, sheet=sheet, cell=f"{col_letter(total_at)}{number}",
                                      row=number, value=parsing.parse_text(row[total_at])))
         else:
-            for f, _, _ in fields:
-                record.values[f.key] = parser.parse(f, record.raw[f.key], sheet,
-                                                    record.cells[f.key], number)
-        record.control = _control(issues, start)
+            for f, key, _, _ in fields:
+                parsed[key] = parse(f, raws[key], sheet, refs[key], number)
+        record.control = _control(issues, start) if len(issues) > start else CONTROL_OK
         records.append(record)
     for (_, label), values in zip(extras, extra_values, strict=True):
         extra_columns[f"{table.name} — {label}"] = values
     return records
 
 
-def _unlabelled(row: list[Any], used: frozenset[int], sheet: str, r: int, issues: list[Issue]) -> None:
-    for c, value in enumerate(row):
-        if c not in used and not is_blank(value):
+def _unlabelled(row: list[Any], elsewhere: list[int], sheet: str, r: int, issues: list[Issue]) -> None:
+    for c in elsewhere:
+        value = row[c]
+        if value is not None and (not isinstance(value, str) or value.strip()):
             issues.append(make_issue(IssueCode.UNLABELLED_VALUE, sheet=sheet, cell=f"{col_letter(c)}{r + 1}",
                                      row=r + 1, value=clean_raw(value)))
 

@@ -13,8 +13,9 @@ from python_calamine import CalamineWorkbook
 from pvd_reporting.format.config import known_region
 from pvd_reporting.format.matching import norm
 from pvd_reporting.format.schema import build_schema
-from pvd_reporting.read.bounds import file_refusal, measure_opened, sheet_refusal
+from pvd_reporting.read.bounds import measure_opened
 from pvd_reporting.read.containers import Damaged, TooComplex
+from pvd_reporting.read.refusals import file_refusal, sheet_refusal
 from pvd_reporting.read.safety import library_quiet, open_checked
 
 # A few workbooks are enough to know the région; a folder of 1,000 is not opened twice.

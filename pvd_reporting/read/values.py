@@ -146,6 +146,8 @@ _FACTORS = {"k": 1e3, "m": 1e6, "md": 1e9, "mds": 1e9}
 
 def parse_amount(v: object) -> float:
     """An amount in euros: numbers, `1 200 000 €`, `1.200.000,50`, `1,5 M€`."""
+    if type(v) is float and math.isfinite(v):  # the usual cell, checked here: every amount passes
+        return _bounded_amount(v)
     if _is_number(v):
         return _bounded_amount(_check_finite(float(v)))  # type: ignore[arg-type]
     if not isinstance(v, str):

@@ -25,18 +25,12 @@ from pvd_reporting.format.schema import (
     Schema,
 )
 from pvd_reporting.read.active import active_content
-from pvd_reporting.read.bounds import (
-    MAX_ROWS,
-    WorkbookCost,
-    file_refusal,
-    measure_opened,
-    sheet_refusal,
-    too_large,
-)
+from pvd_reporting.read.bounds import MAX_ROWS, WorkbookCost, measure_opened
 from pvd_reporting.read.containers import Damaged, TooComplex
 from pvd_reporting.read.formula_errors import CellError, error_cells_in
 from pvd_reporting.read.grid import CellParser, has_headers_of, read_form, read_table
 from pvd_reporting.read.records import Record, WorkbookData
+from pvd_reporting.read.refusals import file_refusal, sheet_refusal, too_large
 from pvd_reporting.read.safety import OpenedFile, library_quiet, open_checked
 from pvd_reporting.read.values import is_blank
 

@@ -139,13 +139,18 @@ def _widen_table(xml: bytes, last_row: int) -> bytes:
     return _TABLE_REF.sub(lambda m: b'ref="A1:' + m.group(1) + end + b'"', xml)
 
 
+# Deflate's fastest level: at national scale the summary's sheets hold some 70 MB of XML, which
+# level 6 compressed in 0.6 s and level 1 in 0.2 s, for a file a quarter larger.
+_LEVEL = 1
+
+
 def inject_rows(path: Path, pending: list[PendingRows], styles: Styles) -> None:
     """Rewrite the xlsx at `path` with each pending sheet's rows appended after its header row."""
     by_part = {f"xl/worksheets/sheet{p.sheet_index}.xml": p for p in pending}
     tables = {f"xl/tables/table{p.table_index}.xml": p for p in pending}
     tmp = path.with_name(path.name + ".rows")
     try:
-        with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as dst:
+        with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=_LEVEL) as dst:
             for info in src.infolist():
                 data = src.read(info.filename)
                 job = by_part.get(info.filename)
@@ -153,7 +158,7 @@ def inject_rows(path: Path, pending: list[PendingRows], styles: Styles) -> None:
                     table = tables.get(info.filename)
                     if table is not None:
                         data = _widen_table(data, table.last_row)
-                    dst.writestr(info, data)
+                    dst.writestr(info, data, compresslevel=_LEVEL)
                     continue
                 head, sep, tail = data.partition(b"</sheetData>")
                 if not sep:
@@ -163,6 +168,9 @@ def inject_rows(path: Path, pending: list[PendingRows], styles: Styles) -> None:
                 head = _DIMENSION.sub(b'<dimension ref="' + ref + b'"/>', head, count=1)
                 out = zipfile.ZipInfo(info.filename, date_time=info.date_time)
                 out.compress_type = zipfile.ZIP_DEFLATED
+                # An entry opened for writing takes its level from its ZipInfo alone (public as
+                # `compress_level` only from Python 3.13).
+                out._compresslevel = _LEVEL  # type: ignore[attr-defined]
                 with dst.open(out, "w") as handle:
                     handle.write(head)
                     for piece in encode_rows(job.rows, job.column_xf, styles, first_row=2):
