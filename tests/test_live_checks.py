@@ -574,11 +574,12 @@ def _mark_probes(src: Path, dst: Path, *, corrected: bool) -> list[tuple[str, in
 
 @pytest.fixture(scope="module")
 def feedbacks(tmp_path_factory: pytest.TempPathFactory, saved: dict[str, Path], schema: Schema,
-              soffice: str) -> dict[str, tuple[Path, Any]]:
+              soffice: str) -> dict[str, tuple[Sheets, Any]]:
     """Feedback workbooks of the saved groups, as LibreOffice recalculated them (with the report),
-    and each one's flagged cells probed, as sent and once corrected."""
+    and each one's flagged cells probed, as sent and once corrected. None is validated again: their
+    values come as CSV, in one soffice call."""
     src = tmp_path_factory.mktemp("fb-src")
-    files, sondes, reports, probes = [], [], {}, {}
+    files, reports, probes = [], {}, {}
     for group in FEEDBACK_GROUPS:
         reports[group] = validate_workbook(saved[group], schema)
         path = write_feedback(src / f"retour-{group}.xlsx", schema, reports[group])
@@ -586,26 +587,20 @@ def feedbacks(tmp_path_factory: pytest.TempPathFactory, saved: dict[str, Path], 
         for corrected in (False, True):
             name = f"sonde-{group}-{int(corrected)}"
             probes[name] = _mark_probes(path, src / f"{name}.xlsx", corrected=corrected)
-            sondes.append(src / f"{name}.xlsx")
-    outs = libreoffice(soffice, files, tmp_path_factory.mktemp("fb-out"))
-    done = {f.stem: o for f, o in zip(files, outs, strict=True)}
-    # The probed copies are only read back: their values as CSV, in a call of their own.
-    FEEDBACK_SHOWN.update(libreoffice_values(soffice, sondes, tmp_path_factory.mktemp("fb-probes")))
+            files.append(src / f"{name}.xlsx")
+    done = libreoffice_values(soffice, files, tmp_path_factory.mktemp("fb-out"))
     FEEDBACK_PROBES.update(probes)
-    return {stem: (path, reports.get(stem.removeprefix("retour-"))) for stem, path in done.items()}
+    return {stem: (sheets, reports.get(stem.removeprefix("retour-"))) for stem, sheets in done.items()}
 
 
 FEEDBACK_PROBES: dict[str, list[tuple[str, int, int]]] = {}
-# name -> the values of its probed copy, as LibreOffice recalculated it (filled by `feedbacks`)
-FEEDBACK_SHOWN: dict[str, Sheets] = {}
 
 
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("group", FEEDBACK_GROUPS)
-def test_feedback_controls_agree_with_its_anomalies(feedbacks: dict[str, tuple[Path, Any]], schema: Schema,
+def test_feedback_controls_agree_with_its_anomalies(feedbacks: dict[str, tuple[Sheets, Any]], schema: Schema,
                                                     group: str) -> None:
-    path, report = feedbacks[f"retour-{group}"]
-    sheets = Sheets(path, path)
+    sheets, report = feedbacks[f"retour-{group}"]
     shown = _shown(sheets, schema)
     live = _by_key(schema, shown.counts)
     names = {schema.form.name: FORM, **{t.name: t.key for t in schema.tables}}
@@ -621,10 +616,10 @@ def test_feedback_controls_agree_with_its_anomalies(feedbacks: dict[str, tuple[P
 
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("group", FEEDBACK_GROUPS)
-def test_feedback_cells_lose_their_colour_once_corrected(feedbacks: dict[str, tuple[Path, Any]], group: str) -> None:
+def test_feedback_cells_lose_their_colour_once_corrected(feedbacks: dict[str, tuple[Sheets, Any]], group: str) -> None:
     for corrected in (False, True):
         name = f"sonde-{group}-{int(corrected)}"
-        sheets = FEEDBACK_SHOWN[name]
+        sheets = feedbacks[name][0]
         probes = FEEDBACK_PROBES[name]
         assert probes
         lit = [coloured(sheets.value(sheet, row - 1, column - 1)) for sheet, row, column in probes]
