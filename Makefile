@@ -29,8 +29,11 @@ demo: $(RUNTIME_STAMP)
 # -n auto: one pytest worker per core (pytest-xdist); each test file stays on one worker.
 # --no-loadscope-reorder: files are handed out in the order tests/conftest.py gives (longest
 # first), not by their number of tests, which left a long file of two tests for the end.
+# Bytecode cached even where the environment forbids it (PYTHONDONTWRITEBYTECODE): otherwise every
+# test worker rewrites every test module, and every `pvd-report` the tests start compiles the
+# package again (some 15 s of CPU over the suite).
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
 lint: $(STAMP)
 	$(BIN)/ruff check pvd_reporting tests benchmarks scripts
