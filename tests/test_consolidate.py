@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pvd_reporting.consolidate.batch import consolidate, left_out, period_end
-from pvd_reporting.consolidate.regional import add_months
+from pvd_reporting.consolidate.regional import NOT_GIVEN, add_months
 from pvd_reporting.consolidate.view import TerritoryView
 from pvd_reporting.format.issues import Issue, IssueCode, WorkbookReport
 from pvd_reporting.format.reference import load_reference
@@ -275,6 +275,18 @@ def test_missing_territories_from_the_real_reference(schema: Schema, reference_c
     assert r.status_counts[NOT_RECEIVED] == 98
     assert sum(r.status_by_department["08"].values()) == len(
         [t for t in reference.in_region("Grand Est") if t.department == "08"])
+
+
+def test_the_region_counts_actions_by_theme_and_status_over_received_workbooks(schema: Schema) -> None:
+    a = build_report("a.xlsx", schema, form={"id_pvd": "pvd-44-67-1"}, totals=1, actions=[
+        {"action_id": "A1", "status": "en cours", "theme": "Patrimoine"},  # spelled as typed: listed once
+        {"action_id": "A2", "status": "Abandonnée", "theme": "Patrimoine"},  # abandoned actions count
+        {"action_id": "A3", "status": "En cours", "theme": None}])
+    b = build_report("b.xlsx", schema, form={"id_pvd": "pvd-44-67-2"}, actions=[
+        {"action_id": "B1", "status": "En cours", "theme": "Patrimoine"}])
+    region = consolidate([a, b], schema).region
+    assert region.actions_by_theme_status == {NOT_GIVEN: {"En cours": 1},
+                                              "Patrimoine": {"Abandonnée": 1, "En cours": 2}}
 
 
 def test_region_figures(schema: Schema) -> None:

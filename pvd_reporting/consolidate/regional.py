@@ -272,12 +272,15 @@ def _actions(view: TerritoryView, data: WorkbookData, schema: Schema) -> None:
     names = _financers(schema)
     stages = {stage: _Cents(names) for stage in STAGES}
     errors = _Cents(names)
+    pairs: Counter[tuple[str, str]] = Counter()
     fields = [(f.financer or f.key, f.key) for f in schema.financer_fields]
     for record in data.rows(ENGAGEMENTS):
         values = record.values
         status = _label(schema, "statut_action", values.get("status"))
+        theme = _label(schema, "thematique", values.get("theme"))
         statuses[status] += 1
-        themes[_label(schema, "thematique", values.get("theme"))] += 1
+        themes[theme] += 1
+        pairs[theme, status] += 1
         if status == ABANDONED_STATUS:
             continue
         amounts = {name: cents(values.get(key)) for name, key in fields}
@@ -290,6 +293,7 @@ def _actions(view: TerritoryView, data: WorkbookData, schema: Schema) -> None:
     view.actions = sum(statuses.values())
     view.actions_by_status = dict(statuses)
     view.actions_by_theme = dict(themes)
+    view.actions_by_theme_status = dict(pairs)
     _set_money(view, stages, names)
 
 
@@ -404,11 +408,9 @@ def region_view(territories: list[TerritoryView], schema: Schema, period: str, a
             stages[stage].merge(money)
         themes.update(t.needs_by_theme)
         partners.update(t.needs_by_partner)
-        if t.report is not None:
-            for record in t.report.data.rows(ENGAGEMENTS):
-                theme = _label(schema, "thematique", record.values.get("theme"))
-                status = _label(schema, "statut_action", record.values.get("status"))
-                theme_status.setdefault(theme, Counter())[status] += 1
+        # Counted once, with each territory's view.
+        for (theme, status), count in t.actions_by_theme_status.items():
+            theme_status.setdefault(theme, Counter())[status] += count
     region.status_counts = dict(statuses)
     region.status_by_department = {d: dict(c) for d, c in sorted(by_department.items())}
     _set_money(region, stages, names)

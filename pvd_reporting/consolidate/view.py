@@ -99,6 +99,8 @@ class TerritoryView:
     actions: int = 0
     actions_by_status: dict[str, int] = field(default_factory=dict)
     actions_by_theme: dict[str, int] = field(default_factory=dict)
+    # (theme, status) -> actions, abandoned ones included: the region's theme × status table.
+    actions_by_theme_status: dict[tuple[str, str], int] = field(default_factory=dict)
     cost: float = 0.0
     financing: dict[str, float] = field(default_factory=dict)  # financer name -> euros
     beyond_cost: float = 0.0  # financing above the cost, over-financed actions only
