@@ -239,6 +239,10 @@ def _connection(path: Path) -> Iterator[sqlite3.Connection]:
     temporary file is removed and the user is told in French (atomic.py, pipeline)."""
     try:
         db = sqlite3.connect(path)
+        # A temporary file, moved into place once whole: a crash leaves only it behind, for
+        # the next run to remove. No rollback journal and no wait for the disk at each commit.
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
         try:
             yield db
         finally:
