@@ -141,6 +141,24 @@ def test_every_image_is_drawn_by_the_renderers_bundle(consolidation) -> None:
         check_traces(figure)
 
 
+def test_charts_and_images_are_drawn_with_plotly_white_as_when_it_was_set_on_each_figure(consolidation) -> None:
+    import copy
+
+    from pvd_reporting.outputs.dashboard.trends import trend_figures
+
+    figures = {**charts_folder.chart_figures(consolidation), **trend_figures(consolidation)}
+    compared = 0
+    for name, fig in figures.items():
+        if isinstance(fig, dict):
+            assert charts.drawn(fig) is fig  # the map, made as data
+            continue
+        named = copy.deepcopy(fig)
+        named.update_layout(template="plotly_white")
+        assert charts.drawn(fig) == named.to_dict(), name
+        compared += 1
+    assert compared == len(figures) - 1
+
+
 def test_write_charts_says_so_without_chromium(consolidation, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(images, "chromium_path", lambda: None)
     files, notice = charts_folder.write_charts(consolidation, tmp_path, images=True)

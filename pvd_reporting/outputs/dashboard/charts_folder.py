@@ -14,7 +14,7 @@ from pvd_reporting.cache import Cache
 from pvd_reporting.consolidate.view import Consolidation
 from pvd_reporting.format.schema import Schema
 from pvd_reporting.outputs.dashboard.images import export_images
-from pvd_reporting.outputs.dashboard.plots import build_figures, label, status_map
+from pvd_reporting.outputs.dashboard.plots import build_figures, drawn, label, status_map
 from pvd_reporting.outputs.dashboard.region_map import MAP_NAME, MAP_TITLE, map_page
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def write_charts(
         names = [PLOTLY_FILE]
         atomic_write_text(folder / PLOTLY_FILE, plotly.offline.get_plotlyjs())
         for name, fig in charts.items():
-            page = pio.to_html(fig, include_plotlyjs=PLOTLY_FILE, include_mathjax=False, full_html=True,
+            page = pio.to_html(drawn(fig), validate=False, include_plotlyjs=PLOTLY_FILE, include_mathjax=False, full_html=True,
                                config={"displaylogo": False, "responsive": True})
             page = page.replace("<head>", f'<head><meta charset="utf-8"><title>{label(fig_title(fig))}</title>', 1)
             page = page.replace("<html>", '<html lang="fr">', 1)

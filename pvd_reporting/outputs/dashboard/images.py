@@ -18,6 +18,7 @@ from pvd_reporting.atomic import atomic_write_bytes
 from pvd_reporting.cache import IMAGES, Cache, entry_key, open_cache
 from pvd_reporting.outputs import browser as chromium
 from pvd_reporting.outputs.browser import chromium_path
+from pvd_reporting.outputs.dashboard.plots import drawn
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -37,7 +38,7 @@ def draw_ahead(figures: Mapping[str, go.Figure | dict[str, Any]], cache: Cache |
     with contextlib.suppress(Exception):
         session = chromium.start(browser)
         for fig in figures.values():
-            data = fig if isinstance(fig, dict) else fig.to_dict()
+            data = drawn(fig)
             height = int(data["layout"].get("height") or 500)
             if store is not None and all(store.holds(IMAGES, _image_key(data, _options(ext, height), renderer))
                                          for ext in IMAGE_FORMATS):
@@ -58,7 +59,7 @@ def export_images(figures: Mapping[str, go.Figure | dict[str, Any]], folder: Pat
     store = open_cache(cache)
     renderer = _renderer(browser) if store is not None else ""
     for name, fig in figures.items():
-        data = fig if isinstance(fig, dict) else fig.to_dict()
+        data = drawn(fig)
         height = int(data["layout"].get("height") or 500)
         wanted: dict[str, str | None] = {}
         for ext in IMAGE_FORMATS:

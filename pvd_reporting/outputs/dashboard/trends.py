@@ -22,6 +22,7 @@ from pvd_reporting.outputs.dashboard.plots import (
     ALL_STATUSES,
     _layout,
     count_axis,
+    drawn,
     label,
     remembered,
     stack_legend,
@@ -181,7 +182,7 @@ def write_trend_charts(cons: Consolidation, output_dir: Path, *, images: bool = 
     written: list[Path] = []
     span = list(periods_of(cons))
     for name, fig in figures.items():
-        page = pio.to_html(fig, include_plotlyjs=PLOTLY_FILE, include_mathjax=False, full_html=True,
+        page = pio.to_html(drawn(fig), validate=False, include_plotlyjs=PLOTLY_FILE, include_mathjax=False, full_html=True,
                            config={"displaylogo": False, "responsive": True})
         page = page.replace("<head>", f'<head><meta charset="utf-8"><title>{label(_title(name, span))}</title>', 1)
         page = page.replace("<html>", '<html lang="fr">', 1)
