@@ -9,6 +9,7 @@ request, so it prints the same from any browser and weighs a few hundred kilobyt
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -217,15 +218,20 @@ def map_svg(cons: Consolidation) -> dict[str, Any]:
             "width": round((max(xs) - x0) * scale), "height": round((y1 - min(ys)) * scale)}
 
 
+@functools.cache
+def _environment() -> Environment:
+    # One per process: the note's template is compiled once, not at every run.
+    return Environment(loader=PackageLoader("pvd_reporting.outputs", "."), autoescape=True,
+                       trim_blocks=True, lstrip_blocks=True)
+
+
 def render_note(cons: Consolidation, schema: Schema, *, generated_on: date | None = None) -> str:
     """The note as text (see `write_note`)."""
     figures = region_figures(cons, schema)
     found = alerts(cons)  # current alerts only (briefing.py)
     lines, more, groups = _alert_rows(found)
-    env = Environment(loader=PackageLoader("pvd_reporting.outputs", "."), autoescape=True,
-                      trim_blocks=True, lstrip_blocks=True)
     r = cons.region
-    return env.get_template("note.html.j2").render(
+    return _environment().get_template("note.html.j2").render(
         scope=r.scope, region=r, as_of=french.fr_date(r.as_of), version=__version__,
         generated_on=french.fr_date(generated_on or date.today()), headline=headline(figures, r.period),
         figures=figure_rows(figures), previous=figures.previous, has_history=figures.has_history,

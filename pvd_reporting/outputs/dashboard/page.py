@@ -7,6 +7,7 @@ file:// with no network at all. Territory text goes through Jinja's autoescape, 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from datetime import date
@@ -41,7 +42,9 @@ from pvd_reporting.outputs.dashboard.trends import evolution_context
 from pvd_reporting.outputs.palette import FOCUS_COLOR, ort_color
 
 
+@functools.cache
 def _environment() -> Environment:
+    # One per process: its templates are compiled once, not at every run (tests run hundreds).
     env = Environment(loader=PackageLoader("pvd_reporting.outputs.dashboard", "."), autoescape=True,
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["euros"] = fr_euros
