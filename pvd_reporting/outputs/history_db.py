@@ -145,7 +145,7 @@ class HistoryDb:
         meta = published.meta
         return (meta.get(META_CONSOLIDATED) == region.period and meta.get(META_AS_OF) == region.as_of.isoformat()
                 and meta.get(META_PROGRAM) == program_digest()
-                and meta.get(META_REFERENCE_DIGEST) == (reference.digest if reference is not None else ""))
+                and meta.get(META_REFERENCE_DIGEST) == _digest_of(reference))
 
     def _earlier(self) -> list[Consolidation]:
         return [c for c in self.periods if c is not self.consolidation and c.region.period not in self.kept]
@@ -211,7 +211,7 @@ class HistoryDb:
                 (META_SCOPE, scope),
                 (META_DEPARTMENTS, ",".join(consolidation.region.departments)),
                 (META_REFERENCE, reference.source if reference is not None else NO_REFERENCE),
-                (META_REFERENCE_DIGEST, reference.digest if reference is not None else ""),
+                (META_REFERENCE_DIGEST, _digest_of(reference)),
                 (META_CONTACTS, "non" if self.no_contacts else "oui"), (META_REGION_CODE, schema.config.region_code)]
         # `colonne` is the column's name in `territoires`.
         financer_columns = ", ".join(f'"{c}" TEXT' for c in FINANCER_COLUMNS)
@@ -231,6 +231,11 @@ class HistoryDb:
             db.executemany('INSERT INTO "meta" VALUES (?, ?)', meta)
             db.execute(f'CREATE TABLE "{FINANCERS_TABLE}" ({financer_columns})')
             db.executemany(f'INSERT INTO "{FINANCERS_TABLE}" VALUES (?, ?, ?)', financers)
+
+
+def _digest_of(reference: Reference | None) -> str:
+    """The reference list as `meta` records it (blank with --no-reference)."""
+    return reference.digest if reference is not None else ""
 
 
 @contextlib.contextmanager
